@@ -1,0 +1,707 @@
+/* certgen.c -- the test PKI and one leaf per test domain, from catalog
+ * recipes, with the GnuTLS x509 API.
+ *
+ * State lives only in the files: a CA is kept when its PEM and key exist and
+ * it is still signed by its parent (same DN and authorityKeyId = the parent's
+ * subjectKeyId); a leaf likewise. crl.pem is the list of revoked serials
+ * itself: adding one re-reads it, appends, and re-signs it with the
+ * intermediate, so no separate bookkeeping file can drift from it.
+ */
+#include "certgen.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#define DAY_SECS (24 * 60 * 60)
+#define YEAR_SECS (365 * DAY_SECS)
+#define SERIAL_BYTES 16
+#define KEYID_MAX 64
+#define LEAF_NEUTRAL_CN "xmpp-responder test leaf" /* not a domain name */
+
+/* A certificate and its private key. */
+typedef struct cg_pair {
+    gnutls_x509_crt_t crt;     /* the certificate, NULL when absent */
+    gnutls_x509_privkey_t key; /* its key, NULL when absent */
+} cg_pair;
+
+/* The CAs certgen_pki maintains, parents before children. */
+typedef struct cg_ca_spec {
+    const char *file; /* basename of FILE.pem / FILE.key */
+    const char *cn;   /* subject common name */
+    int parent;       /* index of the signer in cg_cas, -1 = self-signed */
+    int pathlen;      /* basicConstraints pathLenConstraint, -1 = none */
+} cg_ca_spec;
+
+enum { CG_ROOT, CG_INTERMEDIATE, CG_UNTRUSTED, CG_NCAS };
+
+static const cg_ca_spec cg_cas[CG_NCAS] = {
+    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1},
+    [CG_INTERMEDIATE] = {"intermediate", "xmpp-responder test intermediate",
+                         CG_ROOT, 0},
+    [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1},
+};
+
+static int cg_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* GnuTLS failure of a step on a named file or thing. */
+static int cg_gfail(char *err, size_t errlen, const char *what, int ret)
+{
+    return cg_fail(err, errlen, "%s: %s", what, gnutls_strerror(ret));
+}
+
+static void cg_pair_free(cg_pair *p)
+{
+    if (p->crt)
+        gnutls_x509_crt_deinit(p->crt);
+    if (p->key)
+        gnutls_x509_privkey_deinit(p->key);
+    p->crt = NULL;
+    p->key = NULL;
+}
+
+/* dir/name+suffix into out; -1 when it does not fit. */
+static int cg_path(char *out, size_t outlen, const char *dir, const char *name,
+                   const char *suffix)
+{
+    int n = snprintf(out, outlen, "%s/%s%s", dir, name, suffix);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+static bool cg_exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* Write parts to path through a temporary file and rename, so a reader never
+ * sees half a key and an interrupted run leaves the old file intact. */
+static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
+                           size_t n_parts, mode_t mode, char *err,
+                           size_t errlen)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
+        return cg_fail(err, errlen, "%s: path too long", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return cg_fail(err, errlen, "%s: %s", path, strerror(errno));
+    bool ok = fchmod(fd, mode) == 0;
+    for (size_t i = 0; ok && i < n_parts; i++) {
+        size_t off = 0;
+        while (ok && off < parts[i].size) {
+            ssize_t w = write(fd, parts[i].data + off, parts[i].size - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            ok = w > 0;
+            off += ok ? (size_t)w : 0;
+        }
+    }
+    ok = ok && fsync(fd) == 0;
+    int saved = errno;
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        saved = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return cg_fail(err, errlen, "%s: %s", path, strerror(saved));
+    }
+    return 0;
+}
+
+/* Read a PEM key (PKCS#8 or legacy) and the first certificate of a PEM. */
+static int cg_load_pair(const char *pem_path, const char *key_path,
+                        cg_pair *out, char *err, size_t errlen)
+{
+    gnutls_datum_t data = {NULL, 0};
+    int ret = gnutls_load_file(pem_path, &data);
+    if (ret >= 0 && (ret = gnutls_x509_crt_init(&out->crt)) >= 0)
+        ret = gnutls_x509_crt_import(out->crt, &data, GNUTLS_X509_FMT_PEM);
+    gnutls_free(data.data);
+    if (ret < 0) {
+        cg_pair_free(out);
+        return cg_gfail(err, errlen, pem_path, ret);
+    }
+    data.data = NULL;
+    ret = gnutls_load_file(key_path, &data);
+    if (ret >= 0 && (ret = gnutls_x509_privkey_init(&out->key)) >= 0)
+        ret = gnutls_x509_privkey_import2(out->key, &data, GNUTLS_X509_FMT_PEM,
+                                          NULL, 0);
+    if (data.data) {
+        gnutls_memset(data.data, 0, data.size);
+        gnutls_free(data.data);
+    }
+    if (ret < 0) {
+        cg_pair_free(out);
+        return cg_gfail(err, errlen, key_path, ret);
+    }
+    return 0;
+}
+
+/* Write the key (0600) as PKCS#8, the most widely readable form. */
+static int cg_save_key(const char *path, gnutls_x509_privkey_t key, char *err,
+                       size_t errlen)
+{
+    gnutls_datum_t pem = {NULL, 0};
+    int ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
+                                                GNUTLS_PKCS_PLAIN, &pem);
+    if (ret < 0)
+        return cg_gfail(err, errlen, path, ret);
+    ret = cg_write_atomic(path, &pem, 1, 0600, err, errlen);
+    gnutls_memset(pem.data, 0, pem.size);
+    gnutls_free(pem.data);
+    return ret;
+}
+
+/* Write certificates in order (leaf first) as one PEM file. */
+static int cg_save_chain(const char *path, gnutls_x509_crt_t *crts, size_t n,
+                         char *err, size_t errlen)
+{
+    gnutls_datum_t pem[2] = {{NULL, 0}, {NULL, 0}};
+    int ret = 0;
+    if (n > 2)
+        return cg_fail(err, errlen, "%s: chain too long", path);
+    for (size_t i = 0; i < n && ret >= 0; i++)
+        ret = gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_PEM, &pem[i]);
+    if (ret < 0)
+        ret = cg_gfail(err, errlen, path, ret);
+    else
+        ret = cg_write_atomic(path, pem, n, 0644, err, errlen);
+    for (size_t i = 0; i < n; i++)
+        gnutls_free(pem[i].data);
+    return ret;
+}
+
+static int cg_new_key(gnutls_x509_privkey_t *key, cat_key type, char *err,
+                      size_t errlen)
+{
+    gnutls_pk_algorithm_t algo = GNUTLS_PK_RSA;
+    unsigned bits = 2048;
+    switch (type) {
+    case CAT_KEY_ECDSA_P256:
+        algo = GNUTLS_PK_ECDSA;
+        bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
+        break;
+    case CAT_KEY_RSA2048:
+        bits = 2048;
+        break;
+    case CAT_KEY_RSA1024:
+        bits = 1024;
+        break;
+    }
+    int ret = gnutls_x509_privkey_init(key);
+    if (ret >= 0)
+        ret = gnutls_x509_privkey_generate2(*key, algo, bits, 0, NULL, 0);
+    return ret < 0 ? cg_gfail(err, errlen, "key generation", ret) : 0;
+}
+
+/* A random positive 16-byte serial: top bit clear (DER INTEGER sign) and the
+ * next one set so the encoding keeps all 16 bytes. */
+static int cg_set_serial(gnutls_x509_crt_t crt)
+{
+    unsigned char serial[SERIAL_BYTES];
+    int ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial);
+    if (ret < 0)
+        return ret;
+    serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40);
+    return gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
+}
+
+/* subjectKeyId from the public key; authorityKeyId = the issuer's
+ * subjectKeyId (own id when issuer is NULL: self-signed). */
+static int cg_set_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer)
+{
+    unsigned char id[KEYID_MAX];
+    size_t len = sizeof id;
+    int ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, id, &len);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_subject_key_id(crt, id, len);
+    if (ret >= 0 && issuer) {
+        unsigned critical;
+        len = sizeof id;
+        ret = gnutls_x509_crt_get_subject_key_id(issuer, id, &len, &critical);
+    }
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_authority_key_id(crt, id, len);
+    return ret;
+}
+
+/* Sign crt with issuer (NULL: with crt's own key, self-signed). */
+static int cg_sign(gnutls_x509_crt_t crt, gnutls_x509_privkey_t own_key,
+                   const cg_pair *issuer, gnutls_digest_algorithm_t dig)
+{
+    gnutls_privkey_t signer;
+    int ret = gnutls_privkey_init(&signer);
+    if (ret < 0)
+        return ret;
+    ret = gnutls_privkey_import_x509(signer, issuer ? issuer->key : own_key, 0);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_privkey_sign(crt, issuer ? issuer->crt : crt,
+                                           signer, dig, 0);
+    gnutls_privkey_deinit(signer);
+    return ret;
+}
+
+/* Fields every certificate here shares: v3, serial, subject, key, ids. */
+static int cg_start_crt(cg_pair *out, const char *cn, const char *org,
+                        const cg_pair *issuer)
+{
+    int ret = gnutls_x509_crt_init(&out->crt);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_version(out->crt, 3);
+    if (ret >= 0)
+        ret = cg_set_serial(out->crt);
+    if (ret >= 0 && org)
+        ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
+                                            GNUTLS_OID_X520_ORGANIZATION_NAME,
+                                            0, org, (unsigned)strlen(org));
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
+                                            GNUTLS_OID_X520_COMMON_NAME, 0, cn,
+                                            (unsigned)strlen(cn));
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_key(out->crt, out->key);
+    if (ret >= 0)
+        ret = cg_set_key_ids(out->crt, issuer ? issuer->crt : NULL);
+    return ret;
+}
+
+/* True when child names parent as issuer by DN and by key id, which is what
+ * changes when the parent was regenerated with the same DN. */
+static bool cg_issued_by(gnutls_x509_crt_t child, gnutls_x509_crt_t parent)
+{
+    unsigned char aki[KEYID_MAX], ski[KEYID_MAX];
+    size_t aki_len = sizeof aki, ski_len = sizeof ski;
+    unsigned critical;
+    if (!gnutls_x509_crt_check_issuer(child, parent))
+        return false;
+    if (gnutls_x509_crt_get_authority_key_id(child, aki, &aki_len,
+                                             &critical) < 0 ||
+        gnutls_x509_crt_get_subject_key_id(parent, ski, &ski_len,
+                                           &critical) < 0)
+        return false;
+    return aki_len == ski_len && memcmp(aki, ski, aki_len) == 0;
+}
+
+/* A CA certificate: ECDSA P-256, keyCertSign+cRLSign, valid from two years
+ * ago (so expired leaves still fall inside their issuer's window) for ten
+ * years from now. */
+static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
+                      const cg_pair *issuer, char *err, size_t errlen)
+{
+    time_t now = time(NULL);
+    if (cg_new_key(&out->key, CAT_KEY_ECDSA_P256, err, errlen) < 0)
+        return -1;
+    int ret = cg_start_crt(out, spec->cn, "xmpp-responder", issuer);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_activation_time(out->crt, now - 2 * YEAR_SECS);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_expiration_time(out->crt,
+                                                  now + 10 * YEAR_SECS);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_basic_constraints(out->crt, 1, spec->pathlen);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_key_usage(out->crt, GNUTLS_KEY_KEY_CERT_SIGN |
+                                                          GNUTLS_KEY_CRL_SIGN);
+    if (ret >= 0)
+        ret = cg_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
+    return ret < 0 ? cg_gfail(err, errlen, spec->cn, ret) : 0;
+}
+
+/* Load CA i from certs_dir. */
+static int cg_load_ca(const char *certs_dir, int i, cg_pair *out, char *err,
+                      size_t errlen)
+{
+    char pem[4096], key[4096];
+    if (cg_path(pem, sizeof pem, certs_dir, cg_cas[i].file, ".pem") < 0 ||
+        cg_path(key, sizeof key, certs_dir, cg_cas[i].file, ".key") < 0)
+        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+    if (!cg_exists(pem) || !cg_exists(key))
+        return cg_fail(err, errlen, "%s: missing (create the PKI first)", pem);
+    return cg_load_pair(pem, key, out, err, errlen);
+}
+
+/* Keep CA i if present and still signed by its (kept) parent, else make it.
+ * *fresh tells the children whether they must be re-signed. */
+static int cg_ensure_ca(const char *certs_dir, int i, cg_pair *cas,
+                        const bool *parent_fresh, bool force, bool *fresh,
+                        char *err, size_t errlen)
+{
+    const cg_ca_spec *spec = &cg_cas[i];
+    const cg_pair *parent = spec->parent >= 0 ? &cas[spec->parent] : NULL;
+    char pem[4096], key[4096];
+    if (cg_path(pem, sizeof pem, certs_dir, spec->file, ".pem") < 0 ||
+        cg_path(key, sizeof key, certs_dir, spec->file, ".key") < 0)
+        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+    bool regen = force || !cg_exists(pem) || !cg_exists(key) ||
+                 (parent && parent_fresh[spec->parent]);
+    if (!regen) {
+        if (cg_load_pair(pem, key, &cas[i], err, errlen) < 0)
+            return -1;
+        regen = parent && !cg_issued_by(cas[i].crt, parent->crt);
+        if (regen)
+            cg_pair_free(&cas[i]);
+    }
+    *fresh = regen;
+    if (!regen)
+        return 0;
+    if (cg_make_ca(&cas[i], spec, parent, err, errlen) < 0 ||
+        cg_save_key(key, cas[i].key, err, errlen) < 0 ||
+        cg_save_chain(pem, &cas[i].crt, 1, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* Copy the serials of the CRL at path (if any) into crl, noting whether
+ * serial is among them. */
+static int cg_crl_copy_old(const char *path, gnutls_x509_crl_t crl,
+                           const unsigned char *serial, size_t serial_len,
+                           bool *listed, char *err, size_t errlen)
+{
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crl_t old;
+    if (!cg_exists(path))
+        return 0;
+    int ret = gnutls_load_file(path, &data);
+    if (ret >= 0 && (ret = gnutls_x509_crl_init(&old)) >= 0) {
+        ret = gnutls_x509_crl_import(old, &data, GNUTLS_X509_FMT_PEM);
+        int count = ret >= 0 ? gnutls_x509_crl_get_crt_count(old) : 0;
+        for (int i = 0; ret >= 0 && i < count; i++) {
+            unsigned char s[64];
+            size_t len = sizeof s;
+            time_t when;
+            ret = gnutls_x509_crl_get_crt_serial(old, (unsigned)i, s, &len,
+                                                 &when);
+            if (ret >= 0)
+                ret = gnutls_x509_crl_set_crt_serial(crl, s, len, when);
+            if (serial && len == serial_len && memcmp(s, serial, len) == 0)
+                *listed = true;
+        }
+        gnutls_x509_crl_deinit(old);
+    }
+    gnutls_free(data.data);
+    return ret < 0 ? cg_gfail(err, errlen, path, ret) : 0;
+}
+
+/* Rewrite crl.pem signed by the intermediate: the old serials unless reset,
+ * plus serial when given. Re-signing also refreshes thisUpdate/nextUpdate. */
+static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
+                        bool reset, const unsigned char *serial,
+                        size_t serial_len, char *err, size_t errlen)
+{
+    char path[4096];
+    if (cg_path(path, sizeof path, certs_dir, "crl", ".pem") < 0)
+        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+    gnutls_x509_crl_t crl;
+    int ret = gnutls_x509_crl_init(&crl);
+    if (ret < 0)
+        return cg_gfail(err, errlen, path, ret);
+    time_t now = time(NULL);
+    bool listed = false;
+    if (!reset &&
+        cg_crl_copy_old(path, crl, serial, serial_len, &listed, err, errlen) < 0) {
+        gnutls_x509_crl_deinit(crl);
+        return -1;
+    }
+    ret = gnutls_x509_crl_set_version(crl, 2);
+    if (ret >= 0 && serial && !listed)
+        ret = gnutls_x509_crl_set_crt_serial(crl, serial, serial_len, now);
+    if (ret >= 0)
+        ret = gnutls_x509_crl_set_this_update(crl, now);
+    if (ret >= 0)
+        ret = gnutls_x509_crl_set_next_update(crl, now + YEAR_SECS);
+    unsigned char id[KEYID_MAX];
+    size_t id_len = sizeof id;
+    unsigned critical;
+    if (ret >= 0)
+        ret = gnutls_x509_crt_get_subject_key_id(inter->crt, id, &id_len,
+                                                 &critical);
+    if (ret >= 0)
+        ret = gnutls_x509_crl_set_authority_key_id(crl, id, id_len);
+    /* CRL number: the time, so later CRLs have larger numbers. */
+    unsigned char number[8];
+    for (int i = 0; i < 8; i++)
+        number[i] = (unsigned char)((unsigned long long)now >> (56 - 8 * i));
+    if (ret >= 0)
+        ret = gnutls_x509_crl_set_number(crl, number, sizeof number);
+    gnutls_privkey_t signer = NULL;
+    if (ret >= 0 && (ret = gnutls_privkey_init(&signer)) >= 0 &&
+        (ret = gnutls_privkey_import_x509(signer, inter->key, 0)) >= 0)
+        ret = gnutls_x509_crl_privkey_sign(crl, inter->crt, signer,
+                                           GNUTLS_DIG_SHA256, 0);
+    if (signer)
+        gnutls_privkey_deinit(signer);
+    gnutls_datum_t pem = {NULL, 0};
+    if (ret >= 0)
+        ret = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
+    gnutls_x509_crl_deinit(crl);
+    if (ret < 0)
+        return cg_gfail(err, errlen, path, ret);
+    ret = cg_write_atomic(path, &pem, 1, 0644, err, errlen);
+    gnutls_free(pem.data);
+    return ret;
+}
+
+int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
+{
+    if (mkdir(certs_dir, 0700) != 0 && errno != EEXIST)
+        return cg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
+    struct stat st;
+    if (stat(certs_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return cg_fail(err, errlen, "%s: not a directory", certs_dir);
+    /* mkdir obeys the umask and an existing directory keeps its mode. */
+    if (chmod(certs_dir, 0700) != 0)
+        return cg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
+    cg_pair cas[CG_NCAS] = {{NULL, NULL}};
+    bool fresh[CG_NCAS] = {false};
+    int ret = 0;
+    for (int i = 0; i < CG_NCAS && ret == 0; i++)
+        ret = cg_ensure_ca(certs_dir, i, cas, fresh, force, &fresh[i], err,
+                           errlen);
+    if (ret == 0)
+        ret = cg_crl_write(certs_dir, &cas[CG_INTERMEDIATE],
+                           fresh[CG_INTERMEDIATE], NULL, 0, err, errlen);
+    for (int i = 0; i < CG_NCAS; i++)
+        cg_pair_free(&cas[i]);
+    return ret;
+}
+
+/* Validity per recipe: now = from yesterday for a year; expired = ended 30
+ * days ago after a year; not-yet = starts in a year, for a year. */
+static int cg_leaf_validity(gnutls_x509_crt_t crt, cat_validity v)
+{
+    time_t now = time(NULL), from = now - DAY_SECS, until = from + YEAR_SECS;
+    switch (v) {
+    case CAT_VALID_NOW:
+        break;
+    case CAT_VALID_EXPIRED:
+        until = now - 30 * DAY_SECS;
+        from = until - YEAR_SECS;
+        break;
+    case CAT_VALID_NOT_YET:
+        from = now + YEAR_SECS;
+        until = from + YEAR_SECS;
+        break;
+    }
+    int ret = gnutls_x509_crt_set_activation_time(crt, from);
+    return ret < 0 ? ret : gnutls_x509_crt_set_expiration_time(crt, until);
+}
+
+/* EKU exactly as the bits say; none = no extension at all. */
+static int cg_leaf_eku(gnutls_x509_crt_t crt, unsigned eku)
+{
+    int ret = 0;
+    if (eku & CAT_EKU_SERVER)
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
+                                                  0);
+    if (ret >= 0 && (eku & CAT_EKU_CLIENT))
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
+                                                  0);
+    return ret;
+}
+
+/* The subject CN for a recipe's names, into cn. */
+static int cg_leaf_cn(char *cn, size_t len, const char *domain,
+                      const char *base, const cat_profile *p)
+{
+    int n = 0;
+    switch (p->cert.names) {
+    case CAT_NAMES_DNS:
+    case CAT_NAMES_CN_ONLY:
+        n = snprintf(cn, len, "%s", domain);
+        break;
+    case CAT_NAMES_WRONG:
+        n = snprintf(cn, len, "wrong-name-%s.invalid", p->label);
+        break;
+    case CAT_NAMES_XMPPADDR:
+    case CAT_NAMES_SRVNAME:
+        /* The names must appear only in the otherName, or a peer that falls
+         * back to the CN would pass for the wrong reason. */
+        n = snprintf(cn, len, "%s", LEAF_NEUTRAL_CN);
+        break;
+    case CAT_NAMES_WILDCARD:
+        n = snprintf(cn, len, "*.%s", base ? base : "");
+        break;
+    }
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* subjectAltName per recipe. The GnuTLS virtual SAN types encode
+ * id-on-xmppAddr as UTF8String and SRVName as IA5String, as RFC 6120 and
+ * RFC 4985 require. */
+static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
+                       const char *cn, const cat_profile *p)
+{
+    char srv[300];
+    switch (p->cert.names) {
+    case CAT_NAMES_DNS:
+    case CAT_NAMES_WRONG:
+    case CAT_NAMES_WILDCARD:
+        return gnutls_x509_crt_set_subject_alt_name(
+            crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET);
+    case CAT_NAMES_CN_ONLY:
+        return 0;
+    case CAT_NAMES_XMPPADDR:
+        return gnutls_x509_crt_set_subject_alt_name(
+            crt, GNUTLS_SAN_OTHERNAME_XMPP, domain, (unsigned)strlen(domain),
+            GNUTLS_FSAN_SET);
+    case CAT_NAMES_SRVNAME:
+        if (snprintf(srv, sizeof srv, "_xmpp-server.%s", domain) >=
+            (int)sizeof srv)
+            return GNUTLS_E_INVALID_REQUEST;
+        return gnutls_x509_crt_set_subject_alt_name(
+            crt, GNUTLS_SAN_OTHERNAME_SRV, srv, (unsigned)strlen(srv),
+            GNUTLS_FSAN_SET);
+    }
+    return GNUTLS_E_INVALID_REQUEST;
+}
+
+/* Build and sign the leaf for domain; issuer NULL = self-signed. */
+static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
+                        const cat_profile *p, const cg_pair *issuer, char *err,
+                        size_t errlen)
+{
+    char cn[300];
+    if (cg_leaf_cn(cn, sizeof cn, domain, base, p) < 0)
+        return cg_fail(err, errlen, "%s: name too long", domain);
+    if (cg_new_key(&out->key, p->cert.key, err, errlen) < 0)
+        return -1;
+    unsigned usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
+    if (p->cert.key != CAT_KEY_ECDSA_P256)
+        usage |= GNUTLS_KEY_KEY_ENCIPHERMENT; /* RSA key exchange */
+    int ret = cg_start_crt(out, cn, NULL, issuer);
+    if (ret >= 0)
+        ret = cg_leaf_validity(out->crt, p->cert.validity);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_basic_constraints(out->crt, 0, -1);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_key_usage(out->crt, usage);
+    if (ret >= 0)
+        ret = cg_leaf_eku(out->crt, p->cert.eku);
+    if (ret >= 0)
+        ret = cg_leaf_san(out->crt, domain, cn, p);
+    /* GnuTLS 3.7 still signs with SHA-1 (only verification is refused by
+     * default); a system policy forbidding it surfaces as this error. */
+    if (ret >= 0)
+        ret = cg_sign(out->crt, out->key, issuer,
+                      p->cert.sig == CAT_SIG_SHA1 ? GNUTLS_DIG_SHA1
+                                                  : GNUTLS_DIG_SHA256);
+    return ret < 0 ? cg_gfail(err, errlen, domain, ret) : 0;
+}
+
+/* Domain names become file names: refuse anything that could leave the
+ * directory or hide the file. */
+static bool cg_domain_ok(const char *domain)
+{
+    return domain && domain[0] && domain[0] != '.' && !strchr(domain, '/') &&
+           strlen(domain) <= 253;
+}
+
+/* Which CA signs this recipe's leaf, or -1 for self-signed. */
+static int cg_signer_index(const cat_profile *p)
+{
+    switch (p->cert.issuer) {
+    case CAT_ISSUER_INTERMEDIATE: return CG_INTERMEDIATE;
+    case CAT_ISSUER_UNTRUSTED: return CG_UNTRUSTED;
+    case CAT_ISSUER_SELF: return -1;
+    }
+    return -1;
+}
+
+/* List the leaf's serial in crl.pem (no-op when already there). */
+static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
+                     size_t errlen)
+{
+    cg_pair inter = {NULL, NULL};
+    unsigned char serial[64];
+    size_t len = sizeof serial;
+    int ret = gnutls_x509_crt_get_serial(leaf, serial, &len);
+    if (ret < 0)
+        return cg_gfail(err, errlen, "serial", ret);
+    if (cg_load_ca(certs_dir, CG_INTERMEDIATE, &inter, err, errlen) < 0)
+        return -1;
+    ret = cg_crl_write(certs_dir, &inter, false, serial, len, err, errlen);
+    cg_pair_free(&inter);
+    return ret;
+}
+
+/* Make, sign and write DOMAIN.key then DOMAIN.pem (key first: a missing PEM
+ * makes the next run regenerate both). */
+static int cg_write_leaf(const char *certs_dir, const char *pem,
+                         const char *key, const char *domain, const char *base,
+                         const cat_profile *p, const cg_pair *signer,
+                         char *err, size_t errlen)
+{
+    cg_pair leaf = {NULL, NULL};
+    int ret = cg_make_leaf(&leaf, domain, base, p, signer, err, errlen);
+    if (ret == 0)
+        ret = cg_save_key(key, leaf.key, err, errlen);
+    if (ret == 0) {
+        gnutls_x509_crt_t chain[2] = {leaf.crt, signer ? signer->crt : NULL};
+        size_t n = signer && !p->cert.omit_chain ? 2 : 1;
+        ret = cg_save_chain(pem, chain, n, err, errlen);
+    }
+    if (ret == 0 && p->cert.revoked)
+        ret = cg_revoke(certs_dir, leaf.crt, err, errlen);
+    cg_pair_free(&leaf);
+    return ret;
+}
+
+int certgen_domain(const char *certs_dir, const char *domain, const char *base,
+                   const cat_profile *p, bool force, char *err, size_t errlen)
+{
+    char pem[4096], key[4096];
+    if (!cg_domain_ok(domain))
+        return cg_fail(err, errlen, "'%s': not usable as a domain file name",
+                       domain ? domain : "(null)");
+    if (p->cert.names == CAT_NAMES_WILDCARD && (!base || !*base))
+        return cg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
+                       domain);
+    if (cg_path(pem, sizeof pem, certs_dir, domain, ".pem") < 0 ||
+        cg_path(key, sizeof key, certs_dir, domain, ".key") < 0)
+        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+    cg_pair signer = {NULL, NULL};
+    int si = cg_signer_index(p);
+    if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)
+        return -1;
+    int ret = 1; /* 1 = still to be generated */
+    if (!force && cg_exists(pem) && cg_exists(key)) {
+        cg_pair old = {NULL, NULL};
+        if (cg_load_pair(pem, key, &old, err, errlen) < 0) {
+            cg_pair_free(&signer);
+            return -1;
+        }
+        if (!signer.crt || cg_issued_by(old.crt, signer.crt))
+            ret = p->cert.revoked ? cg_revoke(certs_dir, old.crt, err, errlen)
+                                  : 0;
+        cg_pair_free(&old);
+    }
+    if (ret == 1)
+        ret = cg_write_leaf(certs_dir, pem, key, domain, base, p,
+                            si >= 0 ? &signer : NULL, err, errlen);
+    cg_pair_free(&signer);
+    return ret;
+}

@@ -1,0 +1,30 @@
+/* certgen.h -- certificates for the test domains, from catalog recipes.
+ *
+ * Layout under CERTS_DIR (all PEM; keys mode 0600):
+ *   ca.pem / ca.key                   test root CA that staging peers trust
+ *   intermediate.pem / .key           intermediate signed by the root; signs leaves
+ *   untrusted-ca.pem / .key           a second root nobody is told to trust
+ *   DOMAIN.pem                        the chain DOMAIN presents, leaf first
+ *   DOMAIN.key                        the leaf's private key
+ * Uses the GnuTLS x509 API only (no openssl, no shelling out).
+ */
+#ifndef RS_CERTGEN_H
+#define RS_CERTGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../responder/catalog.h"
+
+/* Create the roots and the intermediate in certs_dir (created if missing,
+ * mode 0700). Existing files are kept unless force. 0 on success, else -1 with
+ * a message in err. */
+int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen);
+
+/* Create DOMAIN.pem and DOMAIN.key for one domain following p->cert. base is
+ * the base domain (for the wildcard recipe). When both files exist and !force
+ * they are kept as they are. Requires certgen_pki first. 0 / -1 + err. */
+int certgen_domain(const char *certs_dir, const char *domain, const char *base,
+                   const cat_profile *p, bool force, char *err, size_t errlen);
+
+#endif

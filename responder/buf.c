@@ -1,0 +1,43 @@
+/* buf.c -- growable byte buffer. */
+#include "buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
+{
+    if (len == 0)
+        return 0;
+    if (limit && b->len + len > limit)
+        return -1;
+    if (b->len + len > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + len)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p)
+            return -1;
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+void rs_buf_consume(rs_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->data, b->data + n, b->len - n);
+    b->len -= n;
+}
+
+void rs_buf_free(rs_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}

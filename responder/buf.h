@@ -1,0 +1,23 @@
+/* buf.h -- a growable byte buffer with a hard cap. */
+#ifndef RS_BUF_H
+#define RS_BUF_H
+
+#include <stddef.h>
+
+typedef struct rs_buf {
+    char *data; /* bytes, not NUL-terminated */
+    size_t len; /* bytes in use */
+    size_t cap; /* bytes allocated */
+} rs_buf;
+
+/* Append len bytes. -1 when allocation fails or len would exceed limit
+ * (0 = no limit); the buffer is unchanged then. */
+int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit);
+
+/* Drop the first n bytes. */
+void rs_buf_consume(rs_buf *b, size_t n);
+
+/* Release the storage. */
+void rs_buf_free(rs_buf *b);
+
+#endif

@@ -1,0 +1,24 @@
+/* cmd.h -- the subcommands of xmpp-responder. Each takes the arguments after
+ * its own name (argv[0] is the subcommand name) and returns the exit code:
+ * 0 success, 1 failure of the task, 2 bad usage. */
+#ifndef RS_CMD_H
+#define RS_CMD_H
+
+#define RS_DEFAULT_BASE "responder.example"   /* embedded default base domain */
+#define RS_DEFAULT_STATE "responder-state"    /* embedded default state dir */
+#define RS_DEFAULT_ADDRESS "127.0.0.1"        /* embedded default listener */
+#define RS_DEFAULT_PORT 5269u                 /* s2s port */
+
+/* init: certificates, zone and config for a base domain. */
+int cmd_init(int argc, char **argv);
+
+/* Library form of init used by `run` on first start with no -c. */
+int cmd_init_default(const char *dir);
+
+/* run: the daemon in the foreground. */
+int cmd_run(int argc, char **argv);
+
+/* check: validate a config file. */
+int cmd_check(int argc, char **argv);
+
+#endif

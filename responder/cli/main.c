@@ -1,0 +1,50 @@
+/* main.c -- xmpp-responder's command line: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: xmpp-responder COMMAND [OPTIONS]\n"
+            "\n"
+            "Hosts many virtual XMPP test domains, each with a deliberately\n"
+            "broken certificate or protocol profile, and answers pings and\n"
+            "echo messages on all of them.\n"
+            "\n"
+            "commands:\n"
+            "  init   write certificates, a DNS zone and a config for a base domain\n"
+            "  run    run the daemon in the foreground\n"
+            "  check  validate a config file\n"
+            "\n"
+            "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
+            "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
+            "the embedded default (127.0.0.1, state in ./%s).\n",
+            RS_DEFAULT_STATE);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return cmd_run(1, (char *[]){"run", NULL});
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+        strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("xmpp-responder %s\n", RS_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,938 @@
+/* config.c -- load, validate and write the daemon's libconfig file.
+ *
+ * Validation never stops at the first problem: an operator fixing a config
+ * wants the whole list in one run. Problems are collected with their line,
+ * sorted by line and printed as "PATH:LINE: message" at the end.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DEFAULT_PORT 5269u
+#define DNS_NAME_MAX 253
+#define DNS_LABEL_MAX 63
+
+/* One limit: its key, where it lives in rs_limits, its sane range, its
+ * default and the comment the default file gives it. One table serves
+ * defaults, validation and rs_config_write_default. */
+typedef struct limit_def {
+    const char *key;    /* setting name inside limits */
+    size_t offset;      /* offsetof(rs_limits, field) */
+    bool is_size;       /* field is size_t, else unsigned */
+    long long min, max; /* accepted range, inclusive */
+    long long def;      /* default */
+    const char *why;    /* one-line comment for the written file */
+} limit_def;
+
+#define LIMIT(field, size, lo, hi, d, text)                                 \
+    {#field, offsetof(rs_limits, field), size, lo, hi, d, text}
+
+static const limit_def limit_defs[] = {
+    LIMIT(max_stanza_bytes, true, 1024, 16 << 20, 262144,
+          "largest top-level element a peer may send, in bytes"),
+    LIMIT(max_depth, false, 4, 256, 32, "element nesting inside one stanza"),
+    LIMIT(unauth_timeout, false, 1, 86400, 30,
+          "seconds a stream may stay unauthenticated"),
+    LIMIT(idle_timeout, false, 1, 86400, 300,
+          "seconds before an idle stream is closed"),
+    LIMIT(connect_timeout, false, 1, 86400, 15,
+          "seconds for DNS, connect and auth of an outbound stream"),
+    LIMIT(max_streams_per_ip, false, 1, 1 << 20, 16,
+          "concurrent inbound streams from one IP address"),
+    LIMIT(max_streams, false, 1, 1 << 20, 1024, "all concurrent streams"),
+    LIMIT(queue_max, false, 1, 1 << 20, 64,
+          "stanzas queued per outbound stream while it is set up"),
+};
+#define N_LIMITS (sizeof limit_defs / sizeof limit_defs[0])
+
+static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
+                                       "trust", "trust_system", "limits",
+                                       "domains", NULL};
+static const char *const listen_keys[] = {"address", "port", NULL};
+#define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
+#define DOMAIN_SHAPE "{ name = \"LABEL.BASE\"; profile = \"LABEL\"; }"
+static const char *const domain_keys[] = {"name", "profile", "cert", "key",
+                                          "description", NULL};
+
+/* One collected problem. */
+typedef struct problem {
+    const char *file; /* file it is in (libconfig's or the loader's name) */
+    int line;         /* line in that file */
+    size_t seq;       /* report order, keeps the sort stable */
+    char *text;       /* the message */
+} problem;
+
+/* State of one load. */
+typedef struct loader {
+    const char *name;  /* config name for messages */
+    char *base_dir;    /* absolute directory for relative paths */
+    problem *probs;    /* collected problems */
+    size_t n_probs, cap_probs;
+    int count;         /* problems found, stored or not */
+    bool oom;          /* an allocation failed somewhere */
+    rs_config *cfg;    /* what is being filled */
+} loader;
+
+void rs_limits_default(rs_limits *limits)
+{
+    for (size_t i = 0; i < N_LIMITS; i++) {
+        char *field = (char *)limits + limit_defs[i].offset;
+        if (limit_defs[i].is_size)
+            *(size_t *)(void *)field = (size_t)limit_defs[i].def;
+        else
+            *(unsigned *)(void *)field = (unsigned)limit_defs[i].def;
+    }
+}
+
+/* ---- problems ---------------------------------------------------------- */
+
+/* Notes a failed allocation (reported once at the end); NULL for callers. */
+static void *oom(loader *ld)
+{
+    ld->oom = true;
+    return NULL;
+}
+
+static int line_of(const config_setting_t *s)
+{
+    unsigned line = config_setting_source_line(s);
+    return line ? (int)line : 1; /* the root has no line: blame line 1 */
+}
+
+/* Records one problem; flush_problems prints it. */
+static void vreport(loader *ld, const char *file, int line, const char *fmt,
+                    va_list ap)
+{
+    ld->count++;
+    if (ld->n_probs == ld->cap_probs) {
+        size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
+        problem *p = realloc(ld->probs, cap * sizeof *p);
+        if (!p)
+            return (void)oom(ld);
+        ld->probs = p;
+        ld->cap_probs = cap;
+    }
+    char *text;
+    if (vasprintf(&text, fmt, ap) < 0)
+        return (void)oom(ld);
+    size_t seq = ld->n_probs++;
+    ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
+                               .seq = seq, .text = text};
+}
+
+/* A problem at an explicit place (a syntax error). */
+__attribute__((format(printf, 4, 5))) static void
+report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(ld, file, line, fmt, ap);
+    va_end(ap);
+}
+
+/* A problem about setting s (its line). */
+__attribute__((format(printf, 3, 4))) static void
+report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(ld, config_setting_source_file(s), line_of(s), fmt, ap);
+    va_end(ap);
+}
+
+static int problem_cmp(const void *a, const void *b)
+{
+    const problem *x = a, *y = b;
+    if (x->line != y->line)
+        return x->line < y->line ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Print the problems in line order and release them. */
+static void flush_problems(loader *ld, FILE *errs)
+{
+    if (ld->n_probs > 0) /* qsort wants a non-NULL base */
+        qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
+    for (size_t i = 0; i < ld->n_probs; i++) {
+        if (errs)
+            fprintf(errs, "%s:%d: %s\n", ld->probs[i].file,
+                    ld->probs[i].line, ld->probs[i].text);
+        free(ld->probs[i].text);
+    }
+    if (ld->oom) {
+        ld->count++;
+        if (errs)
+            fprintf(errs, "%s: out of memory while loading\n", ld->name);
+    }
+    free(ld->probs);
+    ld->probs = NULL;
+    ld->n_probs = ld->cap_probs = 0;
+}
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static char *xstrdup(loader *ld, const char *s)
+{
+    char *d = strdup(s);
+    return d ? d : oom(ld);
+}
+
+static char *lower_dup(loader *ld, const char *s)
+{
+    char *d = xstrdup(ld, s);
+    for (char *p = d; p && *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return d;
+}
+
+/* "an integer", "a string", ... for type messages. */
+static const char *type_phrase(int type)
+{
+    static const char *const phrase[] = {
+        [CONFIG_TYPE_GROUP] = "a group",     [CONFIG_TYPE_INT] = "an integer",
+        [CONFIG_TYPE_INT64] = "a 64-bit integer",
+        [CONFIG_TYPE_FLOAT] = "a float",     [CONFIG_TYPE_STRING] = "a string",
+        [CONFIG_TYPE_BOOL] = "a boolean",    [CONFIG_TYPE_ARRAY] = "an array",
+        [CONFIG_TYPE_LIST] = "a list"};
+    size_t n = sizeof phrase / sizeof phrase[0];
+    return type > 0 && (size_t)type < n ? phrase[type] : "nothing";
+}
+
+/* The value of s as the user wrote it, for messages; "" for aggregates. */
+static void value_text(const config_setting_t *s, char *buf, size_t len)
+{
+    int type = config_setting_type(s);
+    buf[0] = '\0';
+    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+        snprintf(buf, len, " (%lld)", config_setting_get_int64(s));
+    else if (type == CONFIG_TYPE_FLOAT)
+        snprintf(buf, len, " (%g)", config_setting_get_float(s));
+    else if (type == CONFIG_TYPE_STRING)
+        snprintf(buf, len, " (\"%s\")", config_setting_get_string(s));
+    else if (type == CONFIG_TYPE_BOOL)
+        snprintf(buf, len, " (%s)", config_setting_get_bool(s) ? "true" : "false");
+}
+
+static void report_type(loader *ld, const config_setting_t *s,
+                        const char *where, const char *want)
+{
+    char val[160];
+    value_text(s, val, sizeof val);
+    report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
+           where, want, type_phrase(config_setting_type(s)), val);
+}
+
+/* Report every member of group whose name is not in allowed. */
+static void check_keys(loader *ld, const config_setting_t *group,
+                       const char *where, const char *const *allowed)
+{
+    char list[256] = "";
+    for (size_t i = 0; allowed[i]; i++) {
+        if (i)
+            strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, allowed[i], sizeof list - strlen(list) - 1);
+    }
+    for (int i = 0; i < config_setting_length(group); i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        const char *name = config_setting_name(s);
+        size_t k = 0;
+        while (allowed[k] && strcmp(allowed[k], name) != 0)
+            k++;
+        if (!allowed[k])
+            report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
+                   where, list);
+    }
+}
+
+/* Member key of group if it is a string; reports a missing required key or
+ * a wrong type and returns NULL then. */
+static const char *get_string(loader *ld, const config_setting_t *group,
+                              const char *key, const char *where,
+                              bool required)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    if (!s) {
+        if (required)
+            report(ld, group, "missing required setting '%s' %s", key, where);
+        return NULL;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        report_type(ld, s, where, "a string");
+        return NULL;
+    }
+    return config_setting_get_string(s);
+}
+
+/* Member key of group as an integer in min..max. Returns false (with a
+ * problem reported unless it is simply absent) when there is none. */
+static bool get_int(loader *ld, const config_setting_t *group,
+                    const char *key, const char *where, long long min,
+                    long long max, long long *out)
+{
+    const config_setting_t *s = config_setting_get_member(group, key);
+    if (!s)
+        return false;
+    int type = config_setting_type(s);
+    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+        report_type(ld, s, where, "an integer");
+        return false;
+    }
+    long long v = config_setting_get_int64(s);
+    if (v < min || v > max) {
+        report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
+               v, min, max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* The list root.key and its length (0: nothing to read). When why says
+ * why the list is needed, a missing or empty one is a problem; optional
+ * lists of strings may also be arrays. */
+static unsigned get_list(loader *ld, const config_setting_t *root,
+                         const char *key, const char *why, const char *shape,
+                         const config_setting_t **out)
+{
+    const config_setting_t *list = config_setting_get_member(root, key);
+    *out = list;
+    if (!list) {
+        if (why)
+            report(ld, root, "missing required setting '%s' at top level: %s "
+                             "(e.g. %s = ( %s );)", key, why, key, shape);
+        return 0;
+    }
+    int type = config_setting_type(list);
+    if (type != CONFIG_TYPE_LIST && (why || type != CONFIG_TYPE_ARRAY)) {
+        char want[160];
+        snprintf(want, sizeof want, "a list ( %s, ... )", shape);
+        report_type(ld, list, "at top level", want);
+        return 0;
+    }
+    unsigned n = (unsigned)config_setting_length(list);
+    if (n == 0 && why)
+        report(ld, list, "'%s' is empty: %s", key, why);
+    return n;
+}
+
+/* Element i of list if it is a group, else NULL and a problem. */
+static const config_setting_t *get_entry(loader *ld,
+                                         const config_setting_t *list,
+                                         unsigned i, const char *what,
+                                         const char *shape)
+{
+    const config_setting_t *e = config_setting_get_elem(list, i);
+    if (config_setting_type(e) == CONFIG_TYPE_GROUP)
+        return e;
+    report(ld, e, "%s must be a group %s, not %s", what, shape,
+           type_phrase(config_setting_type(e)));
+    return NULL;
+}
+
+/* Why name is not a syntactically valid domain name, or NULL if it is. */
+static const char *dns_name_problem(const char *name)
+{
+    size_t len = strlen(name);
+    if (len == 0)
+        return "it is empty";
+    if (len > DNS_NAME_MAX)
+        return "it is longer than 253 characters";
+    if (name[0] == '.' || name[len - 1] == '.')
+        return "it starts or ends with a dot";
+    const char *label = name;
+    for (const char *p = name;; p++) {
+        if (*p == '.' || *p == '\0') {
+            size_t n = (size_t)(p - label);
+            if (n == 0)
+                return "it has an empty label";
+            if (n > DNS_LABEL_MAX)
+                return "a label is longer than 63 characters";
+            if (label[0] == '-' || p[-1] == '-')
+                return "a label starts or ends with '-'";
+            if (*p == '\0')
+                return NULL;
+            label = p + 1;
+        } else if (!isalnum((unsigned char)*p) && *p != '-') {
+            return "only letters, digits, '-' and dots are allowed";
+        }
+    }
+}
+
+/* ---- paths ------------------------------------------------------------- */
+
+/* Lexically normalized copy of an absolute path: no "//", "." or "..". */
+static char *normalize(loader *ld, const char *abs)
+{
+    char *out = malloc(strlen(abs) + 2);
+    if (!out)
+        return oom(ld);
+    size_t o = 0;
+    const char *p = abs;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *end = p + strcspn(p, "/");
+        size_t n = (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 0 && out[--o] != '/')
+                ;
+        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
+            out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p = end;
+    }
+    if (o == 0)
+        out[o++] = '/';
+    out[o] = '\0';
+    return out;
+}
+
+/* path made absolute against dir: realpath when it exists (so the daemon
+ * sees one canonical name), otherwise a normalized join. */
+static char *resolve_path(loader *ld, const char *dir, const char *path)
+{
+    char *joined;
+    if (path[0] == '/')
+        joined = xstrdup(ld, path);
+    else if (asprintf(&joined, "%s/%s", dir, path) < 0)
+        joined = oom(ld);
+    if (!joined)
+        return NULL;
+    char *real = realpath(joined, NULL);
+    if (!real) {
+        if (errno == ENOMEM)
+            ld->oom = true;
+        real = normalize(ld, joined);
+    }
+    free(joined);
+    return real;
+}
+
+/* ---- sections ---------------------------------------------------------- */
+
+static void parse_base(loader *ld, const config_setting_t *root)
+{
+    const char *base = get_string(ld, root, "base_domain", "at top level", true);
+    if (!base)
+        return;
+    const config_setting_t *s = config_setting_get_member(root, "base_domain");
+    const char *why = dns_name_problem(base);
+    if (why) {
+        report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
+        return;
+    }
+    ld->cfg->base_domain = lower_dup(ld, base);
+}
+
+static void parse_state_dir(loader *ld, const config_setting_t *root)
+{
+    const char *dir = get_string(ld, root, "state_dir", "at top level", false);
+    ld->cfg->state_dir = resolve_path(ld, ld->base_dir, dir ? dir : ".");
+}
+
+/* One listen entry, element i of list; earlier entries are in cfg->listen. */
+static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
+{
+    const config_setting_t *e =
+        get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
+    if (!e)
+        return;
+    check_keys(ld, e, "in listen entry", listen_keys);
+    const char *addr = get_string(ld, e, "address", "in listen entry", true);
+    long long port = DEFAULT_PORT;
+    bool port_ok = config_setting_get_member(e, "port") == NULL ||
+                   get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
+    unsigned char bin[16];
+    int af = 0;
+    if (addr) {
+        af = inet_pton(AF_INET, addr, bin) == 1    ? AF_INET
+             : inet_pton(AF_INET6, addr, bin) == 1 ? AF_INET6
+                                                   : 0;
+        if (!af)
+            report(ld, config_setting_get_member(e, "address"),
+                   "listen address '%s' is not an IPv4 or IPv6 literal", addr);
+    }
+    if (!af || !port_ok)
+        return;
+    rs_listen *l = &ld->cfg->listen[i];
+    for (unsigned j = 0; j < i; j++) {
+        unsigned char other[16];
+        const rs_listen *p = &ld->cfg->listen[j];
+        if (p->address && p->port == port &&
+            inet_pton(af, p->address, other) == 1 &&
+            memcmp(bin, other, af == AF_INET ? 4 : 16) == 0) {
+            report(ld, e, "duplicate listener %s port %lld (first defined at "
+                          "line %d)",
+                   addr, port, line_of(config_setting_get_elem(list, j)));
+            return;
+        }
+    }
+    l->address = xstrdup(ld, addr);
+    l->port = (unsigned)port;
+}
+
+static void parse_listen(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *list;
+    unsigned n = get_list(ld, root, "listen", "a config without a listener "
+                          "serves nothing", LISTEN_SHAPE, &list);
+    if (n == 0)
+        return;
+    ld->cfg->listen = calloc(n, sizeof *ld->cfg->listen);
+    if (!ld->cfg->listen)
+        return (void)oom(ld);
+    ld->cfg->n_listen = n;
+    for (unsigned i = 0; i < n; i++)
+        parse_listener(ld, list, i);
+}
+
+/* One trust anchor file: it must exist and be readable now, not at the
+ * first handshake hours later. */
+static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
+{
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        report(ld, s, "trust entries must be strings (file names), not %s",
+               type_phrase(config_setting_type(s)));
+        return;
+    }
+    char *path = resolve_path(ld, ld->base_dir, config_setting_get_string(s));
+    if (!path)
+        return;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        report(ld, s, "trust file '%s': %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        report(ld, s, "trust file '%s' is not a regular file", path);
+    else if (access(path, R_OK) != 0)
+        report(ld, s, "trust file '%s' is not readable: %s", path,
+               strerror(errno));
+    ld->cfg->trust[i] = path;
+}
+
+static void parse_trust(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *list;
+    size_t n = get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
+    if (n == 0)
+        return;
+    ld->cfg->trust = calloc(n, sizeof *ld->cfg->trust);
+    if (!ld->cfg->trust)
+        return (void)oom(ld);
+    ld->cfg->n_trust = n;
+    for (size_t i = 0; i < n; i++)
+        parse_trust_file(ld, config_setting_get_elem(list, (unsigned)i), i);
+}
+
+static void parse_trust_system(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *s = config_setting_get_member(root, "trust_system");
+    ld->cfg->trust_system = true;
+    if (!s)
+        return;
+    if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+        report_type(ld, s, "at top level", "a boolean (true or false)");
+    else
+        ld->cfg->trust_system = config_setting_get_bool(s) != 0;
+}
+
+static void parse_limits(loader *ld, const config_setting_t *root)
+{
+    rs_limits_default(&ld->cfg->limits);
+    const config_setting_t *g = config_setting_get_member(root, "limits");
+    if (!g)
+        return;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        report_type(ld, g, "at top level", "a group { ... }");
+        return;
+    }
+    const char *keys[N_LIMITS + 1];
+    for (size_t i = 0; i < N_LIMITS; i++)
+        keys[i] = limit_defs[i].key;
+    keys[N_LIMITS] = NULL;
+    check_keys(ld, g, "in limits", keys);
+    for (size_t i = 0; i < N_LIMITS; i++) {
+        const limit_def *d = &limit_defs[i];
+        long long v;
+        if (!get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
+            continue;
+        char *field = (char *)&ld->cfg->limits + d->offset;
+        if (d->is_size)
+            *(size_t *)(void *)field = (size_t)v;
+        else
+            *(unsigned *)(void *)field = (unsigned)v;
+    }
+}
+
+/* "valid, le-tlsserver, ..." for the unknown-profile message. */
+static char *known_profiles(loader *ld)
+{
+    char *out = NULL;
+    size_t len;
+    FILE *m = open_memstream(&out, &len);
+    for (size_t i = 0; m && i < cat_count(); i++)
+        fprintf(m, "%s%s", i ? ", " : "", cat_at(i)->label);
+    if (!m || fclose(m) != 0) {
+        free(out);
+        return oom(ld);
+    }
+    return out;
+}
+
+/* The domain's name: valid, under BASE, not seen before in d[0..i). */
+static char *domain_name(loader *ld, const config_setting_t *e,
+                         const rs_domain_conf *d, unsigned i)
+{
+    const char *raw = get_string(ld, e, "name", "in domain entry", true);
+    if (!raw)
+        return NULL;
+    const config_setting_t *s = config_setting_get_member(e, "name");
+    const char *why = dns_name_problem(raw);
+    if (why) {
+        report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
+        return NULL;
+    }
+    char *name = lower_dup(ld, raw);
+    const char *base = ld->cfg->base_domain;
+    if (!name || !base)
+        return name; /* no base: its own problem is already reported */
+    size_t nl = strlen(name), bl = strlen(base);
+    if (strcmp(name, base) != 0 &&
+        !(nl > bl + 1 && name[nl - bl - 1] == '.' &&
+          strcmp(name + nl - bl, base) == 0))
+        report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
+                      "be %s or end in .%s)",
+               name, base, base, base);
+    for (unsigned j = 0; j < i; j++)
+        if (d[j].name && strcmp(d[j].name, name) == 0) {
+            report(ld, s, "duplicate domain '%s' (first defined at line %d)",
+                   name, d[j].line);
+            break;
+        }
+    return name;
+}
+
+/* cert or key of a domain: given (relative to the config) or the default
+ * STATE/certs/NAME.ext. */
+static char *domain_file(loader *ld, const config_setting_t *e,
+                         const char *key, const char *name, const char *ext)
+{
+    const char *given = get_string(ld, e, key, "in domain entry", false);
+    if (given)
+        return resolve_path(ld, ld->base_dir, given);
+    if (!name || !ld->cfg->state_dir)
+        return NULL;
+    char *rel;
+    if (asprintf(&rel, "certs/%s.%s", name, ext) < 0)
+        return oom(ld);
+    char *path = resolve_path(ld, ld->cfg->state_dir, rel);
+    free(rel);
+    return path;
+}
+
+static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
+{
+    rs_domain_conf *d = &ld->cfg->domains[i];
+    d->line = line_of(config_setting_get_elem(list, i));
+    const config_setting_t *e =
+        get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
+    if (!e)
+        return;
+    check_keys(ld, e, "in domain entry", domain_keys);
+    d->name = domain_name(ld, e, ld->cfg->domains, i);
+    const char *prof = get_string(ld, e, "profile", "in domain entry", true);
+    if (prof) {
+        d->profile = cat_find(prof);
+        char *known = d->profile ? NULL : known_profiles(ld);
+        if (!d->profile)
+            report(ld, config_setting_get_member(e, "profile"),
+                   "unknown profile '%s' (known: %s)", prof,
+                   known ? known : "?");
+        free(known);
+    }
+    d->cert_file = domain_file(ld, e, "cert", d->name, "pem");
+    d->key_file = domain_file(ld, e, "key", d->name, "key");
+    const char *desc = get_string(ld, e, "description", "in domain entry", false);
+    if (desc)
+        d->description = xstrdup(ld, desc);
+}
+
+static void parse_domains(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *list;
+    unsigned n = get_list(ld, root, "domains", "without test domains there "
+                          "is nothing to serve", DOMAIN_SHAPE, &list);
+    if (n == 0)
+        return;
+    ld->cfg->domains = calloc(n, sizeof *ld->cfg->domains);
+    if (!ld->cfg->domains)
+        return (void)oom(ld);
+    ld->cfg->n_domains = n;
+    for (unsigned i = 0; i < n; i++)
+        parse_domain(ld, list, i);
+}
+
+/* ---- loading ----------------------------------------------------------- */
+
+/* Validate a parsed tree into ld->cfg. Order matters only for values other
+ * sections need (base before domains, state_dir before default certs);
+ * messages are sorted by line anyway. */
+static void validate(loader *ld, const config_t *lc)
+{
+    const config_setting_t *root = config_root_setting(lc);
+    check_keys(ld, root, "at top level", top_keys);
+    parse_base(ld, root);
+    parse_state_dir(ld, root);
+    parse_listen(ld, root);
+    parse_trust(ld, root);
+    parse_trust_system(ld, root);
+    parse_limits(ld, root);
+    parse_domains(ld, root);
+}
+
+/* Absolute, canonical form of dir (cwd when NULL). */
+static char *absolute_dir(loader *ld, const char *dir)
+{
+    char *cwd = getcwd(NULL, 0);
+    if (!cwd)
+        return oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
+    char *abs = dir ? resolve_path(ld, cwd, dir) : cwd;
+    if (abs != cwd)
+        free(cwd);
+    return abs;
+}
+
+/* Shared tail of both loaders: fp or text is read, then validated. */
+static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
+                FILE *errs)
+{
+    memset(out, 0, sizeof *out);
+    config_t lc;
+    config_init(&lc);
+    if (ld->base_dir)
+        config_set_include_dir(&lc, ld->base_dir);
+    int ok = fp ? config_read(&lc, fp) : config_read_string(&lc, text);
+    if (!ok) {
+        report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
+                  config_error_text(&lc));
+    } else {
+        ld->cfg = out;
+        out->path = xstrdup(ld, ld->name);
+        validate(ld, &lc);
+    }
+    flush_problems(ld, errs); /* before config_destroy frees file names */
+    config_destroy(&lc);
+    free(ld->base_dir);
+    if (ld->count > 0)
+        rs_config_free(out);
+    return ld->count;
+}
+
+int rs_config_load_string(const char *text, const char *name,
+                          const char *base_dir, rs_config *out, FILE *errs)
+{
+    loader ld = {.name = name ? name : "(embedded)"};
+    memset(out, 0, sizeof *out);
+    ld.base_dir = absolute_dir(&ld, base_dir);
+    if (ld.base_dir)
+        return load(&ld, NULL, text, out, errs);
+    flush_problems(&ld, errs);
+    return ld.count;
+}
+
+int rs_config_load(const char *path, rs_config *out, FILE *errs)
+{
+    loader ld = {.name = path};
+    memset(out, 0, sizeof *out);
+    FILE *fp = fopen(path, "r");
+    if (!fp) {
+        if (errs)
+            fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char *copy = xstrdup(&ld, path);
+    ld.base_dir = copy ? absolute_dir(&ld, dirname(copy)) : NULL;
+    free(copy);
+    if (ld.base_dir)
+        load(&ld, fp, NULL, out, errs);
+    else
+        flush_problems(&ld, errs);
+    fclose(fp);
+    return ld.count;
+}
+
+void rs_config_free(rs_config *cfg)
+{
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free(cfg->base_domain);
+    free(cfg->state_dir);
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        free(cfg->listen[i].address);
+    free(cfg->listen);
+    for (size_t i = 0; i < cfg->n_trust; i++)
+        free(cfg->trust[i]);
+    free(cfg->trust);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        free(cfg->domains[i].name);
+        free(cfg->domains[i].cert_file);
+        free(cfg->domains[i].key_file);
+        free(cfg->domains[i].description);
+    }
+    free(cfg->domains);
+    memset(cfg, 0, sizeof *cfg);
+}
+
+const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
+                                            const char *name)
+{
+    for (size_t i = 0; i < cfg->n_domains; i++)
+        if (cfg->domains[i].name && strcasecmp(cfg->domains[i].name, name) == 0)
+            return &cfg->domains[i];
+    return NULL;
+}
+
+/* ---- writing the default file ----------------------------------------- */
+
+/* s as a libconfig string literal. */
+static void put_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Reasons the arguments cannot make a loadable file, or NULL. */
+static const char *default_args_problem(const char *base,
+                                        const char *const *addresses,
+                                        size_t n_addresses, unsigned port)
+{
+    if (!base || dns_name_problem(base))
+        return "invalid base domain";
+    if (n_addresses == 0)
+        return "no listen address: a config without a listener serves nothing";
+    for (size_t i = 0; i < n_addresses; i++) {
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, addresses[i], bin) != 1 &&
+            inet_pton(AF_INET6, addresses[i], bin) != 1)
+            return "listen address is not an IPv4 or IPv6 literal";
+    }
+    if (port < 1 || port > 65535)
+        return "port out of range 1..65535";
+    return NULL;
+}
+
+static void write_listen_trust(FILE *f, const char *const *addresses,
+                               size_t n_addresses, unsigned port,
+                               const char *const *trust, size_t n_trust)
+{
+    fputs("# Where remote servers connect (s2s: STARTTLS on 5269). IP "
+          "literals only.\nlisten = (\n", f);
+    for (size_t i = 0; i < n_addresses; i++) {
+        fputs("  { address = ", f);
+        put_string(f, addresses[i]);
+        fprintf(f, "; port = %u; }%s\n", port, i + 1 < n_addresses ? "," : "");
+    }
+    fputs(");\n\n# Extra trust anchors (PEM files) for remote servers' "
+          "certificates.\ntrust = (", f);
+    for (size_t i = 0; i < n_trust; i++) {
+        fputs(i ? ", " : " ", f);
+        put_string(f, trust[i]);
+    }
+    fputs(" );\n# Also trust the system's CA bundle.\ntrust_system = true;\n\n", f);
+}
+
+static void write_limits(FILE *f)
+{
+    fputs("# Bounds on what peers may do. Timeouts are in seconds.\n"
+          "limits = {\n", f);
+    for (size_t i = 0; i < N_LIMITS; i++) {
+        const limit_def *d = &limit_defs[i];
+        int w = (int)strlen(d->key) + 3 + snprintf(NULL, 0, "%lld;", d->def);
+        fprintf(f, "  %s = %lld;%*s# %s (%lld..%lld)\n", d->key, d->def,
+                w < 34 ? 34 - w : 1, "", d->why, d->min, d->max);
+    }
+    fputs("};\n\n", f);
+}
+
+static void write_domains(FILE *f, const char *base)
+{
+    fputs("# One test domain per catalog profile, named PROFILE.BASE.\n"
+          "# cert/key default to STATE/certs/NAME.pem and NAME.key; set\n"
+          "# cert = \"...\"; key = \"...\"; to override, description = "
+          "\"...\"; to reword.\ndomains = (\n", f);
+    size_t width = 0;
+    for (size_t i = 0; i < cat_count(); i++) {
+        size_t w = 2 * strlen(cat_at(i)->label) + strlen(base);
+        width = w > width ? w : width;
+    }
+    for (size_t i = 0; i < cat_count(); i++) {
+        const cat_profile *p = cat_at(i);
+        int n = fprintf(f, "  { name = \"%s.%s\"; profile = \"%s\"; }%s",
+                        p->label, base, p->label,
+                        i + 1 < cat_count() ? "," : "");
+        int pad = (int)width + 33 - n;
+        fprintf(f, "%*s# %s\n", pad > 1 ? pad : 1, "", p->description);
+    }
+    fputs(");\n", f);
+}
+
+int rs_config_write_default(const char *path, const char *base,
+                            const char *const *addresses, size_t n_addresses,
+                            unsigned port, const char *const *trust,
+                            size_t n_trust, char *err, size_t errlen)
+{
+    const char *why = default_args_problem(base, addresses, n_addresses, port);
+    if (why) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    char lower[DNS_NAME_MAX + 1];
+    size_t i;
+    for (i = 0; base[i]; i++)
+        lower[i] = (char)tolower((unsigned char)base[i]);
+    lower[i] = '\0';
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fputs("# xmpp-responder configuration, written by `xmpp-responder init`.\n"
+          "# Check it with `xmpp-responder check -c FILE`. Relative paths\n"
+          "# are relative to the directory of this file.\n\n"
+          "# Every test domain is PROFILE.BASE under this base domain.\n"
+          "base_domain = ", f);
+    put_string(f, lower);
+    fputs(";\n\n# Certificates (certs/), the zone (zones/) and runtime state.\n"
+          "state_dir = \".\";\n\n", f);
+    write_listen_trust(f, addresses, n_addresses, port, trust, n_trust);
+    write_limits(f);
+    write_domains(f, lower);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,98 @@
+/* config.h -- the daemon's configuration (libconfig), validated strictly:
+ * unknown keys, wrong types, bad values, unknown profiles and duplicate
+ * domains are errors reported as "FILE:LINE: message".
+ *
+ * Example:
+ *   base_domain = "responder.example";
+ *   state_dir = ".";                 # relative paths: to the config file's dir
+ *   listen = ( { address = "127.0.0.1"; port = 5269; } );
+ *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
+ *   trust_system = true;             # also the system bundle (default true)
+ *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
+ *              idle_timeout = 300; connect_timeout = 15;
+ *              max_streams_per_ip = 16; max_streams = 1024; queue_max = 64; };
+ *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
+ *               { name = "x.responder.example"; profile = "expired";
+ *                 cert = "certs/x.pem"; key = "certs/x.key";
+ *                 description = "..."; } );
+ */
+#ifndef RS_CONFIG_H
+#define RS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "catalog.h"
+
+/* One s2s listener. */
+typedef struct rs_listen {
+    char *address; /* IP literal to bind */
+    unsigned port; /* TCP port, default 5269 */
+} rs_listen;
+
+/* Bounds on what peers may do. Timeouts in seconds. */
+typedef struct rs_limits {
+    size_t max_stanza_bytes;     /* largest top-level element, default 262144 */
+    unsigned max_depth;          /* nesting inside a stanza, default 32 */
+    unsigned unauth_timeout;     /* unauthenticated stream lifetime, default 30 */
+    unsigned idle_timeout;       /* close idle streams after, default 300 */
+    unsigned connect_timeout;    /* outbound DNS+connect+auth, default 15 */
+    unsigned max_streams_per_ip; /* concurrent inbound streams per IP, 16 */
+    unsigned max_streams;        /* all concurrent streams, default 1024 */
+    unsigned queue_max;          /* stanzas queued per outbound stream, 64 */
+} rs_limits;
+
+/* One test domain. */
+typedef struct rs_domain_conf {
+    char *name;                 /* fully qualified domain, lower case */
+    const cat_profile *profile; /* its catalog row */
+    char *cert_file;            /* chain PEM, absolute; default STATE/certs/NAME.pem */
+    char *key_file;             /* key PEM, absolute; default STATE/certs/NAME.key */
+    char *description;          /* override of the profile's, or NULL */
+    int line;                   /* where it was defined */
+} rs_domain_conf;
+
+/* The whole configuration. All paths are absolute after loading. */
+typedef struct rs_config {
+    char *path;               /* the file it came from, or "(embedded)" */
+    char *base_domain;        /* BASE */
+    char *state_dir;          /* certs/, zones/ and runtime state */
+    rs_listen *listen;        /* s2s listeners */
+    size_t n_listen;
+    char **trust;             /* extra trust anchor files (PEM) */
+    size_t n_trust;
+    bool trust_system;        /* include the system trust store */
+    rs_limits limits;
+    rs_domain_conf *domains;  /* test domains */
+    size_t n_domains;
+} rs_config;
+
+/* Defaults for limits. */
+void rs_limits_default(rs_limits *limits);
+
+/* Load and validate path. Every problem is printed to errs as
+ * "PATH:LINE: message". Returns the number of problems; on 0 *out is filled
+ * and must be released with rs_config_free, otherwise *out is left zeroed. */
+int rs_config_load(const char *path, rs_config *out, FILE *errs);
+
+/* The same from a string (for tests); name is used in messages and relative
+ * paths resolve against base_dir. */
+int rs_config_load_string(const char *text, const char *name,
+                          const char *base_dir, rs_config *out, FILE *errs);
+
+void rs_config_free(rs_config *cfg);
+
+/* Write a config file for `init`: the given base, state_dir ".", one listener
+ * per address on port, the trust files, and one domain per catalog row named
+ * LABEL.BASE. 0 on success, -1 with a message in err. */
+int rs_config_write_default(const char *path, const char *base,
+                            const char *const *addresses, size_t n_addresses,
+                            unsigned port, const char *const *trust,
+                            size_t n_trust, char *err, size_t errlen);
+
+/* Domain entry for name, or NULL. */
+const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
+                                            const char *name);
+
+#endif

@@ -1,0 +1,634 @@
+/* conn.c -- bytes between a socket and the XML parser, through GnuTLS when
+ * STARTTLS has happened. GnuTLS reads ciphertext from conn->tls_in (filled by
+ * libuv reads) and writes through uv_write, so nothing here ever blocks. */
+#include "conn.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+#define READ_CHUNK 16384
+#define TLS_IN_MAX (1u << 20)   /* ciphertext backlog bound */
+#define CLOSE_GRACE_MS 2000     /* wait for the peer's close this long */
+
+/* A write in flight: the request and its own copy of the bytes. */
+typedef struct conn_write {
+    uv_write_t req;
+    rs_conn *conn;
+    char data[];
+} conn_write;
+
+static void on_xs_header(void *ud, const xs_header *h);
+static void on_xs_element(void *ud, xmlNodePtr el);
+static void on_xs_close(void *ud);
+static void on_xs_error(void *ud, xs_error err, const char *text);
+
+static const xs_callbacks xs_events = {
+    .on_header = on_xs_header,
+    .on_element = on_xs_element,
+    .on_close = on_xs_close,
+    .on_error = on_xs_error,
+};
+
+void conn_log(const rs_conn *c, rs_log_level level, const char *event,
+              const char *fmt, ...)
+{
+    if (!rs_log_enabled(level))
+        return;
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    rs_log(level, "%s#%u %s:%u local=%s remote=%s event=%s %s",
+           c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id, c->peer_ip,
+           c->peer_port, c->local[0] ? c->local : "-",
+           c->remote[0] ? c->remote : "-", event, msg);
+}
+
+rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
+                  void *owner)
+{
+    rs_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    xs_limits lim = {
+        .max_stanza_bytes = srv->cfg->limits.max_stanza_bytes,
+        .max_depth = srv->cfg->limits.max_depth,
+    };
+    c->xs = xs_new(&lim, &xs_events, c);
+    if (!c->xs) {
+        free(c);
+        return NULL;
+    }
+    c->srv = srv;
+    c->domains = rs_domains_ref(srv->domains);
+    c->id = ++srv->next_id;
+    c->dir = dir;
+    c->handler = handler;
+    c->owner = owner;
+    snprintf(c->peer_ip, sizeof c->peer_ip, "-");
+    uv_tcp_init(srv->loop, &c->tcp);
+    uv_timer_init(srv->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->open_handles = 2;
+    c->next = srv->conns;
+    srv->conns = c;
+    srv->n_conns++;
+    return c;
+}
+
+static void conn_unlink(rs_conn *c)
+{
+    for (rs_conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next) {
+        if (*pp == c) {
+            *pp = c->next;
+            c->srv->n_conns--;
+            return;
+        }
+    }
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    rs_conn *c = h->data;
+    if (--c->open_handles > 0)
+        return;
+    conn_unlink(c);
+    c->handler->closed(c, c->close_why);
+    if (c->tls)
+        gnutls_deinit(c->tls);
+    xs_free(c->xs);
+    rs_buf_free(&c->tls_in);
+    rs_domains_unref(c->domains);
+    free(c);
+}
+
+/* Close the handles now; closed() follows from the loop. */
+static void conn_teardown(rs_conn *c)
+{
+    uv_timer_stop(&c->timer);
+    if (!uv_is_closing((uv_handle_t *)&c->tcp))
+        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&c->timer))
+        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void record_peer(rs_conn *c)
+{
+    struct sockaddr_storage ss;
+    int len = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) != 0)
+        return;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        uv_ip4_name(in, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(in->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+        uv_ip6_name(in6, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(in6->sin6_port);
+    }
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static void on_written(uv_write_t *req, int status)
+{
+    conn_write *w = (conn_write *)req;
+    rs_conn *c = w->conn;
+    free(w);
+    if (status < 0 && status != UV_ECANCELED && !c->closing) {
+        c->peer_gone = true;
+        conn_close(c, uv_strerror(status));
+    }
+}
+
+/* Put raw bytes on the socket. */
+static int write_raw(rs_conn *c, const void *data, size_t len)
+{
+    if (uv_is_closing((uv_handle_t *)&c->tcp) || c->peer_gone)
+        return -1;
+    conn_write *w = malloc(sizeof *w + len);
+    if (!w)
+        return -1;
+    w->conn = c;
+    memcpy(w->data, data, len);
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+        free(w);
+        return -1;
+    }
+    c->bytes_out += len;
+    return 0;
+}
+
+static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
+{
+    rs_conn *c = ptr;
+    if (write_raw(c, data, len) < 0) {
+        gnutls_transport_set_errno(c->tls, EPIPE);
+        return -1;
+    }
+    return (ssize_t)len;
+}
+
+static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
+{
+    rs_conn *c = ptr;
+    if (c->tls_in.len == 0) {
+        if (c->peer_gone)
+            return 0;
+        gnutls_transport_set_errno(c->tls, EAGAIN);
+        return -1;
+    }
+    size_t n = len < c->tls_in.len ? len : c->tls_in.len;
+    memcpy(data, c->tls_in.data, n);
+    rs_buf_consume(&c->tls_in, n);
+    return (ssize_t)n;
+}
+
+void conn_send(rs_conn *c, const char *data, size_t len)
+{
+    if (c->closing && c->close_sent)
+        return;
+    if (rs_log_enabled(RS_LOG_DEBUG))
+        conn_log(c, RS_LOG_DEBUG, "send", "%.*s", (int)(len > 1000 ? 1000 : len), data);
+    if (c->tls_state == CONN_TLS_NONE) {
+        if (write_raw(c, data, len) < 0 && !c->closing)
+            conn_close(c, "write failed");
+        return;
+    }
+    if (c->tls_state != CONN_TLS_ACTIVE)
+        return; /* nothing may be sent during the handshake */
+    while (len > 0) {
+        ssize_t n = gnutls_record_send(c->tls, data, len);
+        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+            continue; /* our push never blocks; retry the same record */
+        if (n < 0) {
+            if (!c->closing)
+                conn_close(c, gnutls_strerror((int)n));
+            return;
+        }
+        data += n;
+        len -= (size_t)n;
+    }
+}
+
+void conn_send_str(rs_conn *c, const char *s)
+{
+    conn_send(c, s, strlen(s));
+}
+
+void conn_send_node(rs_conn *c, xmlNodePtr el)
+{
+    size_t len = 0;
+    char *s = xs_serialize(el, &len);
+    if (!s) {
+        conn_close(c, "out of memory");
+        return;
+    }
+    conn_send(c, s, len);
+    free(s);
+}
+
+/* Append ' name="escaped value"' to out. */
+static void append_attr(char *out, size_t n, const char *name, const char *val)
+{
+    if (!val || !val[0])
+        return;
+    char *esc = xs_escape(val);
+    if (!esc)
+        return;
+    size_t used = strlen(out);
+    snprintf(out + used, n - used, " %s='%s'", name, esc);
+    free(esc);
+}
+
+void conn_send_header(rs_conn *c, const char *from, const char *to,
+                      const char *id)
+{
+    char hdr[2048] = "<?xml version='1.0'?><stream:stream"
+                     " xmlns='jabber:server'"
+                     " xmlns:stream='http://etherx.jabber.org/streams'"
+                     " xmlns:db='jabber:server:dialback' version='1.0'";
+    append_attr(hdr, sizeof hdr, "from", from);
+    append_attr(hdr, sizeof hdr, "to", to);
+    append_attr(hdr, sizeof hdr, "id", id);
+    strncat(hdr, ">", sizeof hdr - strlen(hdr) - 1);
+    c->header_sent = true;
+    conn_send_str(c, hdr);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static void feed_xml(rs_conn *c, const char *data, size_t len)
+{
+    if (c->closing)
+        return; /* after we decided to close, the peer's bytes are ignored */
+    xs_feed(c->xs, data, len);
+}
+
+/* Describe why a TLS operation failed, with the alert when there was one. */
+static void tls_failure_text(rs_conn *c, int rc, char *out, size_t n)
+{
+    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
+        snprintf(out, n, "alert received: %s",
+                 gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+    else if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR)
+        snprintf(out, n, "peer closed the connection during TLS");
+    else
+        snprintf(out, n, "%s", gnutls_strerror(rc));
+}
+
+static void tls_handshake_step(rs_conn *c)
+{
+    for (;;) {
+        int rc = gnutls_handshake(c->tls);
+        if (rc == 0) {
+            c->tls_state = CONN_TLS_ACTIVE;
+            c->srv->stats.tls_ok++;
+            if (c->handler->tls_done)
+                c->handler->tls_done(c, true, NULL);
+            return;
+        }
+        if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
+            return;
+        if (!gnutls_error_is_fatal(rc))
+            continue; /* e.g. a warning alert: go on */
+        char why[256];
+        tls_failure_text(c, rc, why, sizeof why);
+        c->srv->stats.tls_failed++;
+        c->tls_state = CONN_TLS_NONE; /* nothing more may be sent in TLS */
+        c->close_sent = true;
+        if (c->handler->tls_done)
+            c->handler->tls_done(c, false, why);
+        if (!c->closing)
+            conn_close(c, why);
+        return;
+    }
+}
+
+static void tls_read_records(rs_conn *c)
+{
+    char buf[READ_CHUNK];
+    while (!c->closing) {
+        ssize_t n = gnutls_record_recv(c->tls, buf, sizeof buf);
+        if (n > 0) {
+            feed_xml(c, buf, (size_t)n);
+            if (c->tls_state != CONN_TLS_ACTIVE || c->closing)
+                return;
+            continue;
+        }
+        if (n == 0) { /* close_notify */
+            c->peer_gone = true;
+            if (!c->closing)
+                conn_close(c, "peer closed TLS");
+            return;
+        }
+        if (n == GNUTLS_E_AGAIN)
+            return;
+        if (n == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)n))
+            continue;
+        char why[256];
+        tls_failure_text(c, (int)n, why, sizeof why);
+        c->peer_gone = true;
+        if (!c->closing)
+            conn_close(c, why);
+        return;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    static char chunk[READ_CHUNK]; /* one loop thread, consumed at once */
+    *buf = uv_buf_init(chunk, sizeof chunk);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    rs_conn *c = s->data;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        c->peer_gone = true;
+        uv_read_stop(s);
+        if (c->closing) {
+            conn_teardown(c); /* the peer finished too */
+            return;
+        }
+        conn_close(c, nread == UV_EOF ? "peer closed the connection"
+                                      : uv_strerror((int)nread));
+        return;
+    }
+    c->bytes_in += (uint64_t)nread;
+    if (c->closing)
+        return; /* draining until the peer closes or the grace ends */
+    if (c->tls_state == CONN_TLS_NONE) {
+        feed_xml(c, buf->base, (size_t)nread);
+        return;
+    }
+    if (rs_buf_append(&c->tls_in, buf->base, (size_t)nread, TLS_IN_MAX) < 0) {
+        conn_close(c, "TLS input backlog too large");
+        return;
+    }
+    if (c->tls_state == CONN_TLS_HANDSHAKE)
+        tls_handshake_step(c);
+    if (c->tls_state == CONN_TLS_ACTIVE && !c->closing)
+        tls_read_records(c);
+}
+
+static void start_reading(rs_conn *c)
+{
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+}
+
+int conn_accept(rs_conn *c, uv_stream_t *listener)
+{
+    int rc = uv_accept(listener, (uv_stream_t *)&c->tcp);
+    if (rc < 0)
+        return rc;
+    record_peer(c);
+    uv_tcp_nodelay(&c->tcp, 1);
+    start_reading(c);
+    return 0;
+}
+
+static void on_connected(uv_connect_t *req, int status)
+{
+    rs_conn *c = req->data;
+    free(req);
+    if (c->closing) {
+        return;
+    }
+    if (status == 0) {
+        record_peer(c);
+        uv_tcp_nodelay(&c->tcp, 1);
+        start_reading(c);
+    } else {
+        c->peer_gone = true;
+    }
+    if (c->handler->connected)
+        c->handler->connected(c, status);
+}
+
+int conn_connect(rs_conn *c, const struct sockaddr *addr)
+{
+    if (addr->sa_family == AF_INET) {
+        uv_ip4_name((const struct sockaddr_in *)addr, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+    } else {
+        uv_ip6_name((const struct sockaddr_in6 *)addr, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(((const struct sockaddr_in6 *)addr)->sin6_port);
+    }
+    uv_connect_t *req = malloc(sizeof *req);
+    if (!req)
+        return UV_ENOMEM;
+    req->data = c;
+    int rc = uv_tcp_connect(req, &c->tcp, addr, on_connected);
+    if (rc < 0)
+        free(req);
+    return rc;
+}
+
+/* ---- XML events ---------------------------------------------------------- */
+
+static void on_xs_header(void *ud, const xs_header *h)
+{
+    rs_conn *c = ud;
+    if (!c->closing && c->handler->header)
+        c->handler->header(c, h);
+}
+
+static void on_xs_element(void *ud, xmlNodePtr el)
+{
+    rs_conn *c = ud;
+    if (!c->closing && c->handler->element)
+        c->handler->element(c, el);
+}
+
+static void on_xs_close(void *ud)
+{
+    rs_conn *c = ud;
+    if (c->closing)
+        return;
+    if (c->handler->stream_end)
+        c->handler->stream_end(c);
+    if (!c->closing)
+        conn_close(c, "peer closed the stream");
+}
+
+static void on_xs_error(void *ud, xs_error err, const char *text)
+{
+    rs_conn *c = ud;
+    if (c->closing)
+        return;
+    conn_log(c, RS_LOG_WARN, "stream-error", "sent %s reason=\"%s\"",
+             xs_error_condition(err), text);
+    conn_stream_error(c, xs_error_condition(err), text);
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+const char *conn_tls_sni(const rs_conn *c)
+{
+    static char name[256];
+    size_t len = sizeof name - 1;
+    unsigned type = 0;
+    name[0] = '\0';
+    if (c->tls && c->dir == CONN_IN &&
+        gnutls_server_name_get(c->tls, name, &len, &type, 0) == 0 &&
+        type == GNUTLS_NAME_DNS)
+        name[len < sizeof name ? len : sizeof name - 1] = '\0';
+    else
+        name[0] = '\0';
+    return name;
+}
+
+/* Server side: present the domain named by SNI when it is one of ours. */
+static int on_client_hello(gnutls_session_t session)
+{
+    rs_tls_identity *id = gnutls_session_get_ptr(session);
+    rs_conn *c = (rs_conn *)((char *)id - offsetof(rs_conn, tls_id));
+    const char *sni = conn_tls_sni(c);
+    if (sni[0]) {
+        const rs_domain *d = rs_domains_find(c->domains, sni);
+        if (d)
+            id->domain = d;
+        else
+            conn_log(c, RS_LOG_INFO, "tls", "SNI '%s' is not ours; presenting %s",
+                     sni, id->domain ? id->domain->name : "nothing");
+    }
+    return 0;
+}
+
+int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni)
+{
+    unsigned flags = c->dir == CONN_IN ? GNUTLS_SERVER : GNUTLS_CLIENT;
+    int rc = gnutls_init(&c->tls, flags | GNUTLS_NONBLOCK);
+    if (rc < 0)
+        return rc;
+    c->tls_id.domain = dom;
+    gnutls_session_set_ptr(c->tls, &c->tls_id);
+    rc = gnutls_priority_set(c->tls, dom->priority);
+    if (rc == 0)
+        rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE,
+                                    c->domains->creds);
+    if (rc < 0)
+        return rc;
+    if (c->dir == CONN_IN) {
+        /* ask for the peer's certificate for SASL EXTERNAL; verify ourselves */
+        gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
+        gnutls_handshake_set_post_client_hello_function(c->tls, on_client_hello);
+    } else if (sni && sni[0]) {
+        gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, sni, strlen(sni));
+    }
+    gnutls_transport_set_ptr(c->tls, c);
+    gnutls_transport_set_push_function(c->tls, tls_push);
+    gnutls_transport_set_pull_function(c->tls, tls_pull);
+    c->tls_state = CONN_TLS_HANDSHAKE;
+    tls_handshake_step(c); /* the client speaks first; harmless for servers */
+    return 0;
+}
+
+void conn_tls_describe(const rs_conn *c, char *out, size_t n)
+{
+    if (!c->tls || c->tls_state != CONN_TLS_ACTIVE) {
+        snprintf(out, n, "none");
+        return;
+    }
+    const char *ver = gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls));
+    const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(c->tls));
+    snprintf(out, n, "%s %s", ver ? ver : "?", cipher ? cipher : "?");
+}
+
+/* ---- timers and closing ------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t)
+{
+    rs_conn *c = t->data;
+    if (c->closing) {
+        conn_teardown(c); /* grace period over */
+        return;
+    }
+    if (c->handler->timeout)
+        c->handler->timeout(c);
+}
+
+void conn_set_timeout(rs_conn *c, unsigned seconds)
+{
+    if (c->closing)
+        return;
+    if (seconds == 0)
+        uv_timer_stop(&c->timer);
+    else
+        uv_timer_start(&c->timer, on_timer, (uint64_t)seconds * 1000, 0);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    rs_conn *c = req->data;
+    free(req);
+    if (status < 0 || c->peer_gone)
+        conn_teardown(c);
+}
+
+void conn_stream_error(rs_conn *c, const char *condition, const char *text)
+{
+    if (c->closing)
+        return;
+    if (!c->header_sent)
+        conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
+    char *esc = xs_escape(text ? text : "");
+    char buf[1400];
+    snprintf(buf, sizeof buf,
+             "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+             "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
+             "</stream:error>",
+             condition, esc ? esc : "");
+    free(esc);
+    c->srv->stats.stream_errors++;
+    conn_send_str(c, buf);
+    char why[300];
+    snprintf(why, sizeof why, "stream error sent: %s (%s)", condition,
+             text ? text : "");
+    conn_close(c, why);
+}
+
+void conn_close(rs_conn *c, const char *why)
+{
+    if (c->closing)
+        return;
+    if (c->header_sent && !c->close_sent && !c->peer_gone)
+        conn_send_str(c, "</stream:stream>");
+    c->close_sent = true;
+    c->closing = true;
+    snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
+    if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
+        gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify via push */
+    conn_log(c, RS_LOG_INFO, "close", "reason=\"%s\" in=%llu out=%llu",
+             c->close_why, (unsigned long long)c->bytes_in,
+             (unsigned long long)c->bytes_out);
+    uv_timer_stop(&c->timer);
+    if (c->peer_gone || uv_is_closing((uv_handle_t *)&c->tcp) ||
+        !uv_is_writable((uv_stream_t *)&c->tcp)) {
+        conn_teardown(c);
+        return;
+    }
+    /* FIN after our last bytes, then wait briefly for the peer to close so
+     * our stream error is read rather than reset away. */
+    uv_timer_start(&c->timer, on_timer, CLOSE_GRACE_MS, 0);
+    uv_shutdown_t *req = malloc(sizeof *req);
+    if (!req || (req->data = c,
+                 uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)) {
+        free(req);
+        conn_teardown(c);
+    }
+}

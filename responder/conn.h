@@ -1,0 +1,128 @@
+/* conn.h -- the transport of one XMPP stream: a libuv TCP socket, an optional
+ * GnuTLS session over it (STARTTLS), and the XML parser fed with the
+ * plaintext. The owner (an inbound or outbound s2s stream) gets events through
+ * a handler table and drives the protocol; the conn only moves bytes.
+ *
+ * Lifetime: conn_close() starts an orderly close (our </stream:stream>, TLS
+ * close_notify, TCP FIN, wait briefly for the peer); when the handles are
+ * closed, handler->closed runs and the conn is freed. Never free it otherwise.
+ */
+#ifndef RS_CONN_H
+#define RS_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "domains.h"
+#include "log.h"
+#include "xmlstream.h"
+
+struct rs_server;
+typedef struct rs_conn rs_conn;
+
+/* Which side opened the TCP connection. */
+typedef enum {
+    CONN_IN, /* a peer dialled us */
+    CONN_OUT /* we dialled a peer */
+} conn_dir;
+
+/* Where the TLS layer is. */
+typedef enum {
+    CONN_TLS_NONE,      /* plaintext */
+    CONN_TLS_HANDSHAKE, /* handshake in progress */
+    CONN_TLS_ACTIVE     /* records flow */
+} conn_tls_state;
+
+/* Events for the owner. Any may be NULL except closed. After conn_close the
+ * owner only gets closed. */
+typedef struct rs_conn_handler {
+    void (*connected)(rs_conn *c, int status);   /* outbound: 0 or uv error */
+    void (*header)(rs_conn *c, const xs_header *h);
+    void (*element)(rs_conn *c, xmlNodePtr el);
+    void (*stream_end)(rs_conn *c);              /* peer sent </stream:stream> */
+    void (*tls_done)(rs_conn *c, bool ok, const char *why);
+    void (*timeout)(rs_conn *c);                 /* conn_set_timeout expired */
+    void (*closed)(rs_conn *c, const char *why); /* last call; then freed */
+} rs_conn_handler;
+
+struct rs_conn {
+    uv_tcp_t tcp;                 /* the socket */
+    uv_timer_t timer;             /* owner's timeout, then the close grace */
+    rs_tls_identity tls_id;       /* what we present; session ptr points here */
+    struct rs_server *srv;        /* the daemon */
+    rs_domains *domains;          /* generation in use (referenced) */
+    unsigned id;                  /* for logs */
+    conn_dir dir;
+    char peer_ip[64];             /* remote address */
+    unsigned peer_port;
+    char local[256];              /* our domain on this stream, when known */
+    char remote[256];             /* their domain, when known */
+    gnutls_session_t tls;         /* NULL until STARTTLS */
+    conn_tls_state tls_state;
+    rs_buf tls_in;                /* ciphertext not yet taken by GnuTLS */
+    xs_stream *xs;                /* parser of the peer's XML */
+    const rs_conn_handler *handler;
+    void *owner;                  /* s2s_in or s2s_out */
+    bool header_sent;             /* our stream header is out */
+    bool close_sent;              /* our </stream:stream> is out */
+    bool closing;                 /* conn_close was called */
+    bool peer_gone;               /* EOF or error from the peer */
+    int open_handles;             /* tcp + timer still open */
+    char close_why[256];          /* reason given to closed */
+    uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
+    struct rs_conn *next;         /* in the server's list */
+};
+
+/* A new conn on the server's loop, registered in its list. NULL on failure. */
+rs_conn *conn_new(struct rs_server *srv, conn_dir dir,
+                  const rs_conn_handler *handler, void *owner);
+
+/* Accept a pending connection from listener and start reading. */
+int conn_accept(rs_conn *c, uv_stream_t *listener);
+
+/* Connect to addr; handler->connected follows, then reading starts. */
+int conn_connect(rs_conn *c, const struct sockaddr *addr);
+
+/* Send bytes (through TLS when active). Errors close the conn. */
+void conn_send(rs_conn *c, const char *data, size_t len);
+
+/* Send a NUL-terminated string. */
+void conn_send_str(rs_conn *c, const char *s);
+
+/* Send an element, serialized. */
+void conn_send_node(rs_conn *c, xmlNodePtr el);
+
+/* Send our stream header (from/to/id may be NULL to omit). */
+void conn_send_header(rs_conn *c, const char *from, const char *to,
+                      const char *id);
+
+/* Start TLS. As server, dom is presented unless the ClientHello's SNI names
+ * another of our domains; as client, dom is presented if the peer asks and
+ * sni is sent. The owner must have called xs_restart as the protocol says. */
+int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni);
+
+/* Arm the owner's timeout (seconds); 0 disarms. */
+void conn_set_timeout(rs_conn *c, unsigned seconds);
+
+/* Send a stream error (with a header first if none was sent) and close. */
+void conn_stream_error(rs_conn *c, const char *condition, const char *text);
+
+/* Orderly close; why is logged and given to handler->closed. */
+void conn_close(rs_conn *c, const char *why);
+
+/* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...". */
+void conn_log(const rs_conn *c, rs_log_level level, const char *event,
+              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* TLS version and cipher of an active session, e.g. "TLS1.3 AES-256-GCM". */
+void conn_tls_describe(const rs_conn *c, char *out, size_t n);
+
+/* The domain the TLS peer asked for by SNI (server side), or "". */
+const char *conn_tls_sni(const rs_conn *c);
+
+#endif

@@ -1,0 +1,63 @@
+/* dns.h -- asynchronous DNS for outbound s2s: c-ares driven by the libuv loop.
+ * A request can be cancelled; its callback then never runs. */
+#ifndef RS_DNS_H
+#define RS_DNS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+/* Result of a lookup. */
+typedef enum {
+    RS_DNS_OK,         /* answers follow */
+    RS_DNS_NO_SERVICE, /* SRV says "no service here" (target ".") */
+    RS_DNS_NOT_FOUND,  /* the name has no such records */
+    RS_DNS_FAILED      /* timeout, server failure, ... */
+} rs_dns_status;
+
+/* One place to connect to. */
+typedef struct rs_dns_target {
+    char host[256]; /* host name from the SRV record, or the domain */
+    unsigned port;  /* TCP port */
+} rs_dns_target;
+
+typedef struct rs_dns rs_dns;         /* the resolver */
+typedef struct rs_dns_req rs_dns_req; /* one pending lookup */
+
+/* Targets for an s2s domain, in the order to try them. */
+typedef void (*rs_dns_targets_cb)(void *ud, rs_dns_status status,
+                                  const rs_dns_target *targets, size_t n);
+
+/* Addresses of a host, port already set in each. */
+typedef void (*rs_dns_addrs_cb)(void *ud, rs_dns_status status,
+                                const struct sockaddr_storage *addrs, size_t n);
+
+/* A resolver on loop using the system configuration (/etc/resolv.conf).
+ * NULL on failure. */
+rs_dns *rs_dns_new(uv_loop_t *loop);
+
+/* Cancel everything and release; the loop must run to finish closing. */
+void rs_dns_free(rs_dns *dns);
+
+/* Both lookups call cb exactly once, possibly before they return (then they
+ * return NULL); otherwise they return a handle for rs_dns_cancel. Owners must
+ * therefore not free themselves synchronously inside cb. */
+
+/* _xmpp-server._tcp SRV of domain (RFC 6120 3.2), ordered by priority then
+ * weight; when there is no SRV record, the domain itself on default_port. */
+rs_dns_req *rs_dns_s2s_targets(rs_dns *dns, const char *domain,
+                               unsigned default_port, rs_dns_targets_cb cb,
+                               void *ud);
+
+/* A and AAAA of host. */
+rs_dns_req *rs_dns_addresses(rs_dns *dns, const char *host, unsigned port,
+                             rs_dns_addrs_cb cb, void *ud);
+
+/* The callback of req will not run. req must still be pending. */
+void rs_dns_cancel(rs_dns_req *req);
+
+/* Printable status. */
+const char *rs_dns_status_name(rs_dns_status status);
+
+#endif

@@ -1,0 +1,195 @@
+/* domains.c -- loading the test domains' credentials and the trust anchors. */
+#include "domains.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+/* GnuTLS asks which certificate to present, as server (after ClientHello) or
+ * as client (after CertificateRequest). We always present the domain's chain,
+ * whatever CA names the peer asked for: presenting a bad certificate to peers
+ * is the whole point. */
+static int present_domain_chain(gnutls_session_t session,
+                                const struct gnutls_cert_retr_st *info,
+                                gnutls_pcert_st **certs, unsigned *n_certs,
+                                gnutls_ocsp_data_st **ocsp, unsigned *n_ocsp,
+                                gnutls_privkey_t *key, unsigned *flags)
+{
+    (void)info;
+    rs_tls_identity *id = gnutls_session_get_ptr(session);
+    *ocsp = NULL;
+    *n_ocsp = 0;
+    *flags = 0;
+    if (!id || !id->domain) {
+        *certs = NULL;
+        *n_certs = 0;
+        *key = NULL;
+        return 0;
+    }
+    *certs = id->domain->chain;
+    *n_certs = id->domain->chain_len;
+    *key = id->domain->key;
+    return 0;
+}
+
+static int read_file(const char *path, gnutls_datum_t *out)
+{
+    int rc = gnutls_load_file(path, out);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot read: %s\n", path, gnutls_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
+{
+    gnutls_datum_t pem = {0};
+    if (read_file(dc->cert_file, &pem) < 0)
+        return -1;
+    unsigned n = 16;
+    gnutls_pcert_st *chain = calloc(n, sizeof *chain);
+    if (!chain) {
+        gnutls_free(pem.data);
+        fprintf(stderr, "%s: out of memory\n", dc->cert_file);
+        return -1;
+    }
+    int rc = gnutls_pcert_list_import_x509_raw(chain, &n, &pem,
+                                               GNUTLS_X509_FMT_PEM, 0);
+    gnutls_free(pem.data);
+    if (rc < 0 || n == 0) {
+        free(chain);
+        fprintf(stderr, "%s: no usable certificate: %s\n", dc->cert_file,
+                rc < 0 ? gnutls_strerror(rc) : "empty");
+        return -1;
+    }
+    dom->chain = chain;
+    dom->chain_len = n;
+
+    gnutls_datum_t keypem = {0};
+    if (read_file(dc->key_file, &keypem) < 0)
+        return -1;
+    rc = gnutls_privkey_init(&dom->key);
+    if (rc == 0)
+        rc = gnutls_privkey_import_x509_raw(dom->key, &keypem,
+                                            GNUTLS_X509_FMT_PEM, NULL, 0);
+    gnutls_free(keypem.data);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot load key: %s\n", dc->key_file,
+                gnutls_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_priority(rs_domain *dom)
+{
+    const char *prio = dom->profile->policy.tls_priority;
+    const char *err = NULL;
+    int rc = prio ? gnutls_priority_init2(&dom->priority, prio, &err, 0)
+                  : gnutls_priority_init(&dom->priority, NULL, NULL);
+    if (rc < 0) {
+        fprintf(stderr, "%s: TLS priority '%s' rejected by GnuTLS at '%s': %s\n",
+                dom->name, prio ? prio : "(default)", err ? err : "?",
+                gnutls_strerror(rc));
+        return -1;
+    }
+    return 0;
+}
+
+static int load_trust(rs_domains *d, const rs_config *cfg)
+{
+    int rc = gnutls_x509_trust_list_init(&d->trust, 0);
+    if (rc < 0)
+        return -1;
+    if (cfg->trust_system) {
+        rc = gnutls_x509_trust_list_add_system_trust(d->trust, 0, 0);
+        if (rc < 0)
+            rs_log(RS_LOG_WARN, "system trust store not loaded: %s",
+                   gnutls_strerror(rc));
+    }
+    for (size_t i = 0; i < cfg->n_trust; i++) {
+        rc = gnutls_x509_trust_list_add_trust_file(
+            d->trust, cfg->trust[i], NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+        if (rc <= 0) {
+            fprintf(stderr, "%s: no trust anchor loaded: %s\n", cfg->trust[i],
+                    rc < 0 ? gnutls_strerror(rc) : "no certificate in file");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+rs_domains *rs_domains_load(const rs_config *cfg)
+{
+    rs_domains *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->refs = 1;
+    d->items = calloc(cfg->n_domains ? cfg->n_domains : 1, sizeof *d->items);
+    if (!d->items)
+        goto fail;
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const rs_domain_conf *dc = &cfg->domains[i];
+        rs_domain *dom = &d->items[i];
+        d->n = i + 1;
+        dom->profile = dc->profile;
+        dom->name = strdup(dc->name);
+        dom->description = strdup(dc->description ? dc->description
+                                                  : dc->profile->description);
+        if (!dom->name || !dom->description)
+            goto fail;
+        if (load_chain(dom, dc) < 0 || load_priority(dom) < 0)
+            goto fail;
+    }
+    if (load_trust(d, cfg) < 0)
+        goto fail;
+    if (gnutls_certificate_allocate_credentials(&d->creds) < 0)
+        goto fail;
+    gnutls_certificate_set_retrieve_function3(d->creds, present_domain_chain);
+    return d;
+fail:
+    rs_domains_unref(d);
+    return NULL;
+}
+
+rs_domains *rs_domains_ref(rs_domains *d)
+{
+    d->refs++;
+    return d;
+}
+
+void rs_domains_unref(rs_domains *d)
+{
+    if (!d || --d->refs > 0)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        rs_domain *dom = &d->items[i];
+        for (unsigned c = 0; c < dom->chain_len; c++)
+            gnutls_pcert_deinit(&dom->chain[c]);
+        free(dom->chain);
+        if (dom->key)
+            gnutls_privkey_deinit(dom->key);
+        if (dom->priority)
+            gnutls_priority_deinit(dom->priority);
+        free(dom->name);
+        free(dom->description);
+    }
+    free(d->items);
+    if (d->trust)
+        gnutls_x509_trust_list_deinit(d->trust, 1);
+    if (d->creds)
+        gnutls_certificate_free_credentials(d->creds);
+    free(d);
+}
+
+const rs_domain *rs_domains_find(const rs_domains *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcasecmp(d->items[i].name, name) == 0)
+            return &d->items[i];
+    return NULL;
+}

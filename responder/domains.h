@@ -1,0 +1,54 @@
+/* domains.h -- the runtime set of test domains: for each, its profile and the
+ * certificate chain and key it presents, plus the trust anchors used to verify
+ * remote servers. A set is immutable and reference counted: SIGHUP builds a new
+ * one, and streams keep the set they started with until they close. */
+#ifndef RS_DOMAINS_H
+#define RS_DOMAINS_H
+
+#include <stddef.h>
+
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "catalog.h"
+#include "config.h"
+
+/* One test domain with its loaded credentials. */
+typedef struct rs_domain {
+    char *name;                 /* e.g. expired.responder.example */
+    const cat_profile *profile; /* its catalog row */
+    char *description;          /* profile description or the override */
+    gnutls_pcert_st *chain;     /* certificates presented, leaf first */
+    unsigned chain_len;
+    gnutls_privkey_t key;       /* the leaf's private key */
+    gnutls_priority_t priority; /* TLS versions/ciphers of the profile */
+} rs_domain;
+
+/* A generation of domains. */
+typedef struct rs_domains {
+    int refs;                         /* streams + the server holding it */
+    rs_domain *items;
+    size_t n;
+    gnutls_x509_trust_list_t trust;   /* anchors for remote certificates */
+    gnutls_certificate_credentials_t creds; /* shared; picks per session */
+} rs_domains;
+
+/* Load every domain of cfg (certificates, keys, priorities, trust). NULL on
+ * failure after printing "FILE: message" lines to stderr. */
+rs_domains *rs_domains_load(const rs_config *cfg);
+
+/* Reference counting. */
+rs_domains *rs_domains_ref(rs_domains *d);
+void rs_domains_unref(rs_domains *d);
+
+/* The domain called name (case-insensitive), or NULL. */
+const rs_domain *rs_domains_find(const rs_domains *d, const char *name);
+
+/* Sessions using d->creds must point their session pointer at a struct whose
+ * first member is this, so the certificate callback knows what to present. */
+typedef struct rs_tls_identity {
+    const rs_domain *domain; /* what to present; NULL = nothing */
+} rs_tls_identity;
+
+#endif

@@ -1,0 +1,589 @@
+/* s2s_in.c -- the inbound server-to-server stream: one state enum and one
+ * transition function (in_step). */
+#include "s2s_in.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conn.h"
+#include "dialback.h"
+#include "jid.h"
+#include "router.h"
+#include "sasl.h"
+#include "stanza.h"
+#include "verify.h"
+
+#define MAX_PAIRS 16   /* dialback-authenticated domain pairs per stream */
+#define MAX_PENDING 8  /* dialback verifications in flight per stream */
+
+typedef enum {
+    IN_HEADER,      /* waiting for the peer's first stream header */
+    IN_STARTTLS,    /* offered STARTTLS (required); waiting for <starttls/> */
+    IN_TLS,         /* TLS handshake running */
+    IN_HEADER_TLS,  /* waiting for the header that restarts the stream in TLS */
+    IN_AUTH,        /* offered SASL EXTERNAL and/or dialback */
+    IN_HEADER_SASL, /* SASL succeeded; waiting for the restart header */
+    IN_READY        /* authenticated: stanzas are accepted */
+} in_state;
+
+typedef enum {
+    IN_EV_HEADER,   /* arg: const xs_header * */
+    IN_EV_ELEMENT,  /* arg: xmlNodePtr */
+    IN_EV_TLS_OK,   /* arg: NULL */
+    IN_EV_TLS_FAIL, /* arg: const char *why */
+    IN_EV_TIMEOUT   /* arg: NULL */
+} in_event;
+
+/* A (our domain, their domain) pair. */
+typedef struct in_pair {
+    char local[256];
+    char remote[256];
+} in_pair;
+
+typedef struct s2s_in {
+    rs_conn *conn;
+    in_state state;
+    const rs_domain *dom;         /* the test domain this stream is for */
+    char stream_id[DB_STREAM_ID]; /* our id for the current stream */
+    char peer_from[256];          /* 'from' of the peer's header */
+    rs_peer_verdict cert;         /* their certificate, checked for peer_from */
+    bool external_offered;        /* we offered SASL EXTERNAL */
+    char sasl_remote[256];        /* authenticated by SASL, else "" */
+    in_pair pairs[MAX_PAIRS];     /* authenticated by dialback */
+    size_t n_pairs;
+    in_pair pending[MAX_PENDING]; /* dialback verifications in flight */
+    size_t n_pending;
+} s2s_in;
+
+static const char *state_name(in_state st)
+{
+    static const char *names[] = {"header", "starttls", "tls", "header-tls",
+                                  "auth", "header-sasl", "ready"};
+    return names[st];
+}
+
+static void in_step(s2s_in *s, in_event ev, const void *arg);
+
+/* ---- sending helpers ------------------------------------------------------ */
+
+static void send_fmt(s2s_in *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void send_fmt(s2s_in *s, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof buf)
+        conn_send(s->conn, buf, (size_t)n);
+}
+
+/* An escaped copy of a peer-supplied value, for our replies. */
+static char *esc(const char *v)
+{
+    char *e = xs_escape(v ? v : "");
+    return e ? e : strdup("");
+}
+
+/* ---- authorisation state -------------------------------------------------- */
+
+static bool pair_listed(const in_pair *list, size_t n, const char *local,
+                        const char *remote)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(list[i].local, local) == 0 &&
+            strcasecmp(list[i].remote, remote) == 0)
+            return true;
+    return false;
+}
+
+static bool authorised(const s2s_in *s, const char *local, const char *remote)
+{
+    if (s->sasl_remote[0])
+        return strcasecmp(s->sasl_remote, remote) == 0 &&
+               strcasecmp(s->dom->name, local) == 0;
+    return pair_listed(s->pairs, s->n_pairs, local, remote);
+}
+
+static void become_ready(s2s_in *s)
+{
+    s->state = IN_READY;
+    conn_set_timeout(s->conn, s->conn->srv->cfg->limits.idle_timeout);
+}
+
+/* ---- stream header ------------------------------------------------------- */
+
+static void send_auth_features(s2s_in *s)
+{
+    unsigned allowed = s->dom->profile->policy.auth_in;
+    bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
+    s->external_offered = (allowed & CAT_AUTH_EXTERNAL) && tls &&
+                          s->peer_from[0] &&
+                          rs_verify_peer(s->conn->tls, s->conn->domains->trust,
+                                         s->peer_from, &s->cert);
+    if (tls && s->peer_from[0])
+        conn_log(s->conn, RS_LOG_INFO, "peer-cert", "%s eku=%s%s%s",
+                 s->external_offered || !s->cert.reason[0] ? "valid" : "invalid",
+                 s->cert.eku[0] ? s->cert.eku : "-",
+                 s->cert.reason[0] ? " reason=" : "", s->cert.reason);
+    send_fmt(s, "<stream:features>%s%s</stream:features>",
+             s->external_offered
+                 ? "<mechanisms xmlns='" NS_SASL "'><mechanism>EXTERNAL"
+                   "</mechanism></mechanisms>"
+                 : "",
+             (allowed & CAT_AUTH_DIALBACK)
+                 ? "<dialback xmlns='" NS_DIALBACK_FEATURE "'><errors/></dialback>"
+                 : "");
+    s->state = IN_AUTH;
+}
+
+static void in_open(s2s_in *s, const xs_header *h)
+{
+    rs_conn *c = s->conn;
+    if (strcmp(h->default_ns, NS_SERVER) != 0) {
+        conn_stream_error(c, "invalid-namespace",
+                          "this is a server-to-server port: use jabber:server");
+        return;
+    }
+    if (strncmp(h->version, "1.", 2) != 0) {
+        conn_stream_error(c, "unsupported-version", "version='1.0' is required");
+        return;
+    }
+    const rs_domain *dom = rs_domains_find(c->domains, h->to);
+    if (!dom) {
+        char text[1200];
+        snprintf(text, sizeof text, "'%s' is not served here", h->to);
+        conn_stream_error(c, "host-unknown", text);
+        return;
+    }
+    if (h->from[0] && !jid_domain_valid(h->from)) {
+        conn_stream_error(c, "invalid-from", "'from' is not a domain");
+        return;
+    }
+    s->dom = dom;
+    snprintf(c->local, sizeof c->local, "%s", dom->name);
+    snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
+    snprintf(c->remote, sizeof c->remote, "%.255s", h->from[0] ? h->from : "-");
+    if (db_stream_id(s->stream_id) < 0) {
+        conn_stream_error(c, "internal-server-error", "no randomness");
+        return;
+    }
+    conn_send_header(c, dom->name, h->from[0] ? h->from : NULL, s->stream_id);
+    conn_log(c, RS_LOG_DEBUG, "header", "state=%s id=%s", state_name(s->state),
+             s->stream_id);
+
+    switch (s->state) {
+    case IN_HEADER:
+        if (dom->profile->policy.starttls == CAT_TLS_REQUIRED) {
+            send_fmt(s, "<stream:features><starttls xmlns='" NS_TLS
+                        "'><required/></starttls></stream:features>");
+            s->state = IN_STARTTLS;
+        } else {
+            send_auth_features(s);
+        }
+        break;
+    case IN_HEADER_TLS:
+        send_auth_features(s);
+        break;
+    case IN_HEADER_SASL:
+        send_fmt(s, "<stream:features/>");
+        become_ready(s);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- STARTTLS ------------------------------------------------------------ */
+
+static void in_starttls(s2s_in *s, xmlNodePtr el)
+{
+    if (!st_is(el, NS_TLS, "starttls")) {
+        conn_stream_error(s->conn, "policy-violation",
+                          "STARTTLS is required before anything else");
+        return;
+    }
+    send_fmt(s, "<proceed xmlns='" NS_TLS "'/>");
+    xs_restart(s->conn->xs);
+    s->state = IN_TLS;
+    if (conn_starttls(s->conn, s->dom, NULL) < 0)
+        conn_close(s->conn, "cannot set up TLS");
+}
+
+static void in_tls_done(s2s_in *s, bool ok, const char *why)
+{
+    rs_conn *c = s->conn;
+    if (!ok) {
+        conn_log(c, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
+                 c->tls_id.domain ? c->tls_id.domain->name : "-", why);
+        return; /* conn closes itself */
+    }
+    char desc[128];
+    conn_tls_describe(c, desc, sizeof desc);
+    const char *sni = conn_tls_sni(c);
+    conn_log(c, RS_LOG_INFO, "tls-ok", "%s presented=%s sni=%s", desc,
+             c->tls_id.domain->name, sni[0] ? sni : "-");
+    s->state = IN_HEADER_TLS;
+}
+
+/* ---- SASL EXTERNAL --------------------------------------------------------- */
+
+static void sasl_fail(s2s_in *s, const char *condition, const char *text)
+{
+    char *t = esc(text);
+    send_fmt(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
+             condition, t);
+    free(t);
+    s->conn->srv->stats.auth_failed++;
+    conn_log(s->conn, RS_LOG_INFO, "auth-fail",
+             "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
+}
+
+static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
+{
+    if (strcmp(st_attr(el, "mechanism"), "EXTERNAL") != 0 || !s->external_offered) {
+        sasl_fail(s, "invalid-mechanism", "only EXTERNAL is offered, and only "
+                                          "to a peer with a valid certificate");
+        return;
+    }
+    char *payload = st_text(el);
+    char authzid[256];
+    int rc = payload ? sasl_external_authzid(payload, authzid, sizeof authzid) : -1;
+    free(payload);
+    if (rc < 0) {
+        sasl_fail(s, "incorrect-encoding", "authzid is not valid base64");
+        return;
+    }
+    const char *identity = authzid[0] ? authzid : s->peer_from;
+    if (strcasecmp(identity, s->peer_from) != 0) {
+        sasl_fail(s, "invalid-authzid", "authzid differs from the stream's 'from'");
+        return;
+    }
+    send_fmt(s, "<success xmlns='" NS_SASL "'/>");
+    snprintf(s->sasl_remote, sizeof s->sasl_remote, "%s", identity);
+    s->conn->srv->stats.auth_ok++;
+    conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
+             identity, s->cert.eku);
+    xs_restart(s->conn->xs);
+    s->state = IN_HEADER_SASL;
+}
+
+/* ---- dialback ------------------------------------------------------------ */
+
+static void db_result_error(s2s_in *s, const char *from, const char *to,
+                            const char *condition, const char *text)
+{
+    char *f = esc(from), *t = esc(to), *x = esc(text);
+    send_fmt(s, "<db:result from='%s' to='%s' type='error'><error type='cancel'>"
+                "<%s xmlns='" NS_STANZAS "'/><text xmlns='" NS_STANZAS "'>%s"
+                "</text></error></db:result>", t, f, condition, x);
+    free(f);
+    free(t);
+    free(x);
+    conn_log(s->conn, RS_LOG_INFO, "auth-fail", "method=dialback local=%s "
+             "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
+}
+
+/* The peer asks to be authenticated as 'from' for our domain 'to'. */
+static void in_db_result(s2s_in *s, xmlNodePtr el)
+{
+    const char *from = st_attr(el, "from"), *to = st_attr(el, "to");
+    const rs_domain *local = rs_domains_find(s->conn->domains, to);
+    if (!jid_domain_valid(from)) {
+        conn_stream_error(s->conn, "invalid-from", "dialback 'from' is not a domain");
+        return;
+    }
+    if (!local) {
+        db_result_error(s, from, to, "item-not-found", "not a domain of ours");
+        return;
+    }
+    if (!(local->profile->policy.auth_in & CAT_AUTH_DIALBACK)) {
+        db_result_error(s, from, to, "not-authorized",
+                        "this test domain does not accept dialback");
+        return;
+    }
+    if (s->n_pending == MAX_PENDING) {
+        db_result_error(s, from, to, "resource-constraint",
+                        "too many verifications in flight");
+        return;
+    }
+    char *key = st_text(el);
+    if (!key) {
+        conn_close(s->conn, "out of memory");
+        return;
+    }
+    in_pair *p = &s->pending[s->n_pending++];
+    snprintf(p->local, sizeof p->local, "%s", local->name);
+    snprintf(p->remote, sizeof p->remote, "%s", from);
+    snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
+    conn_log(s->conn, RS_LOG_INFO, "dialback", "verifying %s -> %s with its "
+             "authoritative server", from, local->name);
+    router_verify_dialback(s->conn->srv, local->name, from, s->stream_id, key,
+                           s->conn->id);
+    free(key);
+}
+
+/* The peer, as receiving server, asks whether we issued a key. */
+static void in_db_verify(s2s_in *s, xmlNodePtr el)
+{
+    const char *from = st_attr(el, "from"), *to = st_attr(el, "to");
+    const char *id = st_attr(el, "id");
+    char *key = st_text(el);
+    if (!key) {
+        conn_close(s->conn, "out of memory");
+        return;
+    }
+    bool ours = rs_domains_find(s->conn->domains, to) != NULL;
+    bool valid = ours && db_key_valid(s->conn->srv->db_secret, from, to, id, key);
+    free(key);
+    char *f = esc(from), *t = esc(to), *i = esc(id);
+    send_fmt(s, "<db:verify from='%s' to='%s' id='%s' type='%s'/>", t, f, i,
+             valid ? "valid" : "invalid");
+    free(f);
+    free(t);
+    free(i);
+    conn_log(s->conn, RS_LOG_INFO, "dialback", "answered verify %s -> %s: %s",
+             to, from, valid ? "valid" : "invalid");
+}
+
+void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local,
+                             const char *remote, bool valid, const char *why)
+{
+    rs_conn *c = srv->conns;
+    while (c && (c->id != conn_id || c->dir != CONN_IN))
+        c = c->next;
+    if (!c || c->closing)
+        return;
+    s2s_in *s = c->owner;
+    size_t i = 0;
+    while (i < s->n_pending && !(strcasecmp(s->pending[i].local, local) == 0 &&
+                                 strcasecmp(s->pending[i].remote, remote) == 0))
+        i++;
+    if (i == s->n_pending)
+        return;
+    s->pending[i] = s->pending[--s->n_pending];
+
+    if (why && !valid) {
+        db_result_error(s, remote, local, "remote-connection-failed", why);
+        return;
+    }
+    char *f = esc(remote), *t = esc(local);
+    send_fmt(s, "<db:result from='%s' to='%s' type='%s'/>", t, f,
+             valid ? "valid" : "invalid");
+    free(f);
+    free(t);
+    if (!valid) {
+        srv->stats.auth_failed++;
+        conn_log(c, RS_LOG_INFO, "auth-fail", "method=dialback remote=%s "
+                 "reason=\"authoritative server said the key is invalid\"", remote);
+        return;
+    }
+    if (s->n_pairs < MAX_PAIRS && !pair_listed(s->pairs, s->n_pairs, local, remote)) {
+        in_pair *p = &s->pairs[s->n_pairs++];
+        snprintf(p->local, sizeof p->local, "%s", local);
+        snprintf(p->remote, sizeof p->remote, "%s", remote);
+    }
+    srv->stats.auth_ok++;
+    conn_log(c, RS_LOG_INFO, "auth-ok", "method=dialback identity=%s for=%s",
+             remote, local);
+    if (s->state == IN_AUTH)
+        become_ready(s);
+}
+
+/* ---- stanzas ---------------------------------------------------------------- */
+
+static bool is_stanza(xmlNodePtr el)
+{
+    return st_is(el, NS_SERVER, "iq") || st_is(el, NS_SERVER, "message") ||
+           st_is(el, NS_SERVER, "presence");
+}
+
+static void in_stanza(s2s_in *s, xmlNodePtr el)
+{
+    rs_conn *c = s->conn;
+    if (s->state != IN_READY) {
+        conn_log(c, RS_LOG_WARN, "refused", "stanza before authentication "
+                 "(claimed from=%s); not answered", st_attr(el, "from"));
+        conn_stream_error(c, "not-authorized", "authenticate before sending stanzas");
+        return;
+    }
+    jid *from = malloc(sizeof *from), *to = malloc(sizeof *to);
+    if (!from || !to) {
+        free(from);
+        free(to);
+        conn_close(c, "out of memory");
+        return;
+    }
+    if (!jid_parse(st_attr(el, "from"), from)) {
+        conn_stream_error(c, "invalid-from", "missing or malformed 'from'");
+    } else if (!jid_parse(st_attr(el, "to"), to) ||
+               !rs_domains_find(c->domains, to->domain)) {
+        conn_stream_error(c, "host-unknown", "'to' is not a domain served here");
+    } else if (!authorised(s, to->domain, from->domain)) {
+        conn_stream_error(c, "invalid-from", "that domain pair is not authenticated "
+                                             "on this stream");
+    } else {
+        conn_set_timeout(c, c->srv->cfg->limits.idle_timeout);
+        router_deliver_local(c->srv, rs_domains_find(c->domains, to->domain),
+                             from->domain, el);
+    }
+    free(from);
+    free(to);
+}
+
+static void in_element(s2s_in *s, xmlNodePtr el)
+{
+    if (st_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
+        in_sasl_auth(s, el);
+    else if (st_is(el, NS_DIALBACK, "result") && !st_attr(el, "type")[0])
+        in_db_result(s, el);
+    else if (st_is(el, NS_DIALBACK, "verify") && !st_attr(el, "type")[0])
+        in_db_verify(s, el);
+    else if (is_stanza(el))
+        in_stanza(s, el);
+    else
+        conn_stream_error(s->conn, "unsupported-stanza-type",
+                          "unexpected element on this stream");
+}
+
+/* The peer gave up on the stream and says why: that is the operator's answer. */
+static void in_peer_error(s2s_in *s, xmlNodePtr el)
+{
+    xmlNodePtr t = st_child(el, NS_STREAM_ERRORS, "text");
+    char *text = t ? st_text(t) : NULL;
+    char why[700];
+    snprintf(why, sizeof why, "peer sent stream error %s%s%s",
+             st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
+             text ? text : "");
+    free(text);
+    conn_log(s->conn, RS_LOG_INFO, "stream-error", "presented=%s reason=\"%s\"",
+             s->conn->tls_id.domain ? s->conn->tls_id.domain->name : "-", why);
+    conn_close(s->conn, why);
+}
+
+/* ---- the transition function ---------------------------------------------- */
+
+static void in_step(s2s_in *s, in_event ev, const void *arg)
+{
+    rs_conn *c = s->conn;
+    if (ev == IN_EV_TIMEOUT) {
+        if (s->state == IN_READY)
+            conn_close(c, "idle");
+        else
+            conn_stream_error(c, "connection-timeout",
+                              "not authenticated in time");
+        return;
+    }
+    if (ev == IN_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_STREAMS, "error")) {
+        in_peer_error(s, (xmlNodePtr)arg);
+        return;
+    }
+    switch (s->state) {
+    case IN_HEADER:
+    case IN_HEADER_TLS:
+    case IN_HEADER_SASL:
+        if (ev == IN_EV_HEADER) {
+            in_open(s, arg);
+            return;
+        }
+        break;
+    case IN_STARTTLS:
+        if (ev == IN_EV_ELEMENT) {
+            in_starttls(s, (xmlNodePtr)arg);
+            return;
+        }
+        break;
+    case IN_TLS:
+        if (ev == IN_EV_TLS_OK || ev == IN_EV_TLS_FAIL) {
+            in_tls_done(s, ev == IN_EV_TLS_OK, arg);
+            return;
+        }
+        break;
+    case IN_AUTH:
+    case IN_READY:
+        if (ev == IN_EV_ELEMENT) {
+            in_element(s, (xmlNodePtr)arg);
+            return;
+        }
+        break;
+    }
+    conn_stream_error(c, ev == IN_EV_HEADER ? "bad-format" : "policy-violation",
+                      "unexpected in this state of the stream");
+}
+
+/* ---- conn events ----------------------------------------------------------- */
+
+static void on_header(rs_conn *c, const xs_header *h)
+{
+    in_step(c->owner, IN_EV_HEADER, h);
+}
+
+static void on_element(rs_conn *c, xmlNodePtr el)
+{
+    in_step(c->owner, IN_EV_ELEMENT, el);
+}
+
+static void on_tls_done(rs_conn *c, bool ok, const char *why)
+{
+    in_step(c->owner, ok ? IN_EV_TLS_OK : IN_EV_TLS_FAIL, why);
+}
+
+static void on_timeout(rs_conn *c)
+{
+    in_step(c->owner, IN_EV_TIMEOUT, NULL);
+}
+
+static void on_closed(rs_conn *c, const char *why)
+{
+    (void)why;
+    free(c->owner);
+}
+
+static const rs_conn_handler in_handler = {
+    .header = on_header,
+    .element = on_element,
+    .tls_done = on_tls_done,
+    .timeout = on_timeout,
+    .closed = on_closed,
+};
+
+static unsigned streams_from(rs_server *srv, const char *ip)
+{
+    unsigned n = 0;
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (c->dir == CONN_IN && !c->closing && strcmp(c->peer_ip, ip) == 0)
+            n++;
+    return n;
+}
+
+void s2s_in_accept(rs_server *srv, uv_stream_t *listener)
+{
+    s2s_in *s = calloc(1, sizeof *s);
+    rs_conn *c = s ? conn_new(srv, CONN_IN, &in_handler, s) : NULL;
+    if (!c) {
+        free(s);
+        rs_log(RS_LOG_ERROR, "out of memory accepting a connection");
+        return; /* libuv will offer it again */
+    }
+    s->conn = c;
+    s->state = IN_HEADER;
+    if (conn_accept(c, listener) < 0) {
+        conn_close(c, "accept failed");
+        return;
+    }
+    srv->stats.streams_in++;
+    conn_log(c, RS_LOG_INFO, "accept", "streams=%u", srv->n_conns);
+    const rs_limits *lim = &srv->cfg->limits;
+    if (srv->n_conns > lim->max_streams ||
+        streams_from(srv, c->peer_ip) > lim->max_streams_per_ip) {
+        srv->stats.refused++;
+        conn_stream_error(c, "policy-violation", "too many streams");
+        return;
+    }
+    conn_set_timeout(c, lim->unauth_timeout);
+}

@@ -1,0 +1,24 @@
+/* s2s_in.h -- streams other servers open to us (RFC 6120): header, STARTTLS
+ * with the test domain's certificate, SASL EXTERNAL (XEP-0178) or dialback
+ * (XEP-0220), then stanzas for our services. Nothing is ever answered before
+ * the sending domain authenticated. */
+#ifndef RS_S2S_IN_H
+#define RS_S2S_IN_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#include "server.h"
+
+/* Accept a connection waiting on listener. */
+void s2s_in_accept(rs_server *srv, uv_stream_t *listener);
+
+/* The authoritative server's answer to a dialback verification requested by
+ * the inbound stream whose conn id is conn_id (which may be gone by now).
+ * valid false with why set means the verification could not be done. */
+void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id,
+                             const char *local, const char *remote, bool valid,
+                             const char *why);
+
+#endif

@@ -1,0 +1,752 @@
+/* s2s_out.c -- the outbound server-to-server stream: one state enum and one
+ * transition function (out_step). */
+#include "s2s_out.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conn.h"
+#include "dialback.h"
+#include "dns.h"
+#include "s2s_in.h"
+#include "sasl.h"
+#include "stanza.h"
+#include "verify.h"
+
+#define MAX_TARGETS 16
+#define MAX_ADDRS 16
+#define MAX_VERIFIES 8
+
+typedef enum {
+    OUT_RESOLVE,    /* SRV lookup of the remote domain */
+    OUT_ADDRESSES,  /* A/AAAA of the current SRV target */
+    OUT_CONNECTING, /* TCP connect to the current address */
+    OUT_HEADER,     /* our header is out; waiting for theirs */
+    OUT_FEATURES,   /* waiting for <stream:features/> */
+    OUT_STARTTLS,   /* sent <starttls/>; waiting for <proceed/> */
+    OUT_TLS,        /* TLS handshake as client */
+    OUT_SASL,       /* sent SASL EXTERNAL; waiting for the outcome */
+    OUT_DIALBACK,   /* sent <db:result/>; waiting for its type */
+    OUT_READY,      /* authenticated: stanzas flow */
+    OUT_DONE        /* finished; being released */
+} out_state;
+
+typedef enum {
+    OUT_EV_CONNECTED, /* arg: int *status */
+    OUT_EV_HEADER,    /* arg: const xs_header * */
+    OUT_EV_ELEMENT,   /* arg: xmlNodePtr */
+    OUT_EV_TLS_OK,    /* arg: NULL */
+    OUT_EV_TLS_FAIL,  /* arg: const char *why */
+    OUT_EV_TIMEOUT,   /* arg: NULL */
+    OUT_EV_CLOSED     /* arg: const char *why; the conn is gone */
+} out_event;
+
+/* A stanza waiting for the stream. */
+typedef struct out_item {
+    struct out_item *next;
+    size_t len;
+    char data[];
+} out_item;
+
+/* A dialback verification we carry for one of our inbound streams. */
+typedef struct out_verify {
+    char id[128];        /* the stream id the key was made for */
+    char key[130];       /* the key to check */
+    unsigned requester;  /* inbound conn id that waits for the answer */
+    bool sent;
+} out_verify;
+
+struct s2s_out {
+    rs_server *srv;
+    rs_domains *domains;            /* generation at creation (referenced) */
+    const rs_domain *dom;           /* our test domain */
+    char local[256];
+    char remote[256];
+    out_state state;
+    uv_timer_t timer;               /* setup deadline, then idle */
+    rs_conn *conn;                  /* current attempt, or NULL */
+    rs_dns_req *dns_req;            /* lookup in flight, or NULL */
+    rs_dns_target targets[MAX_TARGETS];
+    size_t n_targets, target_i;
+    struct sockaddr_storage addrs[MAX_ADDRS];
+    size_t n_addrs, addr_i;
+    char peer_stream_id[128];       /* id from the remote's header */
+    bool authenticated;             /* SASL succeeded: next features = ready */
+    bool verify_ok;                 /* db:verify may be sent now */
+    char last_error[256];           /* why the last attempt failed */
+    out_item *queue, **queue_tail;
+    unsigned queued;
+    out_verify verifies[MAX_VERIFIES];
+    size_t n_verifies;
+    struct s2s_out *next;           /* in srv->outs */
+};
+
+static void out_step(s2s_out *o, out_event ev, const void *arg);
+static void try_next_address(s2s_out *o);
+static void try_next_target(s2s_out *o);
+
+static const char *state_name(out_state st)
+{
+    static const char *names[] = {"resolve", "addresses", "connecting",
+                                  "header", "features", "starttls", "tls",
+                                  "sasl", "dialback", "ready", "done"};
+    return names[st];
+}
+
+static void out_log(const s2s_out *o, rs_log_level level, const char *event,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void out_log(const s2s_out *o, rs_log_level level, const char *event,
+                    const char *fmt, ...)
+{
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (o->conn)
+        conn_log(o->conn, level, event, "%s", msg);
+    else
+        rs_log(level, "s2s-out local=%s remote=%s event=%s %s", o->local,
+               o->remote, event, msg);
+}
+
+static void send_fmt(s2s_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void send_fmt(s2s_out *o, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    if (o->conn && n > 0 && (size_t)n < sizeof buf)
+        conn_send(o->conn, buf, (size_t)n);
+}
+
+/* ---- lifetime ---------------------------------------------------------------- */
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    s2s_out *o = h->data;
+    rs_domains_unref(o->domains);
+    free(o);
+}
+
+static void unlink_out(s2s_out *o)
+{
+    for (s2s_out **pp = &o->srv->outs; *pp; pp = &(*pp)->next)
+        if (*pp == o) {
+            *pp = o->next;
+            return;
+        }
+}
+
+/* Release the stream; queued stanzas are bounced and pending verifications
+ * answered with the failure when why is set. */
+static void out_finish(s2s_out *o, const char *condition, const char *why)
+{
+    if (o->state == OUT_DONE)
+        return;
+    o->state = OUT_DONE;
+    unlink_out(o);
+    if (o->queued)
+        out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
+                o->queued, condition, why);
+    while (o->queue) {
+        out_item *it = o->queue;
+        o->queue = it->next;
+        free(it);
+    }
+    for (size_t i = 0; i < o->n_verifies; i++)
+        s2s_in_dialback_verdict(o->srv, o->verifies[i].requester, o->local,
+                                o->remote, false, why);
+    o->n_verifies = 0;
+    if (o->dns_req)
+        rs_dns_cancel(o->dns_req);
+    if (o->conn) {
+        o->conn->owner = NULL; /* the conn finishes closing on its own */
+        conn_close(o->conn, why);
+        o->conn = NULL;
+    }
+    uv_timer_stop(&o->timer);
+    uv_close((uv_handle_t *)&o->timer, on_timer_closed);
+}
+
+static void fail(s2s_out *o, const char *condition, const char *why)
+{
+    out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
+            state_name(o->state), condition, why);
+    out_finish(o, condition, why);
+}
+
+/* ---- queue and verifications --------------------------------------------------- */
+
+static void flush_queue(s2s_out *o)
+{
+    while (o->queue && o->conn && o->state == OUT_READY) {
+        out_item *it = o->queue;
+        o->queue = it->next;
+        if (!o->queue)
+            o->queue_tail = &o->queue;
+        o->queued--;
+        conn_send(o->conn, it->data, it->len);
+        free(it);
+    }
+}
+
+static void send_verifies(s2s_out *o)
+{
+    for (size_t i = 0; i < o->n_verifies && o->conn; i++) {
+        out_verify *v = &o->verifies[i];
+        if (v->sent)
+            continue;
+        char *id = xs_escape(v->id), *key = xs_escape(v->key);
+        if (id && key)
+            send_fmt(o, "<db:verify from='%s' to='%s' id='%s'>%s</db:verify>",
+                     o->local, o->remote, id, key);
+        free(id);
+        free(key);
+        v->sent = true;
+    }
+}
+
+/* The remote answered one of our <db:verify/>. */
+static void verify_answered(s2s_out *o, xmlNodePtr el)
+{
+    const char *id = st_attr(el, "id"), *type = st_attr(el, "type");
+    for (size_t i = 0; i < o->n_verifies; i++) {
+        if (strcmp(o->verifies[i].id, id) != 0)
+            continue;
+        unsigned requester = o->verifies[i].requester;
+        o->verifies[i] = o->verifies[--o->n_verifies];
+        out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
+                id, type);
+        s2s_in_dialback_verdict(o->srv, requester, o->local, o->remote,
+                                strcmp(type, "valid") == 0,
+                                strcmp(type, "error") == 0
+                                    ? "the authoritative server answered an error"
+                                    : NULL);
+        return;
+    }
+}
+
+/* ---- authentication ------------------------------------------------------------- */
+
+static bool has_mechanism(xmlNodePtr features, const char *name)
+{
+    xmlNodePtr mechs = st_child(features, NS_SASL, "mechanisms");
+    for (xmlNodePtr m = mechs ? mechs->children : NULL; m; m = m->next) {
+        if (!st_is(m, NS_SASL, "mechanism"))
+            continue;
+        char *t = st_text(m);
+        bool match = t && strcmp(t, name) == 0;
+        free(t);
+        if (match)
+            return true;
+    }
+    return false;
+}
+
+static void start_dialback(s2s_out *o)
+{
+    char key[DB_KEY_HEX];
+    if (!o->peer_stream_id[0] ||
+        db_key(o->srv->db_secret, o->remote, o->local, o->peer_stream_id, key) < 0) {
+        fail(o, "remote-server-not-found", "no stream id from the remote: "
+                                           "cannot do dialback");
+        return;
+    }
+    send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
+             o->remote, key);
+    out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
+    o->state = OUT_DIALBACK;
+}
+
+/* Features after TLS (or without TLS): authenticate as the profile allows. */
+static void authenticate(s2s_out *o, xmlNodePtr features)
+{
+    unsigned allowed = o->dom->profile->policy.auth_out;
+    bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
+    o->verify_ok = true;
+    send_verifies(o);
+    if ((allowed & CAT_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
+        char *auth = sasl_external_auth(o->local);
+        if (!auth) {
+            fail(o, "internal-server-error", "out of memory");
+            return;
+        }
+        conn_send_str(o->conn, auth);
+        free(auth);
+        out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
+        o->state = OUT_SASL;
+        return;
+    }
+    if (allowed & CAT_AUTH_DIALBACK) {
+        start_dialback(o);
+        return;
+    }
+    char why[256];
+    snprintf(why, sizeof why, "the remote offers no authentication this profile "
+             "may use (it allows %s; remote offered SASL EXTERNAL: %s, TLS: %s)",
+             allowed == CAT_AUTH_EXTERNAL ? "SASL EXTERNAL only" : "dialback only",
+             has_mechanism(features, "EXTERNAL") ? "yes" : "no", tls ? "yes" : "no");
+    fail(o, "remote-server-not-found", why);
+}
+
+static void sasl_outcome(s2s_out *o, xmlNodePtr el)
+{
+    if (st_is(el, NS_SASL, "success")) {
+        o->authenticated = true;
+        o->srv->stats.auth_ok++;
+        out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
+        xs_restart(o->conn->xs);
+        conn_send_header(o->conn, o->local, o->remote, NULL);
+        o->state = OUT_HEADER;
+        return;
+    }
+    xmlNodePtr text_el = st_child(el, NS_SASL, "text");
+    char *text = text_el ? st_text(text_el) : NULL;
+    char why[600];
+    snprintf(why, sizeof why, "SASL EXTERNAL refused: %s%s%s%s",
+             st_condition(el, NS_SASL), text && text[0] ? " (" : "",
+             text ? text : "", text && text[0] ? ")" : "");
+    free(text);
+    o->srv->stats.auth_failed++;
+    out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
+    if (o->dom->profile->policy.auth_out & CAT_AUTH_DIALBACK) {
+        out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
+        start_dialback(o);
+        return;
+    }
+    fail(o, "remote-server-not-found", why);
+}
+
+static void dialback_outcome(s2s_out *o, xmlNodePtr el)
+{
+    const char *type = st_attr(el, "type");
+    if (strcmp(type, "valid") == 0) {
+        o->srv->stats.auth_ok++;
+        out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
+        o->state = OUT_READY;
+        conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
+        uv_timer_stop(&o->timer);
+        flush_queue(o);
+        return;
+    }
+    char why[300];
+    snprintf(why, sizeof why, "dialback refused: type=%s %s", type,
+             st_condition(st_child(el, NULL, "error"), NS_STANZAS));
+    o->srv->stats.auth_failed++;
+    out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
+    fail(o, "remote-server-not-found", why);
+}
+
+/* ---- stream events ----------------------------------------------------------------- */
+
+static void on_features(s2s_out *o, xmlNodePtr el)
+{
+    if (!st_is(el, NS_STREAMS, "features")) {
+        fail(o, "remote-server-not-found", "expected stream features");
+        return;
+    }
+    if (o->authenticated) {
+        o->state = OUT_READY;
+        conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
+        uv_timer_stop(&o->timer);
+        flush_queue(o);
+        return;
+    }
+    if (o->conn->tls_state == CONN_TLS_NONE && st_child(el, NS_TLS, "starttls")) {
+        send_fmt(o, "<starttls xmlns='" NS_TLS "'/>");
+        o->state = OUT_STARTTLS;
+        return;
+    }
+    if (o->conn->tls_state == CONN_TLS_NONE)
+        out_log(o, RS_LOG_INFO, "tls", "remote offers no STARTTLS: plaintext");
+    authenticate(o, el);
+}
+
+static void on_tls_ok(s2s_out *o)
+{
+    char desc[128];
+    rs_peer_verdict v;
+    conn_tls_describe(o->conn, desc, sizeof desc);
+    bool ok = rs_verify_peer(o->conn->tls, o->conn->domains->trust, o->remote, &v);
+    out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
+            o->local, ok ? "valid" : "invalid", v.reason[0] ? " reason=" : "",
+            v.reason);
+    conn_send_header(o->conn, o->local, o->remote, NULL);
+    o->state = OUT_HEADER;
+}
+
+/* Elements any state after the header may see. true when handled. */
+static bool common_element(s2s_out *o, xmlNodePtr el)
+{
+    if (st_is(el, NS_STREAMS, "error")) {
+        xmlNodePtr t = st_child(el, NS_STREAM_ERRORS, "text");
+        char *text = t ? st_text(t) : NULL;
+        char why[700];
+        snprintf(why, sizeof why, "remote sent stream error %s%s%s%s",
+                 st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
+                 text ? text : "", "");
+        free(text);
+        fail(o, "remote-server-not-found", why);
+        return true;
+    }
+    if (st_is(el, NS_DIALBACK, "verify") && st_attr(el, "type")[0]) {
+        verify_answered(o, el);
+        return true;
+    }
+    return false;
+}
+
+static void out_step(s2s_out *o, out_event ev, const void *arg)
+{
+    if (ev == OUT_EV_TIMEOUT) {
+        if (o->state == OUT_READY)
+            out_finish(o, "idle", "idle");
+        else
+            fail(o, "remote-server-timeout", "stream not established in time");
+        return;
+    }
+    if (ev == OUT_EV_CLOSED) {
+        o->conn = NULL;
+        if (o->state == OUT_CONNECTING) {
+            snprintf(o->last_error, sizeof o->last_error, "%s", (const char *)arg);
+            o->addr_i++;
+            try_next_address(o);
+        } else {
+            out_finish(o, "remote-server-not-found", arg);
+        }
+        return;
+    }
+    if (ev == OUT_EV_ELEMENT && o->state >= OUT_FEATURES &&
+        common_element(o, (xmlNodePtr)arg))
+        return;
+    switch (o->state) {
+    case OUT_CONNECTING:
+        if (ev == OUT_EV_CONNECTED) {
+            int status = *(const int *)arg;
+            if (status < 0) {
+                conn_close(o->conn, uv_strerror(status));
+                return; /* OUT_EV_CLOSED moves on */
+            }
+            o->srv->stats.streams_out++;
+            conn_log(o->conn, RS_LOG_INFO, "connect", "target=%s:%u",
+                     o->targets[o->target_i].host, o->targets[o->target_i].port);
+            conn_set_timeout(o->conn, 0);
+            conn_send_header(o->conn, o->local, o->remote, NULL);
+            o->state = OUT_HEADER;
+            return;
+        }
+        break;
+    case OUT_HEADER:
+        if (ev == OUT_EV_HEADER) {
+            const xs_header *h = arg;
+            snprintf(o->peer_stream_id, sizeof o->peer_stream_id, "%s", h->id);
+            o->state = OUT_FEATURES;
+            return;
+        }
+        break;
+    case OUT_FEATURES:
+        if (ev == OUT_EV_ELEMENT) {
+            on_features(o, (xmlNodePtr)arg);
+            return;
+        }
+        break;
+    case OUT_STARTTLS:
+        if (ev == OUT_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_TLS, "proceed")) {
+            xs_restart(o->conn->xs);
+            o->state = OUT_TLS;
+            if (conn_starttls(o->conn, o->dom, o->remote) < 0)
+                fail(o, "internal-server-error", "cannot set up TLS");
+            return;
+        }
+        if (ev == OUT_EV_ELEMENT) {
+            fail(o, "remote-server-not-found", "remote refused STARTTLS");
+            return;
+        }
+        break;
+    case OUT_TLS:
+        if (ev == OUT_EV_TLS_OK) {
+            on_tls_ok(o);
+            return;
+        }
+        if (ev == OUT_EV_TLS_FAIL) {
+            char why[300];
+            snprintf(why, sizeof why, "TLS handshake failed: %s", (const char *)arg);
+            out_log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
+                    o->local, (const char *)arg);
+            fail(o, "remote-server-not-found", why);
+            return;
+        }
+        break;
+    case OUT_SASL:
+        if (ev == OUT_EV_ELEMENT) {
+            sasl_outcome(o, (xmlNodePtr)arg);
+            return;
+        }
+        break;
+    case OUT_DIALBACK:
+        if (ev == OUT_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_DIALBACK, "result")) {
+            dialback_outcome(o, (xmlNodePtr)arg);
+            return;
+        }
+        break;
+    case OUT_READY:
+        if (ev == OUT_EV_ELEMENT) {
+            out_log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    fail(o, "remote-server-not-found", "unexpected in this state of the stream");
+}
+
+/* ---- conn events ------------------------------------------------------------------- */
+
+static void on_connected(rs_conn *c, int status)
+{
+    if (c->owner)
+        out_step(c->owner, OUT_EV_CONNECTED, &status);
+}
+
+static void on_header(rs_conn *c, const xs_header *h)
+{
+    if (c->owner)
+        out_step(c->owner, OUT_EV_HEADER, h);
+}
+
+static void on_element(rs_conn *c, xmlNodePtr el)
+{
+    if (c->owner)
+        out_step(c->owner, OUT_EV_ELEMENT, el);
+}
+
+static void on_tls_done(rs_conn *c, bool ok, const char *why)
+{
+    if (c->owner)
+        out_step(c->owner, ok ? OUT_EV_TLS_OK : OUT_EV_TLS_FAIL, why);
+}
+
+static void on_conn_timeout(rs_conn *c)
+{
+    if (c->owner)
+        out_step(c->owner, OUT_EV_TIMEOUT, NULL);
+}
+
+static void on_closed(rs_conn *c, const char *why)
+{
+    if (c->owner)
+        out_step(c->owner, OUT_EV_CLOSED, why);
+}
+
+static const rs_conn_handler out_handler = {
+    .connected = on_connected,
+    .header = on_header,
+    .element = on_element,
+    .tls_done = on_tls_done,
+    .timeout = on_conn_timeout,
+    .closed = on_closed,
+};
+
+/* ---- resolving and connecting -------------------------------------------------------- */
+
+static void try_next_address(s2s_out *o)
+{
+    if (o->state == OUT_DONE)
+        return;
+    if (o->addr_i >= o->n_addrs) {
+        o->target_i++;
+        try_next_target(o);
+        return;
+    }
+    o->state = OUT_CONNECTING;
+    o->conn = conn_new(o->srv, CONN_OUT, &out_handler, o);
+    if (!o->conn) {
+        fail(o, "internal-server-error", "out of memory");
+        return;
+    }
+    snprintf(o->conn->local, sizeof o->conn->local, "%s", o->local);
+    snprintf(o->conn->remote, sizeof o->conn->remote, "%s", o->remote);
+    int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
+    if (rc < 0)
+        conn_close(o->conn, uv_strerror(rc));
+}
+
+static void on_addresses(void *ud, rs_dns_status status,
+                         const struct sockaddr_storage *addrs, size_t n)
+{
+    s2s_out *o = ud;
+    o->dns_req = NULL;
+    if (status != RS_DNS_OK) {
+        snprintf(o->last_error, sizeof o->last_error, "%s: %s",
+                 o->targets[o->target_i].host, rs_dns_status_name(status));
+        o->target_i++;
+        try_next_target(o);
+        return;
+    }
+    o->n_addrs = n < MAX_ADDRS ? n : MAX_ADDRS;
+    memcpy(o->addrs, addrs, o->n_addrs * sizeof *addrs);
+    o->addr_i = 0;
+    try_next_address(o);
+}
+
+/* A literal address needs no lookup. */
+static bool literal_address(const char *host, unsigned port,
+                            struct sockaddr_storage *out)
+{
+    memset(out, 0, sizeof *out);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)out;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
+    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        return true;
+    }
+    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        return true;
+    }
+    return false;
+}
+
+static void try_next_target(s2s_out *o)
+{
+    if (o->state == OUT_DONE)
+        return;
+    if (o->target_i >= o->n_targets) {
+        fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
+                                                            : "no address");
+        return;
+    }
+    const rs_dns_target *t = &o->targets[o->target_i];
+    if (literal_address(t->host, t->port, &o->addrs[0])) {
+        o->n_addrs = 1;
+        o->addr_i = 0;
+        try_next_address(o);
+        return;
+    }
+    o->state = OUT_ADDRESSES;
+    o->dns_req = rs_dns_addresses(o->srv->dns, t->host, t->port, on_addresses, o);
+}
+
+static void on_targets(void *ud, rs_dns_status status,
+                       const rs_dns_target *targets, size_t n)
+{
+    s2s_out *o = ud;
+    o->dns_req = NULL;
+    if (status != RS_DNS_OK) {
+        char why[300];
+        snprintf(why, sizeof why, "DNS for %s: %s", o->remote,
+                 rs_dns_status_name(status));
+        fail(o, "remote-server-not-found", why);
+        return;
+    }
+    o->n_targets = n < MAX_TARGETS ? n : MAX_TARGETS;
+    memcpy(o->targets, targets, o->n_targets * sizeof *targets);
+    o->target_i = 0;
+    rs_log(RS_LOG_INFO, "s2s-out local=%s remote=%s event=dns targets=%zu "
+           "first=%s:%u", o->local, o->remote, o->n_targets, o->targets[0].host,
+           o->targets[0].port);
+    try_next_target(o);
+}
+
+static void on_deadline(uv_timer_t *t)
+{
+    s2s_out *o = t->data;
+    out_step(o, OUT_EV_TIMEOUT, NULL);
+}
+
+s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
+{
+    for (s2s_out *o = srv->outs; o; o = o->next)
+        if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
+            return o;
+    const rs_domain *dom = rs_domains_find(srv->domains, local);
+    if (!dom || srv->stopping)
+        return NULL;
+    if (srv->n_conns >= srv->cfg->limits.max_streams) {
+        rs_log(RS_LOG_WARN, "s2s-out local=%s remote=%s event=refused too many "
+               "streams", local, remote);
+        return NULL;
+    }
+    s2s_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->srv = srv;
+    o->domains = rs_domains_ref(srv->domains);
+    o->dom = dom;
+    snprintf(o->local, sizeof o->local, "%s", dom->name);
+    snprintf(o->remote, sizeof o->remote, "%s", remote);
+    o->queue_tail = &o->queue;
+    o->state = OUT_RESOLVE;
+    uv_timer_init(srv->loop, &o->timer);
+    o->timer.data = o;
+    uv_timer_start(&o->timer, on_deadline,
+                   (uint64_t)srv->cfg->limits.connect_timeout * 1000, 0);
+    o->next = srv->outs;
+    srv->outs = o;
+    o->dns_req = rs_dns_s2s_targets(srv->dns, remote, 5269, on_targets, o);
+    return o;
+}
+
+void s2s_out_send(s2s_out *o, const char *xml, size_t len)
+{
+    if (o->state == OUT_DONE)
+        return;
+    if (o->state == OUT_READY && o->conn) {
+        conn_send(o->conn, xml, len);
+        conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
+        return;
+    }
+    if (o->queued >= o->srv->cfg->limits.queue_max) {
+        out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas)", o->queued);
+        return;
+    }
+    out_item *it = malloc(sizeof *it + len);
+    if (!it)
+        return;
+    it->next = NULL;
+    it->len = len;
+    memcpy(it->data, xml, len);
+    *o->queue_tail = it;
+    o->queue_tail = &it->next;
+    o->queued++;
+}
+
+void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
+                    unsigned requester_id)
+{
+    if (o->state == OUT_DONE)
+        return;
+    if (o->n_verifies == MAX_VERIFIES || strlen(stream_id) >= 128 ||
+        strlen(key) >= 130) {
+        s2s_in_dialback_verdict(o->srv, requester_id, o->local, o->remote, false,
+                                "cannot carry this verification");
+        return;
+    }
+    out_verify *v = &o->verifies[o->n_verifies++];
+    snprintf(v->id, sizeof v->id, "%s", stream_id);
+    snprintf(v->key, sizeof v->key, "%s", key);
+    v->requester = requester_id;
+    v->sent = false;
+    if (o->verify_ok && o->conn)
+        send_verifies(o);
+}
+
+void s2s_out_close_all(rs_server *srv)
+{
+    while (srv->outs)
+        out_finish(srv->outs, "system-shutdown", "shutting down");
+}

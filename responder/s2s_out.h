@@ -1,0 +1,31 @@
+/* s2s_out.h -- our own streams to other servers, one per (test domain, remote
+ * domain): SRV lookup, connect, STARTTLS presenting the test domain's
+ * certificate as TLS client, then SASL EXTERNAL or dialback as the profile
+ * allows. Stanzas queue while the stream is set up and are bounced if it
+ * fails; dialback verification requests ride the stream before it is
+ * authenticated. Never negotiates bidirectional streams (XEP-0288). */
+#ifndef RS_S2S_OUT_H
+#define RS_S2S_OUT_H
+
+#include <stddef.h>
+
+#include "server.h"
+
+typedef struct s2s_out s2s_out;
+
+/* The stream for (local, remote), created and started when absent. NULL when
+ * it cannot be created (limits, memory). */
+s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote);
+
+/* Queue or send a serialized stanza (copied). */
+void s2s_out_send(s2s_out *o, const char *xml, size_t len);
+
+/* Send <db:verify/> for a key the remote gave to our inbound stream
+ * requester_id; the answer goes to s2s_in_dialback_verdict. */
+void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
+                    unsigned requester_id);
+
+/* Close every outbound stream (shutdown). */
+void s2s_out_close_all(rs_server *srv);
+
+#endif

@@ -1,0 +1,195 @@
+/* server.c -- starting, reloading and stopping the daemon. */
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "dialback.h"
+#include "log.h"
+#include "s2s_in.h"
+#include "s2s_out.h"
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    rs_listener *l = listener->data;
+    if (status < 0) {
+        rs_log(RS_LOG_WARN, "listener %s:%u: %s", l->address, l->port,
+               uv_strerror(status));
+        return;
+    }
+    if (!l->srv->stopping)
+        s2s_in_accept(l->srv, listener);
+}
+
+static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
+{
+    struct sockaddr_storage ss;
+    int rc = strchr(conf->address, ':')
+                 ? uv_ip6_addr(conf->address, (int)conf->port,
+                               (struct sockaddr_in6 *)&ss)
+                 : uv_ip4_addr(conf->address, (int)conf->port,
+                               (struct sockaddr_in *)&ss);
+    l->srv = srv;
+    l->port = conf->port;
+    snprintf(l->address, sizeof l->address, "%s", conf->address);
+    uv_tcp_init(srv->loop, &l->tcp);
+    l->tcp.data = l;
+    if (rc == 0)
+        rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot listen on %s port %u: %s\n",
+                srv->config_path ? srv->config_path : "(embedded config)",
+                conf->address, conf->port, uv_strerror(rc));
+        return -1;
+    }
+    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s)", conf->address,
+           conf->port);
+    return 0;
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    rs_server *srv = h->data;
+    if (signum == SIGHUP) {
+        rs_server_reload(srv);
+        return;
+    }
+    rs_log(RS_LOG_INFO, "signal %d: shutting down", signum);
+    rs_server_stop(srv);
+}
+
+int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
+                    const char *config_path)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->loop = loop;
+    srv->cfg = cfg;
+    srv->config_path = config_path ? strdup(config_path) : NULL;
+    if (db_secret_init(srv->db_secret) < 0) {
+        fprintf(stderr, "cannot get random bytes for the dialback secret\n");
+        return -1;
+    }
+    srv->domains = rs_domains_load(cfg);
+    if (!srv->domains)
+        return -1;
+    srv->dns = rs_dns_new(loop);
+    if (!srv->dns) {
+        fprintf(stderr, "cannot start the DNS resolver\n");
+        return -1;
+    }
+    srv->listeners = calloc(cfg->n_listen, sizeof *srv->listeners);
+    if (!srv->listeners)
+        return -1;
+    for (size_t i = 0; i < cfg->n_listen; i++) {
+        srv->n_listeners = i + 1;
+        if (listen_on(srv, &srv->listeners[i], &cfg->listen[i]) < 0)
+            return -1;
+    }
+    uv_signal_t *sigs[] = {&srv->sig_term, &srv->sig_int, &srv->sig_hup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < 3; i++) {
+        uv_signal_init(loop, sigs[i]);
+        sigs[i]->data = srv;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
+    rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
+           cfg->base_domain);
+    return 0;
+}
+
+void rs_server_reload(rs_server *srv)
+{
+    if (!srv->config_path) {
+        rs_log(RS_LOG_INFO, "SIGHUP: reloading certificates");
+        rs_domains *d = rs_domains_load(srv->cfg);
+        if (!d) {
+            rs_log(RS_LOG_ERROR, "reload failed; keeping the running set");
+            return;
+        }
+        rs_domains_unref(srv->domains);
+        srv->domains = d;
+        return;
+    }
+    rs_log(RS_LOG_INFO, "SIGHUP: reloading %s", srv->config_path);
+    rs_config *cfg = calloc(1, sizeof *cfg);
+    if (!cfg)
+        return;
+    if (rs_config_load(srv->config_path, cfg, stderr) != 0) {
+        rs_log(RS_LOG_ERROR, "reload failed; keeping the running configuration");
+        free(cfg);
+        return;
+    }
+    rs_domains *d = rs_domains_load(cfg);
+    if (!d) {
+        rs_log(RS_LOG_ERROR, "reload failed; keeping the running configuration");
+        rs_config_free(cfg);
+        free(cfg);
+        return;
+    }
+    bool same_listeners = cfg->n_listen == srv->cfg->n_listen;
+    for (size_t i = 0; same_listeners && i < cfg->n_listen; i++)
+        same_listeners = strcmp(cfg->listen[i].address, srv->cfg->listen[i].address) == 0 &&
+                         cfg->listen[i].port == srv->cfg->listen[i].port;
+    if (!same_listeners)
+        rs_log(RS_LOG_WARN, "listeners changed: they take effect after a restart");
+    /* Streams hold their own reference to the old domain set and keep it. The
+     * old config is still read by live streams for limits: swap its contents
+     * so the pointer they use stays valid. */
+    rs_config old = *srv->cfg;
+    *srv->cfg = *cfg;
+    /* keep the running listeners' description in sync with what is bound */
+    rs_listen *new_listen = srv->cfg->listen;
+    size_t new_n = srv->cfg->n_listen;
+    srv->cfg->listen = old.listen;
+    srv->cfg->n_listen = old.n_listen;
+    old.listen = new_listen;
+    old.n_listen = new_n;
+    rs_config_free(&old);
+    free(cfg);
+    rs_domains_unref(srv->domains);
+    srv->domains = d;
+    rs_log(RS_LOG_INFO, "reloaded: %zu test domains", d->n);
+}
+
+static void on_closed_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void rs_server_stop(rs_server *srv)
+{
+    if (srv->stopping)
+        return;
+    srv->stopping = true;
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        uv_close((uv_handle_t *)&srv->listeners[i].tcp, on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
+    s2s_out_close_all(srv);
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (!c->closing) {
+            if (c->header_sent)
+                conn_stream_error(c, "system-shutdown", "the responder is stopping");
+            else
+                conn_close(c, "shutting down");
+        }
+    rs_dns_free(srv->dns);
+    srv->dns = NULL;
+}
+
+void rs_server_free(rs_server *srv)
+{
+    rs_domains_unref(srv->domains);
+    srv->domains = NULL;
+    free(srv->listeners);
+    if (srv->cfg) {
+        rs_config_free(srv->cfg);
+        free(srv->cfg);
+    }
+    free(srv->config_path);
+}

@@ -1,0 +1,220 @@
+/* services.c -- ping, echo, presence, disco#info and version on every test
+ * domain. Every reply is built as a tree and handed to the router. */
+#include "services.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jid.h"
+#include "log.h"
+#include "router.h"
+#include "stanza.h"
+
+#define PROFILE_FORM_TYPE "urn:xmpp:responder:profile:0"
+
+/* What one reply needs: who asked whom, on which test domain. */
+typedef struct svc_ctx {
+    rs_server *srv;
+    const rs_domain *dom;
+    const char *remote;   /* authenticated sender domain */
+    const char *from;     /* sender's full JID, as received */
+    const char *to;       /* the exact JID addressed */
+    jid to_jid;           /* parsed 'to' */
+} svc_ctx;
+
+/* A reply stanza {jabber:server}name from the addressed JID to the sender. */
+static xmlNodePtr reply(const svc_ctx *x, const char *name, const char *type,
+                        const char *id)
+{
+    xmlNodePtr el = st_new(NS_SERVER, name);
+    st_set(el, "from", x->to);
+    st_set(el, "to", x->from);
+    st_set(el, "type", type);
+    st_set(el, "id", id);
+    return el;
+}
+
+static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
+{
+    if (!el) {
+        rs_log(RS_LOG_ERROR, "services: out of memory answering %s", what);
+        return;
+    }
+    rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
+           "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
+    router_send(x->srv, x->dom->name, x->remote, el);
+}
+
+static void send_error(const svc_ctx *x, xmlNodePtr stanza, const char *type,
+                       const char *condition)
+{
+    xmlNodePtr el = reply(x, (const char *)stanza->name, "error",
+                          st_attr(stanza, "id"));
+    xmlNodePtr err = st_add(el, NULL, "error");
+    st_set(err, "type", type);
+    st_add(err, NS_STANZAS, condition);
+    send_reply(x, el, condition);
+}
+
+static void add_field(xmlNodePtr form, const char *var, const char *value)
+{
+    xmlNodePtr f = st_add(form, NULL, "field");
+    st_set(f, "var", var);
+    xmlNodePtr v = st_add(f, NULL, "value");
+    st_add_text(v, value);
+}
+
+static void disco_info(const svc_ctx *x, xmlNodePtr iq, xmlNodePtr query)
+{
+    const cat_profile *p = x->dom->profile;
+    xmlNodePtr el = reply(x, "iq", "result", st_attr(iq, "id"));
+    xmlNodePtr q = st_add(el, NS_DISCO_INFO, "query");
+    st_set(q, "node", st_attr(query, "node"));
+    xmlNodePtr id = st_add(q, NULL, "identity");
+    char name[300];
+    if (x->to_jid.local[0]) {
+        st_set(id, "category", "account");
+        st_set(id, "type", "registered");
+        snprintf(name, sizeof name, "echo contact of %s", x->dom->name);
+    } else {
+        st_set(id, "category", "server");
+        st_set(id, "type", "im");
+        snprintf(name, sizeof name, "xmpp-responder test domain: %s", p->label);
+    }
+    st_set(id, "name", name);
+    static const char *features[] = {NS_DISCO_INFO, NS_PING, NS_VERSION};
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+        st_set(st_add(q, NULL, "feature"), "var", features[i]);
+
+    /* XEP-0128: the profile, machine-readable */
+    xmlNodePtr form = st_add(q, NS_DATA, "x");
+    st_set(form, "type", "result");
+    xmlNodePtr ft = st_add(form, NULL, "field");
+    st_set(ft, "var", "FORM_TYPE");
+    st_set(ft, "type", "hidden");
+    st_add_text(st_add(ft, NULL, "value"), PROFILE_FORM_TYPE);
+    add_field(form, "profile", p->label);
+    add_field(form, "kind", cat_kind_name(p->kind));
+    add_field(form, "breaks", p->breaks);
+    add_field(form, "strict-server-should", cat_expect_name(p->strict));
+    add_field(form, "why", p->strict_why);
+    add_field(form, "description", x->dom->description);
+    send_reply(x, el, "disco#info");
+}
+
+static void version(const svc_ctx *x, xmlNodePtr iq)
+{
+    xmlNodePtr el = reply(x, "iq", "result", st_attr(iq, "id"));
+    xmlNodePtr q = st_add(el, NS_VERSION, "query");
+    st_add_text(st_add(q, NULL, "name"), "xmpp-responder");
+    st_add_text(st_add(q, NULL, "version"), RS_VERSION);
+    send_reply(x, el, "version");
+}
+
+static void handle_iq(const svc_ctx *x, xmlNodePtr iq)
+{
+    const char *type = st_attr(iq, "type");
+    if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
+        return; /* result and error are never answered */
+    xmlNodePtr q = st_first_child(iq);
+    if (strcmp(type, "get") == 0 && st_is(q, NS_PING, "ping")) {
+        x->srv->stats.pings++;
+        send_reply(x, reply(x, "iq", "result", st_attr(iq, "id")), "ping");
+    } else if (strcmp(type, "get") == 0 && st_is(q, NS_DISCO_INFO, "query")) {
+        disco_info(x, iq, q);
+    } else if (strcmp(type, "get") == 0 && st_is(q, NS_VERSION, "query") &&
+               !x->to_jid.local[0]) {
+        version(x, iq);
+    } else {
+        send_error(x, iq, "cancel", "service-unavailable");
+    }
+}
+
+static bool to_echo(const svc_ctx *x)
+{
+    return strcmp(x->to_jid.local, ECHO_LOCALPART) == 0;
+}
+
+static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
+{
+    xmlNodePtr src = st_child(from, NS_SERVER, name);
+    if (!src)
+        return;
+    char *text = st_text(src);
+    xmlNodePtr dst = st_add(to, NULL, name);
+    st_add_text(dst, text);
+    free(text);
+}
+
+static void handle_message(const svc_ctx *x, xmlNodePtr msg)
+{
+    const char *type = st_attr(msg, "type");
+    if (strcmp(type, "error") == 0 || strcmp(type, "groupchat") == 0 ||
+        strcmp(type, "headline") == 0)
+        return;
+    if (!to_echo(x)) {
+        send_error(x, msg, "cancel", "service-unavailable");
+        return;
+    }
+    if (!st_child(msg, NS_SERVER, "body"))
+        return; /* chat states, receipts alone: nothing to echo */
+    xmlNodePtr el = reply(x, "message", type[0] ? type : NULL, st_attr(msg, "id"));
+    copy_child_text(msg, el, "body");
+    copy_child_text(msg, el, "thread");
+    x->srv->stats.echoes++;
+    send_reply(x, el, "echo");
+}
+
+static void send_presence(const svc_ctx *x, const char *type, const char *to,
+                          const char *status)
+{
+    xmlNodePtr el = st_new(NS_SERVER, "presence");
+    char from[600];
+    snprintf(from, sizeof from, "%s@%s", ECHO_LOCALPART, x->dom->name);
+    st_set(el, "from", from);
+    st_set(el, "to", to);
+    st_set(el, "type", type);
+    if (status)
+        st_add_text(st_add(el, NULL, "status"), status);
+    send_reply(x, el, type ? type : "presence");
+}
+
+static void handle_presence(const svc_ctx *x, xmlNodePtr pres)
+{
+    if (!to_echo(x))
+        return;
+    jid from;
+    char bare[2100];
+    if (!jid_parse(x->from, &from) || !jid_format_bare(&from, bare, sizeof bare))
+        return;
+    const char *type = st_attr(pres, "type");
+    char status[600];
+    snprintf(status, sizeof status, "%s: %s (a strict server should %s)",
+             x->dom->profile->label, x->dom->description,
+             cat_expect_name(x->dom->profile->strict));
+    if (strcmp(type, "subscribe") == 0) {
+        send_presence(x, "subscribed", bare, NULL);
+        send_presence(x, NULL, bare, status);
+    } else if (strcmp(type, "probe") == 0) {
+        send_presence(x, NULL, bare, status);
+    } else if (strcmp(type, "unsubscribe") == 0) {
+        send_presence(x, "unsubscribed", bare, NULL);
+    }
+}
+
+void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
+                     xmlNodePtr stanza)
+{
+    svc_ctx x = {.srv = srv, .dom = dom, .remote = remote};
+    x.from = st_attr(stanza, "from");
+    x.to = st_attr(stanza, "to");
+    if (!jid_parse(x.to, &x.to_jid))
+        return;
+    if (st_is(stanza, NS_SERVER, "iq"))
+        handle_iq(&x, stanza);
+    else if (st_is(stanza, NS_SERVER, "message"))
+        handle_message(&x, stanza);
+    else if (st_is(stanza, NS_SERVER, "presence"))
+        handle_presence(&x, stanza);
+}

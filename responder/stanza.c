@@ -1,0 +1,108 @@
+/* stanza.c -- libxml2 tree helpers. */
+#include "stanza.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool ns_is(xmlNsPtr ns, const char *uri)
+{
+    return ns && ns->href && strcmp((const char *)ns->href, uri) == 0;
+}
+
+bool st_is(xmlNodePtr el, const char *ns, const char *name)
+{
+    return el && el->type == XML_ELEMENT_NODE &&
+           strcmp((const char *)el->name, name) == 0 && ns_is(el->ns, ns);
+}
+
+xmlNodePtr st_child(xmlNodePtr el, const char *ns, const char *name)
+{
+    for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE &&
+            strcmp((const char *)c->name, name) == 0 && (!ns || ns_is(c->ns, ns)))
+            return c;
+    return NULL;
+}
+
+xmlNodePtr st_first_child(xmlNodePtr el)
+{
+    for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return c;
+    return NULL;
+}
+
+const char *st_attr(xmlNodePtr el, const char *name)
+{
+    for (xmlAttrPtr a = el ? el->properties : NULL; a; a = a->next) {
+        if (a->ns || strcmp((const char *)a->name, name) != 0)
+            continue;
+        if (a->children && a->children->type == XML_TEXT_NODE &&
+            a->children->content && !a->children->next)
+            return (const char *)a->children->content;
+        return "";
+    }
+    return "";
+}
+
+char *st_text(xmlNodePtr el)
+{
+    xmlChar *t = xmlNodeGetContent(el);
+    if (!t)
+        return strdup("");
+    char *s = strdup((const char *)t);
+    xmlFree(t);
+    return s;
+}
+
+xmlNodePtr st_new(const char *ns, const char *name)
+{
+    xmlNodePtr el = xmlNewNode(NULL, (const xmlChar *)name);
+    if (!el)
+        return NULL;
+    xmlNsPtr n = xmlNewNs(el, (const xmlChar *)ns, NULL);
+    if (!n) {
+        xmlFreeNode(el);
+        return NULL;
+    }
+    xmlSetNs(el, n);
+    return el;
+}
+
+xmlNodePtr st_add(xmlNodePtr parent, const char *ns, const char *name)
+{
+    if (!parent)
+        return NULL;
+    xmlNodePtr el;
+    if (ns) {
+        el = st_new(ns, name);
+        if (el && !xmlAddChild(parent, el)) {
+            xmlFreeNode(el);
+            el = NULL;
+        }
+    } else {
+        el = xmlNewChild(parent, parent->ns, (const xmlChar *)name, NULL);
+    }
+    return el;
+}
+
+void st_set(xmlNodePtr el, const char *name, const char *value)
+{
+    if (el && value && value[0])
+        xmlSetProp(el, (const xmlChar *)name, (const xmlChar *)value);
+}
+
+void st_add_text(xmlNodePtr el, const char *text)
+{
+    if (el && text)
+        xmlNodeAddContent(el, (const xmlChar *)text); /* escaped on output */
+}
+
+const char *st_condition(xmlNodePtr el, const char *ns)
+{
+    for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && ns_is(c->ns, ns) &&
+            strcmp((const char *)c->name, "text") != 0)
+            return (const char *)c->name;
+    return "";
+}

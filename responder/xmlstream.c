@@ -1,0 +1,679 @@
+/* xmlstream.c -- the XML layer of an XMPP stream on top of libxml2's SAX2 push
+ * parser. libxml2 tokenizes; this file only keeps the stream-level state
+ * (depth, the stanza tree being built, byte accounting) and says no to the
+ * parts of XML that XMPP forbids (RFC 6120 section 11.1).
+ *
+ * Why no DTD handling at all: the SAX handler has no entity store (entityDecl
+ * only reports), getEntity refuses every non-predefined entity, and the
+ * internal subset callback stops the parser before any declaration is read.
+ * So an entity can never be defined, let alone expanded (billion laughs).
+ */
+#include "xmlstream.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xmlerror.h>
+
+#define XS_STREAMS_NS "http://etherx.jabber.org/streams"
+#define XS_DIALBACK_NS "jabber:server:dialback"
+#define XS_DEFAULT_STANZA_BYTES (256u * 1024u)
+#define XS_DEFAULT_DEPTH 32u
+/* Largest slice handed to xmlParseChunk at once (its size is an int). */
+#define XS_SLICE (64u * 1024u)
+
+struct xs_stream {
+    xs_limits limits;        /* effective limits, defaults filled in */
+    xs_callbacks cb;         /* the owner's callbacks */
+    void *ud;                /* the owner's pointer */
+    xmlParserCtxtPtr ctxt;   /* the current parser; rebuilt on restart */
+    unsigned depth;          /* open elements, the stream root included */
+    xmlDocPtr doc;           /* stanza being built, NULL between stanzas */
+    xmlNodePtr cur;          /* innermost open element of that stanza */
+    uint64_t fed;            /* bytes given to this parser instance */
+    uint64_t boundary;       /* input offset where the current item began */
+    bool in_feed;            /* inside xs_feed: restart must be deferred */
+    bool restart_pending;    /* xs_restart was called inside xs_feed */
+    bool closed;             /* </stream:stream> seen */
+    bool reported;           /* on_error has been called */
+    xs_error error;          /* first error, XS_ERR_NONE while usable */
+    char error_text[160];    /* its reason */
+};
+
+/* ---- failure bookkeeping ---- */
+
+/* Record the first failure only: later ones are consequences of it. */
+static void xs_fail(xs_stream *xs, xs_error error, const char *text)
+{
+    if (xs->error != XS_ERR_NONE)
+        return;
+    xs->error = error;
+    snprintf(xs->error_text, sizeof xs->error_text, "%s", text);
+    /* libxml2 messages end in a newline; a reason is one line. */
+    size_t n = strlen(xs->error_text);
+    while (n > 0 && (xs->error_text[n - 1] == '\n' || xs->error_text[n - 1] == ' '))
+        xs->error_text[--n] = '\0';
+}
+
+/* Record a failure found in one of our SAX callbacks and stop libxml2 from
+ * reading further (xmlStopParser is the documented way to do so from a
+ * callback). Not used from the error callback, which runs in the middle of
+ * libxml2's own error paths. */
+static void xs_fail_stop(xs_stream *xs, xs_error error, const char *text)
+{
+    xs_fail(xs, error, text);
+    xmlStopParser(xs->ctxt);
+}
+
+/* Our SAX callbacks ignore everything once the stream is done for. */
+static bool xs_idle(const xs_stream *xs)
+{
+    return xs->error != XS_ERR_NONE || xs->closed || xs->restart_pending;
+}
+
+/* Where libxml2 is in the input, in bytes fed to this parser instance. */
+static uint64_t xs_consumed(const xs_stream *xs)
+{
+    long n = xmlByteConsumed(xs->ctxt);
+    return n < 0 ? xs->boundary : (uint64_t)n;
+}
+
+/* ---- forbidden XML: DTDs, entities, PIs, comments ---- */
+
+static void xs_sax_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
+                          const xmlChar *sys_id)
+{
+    (void)name, (void)ext_id, (void)sys_id;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "DTD not allowed");
+}
+
+static void xs_sax_entity_decl(void *ctx, const xmlChar *name, int type,
+                               const xmlChar *pub_id, const xmlChar *sys_id,
+                               xmlChar *content)
+{
+    (void)name, (void)type, (void)pub_id, (void)sys_id, (void)content;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity declaration not allowed");
+}
+
+/* Called for every entity reference except the five predefined ones, which
+ * libxml2 resolves itself; returning NULL means nothing is ever expanded. */
+static xmlEntityPtr xs_sax_get_entity(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity reference not allowed");
+    return NULL;
+}
+
+static void xs_sax_reference(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity reference not allowed");
+}
+
+static void xs_sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
+{
+    (void)target, (void)data;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "processing instruction not allowed");
+}
+
+static void xs_sax_comment(void *ctx, const xmlChar *value)
+{
+    (void)value;
+    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "comment not allowed");
+}
+
+/* libxml2's structured errors: warnings are harmless, anything else means the
+ * input is not namespace-well-formed XML. */
+static void xs_sax_error(void *ctx, xmlErrorPtr err)
+{
+    if (err == NULL || err->level < XML_ERR_ERROR)
+        return;
+    xs_fail(ctx, XS_ERR_NOT_WELL_FORMED,
+            err->message ? err->message : "not well-formed");
+}
+
+/* ---- attribute values ---- */
+
+/* Without XML_PARSE_NOENT (which we never set, it would expand entities),
+ * libxml2 hands SAX2 attribute values with each '&' that came from &amp; or a
+ * character reference re-encoded as "&#38;"; every '&' in the value starts
+ * such a sequence, so one left-to-right pass restores the text. */
+static char *xs_attr_value(const xmlChar *value, const xmlChar *end)
+{
+    size_t n = (size_t)(end - value);
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        out[o++] = (char)value[i];
+        if (value[i] == '&' && n - i >= 5 && memcmp(value + i, "&#38;", 5) == 0)
+            i += 4;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Copy an attribute value into a fixed header field; false if it does not fit. */
+static bool xs_copy_field(char *dst, size_t size, const xmlChar *value,
+                          const xmlChar *end, bool *oom)
+{
+    char *v = xs_attr_value(value, end);
+    if (v == NULL) {
+        *oom = true;
+        return false;
+    }
+    size_t n = strlen(v);
+    bool fits = n < size;
+    if (fits)
+        memcpy(dst, v, n + 1);
+    free(v);
+    return fits;
+}
+
+/* ---- the stream header ---- */
+
+static bool xs_header_attrs(xs_stream *xs, xs_header *h, int nb_attributes,
+                            const xmlChar **attrs)
+{
+    bool oom = false;
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attrs + 5 * i;
+        const char *name = (const char *)a[0];
+        char *dst = NULL;
+        size_t size = 0;
+        if (a[1] != NULL)
+            continue; /* prefixed, e.g. xml:lang: not ours to report */
+        if (strcmp(name, "to") == 0)
+            dst = h->to, size = sizeof h->to;
+        else if (strcmp(name, "from") == 0)
+            dst = h->from, size = sizeof h->from;
+        else if (strcmp(name, "id") == 0)
+            dst = h->id, size = sizeof h->id;
+        else if (strcmp(name, "version") == 0)
+            dst = h->version, size = sizeof h->version;
+        if (dst == NULL)
+            continue;
+        /* Too long to be valid: refusing beats truncating a name or an id
+         * that is later compared or hashed (dialback keys use the id). */
+        if (!xs_copy_field(dst, size, a[3], a[4], &oom)) {
+            xs_fail_stop(xs, oom ? XS_ERR_POLICY_VIOLATION : XS_ERR_BAD_FORMAT,
+                         oom ? "out of memory" : "stream header attribute too long");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool xs_header_namespaces(xs_stream *xs, xs_header *h, int nb_namespaces,
+                                 const xmlChar **ns)
+{
+    for (int i = 0; i < nb_namespaces; i++) {
+        const xmlChar *prefix = ns[2 * i], *href = ns[2 * i + 1];
+        if (prefix == NULL) {
+            if (strlen((const char *)href) >= sizeof h->default_ns) {
+                xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "default namespace too long");
+                return false;
+            }
+            strcpy(h->default_ns, (const char *)href);
+        } else if (xmlStrEqual(href, BAD_CAST XS_DIALBACK_NS)) {
+            /* XEP-0220 says xmlns:db; the prefix itself carries no meaning. */
+            h->has_dialback_ns = true;
+        }
+    }
+    return true;
+}
+
+static void xs_open_stream(xs_stream *xs, const xmlChar *localname,
+                           const xmlChar *uri, int nb_namespaces,
+                           const xmlChar **namespaces, int nb_attributes,
+                           const xmlChar **attributes)
+{
+    if (uri == NULL || !xmlStrEqual(uri, BAD_CAST XS_STREAMS_NS)) {
+        xs_fail_stop(xs, XS_ERR_INVALID_NAMESPACE, "root is not in the streams namespace");
+        return;
+    }
+    if (!xmlStrEqual(localname, BAD_CAST "stream")) {
+        xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "root element is not stream");
+        return;
+    }
+    xs_header h;
+    memset(&h, 0, sizeof h);
+    if (!xs_header_namespaces(xs, &h, nb_namespaces, namespaces) ||
+        !xs_header_attrs(xs, &h, nb_attributes, attributes))
+        return;
+    xs->depth = 1;
+    xs->boundary = xs_consumed(xs);
+    if (xs->cb.on_header)
+        xs->cb.on_header(xs->ud, &h);
+}
+
+/* ---- building a stanza tree ---- */
+
+/* The namespace node for (prefix, uri) in scope at node, declared on node
+ * itself when the stanza does not declare it yet (it came from the stream
+ * header): this keeps every stanza tree self-contained. */
+static xmlNsPtr xs_bind_ns(xmlNodePtr node, const xmlChar *prefix, const xmlChar *uri)
+{
+    xmlNsPtr ns = xmlSearchNs(node->doc, node, prefix);
+    if (ns != NULL && xmlStrEqual(ns->href, uri))
+        return ns;
+    return xmlNewNs(node, uri, prefix);
+}
+
+static bool xs_copy_ns_decls(xmlNodePtr node, int nb_namespaces, const xmlChar **ns)
+{
+    for (int i = 0; i < nb_namespaces; i++) {
+        const xmlChar *prefix = ns[2 * i], *href = ns[2 * i + 1];
+        /* xmlns:xml is legal and redundant; libxml2 refuses to store it. */
+        if (prefix != NULL && xmlStrEqual(prefix, BAD_CAST "xml"))
+            continue;
+        if (xmlNewNs(node, href, prefix) == NULL)
+            return false;
+    }
+    return true;
+}
+
+static bool xs_set_element_ns(xmlNodePtr node, const xmlChar *prefix, const xmlChar *uri)
+{
+    if (uri != NULL) {
+        xmlNsPtr ns = xs_bind_ns(node, prefix, uri);
+        if (ns == NULL)
+            return false;
+        xmlSetNs(node, ns);
+        return true;
+    }
+    /* No namespace: undeclare an inherited default one so that the tree
+     * (and its serialization) keeps meaning the same thing. */
+    xmlNsPtr def = xmlSearchNs(node->doc, node, NULL);
+    if (def != NULL && def->href != NULL && def->href[0] != '\0')
+        return xmlNewNs(node, BAD_CAST "", NULL) != NULL;
+    return true;
+}
+
+static bool xs_copy_attrs(xmlNodePtr node, int nb_attributes, const xmlChar **attrs)
+{
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attrs + 5 * i;
+        xmlNsPtr ns = NULL;
+        if (a[2] != NULL && (ns = xs_bind_ns(node, a[1], a[2])) == NULL)
+            return false;
+        char *value = xs_attr_value(a[3], a[4]);
+        if (value == NULL)
+            return false;
+        xmlAttrPtr attr = xmlNewNsProp(node, ns, a[0], BAD_CAST value);
+        free(value);
+        if (attr == NULL)
+            return false;
+    }
+    return true;
+}
+
+static bool xs_add_element(xs_stream *xs, const xmlChar *localname,
+                           const xmlChar *prefix, const xmlChar *uri,
+                           int nb_namespaces, const xmlChar **namespaces,
+                           int nb_attributes, const xmlChar **attributes)
+{
+    if (xs->doc == NULL) {
+        xs->doc = xmlNewDoc(BAD_CAST "1.0");
+        if (xs->doc == NULL)
+            return false;
+    }
+    xmlNodePtr node = xmlNewDocNode(xs->doc, NULL, localname, NULL);
+    if (node == NULL)
+        return false;
+    if (xs->cur == NULL)
+        xmlDocSetRootElement(xs->doc, node);
+    else
+        xmlAddChild(xs->cur, node);
+    xs->cur = node;
+    return xs_copy_ns_decls(node, nb_namespaces, namespaces) &&
+           xs_set_element_ns(node, prefix, uri) &&
+           xs_copy_attrs(node, nb_attributes, attributes);
+}
+
+static void xs_drop_stanza(xs_stream *xs)
+{
+    xmlFreeDoc(xs->doc);
+    xs->doc = NULL;
+    xs->cur = NULL;
+}
+
+/* ---- element and text callbacks ---- */
+
+static void xs_sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                         const xmlChar *uri, int nb_namespaces,
+                         const xmlChar **namespaces, int nb_attributes,
+                         int nb_defaulted, const xmlChar **attributes)
+{
+    xs_stream *xs = ctx;
+    (void)nb_defaulted; /* always 0: there is no DTD to default from */
+    if (xs_idle(xs))
+        return;
+    if (xs->depth == 0) {
+        xs_open_stream(xs, localname, uri, nb_namespaces, namespaces,
+                       nb_attributes, attributes);
+        return;
+    }
+    /* depth 1 is the stream; the stanza itself is nesting level 1. */
+    if (xs->depth > xs->limits.max_depth) {
+        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "stanza nested too deeply");
+        return;
+    }
+    xs->depth++;
+    if (!xs_add_element(xs, localname, prefix, uri, nb_namespaces, namespaces,
+                        nb_attributes, attributes))
+        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+}
+
+static void xs_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                       const xmlChar *uri)
+{
+    xs_stream *xs = ctx;
+    (void)localname, (void)prefix, (void)uri; /* libxml2 checks the match */
+    if (xs_idle(xs))
+        return;
+    if (xs->depth == 1) {
+        xs->depth = 0;
+        xs->closed = true;
+        xmlStopParser(xs->ctxt); /* whatever follows the close is not read */
+        if (xs->cb.on_close)
+            xs->cb.on_close(xs->ud);
+        return;
+    }
+    xs->depth--;
+    if (xs->depth > 1) {
+        xs->cur = xs->cur->parent;
+        return;
+    }
+    xs->boundary = xs_consumed(xs);
+    if (xs->cb.on_element)
+        xs->cb.on_element(xs->ud, xs->cur);
+    xs_drop_stanza(xs);
+}
+
+static bool xs_all_space(const xmlChar *ch, int len)
+{
+    for (int i = 0; i < len; i++)
+        if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\r' && ch[i] != '\n')
+            return false;
+    return true;
+}
+
+/* Append text to the open element, merging with a preceding text node. */
+static bool xs_add_text(xs_stream *xs, const xmlChar *ch, int len)
+{
+    xmlNodePtr last = xs->cur->last;
+    if (last != NULL && last->type == XML_TEXT_NODE) {
+        xmlNodeAddContentLen(last, ch, len);
+        return true;
+    }
+    xmlNodePtr text = xmlNewDocTextLen(xs->doc, ch, len);
+    if (text == NULL)
+        return false;
+    xmlAddChild(xs->cur, text);
+    return true;
+}
+
+/* Text, CDATA and whitespace all arrive here. */
+static void xs_sax_text(void *ctx, const xmlChar *ch, int len)
+{
+    xs_stream *xs = ctx;
+    if (xs_idle(xs) || xs->depth == 0)
+        return;
+    if (xs->depth == 1) {
+        /* Between stanzas only whitespace (keepalives) is allowed; it closes
+         * the accounting of the previous item so keepalives never add up. */
+        if (!xs_all_space(ch, len))
+            xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "text outside a stanza");
+        else
+            xs->boundary = xs_consumed(xs);
+        return;
+    }
+    if (!xs_add_text(xs, ch, len))
+        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+}
+
+/* ---- parser lifecycle ---- */
+
+static xmlParserCtxtPtr xs_make_parser(xs_stream *xs)
+{
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = xs_sax_start;
+    sax.endElementNs = xs_sax_end;
+    sax.characters = xs_sax_text;
+    sax.ignorableWhitespace = xs_sax_text;
+    sax.cdataBlock = xs_sax_text;
+    sax.internalSubset = xs_sax_subset;
+    sax.externalSubset = xs_sax_subset;
+    sax.entityDecl = xs_sax_entity_decl;
+    sax.getEntity = xs_sax_get_entity;
+    sax.getParameterEntity = xs_sax_get_entity;
+    sax.reference = xs_sax_reference;
+    sax.processingInstruction = xs_sax_pi;
+    sax.comment = xs_sax_comment;
+    sax.serror = xs_sax_error;
+    /* No initial bytes: libxml2 then assumes UTF-8, the only encoding XMPP
+     * allows, and IGNORE_ENC keeps an encoding declaration from switching. */
+    xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, xs, NULL, 0, NULL);
+    if (ctxt == NULL)
+        return NULL;
+    /* Never NOENT, DTDLOAD or HUGE: libxml2's own size limits stay on. */
+    xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
+    return ctxt;
+}
+
+/* Throw the parser and any half-built stanza away and start a new stream. */
+static void xs_reset(xs_stream *xs)
+{
+    xs_drop_stanza(xs);
+    if (xs->ctxt != NULL)
+        xmlFreeParserCtxt(xs->ctxt);
+    xs->depth = 0;
+    xs->fed = 0;
+    xs->boundary = 0;
+    xs->restart_pending = false;
+    xs->closed = false;
+    xs->reported = false;
+    xs->error = XS_ERR_NONE;
+    xs->error_text[0] = '\0';
+    xs->ctxt = xs_make_parser(xs);
+    if (xs->ctxt == NULL)
+        xs_fail(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+}
+
+xs_stream *xs_new(const xs_limits *limits, const xs_callbacks *cb, void *ud)
+{
+    xmlInitParser(); /* idempotent: libxml2 guards its own one-time setup */
+    xs_stream *xs = calloc(1, sizeof *xs);
+    if (xs == NULL)
+        return NULL;
+    if (limits != NULL)
+        xs->limits = *limits;
+    if (xs->limits.max_stanza_bytes == 0)
+        xs->limits.max_stanza_bytes = XS_DEFAULT_STANZA_BYTES;
+    if (xs->limits.max_depth == 0)
+        xs->limits.max_depth = XS_DEFAULT_DEPTH;
+    if (cb != NULL)
+        xs->cb = *cb;
+    xs->ud = ud;
+    xs_reset(xs);
+    if (xs->ctxt == NULL) {
+        free(xs);
+        return NULL;
+    }
+    return xs;
+}
+
+void xs_free(xs_stream *xs)
+{
+    if (xs == NULL)
+        return;
+    xs_drop_stanza(xs);
+    if (xs->ctxt != NULL)
+        xmlFreeParserCtxt(xs->ctxt);
+    free(xs);
+}
+
+void xs_restart(xs_stream *xs)
+{
+    if (xs->in_feed) {
+        /* Inside a callback libxml2 is still on the stack: stop it now,
+         * rebuild once xmlParseChunk has returned. */
+        xs->restart_pending = true;
+        if (xs->ctxt != NULL)
+            xmlStopParser(xs->ctxt);
+        return;
+    }
+    xs_reset(xs);
+}
+
+/* ---- feeding ---- */
+
+/* How many more bytes may be fed before the current item (header, stanza, or
+ * whitespace between them) exceeds max_stanza_bytes. An item's size runs from
+ * the end of the previous one to its own closing '>', so the check happens
+ * before libxml2 ever buffers an oversized attribute or text node. */
+static size_t xs_room(const xs_stream *xs)
+{
+    uint64_t used = xs->fed > xs->boundary ? xs->fed - xs->boundary : 0;
+    uint64_t max = xs->limits.max_stanza_bytes;
+    return used >= max ? 0 : (size_t)(max - used);
+}
+
+static void xs_parse(xs_stream *xs, const char *data, size_t len)
+{
+    while (len > 0 && !xs_idle(xs)) {
+        size_t n = xs_room(xs);
+        if (n == 0) {
+            xs_fail(xs, XS_ERR_POLICY_VIOLATION, "stanza too large");
+            return;
+        }
+        if (n > len)
+            n = len;
+        if (n > XS_SLICE)
+            n = XS_SLICE;
+        int rc = xmlParseChunk(xs->ctxt, data, (int)n, 0);
+        xs->fed += n;
+        data += n;
+        len -= n;
+        if (rc != 0 && !xs_idle(xs))
+            xs_fail(xs, XS_ERR_NOT_WELL_FORMED, "not well-formed");
+    }
+}
+
+int xs_feed(xs_stream *xs, const char *data, size_t len)
+{
+    if (xs->reported)
+        return -1;
+    xs->in_feed = true;
+    if (xs->error == XS_ERR_NONE && !xs->closed)
+        xs_parse(xs, data, len);
+    int rc = 0;
+    if (xs->error != XS_ERR_NONE && !xs->restart_pending) {
+        /* Reported here, after libxml2 returned, so the owner may do
+         * anything in on_error and is told exactly once. */
+        xs->reported = true;
+        rc = -1;
+        if (xs->cb.on_error)
+            xs->cb.on_error(xs->ud, xs->error, xs->error_text);
+    }
+    xs->in_feed = false;
+    if (xs->restart_pending)
+        xs_reset(xs); /* the rest of this chunk is discarded */
+    return rc;
+}
+
+/* ---- helpers for the owner ---- */
+
+const char *xs_error_condition(xs_error error)
+{
+    switch (error) {
+    case XS_ERR_NONE:
+        return "none";
+    case XS_ERR_NOT_WELL_FORMED:
+        return "not-well-formed";
+    case XS_ERR_RESTRICTED_XML:
+        return "restricted-xml";
+    case XS_ERR_POLICY_VIOLATION:
+        return "policy-violation";
+    case XS_ERR_INVALID_NAMESPACE:
+        return "invalid-namespace";
+    case XS_ERR_BAD_FORMAT:
+        return "bad-format";
+    }
+    return "undefined-condition";
+}
+
+static char *xs_dump(xmlDocPtr doc, xmlNodePtr node, size_t *len)
+{
+    xmlBufferPtr buf = xmlBufferCreate();
+    if (buf == NULL)
+        return NULL;
+    char *out = NULL;
+    if (xmlNodeDump(buf, doc, node, 0, 0) >= 0) {
+        size_t n = (size_t)xmlBufferLength(buf);
+        out = malloc(n + 1);
+        if (out != NULL) {
+            memcpy(out, xmlBufferContent(buf), n);
+            out[n] = '\0';
+            if (len != NULL)
+                *len = n;
+        }
+    }
+    xmlBufferFree(buf);
+    return out;
+}
+
+char *xs_serialize(xmlNodePtr element, size_t *len)
+{
+    if (element == NULL)
+        return NULL;
+    /* Copying into a fresh document makes libxml2 declare every namespace
+     * the subtree uses but inherits from outside, so any element (a stanza
+     * or one of its children) serializes as a self-contained fragment. */
+    xmlDocPtr doc = xmlNewDoc(BAD_CAST "1.0");
+    if (doc == NULL)
+        return NULL;
+    char *out = NULL;
+    xmlNodePtr copy = xmlDocCopyNode(element, doc, 1);
+    if (copy != NULL) {
+        out = xs_dump(doc, copy, len);
+        xmlFreeNode(copy);
+    }
+    xmlFreeDoc(doc);
+    return out;
+}
+
+char *xs_escape(const char *s)
+{
+    size_t n = 0;
+    for (const char *p = s; *p; p++)
+        n += (*p == '&') ? 5 : (*p == '<' || *p == '>') ? 4
+           : (*p == '"' || *p == '\'') ? 6 : 1;
+    char *out = malloc(n + 1);
+    if (out == NULL)
+        return NULL;
+    char *o = out;
+    for (const char *p = s; *p; p++) {
+        const char *rep = NULL;
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        default: *o++ = *p; continue;
+        }
+        size_t r = strlen(rep);
+        memcpy(o, rep, r);
+        o += r;
+    }
+    *o = '\0';
+    return out;
+}

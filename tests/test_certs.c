@@ -1,0 +1,625 @@
+/* test_certs.c -- certgen: generate the PKI and a leaf for every catalog row
+ * (and for synthetic rows covering recipe fields no row uses yet), read them
+ * back with GnuTLS and check each property the recipe claims. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <ftw.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/x509-ext.h>
+#include <gnutls/x509.h>
+
+#include "../responder/catalog.h"
+#include "certgen.h"
+#include "check.h"
+
+#define BASE "test.example"
+#define DAY (24 * 60 * 60)
+
+static char dir[] = "/tmp/test_certs.XXXXXX";
+static char certs[256];
+
+/* The normal recipe; synthetic rows override one field each. */
+#define GOOD                                                                \
+    .key = CAT_KEY_ECDSA_P256, .eku = CAT_EKU_SERVER | CAT_EKU_CLIENT,      \
+    .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,           \
+    .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256
+
+#define SYN(lbl, ...)                                                       \
+    {.label = lbl, .kind = CAT_KIND_CERT, .breaks = lbl,                    \
+     .strict = CAT_EXPECT_REFUSE, .cert = {GOOD, __VA_ARGS__},              \
+     .dns = CAT_DNS_SRV, .description = lbl}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+static const cat_profile synthetic[] = {
+    SYN("syn-rsa1024", .key = CAT_KEY_RSA1024),
+    SYN("syn-rsa2048", .key = CAT_KEY_RSA2048, .eku = CAT_EKU_SERVER),
+    SYN("syn-sha1", .sig = CAT_SIG_SHA1),
+    SYN("syn-xmppaddr", .names = CAT_NAMES_XMPPADDR),
+    SYN("syn-srvname", .names = CAT_NAMES_SRVNAME),
+    SYN("syn-wildcard", .names = CAT_NAMES_WILDCARD),
+    SYN("syn-cn-only", .names = CAT_NAMES_CN_ONLY),
+    SYN("syn-wrong", .names = CAT_NAMES_WRONG),
+    SYN("syn-omit-chain", .omit_chain = true),
+    SYN("syn-revoked", .revoked = true),
+    SYN("syn-no-eku", .eku = CAT_EKU_NONE),
+    SYN("syn-client-only", .eku = CAT_EKU_CLIENT),
+    SYN("syn-not-yet", .validity = CAT_VALID_NOT_YET),
+    SYN("syn-expired", .validity = CAT_VALID_EXPIRED),
+    SYN("syn-self", .issuer = CAT_ISSUER_SELF),
+    SYN("syn-untrusted", .issuer = CAT_ISSUER_UNTRUSTED),
+};
+#pragma GCC diagnostic pop
+
+static void path_of(char *out, size_t len, const char *name, const char *ext)
+{
+    snprintf(out, len, "%s/%s%s", certs, name, ext);
+}
+
+/* All certificates of a PEM file; *n = 0 when unreadable. */
+static gnutls_x509_crt_t *load_chain(const char *path, unsigned *n)
+{
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crt_t *crts = NULL;
+    *n = 0;
+    if (gnutls_load_file(path, &data) < 0)
+        return NULL;
+    if (gnutls_x509_crt_list_import2(&crts, n, &data, GNUTLS_X509_FMT_PEM,
+                                     0) < 0)
+        *n = 0;
+    gnutls_free(data.data);
+    return crts;
+}
+
+static void free_chain(gnutls_x509_crt_t *crts, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        gnutls_x509_crt_deinit(crts[i]);
+    gnutls_free(crts);
+}
+
+/* First certificate of a PEM file, or NULL. */
+static gnutls_x509_crt_t load_one(const char *name)
+{
+    char path[1024];
+    unsigned n;
+    path_of(path, sizeof path, name, ".pem");
+    gnutls_x509_crt_t *crts = load_chain(path, &n), first = NULL;
+    if (n > 0) {
+        first = crts[0];
+        for (unsigned i = 1; i < n; i++)
+            gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+    }
+    return first;
+}
+
+/* Verification status of chain against the anchors in anchor_file (and the
+ * CRL in crl_file when not NULL); UINT32_MAX when it could not run. */
+static unsigned verify(gnutls_x509_crt_t *chain, unsigned n,
+                       const char *anchor_file, const char *crl_file,
+                       unsigned flags)
+{
+    gnutls_x509_trust_list_t tl;
+    unsigned status = UINT32_MAX;
+    if (gnutls_x509_trust_list_init(&tl, 0) < 0)
+        return status;
+    if (gnutls_x509_trust_list_add_trust_file(tl, anchor_file, crl_file,
+                                              GNUTLS_X509_FMT_PEM, 0, 0) > 0 &&
+        gnutls_x509_trust_list_verify_crt2(tl, chain, n, NULL, 0, flags,
+                                           &status, NULL) < 0)
+        status = UINT32_MAX;
+    gnutls_x509_trust_list_deinit(tl, 1);
+    return status;
+}
+
+/* EKU as CAT_EKU_* bits; an unknown purpose sets bit 31. */
+static unsigned eku_bits(gnutls_x509_crt_t crt)
+{
+    unsigned bits = 0;
+    for (unsigned i = 0;; i++) {
+        char oid[128];
+        size_t len = sizeof oid;
+        unsigned critical;
+        if (gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len,
+                                                &critical) < 0)
+            break;
+        if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0)
+            bits |= CAT_EKU_SERVER;
+        else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
+            bits |= CAT_EKU_CLIENT;
+        else
+            bits |= 1u << 31;
+    }
+    return bits;
+}
+
+static void check_validity(gnutls_x509_crt_t crt, cat_validity v)
+{
+    time_t now = time(NULL);
+    time_t from = gnutls_x509_crt_get_activation_time(crt);
+    time_t until = gnutls_x509_crt_get_expiration_time(crt);
+    CHECK(from < until);
+    switch (v) {
+    case CAT_VALID_NOW:
+        CHECK(from <= now - DAY + 60 && until > now + 300 * DAY);
+        break;
+    case CAT_VALID_EXPIRED:
+        CHECK(until <= now - 29 * DAY && until >= now - 31 * DAY);
+        break;
+    case CAT_VALID_NOT_YET:
+        CHECK(from >= now + 300 * DAY);
+        break;
+    }
+}
+
+/* One subjectAltName entry as read back, undecoded. */
+typedef struct san {
+    unsigned type;             /* GNUTLS_SAN_*, GNUTLS_SAN_OTHERNAME raw */
+    char oid[64];              /* otherName OID, else "" */
+    unsigned char value[512];  /* the entry (DER for otherName) */
+    size_t len;
+} san;
+
+/* Up to max SAN entries of crt; returns how many. Read through the
+ * extension API because the crt getters already decode known otherNames,
+ * hiding the ASN.1 string type this test checks. */
+static unsigned read_sans(gnutls_x509_crt_t crt, san *out, unsigned max)
+{
+    gnutls_datum_t ext = {NULL, 0};
+    gnutls_subject_alt_names_t sans;
+    unsigned critical, n = 0;
+    if (gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.17", 0, &ext,
+                                              &critical) < 0)
+        return 0;
+    if (gnutls_subject_alt_names_init(&sans) < 0) {
+        gnutls_free(ext.data);
+        return 0;
+    }
+    if (gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0) >= 0) {
+        for (; n < max; n++) {
+            gnutls_datum_t v = {NULL, 0}, oid = {NULL, 0};
+            if (gnutls_subject_alt_names_get(sans, n, &out[n].type, &v,
+                                             &oid) < 0)
+                break;
+            out[n].len = v.size < sizeof out[n].value ? v.size
+                                                      : sizeof out[n].value - 1;
+            memcpy(out[n].value, v.data, out[n].len);
+            out[n].value[out[n].len] = '\0';
+            snprintf(out[n].oid, sizeof out[n].oid, "%.*s",
+                     oid.data ? (int)oid.size : 0,
+                     oid.data ? (char *)oid.data : "");
+        }
+    }
+    gnutls_subject_alt_names_deinit(sans);
+    gnutls_free(ext.data);
+    return n;
+}
+
+/* The otherName value decoded by GnuTLS (UTF8String / IA5String). */
+static bool othername_is(const san *s, const char *oid, unsigned char tag,
+                         const char *want)
+{
+    gnutls_datum_t raw = {(unsigned char *)s->value, (unsigned)s->len}, virt;
+    unsigned vtype;
+    if (s->type != GNUTLS_SAN_OTHERNAME || strcmp(s->oid, oid) != 0 ||
+        s->len < 2 || s->value[0] != tag)
+        return false;
+    if (gnutls_x509_othername_to_virtual(oid, &raw, &vtype, &virt) < 0)
+        return false;
+    bool ok = virt.size == strlen(want) && memcmp(virt.data, want, virt.size) == 0;
+    gnutls_free(virt.data);
+    return ok;
+}
+
+static void get_cn(gnutls_x509_crt_t crt, char *cn, size_t len)
+{
+    cn[0] = '\0';
+    if (gnutls_x509_crt_get_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0, 0,
+                                      cn, &len) < 0)
+        cn[0] = '\0';
+}
+
+static void check_names(gnutls_x509_crt_t crt, const char *domain,
+                        const cat_profile *p)
+{
+    san s[4];
+    unsigned n = read_sans(crt, s, 4);
+    char cn[300], want[300];
+    get_cn(crt, cn, sizeof cn);
+    switch (p->cert.names) {
+    case CAT_NAMES_DNS:
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK_STR(cn, domain);
+        CHECK(gnutls_x509_crt_check_hostname(crt, domain));
+        CHECK(!gnutls_x509_crt_check_hostname(crt, "other." BASE));
+        break;
+    case CAT_NAMES_WRONG:
+        snprintf(want, sizeof want, "wrong-name-%s.invalid", p->label);
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK_STR((char *)s[0].value, want);
+        CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
+        break;
+    case CAT_NAMES_CN_ONLY:
+        CHECK(n == 0);
+        CHECK_STR(cn, domain);
+        break;
+    case CAT_NAMES_XMPPADDR:
+        CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.5", 0x0c, domain));
+        CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
+        CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
+        break;
+    case CAT_NAMES_SRVNAME:
+        snprintf(want, sizeof want, "_xmpp-server.%s", domain);
+        CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.7", 0x16, want));
+        CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
+        CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
+        break;
+    case CAT_NAMES_WILDCARD:
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK_STR((char *)s[0].value, "*." BASE);
+        CHECK(gnutls_x509_crt_check_hostname(crt, domain));
+        CHECK(!gnutls_x509_crt_check_hostname(crt, "a.b." BASE));
+        break;
+    }
+}
+
+static void check_key_and_sig(gnutls_x509_crt_t crt, const cat_cert_recipe *r)
+{
+    unsigned bits = 0, usage = 0, critical;
+    int algo = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
+    gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+    gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
+    switch (r->key) {
+    case CAT_KEY_ECDSA_P256:
+        CHECK(algo == GNUTLS_PK_ECDSA);
+        CHECK(gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0);
+        CHECK(curve == GNUTLS_ECC_CURVE_SECP256R1);
+        gnutls_free(x.data);
+        gnutls_free(y.data);
+        break;
+    case CAT_KEY_RSA2048:
+        CHECK(algo == GNUTLS_PK_RSA && bits == 2048);
+        break;
+    case CAT_KEY_RSA1024:
+        CHECK(algo == GNUTLS_PK_RSA && bits == 1024);
+        break;
+    }
+    unsigned want_usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
+    if (r->key != CAT_KEY_ECDSA_P256)
+        want_usage |= GNUTLS_KEY_KEY_ENCIPHERMENT;
+    CHECK(gnutls_x509_crt_get_key_usage(crt, &usage, &critical) >= 0);
+    CHECK(usage == want_usage);
+    unsigned ca = 1;
+    int pathlen;
+    CHECK(gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca,
+                                                &pathlen) >= 0);
+    CHECK(ca == 0);
+    int sign = gnutls_x509_crt_get_signature_algorithm(crt);
+    CHECK(gnutls_sign_get_hash_algorithm(sign) ==
+          (r->sig == CAT_SIG_SHA1 ? GNUTLS_DIG_SHA1 : GNUTLS_DIG_SHA256));
+    unsigned char serial[64];
+    size_t slen = sizeof serial;
+    CHECK(gnutls_x509_crt_get_serial(crt, serial, &slen) >= 0);
+    CHECK(slen == 16 && (serial[0] & 0x80) == 0);
+}
+
+/* subjectKeyId present; authorityKeyId = the issuer's subjectKeyId. */
+static void check_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer)
+{
+    unsigned char ski[64], aki[64];
+    size_t ski_len = sizeof ski, aki_len = sizeof aki;
+    unsigned critical;
+    CHECK(gnutls_x509_crt_get_authority_key_id(crt, aki, &aki_len,
+                                               &critical) >= 0);
+    CHECK(gnutls_x509_crt_get_subject_key_id(issuer, ski, &ski_len,
+                                             &critical) >= 0);
+    CHECK(aki_len == ski_len && memcmp(aki, ski, aki_len) == 0);
+}
+
+/* The serial of crt is listed in crl.pem, which the intermediate signed. */
+static bool crl_lists(gnutls_x509_crt_t crt, int *count)
+{
+    char path[1024];
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crl_t crl;
+    gnutls_x509_crt_t inter = load_one("intermediate");
+    unsigned char serial[64], s[64];
+    size_t slen = sizeof serial;
+    unsigned status = 1;
+    bool found = false;
+    path_of(path, sizeof path, "crl", ".pem");
+    *count = -1;
+    if (!inter || gnutls_x509_crt_get_serial(crt, serial, &slen) < 0 ||
+        gnutls_load_file(path, &data) < 0 || gnutls_x509_crl_init(&crl) < 0) {
+        if (inter)
+            gnutls_x509_crt_deinit(inter);
+        gnutls_free(data.data);
+        return false;
+    }
+    if (gnutls_x509_crl_import(crl, &data, GNUTLS_X509_FMT_PEM) >= 0) {
+        CHECK(gnutls_x509_crl_verify(crl, &inter, 1, 0, &status) >= 0);
+        CHECK(status == 0);
+        *count = gnutls_x509_crl_get_crt_count(crl);
+        for (int i = 0; i < *count; i++) {
+            size_t len = sizeof s;
+            time_t when;
+            if (gnutls_x509_crl_get_crt_serial(crl, (unsigned)i, s, &len,
+                                               &when) >= 0 &&
+                len == slen && memcmp(s, serial, len) == 0)
+                found = true;
+        }
+    }
+    gnutls_x509_crl_deinit(crl);
+    gnutls_x509_crt_deinit(inter);
+    gnutls_free(data.data);
+    return found;
+}
+
+/* Chain verification as the recipe predicts. */
+static void check_verify(gnutls_x509_crt_t *chain, unsigned n,
+                         const char *pem, const cat_cert_recipe *r)
+{
+    char ca[1024], untrusted[1024], crl[1024];
+    path_of(ca, sizeof ca, "ca", ".pem");
+    path_of(untrusted, sizeof untrusted, "untrusted-ca", ".pem");
+    path_of(crl, sizeof crl, "crl", ".pem");
+    unsigned flags = r->sig == CAT_SIG_SHA1 ? GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1
+                                            : 0;
+    if (r->validity != CAT_VALID_NOW) {
+        unsigned st = verify(chain, n, r->issuer == CAT_ISSUER_SELF ? pem : ca,
+                             NULL, flags);
+        CHECK(st != UINT32_MAX && (st & (GNUTLS_CERT_EXPIRED |
+                                         GNUTLS_CERT_NOT_ACTIVATED)));
+        flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS;
+    }
+    if (r->sig == CAT_SIG_SHA1) /* refused unless allowed: the point */
+        CHECK(verify(chain, n, ca, NULL, flags &
+                     ~(unsigned)GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1) &
+              GNUTLS_CERT_INSECURE_ALGORITHM);
+    switch (r->issuer) {
+    case CAT_ISSUER_INTERMEDIATE:
+        if (r->omit_chain) {
+            gnutls_x509_crt_t both[2] = {chain[0], load_one("intermediate")};
+            CHECK(verify(chain, 1, ca, NULL, flags) &
+                  GNUTLS_CERT_SIGNER_NOT_FOUND);
+            CHECK(both[1] && verify(both, 2, ca, NULL, flags) == 0);
+            if (both[1])
+                gnutls_x509_crt_deinit(both[1]);
+        } else {
+            CHECK(verify(chain, n, ca, NULL, flags) == 0);
+        }
+        break;
+    case CAT_ISSUER_SELF:
+        CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_INVALID);
+        CHECK(verify(chain, n, pem, NULL, flags) == 0);
+        break;
+    case CAT_ISSUER_UNTRUSTED:
+        CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_SIGNER_NOT_FOUND);
+        CHECK(verify(chain, n, untrusted, NULL, flags) == 0);
+        break;
+    }
+    int count;
+    CHECK(crl_lists(chain[0], &count) == r->revoked);
+    if (r->revoked && !r->omit_chain && r->issuer == CAT_ISSUER_INTERMEDIATE)
+        CHECK(verify(chain, n, ca, crl, flags) & GNUTLS_CERT_REVOKED);
+}
+
+/* Mode 0600, and the key is the certificate's. */
+static void check_key_file(const char *path, gnutls_x509_crt_t crt)
+{
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_privkey_t key;
+    unsigned char kid[64], cid[64];
+    size_t klen = sizeof kid, clen = sizeof cid;
+    CHECK(gnutls_load_file(path, &data) >= 0);
+    CHECK(gnutls_x509_privkey_init(&key) >= 0);
+    CHECK(gnutls_x509_privkey_import2(key, &data, GNUTLS_X509_FMT_PEM, NULL,
+                                      0) >= 0);
+    CHECK(gnutls_x509_privkey_get_key_id(key, GNUTLS_KEYID_USE_SHA256, kid,
+                                         &klen) >= 0);
+    CHECK(gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256, cid,
+                                     &clen) >= 0);
+    CHECK(klen == clen && memcmp(kid, cid, klen) == 0);
+    gnutls_x509_privkey_deinit(key);
+    gnutls_free(data.data);
+}
+
+/* Everything one recipe claims about DOMAIN.pem / DOMAIN.key. */
+static void check_leaf(const char *domain, const cat_profile *p)
+{
+    const cat_cert_recipe *r = &p->cert;
+    char pem[1024], key[1024];
+    unsigned n;
+    int failed_before = check_failed_;
+    path_of(pem, sizeof pem, domain, ".pem");
+    path_of(key, sizeof key, domain, ".key");
+    gnutls_x509_crt_t *chain = load_chain(pem, &n);
+    bool alone = r->omit_chain || r->issuer == CAT_ISSUER_SELF;
+    CHECK(n == (alone ? 1u : 2u));
+    if (n > 0) {
+        gnutls_x509_crt_t leaf = chain[0];
+        const char *issuer_name = r->issuer == CAT_ISSUER_INTERMEDIATE
+                                      ? "intermediate"
+                                      : "untrusted-ca";
+        gnutls_x509_crt_t issuer = r->issuer == CAT_ISSUER_SELF
+                                       ? NULL
+                                       : load_one(issuer_name);
+        CHECK(eku_bits(leaf) == r->eku);
+        check_validity(leaf, r->validity);
+        CHECK(gnutls_x509_crt_check_issuer(leaf, issuer ? issuer : leaf));
+        if (n == 2 && issuer)
+            CHECK(gnutls_x509_crt_equals(chain[1], issuer));
+        check_key_ids(leaf, issuer ? issuer : leaf);
+        check_names(leaf, domain, p);
+        check_key_and_sig(leaf, r);
+        check_verify(chain, n, pem, r);
+        check_key_file(key, leaf);
+        if (issuer)
+            gnutls_x509_crt_deinit(issuer);
+    }
+    free_chain(chain, n);
+    if (check_failed_ != failed_before)
+        fprintf(stderr, "  ^ in %s (%s)\n", domain, p->label);
+}
+
+/* certgen_domain then check_leaf for one row. */
+static void generate_and_check(const cat_profile *p)
+{
+    char domain[300], err[256] = "";
+    snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
+    int ret = certgen_domain(certs, domain, BASE, p, false, err, sizeof err);
+    if (ret != 0)
+        fprintf(stderr, "%s: %s\n", domain, err);
+    CHECK(ret == 0);
+    check_leaf(domain, p);
+}
+
+static void check_ca(const char *name, const char *cn, int want_pathlen)
+{
+    gnutls_x509_crt_t crt = load_one(name);
+    CHECK(crt != NULL);
+    if (!crt)
+        return;
+    char got[200], path[1024];
+    unsigned critical, ca = 0, usage = 0;
+    int pathlen = -2;
+    get_cn(crt, got, sizeof got);
+    CHECK_STR(got, cn);
+    CHECK(gnutls_x509_crt_get_basic_constraints(crt, &critical, &ca,
+                                                &pathlen) >= 0);
+    CHECK(ca == 1 && pathlen == want_pathlen);
+    CHECK(gnutls_x509_crt_get_key_usage(crt, &usage, &critical) >= 0);
+    CHECK(usage == (GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN));
+    CHECK(gnutls_x509_crt_get_expiration_time(crt) >
+          time(NULL) + 9 * 365 * DAY);
+    path_of(path, sizeof path, name, ".key");
+    check_key_file(path, crt);
+    gnutls_x509_crt_deinit(crt);
+}
+
+static void check_pki(void)
+{
+    struct stat st;
+    char ca[1024], inter[1024], untrusted[1024];
+    CHECK(stat(certs, &st) == 0 && (st.st_mode & 0777) == 0700);
+    check_ca("ca", "xmpp-responder test root", -1);
+    check_ca("intermediate", "xmpp-responder test intermediate", 0);
+    check_ca("untrusted-ca", "xmpp-responder untrusted root", -1);
+    path_of(ca, sizeof ca, "ca", ".pem");
+    path_of(inter, sizeof inter, "intermediate", ".pem");
+    path_of(untrusted, sizeof untrusted, "untrusted-ca", ".pem");
+    unsigned n;
+    gnutls_x509_crt_t *chain = load_chain(inter, &n);
+    CHECK(n == 1 && verify(chain, n, ca, NULL, 0) == 0);
+    CHECK(n == 1 && verify(chain, n, untrusted, NULL, 0) != 0);
+    free_chain(chain, n);
+}
+
+/* The bytes of certs/NAME.key, malloc'd (NUL-terminated). */
+static char *key_bytes(const char *name)
+{
+    char path[1024];
+    gnutls_datum_t data = {NULL, 0};
+    path_of(path, sizeof path, name, ".key");
+    if (gnutls_load_file(path, &data) < 0)
+        return NULL;
+    char *copy = strndup((char *)data.data, data.size);
+    gnutls_free(data.data);
+    return copy;
+}
+
+/* Keys survive a rerun without force, change with force; a leaf whose
+ * issuer was regenerated is regenerated even without force. */
+static void check_keep_and_force(const cat_profile *p)
+{
+    char domain[300], err[256];
+    snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
+    char *ca1 = key_bytes("ca"), *leaf1 = key_bytes(domain);
+    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    char *ca2 = key_bytes("ca"), *leaf2 = key_bytes(domain);
+    CHECK(ca1 && ca2 && strcmp(ca1, ca2) == 0);
+    CHECK(leaf1 && leaf2 && strcmp(leaf1, leaf2) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, p, true, err, sizeof err) == 0);
+    char *leaf3 = key_bytes(domain);
+    CHECK(leaf3 && strcmp(leaf2, leaf3) != 0);
+    CHECK(certgen_pki(certs, true, err, sizeof err) == 0);
+    char *ca3 = key_bytes("ca");
+    CHECK(ca3 && strcmp(ca2, ca3) != 0);
+    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    char *leaf4 = key_bytes(domain);
+    CHECK(leaf4 && strcmp(leaf3, leaf4) != 0);
+    check_leaf(domain, p); /* verifies against the new ca.pem */
+    free(ca1), free(ca2), free(ca3);
+    free(leaf1), free(leaf2), free(leaf3), free(leaf4);
+}
+
+/* A kept revoked leaf is not listed twice. */
+static void check_revoked_rerun(void)
+{
+    const cat_profile *p = &synthetic[9];
+    char domain[300], err[256], pem[1024];
+    snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
+    path_of(pem, sizeof pem, domain, ".pem");
+    CHECK(p->cert.revoked);
+    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    gnutls_x509_crt_t leaf = load_one(domain);
+    int before, after;
+    CHECK(leaf && crl_lists(leaf, &before));
+    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(leaf && crl_lists(leaf, &after));
+    CHECK(before == after && before >= 1);
+    if (leaf)
+        gnutls_x509_crt_deinit(leaf);
+}
+
+static void check_errors(void)
+{
+    char err[256] = "";
+    CHECK(certgen_domain(certs, "../evil", BASE, cat_at(0), false, err,
+                         sizeof err) < 0);
+    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, cat_at(0), false,
+                         err, sizeof err) < 0);
+    CHECK(strstr(err, "/nonexistent-dir") != NULL);
+    CHECK(certgen_pki("/proc/nonexistent/certs", false, err, sizeof err) < 0);
+    CHECK(strstr(err, "/proc/nonexistent/certs") != NULL);
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+                    struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int main(void)
+{
+    char err[256] = "";
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(certs, sizeof certs, "%s/certs", dir);
+    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
+    check_pki();
+    for (size_t i = 0; i < cat_count(); i++)
+        generate_and_check(cat_at(i));
+    for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
+        generate_and_check(&synthetic[i]);
+    check_revoked_rerun();
+    check_keep_and_force(cat_at(0));
+    check_errors();
+    printf("%zu catalog rows and %zu synthetic recipes checked\n", cat_count(),
+           sizeof synthetic / sizeof synthetic[0]);
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return check_done();
+}

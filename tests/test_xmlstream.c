@@ -1,0 +1,532 @@
+/* test_xmlstream.c -- the XML stream layer: a realistic s2s stream fed whole,
+ * split at every byte and byte by byte; stream restarts; size and depth
+ * limits; everything XMPP forbids (DTD, entities, comments, PIs); errors. */
+#include "check.h"
+#include "xmlstream.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a recorder for the callbacks ---- */
+
+typedef struct rec {
+    xs_stream *xs;
+    char log[16384];     /* one line per callback */
+    int events;          /* callbacks so far */
+    int errors;          /* on_error calls */
+    xs_error last_error; /* condition of the last on_error */
+    const char *restart_on; /* restart inside on_element of this name */
+} rec;
+
+static void rec_line(rec *r, const char *fmt, ...)
+{
+    size_t used = strlen(r->log);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->log + used, sizeof r->log - used, fmt, ap);
+    va_end(ap);
+    r->events++;
+}
+
+static void on_header(void *ud, const xs_header *h)
+{
+    rec_line(ud, "H to=%s from=%s id=%s version=%s ns=%s db=%d\n", h->to, h->from,
+             h->id, h->version, h->default_ns, h->has_dialback_ns);
+}
+
+static void on_element(void *ud, xmlNodePtr el)
+{
+    rec *r = ud;
+    char *s = xs_serialize(el, NULL);
+    rec_line(r, "E %s\n", s ? s : "(null)");
+    free(s);
+    if (r->restart_on && strcmp((const char *)el->name, r->restart_on) == 0)
+        xs_restart(r->xs);
+}
+
+static void on_close(void *ud)
+{
+    rec_line(ud, "C\n");
+}
+
+static void on_error(void *ud, xs_error error, const char *text)
+{
+    rec *r = ud;
+    r->errors++;
+    r->last_error = error;
+    rec_line(r, "X %s\n", xs_error_condition(error));
+    CHECK(text != NULL && text[0] != '\0');
+}
+
+static const xs_callbacks callbacks = {on_header, on_element, on_close, on_error};
+
+static void rec_init(rec *r, const xs_limits *limits)
+{
+    memset(r, 0, sizeof *r);
+    r->xs = xs_new(limits, &callbacks, r);
+    CHECK(r->xs != NULL);
+}
+
+static int feed(rec *r, const char *s)
+{
+    return xs_feed(r->xs, s, strlen(s));
+}
+
+/* ---- the realistic stream ---- */
+
+#define HEADER                                                              \
+    "<?xml version='1.0'?>"                                                 \
+    "<stream:stream xmlns='jabber:server' "                                 \
+    "xmlns:stream='http://etherx.jabber.org/streams' "                      \
+    "xmlns:db='jabber:server:dialback' to='le-tlsserver.responder.example' " \
+    "from='op.example' id='s2s-1' version='1.0'>"
+
+/* Each part ends exactly where one callback is due (events) or is
+ * whitespace between them (no event). */
+static const struct part {
+    const char *text;
+    int events;
+} parts[] = {
+    {HEADER, 1},
+    {"\n  ", 0},
+    {"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+     "<required/></starttls><dialback xmlns='urn:xmpp:features:dialback'/>"
+     "</stream:features>", 1},
+    {"\n", 0},
+    {"<db:result from='op.example' to='le-tlsserver.responder.example'>"
+     "b4835385f37fe2895af6c196b59097b16862406db80559900d96bf6fa7d23df3"
+     "</db:result>", 1},
+    {" ", 0},
+    {"<iq type=\"get\" id='p1' from='op.example' to='le-tlsserver.responder.example'>"
+     "<ping xmlns='urn:xmpp:ping'/></iq>", 1},
+    {"\r\n\t", 0},
+    {"<message type='chat' from='alice@op.example/x' to='echo@valid.responder.example'>"
+     "<body>Hi &amp; &lt;bye&gt; &#x263A; <![CDATA[<raw>]]></body>"
+     "<thread>t-1</thread></message>", 1},
+    {"\n", 0},
+    {"</stream:stream>", 1},
+};
+#define NPARTS (sizeof parts / sizeof parts[0])
+
+static const char expected_log[] =
+    "H to=le-tlsserver.responder.example from=op.example id=s2s-1 version=1.0 "
+    "ns=jabber:server db=1\n"
+    "E <stream:features xmlns:stream=\"http://etherx.jabber.org/streams\">"
+    "<starttls xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"><required/></starttls>"
+    "<dialback xmlns=\"urn:xmpp:features:dialback\"/></stream:features>\n"
+    "E <db:result xmlns:db=\"jabber:server:dialback\" from=\"op.example\" "
+    "to=\"le-tlsserver.responder.example\">"
+    "b4835385f37fe2895af6c196b59097b16862406db80559900d96bf6fa7d23df3"
+    "</db:result>\n"
+    "E <iq xmlns=\"jabber:server\" type=\"get\" id=\"p1\" from=\"op.example\" "
+    "to=\"le-tlsserver.responder.example\"><ping xmlns=\"urn:xmpp:ping\"/></iq>\n"
+    "E <message xmlns=\"jabber:server\" type=\"chat\" from=\"alice@op.example/x\" "
+    "to=\"echo@valid.responder.example\"><body>Hi &amp; &lt;bye&gt; \xe2\x98\xba "
+    "&lt;raw&gt;</body><thread>t-1</thread></message>\n"
+    "C\n";
+
+static char stream_text[4096];
+static size_t event_end[NPARTS]; /* input offset after which event i is due */
+static size_t n_events;
+
+static void build_stream(void)
+{
+    size_t off = 0;
+    stream_text[0] = '\0';
+    for (size_t i = 0; i < NPARTS; i++) {
+        strcat(stream_text, parts[i].text);
+        off += strlen(parts[i].text);
+        if (parts[i].events)
+            event_end[n_events++] = off;
+    }
+}
+
+/* Events that must have fired once the first `fed` bytes are in. */
+static int events_due(size_t fed)
+{
+    int n = 0;
+    for (size_t i = 0; i < n_events; i++)
+        n += event_end[i] <= fed;
+    return n;
+}
+
+static void test_stream_whole(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, stream_text) == 0);
+    CHECK_STR(r.log, expected_log);
+    CHECK(r.errors == 0);
+    /* After the close nothing more is read, not even garbage. */
+    CHECK(feed(&r, "<garbage") == 0);
+    CHECK(r.events == (int)n_events);
+    xs_free(r.xs);
+}
+
+static void test_stream_split(void)
+{
+    size_t len = strlen(stream_text);
+    int bad_log = 0, late = 0;
+    for (size_t cut = 0; cut <= len; cut++) {
+        rec r;
+        rec_init(&r, NULL);
+        xs_feed(r.xs, stream_text, cut);
+        /* A stanza is delivered as soon as its closing '>' was fed. */
+        late += r.events != events_due(cut);
+        xs_feed(r.xs, stream_text + cut, len - cut);
+        bad_log += strcmp(r.log, expected_log) != 0;
+        xs_free(r.xs);
+    }
+    CHECK(bad_log == 0);
+    CHECK(late == 0);
+}
+
+static void test_stream_bytewise(void)
+{
+    size_t len = strlen(stream_text);
+    rec r;
+    rec_init(&r, NULL);
+    int late = 0;
+    for (size_t i = 0; i < len; i++) {
+        CHECK(xs_feed(r.xs, stream_text + i, 1) == 0);
+        late += r.events != events_due(i + 1);
+    }
+    CHECK(late == 0);
+    CHECK_STR(r.log, expected_log);
+    xs_free(r.xs);
+}
+
+/* A child of a stanza serializes with the namespace it inherits. */
+static void on_element_child(void *ud, xmlNodePtr el)
+{
+    char **out = ud;
+    for (xmlNodePtr c = el->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && !*out)
+            *out = xs_serialize(c, NULL);
+}
+
+static void test_serialize_child(void)
+{
+    char *child = NULL;
+    xs_callbacks cb = {NULL, on_element_child, NULL, NULL};
+    xs_stream *xs = xs_new(NULL, &cb, &child);
+    CHECK(xs_feed(xs, HEADER "<message><body a='&quot;&apos;'>x</body></message>",
+                  strlen(HEADER) + 52) == 0);
+    CHECK_STR(child, "<body xmlns=\"jabber:server\" a=\"&quot;'\">x</body>");
+    free(child);
+    xs_free(xs);
+}
+
+static void test_header_fields(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    /* No XML declaration, no dialback, streams namespace as the default. */
+    CHECK(feed(&r, "<stream xmlns='http://etherx.jabber.org/streams' to='A.example'>") == 0);
+    CHECK_STR(r.log, "H to=A.example from= id= version= "
+                     "ns=http://etherx.jabber.org/streams db=0\n");
+    xs_free(r.xs);
+
+    rec_init(&r, NULL);
+    char big[1200];
+    snprintf(big, sizeof big, "<stream:stream xmlns:stream='" "http://etherx.jabber.org/streams'"
+             " to='%01030d'>", 0);
+    CHECK(feed(&r, big) == -1);
+    CHECK(r.errors == 1 && r.last_error == XS_ERR_BAD_FORMAT);
+    xs_free(r.xs);
+}
+
+/* ---- restart ---- */
+
+static void test_restart_in_callback(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    r.restart_on = "proceed";
+    /* Whatever follows <proceed/> in the same chunk is discarded, even junk. */
+    CHECK(feed(&r, HEADER "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"
+                          "<iq><<<not xml at all") == 0);
+    CHECK(r.events == 2 && r.errors == 0);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, "<iq type='result' id='x'/>") == 0);
+    CHECK(r.errors == 0);
+    CHECK(strstr(r.log, "E <proceed xmlns=\"urn:ietf:params:xml:ns:xmpp-tls\"/>\n"
+                        "H to=le-tlsserver") != NULL);
+    CHECK(strstr(r.log, "E <iq xmlns=\"jabber:server\" type=\"result\" id=\"x\"/>\n") != NULL);
+    CHECK(r.events == 4);
+    xs_free(r.xs);
+}
+
+static void test_restart_outside(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, HEADER "<iq><query") == 0);
+    xs_restart(r.xs); /* half a stanza is simply forgotten */
+    CHECK(feed(&r, HEADER "<iq type='get' id='2'/>") == 0);
+    CHECK(r.events == 3 && r.errors == 0);
+    xs_free(r.xs);
+
+    /* After an error, xs_restart makes the stream usable again. */
+    rec_init(&r, NULL);
+    CHECK(feed(&r, HEADER "<a></b>") == -1);
+    xs_restart(r.xs);
+    CHECK(feed(&r, HEADER "<a/>") == 0);
+    CHECK(r.events == 4 && r.errors == 1);
+    xs_free(r.xs);
+}
+
+/* ---- limits ---- */
+
+static char *nested(unsigned levels)
+{
+    char *s = malloc(levels * 8 + 1);
+    size_t o = 0;
+    for (unsigned i = 0; i < levels; i++)
+        o += (size_t)sprintf(s + o, "<a>");
+    for (unsigned i = 0; i < levels; i++)
+        o += (size_t)sprintf(s + o, "</a>");
+    return s;
+}
+
+static void check_depth(unsigned max, unsigned levels, bool ok)
+{
+    xs_limits lim = {0, max};
+    rec r;
+    rec_init(&r, &lim);
+    char *s = nested(levels);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, s) == (ok ? 0 : -1));
+    CHECK(r.errors == (ok ? 0 : 1));
+    CHECK(r.events == 2);
+    if (!ok)
+        CHECK(r.last_error == XS_ERR_POLICY_VIOLATION);
+    free(s);
+    xs_free(r.xs);
+}
+
+static void test_depth(void)
+{
+    check_depth(3, 3, true);
+    check_depth(3, 4, false);
+    check_depth(0, 32, true); /* 0 means the default, 32 */
+    check_depth(0, 33, false);
+}
+
+/* A stanza of exactly `size` bytes followed by a small one, fed whole or
+ * byte by byte; the size counts from the end of the stream header. */
+static void check_size(size_t size, bool ok, bool bytewise)
+{
+    xs_limits lim = {1000, 0};
+    rec r;
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0);
+    char s[2000];
+    size_t text = size - strlen("<m></m>");
+    strcpy(s, "<m>");
+    memset(s + 3, 'x', text);
+    strcpy(s + 3 + text, "</m><n/>");
+    int rc = 0;
+    if (bytewise)
+        for (size_t i = 0; s[i] && rc == 0; i++)
+            rc = xs_feed(r.xs, s + i, 1);
+    else
+        rc = feed(&r, s);
+    CHECK(rc == (ok ? 0 : -1));
+    CHECK(r.events == (ok ? 3 : 2));
+    CHECK(r.errors == (ok ? 0 : 1));
+    if (!ok)
+        CHECK(r.last_error == XS_ERR_POLICY_VIOLATION);
+    xs_free(r.xs);
+}
+
+static void test_size(void)
+{
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        check_size(1000, true, bytewise);
+        check_size(999, true, bytewise);
+        check_size(1001, false, bytewise);
+    }
+}
+
+/* A 10 MB attribute value or text node, fed 16 KiB at a time, is refused
+ * as soon as the default 256 KiB are exceeded. */
+static void check_huge(const char *opening, size_t total, bool ok)
+{
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, opening) == 0);
+    char piece[16384];
+    memset(piece, 'a', sizeof piece);
+    size_t fed = strlen(opening);
+    int rc = 0;
+    while (fed < total && rc == 0) {
+        size_t n = total - fed < sizeof piece ? total - fed : sizeof piece;
+        rc = xs_feed(r.xs, piece, n);
+        fed += n;
+    }
+    if (ok) {
+        rc = feed(&r, opening[1] == 'm' ? "'/>" : "</body>");
+        CHECK(rc == 0 && r.events == 2 && r.errors == 0);
+    } else {
+        CHECK(rc == -1);
+        CHECK(fed <= 256 * 1024 + sizeof piece);
+        CHECK(r.errors == 1 && r.last_error == XS_ERR_POLICY_VIOLATION);
+        CHECK(xs_feed(r.xs, piece, sizeof piece) == -1);
+        CHECK(r.errors == 1 && r.events == 2);
+    }
+    xs_free(r.xs);
+}
+
+static void test_huge(void)
+{
+    check_huge("<message to='", 10u * 1024 * 1024, false);
+    check_huge("<body>", 10u * 1024 * 1024, false);
+    check_huge("<message to='", 250u * 1024, true);
+    check_huge("<body>", 250u * 1024, true);
+}
+
+/* Whitespace keepalives over hours never add up to a "stanza". */
+static void test_keepalives(void)
+{
+    xs_limits lim = {1000, 0};
+    rec r;
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0);
+    int rc = 0;
+    for (int i = 0; i < 5000 && rc == 0; i++)
+        rc = feed(&r, " ");
+    CHECK(rc == 0);
+    CHECK(feed(&r, "<iq/>") == 0);
+    CHECK(r.events == 2 && r.errors == 0);
+    xs_free(r.xs);
+}
+
+/* ---- forbidden and broken input ---- */
+
+/* Feed `text` (after a stream header if with_header) and expect exactly one
+ * error with `want`, both whole and byte by byte. */
+static void check_error(const char *text, bool with_header, xs_error want)
+{
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        rec r;
+        rec_init(&r, NULL);
+        if (with_header)
+            CHECK(feed(&r, HEADER) == 0);
+        int rc = 0;
+        if (bytewise)
+            for (size_t i = 0; text[i] && rc == 0; i++)
+                rc = xs_feed(r.xs, text + i, 1);
+        else
+            rc = feed(&r, text);
+        CHECK(rc == -1);
+        CHECK(r.errors == 1);
+        if (r.last_error != want)
+            fprintf(stderr, "  input: %s -> %s\n", text, xs_error_condition(r.last_error));
+        CHECK(r.last_error == want);
+        int events = r.events;
+        CHECK(feed(&r, "<iq/></stream:stream>") == -1);
+        CHECK(r.events == events);
+        xs_free(r.xs);
+    }
+}
+
+static const char billion_laughs[] =
+    "<?xml version='1.0'?>"
+    "<!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+    "<!ENTITY lol1 '&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;'>"
+    "<!ENTITY lol2 '&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;'>"
+    "<!ENTITY lol3 '&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;'>"
+    "<!ENTITY lol4 '&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;'>"
+    "<!ENTITY lol5 '&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;'>"
+    "<!ENTITY lol6 '&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;'>"
+    "<!ENTITY lol7 '&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;'>"
+    "<!ENTITY lol8 '&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;'>"
+    "<!ENTITY lol9 '&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;'>"
+    "]>"
+    "<stream:stream xmlns='jabber:server' "
+    "xmlns:stream='http://etherx.jabber.org/streams'>"
+    "<message><body>&lol9;</body></message>";
+
+static void test_restricted(void)
+{
+    check_error(billion_laughs, false, XS_ERR_RESTRICTED_XML);
+    check_error("<!DOCTYPE stream:stream SYSTEM 'http://127.0.0.1:1/x.dtd'>"
+                "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
+                false, XS_ERR_RESTRICTED_XML);
+    check_error("<message><body>&undefined;</body></message>", true,
+                XS_ERR_RESTRICTED_XML);
+    check_error("<message to='&undefined;'/>", true, XS_ERR_RESTRICTED_XML);
+    check_error("<!-- a comment --><iq/>", true, XS_ERR_RESTRICTED_XML);
+    check_error("<iq><!-- inside --></iq>", true, XS_ERR_RESTRICTED_XML);
+    check_error("<!-- before the header -->" HEADER, false, XS_ERR_RESTRICTED_XML);
+    check_error("<?php echo 1; ?>", true, XS_ERR_RESTRICTED_XML);
+    check_error("<iq><?target data?></iq>", true, XS_ERR_RESTRICTED_XML);
+}
+
+static void test_malformed(void)
+{
+    check_error("<iq><query></iq>", true, XS_ERR_NOT_WELL_FORMED);
+    check_error("<iq a='1' a='2'/>", true, XS_ERR_NOT_WELL_FORMED);
+    check_error("<x:iq/>", true, XS_ERR_NOT_WELL_FORMED); /* unbound prefix */
+    check_error("<iq>\xff\xfe</iq>", true, XS_ERR_NOT_WELL_FORMED);
+    check_error("</stream:stream2>", true, XS_ERR_NOT_WELL_FORMED);
+    check_error("hello", true, XS_ERR_BAD_FORMAT);
+    check_error("<stream:stream xmlns:stream='jabber:client'>", false,
+                XS_ERR_INVALID_NAMESPACE);
+    check_error("<stream xmlns='jabber:server'>", false, XS_ERR_INVALID_NAMESPACE);
+    check_error("<html><body/></html>", false, XS_ERR_INVALID_NAMESPACE);
+    check_error("<stream:features xmlns:stream='http://etherx.jabber.org/streams'>",
+                false, XS_ERR_BAD_FORMAT);
+}
+
+/* Several problems in one chunk still give one on_error. */
+static void test_error_once(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, HEADER "<iq/><!-- c --><?pi?>&x;</oops>") == -1);
+    CHECK(r.errors == 1 && r.last_error == XS_ERR_RESTRICTED_XML);
+    CHECK(r.events == 3); /* header, <iq/>, the error */
+    CHECK(feed(&r, "<iq/>") == -1);
+    CHECK(r.events == 3 && r.errors == 1);
+    xs_free(r.xs);
+}
+
+static void test_helpers(void)
+{
+    char *e = xs_escape("a&b<c>d\"e'f");
+    CHECK_STR(e, "a&amp;b&lt;c&gt;d&quot;e&apos;f");
+    free(e);
+    e = xs_escape("");
+    CHECK_STR(e, "");
+    free(e);
+    CHECK_STR(xs_error_condition(XS_ERR_NOT_WELL_FORMED), "not-well-formed");
+    CHECK_STR(xs_error_condition(XS_ERR_RESTRICTED_XML), "restricted-xml");
+    CHECK_STR(xs_error_condition(XS_ERR_POLICY_VIOLATION), "policy-violation");
+    CHECK_STR(xs_error_condition(XS_ERR_INVALID_NAMESPACE), "invalid-namespace");
+    CHECK_STR(xs_error_condition(XS_ERR_BAD_FORMAT), "bad-format");
+}
+
+int main(void)
+{
+    build_stream();
+    test_stream_whole();
+    test_stream_split();
+    test_stream_bytewise();
+    test_serialize_child();
+    test_header_fields();
+    test_restart_in_callback();
+    test_restart_outside();
+    test_depth();
+    test_size();
+    test_huge();
+    test_keepalives();
+    test_restricted();
+    test_malformed();
+    test_error_once();
+    test_helpers();
+    return check_done();
+}

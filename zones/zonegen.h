@@ -1,0 +1,24 @@
+/* zonegen.h -- the DNS zone (RFC 1035 master file) for BASE from the catalog. */
+#ifndef RS_ZONEGEN_H
+#define RS_ZONEGEN_H
+
+#include <stddef.h>
+
+#include "../responder/catalog.h"
+
+/* One test domain in the zone. */
+typedef struct zone_domain {
+    const char *name;           /* fully qualified, without trailing dot */
+    const cat_profile *profile; /* its row: decides the records */
+} zone_domain;
+
+/* Write the zone for base to path: $ORIGIN/$TTL, SOA, NS ns.BASE, A/AAAA for
+ * BASE and ns.BASE, and per domain A/AAAA to every address plus the SRV
+ * records its profile asks for (port = the s2s port). addresses are IPv4 or
+ * IPv6 literals. 0 on success, -1 with a message in err. */
+int zonegen_write(const char *path, const char *base,
+                  const char *const *addresses, size_t n_addresses,
+                  const zone_domain *domains, size_t n_domains,
+                  unsigned port, char *err, size_t errlen);
+
+#endif
