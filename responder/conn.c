@@ -184,6 +184,7 @@ static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
     if (c->tls_in.len == 0) {
         if (c->peer_gone)
             return 0;
+        c->tls_starved = true;
         gnutls_transport_set_errno(c->tls, EAGAIN);
         return -1;
     }
@@ -271,6 +272,8 @@ static void feed_xml(rs_conn *c, const char *data, size_t len)
 {
     if (c->closing)
         return; /* after we decided to close, the peer's bytes are ignored */
+    if (rs_log_enabled(RS_LOG_DEBUG))
+        conn_log(c, RS_LOG_DEBUG, "recv", "%.*s", (int)(len > 1000 ? 1000 : len), data);
     xs_feed(c->xs, data, len);
 }
 
@@ -317,7 +320,9 @@ static void tls_handshake_step(rs_conn *c)
 static void tls_read_records(rs_conn *c)
 {
     char buf[READ_CHUNK];
+    unsigned spins = 0;
     while (!c->closing) {
+        c->tls_starved = false;
         ssize_t n = gnutls_record_recv(c->tls, buf, sizeof buf);
         if (n > 0) {
             feed_xml(c, buf, (size_t)n);
@@ -331,8 +336,13 @@ static void tls_read_records(rs_conn *c)
                 conn_close(c, "peer closed TLS");
             return;
         }
-        if (n == GNUTLS_E_AGAIN)
+        /* GnuTLS also answers AGAIN after a post-handshake message (TLS 1.3
+         * session tickets) with records still buffered: only stop when it
+         * really asked us for more bytes. */
+        if (n == GNUTLS_E_AGAIN && (c->tls_starved || ++spins > 64))
             return;
+        if (n == GNUTLS_E_AGAIN)
+            continue;
         if (n == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)n))
             continue;
         char why[256];

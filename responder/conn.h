@@ -72,6 +72,7 @@ struct rs_conn {
     bool close_sent;              /* our </stream:stream> is out */
     bool closing;                 /* conn_close was called */
     bool peer_gone;               /* EOF or error from the peer */
+    bool tls_starved;             /* GnuTLS asked for bytes we do not have */
     int open_handles;             /* tcp + timer still open */
     char close_why[256];          /* reason given to closed */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */

@@ -246,7 +246,9 @@ static void xs_open_stream(xs_stream *xs, const xmlChar *localname,
         !xs_header_attrs(xs, &h, nb_attributes, attributes))
         return;
     xs->depth = 1;
-    xs->boundary = xs_consumed(xs);
+    /* libxml2 reports a start tag before it consumes the closing '>'. */
+    xmlParserInputPtr in = xs->ctxt->input;
+    xs->boundary = xs_consumed(xs) + (in->cur < in->end && *in->cur == '>');
     if (xs->cb.on_header)
         xs->cb.on_header(xs->ud, &h);
 }

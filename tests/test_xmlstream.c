@@ -211,8 +211,8 @@ static void test_serialize_child(void)
     char *child = NULL;
     xs_callbacks cb = {NULL, on_element_child, NULL, NULL};
     xs_stream *xs = xs_new(NULL, &cb, &child);
-    CHECK(xs_feed(xs, HEADER "<message><body a='&quot;&apos;'>x</body></message>",
-                  strlen(HEADER) + 52) == 0);
+    const char *in = HEADER "<message><body a='&quot;&apos;'>x</body></message>";
+    CHECK(xs_feed(xs, in, strlen(in)) == 0);
     CHECK_STR(child, "<body xmlns=\"jabber:server\" a=\"&quot;'\">x</body>");
     free(child);
     xs_free(xs);
@@ -314,19 +314,24 @@ static void test_depth(void)
     check_depth(0, 33, false);
 }
 
-/* A stanza of exactly `size` bytes followed by a small one, fed whole or
- * byte by byte; the size counts from the end of the stream header. */
-static void check_size(size_t size, bool ok, bool bytewise)
+/* Two stanzas of exactly `size` bytes and a small one, fed whole or byte by
+ * byte. A stanza's size counts from the end of the previous item (here the
+ * header or the previous stanza) to its own closing '>'. Shape 0 is an
+ * element with text, shape 1 an empty element with a long attribute. */
+static void check_size(size_t size, int shape, bool ok, bool bytewise)
 {
     xs_limits lim = {1000, 0};
     rec r;
     rec_init(&r, &lim);
     CHECK(feed(&r, HEADER) == 0);
-    char s[2000];
-    size_t text = size - strlen("<m></m>");
-    strcpy(s, "<m>");
-    memset(s + 3, 'x', text);
-    strcpy(s + 3 + text, "</m><n/>");
+    char one[1100], s[2300];
+    const char *open = shape ? "<m a='" : "<m>", *close = shape ? "'/>" : "</m>";
+    size_t fill = size - strlen(open) - strlen(close);
+    strcpy(one, open);
+    memset(one + strlen(open), 'x', fill);
+    strcpy(one + strlen(open) + fill, close);
+    CHECK(strlen(one) == size);
+    snprintf(s, sizeof s, "%s%s<n/>", one, one);
     int rc = 0;
     if (bytewise)
         for (size_t i = 0; s[i] && rc == 0; i++)
@@ -334,7 +339,7 @@ static void check_size(size_t size, bool ok, bool bytewise)
     else
         rc = feed(&r, s);
     CHECK(rc == (ok ? 0 : -1));
-    CHECK(r.events == (ok ? 3 : 2));
+    CHECK(r.events == (ok ? 4 : 2));
     CHECK(r.errors == (ok ? 0 : 1));
     if (!ok)
         CHECK(r.last_error == XS_ERR_POLICY_VIOLATION);
@@ -343,10 +348,12 @@ static void check_size(size_t size, bool ok, bool bytewise)
 
 static void test_size(void)
 {
-    for (int bytewise = 0; bytewise < 2; bytewise++) {
-        check_size(1000, true, bytewise);
-        check_size(999, true, bytewise);
-        check_size(1001, false, bytewise);
+    for (int shape = 0; shape < 2; shape++) {
+        for (int bytewise = 0; bytewise < 2; bytewise++) {
+            check_size(1000, shape, true, bytewise);
+            check_size(999, shape, true, bytewise);
+            check_size(1001, shape, false, bytewise);
+        }
     }
 }
 
@@ -473,7 +480,7 @@ static void test_malformed(void)
     check_error("<x:iq/>", true, XS_ERR_NOT_WELL_FORMED); /* unbound prefix */
     check_error("<iq>\xff\xfe</iq>", true, XS_ERR_NOT_WELL_FORMED);
     check_error("</stream:stream2>", true, XS_ERR_NOT_WELL_FORMED);
-    check_error("hello", true, XS_ERR_BAD_FORMAT);
+    check_error("hello<iq/>", true, XS_ERR_BAD_FORMAT);
     check_error("<stream:stream xmlns:stream='jabber:client'>", false,
                 XS_ERR_INVALID_NAMESPACE);
     check_error("<stream xmlns='jabber:server'>", false, XS_ERR_INVALID_NAMESPACE);

@@ -1,5 +1,6 @@
 /* cmd_run.c -- `xmpp-responder run`: the daemon in the foreground. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,8 @@ int cmd_run(int argc, char **argv)
         free(cfg);
         return 1;
     }
+    /* a peer closing first must not kill us with SIGPIPE; writes report EPIPE */
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     rs_server srv;

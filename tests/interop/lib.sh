@@ -274,7 +274,7 @@ responder_limit() {
 }
 
 responder_up() {
-    start_bg "$WORK/responder.log" "$RESPONDER" run -c "$RCONF"
+    start_bg "$WORK/responder.log" "$RESPONDER" run -c "$RCONF" ${RESPONDER_DEBUG:+--debug}
     RESPONDER_PID=$LAST_PID
     wait_for 15 listening "$RESPONDER_IP" 5269 || die "responder is not listening on $RESPONDER_IP:5269"
 }
