@@ -1,0 +1,144 @@
+/* config_write.c -- the commented config file `init` writes. */
+#include "config.h"
+#include "config_internal.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- writing the default file ----------------------------------------- */
+
+/* s as a libconfig string literal. */
+static void put_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* Reasons the arguments cannot make a loadable file, or NULL. */
+static const char *default_args_problem(const char *base,
+                                        const char *const *addresses,
+                                        size_t n_addresses, unsigned port)
+{
+    if (!base || dns_name_problem(base))
+        return "invalid base domain";
+    if (n_addresses == 0)
+        return "no listen address: a config without a listener serves nothing";
+    for (size_t i = 0; i < n_addresses; i++) {
+        unsigned char bin[16];
+        if (inet_pton(AF_INET, addresses[i], bin) != 1 &&
+            inet_pton(AF_INET6, addresses[i], bin) != 1)
+            return "listen address is not an IPv4 or IPv6 literal";
+    }
+    if (port < 1 || port > 65535)
+        return "port out of range 1..65535";
+    return NULL;
+}
+
+static void write_listen_trust(FILE *f, const char *const *addresses,
+                               size_t n_addresses, unsigned port,
+                               const char *const *trust, size_t n_trust)
+{
+    fputs("# Where remote servers connect (s2s: STARTTLS on 5269). IP "
+          "literals only.\nlisten = (\n", f);
+    for (size_t i = 0; i < n_addresses; i++) {
+        fputs("  { address = ", f);
+        put_string(f, addresses[i]);
+        fprintf(f, "; port = %u; }%s\n", port, i + 1 < n_addresses ? "," : "");
+    }
+    fputs(");\n\n# Extra trust anchors (PEM files) for remote servers' "
+          "certificates.\ntrust = (", f);
+    for (size_t i = 0; i < n_trust; i++) {
+        fputs(i ? ", " : " ", f);
+        put_string(f, trust[i]);
+    }
+    fputs(" );\n# Also trust the system's CA bundle.\ntrust_system = true;\n\n", f);
+}
+
+static void write_limits(FILE *f)
+{
+    fputs("# Bounds on what peers may do. Timeouts are in seconds.\n"
+          "limits = {\n", f);
+    for (size_t i = 0; i < n_limit_defs; i++) {
+        const limit_def *d = &limit_defs[i];
+        int w = (int)strlen(d->key) + 3 + snprintf(NULL, 0, "%lld;", d->def);
+        fprintf(f, "  %s = %lld;%*s# %s (%lld..%lld)\n", d->key, d->def,
+                w < 34 ? 34 - w : 1, "", d->why, d->min, d->max);
+    }
+    fputs("};\n\n", f);
+}
+
+static void write_domains(FILE *f, const char *base)
+{
+    fputs("# One test domain per catalog profile, named PROFILE.BASE.\n"
+          "# cert/key default to STATE/certs/NAME.pem and NAME.key; set\n"
+          "# cert = \"...\"; key = \"...\"; to override, description = "
+          "\"...\"; to reword.\ndomains = (\n", f);
+    size_t width = 0;
+    for (size_t i = 0; i < cat_count(); i++) {
+        size_t w = 2 * strlen(cat_at(i)->label) + strlen(base);
+        width = w > width ? w : width;
+    }
+    for (size_t i = 0; i < cat_count(); i++) {
+        const cat_profile *p = cat_at(i);
+        int n = fprintf(f, "  { name = \"%s.%s\"; profile = \"%s\"; }%s",
+                        p->label, base, p->label,
+                        i + 1 < cat_count() ? "," : "");
+        int pad = (int)width + 33 - n;
+        fprintf(f, "%*s# %s\n", pad > 1 ? pad : 1, "", p->description);
+    }
+    fputs(");\n", f);
+}
+
+int rs_config_write_default(const char *path, const char *base,
+                            const char *const *addresses, size_t n_addresses,
+                            unsigned port, const char *const *trust,
+                            size_t n_trust, char *err, size_t errlen)
+{
+    const char *why = default_args_problem(base, addresses, n_addresses, port);
+    if (why) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    char lower[DNS_NAME_MAX + 1];
+    size_t i;
+    for (i = 0; base[i]; i++)
+        lower[i] = (char)tolower((unsigned char)base[i]);
+    lower[i] = '\0';
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fputs("# xmpp-responder configuration, written by `xmpp-responder init`.\n"
+          "# Check it with `xmpp-responder check -c FILE`. Relative paths\n"
+          "# are relative to the directory of this file.\n\n"
+          "# Every test domain is PROFILE.BASE under this base domain.\n"
+          "base_domain = ", f);
+    put_string(f, lower);
+    fputs(";\n\n# Certificates (certs/), the zone (zones/) and runtime state.\n"
+          "state_dir = \".\";\n\n", f);
+    write_listen_trust(f, addresses, n_addresses, port, trust, n_trust);
+    write_limits(f);
+    write_domains(f, lower);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
