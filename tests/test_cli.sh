@@ -1,0 +1,157 @@
+#!/bin/bash
+# test_cli.sh -- the command line as an operator uses it: init's files (the
+# zone passes named-checkzone, certtool shows the EKU the catalog claims),
+# rerunning init keeps keys unless --force, check's FILE:LINE messages, bad
+# arguments exit 2, and the daemon: embedded default, SIGHUP reload keeping
+# established streams, SIGTERM exit 0.
+# Usage: test_cli.sh PATH/TO/xmpp-responder
+set -u
+RS=$(realpath "$1")
+PY=/usr/bin/python3
+T=$(mktemp -d)
+PIDS=()
+PASSED=0
+FAILED=0
+pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
+check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d"; fi; }
+cleanup() {
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+# exit_code WANT CMD...: the command exits with WANT.
+exit_code() { local want=$1; shift; "$@" >"$T/out" 2>&1; [ "$?" -eq "$want" ]; }
+
+# --- arguments ---------------------------------------------------------------
+check "--help exits 0" exit_code 0 "$RS" --help
+check "--version names the program" grep -q xmpp-responder <("$RS" --version)
+for cmd in init run check; do
+    check "$cmd --help exits 0" exit_code 0 "$RS" $cmd --help
+done
+check "unknown command exits 2" exit_code 2 "$RS" frobnicate
+check "init without --base-domain exits 2" exit_code 2 "$RS" init --dir "$T/x"
+check "init with a bad address exits 2" exit_code 2 "$RS" init --base-domain a.example --dir "$T/x" --address 300.1.1.1
+check "init with a bad port exits 2" exit_code 2 "$RS" init --base-domain a.example --dir "$T/x" --port 70000
+check "run with an unknown option exits 2" exit_code 2 "$RS" run --bogus
+check "check without -c exits 2" exit_code 2 "$RS" check
+
+# --- init ----------------------------------------------------------------------
+D=$T/state
+"$RS" init --base-domain responder.example --dir "$D" --address 127.0.0.1 --port 25269 >"$T/init.out" 2>&1
+check "init succeeds" test -s "$D/responder.conf"
+check "init prints the table with every profile" grep -q "le-tlsserver.responder.example" "$T/init.out"
+check "zone passes named-checkzone" named-checkzone responder.example "$D/zones/responder.example.zone"
+certtool -i --infile "$D/certs/le-tlsserver.responder.example.pem" >"$T/le.txt" 2>&1
+purposes=$(sed -n '/Key Purpose/,/^\t\t[A-Z]/p' "$T/le.txt" | grep -c "TLS WWW" || true)
+check "certtool: le-tlsserver has TLS WWW Server" grep -q "TLS WWW Server" "$T/le.txt"
+check "certtool: le-tlsserver has no TLS WWW Client" test "$(grep -c 'TLS WWW Client' "$T/le.txt")" -eq 0
+check "certtool: le-tlsserver lists one key purpose" test "$purposes" -eq 1
+certtool -i --infile "$D/certs/valid.responder.example.pem" >"$T/valid.txt" 2>&1
+check "certtool: valid has both TLS WWW purposes" test "$(grep -c 'TLS WWW' "$T/valid.txt")" -eq 2
+check "key files are mode 0600" test "$(stat -c %a "$D/certs/valid.responder.example.key")" = 600
+check "check accepts the written config" exit_code 0 "$RS" check -c "$D/responder.conf"
+
+sum_before=$(sha256sum "$D/certs/valid.responder.example.key")
+"$RS" init --base-domain responder.example --dir "$D" --address 127.0.0.1 --port 25269 >/dev/null 2>&1
+check "rerunning init keeps keys" test "$sum_before" = "$(sha256sum "$D/certs/valid.responder.example.key")"
+"$RS" init --base-domain responder.example --dir "$D" --address 127.0.0.1 --port 25269 --force >/dev/null 2>&1
+check "init --force makes new keys" test "$sum_before" != "$(sha256sum "$D/certs/valid.responder.example.key")"
+
+# --- check: every problem with FILE:LINE ---------------------------------------------
+cat >"$T/bad.conf" <<'CONF'
+base_domain = "responder.example";
+listen = ( { address = "127.0.0.1"; port = 5269; } );
+colour = "blue";
+domains = (
+  { name = "valid.responder.example"; profile = "valid"; },
+  { name = "x.responder.example"; profile = "no-such-profile"; },
+  { name = "valid.responder.example"; profile = "expired"; }
+);
+CONF
+"$RS" check -c "$T/bad.conf" >"$T/check.out" 2>&1
+rc=$?
+check "check exits 1 on a bad config" test "$rc" -eq 1
+check "check names the unknown key with its line" grep -q "bad.conf:3:.*colour" "$T/check.out"
+check "check names the unknown profile with its line" grep -q "bad.conf:6:.*no-such-profile" "$T/check.out"
+check "check names the duplicate domain with its line" grep -q "bad.conf:7:.*duplicate" "$T/check.out"
+printf 'base_domain = "a.example"\nlisten = (\n' >"$T/syntax.conf"
+"$RS" check -c "$T/syntax.conf" >"$T/syntax.out" 2>&1
+check "check reports a syntax error with FILE:LINE" grep -q "syntax.conf:[0-9]*:" "$T/syntax.out"
+check "run refuses a bad config with exit 1" exit_code 1 "$RS" run -c "$T/bad.conf"
+
+# --- the daemon --------------------------------------------------------------------------
+if [ "$(id -u)" -ne 0 ] || ! ip netns add "rs-cli-$$" 2>/dev/null; then
+    echo "# SKIP daemon part: needs root for a private network namespace"
+else
+    NS=rs-cli-$$
+    ip netns exec "$NS" ip link set lo up
+    IN="ip netns exec $NS"
+
+    # The embedded default: no flags, state in ./responder-state, 127.0.0.1:5269.
+    mkdir -p "$T/default" && cd "$T/default"
+    $IN "$RS" >"$T/default.log" 2>&1 &
+    pid=$!; PIDS+=($pid)
+    for _ in $(seq 50); do grep -q "running" "$T/default.log" && break; sleep 0.1; done
+    check "default run initialises ./responder-state" test -s "$T/default/responder-state/responder.conf"
+    check "default run listens on 127.0.0.1:5269" grep -q "listening on 127.0.0.1 port 5269" "$T/default.log"
+    cat >"$T/probe.py" <<'PYEOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' to='valid.responder.example' "
+          b"from='peer.example' version='1.0'>")
+data = b""
+while b"</stream:features>" not in data:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.decode())
+if len(sys.argv) > 2:
+    # keep the stream open across a reload, then show it is still served
+    open(sys.argv[2], "w").write("open\n")
+    import time
+    deadline = time.time() + 10
+    import os
+    while not os.path.exists(sys.argv[2] + ".go") and time.time() < deadline:
+        time.sleep(0.1)
+    s.sendall(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    print(s.recv(4096).decode())
+PYEOF
+    $IN $PY "$T/probe.py" 5269 >"$T/probe.out" 2>&1
+    check "default daemon offers STARTTLS to a peer" grep -q "starttls" "$T/probe.out"
+    kill -TERM "$pid"; wait "$pid"; rc=$?
+    check "SIGTERM: exit status 0 (got $rc)" test "$rc" -eq 0
+    cd "$T"
+
+    # SIGHUP: reload config and certificates, keep established streams.
+    $IN "$RS" run -c "$D/responder.conf" >"$T/run.log" 2>&1 &
+    pid=$!; PIDS+=($pid)
+    for _ in $(seq 50); do grep -q "running" "$T/run.log" && break; sleep 0.1; done
+    $IN $PY "$T/probe.py" 25269 "$T/flag" >"$T/held.out" 2>&1 &
+    held=$!
+    for _ in $(seq 50); do [ -f "$T/flag" ] && break; sleep 0.1; done
+    sed -i 's/max_depth = 32;/max_depth = 40;/' "$D/responder.conf"
+    kill -HUP "$pid"
+    for _ in $(seq 50); do grep -q "reloaded" "$T/run.log" && break; sleep 0.1; done
+    check "SIGHUP reloads the config" grep -q "reloaded: 5 test domains" "$T/run.log"
+    touch "$T/flag.go"
+    wait "$held"
+    check "a stream opened before SIGHUP is still served after it" grep -q "proceed" "$T/held.out"
+    check "the daemon still accepts new streams after SIGHUP" \
+        sh -c "$IN $PY '$T/probe.py' 25269 | grep -q starttls"
+    echo 'garbage' >>"$D/responder.conf"
+    kill -HUP "$pid"
+    for _ in $(seq 50); do grep -q "reload failed" "$T/run.log" && break; sleep 0.1; done
+    check "a broken config on SIGHUP is refused with FILE:LINE, old one kept" \
+        grep -q "responder.conf:[0-9]*:" "$T/run.log"
+    check "the daemon survives a bad reload" kill -0 "$pid"
+    kill -TERM "$pid"; wait "$pid"; rc=$?
+    check "SIGTERM after reloads: exit status 0 (got $rc)" test "$rc" -eq 0
+fi
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
