@@ -705,3 +705,42 @@ int certgen_domain(const char *certs_dir, const char *domain, const char *base,
     cg_pair_free(&signer);
     return ret;
 }
+
+int certgen_spki_sha256(const char *path, char out[65], char *err,
+                        size_t errlen)
+{
+    gnutls_datum_t pem = {0}, spki = {0};
+    gnutls_x509_crt_t crt = NULL;
+    gnutls_pubkey_t key = NULL;
+    unsigned char digest[32];
+    int rc = gnutls_load_file(path, &pem);
+    if (rc >= 0)
+        rc = gnutls_x509_crt_init(&crt);
+    if (rc >= 0)
+        rc = gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM);
+    if (rc >= 0)
+        rc = gnutls_pubkey_init(&key);
+    if (rc >= 0)
+        rc = gnutls_pubkey_import_x509(key, crt, 0);
+    if (rc >= 0)
+        rc = gnutls_pubkey_export2(key, GNUTLS_X509_FMT_DER, &spki);
+    if (rc >= 0)
+        rc = gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size, digest);
+    if (rc >= 0) {
+        static const char hex[] = "0123456789abcdef";
+        for (size_t i = 0; i < sizeof digest; i++) {
+            out[2 * i] = hex[digest[i] >> 4];
+            out[2 * i + 1] = hex[digest[i] & 15];
+        }
+        out[64] = '\0';
+    } else {
+        snprintf(err, errlen, "%s: %s", path, gnutls_strerror(rc));
+    }
+    gnutls_free(pem.data);
+    gnutls_free(spki.data);
+    if (key)
+        gnutls_pubkey_deinit(key);
+    if (crt)
+        gnutls_x509_crt_deinit(crt);
+    return rc < 0 ? -1 : 0;
+}

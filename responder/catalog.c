@@ -1,4 +1,10 @@
-/* catalog.c -- the profile table. One row per test domain kind. */
+/* catalog.c -- the profile table: one row per kind of test domain. Everything
+ * else (certificates, zone, default config, disco#info, presence status, the
+ * README table, the tests' expectations) is generated from these rows.
+ *
+ * `peers` records what the real servers of the interop matrix were seen to do
+ * (tests/interop/test_matrix.sh checks it on every CI run); where one differs
+ * from `strict`, `peer_note` says why. */
 #include "catalog.h"
 
 #include <string.h>
@@ -15,68 +21,288 @@
     .auth_out = CAT_AUTH_EXTERNAL | CAT_AUTH_DIALBACK,                      \
     .starttls = CAT_TLS_REQUIRED, .tls_priority = NULL
 
+#define A CAT_EXPECT_ACCEPT
+#define R CAT_EXPECT_REFUSE
+
+/* What the four matrix peers do: Prosody strict, Prosody lenient, ejabberd
+ * without dialback, ejabberd with dialback. */
+#define PEERS(ps, pl, es, ed) .peers = {ps, pl, es, ed}
+
+/* A certificate profile: only the certificate differs from the control. */
+#define CERT_ROW(lbl, brk, exp, adv, why, recipe, peer_truth, note, desc)   \
+    {                                                                       \
+        .label = lbl, .kind = CAT_KIND_CERT, .breaks = brk, .strict = exp,  \
+        .advisory = adv, .strict_why = why, .cert = {CERT_GOOD, recipe},    \
+        .policy = {POLICY_DEFAULT}, .dns = CAT_DNS_SRV, peer_truth,         \
+        .peer_note = note, .description = desc                              \
+    }
+
+/* Lenient peers take a bad certificate over dialback; strict ones refuse. */
+#define PEERS_BAD_CERT PEERS(R, A, R, A)
+#define PEERS_ALL_ACCEPT PEERS(A, A, A, A)
+#define PEERS_ALL_REFUSE PEERS(R, R, R, R)
+
 static const cat_profile catalog[] = {
-    {
-        .label = "valid",
-        .kind = CAT_KIND_CERT,
-        .breaks = "nothing (control)",
-        .strict = CAT_EXPECT_ACCEPT,
-        .strict_why = "a trusted chain with both EKUs naming the domain is "
-                      "what every server must accept",
-        .cert = {CERT_GOOD},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_SRV,
-        .description = "Control: trusted chain, serverAuth+clientAuth, "
-                       "correct name",
-    },
+    CERT_ROW("valid", "nothing (control)", A, false,
+             "a trusted chain with both EKUs naming the domain is what every "
+             "server must accept",
+             .eku = CAT_EKU_SERVER | CAT_EKU_CLIENT, PEERS_ALL_ACCEPT, NULL,
+             "Control: trusted chain, serverAuth+clientAuth, correct name"),
     {
         .label = "le-tlsserver",
         .kind = CAT_KIND_CERT,
-        .breaks = "EKU serverAuth only (Let's Encrypt default since 2026)",
-        .strict = CAT_EXPECT_ACCEPT,
+        .breaks = "EKU serverAuth only (Let's Encrypt default since 2026); "
+                  "replies use SASL EXTERNAL only",
+        .strict = A,
         .strict_why = "XMPP servers should accept a serverAuth-only "
                       "certificate from a server that dials them; we "
                       "authenticate with SASL EXTERNAL only, never dialback",
         .cert = {CERT_GOOD, .eku = CAT_EKU_SERVER},
         .policy = {POLICY_DEFAULT, .auth_out = CAT_AUTH_EXTERNAL},
         .dns = CAT_DNS_SRV,
+        PEERS(A, A, R, R),
+        .peer_note = "ejabberd 23.01 refuses SASL EXTERNAL: unsupported "
+                     "certificate purpose (fixed in 25.08)",
         .description = "Certificate with EKU serverAuth only; our replies "
                        "authenticate by SASL EXTERNAL only",
     },
     {
-        .label = "expired",
+        .label = "le-tlsserver-dialback",
         .kind = CAT_KIND_CERT,
-        .breaks = "certificate expired a month ago",
-        .strict = CAT_EXPECT_REFUSE,
-        .strict_why = "an expired certificate must not authenticate a peer",
-        .cert = {CERT_GOOD, .validity = CAT_VALID_EXPIRED},
+        .breaks = "EKU serverAuth only; replies fall back to dialback when "
+                  "SASL EXTERNAL is refused",
+        .strict = A,
+        .strict_why = "the same certificate as le-tlsserver, authenticated "
+                      "the way most real servers do: dialback rescues it",
+        .cert = {CERT_GOOD, .eku = CAT_EKU_SERVER},
         .policy = {POLICY_DEFAULT},
         .dns = CAT_DNS_SRV,
-        .description = "Certificate expired a month ago",
+        PEERS(A, A, R, A),
+        .peer_note = "ejabberd 23.01 refuses the certificate's purpose; with "
+                     "dialback enabled the reply still arrives",
+        .description = "Certificate with EKU serverAuth only; our replies fall "
+                       "back to dialback",
+    },
+    CERT_ROW("client-only", "EKU clientAuth only", R, true,
+             "a certificate not meant for TLS servers; servers that check "
+             "the purpose refuse it, XMPP servers that ignore it accept it",
+             .eku = CAT_EKU_CLIENT, PEERS(A, A, R, A),
+             "Prosody ignores the purpose; ejabberd checks it",
+             "Certificate with EKU clientAuth only"),
+    CERT_ROW("no-eku", "no Extended Key Usage extension", A, false,
+             "without an EKU extension a certificate is valid for any purpose "
+             "(RFC 5280)",
+             .eku = CAT_EKU_NONE, PEERS_ALL_ACCEPT, NULL,
+             "Certificate without Extended Key Usage"),
+    CERT_ROW("expired", "certificate expired a month ago", R, false,
+             "an expired certificate must not authenticate a peer",
+             .validity = CAT_VALID_EXPIRED, PEERS_BAD_CERT, NULL,
+             "Certificate expired a month ago"),
+    CERT_ROW("not-yet-valid", "certificate valid only from next year", R,
+             false, "a certificate before its notBefore date is not valid",
+             .validity = CAT_VALID_NOT_YET, PEERS_BAD_CERT, NULL,
+             "Certificate not valid until next year"),
+    CERT_ROW("self-signed", "self-signed certificate", R, false,
+             "a self-signed certificate chains to no trust anchor; only "
+             "dialback without secure auth lets it through",
+             .issuer = CAT_ISSUER_SELF, PEERS_BAD_CERT, NULL,
+             "Self-signed certificate"),
+    CERT_ROW("untrusted-root", "chain to a root nobody trusts", R, false,
+             "a chain must end at a trust anchor the server was given",
+             .issuer = CAT_ISSUER_UNTRUSTED, PEERS_BAD_CERT, NULL,
+             "Certificate from an untrusted root"),
+    CERT_ROW("missing-chain", "intermediate certificate not sent", R, false,
+             "RFC 8446 4.4.2: the sender provides the chain; without the "
+             "intermediate the leaf cannot be verified",
+             .omit_chain = true, PEERS_BAD_CERT, NULL,
+             "Leaf from the intermediate, intermediate not sent"),
+    CERT_ROW("wrong-name", "certificate for another name", R, false,
+             "a certificate that does not name the domain does not "
+             "authenticate it (RFC 6125)",
+             .names = CAT_NAMES_WRONG, PEERS_BAD_CERT, NULL,
+             "Trusted certificate for a different name"),
+    CERT_ROW("cn-only", "name in the CN only, no subjectAltName", R, true,
+             "RFC 6125 6.4.4 allows the CN only as a last resort; pedantic "
+             "servers refuse it",
+             .names = CAT_NAMES_CN_ONLY, PEERS_ALL_ACCEPT,
+             "both fall back to the CN", "Domain only in the subject CN"),
+    CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, false,
+             "RFC 6120 13.7.1.4 names the xmppAddr otherName as a valid "
+             "identifier for a server",
+             .names = CAT_NAMES_XMPPADDR, PEERS_ALL_ACCEPT, NULL,
+             "Domain only in an id-on-xmppAddr otherName"),
+    CERT_ROW("srvname-only", "name only as SRVName _xmpp-server.DOMAIN", A,
+             false, "RFC 6120 13.7.1.2 and RFC 4985: an SRV-ID identifies an "
+             "XMPP server",
+             .names = CAT_NAMES_SRVNAME, PEERS_ALL_ACCEPT, NULL,
+             "Domain only in an SRVName otherName"),
+    CERT_ROW("wildcard", "wildcard certificate *.BASE", A, false,
+             "a wildcard matches one label (RFC 6125 6.4.3)",
+             .names = CAT_NAMES_WILDCARD, PEERS_ALL_ACCEPT, NULL,
+             "Wildcard certificate for *.BASE"),
+    CERT_ROW("ecdsa", "ECDSA P-256 key", A, false,
+             "ECDSA keys are standard for TLS", .key = CAT_KEY_ECDSA_P256,
+             PEERS_ALL_ACCEPT, NULL, "Certificate with an ECDSA P-256 key"),
+    CERT_ROW("rsa2048", "RSA 2048-bit key (control)", A, false,
+             "RSA 2048 is the common baseline", .key = CAT_KEY_RSA2048,
+             PEERS_ALL_ACCEPT, NULL, "Certificate with an RSA 2048-bit key"),
+    CERT_ROW("rsa1024", "RSA 1024-bit key", R, true,
+             "1024-bit RSA is below every current guideline; OpenSSL 3 "
+             "refuses it at its default security level",
+             .key = CAT_KEY_RSA1024, PEERS_ALL_REFUSE,
+             "OpenSSL's security level fails the handshake",
+             "Certificate with a weak RSA 1024-bit key"),
+    CERT_ROW("sha1", "certificate signed with SHA-1", R, true,
+             "SHA-1 signatures are broken; verifiers refuse them",
+             .sig = CAT_SIG_SHA1, PEERS_BAD_CERT, NULL,
+             "Certificate signed with SHA-1"),
+    CERT_ROW("revoked", "certificate listed in the CA's CRL", R, true,
+             "a revoked certificate must be refused by a server that checks "
+             "revocation; most XMPP servers do not",
+             .revoked = true, PEERS_ALL_ACCEPT,
+             "neither server checks revocation by default",
+             "Certificate revoked in the test CA's CRL"),
+
+    /* protocol profiles: a good certificate, a different stream policy */
+    {
+        .label = "dialback-only",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "offers and uses dialback only, never SASL EXTERNAL",
+        .strict = A,
+        .strict_why = "dialback over TLS with a valid certificate (XEP-0344) "
+                      "authenticates a server; servers without dialback "
+                      "cannot talk to it",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
+                   .auth_out = CAT_AUTH_DIALBACK},
+        .dns = CAT_DNS_SRV,
+        PEERS(R, A, R, A),
+        .peer_note = "the strict peers here run without dialback",
+        .description = "Dialback only, in both directions",
     },
     {
-        .label = "self-signed",
-        .kind = CAT_KIND_CERT,
-        .breaks = "self-signed certificate",
-        .strict = CAT_EXPECT_REFUSE,
-        .strict_why = "a self-signed certificate chains to no trust anchor; "
-                      "only dialback without secure auth lets it through",
+        .label = "no-dialback",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "SASL EXTERNAL only in both directions",
+        .strict = A,
+        .strict_why = "SASL EXTERNAL with a valid certificate is the standard "
+                      "s2s authentication (RFC 6120)",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_EXTERNAL,
+                   .auth_out = CAT_AUTH_EXTERNAL},
+        .dns = CAT_DNS_SRV,
+        PEERS_ALL_ACCEPT,
+        .description = "SASL EXTERNAL only, no dialback",
+    },
+    {
+        .label = "no-tls",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "no STARTTLS: plaintext streams, dialback only",
+        .strict = R,
+        .strict_why = "RFC 7590: server-to-server traffic must be encrypted",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
+                   .auth_out = CAT_AUTH_DIALBACK, .starttls = CAT_TLS_NONE},
+        .dns = CAT_DNS_SRV,
+        PEERS_ALL_REFUSE,
+        .description = "Plaintext only: STARTTLS is not offered",
+    },
+    {
+        .label = "direct-tls",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "reachable only by direct TLS (XEP-0368), "
+                  "_xmpps-server SRV only",
+        .strict = A,
+        .strict_why = "XEP-0368 direct TLS is optional; servers that support "
+                      "it reach this domain, others find no STARTTLS port",
+        .advisory = true,
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT, .starttls = CAT_TLS_DIRECT_ONLY},
+        .dns = CAT_DNS_DIRECT_TLS,
+        PEERS(A, A, R, R),
+        .peer_note = "ejabberd 23.01 does not dial _xmpps-server",
+        .description = "Direct TLS (XEP-0368) only, on its own port",
+    },
+    {
+        .label = "legacy-tls",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "TLS 1.0 and 1.1 only",
+        .strict = R,
+        .strict_why = "RFC 8996 forbids TLS 1.0 and 1.1",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT,
+                   .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"},
+        .dns = CAT_DNS_SRV,
+        PEERS_ALL_REFUSE,
+        .description = "Old TLS only: 1.0 and 1.1",
+    },
+    {
+        .label = "tls13-only",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "TLS 1.3 only",
+        .strict = A,
+        .strict_why = "TLS 1.3 is current (RFC 8446)",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT,
+                   .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
+        .dns = CAT_DNS_SRV,
+        PEERS_ALL_ACCEPT,
+        .description = "TLS 1.3 only",
+    },
+
+    /* DNS profiles: the zone says something a server must respect */
+    {
+        .label = "no-service",
+        .kind = CAT_KIND_DNS,
+        .breaks = "SRV target \".\": the domain offers no XMPP service",
+        .strict = R,
+        .strict_why = "RFC 2782 / RFC 6120 3.2.1: a '.' target means the "
+                      "service is decidedly not available",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT},
+        .dns = CAT_DNS_NO_SERVICE,
+        PEERS_ALL_REFUSE,
+        .description = "SRV record says: no XMPP service here",
+    },
+    {
+        .label = "no-target",
+        .kind = CAT_KIND_DNS,
+        .breaks = "SRV points at a name that does not exist",
+        .strict = R,
+        .strict_why = "the SRV target cannot be resolved; RFC 6120 3.2.1 "
+                      "does not fall back to the domain's A record",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT},
+        .dns = CAT_DNS_NO_TARGET,
+        PEERS_ALL_REFUSE,
+        .description = "SRV target does not exist",
+    },
+    {
+        .label = "no-address",
+        .kind = CAT_KIND_DNS,
+        .breaks = "SRV points at a name without A/AAAA",
+        .strict = R,
+        .strict_why = "the SRV target has no address to connect to",
+        .cert = {CERT_GOOD},
+        .policy = {POLICY_DEFAULT},
+        .dns = CAT_DNS_NO_ADDRESS,
+        PEERS_ALL_REFUSE,
+        .description = "SRV target has no address records",
+    },
+    {
+        .label = "dane-ee",
+        .kind = CAT_KIND_DNS,
+        .breaks = "self-signed certificate pinned by a TLSA 3 1 1 record",
+        .strict = R,
+        .strict_why = "valid only through DANE (RFC 7673), which needs a "
+                      "DNSSEC-signed zone; without DANE it is self-signed",
+        .advisory = true,
         .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF},
         .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_SRV,
-        .description = "Self-signed certificate",
-    },
-    {
-        .label = "wrong-name",
-        .kind = CAT_KIND_CERT,
-        .breaks = "certificate for another name",
-        .strict = CAT_EXPECT_REFUSE,
-        .strict_why = "a certificate that does not name the domain does not "
-                      "authenticate it (RFC 6125)",
-        .cert = {CERT_GOOD, .names = CAT_NAMES_WRONG},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_SRV,
-        .description = "Trusted certificate for a different name",
+        .dns = CAT_DNS_TLSA,
+        PEERS_BAD_CERT,
+        .peer_note = "neither peer here validates DANE in an unsigned zone",
+        .description = "Self-signed certificate with a DANE-EE TLSA record",
     },
 };
 
@@ -111,4 +337,12 @@ const char *cat_kind_name(cat_kind kind)
 const char *cat_expect_name(cat_expect expect)
 {
     return expect == CAT_EXPECT_ACCEPT ? "accept" : "refuse";
+}
+
+const char *cat_peer_name(cat_peer peer)
+{
+    static const char *names[CAT_PEER_COUNT] = {
+        "prosody-strict", "prosody-lenient", "ejabberd-strict",
+        "ejabberd-dialback"};
+    return peer < CAT_PEER_COUNT ? names[peer] : "?";
 }

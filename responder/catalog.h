@@ -80,10 +80,12 @@ enum {
     CAT_AUTH_DIALBACK = 1 << 1  /* server dialback (XEP-0220) */
 };
 
-/* STARTTLS policy of the stream we receive. */
+/* TLS policy of the streams we receive. */
 typedef enum {
-    CAT_TLS_REQUIRED, /* offered and required before anything else */
-    CAT_TLS_NONE      /* not offered: plaintext stream */
+    CAT_TLS_REQUIRED,   /* STARTTLS offered and required before anything else */
+    CAT_TLS_NONE,       /* not offered: plaintext stream (and plaintext out) */
+    CAT_TLS_DIRECT_ONLY /* XEP-0368 direct TLS port only; STARTTLS port says
+                           host-unknown */
 } cat_starttls;
 
 /* How a profile's streams behave. */
@@ -94,17 +96,30 @@ typedef struct cat_stream_policy {
     const char *tls_priority; /* GnuTLS priority string, NULL = default */
 } cat_stream_policy;
 
-/* SRV shape of the domain in the zone. */
+/* DNS records of the domain in the zone (besides its A/AAAA). */
 typedef enum {
     CAT_DNS_SRV,        /* _xmpp-server._tcp SRV to the domain itself */
-    CAT_DNS_NO_SERVICE  /* SRV target "." */
+    CAT_DNS_NO_SERVICE, /* SRV target "." (RFC 2782: no service here) */
+    CAT_DNS_NO_TARGET,  /* SRV to a name that does not exist */
+    CAT_DNS_NO_ADDRESS, /* SRV to a name with no A/AAAA (a TXT only) */
+    CAT_DNS_DIRECT_TLS, /* _xmpps-server._tcp SRV to the direct TLS port only */
+    CAT_DNS_TLSA        /* SRV plus TLSA 3 1 1 of the key under _PORT._tcp */
 } cat_dns_shape;
 
-/* What a strict, correct server should do with this domain. */
+/* What a server does with a ping from / to this domain. */
 typedef enum {
     CAT_EXPECT_ACCEPT, /* ping answered */
     CAT_EXPECT_REFUSE  /* ping fails */
 } cat_expect;
+
+/* The real servers the interop matrix runs against (Debian 12 packages). */
+typedef enum {
+    CAT_PEER_PROSODY_STRICT,    /* Prosody 0.12, s2s_secure_auth = true */
+    CAT_PEER_PROSODY_LENIENT,   /* Prosody 0.12, dialback, not secure */
+    CAT_PEER_EJABBERD_STRICT,   /* ejabberd 23.01, no dialback */
+    CAT_PEER_EJABBERD_DIALBACK, /* ejabberd 23.01, mod_s2s_dialback */
+    CAT_PEER_COUNT
+} cat_peer;
 
 /* One profile: a row of the catalog. */
 typedef struct cat_profile {
@@ -112,7 +127,11 @@ typedef struct cat_profile {
     cat_kind kind;            /* what the profile is about */
     const char *breaks;       /* what it breaks, a short phrase */
     cat_expect strict;        /* what a strict correct server does */
+    bool advisory;            /* the specs leave room: 'strict' is the
+                                 pedantic answer, only an advisory otherwise */
     const char *strict_why;   /* why, one sentence for operators */
+    cat_expect peers[CAT_PEER_COUNT]; /* what each real server did (matrix) */
+    const char *peer_note;    /* why a real server differs, or NULL */
     cat_cert_recipe cert;     /* the certificate it presents */
     cat_stream_policy policy; /* stream policy */
     cat_dns_shape dns;        /* DNS records */
@@ -131,5 +150,6 @@ const cat_profile *cat_find(const char *name);
 /* Printable names of enum values, for tables and logs. */
 const char *cat_kind_name(cat_kind kind);
 const char *cat_expect_name(cat_expect expect);
+const char *cat_peer_name(cat_peer peer); /* e.g. "prosody-strict" */
 
 #endif

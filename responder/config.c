@@ -46,7 +46,8 @@ const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
                                        "domains", NULL};
-static const char *const listen_keys[] = {"address", "port", NULL};
+static const char *const listen_keys[] = {"address", "port", "direct_tls",
+                                          NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
 #define DOMAIN_SHAPE "{ name = \"LABEL.BASE\"; profile = \"LABEL\"; }"
 static const char *const domain_keys[] = {"name", "profile", "cert", "key",
@@ -469,6 +470,11 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
     }
     l->address = xstrdup(ld, addr);
     l->port = (unsigned)port;
+    const config_setting_t *dt = config_setting_get_member(e, "direct_tls");
+    if (dt && config_setting_type(dt) != CONFIG_TYPE_BOOL)
+        report_type(ld, dt, "in listen entry", "a boolean (true or false)");
+    else if (dt)
+        l->direct_tls = config_setting_get_bool(dt) != 0;
 }
 
 static void parse_listen(loader *ld, const config_setting_t *root)

@@ -5,7 +5,8 @@
  * Example:
  *   base_domain = "responder.example";
  *   state_dir = ".";                 # relative paths: to the config file's dir
- *   listen = ( { address = "127.0.0.1"; port = 5269; } );
+ *   listen = ( { address = "127.0.0.1"; port = 5269; },
+ *              { address = "127.0.0.1"; port = 5270; direct_tls = true; } );
  *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
  *   trust_system = true;             # also the system bundle (default true)
  *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
@@ -27,8 +28,9 @@
 
 /* One s2s listener. */
 typedef struct rs_listen {
-    char *address; /* IP literal to bind */
-    unsigned port; /* TCP port, default 5269 */
+    char *address;   /* IP literal to bind */
+    unsigned port;   /* TCP port, default 5269 */
+    bool direct_tls; /* XEP-0368: TLS from the first byte (e.g. port 5270) */
 } rs_listen;
 
 /* Bounds on what peers may do. Timeouts in seconds. */
@@ -83,12 +85,14 @@ int rs_config_load_string(const char *text, const char *name,
 
 void rs_config_free(rs_config *cfg);
 
-/* Write a config file for `init`: the given base, state_dir ".", one listener
- * per address on port, the trust files, and one domain per catalog row named
+/* Write a config file for `init`: the given base, state_dir ".", per address
+ * a STARTTLS listener on port and (direct_port != 0) a direct TLS listener on
+ * direct_port, the trust files, and one domain per catalog row named
  * LABEL.BASE. 0 on success, -1 with a message in err. */
 int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            unsigned port, const char *const *trust,
+                            unsigned port, unsigned direct_port,
+                            const char *const *trust,
                             size_t n_trust, char *err, size_t errlen);
 
 /* Domain entry for name, or NULL. */

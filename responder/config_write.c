@@ -50,14 +50,22 @@ static const char *default_args_problem(const char *base,
 
 static void write_listen_trust(FILE *f, const char *const *addresses,
                                size_t n_addresses, unsigned port,
+                               unsigned direct_port,
                                const char *const *trust, size_t n_trust)
 {
-    fputs("# Where remote servers connect (s2s: STARTTLS on 5269). IP "
-          "literals only.\nlisten = (\n", f);
+    fputs("# Where remote servers connect: STARTTLS (5269) and XEP-0368 direct\n"
+          "# TLS (direct_tls = true, 5270). IP literals only.\nlisten = (\n", f);
     for (size_t i = 0; i < n_addresses; i++) {
         fputs("  { address = ", f);
         put_string(f, addresses[i]);
-        fprintf(f, "; port = %u; }%s\n", port, i + 1 < n_addresses ? "," : "");
+        fprintf(f, "; port = %u; }%s\n", port,
+                i + 1 < n_addresses || direct_port ? "," : "");
+    }
+    for (size_t i = 0; direct_port && i < n_addresses; i++) {
+        fputs("  { address = ", f);
+        put_string(f, addresses[i]);
+        fprintf(f, "; port = %u; direct_tls = true; }%s\n", direct_port,
+                i + 1 < n_addresses ? "," : "");
     }
     fputs(");\n\n# Extra trust anchors (PEM files) for remote servers' "
           "certificates.\ntrust = (", f);
@@ -105,10 +113,13 @@ static void write_domains(FILE *f, const char *base)
 
 int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            unsigned port, const char *const *trust,
+                            unsigned port, unsigned direct_port,
+                            const char *const *trust,
                             size_t n_trust, char *err, size_t errlen)
 {
     const char *why = default_args_problem(base, addresses, n_addresses, port);
+    if (!why && (direct_port > 65535 || direct_port == port))
+        why = "direct TLS port must differ from the STARTTLS port";
     if (why) {
         snprintf(err, errlen, "%s", why);
         return -1;
@@ -131,7 +142,8 @@ int rs_config_write_default(const char *path, const char *base,
     put_string(f, lower);
     fputs(";\n\n# Certificates (certs/), the zone (zones/) and runtime state.\n"
           "state_dir = \".\";\n\n", f);
-    write_listen_trust(f, addresses, n_addresses, port, trust, n_trust);
+    write_listen_trust(f, addresses, n_addresses, port, direct_port, trust,
+                       n_trust);
     write_limits(f);
     write_domains(f, lower);
     int failed = ferror(f);

@@ -51,6 +51,7 @@ typedef struct s2s_in {
     char peer_from[256];          /* 'from' of the peer's header */
     rs_peer_verdict cert;         /* their certificate, checked for peer_from */
     bool external_offered;        /* we offered SASL EXTERNAL */
+    bool direct_tls;              /* came in on the XEP-0368 port */
     char sasl_remote[256];        /* authenticated by SASL, else "" */
     in_pair pairs[MAX_PAIRS];     /* authenticated by dialback */
     size_t n_pairs;
@@ -158,6 +159,13 @@ static void in_open(s2s_in *s, const xs_header *h)
     if (!dom) {
         char text[1200];
         snprintf(text, sizeof text, "'%s' is not served here", h->to);
+        conn_stream_error(c, "host-unknown", text);
+        return;
+    }
+    if (dom->profile->policy.starttls == CAT_TLS_DIRECT_ONLY && !s->direct_tls) {
+        char text[1200];
+        snprintf(text, sizeof text, "'%s' is served by direct TLS (XEP-0368, "
+                 "_xmpps-server SRV) only", h->to);
         conn_stream_error(c, "host-unknown", text);
         return;
     }
@@ -561,7 +569,17 @@ static unsigned streams_from(rs_server *srv, const char *ip)
     return n;
 }
 
-void s2s_in_accept(rs_server *srv, uv_stream_t *listener)
+/* Direct TLS: what to present before SNI names a domain (a peer without SNI
+ * gets the direct-TLS profile's certificate, the one it came for). */
+static const rs_domain *direct_tls_default(const rs_domains *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].profile->policy.starttls == CAT_TLS_DIRECT_ONLY)
+            return &d->items[i];
+    return d->n ? &d->items[0] : NULL;
+}
+
+void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
 {
     s2s_in *s = calloc(1, sizeof *s);
     rs_conn *c = s ? conn_new(srv, CONN_IN, &in_handler, s) : NULL;
@@ -586,4 +604,11 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener)
         return;
     }
     conn_set_timeout(c, lim->unauth_timeout);
+    if (direct_tls) {
+        s->direct_tls = true;
+        s->state = IN_TLS;
+        const rs_domain *dom = direct_tls_default(c->domains);
+        if (!dom || conn_starttls(c, dom, NULL) < 0)
+            conn_close(c, "cannot set up TLS");
+    }
 }

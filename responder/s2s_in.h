@@ -11,8 +11,9 @@
 
 #include "server.h"
 
-/* Accept a connection waiting on listener. */
-void s2s_in_accept(rs_server *srv, uv_stream_t *listener);
+/* Accept a connection waiting on listener; direct_tls: XEP-0368, TLS starts
+ * at once and the certificate is chosen by SNI. */
+void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls);
 
 /* The authoritative server's answer to a dialback verification requested by
  * the inbound stream whose conn id is conn_id (which may be gone by now).

@@ -363,7 +363,15 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         flush_queue(o);
         return;
     }
-    if (o->conn->tls_state == CONN_TLS_NONE && st_child(el, NS_TLS, "starttls")) {
+    xmlNodePtr starttls = st_child(el, NS_TLS, "starttls");
+    bool plaintext_only = o->dom->profile->policy.starttls == CAT_TLS_NONE;
+    if (o->conn->tls_state == CONN_TLS_NONE && starttls && plaintext_only &&
+        st_child(starttls, NS_TLS, "required")) {
+        fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
+             "this profile speaks plaintext only");
+        return;
+    }
+    if (o->conn->tls_state == CONN_TLS_NONE && starttls && !plaintext_only) {
         send_fmt(o, "<starttls xmlns='" NS_TLS "'/>");
         o->state = OUT_STARTTLS;
         return;

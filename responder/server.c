@@ -20,7 +20,7 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     if (!l->srv->stopping)
-        s2s_in_accept(l->srv, listener);
+        s2s_in_accept(l->srv, listener, l->direct_tls);
 }
 
 static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
@@ -33,6 +33,7 @@ static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
                                (struct sockaddr_in *)&ss);
     l->srv = srv;
     l->port = conf->port;
+    l->direct_tls = conf->direct_tls;
     snprintf(l->address, sizeof l->address, "%s", conf->address);
     uv_tcp_init(srv->loop, &l->tcp);
     l->tcp.data = l;
@@ -46,8 +47,8 @@ static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
                 conf->address, conf->port, uv_strerror(rc));
         return -1;
     }
-    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s)", conf->address,
-           conf->port);
+    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
+           conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
     return 0;
 }
 

@@ -35,6 +35,7 @@ typedef struct rs_listener {
     struct rs_server *srv;
     char address[64];
     unsigned port;
+    bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
 } rs_listener;
 
 typedef struct rs_server {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
 #define XS_STREAMS_NS "http://etherx.jabber.org/streams"
@@ -129,7 +130,7 @@ static void xs_sax_comment(void *ctx, const xmlChar *value)
  * input is not namespace-well-formed XML. */
 static void xs_sax_error(void *ctx, xmlErrorPtr err)
 {
-    if (err == NULL || err->level < XML_ERR_ERROR)
+    if (err == NULL || err->level < XML_ERR_ERROR || xs_idle(ctx))
         return;
     xs_fail(ctx, XS_ERR_NOT_WELL_FORMED,
             err->message ? err->message : "not well-formed");
@@ -460,11 +461,14 @@ static xmlParserCtxtPtr xs_make_parser(xs_stream *xs)
     sax.processingInstruction = xs_sax_pi;
     sax.comment = xs_sax_comment;
     sax.serror = xs_sax_error;
-    /* No initial bytes: libxml2 then assumes UTF-8, the only encoding XMPP
-     * allows, and IGNORE_ENC keeps an encoding declaration from switching. */
     xmlParserCtxtPtr ctxt = xmlCreatePushParserCtxt(&sax, xs, NULL, 0, NULL);
     if (ctxt == NULL)
         return NULL;
+    /* XMPP is UTF-8 only (RFC 6120 section 11.6). Declaring it up front stops
+     * libxml2 from guessing UTF-16 or UCS-4 from the first bytes, and
+     * IGNORE_ENC stops an encoding declaration from switching later; so
+     * input offsets are always raw byte counts. */
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
     /* Never NOENT, DTDLOAD or HUGE: libxml2's own size limits stay on. */
     xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_IGNORE_ENC);
     return ctxt;

@@ -107,14 +107,15 @@ static void test_values_in_range(void)
         CHECK(p->cert.issuer <= CAT_ISSUER_UNTRUSTED);
         CHECK(p->cert.names <= CAT_NAMES_WILDCARD);
         CHECK(p->cert.sig <= CAT_SIG_SHA1);
-        CHECK(p->policy.starttls <= CAT_TLS_NONE);
-        CHECK(p->dns <= CAT_DNS_NO_SERVICE);
+        CHECK(p->policy.starttls <= CAT_TLS_DIRECT_ONLY);
+        CHECK(p->dns <= CAT_DNS_TLSA);
     }
 }
 
 /* The rules that make each test meaningful. */
 static void test_rules(void)
 {
+    int server_only_external = 0;
     for (size_t i = 0; i < cat_count(); i++) {
         const cat_profile *p = cat_at(i);
         /* A broken leaf must be refused by a strict peer. */
@@ -129,14 +130,19 @@ static void test_rules(void)
         if (p->kind == CAT_KIND_CERT && cert_good(&p->cert))
             CHECK(p->strict == CAT_EXPECT_ACCEPT);
         /* A serverAuth-only leaf is tested on our outbound leg (we present
-         * it as TLS client): falling back to dialback would hide the
-         * outcome, so such rows authenticate by SASL EXTERNAL only. */
-        if (p->cert.eku == CAT_EKU_SERVER) {
-            CHECK(p->policy.auth_out == CAT_AUTH_EXTERNAL);
-            if (p->policy.auth_out != CAT_AUTH_EXTERNAL)
-                fprintf(stderr, "'%s' is serverAuth-only but may use "
-                                "dialback out\n", p->label);
-        }
+         * it as TLS client): falling back to dialback hides the outcome, so
+         * at least one such row must authenticate by SASL EXTERNAL only. */
+        if (p->cert.eku == CAT_EKU_SERVER && p->policy.auth_out == CAT_AUTH_EXTERNAL)
+            server_only_external++;
+        /* A TLSA row needs a certificate whose key the zone can pin, and a
+         * direct TLS row a policy that keeps it off the STARTTLS port. */
+        if (p->dns == CAT_DNS_DIRECT_TLS)
+            CHECK(p->policy.starttls == CAT_TLS_DIRECT_ONLY);
+        if (p->policy.starttls == CAT_TLS_DIRECT_ONLY)
+            CHECK(p->dns == CAT_DNS_DIRECT_TLS);
+        /* Every row says what the four matrix peers do. */
+        for (int q = 0; q < CAT_PEER_COUNT; q++)
+            CHECK(p->peers[q] == CAT_EXPECT_ACCEPT || p->peers[q] == CAT_EXPECT_REFUSE);
         /* We must be able to authenticate replies at all. */
         CHECK(p->policy.auth_out != 0);
         /* Without STARTTLS there is no certificate to do SASL EXTERNAL
@@ -144,6 +150,7 @@ static void test_rules(void)
         if (p->policy.starttls == CAT_TLS_NONE)
             CHECK((p->policy.auth_in & CAT_AUTH_DIALBACK) != 0);
     }
+    CHECK(server_only_external >= 1);
 }
 
 /* The named controls the design relies on. */

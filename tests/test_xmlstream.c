@@ -101,6 +101,7 @@ static const struct part {
     {"<iq type=\"get\" id='p1' from='op.example' to='le-tlsserver.responder.example'>"
      "<ping xmlns='urn:xmpp:ping'/></iq>", 1},
     {"\r\n\t", 0},
+    {"<presence type='probe' xml:lang='en' from='op.example' to='echo@valid.responder.example'/>", 1},
     {"<message type='chat' from='alice@op.example/x' to='echo@valid.responder.example'>"
      "<body>Hi &amp; &lt;bye&gt; &#x263A; <![CDATA[<raw>]]></body>"
      "<thread>t-1</thread></message>", 1},
@@ -121,6 +122,8 @@ static const char expected_log[] =
     "</db:result>\n"
     "E <iq xmlns=\"jabber:server\" type=\"get\" id=\"p1\" from=\"op.example\" "
     "to=\"le-tlsserver.responder.example\"><ping xmlns=\"urn:xmpp:ping\"/></iq>\n"
+    "E <presence xmlns=\"jabber:server\" type=\"probe\" xml:lang=\"en\" "
+    "from=\"op.example\" to=\"echo@valid.responder.example\"/>\n"
     "E <message xmlns=\"jabber:server\" type=\"chat\" from=\"alice@op.example/x\" "
     "to=\"echo@valid.responder.example\"><body>Hi &amp; &lt;bye&gt; \xe2\x98\xba "
     "&lt;raw&gt;</body><thread>t-1</thread></message>\n"
@@ -489,6 +492,21 @@ static void test_malformed(void)
                 false, XS_ERR_BAD_FORMAT);
 }
 
+/* XMPP is UTF-8 only: neither a BOM nor a declaration switches encodings. */
+static void test_encoding(void)
+{
+    static const char utf16[] = "\xfe\xff\0<\0s\0t\0r\0e\0a\0m\0>";
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(xs_feed(r.xs, utf16, sizeof utf16 - 1) == -1);
+    CHECK(r.errors == 1 && r.last_error == XS_ERR_NOT_WELL_FORMED);
+    xs_free(r.xs);
+    /* Latin-1 declared, but the byte is read as (broken) UTF-8. */
+    check_error("<?xml version='1.0' encoding='ISO-8859-1'?>"
+                "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
+                "to='caf\xe9'>", false, XS_ERR_NOT_WELL_FORMED);
+}
+
 /* Several problems in one chunk still give one on_error. */
 static void test_error_once(void)
 {
@@ -533,6 +551,7 @@ int main(void)
     test_keepalives();
     test_restricted();
     test_malformed();
+    test_encoding();
     test_error_once();
     test_helpers();
     return check_done();

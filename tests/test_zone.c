@@ -1,5 +1,6 @@
 /* test_zone.c -- zonegen: records per catalog row, serial, errors, and the
  * verdict of real zone checkers when they are installed. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,17 +139,38 @@ static void check_records(size_t n, const zone_domain *doms)
     CHECK(count("ns." BASE ". IN AAAA 2001:db8::10") == 1);
     for (size_t i = 0; i < n; i++) {
         const char *d = doms[i].name;
-        char srv[300];
+        char srv[300], xsrv[300];
         snprintf(srv, sizeof srv, "_xmpp-server._tcp.%s. IN SRV ", d);
+        snprintf(xsrv, sizeof xsrv, "_xmpps-server._tcp.%s. IN SRV ", d);
         CHECK(countf("%s. IN A %s", d, "192.0.2.10") == 1);
         CHECK(countf("%s. IN AAAA %s", d, "2001:db8::10") == 1);
-        CHECK(count_prefix(srv) == 1);
+        bool direct = doms[i].profile->dns == CAT_DNS_DIRECT_TLS;
+        CHECK(count_prefix(srv) == (direct ? 0 : 1));
+        CHECK(count_prefix(xsrv) == (direct ? 1 : 0));
         switch (doms[i].profile->dns) {
         case CAT_DNS_SRV:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
             break;
         case CAT_DNS_NO_SERVICE:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 0 0 .%s", d, "") == 1);
+            break;
+        case CAT_DNS_NO_TARGET:
+            /* the target is not defined anywhere in the zone: NXDOMAIN */
+            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 nowhere.%s.", d, d) == 1);
+            CHECK(countf("nowhere.%s. IN A %s", d, "192.0.2.10") == 0);
+            CHECK(countf("nowhere.%s. IN TXT%s", d, "") == 0);
+            break;
+        case CAT_DNS_NO_ADDRESS:
+            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 noaddress.%s.", d, d) == 1);
+            CHECK(countf("noaddress.%s. IN A %s", d, "192.0.2.10") == 0);
+            CHECK(countf("noaddress.%s. IN AAAA %s", d, "2001:db8::10") == 0);
+            break;
+        case CAT_DNS_DIRECT_TLS:
+            CHECK(countf("_xmpps-server._tcp.%s. IN SRV 0 5 5270 %s.", d, d) == 1);
+            break;
+        case CAT_DNS_TLSA:
+            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
+            CHECK(countf("_5269._tcp.%s. IN TLSA 3 1 1 %s", d, doms[i].tlsa_sha256) == 1);
             break;
         }
     }
@@ -159,22 +181,22 @@ static void check_errors(const char *path, const zone_domain *doms, size_t n,
 {
     char err[256] = "";
     const char *bad[] = {"192.0.2.300"};
-    CHECK(zonegen_write(path, BASE, bad, 1, doms, n, 5269, err, sizeof err) < 0);
+    CHECK(zonegen_write(path, BASE, bad, 1, doms, n, 5269, 5270, err, sizeof err) < 0);
     CHECK(strstr(err, "192.0.2.300") != NULL);
-    zone_domain outside = {"x.other.example", doms[0].profile};
+    zone_domain outside = {"x.other.example", doms[0].profile, NULL};
     err[0] = '\0';
-    CHECK(zonegen_write(path, BASE, addrs, 2, &outside, 1, 5269, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, &outside, 1, 5269, 5270, err,
                         sizeof err) < 0);
     CHECK(strstr(err, "x.other.example") != NULL);
     /* "xtest.example" ends like BASE but is not under it. */
-    zone_domain lookalike = {"x" BASE, doms[0].profile};
-    CHECK(zonegen_write(path, BASE, addrs, 2, &lookalike, 1, 5269, err,
+    zone_domain lookalike = {"x" BASE, doms[0].profile, NULL};
+    CHECK(zonegen_write(path, BASE, addrs, 2, &lookalike, 1, 5269, 5270, err,
                         sizeof err) < 0);
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 0, err, sizeof err) < 0);
-    CHECK(zonegen_write(path, BASE, addrs, 0, doms, n, 5269, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 0, 5270, err, sizeof err) < 0);
+    CHECK(zonegen_write(path, BASE, addrs, 0, doms, n, 5269, 5270, err,
                         sizeof err) < 0);
     CHECK(zonegen_write("/nonexistent-dir/z.zone", BASE, addrs, 2, doms, n,
-                        5269, err, sizeof err) < 0);
+                        5269, 5270, err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir/z.zone") != NULL);
     unsigned long serial;
     CHECK(load_zone(path, &serial) == 0); /* failed writes left it alone */
@@ -246,10 +268,13 @@ int main(void)
         snprintf(names[i], sizeof names[i], "%s.%s", doms[i].profile->label,
                  BASE);
         doms[i].name = names[i];
+        if (doms[i].profile->dns == CAT_DNS_TLSA)
+            doms[i].tlsa_sha256 = "0123456789abcdef0123456789abcdef"
+                                  "0123456789abcdef0123456789abcdef";
     }
     char path[512], err[256] = "";
     snprintf(path, sizeof path, "%s/%s.zone", dir, BASE);
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, 5270, err,
                         sizeof err) == 0);
     unsigned long serial1 = 0, serial2 = 0;
     CHECK(load_zone(path, &serial1) == 0);
@@ -258,7 +283,7 @@ int main(void)
     check_with_tools(dir, path);
 
     /* Rewriting the same day must still raise the serial. */
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, 5270, err,
                         sizeof err) == 0);
     CHECK(load_zone(path, &serial2) == 0);
     CHECK(serial2 == serial1 + 1);

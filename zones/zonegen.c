@@ -109,18 +109,45 @@ static void zg_addresses(FILE *f, const char *owner, const zg_addr *addrs,
 }
 
 /* The records of one test domain, chosen by its profile's DNS shape. */
-static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
-                      size_t n_addrs, unsigned port)
+static void zg_srv(FILE *f, const char *service, const char *name,
+                   unsigned port, const char *target)
 {
+    fprintf(f, "%s._tcp.%s.\tIN\tSRV\t%d %d %u %s.\n", service, name,
+            ZG_SRV_PRIORITY, ZG_SRV_WEIGHT, port, target);
+}
+
+static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
+                      size_t n_addrs, unsigned port, unsigned direct_port)
+{
+    char target[600];
     fprintf(f, "\n; %s: %s\n", d->profile->label, d->profile->breaks);
     switch (d->profile->dns) {
     case CAT_DNS_SRV:
-        fprintf(f, "_xmpp-server._tcp.%s.\tIN\tSRV\t%d %d %u %s.\n", d->name,
-                ZG_SRV_PRIORITY, ZG_SRV_WEIGHT, port, d->name);
+        zg_srv(f, "_xmpp-server", d->name, port, d->name);
         break;
     case CAT_DNS_NO_SERVICE:
         /* RFC 2782: target "." = the service is decidedly not available. */
         fprintf(f, "_xmpp-server._tcp.%s.\tIN\tSRV\t0 0 0 .\n", d->name);
+        break;
+    case CAT_DNS_NO_TARGET:
+        /* nothing is defined at the target: NXDOMAIN */
+        snprintf(target, sizeof target, "nowhere.%s", d->name);
+        zg_srv(f, "_xmpp-server", d->name, port, target);
+        break;
+    case CAT_DNS_NO_ADDRESS:
+        /* the target exists (a TXT) but has no A/AAAA: NODATA */
+        snprintf(target, sizeof target, "noaddress.%s", d->name);
+        zg_srv(f, "_xmpp-server", d->name, port, target);
+        fprintf(f, "%s.\tIN\tTXT\t\"no address records here\"\n", target);
+        break;
+    case CAT_DNS_DIRECT_TLS:
+        zg_srv(f, "_xmpps-server", d->name, direct_port, d->name);
+        break;
+    case CAT_DNS_TLSA:
+        zg_srv(f, "_xmpp-server", d->name, port, d->name);
+        /* RFC 7673: TLSA at _PORT._tcp.TARGET; 3 1 1 = DANE-EE, SPKI, SHA-256 */
+        fprintf(f, "_%u._tcp.%s.\tIN\tTLSA\t3 1 1 %s\n", port, d->name,
+                d->tlsa_sha256 ? d->tlsa_sha256 : "");
         break;
     }
     /* Addresses stay even without service: a peer that ignores the SRV and
@@ -155,7 +182,8 @@ static void zg_head(FILE *f, const char *base, unsigned long serial,
 /* Checks that do not need the file. */
 static int zg_validate(const char *base, size_t n_addresses,
                        const zone_domain *domains, size_t n_domains,
-                       unsigned port, char *err, size_t errlen)
+                       unsigned port, unsigned direct_port, char *err,
+                       size_t errlen)
 {
     if (!base || !*base || strlen(base) > 250 || base[strlen(base) - 1] == '.')
         return zg_fail(err, errlen, "'%s': not a base domain (no trailing dot)",
@@ -164,12 +192,19 @@ static int zg_validate(const char *base, size_t n_addresses,
         return zg_fail(err, errlen, "no address for the zone");
     if (port == 0 || port > 65535)
         return zg_fail(err, errlen, "port %u out of range", port);
+    if (direct_port == 0 || direct_port > 65535)
+        return zg_fail(err, errlen, "direct TLS port %u out of range",
+                       direct_port);
     for (size_t i = 0; i < n_domains; i++) {
         if (!domains[i].name || !domains[i].profile)
             return zg_fail(err, errlen, "domain %zu incomplete", i);
         if (!zg_in_zone(domains[i].name, base))
             return zg_fail(err, errlen, "%s: not under %s", domains[i].name,
                            base);
+        if (domains[i].profile->dns == CAT_DNS_TLSA &&
+            (!domains[i].tlsa_sha256 || strlen(domains[i].tlsa_sha256) != 64))
+            return zg_fail(err, errlen, "%s: TLSA needs the key's SHA-256",
+                           domains[i].name);
     }
     return 0;
 }
@@ -178,9 +213,10 @@ static int zg_validate(const char *base, size_t n_addresses,
 int zonegen_write(const char *path, const char *base,
                   const char *const *addresses, size_t n_addresses,
                   const zone_domain *domains, size_t n_domains, unsigned port,
-                  char *err, size_t errlen)
+                  unsigned direct_port, char *err, size_t errlen)
 {
-    if (zg_validate(base, n_addresses, domains, n_domains, port, err, errlen))
+    if (zg_validate(base, n_addresses, domains, n_domains, port, direct_port,
+                    err, errlen))
         return -1;
     zg_addr *addrs = calloc(n_addresses, sizeof *addrs);
     if (!addrs)
@@ -206,7 +242,7 @@ int zonegen_write(const char *path, const char *base,
     }
     zg_head(f, base, zg_serial(path), addrs, n_addresses);
     for (size_t i = 0; i < n_domains; i++)
-        zg_domain(f, &domains[i], addrs, n_addresses, port);
+        zg_domain(f, &domains[i], addrs, n_addresses, port, direct_port);
     free(addrs);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     int saved = errno;

@@ -10,15 +10,19 @@
 typedef struct zone_domain {
     const char *name;           /* fully qualified, without trailing dot */
     const cat_profile *profile; /* its row: decides the records */
+    const char *tlsa_sha256;    /* hex SHA-256 of the key's SPKI, for
+                                   CAT_DNS_TLSA rows (else NULL) */
 } zone_domain;
 
 /* Write the zone for base to path: $ORIGIN/$TTL, SOA, NS ns.BASE, A/AAAA for
- * BASE and ns.BASE, and per domain A/AAAA to every address plus the SRV
- * records its profile asks for (port = the s2s port). addresses are IPv4 or
- * IPv6 literals. 0 on success, -1 with a message in err. */
+ * BASE and ns.BASE, and per domain A/AAAA to every address plus the records
+ * its profile's DNS shape asks for (port = the STARTTLS s2s port, direct_port
+ * = the XEP-0368 direct TLS port). addresses are IPv4 or IPv6 literals. 0 on
+ * success, -1 with a message in err. */
 int zonegen_write(const char *path, const char *base,
                   const char *const *addresses, size_t n_addresses,
                   const zone_domain *domains, size_t n_domains,
-                  unsigned port, char *err, size_t errlen);
+                  unsigned port, unsigned direct_port, char *err,
+                  size_t errlen);
 
 #endif

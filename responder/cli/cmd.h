@@ -7,7 +7,8 @@
 #define RS_DEFAULT_BASE "responder.example"   /* embedded default base domain */
 #define RS_DEFAULT_STATE "responder-state"    /* embedded default state dir */
 #define RS_DEFAULT_ADDRESS "127.0.0.1"        /* embedded default listener */
-#define RS_DEFAULT_PORT 5269u                 /* s2s port */
+#define RS_DEFAULT_PORT 5269u                 /* s2s STARTTLS port */
+#define RS_DEFAULT_DIRECT_PORT 5270u          /* XEP-0368 direct TLS port */
 
 /* init: certificates, zone and config for a base domain. */
 int cmd_init(int argc, char **argv);

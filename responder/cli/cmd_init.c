@@ -30,7 +30,8 @@ typedef struct init_opts {
     const char *dir;                          /* as given */
     const char *addresses[INIT_MAX_ADDRS];    /* IP literals, validated */
     size_t n_addresses;
-    unsigned port;                            /* s2s port */
+    unsigned port;                            /* s2s STARTTLS port */
+    unsigned direct_port;                     /* XEP-0368 direct TLS port */
     char *trust[INIT_MAX_TRUST];              /* absolute, malloc'd */
     size_t n_trust;
     bool force;                               /* regenerate everything */
@@ -50,7 +51,7 @@ static void init_usage(FILE *out)
 {
     fprintf(out,
             "usage: xmpp-responder init --base-domain BASE --dir DIR\n"
-            "                           [--address IP]... [--port N]\n"
+            "                           [--address IP]... [--port N] [--direct-port N]\n"
             "                           [--trust CAFILE]... [--force]\n"
             "\n"
             "Writes, for every profile in the catalog, a test domain\n"
@@ -65,7 +66,8 @@ static void init_usage(FILE *out)
             "  -d, --dir DIR           output directory (created if missing)\n"
             "  -a, --address IP        address to listen on and publish in the\n"
             "                          zone; repeatable (default %s)\n"
-            "  -p, --port N            s2s port (default %u)\n"
+            "  -p, --port N            s2s STARTTLS port (default %u)\n"
+            "      --direct-port N     XEP-0368 direct TLS port (default 5270)\n"
             "  -t, --trust CAFILE      PEM of a CA whose servers the responder\n"
             "                          should trust; repeatable\n"
             "  -f, --force             regenerate keys and certificates and\n"
@@ -163,14 +165,17 @@ static int init_add_address(init_opts *o, const char *arg)
     return 0;
 }
 
-static int init_set_port(init_opts *o, const char *arg)
+static int init_set_port(unsigned *port, const char *opt, const char *arg)
 {
     char *end;
     errno = 0;
     unsigned long v = strtoul(arg, &end, 10);
-    if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > 65535)
-        return init_bad("--port '%s': not a port number (1-65535)", arg);
-    o->port = (unsigned)v;
+    if (errno || end == arg || *end || arg[0] == '-' || v == 0 || v > 65535) {
+        char what[64];
+        snprintf(what, sizeof what, "%s '%%s': not a port number (1-65535)", opt);
+        return init_bad(what, arg);
+    }
+    *port = (unsigned)v;
     return 0;
 }
 
@@ -207,7 +212,8 @@ static int init_option(init_opts *o, int c, const char *arg, bool *help)
     case 'b': return init_set_base(o, arg);
     case 'd': o->dir = arg; return 0;
     case 'a': return init_add_address(o, arg);
-    case 'p': return init_set_port(o, arg);
+    case 'p': return init_set_port(&o->port, "--port", arg);
+    case 'P': return init_set_port(&o->direct_port, "--direct-port", arg);
     case 't': return init_add_trust(o, arg);
     case 'f': o->force = true; return 0;
     case 'h': *help = true; return 0;
@@ -223,6 +229,7 @@ static int init_parse(int argc, char **argv, init_opts *o)
         {"dir", required_argument, NULL, 'd'},
         {"address", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
+        {"direct-port", required_argument, NULL, 'P'},
         {"trust", required_argument, NULL, 't'},
         {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
@@ -232,7 +239,7 @@ static int init_parse(int argc, char **argv, init_opts *o)
     opterr = 0; /* our own messages, with usage */
     optind = 0; /* full reset: glibc keeps state between calls otherwise */
     while (rc == 0 &&
-           (c = getopt_long(argc, argv, ":b:d:a:p:t:fh", longopts, NULL)) != -1) {
+           (c = getopt_long(argc, argv, ":b:d:a:p:P:t:fh", longopts, NULL)) != -1) {
         if (c == ':')
             rc = init_bad("option '%s' needs a value", argv[optind - 1]);
         else if (c == '?')
@@ -327,20 +334,30 @@ static int init_zone(const init_opts *o, const init_paths *p)
     size_t n = cat_count();
     zone_domain *doms = calloc(n, sizeof *doms);
     char(*names)[INIT_NAME + 64] = calloc(n, sizeof *names);
+    char(*tlsa)[65] = calloc(n, sizeof *tlsa);
     int rc = 0;
-    if (!doms || !names) {
+    if (!doms || !names || !tlsa) {
         rc = init_fail(p->zone, "out of memory");
     } else {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
             init_domain_name(names[i], sizeof names[i], cat_at(i), o->base);
-            doms[i] = (zone_domain){names[i], cat_at(i)};
+            doms[i] = (zone_domain){names[i], cat_at(i), NULL};
+            if (cat_at(i)->dns != CAT_DNS_TLSA)
+                continue;
+            char pem[INIT_PATH + 300];
+            snprintf(pem, sizeof pem, "%s/%s.pem", p->certs, names[i]);
+            if (certgen_spki_sha256(pem, tlsa[i], err, sizeof err) != 0)
+                rc = init_fail(pem, err);
+            doms[i].tlsa_sha256 = tlsa[i];
         }
-        if (zonegen_write(p->zone, o->base, o->addresses, o->n_addresses, doms,
-                          n, o->port, err, sizeof err) != 0)
+        if (rc == 0 && zonegen_write(p->zone, o->base, o->addresses,
+                                     o->n_addresses, doms, n, o->port,
+                                     o->direct_port, err, sizeof err) != 0)
             rc = init_fail(p->zone, err);
     }
     free(doms);
     free(names);
+    free(tlsa);
     return rc;
 }
 
@@ -352,7 +369,8 @@ static int init_config(const init_opts *o, init_paths *p)
     if (p->conf_kept)
         return 0;
     if (rs_config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
-                                o->port, (const char *const *)o->trust,
+                                o->port, o->direct_port,
+                                (const char *const *)o->trust,
                                 o->n_trust, err, sizeof err) != 0)
         return init_fail(p->conf, err);
     return 0;
@@ -438,6 +456,7 @@ int cmd_init(int argc, char **argv)
     init_opts o;
     memset(&o, 0, sizeof o);
     o.port = RS_DEFAULT_PORT;
+    o.direct_port = RS_DEFAULT_DIRECT_PORT;
     int rc = init_parse(argc, argv, &o);
     if (rc == -1) {
         init_usage(stdout);
@@ -461,6 +480,7 @@ int cmd_init_default(const char *dir)
     o.addresses[0] = RS_DEFAULT_ADDRESS;
     o.n_addresses = 1;
     o.port = RS_DEFAULT_PORT;
+    o.direct_port = RS_DEFAULT_DIRECT_PORT;
     o.quiet = true;
     return init_run(&o);
 }
