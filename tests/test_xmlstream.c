@@ -463,6 +463,13 @@ static const char billion_laughs[] =
 static void test_restricted(void)
 {
     check_error(billion_laughs, false, XS_ERR_RESTRICTED_XML);
+    /* Refused at the DOCTYPE: no header, no stanza, nothing expanded. */
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, billion_laughs) == -1);
+    CHECK_STR(r.log, "X restricted-xml\n");
+    xs_free(r.xs);
+
     check_error("<!DOCTYPE stream:stream SYSTEM 'http://127.0.0.1:1/x.dtd'>"
                 "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
                 false, XS_ERR_RESTRICTED_XML);

@@ -22,4 +22,7 @@ int cmd_run(int argc, char **argv);
 /* check: validate a config file. */
 int cmd_check(int argc, char **argv);
 
+/* catalog: print the profile table (text, markdown, tsv). */
+int cmd_catalog(int argc, char **argv);
+
 #endif

@@ -14,9 +14,10 @@ static void usage(FILE *out)
             "echo messages on all of them.\n"
             "\n"
             "commands:\n"
-            "  init   write certificates, a DNS zone and a config for a base domain\n"
-            "  run    run the daemon in the foreground\n"
-            "  check  validate a config file\n"
+            "  init     write certificates, a DNS zone and a config for a base domain\n"
+            "  run      run the daemon in the foreground\n"
+            "  check    validate a config file\n"
+            "  catalog  print the test profiles (text, markdown or tsv)\n"
             "\n"
             "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
             "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "catalog") == 0)
+        return cmd_catalog(argc - 1, argv + 1);
     fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
