@@ -86,8 +86,10 @@ static const cat_profile catalog[] = {
     CERT_ROW("client-only", "EKU clientAuth only", R, true,
              "a certificate not meant for TLS servers; servers that check "
              "the purpose refuse it, XMPP servers that ignore it accept it",
-             .eku = CAT_EKU_CLIENT, PEERS(A, A, R, A),
-             "Prosody ignores the purpose; ejabberd checks it",
+             .eku = CAT_EKU_CLIENT, PEERS_BAD_CERT,
+             "both check it as a TLS server's certificate (Prosody: LuaSec "
+             "lsec_ignore_purpose means 'always serverAuth'); only dialback "
+             "lets it through",
              "Certificate with EKU clientAuth only"),
     CERT_ROW("no-eku", "no Extended Key Usage extension", A, false,
              "without an EKU extension a certificate is valid for any purpose "
@@ -129,12 +131,17 @@ static const cat_profile catalog[] = {
     CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, false,
              "RFC 6120 13.7.1.4 names the xmppAddr otherName as a valid "
              "identifier for a server",
-             .names = CAT_NAMES_XMPPADDR, PEERS_ALL_ACCEPT, NULL,
+             .names = CAT_NAMES_XMPPADDR, PEERS(R, A, R, R),
+             "Prosody 0.12 never matches xmppAddr for s2s (it asks for service "
+             "'xmpp-server', x509.lua wants '_xmpp-server'); ejabberd 23.01 "
+             "crashes on it (badarg in xmpp_stream_pkix:get_cert_domains/1)",
              "Domain only in an id-on-xmppAddr otherName"),
     CERT_ROW("srvname-only", "name only as SRVName _xmpp-server.DOMAIN", A,
              false, "RFC 6120 13.7.1.2 and RFC 4985: an SRV-ID identifies an "
              "XMPP server",
-             .names = CAT_NAMES_SRVNAME, PEERS_ALL_ACCEPT, NULL,
+             .names = CAT_NAMES_SRVNAME, PEERS(A, A, R, A),
+             "ejabberd 23.01 knows no SRV-ID (only dNSName, xmppAddr, CN): "
+             "host name mismatch, unless dialback rescues it",
              "Domain only in an SRVName otherName"),
     CERT_ROW("wildcard", "wildcard certificate *.BASE", A, false,
              "a wildcard matches one label (RFC 6125 6.4.3)",
@@ -149,8 +156,10 @@ static const cat_profile catalog[] = {
     CERT_ROW("rsa1024", "RSA 1024-bit key", R, true,
              "1024-bit RSA is below every current guideline; OpenSSL 3 "
              "refuses it at its default security level",
-             .key = CAT_KEY_RSA1024, PEERS_ALL_REFUSE,
-             "OpenSSL's security level fails the handshake",
+             .key = CAT_KEY_RSA1024, PEERS_BAD_CERT,
+             "OpenSSL's security level makes the small key a verification "
+             "error (EE_KEY_TOO_SMALL), not a handshake failure: dialback "
+             "still accepts it",
              "Certificate with a weak RSA 1024-bit key"),
     CERT_ROW("sha1", "certificate signed with SHA-1", R, true,
              "SHA-1 signatures are broken; verifiers refuse them",
@@ -219,8 +228,7 @@ static const cat_profile catalog[] = {
         .cert = {CERT_GOOD},
         .policy = {POLICY_DEFAULT, .starttls = CAT_TLS_DIRECT_ONLY},
         .dns = CAT_DNS_DIRECT_TLS,
-        PEERS(A, A, R, R),
-        .peer_note = "ejabberd 23.01 does not dial _xmpps-server",
+        PEERS_ALL_ACCEPT,
         .description = "Direct TLS (XEP-0368) only, on its own port",
     },
     {

@@ -8,6 +8,7 @@ victim: it records every connection made to it.
 
 Cases:
   unauth-ping  iq ping without authenticating: no iq may come back
+  unauth-ping-tls  the same after STARTTLS (encrypted, still unauthenticated)
   malformed    broken XML: stream error not-well-formed, then close
   dtd          a DOCTYPE: stream error restricted-xml, then close
   oversized    a stanza over 256 KiB: stream error policy-violation, then close
@@ -18,6 +19,7 @@ import argparse
 import re
 import select
 import socket
+import ssl
 import sys
 import time
 
@@ -57,7 +59,7 @@ class Stream:
     def _read(self):
         try:
             chunk = self.sock.recv(65536)
-        except BlockingIOError:
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return
         except OSError:   # reset: the peer closed with our data unread
             chunk = b""
@@ -76,7 +78,7 @@ class Stream:
                 return False
             try:
                 buf = buf[self.sock.send(buf[:16384]):]
-            except BlockingIOError:
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 continue
             except OSError:
                 self.pump(1)
@@ -85,6 +87,18 @@ class Stream:
                 return False
             self.pump(0)
         return not buf
+
+    def starttls(self, server_name):
+        """Upgrade to TLS without checking the certificate: the point is an
+        encrypted stream that never authenticates."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.sock.setblocking(True)
+        self.sock.settimeout(5)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname=server_name)
+        self.sock.setblocking(False)
+        self.data += b"\n--- TLS ---\n"
 
     def has_condition(self, name):
         return STREAMS_NS in self.data and re.search(b"<" + name.encode() + b"[\\s/>]", self.data)
@@ -115,6 +129,21 @@ def case_unauth_ping(s, args):
     return True, "no iq answer (closed=%s)" % s.closed
 
 
+def case_unauth_ping_tls(s, args):
+    s.send(PROLOG + header(args.to))
+    s.pump(1)
+    s.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+    s.pump(1)
+    if b"<proceed" not in s.data:
+        return False, "no <proceed/> to STARTTLS"
+    try:
+        s.starttls(args.to)
+    except OSError as e:
+        return False, "TLS handshake failed: %s" % e
+    s.data = b""   # judge only what comes over TLS
+    return case_unauth_ping(s, args)
+
+
 def case_malformed(s, args):
     s.send(PROLOG + header(args.to))
     s.pump(0.5)
@@ -142,7 +171,8 @@ def case_idle(s, args):
     return ok and s.closed_after <= args.max, text
 
 
-CASES = {"unauth-ping": case_unauth_ping, "malformed": case_malformed, "dtd": case_dtd,
+CASES = {"unauth-ping": case_unauth_ping, "unauth-ping-tls": case_unauth_ping_tls,
+         "malformed": case_malformed, "dtd": case_dtd,
          "oversized": case_oversized, "idle": case_idle}
 
 

@@ -45,6 +45,9 @@ note "(a) an iq ping from a stream claiming to be victim.example, never authenti
 out=$(hostile unauth-ping); rc=$?
 echo "# $out"
 check "(a) no iq answer to an unauthenticated stream" test $rc -eq 0
+out=$(hostile unauth-ping-tls); rc=$?
+echo "# $out"
+check "(a) no iq answer to an unauthenticated stream after STARTTLS" test $rc -eq 0
 
 note "(b)-(e) in parallel, with a Prosody ping in the middle"
 declare -A CASE_PID
