@@ -430,6 +430,8 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             snprintf(o->last_error, sizeof o->last_error, "%s", (const char *)arg);
             o->addr_i++;
             try_next_address(o);
+        } else if (o->state != OUT_READY) {
+            fail(o, "remote-server-not-found", arg); /* logs out-fail */
         } else {
             out_finish(o, "remote-server-not-found", arg);
         }

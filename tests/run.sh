@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build gcc pkg-config
           libgnutls28-dev libxml2-dev libuv1-dev libconfig-dev libc-ares-dev
-          gnutls-bin bind9-utils knot knot-dnsutils unbound prosody
+          gnutls-bin bind9-utils knot knot-dnsutils unbound prosody ejabberd
           python3-slixmpp iproute2 procps)
 
 missing=()
