@@ -35,20 +35,38 @@ const limit_def limit_defs[] = {
           "seconds before an idle stream is closed"),
     LIMIT(connect_timeout, false, 1, 86400, 15,
           "seconds for DNS, connect and auth of an outbound stream"),
-    LIMIT(max_streams_per_ip, false, 1, 1 << 20, 16,
+    LIMIT(max_streams_per_ip, false, 1, 1 << 20, 64,
           "concurrent inbound streams from one IP address"),
     LIMIT(max_streams, false, 1, 1 << 20, 1024, "all concurrent streams"),
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),
+    LIMIT(report_peers, false, 1, 1 << 20, 256,
+          "remote domains the report keeps; the least recent goes first"),
+    LIMIT(report_history, false, 1, 4096, 32,
+          "outcomes kept per remote domain besides the latest per cell"),
+    LIMIT(report_file_bytes, true, 4096, 1LL << 32, 4 << 20,
+          "rotate STATE/report.jsonl to .1 beyond this many bytes"),
+    LIMIT(echo_per_minute, false, 1, 1 << 20, 20,
+          "echo and command replies per remote domain per minute"),
+    LIMIT(probe_concurrency, false, 1, 1024, 16,
+          "pings of one probe in flight at once"),
+    LIMIT(probe_timeout, false, 1, 3600, 20,
+          "seconds a probe waits for each pong"),
+    LIMIT(probe_target_interval, false, 0, 86400, 60,
+          "seconds before the same target may be probed again"),
+    LIMIT(probe_per_hour, false, 1, 1 << 20, 60,
+          "probes started per hour in all"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
-                                       "domains", NULL};
+                                       "http", "domains", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
+#define HTTP_SHAPE "{ address = \"127.0.0.1\"; port = 5280; }"
+static const char *const http_keys[] = {"address", "port", NULL};
 #define DOMAIN_SHAPE "{ name = \"LABEL.BASE\"; profile = \"LABEL\"; }"
 static const char *const domain_keys[] = {"name", "profile", "cert", "key",
                                           "description", NULL};
@@ -492,6 +510,44 @@ static void parse_listen(loader *ld, const config_setting_t *root)
         parse_listener(ld, list, i);
 }
 
+/* The optional web listener: an address and a port that no s2s listener
+ * already uses. */
+static void parse_http(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *g = config_setting_get_member(root, "http");
+    if (!g)
+        return;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
+        return;
+    }
+    check_keys(ld, g, "in http", http_keys);
+    const char *addr = get_string(ld, g, "address", "in http", true);
+    long long port = DEFAULT_HTTP_PORT;
+    if (config_setting_get_member(g, "port") &&
+        !get_int(ld, g, "port", "in http", 1, 65535, &port))
+        return;
+    unsigned char bin[16];
+    if (!addr)
+        return;
+    if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
+        report(ld, config_setting_get_member(g, "address"),
+               "http address '%s' is not an IPv4 or IPv6 literal", addr);
+        return;
+    }
+    for (size_t i = 0; i < ld->cfg->n_listen; i++) {
+        const rs_listen *l = &ld->cfg->listen[i];
+        if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
+            report(ld, g, "http listener %s port %lld is also an s2s listener",
+                   addr, port);
+            return;
+        }
+    }
+    ld->cfg->http.address = xstrdup(ld, addr);
+    ld->cfg->http.port = (unsigned)port;
+    ld->cfg->http.line = line_of(g);
+}
+
 /* One trust anchor file: it must exist and be readable now, not at the
  * first handshake hours later. */
 static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
@@ -689,6 +745,7 @@ static void validate(loader *ld, const config_t *lc)
     parse_base(ld, root);
     parse_state_dir(ld, root);
     parse_listen(ld, root);
+    parse_http(ld, root);
     parse_trust(ld, root);
     parse_trust_system(ld, root);
     parse_limits(ld, root);
@@ -776,6 +833,7 @@ void rs_config_free(rs_config *cfg)
     for (size_t i = 0; i < cfg->n_listen; i++)
         free(cfg->listen[i].address);
     free(cfg->listen);
+    free(cfg->http.address);
     for (size_t i = 0; i < cfg->n_trust; i++)
         free(cfg->trust[i]);
     free(cfg->trust);

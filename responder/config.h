@@ -9,9 +9,14 @@
  *              { address = "127.0.0.1"; port = 5270; direct_tls = true; } );
  *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
  *   trust_system = true;             # also the system bundle (default true)
+ *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
  *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
  *              idle_timeout = 300; connect_timeout = 15;
- *              max_streams_per_ip = 16; max_streams = 1024; queue_max = 64; };
+ *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
+ *              report_peers = 256; report_history = 32;
+ *              report_file_bytes = 4194304; echo_per_minute = 20;
+ *              probe_concurrency = 16; probe_timeout = 20;
+ *              probe_target_interval = 60; probe_per_hour = 60; };
  *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
  *               { name = "x.responder.example"; profile = "expired";
  *                 cert = "certs/x.pem"; key = "certs/x.key";
@@ -43,7 +48,23 @@ typedef struct rs_limits {
     unsigned max_streams_per_ip; /* concurrent inbound streams per IP, 16 */
     unsigned max_streams;        /* all concurrent streams, default 1024 */
     unsigned queue_max;          /* stanzas queued per outbound stream, 64 */
+    unsigned report_peers;       /* remote domains kept in the report, 256 */
+    unsigned report_history;     /* outcomes kept per remote domain, 32 */
+    size_t report_file_bytes;    /* rotate report.jsonl beyond, 4 MiB */
+    unsigned echo_per_minute;    /* echo/command replies per remote domain */
+    unsigned probe_concurrency;  /* pings of one probe in flight at once, 16 */
+    unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
+    unsigned probe_target_interval; /* seconds between probes of a target */
+    unsigned probe_per_hour;     /* probes started per hour in all, 60 */
 } rs_limits;
+
+/* The HTTP listener of the web report (plain HTTP, meant for loopback or a
+ * reverse proxy). */
+typedef struct rs_http_conf {
+    char *address;   /* IP literal to bind; NULL = no web */
+    unsigned port;   /* TCP port, default 5280 */
+    int line;        /* where it was defined */
+} rs_http_conf;
 
 /* One test domain. */
 typedef struct rs_domain_conf {
@@ -66,6 +87,7 @@ typedef struct rs_config {
     size_t n_trust;
     bool trust_system;        /* include the system trust store */
     rs_limits limits;
+    rs_http_conf http;        /* web report listener (address NULL = off) */
     rs_domain_conf *domains;  /* test domains */
     size_t n_domains;
 } rs_config;
@@ -87,12 +109,13 @@ void rs_config_free(rs_config *cfg);
 
 /* Write a config file for `init`: the given base, state_dir ".", per address
  * a STARTTLS listener on port and (direct_port != 0) a direct TLS listener on
- * direct_port, the trust files, and one domain per catalog row named
+ * direct_port, (http_port != 0) the web report on the first address and
+ * http_port, the trust files, and one domain per catalog row named
  * LABEL.BASE. 0 on success, -1 with a message in err. */
 int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
-                            const char *const *trust,
+                            unsigned http_port, const char *const *trust,
                             size_t n_trust, char *err, size_t errlen);
 
 /* Domain entry for name, or NULL. */

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #define DEFAULT_PORT 5269u
+#define DEFAULT_HTTP_PORT 5280u
 #define DNS_NAME_MAX 253
 #define DNS_LABEL_MAX 63
 

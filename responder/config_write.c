@@ -48,6 +48,20 @@ static const char *default_args_problem(const char *base,
     return NULL;
 }
 
+static void write_http(FILE *f, const char *address, unsigned http_port)
+{
+    if (!http_port) {
+        fputs("# The web report (index, per-peer reports, /metrics, probe form):\n"
+              "# http = { address = \"127.0.0.1\"; port = 5280; };\n\n", f);
+        return;
+    }
+    fputs("# The web report: index, per-peer reports, JSON API, /metrics and the\n"
+          "# probe form. Plain HTTP: keep it on loopback or behind a proxy.\n"
+          "http = { address = ", f);
+    put_string(f, address);
+    fprintf(f, "; port = %u; };\n\n", http_port);
+}
+
 static void write_listen_trust(FILE *f, const char *const *addresses,
                                size_t n_addresses, unsigned port,
                                unsigned direct_port,
@@ -114,12 +128,15 @@ static void write_domains(FILE *f, const char *base)
 int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
-                            const char *const *trust,
+                            unsigned http_port, const char *const *trust,
                             size_t n_trust, char *err, size_t errlen)
 {
     const char *why = default_args_problem(base, addresses, n_addresses, port);
     if (!why && (direct_port > 65535 || direct_port == port))
         why = "direct TLS port must differ from the STARTTLS port";
+    if (!why && (http_port > 65535 ||
+                 (http_port && (http_port == port || http_port == direct_port))))
+        why = "HTTP port must be in 1..65535 and differ from the XMPP ports";
     if (why) {
         snprintf(err, errlen, "%s", why);
         return -1;
@@ -144,6 +161,7 @@ int rs_config_write_default(const char *path, const char *base,
           "state_dir = \".\";\n\n", f);
     write_listen_trust(f, addresses, n_addresses, port, direct_port, trust,
                        n_trust);
+    write_http(f, addresses[0], http_port);
     write_limits(f);
     write_domains(f, lower);
     int failed = ferror(f);

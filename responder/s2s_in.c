@@ -247,7 +247,7 @@ static void sasl_fail(s2s_in *s, const char *condition, const char *text)
     send_fmt(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
              condition, t);
     free(t);
-    s->conn->srv->stats.auth_failed++;
+    s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
     conn_log(s->conn, RS_LOG_INFO, "auth-fail",
              "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
 }
@@ -274,7 +274,7 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
     }
     send_fmt(s, "<success xmlns='" NS_SASL "'/>");
     snprintf(s->sasl_remote, sizeof s->sasl_remote, "%s", identity);
-    s->conn->srv->stats.auth_ok++;
+    s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
              identity, s->cert.eku);
     xs_restart(s->conn->xs);
@@ -293,6 +293,7 @@ static void db_result_error(s2s_in *s, const char *from, const char *to,
     free(f);
     free(t);
     free(x);
+    s->conn->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
     conn_log(s->conn, RS_LOG_INFO, "auth-fail", "method=dialback local=%s "
              "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
 }
@@ -386,7 +387,7 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
     free(f);
     free(t);
     if (!valid) {
-        srv->stats.auth_failed++;
+        srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
         conn_log(c, RS_LOG_INFO, "auth-fail", "method=dialback remote=%s "
                  "reason=\"authoritative server said the key is invalid\"", remote);
         return;
@@ -396,7 +397,7 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
         snprintf(p->local, sizeof p->local, "%s", local);
         snprintf(p->remote, sizeof p->remote, "%s", remote);
     }
-    srv->stats.auth_ok++;
+    srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
     conn_log(c, RS_LOG_INFO, "auth-ok", "method=dialback identity=%s for=%s",
              remote, local);
     if (s->state == IN_AUTH)
@@ -611,4 +612,11 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
         if (!dom || conn_starttls(c, dom, NULL) < 0)
             conn_close(c, "cannot set up TLS");
     }
+}
+
+void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg)
+{
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (c->dir == CONN_IN && c->handler == &in_handler && c->owner)
+            fn(arg, "in", state_name(((s2s_in *)c->owner)->state));
 }

@@ -22,4 +22,7 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id,
                              const char *local, const char *remote, bool valid,
                              const char *why);
 
+/* Call fn for every inbound stream with its state name. */
+void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg);
+
 #endif

@@ -304,7 +304,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
 {
     if (st_is(el, NS_SASL, "success")) {
         o->authenticated = true;
-        o->srv->stats.auth_ok++;
+        o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
         out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
         xs_restart(o->conn->xs);
         conn_send_header(o->conn, o->local, o->remote, NULL);
@@ -318,7 +318,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
              st_condition(el, NS_SASL), text && text[0] ? " (" : "",
              text ? text : "", text && text[0] ? ")" : "");
     free(text);
-    o->srv->stats.auth_failed++;
+    o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
     if (o->dom->profile->policy.auth_out & CAT_AUTH_DIALBACK) {
         out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
@@ -332,7 +332,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 {
     const char *type = st_attr(el, "type");
     if (strcmp(type, "valid") == 0) {
-        o->srv->stats.auth_ok++;
+        o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
         out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
@@ -343,7 +343,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
     char why[300];
     snprintf(why, sizeof why, "dialback refused: type=%s %s", type,
              st_condition(st_child(el, NULL, "error"), NS_STANZAS));
-    o->srv->stats.auth_failed++;
+    o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
     fail(o, "remote-server-not-found", why);
 }
@@ -759,4 +759,10 @@ void s2s_out_close_all(rs_server *srv)
 {
     while (srv->outs)
         out_finish(srv->outs, "system-shutdown", "shutting down");
+}
+
+void s2s_out_visit(rs_server *srv, rs_stream_visitor fn, void *arg)
+{
+    for (s2s_out *o = srv->outs; o; o = o->next)
+        fn(arg, "out", state_name(o->state));
 }

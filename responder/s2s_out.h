@@ -28,4 +28,7 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
 /* Close every outbound stream (shutdown). */
 void s2s_out_close_all(rs_server *srv);
 
+/* Call fn for every outbound stream with its state name. */
+void s2s_out_visit(rs_server *srv, rs_stream_visitor fn, void *arg);
+
 #endif

@@ -6,10 +6,14 @@
 #include <string.h>
 
 #include "conn.h"
+#include "control.h"
 #include "dialback.h"
 #include "log.h"
+#include "probe.h"
+#include "report.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
+#include "web.h"
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -70,6 +74,15 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->loop = loop;
     srv->cfg = cfg;
     srv->config_path = config_path ? strdup(config_path) : NULL;
+    /* first, so that rs_server_stop after a failed start closes only
+     * handles that exist */
+    uv_signal_t *sigs[] = {&srv->sig_term, &srv->sig_int, &srv->sig_hup};
+    int nums[] = {SIGTERM, SIGINT, SIGHUP};
+    for (size_t i = 0; i < 3; i++) {
+        uv_signal_init(loop, sigs[i]);
+        sigs[i]->data = srv;
+        uv_signal_start(sigs[i], on_signal, nums[i]);
+    }
     if (db_secret_init(srv->db_secret) < 0) {
         fprintf(stderr, "cannot get random bytes for the dialback secret\n");
         return -1;
@@ -90,12 +103,21 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         if (listen_on(srv, &srv->listeners[i], &cfg->listen[i]) < 0)
             return -1;
     }
-    uv_signal_t *sigs[] = {&srv->sig_term, &srv->sig_int, &srv->sig_hup};
-    int nums[] = {SIGTERM, SIGINT, SIGHUP};
-    for (size_t i = 0; i < 3; i++) {
-        uv_signal_init(loop, sigs[i]);
-        sigs[i]->data = srv;
-        uv_signal_start(sigs[i], on_signal, nums[i]);
+    report_limits rl = {.max_peers = cfg->limits.report_peers,
+                        .history = cfg->limits.report_history,
+                        .file_bytes = cfg->limits.report_file_bytes};
+    srv->report = report_open(cfg->state_dir, &rl);
+    if (!srv->report) {
+        fprintf(stderr, "cannot open the report in %s\n", cfg->state_dir);
+        return -1;
+    }
+    srv->control = control_open(srv, cfg->state_dir);
+    if (!srv->control)
+        return -1;
+    if (cfg->http.address) {
+        srv->web = web_start(srv, &cfg->http);
+        if (!srv->web)
+            return -1;
     }
     rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
@@ -135,6 +157,11 @@ void rs_server_reload(rs_server *srv)
     for (size_t i = 0; same_listeners && i < cfg->n_listen; i++)
         same_listeners = strcmp(cfg->listen[i].address, srv->cfg->listen[i].address) == 0 &&
                          cfg->listen[i].port == srv->cfg->listen[i].port;
+    bool same_http = (!cfg->http.address && !srv->cfg->http.address) ||
+                     (cfg->http.address && srv->cfg->http.address &&
+                      strcmp(cfg->http.address, srv->cfg->http.address) == 0 &&
+                      cfg->http.port == srv->cfg->http.port);
+    same_listeners = same_listeners && same_http;
     if (!same_listeners)
         rs_log(RS_LOG_WARN, "listeners changed: they take effect after a restart");
     /* Streams hold their own reference to the old domain set and keep it. The
@@ -149,6 +176,9 @@ void rs_server_reload(rs_server *srv)
     srv->cfg->n_listen = old.n_listen;
     old.listen = new_listen;
     old.n_listen = new_n;
+    rs_http_conf new_http = srv->cfg->http;
+    srv->cfg->http = old.http;
+    old.http = new_http;
     rs_config_free(&old);
     free(cfg);
     rs_domains_unref(srv->domains);
@@ -171,6 +201,13 @@ void rs_server_stop(rs_server *srv)
     uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
+    probe_stop_all(srv);
+    if (srv->web)
+        web_close(srv->web);
+    srv->web = NULL;
+    if (srv->control)
+        control_close(srv->control);
+    srv->control = NULL;
     s2s_out_close_all(srv);
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (!c->closing) {
@@ -185,6 +222,8 @@ void rs_server_stop(rs_server *srv)
 
 void rs_server_free(rs_server *srv)
 {
+    report_free(srv->report);
+    srv->report = NULL;
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);
@@ -193,4 +232,10 @@ void rs_server_free(rs_server *srv)
         free(srv->cfg);
     }
     free(srv->config_path);
+}
+
+void rs_server_each_stream(rs_server *srv, rs_stream_visitor fn, void *arg)
+{
+    s2s_in_visit(srv, fn, arg);
+    s2s_out_visit(srv, fn, arg);
 }

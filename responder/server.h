@@ -14,19 +14,34 @@
 
 struct rs_conn;
 struct s2s_out;
+struct rs_report;
+struct rs_web;
+struct rs_probe;
+struct rs_control;
 
-/* Counters for logs and (later) metrics. */
+/* Authentication methods and results, as indexes of rs_stats.auth. */
+enum { RS_AUTH_EXTERNAL, RS_AUTH_DIALBACK, RS_AUTH_METHODS };
+enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
+
+/* Counters since start, for logs and /metrics. */
 typedef struct rs_stats {
     uint64_t streams_in;      /* inbound streams accepted */
     uint64_t streams_out;     /* outbound streams started */
     uint64_t tls_ok;          /* handshakes completed */
     uint64_t tls_failed;      /* handshakes failed */
-    uint64_t auth_ok;         /* peers authenticated (any method) */
-    uint64_t auth_failed;     /* authentications refused */
+    uint64_t auth[RS_AUTH_METHODS][RS_AUTH_RESULTS]; /* by method, result;
+                                 in and out: the initiator's authentication */
     uint64_t pings;           /* pings answered */
     uint64_t echoes;          /* messages echoed */
+    uint64_t commands;        /* echo commands answered (help, report) */
+    uint64_t rate_limited;    /* echo replies suppressed by the rate limit */
     uint64_t stream_errors;   /* stream errors we sent */
+    uint64_t stream_errors_in; /* stream errors peers sent */
     uint64_t refused;         /* connections refused by limits */
+    uint64_t bytes_in;        /* raw bytes received on s2s sockets */
+    uint64_t bytes_out;       /* raw bytes sent on s2s sockets */
+    uint64_t probes;          /* probes started */
+    uint64_t outcomes;        /* outcome records added to the report */
 } rs_stats;
 
 /* One listening socket. */
@@ -54,7 +69,17 @@ typedef struct rs_server {
     unsigned next_id;            /* ids for logs */
     bool stopping;
     rs_stats stats;
+    struct rs_report *report;    /* outcome records (report.h) */
+    struct rs_web *web;          /* HTTP listener, or NULL (web.h) */
+    struct rs_probe *probes;     /* running probes (probe.h) */
+    struct rs_control *control;  /* control socket (control.h) */
+    void *echo_limits;           /* per-remote echo rate state (services.c) */
 } rs_server;
+
+/* Called once per live stream: dir "in" or "out", state the name of its
+ * state machine's state ("tls", "ready", ...). */
+typedef void (*rs_stream_visitor)(void *arg, const char *dir,
+                                  const char *state);
 
 /* Set up everything from cfg (taken over) and start listening. 0 or -1 with
  * messages on stderr. config_path is kept for SIGHUP (NULL: reload re-reads
@@ -67,6 +92,9 @@ void rs_server_reload(rs_server *srv);
 
 /* Close listeners and every stream; the loop then ends by itself. */
 void rs_server_stop(rs_server *srv);
+
+/* Visit every live stream (for /metrics). */
+void rs_server_each_stream(rs_server *srv, rs_stream_visitor fn, void *arg);
 
 /* Release what is left after the loop ended. */
 void rs_server_free(rs_server *srv);

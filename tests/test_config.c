@@ -108,7 +108,15 @@ static bool limits_equal(const rs_limits *a, const rs_limits *b)
            a->idle_timeout == b->idle_timeout &&
            a->connect_timeout == b->connect_timeout &&
            a->max_streams_per_ip == b->max_streams_per_ip &&
-           a->max_streams == b->max_streams && a->queue_max == b->queue_max;
+           a->max_streams == b->max_streams && a->queue_max == b->queue_max &&
+           a->report_peers == b->report_peers &&
+           a->report_history == b->report_history &&
+           a->report_file_bytes == b->report_file_bytes &&
+           a->echo_per_minute == b->echo_per_minute &&
+           a->probe_concurrency == b->probe_concurrency &&
+           a->probe_timeout == b->probe_timeout &&
+           a->probe_target_interval == b->probe_target_interval &&
+           a->probe_per_hour == b->probe_per_hour;
 }
 
 static void test_defaults(void)
@@ -120,7 +128,7 @@ static void test_defaults(void)
     CHECK(l.unauth_timeout == 30);
     CHECK(l.idle_timeout == 300);
     CHECK(l.connect_timeout == 15);
-    CHECK(l.max_streams_per_ip == 16);
+    CHECK(l.max_streams_per_ip == 64);
     CHECK(l.max_streams == 1024);
     CHECK(l.queue_max == 64);
 
@@ -379,6 +387,18 @@ static void test_limits_and_trust(void)
                    "idle_timeout", "1..86400");
     expect_problem(HEAD DOMS "limits = { queue_max = -1; };\n", 1, 4,
                    "= -1", "queue_max");
+    expect_problem(HEAD DOMS "limits = { probe_concurrency = 0; };\n", 1, 4,
+                   "probe_concurrency", "1..1024");
+    expect_problem(HEAD DOMS "http = { address = \"localhost\"; };\n", 1, 4,
+                   "http address 'localhost'", "IPv4 or IPv6 literal");
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\"; port = 70000; };\n",
+                   1, 4, "'port' in http", "1..65535");
+    expect_problem(HEAD DOMS "http = { port = 5280; };\n", 1, 4,
+                   "missing required setting 'address' in http", NULL);
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\"; tls = true; };\n",
+                   1, 4, "unknown setting 'tls' in http", NULL);
+    expect_problem(HEAD DOMS "http = \"127.0.0.1:5280\";\n", 1, 4, "http",
+                   "a group");
     expect_problem(HEAD DOMS "trust = ( \"missing.pem\" );\n", 1, 4,
                    in_tmp("missing.pem"), "No such file");
     expect_problem(HEAD DOMS "trust = ( \"sub\" );\n", 1, 4, in_tmp("sub"),
@@ -430,7 +450,7 @@ static void test_write_default(void)
     char err[256] = "";
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s", in_tmp("default.conf"));
-    CHECK(rs_config_write_default(path, "Base.Example", addrs, 2, 5269, 0, trust,
+    CHECK(rs_config_write_default(path, "Base.Example", addrs, 2, 5269, 0, 5280, trust,
                                   1, err, sizeof err) == 0);
     CHECK_STR(err, "");
     rs_config cfg;
@@ -440,6 +460,8 @@ static void test_write_default(void)
     CHECK(cfg.n_listen == 2 && cfg.listen[1].port == 5269);
     CHECK(cfg.n_trust == 1 && strcmp(cfg.trust[0], in_tmp("ca.pem")) == 0);
     CHECK(cfg.trust_system == true);
+    CHECK(cfg.http.address && strcmp(cfg.http.address, "127.0.0.1") == 0);
+    CHECK(cfg.http.port == 5280);
     rs_limits def;
     rs_limits_default(&def);
     CHECK(limits_equal(&cfg.limits, &def));
@@ -459,8 +481,10 @@ static void test_write_default(void)
         return;
     const char *lines[] = {"max_stanza_bytes = 262144;", "max_depth = 32;",
                            "unauth_timeout = 30;", "idle_timeout = 300;",
-                           "connect_timeout = 15;", "max_streams_per_ip = 16;",
-                           "max_streams = 1024;", "queue_max = 64;"};
+                           "connect_timeout = 15;", "max_streams_per_ip = 64;",
+                           "max_streams = 1024;", "queue_max = 64;",
+                           "report_peers = 256;", "probe_timeout = 20;",
+                           "http = { address = \"127.0.0.1\"; port = 5280; };"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         CHECK(strstr(text, lines[i]) != NULL);
     for (size_t i = 0; i < cat_count(); i++)
@@ -474,25 +498,26 @@ static void test_write_default(void)
     free(text);
 
     /* No trust files: an empty list that still loads. */
-    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 5999, 0, NULL, 0,
+    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 5999, 0, 0, NULL, 0,
                                   err, sizeof err) == 0);
     CHECK(rs_config_load(path, &cfg, stderr) == 0);
     CHECK(cfg.n_trust == 0 && cfg.n_listen == 1 && cfg.listen[0].port == 5999);
+    CHECK(cfg.http.address == NULL); /* http_port 0: no web listener */
     rs_config_free(&cfg);
 
-    CHECK(rs_config_write_default(path, "bad..base", addrs, 1, 5269, 0, NULL, 0,
+    CHECK(rs_config_write_default(path, "bad..base", addrs, 1, 5269, 0, 0, NULL, 0,
                                   err, sizeof err) == -1);
     CHECK(strstr(err, "base") != NULL);
-    CHECK(rs_config_write_default(path, "b.example", addrs, 0, 5269, 0, NULL, 0,
+    CHECK(rs_config_write_default(path, "b.example", addrs, 0, 5269, 0, 0, NULL, 0,
                                   err, sizeof err) == -1);
     CHECK(strstr(err, "listen") != NULL);
     const char *bad[] = {"localhost"};
-    CHECK(rs_config_write_default(path, "b.example", bad, 1, 5269, 0, NULL, 0,
+    CHECK(rs_config_write_default(path, "b.example", bad, 1, 5269, 0, 0, NULL, 0,
                                   err, sizeof err) == -1);
-    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 0, 0, NULL, 0,
+    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 0, 0, 0, NULL, 0,
                                   err, sizeof err) == -1);
     CHECK(rs_config_write_default("/nonexistent-dir/x.conf", "b.example",
-                                  addrs, 1, 5269, 0, NULL, 0, err,
+                                  addrs, 1, 5269, 0, 0, NULL, 0, err,
                                   sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);
 }

@@ -9,6 +9,7 @@
 #define RS_DEFAULT_ADDRESS "127.0.0.1"        /* embedded default listener */
 #define RS_DEFAULT_PORT 5269u                 /* s2s STARTTLS port */
 #define RS_DEFAULT_DIRECT_PORT 5270u          /* XEP-0368 direct TLS port */
+#define RS_DEFAULT_HTTP_PORT 5280u            /* web report */
 
 /* init: certificates, zone and config for a base domain. */
 int cmd_init(int argc, char **argv);

@@ -32,6 +32,7 @@ typedef struct init_opts {
     size_t n_addresses;
     unsigned port;                            /* s2s STARTTLS port */
     unsigned direct_port;                     /* XEP-0368 direct TLS port */
+    unsigned http_port;                       /* web report, 0 = none */
     char *trust[INIT_MAX_TRUST];              /* absolute, malloc'd */
     size_t n_trust;
     bool force;                               /* regenerate everything */
@@ -52,7 +53,7 @@ static void init_usage(FILE *out)
     fprintf(out,
             "usage: xmpp-responder init --base-domain BASE --dir DIR\n"
             "                           [--address IP]... [--port N] [--direct-port N]\n"
-            "                           [--trust CAFILE]... [--force]\n"
+            "                           [--http-port N] [--trust CAFILE]... [--force]\n"
             "\n"
             "Writes, for every profile in the catalog, a test domain\n"
             "LABEL.BASE with its certificate, plus the DNS zone and a config:\n"
@@ -68,6 +69,8 @@ static void init_usage(FILE *out)
             "                          zone; repeatable (default %s)\n"
             "  -p, --port N            s2s STARTTLS port (default %u)\n"
             "      --direct-port N     XEP-0368 direct TLS port (default 5270)\n"
+            "      --http-port N       web report on the first address (default\n"
+            "                          5280; 0 = no web listener)\n"
             "  -t, --trust CAFILE      PEM of a CA whose servers the responder\n"
             "                          should trust; repeatable\n"
             "  -f, --force             regenerate keys and certificates and\n"
@@ -214,6 +217,12 @@ static int init_option(init_opts *o, int c, const char *arg, bool *help)
     case 'a': return init_add_address(o, arg);
     case 'p': return init_set_port(&o->port, "--port", arg);
     case 'P': return init_set_port(&o->direct_port, "--direct-port", arg);
+    case 'H':
+        if (strcmp(arg, "0") == 0) {
+            o->http_port = 0;
+            return 0;
+        }
+        return init_set_port(&o->http_port, "--http-port", arg);
     case 't': return init_add_trust(o, arg);
     case 'f': o->force = true; return 0;
     case 'h': *help = true; return 0;
@@ -230,6 +239,7 @@ static int init_parse(int argc, char **argv, init_opts *o)
         {"address", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
         {"direct-port", required_argument, NULL, 'P'},
+        {"http-port", required_argument, NULL, 'H'},
         {"trust", required_argument, NULL, 't'},
         {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
@@ -369,7 +379,7 @@ static int init_config(const init_opts *o, init_paths *p)
     if (p->conf_kept)
         return 0;
     if (rs_config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
-                                o->port, o->direct_port,
+                                o->port, o->direct_port, o->http_port,
                                 (const char *const *)o->trust,
                                 o->n_trust, err, sizeof err) != 0)
         return init_fail(p->conf, err);
@@ -457,6 +467,7 @@ int cmd_init(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.port = RS_DEFAULT_PORT;
     o.direct_port = RS_DEFAULT_DIRECT_PORT;
+    o.http_port = RS_DEFAULT_HTTP_PORT;
     int rc = init_parse(argc, argv, &o);
     if (rc == -1) {
         init_usage(stdout);
@@ -481,6 +492,7 @@ int cmd_init_default(const char *dir)
     o.n_addresses = 1;
     o.port = RS_DEFAULT_PORT;
     o.direct_port = RS_DEFAULT_DIRECT_PORT;
+    o.http_port = RS_DEFAULT_HTTP_PORT;
     o.quiet = true;
     return init_run(&o);
 }

@@ -1,0 +1,192 @@
+/* json.c -- JSON text output (see json.h). */
+#include "json.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rs_json_init(rs_json *j)
+{
+    memset(j, 0, sizeof *j);
+}
+
+void rs_json_free(rs_json *j)
+{
+    free(j->text);
+    memset(j, 0, sizeof *j);
+}
+
+static void put(rs_json *j, const char *s, size_t n)
+{
+    if (j->failed)
+        return;
+    if (j->len + n + 1 > j->cap) {
+        size_t cap = j->cap ? j->cap : 256;
+        while (cap < j->len + n + 1)
+            cap *= 2;
+        char *t = realloc(j->text, cap);
+        if (!t) {
+            j->failed = true;
+            return;
+        }
+        j->text = t;
+        j->cap = cap;
+    }
+    memcpy(j->text + j->len, s, n);
+    j->len += n;
+    j->text[j->len] = '\0';
+}
+
+static void puts_(rs_json *j, const char *s)
+{
+    put(j, s, strlen(s));
+}
+
+/* Before any value or key: the comma that separates it from the previous. */
+static void separate(rs_json *j)
+{
+    if (j->after_key) {
+        j->after_key = false;
+        return;
+    }
+    if (j->depth > 0) {
+        if (!j->first[j->depth - 1])
+            put(j, ",", 1);
+        j->first[j->depth - 1] = false;
+    }
+}
+
+static void open_(rs_json *j, char c)
+{
+    separate(j);
+    put(j, &c, 1);
+    if (j->depth < RS_JSON_DEPTH)
+        j->first[j->depth] = true;
+    else
+        j->failed = true; /* deeper than we ever write: a bug, not data */
+    j->depth++;
+}
+
+static void close_(rs_json *j, char c)
+{
+    if (j->depth > 0)
+        j->depth--;
+    put(j, &c, 1);
+}
+
+void rs_json_obj_begin(rs_json *j) { open_(j, '{'); }
+void rs_json_obj_end(rs_json *j) { close_(j, '}'); }
+void rs_json_arr_begin(rs_json *j) { open_(j, '['); }
+void rs_json_arr_end(rs_json *j) { close_(j, ']'); }
+
+/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    unsigned min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
+    else return 0;
+    unsigned cp = c & (0x3f >> (n - 1));
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+static void string_(rs_json *j, const char *s)
+{
+    put(j, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        char esc[8];
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            put(j, esc, 2);
+            p++;
+        } else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f) {
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+            put(j, esc, 6);
+            p++;
+        } else if (c < 0x80) {
+            put(j, (const char *)p, 1);
+            p++;
+        } else {
+            size_t n = utf8_len(p);
+            if (n) {
+                put(j, (const char *)p, n);
+                p += n;
+            } else {
+                puts_(j, "\\ufffd");
+                p++;
+            }
+        }
+    }
+    put(j, "\"", 1);
+}
+
+void rs_json_key(rs_json *j, const char *key)
+{
+    separate(j);
+    string_(j, key);
+    put(j, ":", 1);
+    j->after_key = true;
+}
+
+void rs_json_str(rs_json *j, const char *s)
+{
+    separate(j);
+    if (s)
+        string_(j, s);
+    else
+        puts_(j, "null");
+}
+
+void rs_json_int(rs_json *j, int64_t v)
+{
+    char buf[32];
+    separate(j);
+    snprintf(buf, sizeof buf, "%" PRId64, v);
+    puts_(j, buf);
+}
+
+void rs_json_bool(rs_json *j, bool v)
+{
+    separate(j);
+    puts_(j, v ? "true" : "false");
+}
+
+void rs_json_null(rs_json *j)
+{
+    separate(j);
+    puts_(j, "null");
+}
+
+void rs_json_kv_str(rs_json *j, const char *key, const char *s)
+{
+    rs_json_key(j, key);
+    rs_json_str(j, s);
+}
+
+void rs_json_kv_int(rs_json *j, const char *key, int64_t v)
+{
+    rs_json_key(j, key);
+    rs_json_int(j, v);
+}
+
+void rs_json_kv_bool(rs_json *j, const char *key, bool v)
+{
+    rs_json_key(j, key);
+    rs_json_bool(j, v);
+}

@@ -1,0 +1,78 @@
+/* probe.h -- active probing: ping a target server from every test domain and
+ * collect what happened on both legs.
+ *
+ * A probe sends <iq type='get'><ping xmlns='urn:xmpp:ping'/></iq> from
+ * LOCAL (every test domain in the config, at most limits.probe_concurrency in
+ * flight) to the target domain and waits up to limits.probe_timeout seconds
+ * for each answer. A domain's result is
+ *   pong     an iq result came back: the target accepted us both ways;
+ *   error    an iq error came back (its condition is kept);
+ *   refused  our stream to the target failed (bounce) or the target's stream
+ *            back to us ended unauthenticated (fast failure);
+ *   timeout  nothing came back in time.
+ * Probes are rate-limited per target (limits.probe_target_interval) and
+ * globally (limits.probe_per_hour). Their streams leave outcome records in
+ * the report like any other, so the matrix of the target fills in too.
+ */
+#ifndef RS_PROBE_H
+#define RS_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "server.h"
+
+/* Result of one test domain in a probe. */
+typedef enum {
+    PROBE_PENDING,  /* not sent or no answer yet */
+    PROBE_PONG,     /* iq result received */
+    PROBE_ERROR,    /* iq error received */
+    PROBE_REFUSED,  /* a stream failed for good */
+    PROBE_TIMEOUT   /* no answer within probe_timeout */
+} probe_result;
+
+typedef struct rs_probe rs_probe;
+
+/* Progress and end notifications to whoever started the probe (the control
+ * socket client); done == total when finished, then the probe is freed
+ * after the call. */
+typedef void (*probe_progress_cb)(void *arg, rs_probe *p, size_t done,
+                                  size_t total, size_t just_finished);
+
+/* Start probing target (a domain name, validated here). NULL and a reason in
+ * err (invalid name, one of our own domains, rate limit with seconds to
+ * wait, already running, memory). cb may be NULL (web form). */
+rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
+                      void *arg, char *err, size_t errlen);
+
+/* Detach the callback (the client went away); the probe runs to its end. */
+void probe_detach(rs_probe *p);
+
+/* The running probe for target, or NULL. */
+rs_probe *probe_find(rs_server *srv, const char *target);
+
+/* Progress of p: finished domains and total. */
+void probe_counts(const rs_probe *p, size_t *done, size_t *total);
+
+/* Domain i of p (config order): its name, result and detail (error
+ * condition, bounce reason), the detail may contain network text. */
+const char *probe_domain(const rs_probe *p, size_t i, probe_result *result,
+                         const char **detail);
+
+const char *probe_result_name(probe_result r); /* "pong", "refused", ... */
+
+/* An inbound stanza from remote to dom: true when it answers one of our
+ * probe pings (it is consumed then). Called by the router first. */
+bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
+                     xmlNodePtr stanza);
+
+/* A stanza we queued from local to remote could not be delivered. */
+void probe_on_undeliverable(rs_server *srv, const char *local,
+                            const char *remote, const char *why);
+
+/* Stop every probe (shutdown): callbacks get a final call. */
+void probe_stop_all(rs_server *srv);
+
+#endif

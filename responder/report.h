@@ -1,0 +1,168 @@
+/* report.h -- what happened between each remote server and each test domain,
+ * and what it means.
+ *
+ * Every stream we see (a peer dialling one of our domains: leg IN; one of our
+ * domains dialling a peer: leg OUT) leaves one outcome record when it ends:
+ * address, TLS, the certificate we presented, alerts, their certificate's
+ * verification, authentication, stanzas, and how it closed. The store keeps,
+ * per remote domain, the latest outcome per (test domain, leg) and a bounded
+ * history, in memory with a bound on the number of remote domains, and
+ * appends every record as one JSON line to STATE/report.jsonl (rotated to
+ * report.jsonl.1 at a size bound), which is read back at start so history
+ * survives restarts.
+ *
+ * From the latest outcomes, report_matrix() derives one cell per test domain:
+ * what the peer did (accepted, refused, nothing seen), whether that is what a
+ * strict correct server does (catalog 'strict' / 'advisory'), and a sentence
+ * or two of explanation for the operator.
+ */
+#ifndef RS_REPORT_H
+#define RS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "json.h"
+
+/* Which side opened the stream. */
+typedef enum {
+    REPORT_LEG_IN,  /* the peer dialled our test domain (we present first) */
+    REPORT_LEG_OUT  /* our test domain dialled the peer (we authenticate) */
+} report_leg;
+
+/* Result of the authentication on the stream. */
+typedef enum {
+    REPORT_AUTH_NONE,   /* not attempted (or not reached) */
+    REPORT_AUTH_OK,     /* the initiating side got authenticated */
+    REPORT_AUTH_FAILED  /* refused: auth_error says how */
+} report_auth;
+
+/* One stream's outcome. Strings are NUL-terminated, "" when unknown; those
+ * marked (net) came from the network and must be escaped when shown. */
+typedef struct report_outcome {
+    int64_t time;            /* unix seconds when the stream ended */
+    report_leg leg;          /* who dialled */
+    char remote[256];        /* their domain, lower case (net) */
+    char local[256];         /* our test domain */
+    char profile[32];        /* catalog label of local at the time */
+    char address[64];        /* their "IP:PORT" (IPv6 in brackets) */
+    char tls[64];            /* "TLS1.3 AES-256-GCM"; "" = no TLS */
+    char presented[256];     /* domain whose certificate we presented */
+    char alert[64];          /* "received certificate_expired", "sent ..." */
+    char peer_cert[256];     /* their certificate: "valid", reason, "none" */
+    char auth_offered[48];   /* "EXTERNAL dialback": IN by us, OUT by them */
+    char auth_used[16];      /* "EXTERNAL", "dialback" or "" */
+    report_auth auth;        /* how authentication ended */
+    char auth_error[300];    /* SASL condition and text, dialback error (net) */
+    char stanza[64];         /* last stanza handled: "answered ping", ... */
+    unsigned stanzas;        /* stanzas handled on the stream */
+    char error_in[300];      /* stream error the peer sent "cond: text" (net) */
+    char close[300];         /* how the stream ended (may quote the peer) */
+} report_outcome;
+
+/* What the peer did with one test domain. */
+typedef enum {
+    REPORT_SEEN_NOTHING, /* no stream recorded for this domain */
+    REPORT_SEEN_ACCEPT,  /* a stream got authenticated */
+    REPORT_SEEN_REFUSE   /* streams were seen, none got authenticated */
+} report_seen;
+
+/* What that means. */
+typedef enum {
+    REPORT_VERDICT_OK,       /* what a strict correct server does */
+    REPORT_VERDICT_ADVISORY, /* differs where the specs leave room */
+    REPORT_VERDICT_WRONG,    /* differs from what a strict server must do */
+    REPORT_VERDICT_UNKNOWN   /* nothing seen yet */
+} report_verdict;
+
+/* One row of a peer's matrix: a test domain. */
+typedef struct report_cell {
+    const rs_domain_conf *domain;  /* the test domain (from the config) */
+    const report_outcome *in;      /* latest IN outcome, or NULL */
+    const report_outcome *out;     /* latest OUT outcome, or NULL */
+    report_seen seen;              /* what the peer did */
+    report_verdict verdict;        /* compared with the catalog */
+    char explanation[768];         /* for operators (contains net text) */
+} report_cell;
+
+/* Bounds of the store (from the config's limits). */
+typedef struct report_limits {
+    unsigned max_peers;   /* remote domains kept; the least recent goes */
+    unsigned history;     /* outcomes kept per remote domain, newest first */
+    size_t file_bytes;    /* rotate report.jsonl beyond this size */
+} report_limits;
+
+typedef struct rs_report rs_report;
+
+/* Called for every outcome added (the probe listens here). */
+typedef void (*report_listener)(void *arg, const report_outcome *o);
+
+/* Open the store in dir (reading report.jsonl.1 then report.jsonl; bad lines
+ * are skipped and counted in the log). dir NULL = memory only. NULL on
+ * allocation failure. */
+rs_report *report_open(const char *dir, const report_limits *limits);
+
+/* Close the file and free everything. */
+void report_free(rs_report *r);
+
+/* Record o (copied): update latest and history, append to the file, tell
+ * the listener. Records without a remote domain are ignored. */
+void report_add(rs_report *r, const report_outcome *o);
+
+/* At most one listener; NULL removes it. */
+void report_set_listener(rs_report *r, report_listener fn, void *arg);
+
+/* Remote domains known, most recently seen first: up to max names (pointers
+ * valid until the next report_add). Returns how many there are in all. */
+size_t report_peers(const rs_report *r, const char **names, int64_t *last_seen,
+                    size_t max);
+
+/* Whether anything is known about remote. */
+bool report_has_peer(const rs_report *r, const char *remote);
+
+/* One cell per domain of cfg for remote, in config order; cells must hold
+ * cfg->n_domains. Pointers inside stay valid until the next report_add. */
+void report_matrix(const rs_report *r, const char *remote,
+                   const rs_config *cfg, report_cell *cells);
+
+/* History of remote, newest first: up to max outcomes. Returns the count. */
+size_t report_history(const rs_report *r, const char *remote,
+                      const report_outcome **out, size_t max);
+
+/* Counts of a matrix by verdict, for summaries. */
+typedef struct report_summary {
+    unsigned ok, advisory, wrong, unknown;
+} report_summary;
+void report_summarize(const report_cell *cells, size_t n, report_summary *s);
+
+/* Printable names: "in"/"out", "ok"/"failed"/"none", "accepted"/...,
+ * "ok"/"advisory"/"wrong"/"unknown". */
+const char *report_leg_name(report_leg leg);
+const char *report_auth_name(report_auth auth);
+const char *report_seen_name(report_seen seen);
+const char *report_verdict_name(report_verdict v);
+
+/* One outcome as a JSON object (the same shape as a line of the file). */
+void report_outcome_json(rs_json *j, const report_outcome *o);
+
+/* The whole matrix of remote as a JSON object:
+ * {"remote":..., "summary":{...}, "domains":[{"domain","profile","kind",
+ *  "breaks","strict","advisory","seen","verdict","explanation","in":{..}|null,
+ *  "out":{..}|null}, ...], "history":[...]} */
+void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
+                        const rs_config *cfg);
+
+/* A plain-text matrix for a chat message: one line per domain. malloc'd,
+ * NULL on allocation failure. */
+char *report_matrix_text(const rs_report *r, const char *remote,
+                         const rs_config *cfg);
+
+/* A one-line summary of an outcome for tables, e.g.
+ * "TLS1.3, EXTERNAL ok, answered ping" or "closed: peer sent stream error
+ * not-authorized: certificate expired". */
+void report_outcome_brief(const report_outcome *o, char *out, size_t n);
+
+#endif

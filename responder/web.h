@@ -1,0 +1,30 @@
+/* web.h -- the HTTP side (libmicrohttpd driven by the libuv loop): the index
+ * generated from the catalog, per-peer report pages, the JSON API, /metrics
+ * in Prometheus text format and the probe form.
+ *
+ *   GET  /                      every test domain: what it breaks, what a
+ *                               strict server does, how to test it
+ *   GET  /report/DOMAIN         the matrix for one remote domain, explained
+ *   GET  /api/domains           the catalog and domains as JSON
+ *   GET  /api/report/DOMAIN     the matrix of DOMAIN as JSON
+ *   GET  /metrics               counters and gauges (text format 0.0.4)
+ *   POST /probe                 form field target=DOMAIN: start a probe
+ *
+ * HTML is built as libxml2 HTML trees and serialized by libxml2, so every
+ * string that came from the network is escaped by construction.
+ */
+#ifndef RS_WEB_H
+#define RS_WEB_H
+
+#include "config.h"
+#include "server.h"
+
+typedef struct rs_web rs_web;
+
+/* Listen on conf and serve from srv. NULL after a message on stderr. */
+rs_web *web_start(rs_server *srv, const rs_http_conf *conf);
+
+/* Stop listening and release (handles close through the loop). */
+void web_close(rs_web *w);
+
+#endif
