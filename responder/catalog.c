@@ -128,9 +128,10 @@ static const cat_profile catalog[] = {
              "servers refuse it",
              .names = CAT_NAMES_CN_ONLY, PEERS_ALL_ACCEPT,
              "both fall back to the CN", "Domain only in the subject CN"),
-    CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, false,
-             "RFC 6120 13.7.1.4 names the xmppAddr otherName as a valid "
-             "identifier for a server",
+    CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, true,
+             "RFC 6120 13.7.1.4 still names the xmppAddr otherName as an "
+             "identifier for a server, but RFC 7590 and RFC 6125 matching "
+             "(DNS-ID, SRV-ID) is what servers implement",
              .names = CAT_NAMES_XMPPADDR, PEERS(R, A, R, R),
              "Prosody 0.12 never matches xmppAddr for s2s (it asks for service "
              "'xmpp-server', x509.lua wants '_xmpp-server'); ejabberd 23.01 "
@@ -178,9 +179,10 @@ static const cat_profile catalog[] = {
         .kind = CAT_KIND_PROTOCOL,
         .breaks = "offers and uses dialback only, never SASL EXTERNAL",
         .strict = A,
+        .advisory = true,
         .strict_why = "dialback over TLS with a valid certificate (XEP-0344) "
-                      "authenticates a server; servers without dialback "
-                      "cannot talk to it",
+                      "authenticates a server, but dialback is an extension: "
+                      "a server that insists on SASL EXTERNAL may refuse it",
         .cert = {CERT_GOOD},
         .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
                    .auth_out = CAT_AUTH_DIALBACK},

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server.h"
 
@@ -69,6 +70,8 @@ rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
     c->domains = rs_domains_ref(srv->domains);
     c->id = ++srv->next_id;
     c->dir = dir;
+    c->outcome.leg = dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
+    c->outcome.stream = srv->start_time * 1000000ull + c->id;
     c->handler = handler;
     c->owner = owner;
     snprintf(c->peer_ip, sizeof c->peer_ip, "-");
@@ -165,6 +168,7 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
         return -1;
     }
     c->bytes_out += len;
+    c->srv->stats.bytes_out += len;
     return 0;
 }
 
@@ -289,6 +293,19 @@ static void tls_failure_text(rs_conn *c, int rc, char *out, size_t n)
         snprintf(out, n, "%s", gnutls_strerror(rc));
 }
 
+/* A failed handshake is the peer refusing what the profile presents (or
+ * the profile's TLS refusing the peer): either way the test's answer. */
+static void tls_failure_record(rs_conn *c, int rc)
+{
+    report_outcome *o = &c->outcome;
+    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
+        snprintf(o->alert, sizeof o->alert, "received %s",
+                 gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+    if (c->tls_id.domain)
+        snprintf(o->presented, sizeof o->presented, "%s", c->tls_id.domain->name);
+    o->refused_by = REPORT_BY_PEER;
+}
+
 static void tls_handshake_step(rs_conn *c)
 {
     for (;;) {
@@ -296,6 +313,10 @@ static void tls_handshake_step(rs_conn *c)
         if (rc == 0) {
             c->tls_state = CONN_TLS_ACTIVE;
             c->srv->stats.tls_ok++;
+            conn_tls_describe(c, c->outcome.tls, sizeof c->outcome.tls);
+            if (gnutls_certificate_get_ours(c->tls) && c->tls_id.domain)
+                snprintf(c->outcome.presented, sizeof c->outcome.presented,
+                         "%s", c->tls_id.domain->name);
             if (c->handler->tls_done)
                 c->handler->tls_done(c, true, NULL);
             return;
@@ -307,6 +328,7 @@ static void tls_handshake_step(rs_conn *c)
         char why[256];
         tls_failure_text(c, rc, why, sizeof why);
         c->srv->stats.tls_failed++;
+        tls_failure_record(c, rc);
         c->tls_state = CONN_TLS_NONE; /* nothing more may be sent in TLS */
         c->close_sent = true;
         if (c->handler->tls_done)
@@ -379,6 +401,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->bytes_in += (uint64_t)nread;
+    c->srv->stats.bytes_in += (uint64_t)nread;
     if (c->closing)
         return; /* draining until the peer closes or the grace ends */
     if (c->tls_state == CONN_TLS_NONE) {
@@ -612,10 +635,51 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     conn_close(c, why);
 }
 
+/* Common fields of the outcome, from what the conn knows. */
+static void outcome_fill(rs_conn *c)
+{
+    report_outcome *o = &c->outcome;
+    o->time = (int64_t)time(NULL);
+    snprintf(o->local, sizeof o->local, "%s", c->local);
+    snprintf(o->remote, sizeof o->remote, "%s",
+             strcmp(c->remote, "-") == 0 ? "" : c->remote);
+    const rs_domain *d = rs_domains_find(c->domains, c->local);
+    snprintf(o->profile, sizeof o->profile, "%s", d ? d->profile->label : "");
+    snprintf(o->address, sizeof o->address,
+             strchr(c->peer_ip, ':') ? "[%s]:%u" : "%s:%u", c->peer_ip,
+             c->peer_port);
+}
+
+void conn_report(rs_conn *c)
+{
+    if (c->reported)
+        return;
+    outcome_fill(c);
+    if (!c->outcome.close[0] || strcmp(c->outcome.close, "open") == 0)
+        snprintf(c->outcome.close, sizeof c->outcome.close, "open");
+    report_add(c->srv->report, &c->outcome);
+}
+
+/* The final outcome: who ended it, and how. */
+static void outcome_final(rs_conn *c, const char *why)
+{
+    report_outcome *o = &c->outcome;
+    snprintf(o->close, sizeof o->close, "%s", why);
+    if (o->auth == REPORT_AUTH_OK)
+        o->refused_by = REPORT_BY_NONE;
+    else if (o->refused_by == REPORT_BY_NONE)
+        o->refused_by = c->peer_gone || o->error_in[0] ? REPORT_BY_PEER
+                                                       : REPORT_BY_NETWORK;
+    outcome_fill(c);
+    report_add(c->srv->report, o);
+    c->reported = true;
+}
+
 void conn_close(rs_conn *c, const char *why)
 {
     if (c->closing)
         return;
+    outcome_final(c, why ? why : "closed");
     if (c->header_sent && !c->close_sent && !c->peer_gone)
         conn_send_str(c, "</stream:stream>");
     c->close_sent = true;

@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "domains.h"
 #include "log.h"
+#include "report.h"
 #include "xmlstream.h"
 
 struct rs_server;
@@ -76,6 +77,9 @@ struct rs_conn {
     int open_handles;             /* tcp + timer still open */
     char close_why[256];          /* reason given to closed */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
+    report_outcome outcome;       /* what happened, for the report; the
+                                     owner fills in auth and stanzas */
+    bool reported;                /* the final outcome went to the report */
     struct rs_conn *next;         /* in the server's list */
 };
 
@@ -115,6 +119,10 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text);
 
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
+
+/* Put the stream's outcome so far in the report (after authentication and
+ * the first stanza, so live streams show up); conn_close adds the final one. */
+void conn_report(rs_conn *c);
 
 /* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...". */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,

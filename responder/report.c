@@ -1,98 +1,344 @@
-/* report.c -- placeholder: an empty store until the real one lands. */
+/* report.c -- the outcome store: per remote domain the latest outcome per
+ * (test domain, leg) and a bounded history, kept in memory and appended to
+ * STATE/report.jsonl. Rendering (cells, explanations, JSON, text) is in
+ * report_view.c. */
 #include "report.h"
+#include "report_internal.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "log.h"
+
+#define REPORT_FILE "report.jsonl"
+#define REPORT_LINE_MAX 8192 /* longer lines in the file are not ours: skip */
+
+/* Everything known about one remote domain. */
+typedef struct report_peer {
+    char name[256];            /* remote domain, lower case */
+    int64_t last_seen;         /* time of the newest outcome */
+    report_outcome *latest;    /* latest outcome per (local, leg), unordered */
+    size_t n_latest, cap_latest;
+    report_outcome *history;   /* ring of the newest outcomes */
+    size_t history_head;       /* index of the next slot to write */
+    size_t history_len;        /* slots in use */
+} report_peer;
 
 struct rs_report {
-    report_listener fn;
-    void *arg;
+    report_limits limits;
+    report_peer **peers;       /* unordered; at most limits.max_peers */
+    size_t n_peers;
+    char *path;                /* DIR/report.jsonl, NULL = memory only */
+    char *path_old;            /* DIR/report.jsonl.1 */
+    FILE *file;                /* open for append, NULL when it failed */
+    size_t file_size;          /* bytes in file */
+    bool loading;              /* reading the file back: do not append */
+    report_listener listener;
+    void *listener_arg;
 };
+
+/* ---- peers ------------------------------------------------------------- */
+
+static report_peer *find_peer(const rs_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_peers; i++)
+        if (strcasecmp(r->peers[i]->name, name) == 0)
+            return r->peers[i];
+    return NULL;
+}
+
+static void peer_free(report_peer *p)
+{
+    if (!p)
+        return;
+    free(p->latest);
+    free(p->history);
+    free(p);
+}
+
+/* The peer called name, created (evicting the least recent one when full).
+ * NULL on allocation failure. */
+static report_peer *get_peer(rs_report *r, const char *name)
+{
+    report_peer *p = find_peer(r, name);
+    if (p)
+        return p;
+    p = calloc(1, sizeof *p);
+    if (p)
+        p->history = calloc(r->limits.history, sizeof *p->history);
+    if (!p || !p->history) {
+        peer_free(p);
+        return NULL;
+    }
+    snprintf(p->name, sizeof p->name, "%s", name);
+    if (r->n_peers >= r->limits.max_peers) {
+        size_t oldest = 0;
+        for (size_t i = 1; i < r->n_peers; i++)
+            if (r->peers[i]->last_seen < r->peers[oldest]->last_seen)
+                oldest = i;
+        peer_free(r->peers[oldest]);
+        r->peers[oldest] = p;
+        return p;
+    }
+    r->peers[r->n_peers++] = p;
+    return p;
+}
+
+/* Replace or add the latest outcome for (o->local, o->leg). */
+static bool set_latest(report_peer *p, const report_outcome *o)
+{
+    for (size_t i = 0; i < p->n_latest; i++) {
+        report_outcome *l = &p->latest[i];
+        if (l->leg == o->leg && strcasecmp(l->local, o->local) == 0) {
+            if (l->time <= o->time || l->stream == o->stream)
+                *l = *o;
+            return true;
+        }
+    }
+    if (p->n_latest == p->cap_latest) {
+        size_t cap = p->cap_latest ? p->cap_latest * 2 : 8;
+        report_outcome *n = realloc(p->latest, cap * sizeof *n);
+        if (!n)
+            return false;
+        p->latest = n;
+        p->cap_latest = cap;
+    }
+    p->latest[p->n_latest++] = *o;
+    return true;
+}
+
+/* A stream reports when it gets going and when it ends: the second record
+ * replaces the first in the history. */
+static void add_history(rs_report *r, report_peer *p, const report_outcome *o)
+{
+    size_t cap = r->limits.history;
+    for (size_t k = 1; o->stream && k <= p->history_len; k++) {
+        report_outcome *h = &p->history[(p->history_head + cap - k) % cap];
+        if (h->stream == o->stream && h->leg == o->leg) {
+            *h = *o;
+            return;
+        }
+    }
+    p->history[p->history_head] = *o;
+    p->history_head = (p->history_head + 1) % r->limits.history;
+    if (p->history_len < r->limits.history)
+        p->history_len++;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static void open_file(rs_report *r)
+{
+    r->file = fopen(r->path, "a");
+    if (!r->file) {
+        rs_log(RS_LOG_ERROR, "report: cannot append to %s: %s; history will "
+               "not survive a restart", r->path, strerror(errno));
+        return;
+    }
+    struct stat st;
+    r->file_size = fstat(fileno(r->file), &st) == 0 ? (size_t)st.st_size : 0;
+}
+
+/* report.jsonl -> report.jsonl.1 (replacing it), and a fresh file. */
+static void rotate(rs_report *r)
+{
+    if (r->file)
+        fclose(r->file);
+    r->file = NULL;
+    if (rename(r->path, r->path_old) != 0)
+        rs_log(RS_LOG_ERROR, "report: cannot rotate %s: %s", r->path,
+               strerror(errno));
+    open_file(r);
+}
+
+static void append_line(rs_report *r, const report_outcome *o)
+{
+    if (!r->path || r->loading)
+        return;
+    rs_json j;
+    rs_json_init(&j);
+    report_outcome_json(&j, o);
+    if (j.failed) {
+        rs_log(RS_LOG_ERROR, "report: out of memory writing an outcome");
+        rs_json_free(&j);
+        return;
+    }
+    if (r->file && r->file_size + j.len + 1 > r->limits.file_bytes)
+        rotate(r);
+    if (r->file) {
+        fprintf(r->file, "%s\n", j.text);
+        if (fflush(r->file) != 0)
+            rs_log(RS_LOG_ERROR, "report: writing %s: %s", r->path,
+                   strerror(errno));
+        r->file_size += j.len + 1;
+    }
+    rs_json_free(&j);
+}
+
+/* Read one file back; every line that is not an outcome is counted. */
+static void load_file(rs_report *r, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno != ENOENT)
+            rs_log(RS_LOG_WARN, "report: cannot read %s: %s", path,
+                   strerror(errno));
+        return;
+    }
+    char *line = malloc(REPORT_LINE_MAX);
+    if (!line) {
+        fclose(f);
+        return;
+    }
+    unsigned n = 0, bad = 0;
+    bool skipping = false; /* inside an over-long line */
+    while (fgets(line, REPORT_LINE_MAX, f)) {
+        size_t len = strlen(line);
+        bool complete = len > 0 && line[len - 1] == '\n';
+        if (skipping || !complete) {
+            if (!skipping)
+                bad++;
+            skipping = !complete;
+            continue;
+        }
+        line[len - 1] = '\0';
+        report_outcome o;
+        if (report_outcome_parse(line, &o) == 0) {
+            report_add(r, &o);
+            n++;
+        } else {
+            bad++;
+        }
+    }
+    free(line);
+    fclose(f);
+    rs_log(RS_LOG_INFO, "report: read %u outcome(s) from %s%s", n, path,
+           bad ? " (some lines were not outcomes and were skipped)" : "");
+    if (bad)
+        rs_log(RS_LOG_WARN, "report: %u line(s) of %s skipped", bad, path);
+}
+
+/* ---- API --------------------------------------------------------------- */
 
 rs_report *report_open(const char *dir, const report_limits *limits)
 {
-    (void)dir; (void)limits;
-    return calloc(1, sizeof(rs_report));
+    rs_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->limits = *limits;
+    if (r->limits.max_peers == 0)
+        r->limits.max_peers = 1;
+    if (r->limits.history == 0)
+        r->limits.history = 1;
+    r->peers = calloc(r->limits.max_peers, sizeof *r->peers);
+    if (!r->peers) {
+        free(r);
+        return NULL;
+    }
+    if (!dir)
+        return r;
+    if (asprintf(&r->path, "%s/" REPORT_FILE, dir) < 0 ||
+        asprintf(&r->path_old, "%s/" REPORT_FILE ".1", dir) < 0) {
+        r->path = r->path_old = NULL; /* undefined after a failure */
+        report_free(r);
+        return NULL;
+    }
+    r->loading = true;
+    load_file(r, r->path_old);
+    load_file(r, r->path);
+    r->loading = false;
+    open_file(r);
+    return r;
 }
-void report_free(rs_report *r) { free(r); }
+
+void report_free(rs_report *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_peers; i++)
+        peer_free(r->peers[i]);
+    free(r->peers);
+    if (r->file)
+        fclose(r->file);
+    free(r->path);
+    free(r->path_old);
+    free(r);
+}
+
 void report_add(rs_report *r, const report_outcome *o)
 {
-    if (r->fn)
-        r->fn(r->arg, o);
+    if (!r || !o->remote[0] || !o->local[0])
+        return;
+    report_peer *p = get_peer(r, o->remote);
+    if (!p || !set_latest(p, o)) {
+        rs_log(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
+               o->remote);
+        return;
+    }
+    add_history(r, p, o);
+    if (o->time > p->last_seen)
+        p->last_seen = o->time;
+    append_line(r, o);
+    if (r->listener && !r->loading)
+        r->listener(r->listener_arg, o);
 }
+
 void report_set_listener(rs_report *r, report_listener fn, void *arg)
 {
-    r->fn = fn;
-    r->arg = arg;
+    r->listener = fn;
+    r->listener_arg = arg;
 }
+
+static int peer_recent_first(const void *a, const void *b)
+{
+    const report_peer *x = *(report_peer *const *)a;
+    const report_peer *y = *(report_peer *const *)b;
+    if (x->last_seen != y->last_seen)
+        return x->last_seen > y->last_seen ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
 size_t report_peers(const rs_report *r, const char **names, int64_t *last_seen,
                     size_t max)
 {
-    (void)r; (void)names; (void)last_seen; (void)max;
-    return 0;
+    if (r->n_peers > 0) /* qsort wants a non-NULL base */
+        qsort(r->peers, r->n_peers, sizeof *r->peers, peer_recent_first);
+    for (size_t i = 0; i < r->n_peers && i < max; i++) {
+        if (names)
+            names[i] = r->peers[i]->name;
+        if (last_seen)
+            last_seen[i] = r->peers[i]->last_seen;
+    }
+    return r->n_peers;
 }
+
 bool report_has_peer(const rs_report *r, const char *remote)
 {
-    (void)r; (void)remote;
-    return false;
+    return find_peer(r, remote) != NULL;
 }
-void report_matrix(const rs_report *r, const char *remote, const rs_config *cfg,
-                   report_cell *cells)
+
+const report_outcome *report_latest(const rs_report *r, const char *remote,
+                                    const char *local, report_leg leg)
 {
-    (void)r; (void)remote;
-    for (size_t i = 0; i < cfg->n_domains; i++)
-        cells[i] = (report_cell){.domain = &cfg->domains[i],
-                                 .verdict = REPORT_VERDICT_UNKNOWN};
+    const report_peer *p = find_peer(r, remote);
+    for (size_t i = 0; p && i < p->n_latest; i++)
+        if (p->latest[i].leg == leg && strcasecmp(p->latest[i].local, local) == 0)
+            return &p->latest[i];
+    return NULL;
 }
+
 size_t report_history(const rs_report *r, const char *remote,
                       const report_outcome **out, size_t max)
 {
-    (void)r; (void)remote; (void)out; (void)max;
-    return 0;
-}
-void report_summarize(const report_cell *cells, size_t n, report_summary *s)
-{
-    memset(s, 0, sizeof *s);
-    for (size_t i = 0; i < n; i++)
-        s->unknown += cells[i].verdict == REPORT_VERDICT_UNKNOWN;
-}
-const char *report_leg_name(report_leg leg) { return leg == REPORT_LEG_IN ? "in" : "out"; }
-const char *report_auth_name(report_auth a)
-{
-    return a == REPORT_AUTH_OK ? "ok" : a == REPORT_AUTH_FAILED ? "failed" : "none";
-}
-const char *report_seen_name(report_seen s)
-{
-    return s == REPORT_SEEN_ACCEPT ? "accepted" : s == REPORT_SEEN_REFUSE ? "refused" : "nothing";
-}
-const char *report_verdict_name(report_verdict v)
-{
-    static const char *n[] = {"ok", "advisory", "wrong", "unknown"};
-    return n[v];
-}
-void report_outcome_json(rs_json *j, const report_outcome *o)
-{
-    rs_json_obj_begin(j);
-    rs_json_kv_str(j, "remote", o->remote);
-    rs_json_obj_end(j);
-}
-void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
-                        const rs_config *cfg)
-{
-    (void)r; (void)cfg;
-    rs_json_obj_begin(j);
-    rs_json_kv_str(j, "remote", remote);
-    rs_json_obj_end(j);
-}
-char *report_matrix_text(const rs_report *r, const char *remote,
-                         const rs_config *cfg)
-{
-    (void)r; (void)remote; (void)cfg;
-    return strdup("");
-}
-void report_outcome_brief(const report_outcome *o, char *out, size_t n)
-{
-    (void)o;
-    if (n)
-        out[0] = '\0';
+    const report_peer *p = find_peer(r, remote);
+    if (!p)
+        return 0;
+    size_t n = 0, cap = r->limits.history;
+    for (size_t k = 1; k <= p->history_len && n < max; k++)
+        out[n++] = &p->history[(p->history_head + cap - k) % cap];
+    return n;
 }

@@ -40,10 +40,21 @@ typedef enum {
     REPORT_AUTH_FAILED  /* refused: auth_error says how */
 } report_auth;
 
+/* Who ended the stream before it was authenticated, if anyone. */
+typedef enum {
+    REPORT_BY_NONE,    /* nobody refused (authenticated, idle close, shutdown) */
+    REPORT_BY_PEER,    /* the peer refused: alert, stream error, auth failure
+                          answered by them, or hung up before authenticating */
+    REPORT_BY_US,      /* we refused the peer (its certificate or its auth) */
+    REPORT_BY_NETWORK  /* DNS, connect or timeout: nobody decided anything */
+} report_refusal;
+
 /* One stream's outcome. Strings are NUL-terminated, "" when unknown; those
  * marked (net) came from the network and must be escaped when shown. */
 typedef struct report_outcome {
-    int64_t time;            /* unix seconds when the stream ended */
+    int64_t time;            /* unix seconds of this record */
+    uint64_t stream;         /* which stream: records of one stream replace
+                                each other (open, then closed) */
     report_leg leg;          /* who dialled */
     char remote[256];        /* their domain, lower case (net) */
     char local[256];         /* our test domain */
@@ -56,6 +67,7 @@ typedef struct report_outcome {
     char auth_offered[48];   /* "EXTERNAL dialback": IN by us, OUT by them */
     char auth_used[16];      /* "EXTERNAL", "dialback" or "" */
     report_auth auth;        /* how authentication ended */
+    report_refusal refused_by; /* who ended it unauthenticated */
     char auth_error[300];    /* SASL condition and text, dialback error (net) */
     char stanza[64];         /* last stanza handled: "answered ping", ... */
     unsigned stanzas;        /* stanzas handled on the stream */
@@ -138,9 +150,10 @@ typedef struct report_summary {
 } report_summary;
 void report_summarize(const report_cell *cells, size_t n, report_summary *s);
 
-/* Printable names: "in"/"out", "ok"/"failed"/"none", "accepted"/...,
- * "ok"/"advisory"/"wrong"/"unknown". */
+/* Printable names: "in"/"out", "ok"/"failed"/"none", "peer"/"us"/...,
+ * "accepted"/..., "ok"/"advisory"/"wrong"/"unknown". */
 const char *report_leg_name(report_leg leg);
+const char *report_refusal_name(report_refusal by);
 const char *report_auth_name(report_auth auth);
 const char *report_seen_name(report_seen seen);
 const char *report_verdict_name(report_verdict v);

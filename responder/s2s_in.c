@@ -127,6 +127,15 @@ static void send_auth_features(s2s_in *s)
                           s->peer_from[0] &&
                           rs_verify_peer(s->conn->tls, s->conn->domains->trust,
                                          s->peer_from, &s->cert);
+    report_outcome *r = &s->conn->outcome;
+    snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
+             s->external_offered ? "EXTERNAL" : "",
+             s->external_offered && (allowed & CAT_AUTH_DIALBACK) ? " " : "",
+             allowed & CAT_AUTH_DIALBACK ? "dialback" : "");
+    if (tls && s->peer_from[0])
+        snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
+                 s->external_offered ? "valid"
+                 : s->cert.reason[0] ? s->cert.reason : "not checked");
     if (tls && s->peer_from[0])
         conn_log(s->conn, RS_LOG_INFO, "peer-cert", "%s eku=%s%s%s",
                  s->external_offered || !s->cert.reason[0] ? "valid" : "invalid",
@@ -241,6 +250,24 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
 
 /* ---- SASL EXTERNAL --------------------------------------------------------- */
 
+/* How the peer's authentication went, for the report; a refusal is ours. */
+static void outcome_auth(s2s_in *s, const char *method, report_auth result,
+                         const char *condition, const char *text)
+{
+    report_outcome *r = &s->conn->outcome;
+    if (r->auth == REPORT_AUTH_OK && result != REPORT_AUTH_OK)
+        return; /* a later pair failing does not undo the stream */
+    snprintf(r->auth_used, sizeof r->auth_used, "%s", method);
+    r->auth = result;
+    if (result == REPORT_AUTH_OK) {
+        r->refused_by = REPORT_BY_NONE;
+        conn_report(s->conn);
+        return;
+    }
+    snprintf(r->auth_error, sizeof r->auth_error, "%s: %s", condition, text);
+    r->refused_by = REPORT_BY_US;
+}
+
 static void sasl_fail(s2s_in *s, const char *condition, const char *text)
 {
     char *t = esc(text);
@@ -248,6 +275,7 @@ static void sasl_fail(s2s_in *s, const char *condition, const char *text)
              condition, t);
     free(t);
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
+    outcome_auth(s, "EXTERNAL", REPORT_AUTH_FAILED, condition, text);
     conn_log(s->conn, RS_LOG_INFO, "auth-fail",
              "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
 }
@@ -275,6 +303,7 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
     send_fmt(s, "<success xmlns='" NS_SASL "'/>");
     snprintf(s->sasl_remote, sizeof s->sasl_remote, "%s", identity);
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
+    outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
              identity, s->cert.eku);
     xs_restart(s->conn->xs);
@@ -294,6 +323,7 @@ static void db_result_error(s2s_in *s, const char *from, const char *to,
     free(t);
     free(x);
     s->conn->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
+    outcome_auth(s, "dialback", REPORT_AUTH_FAILED, condition, text);
     conn_log(s->conn, RS_LOG_INFO, "auth-fail", "method=dialback local=%s "
              "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
 }
@@ -358,6 +388,17 @@ static void in_db_verify(s2s_in *s, xmlNodePtr el)
     free(i);
     conn_log(s->conn, RS_LOG_INFO, "dialback", "answered verify %s -> %s: %s",
              to, from, valid ? "valid" : "invalid");
+    /* a verification stream did what it came for: the peer accepted our
+     * certificate far enough to ask */
+    if (jid_domain_valid(from) && s->conn->outcome.auth == REPORT_AUTH_NONE) {
+        if (!s->peer_from[0])
+            snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
+        snprintf(s->conn->outcome.auth_used, sizeof s->conn->outcome.auth_used,
+                 "db-verify");
+        s->conn->outcome.auth = REPORT_AUTH_OK;
+        snprintf(s->conn->outcome.stanza, sizeof s->conn->outcome.stanza,
+                 "answered a dialback verification");
+    }
 }
 
 void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local,
@@ -388,6 +429,8 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
     free(t);
     if (!valid) {
         srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
+        outcome_auth(s, "dialback", REPORT_AUTH_FAILED, "not-authorized",
+                     "the authoritative server said the key is invalid");
         conn_log(c, RS_LOG_INFO, "auth-fail", "method=dialback remote=%s "
                  "reason=\"authoritative server said the key is invalid\"", remote);
         return;
@@ -398,6 +441,7 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
         snprintf(p->remote, sizeof p->remote, "%s", remote);
     }
     srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
+    outcome_auth(s, "dialback", REPORT_AUTH_OK, NULL, NULL);
     conn_log(c, RS_LOG_INFO, "auth-ok", "method=dialback identity=%s for=%s",
              remote, local);
     if (s->state == IN_AUTH)
@@ -410,6 +454,20 @@ static bool is_stanza(xmlNodePtr el)
 {
     return st_is(el, NS_SERVER, "iq") || st_is(el, NS_SERVER, "message") ||
            st_is(el, NS_SERVER, "presence");
+}
+
+/* "received iq get ping": what the last stanza was, for the report. */
+static void note_stanza(rs_conn *c, xmlNodePtr el)
+{
+    report_outcome *r = &c->outcome;
+    xmlNodePtr child = st_first_child(el);
+    const char *type = st_attr(el, "type");
+    r->stanzas++;
+    snprintf(r->stanza, sizeof r->stanza, "received %s%s%s%s%.24s",
+             (const char *)el->name, type[0] ? " " : "", type,
+             child ? " " : "", child ? (const char *)child->name : "");
+    if (r->stanzas == 1)
+        conn_report(c);
 }
 
 static void in_stanza(s2s_in *s, xmlNodePtr el)
@@ -438,6 +496,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
                                              "on this stream");
     } else {
         conn_set_timeout(c, c->srv->cfg->limits.idle_timeout);
+        note_stanza(c, el);
         router_deliver_local(c->srv, rs_domains_find(c->domains, to->domain),
                              from->domain, el);
     }
@@ -472,6 +531,12 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
     free(text);
     conn_log(s->conn, RS_LOG_INFO, "stream-error", "presented=%s reason=\"%s\"",
              s->conn->tls_id.domain ? s->conn->tls_id.domain->name : "-", why);
+    report_outcome *r = &s->conn->outcome;
+    snprintf(r->error_in, sizeof r->error_in, "%.299s",
+             why + strlen("peer sent stream error "));
+    if (r->auth != REPORT_AUTH_OK)
+        r->refused_by = REPORT_BY_PEER;
+    s->conn->srv->stats.stream_errors_in++;
     conn_close(s->conn, why);
 }
 

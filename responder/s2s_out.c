@@ -9,10 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "conn.h"
 #include "dialback.h"
 #include "dns.h"
+#include "probe.h"
+#include "report.h"
 #include "s2s_in.h"
 #include "sasl.h"
 #include "stanza.h"
@@ -83,6 +86,7 @@ struct s2s_out {
     unsigned queued;
     out_verify verifies[MAX_VERIFIES];
     size_t n_verifies;
+    bool connected_once;            /* some attempt got a conn (it reports) */
     struct s2s_out *next;           /* in srv->outs */
 };
 
@@ -148,6 +152,19 @@ static void unlink_out(s2s_out *o)
         }
 }
 
+/* We never got a connection to the remote (DNS, every address refused):
+ * still an outcome, so the report says why nothing arrived. */
+static void report_unreached(const s2s_out *o, const char *why)
+{
+    report_outcome r = {.leg = REPORT_LEG_OUT, .refused_by = REPORT_BY_NETWORK};
+    r.time = (int64_t)time(NULL);
+    snprintf(r.local, sizeof r.local, "%s", o->local);
+    snprintf(r.remote, sizeof r.remote, "%s", o->remote);
+    snprintf(r.profile, sizeof r.profile, "%s", o->dom->profile->label);
+    snprintf(r.close, sizeof r.close, "%s", why);
+    report_add(o->srv->report, &r);
+}
+
 /* Release the stream; queued stanzas are bounced and pending verifications
  * answered with the failure when why is set. */
 static void out_finish(s2s_out *o, const char *condition, const char *why)
@@ -159,11 +176,15 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     if (o->queued)
         out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
+    if (o->queued && strcmp(condition, "idle") != 0)
+        probe_on_undeliverable(o->srv, o->local, o->remote, why);
     while (o->queue) {
         out_item *it = o->queue;
         o->queue = it->next;
         free(it);
     }
+    if (!o->connected_once && !o->srv->stopping)
+        report_unreached(o, why);
     for (size_t i = 0; i < o->n_verifies; i++)
         s2s_in_dialback_verdict(o->srv, o->verifies[i].requester, o->local,
                                 o->remote, false, why);
@@ -198,6 +219,11 @@ static void flush_queue(s2s_out *o)
         o->queued--;
         conn_send(o->conn, it->data, it->len);
         free(it);
+        report_outcome *r = &o->conn->outcome;
+        r->stanzas++;
+        snprintf(r->stanza, sizeof r->stanza, "sent %u stanza(s)", r->stanzas);
+        if (r->stanzas == 1)
+            conn_report(o->conn);
     }
 }
 
@@ -266,6 +292,8 @@ static void start_dialback(s2s_out *o)
     send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
              o->remote, key);
     out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
+    snprintf(o->conn->outcome.auth_used, sizeof o->conn->outcome.auth_used,
+             "dialback");
     o->state = OUT_DIALBACK;
 }
 
@@ -274,6 +302,11 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
 {
     unsigned allowed = o->dom->profile->policy.auth_out;
     bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
+    bool dialback = st_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
+    snprintf(o->conn->outcome.auth_offered, sizeof o->conn->outcome.auth_offered,
+             "%s%s%s", has_mechanism(features, "EXTERNAL") ? "EXTERNAL" : "",
+             has_mechanism(features, "EXTERNAL") && dialback ? " " : "",
+             dialback ? "dialback" : "");
     o->verify_ok = true;
     send_verifies(o);
     if ((allowed & CAT_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
@@ -285,6 +318,8 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
         conn_send_str(o->conn, auth);
         free(auth);
         out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
+        snprintf(o->conn->outcome.auth_used, sizeof o->conn->outcome.auth_used,
+                 "EXTERNAL");
         o->state = OUT_SASL;
         return;
     }
@@ -300,12 +335,30 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
     fail(o, "remote-server-not-found", why);
 }
 
+/* The remote's answer to our authentication, for the report. A refusal
+ * stays in auth_error even when dialback then succeeds. */
+static void outcome_auth(s2s_out *o, report_auth result, const char *why)
+{
+    report_outcome *r = &o->conn->outcome;
+    r->auth = result;
+    if (why) {
+        size_t len = strlen(r->auth_error);
+        snprintf(r->auth_error + len, sizeof r->auth_error - len, "%s%s",
+                 len ? "; " : "", why);
+        r->refused_by = REPORT_BY_PEER;
+    } else {
+        r->refused_by = REPORT_BY_NONE;
+        conn_report(o->conn);
+    }
+}
+
 static void sasl_outcome(s2s_out *o, xmlNodePtr el)
 {
     if (st_is(el, NS_SASL, "success")) {
         o->authenticated = true;
         o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
         out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
+        outcome_auth(o, REPORT_AUTH_OK, NULL);
         xs_restart(o->conn->xs);
         conn_send_header(o->conn, o->local, o->remote, NULL);
         o->state = OUT_HEADER;
@@ -320,6 +373,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
     free(text);
     o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
+    outcome_auth(o, REPORT_AUTH_FAILED, why);
     if (o->dom->profile->policy.auth_out & CAT_AUTH_DIALBACK) {
         out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
         start_dialback(o);
@@ -334,6 +388,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
     if (strcmp(type, "valid") == 0) {
         o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
         out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
+        outcome_auth(o, REPORT_AUTH_OK, NULL);
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
@@ -345,6 +400,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
              st_condition(st_child(el, NULL, "error"), NS_STANZAS));
     o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
+    outcome_auth(o, REPORT_AUTH_FAILED, why);
     fail(o, "remote-server-not-found", why);
 }
 
@@ -387,6 +443,8 @@ static void on_tls_ok(s2s_out *o)
     rs_peer_verdict v;
     conn_tls_describe(o->conn, desc, sizeof desc);
     bool ok = rs_verify_peer(o->conn->tls, o->conn->domains->trust, o->remote, &v);
+    snprintf(o->conn->outcome.peer_cert, sizeof o->conn->outcome.peer_cert, "%s",
+             ok ? "valid" : v.reason[0] ? v.reason : "invalid");
     out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
             o->local, ok ? "valid" : "invalid", v.reason[0] ? " reason=" : "",
             v.reason);
@@ -404,6 +462,12 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         snprintf(why, sizeof why, "remote sent stream error %s%s%s%s",
                  st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
                  text ? text : "", "");
+        snprintf(o->conn->outcome.error_in, sizeof o->conn->outcome.error_in,
+                 "%s%s%s", st_condition(el, NS_STREAM_ERRORS),
+                 text && text[0] ? ": " : "", text ? text : "");
+        if (o->conn->outcome.auth != REPORT_AUTH_OK)
+            o->conn->outcome.refused_by = REPORT_BY_PEER;
+        o->srv->stats.stream_errors_in++;
         free(text);
         fail(o, "remote-server-not-found", why);
         return true;
@@ -418,10 +482,13 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
 static void out_step(s2s_out *o, out_event ev, const void *arg)
 {
     if (ev == OUT_EV_TIMEOUT) {
-        if (o->state == OUT_READY)
+        if (o->state == OUT_READY) {
             out_finish(o, "idle", "idle");
-        else
-            fail(o, "remote-server-timeout", "stream not established in time");
+            return;
+        }
+        if (o->conn && o->conn->outcome.refused_by == REPORT_BY_NONE)
+            o->conn->outcome.refused_by = REPORT_BY_NETWORK;
+        fail(o, "remote-server-timeout", "stream not established in time");
         return;
     }
     if (ev == OUT_EV_CLOSED) {
@@ -445,6 +512,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_CONNECTED) {
             int status = *(const int *)arg;
             if (status < 0) {
+                o->conn->outcome.refused_by = REPORT_BY_NETWORK;
                 conn_close(o->conn, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
@@ -586,6 +654,7 @@ static void try_next_address(s2s_out *o)
         fail(o, "internal-server-error", "out of memory");
         return;
     }
+    o->connected_once = true;
     snprintf(o->conn->local, sizeof o->conn->local, "%s", o->local);
     snprintf(o->conn->remote, sizeof o->conn->remote, "%s", o->remote);
     int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conn.h"
 #include "control.h"
@@ -13,6 +14,7 @@
 #include "report.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
+#include "services.h"
 #include "web.h"
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -74,6 +76,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->loop = loop;
     srv->cfg = cfg;
     srv->config_path = config_path ? strdup(config_path) : NULL;
+    srv->start_time = (uint64_t)time(NULL);
     /* first, so that rs_server_stop after a failed start closes only
      * handles that exist */
     uv_signal_t *sigs[] = {&srv->sig_term, &srv->sig_int, &srv->sig_hup};
@@ -224,6 +227,7 @@ void rs_server_free(rs_server *srv)
 {
     report_free(srv->report);
     srv->report = NULL;
+    services_free(srv);
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);

@@ -69,6 +69,7 @@ typedef struct rs_server {
     unsigned next_id;            /* ids for logs */
     bool stopping;
     rs_stats stats;
+    uint64_t start_time;         /* unix seconds at start (stream ids) */
     struct rs_report *report;    /* outcome records (report.h) */
     struct rs_web *web;          /* HTTP listener, or NULL (web.h) */
     struct rs_probe *probes;     /* running probes (probe.h) */

@@ -6,10 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <ctype.h>
+#include <strings.h>
+#include <time.h>
+
 #include "jid.h"
 #include "log.h"
+#include "report.h"
 #include "router.h"
 #include "stanza.h"
+
+#define ECHO_RATE_SLOTS 1024 /* remote domains tracked by the echo limit */
+
+/* Replies to one remote domain in the current minute. */
+typedef struct echo_rate {
+    char remote[256];   /* "" = free slot */
+    int64_t window;     /* minute (unix time / 60) the count is for */
+    unsigned count;     /* replies in that minute */
+} echo_rate;
 
 #define PROFILE_FORM_TYPE "urn:xmpp:responder:profile:0"
 
@@ -147,6 +161,90 @@ static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
     free(text);
 }
 
+/* Whether one more reply to x->remote fits this minute's budget. The table
+ * is bounded: a full table reuses the slot of the stalest domain. */
+static bool echo_allowed(const svc_ctx *x)
+{
+    echo_rate *tab = x->srv->echo_limits;
+    if (!tab) {
+        tab = x->srv->echo_limits = calloc(ECHO_RATE_SLOTS, sizeof *tab);
+        if (!tab)
+            return false;
+    }
+    int64_t now = (int64_t)time(NULL) / 60;
+    echo_rate *slot = NULL, *stalest = &tab[0];
+    for (size_t i = 0; i < ECHO_RATE_SLOTS && !slot; i++) {
+        if (strcasecmp(tab[i].remote, x->remote) == 0)
+            slot = &tab[i];
+        else if (tab[i].window < stalest->window)
+            stalest = &tab[i];
+    }
+    if (!slot) {
+        slot = stalest;
+        snprintf(slot->remote, sizeof slot->remote, "%s", x->remote);
+        slot->window = now;
+        slot->count = 0;
+    }
+    if (slot->window != now) {
+        slot->window = now;
+        slot->count = 0;
+    }
+    if (slot->count >= x->srv->cfg->limits.echo_per_minute) {
+        x->srv->stats.rate_limited++;
+        if (slot->count++ == x->srv->cfg->limits.echo_per_minute)
+            rs_log(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
+                   "more than %u echo replies this minute; dropping the rest",
+                   x->dom->name, x->remote, x->srv->cfg->limits.echo_per_minute);
+        return false;
+    }
+    slot->count++;
+    return true;
+}
+
+void services_free(rs_server *srv)
+{
+    free(srv->echo_limits);
+    srv->echo_limits = NULL;
+}
+
+/* The command a body is, if any: the whole body, trimmed, any case. */
+static bool is_command(const char *body, const char *command)
+{
+    while (isspace((unsigned char)*body))
+        body++;
+    size_t n = strlen(command);
+    if (strncasecmp(body, command, n) != 0)
+        return false;
+    for (body += n; *body; body++)
+        if (!isspace((unsigned char)*body))
+            return false;
+    return true;
+}
+
+/* The text answering a command, malloc'd; NULL when body is no command. */
+static char *command_reply(const svc_ctx *x, const char *body)
+{
+    char *text = NULL;
+    if (is_command(body, "help")) {
+        if (asprintf(&text,
+                     "This is the echo contact of %s, a test domain of "
+                     "xmpp-responder (profile %s: %s; a strict server should %s "
+                     "it).\nCommands:\n"
+                     "  help    this list\n"
+                     "  report  what we saw of your server (%s): one line per "
+                     "test domain, with the verdict\n"
+                     "Anything else is echoed back.",
+                     x->dom->name, x->dom->profile->label,
+                     x->dom->profile->breaks,
+                     cat_expect_name(x->dom->profile->strict), x->remote) < 0)
+            return NULL;
+        return text;
+    }
+    if (is_command(body, "report"))
+        return report_matrix_text(x->srv->report, x->remote, x->srv->cfg);
+    return NULL;
+}
+
 static void handle_message(const svc_ctx *x, xmlNodePtr msg)
 {
     const char *type = st_attr(msg, "type");
@@ -157,9 +255,23 @@ static void handle_message(const svc_ctx *x, xmlNodePtr msg)
         send_error(x, msg, "cancel", "service-unavailable");
         return;
     }
-    if (!st_child(msg, NS_SERVER, "body"))
+    xmlNodePtr body = st_child(msg, NS_SERVER, "body");
+    if (!body)
         return; /* chat states, receipts alone: nothing to echo */
+    if (!echo_allowed(x))
+        return;
+    char *text = st_text(body);
+    char *answer = text ? command_reply(x, text) : NULL;
+    free(text);
     xmlNodePtr el = reply(x, "message", type[0] ? type : NULL, st_attr(msg, "id"));
+    if (answer) {
+        st_add_text(st_add(el, NULL, "body"), answer);
+        free(answer);
+        copy_child_text(msg, el, "thread");
+        x->srv->stats.commands++;
+        send_reply(x, el, "command");
+        return;
+    }
     copy_child_text(msg, el, "body");
     copy_child_text(msg, el, "thread");
     x->srv->stats.echoes++;

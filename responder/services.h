@@ -1,6 +1,6 @@
 /* services.h -- what every test domain answers (once the sender is
- * authenticated): XEP-0199 ping, the echo contact echo@DOMAIN (messages and
- * presence subscription), XEP-0030 disco#info with the profile's description,
+ * authenticated): XEP-0199 ping, the echo contact echo@DOMAIN (messages with
+ * commands, presence subscription), XEP-0030 disco#info with the profile's description,
  * XEP-0092 version, service-unavailable for other iq get/set. Stanzas of type
  * error are never answered. Replies come from the exact JID addressed. */
 #ifndef RS_SERVICES_H
@@ -12,8 +12,14 @@
 
 #define ECHO_LOCALPART "echo"
 
-/* Handle a stanza from remote (authenticated) to a JID at dom. */
+/* Handle a stanza from remote (authenticated) to a JID at dom. Messages to
+ * the echo contact: "help" lists the commands, "report" answers with what we
+ * saw of the sender's domain (report.h), anything else is echoed; at most
+ * limits.echo_per_minute replies per remote domain and minute. */
 void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza);
+
+/* Release the services' state (the echo rate table). */
+void services_free(rs_server *srv);
 
 #endif

@@ -1,0 +1,297 @@
+/* report_view.c -- what the outcomes mean: one cell per test domain with a
+ * verdict against the catalog and an explanation for the operator, and the
+ * same as JSON and as a chat-sized text. */
+#include "report_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *report_seen_name(report_seen seen)
+{
+    static const char *const names[] = {"nothing seen", "accepted", "refused"};
+    return names[seen];
+}
+
+const char *report_verdict_name(report_verdict v)
+{
+    static const char *const names[] = {"ok", "advisory", "wrong", "unknown"};
+    return names[v];
+}
+
+/* Append formatted text to out (size n, NUL-terminated), truncating. */
+__attribute__((format(printf, 3, 4))) static void
+add(char *out, size_t n, const char *fmt, ...)
+{
+    size_t len = strlen(out);
+    if (len + 1 >= n)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out + len, n - len, fmt, ap);
+    va_end(ap);
+}
+
+/* The peer's reason for a refusal, most specific first. */
+static const char *refusal_text(const report_outcome *o)
+{
+    if (o->alert[0])
+        return o->alert;
+    if (o->leg == REPORT_LEG_OUT && o->auth == REPORT_AUTH_FAILED && o->auth_error[0])
+        return o->auth_error;
+    if (o->error_in[0])
+        return o->error_in;
+    return o->close[0] ? o->close : "closed";
+}
+
+void report_outcome_brief(const report_outcome *o, char *out, size_t n)
+{
+    out[0] = '\0';
+    if (!o)
+        return;
+    add(out, n, "%s", o->tls[0] ? o->tls : "no TLS");
+    if (o->auth_used[0])
+        add(out, n, "; %s %s", o->auth_used,
+            o->auth == REPORT_AUTH_OK ? "ok" : "failed");
+    switch (o->refused_by) {
+    case REPORT_BY_PEER:
+        add(out, n, "; refused by the peer: %s", refusal_text(o));
+        break;
+    case REPORT_BY_US:
+        add(out, n, "; refused by us: %s",
+            o->auth_error[0] ? o->auth_error : o->close);
+        break;
+    case REPORT_BY_NETWORK:
+        add(out, n, "; failed: %s", o->close);
+        break;
+    case REPORT_BY_NONE:
+        if (o->stanza[0])
+            add(out, n, "; %s", o->stanza);
+        break;
+    }
+}
+
+/* ---- cells ------------------------------------------------------------- */
+
+/* One leg's story, for the explanation. */
+static void explain_leg(const report_outcome *o, char *out, size_t n)
+{
+    if (o->leg == REPORT_LEG_IN) {
+        add(out, n, "Your server dialled %s", o->local);
+        if (o->tls[0])
+            add(out, n, " (%s, we presented the certificate of %s)", o->tls,
+                o->presented[0] ? o->presented : o->local);
+        else
+            add(out, n, " (no TLS)");
+    } else {
+        add(out, n, "We dialled you from %s", o->local);
+        if (o->tls[0])
+            add(out, n, " (%s, our client certificate: %s)", o->tls,
+                o->presented[0] ? o->presented : "none");
+        else
+            add(out, n, " (no TLS)");
+    }
+    switch (o->refused_by) {
+    case REPORT_BY_PEER:
+        add(out, n, " and your server refused: %s. ", refusal_text(o));
+        return;
+    case REPORT_BY_US:
+        add(out, n, " and we refused your server: %s. ",
+            o->auth_error[0] ? o->auth_error : o->close);
+        return;
+    case REPORT_BY_NETWORK:
+        add(out, n, " but the stream failed: %s. ", o->close);
+        return;
+    case REPORT_BY_NONE:
+        break;
+    }
+    if (o->auth == REPORT_AUTH_OK)
+        add(out, n, o->leg == REPORT_LEG_IN ? " and your server authenticated "
+                    "with %s" : " and your server accepted our %s",
+            o->auth_used[0] ? o->auth_used : "authentication");
+    else
+        add(out, n, " and the stream ended before authentication");
+    if (o->stanza[0])
+        add(out, n, "; %s", o->stanza);
+    add(out, n, ". ");
+}
+
+/* What the peer did, from the latest legs: any refusal by the peer counts,
+ * since either leg failing loses the conversation. */
+static report_seen seen_of(const report_outcome *in, const report_outcome *out)
+{
+    const report_outcome *legs[] = {in, out};
+    bool accepted = false, any = false;
+    for (size_t i = 0; i < 2; i++) {
+        if (!legs[i])
+            continue;
+        any = true;
+        if (legs[i]->refused_by == REPORT_BY_PEER)
+            return REPORT_SEEN_REFUSE;
+        accepted |= legs[i]->auth == REPORT_AUTH_OK;
+    }
+    if (accepted)
+        return REPORT_SEEN_ACCEPT;
+    return any ? REPORT_SEEN_REFUSE : REPORT_SEEN_NOTHING;
+}
+
+static void fill_cell(const rs_report *r, const char *remote,
+                      const rs_domain_conf *d, report_cell *c)
+{
+    const cat_profile *p = d->profile;
+    memset(c, 0, sizeof *c);
+    c->domain = d;
+    c->in = report_latest(r, remote, d->name, REPORT_LEG_IN);
+    c->out = report_latest(r, remote, d->name, REPORT_LEG_OUT);
+    c->seen = seen_of(c->in, c->out);
+    char *e = c->explanation;
+    size_t n = sizeof c->explanation;
+    const char *should = p->strict == CAT_EXPECT_ACCEPT ? "accept" : "refuse";
+    if (c->seen == REPORT_SEEN_NOTHING) {
+        c->verdict = REPORT_VERDICT_UNKNOWN;
+        add(e, n, "Nothing seen yet: ping %s or write to echo@%s. ", d->name, d->name);
+        if (p->kind == CAT_KIND_DNS && p->strict == CAT_EXPECT_REFUSE)
+            add(e, n, "A server that cannot find a way to %s never "
+                      "connects, so silence after a ping is correct here. ",
+                d->name);
+        add(e, n, "A strict server should %s it: %s.", should, p->strict_why);
+        return;
+    }
+    if (c->in)
+        explain_leg(c->in, e, n);
+    if (c->out)
+        explain_leg(c->out, e, n);
+    bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->strict == CAT_EXPECT_ACCEPT);
+    if (as_strict) {
+        c->verdict = REPORT_VERDICT_OK;
+        add(e, n, "Correct: a strict server should %s it (%s).", should,
+            p->strict_why);
+    } else if (p->advisory) {
+        c->verdict = REPORT_VERDICT_ADVISORY;
+        add(e, n, "Advisory: the strictest reading is to %s it (%s); the "
+                  "specs leave room here.", should, p->strict_why);
+    } else {
+        c->verdict = REPORT_VERDICT_WRONG;
+        add(e, n, "Wrong: a strict server should %s it: %s.", should,
+            p->strict_why);
+    }
+}
+
+void report_matrix(const rs_report *r, const char *remote,
+                   const rs_config *cfg, report_cell *cells)
+{
+    for (size_t i = 0; i < cfg->n_domains; i++)
+        fill_cell(r, remote, &cfg->domains[i], &cells[i]);
+}
+
+void report_summarize(const report_cell *cells, size_t n, report_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        switch (cells[i].verdict) {
+        case REPORT_VERDICT_OK: s->ok++; break;
+        case REPORT_VERDICT_ADVISORY: s->advisory++; break;
+        case REPORT_VERDICT_WRONG: s->wrong++; break;
+        case REPORT_VERDICT_UNKNOWN: s->unknown++; break;
+        }
+    }
+}
+
+/* ---- JSON and text ----------------------------------------------------- */
+
+static void leg_json(rs_json *j, const char *key, const report_outcome *o)
+{
+    rs_json_key(j, key);
+    if (!o) {
+        rs_json_null(j);
+        return;
+    }
+    report_outcome_json(j, o);
+}
+
+void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
+                        const rs_config *cfg)
+{
+    report_cell *cells = calloc(cfg->n_domains ? cfg->n_domains : 1, sizeof *cells);
+    if (!cells) {
+        j->failed = true;
+        return;
+    }
+    report_matrix(r, remote, cfg, cells);
+    report_summary s;
+    report_summarize(cells, cfg->n_domains, &s);
+    rs_json_obj_begin(j);
+    rs_json_kv_str(j, "remote", remote);
+    rs_json_kv_bool(j, "known", report_has_peer(r, remote));
+    rs_json_key(j, "summary");
+    rs_json_obj_begin(j);
+    rs_json_kv_int(j, "ok", s.ok);
+    rs_json_kv_int(j, "advisory", s.advisory);
+    rs_json_kv_int(j, "wrong", s.wrong);
+    rs_json_kv_int(j, "unknown", s.unknown);
+    rs_json_obj_end(j);
+    rs_json_key(j, "domains");
+    rs_json_arr_begin(j);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const report_cell *c = &cells[i];
+        const cat_profile *p = c->domain->profile;
+        rs_json_obj_begin(j);
+        rs_json_kv_str(j, "domain", c->domain->name);
+        rs_json_kv_str(j, "profile", p->label);
+        rs_json_kv_str(j, "kind", cat_kind_name(p->kind));
+        rs_json_kv_str(j, "breaks", p->breaks);
+        rs_json_kv_str(j, "strict", cat_expect_name(p->strict));
+        rs_json_kv_bool(j, "advisory", p->advisory);
+        rs_json_kv_str(j, "seen", report_seen_name(c->seen));
+        rs_json_kv_str(j, "verdict", report_verdict_name(c->verdict));
+        rs_json_kv_str(j, "explanation", c->explanation);
+        leg_json(j, "in", c->in);
+        leg_json(j, "out", c->out);
+        rs_json_obj_end(j);
+    }
+    rs_json_arr_end(j);
+    free(cells);
+    const report_outcome *hist[64];
+    size_t n = report_history(r, remote, hist, sizeof hist / sizeof hist[0]);
+    rs_json_key(j, "history");
+    rs_json_arr_begin(j);
+    for (size_t i = 0; i < n; i++)
+        report_outcome_json(j, hist[i]);
+    rs_json_arr_end(j);
+    rs_json_obj_end(j);
+}
+
+char *report_matrix_text(const rs_report *r, const char *remote,
+                         const rs_config *cfg)
+{
+    report_cell *cells = calloc(cfg->n_domains ? cfg->n_domains : 1, sizeof *cells);
+    size_t cap = 256 + cfg->n_domains * 400;
+    char *out = malloc(cap);
+    if (!cells || !out) {
+        free(cells);
+        free(out);
+        return NULL;
+    }
+    out[0] = '\0';
+    report_matrix(r, remote, cfg, cells);
+    report_summary s;
+    report_summarize(cells, cfg->n_domains, &s);
+    add(out, cap, "Report for %s: %u ok, %u advisory, %u wrong, %u not seen yet.\n",
+        remote, s.ok, s.advisory, s.wrong, s.unknown);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const report_cell *c = &cells[i];
+        const cat_profile *p = c->domain->profile;
+        char brief[300] = "";
+        const report_outcome *o = c->in;
+        if (c->out && (!o || c->out->refused_by == REPORT_BY_PEER))
+            o = c->out;
+        report_outcome_brief(o, brief, sizeof brief);
+        add(out, cap, "[%s] %s: %s (strict: %s)%s%s\n",
+            report_verdict_name(c->verdict), p->label, report_seen_name(c->seen),
+            cat_expect_name(p->strict), brief[0] ? " - " : "", brief);
+    }
+    free(cells);
+    return out;
+}
