@@ -216,8 +216,7 @@ static void load_file(rs_report *r, const char *path)
     }
     free(line);
     fclose(f);
-    rs_log(RS_LOG_INFO, "report: read %u outcome(s) from %s%s", n, path,
-           bad ? " (some lines were not outcomes and were skipped)" : "");
+    rs_log(RS_LOG_INFO, "report: read %u outcome(s) from %s", n, path);
     if (bad)
         rs_log(RS_LOG_WARN, "report: %u line(s) of %s skipped", bad, path);
 }

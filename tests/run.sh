@@ -8,9 +8,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build gcc pkg-config
-          libgnutls28-dev libxml2-dev libuv1-dev libconfig-dev libc-ares-dev
+          libgnutls28-dev libxml2-dev libuv1-dev libconfig-dev libc-ares-dev libmicrohttpd-dev
           gnutls-bin bind9-utils knot knot-dnsutils unbound prosody ejabberd
-          python3-slixmpp iproute2 procps)
+          python3-slixmpp iproute2 procps curl chromium prometheus)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,310 @@
+/* test_report.c -- the outcome store: JSON output and escaping, the JSON-lines
+ * file read back after a restart, rotation, the bounds on peers and history,
+ * records of one stream replacing each other, and the verdicts and
+ * explanations derived from the catalog. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "json.h"
+#include "report.h"
+#include "report_internal.h"
+
+static char tmpdir[PATH_MAX];
+
+static void test_json_escaping(void)
+{
+    rs_json j;
+    rs_json_init(&j);
+    rs_json_obj_begin(&j);
+    rs_json_kv_str(&j, "a", "<script>\"x\"\\&\n\x01");
+    rs_json_kv_str(&j, "bad-utf8", "\xff\xc3\xa9");
+    rs_json_key(&j, "list");
+    rs_json_arr_begin(&j);
+    rs_json_int(&j, -5);
+    rs_json_bool(&j, true);
+    rs_json_str(&j, NULL);
+    rs_json_arr_end(&j);
+    rs_json_obj_end(&j);
+    CHECK(!j.failed);
+    CHECK_STR(j.text, "{\"a\":\"\\u003cscript\\u003e\\\"x\\\"\\\\\\u0026\\u000a\\u0001\","
+                      "\"bad-utf8\":\"\\ufffd\xc3\xa9\",\"list\":[-5,true,null]}");
+    CHECK(strchr(j.text, '<') == NULL);
+    rs_json_free(&j);
+}
+
+static report_outcome outcome(report_leg leg, const char *remote,
+                              const char *local, int64_t time)
+{
+    report_outcome o;
+    memset(&o, 0, sizeof o);
+    o.leg = leg;
+    o.time = time;
+    snprintf(o.remote, sizeof o.remote, "%s", remote);
+    snprintf(o.local, sizeof o.local, "%s", local);
+    return o;
+}
+
+static void test_roundtrip(void)
+{
+    report_outcome o = outcome(REPORT_LEG_OUT, "peer.example", "le-tlsserver.r.example",
+                               1700000000);
+    o.stream = 1700000000000042ull;
+    snprintf(o.tls, sizeof o.tls, "TLS1.3 AES-256-GCM");
+    snprintf(o.auth_used, sizeof o.auth_used, "EXTERNAL");
+    o.auth = REPORT_AUTH_FAILED;
+    o.refused_by = REPORT_BY_PEER;
+    snprintf(o.auth_error, sizeof o.auth_error,
+             "SASL EXTERNAL refused: not-authorized (unsupported certificate "
+             "purpose) <b>&\"\xc3\xa9\"");
+    o.stanzas = 3;
+    rs_json j;
+    rs_json_init(&j);
+    report_outcome_json(&j, &o);
+    report_outcome back;
+    CHECK(report_outcome_parse(j.text, &back) == 0);
+    CHECK(memcmp(&o, &back, sizeof o) == 0);
+    CHECK_STR(back.auth_error, o.auth_error);
+    CHECK(back.stream == o.stream && back.auth == o.auth && back.stanzas == 3);
+    rs_json_free(&j);
+
+    const char *bad[] = {"", "{", "{}", "[1]", "{\"time\":1,\"leg\":\"in\"}",
+                         "{\"time\":1,\"leg\":\"sideways\",\"remote\":\"a\",\"local\":\"b\"}",
+                         "{\"time\":1,\"leg\":\"in\",\"remote\":\"a\",\"local\":\"b\",\"x\":2}",
+                         "{\"time\":1,\"leg\":\"in\",\"remote\":\"a\",\"local\":\"b\"} trailing",
+                         "{\"time\":1,\"leg\":\"in\",\"remote\":\"a\\u0000\",\"local\":\"b\"}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK(report_outcome_parse(bad[i], &back) == -1);
+    CHECK(report_outcome_parse("{\"time\":1,\"leg\":\"in\",\"remote\":\"a\",\"local\":\"b\"}",
+                               &back) == 0);
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
+    fclose(f);
+    return n;
+}
+
+/* Records survive a reopen; bad lines are skipped; a stream's records
+ * replace each other; rotation keeps the previous file. */
+static void test_persistence(void)
+{
+    report_limits lim = {.max_peers = 8, .history = 4, .file_bytes = 1 << 20};
+    rs_report *r = report_open(tmpdir, &lim);
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    report_outcome o = outcome(REPORT_LEG_IN, "peer.example", "expired.r.example", 100);
+    o.stream = 7;
+    snprintf(o.close, sizeof o.close, "open");
+    o.auth = REPORT_AUTH_OK;
+    report_add(r, &o);
+    snprintf(o.close, sizeof o.close, "idle");
+    o.time = 160;
+    report_add(r, &o);
+    report_outcome no_remote = outcome(REPORT_LEG_IN, "", "expired.r.example", 1);
+    report_add(r, &no_remote); /* ignored: nothing to attribute it to */
+    const report_outcome *h[8];
+    CHECK(report_history(r, "peer.example", h, 8) == 1);
+    CHECK_STR(h[0]->close, "idle");
+    report_free(r);
+
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/report.jsonl", tmpdir);
+    CHECK(count_lines(path) == 2);
+    FILE *f = fopen(path, "a");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("not json at all\n{\"time\":5}\n", f);
+        fclose(f);
+    }
+    r = report_open(tmpdir, &lim);
+    CHECK(r != NULL);
+    if (!r)
+        return;
+    CHECK(report_has_peer(r, "PEER.example"));
+    CHECK(report_history(r, "peer.example", h, 8) == 1);
+    CHECK_STR(h[0]->close, "idle");
+    CHECK(report_latest(r, "peer.example", "expired.r.example", REPORT_LEG_IN) != NULL);
+    CHECK(report_latest(r, "peer.example", "expired.r.example", REPORT_LEG_OUT) == NULL);
+    report_free(r);
+
+    /* rotation: a tiny bound moves the file to .1 and starts a new one */
+    lim.file_bytes = 600;
+    r = report_open(tmpdir, &lim);
+    if (!r)
+        return;
+    for (int i = 0; i < 10; i++) {
+        report_outcome x = outcome(REPORT_LEG_OUT, "other.example", "valid.r.example",
+                                   200 + i);
+        x.stream = 100 + (uint64_t)i;
+        report_add(r, &x);
+    }
+    report_free(r);
+    char old[PATH_MAX + 32];
+    snprintf(old, sizeof old, "%s/report.jsonl.1", tmpdir);
+    struct stat st;
+    CHECK(stat(old, &st) == 0);
+    CHECK(stat(path, &st) == 0 && (size_t)st.st_size <= 600);
+    r = report_open(tmpdir, &lim);
+    if (!r)
+        return;
+    /* both files are read back: the newest record of other.example is there */
+    const report_outcome *l = report_latest(r, "other.example", "valid.r.example",
+                                            REPORT_LEG_OUT);
+    CHECK(l && l->time == 209);
+    report_free(r);
+    unlink(path);
+    unlink(old);
+}
+
+static void test_bounds(void)
+{
+    report_limits lim = {.max_peers = 3, .history = 2, .file_bytes = 1 << 20};
+    rs_report *r = report_open(NULL, &lim);
+    if (!r)
+        return;
+    char name[64];
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof name, "p%d.example", i);
+        report_outcome o = outcome(REPORT_LEG_IN, name, "valid.r.example", 10 + i);
+        report_add(r, &o);
+    }
+    const char *names[8];
+    CHECK(report_peers(r, names, NULL, 8) == 3);
+    CHECK_STR(names[0], "p4.example"); /* most recent first */
+    CHECK(!report_has_peer(r, "p0.example") && !report_has_peer(r, "p1.example"));
+    for (int i = 0; i < 5; i++) {
+        report_outcome o = outcome(REPORT_LEG_OUT, "p4.example", "valid.r.example", 100 + i);
+        o.stream = (uint64_t)(1000 + i);
+        report_add(r, &o);
+    }
+    const report_outcome *h[8];
+    CHECK(report_history(r, "p4.example", h, 8) == 2);
+    CHECK(h[0]->time == 104 && h[1]->time == 103);
+    report_free(r);
+}
+
+/* A config with the given profiles as LABEL.r.example. */
+static int load_cfg(rs_config *cfg, const char *const *labels, size_t n)
+{
+    char text[4096];
+    int len = snprintf(text, sizeof text,
+                       "base_domain = \"r.example\";\n"
+                       "listen = ( { address = \"127.0.0.1\"; port = 5269; } );\n"
+                       "domains = (\n");
+    for (size_t i = 0; i < n; i++)
+        len += snprintf(text + len, sizeof text - (size_t)len,
+                        "{ name = \"%s.r.example\"; profile = \"%s\"; }%s\n",
+                        labels[i], labels[i], i + 1 < n ? "," : "");
+    snprintf(text + len, sizeof text - (size_t)len, ");\n");
+    return rs_config_load_string(text, "t.conf", tmpdir, cfg, stderr);
+}
+
+static void test_verdicts(void)
+{
+    const char *labels[] = {"expired", "le-tlsserver", "valid", "cn-only", "no-service"};
+    rs_config cfg;
+    CHECK(load_cfg(&cfg, labels, 5) == 0);
+    report_limits lim = {.max_peers = 4, .history = 8, .file_bytes = 1 << 20};
+    rs_report *r = report_open(NULL, &lim);
+    if (!r || cfg.n_domains != 5)
+        return;
+    /* expired: the peer sent a stream error after our certificate */
+    report_outcome o = outcome(REPORT_LEG_IN, "peer.example", "expired.r.example", 1);
+    snprintf(o.tls, sizeof o.tls, "TLS1.3 AES-256-GCM");
+    snprintf(o.error_in, sizeof o.error_in,
+             "not-authorized: Your server's certificate has expired");
+    o.refused_by = REPORT_BY_PEER;
+    report_add(r, &o);
+    /* le-tlsserver: they dialled fine, but refused our SASL EXTERNAL */
+    o = outcome(REPORT_LEG_IN, "peer.example", "le-tlsserver.r.example", 2);
+    o.auth = REPORT_AUTH_OK;
+    snprintf(o.auth_used, sizeof o.auth_used, "EXTERNAL");
+    report_add(r, &o);
+    o = outcome(REPORT_LEG_OUT, "peer.example", "le-tlsserver.r.example", 3);
+    o.auth = REPORT_AUTH_FAILED;
+    o.refused_by = REPORT_BY_PEER;
+    snprintf(o.auth_error, sizeof o.auth_error, "SASL EXTERNAL refused: "
+             "not-authorized (unsupported certificate purpose)");
+    report_add(r, &o);
+    /* valid: both legs authenticated */
+    o = outcome(REPORT_LEG_IN, "peer.example", "valid.r.example", 4);
+    o.auth = REPORT_AUTH_OK;
+    report_add(r, &o);
+    /* cn-only: accepted, where strict says refuse but it is advisory */
+    o = outcome(REPORT_LEG_IN, "peer.example", "cn-only.r.example", 5);
+    o.auth = REPORT_AUTH_OK;
+    report_add(r, &o);
+    /* an unauthenticated stream we refused does not count against them */
+    o = outcome(REPORT_LEG_IN, "peer.example", "valid.r.example", 6);
+    o.refused_by = REPORT_BY_US;
+    o.auth = REPORT_AUTH_FAILED;
+    snprintf(o.auth_error, sizeof o.auth_error, "invalid-mechanism: x");
+    report_add(r, &o);
+
+    report_cell cells[5];
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(cells[0].seen == REPORT_SEEN_REFUSE && cells[0].verdict == REPORT_VERDICT_OK);
+    CHECK(strstr(cells[0].explanation, "certificate has expired") != NULL);
+    CHECK(strstr(cells[0].explanation, "Correct") != NULL);
+    CHECK(cells[1].seen == REPORT_SEEN_REFUSE && cells[1].verdict == REPORT_VERDICT_WRONG);
+    CHECK(strstr(cells[1].explanation, "unsupported certificate purpose") != NULL);
+    CHECK(cells[2].seen == REPORT_SEEN_REFUSE); /* latest IN was refused by us */
+    CHECK(cells[3].seen == REPORT_SEEN_ACCEPT &&
+          cells[3].verdict == REPORT_VERDICT_ADVISORY);
+    CHECK(cells[4].seen == REPORT_SEEN_NOTHING &&
+          cells[4].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK(strstr(cells[4].explanation, "silence after a ping is correct") != NULL);
+    report_summary s;
+    report_summarize(cells, 5, &s);
+    CHECK(s.ok == 1 && s.wrong == 2 && s.advisory == 1 && s.unknown == 1);
+
+    char *text = report_matrix_text(r, "peer.example", &cfg);
+    CHECK(text && strstr(text, "[wrong] le-tlsserver: refused") != NULL);
+    CHECK(text && strstr(text, "Report for peer.example: 1 ok, 1 advisory, 2 wrong, "
+                               "1 not seen yet.") != NULL);
+    free(text);
+
+    rs_json j;
+    rs_json_init(&j);
+    report_matrix_json(&j, r, "peer.example", &cfg);
+    CHECK(!j.failed && j.text && strstr(j.text, "\"verdict\":\"wrong\"") != NULL);
+    CHECK(j.text && strstr(j.text, "\"out\":null") != NULL);
+    rs_json_free(&j);
+
+    char brief[300];
+    report_outcome_brief(cells[1].out, brief, sizeof brief);
+    CHECK_STR(brief, "no TLS; refused by the peer: SASL EXTERNAL refused: "
+                     "not-authorized (unsupported certificate purpose)");
+    report_free(r);
+    rs_config_free(&cfg);
+}
+
+int main(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/rs-test-report.XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_json_escaping();
+    test_roundtrip();
+    test_persistence();
+    test_bounds();
+    test_verdicts();
+    rmdir(tmpdir);
+    return check_done();
+}
