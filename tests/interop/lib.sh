@@ -359,6 +359,7 @@ prosody_ping() {
 # echo_client TO: slixmpp logs in as user@staging.example, sends to TO and
 # waits 5 s for the same body back from TO.
 echo_client() {
+    local to=$1; shift
     ns timeout 30 "$PY" "$HERE/client.py" --jid "user@$PEER" --password secret \
-        --host "$PEER_IP" --ca "$STAGING_CA" --to "$1" --timeout 5
+        --host "$PEER_IP" --ca "$STAGING_CA" --to "$to" --timeout 5 "$@"
 }

@@ -2,7 +2,8 @@
 # test_prosody.sh -- the responder against a real Prosody 0.12.
 #
 # Prosody hosts staging.example and pings LABEL.responder.example; whether a
-# pong arrives is what an operator reads. Strict (s2s_secure_auth = true):
+# pong arrives is what an operator reads; the echo contact's "report" command
+# tells the same from our side. Strict (s2s_secure_auth = true):
 # only correctly certified domains answer, and the responder logs why the
 # others failed. Lenient (secure auth off, dialback on): a self-signed domain
 # answers too. Last, a real client (slixmpp) talks to the echo contact.
@@ -25,6 +26,7 @@ need_responder "${1:-}"
 netns_up
 pki_up
 responder_init
+responder_limit echo_per_minute 5
 unbound_up "$RZONE"
 responder_up
 LABELS=" $(zone_labels | tr '\n' ' ') "
@@ -68,6 +70,28 @@ scenario lenient
 note "echo: slixmpp as user@$PEER writes to echo@valid.$BASE"
 if echo_client "echo@valid.$BASE"; then pass "echo@valid.$BASE echoed the message"
 else fail "echo@valid.$BASE did not echo within 5 s"; fi
+
+note "echo commands: help, report, and the per-domain rate limit (5 a minute)"
+if out=$(echo_client "echo@valid.$BASE" --body help --expect "Commands:"); then
+    pass "'help' lists the commands"
+else fail "'help': $out"; fi
+# After both scenarios: expired was refused by the strict Prosody (correct),
+# self-signed last accepted by the lenient one (wrong for a strict server).
+if out=$(echo_client "echo@valid.$BASE" --body report \
+    --expect "Report for $PEER:"); then
+    pass "'report' answers with the matrix of $PEER"
+    check "report: expired refused, correct" grep -q "^\[ok\] expired: refused" <<<"$out"
+    check "report: self-signed accepted, wrong" grep -q "^\[wrong\] self-signed: accepted" <<<"$out"
+    check "report: le-tlsserver accepted over SASL EXTERNAL" \
+        grep -Eq "^\[ok\] le-tlsserver: accepted .*EXTERNAL ok" <<<"$out"
+else fail "'report': $out"; fi
+out=$(echo_client "echo@valid.$BASE" --count 8 --timeout 4)
+n=$(sed -nE 's/.*ECHOES ([0-9]+) of 8.*/\1/p' <<<"$out")
+# 3 replies went out already; a minute may turn during the burst, so the
+# bound is the budget itself.
+check "rate limit: ${n:-no} echoes of a burst of 8 (at most 5 a minute)" \
+    test -n "$n" -a "${n:-9}" -le 5
+check "rate limit logged" grep -q "event=rate-limited" "$WORK/responder.log"
 
 for label in $LABELS; do
     grep -q "^$label " <<<"$EXPECT" || note "no expectation yet for $label (not tested)"
