@@ -279,6 +279,12 @@ responder_up() {
     wait_for 15 listening "$RESPONDER_IP" 5269 || die "responder is not listening on $RESPONDER_IP:5269"
 }
 
+# responder_api PATH: GET from the responder's web listener (init puts it on
+# the first address, port 5280), body on stdout.
+responder_api() {
+    ns curl -sf --max-time 10 "http://$RESPONDER_IP:5280$1"
+}
+
 # zone_labels: the test labels, read from the SRV records of the zone.
 zone_labels() {
     grep -Eo "_xmpp-server\._tcp\.[a-z0-9-]+(\.$BASE\.?)?" "$RZONE" |

@@ -139,6 +139,7 @@ run_peer() {
     local outcome cond text rtt got rlog=$WORK/responder-$1-$2.log
     note "peer $name (round $round)"
     peer_up "$name"
+    rm -f "$RDIR"/report.jsonl*   # each peer's report stands alone
     responder_up
     local targets=()
     for label in "${LABELS[@]}"; do targets+=("$label.$BASE"); done
@@ -149,9 +150,20 @@ run_peer() {
         test "$(grep -c '^RESULT' "$out")" -eq "${#LABELS[@]}"
     # Both servers write their logs a moment after the fact.
     sleep 2
+    local report=$WORK/report-$tag.json again=""
+    responder_api "/api/report/$PEER" >"$report" ||
+        fail "$name: GET /api/report/$PEER failed"
     stop_pid "$RESPONDER_PID" 10
     check "$name: responder exits with status 0 on SIGTERM (got $STOP_RC)" test "$STOP_RC" -eq 0
     cp "$WORK/responder.log" "$rlog"
+    if [ "$round" -eq 1 ] && [ "$name" = prosody-strict ]; then
+        # the history is in the state dir: a restarted daemon reports the same
+        responder_up
+        again=$WORK/report-$tag-restarted.json
+        responder_api "/api/report/$PEER" >"$again" || fail "$name: GET after restart failed"
+        stop_pid "$RESPONDER_PID" 10
+    fi
+    judge_report "$name" "$report" "$out" $again
     peer_down "$name" "$tag"
     for label in "${LABELS[@]}"; do
         dom=$label.$BASE
@@ -189,6 +201,20 @@ run_peer() {
             FLAKY[$name,$label]="round 1 $(word "${GOT[$name,$label]}"), round $round $(word "$got")"
         fi
     done
+}
+
+# judge_report NAME REPORT.json PINGS [RESTARTED.json]: the responder's own
+# report of the round against the pinger's results (report_check.py).
+judge_report() {
+    local line
+    while IFS= read -r line; do
+        case $line in
+            "PASS "*) pass "report: ${line#PASS }" ;;
+            "FAIL "*) fail "report: ${line#FAIL }" ;;
+            *) echo "$line" ;;
+        esac
+    done < <("$PY" "$HERE/report_check.py" "$2" "$3" "$1" ${4:+"$4"} 2>&1 ||
+             echo "FAIL $1: report_check.py could not read $2 ($(head -c 200 "$2"))")
 }
 
 # compact DOMAIN TEXT: drop what the row already says (the two domains,
