@@ -670,18 +670,23 @@ static int cg_write_leaf(const char *certs_dir, const char *pem,
     return ret;
 }
 
-int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const cat_profile *p, bool force, char *err, size_t errlen)
+/* DOMAIN{suffix}.pem and .key following p->cert. */
+static int cg_domain_files(const char *certs_dir, const char *domain,
+                           const char *suffix, const char *base,
+                           const cat_profile *p, bool force, char *err,
+                           size_t errlen)
 {
-    char pem[4096], key[4096];
+    char pem[4096], key[4096], pem_ext[32], key_ext[32];
+    snprintf(pem_ext, sizeof pem_ext, "%s.pem", suffix);
+    snprintf(key_ext, sizeof key_ext, "%s.key", suffix);
     if (!cg_domain_ok(domain))
         return cg_fail(err, errlen, "'%s': not usable as a domain file name",
                        domain ? domain : "(null)");
     if (p->cert.names == CAT_NAMES_WILDCARD && (!base || !*base))
         return cg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
                        domain);
-    if (cg_path(pem, sizeof pem, certs_dir, domain, ".pem") < 0 ||
-        cg_path(key, sizeof key, certs_dir, domain, ".key") < 0)
+    if (cg_path(pem, sizeof pem, certs_dir, domain, pem_ext) < 0 ||
+        cg_path(key, sizeof key, certs_dir, domain, key_ext) < 0)
         return cg_fail(err, errlen, "%s: path too long", certs_dir);
     cg_pair signer = {NULL, NULL};
     int si = cg_signer_index(p);
@@ -704,6 +709,26 @@ int certgen_domain(const char *certs_dir, const char *domain, const char *base,
                             si >= 0 ? &signer : NULL, err, errlen);
     cg_pair_free(&signer);
     return ret;
+}
+
+int certgen_domain(const char *certs_dir, const char *domain, const char *base,
+                   const cat_profile *p, bool force, char *err, size_t errlen)
+{
+    return cg_domain_files(certs_dir, domain, "", base, p, force, err, errlen);
+}
+
+int certgen_https(const char *certs_dir, const char *domain, bool force,
+                  char *err, size_t errlen)
+{
+    /* what a web server of the domain would have: a normal leaf */
+    static const cat_profile web = {
+        .label = "https",
+        .cert = {.key = CAT_KEY_ECDSA_P256, .eku = CAT_EKU_SERVER,
+                 .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,
+                 .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256},
+    };
+    return cg_domain_files(certs_dir, domain, ".https", NULL, &web, force, err,
+                           errlen);
 }
 
 int certgen_spki_sha256(const char *path, char out[65], char *err,

@@ -27,6 +27,12 @@ int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen);
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
                    const cat_profile *p, bool force, char *err, size_t errlen);
 
+/* Create DOMAIN.https.pem and .key: a normal serverAuth leaf from the test
+ * intermediate, for the HTTPS listener that serves POSH for DOMAIN. Kept
+ * unless force, like certgen_domain. 0 / -1 + err. */
+int certgen_https(const char *certs_dir, const char *domain, bool force,
+                  char *err, size_t errlen);
+
 /* Hex SHA-256 of the SubjectPublicKeyInfo of the first certificate in the PEM
  * file at path (what a TLSA 3 1 1 record carries). 0 / -1 + err. */
 int certgen_spki_sha256(const char *path, char out[65], char *err,

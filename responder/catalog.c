@@ -314,6 +314,24 @@ static const cat_profile catalog[] = {
         .peer_note = "neither peer here validates DANE in an unsigned zone",
         .description = "Self-signed certificate with a DANE-EE TLSA record",
     },
+    {
+        .label = "posh",
+        .kind = CAT_KIND_PROTOCOL,
+        .breaks = "self-signed certificate vouched for by POSH over HTTPS",
+        .strict = R,
+        .strict_why = "valid only through POSH (RFC 7712), which few servers "
+                      "implement; without POSH it is self-signed",
+        .advisory = true,
+        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF},
+        .policy = {POLICY_DEFAULT},
+        .dns = CAT_DNS_SRV,
+        .posh = true,
+        PEERS_BAD_CERT,
+        .peer_note = "neither peer here speaks POSH (Prosody's module is not "
+                     "in Debian)",
+        .description = "Self-signed certificate whose fingerprint is served at "
+                       "https://DOMAIN/.well-known/posh/xmpp-server.json",
+    },
 };
 
 size_t cat_count(void)

@@ -135,6 +135,8 @@ typedef struct cat_profile {
     cat_cert_recipe cert;     /* the certificate it presents */
     cat_stream_policy policy; /* stream policy */
     cat_dns_shape dns;        /* DNS records */
+    bool posh;                /* publish the certificate by POSH (RFC 7711,
+                                 RFC 7712) on the HTTPS listener */
     const char *description;  /* one line for disco#info and presence */
 } cat_profile;
 

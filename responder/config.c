@@ -61,7 +61,7 @@ const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
-                                       "http", "domains", NULL};
+                                       "http", "https", "domains", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
@@ -510,42 +510,51 @@ static void parse_listen(loader *ld, const config_setting_t *root)
         parse_listener(ld, list, i);
 }
 
-/* The optional web listener: an address and a port that no s2s listener
- * already uses. */
-static void parse_http(loader *ld, const config_setting_t *root)
+/* An optional web listener, key "http" (the report) or "https" (POSH): an
+ * address and a port that no other listener already uses. */
+static void parse_http(loader *ld, const config_setting_t *root,
+                       const char *key, long long def_port, rs_http_conf *out)
 {
-    const config_setting_t *g = config_setting_get_member(root, "http");
+    const config_setting_t *g = config_setting_get_member(root, key);
     if (!g)
         return;
+    char where[16];
+    snprintf(where, sizeof where, "in %s", key);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
         report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
         return;
     }
-    check_keys(ld, g, "in http", http_keys);
-    const char *addr = get_string(ld, g, "address", "in http", true);
-    long long port = DEFAULT_HTTP_PORT;
+    check_keys(ld, g, where, http_keys);
+    const char *addr = get_string(ld, g, "address", where, true);
+    long long port = def_port;
     if (config_setting_get_member(g, "port") &&
-        !get_int(ld, g, "port", "in http", 1, 65535, &port))
+        !get_int(ld, g, "port", where, 1, 65535, &port))
         return;
     unsigned char bin[16];
     if (!addr)
         return;
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
         report(ld, config_setting_get_member(g, "address"),
-               "http address '%s' is not an IPv4 or IPv6 literal", addr);
+               "%s address '%s' is not an IPv4 or IPv6 literal", key, addr);
         return;
     }
     for (size_t i = 0; i < ld->cfg->n_listen; i++) {
         const rs_listen *l = &ld->cfg->listen[i];
         if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
-            report(ld, g, "http listener %s port %lld is also an s2s listener",
-                   addr, port);
+            report(ld, g, "%s listener %s port %lld is also an s2s listener",
+                   key, addr, port);
             return;
         }
     }
-    ld->cfg->http.address = xstrdup(ld, addr);
-    ld->cfg->http.port = (unsigned)port;
-    ld->cfg->http.line = line_of(g);
+    const rs_http_conf *h = &ld->cfg->http;
+    if (out != h && h->address && h->port == port && strcmp(h->address, addr) == 0) {
+        report(ld, g, "%s listener %s port %lld is also the http listener",
+               key, addr, port);
+        return;
+    }
+    out->address = xstrdup(ld, addr);
+    out->port = (unsigned)port;
+    out->line = line_of(g);
 }
 
 /* One trust anchor file: it must exist and be readable now, not at the
@@ -745,7 +754,8 @@ static void validate(loader *ld, const config_t *lc)
     parse_base(ld, root);
     parse_state_dir(ld, root);
     parse_listen(ld, root);
-    parse_http(ld, root);
+    parse_http(ld, root, "http", DEFAULT_HTTP_PORT, &ld->cfg->http);
+    parse_http(ld, root, "https", DEFAULT_HTTPS_PORT, &ld->cfg->https);
     parse_trust(ld, root);
     parse_trust_system(ld, root);
     parse_limits(ld, root);
@@ -834,6 +844,7 @@ void rs_config_free(rs_config *cfg)
         free(cfg->listen[i].address);
     free(cfg->listen);
     free(cfg->http.address);
+    free(cfg->https.address);
     for (size_t i = 0; i < cfg->n_trust; i++)
         free(cfg->trust[i]);
     free(cfg->trust);

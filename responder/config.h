@@ -10,6 +10,7 @@
  *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
  *   trust_system = true;             # also the system bundle (default true)
  *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
+ *   https = { address = "127.0.0.1"; port = 443; };  # POSH, optional
  *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
  *              idle_timeout = 300; connect_timeout = 15;
  *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
@@ -88,6 +89,8 @@ typedef struct rs_config {
     bool trust_system;        /* include the system trust store */
     rs_limits limits;
     rs_http_conf http;        /* web report listener (address NULL = off) */
+    rs_http_conf https;       /* POSH listener for posh profiles (RFC 7711),
+                                 certificates STATE/certs/NAME.https.pem */
     rs_domain_conf *domains;  /* test domains */
     size_t n_domains;
 } rs_config;

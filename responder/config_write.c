@@ -50,16 +50,22 @@ static const char *default_args_problem(const char *base,
 
 static void write_http(FILE *f, const char *address, unsigned http_port)
 {
-    if (!http_port) {
+    if (http_port) {
+        fputs("# The web report: index, per-peer reports, JSON API, /metrics and the\n"
+              "# probe form. Plain HTTP: keep it on loopback or behind a proxy.\n"
+              "http = { address = ", f);
+        put_string(f, address);
+        fprintf(f, "; port = %u; };\n", http_port);
+    } else {
         fputs("# The web report (index, per-peer reports, /metrics, probe form):\n"
-              "# http = { address = \"127.0.0.1\"; port = 5280; };\n\n", f);
-        return;
+              "# http = { address = \"127.0.0.1\"; port = 5280; };\n", f);
     }
-    fputs("# The web report: index, per-peer reports, JSON API, /metrics and the\n"
-          "# probe form. Plain HTTP: keep it on loopback or behind a proxy.\n"
-          "http = { address = ", f);
+    fputs("# POSH (RFC 7711/7712) for the posh profile: HTTPS serving\n"
+          "# /.well-known/posh/xmpp-server.json with certs/NAME.https.pem.\n"
+          "# Peers fetch it from port 443 of the domain.\n"
+          "# https = { address = ", f);
     put_string(f, address);
-    fprintf(f, "; port = %u; };\n\n", http_port);
+    fputs("; port = 443; };\n\n", f);
 }
 
 static void write_listen_trust(FILE *f, const char *const *addresses,

@@ -2,6 +2,7 @@
  * transition function (in_step). */
 #include "s2s_in.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -661,7 +662,15 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
         return;
     }
     srv->stats.streams_in++;
-    conn_log(c, RS_LOG_INFO, "accept", "streams=%u", srv->n_conns);
+    struct sockaddr_storage here;
+    int len = sizeof here;
+    unsigned port = 0;
+    if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&here, &len) == 0)
+        port = ntohs(here.ss_family == AF_INET6
+                         ? ((struct sockaddr_in6 *)&here)->sin6_port
+                         : ((struct sockaddr_in *)&here)->sin_port);
+    conn_log(c, RS_LOG_INFO, "accept", "port=%u%s streams=%u", port,
+             direct_tls ? " direct-tls" : "", srv->n_conns);
     const rs_limits *lim = &srv->cfg->limits;
     if (srv->n_conns > lim->max_streams ||
         streams_from(srv, c->peer_ip) > lim->max_streams_per_ip) {

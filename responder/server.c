@@ -10,6 +10,7 @@
 #include "control.h"
 #include "dialback.h"
 #include "log.h"
+#include "posh.h"
 #include "probe.h"
 #include "report.h"
 #include "s2s_in.h"
@@ -122,9 +123,21 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         if (!srv->web)
             return -1;
     }
+    if (cfg->https.address) {
+        srv->posh = posh_start(cfg, srv->domains);
+        if (!srv->posh)
+            return -1;
+    }
     rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
     return 0;
+}
+
+static bool same_web(const rs_http_conf *a, const rs_http_conf *b)
+{
+    if (!a->address || !b->address)
+        return !a->address && !b->address;
+    return strcmp(a->address, b->address) == 0 && a->port == b->port;
 }
 
 void rs_server_reload(rs_server *srv)
@@ -160,10 +173,8 @@ void rs_server_reload(rs_server *srv)
     for (size_t i = 0; same_listeners && i < cfg->n_listen; i++)
         same_listeners = strcmp(cfg->listen[i].address, srv->cfg->listen[i].address) == 0 &&
                          cfg->listen[i].port == srv->cfg->listen[i].port;
-    bool same_http = (!cfg->http.address && !srv->cfg->http.address) ||
-                     (cfg->http.address && srv->cfg->http.address &&
-                      strcmp(cfg->http.address, srv->cfg->http.address) == 0 &&
-                      cfg->http.port == srv->cfg->http.port);
+    bool same_http = same_web(&cfg->http, &srv->cfg->http) &&
+                     same_web(&cfg->https, &srv->cfg->https);
     same_listeners = same_listeners && same_http;
     if (!same_listeners)
         rs_log(RS_LOG_WARN, "listeners changed: they take effect after a restart");
@@ -179,9 +190,11 @@ void rs_server_reload(rs_server *srv)
     srv->cfg->n_listen = old.n_listen;
     old.listen = new_listen;
     old.n_listen = new_n;
-    rs_http_conf new_http = srv->cfg->http;
+    rs_http_conf new_http = srv->cfg->http, new_https = srv->cfg->https;
     srv->cfg->http = old.http;
+    srv->cfg->https = old.https;
     old.http = new_http;
+    old.https = new_https;
     rs_config_free(&old);
     free(cfg);
     rs_domains_unref(srv->domains);
@@ -205,6 +218,8 @@ void rs_server_stop(rs_server *srv)
     uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
     probe_stop_all(srv);
+    posh_stop(srv->posh);
+    srv->posh = NULL;
     if (srv->web)
         web_close(srv->web);
     srv->web = NULL;

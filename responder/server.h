@@ -16,6 +16,7 @@ struct rs_conn;
 struct s2s_out;
 struct rs_report;
 struct rs_web;
+struct rs_posh;
 struct rs_probe;
 struct rs_control;
 
@@ -72,6 +73,7 @@ typedef struct rs_server {
     uint64_t start_time;         /* unix seconds at start (stream ids) */
     struct rs_report *report;    /* outcome records (report.h) */
     struct rs_web *web;          /* HTTP listener, or NULL (web.h) */
+    struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) */
     struct rs_probe *probes;     /* running probes (probe.h) */
     struct rs_control *control;  /* control socket (control.h) */
     void *echo_limits;           /* per-remote echo rate state (services.c) */

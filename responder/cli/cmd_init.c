@@ -331,6 +331,9 @@ static int init_certs(const init_opts *o, const init_paths *p)
         if (certgen_domain(p->certs, domain, o->base, cat_at(i), o->force, err,
                            sizeof err) != 0)
             return init_fail(domain, err);
+        if (cat_at(i)->posh &&
+            certgen_https(p->certs, domain, o->force, err, sizeof err) != 0)
+            return init_fail(domain, err);
     }
     return 0;
 }
