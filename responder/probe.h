@@ -63,6 +63,17 @@ const char *probe_domain(const rs_probe *p, size_t i, probe_result *result,
 
 const char *probe_result_name(probe_result r); /* "pong", "refused", ... */
 
+/* The target of p (lower case). */
+const char *probe_target(const rs_probe *p);
+
+/* An upper bound of p's run time in seconds, from the limits at its start
+ * (rounds of probe_concurrency pings, probe_timeout each). */
+unsigned probe_max_seconds(const rs_probe *p);
+
+/* true when p ended early because the responder is stopping (its pending
+ * domains then read PROBE_TIMEOUT with a detail saying so). */
+bool probe_stopped(const rs_probe *p);
+
 /* An inbound stanza from remote to dom: true when it answers one of our
  * probe pings (it is consumed then). Called by the router first. */
 bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,

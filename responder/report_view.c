@@ -46,8 +46,20 @@ static const char *refusal_text(const report_outcome *o)
     return o->close[0] ? o->close : "closed";
 }
 
+/* Why a leg ended unauthenticated, in the words of whoever ended it. */
+static const char *failure_text(const report_outcome *o)
+{
+    if (o->refused_by == REPORT_BY_PEER)
+        return refusal_text(o);
+    if (o->refused_by == REPORT_BY_US && o->auth_error[0])
+        return o->auth_error;
+    return o->close;
+}
+
 void report_outcome_brief(const report_outcome *o, char *out, size_t n)
 {
+    static const char *const who[] = {"", "refused by the peer", "refused by us",
+                                      "failed"};
     out[0] = '\0';
     if (!o)
         return;
@@ -55,22 +67,10 @@ void report_outcome_brief(const report_outcome *o, char *out, size_t n)
     if (o->auth_used[0])
         add(out, n, "; %s %s", o->auth_used,
             o->auth == REPORT_AUTH_OK ? "ok" : "failed");
-    switch (o->refused_by) {
-    case REPORT_BY_PEER:
-        add(out, n, "; refused by the peer: %s", refusal_text(o));
-        break;
-    case REPORT_BY_US:
-        add(out, n, "; refused by us: %s",
-            o->auth_error[0] ? o->auth_error : o->close);
-        break;
-    case REPORT_BY_NETWORK:
-        add(out, n, "; failed: %s", o->close);
-        break;
-    case REPORT_BY_NONE:
-        if (o->stanza[0])
-            add(out, n, "; %s", o->stanza);
-        break;
-    }
+    if (o->refused_by != REPORT_BY_NONE)
+        add(out, n, "; %s: %s", who[o->refused_by], failure_text(o));
+    else if (o->stanza[0])
+        add(out, n, "; %s", o->stanza);
 }
 
 /* ---- cells ------------------------------------------------------------- */
@@ -93,19 +93,12 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
         else
             add(out, n, " (no TLS)");
     }
-    switch (o->refused_by) {
-    case REPORT_BY_PEER:
-        add(out, n, " and your server refused: %s. ", refusal_text(o));
+    static const char *const who[] = {"", " and your server refused",
+                                      " and we refused your server",
+                                      " but the stream failed"};
+    if (o->refused_by != REPORT_BY_NONE) {
+        add(out, n, "%s: %s. ", who[o->refused_by], failure_text(o));
         return;
-    case REPORT_BY_US:
-        add(out, n, " and we refused your server: %s. ",
-            o->auth_error[0] ? o->auth_error : o->close);
-        return;
-    case REPORT_BY_NETWORK:
-        add(out, n, " but the stream failed: %s. ", o->close);
-        return;
-    case REPORT_BY_NONE:
-        break;
     }
     if (o->auth == REPORT_AUTH_OK)
         add(out, n, o->leg == REPORT_LEG_IN ? " and your server authenticated "
