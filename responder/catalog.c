@@ -37,6 +37,15 @@
         .peer_note = note, .description = desc                              \
     }
 
+/* A protocol or DNS profile: the control's certificate, policy and SRV
+ * record unless the trailing designated initializers say otherwise. */
+#define ROW(lbl, knd, brk, exp, adv, why, ...)                              \
+    {                                                                       \
+        .label = lbl, .kind = knd, .breaks = brk, .strict = exp,            \
+        .advisory = adv, .strict_why = why, .cert = {CERT_GOOD},            \
+        .policy = {POLICY_DEFAULT}, .dns = CAT_DNS_SRV, __VA_ARGS__         \
+    }
+
 /* Lenient peers take a bad certificate over dialback; strict ones refuse. */
 #define PEERS_BAD_CERT PEERS(R, A, R, A)
 #define PEERS_ALL_ACCEPT PEERS(A, A, A, A)
@@ -174,164 +183,83 @@ static const cat_profile catalog[] = {
              "Certificate revoked in the test CA's CRL"),
 
     /* protocol profiles: a good certificate, a different stream policy */
-    {
-        .label = "dialback-only",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "offers and uses dialback only, never SASL EXTERNAL",
-        .strict = A,
-        .advisory = true,
-        .strict_why = "dialback over TLS with a valid certificate (XEP-0344) "
-                      "authenticates a server, but dialback is an extension: "
-                      "a server that insists on SASL EXTERNAL may refuse it",
-        .cert = {CERT_GOOD},
+    ROW("dialback-only", CAT_KIND_PROTOCOL,
+        "offers and uses dialback only, never SASL EXTERNAL", A, true,
+        "dialback over TLS with a valid certificate (XEP-0344) authenticates "
+        "a server, but dialback is an extension: a server that insists on "
+        "SASL EXTERNAL may refuse it",
         .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
                    .auth_out = CAT_AUTH_DIALBACK},
-        .dns = CAT_DNS_SRV,
         PEERS(R, A, R, A),
         .peer_note = "the strict peers here run without dialback",
-        .description = "Dialback only, in both directions",
-    },
-    {
-        .label = "no-dialback",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "SASL EXTERNAL only in both directions",
-        .strict = A,
-        .strict_why = "SASL EXTERNAL with a valid certificate is the standard "
-                      "s2s authentication (RFC 6120)",
-        .cert = {CERT_GOOD},
+        .description = "Dialback only, in both directions"),
+    ROW("no-dialback", CAT_KIND_PROTOCOL,
+        "SASL EXTERNAL only in both directions", A, false,
+        "SASL EXTERNAL with a valid certificate is the standard s2s "
+        "authentication (RFC 6120)",
         .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_EXTERNAL,
                    .auth_out = CAT_AUTH_EXTERNAL},
-        .dns = CAT_DNS_SRV,
-        PEERS_ALL_ACCEPT,
-        .description = "SASL EXTERNAL only, no dialback",
-    },
-    {
-        .label = "no-tls",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "no STARTTLS: plaintext streams, dialback only",
-        .strict = R,
-        .strict_why = "RFC 7590: server-to-server traffic must be encrypted",
-        .cert = {CERT_GOOD},
+        PEERS_ALL_ACCEPT, .description = "SASL EXTERNAL only, no dialback"),
+    ROW("no-tls", CAT_KIND_PROTOCOL,
+        "no STARTTLS: plaintext streams, dialback only", R, false,
+        "RFC 7590: server-to-server traffic must be encrypted",
         .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
                    .auth_out = CAT_AUTH_DIALBACK, .starttls = CAT_TLS_NONE},
-        .dns = CAT_DNS_SRV,
         PEERS_ALL_REFUSE,
-        .description = "Plaintext only: STARTTLS is not offered",
-    },
-    {
-        .label = "direct-tls",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "reachable only by direct TLS (XEP-0368), "
-                  "_xmpps-server SRV only",
-        .strict = A,
-        .strict_why = "XEP-0368 direct TLS is optional; servers that support "
-                      "it reach this domain, others find no STARTTLS port",
-        .advisory = true,
-        .cert = {CERT_GOOD},
+        .description = "Plaintext only: STARTTLS is not offered"),
+    ROW("direct-tls", CAT_KIND_PROTOCOL,
+        "reachable only by direct TLS (XEP-0368), _xmpps-server SRV only", A,
+        true,
+        "XEP-0368 direct TLS is optional; servers that support it reach this "
+        "domain, others find no STARTTLS port",
         .policy = {POLICY_DEFAULT, .starttls = CAT_TLS_DIRECT_ONLY},
-        .dns = CAT_DNS_DIRECT_TLS,
-        PEERS_ALL_ACCEPT,
-        .description = "Direct TLS (XEP-0368) only, on its own port",
-    },
-    {
-        .label = "legacy-tls",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "TLS 1.0 and 1.1 only",
-        .strict = R,
-        .strict_why = "RFC 8996 forbids TLS 1.0 and 1.1",
-        .cert = {CERT_GOOD},
+        .dns = CAT_DNS_DIRECT_TLS, PEERS_ALL_ACCEPT,
+        .description = "Direct TLS (XEP-0368) only, on its own port"),
+    ROW("legacy-tls", CAT_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
+        "RFC 8996 forbids TLS 1.0 and 1.1",
         .policy = {POLICY_DEFAULT,
                    .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"},
-        .dns = CAT_DNS_SRV,
-        PEERS_ALL_REFUSE,
-        .description = "Old TLS only: 1.0 and 1.1",
-    },
-    {
-        .label = "tls13-only",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "TLS 1.3 only",
-        .strict = A,
-        .strict_why = "TLS 1.3 is current (RFC 8446)",
-        .cert = {CERT_GOOD},
-        .policy = {POLICY_DEFAULT,
-                   .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
-        .dns = CAT_DNS_SRV,
-        PEERS_ALL_ACCEPT,
-        .description = "TLS 1.3 only",
-    },
+        PEERS_ALL_REFUSE, .description = "Old TLS only: 1.0 and 1.1"),
+    ROW("tls13-only", CAT_KIND_PROTOCOL, "TLS 1.3 only", A, false,
+        "TLS 1.3 is current (RFC 8446)",
+        .policy = {POLICY_DEFAULT, .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
+        PEERS_ALL_ACCEPT, .description = "TLS 1.3 only"),
 
     /* DNS profiles: the zone says something a server must respect */
-    {
-        .label = "no-service",
-        .kind = CAT_KIND_DNS,
-        .breaks = "SRV target \".\": the domain offers no XMPP service",
-        .strict = R,
-        .strict_why = "RFC 2782 / RFC 6120 3.2.1: a '.' target means the "
-                      "service is decidedly not available",
-        .cert = {CERT_GOOD},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_NO_SERVICE,
-        PEERS_ALL_REFUSE,
-        .description = "SRV record says: no XMPP service here",
-    },
-    {
-        .label = "no-target",
-        .kind = CAT_KIND_DNS,
-        .breaks = "SRV points at a name that does not exist",
-        .strict = R,
-        .strict_why = "the SRV target cannot be resolved; RFC 6120 3.2.1 "
-                      "does not fall back to the domain's A record",
-        .cert = {CERT_GOOD},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_NO_TARGET,
-        PEERS_ALL_REFUSE,
-        .description = "SRV target does not exist",
-    },
-    {
-        .label = "no-address",
-        .kind = CAT_KIND_DNS,
-        .breaks = "SRV points at a name without A/AAAA",
-        .strict = R,
-        .strict_why = "the SRV target has no address to connect to",
-        .cert = {CERT_GOOD},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_NO_ADDRESS,
-        PEERS_ALL_REFUSE,
-        .description = "SRV target has no address records",
-    },
-    {
-        .label = "dane-ee",
-        .kind = CAT_KIND_DNS,
-        .breaks = "self-signed certificate pinned by a TLSA 3 1 1 record",
-        .strict = R,
-        .strict_why = "valid only through DANE (RFC 7673), which needs a "
-                      "DNSSEC-signed zone; without DANE it is self-signed",
-        .advisory = true,
-        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_TLSA,
+    ROW("no-service", CAT_KIND_DNS,
+        "SRV target \".\": the domain offers no XMPP service", R, false,
+        "RFC 2782 / RFC 6120 3.2.1: a '.' target means the service is "
+        "decidedly not available",
+        .dns = CAT_DNS_NO_SERVICE, PEERS_ALL_REFUSE,
+        .description = "SRV record says: no XMPP service here"),
+    ROW("no-target", CAT_KIND_DNS, "SRV points at a name that does not exist",
+        R, false,
+        "the SRV target cannot be resolved; RFC 6120 3.2.1 does not fall back "
+        "to the domain's A record",
+        .dns = CAT_DNS_NO_TARGET, PEERS_ALL_REFUSE,
+        .description = "SRV target does not exist"),
+    ROW("no-address", CAT_KIND_DNS, "SRV points at a name without A/AAAA", R,
+        false, "the SRV target has no address to connect to",
+        .dns = CAT_DNS_NO_ADDRESS, PEERS_ALL_REFUSE,
+        .description = "SRV target has no address records"),
+    ROW("dane-ee", CAT_KIND_DNS,
+        "self-signed certificate pinned by a TLSA 3 1 1 record", R, true,
+        "valid only through DANE (RFC 7673), which needs a DNSSEC-signed "
+        "zone; without DANE it is self-signed",
+        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF}, .dns = CAT_DNS_TLSA,
         PEERS_BAD_CERT,
         .peer_note = "neither peer here validates DANE in an unsigned zone",
-        .description = "Self-signed certificate with a DANE-EE TLSA record",
-    },
-    {
-        .label = "posh",
-        .kind = CAT_KIND_PROTOCOL,
-        .breaks = "self-signed certificate vouched for by POSH over HTTPS",
-        .strict = R,
-        .strict_why = "valid only through POSH (RFC 7712), which few servers "
-                      "implement; without POSH it is self-signed",
-        .advisory = true,
-        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF},
-        .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_SRV,
-        .posh = true,
+        .description = "Self-signed certificate with a DANE-EE TLSA record"),
+    ROW("posh", CAT_KIND_PROTOCOL,
+        "self-signed certificate vouched for by POSH over HTTPS", R, true,
+        "valid only through POSH (RFC 7712), which few servers implement; "
+        "without POSH it is self-signed",
+        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF}, .posh = true,
         PEERS_BAD_CERT,
         .peer_note = "neither peer here speaks POSH (Prosody's module is not "
                      "in Debian)",
         .description = "Self-signed certificate whose fingerprint is served at "
-                       "https://DOMAIN/.well-known/posh/xmpp-server.json",
-    },
+                       "https://DOMAIN/.well-known/posh/xmpp-server.json"),
 };
 
 size_t cat_count(void)
