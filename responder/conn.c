@@ -492,6 +492,9 @@ static void on_xs_close(void *ud)
     rs_conn *c = ud;
     if (c->closing)
         return;
+    /* a peer that ends the stream before authentication is done refuses */
+    if (c->outcome.auth != REPORT_AUTH_OK && c->outcome.refused_by == REPORT_BY_NONE)
+        c->outcome.refused_by = REPORT_BY_PEER;
     if (c->handler->stream_end)
         c->handler->stream_end(c);
     if (!c->closing)

@@ -112,22 +112,20 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
 }
 
 /* What the peer did, from the latest legs: any refusal by the peer counts,
- * since either leg failing loses the conversation. */
+ * since either leg failing loses the conversation. Legs that failed on the
+ * network or that we refused say nothing about the profile. */
 static report_seen seen_of(const report_outcome *in, const report_outcome *out)
 {
     const report_outcome *legs[] = {in, out};
-    bool accepted = false, any = false;
+    bool accepted = false;
     for (size_t i = 0; i < 2; i++) {
         if (!legs[i])
             continue;
-        any = true;
         if (legs[i]->refused_by == REPORT_BY_PEER)
             return REPORT_SEEN_REFUSE;
         accepted |= legs[i]->auth == REPORT_AUTH_OK;
     }
-    if (accepted)
-        return REPORT_SEEN_ACCEPT;
-    return any ? REPORT_SEEN_REFUSE : REPORT_SEEN_NOTHING;
+    return accepted ? REPORT_SEEN_ACCEPT : REPORT_SEEN_NOTHING;
 }
 
 static void fill_cell(const rs_report *r, const char *remote,
@@ -144,7 +142,13 @@ static void fill_cell(const rs_report *r, const char *remote,
     const char *should = p->strict == CAT_EXPECT_ACCEPT ? "accept" : "refuse";
     if (c->seen == REPORT_SEEN_NOTHING) {
         c->verdict = REPORT_VERDICT_UNKNOWN;
-        add(e, n, "Nothing seen yet: ping %s or write to echo@%s. ", d->name, d->name);
+        if (c->in)
+            explain_leg(c->in, e, n);
+        if (c->out)
+            explain_leg(c->out, e, n);
+        add(e, n, "%s: ping %s or write to echo@%s. ",
+            c->in || c->out ? "No verdict from that" : "Nothing seen yet",
+            d->name, d->name);
         if (p->kind == CAT_KIND_DNS && p->strict == CAT_EXPECT_REFUSE)
             add(e, n, "A server that cannot find a way to %s never "
                       "connects, so silence after a ping is correct here. ",

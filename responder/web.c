@@ -1,13 +1,582 @@
-/* web.c -- placeholder until the web report lands. */
+/* web.c -- the HTTP side (see web.h): libmicrohttpd in external epoll mode,
+ * driven by the libuv loop (a uv_poll_t on MHD's epoll descriptor and a
+ * uv_timer_t armed from MHD_get_timeout), routing, the JSON API, the probe
+ * form. Pages are in web_pages.c, /metrics in metrics.c. Everything runs on
+ * the daemon's one thread, so handlers read srv->report, srv->cfg and
+ * srv->stats directly. */
 #include "web.h"
 
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/xmlmemory.h>
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "jid.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "probe.h"
+#include "report.h"
+#include "web_pages.h"
+
+#define URL_MAX 1024            /* longer paths get 414 */
+#define BODY_MAX 8192           /* a probe form is a few dozen bytes */
+#define TARGET_MAX 512          /* the form's target field, before checking */
+#define TIMER_MAX_MS 60000      /* re-check at least this often */
+
+struct rs_web {
+    rs_server *srv;
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;             /* readable when MHD's epoll set has events */
+    uv_timer_t timer;           /* MHD's next timeout */
+    int open_handles;           /* poll + timer not yet closed */
+    char last_error[256];       /* MHD's last log message, for start errors */
+};
+
+/* One request being answered. */
+typedef struct req {
+    rs_web *w;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+} req;
+
+/* State of a POST /probe across the calls that bring its body. */
+typedef struct post_ctx {
+    struct MHD_PostProcessor *pp;
+    char target[TARGET_MAX + 1];
+    bool too_long;              /* target longer than TARGET_MAX */
+    bool bad;                   /* the body could not be parsed */
+    size_t body;                /* bytes received */
+} post_ctx;
+
+/* con_cls of a GET or HEAD after its first call (POSTs have a post_ctx). */
+static char get_marker;
+
+static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; "
+                          "form-action 'self'; frame-ancestors 'none'; "
+                          "base-uri 'none'";
+
+/* ---- responses ------------------------------------------------------------------ */
+
+/* Queue status with a copy of body. extra_* is one more header (may be
+ * NULL). MHD_NO (the connection closes) when an allocation fails. */
+static enum MHD_Result respond(const req *q, unsigned status, const char *type,
+                               const void *body, size_t len,
+                               const char *extra_name, const char *extra_value)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!r) {
+        rs_log(RS_LOG_ERROR, "http %s %.200s: out of memory", q->method, q->url);
+        return MHD_NO;
+    }
+    bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) &&
+              MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") &&
+              MHD_add_response_header(r, "Content-Security-Policy", csp) &&
+              MHD_add_response_header(r, "X-Frame-Options", "DENY") &&
+              MHD_add_response_header(r, "Referrer-Policy", "no-referrer") &&
+              MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                                      "no-store");
+    if (ok && extra_name)
+        ok = MHD_add_response_header(r, extra_name, extra_value);
+    enum MHD_Result ret = ok ? MHD_queue_response(q->conn, status, r) : MHD_NO;
+    MHD_destroy_response(r);
+    rs_log(RS_LOG_DEBUG, "http %s %.200s -> %u%s", q->method, q->url, status,
+           ret == MHD_YES ? "" : " (failed)");
+    return ret;
+}
+
+/* 500 without allocating a page. */
+static enum MHD_Result internal_error(const req *q)
+{
+    static const char text[] = "500 internal error (out of memory)\n";
+    return respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                   "text/plain; charset=utf-8", text, sizeof text - 1, NULL,
+                   NULL);
+}
+
+/* A rendered page (taken over), or 500 when rendering failed. */
+static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
+                                 int len, const char *extra_name,
+                                 const char *extra_value)
+{
+    if (!page)
+        return internal_error(q);
+    enum MHD_Result ret = respond(q, status, "text/html; charset=utf-8", page,
+                                  (size_t)len, extra_name, extra_value);
+    xmlFree(page);
+    return ret;
+}
+
+static enum MHD_Result send_message(const req *q, unsigned status,
+                                    const char *title, const char *text,
+                                    const char *detail, const char *extra_name,
+                                    const char *extra_value)
+{
+    int len = 0;
+    xmlChar *page = web_page_message(status, title, text, detail, &len);
+    return send_html(q, status, page, len, extra_name, extra_value);
+}
+
+/* A JSON document (freed here), or 500 when building it failed. */
+static enum MHD_Result send_json(const req *q, unsigned status, rs_json *j)
+{
+    enum MHD_Result ret;
+    if (j->failed || !j->text)
+        ret = internal_error(q);
+    else
+        ret = respond(q, status, "application/json; charset=utf-8", j->text,
+                      j->len, NULL, NULL);
+    rs_json_free(j);
+    return ret;
+}
+
+static enum MHD_Result json_error(const req *q, unsigned status,
+                                  const char *message)
+{
+    rs_json j;
+    rs_json_init(&j);
+    rs_json_obj_begin(&j);
+    rs_json_kv_str(&j, "error", message);
+    rs_json_obj_end(&j);
+    return send_json(q, status, &j);
+}
+
+/* ---- names ----------------------------------------------------------------------- */
+
+/* A remote domain from a URL or the form: lower-cased, one trailing dot
+ * dropped, and a plausible domain name (what stream headers may carry). */
+static bool remote_name(const char *in, char *out, size_t n)
+{
+    size_t len = strlen(in);
+    if (len == 0 || len > 254 || len + 1 > n)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (in[i] >= 'A' && in[i] <= 'Z') ? (char)(in[i] - 'A' + 'a')
+                                                : in[i];
+    out[len] = '\0';
+    if (len > 1 && out[len - 1] == '.')
+        out[--len] = '\0';
+    return len <= 253 && strchr(out, '/') == NULL && jid_domain_valid(out);
+}
+
+/* ---- GET ------------------------------------------------------------------------- */
+
+static enum MHD_Result get_index(const req *q)
+{
+    int len = 0;
+    xmlChar *page = web_page_index(q->w->srv, &len);
+    return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
+}
+
+static enum MHD_Result get_report(const req *q, const char *name)
+{
+    char remote[300];
+    if (!remote_name(name, remote, sizeof remote))
+        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "That is not a domain name. Give the domain of "
+                            "your XMPP server, as in /report/example.org.",
+                            name[0] ? name : NULL, NULL, NULL);
+    int len = 0;
+    xmlChar *page = web_page_report(q->w->srv, remote, &len);
+    return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
+}
+
+static enum MHD_Result get_api_domains(const req *q)
+{
+    const rs_config *cfg = q->w->srv->cfg;
+    rs_json j;
+    rs_json_init(&j);
+    rs_json_obj_begin(&j);
+    rs_json_kv_str(&j, "base_domain", cfg->base_domain);
+    rs_json_key(&j, "domains");
+    rs_json_arr_begin(&j);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const rs_domain_conf *d = &cfg->domains[i];
+        const cat_profile *p = d->profile;
+        char echo[300];
+        snprintf(echo, sizeof echo, "echo@%s", d->name);
+        rs_json_obj_begin(&j);
+        rs_json_kv_str(&j, "domain", d->name);
+        rs_json_kv_str(&j, "profile", p->label);
+        rs_json_kv_str(&j, "kind", cat_kind_name(p->kind));
+        rs_json_kv_str(&j, "breaks", p->breaks);
+        rs_json_kv_str(&j, "strict", cat_expect_name(p->strict));
+        rs_json_kv_bool(&j, "advisory", p->advisory);
+        rs_json_kv_str(&j, "why", p->strict_why);
+        rs_json_kv_str(&j, "description",
+                       d->description ? d->description : p->description);
+        rs_json_kv_str(&j, "echo", echo);
+        rs_json_obj_end(&j);
+    }
+    rs_json_arr_end(&j);
+    rs_json_obj_end(&j);
+    return send_json(q, MHD_HTTP_OK, &j);
+}
+
+static enum MHD_Result get_api_report(const req *q, const char *name)
+{
+    char remote[300];
+    if (!remote_name(name, remote, sizeof remote))
+        return json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
+    rs_json j;
+    rs_json_init(&j);
+    report_matrix_json(&j, q->w->srv->report, remote, q->w->srv->cfg);
+    return send_json(q, MHD_HTTP_OK, &j);
+}
+
+static enum MHD_Result get_metrics(const req *q)
+{
+    size_t len = 0;
+    char *text = metrics_render(q->w->srv, &len);
+    if (!text)
+        return internal_error(q);
+    enum MHD_Result ret = respond(q, MHD_HTTP_OK,
+                                  "text/plain; version=0.0.4; charset=utf-8",
+                                  text, len, NULL, NULL);
+    free(text);
+    return ret;
+}
+
+static bool has_prefix(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static enum MHD_Result route_get(const req *q)
+{
+    const char *u = q->url;
+    if (strcmp(u, "/") == 0 || strcmp(u, "/index.html") == 0)
+        return get_index(q);
+    if (has_prefix(u, "/report/"))
+        return get_report(q, u + strlen("/report/"));
+    if (strcmp(u, "/api/domains") == 0)
+        return get_api_domains(q);
+    if (has_prefix(u, "/api/report/"))
+        return get_api_report(q, u + strlen("/api/report/"));
+    if (strcmp(u, "/api") == 0 || has_prefix(u, "/api/"))
+        return json_error(q, MHD_HTTP_NOT_FOUND,
+                          "no such API: /api/domains and /api/report/DOMAIN "
+                          "exist");
+    if (strcmp(u, "/metrics") == 0)
+        return get_metrics(q);
+    if (strcmp(u, "/probe") == 0)
+        return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
+                            "Start a probe with the form on the index page "
+                            "(POST /probe).", NULL, MHD_HTTP_HEADER_ALLOW,
+                            "POST");
+    return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                        "There is no page here. The index lists every test "
+                        "domain; /report/DOMAIN shows what a server accepted.",
+                        NULL, NULL, NULL);
+}
+
+/* ---- POST /probe ------------------------------------------------------------------ */
+
+static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
+                                  const char *key, const char *filename,
+                                  const char *content_type,
+                                  const char *transfer_encoding,
+                                  const char *data, uint64_t off, size_t size)
+{
+    (void)kind;
+    (void)filename;
+    (void)content_type;
+    (void)transfer_encoding;
+    post_ctx *ctx = cls;
+    if (!key || strcmp(key, "target") != 0)
+        return MHD_YES;
+    if (off > TARGET_MAX || size > TARGET_MAX - off) {
+        ctx->too_long = true;
+        return MHD_YES;
+    }
+    memcpy(ctx->target + off, data, size);
+    ctx->target[off + size] = '\0';
+    return MHD_YES;
+}
+
+/* Seconds in "try again in N s", or 0. */
+static unsigned retry_after(const char *err)
+{
+    const char *p = strstr(err, "try again in ");
+    return p ? (unsigned)strtoul(p + strlen("try again in "), NULL, 10) : 0;
+}
+
+static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
+{
+    rs_server *srv = q->w->srv;
+    if (ctx->bad)
+        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "The form could not be read.", NULL, NULL, NULL);
+    if (ctx->too_long)
+        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "The target is too long to be a domain name.",
+                            NULL, NULL, NULL);
+    if (!ctx->target[0])
+        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "Give the domain of your XMPP server in the field "
+                            "'target'.", NULL, NULL, NULL);
+    char err[512] = "";
+    rs_probe *p = probe_start(srv, ctx->target, NULL, NULL, err, sizeof err);
+    char location[320];
+    if (p) {
+        rs_log(RS_LOG_INFO, "http probe of %s started from the web form",
+               probe_target(p));
+        snprintf(location, sizeof location, "/report/%s", probe_target(p));
+        return send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
+                            "The probe is running: its report follows.",
+                            location, MHD_HTTP_HEADER_LOCATION, location);
+    }
+    char name[300];
+    if (remote_name(ctx->target, name, sizeof name) && probe_find(srv, name)) {
+        snprintf(location, sizeof location, "/report/%s", name);
+        return send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
+                            "A probe of this server is already running.",
+                            location, MHD_HTTP_HEADER_LOCATION, location);
+    }
+    if (strncmp(err, "rate limited", 12) == 0 || strstr(err, "try again")) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%u", retry_after(err) ? retry_after(err) : 60);
+        return send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
+                            "Probes are rate-limited per target and in all: "
+                            "please wait and try again later.", err,
+                            MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
+    if (strstr(err, "out of memory") || strstr(err, "stopping"))
+        return send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "Service Unavailable",
+                            "The probe could not be started.", err, NULL, NULL);
+    return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                        "The probe could not be started.",
+                        err[0] ? err : "probe refused", NULL, NULL);
+}
+
+static enum MHD_Result route_post(const req *q, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    post_ctx *ctx = *con_cls;
+    if (!ctx) { /* headers only so far */
+        if (strcmp(q->url, "/probe") != 0) {
+            if (strcmp(q->url, "/") == 0 || has_prefix(q->url, "/report/") ||
+                has_prefix(q->url, "/api/") || strcmp(q->url, "/metrics") == 0)
+                return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
+                                    "Method Not Allowed", "Only GET here.",
+                                    NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+            return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                                "There is no page here.", NULL, NULL, NULL);
+        }
+        const char *cl = MHD_lookup_connection_value(
+            q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
+            return send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
+                                "Content Too Large",
+                                "The form is far too large.", NULL, NULL, NULL);
+        ctx = calloc(1, sizeof *ctx);
+        if (!ctx)
+            return internal_error(q);
+        *con_cls = ctx;
+        ctx->pp = MHD_create_post_processor(q->conn, 1024, post_field, ctx);
+        if (!ctx->pp)
+            return send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "Unsupported Media Type",
+                                "Send the form as "
+                                "application/x-www-form-urlencoded.",
+                                NULL, NULL, NULL);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        ctx->body += *upload_data_size;
+        if (ctx->body > BODY_MAX) {
+            rs_log(RS_LOG_DEBUG, "http POST %.200s: body beyond %d bytes, closing",
+                   q->url, BODY_MAX);
+            return MHD_NO;
+        }
+        if (!ctx->bad &&
+            MHD_post_process(ctx->pp, upload_data, *upload_data_size) != MHD_YES)
+            ctx->bad = true;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return post_probe_done(q, ctx);
+}
+
+/* ---- libmicrohttpd callbacks -------------------------------------------------------- */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
+                                  const char *url, const char *method,
+                                  const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    req q = {.w = cls, .conn = conn, .method = method, .url = url};
+    if (strlen(url) > URL_MAX)
+        return send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
+                            "That address is far too long.", NULL, NULL, NULL);
+    if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
+        return route_post(&q, upload_data, upload_data_size, con_cls);
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+        strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
+                            "Method Not Allowed", "Only GET, HEAD and (for "
+                            "/probe) POST are served.", NULL,
+                            MHD_HTTP_HEADER_ALLOW,
+                            strcmp(url, "/probe") == 0 ? "POST" : "GET, HEAD");
+    if (!*con_cls) {
+        /* answer on the next call: a response queued while MHD may still
+         * read a body makes it close the connection (no keep-alive) */
+        *con_cls = &get_marker;
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0)
+        return MHD_NO; /* nothing here takes a body */
+    return route_get(&q);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    post_ctx *ctx = *con_cls;
+    if (!ctx || *con_cls == (void *)&get_marker)
+        return;
+    if (ctx->pp)
+        MHD_destroy_post_processor(ctx->pp);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    rs_web *w = cls;
+    vsnprintf(w->last_error, sizeof w->last_error, fmt, ap);
+    size_t n = strlen(w->last_error);
+    while (n > 0 && (w->last_error[n - 1] == '\n' || w->last_error[n - 1] == '\r'))
+        w->last_error[--n] = '\0';
+    rs_log(RS_LOG_INFO, "http: %s", w->last_error);
+}
+
+/* ---- the loop ---------------------------------------------------------------------- */
+
+static void on_timer(uv_timer_t *t);
+
+/* Let MHD do what is due, then arm the timer for its next timeout. */
+static void web_run(rs_web *w)
+{
+    if (!w->mhd)
+        return;
+    MHD_run(w->mhd);
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+    if (MHD_get_timeout(w->mhd, &ms) == MHD_YES)
+        uv_timer_start(&w->timer, on_timer, ms < TIMER_MAX_MS ? ms : TIMER_MAX_MS,
+                       0);
+    else
+        uv_timer_stop(&w->timer);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    web_run(t->data);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events)
+{
+    (void)events;
+    if (status < 0)
+        rs_log(RS_LOG_WARN, "http: poll: %s", uv_strerror(status));
+    web_run(h->data);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    rs_web *w = h->data;
+    if (--w->open_handles == 0)
+        free(w);
+}
 
 rs_web *web_start(rs_server *srv, const rs_http_conf *conf)
 {
-    (void)srv;
-    (void)conf;
-    static int placeholder;
-    return (rs_web *)(void *)&placeholder;
+    const char *where = srv->config_path ? srv->config_path : "(embedded config)";
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (inet_pton(AF_INET, conf->address, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)conf->port);
+    } else if (inet_pton(AF_INET6, conf->address, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)conf->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        fprintf(stderr, "%s:%d: http address '%s' is not an IP address\n", where,
+                conf->line, conf->address);
+        return NULL;
+    }
+    rs_web *w = calloc(1, sizeof *w);
+    if (!w) {
+        fprintf(stderr, "out of memory starting the web listener\n");
+        return NULL;
+    }
+    w->srv = srv;
+    w->mhd = MHD_start_daemon(
+        flags, (uint16_t)conf->port, NULL, NULL, on_request, w,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_CONNECTION_LIMIT, 64u,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+        MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+        MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        w->mhd ? MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        fprintf(stderr, "%s:%d: cannot listen on %s port %u (http)%s%s\n", where,
+                conf->line, conf->address, conf->port,
+                w->last_error[0] ? ": " : "", w->last_error);
+        if (w->mhd)
+            MHD_stop_daemon(w->mhd);
+        free(w);
+        return NULL;
+    }
+    int rc = uv_poll_init(srv->loop, &w->poll, info->epoll_fd);
+    if (rc < 0) {
+        fprintf(stderr, "web: cannot watch the HTTP listener: %s\n",
+                uv_strerror(rc));
+        MHD_stop_daemon(w->mhd);
+        free(w);
+        return NULL;
+    }
+    w->poll.data = w;
+    uv_timer_init(srv->loop, &w->timer);
+    w->timer.data = w;
+    w->open_handles = 2;
+    uv_poll_start(&w->poll, UV_READABLE, on_poll);
+    web_run(w);
+    rs_log(RS_LOG_INFO, "listening on %s port %u (http: web report, /metrics)",
+           conf->address, conf->port);
+    return w;
 }
-void web_close(rs_web *w) { (void)w; }
+
+void web_close(rs_web *w)
+{
+    if (!w)
+        return;
+    /* stop watching MHD's descriptor before MHD closes it */
+    uv_close((uv_handle_t *)&w->poll, on_handle_closed);
+    uv_timer_stop(&w->timer);
+    uv_close((uv_handle_t *)&w->timer, on_handle_closed);
+    MHD_stop_daemon(w->mhd);
+    w->mhd = NULL;
+}

@@ -262,7 +262,10 @@ static void test_verdicts(void)
     CHECK(strstr(cells[0].explanation, "Correct") != NULL);
     CHECK(cells[1].seen == REPORT_SEEN_REFUSE && cells[1].verdict == REPORT_VERDICT_WRONG);
     CHECK(strstr(cells[1].explanation, "unsupported certificate purpose") != NULL);
-    CHECK(cells[2].seen == REPORT_SEEN_REFUSE); /* latest IN was refused by us */
+    /* the latest IN was refused by us: no verdict about the profile */
+    CHECK(cells[2].seen == REPORT_SEEN_NOTHING &&
+          cells[2].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK(strstr(cells[2].explanation, "we refused your server: invalid-mechanism") != NULL);
     CHECK(cells[3].seen == REPORT_SEEN_ACCEPT &&
           cells[3].verdict == REPORT_VERDICT_ADVISORY);
     CHECK(cells[4].seen == REPORT_SEEN_NOTHING &&
@@ -270,12 +273,12 @@ static void test_verdicts(void)
     CHECK(strstr(cells[4].explanation, "silence after a ping is correct") != NULL);
     report_summary s;
     report_summarize(cells, 5, &s);
-    CHECK(s.ok == 1 && s.wrong == 2 && s.advisory == 1 && s.unknown == 1);
+    CHECK(s.ok == 1 && s.wrong == 1 && s.advisory == 1 && s.unknown == 2);
 
     char *text = report_matrix_text(r, "peer.example", &cfg);
     CHECK(text && strstr(text, "[wrong] le-tlsserver: refused") != NULL);
-    CHECK(text && strstr(text, "Report for peer.example: 1 ok, 1 advisory, 2 wrong, "
-                               "1 not seen yet.") != NULL);
+    CHECK(text && strstr(text, "Report for peer.example: 1 ok, 1 advisory, 1 wrong, "
+                               "2 not seen yet.") != NULL);
     free(text);
 
     rs_json j;

@@ -1,0 +1,243 @@
+/* metrics.c -- Prometheus text format 0.0.4 (see metrics.h). */
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "report.h"
+
+#define PREFIX "xmpp_responder_"
+#define MAX_STATES 32
+
+/* The text being built; failed sticks after the first allocation failure. */
+typedef struct mtext {
+    rs_buf b;
+    bool failed;
+} mtext;
+
+__attribute__((format(printf, 2, 3))) static void
+put(mtext *m, const char *fmt, ...)
+{
+    if (m->failed)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= sizeof line ||
+        rs_buf_append(&m->b, line, (size_t)n, 0) < 0)
+        m->failed = true;
+}
+
+bool metrics_escape_label(const char *v, char *out, size_t n)
+{
+    size_t o = 0;
+    for (; *v; v++) {
+        const char *rep = NULL;
+        char one[2] = {*v, '\0'};
+        if (*v == '\\')
+            rep = "\\\\";
+        else if (*v == '"')
+            rep = "\\\"";
+        else if (*v == '\n')
+            rep = "\\n";
+        else
+            rep = one;
+        size_t l = strlen(rep);
+        if (o + l + 1 > n)
+            return false;
+        memcpy(out + o, rep, l);
+        o += l;
+    }
+    if (o + 1 > n)
+        return false;
+    out[o] = '\0';
+    return true;
+}
+
+/* "# HELP" and "# TYPE" of one family. */
+static void family(mtext *m, const char *name, const char *type,
+                   const char *help)
+{
+    put(m, "# HELP " PREFIX "%s %s\n# TYPE " PREFIX "%s %s\n", name, help,
+        name, type);
+}
+
+/* One sample without labels. */
+static void sample(mtext *m, const char *name, uint64_t v)
+{
+    put(m, PREFIX "%s %" PRIu64 "\n", name, v);
+}
+
+/* A family of one sample without labels. */
+static void single(mtext *m, const char *name, const char *type,
+                   const char *help, uint64_t v)
+{
+    family(m, name, type, help);
+    sample(m, name, v);
+}
+
+/* One sample with one label. */
+static void sample1(mtext *m, const char *name, const char *label,
+                    const char *value, uint64_t v)
+{
+    char esc[256];
+    if (!metrics_escape_label(value, esc, sizeof esc))
+        snprintf(esc, sizeof esc, "(too long)");
+    put(m, PREFIX "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, esc, v);
+}
+
+/* ---- streams open by direction and state ------------------------------------ */
+
+/* The states of s2s_in.c and s2s_out.c, listed so that every series exists
+ * from the start (states seen live but not listed here are added). */
+static const char *const in_states[] = {"header", "starttls", "tls",
+                                        "header-tls", "auth", "header-sasl",
+                                        "ready"};
+static const char *const out_states[] = {"resolve", "addresses", "connecting",
+                                         "header", "features", "starttls", "tls",
+                                         "sasl", "dialback", "ready", "done"};
+
+typedef struct state_count {
+    const char *dir;   /* "in" or "out" (static) */
+    char state[32];    /* state name */
+    uint64_t n;
+} state_count;
+
+typedef struct state_table {
+    state_count rows[MAX_STATES];
+    size_t n;
+    uint64_t other[2]; /* streams in states beyond MAX_STATES, by dir */
+} state_table;
+
+static state_count *state_row(state_table *t, const char *dir, const char *state)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->rows[i].dir, dir) == 0 && strcmp(t->rows[i].state, state) == 0)
+            return &t->rows[i];
+    if (t->n == MAX_STATES)
+        return NULL;
+    state_count *r = &t->rows[t->n++];
+    r->dir = strcmp(dir, "in") == 0 ? "in" : "out";
+    snprintf(r->state, sizeof r->state, "%s", state);
+    r->n = 0;
+    return r;
+}
+
+static void count_stream(void *arg, const char *dir, const char *state)
+{
+    state_table *t = arg;
+    state_count *r = state_row(t, dir, state ? state : "unknown");
+    if (r)
+        r->n++;
+    else
+        t->other[strcmp(dir, "in") == 0 ? 0 : 1]++;
+}
+
+static void streams_open(mtext *m, rs_server *srv)
+{
+    state_table t;
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0; i < sizeof in_states / sizeof in_states[0]; i++)
+        state_row(&t, "in", in_states[i]);
+    for (size_t i = 0; i < sizeof out_states / sizeof out_states[0]; i++)
+        state_row(&t, "out", out_states[i]);
+    rs_server_each_stream(srv, count_stream, &t);
+    family(m, "streams_open", "gauge",
+           "Live s2s streams by direction (in: a peer dialled us, out: we "
+           "dialled a peer) and state of the stream's state machine.");
+    for (size_t i = 0; i < t.n; i++) {
+        char esc[80];
+        if (!metrics_escape_label(t.rows[i].state, esc, sizeof esc))
+            continue;
+        put(m, PREFIX "streams_open{direction=\"%s\",state=\"%s\"} %" PRIu64
+            "\n", t.rows[i].dir, esc, t.rows[i].n);
+    }
+    for (int d = 0; d < 2; d++)
+        if (t.other[d])
+            put(m, PREFIX "streams_open{direction=\"%s\",state=\"other\"} %"
+                PRIu64 "\n", d ? "out" : "in", t.other[d]);
+}
+
+/* ---- the exposition ------------------------------------------------------------ */
+
+char *metrics_render(rs_server *srv, size_t *len)
+{
+    mtext m;
+    memset(&m, 0, sizeof m);
+    const rs_stats *s = &srv->stats;
+
+    put(&m, "# HELP " PREFIX "build_info The running version (always 1).\n"
+            "# TYPE " PREFIX "build_info gauge\n");
+    sample1(&m, "build_info", "version", RS_VERSION, 1);
+    single(&m, "start_time_seconds", "gauge",
+           "Start time of the responder since the Unix epoch in seconds.",
+           srv->start_time);
+    single(&m, "test_domains", "gauge", "Test domains configured.",
+           srv->cfg ? srv->cfg->n_domains : 0);
+    single(&m, "report_peers", "gauge",
+           "Remote domains the report knows about.",
+           srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0);
+
+    streams_open(&m, srv);
+    family(&m, "streams_total", "counter",
+           "s2s streams since start by direction (in: accepted, out: started).");
+    sample1(&m, "streams_total", "direction", "in", s->streams_in);
+    sample1(&m, "streams_total", "direction", "out", s->streams_out);
+
+    family(&m, "tls_handshakes_total", "counter",
+           "TLS handshakes on s2s streams by result.");
+    sample1(&m, "tls_handshakes_total", "result", "ok", s->tls_ok);
+    sample1(&m, "tls_handshakes_total", "result", "failed", s->tls_failed);
+
+    family(&m, "auth_total", "counter",
+           "Authentications of the initiating server (both directions) by "
+           "method and result.");
+    static const char *const methods[RS_AUTH_METHODS] = {"external", "dialback"};
+    static const char *const results[RS_AUTH_RESULTS] = {"ok", "failed"};
+    for (int i = 0; i < RS_AUTH_METHODS; i++)
+        for (int r = 0; r < RS_AUTH_RESULTS; r++)
+            put(&m, PREFIX "auth_total{method=\"%s\",result=\"%s\"} %" PRIu64
+                "\n", methods[i], results[r], s->auth[i][r]);
+
+    single(&m, "pings_answered_total", "counter", "XMPP pings answered.",
+           s->pings);
+    single(&m, "echoes_total", "counter",
+           "Messages echoed by the echo contacts.", s->echoes);
+    single(&m, "echo_commands_total", "counter",
+           "Echo contact commands answered (help, report).", s->commands);
+    single(&m, "echo_rate_limited_total", "counter",
+           "Echo replies suppressed by the per-domain rate limit.",
+           s->rate_limited);
+
+    family(&m, "stream_errors_total", "counter",
+           "Stream errors by direction (sent: by us, received: from peers).");
+    sample1(&m, "stream_errors_total", "direction", "sent", s->stream_errors);
+    sample1(&m, "stream_errors_total", "direction", "received",
+            s->stream_errors_in);
+
+    single(&m, "connections_refused_total", "counter",
+           "Inbound connections refused by the stream limits.", s->refused);
+
+    family(&m, "s2s_bytes_total", "counter",
+           "Raw bytes on s2s sockets by direction.");
+    sample1(&m, "s2s_bytes_total", "direction", "in", s->bytes_in);
+    sample1(&m, "s2s_bytes_total", "direction", "out", s->bytes_out);
+
+    single(&m, "probes_started_total", "counter", "Probes started.", s->probes);
+    single(&m, "outcomes_recorded_total", "counter",
+           "Stream outcome records added to the report.", s->outcomes);
+
+    if (m.failed || rs_buf_append(&m.b, "", 1, 0) < 0) {
+        rs_buf_free(&m.b);
+        return NULL;
+    }
+    *len = m.b.len - 1;
+    return m.b.data;
+}

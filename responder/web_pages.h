@@ -1,0 +1,34 @@
+/* web_pages.h -- the HTML pages of the web report, built as libxml2 HTML
+ * trees and serialized by libxml2: every string, above all the text that
+ * came from the network (remote domain names, SASL failure text, stream
+ * errors, close reasons), is escaped by the serializer, never by hand.
+ * Invalid UTF-8 becomes U+FFFD and control characters '?', before the text
+ * enters the tree. No JavaScript; a small inline style sheet.
+ *
+ * Every builder returns the page (xmlFree it) and its length in *len, or
+ * NULL when an allocation failed.
+ */
+#ifndef RS_WEB_PAGES_H
+#define RS_WEB_PAGES_H
+
+#include <libxml/xmlstring.h>
+
+#include "server.h"
+
+/* GET /: every configured test domain (table id="domains", one
+ * <tr class="domain"> per domain), how to test, the remote domains seen
+ * recently (list id="peers") and the probe form. */
+xmlChar *web_page_index(rs_server *srv, int *len);
+
+/* GET /report/REMOTE (remote already validated and lower-cased): summary,
+ * the matrix (table id="domains", one <tr class="domain"> per test domain)
+ * and the history (table id="history"). Refreshes itself every 5 s while a
+ * probe of remote runs. */
+xmlChar *web_page_report(rs_server *srv, const char *remote, int *len);
+
+/* An error or notice page: status code and title as heading, text as a
+ * paragraph, detail (may be NULL; may be network text) in <code>. */
+xmlChar *web_page_message(unsigned status, const char *title,
+                          const char *text, const char *detail, int *len);
+
+#endif
