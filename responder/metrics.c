@@ -10,6 +10,8 @@
 
 #include "buf.h"
 #include "report.h"
+#include "s2s_in.h"
+#include "s2s_out.h"
 
 #define PREFIX "xmpp_responder_"
 #define MAX_STATES 32
@@ -95,14 +97,6 @@ static void sample1(mtext *m, const char *name, const char *label,
 
 /* ---- streams open by direction and state ------------------------------------ */
 
-/* The states of s2s_in.c and s2s_out.c, listed so that every series exists
- * from the start (states seen live but not listed here are added). */
-static const char *const in_states[] = {"header", "starttls", "tls",
-                                        "header-tls", "auth", "header-sasl",
-                                        "ready"};
-static const char *const out_states[] = {"resolve", "addresses", "connecting",
-                                         "header", "features", "starttls", "tls",
-                                         "sasl", "dialback", "ready", "done"};
 
 typedef struct state_count {
     const char *dir;   /* "in" or "out" (static) */
@@ -144,9 +138,13 @@ static void streams_open(mtext *m, rs_server *srv)
 {
     state_table t;
     memset(&t, 0, sizeof t);
-    for (size_t i = 0; i < sizeof in_states / sizeof in_states[0]; i++)
+    /* every series exists from the start, at 0 */
+    size_t n_in, n_out;
+    const char *const *in_states = s2s_in_state_names(&n_in);
+    const char *const *out_states = s2s_out_state_names(&n_out);
+    for (size_t i = 0; i < n_in; i++)
         state_row(&t, "in", in_states[i]);
-    for (size_t i = 0; i < sizeof out_states / sizeof out_states[0]; i++)
+    for (size_t i = 0; i < n_out; i++)
         state_row(&t, "out", out_states[i]);
     rs_server_each_stream(srv, count_stream, &t);
     family(m, "streams_open", "gauge",

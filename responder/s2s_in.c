@@ -60,11 +60,18 @@ typedef struct s2s_in {
     size_t n_pending;
 } s2s_in;
 
+static const char *const state_names[] = {"header", "starttls", "tls", "header-tls",
+                                  "auth", "header-sasl", "ready"};
+
 static const char *state_name(in_state st)
 {
-    static const char *names[] = {"header", "starttls", "tls", "header-tls",
-                                  "auth", "header-sasl", "ready"};
-    return names[st];
+    return state_names[st];
+}
+
+const char *const *s2s_in_state_names(size_t *n)
+{
+    *n = sizeof state_names / sizeof state_names[0];
+    return state_names;
 }
 
 static void in_step(s2s_in *s, in_event ev, const void *arg);

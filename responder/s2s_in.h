@@ -6,6 +6,7 @@
 #define RS_S2S_IN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <uv.h>
 
@@ -21,6 +22,9 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls);
 void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id,
                              const char *local, const char *remote, bool valid,
                              const char *why);
+
+/* The names of every state a stream can be in (for /metrics). */
+const char *const *s2s_in_state_names(size_t *n);
 
 /* Call fn for every inbound stream with its state name. */
 void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg);

@@ -94,12 +94,19 @@ static void out_step(s2s_out *o, out_event ev, const void *arg);
 static void try_next_address(s2s_out *o);
 static void try_next_target(s2s_out *o);
 
-static const char *state_name(out_state st)
-{
-    static const char *names[] = {"resolve", "addresses", "connecting",
+static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
                                   "sasl", "dialback", "ready", "done"};
-    return names[st];
+
+static const char *state_name(out_state st)
+{
+    return state_names[st];
+}
+
+const char *const *s2s_out_state_names(size_t *n)
+{
+    *n = sizeof state_names / sizeof state_names[0];
+    return state_names;
 }
 
 static void out_log(const s2s_out *o, rs_log_level level, const char *event,

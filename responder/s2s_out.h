@@ -28,6 +28,9 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
 /* Close every outbound stream (shutdown). */
 void s2s_out_close_all(rs_server *srv);
 
+/* The names of every state a stream can be in (for /metrics). */
+const char *const *s2s_out_state_names(size_t *n);
+
 /* Call fn for every outbound stream with its state name. */
 void s2s_out_visit(rs_server *srv, rs_stream_visitor fn, void *arg);
 
