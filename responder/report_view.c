@@ -100,11 +100,13 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
         add(out, n, "%s: %s. ", who[o->refused_by], failure_text(o));
         return;
     }
-    if (o->auth == REPORT_AUTH_OK)
+    if (o->auth == REPORT_AUTH_OK) {
         add(out, n, o->leg == REPORT_LEG_IN ? " and your server authenticated "
                     "with %s" : " and your server accepted our %s",
             o->auth_used[0] ? o->auth_used : "authentication");
-    else
+        if (o->auth_error[0]) /* e.g. dialback after a SASL EXTERNAL refusal */
+            add(out, n, " (after %s)", o->auth_error);
+    } else
         add(out, n, " and the stream ended before authentication");
     if (o->stanza[0])
         add(out, n, "; %s", o->stanza);
