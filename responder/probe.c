@@ -1,48 +1,660 @@
-/* probe.c -- placeholder until the probe lands. */
+/* probe.c -- active probing: ping a target from every test domain.
+ *
+ * A probe is a list of test domains (the config's, in order, copied at the
+ * start) with one ping each. A uv_timer drives it: it sends pings while fewer
+ * than probe_concurrency are in flight, times out the ones past their
+ * deadline, and hands finished domains to the progress callback in the order
+ * they finished. Answers come from three places, all of which only mark a
+ * domain finished and wake the timer, so nothing is sent and no callback runs
+ * from inside the stream code that told us:
+ *   probe_on_stanza        the iq result/error from the target (router);
+ *   probe_on_undeliverable our stream to the target failed with the ping
+ *                          queued (s2s_out bounce);
+ *   on_outcome             the target's stream back to that domain ended
+ *                          unauthenticated (report listener).
+ * Rate limits: per target (probe_target_interval, a bounded table of recent
+ * targets) and in all (probe_per_hour, a token bucket). Both live in this
+ * file because there is one server per process.
+ */
 #include "probe.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+
+#include "jid.h"
+#include "log.h"
+#include "report.h"
+#include "router.h"
+#include "stanza.h"
+
+#define PROBE_DETAIL_MAX 320  /* bytes of a domain's detail */
+#define PROBE_ID_PREFIX "probe-"
+#define TARGET_SLOTS 512      /* targets remembered for the interval */
+#define TARGET_MAX 253        /* longest domain name we probe */
+
+/* One test domain of a probe. */
+typedef struct probe_dom {
+    char *name;                   /* our test domain (lower case) */
+    char id[40];                  /* id of our ping: probe-<random hex> */
+    probe_result result;          /* PROBE_PENDING until finished */
+    char detail[PROBE_DETAIL_MAX]; /* error condition, bounce reason, ... */
+    bool sent;                    /* the ping went to the router */
+    uint64_t sent_ms;             /* uv_now at sending */
+    uint64_t deadline;            /* uv_now after which it times out */
+    int64_t sent_wall;            /* unix seconds at sending (outcomes) */
+} probe_dom;
+
+struct rs_probe {
+    rs_server *srv;
+    struct rs_probe *next;        /* srv->probes list */
+    char target[TARGET_MAX + 1];  /* lower case */
+    probe_dom *doms;
+    size_t n;
+    size_t next_send;             /* first domain not sent yet */
+    size_t in_flight;             /* sent and not finished */
+    size_t *order;                /* finished domains, in finishing order */
+    size_t n_finished;
+    size_t n_reported;            /* of order, handed to the callback */
+    probe_progress_cb cb;
+    void *arg;
+    uv_timer_t timer;
+    unsigned concurrency;         /* limits at the start */
+    unsigned timeout_s;
+    uint64_t started_ms;
+    bool stopped;                 /* ended by probe_stop_all */
+    bool ended;                   /* unlinked; freed when the timer closes */
+};
+
+/* Recently probed targets (uv_now of their last start). */
+typedef struct target_slot {
+    char name[TARGET_MAX + 1];    /* "" = free */
+    uint64_t last_ms;
+} target_slot;
+
+static target_slot recent[TARGET_SLOTS];
+
+/* The global token bucket: probe_per_hour tokens, refilled continuously. */
+static struct {
+    bool init;
+    double tokens;
+    uint64_t at_ms;
+} bucket;
+
+static void tick(uv_timer_t *t);
+
+/* ---- names ---------------------------------------------------------------- */
+
+const char *probe_result_name(probe_result r)
+{
+    switch (r) {
+    case PROBE_PENDING: return "pending";
+    case PROBE_PONG: return "pong";
+    case PROBE_ERROR: return "error";
+    case PROBE_REFUSED: return "refused";
+    case PROBE_TIMEOUT: return "timeout";
+    }
+    return "pending";
+}
+
+/* ---- validation and limits ---------------------------------------------- */
+
+/* in as a lower-case domain name in out (one trailing dot dropped): LDH
+ * labels of 1..63 bytes, at least two, the last not all digits (an IP
+ * address is not a domain). false with a reason in err. */
+static bool target_normalize(const char *in, char *out, size_t outlen,
+                             char *err, size_t errlen)
+{
+    size_t len = strlen(in);
+    if (len > 0 && in[len - 1] == '.')
+        len--;
+    if (len == 0) {
+        snprintf(err, errlen, "no target domain given");
+        return false;
+    }
+    if (len > TARGET_MAX || len >= outlen) {
+        snprintf(err, errlen, "the target is longer than %d bytes, the "
+                 "longest domain name", TARGET_MAX);
+        return false;
+    }
+    size_t label = 0, labels = 1;
+    bool digits_only = true;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        out[i] = (char)c;
+        if (c == '.') {
+            if (label == 0) {
+                snprintf(err, errlen, "'%.*s' is not a domain name: empty "
+                         "label", (int)len, in);
+                return false;
+            }
+            if (out[i - 1] == '-') {
+                snprintf(err, errlen, "'%.*s' is not a domain name: a label "
+                         "ends with '-'", (int)len, in);
+                return false;
+            }
+            label = 0;
+            labels++;
+            digits_only = true;
+            continue;
+        }
+        if (c >= 0x80) {
+            snprintf(err, errlen, "the target is not ASCII: give an "
+                     "internationalised name in its A-label form (xn--...)");
+            return false;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+            snprintf(err, errlen, "the target is not a domain name: "
+                     "character 0x%02x at offset %zu", c, i);
+            return false;
+        }
+        if (c == '-' && label == 0) {
+            snprintf(err, errlen, "'%.*s' is not a domain name: a label "
+                     "starts with '-'", (int)len, in);
+            return false;
+        }
+        if (c < '0' || c > '9')
+            digits_only = false;
+        if (++label > 63) {
+            snprintf(err, errlen, "the target is not a domain name: a label "
+                     "is longer than 63 bytes");
+            return false;
+        }
+    }
+    out[len] = '\0';
+    if (label == 0 || out[len - 1] == '-') {
+        snprintf(err, errlen, "'%s' is not a domain name", out);
+        return false;
+    }
+    if (labels < 2) {
+        snprintf(err, errlen, "'%s' is not a fully qualified domain name", out);
+        return false;
+    }
+    if (digits_only) {
+        snprintf(err, errlen, "'%s' looks like an IP address; give the "
+                 "server's domain name", out);
+        return false;
+    }
+    return true;
+}
+
+/* Is name ours: a test domain, the base domain or anything under it? */
+static bool target_ours(const rs_server *srv, const char *name, char *err,
+                        size_t errlen)
+{
+    if (rs_config_find_domain(srv->cfg, name) ||
+        (srv->domains && rs_domains_find(srv->domains, name))) {
+        snprintf(err, errlen, "%s is one of our own test domains", name);
+        return true;
+    }
+    const char *base = srv->cfg->base_domain;
+    size_t nl = strlen(name), bl = base ? strlen(base) : 0;
+    if (bl && (strcasecmp(name, base) == 0 ||
+               (nl > bl && name[nl - bl - 1] == '.' &&
+                strcasecmp(name + nl - bl, base) == 0))) {
+        snprintf(err, errlen, "%s is under our own base domain %s", name, base);
+        return true;
+    }
+    return false;
+}
+
+static target_slot *recent_find(const char *name)
+{
+    for (size_t i = 0; i < TARGET_SLOTS; i++)
+        if (recent[i].name[0] && strcmp(recent[i].name, name) == 0)
+            return &recent[i];
+    return NULL;
+}
+
+/* Remember that name starts now: its slot, else a free one, else the one
+ * started longest ago. */
+static void recent_note(const char *name, uint64_t now)
+{
+    target_slot *s = recent_find(name);
+    for (size_t i = 0; !s && i < TARGET_SLOTS; i++)
+        if (!recent[i].name[0])
+            s = &recent[i];
+    if (!s) {
+        s = &recent[0];
+        for (size_t i = 1; i < TARGET_SLOTS; i++)
+            if (recent[i].last_ms < s->last_ms)
+                s = &recent[i];
+    }
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->last_ms = now;
+}
+
+/* Refill the bucket to now; per_hour is its size. */
+static void bucket_refill(unsigned per_hour, uint64_t now)
+{
+    double cap = per_hour;
+    if (!bucket.init) {
+        bucket.init = true;
+        bucket.tokens = cap;
+        bucket.at_ms = now;
+        return;
+    }
+    if (now > bucket.at_ms)
+        bucket.tokens += (double)(now - bucket.at_ms) * cap / 3600000.0;
+    bucket.at_ms = now;
+    if (bucket.tokens > cap)
+        bucket.tokens = cap;
+}
+
+/* ---- the probe's life ------------------------------------------------------ */
+
+static void probe_free(rs_probe *p)
+{
+    if (!p)
+        return;
+    if (p->doms)
+        for (size_t i = 0; i < p->n; i++)
+            free(p->doms[i].name);
+    free(p->doms);
+    free(p->order);
+    free(p);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    probe_free(h->data);
+}
+
+static void on_outcome(void *arg, const report_outcome *o);
+
+/* Wake the timer now (answers arrive inside stream code: act later). */
+static void kick(rs_probe *p)
+{
+    if (!p->ended)
+        uv_timer_start(&p->timer, tick, 0, 0);
+}
+
+static void finish(rs_probe *p, size_t i, probe_result r, const char *detail)
+{
+    probe_dom *d = &p->doms[i];
+    if (d->result != PROBE_PENDING)
+        return;
+    d->result = r;
+    snprintf(d->detail, sizeof d->detail, "%s", detail ? detail : "");
+    if (d->sent && p->in_flight > 0)
+        p->in_flight--;
+    p->order[p->n_finished++] = i;
+    kick(p);
+}
+
+/* The last domain was reported: log, unlink, free when the timer closed. */
+static void end(rs_probe *p)
+{
+    rs_server *srv = p->srv;
+    unsigned counts[PROBE_TIMEOUT + 1] = {0};
+    for (size_t i = 0; i < p->n; i++)
+        counts[p->doms[i].result]++;
+    uint64_t ms = uv_now(srv->loop) - p->started_ms;
+    rs_log(RS_LOG_INFO, "probe target=%s event=end%s domains=%zu pong=%u "
+           "error=%u refused=%u timeout=%u seconds=%llu.%01llu", p->target,
+           p->stopped ? " stopped=yes" : "", p->n, counts[PROBE_PONG],
+           counts[PROBE_ERROR], counts[PROBE_REFUSED], counts[PROBE_TIMEOUT],
+           (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
+    for (rs_probe **pp = &srv->probes; *pp; pp = &(*pp)->next)
+        if (*pp == p) {
+            *pp = p->next;
+            break;
+        }
+    if (!srv->probes && srv->report)
+        report_set_listener(srv->report, NULL, NULL);
+    p->ended = true;
+    p->cb = NULL;
+    uv_timer_stop(&p->timer);
+    uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+}
+
+/* Hand finished domains to the callback; true when p ended (do not touch it
+ * any more). */
+static bool deliver(rs_probe *p)
+{
+    while (p->n_reported < p->n_finished) {
+        size_t i = p->order[p->n_reported++];
+        if (p->cb)
+            p->cb(p->arg, p, p->n_reported, p->n, i);
+    }
+    if (p->n_reported == p->n) {
+        end(p);
+        return true;
+    }
+    return false;
+}
+
+static void send_ping(rs_probe *p, size_t i)
+{
+    rs_server *srv = p->srv;
+    probe_dom *d = &p->doms[i];
+    d->sent = true;
+    d->sent_ms = uv_now(srv->loop);
+    d->deadline = d->sent_ms + (uint64_t)p->timeout_s * 1000;
+    d->sent_wall = (int64_t)time(NULL);
+    p->in_flight++;
+    xmlNodePtr iq = st_new(NS_SERVER, "iq");
+    xmlNodePtr ping = iq ? st_add(iq, NS_PING, "ping") : NULL;
+    if (!ping) {
+        if (iq)
+            xmlFreeNode(iq);
+        rs_log(RS_LOG_ERROR, "probe target=%s local=%s: out of memory "
+               "building the ping", p->target, d->name);
+        finish(p, i, PROBE_REFUSED, "the responder ran out of memory "
+               "building the ping");
+        return;
+    }
+    st_set(iq, "type", "get");
+    st_set(iq, "id", d->id);
+    st_set(iq, "from", d->name);
+    st_set(iq, "to", p->target);
+    /* may bounce at once (probe_on_undeliverable marks the domain) */
+    router_send(srv, d->name, p->target, iq);
+}
+
+/* The next wake-up: the nearest deadline of a ping in flight. */
+static void schedule(rs_probe *p)
+{
+    uint64_t now = uv_now(p->srv->loop), next = UINT64_MAX;
+    for (size_t i = 0; i < p->next_send; i++) {
+        const probe_dom *d = &p->doms[i];
+        if (d->sent && d->result == PROBE_PENDING && d->deadline < next)
+            next = d->deadline;
+    }
+    uint64_t delay = next == UINT64_MAX ? 1000 : next > now ? next - now + 1 : 0;
+    uv_timer_start(&p->timer, tick, delay, 0);
+}
+
+static void tick(uv_timer_t *t)
+{
+    rs_probe *p = t->data;
+    uint64_t now = uv_now(p->srv->loop);
+    char why[64];
+    snprintf(why, sizeof why, "no answer within %u s", p->timeout_s);
+    for (size_t i = 0; i < p->next_send; i++) {
+        probe_dom *d = &p->doms[i];
+        if (d->sent && d->result == PROBE_PENDING && now >= d->deadline)
+            finish(p, i, PROBE_TIMEOUT, why);
+    }
+    while (!p->stopped && !p->srv->stopping && p->in_flight < p->concurrency &&
+           p->next_send < p->n)
+        send_ping(p, p->next_send++);
+    if (deliver(p))
+        return;
+    schedule(p);
+}
+
+/* ---- API ------------------------------------------------------------------ */
 
 rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
                       void *arg, char *err, size_t errlen)
 {
-    (void)srv; (void)target; (void)cb; (void)arg;
-    snprintf(err, errlen, "probing is not available yet");
-    return NULL;
+    char name[TARGET_MAX + 2];
+    if (srv->stopping) {
+        snprintf(err, errlen, "the responder is stopping");
+        return NULL;
+    }
+    if (!target_normalize(target ? target : "", name, sizeof name, err, errlen) ||
+        target_ours(srv, name, err, errlen))
+        return NULL;
+    rs_probe *running = probe_find(srv, name);
+    if (running) {
+        snprintf(err, errlen, "a probe of %s is already running (%zu of %zu "
+                 "domains done)", name, running->n_finished, running->n);
+        return NULL;
+    }
+    const rs_limits *lim = &srv->cfg->limits;
+    if (srv->cfg->n_domains == 0) {
+        snprintf(err, errlen, "the responder has no test domains");
+        return NULL;
+    }
+    uint64_t now = uv_now(srv->loop);
+    const target_slot *slot = recent_find(name);
+    uint64_t interval_ms = (uint64_t)lim->probe_target_interval * 1000;
+    if (slot && now - slot->last_ms < interval_ms) {
+        uint64_t wait = (interval_ms - (now - slot->last_ms) + 999) / 1000;
+        snprintf(err, errlen, "rate limited: %s was probed %llu s ago; "
+                 "try again in %llu s (probe_target_interval = %u s)", name,
+                 (unsigned long long)((now - slot->last_ms) / 1000),
+                 (unsigned long long)wait, lim->probe_target_interval);
+        return NULL;
+    }
+    bucket_refill(lim->probe_per_hour, now);
+    if (bucket.tokens < 1.0) {
+        double wait = (1.0 - bucket.tokens) * 3600.0 / lim->probe_per_hour;
+        snprintf(err, errlen, "rate limited: the responder starts at most %u "
+                 "probes per hour; try again in %u s", lim->probe_per_hour,
+                 (unsigned)wait + 1);
+        return NULL;
+    }
+
+    rs_probe *p = calloc(1, sizeof *p);
+    if (p) {
+        p->n = srv->cfg->n_domains;
+        p->doms = calloc(p->n, sizeof *p->doms);
+        p->order = calloc(p->n, sizeof *p->order);
+    }
+    bool ok = p && p->doms && p->order;
+    for (size_t i = 0; ok && i < p->n; i++) {
+        probe_dom *d = &p->doms[i];
+        unsigned char rnd[10];
+        d->name = strdup(srv->cfg->domains[i].name);
+        ok = d->name && gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) == 0;
+        if (!ok)
+            break;
+        int o = snprintf(d->id, sizeof d->id, PROBE_ID_PREFIX);
+        for (size_t k = 0; k < sizeof rnd; k++)
+            o += snprintf(d->id + o, sizeof d->id - (size_t)o, "%02x", rnd[k]);
+    }
+    if (!ok) {
+        probe_free(p);
+        snprintf(err, errlen, "the responder is out of memory");
+        rs_log(RS_LOG_ERROR, "probe target=%s: out of memory", name);
+        return NULL;
+    }
+    p->srv = srv;
+    memcpy(p->target, name, strlen(name) + 1);
+    p->cb = cb;
+    p->arg = arg;
+    p->concurrency = lim->probe_concurrency ? lim->probe_concurrency : 1;
+    p->timeout_s = lim->probe_timeout ? lim->probe_timeout : 1;
+    p->started_ms = now;
+    uv_timer_init(srv->loop, &p->timer);
+    p->timer.data = p;
+
+    bucket.tokens -= 1.0;
+    recent_note(name, now);
+    p->next = srv->probes;
+    srv->probes = p;
+    if (srv->report)
+        report_set_listener(srv->report, on_outcome, srv);
+    srv->stats.probes++;
+    rs_log(RS_LOG_INFO, "probe target=%s event=start domains=%zu "
+           "concurrency=%u timeout=%u", p->target, p->n, p->concurrency,
+           p->timeout_s);
+    kick(p);
+    return p;
 }
-void probe_detach(rs_probe *p) { (void)p; }
+
+void probe_detach(rs_probe *p)
+{
+    if (!p)
+        return;
+    p->cb = NULL;
+    p->arg = NULL;
+}
+
 rs_probe *probe_find(rs_server *srv, const char *target)
 {
-    (void)srv; (void)target;
+    for (rs_probe *p = srv->probes; p; p = p->next)
+        if (strcasecmp(p->target, target) == 0)
+            return p;
     return NULL;
 }
+
 void probe_counts(const rs_probe *p, size_t *done, size_t *total)
 {
-    (void)p;
-    *done = *total = 0;
+    *done = p->n_finished;
+    *total = p->n;
 }
+
 const char *probe_domain(const rs_probe *p, size_t i, probe_result *result,
                          const char **detail)
 {
-    (void)p; (void)i;
-    *result = PROBE_PENDING;
-    *detail = "";
-    return "";
+    if (i >= p->n) {
+        *result = PROBE_PENDING;
+        *detail = "";
+        return NULL;
+    }
+    *result = p->doms[i].result;
+    *detail = p->doms[i].detail;
+    return p->doms[i].name;
 }
-const char *probe_result_name(probe_result r)
+
+const char *probe_target(const rs_probe *p)
 {
-    static const char *names[] = {"pending", "pong", "error", "refused", "timeout"};
-    return names[r];
+    return p->target;
 }
+
+unsigned probe_max_seconds(const rs_probe *p)
+{
+    size_t rounds = (p->n + p->concurrency - 1) / p->concurrency;
+    return (unsigned)(rounds * p->timeout_s) + 2;
+}
+
+bool probe_stopped(const rs_probe *p)
+{
+    return p->stopped;
+}
+
+/* The domain of p whose ping has id, or -1. */
+static long find_id(const rs_probe *p, const char *id)
+{
+    for (size_t i = 0; i < p->next_send; i++)
+        if (strcmp(p->doms[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
 bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza)
 {
-    (void)srv; (void)dom; (void)remote; (void)stanza;
-    return false;
+    if (!srv->probes || !st_is(stanza, NS_SERVER, "iq"))
+        return false;
+    const char *type = st_attr(stanza, "type");
+    bool is_result = strcmp(type, "result") == 0;
+    if (!is_result && strcmp(type, "error") != 0)
+        return false;
+    const char *id = st_attr(stanza, "id");
+    if (strncmp(id, PROBE_ID_PREFIX, strlen(PROBE_ID_PREFIX)) != 0)
+        return false;
+    rs_probe *p = srv->probes;
+    long i = -1;
+    for (; p; p = p->next)
+        if ((i = find_id(p, id)) >= 0)
+            break;
+    if (!p)
+        return false;
+    probe_dom *d = &p->doms[i];
+    /* only the target answering the domain we sent from */
+    if (strcasecmp(remote, p->target) != 0 || strcasecmp(dom->name, d->name) != 0)
+        return false;
+    jid *from = malloc(sizeof *from), *to = malloc(sizeof *to);
+    bool match = from && to && jid_parse(st_attr(stanza, "from"), from) &&
+                 strcmp(from->domain, p->target) == 0 &&
+                 jid_parse(st_attr(stanza, "to"), to) && !to->local[0] &&
+                 strcasecmp(to->domain, d->name) == 0;
+    free(from);
+    free(to);
+    if (!match)
+        return false;
+    if (d->result != PROBE_PENDING)
+        return true; /* a late or repeated answer: ours, but decided */
+    uint64_t ms = uv_now(srv->loop) - d->sent_ms;
+    char detail[PROBE_DETAIL_MAX];
+    if (is_result) {
+        snprintf(detail, sizeof detail, "pong in %llu.%02llu s",
+                 (unsigned long long)(ms / 1000),
+                 (unsigned long long)(ms % 1000 / 10));
+        finish(p, (size_t)i, PROBE_PONG, detail);
+        return true;
+    }
+    xmlNodePtr e = st_child(stanza, NULL, "error");
+    const char *cond = e ? st_condition(e, NS_STANZAS) : "";
+    xmlNodePtr t = e ? st_child(e, NS_STANZAS, "text") : NULL;
+    char *text = t ? st_text(t) : NULL;
+    if (text && strlen(text) > 200) {
+        size_t k = 200; /* cut at a character boundary */
+        while (k > 0 && ((unsigned char)text[k] & 0xc0) == 0x80)
+            k--;
+        text[k] = '\0';
+    }
+    snprintf(detail, sizeof detail, "iq error %.40s%s%s%s",
+             cond[0] ? cond : "(no condition)", text && text[0] ? " \"" : "",
+             text ? text : "", text && text[0] ? "\"" : "");
+    free(text);
+    finish(p, (size_t)i, PROBE_ERROR, detail);
+    return true;
 }
+
 void probe_on_undeliverable(rs_server *srv, const char *local,
                             const char *remote, const char *why)
 {
-    (void)srv; (void)local; (void)remote; (void)why;
+    for (rs_probe *p = srv->probes; p; p = p->next) {
+        if (strcasecmp(p->target, remote) != 0)
+            continue;
+        for (size_t i = 0; i < p->next_send; i++) {
+            probe_dom *d = &p->doms[i];
+            if (d->result == PROBE_PENDING && strcasecmp(d->name, local) == 0) {
+                char detail[PROBE_DETAIL_MAX];
+                snprintf(detail, sizeof detail, "our stream to %s failed: %.260s",
+                         p->target, why ? why : "");
+                finish(p, i, PROBE_REFUSED, detail);
+            }
+        }
+    }
 }
-void probe_stop_all(rs_server *srv) { (void)srv; }
+
+/* The report listener: the target's stream back to a domain whose ping is
+ * in flight ended without authenticating, so no answer can come. */
+static void on_outcome(void *arg, const report_outcome *o)
+{
+    rs_server *srv = arg;
+    if (o->leg != REPORT_LEG_IN || o->auth == REPORT_AUTH_OK || !o->close[0] ||
+        strcmp(o->close, "open") == 0)
+        return; /* not the final record of an unauthenticated inbound stream */
+    for (rs_probe *p = srv->probes; p; p = p->next) {
+        if (strcasecmp(p->target, o->remote) != 0)
+            continue;
+        for (size_t i = 0; i < p->next_send; i++) {
+            probe_dom *d = &p->doms[i];
+            if (d->result != PROBE_PENDING || o->time < d->sent_wall ||
+                strcasecmp(d->name, o->local) != 0)
+                continue;
+            char brief[PROBE_DETAIL_MAX], detail[PROBE_DETAIL_MAX];
+            report_outcome_brief(o, brief, sizeof brief);
+            snprintf(detail, sizeof detail, "its stream to %s failed: %.260s",
+                     d->name, brief);
+            finish(p, i, PROBE_REFUSED, detail);
+        }
+    }
+}
+
+void probe_stop_all(rs_server *srv)
+{
+    while (srv->probes) {
+        rs_probe *p = srv->probes;
+        p->stopped = true;
+        for (size_t i = 0; i < p->n; i++)
+            finish(p, i, PROBE_TIMEOUT, "not finished: the responder is stopping");
+        deliver(p); /* every domain finished: ends and unlinks p */
+    }
+}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "probe.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
 #include "services.h"
@@ -12,6 +13,8 @@
 void router_deliver_local(rs_server *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza)
 {
+    if (probe_on_stanza(srv, dom, remote, stanza))
+        return;
     services_handle(srv, dom, remote, stanza);
 }
 

@@ -26,4 +26,8 @@ int cmd_check(int argc, char **argv);
 /* catalog: print the profile table (text, markdown, tsv). */
 int cmd_catalog(int argc, char **argv);
 
+/* probe: ask the running daemon to probe a target; 0 as the policy says,
+ * 1 differences, 2 usage or connection errors. */
+int cmd_probe(int argc, char **argv);
+
 #endif

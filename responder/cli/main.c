@@ -18,6 +18,8 @@ static void usage(FILE *out)
             "  run      run the daemon in the foreground\n"
             "  check    validate a config file\n"
             "  catalog  print the test profiles (text, markdown or tsv)\n"
+            "  probe    ask the running daemon to ping a server from every test\n"
+            "           domain and judge what it accepted against a policy\n"
             "\n"
             "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
             "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "catalog") == 0)
         return cmd_catalog(argc - 1, argv + 1);
+    if (strcmp(cmd, "probe") == 0)
+        return cmd_probe(argc - 1, argv + 1);
     fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
