@@ -1,8 +1,10 @@
-/* config.c -- load, validate and write the daemon's libconfig file.
+/* config.c -- load and validate the daemon's libconfig file: what each
+ * section means (base, state dir, listeners, http/https, trust, limits,
+ * domains).
  *
  * Validation never stops at the first problem: an operator fixing a config
- * wants the whole list in one run. Problems are collected with their line,
- * sorted by line and printed as "PATH:LINE: message" at the end.
+ * wants the whole list in one run. Problems are collected with their line
+ * (config_loader.c), sorted by line and printed as "PATH:LINE: message".
  */
 #include "config.h"
 #include "config_internal.h"
@@ -71,24 +73,6 @@ static const char *const http_keys[] = {"address", "port", NULL};
 static const char *const domain_keys[] = {"name", "profile", "cert", "key",
                                           "description", NULL};
 
-/* One collected problem. */
-typedef struct problem {
-    const char *file; /* file it is in (libconfig's or the loader's name) */
-    int line;         /* line in that file */
-    size_t seq;       /* report order, keeps the sort stable */
-    char *text;       /* the message */
-} problem;
-
-/* State of one load. */
-typedef struct loader {
-    const char *name;  /* config name for messages */
-    char *base_dir;    /* absolute directory for relative paths */
-    problem *probs;    /* collected problems */
-    size_t n_probs, cap_probs;
-    int count;         /* problems found, stored or not */
-    bool oom;          /* an allocation failed somewhere */
-    rs_config *cfg;    /* what is being filled */
-} loader;
 
 void rs_limits_default(rs_limits *limits)
 {
@@ -99,251 +83,6 @@ void rs_limits_default(rs_limits *limits)
         else
             *(unsigned *)(void *)field = (unsigned)limit_defs[i].def;
     }
-}
-
-/* ---- problems ---------------------------------------------------------- */
-
-/* Notes a failed allocation (reported once at the end); NULL for callers. */
-static void *oom(loader *ld)
-{
-    ld->oom = true;
-    return NULL;
-}
-
-static int line_of(const config_setting_t *s)
-{
-    unsigned line = config_setting_source_line(s);
-    return line ? (int)line : 1; /* the root has no line: blame line 1 */
-}
-
-/* Records one problem; flush_problems prints it. */
-static void vreport(loader *ld, const char *file, int line, const char *fmt,
-                    va_list ap)
-{
-    ld->count++;
-    if (ld->n_probs == ld->cap_probs) {
-        size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
-        problem *p = realloc(ld->probs, cap * sizeof *p);
-        if (!p)
-            return (void)oom(ld);
-        ld->probs = p;
-        ld->cap_probs = cap;
-    }
-    char *text;
-    if (vasprintf(&text, fmt, ap) < 0)
-        return (void)oom(ld);
-    size_t seq = ld->n_probs++;
-    ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
-                               .seq = seq, .text = text};
-}
-
-/* A problem at an explicit place (a syntax error). */
-__attribute__((format(printf, 4, 5))) static void
-report_at(loader *ld, const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(ld, file, line, fmt, ap);
-    va_end(ap);
-}
-
-/* A problem about setting s (its line). */
-__attribute__((format(printf, 3, 4))) static void
-report(loader *ld, const config_setting_t *s, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vreport(ld, config_setting_source_file(s), line_of(s), fmt, ap);
-    va_end(ap);
-}
-
-static int problem_cmp(const void *a, const void *b)
-{
-    const problem *x = a, *y = b;
-    if (x->line != y->line)
-        return x->line < y->line ? -1 : 1;
-    return x->seq < y->seq ? -1 : x->seq > y->seq;
-}
-
-/* Print the problems in line order and release them. */
-static void flush_problems(loader *ld, FILE *errs)
-{
-    if (ld->n_probs > 0) /* qsort wants a non-NULL base */
-        qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
-    for (size_t i = 0; i < ld->n_probs; i++) {
-        if (errs)
-            fprintf(errs, "%s:%d: %s\n", ld->probs[i].file,
-                    ld->probs[i].line, ld->probs[i].text);
-        free(ld->probs[i].text);
-    }
-    if (ld->oom) {
-        ld->count++;
-        if (errs)
-            fprintf(errs, "%s: out of memory while loading\n", ld->name);
-    }
-    free(ld->probs);
-    ld->probs = NULL;
-    ld->n_probs = ld->cap_probs = 0;
-}
-
-/* ---- small helpers ----------------------------------------------------- */
-
-static char *xstrdup(loader *ld, const char *s)
-{
-    char *d = strdup(s);
-    return d ? d : oom(ld);
-}
-
-static char *lower_dup(loader *ld, const char *s)
-{
-    char *d = xstrdup(ld, s);
-    for (char *p = d; p && *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return d;
-}
-
-/* "an integer", "a string", ... for type messages. */
-static const char *type_phrase(int type)
-{
-    static const char *const phrase[] = {
-        [CONFIG_TYPE_GROUP] = "a group",     [CONFIG_TYPE_INT] = "an integer",
-        [CONFIG_TYPE_INT64] = "a 64-bit integer",
-        [CONFIG_TYPE_FLOAT] = "a float",     [CONFIG_TYPE_STRING] = "a string",
-        [CONFIG_TYPE_BOOL] = "a boolean",    [CONFIG_TYPE_ARRAY] = "an array",
-        [CONFIG_TYPE_LIST] = "a list"};
-    size_t n = sizeof phrase / sizeof phrase[0];
-    return type > 0 && (size_t)type < n ? phrase[type] : "nothing";
-}
-
-/* The value of s as the user wrote it, for messages; "" for aggregates. */
-static void value_text(const config_setting_t *s, char *buf, size_t len)
-{
-    int type = config_setting_type(s);
-    buf[0] = '\0';
-    if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
-        snprintf(buf, len, " (%lld)", config_setting_get_int64(s));
-    else if (type == CONFIG_TYPE_FLOAT)
-        snprintf(buf, len, " (%g)", config_setting_get_float(s));
-    else if (type == CONFIG_TYPE_STRING)
-        snprintf(buf, len, " (\"%s\")", config_setting_get_string(s));
-    else if (type == CONFIG_TYPE_BOOL)
-        snprintf(buf, len, " (%s)", config_setting_get_bool(s) ? "true" : "false");
-}
-
-static void report_type(loader *ld, const config_setting_t *s,
-                        const char *where, const char *want)
-{
-    char val[160];
-    value_text(s, val, sizeof val);
-    report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
-           where, want, type_phrase(config_setting_type(s)), val);
-}
-
-/* Report every member of group whose name is not in allowed. */
-static void check_keys(loader *ld, const config_setting_t *group,
-                       const char *where, const char *const *allowed)
-{
-    char list[256] = "";
-    for (size_t i = 0; allowed[i]; i++) {
-        if (i)
-            strncat(list, ", ", sizeof list - strlen(list) - 1);
-        strncat(list, allowed[i], sizeof list - strlen(list) - 1);
-    }
-    for (int i = 0; i < config_setting_length(group); i++) {
-        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
-        const char *name = config_setting_name(s);
-        size_t k = 0;
-        while (allowed[k] && strcmp(allowed[k], name) != 0)
-            k++;
-        if (!allowed[k])
-            report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
-                   where, list);
-    }
-}
-
-/* Member key of group if it is a string; reports a missing required key or
- * a wrong type and returns NULL then. */
-static const char *get_string(loader *ld, const config_setting_t *group,
-                              const char *key, const char *where,
-                              bool required)
-{
-    const config_setting_t *s = config_setting_get_member(group, key);
-    if (!s) {
-        if (required)
-            report(ld, group, "missing required setting '%s' %s", key, where);
-        return NULL;
-    }
-    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        report_type(ld, s, where, "a string");
-        return NULL;
-    }
-    return config_setting_get_string(s);
-}
-
-/* Member key of group as an integer in min..max. Returns false (with a
- * problem reported unless it is simply absent) when there is none. */
-static bool get_int(loader *ld, const config_setting_t *group,
-                    const char *key, const char *where, long long min,
-                    long long max, long long *out)
-{
-    const config_setting_t *s = config_setting_get_member(group, key);
-    if (!s)
-        return false;
-    int type = config_setting_type(s);
-    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-        report_type(ld, s, where, "an integer");
-        return false;
-    }
-    long long v = config_setting_get_int64(s);
-    if (v < min || v > max) {
-        report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
-               v, min, max);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-/* The list root.key and its length (0: nothing to read). When why says
- * why the list is needed, a missing or empty one is a problem; optional
- * lists of strings may also be arrays. */
-static unsigned get_list(loader *ld, const config_setting_t *root,
-                         const char *key, const char *why, const char *shape,
-                         const config_setting_t **out)
-{
-    const config_setting_t *list = config_setting_get_member(root, key);
-    *out = list;
-    if (!list) {
-        if (why)
-            report(ld, root, "missing required setting '%s' at top level: %s "
-                             "(e.g. %s = ( %s );)", key, why, key, shape);
-        return 0;
-    }
-    int type = config_setting_type(list);
-    if (type != CONFIG_TYPE_LIST && (why || type != CONFIG_TYPE_ARRAY)) {
-        char want[160];
-        snprintf(want, sizeof want, "a list ( %s, ... )", shape);
-        report_type(ld, list, "at top level", want);
-        return 0;
-    }
-    unsigned n = (unsigned)config_setting_length(list);
-    if (n == 0 && why)
-        report(ld, list, "'%s' is empty: %s", key, why);
-    return n;
-}
-
-/* Element i of list if it is a group, else NULL and a problem. */
-static const config_setting_t *get_entry(loader *ld,
-                                         const config_setting_t *list,
-                                         unsigned i, const char *what,
-                                         const char *shape)
-{
-    const config_setting_t *e = config_setting_get_elem(list, i);
-    if (config_setting_type(e) == CONFIG_TYPE_GROUP)
-        return e;
-    report(ld, e, "%s must be a group %s, not %s", what, shape,
-           type_phrase(config_setting_type(e)));
-    return NULL;
 }
 
 /* Why name is not a syntactically valid domain name, or NULL if it is. */
@@ -375,92 +114,40 @@ const char *dns_name_problem(const char *name)
     }
 }
 
-/* ---- paths ------------------------------------------------------------- */
-
-/* Lexically normalized copy of an absolute path: no "//", "." or "..". */
-static char *normalize(loader *ld, const char *abs)
-{
-    char *out = malloc(strlen(abs) + 2);
-    if (!out)
-        return oom(ld);
-    size_t o = 0;
-    const char *p = abs;
-    while (*p) {
-        while (*p == '/')
-            p++;
-        const char *end = p + strcspn(p, "/");
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            while (o > 0 && out[--o] != '/')
-                ;
-        } else if (n > 0 && !(n == 1 && p[0] == '.')) {
-            out[o++] = '/';
-            memcpy(out + o, p, n);
-            o += n;
-        }
-        p = end;
-    }
-    if (o == 0)
-        out[o++] = '/';
-    out[o] = '\0';
-    return out;
-}
-
-/* path made absolute against dir: realpath when it exists (so the daemon
- * sees one canonical name), otherwise a normalized join. */
-static char *resolve_path(loader *ld, const char *dir, const char *path)
-{
-    char *joined;
-    if (path[0] == '/')
-        joined = xstrdup(ld, path);
-    else if (asprintf(&joined, "%s/%s", dir, path) < 0)
-        joined = oom(ld);
-    if (!joined)
-        return NULL;
-    char *real = realpath(joined, NULL);
-    if (!real) {
-        if (errno == ENOMEM)
-            ld->oom = true;
-        real = normalize(ld, joined);
-    }
-    free(joined);
-    return real;
-}
-
 /* ---- sections ---------------------------------------------------------- */
 
 static void parse_base(loader *ld, const config_setting_t *root)
 {
-    const char *base = get_string(ld, root, "base_domain", "at top level", true);
+    const char *base = ld_get_string(ld, root, "base_domain", "at top level", true);
     if (!base)
         return;
     const config_setting_t *s = config_setting_get_member(root, "base_domain");
     const char *why = dns_name_problem(base);
     if (why) {
-        report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
+        ld_report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
         return;
     }
-    ld->cfg->base_domain = lower_dup(ld, base);
+    ld->cfg->base_domain = ld_lower_dup(ld, base);
 }
 
 static void parse_state_dir(loader *ld, const config_setting_t *root)
 {
-    const char *dir = get_string(ld, root, "state_dir", "at top level", false);
-    ld->cfg->state_dir = resolve_path(ld, ld->base_dir, dir ? dir : ".");
+    const char *dir = ld_get_string(ld, root, "state_dir", "at top level", false);
+    ld->cfg->state_dir = ld_resolve_path(ld, ld->base_dir, dir ? dir : ".");
 }
 
 /* One listen entry, element i of list; earlier entries are in cfg->listen. */
 static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 {
     const config_setting_t *e =
-        get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
+        ld_get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
     if (!e)
         return;
-    check_keys(ld, e, "in listen entry", listen_keys);
-    const char *addr = get_string(ld, e, "address", "in listen entry", true);
+    ld_check_keys(ld, e, "in listen entry", listen_keys);
+    const char *addr = ld_get_string(ld, e, "address", "in listen entry", true);
     long long port = DEFAULT_PORT;
     bool port_ok = config_setting_get_member(e, "port") == NULL ||
-                   get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
+                   ld_get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
     unsigned char bin[16];
     int af = 0;
     if (addr) {
@@ -468,7 +155,7 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
              : inet_pton(AF_INET6, addr, bin) == 1 ? AF_INET6
                                                    : 0;
         if (!af)
-            report(ld, config_setting_get_member(e, "address"),
+            ld_report(ld, config_setting_get_member(e, "address"),
                    "listen address '%s' is not an IPv4 or IPv6 literal", addr);
     }
     if (!af || !port_ok)
@@ -480,17 +167,17 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
         if (p->address && p->port == port &&
             inet_pton(af, p->address, other) == 1 &&
             memcmp(bin, other, af == AF_INET ? 4 : 16) == 0) {
-            report(ld, e, "duplicate listener %s port %lld (first defined at "
+            ld_report(ld, e, "duplicate listener %s port %lld (first defined at "
                           "line %d)",
-                   addr, port, line_of(config_setting_get_elem(list, j)));
+                   addr, port, ld_line(config_setting_get_elem(list, j)));
             return;
         }
     }
-    l->address = xstrdup(ld, addr);
+    l->address = ld_strdup(ld, addr);
     l->port = (unsigned)port;
     const config_setting_t *dt = config_setting_get_member(e, "direct_tls");
     if (dt && config_setting_type(dt) != CONFIG_TYPE_BOOL)
-        report_type(ld, dt, "in listen entry", "a boolean (true or false)");
+        ld_report_type(ld, dt, "in listen entry", "a boolean (true or false)");
     else if (dt)
         l->direct_tls = config_setting_get_bool(dt) != 0;
 }
@@ -498,13 +185,13 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 static void parse_listen(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = get_list(ld, root, "listen", "a config without a listener "
+    unsigned n = ld_get_list(ld, root, "listen", "a config without a listener "
                           "serves nothing", LISTEN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->listen = calloc(n, sizeof *ld->cfg->listen);
     if (!ld->cfg->listen)
-        return (void)oom(ld);
+        return (void)ld_oom(ld);
     ld->cfg->n_listen = n;
     for (unsigned i = 0; i < n; i++)
         parse_listener(ld, list, i);
@@ -521,40 +208,40 @@ static void parse_http(loader *ld, const config_setting_t *root,
     char where[16];
     snprintf(where, sizeof where, "in %s", key);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
+        ld_report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
         return;
     }
-    check_keys(ld, g, where, http_keys);
-    const char *addr = get_string(ld, g, "address", where, true);
+    ld_check_keys(ld, g, where, http_keys);
+    const char *addr = ld_get_string(ld, g, "address", where, true);
     long long port = def_port;
     if (config_setting_get_member(g, "port") &&
-        !get_int(ld, g, "port", where, 1, 65535, &port))
+        !ld_get_int(ld, g, "port", where, 1, 65535, &port))
         return;
     unsigned char bin[16];
     if (!addr)
         return;
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
-        report(ld, config_setting_get_member(g, "address"),
+        ld_report(ld, config_setting_get_member(g, "address"),
                "%s address '%s' is not an IPv4 or IPv6 literal", key, addr);
         return;
     }
     for (size_t i = 0; i < ld->cfg->n_listen; i++) {
         const rs_listen *l = &ld->cfg->listen[i];
         if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
-            report(ld, g, "%s listener %s port %lld is also an s2s listener",
+            ld_report(ld, g, "%s listener %s port %lld is also an s2s listener",
                    key, addr, port);
             return;
         }
     }
     const rs_http_conf *h = &ld->cfg->http;
     if (out != h && h->address && h->port == port && strcmp(h->address, addr) == 0) {
-        report(ld, g, "%s listener %s port %lld is also the http listener",
+        ld_report(ld, g, "%s listener %s port %lld is also the http listener",
                key, addr, port);
         return;
     }
-    out->address = xstrdup(ld, addr);
+    out->address = ld_strdup(ld, addr);
     out->port = (unsigned)port;
-    out->line = line_of(g);
+    out->line = ld_line(g);
 }
 
 /* One trust anchor file: it must exist and be readable now, not at the
@@ -562,20 +249,20 @@ static void parse_http(loader *ld, const config_setting_t *root,
 static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        report(ld, s, "trust entries must be strings (file names), not %s",
-               type_phrase(config_setting_type(s)));
+        ld_report(ld, s, "trust entries must be strings (file names), not %s",
+               ld_type_phrase(config_setting_type(s)));
         return;
     }
-    char *path = resolve_path(ld, ld->base_dir, config_setting_get_string(s));
+    char *path = ld_resolve_path(ld, ld->base_dir, config_setting_get_string(s));
     if (!path)
         return;
     struct stat st;
     if (stat(path, &st) != 0)
-        report(ld, s, "trust file '%s': %s", path, strerror(errno));
+        ld_report(ld, s, "trust file '%s': %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        report(ld, s, "trust file '%s' is not a regular file", path);
+        ld_report(ld, s, "trust file '%s' is not a regular file", path);
     else if (access(path, R_OK) != 0)
-        report(ld, s, "trust file '%s' is not readable: %s", path,
+        ld_report(ld, s, "trust file '%s' is not readable: %s", path,
                strerror(errno));
     ld->cfg->trust[i] = path;
 }
@@ -583,12 +270,12 @@ static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 static void parse_trust(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    size_t n = get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
+    size_t n = ld_get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
     if (n == 0)
         return;
     ld->cfg->trust = calloc(n, sizeof *ld->cfg->trust);
     if (!ld->cfg->trust)
-        return (void)oom(ld);
+        return (void)ld_oom(ld);
     ld->cfg->n_trust = n;
     for (size_t i = 0; i < n; i++)
         parse_trust_file(ld, config_setting_get_elem(list, (unsigned)i), i);
@@ -601,7 +288,7 @@ static void parse_trust_system(loader *ld, const config_setting_t *root)
     if (!s)
         return;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        report_type(ld, s, "at top level", "a boolean (true or false)");
+        ld_report_type(ld, s, "at top level", "a boolean (true or false)");
     else
         ld->cfg->trust_system = config_setting_get_bool(s) != 0;
 }
@@ -613,18 +300,18 @@ static void parse_limits(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        report_type(ld, g, "at top level", "a group { ... }");
+        ld_report_type(ld, g, "at top level", "a group { ... }");
         return;
     }
     const char *keys[n_limit_defs + 1];
     for (size_t i = 0; i < n_limit_defs; i++)
         keys[i] = limit_defs[i].key;
     keys[n_limit_defs] = NULL;
-    check_keys(ld, g, "in limits", keys);
+    ld_check_keys(ld, g, "in limits", keys);
     for (size_t i = 0; i < n_limit_defs; i++) {
         const limit_def *d = &limit_defs[i];
         long long v;
-        if (!get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
+        if (!ld_get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
             continue;
         char *field = (char *)&ld->cfg->limits + d->offset;
         if (d->is_size)
@@ -644,7 +331,7 @@ static char *known_profiles(loader *ld)
         fprintf(m, "%s%s", i ? ", " : "", cat_at(i)->label);
     if (!m || fclose(m) != 0) {
         free(out);
-        return oom(ld);
+        return ld_oom(ld);
     }
     return out;
 }
@@ -653,16 +340,16 @@ static char *known_profiles(loader *ld)
 static char *domain_name(loader *ld, const config_setting_t *e,
                          const rs_domain_conf *d, unsigned i)
 {
-    const char *raw = get_string(ld, e, "name", "in domain entry", true);
+    const char *raw = ld_get_string(ld, e, "name", "in domain entry", true);
     if (!raw)
         return NULL;
     const config_setting_t *s = config_setting_get_member(e, "name");
     const char *why = dns_name_problem(raw);
     if (why) {
-        report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
+        ld_report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
         return NULL;
     }
-    char *name = lower_dup(ld, raw);
+    char *name = ld_lower_dup(ld, raw);
     const char *base = ld->cfg->base_domain;
     if (!name || !base)
         return name; /* no base: its own problem is already reported */
@@ -670,12 +357,12 @@ static char *domain_name(loader *ld, const config_setting_t *e,
     if (strcmp(name, base) != 0 &&
         !(nl > bl + 1 && name[nl - bl - 1] == '.' &&
           strcmp(name + nl - bl, base) == 0))
-        report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
+        ld_report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
                       "be %s or end in .%s)",
                name, base, base, base);
     for (unsigned j = 0; j < i; j++)
         if (d[j].name && strcmp(d[j].name, name) == 0) {
-            report(ld, s, "duplicate domain '%s' (first defined at line %d)",
+            ld_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
                    name, d[j].line);
             break;
         }
@@ -687,15 +374,15 @@ static char *domain_name(loader *ld, const config_setting_t *e,
 static char *domain_file(loader *ld, const config_setting_t *e,
                          const char *key, const char *name, const char *ext)
 {
-    const char *given = get_string(ld, e, key, "in domain entry", false);
+    const char *given = ld_get_string(ld, e, key, "in domain entry", false);
     if (given)
-        return resolve_path(ld, ld->base_dir, given);
+        return ld_resolve_path(ld, ld->base_dir, given);
     if (!name || !ld->cfg->state_dir)
         return NULL;
     char *rel;
     if (asprintf(&rel, "certs/%s.%s", name, ext) < 0)
-        return oom(ld);
-    char *path = resolve_path(ld, ld->cfg->state_dir, rel);
+        return ld_oom(ld);
+    char *path = ld_resolve_path(ld, ld->cfg->state_dir, rel);
     free(rel);
     return path;
 }
@@ -703,40 +390,40 @@ static char *domain_file(loader *ld, const config_setting_t *e,
 static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
 {
     rs_domain_conf *d = &ld->cfg->domains[i];
-    d->line = line_of(config_setting_get_elem(list, i));
+    d->line = ld_line(config_setting_get_elem(list, i));
     const config_setting_t *e =
-        get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
+        ld_get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
     if (!e)
         return;
-    check_keys(ld, e, "in domain entry", domain_keys);
+    ld_check_keys(ld, e, "in domain entry", domain_keys);
     d->name = domain_name(ld, e, ld->cfg->domains, i);
-    const char *prof = get_string(ld, e, "profile", "in domain entry", true);
+    const char *prof = ld_get_string(ld, e, "profile", "in domain entry", true);
     if (prof) {
         d->profile = cat_find(prof);
         char *known = d->profile ? NULL : known_profiles(ld);
         if (!d->profile)
-            report(ld, config_setting_get_member(e, "profile"),
+            ld_report(ld, config_setting_get_member(e, "profile"),
                    "unknown profile '%s' (known: %s)", prof,
                    known ? known : "?");
         free(known);
     }
     d->cert_file = domain_file(ld, e, "cert", d->name, "pem");
     d->key_file = domain_file(ld, e, "key", d->name, "key");
-    const char *desc = get_string(ld, e, "description", "in domain entry", false);
+    const char *desc = ld_get_string(ld, e, "description", "in domain entry", false);
     if (desc)
-        d->description = xstrdup(ld, desc);
+        d->description = ld_strdup(ld, desc);
 }
 
 static void parse_domains(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = get_list(ld, root, "domains", "without test domains there "
+    unsigned n = ld_get_list(ld, root, "domains", "without test domains there "
                           "is nothing to serve", DOMAIN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->domains = calloc(n, sizeof *ld->cfg->domains);
     if (!ld->cfg->domains)
-        return (void)oom(ld);
+        return (void)ld_oom(ld);
     ld->cfg->n_domains = n;
     for (unsigned i = 0; i < n; i++)
         parse_domain(ld, list, i);
@@ -750,7 +437,7 @@ static void parse_domains(loader *ld, const config_setting_t *root)
 static void validate(loader *ld, const config_t *lc)
 {
     const config_setting_t *root = config_root_setting(lc);
-    check_keys(ld, root, "at top level", top_keys);
+    ld_check_keys(ld, root, "at top level", top_keys);
     parse_base(ld, root);
     parse_state_dir(ld, root);
     parse_listen(ld, root);
@@ -767,8 +454,8 @@ static char *absolute_dir(loader *ld, const char *dir)
 {
     char *cwd = getcwd(NULL, 0);
     if (!cwd)
-        return oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
-    char *abs = dir ? resolve_path(ld, cwd, dir) : cwd;
+        return ld_oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
+    char *abs = dir ? ld_resolve_path(ld, cwd, dir) : cwd;
     if (abs != cwd)
         free(cwd);
     return abs;
@@ -785,14 +472,14 @@ static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
         config_set_include_dir(&lc, ld->base_dir);
     int ok = fp ? config_read(&lc, fp) : config_read_string(&lc, text);
     if (!ok) {
-        report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
+        ld_report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
                   config_error_text(&lc));
     } else {
         ld->cfg = out;
-        out->path = xstrdup(ld, ld->name);
+        out->path = ld_strdup(ld, ld->name);
         validate(ld, &lc);
     }
-    flush_problems(ld, errs); /* before config_destroy frees file names */
+    ld_flush(ld, errs); /* before config_destroy frees file names */
     config_destroy(&lc);
     free(ld->base_dir);
     if (ld->count > 0)
@@ -808,7 +495,7 @@ int rs_config_load_string(const char *text, const char *name,
     ld.base_dir = absolute_dir(&ld, base_dir);
     if (ld.base_dir)
         return load(&ld, NULL, text, out, errs);
-    flush_problems(&ld, errs);
+    ld_flush(&ld, errs);
     return ld.count;
 }
 
@@ -822,13 +509,13 @@ int rs_config_load(const char *path, rs_config *out, FILE *errs)
             fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return 1;
     }
-    char *copy = xstrdup(&ld, path);
+    char *copy = ld_strdup(&ld, path);
     ld.base_dir = copy ? absolute_dir(&ld, dirname(copy)) : NULL;
     free(copy);
     if (ld.base_dir)
         load(&ld, fp, NULL, out, errs);
     else
-        flush_problems(&ld, errs);
+        ld_flush(&ld, errs);
     fclose(fp);
     return ld.count;
 }

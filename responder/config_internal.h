@@ -1,10 +1,14 @@
-/* config_internal.h -- what config.c (loading) and config_write.c (the
- * default file) share: the table of limits and the domain-name check. */
+/* config_internal.h -- what config.c (the sections), config_loader.c (reading
+ * libconfig with FILE:LINE problems) and config_write.c (the default file)
+ * share: the table of limits, the domain-name check and the loader. */
 #ifndef RS_CONFIG_INTERNAL_H
 #define RS_CONFIG_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include <libconfig.h>
 
 #include "config.h"
 
@@ -32,5 +36,82 @@ extern const size_t n_limit_defs;
 
 /* Why name is not a valid DNS name, or NULL when it is. */
 const char *dns_name_problem(const char *name);
+
+/* ---- the loader (config_loader.c) ---- */
+
+/* One collected problem. */
+typedef struct problem {
+    const char *file; /* file it is in (libconfig's or the loader's name) */
+    int line;         /* line in that file */
+    size_t seq;       /* report order, keeps the sort stable */
+    char *text;       /* the message */
+} problem;
+
+/* State of one load. */
+typedef struct loader {
+    const char *name;  /* config name for messages */
+    char *base_dir;    /* absolute directory for relative paths */
+    problem *probs;    /* collected problems */
+    size_t n_probs, cap_probs;
+    int count;         /* problems found, stored or not */
+    bool oom;          /* an allocation failed somewhere */
+    rs_config *cfg;    /* what is being filled */
+} loader;
+
+/* Notes a failed allocation (reported once at the end); returns NULL. */
+void *ld_oom(loader *ld);
+
+/* Line of setting s (the root has none: 1). */
+int ld_line(const config_setting_t *s);
+
+/* Record a problem at an explicit place, or about setting s. */
+void ld_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ld_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Print the problems in line order to errs (may be NULL) and release them. */
+void ld_flush(loader *ld, FILE *errs);
+
+/* strdup / lower-case strdup that note a failed allocation. */
+char *ld_strdup(loader *ld, const char *s);
+char *ld_lower_dup(loader *ld, const char *s);
+
+/* "an integer", "a string", ... for type messages. */
+const char *ld_type_phrase(int type);
+
+/* "'key' WHERE must be WANT, not an integer (42)". */
+void ld_report_type(loader *ld, const config_setting_t *s, const char *where,
+                    const char *want);
+
+/* Every member of group must be one of allowed (NULL-terminated). */
+void ld_check_keys(loader *ld, const config_setting_t *group, const char *where,
+                   const char *const *allowed);
+
+/* Member key of group as a string; NULL when absent (a problem if
+ * required) or of another type. */
+const char *ld_get_string(loader *ld, const config_setting_t *group,
+                          const char *key, const char *where, bool required);
+
+/* Member key of group as an integer in min..max; false when absent or bad
+ * (a problem unless simply absent). */
+bool ld_get_int(loader *ld, const config_setting_t *group, const char *key,
+                const char *where, long long min, long long max,
+                long long *out);
+
+/* The list root.key and its length (0: nothing to read); why != NULL makes a
+ * missing or empty list a problem. */
+unsigned ld_get_list(loader *ld, const config_setting_t *root, const char *key,
+                     const char *why, const char *shape,
+                     const config_setting_t **out);
+
+/* Element i of list if it is a group, else NULL and a problem. */
+const config_setting_t *ld_get_entry(loader *ld, const config_setting_t *list,
+                                     unsigned i, const char *what,
+                                     const char *shape);
+
+/* path resolved against dir (absolute paths stay), normalized; NULL on
+ * allocation failure. */
+char *ld_resolve_path(loader *ld, const char *dir, const char *path);
 
 #endif
