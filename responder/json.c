@@ -80,8 +80,7 @@ void rs_json_obj_end(rs_json *j) { close_(j, '}'); }
 void rs_json_arr_begin(rs_json *j) { open_(j, '['); }
 void rs_json_arr_end(rs_json *j) { close_(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+size_t rs_utf8_len(const unsigned char *s)
 {
     unsigned c = s[0];
     size_t n;
@@ -123,7 +122,7 @@ static void string_(rs_json *j, const char *s)
             put(j, (const char *)p, 1);
             p++;
         } else {
-            size_t n = utf8_len(p);
+            size_t n = rs_utf8_len(p);
             if (n) {
                 put(j, (const char *)p, n);
                 p += n;

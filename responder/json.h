@@ -53,4 +53,8 @@ void rs_json_kv_str(rs_json *j, const char *key, const char *s);
 void rs_json_kv_int(rs_json *j, const char *key, int64_t v);
 void rs_json_kv_bool(rs_json *j, const char *key, bool v);
 
+/* Length of the valid UTF-8 sequence starting at s (1 for ASCII), or 0 when
+ * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut). */
+size_t rs_utf8_len(const unsigned char *s);
+
 #endif

@@ -115,9 +115,13 @@ static int read_string(const char **p, char *out, size_t cap)
                 return -1;
             continue;
         }
-        if (cp < 0x20 || n + 1 >= cap)
+        /* raw bytes must be valid UTF-8: the writer never emits others */
+        size_t len = rs_utf8_len((const unsigned char *)s);
+        if (cp < 0x20 || len == 0 || n + len >= cap)
             return -1;
-        out[n++] = *s++;
+        memcpy(out + n, s, len);
+        n += len;
+        s += len;
     }
     if (*s != '"')
         return -1;
@@ -153,6 +157,7 @@ static int set_string(report_outcome *o, const char *key, const char *value)
             char *dst = (char *)o + fields[i].offset;
             if (strlen(value) >= fields[i].size)
                 return -1;
+            memset(dst, 0, fields[i].size); /* a repeated key leaves no tail */
             strcpy(dst, value);
             return 0;
         }
