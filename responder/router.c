@@ -29,11 +29,13 @@ void router_send(rs_server *srv, const char *local, const char *remote,
         return;
     }
     s2s_out *o = s2s_out_get(srv, local, remote);
-    if (o)
-        s2s_out_send(o, xml, len);
-    else
-        rs_log(RS_LOG_WARN, "router: no stream from %s to %s; stanza dropped",
-               local, remote);
+    if (!o || !s2s_out_send(o, xml, len)) {
+        rs_log(RS_LOG_WARN, "router: %s from %s to %s; stanza dropped",
+               o ? "queue full" : "no stream (limits or memory)", local, remote);
+        probe_on_undeliverable(srv, local, remote,
+                               o ? "our queue to the target is full"
+                                 : "no stream to the target (limits)");
+    }
     free(xml);
 }
 

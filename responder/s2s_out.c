@@ -216,6 +216,16 @@ static void fail(s2s_out *o, const char *condition, const char *why)
 
 /* ---- queue and verifications --------------------------------------------------- */
 
+/* One more stanza out on the stream, for the report. */
+static void note_sent(s2s_out *o)
+{
+    report_outcome *r = &o->conn->outcome;
+    r->stanzas++;
+    snprintf(r->stanza, sizeof r->stanza, "sent %u stanza(s)", r->stanzas);
+    if (r->stanzas == 1)
+        conn_report(o->conn);
+}
+
 static void flush_queue(s2s_out *o)
 {
     while (o->queue && o->conn && o->state == OUT_READY) {
@@ -226,11 +236,7 @@ static void flush_queue(s2s_out *o)
         o->queued--;
         conn_send(o->conn, it->data, it->len);
         free(it);
-        report_outcome *r = &o->conn->outcome;
-        r->stanzas++;
-        snprintf(r->stanza, sizeof r->stanza, "sent %u stanza(s)", r->stanzas);
-        if (r->stanzas == 1)
-            conn_report(o->conn);
+        note_sent(o);
     }
 }
 
@@ -787,28 +793,30 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
     return o;
 }
 
-void s2s_out_send(s2s_out *o, const char *xml, size_t len)
+bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
 {
     if (o->state == OUT_DONE)
-        return;
+        return false;
     if (o->state == OUT_READY && o->conn) {
         conn_send(o->conn, xml, len);
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
-        return;
+        note_sent(o);
+        return true;
     }
     if (o->queued >= o->srv->cfg->limits.queue_max) {
         out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas)", o->queued);
-        return;
+        return false;
     }
     out_item *it = malloc(sizeof *it + len);
     if (!it)
-        return;
+        return false;
     it->next = NULL;
     it->len = len;
     memcpy(it->data, xml, len);
     *o->queue_tail = it;
     o->queue_tail = &it->next;
     o->queued++;
+    return true;
 }
 
 void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,

@@ -7,6 +7,7 @@
 #ifndef RS_S2S_OUT_H
 #define RS_S2S_OUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "server.h"
@@ -17,8 +18,9 @@ typedef struct s2s_out s2s_out;
  * it cannot be created (limits, memory). */
 s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote);
 
-/* Queue or send a serialized stanza (copied). */
-void s2s_out_send(s2s_out *o, const char *xml, size_t len);
+/* Queue or send a serialized stanza (copied). false when it was dropped
+ * (queue full, stream finished, memory). */
+bool s2s_out_send(s2s_out *o, const char *xml, size_t len);
 
 /* Send <db:verify/> for a key the remote gave to our inbound stream
  * requester_id; the answer goes to s2s_in_dialback_verdict. */
