@@ -10,11 +10,7 @@ RS=$(realpath "$1")
 PY=/usr/bin/python3
 T=$(mktemp -d)
 PIDS=()
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "$(realpath "$0")")/testlib.sh"
 cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     [ -n "${NS:-}" ] && ip netns del "$NS" 2>/dev/null
@@ -153,5 +149,4 @@ PYEOF
     check "SIGTERM after reloads: exit status 0 (got $rc)" test "$rc" -eq 0
 fi
 
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary

@@ -10,23 +10,10 @@ RS=$(realpath "$1")
 PY=/usr/bin/python3
 T=$(mktemp -d)
 PID=""
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "$(realpath "$0")")/testlib.sh"
 cleanup() { [ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
 
-# free_port: a TCP port nothing listens on, from a range the other tests avoid.
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((30000 + RANDOM % 20000))
-        ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-    done
-    echo 0
-}
 
 BASE=posh.test
 S2S=$(free_port); DIRECT=$(free_port); HTTPS=$(free_port)
@@ -83,5 +70,4 @@ wait "$PID"
 rc=$?
 PID=""
 check "SIGTERM: exit status 0 (got $rc)" test "$rc" -eq 0
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary

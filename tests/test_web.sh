@@ -16,11 +16,7 @@ T=$(mktemp -d)
 SHOTS=${WEB_SCREENSHOT_DIR:-$T/screenshots}
 mkdir -p "$SHOTS"
 PID=""
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "not ok - $*"; }
-check() { local d=$1; shift; if "$@" >/dev/null 2>&1; then pass "$d"; else fail "$d"; fi; }
+. "$(dirname "$(realpath "$0")")/testlib.sh"
 # check_out DESC CMD...: like check, but the command's output goes in the
 # description (a number, a parser's summary).
 check_out() {
@@ -34,15 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port: a TCP port nothing listens on.
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 40000))
-        ss -ltnH "sport = :$p" | grep -q . || { echo "$p"; return; }
-    done
-    echo 0
-}
 
 BASE=web.test
 mapfile -t DOMAINS < <("$RS" catalog --format tsv | tail -n +2 | cut -f1 | sed "s/\$/.$BASE/")
@@ -261,5 +248,4 @@ PID=""
 check "SIGTERM: exit status 0 (got $rc)" test "$rc" -eq 0
 if [ "$rc" -ne 0 ]; then tail -n 30 "$T/run.log" | sed 's/^/#   /'; fi
 echo "# screenshots in $SHOTS"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" -eq 0 ]
+summary
