@@ -3,6 +3,7 @@
  * libuv reads) and writes through uv_write, so nothing here ever blocks. */
 #include "conn.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -293,14 +294,36 @@ static void tls_failure_text(rs_conn *c, int rc, char *out, size_t n)
         snprintf(out, n, "%s", gnutls_strerror(rc));
 }
 
+/* "received certificate_expired": the RFC 8446 name of an alert. */
+static void alert_name(gnutls_alert_description_t alert, const char *dir,
+                       char *out, size_t n)
+{
+    const char *name = gnutls_alert_get_strname(alert); /* GNUTLS_A_... */
+    if (!name)
+        name = "unknown";
+    if (strncmp(name, "GNUTLS_A_", 9) == 0)
+        name += 9;
+    int len = snprintf(out, n, "%s ", dir);
+    for (size_t i = 0; name[i] && len >= 0 && (size_t)len + 1 < n; i++)
+        out[len++] = (char)tolower((unsigned char)name[i]);
+    out[len < 0 ? 0 : ((size_t)len < n ? (size_t)len : n - 1)] = '\0';
+}
+
 /* A failed handshake is the peer refusing what the profile presents (or
  * the profile's TLS refusing the peer): either way the test's answer. */
 static void tls_failure_record(rs_conn *c, int rc)
 {
     report_outcome *o = &c->outcome;
-    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
-        snprintf(o->alert, sizeof o->alert, "received %s",
-                 gnutls_alert_get_name(gnutls_alert_get(c->tls)));
+    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
+        alert_name(gnutls_alert_get(c->tls), "received", o->alert, sizeof o->alert);
+    } else if (!c->peer_gone) {
+        /* tell the peer why, as TLS wants, and remember what we said */
+        int level;
+        int alert = gnutls_error_to_alert(rc, &level);
+        if (alert >= 0 && gnutls_alert_send_appropriate(c->tls, rc) >= 0)
+            alert_name((gnutls_alert_description_t)alert, "sent", o->alert,
+                       sizeof o->alert);
+    }
     if (c->tls_id.domain)
         snprintf(o->presented, sizeof o->presented, "%s", c->tls_id.domain->name);
     o->refused_by = REPORT_BY_PEER;

@@ -96,6 +96,14 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
     static const char *const who[] = {"", " and your server refused",
                                       " and we refused your server",
                                       " but the stream failed"};
+    bool silent = o->refused_by == REPORT_BY_PEER && !o->alert[0] &&
+                  !o->error_in[0] && o->auth != REPORT_AUTH_FAILED;
+    if (silent) { /* a bare hang-up: its own log has the reason */
+        add(out, n, " and your server closed the %s without saying why "
+                    "(%s; its log should say). ",
+            o->tls[0] ? "stream after the TLS handshake" : "stream", o->close);
+        return;
+    }
     if (o->refused_by != REPORT_BY_NONE) {
         add(out, n, "%s: %s. ", who[o->refused_by], failure_text(o));
         return;

@@ -288,6 +288,17 @@ static void test_verdicts(void)
     CHECK(j.text && strstr(j.text, "\"out\":null") != NULL);
     rs_json_free(&j);
 
+    /* a bare hang-up after TLS: said as such, and still a refusal */
+    o = outcome(REPORT_LEG_IN, "peer.example", "expired.r.example", 7);
+    snprintf(o.tls, sizeof o.tls, "TLS1.3 AES-256-GCM");
+    snprintf(o.close, sizeof o.close, "peer closed the stream");
+    o.refused_by = REPORT_BY_PEER;
+    report_add(r, &o);
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(cells[0].seen == REPORT_SEEN_REFUSE && cells[0].verdict == REPORT_VERDICT_OK);
+    CHECK(strstr(cells[0].explanation, "closed the stream after the TLS handshake "
+                                       "without saying why") != NULL);
+
     char brief[300];
     report_outcome_brief(cells[1].out, brief, sizeof brief);
     CHECK_STR(brief, "no TLS; refused by the peer: SASL EXTERNAL refused: "
