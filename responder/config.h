@@ -121,6 +121,10 @@ int rs_config_write_default(const char *path, const char *base,
                             unsigned http_port, const char *const *trust,
                             size_t n_trust, char *err, size_t errlen);
 
+/* Why name is not a valid DNS name (LDH labels of 1..63, at most 253
+ * characters, no empty label), or NULL when it is. */
+const char *dns_name_problem(const char *name);
+
 /* Domain entry for name, or NULL. */
 const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
                                             const char *name);

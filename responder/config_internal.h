@@ -34,8 +34,6 @@ typedef struct limit_def {
 extern const limit_def limit_defs[];
 extern const size_t n_limit_defs;
 
-/* Why name is not a valid DNS name, or NULL when it is. */
-const char *dns_name_problem(const char *name);
 
 /* ---- the loader (config_loader.c) ---- */
 

@@ -18,6 +18,7 @@
  */
 #include "probe.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,9 @@
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 
+#include "config.h"
 #include "jid.h"
+#include "json.h"
 #include "log.h"
 #include "report.h"
 #include "router.h"
@@ -105,9 +108,9 @@ const char *probe_result_name(probe_result r)
 
 /* ---- validation and limits ---------------------------------------------- */
 
-/* in as a lower-case domain name in out (one trailing dot dropped): LDH
- * labels of 1..63 bytes, at least two, the last not all digits (an IP
- * address is not a domain). false with a reason in err. */
+/* in as a lower-case domain name in out (one trailing dot dropped): a valid
+ * DNS name (dns_name_problem) of at least two labels, the last not all
+ * digits (an IP address is not a domain). false with a reason in err. */
 static bool target_normalize(const char *in, char *out, size_t outlen,
                              char *err, size_t errlen)
 {
@@ -123,62 +126,26 @@ static bool target_normalize(const char *in, char *out, size_t outlen,
                  "longest domain name", TARGET_MAX);
         return false;
     }
-    size_t label = 0, labels = 1;
-    bool digits_only = true;
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)in[i];
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        out[i] = (char)c;
-        if (c == '.') {
-            if (label == 0) {
-                snprintf(err, errlen, "'%.*s' is not a domain name: empty "
-                         "label", (int)len, in);
-                return false;
-            }
-            if (out[i - 1] == '-') {
-                snprintf(err, errlen, "'%.*s' is not a domain name: a label "
-                         "ends with '-'", (int)len, in);
-                return false;
-            }
-            label = 0;
-            labels++;
-            digits_only = true;
-            continue;
-        }
-        if (c >= 0x80) {
+        if ((unsigned char)in[i] >= 0x80) {
             snprintf(err, errlen, "the target is not ASCII: give an "
                      "internationalised name in its A-label form (xn--...)");
             return false;
         }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
-            snprintf(err, errlen, "the target is not a domain name: "
-                     "character 0x%02x at offset %zu", c, i);
-            return false;
-        }
-        if (c == '-' && label == 0) {
-            snprintf(err, errlen, "'%.*s' is not a domain name: a label "
-                     "starts with '-'", (int)len, in);
-            return false;
-        }
-        if (c < '0' || c > '9')
-            digits_only = false;
-        if (++label > 63) {
-            snprintf(err, errlen, "the target is not a domain name: a label "
-                     "is longer than 63 bytes");
-            return false;
-        }
+        out[i] = (char)tolower((unsigned char)in[i]);
     }
     out[len] = '\0';
-    if (label == 0 || out[len - 1] == '-') {
-        snprintf(err, errlen, "'%s' is not a domain name", out);
+    const char *why = dns_name_problem(out);
+    if (why) {
+        snprintf(err, errlen, "the target is not a domain name: %s", why);
         return false;
     }
-    if (labels < 2) {
+    const char *last = strrchr(out, '.');
+    if (!last) {
         snprintf(err, errlen, "'%s' is not a fully qualified domain name", out);
         return false;
     }
-    if (digits_only) {
+    if (strspn(last + 1, "0123456789") == strlen(last + 1)) {
         snprintf(err, errlen, "'%s' looks like an IP address; give the "
                  "server's domain name", out);
         return false;
@@ -591,12 +558,8 @@ bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
     const char *cond = e ? st_condition(e, NS_STANZAS) : "";
     xmlNodePtr t = e ? st_child(e, NS_STANZAS, "text") : NULL;
     char *text = t ? st_text(t) : NULL;
-    if (text && strlen(text) > 200) {
-        size_t k = 200; /* cut at a character boundary */
-        while (k > 0 && ((unsigned char)text[k] & 0xc0) == 0x80)
-            k--;
-        text[k] = '\0';
-    }
+    if (text)
+        text[rs_utf8_cut(text, 200)] = '\0';
     snprintf(detail, sizeof detail, "iq error %.40s%s%s%s",
              cond[0] ? cond : "(no condition)", text && text[0] ? " \"" : "",
              text ? text : "", text && text[0] ? "\"" : "");
