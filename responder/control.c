@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 #include "probe.h"
 #include "report.h"
@@ -108,15 +109,13 @@ static void client_write(ctl_client *cl, const char *s, size_t len)
  * space, at most CTL_FIELD_MAX bytes, not cutting a UTF-8 sequence. */
 static void field(char *dst, size_t n, const char *src)
 {
-    size_t max = n - 1 < CTL_FIELD_MAX ? n - 1 : CTL_FIELD_MAX, k = 0;
-    for (; src && src[k] && k < max; k++) {
+    size_t max = n - 1 < CTL_FIELD_MAX ? n - 1 : CTL_FIELD_MAX;
+    size_t len = src ? rs_utf8_cut(src, max) : 0;
+    for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)src[k];
         dst[k] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
     }
-    if (src && src[k])
-        while (k > 0 && ((unsigned char)src[k] & 0xc0) == 0x80)
-            k--; /* cut before the lead byte of a sequence we would split */
-    dst[k] = '\0';
+    dst[len] = '\0';
 }
 
 /* One line of fields separated by tabs, each sanitised. */

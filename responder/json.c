@@ -102,6 +102,17 @@ size_t rs_utf8_len(const unsigned char *s)
     return n;
 }
 
+size_t rs_utf8_cut(const char *s, size_t max)
+{
+    size_t len = strnlen(s, max + 1);
+    if (len <= max)
+        return len;
+    size_t k = max; /* s[k] exists: back up to the lead byte it continues */
+    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
+        k--;
+    return k;
+}
+
 static void string_(rs_json *j, const char *s)
 {
     put(j, "\"", 1);

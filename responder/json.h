@@ -57,4 +57,8 @@ void rs_json_kv_bool(rs_json *j, const char *key, bool v);
  * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut). */
 size_t rs_utf8_len(const unsigned char *s);
 
+/* Length of the longest prefix of s of at most max bytes that does not end
+ * inside a UTF-8 sequence (for cutting text that came from the network). */
+size_t rs_utf8_cut(const char *s, size_t max);
+
 #endif

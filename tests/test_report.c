@@ -36,6 +36,10 @@ static void test_json_escaping(void)
                       "\"bad-utf8\":\"\\ufffd\xc3\xa9\",\"list\":[-5,true,null]}");
     CHECK(strchr(j.text, '<') == NULL);
     rs_json_free(&j);
+    /* cutting never splits a character */
+    CHECK(rs_utf8_cut("h\xc3\xa9llo", 2) == 1);
+    CHECK(rs_utf8_cut("h\xc3\xa9llo", 3) == 3);
+    CHECK(rs_utf8_cut("abc", 10) == 3);
 }
 
 static report_outcome outcome(report_leg leg, const char *remote,
