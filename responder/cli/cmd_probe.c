@@ -436,6 +436,18 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
                pol->name);
 }
 
+/* key: [the domains whose verdict carries mark]. */
+static void json_domains_marked(rs_json *js, const char *key, const run *r,
+                                const judged *j, policy_mark mark)
+{
+    rs_json_key(js, key);
+    rs_json_arr_begin(js);
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (j[i].v.mark == mark)
+            rs_json_str(js, r->cells[i].domain);
+    rs_json_arr_end(js);
+}
+
 static int print_json(const run *r, const rs_policy *pol, const judged *j,
                       bool passed)
 {
@@ -493,18 +505,8 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
         rs_json_obj_end(&js);
     }
     rs_json_arr_end(&js);
-    rs_json_key(&js, "differences");
-    rs_json_arr_begin(&js);
-    for (size_t i = 0; i < r->n_cells; i++)
-        if (j[i].v.mark == POLICY_DIFF)
-            rs_json_str(&js, r->cells[i].domain);
-    rs_json_arr_end(&js);
-    rs_json_key(&js, "advisories");
-    rs_json_arr_begin(&js);
-    for (size_t i = 0; i < r->n_cells; i++)
-        if (j[i].v.mark == POLICY_ADVISORY)
-            rs_json_str(&js, r->cells[i].domain);
-    rs_json_arr_end(&js);
+    json_domains_marked(&js, "differences", r, j, POLICY_DIFF);
+    json_domains_marked(&js, "advisories", r, j, POLICY_ADVISORY);
     rs_json_obj_end(&js);
     int rc = 0;
     if (js.failed) {
