@@ -20,6 +20,8 @@ import uuid
 
 import slixmpp
 
+from clientlib import add_login_args, disconnect
+
 
 class EchoCheck(slixmpp.ClientXMPP):
     """One login, one message, one verdict in self.verdict."""
@@ -80,11 +82,7 @@ class EchoCheck(slixmpp.ClientXMPP):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jid", required=True)
-    ap.add_argument("--password", required=True)
-    ap.add_argument("--host", required=True, help="c2s address of the server")
-    ap.add_argument("--port", type=int, default=5222)
-    ap.add_argument("--ca", required=True, help="CA file the server's certificate chains to")
+    add_login_args(ap)
     ap.add_argument("--to", required=True, help="the echo contact")
     ap.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the echo")
     ap.add_argument("--body", help="send this instead of a unique body (a command)")
@@ -101,10 +99,7 @@ def main():
     except asyncio.TimeoutError:
         code, text = 2, "no session within %gs" % (args.timeout + 15)
     print(("PASS: " if code == 0 else "FAIL: ") + text)
-    try:
-        loop.run_until_complete(asyncio.wait_for(client.disconnect(wait=1), 3))
-    except (asyncio.TimeoutError, OSError):
-        pass
+    disconnect(loop, client)
     return code
 
 

@@ -19,6 +19,8 @@ import sys
 import time
 
 import slixmpp
+
+from clientlib import add_login_args, disconnect
 from slixmpp.exceptions import IqError, IqTimeout
 
 
@@ -75,11 +77,7 @@ class Pinger(slixmpp.ClientXMPP):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--jid", required=True)
-    ap.add_argument("--password", required=True)
-    ap.add_argument("--host", required=True, help="c2s address of the server")
-    ap.add_argument("--port", type=int, default=5222)
-    ap.add_argument("--ca", required=True, help="CA file the server's certificate chains to")
+    add_login_args(ap)
     ap.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for each pong")
     ap.add_argument("--stagger", type=float, default=0.05, help="seconds between two pings")
     ap.add_argument("--login-timeout", type=float, default=20.0)
@@ -101,10 +99,7 @@ def main():
     for jid, (outcome, cond, text, rtt) in zip(args.targets, results):
         print("RESULT\t%s\t%s\t%s\t%s\t%.2f" % (jid, outcome, cond, text, rtt))
     sys.stdout.flush()
-    try:
-        loop.run_until_complete(asyncio.wait_for(client.disconnect(wait=1), 3))
-    except (asyncio.TimeoutError, OSError):
-        pass
+    disconnect(loop, client)
     return 0
 
 

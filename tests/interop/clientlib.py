@@ -1,0 +1,20 @@
+"""clientlib.py -- what the slixmpp helpers (client.py, pinger.py) share:
+the login options and a bounded disconnect."""
+import asyncio
+
+
+def add_login_args(ap):
+    """The options every helper logs in with (a user on the peer's c2s port)."""
+    ap.add_argument("--jid", required=True)
+    ap.add_argument("--password", required=True)
+    ap.add_argument("--host", required=True, help="c2s address of the server")
+    ap.add_argument("--port", type=int, default=5222)
+    ap.add_argument("--ca", required=True, help="CA file the server's certificate chains to")
+
+
+def disconnect(loop, client):
+    """Log out, waiting at most 3 s: the verdict is already printed."""
+    try:
+        loop.run_until_complete(asyncio.wait_for(client.disconnect(wait=1), 3))
+    except (asyncio.TimeoutError, OSError):
+        pass
