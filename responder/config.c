@@ -46,6 +46,8 @@ const limit_def limit_defs[] = {
           "remote domains the report keeps; the least recent goes first"),
     LIMIT(report_history, false, 1, 4096, 32,
           "outcomes kept per remote domain besides the latest per cell"),
+    LIMIT(report_claims, false, 1, 1 << 20, 64,
+          "remote domains kept apart whose outcomes are unproven claims"),
     LIMIT(report_file_bytes, true, 4096, 1LL << 32, 4 << 20,
           "rotate STATE/report.jsonl to .1 beyond this many bytes"),
     LIMIT(echo_per_minute, false, 1, 1 << 20, 20,

@@ -14,7 +14,7 @@
  *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
  *              idle_timeout = 300; connect_timeout = 15;
  *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
- *              report_peers = 256; report_history = 32;
+ *              report_peers = 256; report_history = 32; report_claims = 64;
  *              report_file_bytes = 4194304; echo_per_minute = 20;
  *              probe_concurrency = 16; probe_timeout = 20;
  *              probe_target_interval = 60; probe_per_hour = 60; };
@@ -51,6 +51,7 @@ typedef struct rs_limits {
     unsigned queue_max;          /* stanzas queued per outbound stream, 64 */
     unsigned report_peers;       /* remote domains kept in the report, 256 */
     unsigned report_history;     /* outcomes kept per remote domain, 32 */
+    unsigned report_claims;      /* remote domains known only by claims, 64 */
     size_t report_file_bytes;    /* rotate report.jsonl beyond, 4 MiB */
     unsigned echo_per_minute;    /* echo/command replies per remote domain */
     unsigned probe_concurrency;  /* pings of one probe in flight at once, 16 */

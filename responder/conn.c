@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "evidence.h"
 #include "server.h"
 
 #define READ_CHUNK 16384
@@ -683,7 +684,7 @@ void conn_report(rs_conn *c)
     outcome_fill(c);
     if (!c->outcome.close[0] || strcmp(c->outcome.close, "open") == 0)
         snprintf(c->outcome.close, sizeof c->outcome.close, "open");
-    report_add(c->srv->report, &c->outcome);
+    evidence_submit(c->srv->evidence, c->srv->report, &c->outcome, c->peer_ip);
 }
 
 /* The final outcome: who ended it, and how. */
@@ -697,7 +698,7 @@ static void outcome_final(rs_conn *c, const char *why)
         o->refused_by = c->peer_gone || o->error_in[0] ? REPORT_BY_PEER
                                                        : REPORT_BY_NETWORK;
     outcome_fill(c);
-    report_add(c->srv->report, o);
+    evidence_submit(c->srv->evidence, c->srv->report, o, c->peer_ip);
     c->reported = true;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "evidence.h"
 #include "report.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
@@ -182,6 +183,22 @@ char *metrics_render(rs_server *srv, size_t *len)
     single(&m, "report_peers", "gauge",
            "Remote domains the report knows about.",
            srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0);
+    if (srv->evidence) {
+        const evidence_stats *es = evidence_get_stats(srv->evidence);
+        family(&m, "outcomes_total", "counter",
+               "Outcomes added to the report by evidence (verified: "
+               "authenticated or dialled by us; address-matched: from an "
+               "address the domain's DNS names; claimed: neither, never judged).");
+        for (int e = REPORT_EVIDENCE_VERIFIED; e >= REPORT_EVIDENCE_CLAIMED; e--)
+            sample1(&m, "outcomes_total", "evidence",
+                    report_evidence_name((report_evidence)e), es->by_level[e]);
+        single(&m, "evidence_lookups_total", "counter",
+               "DNS lookups of claimed domains to match a stream's address.",
+               es->lookups);
+        single(&m, "evidence_overflow_total", "counter",
+               "Outcomes recorded as claims unchecked: too many lookups waiting.",
+               es->overflow);
+    }
 
     streams_open(&m, srv);
     family(&m, "streams_total", "counter",

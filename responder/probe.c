@@ -594,6 +594,9 @@ static void on_outcome(void *arg, const report_outcome *o)
     if (o->leg != REPORT_LEG_IN || o->auth == REPORT_AUTH_OK || !o->close[0] ||
         strcmp(o->close, "open") == 0)
         return; /* not the final record of an unauthenticated inbound stream */
+    if (o->evidence == REPORT_EVIDENCE_CLAIMED)
+        return; /* anyone can claim to be the target: only its own address
+                   may fail a probe early */
     for (rs_probe *p = srv->probes; p; p = p->next) {
         if (strcasecmp(p->target, o->remote) != 0)
             continue;

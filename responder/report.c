@@ -28,10 +28,18 @@ typedef struct report_peer {
     size_t history_len;        /* slots in use */
 } report_peer;
 
+/* A bounded set of remote domains; the least recently seen goes first. */
+typedef struct peer_table {
+    report_peer **peers;       /* unordered; at most max */
+    size_t n;
+    unsigned max;              /* remote domains kept */
+    unsigned history;          /* outcomes kept per remote domain */
+} peer_table;
+
 struct rs_report {
     report_limits limits;
-    report_peer **peers;       /* unordered; at most limits.max_peers */
-    size_t n_peers;
+    peer_table trusted;        /* verified and address-matched outcomes */
+    peer_table claims;         /* claimed outcomes: shown, never judged */
     char *path;                /* DIR/report.jsonl, NULL = memory only */
     char *path_old;            /* DIR/report.jsonl.1 */
     FILE *file;                /* open for append, NULL when it failed */
@@ -41,13 +49,15 @@ struct rs_report {
     void *listener_arg;
 };
 
+#define CLAIM_HISTORY 8        /* claims kept per claimed domain at most */
+
 /* ---- peers ------------------------------------------------------------- */
 
-static report_peer *find_peer(const rs_report *r, const char *name)
+static report_peer *find_peer(const peer_table *t, const char *name)
 {
-    for (size_t i = 0; i < r->n_peers; i++)
-        if (strcasecmp(r->peers[i]->name, name) == 0)
-            return r->peers[i];
+    for (size_t i = 0; i < t->n; i++)
+        if (strcasecmp(t->peers[i]->name, name) == 0)
+            return t->peers[i];
     return NULL;
 }
 
@@ -62,30 +72,45 @@ static void peer_free(report_peer *p)
 
 /* The peer called name, created (evicting the least recent one when full).
  * NULL on allocation failure. */
-static report_peer *get_peer(rs_report *r, const char *name)
+static report_peer *get_peer(peer_table *t, const char *name)
 {
-    report_peer *p = find_peer(r, name);
+    report_peer *p = find_peer(t, name);
     if (p)
         return p;
     p = calloc(1, sizeof *p);
     if (p)
-        p->history = calloc(r->limits.history, sizeof *p->history);
+        p->history = calloc(t->history, sizeof *p->history);
     if (!p || !p->history) {
         peer_free(p);
         return NULL;
     }
     snprintf(p->name, sizeof p->name, "%s", name);
-    if (r->n_peers >= r->limits.max_peers) {
+    if (t->n >= t->max) {
         size_t oldest = 0;
-        for (size_t i = 1; i < r->n_peers; i++)
-            if (r->peers[i]->last_seen < r->peers[oldest]->last_seen)
+        for (size_t i = 1; i < t->n; i++)
+            if (t->peers[i]->last_seen < t->peers[oldest]->last_seen)
                 oldest = i;
-        peer_free(r->peers[oldest]);
-        r->peers[oldest] = p;
+        peer_free(t->peers[oldest]);
+        t->peers[oldest] = p;
         return p;
     }
-    r->peers[r->n_peers++] = p;
+    t->peers[t->n++] = p;
     return p;
+}
+
+static int table_init(peer_table *t, unsigned max, unsigned history)
+{
+    t->max = max ? max : 1;
+    t->history = history ? history : 1;
+    t->peers = calloc(t->max, sizeof *t->peers);
+    return t->peers ? 0 : -1;
+}
+
+static void table_free(peer_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        peer_free(t->peers[i]);
+    free(t->peers);
 }
 
 /* Replace or add the latest outcome for (o->local, o->leg). */
@@ -113,9 +138,10 @@ static bool set_latest(report_peer *p, const report_outcome *o)
 
 /* A stream reports when it gets going and when it ends: the second record
  * replaces the first in the history. */
-static void add_history(rs_report *r, report_peer *p, const report_outcome *o)
+static void add_history(const peer_table *t, report_peer *p,
+                        const report_outcome *o)
 {
-    size_t cap = r->limits.history;
+    size_t cap = t->history;
     for (size_t k = 1; o->stream && k <= p->history_len; k++) {
         report_outcome *h = &p->history[(p->history_head + cap - k) % cap];
         if (h->stream == o->stream && h->leg == o->leg) {
@@ -124,8 +150,8 @@ static void add_history(rs_report *r, report_peer *p, const report_outcome *o)
         }
     }
     p->history[p->history_head] = *o;
-    p->history_head = (p->history_head + 1) % r->limits.history;
-    if (p->history_len < r->limits.history)
+    p->history_head = (p->history_head + 1) % cap;
+    if (p->history_len < cap)
         p->history_len++;
 }
 
@@ -229,13 +255,11 @@ rs_report *report_open(const char *dir, const report_limits *limits)
     if (!r)
         return NULL;
     r->limits = *limits;
-    if (r->limits.max_peers == 0)
-        r->limits.max_peers = 1;
-    if (r->limits.history == 0)
-        r->limits.history = 1;
-    r->peers = calloc(r->limits.max_peers, sizeof *r->peers);
-    if (!r->peers) {
-        free(r);
+    unsigned claim_history = limits->history < CLAIM_HISTORY ? limits->history
+                                                             : CLAIM_HISTORY;
+    if (table_init(&r->trusted, limits->max_peers, limits->history) < 0 ||
+        table_init(&r->claims, limits->max_claims, claim_history) < 0) {
+        report_free(r);
         return NULL;
     }
     if (!dir)
@@ -258,9 +282,8 @@ void report_free(rs_report *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_peers; i++)
-        peer_free(r->peers[i]);
-    free(r->peers);
+    table_free(&r->trusted);
+    table_free(&r->claims);
     if (r->file)
         fclose(r->file);
     free(r->path);
@@ -272,13 +295,15 @@ void report_add(rs_report *r, const report_outcome *o)
 {
     if (!r || !o->remote[0] || !o->local[0])
         return;
-    report_peer *p = get_peer(r, o->remote);
-    if (!p || !set_latest(p, o)) {
+    bool trusted = o->evidence != REPORT_EVIDENCE_CLAIMED;
+    peer_table *t = trusted ? &r->trusted : &r->claims;
+    report_peer *p = get_peer(t, o->remote);
+    if (!p || (trusted && !set_latest(p, o))) {
         rs_log(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
                o->remote);
         return;
     }
-    add_history(r, p, o);
+    add_history(t, p, o);
     if (o->time > p->last_seen)
         p->last_seen = o->time;
     append_line(r, o);
@@ -304,40 +329,65 @@ static int peer_recent_first(const void *a, const void *b)
 size_t report_peers(const rs_report *r, const char **names, int64_t *last_seen,
                     size_t max)
 {
-    if (r->n_peers > 0) /* qsort wants a non-NULL base */
-        qsort(r->peers, r->n_peers, sizeof *r->peers, peer_recent_first);
-    for (size_t i = 0; i < r->n_peers && i < max; i++) {
+    const peer_table *t = &r->trusted;
+    if (t->n > 0) /* qsort wants a non-NULL base */
+        qsort(t->peers, t->n, sizeof *t->peers, peer_recent_first);
+    for (size_t i = 0; i < t->n && i < max; i++) {
         if (names)
-            names[i] = r->peers[i]->name;
+            names[i] = t->peers[i]->name;
         if (last_seen)
-            last_seen[i] = r->peers[i]->last_seen;
+            last_seen[i] = t->peers[i]->last_seen;
     }
-    return r->n_peers;
+    return t->n;
 }
 
 bool report_has_peer(const rs_report *r, const char *remote)
 {
-    return find_peer(r, remote) != NULL;
+    return find_peer(&r->trusted, remote) || find_peer(&r->claims, remote);
+}
+
+bool report_has_trusted(const rs_report *r, const char *remote)
+{
+    return find_peer(&r->trusted, remote) != NULL;
 }
 
 const report_outcome *report_latest(const rs_report *r, const char *remote,
                                     const char *local, report_leg leg)
 {
-    const report_peer *p = find_peer(r, remote);
+    const report_peer *p = find_peer(&r->trusted, remote);
     for (size_t i = 0; p && i < p->n_latest; i++)
         if (p->latest[i].leg == leg && strcasecmp(p->latest[i].local, local) == 0)
             return &p->latest[i];
     return NULL;
 }
 
+/* The k-th newest outcome of p's history (k from 1), or NULL. */
+static const report_outcome *nth_newest(const peer_table *t,
+                                        const report_peer *p, size_t k)
+{
+    if (!p || k > p->history_len)
+        return NULL;
+    return &p->history[(p->history_head + t->history - k) % t->history];
+}
+
 size_t report_history(const rs_report *r, const char *remote,
                       const report_outcome **out, size_t max)
 {
-    const report_peer *p = find_peer(r, remote);
-    if (!p)
-        return 0;
-    size_t n = 0, cap = r->limits.history;
-    for (size_t k = 1; k <= p->history_len && n < max; k++)
-        out[n++] = &p->history[(p->history_head + cap - k) % cap];
+    const report_peer *tp = find_peer(&r->trusted, remote);
+    const report_peer *cp = find_peer(&r->claims, remote);
+    size_t n = 0, ti = 1, ci = 1;
+    while (n < max) { /* merge the two rings, newest first */
+        const report_outcome *a = nth_newest(&r->trusted, tp, ti);
+        const report_outcome *b = nth_newest(&r->claims, cp, ci);
+        if (!a && !b)
+            break;
+        if (a && (!b || a->time >= b->time)) {
+            out[n++] = a;
+            ti++;
+        } else {
+            out[n++] = b;
+            ci++;
+        }
+    }
     return n;
 }

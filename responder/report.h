@@ -49,6 +49,18 @@ typedef enum {
     REPORT_BY_NETWORK  /* DNS, connect or timeout: nobody decided anything */
 } report_refusal;
 
+/* How sure we are that an outcome came from the remote domain it names. A
+ * stream's 'from' is only a claim until it authenticates: verdicts use
+ * verified and address-matched outcomes only. */
+typedef enum {
+    REPORT_EVIDENCE_CLAIMED,  /* unauthenticated, from an address the domain's
+                                 DNS does not name: anyone could have sent it */
+    REPORT_EVIDENCE_ADDRESS,  /* unauthenticated, but from an address that the
+                                 domain's own SRV/A/AAAA records resolve to */
+    REPORT_EVIDENCE_VERIFIED  /* the stream authenticated as the domain, or we
+                                 dialled the domain through its own DNS */
+} report_evidence;
+
 /* One stream's outcome. Strings are NUL-terminated, "" when unknown; those
  * marked (net) came from the network and must be escaped when shown. */
 typedef struct report_outcome {
@@ -73,6 +85,7 @@ typedef struct report_outcome {
     unsigned stanzas;        /* stanzas handled on the stream */
     char error_in[300];      /* stream error the peer sent "cond: text" (net) */
     char close[300];         /* how the stream ended (may quote the peer) */
+    report_evidence evidence; /* whether remote is proven, matched or claimed */
 } report_outcome;
 
 /* What the peer did with one test domain. */
@@ -102,7 +115,10 @@ typedef struct report_cell {
 
 /* Bounds of the store (from the config's limits). */
 typedef struct report_limits {
-    unsigned max_peers;   /* remote domains kept; the least recent goes */
+    unsigned max_peers;   /* remote domains with trusted (verified or
+                             address-matched) outcomes; the least recent goes */
+    unsigned max_claims;  /* remote domains with claimed outcomes only, kept
+                             apart so claims never evict trusted peers */
     unsigned history;     /* outcomes kept per remote domain, newest first */
     size_t file_bytes;    /* rotate report.jsonl beyond this size */
 } report_limits;
@@ -120,27 +136,35 @@ rs_report *report_open(const char *dir, const report_limits *limits);
 /* Close the file and free everything. */
 void report_free(rs_report *r);
 
-/* Record o (copied): update latest and history, append to the file, tell
- * the listener. Records without a remote domain are ignored. */
+/* Record o (copied): append to the file, tell the listener, and keep it:
+ * trusted outcomes (verified, address-matched) update the peer's latest
+ * outcomes and history; claimed ones go to the history of a separate,
+ * smaller table of claims and never count in a verdict. Records without a
+ * remote domain are ignored. */
 void report_add(rs_report *r, const report_outcome *o);
 
 /* At most one listener; NULL removes it. */
 void report_set_listener(rs_report *r, report_listener fn, void *arg);
 
-/* Remote domains known, most recently seen first: up to max names (pointers
- * valid until the next report_add). Returns how many there are in all. */
+/* Remote domains with trusted outcomes, most recently seen first: up to max
+ * names (pointers valid until the next report_add). Returns how many there
+ * are in all. Domains known only from claims are not listed. */
 size_t report_peers(const rs_report *r, const char **names, int64_t *last_seen,
                     size_t max);
 
-/* Whether anything is known about remote. */
+/* Whether anything is known about remote, trusted or claimed. */
 bool report_has_peer(const rs_report *r, const char *remote);
+
+/* Whether remote has trusted (verified or address-matched) outcomes. */
+bool report_has_trusted(const rs_report *r, const char *remote);
 
 /* One cell per domain of cfg for remote, in config order; cells must hold
  * cfg->n_domains. Pointers inside stay valid until the next report_add. */
 void report_matrix(const rs_report *r, const char *remote,
                    const rs_config *cfg, report_cell *cells);
 
-/* History of remote, newest first: up to max outcomes. Returns the count. */
+/* History of remote, newest first: trusted outcomes and claims together
+ * (each says its evidence), up to max. Returns the count. */
 size_t report_history(const rs_report *r, const char *remote,
                       const report_outcome **out, size_t max);
 
@@ -157,6 +181,7 @@ const char *report_refusal_name(report_refusal by);
 const char *report_auth_name(report_auth auth);
 const char *report_seen_name(report_seen seen);
 const char *report_verdict_name(report_verdict v);
+const char *report_evidence_name(report_evidence e); /* "claimed", ... */
 
 /* One outcome as a JSON object (the same shape as a line of the file). */
 void report_outcome_json(rs_json *j, const report_outcome *o);

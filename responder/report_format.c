@@ -28,10 +28,13 @@ static const field_def fields[] = {
 static const char *const leg_names[] = {"in", "out"};
 static const char *const auth_names[] = {"none", "ok", "failed"};
 static const char *const refusal_names[] = {"none", "peer", "us", "network"};
+static const char *const evidence_names[] = {"claimed", "address-matched",
+                                             "verified"};
 
 const char *report_leg_name(report_leg leg) { return leg_names[leg]; }
 const char *report_auth_name(report_auth a) { return auth_names[a]; }
 const char *report_refusal_name(report_refusal by) { return refusal_names[by]; }
+const char *report_evidence_name(report_evidence e) { return evidence_names[e]; }
 
 void report_outcome_json(rs_json *j, const report_outcome *o)
 {
@@ -44,6 +47,7 @@ void report_outcome_json(rs_json *j, const report_outcome *o)
     rs_json_kv_str(j, "auth", auth_names[o->auth]);
     rs_json_kv_str(j, "refused_by", refusal_names[o->refused_by]);
     rs_json_kv_int(j, "stanzas", o->stanzas);
+    rs_json_kv_str(j, "evidence", evidence_names[o->evidence]);
     rs_json_obj_end(j);
 }
 
@@ -169,6 +173,9 @@ static int set_string(report_outcome *o, const char *key, const char *value)
     else if (strcmp(key, "refused_by") == 0 &&
              (k = name_index(refusal_names, 4, value)) >= 0)
         o->refused_by = (report_refusal)k;
+    else if (strcmp(key, "evidence") == 0 &&
+             (k = name_index(evidence_names, 3, value)) >= 0)
+        o->evidence = (report_evidence)k;
     else
         return -1;
     return 0;
@@ -179,7 +186,7 @@ int report_outcome_parse(const char *line, report_outcome *o)
     memset(o, 0, sizeof *o);
     const char *p = line;
     char key[32], value[512];
-    bool have_time = false, have_leg = false;
+    bool have_time = false, have_leg = false, have_evidence = false;
     skip_ws(&p);
     if (*p++ != '{')
         return -1;
@@ -196,6 +203,7 @@ int report_outcome_parse(const char *line, report_outcome *o)
                 set_string(o, key, value) < 0)
                 return -1;
             have_leg |= strcmp(key, "leg") == 0;
+            have_evidence |= strcmp(key, "evidence") == 0;
         } else {
             long long v;
             if (read_int(&p, &v) < 0)
@@ -223,5 +231,11 @@ int report_outcome_parse(const char *line, report_outcome *o)
     skip_ws(&p);
     if (*p || !have_time || !have_leg || !o->remote[0] || !o->local[0])
         return -1;
+    /* lines written before outcomes carried their evidence: what we dialled
+     * or what authenticated is proven; the rest can only be a claim now */
+    if (!have_evidence)
+        o->evidence = o->leg == REPORT_LEG_OUT || o->auth == REPORT_AUTH_OK
+                          ? REPORT_EVIDENCE_VERIFIED
+                          : REPORT_EVIDENCE_CLAIMED;
     return 0;
 }

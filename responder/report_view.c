@@ -232,6 +232,7 @@ void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
     rs_json_obj_begin(j);
     rs_json_kv_str(j, "remote", remote);
     rs_json_kv_bool(j, "known", report_has_peer(r, remote));
+    rs_json_kv_bool(j, "trusted", report_has_trusted(r, remote));
     rs_json_key(j, "summary");
     rs_json_obj_begin(j);
     rs_json_kv_int(j, "ok", s.ok);

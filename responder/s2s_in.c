@@ -367,7 +367,10 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
     in_pair *p = &s->pending[s->n_pending++];
     snprintf(p->local, sizeof p->local, "%s", local->name);
     snprintf(p->remote, sizeof p->remote, "%s", from);
-    snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
+    /* the stream's outcome names the domain it authenticated as: a later
+     * claim on an authenticated stream must not take that name over */
+    if (s->conn->outcome.auth != REPORT_AUTH_OK)
+        snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
     conn_log(s->conn, RS_LOG_INFO, "dialback", "verifying %s -> %s with its "
              "authoritative server", from, local->name);
     router_verify_dialback(s->conn->srv, local->name, from, s->stream_id, key,
@@ -397,8 +400,10 @@ static void in_db_verify(s2s_in *s, xmlNodePtr el)
     conn_log(s->conn, RS_LOG_INFO, "dialback", "answered verify %s -> %s: %s",
              to, from, valid ? "valid" : "invalid");
     /* a verification stream did what it came for: the peer accepted our
-     * certificate far enough to ask */
-    if (jid_domain_valid(from) && s->conn->outcome.auth == REPORT_AUTH_NONE) {
+     * certificate far enough to ask, and the key we gave only to 'from''s
+     * server proves who asks. A key we did not issue proves nothing. */
+    if (valid && jid_domain_valid(from) &&
+        s->conn->outcome.auth == REPORT_AUTH_NONE) {
         if (!s->peer_from[0])
             snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
         snprintf(s->conn->outcome.auth_used, sizeof s->conn->outcome.auth_used,

@@ -14,6 +14,7 @@
 #include "conn.h"
 #include "dialback.h"
 #include "dns.h"
+#include "evidence.h"
 #include "probe.h"
 #include "report.h"
 #include "s2s_in.h"
@@ -169,7 +170,7 @@ static void report_unreached(const s2s_out *o, const char *why)
     snprintf(r.remote, sizeof r.remote, "%s", o->remote);
     snprintf(r.profile, sizeof r.profile, "%s", o->dom->profile->label);
     snprintf(r.close, sizeof r.close, "%s", why);
-    report_add(o->srv->report, &r);
+    evidence_submit(o->srv->evidence, o->srv->report, &r, "");
 }
 
 /* Release the stream; queued stanzas are bounced and pending verifications

@@ -9,6 +9,7 @@
 #include "conn.h"
 #include "control.h"
 #include "dialback.h"
+#include "evidence.h"
 #include "log.h"
 #include "posh.h"
 #include "probe.h"
@@ -17,6 +18,12 @@
 #include "s2s_out.h"
 #include "services.h"
 #include "web.h"
+
+/* Claimed domains whose addresses are remembered, for how long, and how many
+ * outcomes may wait for a lookup at once (evidence.h). */
+#define EVIDENCE_CACHE_ENTRIES 512
+#define EVIDENCE_CACHE_SECONDS 600
+#define EVIDENCE_MAX_PENDING 64
 
 static void on_connection(uv_stream_t *listener, int status)
 {
@@ -109,10 +116,19 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     }
     report_limits rl = {.max_peers = cfg->limits.report_peers,
                         .history = cfg->limits.report_history,
+                        .max_claims = cfg->limits.report_claims,
                         .file_bytes = cfg->limits.report_file_bytes};
     srv->report = report_open(cfg->state_dir, &rl);
     if (!srv->report) {
         fprintf(stderr, "cannot open the report in %s\n", cfg->state_dir);
+        return -1;
+    }
+    evidence_limits el = {.cache_entries = EVIDENCE_CACHE_ENTRIES,
+                          .cache_seconds = EVIDENCE_CACHE_SECONDS,
+                          .max_pending = EVIDENCE_MAX_PENDING};
+    srv->evidence = evidence_new(srv->dns, srv->report, &el);
+    if (!srv->evidence) {
+        fprintf(stderr, "out of memory\n");
         return -1;
     }
     srv->control = control_open(srv, cfg->state_dir);
@@ -234,6 +250,8 @@ void rs_server_stop(rs_server *srv)
             else
                 conn_close(c, "shutting down");
         }
+    evidence_free(srv->evidence); /* waiting outcomes go in as claims */
+    srv->evidence = NULL;
     rs_dns_free(srv->dns);
     srv->dns = NULL;
 }

@@ -15,6 +15,7 @@
 struct rs_conn;
 struct s2s_out;
 struct rs_report;
+struct rs_evidence;
 struct rs_web;
 struct rs_posh;
 struct rs_probe;
@@ -72,6 +73,8 @@ typedef struct rs_server {
     rs_stats stats;
     uint64_t start_time;         /* unix seconds at start (stream ids) */
     struct rs_report *report;    /* outcome records (report.h) */
+    struct rs_evidence *evidence; /* decides how sure each outcome is
+                                    before it enters the report (evidence.h) */
     struct rs_web *web;          /* HTTP listener, or NULL (web.h) */
     struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) */
     struct rs_probe *probes;     /* running probes (probe.h) */

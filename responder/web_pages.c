@@ -489,6 +489,14 @@ static void report_table(page *pg, const rs_config *cfg, const report_cell *cell
 static void history_table(page *pg, const rs_report *r, const char *remote)
 {
     el(pg, pg->body, "h2", "History, newest first");
+    xmlNodePtr note = el(pg, pg->body, "p", NULL);
+    attr(pg, note, "id", "evidence-note");
+    txt(pg, note, "Evidence: verified = the stream authenticated as this "
+                  "server, or we dialled it through its own DNS; "
+                  "address-matched = not authenticated, but it came from an "
+                  "address this server's DNS names; claimed = anyone could "
+                  "have sent it under this name. Only verified and "
+                  "address-matched streams count in the verdicts above.");
     const report_outcome *hist[HISTORY_SHOWN];
     size_t n = report_history(r, remote, hist, HISTORY_SHOWN);
     if (n == 0) {
@@ -498,7 +506,8 @@ static void history_table(page *pg, const rs_report *r, const char *remote)
     xmlNodePtr table = el(pg, pg->body, "table", NULL);
     attr(pg, table, "id", "history");
     static const char *const cols[] = {
-        "time (UTC)", "leg", "test domain", "address", "TLS", "authentication",
+        "time (UTC)", "evidence", "leg", "test domain", "address", "TLS",
+        "authentication",
         "refused by", "authentication error", "stream error from your server",
         "how it ended"};
     header_row(pg, table, cols, sizeof cols / sizeof cols[0]);
@@ -513,8 +522,10 @@ static void history_table(page *pg, const rs_report *r, const char *remote)
         else
             snprintf(auth, sizeof auth, "%s", report_auth_name(o->auth));
         xmlNodePtr tr = el(pg, tbody, "tr", NULL);
-        attr(pg, tr, "class", "outcome");
+        attr(pg, tr, "class", o->evidence == REPORT_EVIDENCE_CLAIMED
+                                  ? "outcome claim" : "outcome");
         el(pg, tr, "td", when);
+        el(pg, tr, "td", report_evidence_name(o->evidence));
         el(pg, tr, "td", report_leg_name(o->leg));
         el(pg, tr, "td", o->local);
         el(pg, tr, "td", o->address);
@@ -576,6 +587,13 @@ xmlChar *web_page_report(rs_server *srv, const char *remote, int *len)
         snprintf(echo, sizeof echo, "echo@valid.%s", cfg->base_domain);
         code(&pg, p, echo);
         txt(&pg, p, "), or start a probe below; then reload this page.");
+    } else if (!report_has_trusted(srv->report, remote)) {
+        xmlNodePtr p = el(&pg, pg.body, "p", NULL);
+        attr(&pg, p, "id", "claims-only");
+        txt(&pg, p, "Only claims so far: streams that named ");
+        code(&pg, p, remote);
+        txt(&pg, p, " but neither authenticated nor came from an address its "
+                    "DNS names. They are listed below and decide nothing.");
     }
     summary_line(&pg, &s);
     report_table(&pg, cfg, cells, probe, total);

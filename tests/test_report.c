@@ -1,7 +1,8 @@
 /* test_report.c -- the outcome store: JSON output and escaping, the JSON-lines
  * file read back after a restart, rotation, the bounds on peers and history,
  * records of one stream replacing each other, and the verdicts and
- * explanations derived from the catalog. */
+ * explanations derived from the catalog; evidence: claims kept apart, never
+ * judged and never evicting trusted peers. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "evidence.h"
 #include "json.h"
 #include "report.h"
 #include "report_internal.h"
@@ -49,6 +51,7 @@ static report_outcome outcome(report_leg leg, const char *remote,
     memset(&o, 0, sizeof o);
     o.leg = leg;
     o.time = time;
+    o.evidence = REPORT_EVIDENCE_VERIFIED; /* unless a test says otherwise */
     snprintf(o.remote, sizeof o.remote, "%s", remote);
     snprintf(o.local, sizeof o.local, "%s", local);
     return o;
@@ -311,6 +314,158 @@ static void test_verdicts(void)
     rs_config_free(&cfg);
 }
 
+/* Claims are shown, never judged, and kept in their own bound. */
+static void test_evidence(void)
+{
+    rs_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    CHECK(rs_config_load_string(
+              "base_domain = \"r.example\";\n"
+              "listen = ( { address = \"127.0.0.1\"; } );\n"
+              "domains = ( { name = \"valid.r.example\"; profile = \"valid\"; },\n"
+              "            { name = \"no-tls.r.example\"; profile = \"no-tls\"; } );\n",
+              "test.conf", "/tmp", &cfg, stderr) == 0);
+    report_limits lim = {.max_peers = 2, .max_claims = 2, .history = 16,
+                         .file_bytes = 1 << 20};
+    char dir[PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/evidence", tmpdir);
+    CHECK(mkdir(dir, 0700) == 0);
+    rs_report *r = report_open(dir, &lim);
+    CHECK(r != NULL);
+
+    /* two trusted peers */
+    report_outcome o = outcome(REPORT_LEG_IN, "real1.example", "valid.r.example", 10);
+    o.auth = REPORT_AUTH_OK;
+    report_add(r, &o);
+    o = outcome(REPORT_LEG_IN, "real2.example", "valid.r.example", 11);
+    o.evidence = REPORT_EVIDENCE_ADDRESS;
+    o.refused_by = REPORT_BY_PEER;
+    snprintf(o.close, sizeof o.close, "peer closed the stream");
+    report_add(r, &o);
+
+    /* the forging pair of issue 8, as claims, then a crowd of other claims */
+    o = outcome(REPORT_LEG_IN, "jabber.org", "no-tls.r.example", 20);
+    o.evidence = REPORT_EVIDENCE_CLAIMED;
+    snprintf(o.auth_used, sizeof o.auth_used, "db-verify");
+    report_add(r, &o);
+    o = outcome(REPORT_LEG_IN, "jabber.org", "valid.r.example", 21);
+    o.evidence = REPORT_EVIDENCE_CLAIMED;
+    o.refused_by = REPORT_BY_PEER;
+    report_add(r, &o);
+    for (int i = 0; i < 50; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "crowd%d.example", i);
+        o = outcome(REPORT_LEG_IN, name, "valid.r.example", 30 + i);
+        o.evidence = REPORT_EVIDENCE_CLAIMED;
+        report_add(r, &o);
+    }
+    /* claims evicted claims, never the trusted peers */
+    const char *names[8];
+    CHECK(report_peers(r, names, NULL, 8) == 2);
+    CHECK(report_has_peer(r, "real1.example") && report_has_peer(r, "real2.example"));
+    CHECK(report_has_peer(r, "crowd49.example") && !report_has_peer(r, "crowd0.example"));
+    CHECK(!report_has_peer(r, "jabber.org")); /* evicted by the crowd */
+
+    /* a claimed peer: listed as claims, every domain unknown */
+    o = outcome(REPORT_LEG_IN, "jabber.org", "valid.r.example", 100);
+    o.evidence = REPORT_EVIDENCE_CLAIMED;
+    o.refused_by = REPORT_BY_PEER;
+    report_add(r, &o);
+    report_cell cells[2];
+    report_matrix(r, "jabber.org", &cfg, cells);
+    CHECK(cells[0].verdict == REPORT_VERDICT_UNKNOWN && cells[0].in == NULL);
+    CHECK(cells[1].verdict == REPORT_VERDICT_UNKNOWN && cells[1].in == NULL);
+    const report_outcome *h[8];
+    CHECK(report_history(r, "jabber.org", h, 8) == 1);
+    CHECK(h[0]->evidence == REPORT_EVIDENCE_CLAIMED);
+    rs_json j;
+    rs_json_init(&j);
+    report_matrix_json(&j, r, "jabber.org", &cfg);
+    CHECK(strstr(j.text, "\"unknown\":2") != NULL);
+    CHECK(strstr(j.text, "\"evidence\":\"claimed\"") != NULL);
+    rs_json_free(&j);
+
+    /* trusted peers keep their verdicts; claims about them do not change
+     * the cells but show in the history, newest first */
+    o = outcome(REPORT_LEG_IN, "real2.example", "valid.r.example", 200);
+    o.evidence = REPORT_EVIDENCE_CLAIMED;
+    o.auth = REPORT_AUTH_NONE;
+    snprintf(o.close, sizeof o.close, "forged");
+    report_add(r, &o);
+    report_matrix(r, "real2.example", &cfg, cells);
+    CHECK(cells[0].seen == REPORT_SEEN_REFUSE && cells[0].in->time == 11);
+    CHECK(report_history(r, "real2.example", h, 8) == 2);
+    CHECK(h[0]->time == 200 && h[0]->evidence == REPORT_EVIDENCE_CLAIMED);
+    CHECK(h[1]->time == 11 && h[1]->evidence == REPORT_EVIDENCE_ADDRESS);
+    report_free(r);
+
+    /* after a restart: the same split, evidence read back from the file */
+    r = report_open(dir, &lim);
+    CHECK(r != NULL);
+    CHECK(report_peers(r, names, NULL, 8) == 2);
+    report_matrix(r, "real2.example", &cfg, cells);
+    CHECK(cells[0].seen == REPORT_SEEN_REFUSE && cells[0].in->time == 11);
+    report_matrix(r, "jabber.org", &cfg, cells);
+    CHECK(cells[0].verdict == REPORT_VERDICT_UNKNOWN);
+    report_free(r);
+
+    /* lines from before evidence: dialled or authenticated is verified */
+    report_outcome back;
+    CHECK(report_outcome_parse("{\"time\":1,\"leg\":\"in\",\"remote\":\"a.example\","
+                               "\"local\":\"l.example\",\"auth\":\"ok\"}", &back) == 0);
+    CHECK(back.evidence == REPORT_EVIDENCE_VERIFIED);
+    CHECK(report_outcome_parse("{\"time\":1,\"leg\":\"in\",\"remote\":\"a.example\","
+                               "\"local\":\"l.example\",\"auth\":\"none\"}", &back) == 0);
+    CHECK(back.evidence == REPORT_EVIDENCE_CLAIMED);
+    CHECK(report_outcome_parse("{\"time\":1,\"leg\":\"out\",\"remote\":\"a.example\","
+                               "\"local\":\"l.example\"}", &back) == 0);
+    CHECK(back.evidence == REPORT_EVIDENCE_VERIFIED);
+    CHECK(report_outcome_parse("{\"time\":1,\"leg\":\"in\",\"remote\":\"a.example\","
+                               "\"local\":\"l.example\",\"evidence\":\"sure\"}", &back) < 0);
+
+    /* what an outcome proves by itself */
+    bool lookup;
+    o = outcome(REPORT_LEG_OUT, "a.example", "l.example", 1);
+    CHECK(evidence_of(&o, &lookup) == REPORT_EVIDENCE_VERIFIED && !lookup);
+    o.leg = REPORT_LEG_IN;
+    CHECK(evidence_of(&o, &lookup) == REPORT_EVIDENCE_CLAIMED && lookup);
+    o.auth = REPORT_AUTH_FAILED;
+    CHECK(evidence_of(&o, &lookup) == REPORT_EVIDENCE_CLAIMED && lookup);
+    o.auth = REPORT_AUTH_OK;
+    CHECK(evidence_of(&o, &lookup) == REPORT_EVIDENCE_VERIFIED && !lookup);
+
+    /* matching a stream's address against what the domain's DNS names */
+    struct sockaddr_storage addrs[2];
+    memset(addrs, 0, sizeof addrs);
+    CHECK(uv_ip4_addr("192.0.2.7", 5269, (struct sockaddr_in *)&addrs[0]) == 0);
+    CHECK(uv_ip6_addr("2001:db8::7", 5269, (struct sockaddr_in6 *)&addrs[1]) == 0);
+    CHECK(evidence_address_in("192.0.2.7", addrs, 2));
+    CHECK(evidence_address_in("::ffff:192.0.2.7", addrs, 2));
+    CHECK(evidence_address_in("2001:db8::7", addrs, 2));
+    CHECK(!evidence_address_in("192.0.2.8", addrs, 2));
+    CHECK(!evidence_address_in("2001:db8::8", addrs, 2));
+    CHECK(!evidence_address_in("", addrs, 2));
+    CHECK(!evidence_address_in("192.0.2.7", addrs, 0));
+
+    /* without an attester, outcomes go in as they stand */
+    r = report_open(NULL, &lim);
+    o = outcome(REPORT_LEG_IN, "claimer.example", "valid.r.example", 5);
+    o.evidence = REPORT_EVIDENCE_VERIFIED; /* what the caller says is ignored */
+    evidence_submit(NULL, r, &o, "192.0.2.1");
+    CHECK(report_has_peer(r, "claimer.example") &&
+          report_peers(r, NULL, NULL, 0) == 0);
+    o.auth = REPORT_AUTH_OK;
+    evidence_submit(NULL, r, &o, "192.0.2.1");
+    CHECK(report_peers(r, NULL, NULL, 0) == 1);
+    report_free(r);
+
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/report.jsonl", dir);
+    unlink(path);
+    rmdir(dir);
+    rs_config_free(&cfg);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/rs-test-report.XXXXXX");
@@ -323,6 +478,7 @@ int main(void)
     test_persistence();
     test_bounds();
     test_verdicts();
+    test_evidence();
     rmdir(tmpdir);
     return check_done();
 }

@@ -129,9 +129,12 @@ check "JSON: no raw '<' in the body" test "$(tr -cd '<' <"$T/evil.json" | wc -c)
 check_out "JSON: parses and holds the decoded text" "$PY" -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-cell = [c for c in d["domains"] if c["domain"] == "valid.web.test"][0]
-assert sys.argv[2] in cell["in"]["error_in"], cell["in"]["error_in"]
-print("error_in =", cell["in"]["error_in"])' "$T/evil.json" "$RAW"
+# an unauthenticated stream is a claim: in the history, never in a cell
+h = [o for o in d["history"] if o["local"] == "valid.web.test"][0]
+assert h["evidence"] == "claimed", h
+assert all(c["in"] is None and c["verdict"] == "unknown" for c in d["domains"])
+assert sys.argv[2] in h["error_in"], h["error_in"]
+print("error_in =", h["error_in"])' "$T/evil.json" "$RAW"
 r=$(fetch /report/evil.example evil.html)
 check "GET /report/evil.example: 200 (got $r)" test "${r%% *}" = 200
 check "HTML: the peer's text appears escaped" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quoted" &lt;img src=x onerror=alert(2)&gt;' "$T/evil.html"
@@ -149,7 +152,8 @@ r=$(fetch '/api/report/x%22%3E%3Cb%3Ebold.example' bold.json)
 check "GET /api/report/<hostile name>: 400 JSON (got $r)" test "${r%%;*}" = "400 application/json"
 check "GET /api/report/<hostile name>: no '<' in the body" test "$(tr -cd '<' <"$T/bold.json" | wc -c)" -eq 0
 fetch / index2 >/dev/null
-check "GET /: lists evil.example, links its report" grep -q 'href="/report/evil.example"' "$T/index2"
+check "GET /: does not list evil.example (a claim: it never authenticated)" \
+    test "$(grep -c 'href="/report/evil.example"' "$T/index2")" -eq 0
 check "GET /: no hostile markup" test "$(grep -c '<b>' "$T/index2")" -eq 0
 
 # --- 2. headless Chromium: DOM rows and screenshots ------------------------------
@@ -195,7 +199,7 @@ fi
 check_out "/metrics: every family, numbers as values" "$PY" "$HERE/web/check_metrics.py" "$T/metrics"
 check "/metrics: $N test domains" grep -qx "xmpp_responder_test_domains $N" "$T/metrics"
 check "/metrics: the hostile peer's stream counted" grep -Eq '^xmpp_responder_streams_total\{direction="in"\} [1-9]' "$T/metrics"
-check "/metrics: report peers counted" grep -Eq '^xmpp_responder_report_peers [1-9]' "$T/metrics"
+check "/metrics: the hostile peer's outcome counted as a claim" grep -Eq '^xmpp_responder_outcomes_total\{evidence="claimed"\} [1-9]' "$T/metrics"
 check "/metrics: build info with the version" grep -Eq "^xmpp_responder_build_info\\{version=\"$("$RS" --version | awk '{print $2}')\"\\} 1$" "$T/metrics"
 
 # --- 6. the probe form, bounds, errors --------------------------------------------------

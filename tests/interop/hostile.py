@@ -36,8 +36,9 @@ def header(to):
 class Stream:
     """A TCP connection that keeps everything it receives and notes the close."""
 
-    def __init__(self, host, port):
-        self.sock = socket.create_connection((host, port), timeout=5)
+    def __init__(self, host, port, source=None):
+        self.sock = socket.create_connection((host, port), timeout=5,
+                                             source_address=(source, 0) if source else None)
         self.sock.setblocking(False)
         self.data = b""
         self.closed = False
