@@ -1,0 +1,56 @@
+/* netaddr.h -- IP addresses and CIDR ranges for the outbound allow-list:
+ * parse "10.0.0.0/8" or "fc00::/7", test membership, and name the special
+ * range an address falls in (loopback, private, link-local, ...) so that
+ * outbound connections go only to public unicast addresses unless the
+ * operator allowed more (config `outbound.allow`). No I/O, no allocation. */
+#ifndef RS_NETADDR_H
+#define RS_NETADDR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sys/socket.h>
+
+/* Longest text of a CIDR: a full IPv6 literal, "/128" and the NUL. */
+#define RS_CIDR_TEXT_MAX 52
+
+/* An address range. */
+typedef struct rs_cidr {
+    int family;              /* AF_INET or AF_INET6 */
+    unsigned char addr[16];  /* network address (4 bytes used for IPv4) */
+    unsigned prefix;         /* prefix length, 0..32 or 0..128 */
+} rs_cidr;
+
+/* A non-public range an address falls in. */
+typedef struct rs_special {
+    const char *name;        /* short class name: "loopback", "private", ... */
+    const char *phrase;      /* for messages: "a loopback address" */
+    rs_cidr range;           /* the whole special range (127.0.0.0/8, ...) */
+} rs_special;
+
+/* Parse text as "ADDRESS/PREFIX" or a bare address (a single host). NULL on
+ * success, else why it is not a valid CIDR (host bits set is an error). */
+const char *rs_cidr_parse(const char *text, rs_cidr *out);
+
+/* "10.0.0.0/8" into buf (RS_CIDR_TEXT_MAX bytes suffice). */
+void rs_cidr_text(const rs_cidr *c, char *buf, size_t len);
+
+/* Whether address sa (AF_INET or AF_INET6) lies in c. An IPv4-mapped IPv6
+ * address also matches IPv4 ranges. */
+bool rs_cidr_contains(const rs_cidr *c, const struct sockaddr *sa);
+
+/* Which non-public range sa lies in: false for public unicast, true with
+ * *out filled otherwise. IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96)
+ * and 6to4 (2002::/16) addresses are judged by the IPv4 address they embed
+ * (then *out names the IPv4 range). Unknown families count as reserved. */
+bool rs_addr_special(const struct sockaddr *sa, rs_special *out);
+
+/* host as an IPv4 or IPv6 literal with port into *out; false when host is
+ * not a literal. */
+bool rs_addr_literal(const char *host, unsigned port,
+                     struct sockaddr_storage *out);
+
+/* The address of sa without port, as text ("10.1.2.3", "fd00::1"). */
+void rs_addr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif
