@@ -60,12 +60,17 @@ const limit_def limit_defs[] = {
           "seconds before the same target may be probed again"),
     LIMIT(probe_per_hour, false, 1, 1 << 20, 60,
           "probes started per hour in all"),
+    LIMIT(verify_dials_per_domain, false, 1, 1 << 20, 6,
+          "dialback verification dials per claimed domain per minute"),
+    LIMIT(verify_dials_total, false, 1, 1 << 20, 60,
+          "dialback verification dials per minute in all"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
-                                       "http", "https", "domains", NULL};
+                                       "http", "https", "domains",
+                                       "outbound", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
@@ -74,6 +79,8 @@ static const char *const http_keys[] = {"address", "port", NULL};
 #define DOMAIN_SHAPE "{ name = \"LABEL.BASE\"; profile = \"LABEL\"; }"
 static const char *const domain_keys[] = {"name", "profile", "cert", "key",
                                           "description", NULL};
+static const char *const outbound_keys[] = {"allow", NULL};
+#define OUTBOUND_SHAPE "{ allow = ( \"127.0.0.0/8\" ); }"
 
 
 void rs_limits_default(rs_limits *limits)
@@ -431,6 +438,44 @@ static void parse_domains(loader *ld, const config_setting_t *root)
         parse_domain(ld, list, i);
 }
 
+/* outbound = { allow = ( "CIDR", ... ); }: the non-public ranges outbound
+ * streams may reach besides public unicast addresses. */
+static void parse_outbound(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *g = config_setting_get_member(root, "outbound");
+    if (!g)
+        return;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        ld_report_type(ld, g, "at top level", "a group " OUTBOUND_SHAPE);
+        return;
+    }
+    ld_check_keys(ld, g, "in outbound", outbound_keys);
+    const config_setting_t *list;
+    unsigned n = ld_get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
+    if (n == 0)
+        return;
+    ld->cfg->outbound_allow = calloc(n, sizeof *ld->cfg->outbound_allow);
+    if (!ld->cfg->outbound_allow)
+        return (void)ld_oom(ld);
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            ld_report(ld, e, "outbound.allow entries must be strings "
+                      "(\"10.0.0.0/8\"), not %s",
+                      ld_type_phrase(config_setting_type(e)));
+            continue;
+        }
+        const char *text = config_setting_get_string(e);
+        rs_cidr *c = &ld->cfg->outbound_allow[ld->cfg->n_outbound_allow];
+        const char *why = rs_cidr_parse(text, c);
+        if (why)
+            ld_report(ld, e, "outbound.allow entry '%s' is not a valid "
+                      "CIDR: %s", text, why);
+        else
+            ld->cfg->n_outbound_allow++;
+    }
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 /* Validate a parsed tree into ld->cfg. Order matters only for values other
@@ -449,6 +494,7 @@ static void validate(loader *ld, const config_t *lc)
     parse_trust_system(ld, root);
     parse_limits(ld, root);
     parse_domains(ld, root);
+    parse_outbound(ld, root);
 }
 
 /* Absolute, canonical form of dir (cwd when NULL). */
@@ -544,6 +590,7 @@ void rs_config_free(rs_config *cfg)
         free(cfg->domains[i].description);
     }
     free(cfg->domains);
+    free(cfg->outbound_allow);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -554,4 +601,20 @@ const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
         if (cfg->domains[i].name && strcasecmp(cfg->domains[i].name, name) == 0)
             return &cfg->domains[i];
     return NULL;
+}
+
+bool rs_config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
+                                const char *remote, char *why, size_t len)
+{
+    rs_special sp;
+    if (!rs_addr_special(sa, &sp))
+        return true;
+    for (size_t i = 0; i < cfg->n_outbound_allow; i++)
+        if (rs_cidr_contains(&cfg->outbound_allow[i], sa))
+            return true;
+    char addr[64];
+    rs_addr_text(sa, addr, sizeof addr);
+    snprintf(why, len, "target %s of %s is %s; outbound.allow does not "
+             "include it", addr, remote, sp.phrase);
+    return false;
 }

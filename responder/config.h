@@ -17,7 +17,11 @@
  *              report_peers = 256; report_history = 32; report_claims = 64;
  *              report_file_bytes = 4194304; echo_per_minute = 20;
  *              probe_concurrency = 16; probe_timeout = 20;
- *              probe_target_interval = 60; probe_per_hour = 60; };
+ *              probe_target_interval = 60; probe_per_hour = 60;
+ *              verify_dials_per_domain = 6; verify_dials_total = 60; };
+ *   # Outbound streams (replies, dialback verification, probes) go only to
+ *   # public unicast addresses; these ranges are allowed besides:
+ *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
  *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
  *               { name = "x.responder.example"; profile = "expired";
  *                 cert = "certs/x.pem"; key = "certs/x.key";
@@ -31,6 +35,7 @@
 #include <stdio.h>
 
 #include "catalog.h"
+#include "netaddr.h"
 
 /* One s2s listener. */
 typedef struct rs_listen {
@@ -58,6 +63,10 @@ typedef struct rs_limits {
     unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
     unsigned probe_target_interval; /* seconds between probes of a target */
     unsigned probe_per_hour;     /* probes started per hour in all, 60 */
+    unsigned verify_dials_per_domain; /* dialback verification dials per
+                                         claimed domain per minute, 6 */
+    unsigned verify_dials_total; /* dialback verification dials per minute
+                                    in all, 60 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a
@@ -94,6 +103,8 @@ typedef struct rs_config {
                                  certificates STATE/certs/NAME.https.pem */
     rs_domain_conf *domains;  /* test domains */
     size_t n_domains;
+    rs_cidr *outbound_allow;  /* non-public ranges we may dial anyway */
+    size_t n_outbound_allow;
 } rs_config;
 
 /* Defaults for limits. */
@@ -114,17 +125,28 @@ void rs_config_free(rs_config *cfg);
 /* Write a config file for `init`: the given base, state_dir ".", per address
  * a STARTTLS listener on port and (direct_port != 0) a direct TLS listener on
  * direct_port, (http_port != 0) the web report on the first address and
- * http_port, the trust files, and one domain per catalog row named
- * LABEL.BASE. 0 on success, -1 with a message in err. */
+ * http_port, the trust files, one domain per catalog row named LABEL.BASE,
+ * and outbound.allow: the CIDRs in allow, or when there are none the whole
+ * special range (127.0.0.0/8, 10.0.0.0/8, fc00::/7, ...) of every address
+ * that is not public, with a comment saying why. 0 on success, -1 with a
+ * message in err. */
 int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
                             unsigned http_port, const char *const *trust,
-                            size_t n_trust, char *err, size_t errlen);
+                            size_t n_trust, const char *const *allow,
+                            size_t n_allow, char *err, size_t errlen);
 
 /* Why name is not a valid DNS name (LDH labels of 1..63, at most 253
  * characters, no empty label), or NULL when it is. */
 const char *dns_name_problem(const char *name);
+
+/* Whether an outbound stream for remote may dial address sa: a public
+ * unicast address, or one inside outbound.allow. When not, why gets
+ * "target 10.1.2.3 of REMOTE is a private address; outbound.allow does not
+ * include it". */
+bool rs_config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
+                                const char *remote, char *why, size_t len);
 
 /* Domain entry for name, or NULL. */
 const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,

@@ -109,6 +109,43 @@ static void write_limits(FILE *f)
     fputs("};\n\n", f);
 }
 
+/* outbound.allow: the given CIDRs, or the special range of every listen
+ * address that is not public (a loopback or private responder tests peers
+ * next to it, which outbound streams could not reach otherwise). */
+static void write_outbound(FILE *f, const char *const *addresses,
+                           size_t n_addresses, const char *const *allow,
+                           size_t n_allow)
+{
+    fputs("# Outbound streams (replies, dialback verification, probes) go only\n"
+          "# to public unicast addresses, and to the ranges listed here.\n", f);
+    char ranges[16][RS_CIDR_TEXT_MAX];
+    size_t n_ranges = 0;
+    for (size_t i = 0; n_allow == 0 && i < n_addresses; i++) {
+        struct sockaddr_storage ss;
+        rs_special sp;
+        if (!rs_addr_literal(addresses[i], 0, &ss) ||
+            !rs_addr_special((const struct sockaddr *)&ss, &sp))
+            continue;
+        char text[RS_CIDR_TEXT_MAX];
+        rs_cidr_text(&sp.range, text, sizeof text);
+        size_t k = 0;
+        while (k < n_ranges && strcmp(ranges[k], text) != 0)
+            k++;
+        if (k < n_ranges || n_ranges == sizeof ranges / sizeof ranges[0])
+            continue;
+        memcpy(ranges[n_ranges++], text, sizeof text);
+        fprintf(f, "# %s: the listen address %s is %s, so the peers this\n"
+                   "# responder tests are probably in that range too.\n",
+                text, addresses[i], sp.phrase);
+    }
+    fputs("outbound = { allow = (", f);
+    for (size_t i = 0; i < n_allow + n_ranges; i++) {
+        fputs(i ? ", " : " ", f);
+        put_string(f, i < n_allow ? allow[i] : ranges[i - n_allow]);
+    }
+    fputs(" ); };\n\n", f);
+}
+
 static void write_domains(FILE *f, const char *base)
 {
     fputs("# One test domain per catalog profile, named PROFILE.BASE.\n"
@@ -135,9 +172,15 @@ int rs_config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
                             unsigned http_port, const char *const *trust,
-                            size_t n_trust, char *err, size_t errlen)
+                            size_t n_trust, const char *const *allow,
+                            size_t n_allow, char *err, size_t errlen)
 {
     const char *why = default_args_problem(base, addresses, n_addresses, port);
+    for (size_t i = 0; !why && i < n_allow; i++) {
+        rs_cidr c;
+        if (rs_cidr_parse(allow[i], &c) != NULL)
+            why = "an outbound allow entry is not a valid CIDR";
+    }
     if (!why && (direct_port > 65535 || direct_port == port))
         why = "direct TLS port must differ from the STARTTLS port";
     if (!why && (http_port > 65535 ||
@@ -169,6 +212,7 @@ int rs_config_write_default(const char *path, const char *base,
                        n_trust);
     write_http(f, addresses[0], http_port);
     write_limits(f);
+    write_outbound(f, addresses, n_addresses, allow, n_allow);
     write_domains(f, lower);
     int failed = ferror(f);
     if (fclose(f) != 0 || failed) {

@@ -248,6 +248,12 @@ char *metrics_render(rs_server *srv, size_t *len)
     single(&m, "probes_started_total", "counter", "Probes started.", s->probes);
     single(&m, "outcomes_recorded_total", "counter",
            "Stream outcome records added to the report.", s->outcomes);
+    single(&m, "outbound_targets_refused_total", "counter",
+           "Outbound addresses skipped: not public and not in outbound.allow.",
+           s->targets_refused);
+    single(&m, "verify_dials_limited_total", "counter",
+           "Dialback verifications refused by verify_dials_per_domain or "
+           "verify_dials_total.", s->verify_dials_limited);
 
     if (m.failed || rs_buf_append(&m.b, "", 1, 0) < 0) {
         rs_buf_free(&m.b);

@@ -20,6 +20,14 @@ void router_deliver_local(rs_server *srv, const rs_domain *dom,
 void router_send(rs_server *srv, const char *local, const char *remote,
                  xmlNodePtr el);
 
+/* Whether a dialback verification for (local, remote) may go ahead: true
+ * when it rides an existing outbound stream, or when a new dial fits
+ * limits.verify_dials_per_domain (per claimed remote) and
+ * limits.verify_dials_total this minute; it is then counted. Anyone can
+ * claim any domain, so these bound the dials strangers make us start. */
+bool router_verify_dial_allowed(rs_server *srv, const char *local,
+                                const char *remote);
+
 /* Ask remote's authoritative server whether key was issued for a stream it
  * opened to local with our stream id. The verdict arrives later through
  * s2s_in_dialback_verdict() for the inbound stream requester_id. */

@@ -13,6 +13,7 @@
 #include "dialback.h"
 #include "jid.h"
 #include "router.h"
+#include "s2s_out.h"
 #include "sasl.h"
 #include "stanza.h"
 #include "verify.h"
@@ -359,6 +360,11 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
                         "too many verifications in flight");
         return;
     }
+    if (!router_verify_dial_allowed(s->conn->srv, local->name, from)) {
+        db_result_error(s, from, to, "resource-constraint",
+                        "too many dialback verifications; try again later");
+        return;
+    }
     char *key = st_text(el);
     if (!key) {
         conn_close(s->conn, "out of memory");
@@ -432,7 +438,11 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
     s->pending[i] = s->pending[--s->n_pending];
 
     if (why && !valid) {
-        db_result_error(s, remote, local, "remote-connection-failed", why);
+        /* one text for every way the dial can fail: no port-scan oracle */
+        conn_log(c, RS_LOG_INFO, "verify-fail", "remote=%s reason=\"%s\"",
+                 remote, why);
+        db_result_error(s, remote, local, "remote-connection-failed",
+                        S2S_OUT_FAILED_PUBLIC);
         return;
     }
     char *f = esc(remote), *t = esc(local);

@@ -15,6 +15,7 @@
 #include "dialback.h"
 #include "dns.h"
 #include "evidence.h"
+#include "netaddr.h"
 #include "probe.h"
 #include "report.h"
 #include "s2s_in.h"
@@ -82,16 +83,18 @@ struct s2s_out {
     char peer_stream_id[128];       /* id from the remote's header */
     bool authenticated;             /* SASL succeeded: next features = ready */
     bool verify_ok;                 /* db:verify may be sent now */
-    char last_error[256];           /* why the last attempt failed */
+    char last_error[420];           /* why the last attempt failed */
     out_item *queue, **queue_tail;
     unsigned queued;
     out_verify verifies[MAX_VERIFIES];
     size_t n_verifies;
     bool connected_once;            /* some attempt got a conn (it reports) */
+    bool heard_peer;                /* this attempt got the remote's header */
     struct s2s_out *next;           /* in srv->outs */
 };
 
 static void out_step(s2s_out *o, out_event ev, const void *arg);
+static void connect_failed(s2s_out *o, const char *detail);
 static void try_next_address(s2s_out *o);
 static void try_next_target(s2s_out *o);
 
@@ -174,18 +177,23 @@ static void report_unreached(const s2s_out *o, const char *why)
 }
 
 /* Release the stream; queued stanzas are bounced and pending verifications
- * answered with the failure when why is set. */
+ * answered with the failure when why is set. Before the remote spoke, what
+ * others see is S2S_OUT_FAILED_PUBLIC; why (logged by the callers) stays
+ * here, except in the unreached record, whose reasons are DNS answers and
+ * our own allow-list, not what listens. */
 static void out_finish(s2s_out *o, const char *condition, const char *why)
 {
     if (o->state == OUT_DONE)
         return;
+    const char *shown = o->heard_peer || o->state == OUT_READY
+                            ? why : S2S_OUT_FAILED_PUBLIC;
     o->state = OUT_DONE;
     unlink_out(o);
     if (o->queued)
         out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
     if (o->queued && strcmp(condition, "idle") != 0)
-        probe_on_undeliverable(o->srv, o->local, o->remote, why);
+        probe_on_undeliverable(o->srv, o->local, o->remote, shown);
     while (o->queue) {
         out_item *it = o->queue;
         o->queue = it->next;
@@ -195,13 +203,13 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
         report_unreached(o, why);
     for (size_t i = 0; i < o->n_verifies; i++)
         s2s_in_dialback_verdict(o->srv, o->verifies[i].requester, o->local,
-                                o->remote, false, why);
+                                o->remote, false, shown);
     o->n_verifies = 0;
     if (o->dns_req)
         rs_dns_cancel(o->dns_req);
     if (o->conn) {
         o->conn->owner = NULL; /* the conn finishes closing on its own */
-        conn_close(o->conn, why);
+        conn_close(o->conn, shown);
         o->conn = NULL;
     }
     uv_timer_stop(&o->timer);
@@ -508,7 +516,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
     if (ev == OUT_EV_CLOSED) {
         o->conn = NULL;
         if (o->state == OUT_CONNECTING) {
-            snprintf(o->last_error, sizeof o->last_error, "%s", (const char *)arg);
+            /* we closed it (connect failed): last_error has the detail */
             o->addr_i++;
             try_next_address(o);
         } else if (o->state != OUT_READY) {
@@ -527,7 +535,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             int status = *(const int *)arg;
             if (status < 0) {
                 o->conn->outcome.refused_by = REPORT_BY_NETWORK;
-                conn_close(o->conn, uv_strerror(status));
+                connect_failed(o, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
@@ -542,6 +550,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
     case OUT_HEADER:
         if (ev == OUT_EV_HEADER) {
             const xs_header *h = arg;
+            o->heard_peer = true;
             snprintf(o->peer_stream_id, sizeof o->peer_stream_id, "%s", h->id);
             o->state = OUT_FEATURES;
             return;
@@ -653,10 +662,39 @@ static const rs_conn_handler out_handler = {
 
 /* ---- resolving and connecting -------------------------------------------------------- */
 
+/* The connect to the current address failed: the detail to the log and
+ * last_error, the public text to the conn (and so to its outcome record). */
+static void connect_failed(s2s_out *o, const char *detail)
+{
+    char addr[64];
+    rs_addr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
+    snprintf(o->last_error, sizeof o->last_error, "%s: %s", addr, detail);
+    out_log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
+            detail);
+    conn_close(o->conn, S2S_OUT_FAILED_PUBLIC);
+}
+
+/* Skip addresses outbound.allow does not let us dial, logging each; the
+ * reason of the last one stays in last_error for the unreached record. */
+static void skip_refused_addresses(s2s_out *o)
+{
+    for (; o->addr_i < o->n_addrs; o->addr_i++) {
+        char why[sizeof o->last_error];
+        const struct sockaddr *sa = (const struct sockaddr *)&o->addrs[o->addr_i];
+        if (rs_config_outbound_allowed(o->srv->cfg, sa, o->remote, why,
+                                       sizeof why))
+            return;
+        out_log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
+        o->srv->stats.targets_refused++;
+        snprintf(o->last_error, sizeof o->last_error, "%s", why);
+    }
+}
+
 static void try_next_address(s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
+    skip_refused_addresses(o);
     if (o->addr_i >= o->n_addrs) {
         o->target_i++;
         try_next_target(o);
@@ -669,11 +707,12 @@ static void try_next_address(s2s_out *o)
         return;
     }
     o->connected_once = true;
+    o->heard_peer = false;
     snprintf(o->conn->local, sizeof o->conn->local, "%s", o->local);
     snprintf(o->conn->remote, sizeof o->conn->remote, "%s", o->remote);
     int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
     if (rc < 0)
-        conn_close(o->conn, uv_strerror(rc));
+        connect_failed(o, uv_strerror(rc));
 }
 
 static void on_addresses(void *ud, rs_dns_status status,
@@ -694,26 +733,6 @@ static void on_addresses(void *ud, rs_dns_status status,
     try_next_address(o);
 }
 
-/* A literal address needs no lookup. */
-static bool literal_address(const char *host, unsigned port,
-                            struct sockaddr_storage *out)
-{
-    memset(out, 0, sizeof *out);
-    struct sockaddr_in *in4 = (struct sockaddr_in *)out;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)out;
-    if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons((uint16_t)port);
-        return true;
-    }
-    if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        return true;
-    }
-    return false;
-}
-
 static void try_next_target(s2s_out *o)
 {
     if (o->state == OUT_DONE)
@@ -724,7 +743,7 @@ static void try_next_target(s2s_out *o)
         return;
     }
     const rs_dns_target *t = &o->targets[o->target_i];
-    if (literal_address(t->host, t->port, &o->addrs[0])) {
+    if (rs_addr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
         o->n_addrs = 1;
         o->addr_i = 0;
         try_next_address(o);
@@ -761,11 +780,19 @@ static void on_deadline(uv_timer_t *t)
     out_step(o, OUT_EV_TIMEOUT, NULL);
 }
 
-s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
+s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
         if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
             return o;
+    return NULL;
+}
+
+s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
+{
+    s2s_out *found = s2s_out_find(srv, local, remote);
+    if (found)
+        return found;
     const rs_domain *dom = rs_domains_find(srv->domains, local);
     if (!dom || srv->stopping)
         return NULL;

@@ -14,6 +14,17 @@
 
 typedef struct s2s_out s2s_out;
 
+/* What peers, probe callers and the report are told when one of our streams
+ * failed before the remote sent a stream header: one text whether the
+ * connection was refused, timed out, or the address was not ours to dial,
+ * so that making us dial reveals nothing about what listens there. The
+ * detail goes to the log only. */
+#define S2S_OUT_FAILED_PUBLIC "no stream could be established with the " \
+                              "remote server"
+
+/* The stream for (local, remote) if there is one, else NULL. */
+s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote);
+
 /* The stream for (local, remote), created and started when absent. NULL when
  * it cannot be created (limits, memory). */
 s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote);

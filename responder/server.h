@@ -44,6 +44,9 @@ typedef struct rs_stats {
     uint64_t bytes_out;       /* raw bytes sent on s2s sockets */
     uint64_t probes;          /* probes started */
     uint64_t outcomes;        /* outcome records added to the report */
+    uint64_t targets_refused; /* outbound addresses outbound.allow refused */
+    uint64_t verify_dials_limited; /* dialback verifications refused by
+                                      verify_dials_per_domain / _total */
 } rs_stats;
 
 /* One listening socket. */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/xmlmemory.h>
 #include <microhttpd.h>
@@ -81,7 +82,7 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
               MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") &&
               MHD_add_response_header(r, "Content-Security-Policy", csp) &&
               MHD_add_response_header(r, "X-Frame-Options", "DENY") &&
-              MHD_add_response_header(r, "Referrer-Policy", "no-referrer") &&
+              MHD_add_response_header(r, "Referrer-Policy", "same-origin") &&
               MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
                                       "no-store");
     if (ok && extra_name)
@@ -302,6 +303,50 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
     return MHD_YES;
 }
 
+/* Whether url is http(s)://HOST followed by nothing or by what may end an
+ * origin in a Referer ("/..."); HOST compared without regard to case. */
+static bool origin_is_host(const char *url, const char *host, bool referer)
+{
+    const char *rest = has_prefix(url, "http://")    ? url + 7
+                       : has_prefix(url, "https://") ? url + 8
+                                                     : NULL;
+    size_t n = strlen(host);
+    if (!rest || n == 0 || strncasecmp(rest, host, n) != 0)
+        return false;
+    rest += n;
+    return *rest == '\0' || (referer && *rest == '/');
+}
+
+/* Why a POST /probe is not from our own page, or NULL when it may be: a
+ * browser says where a form came from (Sec-Fetch-Site, Origin, else
+ * Referer), which must be this Host; a client that names no origin at all
+ * (curl, scripts) is no cross-site forgery and may post. Our pages send
+ * Referrer-Policy same-origin: a no-referrer policy would turn the Origin
+ * of our own form's POST into "null". */
+static const char *cross_origin(const req *q)
+{
+    const char *site = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+                                                   "Sec-Fetch-Site");
+    const char *origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+                                                     "Origin");
+    const char *referer = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+                                                      "Referer");
+    const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
+                                                   MHD_HTTP_HEADER_HOST);
+    if (site && strcasecmp(site, "same-origin") == 0)
+        return NULL;
+    if (site && (strcasecmp(site, "cross-site") == 0 ||
+                 strcasecmp(site, "same-site") == 0))
+        return "Sec-Fetch-Site says the form is from another site";
+    if (origin)
+        return host && origin_is_host(origin, host, false)
+                   ? NULL : "the Origin is not this server";
+    if (referer)
+        return host && origin_is_host(referer, host, true)
+                   ? NULL : "the Referer is not this server";
+    return NULL;
+}
+
 /* Seconds in "try again in N s", or 0. */
 static unsigned retry_after(const char *err)
 {
@@ -371,6 +416,14 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
                                     NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
             return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                                 "There is no page here.", NULL, NULL, NULL);
+        }
+        const char *foreign = cross_origin(q);
+        if (foreign) {
+            rs_log(RS_LOG_INFO, "http POST /probe refused: %s", foreign);
+            return send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
+                                "Probes start only from this server's own "
+                                "form (cross-origin posts are refused).",
+                                foreign, NULL, NULL);
         }
         const char *cl = MHD_lookup_connection_value(
             q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);

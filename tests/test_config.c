@@ -451,7 +451,7 @@ static void test_write_default(void)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s", in_tmp("default.conf"));
     CHECK(rs_config_write_default(path, "Base.Example", addrs, 2, 5269, 0, 5280, trust,
-                                  1, err, sizeof err) == 0);
+                                  1, NULL, 0, err, sizeof err) == 0);
     CHECK_STR(err, "");
     rs_config cfg;
     CHECK(rs_config_load(path, &cfg, stderr) == 0);
@@ -499,25 +499,25 @@ static void test_write_default(void)
 
     /* No trust files: an empty list that still loads. */
     CHECK(rs_config_write_default(path, "b.example", addrs, 1, 5999, 0, 0, NULL, 0,
-                                  err, sizeof err) == 0);
+                                  NULL, 0, err, sizeof err) == 0);
     CHECK(rs_config_load(path, &cfg, stderr) == 0);
     CHECK(cfg.n_trust == 0 && cfg.n_listen == 1 && cfg.listen[0].port == 5999);
     CHECK(cfg.http.address == NULL); /* http_port 0: no web listener */
     rs_config_free(&cfg);
 
     CHECK(rs_config_write_default(path, "bad..base", addrs, 1, 5269, 0, 0, NULL, 0,
-                                  err, sizeof err) == -1);
+                                  NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "base") != NULL);
     CHECK(rs_config_write_default(path, "b.example", addrs, 0, 5269, 0, 0, NULL, 0,
-                                  err, sizeof err) == -1);
+                                  NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "listen") != NULL);
     const char *bad[] = {"localhost"};
     CHECK(rs_config_write_default(path, "b.example", bad, 1, 5269, 0, 0, NULL, 0,
-                                  err, sizeof err) == -1);
+                                  NULL, 0, err, sizeof err) == -1);
     CHECK(rs_config_write_default(path, "b.example", addrs, 1, 0, 0, 0, NULL, 0,
-                                  err, sizeof err) == -1);
+                                  NULL, 0, err, sizeof err) == -1);
     CHECK(rs_config_write_default("/nonexistent-dir/x.conf", "b.example",
-                                  addrs, 1, 5269, 0, 0, NULL, 0, err,
+                                  addrs, 1, 5269, 0, 0, NULL, 0, NULL, 0, err,
                                   sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);
 }

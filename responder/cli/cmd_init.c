@@ -21,6 +21,7 @@
 
 #define INIT_MAX_ADDRS 16
 #define INIT_MAX_TRUST 32
+#define INIT_MAX_ALLOW 32
 #define INIT_PATH 4096
 #define INIT_NAME 254 /* a domain name without trailing dot, plus NUL */
 
@@ -35,6 +36,8 @@ typedef struct init_opts {
     unsigned http_port;                       /* web report, 0 = none */
     char *trust[INIT_MAX_TRUST];              /* absolute, malloc'd */
     size_t n_trust;
+    const char *allow[INIT_MAX_ALLOW];        /* --allow-target CIDRs, valid */
+    size_t n_allow;
     bool force;                               /* regenerate everything */
     bool quiet;                               /* one line only (run's default) */
 } init_opts;
@@ -53,7 +56,8 @@ static void init_usage(FILE *out)
     fprintf(out,
             "usage: xmpp-responder init --base-domain BASE --dir DIR\n"
             "                           [--address IP]... [--port N] [--direct-port N]\n"
-            "                           [--http-port N] [--trust CAFILE]... [--force]\n"
+            "                           [--http-port N] [--trust CAFILE]...\n"
+            "                           [--allow-target CIDR]... [--force]\n"
             "\n"
             "Writes, for every profile in the catalog, a test domain\n"
             "LABEL.BASE with its certificate, plus the DNS zone and a config:\n"
@@ -73,6 +77,10 @@ static void init_usage(FILE *out)
             "                          5280; 0 = no web listener)\n"
             "  -t, --trust CAFILE      PEM of a CA whose servers the responder\n"
             "                          should trust; repeatable\n"
+            "      --allow-target CIDR a non-public range outbound streams may\n"
+            "                          reach (outbound.allow); repeatable. Without\n"
+            "                          it, a loopback or private --address allows\n"
+            "                          its own range (e.g. 127.0.0.0/8)\n"
             "  -f, --force             regenerate keys and certificates and\n"
             "                          overwrite responder.conf\n"
             "  -h, --help              this text\n"
@@ -201,6 +209,22 @@ static int init_add_trust(init_opts *o, const char *arg)
     return 0;
 }
 
+static int init_add_allow(init_opts *o, const char *arg)
+{
+    rs_cidr c;
+    const char *why = rs_cidr_parse(arg, &c);
+    if (why) {
+        fprintf(stderr, "xmpp-responder init: --allow-target '%s': %s\n\n", arg,
+                why);
+        init_usage(stderr);
+        return 2;
+    }
+    if (o->n_allow == INIT_MAX_ALLOW)
+        return init_bad("--allow-target '%s': too many ranges", arg);
+    o->allow[o->n_allow++] = arg;
+    return 0;
+}
+
 static void init_opts_free(init_opts *o)
 {
     for (size_t i = 0; i < o->n_trust; i++)
@@ -224,6 +248,7 @@ static int init_option(init_opts *o, int c, const char *arg, bool *help)
         }
         return init_set_port(&o->http_port, "--http-port", arg);
     case 't': return init_add_trust(o, arg);
+    case 'A': return init_add_allow(o, arg);
     case 'f': o->force = true; return 0;
     case 'h': *help = true; return 0;
     }
@@ -241,6 +266,7 @@ static int init_parse(int argc, char **argv, init_opts *o)
         {"direct-port", required_argument, NULL, 'P'},
         {"http-port", required_argument, NULL, 'H'},
         {"trust", required_argument, NULL, 't'},
+        {"allow-target", required_argument, NULL, 'A'},
         {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -383,8 +409,8 @@ static int init_config(const init_opts *o, init_paths *p)
         return 0;
     if (rs_config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
                                 o->port, o->direct_port, o->http_port,
-                                (const char *const *)o->trust,
-                                o->n_trust, err, sizeof err) != 0)
+                                (const char *const *)o->trust, o->n_trust,
+                                o->allow, o->n_allow, err, sizeof err) != 0)
         return init_fail(p->conf, err);
     return 0;
 }
