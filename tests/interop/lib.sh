@@ -254,11 +254,13 @@ EOF
 
 # --- the responder ------------------------------------------------------
 
-# responder_init: `init` into $WORK/responder, trusting the staging CA.
+# responder_init [INIT-ARGS...]: `init` into $WORK/responder, trusting the
+# staging CA (extra arguments go to init). Without --allow-target, init lets
+# outbound streams reach 127.0.0.0/8 because RESPONDER_IP is loopback.
 responder_init() {
     RDIR=$WORK/responder
     "$RESPONDER" init --base-domain "$BASE" --dir "$RDIR" --address "$RESPONDER_IP" \
-        --trust "$STAGING_CA" >"$WORK/init.log" 2>&1 || die "xmpp-responder init failed: $(tail -n 5 "$WORK/init.log")"
+        --trust "$STAGING_CA" "$@" >"$WORK/init.log" 2>&1 || die "xmpp-responder init failed: $(tail -n 5 "$WORK/init.log")"
     RCONF=$RDIR/responder.conf
     RZONE=$RDIR/zones/$BASE.zone
     local f
