@@ -74,7 +74,7 @@ const char *rs_cidr_parse(const char *text, rs_cidr *out)
     const char *slash = strchr(text, '/');
     size_t alen = slash ? (size_t)(slash - text) : strlen(text);
     if (alen == 0)
-        return "no address before the '/'";
+        return slash ? "no address before the '/'" : "it is empty";
     if (alen >= sizeof addr)
         return "the address is too long";
     memcpy(addr, text, alen);
