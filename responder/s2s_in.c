@@ -178,30 +178,21 @@ static bool same_tls_priority(const rs_domain *a, const rs_domain *b)
     return pa == pb || (pa && pb && strcmp(pa, pb) == 0);
 }
 
-/* RFC 6120 4.3.3: a restart continues the same stream, so the header after
- * STARTTLS or SASL must name what the stream was opened for. The checks that
- * bind the stream to (local domain, remote domain) before anything is taken
- * from the new header: a restart must not move a SASL result or a TLS session
- * to another test domain, whose own policy (its certificate, its TLS versions,
- * its authentication methods) would then be skipped. Sends the stream error
- * and returns false when the header breaks them. */
+/* RFC 6120 4.3.3: a restart continues the stream, so its header names what
+ * the stream was opened for; otherwise a SASL result or a TLS session would
+ * move to another test domain and skip that domain's policy (certificate, TLS
+ * versions, auth methods). False after sending the stream error. */
 static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
 {
     rs_conn *c = s->conn;
     char text[1200];
-    if (s->state == IN_HEADER_SASL) {
-        /* 4.7.1 / 4.9.3.9: after SASL, 'from' is the authenticated identity */
-        if (h->from[0] && strcasecmp(h->from, s->sasl_remote) != 0) {
-            snprintf(text, sizeof text, "SASL authenticated this stream as '%s'; "
-                     "the restarted header says from='%.255s'", s->sasl_remote,
-                     h->from);
-            conn_stream_error(c, "invalid-from", text);
-            return false;
-        }
-    } else if (s->peer_from[0] && h->from[0] &&
-               strcasecmp(h->from, s->peer_from) != 0) {
-        snprintf(text, sizeof text, "this stream was opened from '%s'; the header "
-                 "after TLS says from='%.255s'", s->peer_from, h->from);
+    /* after SASL, 'from' is the authenticated identity (4.7.1, 4.9.3.9) */
+    bool sasl = s->state == IN_HEADER_SASL;
+    const char *claimed = sasl ? s->sasl_remote : s->peer_from;
+    if (claimed[0] && h->from[0] && strcasecmp(h->from, claimed) != 0) {
+        snprintf(text, sizeof text, "this stream %s '%s'; the restarted header "
+                 "says from='%.255s'", sasl ? "was authenticated by SASL as"
+                 : "was opened from", claimed, h->from);
         conn_stream_error(c, "invalid-from", text);
         return false;
     }
@@ -214,9 +205,8 @@ static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
     }
     if (s->state != IN_HEADER_TLS)
         return true;
-    /* the TLS session was made for one domain: its certificate (SNI may have
-     * chosen it) and the TLS versions it was set up with must be that
-     * domain's own */
+    /* the session's certificate (SNI may choose it) and TLS versions must be
+     * the domain's own */
     const rs_domain *presented = c->tls_id.domain;
     const rs_domain *setup = s->direct_tls ? direct_tls_default(c->domains) : s->dom;
     if (presented != dom) {
