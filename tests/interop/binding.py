@@ -91,15 +91,19 @@ def tls_upgrade(s, sni, cert=None, key=None):
     s.data += b"\n--- TLS ---\n"
 
 
+def step(s, text, pattern, failure):
+    """Send text and wait for pattern; a RuntimeError(failure) if it never comes."""
+    s.send(text)
+    if not wait_for(s, pattern):
+        raise RuntimeError(failure)
+
+
 def starttls_stream(args, to, sni, cert=None):
     """A STARTTLS stream to `to`, TLS done; the restart header is the caller's."""
     s = Stream(args.host, args.port)
-    s.send(PROLOG + header(to))
-    if not wait_for(s, rb"<starttls"):
-        raise RuntimeError("no STARTTLS offered")
-    s.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-    if not wait_for(s, rb"<proceed"):
-        raise RuntimeError("no <proceed/>")
+    step(s, PROLOG + header(to), rb"<starttls", "no STARTTLS offered")
+    step(s, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>", rb"<proceed",
+         "no <proceed/>")
     tls_upgrade(s, sni, cert, args.key if cert else None)
     return s
 
@@ -109,12 +113,10 @@ def sasl_stream(args):
     the stream waiting for the header that restarts it after <success/>."""
     valid = "valid." + args.base
     s = starttls_stream(args, valid, valid, args.cert)
-    s.send(PROLOG + header(valid))
-    if not wait_for(s, rb"<mechanism>EXTERNAL</mechanism>"):
-        raise RuntimeError("SASL EXTERNAL not offered (client certificate?)")
-    s.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>")
-    if not wait_for(s, rb"<success"):
-        raise RuntimeError("SASL EXTERNAL did not succeed")
+    step(s, PROLOG + header(valid), rb"<mechanism>EXTERNAL</mechanism>",
+         "SASL EXTERNAL not offered (client certificate?)")
+    step(s, "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>=</auth>",
+         rb"<success", "SASL EXTERNAL did not succeed")
     return s
 
 

@@ -30,23 +30,7 @@ unbound_up "$RZONE"
 
 # A client certificate for victim.example from the staging CA the responder
 # trusts, for SASL EXTERNAL.
-peer_cert() {
-    local d=$WORK/pki
-    cat >"$d/victim.tmpl" <<EOF
-cn = "victim.example"
-dns_name = "victim.example"
-tls_www_server
-tls_www_client
-signing_key
-encryption_key
-expiration_days = 30
-EOF
-    certtool --generate-privkey --key-type=ecdsa --outfile "$d/victim.key" &&
-    certtool --generate-certificate --load-privkey "$d/victim.key" \
-        --load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
-        --template "$d/victim.tmpl" --outfile "$d/victim.crt"
-}
-peer_cert >"$WORK/pki/victim.log" 2>&1 || die "certtool failed (see $WORK/pki/victim.log)"
+pki_leaf victim.example >"$WORK/pki/victim.log" 2>&1 || die "certtool failed (see $WORK/pki/victim.log)"
 
 AUTH_OUT=$WORK/authoritative.out
 : >"$AUTH_OUT"
@@ -61,7 +45,7 @@ wait_for 5 listening "$RESPONDER_IP" 5270 || die "no direct TLS listener on $RES
 binding() {
     local c=$1; shift
     ns timeout 60 "$PY" "$HERE/binding.py" "$c" --host "$RESPONDER_IP" --base "$BASE" \
-        --cert "$WORK/pki/victim.crt" --key "$WORK/pki/victim.key" "$@"
+        --cert "$WORK/pki/victim.example.crt" --key "$WORK/pki/victim.example.key" "$@"
 }
 
 # run_case DESC CASE [ARGS...]: a case that judges itself (PASS/FAIL line).
