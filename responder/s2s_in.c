@@ -161,6 +161,71 @@ static void send_auth_features(s2s_in *s)
     s->state = IN_AUTH;
 }
 
+/* Direct TLS: what to present before SNI names a domain (a peer without SNI
+ * gets the direct-TLS profile's certificate, the one it came for). */
+static const rs_domain *direct_tls_default(const rs_domains *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].profile->policy.starttls == CAT_TLS_DIRECT_ONLY)
+            return &d->items[i];
+    return d->n ? &d->items[0] : NULL;
+}
+
+/* Do two domains negotiate TLS the same way (versions and ciphers)? */
+static bool same_tls_priority(const rs_domain *a, const rs_domain *b)
+{
+    const char *pa = a->profile->policy.tls_priority;
+    const char *pb = b->profile->policy.tls_priority;
+    return pa == pb || (pa && pb && strcmp(pa, pb) == 0);
+}
+
+/* RFC 6120 4.3.3: a restart continues the stream, so its header names what
+ * the stream was opened for; otherwise a SASL result or a TLS session would
+ * move to another test domain and skip that domain's policy (certificate, TLS
+ * versions, auth methods). False after sending the stream error. */
+static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
+{
+    rs_conn *c = s->conn;
+    char text[1200];
+    /* after SASL, 'from' is the authenticated identity (4.7.1, 4.9.3.9) */
+    bool sasl = s->state == IN_HEADER_SASL;
+    const char *claimed = sasl ? s->sasl_remote : s->peer_from;
+    if (claimed[0] && h->from[0] && strcasecmp(h->from, claimed) != 0) {
+        snprintf(text, sizeof text, "this stream %s '%s'; the restarted header "
+                 "says from='%.255s'", sasl ? "was authenticated by SASL as"
+                 : "was opened from", claimed, h->from);
+        conn_stream_error(c, "invalid-from", text);
+        return false;
+    }
+    if (s->dom && dom != s->dom) {
+        snprintf(text, sizeof text, "this stream was opened to '%s'; a restarted "
+                 "stream must name the same 'to' (RFC 6120 4.3.3), not '%.255s'",
+                 s->dom->name, h->to);
+        conn_stream_error(c, "not-authorized", text);
+        return false;
+    }
+    if (s->state != IN_HEADER_TLS)
+        return true;
+    /* the session's certificate (SNI may choose it) and TLS versions must be
+     * the domain's own */
+    const rs_domain *presented = c->tls_id.domain;
+    const rs_domain *setup = s->direct_tls ? direct_tls_default(c->domains) : s->dom;
+    if (presented != dom) {
+        snprintf(text, sizeof text, "TLS presented %s's certificate (chosen by "
+                 "SNI); '%.255s' is tested with its own: ask for it by SNI",
+                 presented ? presented->name : "no", h->to);
+        conn_stream_error(c, "policy-violation", text);
+        return false;
+    }
+    if (setup && !same_tls_priority(setup, dom)) {
+        snprintf(text, sizeof text, "'%.255s' has its own TLS versions, which this "
+                 "direct TLS port did not negotiate: reach it by STARTTLS", h->to);
+        conn_stream_error(c, "policy-violation", text);
+        return false;
+    }
+    return true;
+}
+
 static void in_open(s2s_in *s, const xs_header *h)
 {
     rs_conn *c = s->conn;
@@ -191,10 +256,14 @@ static void in_open(s2s_in *s, const xs_header *h)
         conn_stream_error(c, "invalid-from", "'from' is not a domain");
         return;
     }
+    if (s->state != IN_HEADER && !restart_allowed(s, h, dom))
+        return;
     s->dom = dom;
     snprintf(c->local, sizeof c->local, "%s", dom->name);
-    snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
-    snprintf(c->remote, sizeof c->remote, "%.255s", h->from[0] ? h->from : "-");
+    if (s->state != IN_HEADER_SASL || h->from[0]) /* else: the SASL identity */
+        snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
+    snprintf(c->remote, sizeof c->remote, "%.255s",
+             s->peer_from[0] ? s->peer_from : "-");
     if (db_stream_id(s->stream_id) < 0) {
         conn_stream_error(c, "internal-server-error", "no randomness");
         return;
@@ -337,6 +406,36 @@ static void db_result_error(s2s_in *s, const char *from, const char *to,
              "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
 }
 
+/* XEP-0220 lets a peer add pairs for other domains of ours to a stream; each
+ * local domain's test must still run as its own profile says, or a plaintext
+ * stream to no-tls would authenticate a pair for valid. NULL when this stream
+ * can carry dialback for local, else why not (written to why). */
+static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
+                                    char *why, size_t n)
+{
+    const rs_conn *c = s->conn;
+    const cat_stream_policy *p = &local->profile->policy;
+    bool tls = c->tls_state == CONN_TLS_ACTIVE;
+    const rs_domain *presented = c->tls_id.domain;
+    if (p->starttls == CAT_TLS_REQUIRED && !tls)
+        snprintf(why, n, "this stream is plaintext; %s requires TLS: dial it "
+                 "on a stream of its own", local->name);
+    else if (p->starttls == CAT_TLS_NONE && tls)
+        snprintf(why, n, "%s is a plaintext test; over this TLS stream (%s's "
+                 "certificate) it tests nothing: dial it on a stream of its own",
+                 local->name, presented ? presented->name : "no");
+    else if (p->starttls == CAT_TLS_DIRECT_ONLY && !s->direct_tls)
+        snprintf(why, n, "%s is served by direct TLS only; this stream did not "
+                 "come on the direct TLS port", local->name);
+    else if (tls && presented != local)
+        snprintf(why, n, "this stream presented %s's certificate; %s's test "
+                 "needs its own stream", presented ? presented->name : "no",
+                 local->name);
+    else
+        return NULL;
+    return why;
+}
+
 /* The peer asks to be authenticated as 'from' for our domain 'to'. */
 static void in_db_result(s2s_in *s, xmlNodePtr el)
 {
@@ -353,6 +452,11 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
     if (!(local->profile->policy.auth_in & CAT_AUTH_DIALBACK)) {
         db_result_error(s, from, to, "not-authorized",
                         "this test domain does not accept dialback");
+        return;
+    }
+    char why[700];
+    if (dialback_refusal(s, local, why, sizeof why)) {
+        db_result_error(s, from, to, "policy-violation", why);
         return;
     }
     if (s->n_pending == MAX_PENDING) {
@@ -656,16 +760,6 @@ static unsigned streams_from(rs_server *srv, const char *ip)
         if (c->dir == CONN_IN && !c->closing && strcmp(c->peer_ip, ip) == 0)
             n++;
     return n;
-}
-
-/* Direct TLS: what to present before SNI names a domain (a peer without SNI
- * gets the direct-TLS profile's certificate, the one it came for). */
-static const rs_domain *direct_tls_default(const rs_domains *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (d->items[i].profile->policy.starttls == CAT_TLS_DIRECT_ONLY)
-            return &d->items[i];
-    return d->n ? &d->items[0] : NULL;
 }
 
 void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)

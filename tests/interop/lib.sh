@@ -220,6 +220,25 @@ dns_answers() {
 
 # --- staging PKI (certtool) ---------------------------------------------
 
+# pki_leaf NAME: a key and a leaf certificate for NAME from the staging CA,
+# with both EKUs: $WORK/pki/NAME.key and NAME.crt.
+pki_leaf() {
+    local d=$WORK/pki
+    cat >"$d/$1.tmpl" <<EOF
+cn = "$1"
+dns_name = "$1"
+tls_www_server
+tls_www_client
+signing_key
+encryption_key
+expiration_days = 30
+EOF
+    certtool --generate-privkey --key-type=ecdsa --outfile "$d/$1.key" &&
+    certtool --generate-certificate --load-privkey "$d/$1.key" \
+        --load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
+        --template "$d/$1.tmpl" --outfile "$d/$1.crt"
+}
+
 # pki_up: a CA of its own and a leaf for staging.example with both EKUs.
 pki_up() {
     local d=$WORK/pki
@@ -231,23 +250,11 @@ cert_signing_key
 crl_signing_key
 expiration_days = 30
 EOF
-    cat >"$d/leaf.tmpl" <<EOF
-cn = "$PEER"
-dns_name = "$PEER"
-tls_www_server
-tls_www_client
-signing_key
-encryption_key
-expiration_days = 30
-EOF
     {
         certtool --generate-privkey --key-type=ecdsa --outfile "$d/ca.key" &&
         certtool --generate-self-signed --load-privkey "$d/ca.key" \
             --template "$d/ca.tmpl" --outfile "$d/ca.pem" &&
-        certtool --generate-privkey --key-type=ecdsa --outfile "$d/$PEER.key" &&
-        certtool --generate-certificate --load-privkey "$d/$PEER.key" \
-            --load-ca-certificate "$d/ca.pem" --load-ca-privkey "$d/ca.key" \
-            --template "$d/leaf.tmpl" --outfile "$d/$PEER.crt"
+        pki_leaf "$PEER"
     } >"$d/certtool.log" 2>&1 || die "certtool failed (see $d/certtool.log)"
     STAGING_CA=$d/ca.pem
 }
