@@ -17,7 +17,12 @@
  *              report_peers = 256; report_history = 32;
  *              report_file_bytes = 4194304; echo_per_minute = 20;
  *              probe_concurrency = 16; probe_timeout = 20;
- *              probe_target_interval = 60; probe_per_hour = 60; };
+ *              probe_target_interval = 60; probe_per_hour = 60;
+ *              send_buffer_bytes = 1048576; send_stall_timeout = 10;
+ *              ping_per_minute = 600; disco_per_minute = 120;
+ *              version_per_minute = 60; presence_per_minute = 60;
+ *              ipv6_prefix = 64; reserved_authenticated = 25;
+ *              log_per_minute = 600; };
  *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
  *               { name = "x.responder.example"; profile = "expired";
  *                 cert = "certs/x.pem"; key = "certs/x.key";
@@ -57,6 +62,16 @@ typedef struct rs_limits {
     unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
     unsigned probe_target_interval; /* seconds between probes of a target */
     unsigned probe_per_hour;     /* probes started per hour in all, 60 */
+    size_t send_buffer_bytes;    /* output held for one peer, 1 MiB */
+    unsigned send_stall_timeout; /* seconds over send_buffer_bytes, 10 */
+    unsigned ping_per_minute;    /* ping replies per remote domain, 600 */
+    unsigned disco_per_minute;   /* disco#info and error replies, 120 */
+    unsigned version_per_minute; /* version replies, 60 */
+    unsigned presence_per_minute; /* presence replies, 60 */
+    unsigned ipv6_prefix;        /* IPv6 prefix length counted as one IP, 64 */
+    unsigned reserved_authenticated; /* % of max_streams kept from
+                                        unauthenticated inbound streams, 25 */
+    unsigned log_per_minute;     /* log lines per peer address, 600 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

@@ -11,16 +11,19 @@
 #include <string.h>
 #include <time.h>
 
+#include "ratelimit.h"
 #include "server.h"
 
 #define READ_CHUNK 16384
 #define TLS_IN_MAX (1u << 20)   /* ciphertext backlog bound */
 #define CLOSE_GRACE_MS 2000     /* wait for the peer's close this long */
+#define LOG_SLOTS 4096          /* peer addresses the log limit tracks */
 
 /* A write in flight: the request and its own copy of the bytes. */
 typedef struct conn_write {
     uv_write_t req;
     rs_conn *conn;
+    size_t len;
     char data[];
 } conn_write;
 
@@ -36,10 +39,29 @@ static const xs_callbacks xs_events = {
     .on_error = on_xs_error,
 };
 
+/* Whether one more line about c's peer fits limits.log_per_minute; the
+ * first line of a new minute says how many were suppressed in the last. */
+static bool log_allowed(const rs_conn *c)
+{
+    rs_server *srv = c->srv;
+    if (!srv->log_limits && !(srv->log_limits = rl_new(LOG_SLOTS)))
+        return true; /* without memory for the table, log rather than lose */
+    const char *key = c->peer_key[0] ? c->peer_key : c->peer_ip;
+    rl_verdict v = rl_hit(srv->log_limits, key, 0, srv->cfg->limits.log_per_minute,
+                          (int64_t)time(NULL), 60);
+    if (v.suppressed)
+        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
+               "suppressed (limits.log_per_minute = %u)", key,
+               (unsigned long long)v.suppressed, srv->cfg->limits.log_per_minute);
+    if (!v.allowed)
+        srv->stats.log_suppressed++;
+    return v.allowed;
+}
+
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
 {
-    if (!rs_log_enabled(level))
+    if (!rs_log_enabled(level) || !log_allowed(c))
         return;
     char msg[1536];
     va_list ap;
@@ -78,9 +100,11 @@ rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
     snprintf(c->peer_ip, sizeof c->peer_ip, "-");
     uv_tcp_init(srv->loop, &c->tcp);
     uv_timer_init(srv->loop, &c->timer);
+    uv_timer_init(srv->loop, &c->stall);
     c->tcp.data = c;
     c->timer.data = c;
-    c->open_handles = 2;
+    c->stall.data = c;
+    c->open_handles = 3;
     c->next = srv->conns;
     srv->conns = c;
     srv->n_conns++;
@@ -117,10 +141,36 @@ static void on_handle_closed(uv_handle_t *h)
 static void conn_teardown(rs_conn *c)
 {
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp))
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&c->timer))
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&c->stall))
+        uv_close((uv_handle_t *)&c->stall, on_handle_closed);
+}
+
+/* The unit per-IP limits count: an IPv4 address, or an IPv6 address cut to
+ * limits.ipv6_prefix bits (one host usually owns a whole /64). */
+static void peer_key_of(const struct sockaddr_storage *ss, unsigned prefix,
+                        char *out, size_t n)
+{
+    if (ss->ss_family == AF_INET) {
+        uv_ip4_name((const struct sockaddr_in *)ss, out, n);
+        return;
+    }
+    struct sockaddr_in6 a = *(const struct sockaddr_in6 *)ss;
+    unsigned char *b = a.sin6_addr.s6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) { /* an IPv4 peer on a :: listener */
+        snprintf(out, n, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        return;
+    }
+    for (unsigned bit = 0; bit < 128; bit++)
+        if (bit >= prefix)
+            b[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    char ip[48];
+    uv_ip6_name(&a, ip, sizeof ip);
+    snprintf(out, n, "%.47s/%u", ip, prefix % 1000);
 }
 
 static void record_peer(rs_conn *c)
@@ -137,20 +187,87 @@ static void record_peer(rs_conn *c)
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
         uv_ip6_name(in6, c->peer_ip, sizeof c->peer_ip);
         c->peer_port = ntohs(in6->sin6_port);
+    } else {
+        return;
     }
+    peer_key_of(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
+                sizeof c->peer_key);
 }
 
 /* ---- writing ---------------------------------------------------------- */
+
+static void start_reading(rs_conn *c);
+static void on_timer(uv_timer_t *t);
+
+void conn_pause_reading(rs_conn *c, unsigned reason)
+{
+    if (!c->read_paused && !c->closing)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    c->read_paused |= reason;
+}
+
+void conn_resume_reading(rs_conn *c, unsigned reason)
+{
+    if (!(c->read_paused & reason))
+        return;
+    c->read_paused &= ~reason;
+    if (!c->read_paused && !c->closing && !c->peer_gone &&
+        !uv_is_closing((uv_handle_t *)&c->tcp))
+        start_reading(c);
+}
+
+/* The output stayed over the bound for limits.send_stall_timeout: the
+ * peer does not read what it asked for. */
+static void on_stall(uv_timer_t *t)
+{
+    rs_conn *c = t->data;
+    if (c->closing)
+        return;
+    c->stalled = true;
+    c->srv->stats.send_cutoffs++;
+    char text[200];
+    snprintf(text, sizeof text, "you did not read %zu bytes of our output for "
+             "%u s (limits.send_buffer_bytes = %zu)", c->out_pending,
+             c->srv->cfg->limits.send_stall_timeout,
+             c->srv->cfg->limits.send_buffer_bytes);
+    conn_log(c, RS_LOG_WARN, "send-stalled", "%s", text);
+    conn_stream_error(c, "policy-violation", text);
+}
+
+/* Backpressure: over the bound, stop reading the peer (it asked for what
+ * fills the buffer) and start the stall clock; at half the bound, resume. */
+static void output_changed(rs_conn *c)
+{
+    size_t bound = c->srv->cfg->limits.send_buffer_bytes;
+    if (!c->send_full && c->out_pending > bound) {
+        c->send_full = true;
+        conn_pause_reading(c, CONN_PAUSE_OWN_OUTPUT);
+        if (!c->closing)
+            uv_timer_start(&c->stall, on_stall,
+                           (uint64_t)c->srv->cfg->limits.send_stall_timeout * 1000, 0);
+    } else if (c->send_full && c->out_pending <= bound / 2) {
+        c->send_full = false;
+        uv_timer_stop(&c->stall);
+        conn_resume_reading(c, CONN_PAUSE_OWN_OUTPUT);
+        if (c->handler->drained && !c->closing)
+            c->handler->drained(c);
+    }
+}
 
 static void on_written(uv_write_t *req, int status)
 {
     conn_write *w = (conn_write *)req;
     rs_conn *c = w->conn;
+    c->out_pending -= w->len;
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->closing) {
         c->peer_gone = true;
         conn_close(c, uv_strerror(status));
+        return;
     }
+    if (status == 0 && c->idle_on_write && !c->closing)
+        uv_timer_start(&c->timer, on_timer, (uint64_t)c->idle_on_write * 1000, 0);
+    output_changed(c);
 }
 
 /* Put raw bytes on the socket. */
@@ -162,14 +279,17 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     if (!w)
         return -1;
     w->conn = c;
+    w->len = len;
     memcpy(w->data, data, len);
     uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
         free(w);
         return -1;
     }
+    c->out_pending += len;
     c->bytes_out += len;
     c->srv->stats.bytes_out += len;
+    output_changed(c);
     return 0;
 }
 
@@ -224,6 +344,22 @@ void conn_send(rs_conn *c, const char *data, size_t len)
         data += n;
         len -= (size_t)n;
     }
+}
+
+void conn_send_fmt(rs_conn *c, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        if (!c->closing)
+            conn_close(c, "out of memory formatting output");
+        return;
+    }
+    conn_send(c, text, (size_t)n);
+    free(text);
 }
 
 void conn_send_str(rs_conn *c, const char *s)
@@ -646,15 +782,13 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     if (!c->header_sent)
         conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
     char *esc = xs_escape(text ? text : "");
-    char buf[1400];
-    snprintf(buf, sizeof buf,
-             "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-             "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
-             "</stream:error>",
-             condition, esc ? esc : "");
-    free(esc);
     c->srv->stats.stream_errors++;
-    conn_send_str(c, buf);
+    conn_send_fmt(c, "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                  "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
+                  "</stream:error>", condition, esc ? esc : "");
+    free(esc);
+    if (c->closing)
+        return;
     char why[300];
     snprintf(why, sizeof why, "stream error sent: %s (%s)", condition,
              text ? text : "");
@@ -713,6 +847,7 @@ void conn_close(rs_conn *c, const char *why)
     snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify via push */
+    uv_timer_stop(&c->stall);
     conn_log(c, RS_LOG_INFO, "close", "reason=\"%s\" in=%llu out=%llu",
              c->close_why, (unsigned long long)c->bytes_in,
              (unsigned long long)c->bytes_out);

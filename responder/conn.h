@@ -48,8 +48,17 @@ typedef struct rs_conn_handler {
     void (*stream_end)(rs_conn *c);              /* peer sent </stream:stream> */
     void (*tls_done)(rs_conn *c, bool ok, const char *why);
     void (*timeout)(rs_conn *c);                 /* conn_set_timeout expired */
+    void (*drained)(rs_conn *c);                 /* output fell back under
+                                                    limits.send_buffer_bytes */
     void (*closed)(rs_conn *c, const char *why); /* last call; then freed */
 } rs_conn_handler;
+
+/* Why reading is paused, as bits of rs_conn.read_paused. */
+enum {
+    CONN_PAUSE_OWN_OUTPUT = 1 << 0, /* this stream's own output is full */
+    CONN_PAUSE_REPLIES = 1 << 1     /* our stream carrying the replies to
+                                       this peer is full (s2s_in.c) */
+};
 
 struct rs_conn {
     uv_tcp_t tcp;                 /* the socket */
@@ -80,6 +89,18 @@ struct rs_conn {
     report_outcome outcome;       /* what happened, for the report; the
                                      owner fills in auth and stanzas */
     bool reported;                /* the final outcome went to the report */
+    char peer_key[64];            /* peer_ip, or its IPv6 prefix "a:b::/64":
+                                     the unit of per-IP caps and log limits */
+    uv_timer_t stall;             /* runs while the output is over the bound */
+    size_t out_pending;           /* bytes handed to libuv, not yet written */
+    bool send_full;               /* out_pending went over send_buffer_bytes
+                                     and has not yet drained to half of it */
+    bool stalled;                 /* closed because the peer did not read */
+    unsigned read_paused;         /* CONN_PAUSE_* bits; reading when 0 */
+    unsigned idle_on_write;       /* > 0: a completed write re-arms the
+                                     owner's timeout with this many seconds */
+    bool authenticated;           /* inbound: the peer authenticated (SASL or
+                                     dialback); such streams are never evicted */
     struct rs_conn *next;         /* in the server's list */
 };
 
@@ -95,6 +116,15 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr);
 
 /* Send bytes (through TLS when active). Errors close the conn. */
 void conn_send(rs_conn *c, const char *data, size_t len);
+
+/* Send printf-formatted text, of any length (no fixed buffer). */
+void conn_send_fmt(rs_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Stop reading for reason (a CONN_PAUSE_* bit) / drop the reason; reading
+ * resumes when no reason is left. */
+void conn_pause_reading(rs_conn *c, unsigned reason);
+void conn_resume_reading(rs_conn *c, unsigned reason);
 
 /* Send a NUL-terminated string. */
 void conn_send_str(rs_conn *c, const char *s);
