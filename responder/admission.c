@@ -76,15 +76,20 @@ static rs_conn *pick_victim(rs_server *srv, const rs_conn *except)
     return victim;
 }
 
+/* The stream error goes out (it fits the socket buffer of a stream that
+ * sent no more than a few headers), then the socket is closed at once: a
+ * crowd must not hold descriptors through the close grace period. */
 static void evict(rs_server *srv, rs_conn *victim, const char *why)
 {
     srv->stats.evicted++;
     conn_log(victim, RS_LOG_INFO, "evicted", "reason=\"%s\"", why);
     conn_stream_error(victim, "policy-violation", why);
+    conn_abort(victim, why);
 }
 
 /* Slots in use: live inbound streams and every outbound stream. */
 typedef struct usage {
+    unsigned sockets;    /* streams whose socket is open, closing or not */
     unsigned total;      /* streams holding a slot */
     unsigned unauth_in;  /* of them unauthenticated inbound */
     unsigned same_addr;  /* inbound from the address of the one asked about */
@@ -94,6 +99,7 @@ static usage count_usage(rs_server *srv, const rs_conn *c)
 {
     usage u = {.total = s2s_out_count(srv)};
     for (rs_conn *x = srv->conns; x; x = x->next) {
+        u.sockets += !uv_is_closing((uv_handle_t *)&x->tcp);
         if (!live_inbound(x))
             continue;
         u.total++;
@@ -122,7 +128,8 @@ bool admit_inbound(rs_server *srv, rs_conn *c, const char **why)
             *why = "too many streams from your address";
             return false;
         }
-        if (u.total <= l->max_streams && u.unauth_in <= unauth_cap(l))
+        if (u.total <= l->max_streams && u.unauth_in <= unauth_cap(l) &&
+            u.sockets <= srv->fd_budget)
             return true;
         rs_conn *victim = pick_victim(srv, c);
         if (!victim) {
@@ -136,7 +143,10 @@ bool admit_inbound(rs_server *srv, rs_conn *c, const char **why)
 
 bool admit_outbound(rs_server *srv)
 {
-    while (count_usage(srv, NULL).total >= srv->cfg->limits.max_streams) {
+    for (;;) {
+        usage u = count_usage(srv, NULL);
+        if (u.total < srv->cfg->limits.max_streams && u.sockets < srv->fd_budget)
+            break;
         rs_conn *victim = pick_victim(srv, NULL);
         if (!victim)
             return false;

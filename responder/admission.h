@@ -8,7 +8,11 @@
  * for authenticated and outbound streams. When a new stream finds no room,
  * an unauthenticated inbound stream gives way: the oldest one of the
  * address (or prefix) holding the most streams, so a crowd can delay an
- * honest peer but never lock it out. */
+ * honest peer but never lock it out. The same happens before the sockets
+ * of all streams reach rs_server.fd_budget (ulimit -n less a headroom):
+ * libuv silently drops what it cannot accept, so room is made before.
+ * Evicted and refused streams get their stream error and lose their socket
+ * at once, without the close grace period. */
 #ifndef RS_ADMISSION_H
 #define RS_ADMISSION_H
 

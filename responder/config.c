@@ -38,7 +38,7 @@ const limit_def limit_defs[] = {
     LIMIT(connect_timeout, false, 1, 86400, 15,
           "seconds for DNS, connect and auth of an outbound stream"),
     LIMIT(max_streams_per_ip, false, 1, 1 << 20, 64,
-          "concurrent inbound streams from one IP address"),
+          "concurrent inbound streams from one IP address (IPv6: prefix)"),
     LIMIT(max_streams, false, 1, 1 << 20, 1024, "all concurrent streams"),
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),

@@ -53,6 +53,10 @@ static bool log_allowed(const rs_conn *c)
         rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
                "suppressed (limits.log_per_minute = %u)", key,
                (unsigned long long)v.suppressed, srv->cfg->limits.log_per_minute);
+    if (v.first_refusal)
+        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
+               "this minute; the rest are counted, not logged", key,
+               srv->cfg->limits.log_per_minute);
     if (!v.allowed)
         srv->stats.log_suppressed++;
     return v.allowed;
@@ -833,6 +837,13 @@ static void outcome_final(rs_conn *c, const char *why)
     outcome_fill(c);
     report_add(c->srv->report, o);
     c->reported = true;
+}
+
+void conn_abort(rs_conn *c, const char *why)
+{
+    if (!c->closing)
+        conn_close(c, why);
+    conn_teardown(c);
 }
 
 void conn_close(rs_conn *c, const char *why)

@@ -147,6 +147,10 @@ void conn_set_timeout(rs_conn *c, unsigned seconds);
 /* Send a stream error (with a header first if none was sent) and close. */
 void conn_stream_error(rs_conn *c, const char *condition, const char *text);
 
+/* Close the socket at once, without waiting for the peer to read what is
+ * pending (after conn_stream_error: its descriptor is free on return). */
+void conn_abort(rs_conn *c, const char *why);
+
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
 

@@ -690,6 +690,7 @@ int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
     if (!admit_inbound(srv, c, &why)) {
         srv->stats.refused++;
         conn_stream_error(c, "policy-violation", why);
+        conn_abort(c, why); /* a refused crowd holds no descriptors */
         return 0;
     }
     conn_set_timeout(c, lim->unauth_timeout);

@@ -1,9 +1,11 @@
 /* server.c -- starting, reloading and stopping the daemon. */
 #include "server.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "admission.h"
@@ -113,6 +115,29 @@ static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
     return 0;
 }
 
+#define FD_HEADROOM 16 /* descriptors kept for web clients, DNS, files */
+
+/* How many sockets streams may hold before the kernel says EMFILE: libuv
+ * silently drops connections it cannot accept, so admission.c makes room
+ * before that happens. */
+static unsigned stream_fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (1u << 24))
+        return 1u << 24;
+    unsigned used = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d && (e = readdir(d));)
+        used += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    else
+        used = 32;
+    unsigned limit = (unsigned)rl.rlim_cur;
+    return limit > used + FD_HEADROOM ? limit - used - FD_HEADROOM : 1;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
     rs_server *srv = h->data;
@@ -184,6 +209,12 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     }
     rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
+    srv->fd_budget = stream_fd_budget();
+    if (srv->fd_budget < cfg->limits.max_streams)
+        rs_log(RS_LOG_WARN, "file descriptors (ulimit -n) allow %u streams, "
+               "fewer than limits.max_streams = %u: beyond that, the oldest "
+               "unauthenticated stream gives way", srv->fd_budget,
+               cfg->limits.max_streams);
     return 0;
 }
 

@@ -90,6 +90,8 @@ typedef struct rs_server {
     struct rs_control *control;  /* control socket (control.h) */
     struct rl_table *svc_limits; /* per-remote reply rates (services.c) */
     struct rl_table *log_limits; /* per-peer log line rates (conn.c) */
+    unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
+                                    less what the daemon needs besides */
 } rs_server;
 
 /* Called once per live stream: dir "in" or "out", state the name of its
