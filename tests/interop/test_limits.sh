@@ -5,8 +5,9 @@
 # (evil.example, rate.example, big.example: unbound points them at
 # 127.0.0.10-12, where peer.py answers the responder's dialback) to the
 # plaintext no-tls test domain; a real Prosody is the honest peer.
-#  (1) eviction: a crowd of unauthenticated streams fills a small stream
-#      table; the oldest give way and Prosody still gets its pong;
+#  (1) eviction: a crowd of 200 unauthenticated streams from 8 addresses
+#      fills a table of 40; the oldest give way and Prosody still gets its
+#      pong;
 #  (2) per-IP caps by IPv6 /64: a third stream from the same /64 is refused,
 #      one from another /64 is not;
 #  (3) replies of any size: a db:verify with a 5,000-byte id is answered,
@@ -41,8 +42,8 @@ done
 sed -i "s/^listen = (/listen = (\n  { address = \"$V6_LISTEN\"; port = 5269; },/" "$RCONF"
 grep -q "$V6_LISTEN" "$RCONF" || die "could not add the IPv6 listener"
 responder_limit unauth_timeout 60
-responder_limit max_streams 6
-responder_limit reserved_authenticated 34     # 2 slots reserved, 4 unauthenticated
+responder_limit max_streams 40
+responder_limit reserved_authenticated 25     # 10 slots reserved, 30 unauthenticated
 unbound_up "$RZONE"
 responder_up
 prosody_up true no
@@ -70,9 +71,10 @@ reload() {
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
-note "(1) a crowd of 8 unauthenticated streams, table of 6 with 2 reserved"
-start_bg "$WORK/crowd1.out" "$PY" "$HERE/peer.py" crowd --to "valid.$BASE" --count 8 \
-    --sources 127.0.0.20,127.0.0.21,127.0.0.22,127.0.0.23 --gap 0.1 --hold 12
+note "(1) a crowd of 200 unauthenticated streams from 8 addresses, table of 40, 25% reserved"
+start_bg "$WORK/crowd1.out" "$PY" "$HERE/peer.py" crowd --to "valid.$BASE" --count 200 \
+    --sources 127.0.0.20,127.0.0.21,127.0.0.22,127.0.0.23,127.0.0.24,127.0.0.25,127.0.0.26,127.0.0.27 \
+    --gap 0.005 --hold 12
 CROWD1=$LAST_PID
 wait_for 10 grep -q "streams open" "$WORK/crowd1.out" || die "crowd did not start"
 if prosody_ping "valid.$BASE"; then pass "(1) Prosody gets a pong past the crowd: $PING_OUT"
@@ -80,9 +82,9 @@ else fail "(1) Prosody gets no pong past the crowd: $PING_OUT"; fi
 wait "$CROWD1"
 cat "$WORK/crowd1.out" | sed 's/^/# /'
 evicted=$(sed -n 's/^evicted=\([0-9]*\).*/\1/p' "$WORK/crowd1.out")
-check "(1) at least 4 crowd streams gave way (got ${evicted:-none})" test "${evicted:-0}" -ge 4
+check "(1) at least 170 crowd streams gave way (got ${evicted:-none})" test "${evicted:-0}" -ge 170
 ev=$(metric streams_evicted_total)
-check "(1) /metrics counts evictions (streams_evicted_total=$ev)" test "${ev:-0}" -ge 4
+check "(1) /metrics counts evictions (streams_evicted_total=$ev)" test "${ev:-0}" -ge 170
 
 note "(2) IPv6: max_streams_per_ip = 2 counts a /64 as one address"
 reload max_streams=1024 max_streams_per_ip=2
