@@ -75,7 +75,7 @@ const limit_def limit_defs[] = {
           "IPv6 addresses in one prefix of this length count as one IP"),
     LIMIT(reserved_authenticated, false, 0, 90, 25,
           "percent of max_streams unauthenticated inbound streams never take"),
-    LIMIT(log_per_minute, false, 1, 1 << 20, 600,
+    LIMIT(log_per_minute, false, 1, 1 << 20, 1200,
           "log lines per peer address per minute; the rest are counted"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];

@@ -22,7 +22,7 @@
  *              ping_per_minute = 600; disco_per_minute = 120;
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
- *              log_per_minute = 600; };
+ *              log_per_minute = 1200; };
  *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
  *               { name = "x.responder.example"; profile = "expired";
  *                 cert = "certs/x.pem"; key = "certs/x.key";
@@ -71,7 +71,7 @@ typedef struct rs_limits {
     unsigned ipv6_prefix;        /* IPv6 prefix length counted as one IP, 64 */
     unsigned reserved_authenticated; /* % of max_streams kept from
                                         unauthenticated inbound streams, 25 */
-    unsigned log_per_minute;     /* log lines per peer address, 600 */
+    unsigned log_per_minute;     /* log lines per peer address, 1200 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

@@ -131,7 +131,7 @@ static void test_defaults(void)
     CHECK(l.max_streams_per_ip == 64);
     CHECK(l.send_buffer_bytes == 1048576 && l.send_stall_timeout == 10);
     CHECK(l.ipv6_prefix == 64 && l.reserved_authenticated == 25);
-    CHECK(l.ping_per_minute == 600 && l.log_per_minute == 600);
+    CHECK(l.ping_per_minute == 600 && l.log_per_minute == 1200);
     CHECK(l.max_streams == 1024);
     CHECK(l.queue_max == 64);
 

@@ -159,7 +159,7 @@ check "(6) /metrics log_lines_suppressed_total > 0 (got ${sup:-none})" test "${s
 
 note "(7) under ulimit -n 64: 100 held streams, then a new one"
 stop_pid "$RESPONDER_PID" 10
-responder_limit log_per_minute 600
+responder_limit log_per_minute 1200
 start_bg "$WORK/responder.log" bash -c "ulimit -n 64 && exec \"$RESPONDER\" run -c \"$RCONF\""
 RESPONDER_PID=$LAST_PID
 wait_for 15 listening "$RESPONDER_IP" 5269 || die "responder under ulimit -n 64 did not start"
