@@ -39,14 +39,10 @@ static const xs_callbacks xs_events = {
     .on_error = on_xs_error,
 };
 
-/* Whether one more line about c's peer fits limits.log_per_minute; the
- * first line of a new minute says how many were suppressed in the last. */
-static bool log_allowed(const rs_conn *c)
+bool conn_log_allowed(rs_server *srv, const char *key)
 {
-    rs_server *srv = c->srv;
     if (!srv->log_limits && !(srv->log_limits = rl_new(LOG_SLOTS)))
         return true; /* without memory for the table, log rather than lose */
-    const char *key = c->peer_key[0] ? c->peer_key : c->peer_ip;
     rl_verdict v = rl_hit(srv->log_limits, key, 0, srv->cfg->limits.log_per_minute,
                           (int64_t)time(NULL), 60);
     if (v.suppressed)
@@ -65,7 +61,8 @@ static bool log_allowed(const rs_conn *c)
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
 {
-    if (!rs_log_enabled(level) || !log_allowed(c))
+    if (!rs_log_enabled(level) ||
+        !conn_log_allowed(c->srv, c->peer_key[0] ? c->peer_key : c->peer_ip))
         return;
     char msg[1536];
     va_list ap;

@@ -158,7 +158,14 @@ void conn_close(rs_conn *c, const char *why);
  * the first stanza, so live streams show up); conn_close adds the final one. */
 void conn_report(rs_conn *c);
 
-/* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...". */
+/* Whether one more log line about key (a peer address, prefix or domain)
+ * fits limits.log_per_minute. The first refusal of a minute and, in the
+ * next minute, the count of suppressed lines are logged (event=log-suppressed)
+ * and counted in rs_stats.log_suppressed. */
+bool conn_log_allowed(struct rs_server *srv, const char *key);
+
+/* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
+ * At most limits.log_per_minute lines per peer address (conn_log_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

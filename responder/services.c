@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "conn.h"
 #include "jid.h"
 #include "log.h"
 #include "ratelimit.h"
@@ -51,8 +52,9 @@ static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
         rs_log(RS_LOG_ERROR, "services: out of memory answering %s", what);
         return;
     }
-    rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
-           "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
+    if (rs_log_enabled(RS_LOG_INFO) && conn_log_allowed(x->srv, x->remote))
+        rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
+               "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
     router_send(x->srv, x->dom->name, x->remote, el);
 }
 

@@ -79,10 +79,11 @@ class XmlConn:
     def pump(self, seconds):
         """Read for up to seconds (returns early on close)."""
         end = time.monotonic() + seconds
+        poller = select.poll()   # not select(): a crowd has fds over 1024
+        poller.register(self.sock, select.POLLIN)
         while not self.closed:
             left = max(0.0, end - time.monotonic())
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
+            if not poller.poll(left * 1000):
                 return
             try:
                 data = self.sock.recv(65536)
