@@ -11,13 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "ratelimit.h"
+#include "conn_internal.h"
 #include "server.h"
 
 #define READ_CHUNK 16384
 #define TLS_IN_MAX (1u << 20)   /* ciphertext backlog bound */
 #define CLOSE_GRACE_MS 2000     /* wait for the peer's close this long */
-#define LOG_SLOTS 4096          /* peer addresses the log limit tracks */
 
 /* A write in flight: the request and its own copy of the bytes. */
 typedef struct conn_write {
@@ -38,25 +37,6 @@ static const xs_callbacks xs_events = {
     .on_close = on_xs_close,
     .on_error = on_xs_error,
 };
-
-bool conn_log_allowed(rs_server *srv, const char *key)
-{
-    if (!srv->log_limits && !(srv->log_limits = rl_new(LOG_SLOTS)))
-        return true; /* without memory for the table, log rather than lose */
-    rl_verdict v = rl_hit(srv->log_limits, key, 0, srv->cfg->limits.log_per_minute,
-                          (int64_t)time(NULL), 60);
-    if (v.suppressed)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
-               "suppressed (limits.log_per_minute = %u)", key,
-               (unsigned long long)v.suppressed, srv->cfg->limits.log_per_minute);
-    if (v.first_refusal)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
-               "this minute; the rest are counted, not logged", key,
-               srv->cfg->limits.log_per_minute);
-    if (!v.allowed)
-        srv->stats.log_suppressed++;
-    return v.allowed;
-}
 
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
@@ -151,29 +131,6 @@ static void conn_teardown(rs_conn *c)
         uv_close((uv_handle_t *)&c->stall, on_handle_closed);
 }
 
-/* The unit per-IP limits count: an IPv4 address, or an IPv6 address cut to
- * limits.ipv6_prefix bits (one host usually owns a whole /64). */
-static void peer_key_of(const struct sockaddr_storage *ss, unsigned prefix,
-                        char *out, size_t n)
-{
-    if (ss->ss_family == AF_INET) {
-        uv_ip4_name((const struct sockaddr_in *)ss, out, n);
-        return;
-    }
-    struct sockaddr_in6 a = *(const struct sockaddr_in6 *)ss;
-    unsigned char *b = a.sin6_addr.s6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) { /* an IPv4 peer on a :: listener */
-        snprintf(out, n, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
-        return;
-    }
-    for (unsigned bit = 0; bit < 128; bit++)
-        if (bit >= prefix)
-            b[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
-    char ip[48];
-    uv_ip6_name(&a, ip, sizeof ip);
-    snprintf(out, n, "%.47s/%u", ip, prefix % 1000);
-}
-
 static void record_peer(rs_conn *c)
 {
     struct sockaddr_storage ss;
@@ -191,69 +148,11 @@ static void record_peer(rs_conn *c)
     } else {
         return;
     }
-    peer_key_of(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
-                sizeof c->peer_key);
+    conn_peer_key(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
+                  sizeof c->peer_key);
 }
 
 /* ---- writing ---------------------------------------------------------- */
-
-static void start_reading(rs_conn *c);
-static void on_timer(uv_timer_t *t);
-
-void conn_pause_reading(rs_conn *c, unsigned reason)
-{
-    if (!c->read_paused && !c->closing)
-        uv_read_stop((uv_stream_t *)&c->tcp);
-    c->read_paused |= reason;
-}
-
-void conn_resume_reading(rs_conn *c, unsigned reason)
-{
-    if (!(c->read_paused & reason))
-        return;
-    c->read_paused &= ~reason;
-    if (!c->read_paused && !c->closing && !c->peer_gone &&
-        !uv_is_closing((uv_handle_t *)&c->tcp))
-        start_reading(c);
-}
-
-/* The output stayed over the bound for limits.send_stall_timeout: the
- * peer does not read what it asked for. */
-static void on_stall(uv_timer_t *t)
-{
-    rs_conn *c = t->data;
-    if (c->closing)
-        return;
-    c->stalled = true;
-    c->srv->stats.send_cutoffs++;
-    char text[200];
-    snprintf(text, sizeof text, "you did not read %zu bytes of our output for "
-             "%u s (limits.send_buffer_bytes = %zu)", c->out_pending,
-             c->srv->cfg->limits.send_stall_timeout,
-             c->srv->cfg->limits.send_buffer_bytes);
-    conn_log(c, RS_LOG_WARN, "send-stalled", "%s", text);
-    conn_stream_error(c, "policy-violation", text);
-}
-
-/* Backpressure: over the bound, stop reading the peer (it asked for what
- * fills the buffer) and start the stall clock; at half the bound, resume. */
-static void output_changed(rs_conn *c)
-{
-    size_t bound = c->srv->cfg->limits.send_buffer_bytes;
-    if (!c->send_full && c->out_pending > bound) {
-        c->send_full = true;
-        conn_pause_reading(c, CONN_PAUSE_OWN_OUTPUT);
-        if (!c->closing)
-            uv_timer_start(&c->stall, on_stall,
-                           (uint64_t)c->srv->cfg->limits.send_stall_timeout * 1000, 0);
-    } else if (c->send_full && c->out_pending <= bound / 2) {
-        c->send_full = false;
-        uv_timer_stop(&c->stall);
-        conn_resume_reading(c, CONN_PAUSE_OWN_OUTPUT);
-        if (c->handler->drained && !c->closing)
-            c->handler->drained(c);
-    }
-}
 
 static void on_written(uv_write_t *req, int status)
 {
@@ -267,8 +166,8 @@ static void on_written(uv_write_t *req, int status)
         return;
     }
     if (status == 0 && c->idle_on_write && !c->closing)
-        uv_timer_start(&c->timer, on_timer, (uint64_t)c->idle_on_write * 1000, 0);
-    output_changed(c);
+        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)c->idle_on_write * 1000, 0);
+    conn_output_changed(c);
 }
 
 /* Put raw bytes on the socket. */
@@ -290,7 +189,7 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     c->out_pending += len;
     c->bytes_out += len;
     c->srv->stats.bytes_out += len;
-    output_changed(c);
+    conn_output_changed(c);
     return 0;
 }
 
@@ -578,7 +477,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         tls_read_records(c);
 }
 
-static void start_reading(rs_conn *c)
+void conn_start_reading(rs_conn *c)
 {
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -590,7 +489,7 @@ int conn_accept(rs_conn *c, uv_stream_t *listener)
         return rc;
     record_peer(c);
     uv_tcp_nodelay(&c->tcp, 1);
-    start_reading(c);
+    conn_start_reading(c);
     return 0;
 }
 
@@ -604,7 +503,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (status == 0) {
         record_peer(c);
         uv_tcp_nodelay(&c->tcp, 1);
-        start_reading(c);
+        conn_start_reading(c);
     } else {
         c->peer_gone = true;
     }
@@ -747,7 +646,7 @@ void conn_tls_describe(const rs_conn *c, char *out, size_t n)
 
 /* ---- timers and closing ------------------------------------------------- */
 
-static void on_timer(uv_timer_t *t)
+void conn_on_timer(uv_timer_t *t)
 {
     rs_conn *c = t->data;
     if (c->closing) {
@@ -765,7 +664,7 @@ void conn_set_timeout(rs_conn *c, unsigned seconds)
     if (seconds == 0)
         uv_timer_stop(&c->timer);
     else
-        uv_timer_start(&c->timer, on_timer, (uint64_t)seconds * 1000, 0);
+        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)seconds * 1000, 0);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -867,7 +766,7 @@ void conn_close(rs_conn *c, const char *why)
     }
     /* FIN after our last bytes, then wait briefly for the peer to close so
      * our stream error is read rather than reset away. */
-    uv_timer_start(&c->timer, on_timer, CLOSE_GRACE_MS, 0);
+    uv_timer_start(&c->timer, conn_on_timer, CLOSE_GRACE_MS, 0);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || (req->data = c,
                  uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)) {
