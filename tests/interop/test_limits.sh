@@ -82,9 +82,12 @@ else fail "(1) Prosody gets no pong past the crowd: $PING_OUT"; fi
 wait "$CROWD1"
 cat "$WORK/crowd1.out" | sed 's/^/# /'
 evicted=$(sed -n 's/^evicted=\([0-9]*\).*/\1/p' "$WORK/crowd1.out")
-check "(1) at least 170 crowd streams gave way (got ${evicted:-none})" test "${evicted:-0}" -ge 170
+opened=$(sed -n 's/^evicted=[0-9]* opened=\([0-9]*\).*/\1/p' "$WORK/crowd1.out")
+# 30 unauthenticated slots: every crowd stream beyond them pushed one out
+check "(1) $((${opened:-0} - 30)) or more of ${opened:-0} crowd streams gave way (got ${evicted:-none})" \
+    test "${evicted:-0}" -ge $((${opened:-0} - 30)) -a "${opened:-0}" -ge 150
 ev=$(metric streams_evicted_total)
-check "(1) /metrics counts evictions (streams_evicted_total=$ev)" test "${ev:-0}" -ge 170
+check "(1) /metrics counts evictions (streams_evicted_total=$ev)" test "${ev:-0}" -ge "${evicted:-1}"
 
 note "(2) IPv6: max_streams_per_ip = 2 counts a /64 as one address"
 reload max_streams=1024 max_streams_per_ip=2
@@ -108,6 +111,8 @@ check "(3) a ping with a 100,000-byte id gets its pong" grep -q "^PASS" <<<"$out
 
 note "(4) per-service rate limits: 10 pings, 5 disco, 3 version a minute"
 reload ping_per_minute=10 disco_per_minute=5 version_per_minute=3
+# the limits count per clock minute: keep the burst inside one
+while [ $(($(date +%s) % 60)) -ge 54 ]; do sleep 1; done
 out=$(peer rates --domain rate.example --ip 127.0.0.11 --count 20 --max 5); echo "# $out"
 check "(4) answered: 10 pings, 5 disco#info, 3 versions out of 20 each" \
     grep -q "^answered disco=5 ping=10 version=3$" <<<"$out"
