@@ -14,7 +14,8 @@ Cases:
             sending pings with --id-bytes ids: the responder must stop
             reading us and end our streams with policy-violation
   rates     authenticate and send --count pings, disco#info and version
-            queries each; print how many of each were answered
+            queries, echo messages and presence probes each; print how many
+            of each were answered
   bigping   authenticate and ping with a --id-bytes id: the pong carries it
   crowd     --count raw streams from --sources that send a header and hold
             for --hold seconds; print how many the responder closed with
@@ -271,6 +272,10 @@ def case_rates(args):
     for name, payload in (("ping", PING), ("disco", DISCO), ("version", VERSION)):
         for i in range(args.count):
             conn.send(iq(args, i, payload, name))
+    for i in range(args.count):
+        conn.send("<message type='chat' id='echo-%d' from='u@%s' to='echo@%s'><body>hi %d</body>"
+                  "</message><presence type='probe' from='u@%s' to='echo@%s'/>"
+                  % (i, args.domain, args.to, i, args.domain, args.to))
     end = time.monotonic() + args.max
     while time.monotonic() < end:
         conn.pump(0.2)
@@ -278,6 +283,8 @@ def case_rates(args):
     for name in ("ping", "disco", "version"):
         counts[name] = auth.count(lambda el, n=name: el.get("id", "").startswith(n + "-")
                                   and el.get("type") == "result")
+    counts["echo"] = auth.count(lambda el: el.tag == "{%s}message" % NS_SERVER)
+    counts["presence"] = auth.count(lambda el: el.tag == "{%s}presence" % NS_SERVER)
     print("answered " + " ".join("%s=%d" % kv for kv in sorted(counts.items())))
     finish(True, "rates: %s" % counts)
 

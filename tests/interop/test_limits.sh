@@ -109,14 +109,15 @@ check "(3) a db:verify with a 5,000-byte id is answered" grep -q "^PASS" <<<"$ou
 out=$(peer bigping --domain big.example --ip 127.0.0.12 --id-bytes 100000 --max 10); echo "# $out"
 check "(3) a ping with a 100,000-byte id gets its pong" grep -q "^PASS" <<<"$out"
 
-note "(4) per-service rate limits: 10 pings, 5 disco, 3 version a minute"
-reload ping_per_minute=10 disco_per_minute=5 version_per_minute=3
+note "(4) per-service rate limits: 10 pings, 5 disco, 3 version, 4 echo, 2 presence a minute"
+reload ping_per_minute=10 disco_per_minute=5 version_per_minute=3 echo_per_minute=4 \
+    presence_per_minute=2
 # the limits count per clock minute: keep the burst inside one
 while [ $(($(date +%s) % 60)) -ge 54 ]; do sleep 1; done
 out=$(peer rates --domain rate.example --ip 127.0.0.11 --count 20 --max 5); echo "# $out"
-check "(4) answered: 10 pings, 5 disco#info, 3 versions out of 20 each" \
-    grep -q "^answered disco=5 ping=10 version=3$" <<<"$out"
-for s in ping:10 disco:15 version:17; do
+check "(4) answered: 10 pings, 5 disco#info, 3 versions, 4 echoes, 2 presences out of 20 each" \
+    grep -q "^answered disco=5 echo=4 ping=10 presence=2 version=3$" <<<"$out"
+for s in ping:10 disco:15 version:17 echo:16 presence:18; do
     v=$(metric "rate_limited_total{service=\"${s%%:*}\"}")
     check "(4) /metrics rate_limited_total{service=\"${s%%:*}\"} >= ${s#*:} (got ${v:-none})" \
         test "${v:-0}" -ge "${s#*:}"
