@@ -13,6 +13,8 @@ Cases:
   noread    authenticate, stop reading the responder's replies, and keep
             sending pings with --id-bytes ids: the responder must stop
             reading us and end our streams with policy-violation
+  noread-idle  the same, paced by --gap, judged by the caller (our stream
+            to the peer must go idle: its timer counts what the peer read)
   rates     authenticate and send --count pings, disco#info and version
             queries, echo messages and presence probes each; print how many
             of each were answered
@@ -128,7 +130,7 @@ class Authority(threading.Thread):
         self.args = args
         self.srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if args.case == "noread":
+        if args.case.startswith("noread"):
             # a small receive window, inherited by accepted sockets
             self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.srv.bind((args.ip, 5269))
@@ -170,7 +172,7 @@ class Authority(threading.Thread):
                     conn.send("<db:result from='%s' to='%s' type='valid'/>"
                               % (el.get("to"), el.get("from")))
                     self.ready.set()
-                    if self.args.case == "noread":
+                    if self.args.case.startswith("noread"):
                         self.stop_reading.set()
                 else:
                     with self.lock:
@@ -242,6 +244,8 @@ def case_noread(args):
         if not buf and sent < args.count:
             buf = iq(args, sent, PING, pad).encode()
             sent += 1
+            if args.gap:
+                time.sleep(args.gap)
         if buf:
             _, w, _ = select.select([], [conn.sock], [], 0.1)
             if w:
@@ -259,7 +263,8 @@ def case_noread(args):
             conn.pump(0.2)
     conn.pump(3)
     err = stream_error(conn)
-    ok = conn.closed and err == "policy-violation"
+    # noread-idle: the shell judges from the responder's log
+    ok = args.case == "noread-idle" or (conn.closed and err == "policy-violation")
     finish(ok, "noread: sent %d pings of %d-byte ids (%d MB); our stream %s, "
            "stream error %s; writes blocked: %s"
            % (sent, args.id_bytes, sent * args.id_bytes // 1000000,
@@ -392,7 +397,7 @@ def case_bigverify(args):
               % (el.get("type"), len(el.get("id", "")))))
 
 
-CASES = {"noread": case_noread, "rates": case_rates, "bigping": case_bigping,
+CASES = {"noread": case_noread, "noread-idle": case_noread, "rates": case_rates, "bigping": case_bigping,
          "crowd": case_crowd, "hello": case_hello, "verify-flood": case_verify_flood,
          "bigverify": case_bigverify}
 

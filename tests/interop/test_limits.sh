@@ -16,6 +16,8 @@
 #  (5) a peer that pings with 100 KB ids and never reads is cut off at
 #      send_buffer_bytes with policy-violation, RSS stays flat, /metrics
 #      counts it, Prosody still gets its pong;
+#  (5b) a peer that pings (paced, under the bound) and never reads: our
+#      stream to it goes idle, since only what it reads re-arms the timer;
 #  (6) an unauthenticated stream sending db:verify without reading is
 #      closed, and its log lines are capped by log_per_minute;
 #  (7) under `ulimit -n 64`, a crowd exhausting file descriptors does not
@@ -35,6 +37,7 @@ responder_init
 extra_zone evil.example 127.0.0.10
 extra_zone rate.example 127.0.0.11
 extra_zone big.example 127.0.0.12
+extra_zone idle.example 127.0.0.13
 for a in fd00:0:0:1::1 fd00:0:0:1::2 fd00:0:0:2::1 $V6_LISTEN; do
     ns ip -6 addr add "$a/64" dev lo nodad || die "cannot add $a to lo"
 done
@@ -147,6 +150,19 @@ check "(5) /metrics send_cutoffs_total >= 1 (got ${cut:-none})" test "${cut:-0}"
 check "(5) the log says event=send-stalled for evil.example" log_names send-stalled evil.example
 if prosody_ping "valid.$BASE"; then pass "(5) Prosody still gets a pong: $PING_OUT"
 else fail "(5) Prosody gets no pong afterwards: $PING_OUT"; fi
+
+note "(5b) the idle timer counts what the peer read, not what we sent"
+reload send_buffer_bytes=268435456 send_stall_timeout=600 idle_timeout=3
+peer noread-idle --domain idle.example --ip 127.0.0.13 --id-bytes 100000 --count 400 \
+    --gap 0.05 --max 25 >"$WORK/idle.out" 2>&1 &
+IDLE=$!
+sleep 12   # 3 s to fill the socket buffers, 3 s idle, and slack
+check "(5b) the peer is still sending pings" kill -0 "$IDLE"
+check "(5b) meanwhile our stream to idle.example closed as idle" \
+    grep -qE 'remote=idle\.example event=close reason="idle"' "$WORK/responder.log"
+wait "$IDLE"
+echo "# $(cat "$WORK/idle.out")"
+reload send_buffer_bytes=262144 send_stall_timeout=3 idle_timeout=300
 
 note "(6) an unauthenticated stream sends db:verify without reading"
 reload log_per_minute=50
