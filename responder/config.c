@@ -38,7 +38,7 @@ const limit_def limit_defs[] = {
     LIMIT(connect_timeout, false, 1, 86400, 15,
           "seconds for DNS, connect and auth of an outbound stream"),
     LIMIT(max_streams_per_ip, false, 1, 1 << 20, 64,
-          "concurrent inbound streams from one IP address"),
+          "concurrent inbound streams from one IP address (IPv6: prefix)"),
     LIMIT(max_streams, false, 1, 1 << 20, 1024, "all concurrent streams"),
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),
@@ -64,6 +64,25 @@ const limit_def limit_defs[] = {
           "dialback verification dials per claimed domain per minute"),
     LIMIT(verify_dials_total, false, 1, 1 << 20, 60,
           "dialback verification dials per minute in all"),
+    LIMIT(send_buffer_bytes, true, 4096, 1LL << 30, 1 << 20,
+          "output waiting for one peer to read, in bytes; at least "
+          "max_stanza_bytes"),
+    LIMIT(send_stall_timeout, false, 1, 3600, 10,
+          "seconds the output may stay over send_buffer_bytes"),
+    LIMIT(ping_per_minute, false, 1, 1 << 20, 600,
+          "ping replies per remote domain per minute"),
+    LIMIT(disco_per_minute, false, 1, 1 << 20, 120,
+          "disco#info and error replies per remote domain per minute"),
+    LIMIT(version_per_minute, false, 1, 1 << 20, 60,
+          "version replies per remote domain per minute"),
+    LIMIT(presence_per_minute, false, 1, 1 << 20, 60,
+          "presence replies per remote domain per minute"),
+    LIMIT(ipv6_prefix, false, 1, 128, 64,
+          "IPv6 addresses in one prefix of this length count as one IP"),
+    LIMIT(reserved_authenticated, false, 0, 90, 25,
+          "percent of max_streams unauthenticated inbound streams never take"),
+    LIMIT(log_per_minute, false, 1, 1 << 20, 1200,
+          "log lines per peer address per minute; the rest are counted"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
@@ -327,6 +346,14 @@ static void parse_limits(loader *ld, const config_setting_t *root)
             *(size_t *)(void *)field = (size_t)v;
         else
             *(unsigned *)(void *)field = (unsigned)v;
+    }
+    /* a legal reply must fit in what we are ready to hold for a peer */
+    const rs_limits *l = &ld->cfg->limits;
+    if (l->send_buffer_bytes < l->max_stanza_bytes) {
+        const config_setting_t *s = config_setting_get_member(g, "send_buffer_bytes");
+        ld_report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "
+                  "than max_stanza_bytes = %zu: a reply to a legal stanza would "
+                  "not fit", l->send_buffer_bytes, l->max_stanza_bytes);
     }
 }
 

@@ -18,7 +18,12 @@
  *              report_file_bytes = 4194304; echo_per_minute = 20;
  *              probe_concurrency = 16; probe_timeout = 20;
  *              probe_target_interval = 60; probe_per_hour = 60;
- *              verify_dials_per_domain = 6; verify_dials_total = 60; };
+ *              verify_dials_per_domain = 6; verify_dials_total = 60;
+ *              send_buffer_bytes = 1048576; send_stall_timeout = 10;
+ *              ping_per_minute = 600; disco_per_minute = 120;
+ *              version_per_minute = 60; presence_per_minute = 60;
+ *              ipv6_prefix = 64; reserved_authenticated = 25;
+ *              log_per_minute = 1200; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -67,6 +72,16 @@ typedef struct rs_limits {
                                          claimed domain per minute, 6 */
     unsigned verify_dials_total; /* dialback verification dials per minute
                                     in all, 60 */
+    size_t send_buffer_bytes;    /* output held for one peer, 1 MiB */
+    unsigned send_stall_timeout; /* seconds over send_buffer_bytes, 10 */
+    unsigned ping_per_minute;    /* ping replies per remote domain, 600 */
+    unsigned disco_per_minute;   /* disco#info and error replies, 120 */
+    unsigned version_per_minute; /* version replies, 60 */
+    unsigned presence_per_minute; /* presence replies, 60 */
+    unsigned ipv6_prefix;        /* IPv6 prefix length counted as one IP, 64 */
+    unsigned reserved_authenticated; /* % of max_streams kept from
+                                        unauthenticated inbound streams, 25 */
+    unsigned log_per_minute;     /* log lines per peer address, 1200 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

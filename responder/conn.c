@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "conn_internal.h"
 #include "evidence.h"
 #include "server.h"
 
@@ -22,6 +23,7 @@
 typedef struct conn_write {
     uv_write_t req;
     rs_conn *conn;
+    size_t len;
     char data[];
 } conn_write;
 
@@ -40,7 +42,8 @@ static const xs_callbacks xs_events = {
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
 {
-    if (!rs_log_enabled(level))
+    if (!rs_log_enabled(level) ||
+        !conn_log_allowed(c->srv, c->peer_key[0] ? c->peer_key : c->peer_ip))
         return;
     char msg[1536];
     va_list ap;
@@ -79,9 +82,11 @@ rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
     snprintf(c->peer_ip, sizeof c->peer_ip, "-");
     uv_tcp_init(srv->loop, &c->tcp);
     uv_timer_init(srv->loop, &c->timer);
+    uv_timer_init(srv->loop, &c->stall);
     c->tcp.data = c;
     c->timer.data = c;
-    c->open_handles = 2;
+    c->stall.data = c;
+    c->open_handles = 3;
     c->next = srv->conns;
     srv->conns = c;
     srv->n_conns++;
@@ -118,10 +123,13 @@ static void on_handle_closed(uv_handle_t *h)
 static void conn_teardown(rs_conn *c)
 {
     uv_timer_stop(&c->timer);
+    uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp))
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&c->timer))
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    if (!uv_is_closing((uv_handle_t *)&c->stall))
+        uv_close((uv_handle_t *)&c->stall, on_handle_closed);
 }
 
 static void record_peer(rs_conn *c)
@@ -138,7 +146,11 @@ static void record_peer(rs_conn *c)
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
         uv_ip6_name(in6, c->peer_ip, sizeof c->peer_ip);
         c->peer_port = ntohs(in6->sin6_port);
+    } else {
+        return;
     }
+    conn_peer_key(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
+                  sizeof c->peer_key);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -147,11 +159,16 @@ static void on_written(uv_write_t *req, int status)
 {
     conn_write *w = (conn_write *)req;
     rs_conn *c = w->conn;
+    c->out_pending -= w->len;
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->closing) {
         c->peer_gone = true;
         conn_close(c, uv_strerror(status));
+        return;
     }
+    if (status == 0 && c->idle_on_write && !c->closing)
+        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)c->idle_on_write * 1000, 0);
+    conn_output_changed(c);
 }
 
 /* Put raw bytes on the socket. */
@@ -163,14 +180,17 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     if (!w)
         return -1;
     w->conn = c;
+    w->len = len;
     memcpy(w->data, data, len);
     uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
     if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
         free(w);
         return -1;
     }
+    c->out_pending += len;
     c->bytes_out += len;
     c->srv->stats.bytes_out += len;
+    conn_output_changed(c);
     return 0;
 }
 
@@ -225,6 +245,22 @@ void conn_send(rs_conn *c, const char *data, size_t len)
         data += n;
         len -= (size_t)n;
     }
+}
+
+void conn_send_fmt(rs_conn *c, const char *fmt, ...)
+{
+    char *text = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        if (!c->closing)
+            conn_close(c, "out of memory formatting output");
+        return;
+    }
+    conn_send(c, text, (size_t)n);
+    free(text);
 }
 
 void conn_send_str(rs_conn *c, const char *s)
@@ -442,7 +478,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         tls_read_records(c);
 }
 
-static void start_reading(rs_conn *c)
+void conn_start_reading(rs_conn *c)
 {
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
 }
@@ -454,7 +490,7 @@ int conn_accept(rs_conn *c, uv_stream_t *listener)
         return rc;
     record_peer(c);
     uv_tcp_nodelay(&c->tcp, 1);
-    start_reading(c);
+    conn_start_reading(c);
     return 0;
 }
 
@@ -468,7 +504,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (status == 0) {
         record_peer(c);
         uv_tcp_nodelay(&c->tcp, 1);
-        start_reading(c);
+        conn_start_reading(c);
     } else {
         c->peer_gone = true;
     }
@@ -611,7 +647,7 @@ void conn_tls_describe(const rs_conn *c, char *out, size_t n)
 
 /* ---- timers and closing ------------------------------------------------- */
 
-static void on_timer(uv_timer_t *t)
+void conn_on_timer(uv_timer_t *t)
 {
     rs_conn *c = t->data;
     if (c->closing) {
@@ -629,7 +665,7 @@ void conn_set_timeout(rs_conn *c, unsigned seconds)
     if (seconds == 0)
         uv_timer_stop(&c->timer);
     else
-        uv_timer_start(&c->timer, on_timer, (uint64_t)seconds * 1000, 0);
+        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)seconds * 1000, 0);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -647,15 +683,13 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     if (!c->header_sent)
         conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
     char *esc = xs_escape(text ? text : "");
-    char buf[1400];
-    snprintf(buf, sizeof buf,
-             "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
-             "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
-             "</stream:error>",
-             condition, esc ? esc : "");
-    free(esc);
     c->srv->stats.stream_errors++;
-    conn_send_str(c, buf);
+    conn_send_fmt(c, "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                  "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
+                  "</stream:error>", condition, esc ? esc : "");
+    free(esc);
+    if (c->closing)
+        return;
     char why[300];
     snprintf(why, sizeof why, "stream error sent: %s (%s)", condition,
              text ? text : "");
@@ -702,6 +736,13 @@ static void outcome_final(rs_conn *c, const char *why)
     c->reported = true;
 }
 
+void conn_abort(rs_conn *c, const char *why)
+{
+    if (!c->closing)
+        conn_close(c, why);
+    conn_teardown(c);
+}
+
 void conn_close(rs_conn *c, const char *why)
 {
     if (c->closing)
@@ -714,6 +755,7 @@ void conn_close(rs_conn *c, const char *why)
     snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify via push */
+    uv_timer_stop(&c->stall);
     conn_log(c, RS_LOG_INFO, "close", "reason=\"%s\" in=%llu out=%llu",
              c->close_why, (unsigned long long)c->bytes_in,
              (unsigned long long)c->bytes_out);
@@ -725,7 +767,7 @@ void conn_close(rs_conn *c, const char *why)
     }
     /* FIN after our last bytes, then wait briefly for the peer to close so
      * our stream error is read rather than reset away. */
-    uv_timer_start(&c->timer, on_timer, CLOSE_GRACE_MS, 0);
+    uv_timer_start(&c->timer, conn_on_timer, CLOSE_GRACE_MS, 0);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || (req->data = c,
                  uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)) {

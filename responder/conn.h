@@ -48,8 +48,17 @@ typedef struct rs_conn_handler {
     void (*stream_end)(rs_conn *c);              /* peer sent </stream:stream> */
     void (*tls_done)(rs_conn *c, bool ok, const char *why);
     void (*timeout)(rs_conn *c);                 /* conn_set_timeout expired */
+    void (*drained)(rs_conn *c);                 /* output fell back under
+                                                    limits.send_buffer_bytes */
     void (*closed)(rs_conn *c, const char *why); /* last call; then freed */
 } rs_conn_handler;
+
+/* Why reading is paused, as bits of rs_conn.read_paused. */
+enum {
+    CONN_PAUSE_OWN_OUTPUT = 1 << 0, /* this stream's own output is full */
+    CONN_PAUSE_REPLIES = 1 << 1     /* our stream carrying the replies to
+                                       this peer is full (s2s_in.c) */
+};
 
 struct rs_conn {
     uv_tcp_t tcp;                 /* the socket */
@@ -80,6 +89,18 @@ struct rs_conn {
     report_outcome outcome;       /* what happened, for the report; the
                                      owner fills in auth and stanzas */
     bool reported;                /* the final outcome went to the report */
+    char peer_key[64];            /* peer_ip, or its IPv6 prefix "a:b::/64":
+                                     the unit of per-IP caps and log limits */
+    uv_timer_t stall;             /* runs while the output is over the bound */
+    size_t out_pending;           /* bytes handed to libuv, not yet written */
+    bool send_full;               /* out_pending went over send_buffer_bytes
+                                     and has not yet drained to half of it */
+    bool stalled;                 /* closed because the peer did not read */
+    unsigned read_paused;         /* CONN_PAUSE_* bits; reading when 0 */
+    unsigned idle_on_write;       /* > 0: a completed write re-arms the
+                                     owner's timeout with this many seconds */
+    bool authenticated;           /* inbound: the peer authenticated (SASL or
+                                     dialback); such streams are never evicted */
     struct rs_conn *next;         /* in the server's list */
 };
 
@@ -95,6 +116,15 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr);
 
 /* Send bytes (through TLS when active). Errors close the conn. */
 void conn_send(rs_conn *c, const char *data, size_t len);
+
+/* Send printf-formatted text, of any length (no fixed buffer). */
+void conn_send_fmt(rs_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Stop reading for reason (a CONN_PAUSE_* bit) / drop the reason; reading
+ * resumes when no reason is left. */
+void conn_pause_reading(rs_conn *c, unsigned reason);
+void conn_resume_reading(rs_conn *c, unsigned reason);
 
 /* Send a NUL-terminated string. */
 void conn_send_str(rs_conn *c, const char *s);
@@ -117,6 +147,10 @@ void conn_set_timeout(rs_conn *c, unsigned seconds);
 /* Send a stream error (with a header first if none was sent) and close. */
 void conn_stream_error(rs_conn *c, const char *condition, const char *text);
 
+/* Close the socket at once, without waiting for the peer to read what is
+ * pending (after conn_stream_error: its descriptor is free on return). */
+void conn_abort(rs_conn *c, const char *why);
+
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
 
@@ -124,7 +158,14 @@ void conn_close(rs_conn *c, const char *why);
  * the first stanza, so live streams show up); conn_close adds the final one. */
 void conn_report(rs_conn *c);
 
-/* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...". */
+/* Whether one more log line about key (a peer address, prefix or domain)
+ * fits limits.log_per_minute. The first refusal of a minute and, in the
+ * next minute, the count of suppressed lines are logged (event=log-suppressed)
+ * and counted in rs_stats.log_suppressed. */
+bool conn_log_allowed(struct rs_server *srv, const char *key);
+
+/* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
+ * At most limits.log_per_minute lines per peer address (conn_log_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
+#include "services.h"
 
 #define PREFIX "xmpp_responder_"
 #define MAX_STATES 32
@@ -245,6 +246,25 @@ char *metrics_render(rs_server *srv, size_t *len)
     sample1(&m, "s2s_bytes_total", "direction", "in", s->bytes_in);
     sample1(&m, "s2s_bytes_total", "direction", "out", s->bytes_out);
 
+    family(&m, "rate_limited_total", "counter",
+           "Replies suppressed by the per-remote-domain rate limits "
+           "(limits.*_per_minute), by service.");
+    for (unsigned i = 0; i < RS_SVC_COUNT; i++)
+        sample1(&m, "rate_limited_total", "service", services_name(i),
+                s->limited[i]);
+    single(&m, "send_cutoffs_total", "counter",
+           "Streams closed because the peer left more than "
+           "limits.send_buffer_bytes unread for limits.send_stall_timeout.",
+           s->send_cutoffs);
+    single(&m, "streams_evicted_total", "counter",
+           "Unauthenticated inbound streams closed to make room for new ones.",
+           s->evicted);
+    single(&m, "accept_failures_total", "counter",
+           "Inbound connections that could not be accepted (no memory or no "
+           "file descriptors).", s->accept_failures);
+    single(&m, "log_lines_suppressed_total", "counter",
+           "Log lines dropped by the per-peer limit (limits.log_per_minute).",
+           s->log_suppressed);
     single(&m, "probes_started_total", "counter", "Probes started.", s->probes);
     single(&m, "outcomes_recorded_total", "counter",
            "Stream outcome records added to the report.", s->outcomes);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "admission.h"
 #include "conn.h"
 #include "dialback.h"
 #include "jid.h"
@@ -59,6 +60,8 @@ typedef struct s2s_in {
     size_t n_pairs;
     in_pair pending[MAX_PENDING]; /* dialback verifications in flight */
     size_t n_pending;
+    char replies_to[256];         /* reading paused until our stream to
+                                     this domain drains (CONN_PAUSE_REPLIES) */
 } s2s_in;
 
 static const char *const state_names[] = {"header", "starttls", "tls", "header-tls",
@@ -79,19 +82,8 @@ static void in_step(s2s_in *s, in_event ev, const void *arg);
 
 /* ---- sending helpers ------------------------------------------------------ */
 
-static void send_fmt(s2s_in *s, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void send_fmt(s2s_in *s, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n > 0 && (size_t)n < sizeof buf)
-        conn_send(s->conn, buf, (size_t)n);
-}
+/* Formatted output of any length (peer-supplied ids can be long). */
+#define send_fmt(s, ...) conn_send_fmt((s)->conn, __VA_ARGS__)
 
 /* An escaped copy of a peer-supplied value, for our replies. */
 static char *esc(const char *v)
@@ -339,6 +331,7 @@ static void outcome_auth(s2s_in *s, const char *method, report_auth result,
     r->auth = result;
     if (result == REPORT_AUTH_OK) {
         r->refused_by = REPORT_BY_NONE;
+        s->conn->authenticated = true;
         conn_report(s->conn);
         return;
     }
@@ -626,6 +619,11 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
         note_stanza(c, el);
         router_deliver_local(c->srv, rs_domains_find(c->domains, to->domain),
                              from->domain, el);
+        /* backpressure: the peer reads our replies slower than it asks */
+        if (!c->closing && s2s_out_congested(c->srv, to->domain, from->domain)) {
+            snprintf(s->replies_to, sizeof s->replies_to, "%.255s", from->domain);
+            conn_pause_reading(c, CONN_PAUSE_REPLIES);
+        }
     }
     free(from);
     free(to);
@@ -753,29 +751,37 @@ static const rs_conn_handler in_handler = {
     .closed = on_closed,
 };
 
-static unsigned streams_from(rs_server *srv, const char *ip)
+void s2s_in_replies_flow(rs_server *srv, const char *remote, bool cut)
 {
-    unsigned n = 0;
-    for (rs_conn *c = srv->conns; c; c = c->next)
-        if (c->dir == CONN_IN && !c->closing && strcmp(c->peer_ip, ip) == 0)
-            n++;
-    return n;
+    for (rs_conn *c = srv->conns; c; c = c->next) {
+        if (c->dir != CONN_IN || c->handler != &in_handler || c->closing ||
+            !(c->read_paused & CONN_PAUSE_REPLIES))
+            continue;
+        s2s_in *s = c->owner;
+        if (strcasecmp(s->replies_to, remote) != 0)
+            continue;
+        if (cut)
+            conn_stream_error(c, "policy-violation", "your server does not "
+                              "read the replies to what it sends");
+        else
+            conn_resume_reading(c, CONN_PAUSE_REPLIES);
+    }
 }
 
-void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
+int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
 {
     s2s_in *s = calloc(1, sizeof *s);
     rs_conn *c = s ? conn_new(srv, CONN_IN, &in_handler, s) : NULL;
     if (!c) {
         free(s);
-        rs_log(RS_LOG_ERROR, "out of memory accepting a connection");
-        return; /* libuv will offer it again */
+        return UV_ENOMEM; /* the connection stays pending in libuv */
     }
     s->conn = c;
     s->state = IN_HEADER;
-    if (conn_accept(c, listener) < 0) {
+    int rc = conn_accept(c, listener);
+    if (rc < 0) {
         conn_close(c, "accept failed");
-        return;
+        return rc;
     }
     srv->stats.streams_in++;
     struct sockaddr_storage here;
@@ -788,11 +794,12 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
     conn_log(c, RS_LOG_INFO, "accept", "port=%u%s streams=%u", port,
              direct_tls ? " direct-tls" : "", srv->n_conns);
     const rs_limits *lim = &srv->cfg->limits;
-    if (srv->n_conns > lim->max_streams ||
-        streams_from(srv, c->peer_ip) > lim->max_streams_per_ip) {
+    const char *why = NULL;
+    if (!admit_inbound(srv, c, &why)) {
         srv->stats.refused++;
-        conn_stream_error(c, "policy-violation", "too many streams");
-        return;
+        conn_stream_error(c, "policy-violation", why);
+        conn_abort(c, why); /* a refused crowd holds no descriptors */
+        return 0;
     }
     conn_set_timeout(c, lim->unauth_timeout);
     if (direct_tls) {
@@ -802,6 +809,7 @@ void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
         if (!dom || conn_starttls(c, dom, NULL) < 0)
             conn_close(c, "cannot set up TLS");
     }
+    return 0;
 }
 
 void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg)

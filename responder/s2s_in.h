@@ -13,8 +13,16 @@
 #include "server.h"
 
 /* Accept a connection waiting on listener; direct_tls: XEP-0368, TLS starts
- * at once and the certificate is chosen by SNI. */
-void s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls);
+ * at once and the certificate is chosen by SNI. 0 when it was taken (and
+ * perhaps refused by the limits); UV_ENOMEM when nothing could be
+ * allocated (it is still pending: try again later); another uv error when
+ * uv_accept failed. */
+int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls);
+
+/* Our stream carrying replies to remote drained (cut false: inbound
+ * streams of remote paused for it read again) or was closed because remote
+ * did not read it (cut true: they are closed with policy-violation). */
+void s2s_in_replies_flow(rs_server *srv, const char *remote, bool cut);
 
 /* The authoritative server's answer to a dialback verification requested by
  * the inbound stream whose conn id is conn_id (which may be gone by now).

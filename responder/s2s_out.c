@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "admission.h"
 #include "conn.h"
 #include "dialback.h"
 #include "dns.h"
@@ -86,6 +87,7 @@ struct s2s_out {
     char last_error[420];           /* why the last attempt failed */
     out_item *queue, **queue_tail;
     unsigned queued;
+    size_t queued_bytes;            /* bytes of the queued stanzas */
     out_verify verifies[MAX_VERIFIES];
     size_t n_verifies;
     bool connected_once;            /* some attempt got a conn (it reports) */
@@ -131,19 +133,12 @@ static void out_log(const s2s_out *o, rs_log_level level, const char *event,
                o->remote, event, msg);
 }
 
-static void send_fmt(s2s_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void send_fmt(s2s_out *o, const char *fmt, ...)
-{
-    char buf[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (o->conn && n > 0 && (size_t)n < sizeof buf)
-        conn_send(o->conn, buf, (size_t)n);
-}
+/* Formatted output of any length on the current attempt, if any. */
+#define send_fmt(o, ...)                                                    \
+    do {                                                                    \
+        if ((o)->conn)                                                      \
+            conn_send_fmt((o)->conn, __VA_ARGS__);                          \
+    } while (0)
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
@@ -205,6 +200,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
         s2s_in_dialback_verdict(o->srv, o->verifies[i].requester, o->local,
                                 o->remote, false, shown);
     o->n_verifies = 0;
+    s2s_in_replies_flow(o->srv, o->remote, false); /* nothing left to wait for */
     if (o->dns_req)
         rs_dns_cancel(o->dns_req);
     if (o->conn) {
@@ -243,6 +239,7 @@ static void flush_queue(s2s_out *o)
         if (!o->queue)
             o->queue_tail = &o->queue;
         o->queued--;
+        o->queued_bytes -= it->len;
         conn_send(o->conn, it->data, it->len);
         free(it);
         note_sent(o);
@@ -413,6 +410,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
+        o->conn->idle_on_write = o->srv->cfg->limits.idle_timeout;
         uv_timer_stop(&o->timer);
         flush_queue(o);
         return;
@@ -437,6 +435,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
     if (o->authenticated) {
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
+        o->conn->idle_on_write = o->srv->cfg->limits.idle_timeout;
         uv_timer_stop(&o->timer);
         flush_queue(o);
         return;
@@ -647,8 +646,19 @@ static void on_conn_timeout(rs_conn *c)
 
 static void on_closed(rs_conn *c, const char *why)
 {
-    if (c->owner)
-        out_step(c->owner, OUT_EV_CLOSED, why);
+    s2s_out *o = c->owner;
+    if (o && c->stalled) /* the peer did not read our replies: its streams
+                            asking for more are cut off too */
+        s2s_in_replies_flow(o->srv, o->remote, true);
+    if (o)
+        out_step(o, OUT_EV_CLOSED, why);
+}
+
+static void on_drained(rs_conn *c)
+{
+    s2s_out *o = c->owner;
+    if (o)
+        s2s_in_replies_flow(o->srv, o->remote, false);
 }
 
 static const rs_conn_handler out_handler = {
@@ -657,6 +667,7 @@ static const rs_conn_handler out_handler = {
     .element = on_element,
     .tls_done = on_tls_done,
     .timeout = on_conn_timeout,
+    .drained = on_drained,
     .closed = on_closed,
 };
 
@@ -796,7 +807,7 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
     const rs_domain *dom = rs_domains_find(srv->domains, local);
     if (!dom || srv->stopping)
         return NULL;
-    if (srv->n_conns >= srv->cfg->limits.max_streams) {
+    if (!admit_outbound(srv)) {
         rs_log(RS_LOG_WARN, "s2s-out local=%s remote=%s event=refused too many "
                "streams", local, remote);
         return NULL;
@@ -826,13 +837,16 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     if (o->state == OUT_DONE)
         return false;
     if (o->state == OUT_READY && o->conn) {
+        /* the idle clock restarts when the peer takes our bytes
+           (idle_on_write), not when we queue them */
         conn_send(o->conn, xml, len);
-        conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         note_sent(o);
         return true;
     }
-    if (o->queued >= o->srv->cfg->limits.queue_max) {
-        out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas)", o->queued);
+    if (o->queued >= o->srv->cfg->limits.queue_max ||
+        o->queued_bytes + len > o->srv->cfg->limits.send_buffer_bytes) {
+        out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
+                o->queued, o->queued_bytes);
         return false;
     }
     out_item *it = malloc(sizeof *it + len);
@@ -844,7 +858,24 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     *o->queue_tail = it;
     o->queue_tail = &it->next;
     o->queued++;
+    o->queued_bytes += len;
     return true;
+}
+
+bool s2s_out_congested(rs_server *srv, const char *local, const char *remote)
+{
+    for (s2s_out *o = srv->outs; o; o = o->next)
+        if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
+            return o->conn && o->conn->send_full;
+    return false;
+}
+
+unsigned s2s_out_count(rs_server *srv)
+{
+    unsigned n = 0;
+    for (s2s_out *o = srv->outs; o; o = o->next)
+        n++;
+    return n;
 }
 
 void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,

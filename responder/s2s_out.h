@@ -38,6 +38,13 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len);
 void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
                     unsigned requester_id);
 
+/* true when the stream for (local, remote) holds more unread output than
+ * limits.send_buffer_bytes: whoever asks for replies to remote should wait. */
+bool s2s_out_congested(rs_server *srv, const char *local, const char *remote);
+
+/* Outbound streams that exist (each holds a stream slot). */
+unsigned s2s_out_count(rs_server *srv);
+
 /* Close every outbound stream (shutdown). */
 void s2s_out_close_all(rs_server *srv);
 

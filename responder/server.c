@@ -1,11 +1,14 @@
 /* server.c -- starting, reloading and stopping the daemon. */
 #include "server.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
+#include "admission.h"
 #include "conn.h"
 #include "control.h"
 #include "dialback.h"
@@ -13,6 +16,7 @@
 #include "log.h"
 #include "posh.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "report.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
@@ -25,16 +29,66 @@
 #define EVIDENCE_CACHE_SECONDS 600
 #define EVIDENCE_MAX_PENDING 64
 
+#define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
+
+static void on_connection(uv_stream_t *listener, int status);
+
+/* One warning per listener and minute about failed accepts, with the count
+ * of those not logged: a flood of them must not fill the disk. */
+static void accept_failed(rs_listener *l, int err)
+{
+    rs_server *srv = l->srv;
+    srv->stats.accept_failures++;
+    char key[96];
+    snprintf(key, sizeof key, "listener %s:%u", l->address, l->port);
+    if (!srv->log_limits)
+        srv->log_limits = rl_new(4096);
+    rl_verdict v = {.allowed = true};
+    if (srv->log_limits)
+        v = rl_hit(srv->log_limits, key, 1, 1, (int64_t)time(NULL), 60);
+    if (v.allowed)
+        rs_log(RS_LOG_WARN, "%s: accept failed: %s (%llu more since the last "
+               "such line); the listener keeps going", key, uv_strerror(err),
+               (unsigned long long)v.suppressed);
+}
+
+/* Memory came back, perhaps: take the connection still pending. */
+static void on_accept_retry(uv_timer_t *t)
+{
+    rs_listener *l = t->data;
+    if (!l->srv->stopping)
+        on_connection((uv_stream_t *)&l->tcp, 0);
+}
+
+/* libuv stops polling a listener while a connection it announced waits for
+ * uv_accept, and does not resume it when uv_accept fails: so a connection
+ * we could not take is retried, and a failed uv_accept restarts listening. */
 static void on_connection(uv_stream_t *listener, int status)
 {
     rs_listener *l = listener->data;
+    rs_server *srv = l->srv;
     if (status < 0) {
-        rs_log(RS_LOG_WARN, "listener %s:%u: %s", l->address, l->port,
-               uv_strerror(status));
+        /* EMFILE/ENFILE: libuv already dropped the connection; free a
+           socket for the next one from an unauthenticated stream */
+        accept_failed(l, status);
+        if ((status == UV_EMFILE || status == UV_ENFILE) && !srv->stopping)
+            admit_evict_one(srv, "the responder is out of file descriptors: "
+                                 "the oldest unauthenticated stream gives way");
         return;
     }
-    if (!l->srv->stopping)
-        s2s_in_accept(l->srv, listener, l->direct_tls);
+    if (srv->stopping)
+        return;
+    int rc = s2s_in_accept(srv, listener, l->direct_tls);
+    if (rc == UV_ENOMEM) {
+        accept_failed(l, rc);
+        uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
+    } else if (rc < 0) {
+        accept_failed(l, rc);
+        if (rc == UV_EMFILE || rc == UV_ENFILE)
+            admit_evict_one(srv, "the responder is out of file descriptors: "
+                                 "the oldest unauthenticated stream gives way");
+        uv_listen(listener, 128, on_connection);
+    }
 }
 
 static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
@@ -51,6 +105,8 @@ static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
     snprintf(l->address, sizeof l->address, "%s", conf->address);
     uv_tcp_init(srv->loop, &l->tcp);
     l->tcp.data = l;
+    uv_timer_init(srv->loop, &l->retry);
+    l->retry.data = l;
     if (rc == 0)
         rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
     if (rc == 0)
@@ -64,6 +120,29 @@ static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
     rs_log(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
            conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
     return 0;
+}
+
+#define FD_HEADROOM 16 /* descriptors kept for web clients, DNS, files */
+
+/* How many sockets streams may hold before the kernel says EMFILE: libuv
+ * silently drops connections it cannot accept, so admission.c makes room
+ * before that happens. */
+static unsigned stream_fd_budget(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > (1u << 24))
+        return 1u << 24;
+    unsigned used = 0;
+    DIR *d = opendir("/proc/self/fd");
+    for (struct dirent *e; d && (e = readdir(d));)
+        used += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    else
+        used = 32;
+    unsigned limit = (unsigned)rl.rlim_cur;
+    return limit > used + FD_HEADROOM ? limit - used - FD_HEADROOM : 1;
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -146,6 +225,12 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     }
     rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
+    srv->fd_budget = stream_fd_budget();
+    if (srv->fd_budget < cfg->limits.max_streams)
+        rs_log(RS_LOG_WARN, "file descriptors (ulimit -n) allow %u streams, "
+               "fewer than limits.max_streams = %u: beyond that, the oldest "
+               "unauthenticated stream gives way", srv->fd_budget,
+               cfg->limits.max_streams);
     return 0;
 }
 
@@ -228,8 +313,10 @@ void rs_server_stop(rs_server *srv)
     if (srv->stopping)
         return;
     srv->stopping = true;
-    for (size_t i = 0; i < srv->n_listeners; i++)
+    for (size_t i = 0; i < srv->n_listeners; i++) {
         uv_close((uv_handle_t *)&srv->listeners[i].tcp, on_closed_noop);
+        uv_close((uv_handle_t *)&srv->listeners[i].retry, on_closed_noop);
+    }
     uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
@@ -261,6 +348,8 @@ void rs_server_free(rs_server *srv)
     report_free(srv->report);
     srv->report = NULL;
     services_free(srv);
+    rl_free(srv->log_limits);
+    srv->log_limits = NULL;
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);

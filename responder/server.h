@@ -25,6 +25,11 @@ struct rs_control;
 enum { RS_AUTH_EXTERNAL, RS_AUTH_DIALBACK, RS_AUTH_METHODS };
 enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
 
+/* Services with a per-remote-domain reply limit, as indexes of
+ * rs_stats.limited (services.c). */
+enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
+       RS_SVC_COUNT };
+
 /* Counters since start, for logs and /metrics. */
 typedef struct rs_stats {
     uint64_t streams_in;      /* inbound streams accepted */
@@ -47,6 +52,12 @@ typedef struct rs_stats {
     uint64_t targets_refused; /* outbound addresses outbound.allow refused */
     uint64_t verify_dials_limited; /* dialback verifications refused by
                                       verify_dials_per_domain / _total */
+    uint64_t limited[RS_SVC_COUNT]; /* replies suppressed by the per-domain
+                                 rate limit, by service */
+    uint64_t send_cutoffs;    /* streams closed: peer did not read our output */
+    uint64_t evicted;         /* unauthenticated streams closed to make room */
+    uint64_t accept_failures; /* accepts that failed (no memory, no fds) */
+    uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute */
 } rs_stats;
 
 /* One listening socket. */
@@ -56,6 +67,7 @@ typedef struct rs_listener {
     char address[64];
     unsigned port;
     bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
+    uv_timer_t retry;  /* after a failed accept: try again shortly */
 } rs_listener;
 
 typedef struct rs_server {
@@ -82,7 +94,10 @@ typedef struct rs_server {
     struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) */
     struct rs_probe *probes;     /* running probes (probe.h) */
     struct rs_control *control;  /* control socket (control.h) */
-    void *echo_limits;           /* per-remote echo rate state (services.c) */
+    struct rl_table *svc_limits; /* per-remote reply rates (services.c) */
+    struct rl_table *log_limits; /* per-peer log line rates (conn.c) */
+    unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
+                                    less what the daemon needs besides */
 } rs_server;
 
 /* Called once per live stream: dir "in" or "out", state the name of its

@@ -10,20 +10,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "conn.h"
 #include "jid.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "report.h"
 #include "router.h"
 #include "stanza.h"
 
-#define ECHO_RATE_SLOTS 1024 /* remote domains tracked by the echo limit */
-
-/* Replies to one remote domain in the current minute. */
-typedef struct echo_rate {
-    char remote[256];   /* "" = free slot */
-    int64_t window;     /* minute (unix time / 60) the count is for */
-    unsigned count;     /* replies in that minute */
-} echo_rate;
+#define RATE_SLOTS 4096 /* (remote domain, service) pairs the limits track */
 
 #define PROFILE_FORM_TYPE "urn:xmpp:responder:profile:0"
 
@@ -36,6 +31,8 @@ typedef struct svc_ctx {
     const char *to;       /* the exact JID addressed */
     jid to_jid;           /* parsed 'to' */
 } svc_ctx;
+
+static bool allowed(const svc_ctx *x, unsigned svc);
 
 /* A reply stanza {jabber:server}name from the addressed JID to the sender. */
 static xmlNodePtr reply(const svc_ctx *x, const char *name, const char *type,
@@ -55,14 +52,17 @@ static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
         rs_log(RS_LOG_ERROR, "services: out of memory answering %s", what);
         return;
     }
-    rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
-           "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
+    if (rs_log_enabled(RS_LOG_INFO) && conn_log_allowed(x->srv, x->remote))
+        rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
+               "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
     router_send(x->srv, x->dom->name, x->remote, el);
 }
 
 static void send_error(const svc_ctx *x, xmlNodePtr stanza, const char *type,
                        const char *condition)
 {
+    if (!allowed(x, RS_SVC_DISCO))
+        return;
     xmlNodePtr el = reply(x, (const char *)stanza->name, "error",
                           st_attr(stanza, "id"));
     xmlNodePtr err = st_add(el, NULL, "error");
@@ -133,13 +133,17 @@ static void handle_iq(const svc_ctx *x, xmlNodePtr iq)
         return; /* result and error are never answered */
     xmlNodePtr q = st_first_child(iq);
     if (strcmp(type, "get") == 0 && st_is(q, NS_PING, "ping")) {
+        if (!allowed(x, RS_SVC_PING))
+            return;
         x->srv->stats.pings++;
         send_reply(x, reply(x, "iq", "result", st_attr(iq, "id")), "ping");
     } else if (strcmp(type, "get") == 0 && st_is(q, NS_DISCO_INFO, "query")) {
-        disco_info(x, iq, q);
+        if (allowed(x, RS_SVC_DISCO))
+            disco_info(x, iq, q);
     } else if (strcmp(type, "get") == 0 && st_is(q, NS_VERSION, "query") &&
                !x->to_jid.local[0]) {
-        version(x, iq);
+        if (allowed(x, RS_SVC_VERSION))
+            version(x, iq);
     } else {
         send_error(x, iq, "cancel", "service-unavailable");
     }
@@ -161,50 +165,52 @@ static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
     free(text);
 }
 
-/* Whether one more reply to x->remote fits this minute's budget. The table
- * is bounded: a full table reuses the slot of the stalest domain. */
-static bool echo_allowed(const svc_ctx *x)
+static const char *const svc_names[RS_SVC_COUNT] = {
+    [RS_SVC_PING] = "ping", [RS_SVC_DISCO] = "disco", [RS_SVC_VERSION] = "version",
+    [RS_SVC_ECHO] = "echo", [RS_SVC_PRESENCE] = "presence"};
+
+const char *services_name(unsigned svc)
 {
-    echo_rate *tab = x->srv->echo_limits;
-    if (!tab) {
-        tab = x->srv->echo_limits = calloc(ECHO_RATE_SLOTS, sizeof *tab);
-        if (!tab)
-            return false;
+    return svc < RS_SVC_COUNT ? svc_names[svc] : "?";
+}
+
+static unsigned svc_limit(const rs_limits *l, unsigned svc)
+{
+    switch (svc) {
+    case RS_SVC_PING: return l->ping_per_minute;
+    case RS_SVC_DISCO: return l->disco_per_minute;
+    case RS_SVC_VERSION: return l->version_per_minute;
+    case RS_SVC_ECHO: return l->echo_per_minute;
+    default: return l->presence_per_minute;
     }
-    int64_t now = (int64_t)time(NULL) / 60;
-    echo_rate *slot = NULL, *stalest = &tab[0];
-    for (size_t i = 0; i < ECHO_RATE_SLOTS && !slot; i++) {
-        if (strcasecmp(tab[i].remote, x->remote) == 0)
-            slot = &tab[i];
-        else if (tab[i].window < stalest->window)
-            stalest = &tab[i];
-    }
-    if (!slot) {
-        slot = stalest;
-        snprintf(slot->remote, sizeof slot->remote, "%s", x->remote);
-        slot->window = now;
-        slot->count = 0;
-    }
-    if (slot->window != now) {
-        slot->window = now;
-        slot->count = 0;
-    }
-    if (slot->count >= x->srv->cfg->limits.echo_per_minute) {
-        x->srv->stats.rate_limited++;
-        if (slot->count++ == x->srv->cfg->limits.echo_per_minute)
-            rs_log(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
-                   "more than %u echo replies this minute; dropping the rest",
-                   x->dom->name, x->remote, x->srv->cfg->limits.echo_per_minute);
+}
+
+/* Whether one more reply of service svc to x->remote fits this minute's
+ * budget (limits.*_per_minute). The table is bounded (ratelimit.h). */
+static bool allowed(const svc_ctx *x, unsigned svc)
+{
+    rs_server *srv = x->srv;
+    if (!srv->svc_limits && !(srv->svc_limits = rl_new(RATE_SLOTS)))
         return false;
-    }
-    slot->count++;
-    return true;
+    unsigned limit = svc_limit(&srv->cfg->limits, svc);
+    rl_verdict v = rl_hit(srv->svc_limits, x->remote, svc, limit,
+                          (int64_t)time(NULL), 60);
+    if (v.allowed)
+        return true;
+    srv->stats.limited[svc]++;
+    if (svc == RS_SVC_ECHO)
+        srv->stats.rate_limited++;
+    if (v.first_refusal)
+        rs_log(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
+               "more than %u %s replies this minute; dropping the rest",
+               x->dom->name, x->remote, limit, svc_names[svc]);
+    return false;
 }
 
 void services_free(rs_server *srv)
 {
-    free(srv->echo_limits);
-    srv->echo_limits = NULL;
+    rl_free(srv->svc_limits);
+    srv->svc_limits = NULL;
 }
 
 /* The command a body is, if any: the whole body, trimmed, any case. */
@@ -258,7 +264,7 @@ static void handle_message(const svc_ctx *x, xmlNodePtr msg)
     xmlNodePtr body = st_child(msg, NS_SERVER, "body");
     if (!body)
         return; /* chat states, receipts alone: nothing to echo */
-    if (!echo_allowed(x))
+    if (!allowed(x, RS_SVC_ECHO))
         return;
     char *text = st_text(body);
     char *answer = text ? command_reply(x, text) : NULL;
@@ -301,6 +307,9 @@ static void handle_presence(const svc_ctx *x, xmlNodePtr pres)
     if (!jid_parse(x->from, &from) || !jid_format_bare(&from, bare, sizeof bare))
         return;
     const char *type = st_attr(pres, "type");
+    if ((strcmp(type, "subscribe") == 0 || strcmp(type, "probe") == 0 ||
+         strcmp(type, "unsubscribe") == 0) && !allowed(x, RS_SVC_PRESENCE))
+        return;
     char status[600];
     snprintf(status, sizeof status, "%s: %s (a strict server should %s)",
              x->dom->profile->label, x->dom->description,

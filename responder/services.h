@@ -15,9 +15,16 @@
 /* Handle a stanza from remote (authenticated) to a JID at dom. Messages to
  * the echo contact: "help" lists the commands, "report" answers with what we
  * saw of the sender's domain (report.h), anything else is echoed; at most
- * limits.echo_per_minute replies per remote domain and minute. */
+ * limits.echo_per_minute replies per remote domain and minute. Every other
+ * service has its own budget per remote domain and minute (ping_per_minute,
+ * disco_per_minute, also for error replies, version_per_minute,
+ * presence_per_minute); replies over it are dropped, logged once a minute
+ * and counted in rs_stats.limited. */
 void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza);
+
+/* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
+const char *services_name(unsigned svc);
 
 /* Release the services' state (the echo rate table). */
 void services_free(rs_server *srv);

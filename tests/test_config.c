@@ -129,6 +129,9 @@ static void test_defaults(void)
     CHECK(l.idle_timeout == 300);
     CHECK(l.connect_timeout == 15);
     CHECK(l.max_streams_per_ip == 64);
+    CHECK(l.send_buffer_bytes == 1048576 && l.send_stall_timeout == 10);
+    CHECK(l.ipv6_prefix == 64 && l.reserved_authenticated == 25);
+    CHECK(l.ping_per_minute == 600 && l.log_per_minute == 1200);
     CHECK(l.max_streams == 1024);
     CHECK(l.queue_max == 64);
 
@@ -383,6 +386,14 @@ static void test_limits_and_trust(void)
                    "max_stanza_bytes' in limits = 100", "1024..16777216");
     expect_problem(HEAD DOMS "limits = { max_depth = 1000; };\n", 1, 4,
                    "= 1000", "4..256");
+    /* a reply to a legal stanza must fit in the send buffer */
+    expect_problem(HEAD DOMS "limits = { max_stanza_bytes = 65536;\n"
+                   "  send_buffer_bytes = 16384; };\n", 1, 5,
+                   "send_buffer_bytes' in limits = 16384", "max_stanza_bytes = 65536");
+    expect_problem(HEAD DOMS "limits = { ipv6_prefix = 129; };\n", 1, 4,
+                   "ipv6_prefix' in limits = 129", "1..128");
+    expect_problem(HEAD DOMS "limits = { reserved_authenticated = 95; };\n", 1, 4,
+                   "= 95", "0..90");
     expect_problem(HEAD DOMS "limits = { idle_timeout = 0; };\n", 1, 4,
                    "idle_timeout", "1..86400");
     expect_problem(HEAD DOMS "limits = { queue_max = -1; };\n", 1, 4,

@@ -1,0 +1,166 @@
+/* admission.c -- stream slots, per-IP caps and eviction (admission.h).
+ * Each decision walks the live streams once: max_streams bounds the walk. */
+#include "admission.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "s2s_out.h"
+
+/* Inbound streams of one address or prefix, while choosing a victim. */
+typedef struct addr_count {
+    const char *key;       /* rs_conn.peer_key; NULL = free entry */
+    unsigned streams;      /* live inbound streams from it */
+    rs_conn *oldest_unauth; /* its oldest unauthenticated one, or NULL */
+} addr_count;
+
+static bool live_inbound(const rs_conn *c)
+{
+    return c->dir == CONN_IN && !c->closing;
+}
+
+static bool evictable(const rs_conn *c, const rs_conn *except)
+{
+    return live_inbound(c) && !c->authenticated && c != except;
+}
+
+static unsigned hash_key(const char *s)
+{
+    unsigned h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The unauthenticated stream to close: the oldest of the address holding
+ * the most inbound streams (never except). NULL when there is none. */
+static rs_conn *pick_victim(rs_server *srv, const rs_conn *except)
+{
+    size_t n = 0;
+    rs_conn *oldest = NULL;
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (live_inbound(c)) {
+            n++;
+            if (evictable(c, except) && (!oldest || c->id < oldest->id))
+                oldest = c;
+        }
+    if (!oldest)
+        return NULL;
+    size_t size = 16;
+    while (size < 2 * n)
+        size <<= 1;
+    addr_count *tab = calloc(size, sizeof *tab);
+    if (!tab)
+        return oldest; /* without memory, the oldest of all will do */
+    for (rs_conn *c = srv->conns; c; c = c->next) {
+        if (!live_inbound(c))
+            continue;
+        size_t i = hash_key(c->peer_key) & (size - 1);
+        while (tab[i].key && strcmp(tab[i].key, c->peer_key) != 0)
+            i = (i + 1) & (size - 1);
+        tab[i].key = c->peer_key;
+        tab[i].streams++;
+        if (evictable(c, except) &&
+            (!tab[i].oldest_unauth || c->id < tab[i].oldest_unauth->id))
+            tab[i].oldest_unauth = c;
+    }
+    addr_count *best = NULL;
+    for (size_t i = 0; i < size; i++)
+        if (tab[i].oldest_unauth &&
+            (!best || tab[i].streams > best->streams ||
+             (tab[i].streams == best->streams &&
+              tab[i].oldest_unauth->id < best->oldest_unauth->id)))
+            best = &tab[i];
+    rs_conn *victim = best ? best->oldest_unauth : oldest;
+    free(tab);
+    return victim;
+}
+
+/* The stream error goes out (it fits the socket buffer of a stream that
+ * sent no more than a few headers), then the socket is closed at once: a
+ * crowd must not hold descriptors through the close grace period. */
+static void evict(rs_server *srv, rs_conn *victim, const char *why)
+{
+    srv->stats.evicted++;
+    conn_log(victim, RS_LOG_INFO, "evicted", "reason=\"%s\"", why);
+    conn_stream_error(victim, "policy-violation", why);
+    conn_abort(victim, why);
+}
+
+/* Slots in use: live inbound streams and every outbound stream. */
+typedef struct usage {
+    unsigned sockets;    /* streams whose socket is open, closing or not */
+    unsigned total;      /* streams holding a slot */
+    unsigned unauth_in;  /* of them unauthenticated inbound */
+    unsigned same_addr;  /* inbound from the address of the one asked about */
+} usage;
+
+static usage count_usage(rs_server *srv, const rs_conn *c)
+{
+    usage u = {.total = s2s_out_count(srv)};
+    for (rs_conn *x = srv->conns; x; x = x->next) {
+        u.sockets += !uv_is_closing((uv_handle_t *)&x->tcp);
+        if (!live_inbound(x))
+            continue;
+        u.total++;
+        if (!x->authenticated)
+            u.unauth_in++;
+        if (c && strcmp(x->peer_key, c->peer_key) == 0)
+            u.same_addr++;
+    }
+    return u;
+}
+
+/* At most this many unauthenticated inbound streams. */
+static unsigned unauth_cap(const rs_limits *l)
+{
+    unsigned reserved = (unsigned)((unsigned long long)l->max_streams *
+                                   l->reserved_authenticated / 100);
+    return l->max_streams > reserved ? l->max_streams - reserved : 1;
+}
+
+bool admit_inbound(rs_server *srv, rs_conn *c, const char **why)
+{
+    const rs_limits *l = &srv->cfg->limits;
+    for (;;) {
+        usage u = count_usage(srv, c);
+        if (u.same_addr > l->max_streams_per_ip) {
+            *why = "too many streams from your address";
+            return false;
+        }
+        if (u.total <= l->max_streams && u.unauth_in <= unauth_cap(l) &&
+            u.sockets <= srv->fd_budget)
+            return true;
+        rs_conn *victim = pick_victim(srv, c);
+        if (!victim) {
+            *why = "too many streams";
+            return false;
+        }
+        evict(srv, victim, "the stream table is full: the oldest "
+                           "unauthenticated stream gives way");
+    }
+}
+
+bool admit_outbound(rs_server *srv)
+{
+    for (;;) {
+        usage u = count_usage(srv, NULL);
+        if (u.total < srv->cfg->limits.max_streams && u.sockets < srv->fd_budget)
+            break;
+        rs_conn *victim = pick_victim(srv, NULL);
+        if (!victim)
+            return false;
+        evict(srv, victim, "the stream table is full: the oldest "
+                           "unauthenticated stream gives way");
+    }
+    return true;
+}
+
+bool admit_evict_one(rs_server *srv, const char *why)
+{
+    rs_conn *victim = pick_victim(srv, NULL);
+    if (!victim)
+        return false;
+    evict(srv, victim, why);
+    return true;
+}

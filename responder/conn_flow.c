@@ -1,0 +1,107 @@
+/* conn_flow.c -- what keeps one peer from taking more than its share:
+ * backpressure on a stream's output (limits.send_buffer_bytes and
+ * send_stall_timeout), the per-IP key (IPv6 prefixes), and the per-peer
+ * log budget (limits.log_per_minute). */
+#include "conn_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ratelimit.h"
+#include "server.h"
+
+#define LOG_SLOTS 4096 /* peer addresses the log limit tracks */
+
+bool conn_log_allowed(rs_server *srv, const char *key)
+{
+    if (!srv->log_limits && !(srv->log_limits = rl_new(LOG_SLOTS)))
+        return true; /* without memory for the table, log rather than lose */
+    rl_verdict v = rl_hit(srv->log_limits, key, 0, srv->cfg->limits.log_per_minute,
+                          (int64_t)time(NULL), 60);
+    if (v.suppressed)
+        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
+               "suppressed (limits.log_per_minute = %u)", key,
+               (unsigned long long)v.suppressed, srv->cfg->limits.log_per_minute);
+    if (v.first_refusal)
+        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
+               "this minute; the rest are counted, not logged", key,
+               srv->cfg->limits.log_per_minute);
+    if (!v.allowed)
+        srv->stats.log_suppressed++;
+    return v.allowed;
+}
+
+void conn_peer_key(const struct sockaddr_storage *ss, unsigned prefix,
+                   char *out, size_t n)
+{
+    if (ss->ss_family == AF_INET) {
+        uv_ip4_name((const struct sockaddr_in *)ss, out, n);
+        return;
+    }
+    struct sockaddr_in6 a = *(const struct sockaddr_in6 *)ss;
+    unsigned char *b = a.sin6_addr.s6_addr;
+    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) { /* an IPv4 peer on a :: listener */
+        snprintf(out, n, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+        return;
+    }
+    for (unsigned bit = 0; bit < 128; bit++)
+        if (bit >= prefix)
+            b[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    char ip[48];
+    uv_ip6_name(&a, ip, sizeof ip);
+    snprintf(out, n, "%.47s/%u", ip, prefix % 1000);
+}
+
+void conn_pause_reading(rs_conn *c, unsigned reason)
+{
+    if (!c->read_paused && !c->closing)
+        uv_read_stop((uv_stream_t *)&c->tcp);
+    c->read_paused |= reason;
+}
+
+void conn_resume_reading(rs_conn *c, unsigned reason)
+{
+    if (!(c->read_paused & reason))
+        return;
+    c->read_paused &= ~reason;
+    if (!c->read_paused && !c->closing && !c->peer_gone &&
+        !uv_is_closing((uv_handle_t *)&c->tcp))
+        conn_start_reading(c);
+}
+
+/* The output stayed over the bound for limits.send_stall_timeout: the
+ * peer does not read what it asked for. */
+static void on_stall(uv_timer_t *t)
+{
+    rs_conn *c = t->data;
+    if (c->closing)
+        return;
+    c->stalled = true;
+    c->srv->stats.send_cutoffs++;
+    char text[200];
+    snprintf(text, sizeof text, "you did not read %zu bytes of our output for "
+             "%u s (limits.send_buffer_bytes = %zu)", c->out_pending,
+             c->srv->cfg->limits.send_stall_timeout,
+             c->srv->cfg->limits.send_buffer_bytes);
+    conn_log(c, RS_LOG_WARN, "send-stalled", "%s", text);
+    conn_stream_error(c, "policy-violation", text);
+}
+
+void conn_output_changed(rs_conn *c)
+{
+    size_t bound = c->srv->cfg->limits.send_buffer_bytes;
+    if (!c->send_full && c->out_pending > bound) {
+        c->send_full = true;
+        conn_pause_reading(c, CONN_PAUSE_OWN_OUTPUT);
+        if (!c->closing)
+            uv_timer_start(&c->stall, on_stall,
+                           (uint64_t)c->srv->cfg->limits.send_stall_timeout * 1000, 0);
+    } else if (c->send_full && c->out_pending <= bound / 2) {
+        c->send_full = false;
+        uv_timer_stop(&c->stall);
+        conn_resume_reading(c, CONN_PAUSE_OWN_OUTPUT);
+        if (c->handler->drained && !c->closing)
+            c->handler->drained(c);
+    }
+}

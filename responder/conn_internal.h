@@ -1,0 +1,25 @@
+/* conn_internal.h -- what conn.c and conn_flow.c share; not for owners. */
+#ifndef RS_CONN_INTERNAL_H
+#define RS_CONN_INTERNAL_H
+
+#include <sys/socket.h>
+
+#include "conn.h"
+
+/* (Re)start reading the socket. */
+void conn_start_reading(rs_conn *c);
+
+/* The owner's timeout, then the close grace period. */
+void conn_on_timer(uv_timer_t *t);
+
+/* out_pending changed. Backpressure: over limits.send_buffer_bytes, stop
+ * reading the peer (it asked for what fills the buffer) and start the stall
+ * clock; at half of it, read again and tell the owner (drained). */
+void conn_output_changed(rs_conn *c);
+
+/* The unit per-IP limits count: an IPv4 address, or an IPv6 address cut to
+ * prefix bits as "2001:db8:1:2::/64" (one host usually owns a whole /64). */
+void conn_peer_key(const struct sockaddr_storage *ss, unsigned prefix,
+                   char *out, size_t n);
+
+#endif

@@ -1,0 +1,36 @@
+/* ratelimit.h -- fixed-window counters keyed by (name, kind), in a bounded
+ * table: per remote domain and service for replies (services.c), per peer
+ * address for log lines (conn.c). A full table reuses the stalest slot of a
+ * key's neighbourhood, so memory never grows with the number of peers; a
+ * peer whose slot was reused starts a fresh window, which only ever lets
+ * through at most one more window's worth. */
+#ifndef RS_RATELIMIT_H
+#define RS_RATELIMIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define RL_KEY_MAX 256 /* longest key kept (a domain name fits) */
+
+typedef struct rl_table rl_table;
+
+/* A table of slots (rounded up to a power of two). NULL without memory. */
+rl_table *rl_new(unsigned slots);
+
+void rl_free(rl_table *t);
+
+/* What rl_hit decided. */
+typedef struct rl_verdict {
+    bool allowed;        /* this event is within the limit */
+    bool first_refusal;  /* the first refusal of this window (log it once) */
+    uint64_t suppressed; /* events refused in the previous window of this
+                            key, reported once when a new window starts */
+} rl_verdict;
+
+/* Count one event of kind for key in the window now / window_seconds;
+ * allowed while the window's count is at most limit. Keys compare without
+ * case. */
+rl_verdict rl_hit(rl_table *t, const char *key, unsigned kind, unsigned limit,
+                  int64_t now, unsigned window_seconds);
+
+#endif
