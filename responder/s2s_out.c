@@ -1,8 +1,9 @@
-/* s2s_out.c -- the outbound server-to-server stream: one state enum and one
- * transition function (out_step). */
+/* s2s_out.c -- the outbound server-to-server stream: one state enum (in
+ * s2s_out_internal.h) and one transition function (out_step). Where it
+ * connects to is s2s_out_dial.c. */
 #include "s2s_out.h"
+#include "s2s_out_internal.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,31 +17,12 @@
 #include "dialback.h"
 #include "dns.h"
 #include "evidence.h"
-#include "netaddr.h"
 #include "probe.h"
 #include "report.h"
 #include "s2s_in.h"
 #include "sasl.h"
 #include "stanza.h"
 #include "verify.h"
-
-#define MAX_TARGETS 16
-#define MAX_ADDRS 16
-#define MAX_VERIFIES 8
-
-typedef enum {
-    OUT_RESOLVE,    /* SRV lookup of the remote domain */
-    OUT_ADDRESSES,  /* A/AAAA of the current SRV target */
-    OUT_CONNECTING, /* TCP connect to the current address */
-    OUT_HEADER,     /* our header is out; waiting for theirs */
-    OUT_FEATURES,   /* waiting for <stream:features/> */
-    OUT_STARTTLS,   /* sent <starttls/>; waiting for <proceed/> */
-    OUT_TLS,        /* TLS handshake as client */
-    OUT_SASL,       /* sent SASL EXTERNAL; waiting for the outcome */
-    OUT_DIALBACK,   /* sent <db:result/>; waiting for its type */
-    OUT_READY,      /* authenticated: stanzas flow */
-    OUT_DONE        /* finished; being released */
-} out_state;
 
 typedef enum {
     OUT_EV_CONNECTED, /* arg: int *status */
@@ -52,53 +34,7 @@ typedef enum {
     OUT_EV_CLOSED     /* arg: const char *why; the conn is gone */
 } out_event;
 
-/* A stanza waiting for the stream. */
-typedef struct out_item {
-    struct out_item *next;
-    size_t len;
-    char data[];
-} out_item;
-
-/* A dialback verification we carry for one of our inbound streams. */
-typedef struct out_verify {
-    char id[128];        /* the stream id the key was made for */
-    char key[130];       /* the key to check */
-    unsigned requester;  /* inbound conn id that waits for the answer */
-    bool sent;
-} out_verify;
-
-struct s2s_out {
-    rs_server *srv;
-    rs_domains *domains;            /* generation at creation (referenced) */
-    const rs_domain *dom;           /* our test domain */
-    char local[256];
-    char remote[256];
-    out_state state;
-    uv_timer_t timer;               /* setup deadline, then idle */
-    rs_conn *conn;                  /* current attempt, or NULL */
-    rs_dns_req *dns_req;            /* lookup in flight, or NULL */
-    rs_dns_target targets[MAX_TARGETS];
-    size_t n_targets, target_i;
-    struct sockaddr_storage addrs[MAX_ADDRS];
-    size_t n_addrs, addr_i;
-    char peer_stream_id[128];       /* id from the remote's header */
-    bool authenticated;             /* SASL succeeded: next features = ready */
-    bool verify_ok;                 /* db:verify may be sent now */
-    char last_error[420];           /* why the last attempt failed */
-    out_item *queue, **queue_tail;
-    unsigned queued;
-    size_t queued_bytes;            /* bytes of the queued stanzas */
-    out_verify verifies[MAX_VERIFIES];
-    size_t n_verifies;
-    bool connected_once;            /* some attempt got a conn (it reports) */
-    bool heard_peer;                /* this attempt got the remote's header */
-    struct s2s_out *next;           /* in srv->outs */
-};
-
 static void out_step(s2s_out *o, out_event ev, const void *arg);
-static void connect_failed(s2s_out *o, const char *detail);
-static void try_next_address(s2s_out *o);
-static void try_next_target(s2s_out *o);
 
 static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
@@ -115,10 +51,7 @@ const char *const *s2s_out_state_names(size_t *n)
     return state_names;
 }
 
-static void out_log(const s2s_out *o, rs_log_level level, const char *event,
-                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void out_log(const s2s_out *o, rs_log_level level, const char *event,
+void out_log(const s2s_out *o, rs_log_level level, const char *event,
                     const char *fmt, ...)
 {
     char msg[1200];
@@ -212,7 +145,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     uv_close((uv_handle_t *)&o->timer, on_timer_closed);
 }
 
-static void fail(s2s_out *o, const char *condition, const char *why)
+void out_fail(s2s_out *o, const char *condition, const char *why)
 {
     out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
             state_name(o->state), condition, why);
@@ -304,7 +237,7 @@ static void start_dialback(s2s_out *o)
     char key[DB_KEY_HEX];
     if (!o->peer_stream_id[0] ||
         db_key(o->srv->db_secret, o->remote, o->local, o->peer_stream_id, key) < 0) {
-        fail(o, "remote-server-not-found", "no stream id from the remote: "
+        out_fail(o, "remote-server-not-found", "no stream id from the remote: "
                                            "cannot do dialback");
         return;
     }
@@ -331,7 +264,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
     if ((allowed & CAT_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
         char *auth = sasl_external_auth(o->local);
         if (!auth) {
-            fail(o, "internal-server-error", "out of memory");
+            out_fail(o, "internal-server-error", "out of memory");
             return;
         }
         conn_send_str(o->conn, auth);
@@ -351,7 +284,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
              "may use (it allows %s; remote offered SASL EXTERNAL: %s, TLS: %s)",
              allowed == CAT_AUTH_EXTERNAL ? "SASL EXTERNAL only" : "dialback only",
              has_mechanism(features, "EXTERNAL") ? "yes" : "no", tls ? "yes" : "no");
-    fail(o, "remote-server-not-found", why);
+    out_fail(o, "remote-server-not-found", why);
 }
 
 /* The remote's answer to our authentication, for the report. A refusal
@@ -398,7 +331,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
         start_dialback(o);
         return;
     }
-    fail(o, "remote-server-not-found", why);
+    out_fail(o, "remote-server-not-found", why);
 }
 
 static void dialback_outcome(s2s_out *o, xmlNodePtr el)
@@ -421,7 +354,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
     o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
-    fail(o, "remote-server-not-found", why);
+    out_fail(o, "remote-server-not-found", why);
 }
 
 /* ---- stream events ----------------------------------------------------------------- */
@@ -429,7 +362,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 static void on_features(s2s_out *o, xmlNodePtr el)
 {
     if (!st_is(el, NS_STREAMS, "features")) {
-        fail(o, "remote-server-not-found", "expected stream features");
+        out_fail(o, "remote-server-not-found", "expected stream features");
         return;
     }
     if (o->authenticated) {
@@ -444,7 +377,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
     bool plaintext_only = o->dom->profile->policy.starttls == CAT_TLS_NONE;
     if (o->conn->tls_state == CONN_TLS_NONE && starttls && plaintext_only &&
         st_child(starttls, NS_TLS, "required")) {
-        fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
+        out_fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
              "this profile speaks plaintext only");
         return;
     }
@@ -490,7 +423,7 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
             o->conn->outcome.refused_by = REPORT_BY_PEER;
         o->srv->stats.stream_errors_in++;
         free(text);
-        fail(o, "remote-server-not-found", why);
+        out_fail(o, "remote-server-not-found", why);
         return true;
     }
     if (st_is(el, NS_DIALBACK, "verify") && st_attr(el, "type")[0]) {
@@ -509,7 +442,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         }
         if (o->conn && o->conn->outcome.refused_by == REPORT_BY_NONE)
             o->conn->outcome.refused_by = REPORT_BY_NETWORK;
-        fail(o, "remote-server-timeout", "stream not established in time");
+        out_fail(o, "remote-server-timeout", "stream not established in time");
         return;
     }
     if (ev == OUT_EV_CLOSED) {
@@ -517,9 +450,9 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (o->state == OUT_CONNECTING) {
             /* we closed it (connect failed): last_error has the detail */
             o->addr_i++;
-            try_next_address(o);
+            out_dial_next_address(o);
         } else if (o->state != OUT_READY) {
-            fail(o, "remote-server-not-found", arg); /* logs out-fail */
+            out_fail(o, "remote-server-not-found", arg); /* logs out-fail */
         } else {
             out_finish(o, "remote-server-not-found", arg);
         }
@@ -534,7 +467,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             int status = *(const int *)arg;
             if (status < 0) {
                 o->conn->outcome.refused_by = REPORT_BY_NETWORK;
-                connect_failed(o, uv_strerror(status));
+                out_dial_connect_failed(o, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
@@ -566,11 +499,11 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             xs_restart(o->conn->xs);
             o->state = OUT_TLS;
             if (conn_starttls(o->conn, o->dom, o->remote) < 0)
-                fail(o, "internal-server-error", "cannot set up TLS");
+                out_fail(o, "internal-server-error", "cannot set up TLS");
             return;
         }
         if (ev == OUT_EV_ELEMENT) {
-            fail(o, "remote-server-not-found", "remote refused STARTTLS");
+            out_fail(o, "remote-server-not-found", "remote refused STARTTLS");
             return;
         }
         break;
@@ -584,7 +517,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             snprintf(why, sizeof why, "TLS handshake failed: %s", (const char *)arg);
             out_log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
                     o->local, (const char *)arg);
-            fail(o, "remote-server-not-found", why);
+            out_fail(o, "remote-server-not-found", why);
             return;
         }
         break;
@@ -609,7 +542,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
     default:
         break;
     }
-    fail(o, "remote-server-not-found", "unexpected in this state of the stream");
+    out_fail(o, "remote-server-not-found", "unexpected in this state of the stream");
 }
 
 /* ---- conn events ------------------------------------------------------------------- */
@@ -661,6 +594,13 @@ static void on_drained(rs_conn *c)
         s2s_in_replies_flow(o->srv, o->remote, false);
 }
 
+static const rs_conn_handler out_handler;
+
+rs_conn *out_conn_new(s2s_out *o)
+{
+    return conn_new(o->srv, CONN_OUT, &out_handler, o);
+}
+
 static const rs_conn_handler out_handler = {
     .connected = on_connected,
     .header = on_header,
@@ -670,120 +610,6 @@ static const rs_conn_handler out_handler = {
     .drained = on_drained,
     .closed = on_closed,
 };
-
-/* ---- resolving and connecting -------------------------------------------------------- */
-
-/* The connect to the current address failed: the detail to the log and
- * last_error, the public text to the conn (and so to its outcome record). */
-static void connect_failed(s2s_out *o, const char *detail)
-{
-    char addr[64];
-    rs_addr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
-    snprintf(o->last_error, sizeof o->last_error, "%s: %s", addr, detail);
-    out_log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
-            detail);
-    conn_close(o->conn, S2S_OUT_FAILED_PUBLIC);
-}
-
-/* Skip addresses outbound.allow does not let us dial, logging each; the
- * reason of the last one stays in last_error for the unreached record. */
-static void skip_refused_addresses(s2s_out *o)
-{
-    for (; o->addr_i < o->n_addrs; o->addr_i++) {
-        char why[sizeof o->last_error];
-        const struct sockaddr *sa = (const struct sockaddr *)&o->addrs[o->addr_i];
-        if (rs_config_outbound_allowed(o->srv->cfg, sa, o->remote, why,
-                                       sizeof why))
-            return;
-        out_log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
-        o->srv->stats.targets_refused++;
-        snprintf(o->last_error, sizeof o->last_error, "%s", why);
-    }
-}
-
-static void try_next_address(s2s_out *o)
-{
-    if (o->state == OUT_DONE)
-        return;
-    skip_refused_addresses(o);
-    if (o->addr_i >= o->n_addrs) {
-        o->target_i++;
-        try_next_target(o);
-        return;
-    }
-    o->state = OUT_CONNECTING;
-    o->conn = conn_new(o->srv, CONN_OUT, &out_handler, o);
-    if (!o->conn) {
-        fail(o, "internal-server-error", "out of memory");
-        return;
-    }
-    o->connected_once = true;
-    o->heard_peer = false;
-    snprintf(o->conn->local, sizeof o->conn->local, "%s", o->local);
-    snprintf(o->conn->remote, sizeof o->conn->remote, "%s", o->remote);
-    int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
-    if (rc < 0)
-        connect_failed(o, uv_strerror(rc));
-}
-
-static void on_addresses(void *ud, rs_dns_status status,
-                         const struct sockaddr_storage *addrs, size_t n)
-{
-    s2s_out *o = ud;
-    o->dns_req = NULL;
-    if (status != RS_DNS_OK) {
-        snprintf(o->last_error, sizeof o->last_error, "%s: %s",
-                 o->targets[o->target_i].host, rs_dns_status_name(status));
-        o->target_i++;
-        try_next_target(o);
-        return;
-    }
-    o->n_addrs = n < MAX_ADDRS ? n : MAX_ADDRS;
-    memcpy(o->addrs, addrs, o->n_addrs * sizeof *addrs);
-    o->addr_i = 0;
-    try_next_address(o);
-}
-
-static void try_next_target(s2s_out *o)
-{
-    if (o->state == OUT_DONE)
-        return;
-    if (o->target_i >= o->n_targets) {
-        fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
-                                                            : "no address");
-        return;
-    }
-    const rs_dns_target *t = &o->targets[o->target_i];
-    if (rs_addr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
-        o->n_addrs = 1;
-        o->addr_i = 0;
-        try_next_address(o);
-        return;
-    }
-    o->state = OUT_ADDRESSES;
-    o->dns_req = rs_dns_addresses(o->srv->dns, t->host, t->port, on_addresses, o);
-}
-
-static void on_targets(void *ud, rs_dns_status status,
-                       const rs_dns_target *targets, size_t n)
-{
-    s2s_out *o = ud;
-    o->dns_req = NULL;
-    if (status != RS_DNS_OK) {
-        char why[300];
-        snprintf(why, sizeof why, "DNS for %s: %s", o->remote,
-                 rs_dns_status_name(status));
-        fail(o, "remote-server-not-found", why);
-        return;
-    }
-    o->n_targets = n < MAX_TARGETS ? n : MAX_TARGETS;
-    memcpy(o->targets, targets, o->n_targets * sizeof *targets);
-    o->target_i = 0;
-    rs_log(RS_LOG_INFO, "s2s-out local=%s remote=%s event=dns targets=%zu "
-           "first=%s:%u", o->local, o->remote, o->n_targets, o->targets[0].host,
-           o->targets[0].port);
-    try_next_target(o);
-}
 
 static void on_deadline(uv_timer_t *t)
 {
@@ -828,7 +654,7 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
                    (uint64_t)srv->cfg->limits.connect_timeout * 1000, 0);
     o->next = srv->outs;
     srv->outs = o;
-    o->dns_req = rs_dns_s2s_targets(srv->dns, remote, 5269, on_targets, o);
+    out_dial_start(o);
     return o;
 }
 

@@ -1,0 +1,101 @@
+/* s2s_out_internal.h -- what the outbound stream (s2s_out.c) and its
+ * dialling (s2s_out_dial.c) share: the stream's state and a few functions.
+ * Nothing else includes this. */
+#ifndef RS_S2S_OUT_INTERNAL_H
+#define RS_S2S_OUT_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include <uv.h>
+
+#include "conn.h"
+#include "dns.h"
+#include "s2s_out.h"
+#include "server.h"
+
+#define MAX_TARGETS 16
+#define MAX_ADDRS 16
+#define MAX_VERIFIES 8
+
+typedef enum {
+    OUT_RESOLVE,    /* SRV lookup of the remote domain */
+    OUT_ADDRESSES,  /* A/AAAA of the current SRV target */
+    OUT_CONNECTING, /* TCP connect to the current address */
+    OUT_HEADER,     /* our header is out; waiting for theirs */
+    OUT_FEATURES,   /* waiting for <stream:features/> */
+    OUT_STARTTLS,   /* sent <starttls/>; waiting for <proceed/> */
+    OUT_TLS,        /* TLS handshake as client */
+    OUT_SASL,       /* sent SASL EXTERNAL; waiting for the outcome */
+    OUT_DIALBACK,   /* sent <db:result/>; waiting for its type */
+    OUT_READY,      /* authenticated: stanzas flow */
+    OUT_DONE        /* finished; being released */
+} out_state;
+
+
+/* A stanza waiting for the stream. */
+typedef struct out_item {
+    struct out_item *next;
+    size_t len;
+    char data[];
+} out_item;
+
+/* A dialback verification we carry for one of our inbound streams. */
+typedef struct out_verify {
+    char id[128];        /* the stream id the key was made for */
+    char key[130];       /* the key to check */
+    unsigned requester;  /* inbound conn id that waits for the answer */
+    bool sent;
+} out_verify;
+
+struct s2s_out {
+    rs_server *srv;
+    rs_domains *domains;            /* generation at creation (referenced) */
+    const rs_domain *dom;           /* our test domain */
+    char local[256];
+    char remote[256];
+    out_state state;
+    uv_timer_t timer;               /* setup deadline, then idle */
+    rs_conn *conn;                  /* current attempt, or NULL */
+    rs_dns_req *dns_req;            /* lookup in flight, or NULL */
+    rs_dns_target targets[MAX_TARGETS];
+    size_t n_targets, target_i;
+    struct sockaddr_storage addrs[MAX_ADDRS];
+    size_t n_addrs, addr_i;
+    char peer_stream_id[128];       /* id from the remote's header */
+    bool authenticated;             /* SASL succeeded: next features = ready */
+    bool verify_ok;                 /* db:verify may be sent now */
+    char last_error[420];           /* why the last attempt failed */
+    out_item *queue, **queue_tail;
+    unsigned queued;
+    size_t queued_bytes;            /* bytes of the queued stanzas */
+    out_verify verifies[MAX_VERIFIES];
+    size_t n_verifies;
+    bool connected_once;            /* some attempt got a conn (it reports) */
+    bool heard_peer;                /* this attempt got the remote's header */
+    struct s2s_out *next;           /* in srv->outs */
+};
+
+/* Log a line about the stream (through its conn when it has one). */
+void out_log(const s2s_out *o, rs_log_level level, const char *event,
+             const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Give up: log, bounce what is queued, answer pending verifications,
+ * release. */
+void out_fail(s2s_out *o, const char *condition, const char *why);
+
+/* A new outbound conn whose events drive o. NULL on allocation failure. */
+rs_conn *out_conn_new(s2s_out *o);
+
+/* Look the remote up and connect to its first allowed address. */
+void out_dial_start(s2s_out *o);
+
+/* The current address is done with (or there is none yet): connect to the
+ * next allowed one, or fail when none is left. */
+void out_dial_next_address(s2s_out *o);
+
+/* The connect to the current address failed: the detail to the log, the
+ * public text to the conn; its close moves on to the next address. */
+void out_dial_connect_failed(s2s_out *o, const char *detail);
+
+#endif
