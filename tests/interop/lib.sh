@@ -183,9 +183,11 @@ _xmpp-server._tcp IN SRV 0 5 5269 victim.example.
 EOF
 }
 
-# unbound_up BASE_ZONE_FILE: resolver on 127.0.0.53 serving the three zones.
+# unbound_up BASE_ZONE_FILE [NAME:ZONE_FILE...]: resolver on 127.0.0.53
+# serving the three zones, plus any extra zone a test wrote.
 unbound_up() {
-    local z conf=$WORK/unbound.conf
+    local z conf=$WORK/unbound.conf base_zone=$1
+    shift
     peer_zones
     cat >"$conf" <<EOF
 server:
@@ -205,7 +207,7 @@ server:
 remote-control:
     control-enable: no
 EOF
-    for z in "$BASE:$1" "$PEER:$WORK/$PEER.zone" "victim.example:$WORK/victim.example.zone"; do
+    for z in "$BASE:$base_zone" "$PEER:$WORK/$PEER.zone" "victim.example:$WORK/victim.example.zone" "$@"; do
         printf 'auth-zone:\n    name: "%s"\n    zonefile: "%s"\n    for-downstream: yes\n    for-upstream: yes\n    fallback-enabled: no\n' \
             "${z%%:*}" "${z#*:}" >>"$conf"
     done

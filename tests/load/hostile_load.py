@@ -1,0 +1,689 @@
+#!/usr/bin/python3
+"""hostile_load.py -- a bounded hostile crowd against xmpp-responder's s2s port.
+
+Run it inside a network namespace the caller made (tests/interop/test_load.sh,
+tests/bench/hostile_load.sh); it only connects to --host and binds only
+loopback source addresses. Roles, all at once and all bounded in count and
+time (everything stops after --duration seconds, by itself):
+
+  slowloris   --slowloris N sockets spread over --sources addresses (a range
+              such as 127.0.1.1-40), each sending a stream header one byte
+              every --slow-interval seconds; when the daemon closes one it
+              comes back after about --reconnect seconds, as a real crowd would.
+  malformed   --malformed K streams at --malformed-rate per second (at most
+              --malformed-concurrency open), cycling through random bytes, a
+              DTD, billion laughs, deep nesting, a huge attribute, invalid
+              UTF-8 and TLS garbage on the direct-TLS port (--tls-port).
+  flood       one peer that authenticates by dialback as --flood-domain (this
+              process is also that domain's server, --flood-listen, answering
+              the daemon's db:verify and db:result), then sends up to
+              --flood-pings pings whose ids are --flood-id-bytes long, and
+              never reads the daemon's replies (the daemon sends them on its
+              own outbound stream to --flood-listen, which stops reading).
+  honest      --honest H stream opens from --honest-source, one every
+              --honest-interval seconds: a correct header from --honest-from;
+              success = <stream:features/> arrives within 10 s.
+
+Prints one SUMMARY line per role (key=value), failures of honest opens one per
+line (HONEST-FAIL), and writes the same as JSON to --json. Exit status: 0 when
+the run completed, 1 when --require-honest is given and an honest open failed,
+2 on a setup error.
+"""
+import argparse
+import asyncio
+import ipaddress
+import json
+import os
+import random
+import re
+import socket
+import ssl
+import sys
+import time
+import xml.etree.ElementTree as ET
+
+NS_STREAMS = "http://etherx.jabber.org/streams"
+NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
+NS_DIALBACK = "jabber:server:dialback"
+PROLOG = b"<?xml version='1.0'?>"
+CONDITION = re.compile(rb"<([a-z-]+)\s+xmlns=['\"]urn:ietf:params:xml:ns:xmpp-streams['\"]\s*/>")
+OPEN_TIMEOUT = 10.0     # honest open: seconds to get <stream:features/>
+MALFORMED_WAIT = 5.0    # malformed: seconds to wait for the daemon's close
+
+
+def header(frm, to, extra=""):
+    return ("<stream:stream xmlns='jabber:server' xmlns:stream='%s' xmlns:db='%s'"
+            " from='%s' to='%s' version='1.0'%s>" % (NS_STREAMS, NS_DIALBACK, frm, to, extra)).encode()
+
+
+def address_range(spec):
+    """'127.0.1.1-40' -> 127.0.1.1 .. 127.0.1.40 (the last octet runs); 'A' -> [A]."""
+    first, _, last = spec.partition("-")
+    start = ipaddress.IPv4Address(first)
+    low = int(start) & 0xff
+    high = int(last) if last else low
+    if not low <= high <= 255:
+        raise ValueError("bad address range %r" % spec)
+    return [str(ipaddress.IPv4Address(int(start) - low + i)) for i in range(low, high + 1)]
+
+
+def condition_of(data):
+    """The stream error condition the daemon sent, or None."""
+    m = CONDITION.search(data)
+    return m.group(1).decode() if m else None
+
+
+def percentile(values, p):
+    if not values:
+        return 0.0
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
+
+
+def count(table, key, n=1):
+    table[key] = table.get(key, 0) + n
+
+
+class Run:
+    """Shared clock and counters."""
+
+    def __init__(self, args):
+        self.args = args
+        self.t0 = time.monotonic()
+        self.stop_at = self.t0 + args.duration
+        self.crowd_t0 = self.t0          # when the crowd set off
+        self.stats = {"slowloris": {"sockets": args.slowloris, "sources": 0, "connects": 0,
+                                    "connect_errors": 0, "closed_by_daemon": 0, "bytes_sent": 0,
+                                    "open_now": 0, "open_peak": 0, "close_conditions": {}},
+                      "malformed": {"planned": args.malformed, "started": 0, "connect_errors": 0,
+                                    "kinds": {}, "outcomes": {}},
+                      "flood": {"enabled": bool(args.flood_domain), "authenticated": False,
+                                "auth_error": "", "pings_sent": 0, "bytes_sent": 0,
+                                "listener_reading_stopped": False, "inbound_closed": False,
+                                "inbound_condition": "", "outbound_closed": False,
+                                "outbound_condition": "", "send_stalled_s": 0.0},
+                      "honest": {"planned": args.honest, "opens": 0, "ok": 0, "failed": 0,
+                                 "failures": {}, "latency_ms": {}, "first_failures": []}}
+
+    def left(self):
+        return self.stop_at - time.monotonic()
+
+    def stopping(self):
+        return time.monotonic() >= self.stop_at
+
+
+async def connect(run, host, port, source):
+    return await asyncio.wait_for(
+        asyncio.open_connection(host, port, local_addr=(source, 0) if source else None), 5)
+
+
+async def close_writer(writer):
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), 1)
+    except (OSError, asyncio.TimeoutError, ssl.SSLError):
+        pass
+
+
+async def read_all(reader, data, seconds):
+    """Read into the bytearray `data` until EOF (True) or `seconds` (False)."""
+    end = time.monotonic() + seconds
+    while True:
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            chunk = await asyncio.wait_for(reader.read(65536), left)
+        except asyncio.TimeoutError:
+            return False
+        except (OSError, ssl.SSLError):
+            return True
+        if not chunk:
+            return True
+        if len(data) < 65536:
+            data += chunk[:65536 - len(data)]
+
+
+# ---- slowloris ------------------------------------------------------------------
+
+async def slowloris_one(run, source):
+    a, st = run.args, run.stats["slowloris"]
+    text = PROLOG + header("crowd.example", a.to)
+    # spread the first connects over --ramp seconds
+    await asyncio.sleep(random.uniform(0, a.ramp))
+    while not run.stopping():
+        try:
+            reader, writer = await connect(run, a.host, a.port, source)
+        except (OSError, asyncio.TimeoutError):
+            st["connect_errors"] += 1
+            await asyncio.sleep(a.reconnect * random.uniform(0.5, 1.5))
+            continue
+        st["connects"] += 1
+        st["open_now"] += 1
+        st["open_peak"] = max(st["open_peak"], st["open_now"])
+        data = bytearray()
+        reading = asyncio.ensure_future(read_all(reader, data, max(0.0, run.left())))
+        sent = 0
+        try:
+            while not reading.done() and not run.stopping() and sent < len(text):
+                writer.write(text[sent:sent + 1])
+                sent += 1
+                st["bytes_sent"] += 1
+                await asyncio.wait([reading], timeout=a.slow_interval * random.uniform(0.8, 1.2))
+            if not reading.done():
+                await asyncio.wait([reading], timeout=max(0.0, run.left()))
+        except (OSError, ssl.SSLError):
+            pass
+        closed = reading.done() and reading.result()
+        if not reading.done():
+            reading.cancel()
+        st["open_now"] -= 1
+        await close_writer(writer)
+        if closed and not run.stopping():
+            st["closed_by_daemon"] += 1
+            count(st["close_conditions"], condition_of(bytes(data)) or "none")
+            await asyncio.sleep(a.reconnect * random.uniform(0.5, 1.5))
+
+
+# ---- malformed streams -------------------------------------------------------------
+
+def kind_random(a):
+    return [os.urandom(random.randint(64, 4096))], a.port
+
+
+def kind_dtd(a):
+    return [PROLOG + b"<!DOCTYPE stream:stream [<!ENTITY x 'x'>]>" + header("junk.example", a.to)], a.port
+
+
+def kind_laughs(a):
+    ents = b"<!ENTITY lol0 'lol'>" + b"".join(
+        b"<!ENTITY lol%d '%s'>" % (i, (b"&lol%d;" % (i - 1)) * 10) for i in range(1, 10))
+    return [PROLOG + b"<!DOCTYPE lolz [" + ents + b"]>" + header("junk.example", a.to)
+            + b"<message><body>&lol9;</body></message>"], a.port
+
+
+def kind_deep(a):
+    return [PROLOG + header("junk.example", a.to), b"<message>" + b"<a>" * 20000], a.port
+
+
+def kind_huge_attribute(a):
+    return [PROLOG + header("junk.example", a.to, " x='%s'" % ("A" * 300000))], a.port
+
+
+def kind_bad_utf8(a):
+    return [PROLOG + header("junk.example", a.to),
+            b"<message to='echo@" + a.to.encode() + b"'><body>\xff\xfe\xc3\x28\xed\xa0\x80</body></message>"], a.port
+
+
+def kind_tls_garbage(a):
+    # a TLS handshake record header claiming 16 KiB, then noise
+    return [b"\x16\x03\x01\x40\x00\x01" + os.urandom(random.randint(256, 16384))], a.tls_port
+
+
+KINDS = [("random", kind_random), ("dtd", kind_dtd), ("billion-laughs", kind_laughs),
+         ("deep-nesting", kind_deep), ("huge-attribute", kind_huge_attribute),
+         ("invalid-utf8", kind_bad_utf8), ("tls-garbage", kind_tls_garbage)]
+
+
+async def malformed_one(run, i, source, gate):
+    a, st = run.args, run.stats["malformed"]
+    name, make = KINDS[i % len(KINDS)]
+    count(st["kinds"], name)
+    parts, port = make(a)
+    try:
+        try:
+            reader, writer = await connect(run, a.host, port, source)
+        except (OSError, asyncio.TimeoutError):
+            st["connect_errors"] += 1
+            count(st["outcomes"], "connect-failed")
+            return
+        data = bytearray()
+        reading = asyncio.ensure_future(read_all(reader, data, MALFORMED_WAIT))
+        try:
+            for part in parts:
+                writer.write(part)
+                await asyncio.wait_for(writer.drain(), MALFORMED_WAIT)
+        except (OSError, asyncio.TimeoutError, ssl.SSLError):
+            pass
+        closed = await reading
+        await close_writer(writer)
+        cond = condition_of(bytes(data))
+        if cond:
+            outcome = "stream-error:" + cond
+        elif closed:
+            outcome = "closed"
+        else:
+            outcome = "left-open-%gs" % MALFORMED_WAIT
+        count(st["outcomes"], "%s %s" % (name, outcome))
+    finally:
+        gate.release()
+
+
+async def malformed_all(run, sources):
+    a, st = run.args, run.stats["malformed"]
+    gate = asyncio.Semaphore(a.malformed_concurrency)
+    tasks = []
+    for i in range(a.malformed):
+        due = run.crowd_t0 + a.ramp + i / a.malformed_rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await gate.acquire()
+        if run.stopping():
+            gate.release()
+            break
+        st["started"] += 1
+        tasks.append(asyncio.ensure_future(malformed_one(run, i, sources[i % len(sources)], gate)))
+    if tasks:
+        await asyncio.wait(tasks)
+
+
+# ---- a minimal XML stream reader (for the flood peer and its server) ------------
+
+class XmlStream:
+    """Stanzas (depth-1 elements) from a byte stream; restart() after TLS."""
+
+    def __init__(self, reader):
+        self.reader = reader
+        self.restart()
+
+    def restart(self):
+        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.depth = 0
+        self.root = None
+        self.header = None
+
+    def set_reader(self, reader):
+        self.reader = reader
+
+    async def next(self, seconds):
+        """The next event: ('header', attrs) or ('stanza', element); None on EOF."""
+        end = time.monotonic() + seconds
+        while True:
+            for ev, el in self.parser.read_events():
+                if ev == "start":
+                    self.depth += 1
+                    if self.depth == 1:
+                        self.root = el
+                        return ("header", dict(el.attrib))
+                else:
+                    self.depth -= 1
+                    if self.depth == 1:
+                        self.root.remove(el)
+                        return ("stanza", el)
+            left = end - time.monotonic()
+            if left <= 0:
+                raise asyncio.TimeoutError()
+            chunk = await asyncio.wait_for(self.reader.read(65536), left)
+            if not chunk:
+                return None
+            self.parser.feed(chunk)
+
+    async def stanza(self, seconds):
+        while True:
+            ev = await self.next(seconds)
+            if ev is None:
+                return None
+            if ev[0] == "stanza":
+                return ev[1]
+
+
+def tag(ns, name):
+    return "{%s}%s" % (ns, name)
+
+
+def stream_error_text(el):
+    for child in el:
+        if child.tag.endswith("}text"):
+            continue
+        return child.tag.split("}")[-1]
+    return "unknown"
+
+
+# ---- the flood peer's own server (answers the daemon's dialback) ---------------
+
+class FloodServer:
+    """attacker.example's server: answers every db:verify and db:result with
+    'valid', and stops reading the stream that carries the daemon's replies
+    once the flood peer is authenticated."""
+
+    def __init__(self, run, tls_ctx):
+        self.run = run
+        self.tls_ctx = tls_ctx
+        self.flood_authenticated = asyncio.Event()
+
+    async def handle(self, reader, writer):
+        a, st = self.run.args, self.run.stats["flood"]
+        xs = XmlStream(reader)
+        answered_result = False
+        tls = False
+        try:
+            while not self.run.stopping():
+                if answered_result and self.flood_authenticated.is_set():
+                    break
+                try:
+                    ev = await xs.next(max(0.1, min(1.0, self.run.left())))
+                except asyncio.TimeoutError:
+                    continue
+                if ev is None:
+                    st["outbound_closed"] = True
+                    return
+                if ev[0] == "header":
+                    starttls = ("<starttls xmlns='%s'/>" % NS_TLS) if self.tls_ctx and not tls else ""
+                    writer.write(("<?xml version='1.0'?><stream:stream xmlns='jabber:server'"
+                                  " xmlns:stream='%s' xmlns:db='%s' from='%s' to='%s' id='%s'"
+                                  " version='1.0'><stream:features>%s<dialback xmlns="
+                                  "'urn:xmpp:features:dialback'/></stream:features>"
+                                  % (NS_STREAMS, NS_DIALBACK, a.flood_domain, ev[1].get("from", ""),
+                                     os.urandom(8).hex(), starttls)).encode())
+                    continue
+                el = ev[1]
+                if el.tag == tag(NS_TLS, "starttls") and self.tls_ctx:
+                    writer.write(("<proceed xmlns='%s'/>" % NS_TLS).encode())
+                    await writer.drain()
+                    await asyncio.wait_for(writer.start_tls(self.tls_ctx), 10)
+                    tls = True
+                    xs.restart()
+                elif el.tag == tag(NS_DIALBACK, "verify"):
+                    writer.write(("<db:verify from='%s' to='%s' id='%s' type='valid'/>"
+                                  % (el.get("to"), el.get("from"), el.get("id"))).encode())
+                elif el.tag == tag(NS_DIALBACK, "result"):
+                    writer.write(("<db:result from='%s' to='%s' type='valid'/>"
+                                  % (el.get("to"), el.get("from"))).encode())
+                    answered_result = True
+                elif el.tag == tag(NS_STREAMS, "error"):
+                    st["outbound_condition"] = stream_error_text(el)
+            if answered_result:
+                # never read again: the daemon's replies pile up on its side
+                st["listener_reading_stopped"] = True
+                while not self.run.stopping():
+                    await asyncio.sleep(min(1.0, max(0.05, self.run.left())))
+        except (OSError, asyncio.TimeoutError, ssl.SSLError, ET.ParseError):
+            st["outbound_closed"] = True
+        finally:
+            await close_writer(writer)
+
+
+async def flood(run, server):
+    a, st = run.args, run.stats["flood"]
+    try:
+        reader, writer = await connect(run, a.host, a.port, a.flood_source)
+    except (OSError, asyncio.TimeoutError) as e:
+        st["auth_error"] = "cannot connect: %s" % e
+        return
+    xs = XmlStream(reader)
+    try:
+        writer.write(PROLOG + header(a.flood_domain, a.to))
+        tls = False
+        while True:
+            ev = await xs.next(15)
+            if ev is None:
+                st["auth_error"] = "daemon closed the stream before dialback"
+                return
+            if ev[0] == "header":
+                continue
+            el = ev[1]
+            if el.tag == tag(NS_STREAMS, "error"):
+                st["auth_error"] = "stream error " + stream_error_text(el)
+                return
+            if el.tag == tag(NS_STREAMS, "features"):
+                if not tls and el.find(tag(NS_TLS, "starttls")) is not None:
+                    writer.write(("<starttls xmlns='%s'/>" % NS_TLS).encode())
+                    el = await xs.stanza(15)
+                    if el is None or el.tag != tag(NS_TLS, "proceed"):
+                        st["auth_error"] = "no <proceed/> to STARTTLS"
+                        return
+                    ctx = ssl.create_default_context()
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                    await asyncio.wait_for(writer.start_tls(ctx, server_hostname=a.to), 10)
+                    xs.restart()
+                    tls = True
+                    writer.write(PROLOG + header(a.flood_domain, a.to))
+                    continue
+                writer.write(("<db:result from='%s' to='%s'>%s</db:result>"
+                              % (a.flood_domain, a.to, os.urandom(32).hex())).encode())
+                continue
+            if el.tag == tag(NS_DIALBACK, "result"):
+                if el.get("type") != "valid":
+                    st["auth_error"] = "dialback answered type=%s" % el.get("type")
+                    return
+                break
+        st["authenticated"] = True
+        server.flood_authenticated.set()
+        watch = asyncio.ensure_future(xs.next(max(0.1, run.left())))
+        filler = "x" * a.flood_id_bytes
+        for i in range(a.flood_pings):
+            if run.stopping() or watch.done():
+                break
+            writer.write(("<iq type='get' id='%d-%s' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>"
+                          % (i, filler, a.flood_domain, a.to)).encode())
+            st["pings_sent"] += 1
+            st["bytes_sent"] += a.flood_id_bytes + 120
+            began = time.monotonic()
+            done, _ = await asyncio.wait([asyncio.ensure_future(writer.drain()), watch],
+                                         timeout=max(0.05, run.left()),
+                                         return_when=asyncio.FIRST_COMPLETED)
+            st["send_stalled_s"] = round(max(st["send_stalled_s"], time.monotonic() - began), 2)
+            if watch in done:
+                break
+        if not watch.done():
+            await asyncio.wait([watch], timeout=max(0.0, run.left()))
+        if watch.done() and not watch.cancelled():
+            exc = watch.exception()
+            ev = None if exc else watch.result()
+            if ev is None or exc:
+                st["inbound_closed"] = True
+            elif ev[0] == "stanza" and ev[1].tag == tag(NS_STREAMS, "error"):
+                st["inbound_closed"] = True
+                st["inbound_condition"] = stream_error_text(ev[1])
+        else:
+            watch.cancel()
+    except (OSError, asyncio.TimeoutError, ssl.SSLError, ET.ParseError) as e:
+        if not st["authenticated"]:
+            st["auth_error"] = st["auth_error"] or "%s: %s" % (type(e).__name__, e)
+        else:
+            st["inbound_closed"] = True
+    finally:
+        await close_writer(writer)
+
+
+# ---- honest opens ---------------------------------------------------------------
+
+async def honest_one(run, seq):
+    a, st = run.args, run.stats["honest"]
+    began = time.monotonic()
+    outcome = None
+    data = bytearray()
+    try:
+        reader, writer = await connect(run, a.host, a.port, a.honest_source)
+    except (OSError, asyncio.TimeoutError) as e:
+        outcome = "connect-failed (%s)" % (e.__class__.__name__)
+    if outcome is None:
+        writer.write(PROLOG + header(a.honest_from, a.to))
+        end = began + OPEN_TIMEOUT
+        while outcome is None:
+            left = end - time.monotonic()
+            if left <= 0:
+                outcome = "no features within %gs" % OPEN_TIMEOUT
+                break
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), left)
+            except asyncio.TimeoutError:
+                continue
+            except OSError as e:
+                chunk = b""
+                outcome = "reset (%s)" % e.__class__.__name__
+            data += chunk
+            if b"<stream:features" in data or b":features" in data:
+                outcome = "ok"
+            elif condition_of(bytes(data)):
+                outcome = "stream-error " + condition_of(bytes(data))
+            elif not chunk and outcome is None:
+                outcome = "closed without features"
+        if outcome == "ok":
+            try:
+                writer.write(b"</stream:stream>")
+            except OSError:
+                pass
+        await close_writer(writer)
+    ms = (time.monotonic() - began) * 1000.0
+    st["opens"] += 1
+    st.setdefault("_ms", []).append(ms)
+    if outcome == "ok":
+        st["ok"] += 1
+    else:
+        st["failed"] += 1
+        count(st["failures"], outcome)
+        if len(st["first_failures"]) < 10:
+            st["first_failures"].append("open %d at %.1fs: %s (%.0f ms)"
+                                        % (seq, time.monotonic() - run.t0, outcome, ms))
+
+
+async def honest_all(run):
+    a = run.args
+    tasks = []
+    for seq in range(a.honest):
+        due = run.crowd_t0 + a.honest_delay + seq * a.honest_interval
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if run.left() < OPEN_TIMEOUT:
+            break
+        tasks.append(asyncio.ensure_future(honest_one(run, seq)))
+    if tasks:
+        await asyncio.wait(tasks)
+
+
+# ---- main -----------------------------------------------------------------------
+
+async def amain(run):
+    a = run.args
+    crowd = address_range(a.sources)
+    junk = address_range(a.malformed_sources)
+    run.stats["slowloris"]["sources"] = len(crowd)
+    server = None
+    listener = None
+    if a.flood_domain:
+        tls_ctx = None
+        if a.flood_cert:
+            tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls_ctx.load_cert_chain(a.flood_cert, a.flood_key)
+        server = FloodServer(run, tls_ctx)
+        host, _, port = a.flood_listen.rpartition(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # a small receive buffer: the daemon's replies stay on its side
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        sock.bind((host, int(port)))
+        listener = await asyncio.start_server(server.handle, sock=sock)
+    tasks = []
+    if server:
+        # the flood peer authenticates first, as an established peer would
+        # have; the crowd follows once it has (or after 5 s without)
+        tasks.append(asyncio.ensure_future(flood(run, server)))
+        authenticated = asyncio.ensure_future(server.flood_authenticated.wait())
+        await asyncio.wait([authenticated, tasks[0]], timeout=5,
+                           return_when=asyncio.FIRST_COMPLETED)
+        authenticated.cancel()
+    run.crowd_t0 = time.monotonic()
+    tasks += [asyncio.ensure_future(slowloris_one(run, crowd[i % len(crowd)]))
+              for i in range(a.slowloris)]
+    tasks.append(asyncio.ensure_future(malformed_all(run, junk)))
+    tasks.append(asyncio.ensure_future(honest_all(run)))
+    last = 0.0
+    while not all(t.done() for t in tasks) and run.left() > -a.grace:
+        await asyncio.sleep(0.5)
+        now = time.monotonic() - run.t0
+        if a.progress and now - last >= a.progress:
+            last = now
+            sl, h = run.stats["slowloris"], run.stats["honest"]
+            print("PROGRESS t=%.0fs slowloris_open=%d connects=%d malformed=%d honest=%d/%d flood_pings=%d"
+                  % (now, sl["open_now"], sl["connects"], run.stats["malformed"]["started"],
+                     h["ok"], h["opens"], run.stats["flood"]["pings_sent"]), flush=True)
+    for t in tasks:
+        if not t.done():
+            t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    if listener:
+        listener.close()
+    for t in tasks:
+        if not t.cancelled() and t.exception():
+            print("INTERNAL %r" % t.exception(), file=sys.stderr)
+
+
+def kv(d):
+    out = []
+    for k, v in d.items():
+        if k.startswith("_") or k == "first_failures":
+            continue
+        if isinstance(v, dict):
+            v = ",".join("%s:%s" % (x, y) for x, y in sorted(v.items())) or "-"
+        elif isinstance(v, str):
+            v = v.replace(" ", "_") or "-"
+        out.append("%s=%s" % (k, v))
+    return " ".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.2")
+    ap.add_argument("--port", type=int, default=5269)
+    ap.add_argument("--tls-port", type=int, default=5270, help="the direct-TLS listener")
+    ap.add_argument("--to", default="valid.responder.example")
+    ap.add_argument("--duration", type=float, default=60, help="seconds; every role stops by then")
+    ap.add_argument("--grace", type=float, default=10, help="seconds past --duration to wind down")
+    ap.add_argument("--ramp", type=float, default=5, help="seconds over which the crowd arrives")
+    ap.add_argument("--slowloris", type=int, default=2000)
+    ap.add_argument("--sources", default="127.0.1.1-40", help="crowd source addresses")
+    ap.add_argument("--slow-interval", type=float, default=2.0)
+    ap.add_argument("--reconnect", type=float, default=1.0)
+    ap.add_argument("--malformed", type=int, default=1000)
+    ap.add_argument("--malformed-rate", type=float, default=50)
+    ap.add_argument("--malformed-concurrency", type=int, default=64)
+    ap.add_argument("--malformed-sources", default="127.0.2.1-40")
+    ap.add_argument("--flood-domain", default="", help="empty: no flood peer")
+    ap.add_argument("--flood-listen", default="127.0.0.8:5269", help="the flood domain's server")
+    ap.add_argument("--flood-source", default="127.0.0.8")
+    ap.add_argument("--flood-cert", default="", help="PEM: the flood server offers STARTTLS")
+    ap.add_argument("--flood-key", default="")
+    ap.add_argument("--flood-pings", type=int, default=1000)
+    ap.add_argument("--flood-id-bytes", type=int, default=200000)
+    ap.add_argument("--honest", type=int, default=200)
+    ap.add_argument("--honest-interval", type=float, default=0.25)
+    ap.add_argument("--honest-delay", type=float, default=None,
+                    help="seconds before the first honest open (default: --ramp + 2)")
+    ap.add_argument("--honest-source", default="127.0.0.3")
+    ap.add_argument("--honest-from", default="staging.example")
+    ap.add_argument("--require-honest", action="store_true")
+    ap.add_argument("--progress", type=float, default=10, help="seconds between PROGRESS lines")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args()
+    if args.honest_delay is None:
+        args.honest_delay = args.ramp + 2
+    if args.malformed_rate <= 0 or args.duration <= 0:
+        ap.error("--malformed-rate and --duration must be positive")
+
+    run = Run(args)
+    try:
+        asyncio.run(amain(run))
+    except OSError as e:
+        print("SETUP failed: %s" % e)
+        return 2
+    h = run.stats["honest"]
+    ms = h.pop("_ms", [])
+    h["latency_ms"] = {"p50": round(percentile(ms, 50), 1), "p99": round(percentile(ms, 99), 1),
+                       "max": round(max(ms) if ms else 0.0, 1)}
+    run.stats["elapsed_s"] = round(time.monotonic() - run.t0, 1)
+    for role in ("slowloris", "malformed", "flood", "honest"):
+        print("SUMMARY %s %s" % (role, kv(run.stats[role])))
+    for line in h["first_failures"]:
+        print("HONEST-FAIL %s" % line)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(run.stats, f, indent=1, sort_keys=True)
+    return 1 if args.require_honest and h["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
