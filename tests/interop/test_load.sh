@@ -80,6 +80,9 @@ check "the crowd connected: $connects slowloris connects from $(load_get slowlor
     test "$connects" -ge "$SLOWLORIS"
 started=$(load_get malformed.started)
 check "all $MALFORMED malformed streams were sent (started $started)" test "$started" -eq "$MALFORMED"
+noerr=$(load_get malformed.xml_without_error)
+check "every malformed XML stream ended in a stream error ($noerr without one; all outcomes: $(load_get malformed.outcomes))" \
+    test "$noerr" -eq 0
 if [ "$(load_get flood.authenticated)" = true ]; then
     pass "the flood peer authenticated by dialback as $FLOOD_DOMAIN and sent" \
         "$(load_get flood.pings_sent) pings ($(( $(load_get flood.bytes_sent) / 1048576 )) MiB)"

@@ -24,6 +24,11 @@ time (everything stops after --duration seconds, by itself):
               --honest-interval seconds: a correct header from --honest-from;
               success = <stream:features/> arrives within 10 s.
 
+Each role runs in a process of its own (the slowloris sockets shared by
+--workers processes), the crowd's niced by --crowd-nice, so the crowd's work
+neither delays the honest side's measurements nor starves the daemon of CPU
+on a small machine.
+
 Prints one SUMMARY line per role (key=value), failures of honest opens one per
 line (HONEST-FAIL), and writes the same as JSON to --json. Exit status: 0 when
 the run completed, 1 when --require-honest is given and an honest open failed,
@@ -33,6 +38,7 @@ import argparse
 import asyncio
 import ipaddress
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -87,16 +93,16 @@ def count(table, key, n=1):
 class Run:
     """Shared clock and counters."""
 
-    def __init__(self, args):
+    def __init__(self, args, t0, crowd_t0):
         self.args = args
-        self.t0 = time.monotonic()
-        self.stop_at = self.t0 + args.duration
-        self.crowd_t0 = self.t0          # when the crowd set off
+        self.t0 = t0                     # CLOCK_MONOTONIC is the same in every process
+        self.stop_at = t0 + args.duration
+        self.crowd_t0 = crowd_t0         # when the crowd set off
         self.stats = {"slowloris": {"sockets": args.slowloris, "sources": 0, "connects": 0,
                                     "connect_errors": 0, "closed_by_daemon": 0, "bytes_sent": 0,
                                     "open_now": 0, "open_peak": 0, "close_conditions": {}},
                       "malformed": {"planned": args.malformed, "started": 0, "connect_errors": 0,
-                                    "kinds": {}, "outcomes": {}},
+                                    "kinds": {}, "outcomes": {}, "xml_without_error": 0},
                       "flood": {"enabled": bool(args.flood_domain), "authenticated": False,
                                 "auth_error": "", "pings_sent": 0, "bytes_sent": 0,
                                 "listener_reading_stopped": False, "inbound_closed": False,
@@ -187,37 +193,37 @@ async def slowloris_one(run, source):
 
 # ---- malformed streams -------------------------------------------------------------
 
-def kind_random(a):
-    return [os.urandom(random.randint(64, 4096))], a.port
+def kind_random(a, rng):
+    return [rng.randbytes(rng.randint(64, 4096))], a.port
 
 
-def kind_dtd(a):
+def kind_dtd(a, rng):
     return [PROLOG + b"<!DOCTYPE stream:stream [<!ENTITY x 'x'>]>" + header("junk.example", a.to)], a.port
 
 
-def kind_laughs(a):
+def kind_laughs(a, rng):
     ents = b"<!ENTITY lol0 'lol'>" + b"".join(
         b"<!ENTITY lol%d '%s'>" % (i, (b"&lol%d;" % (i - 1)) * 10) for i in range(1, 10))
     return [PROLOG + b"<!DOCTYPE lolz [" + ents + b"]>" + header("junk.example", a.to)
             + b"<message><body>&lol9;</body></message>"], a.port
 
 
-def kind_deep(a):
+def kind_deep(a, rng):
     return [PROLOG + header("junk.example", a.to), b"<message>" + b"<a>" * 20000], a.port
 
 
-def kind_huge_attribute(a):
+def kind_huge_attribute(a, rng):
     return [PROLOG + header("junk.example", a.to, " x='%s'" % ("A" * 300000))], a.port
 
 
-def kind_bad_utf8(a):
+def kind_bad_utf8(a, rng):
     return [PROLOG + header("junk.example", a.to),
             b"<message to='echo@" + a.to.encode() + b"'><body>\xff\xfe\xc3\x28\xed\xa0\x80</body></message>"], a.port
 
 
-def kind_tls_garbage(a):
+def kind_tls_garbage(a, rng):
     # a TLS handshake record header claiming 16 KiB, then noise
-    return [b"\x16\x03\x01\x40\x00\x01" + os.urandom(random.randint(256, 16384))], a.tls_port
+    return [b"\x16\x03\x01\x40\x00\x01" + rng.randbytes(rng.randint(256, 16384))], a.tls_port
 
 
 KINDS = [("random", kind_random), ("dtd", kind_dtd), ("billion-laughs", kind_laughs),
@@ -229,7 +235,8 @@ async def malformed_one(run, i, source, gate):
     a, st = run.args, run.stats["malformed"]
     name, make = KINDS[i % len(KINDS)]
     count(st["kinds"], name)
-    parts, port = make(a)
+    # payloads depend on the seed and the stream number only
+    parts, port = make(a, random.Random(a.seed * 100003 + i))
     try:
         try:
             reader, writer = await connect(run, a.host, port, source)
@@ -255,6 +262,10 @@ async def malformed_one(run, i, source, gate):
         else:
             outcome = "left-open-%gs" % MALFORMED_WAIT
         count(st["outcomes"], "%s %s" % (name, outcome))
+        if not cond and name != "tls-garbage":
+            # XML the daemon must refuse with a stream error (a partial TLS
+            # record, by contrast, may wait for the rest of its bytes)
+            st["xml_without_error"] += 1
     finally:
         gate.release()
 
@@ -555,61 +566,163 @@ async def honest_all(run):
         await asyncio.wait(tasks)
 
 
-# ---- main -----------------------------------------------------------------------
+# ---- one process per role ---------------------------------------------------------
 
-async def amain(run):
+async def supervise(run, role, tasks, label):
+    """Wait for the role's tasks (bounded by --duration + --grace), printing
+    its counters every --progress seconds; then cancel what is left."""
     a = run.args
-    crowd = address_range(a.sources)
-    junk = address_range(a.malformed_sources)
-    run.stats["slowloris"]["sources"] = len(crowd)
-    server = None
-    listener = None
-    if a.flood_domain:
-        tls_ctx = None
-        if a.flood_cert:
-            tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            tls_ctx.load_cert_chain(a.flood_cert, a.flood_key)
-        server = FloodServer(run, tls_ctx)
-        host, _, port = a.flood_listen.rpartition(":")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        # a small receive buffer: the daemon's replies stay on its side
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-        sock.bind((host, int(port)))
-        listener = await asyncio.start_server(server.handle, sock=sock)
-    tasks = []
-    if server:
-        # the flood peer authenticates first, as an established peer would
-        # have; the crowd follows once it has (or after 5 s without)
-        tasks.append(asyncio.ensure_future(flood(run, server)))
-        authenticated = asyncio.ensure_future(server.flood_authenticated.wait())
-        await asyncio.wait([authenticated, tasks[0]], timeout=5,
-                           return_when=asyncio.FIRST_COMPLETED)
-        authenticated.cancel()
-    run.crowd_t0 = time.monotonic()
-    tasks += [asyncio.ensure_future(slowloris_one(run, crowd[i % len(crowd)]))
-              for i in range(a.slowloris)]
-    tasks.append(asyncio.ensure_future(malformed_all(run, junk)))
-    tasks.append(asyncio.ensure_future(honest_all(run)))
-    last = 0.0
+    keys = {"slowloris": ("open_now", "connects", "closed_by_daemon"),
+            "malformed": ("started", "xml_without_error"),
+            "honest": ("opens", "ok", "failed"),
+            "flood": ("authenticated", "pings_sent", "inbound_closed")}[role]
+    last = time.monotonic()
     while not all(t.done() for t in tasks) and run.left() > -a.grace:
         await asyncio.sleep(0.5)
-        now = time.monotonic() - run.t0
-        if a.progress and now - last >= a.progress:
-            last = now
-            sl, h = run.stats["slowloris"], run.stats["honest"]
-            print("PROGRESS t=%.0fs slowloris_open=%d connects=%d malformed=%d honest=%d/%d flood_pings=%d"
-                  % (now, sl["open_now"], sl["connects"], run.stats["malformed"]["started"],
-                     h["ok"], h["opens"], run.stats["flood"]["pings_sent"]), flush=True)
+        if a.progress and time.monotonic() - last >= a.progress:
+            last = time.monotonic()
+            # one write per line: several processes share the output
+            sys.stdout.write("PROGRESS %s t=%.0fs %s\n" % (label, last - run.t0, " ".join(
+                "%s=%s" % (k, run.stats[role][k]) for k in keys)))
+            sys.stdout.flush()
     for t in tasks:
         if not t.done():
             t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    if listener:
-        listener.close()
     for t in tasks:
         if not t.cancelled() and t.exception():
-            print("INTERNAL %r" % t.exception(), file=sys.stderr)
+            print("INTERNAL %s: %r" % (label, t.exception()), file=sys.stderr)
+
+
+async def run_flood(run, flood_ready):
+    a = run.args
+    tls_ctx = None
+    if a.flood_cert:
+        tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls_ctx.load_cert_chain(a.flood_cert, a.flood_key)
+    server = FloodServer(run, tls_ctx)
+    host, _, port = a.flood_listen.rpartition(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # a small receive buffer: the daemon's replies stay on its side
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    sock.bind((host, int(port)))
+    listener = await asyncio.start_server(server.handle, sock=sock)
+    task = asyncio.ensure_future(flood(run, server))
+    authenticated = asyncio.ensure_future(server.flood_authenticated.wait())
+    await asyncio.wait([authenticated, task], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    authenticated.cancel()
+    flood_ready.set()
+    await supervise(run, "flood", [task], "flood")
+    listener.close()
+
+
+async def run_role(run, role, worker, flood_ready):
+    a = run.args
+    if role == "flood":
+        await run_flood(run, flood_ready)
+        return
+    if role == "slowloris":
+        crowd = address_range(a.sources)
+        tasks = [asyncio.ensure_future(slowloris_one(run, crowd[i % len(crowd)]))
+                 for i in range(worker, a.slowloris, a.workers)]
+        label = "slowloris[%d]" % worker
+    elif role == "malformed":
+        tasks = [asyncio.ensure_future(malformed_all(run, address_range(a.malformed_sources)))]
+        label = role
+    else:
+        tasks = [asyncio.ensure_future(honest_all(run))]
+        label = role
+    await supervise(run, role, tasks, label)
+
+
+def role_main(role, worker, args, t0, crowd_t0, queue, flood_ready):
+    """One role in a process of its own: the crowd's work never delays the
+    honest side's event loop, and the crowd runs niced so the responder and
+    Prosody come first on a small machine."""
+    if role != "honest":
+        os.nice(args.crowd_nice)
+    random.seed(args.seed * 1009 + worker * 17 + ROLES.index(role))
+    run = Run(args, t0, crowd_t0)
+    try:
+        asyncio.run(run_role(run, role, worker, flood_ready))
+    except OSError as e:
+        run.stats[role]["setup_error"] = str(e)
+    finally:
+        flood_ready.set()
+    st = run.stats[role]
+    if role == "honest":
+        ms = st.pop("_ms", [])
+        st["latency_ms"] = {"p50": round(percentile(ms, 50), 1),
+                            "p99": round(percentile(ms, 99), 1),
+                            "max": round(max(ms) if ms else 0.0, 1)}
+    queue.put((role, st))
+
+
+def merge(total, part):
+    """Add one slowloris worker's counters to the total."""
+    for k, v in part.items():
+        if isinstance(v, dict):
+            for x, y in v.items():
+                count(total.setdefault(k, {}), x, y)
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            total[k] = total.get(k, 0) + v
+        else:
+            total[k] = v
+
+
+ROLES = ("slowloris", "malformed", "flood", "honest")
+
+
+def run_all(args):
+    """Start every role, collect their figures (bounded), return the stats."""
+    mp = multiprocessing.get_context("fork")
+    queue = mp.Queue()
+    flood_ready = mp.Event()
+    t0 = time.monotonic()
+    procs = []
+
+    def start(role, worker, crowd_t0):
+        p = mp.Process(target=role_main, args=(role, worker, args, t0, crowd_t0, queue,
+                                               flood_ready), daemon=True)
+        p.start()
+        procs.append(p)
+
+    if args.flood_domain:
+        # the flood peer authenticates first, as an established peer would
+        # have; the crowd follows once it has (or after 10 s without)
+        start("flood", 0, t0)
+        flood_ready.wait(12)
+    crowd_t0 = time.monotonic()
+    for w in range(args.workers):
+        start("slowloris", w, crowd_t0)
+    start("malformed", 0, crowd_t0)
+    start("honest", 0, crowd_t0)
+
+    stats = Run(args, t0, crowd_t0).stats
+    stats["slowloris"] = {"sockets": args.slowloris, "sources": len(address_range(args.sources)),
+                          "workers": args.workers}
+    deadline = t0 + args.duration + args.grace + 20
+    missing = len(procs)
+    while missing:
+        try:
+            role, st = queue.get(timeout=max(1.0, deadline - time.monotonic()))
+        except Exception:  # queue.Empty: a role did not report in time
+            print("INTERNAL %d role process(es) did not report" % missing, file=sys.stderr)
+            break
+        missing -= 1
+        if role == "slowloris":
+            st.pop("sockets", None)
+            st.pop("sources", None)
+            merge(stats["slowloris"], st)
+        else:
+            stats[role] = st
+    for p in procs:
+        p.join(max(0.1, deadline - time.monotonic()))
+        if p.is_alive():
+            p.terminate()
+    stats["elapsed_s"] = round(time.monotonic() - t0, 1)
+    return stats
 
 
 def kv(d):
@@ -657,31 +770,30 @@ def main():
     ap.add_argument("--honest-from", default="staging.example")
     ap.add_argument("--require-honest", action="store_true")
     ap.add_argument("--progress", type=float, default=10, help="seconds between PROGRESS lines")
+    ap.add_argument("--workers", type=int, default=2, help="processes sharing the slowloris sockets")
+    ap.add_argument("--crowd-nice", type=int, default=10, help="nice value of the crowd's processes")
+    ap.add_argument("--seed", type=int, default=8, help="of the random payloads and timings")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
     if args.honest_delay is None:
         args.honest_delay = args.ramp + 2
-    if args.malformed_rate <= 0 or args.duration <= 0:
-        ap.error("--malformed-rate and --duration must be positive")
+    if args.malformed_rate <= 0 or args.duration <= 0 or args.workers < 1:
+        ap.error("--malformed-rate, --duration and --workers must be positive")
 
-    run = Run(args)
-    try:
-        asyncio.run(amain(run))
-    except OSError as e:
-        print("SETUP failed: %s" % e)
-        return 2
-    h = run.stats["honest"]
-    ms = h.pop("_ms", [])
-    h["latency_ms"] = {"p50": round(percentile(ms, 50), 1), "p99": round(percentile(ms, 99), 1),
-                       "max": round(max(ms) if ms else 0.0, 1)}
-    run.stats["elapsed_s"] = round(time.monotonic() - run.t0, 1)
-    for role in ("slowloris", "malformed", "flood", "honest"):
-        print("SUMMARY %s %s" % (role, kv(run.stats[role])))
+    stats = run_all(args)
+    for role in ROLES:
+        print("SUMMARY %s %s" % (role, kv(stats[role])))
+    h = stats["honest"]
     for line in h["first_failures"]:
         print("HONEST-FAIL %s" % line)
+    broken = ["%s: %s" % (r, stats[r]["setup_error"]) for r in ROLES if "setup_error" in stats[r]]
+    for line in broken:
+        print("SETUP failed: %s" % line)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(run.stats, f, indent=1, sort_keys=True)
+            json.dump(stats, f, indent=1, sort_keys=True)
+    if broken:
+        return 2
     return 1 if args.require_honest and h["failed"] else 0
 
 
