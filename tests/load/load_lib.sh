@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # load_lib.sh -- what the hostile-load test (tests/interop/test_load.sh) and
 # the benchmark (tests/bench/hostile_load.sh) share. Sourced after
 # tests/interop/lib.sh, which provides the namespace, unbound, Prosody and the
