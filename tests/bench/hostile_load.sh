@@ -30,7 +30,7 @@ netns_up
 pki_up
 flood_setup
 responder_init
-unbound_up "$RZONE" "$FLOOD_DOMAIN:$FLOOD_ZONE"
+unbound_up "$RZONE"
 responder_up
 prosody_up true no
 prosody_ping "valid.$BASE" || die "baseline ping valid.$BASE failed: $PING_OUT"

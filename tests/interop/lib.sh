@@ -183,11 +183,25 @@ _xmpp-server._tcp IN SRV 0 5 5269 victim.example.
 EOF
 }
 
-# unbound_up BASE_ZONE_FILE [NAME:ZONE_FILE...]: resolver on 127.0.0.53
-# serving the three zones, plus any extra zone a test wrote.
+# extra_zone NAME IP: one more zone for unbound_up (call before it): NAME
+# and its _xmpp-server SRV point at IP, port 5269 (scripted peers).
+EXTRA_ZONES=()
+extra_zone() {
+    cat >"$WORK/$1.zone" <<EOF
+\$ORIGIN $1.
+\$TTL 60
+@ IN SOA ns.$1. hostmaster.$1. 1 3600 600 86400 60
+@ IN NS ns.$1.
+@ IN A $2
+ns IN A 127.0.0.53
+_xmpp-server._tcp IN SRV 0 5 5269 $1.
+EOF
+    EXTRA_ZONES+=("$1:$WORK/$1.zone")
+}
+
+# unbound_up BASE_ZONE_FILE: resolver on 127.0.0.53 serving the three zones and extra_zone's.
 unbound_up() {
-    local z conf=$WORK/unbound.conf base_zone=$1
-    shift
+    local z conf=$WORK/unbound.conf
     peer_zones
     cat >"$conf" <<EOF
 server:
@@ -207,7 +221,8 @@ server:
 remote-control:
     control-enable: no
 EOF
-    for z in "$BASE:$base_zone" "$PEER:$WORK/$PEER.zone" "victim.example:$WORK/victim.example.zone" "$@"; do
+    for z in "$BASE:$1" "$PEER:$WORK/$PEER.zone" "victim.example:$WORK/victim.example.zone" \
+        ${EXTRA_ZONES[@]+"${EXTRA_ZONES[@]}"}; do
         printf 'auth-zone:\n    name: "%s"\n    zonefile: "%s"\n    for-downstream: yes\n    for-upstream: yes\n    fallback-enabled: no\n' \
             "${z%%:*}" "${z#*:}" >>"$conf"
     done

@@ -47,7 +47,7 @@ for lim in "max_streams = 1024" "max_streams_per_ip = 64" "unauth_timeout = 30";
     grep -Eq "^[[:space:]]*${lim// = /[[:space:]]*=[[:space:]]*};" "$RCONF" ||
         die "init no longer writes the default '$lim;' (this test is about the defaults)"
 done
-unbound_up "$RZONE" "$FLOOD_DOMAIN:$FLOOD_ZONE"
+unbound_up "$RZONE"
 wait_for 10 dns_answers SRV "_xmpp-server._tcp.$FLOOD_DOMAIN" || die "no SRV for $FLOOD_DOMAIN"
 responder_up
 prosody_up true no

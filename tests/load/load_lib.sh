@@ -25,19 +25,10 @@ need_nofile() {
         skip "cannot raise the open-file limit to $NOFILE (hard limit $(ulimit -Hn))"
 }
 
-# flood_setup: the flood domain's zone ($FLOOD_ZONE) and a self-signed
-# certificate for its STARTTLS ($FLOOD_CERT, $FLOOD_KEY).
+# flood_setup: the flood domain's zone (for unbound_up, so call it before)
+# and a self-signed certificate for its STARTTLS ($FLOOD_CERT, $FLOOD_KEY).
 flood_setup() {
-    FLOOD_ZONE=$WORK/$FLOOD_DOMAIN.zone
-    cat >"$FLOOD_ZONE" <<EOF
-\$ORIGIN $FLOOD_DOMAIN.
-\$TTL 60
-@ IN SOA ns.$FLOOD_DOMAIN. hostmaster.$FLOOD_DOMAIN. 1 3600 600 86400 60
-@ IN NS ns.$FLOOD_DOMAIN.
-@ IN A $FLOOD_IP
-ns IN A 127.0.0.53
-_xmpp-server._tcp IN SRV 0 5 5269 $FLOOD_DOMAIN.
-EOF
+    extra_zone "$FLOOD_DOMAIN" "$FLOOD_IP"
     local d=$WORK/flood
     mkdir -p "$d"
     printf 'cn = "%s"\ndns_name = "%s"\ntls_www_server\nexpiration_days = 30\n' \
