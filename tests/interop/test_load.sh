@@ -97,6 +97,8 @@ failed=$(load_get honest.failed)
 if [ "$opens" -gt 0 ] && [ "$failed" -eq 0 ]; then
     pass "every honest stream open got <stream:features/>: $opens of $opens" \
         "(p50 $(load_get honest.latency_ms.p50) ms, max $(load_get honest.latency_ms.max) ms)"
+elif [ "$opens" -eq 0 ]; then
+    fail "no honest stream open was made (LOAD_SECONDS=$LOAD_SECONDS leaves no time after the ramp)"
 else
     fail "honest stream opens from $HONEST_IP: $failed of $opens failed" \
         "($(load_get honest.failures))"

@@ -24,11 +24,9 @@ import os
 import sys
 import time
 
-import slixmpp
-from slixmpp.exceptions import IqError, IqTimeout
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
-from clientlib import add_login_args, disconnect  # noqa: E402
+from clientlib import add_login_args, disconnect, wait_login  # noqa: E402
+from pinger import Pinger  # noqa: E402
 
 
 def percentile(values, p):
@@ -38,25 +36,8 @@ def percentile(values, p):
     return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
 
 
-class Honest(slixmpp.ClientXMPP):
-    def __init__(self, args):
-        super().__init__(args.jid, args.password)
-        self.args = args
-        self.ca_certs = args.ca
-        self.register_plugin("xep_0199")
-        self.ready = asyncio.get_event_loop().create_future()
-        self.add_event_handler("session_start", self.on_start)
-        self.add_event_handler("failed_auth", lambda _: self.settle("authentication failed"))
-        self.add_event_handler("connection_failed", lambda e: self.settle("connection failed: %s" % e))
-        self.add_event_handler("disconnected", lambda _: self.settle("disconnected"))
-
-    def settle(self, reason):
-        if not self.ready.done():
-            self.ready.set_result(reason)
-
-    async def on_start(self, _event):
-        self.send_presence()
-        self.settle(None)
+class Honest(Pinger):
+    """pinger.py's login and single ping, repeated over time."""
 
     def phase(self):
         if not self.args.phase_file:
@@ -79,17 +60,6 @@ class Honest(slixmpp.ClientXMPP):
             await proc.wait()
             print("REOPEN timed out: %s" % self.args.reopen_cmd, flush=True)
 
-    async def ping_once(self):
-        start = time.monotonic()
-        try:
-            await self["xep_0199"].send_ping(slixmpp.JID(self.args.target),
-                                              timeout=self.args.timeout)
-        except IqError as exc:
-            return "error", exc.iq["error"]["condition"] or "-", time.monotonic() - start
-        except IqTimeout:
-            return "timeout", "-", time.monotonic() - start
-        return "pong", "-", time.monotonic() - start
-
     async def run_pings(self):
         a = self.args
         records = []
@@ -103,7 +73,7 @@ class Honest(slixmpp.ClientXMPP):
             if fresh:
                 await self.reopen()
             phase = self.phase()
-            outcome, cond, rtt = await self.ping_once()
+            outcome, cond, _text, rtt = await self.ping_one(a.target)
             records.append((phase, fresh, outcome, rtt))
             print("PING %d %s %s %s %s %.1f" % (seq, phase, "fresh" if fresh else "kept",
                                                 outcome, cond, rtt * 1000), flush=True)
@@ -140,14 +110,8 @@ def main():
     client = Honest(args)
     client.connect((args.host, args.port))
     loop = asyncio.get_event_loop()
-    try:
-        why = loop.run_until_complete(asyncio.wait_for(client.ready, args.login_timeout))
-    except asyncio.TimeoutError:
-        why = "no session within %gs" % args.login_timeout
-    if why is not None:
-        print("LOGIN failed: %s" % why)
+    if not wait_login(loop, client, args.login_timeout):
         return 2
-    print("LOGIN ok as %s" % client.boundjid, flush=True)
     records = loop.run_until_complete(client.run_pings())
     phases = sorted({r[0] for r in records} - {"all"})
     for phase in phases:
