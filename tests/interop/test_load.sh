@@ -34,6 +34,10 @@ MALFORMED_RATE=${MALFORMED_RATE:-25}
 LOAD_SECONDS=${LOAD_SECONDS:-70}
 FLOOD_PINGS=${FLOOD_PINGS:-1000}
 HONEST_INTERVAL=0.25     # a raw honest open every 0.25 s once the crowd is in
+# 1,024 streams at 30-45 KiB each (DESIGN.md, "Costs measured") is about
+# 45 MiB, plus the daemon's 14 MiB at rest and one peer's send buffer (1 MiB);
+# 128 MiB leaves room for the parser's transient buffers. On main before the
+# send-buffer bound the non-reading peer alone took it past 250 MiB.
 RSS_BOUND_MB=${RSS_BOUND_MB:-128}
 
 need_env
