@@ -27,13 +27,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 from clientlib import add_login_args, disconnect, wait_login  # noqa: E402
 from pinger import Pinger  # noqa: E402
-
-
-def percentile(values, p):
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
+from streamlib import percentile  # noqa: E402
 
 
 class Honest(Pinger):

