@@ -23,16 +23,7 @@ BEFORE_SECONDS=${BEFORE_SECONDS:-10}
 AFTER_SECONDS=${AFTER_SECONDS:-15}
 PING_INTERVAL=${PING_INTERVAL:-0.2}
 
-need_env
-need_responder "${1:-$HERE/../../build/responder/cli/xmpp-responder}"
-need_nofile
-netns_up
-pki_up
-flood_setup
-responder_init
-unbound_up "$RZONE"
-responder_up
-prosody_up true no
+load_setup "${1:-$HERE/../../build/responder/cli/xmpp-responder}"
 prosody_ping "valid.$BASE" || die "baseline ping valid.$BASE failed: $PING_OUT"
 
 PHASE=$WORK/phase

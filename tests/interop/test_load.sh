@@ -40,21 +40,11 @@ HONEST_INTERVAL=0.25     # a raw honest open every 0.25 s once the crowd is in
 # send-buffer bound the non-reading peer alone took it past 250 MiB.
 RSS_BOUND_MB=${RSS_BOUND_MB:-128}
 
-need_env
-need_responder "${1:-}"
-need_nofile
-netns_up
-pki_up
-flood_setup
-responder_init
+load_setup "${1:-}"
 for lim in "max_streams = 1024" "max_streams_per_ip = 64" "unauth_timeout = 30"; do
     grep -Eq "^[[:space:]]*${lim// = /[[:space:]]*=[[:space:]]*};" "$RCONF" ||
         die "init no longer writes the default '$lim;' (this test is about the defaults)"
 done
-unbound_up "$RZONE"
-wait_for 10 dns_answers SRV "_xmpp-server._tcp.$FLOOD_DOMAIN" || die "no SRV for $FLOOD_DOMAIN"
-responder_up
-prosody_up true no
 
 if prosody_ping "valid.$BASE"; then pass "baseline ping valid.$BASE: $PING_OUT"
 else die "baseline ping valid.$BASE failed: $PING_OUT"; fi

@@ -42,6 +42,22 @@ flood_setup() {
     FLOOD_KEY=$d/key.pem
 }
 
+# load_setup BINARY: namespace, PKI, the flood domain, the responder with the
+# configuration `init` writes (default limits), unbound, strict Prosody.
+load_setup() {
+    need_env
+    need_responder "$1"
+    need_nofile
+    netns_up
+    pki_up
+    flood_setup
+    responder_init
+    unbound_up "$RZONE"
+    wait_for 10 dns_answers SRV "_xmpp-server._tcp.$FLOOD_DOMAIN" || die "no SRV for $FLOOD_DOMAIN"
+    responder_up
+    prosody_up true no
+}
+
 # --- the daemon's resources, from /proc ------------------------------------
 
 # proc_kb PID FIELD: VmRSS or VmHWM in KiB.
