@@ -100,12 +100,16 @@ else
 fi
 pings=$(honest_field all pings); pongs=$(honest_field all pong)
 fresh=$(honest_field all fresh); fresh_failed=$(honest_field all fresh_failed)
-if [ "${pings:-0}" -ge 20 ] && [ "$pings" -eq "$pongs" ]; then
+if [ -z "$pings" ]; then
+    fail "the honest pinger printed no summary (see $HONEST_LOG): $(tail -n 2 "$HONEST_LOG" | tr '\n' ' ')"
+elif [ "$pings" -lt 20 ]; then
+    fail "only $pings honest pings were sent in ${LOAD_SECONDS}s (at least 20 expected; see $HONEST_LOG)"
+elif [ "$pings" -eq "$pongs" ]; then
     pass "every honest ping through Prosody answered: $pongs of $pings" \
         "($fresh on fresh s2s streams; p50 $(honest_field all p50_ms) ms," \
         "p99 $(honest_field all p99_ms) ms, max $(honest_field all max_ms) ms)"
 else
-    fail "honest pings through Prosody: $((${pings:-0} - ${pongs:-0})) of ${pings:-0} unanswered" \
+    fail "honest pings through Prosody: $((pings - pongs)) of $pings unanswered" \
         "($fresh_failed of $fresh on fresh s2s streams); first:" \
         "$(grep -E '^PING .* (error|timeout) ' "$HONEST_LOG" | head -n 3 | tr '\n' ';')"
 fi
