@@ -22,6 +22,7 @@ LOAD_SECONDS=${LOAD_SECONDS:-120}
 BEFORE_SECONDS=${BEFORE_SECONDS:-10}
 AFTER_SECONDS=${AFTER_SECONDS:-15}
 PING_INTERVAL=${PING_INTERVAL:-0.2}
+NOFILE_MIN=8192          # 5,000 sockets reach the daemon
 
 load_setup "${1:-$HERE/../../build/responder/cli/xmpp-responder}"
 prosody_ping "valid.$BASE" || die "baseline ping valid.$BASE failed: $PING_OUT"
