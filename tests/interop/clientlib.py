@@ -1,5 +1,6 @@
-"""clientlib.py -- what the slixmpp helpers (client.py, pinger.py) share:
-the login options and a bounded disconnect."""
+"""clientlib.py -- what the slixmpp helpers (client.py, pinger.py,
+../load/honest_pinger.py) share: the login options, a bounded login wait and
+a bounded disconnect."""
 import asyncio
 
 
@@ -18,3 +19,17 @@ def disconnect(loop, client):
         loop.run_until_complete(asyncio.wait_for(client.disconnect(wait=1), 3))
     except (asyncio.TimeoutError, OSError):
         pass
+
+
+def wait_login(loop, client, seconds):
+    """Wait for client.ready (None on session, else a reason); prints the
+    LOGIN line the scripts look for. True when logged in."""
+    try:
+        why = loop.run_until_complete(asyncio.wait_for(client.ready, seconds))
+    except asyncio.TimeoutError:
+        why = "no session within %gs" % seconds
+    if why is not None:
+        print("LOGIN failed: %s" % why)
+        return False
+    print("LOGIN ok as %s" % client.boundjid, flush=True)
+    return True

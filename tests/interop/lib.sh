@@ -148,7 +148,7 @@ listening() {
 
 # netns_up: the namespace, loopback up, and its resolv.conf.
 netns_up() {
-    WORK=$(mktemp -d /tmp/rs-interop.XXXXXX)
+    WORK=$(mktemp -d "${TMPDIR:-/tmp}/rs-interop.XXXXXX")
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     ip netns add "$NS" || die "ip netns add $NS"

@@ -20,7 +20,7 @@ import time
 
 import slixmpp
 
-from clientlib import add_login_args, disconnect
+from clientlib import add_login_args, disconnect, wait_login
 from slixmpp.exceptions import IqError, IqTimeout
 
 
@@ -87,14 +87,8 @@ def main():
     client = Pinger(args)
     client.connect((args.host, args.port))
     loop = asyncio.get_event_loop()
-    try:
-        why = loop.run_until_complete(asyncio.wait_for(client.ready, args.login_timeout))
-    except asyncio.TimeoutError:
-        why = "no session within %gs" % args.login_timeout
-    if why is not None:
-        print("LOGIN failed: %s" % why)
+    if not wait_login(loop, client, args.login_timeout):
         return 2
-    print("LOGIN ok as %s" % client.boundjid, flush=True)
     results = loop.run_until_complete(client.ping_all(args.targets))
     for jid, (outcome, cond, text, rtt) in zip(args.targets, results):
         print("RESULT\t%s\t%s\t%s\t%s\t%.2f" % (jid, outcome, cond, text, rtt))
