@@ -89,7 +89,8 @@ rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
     c->open_handles = 3;
     c->next = srv->conns;
     srv->conns = c;
-    srv->n_conns++;
+    if (++srv->n_conns > srv->conns_high)
+        srv->conns_high = srv->n_conns;
     return c;
 }
 

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -156,6 +157,20 @@ static void on_signal(uv_signal_t *h, int signum)
     rs_server_stop(srv);
 }
 
+#define TRIM_INTERVAL_MS 10000 /* how often to see whether memory can go back */
+
+/* glibc keeps what a crowd of streams freed for reuse, so RSS would stay at
+ * the crowd's peak for good: once the streams have halved since the high
+ * mark, hand the free heap back to the system. */
+static void on_trim(uv_timer_t *t)
+{
+    rs_server *srv = t->data;
+    if (srv->n_conns * 2 < srv->conns_high) {
+        malloc_trim(0);
+        srv->conns_high = srv->n_conns;
+    }
+}
+
 int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
                     const char *config_path)
 {
@@ -173,6 +188,10 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         sigs[i]->data = srv;
         uv_signal_start(sigs[i], on_signal, nums[i]);
     }
+    uv_timer_init(loop, &srv->trim_timer);
+    srv->trim_timer.data = srv;
+    uv_timer_start(&srv->trim_timer, on_trim, TRIM_INTERVAL_MS, TRIM_INTERVAL_MS);
+    uv_unref((uv_handle_t *)&srv->trim_timer); /* never keeps the loop alive */
     if (db_secret_init(srv->db_secret) < 0) {
         fprintf(stderr, "cannot get random bytes for the dialback secret\n");
         return -1;
@@ -320,6 +339,7 @@ void rs_server_stop(rs_server *srv)
     uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
+    uv_close((uv_handle_t *)&srv->trim_timer, on_closed_noop);
     probe_stop_all(srv);
     posh_stop(srv->posh);
     srv->posh = NULL;

@@ -81,6 +81,9 @@ typedef struct rs_server {
     uv_signal_t sig_term, sig_int, sig_hup;
     struct rs_conn *conns;       /* every live connection */
     unsigned n_conns;
+    unsigned conns_high;         /* most live conns since memory was last
+                                    handed back (server.c on_trim) */
+    uv_timer_t trim_timer;       /* looks at conns_high now and then */
     struct s2s_out *outs;        /* outbound streams by (local, remote) */
     unsigned char db_secret[32]; /* dialback key secret, random per start */
     unsigned next_id;            /* ids for logs */
