@@ -1,0 +1,25 @@
+#!/bin/bash
+# run_target.sh EXE NAME SECONDS MAX_LEN SRCDIR WORKDIR -- one fuzz test:
+# replay every input in SRCDIR/regress/NAME/ (crashes found and fixed), then
+# fuzz for SECONDS from the seeds in SRCDIR/corpus/NAME/, keeping what it
+# finds in WORKDIR/corpus/NAME/ (never in the source tree). A crash, leak,
+# timeout or sanitizer report fails; its input lands in WORKDIR/artifacts/NAME/.
+set -euo pipefail
+exe=$1 name=$2 seconds=$3 max_len=$4 src=$5 work=$6
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/lsan.supp:print_suppressions=0}
+mkdir -p "$work/corpus/$name" "$work/artifacts/$name"
+if [ -d "$src/regress/$name" ]; then
+    shopt -s nullglob
+    regress=("$src/regress/$name"/*)
+    if [ ${#regress[@]} -gt 0 ]; then
+        echo "replaying ${#regress[@]} regression input(s)"
+        "$exe" -runs=1 "${regress[@]}"
+    fi
+fi
+[ -d "$src/corpus/$name" ] || { echo "run_target.sh: no seed corpus $src/corpus/$name" >&2; exit 1; }
+exec "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$work/artifacts/$name/" \
+    "$work/corpus/$name" "$src/corpus/$name"
