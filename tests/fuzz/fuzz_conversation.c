@@ -30,6 +30,8 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -116,6 +118,18 @@ static void isolate(void)
     write_file(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
     if (mount(resolv, "/etc/resolv.conf", NULL, MS_BIND, NULL) != 0)
         skip("bind-mount resolv.conf");
+    /* hundreds of streams a second: let ports in TIME_WAIT be reused
+       (best effort; these are the namespace's own settings) */
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_tw_reuse", "w");
+    if (f) {
+        fputs("1", f);
+        fclose(f);
+    }
+    f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
+    if (f) {
+        fputs("1024 65000", f);
+        fclose(f);
+    }
     int s = socket(AF_INET, SOCK_DGRAM, 0);
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
@@ -499,13 +513,42 @@ static bool send_part(peer *p, const uint8_t *data, size_t size)
     return true;
 }
 
+/* Non-blocking connect, the loop running meanwhile (the daemon may have to
+ * accept older connections first; libFuzzer's SIGALRM must not cut it). */
+static bool connect_daemon(int fd, const struct sockaddr_in *sin)
+{
+    if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != 0)
+        return false;
+    if (connect(fd, (const struct sockaddr *)sin, sizeof *sin) == 0)
+        return true;
+    if (errno != EINPROGRESS && errno != EINTR)
+        return false;
+    for (int i = 0; i < 2000; i++) {
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, 1) == 1) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
+                errno = err;
+                return false;
+            }
+            return true;
+        }
+        uv_run(&loop, UV_RUN_NOWAIT);
+    }
+    errno = ETIMEDOUT;
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     peer p = {.fd = socket(AF_INET, SOCK_STREAM, 0)};
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(PORT),
                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    if (p.fd < 0 || connect(p.fd, (struct sockaddr *)&sin, sizeof sin) != 0)
-        die("connect to the daemon");
+    if (p.fd < 0 || !connect_daemon(p.fd, &sin)) {
+        perror("fuzz_conversation: connect to the daemon");
+        abort();
+    }
     uv_poll_init(&loop, &p.poll, p.fd);
     uv_timer_init(&loop, &p.bound);
     p.poll.data = &p;

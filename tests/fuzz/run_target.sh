@@ -15,11 +15,14 @@ if [ -d "$src/regress/$name" ]; then
     regress=("$src/regress/$name"/*)
     if [ ${#regress[@]} -gt 0 ]; then
         echo "replaying ${#regress[@]} regression input(s)"
-        "$exe" -runs=1 "${regress[@]}"
+        "$exe" -error_exitcode=1 -timeout_exitcode=1 -runs=1 "${regress[@]}"
     fi
 fi
 [ -d "$src/corpus/$name" ] || { echo "run_target.sh: no seed corpus $src/corpus/$name" >&2; exit 1; }
+# libFuzzer's default error exit code is 77, which meson reads as "skipped":
+# a crash must fail. 77 stays for a target that cannot run here.
 exec "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
+    -error_exitcode=1 -timeout_exitcode=1 \
     -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/$name/" \
     "$work/corpus/$name" "$src/corpus/$name"
