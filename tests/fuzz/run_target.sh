@@ -18,11 +18,13 @@ if [ -d "$src/regress/$name" ]; then
         "$exe" -error_exitcode=1 -timeout_exitcode=1 -runs=1 "${regress[@]}"
     fi
 fi
+dict=()
+case $name in xmlstream|conversation) dict=(-dict="$src/xmpp.dict") ;; esac
 [ -d "$src/corpus/$name" ] || { echo "run_target.sh: no seed corpus $src/corpus/$name" >&2; exit 1; }
 # libFuzzer's default error exit code is 77, which meson reads as "skipped":
 # a crash must fail. 77 stays for a target that cannot run here.
 exec "$exe" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
     -error_exitcode=1 -timeout_exitcode=1 \
-    -rss_limit_mb=2048 -print_final_stats=1 \
+    -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
     -artifact_prefix="$work/artifacts/$name/" \
     "$work/corpus/$name" "$src/corpus/$name"
