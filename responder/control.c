@@ -31,7 +31,7 @@
 #include "probe.h"
 #include "report.h"
 
-#define CTL_LINE_MAX 1024             /* the request line */
+#define CTL_LINE_MAX CONTROL_LINE_MAX /* the request line */
 #define CTL_REQUEST_TIMEOUT_MS 10000  /* to send it */
 #define CTL_FLUSH_TIMEOUT_MS 10000    /* to read our last lines */
 #define CTL_CLIENTS_MAX 8             /* connected clients */
@@ -280,20 +280,47 @@ static void on_progress(void *arg, rs_probe *p, size_t done, size_t total,
     client_finish(cl);
 }
 
-static void handle_request(ctl_client *cl, char *line)
+void control_parse_request(const char *data, size_t len, control_request *out)
 {
-    size_t n = strlen(line);
-    if (n > 0 && line[n - 1] == '\r')
-        line[--n] = '\0';
-    if (strncmp(line, "probe ", 6) != 0) {
-        client_error(cl, "unknown request; expected 'probe TARGET'");
+    out->kind = CONTROL_REQUEST_BAD;
+    out->target[0] = '\0';
+    out->error = NULL;
+    const char *nl = memchr(data, '\n', len);
+    if (!nl) {
+        if (len >= CONTROL_LINE_MAX)
+            out->error = "request line too long";
+        else
+            out->kind = CONTROL_REQUEST_INCOMPLETE;
         return;
     }
-    const char *target = line + 6;
-    if (strpbrk(target, " \t")) {
-        client_error(cl, "expected 'probe TARGET' with one domain name");
+    size_t n = (size_t)(nl - data);
+    if (n > CONTROL_LINE_MAX) {
+        out->error = "request line too long";
         return;
     }
+    if (memchr(data, '\0', n)) {
+        out->error = "NUL byte in the request";
+        return;
+    }
+    if (n > 0 && data[n - 1] == '\r')
+        n--;
+    if (n < 6 || memcmp(data, "probe ", 6) != 0) {
+        out->error = "unknown request; expected 'probe TARGET'";
+        return;
+    }
+    const char *target = data + 6;
+    size_t target_len = n - 6;
+    if (memchr(target, ' ', target_len) || memchr(target, '\t', target_len)) {
+        out->error = "expected 'probe TARGET' with one domain name";
+        return;
+    }
+    memcpy(out->target, target, target_len);
+    out->target[target_len] = '\0';
+    out->kind = CONTROL_REQUEST_PROBE;
+}
+
+static void handle_request(ctl_client *cl, const char *target)
+{
     char err[400] = "";
     rs_server *srv = cl->ctl->srv;
     rs_probe *p = probe_start(srv, target, on_progress, cl, err, sizeof err);
@@ -338,22 +365,17 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (cl->have_request || cl->finishing || cl->closing)
         return;
-    size_t start = cl->len;
     cl->len += (size_t)nread;
-    cl->line[cl->len] = '\0';
-    char *nl = memchr(cl->line + start, '\n', cl->len - start);
-    if (!nl) {
-        if (cl->len >= CTL_LINE_MAX)
-            client_error(cl, "request line too long");
+    control_request req;
+    control_parse_request(cl->line, cl->len, &req);
+    if (req.kind == CONTROL_REQUEST_INCOMPLETE)
         return;
-    }
-    *nl = '\0';
-    if (strlen(cl->line) != (size_t)(nl - cl->line)) {
-        client_error(cl, "NUL byte in the request");
-        return;
-    }
     cl->have_request = true;
-    handle_request(cl, cl->line);
+    if (req.kind == CONTROL_REQUEST_BAD) {
+        client_error(cl, req.error);
+        return;
+    }
+    handle_request(cl, req.target);
 }
 
 static void on_request_timeout(uv_timer_t *t)

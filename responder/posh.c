@@ -2,6 +2,7 @@
 #include "posh.h"
 
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,18 @@ void posh_stop(rs_posh *p)
     free(p);
 }
 
+/* libmicrohttpd's messages (from its thread) as our log lines. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+        text[--n] = '\0';
+    rs_log(RS_LOG_INFO, "posh: %s", text);
+}
+
 rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
 {
     rs_posh *p = calloc(1, sizeof *p);
@@ -242,6 +255,8 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
     the_posh = p;
     p->mhd = MHD_start_daemon(
         flags, (uint16_t)cfg->https.port, NULL, NULL, on_request, p,
+        /* first, or libmicrohttpd complains on stderr */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_CERT_CALLBACK, pick_cert,
         MHD_OPTION_CONNECTION_LIMIT, 64u,

@@ -583,6 +583,9 @@ rs_web *web_start(rs_server *srv, const rs_http_conf *conf)
     w->srv = srv;
     w->mhd = MHD_start_daemon(
         flags, (uint16_t)conf->port, NULL, NULL, on_request, w,
+        /* first: libmicrohttpd logs options before it to stderr itself and
+           complains when the logger comes later */
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, 64u,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
@@ -590,7 +593,6 @@ rs_web *web_start(rs_server *srv, const rs_http_conf *conf)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
         MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         w->mhd ? MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;

@@ -2,15 +2,18 @@
 # tests/run.sh -- install what is missing, build with -Werror, run every test
 # (unit + interop against real Prosody/unbound in network namespaces), then
 # build again with AddressSanitizer + UndefinedBehaviorSanitizer and run the
-# suite once more. Prints "tests: N passed, N failed" and exits non-zero on any
-# failure. Run as root on Debian 12 (interop tests need root for netns).
+# suite once more, then (when clang is there) build every tests/fuzz target
+# with libFuzzer and run each for a few seconds (tests/fuzz/README.md).
+# Prints "tests: N passed, N failed" and exits non-zero on any failure. Run as
+# root on Debian 12 (interop tests need root for netns).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(meson ninja-build gcc pkg-config
           libgnutls28-dev libxml2-dev libuv1-dev libconfig-dev libc-ares-dev libmicrohttpd-dev
           gnutls-bin bind9-utils knot knot-dnsutils unbound prosody ejabberd
-          python3-slixmpp iproute2 procps curl chromium prometheus)
+          python3-slixmpp iproute2 procps curl chromium prometheus
+          clang libclang-rt-14-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -38,6 +41,12 @@ run_suite() {
     echo "=== build $dir ($*)"
     if [ ! -d "$dir" ]; then
         meson setup "$dir" --werror "$@" >/dev/null || { status=1; return; }
+    elif meson introspect "$dir" --buildoptions |
+            grep -q '"name": "werror", "value": false'; then
+        # e.g. build/ made by the README's first command without --werror:
+        # a warning must fail here as it fails in CI
+        echo "=== $dir was configured without --werror: turning it on"
+        meson configure "$dir" -Dwerror=true >/dev/null || { status=1; return; }
     fi
     if ! ninja -C "$dir"; then
         status=1; failed=$((failed + 1)); return
@@ -57,6 +66,21 @@ run_suite build
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+# Fuzzing: every tests/fuzz/fuzz_*.c is built and run for a short fixed time
+# (the 'fuzz' suite; seconds per target in tests/fuzz/meson.build).
+if command -v clang >/dev/null; then
+    CC=clang run_suite build-fuzz -Dfuzz=true
+    for src in tests/fuzz/fuzz_*.c; do
+        exe=build-fuzz/tests/fuzz/$(basename "$src" .c)
+        if [ ! -x "$exe" ]; then
+            echo "run.sh: $src has no fuzz target in tests/fuzz/meson.build" >&2
+            failed=$((failed + 1))
+        fi
+    done
+else
+    echo "=== clang not found: fuzz targets not built"
+fi
 
 echo "tests: $passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

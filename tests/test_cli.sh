@@ -87,10 +87,21 @@ else
     IN="ip netns exec $NS"
 
     # The embedded default: no flags, state in ./responder-state, 127.0.0.1:5269.
+    # stdout through a pipe, as `xmpp-responder | tee` or a service manager
+    # gives it: the one-line init summary must arrive while the daemon runs.
     mkdir -p "$T/default" && cd "$T/default"
-    $IN "$RS" >"$T/default.log" 2>&1 &
+    mkfifo "$T/default.fifo"
+    cat "$T/default.fifo" >"$T/default.out" &
+    PIDS+=($!)
+    $IN "$RS" >"$T/default.fifo" 2>"$T/default.log" &
     pid=$!; PIDS+=($pid)
     for _ in $(seq 50); do grep -q "running" "$T/default.log" && break; sleep 0.1; done
+    for _ in $(seq 20); do grep -q "initialised" "$T/default.out" && break; sleep 0.1; done
+    check "default run: init's summary reaches a piped stdout while the daemon runs" \
+        grep -q "^initialised responder-state for responder.example" "$T/default.out"
+    check "default run starts the web report" grep -q "port 5280" "$T/default.log"
+    check "no libmicrohttpd complaint about the order of its options" \
+        sh -c "! grep -q 'EXTERNAL_LOGGER' '$T/default.log'"
     check "default run initialises ./responder-state" test -s "$T/default/responder-state/responder.conf"
     check "default run listens on 127.0.0.1:5269" grep -q "listening on 127.0.0.1 port 5269" "$T/default.log"
     cat >"$T/probe.py" <<'PYEOF'

@@ -29,6 +29,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Line by line even into a pipe or file: `run` (and a first run that
+     * initialises the state dir) prints before a daemon that may run for
+     * weeks, and a full buffer would hold those lines until it stops. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2)
         return cmd_run(1, (char *[]){"run", NULL});
     const char *cmd = argv[1];
