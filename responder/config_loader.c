@@ -28,6 +28,29 @@ int ld_line(const config_setting_t *s)
     return line ? (int)line : 1; /* the root has no line: blame line 1 */
 }
 
+/* text with control characters shown as \n, \t or \xHH: a value quoted in
+ * a message (a name with a newline in it) must not break "FILE:LINE:
+ * message" into lines. malloc'd, NULL without memory. */
+static char *one_line(const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(4 * n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '\n')
+            o += sprintf(o, "\\n");
+        else if (*p == '\t')
+            o += sprintf(o, "\\t");
+        else if (*p < 0x20 || *p == 0x7f)
+            o += sprintf(o, "\\x%02x", *p);
+        else
+            *o++ = (char)*p;
+    }
+    *o = '\0';
+    return out;
+}
+
 /* Records one problem; flush_problems prints it. */
 static void vreport(loader *ld, const char *file, int line, const char *fmt,
                     va_list ap)
@@ -41,8 +64,12 @@ static void vreport(loader *ld, const char *file, int line, const char *fmt,
         ld->probs = p;
         ld->cap_probs = cap;
     }
-    char *text;
-    if (vasprintf(&text, fmt, ap) < 0)
+    char *raw, *text;
+    if (vasprintf(&raw, fmt, ap) < 0)
+        return (void)ld_oom(ld);
+    text = one_line(raw);
+    free(raw);
+    if (!text)
         return (void)ld_oom(ld);
     size_t seq = ld->n_probs++;
     ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,

@@ -351,6 +351,9 @@ static void test_domains(void)
                    1, 3, "'xr.example'", "end in .r.example");
     expect_problem(HEAD "domains = ( { name = \"n.r.example\"; profile = \"nope\"; } );\n",
                    1, 3, "'nope'", "known: valid, le-tlsserver");
+    /* a quoted value with a newline keeps the message on one line */
+    expect_problem(HEAD "domains = ( { name = \"n.r.example\"; profile = \"no-\\ntls\"; } );\n",
+                   1, 3, "'no-\\ntls'", "known: valid, le-tlsserver");
     expect_problem(HEAD "domains = (\n"
                         "  { name = \"valid.r.example\"; profile = \"valid\"; },\n"
                         "  { name = \"other.r.example\"; profile = \"valid\"; },\n"

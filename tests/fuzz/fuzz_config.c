@@ -20,19 +20,21 @@
 
 static char base_dir[64];
 
-/* The messages start with "fuzz.conf:" and a line number (or are the
- * out-of-memory line) and end with a newline. Not checked per line: a
- * message quotes the offending value as written, and a libconfig string may
- * hold a newline (e.g. an unknown profile "no-\ntls"). */
+/* Every message is one line that starts with "fuzz.conf:" and a line
+ * number (or is the out-of-memory line): a quoted value with a newline in it
+ * (an unknown profile "no-\ntls") is shown escaped, never split. */
 static void check_messages(const char *msgs, size_t len)
 {
     if (len == 0 || msgs[len - 1] != '\n')
         abort();
-    if (strncmp(msgs, NAME ":", sizeof NAME) != 0)
-        abort();
-    const char *q = msgs + sizeof NAME;
-    if (!(*q >= '1' && *q <= '9') && strncmp(q, " out of memory", 14) != 0)
-        abort();
+    for (const char *line = msgs; line < msgs + len;) {
+        if (strncmp(line, NAME ":", sizeof NAME) != 0)
+            abort();
+        const char *q = line + sizeof NAME;
+        if (!(*q >= '1' && *q <= '9') && strncmp(q, " out of memory", 14) != 0)
+            abort();
+        line = strchr(line, '\n') + 1;
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
