@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "log.h"
+#include "ratelimit.h"
 #include "probe.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
@@ -41,59 +43,20 @@ void router_send(rs_server *srv, const char *local, const char *remote,
     free(xml);
 }
 
-/* Verification dials this minute: per claimed remote domain in a bounded
- * table (a full table reuses the stalest slot; the total still holds), and
- * in all. One server per process, so the state lives here. */
-#define VERIFY_SLOTS 256
+#define VERIFY_SLOTS 256 /* claimed domains the verify-dial limit tracks */
+#define VERIFY_PER_DOMAIN 0 /* rl_hit kinds: one claimed domain */
+#define VERIFY_TOTAL 1      /* all verification dials (key "*") */
 
-typedef struct verify_count {
-    char remote[256];   /* claimed domain, "" = free */
-    uint64_t window;    /* minute (uv_now / 60000) the count is for */
-    unsigned count;     /* dials asked for in that minute */
-} verify_count;
-
-static verify_count verify_by_remote[VERIFY_SLOTS];
-static verify_count verify_total;
-
-/* The slot of remote; when absent, a free slot or else the stalest one is
- * taken over. */
-static verify_count *verify_slot(const char *remote, uint64_t now)
+/* Count one verification dial of kind for key this minute; false past
+ * limit, logged once a minute. */
+static bool verify_count_one(rl_table *t, const char *key, unsigned kind,
+                             unsigned limit, const char *what)
 {
-    verify_count *reuse = &verify_by_remote[0];
-    for (size_t i = 0; i < VERIFY_SLOTS; i++) {
-        verify_count *v = &verify_by_remote[i];
-        if (!v->remote[0]) {
-            if (reuse->remote[0])
-                reuse = v;
-            continue;
-        }
-        if (strcasecmp(v->remote, remote) == 0)
-            return v;
-        if (reuse->remote[0] && v->window < reuse->window)
-            reuse = v;
-    }
-    snprintf(reuse->remote, sizeof reuse->remote, "%s", remote);
-    reuse->window = now;
-    reuse->count = 0;
-    return reuse;
-}
-
-/* Count one more in v for minute now; false past limit (logged once). */
-static bool verify_count_one(verify_count *v, uint64_t now, unsigned limit,
-                             const char *what)
-{
-    if (v->window != now) {
-        v->window = now;
-        v->count = 0;
-    }
-    if (v->count < limit) {
-        v->count++;
-        return true;
-    }
-    if (v->count++ == limit)
+    rl_verdict v = rl_hit(t, key, kind, limit, (int64_t)time(NULL), 60);
+    if (v.first_refusal)
         rs_log(RS_LOG_WARN, "dialback event=verify-limited %s: more than %u "
                "verification dials this minute; refusing the rest", what, limit);
-    return false;
+    return v.allowed;
 }
 
 bool router_verify_dial_allowed(rs_server *srv, const char *local,
@@ -101,15 +64,16 @@ bool router_verify_dial_allowed(rs_server *srv, const char *local,
 {
     if (s2s_out_find(srv, local, remote))
         return true; /* rides the stream we have: no new dial */
+    if (!srv->verify_limits && !(srv->verify_limits = rl_new(VERIFY_SLOTS)))
+        return false;
     const rs_limits *lim = &srv->cfg->limits;
-    uint64_t now = uv_now(srv->loop) / 60000;
     char what[300];
     snprintf(what, sizeof what, "remote=%s", remote);
-    verify_count *v = verify_slot(remote, now);
     /* the total only counts dials the per-domain limit let through */
-    bool ok = verify_count_one(v, now, lim->verify_dials_per_domain, what) &&
-              verify_count_one(&verify_total, now, lim->verify_dials_total,
-                               "in all");
+    bool ok = verify_count_one(srv->verify_limits, remote, VERIFY_PER_DOMAIN,
+                               lim->verify_dials_per_domain, what) &&
+              verify_count_one(srv->verify_limits, "*", VERIFY_TOTAL,
+                               lim->verify_dials_total, "in all");
     if (!ok)
         srv->stats.verify_dials_limited++;
     return ok;

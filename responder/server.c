@@ -370,6 +370,8 @@ void rs_server_free(rs_server *srv)
     services_free(srv);
     rl_free(srv->log_limits);
     srv->log_limits = NULL;
+    rl_free(srv->verify_limits);
+    srv->verify_limits = NULL;
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);

@@ -99,6 +99,8 @@ typedef struct rs_server {
     struct rs_control *control;  /* control socket (control.h) */
     struct rl_table *svc_limits; /* per-remote reply rates (services.c) */
     struct rl_table *log_limits; /* per-peer log line rates (conn.c) */
+    struct rl_table *verify_limits; /* dialback verification dials per
+                                       claimed domain and in all (router.c) */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides */
 } rs_server;
