@@ -89,7 +89,7 @@ const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
                                        "http", "https", "domains",
-                                       "outbound", NULL};
+                                       "outbound", "resolver", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
@@ -100,6 +100,8 @@ static const char *const domain_keys[] = {"name", "profile", "cert", "key",
                                           "description", NULL};
 static const char *const outbound_keys[] = {"allow", NULL};
 #define OUTBOUND_SHAPE "{ allow = ( \"127.0.0.0/8\" ); }"
+static const char *const resolver_keys[] = {"servers", NULL};
+#define RESOLVER_SHAPE "{ servers = ( \"127.0.0.1:53\" ); }"
 
 
 void rs_limits_default(rs_limits *limits)
@@ -503,6 +505,94 @@ static void parse_outbound(loader *ld, const config_setting_t *root)
     }
 }
 
+/* Why text is not "IPv4", "IPv4:PORT", "IPv6" or "[IPv6]:PORT", or NULL.
+ * The canonical "ADDR:PORT" / "[ADDR]:PORT" (port 53 by default) goes to out. */
+static const char *resolver_server_problem(const char *text, char *out,
+                                           size_t n)
+{
+    char host[64];
+    unsigned long port = 53;
+    const char *colon = strrchr(text, ':');
+    bool v6 = false;
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || (size_t)(close - text - 1) >= sizeof host)
+            return "an IPv6 address in brackets needs its ']'";
+        memcpy(host, text + 1, (size_t)(close - text - 1));
+        host[close - text - 1] = '\0';
+        v6 = true;
+        colon = close[1] == ':' ? close + 1 : NULL;
+        if (!colon && close[1])
+            return "only ':PORT' may follow ']'";
+    } else if (colon && strchr(text, ':') != colon) {
+        colon = NULL; /* a bare IPv6 address */
+        if (strlen(text) >= sizeof host)
+            return "too long for an address";
+        snprintf(host, sizeof host, "%s", text);
+        v6 = true;
+    } else {
+        size_t len = colon ? (size_t)(colon - text) : strlen(text);
+        if (len >= sizeof host)
+            return "too long for an address";
+        memcpy(host, text, len);
+        host[len] = '\0';
+    }
+    if (colon) {
+        char *end;
+        errno = 0;
+        port = strtoul(colon + 1, &end, 10);
+        if (!colon[1] || *end || errno || port == 0 || port > 65535)
+            return "the port must be 1..65535";
+    }
+    unsigned char bin[16];
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
+        return v6 ? "not an IPv6 address" : "not an IP address";
+    snprintf(out, n, v6 ? "[%s]:%lu" : "%s:%lu", host, port);
+    return NULL;
+}
+
+/* resolver = { servers = ( "IP[:PORT]", ... ); }: where outbound lookups go
+ * instead of /etc/resolv.conf, as the comma list c-ares takes. */
+static void parse_resolver(loader *ld, const config_setting_t *root)
+{
+    const config_setting_t *g = config_setting_get_member(root, "resolver");
+    if (!g)
+        return;
+    if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+        ld_report_type(ld, g, "at top level", "a group " RESOLVER_SHAPE);
+        return;
+    }
+    ld_check_keys(ld, g, "in resolver", resolver_keys);
+    const config_setting_t *list;
+    unsigned n = ld_get_list(ld, g, "servers", NULL, "\"127.0.0.1:53\"", &list);
+    if (n == 0)
+        return;
+    size_t cap = (size_t)n * 64;
+    char *csv = calloc(1, cap);
+    if (!csv)
+        return (void)ld_oom(ld);
+    size_t used = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            ld_report(ld, e, "resolver.servers entries must be strings "
+                      "(\"127.0.0.1:53\"), not %s",
+                      ld_type_phrase(config_setting_type(e)));
+            continue;
+        }
+        const char *text = config_setting_get_string(e);
+        char one[64];
+        const char *why = resolver_server_problem(text, one, sizeof one);
+        if (why) {
+            ld_report(ld, e, "resolver.servers entry '%s': %s", text, why);
+            continue;
+        }
+        used += (size_t)snprintf(csv + used, cap - used, "%s%s",
+                                 used ? "," : "", one);
+    }
+    ld->cfg->resolver_servers = csv;
+}
+
 /* ---- loading ----------------------------------------------------------- */
 
 /* Validate a parsed tree into ld->cfg. Order matters only for values other
@@ -522,6 +612,7 @@ static void validate(loader *ld, const config_t *lc)
     parse_limits(ld, root);
     parse_domains(ld, root);
     parse_outbound(ld, root);
+    parse_resolver(ld, root);
 }
 
 /* Absolute, canonical form of dir (cwd when NULL). */
@@ -618,6 +709,7 @@ void rs_config_free(rs_config *cfg)
     }
     free(cfg->domains);
     free(cfg->outbound_allow);
+    free(cfg->resolver_servers);
     memset(cfg, 0, sizeof *cfg);
 }
 

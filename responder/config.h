@@ -27,6 +27,9 @@
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
+ *   # DNS servers for outbound lookups instead of /etc/resolv.conf
+ *   # (a staging resolver; read at start, not on SIGHUP):
+ *   resolver = { servers = ( "127.0.0.1:5353", "[::1]:53" ); };
  *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
  *               { name = "x.responder.example"; profile = "expired";
  *                 cert = "certs/x.pem"; key = "certs/x.key";
@@ -120,6 +123,8 @@ typedef struct rs_config {
     size_t n_domains;
     rs_cidr *outbound_allow;  /* non-public ranges we may dial anyway */
     size_t n_outbound_allow;
+    char *resolver_servers;   /* "IP:PORT,..." for c-ares, NULL = the
+                                 system's (/etc/resolv.conf); read at start */
 } rs_config;
 
 /* Defaults for limits. */

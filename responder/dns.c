@@ -114,7 +114,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
                   on_poll);
 }
 
-rs_dns *rs_dns_new(uv_loop_t *loop)
+rs_dns *rs_dns_new(uv_loop_t *loop, const char *servers)
 {
     static bool library_ready;
     if (!library_ready) {
@@ -135,6 +135,13 @@ rs_dns *rs_dns_new(uv_loop_t *loop)
     int rc = ares_init_options(&dns->channel, &opts, mask);
     if (rc != ARES_SUCCESS) {
         rs_log(RS_LOG_ERROR, "dns: %s", ares_strerror(rc));
+        free(dns);
+        return NULL;
+    }
+    if (servers && (rc = ares_set_servers_ports_csv(dns->channel, servers))
+                       != ARES_SUCCESS) {
+        rs_log(RS_LOG_ERROR, "dns: servers %s: %s", servers, ares_strerror(rc));
+        ares_destroy(dns->channel);
         free(dns);
         return NULL;
     }

@@ -33,9 +33,10 @@ typedef void (*rs_dns_targets_cb)(void *ud, rs_dns_status status,
 typedef void (*rs_dns_addrs_cb)(void *ud, rs_dns_status status,
                                 const struct sockaddr_storage *addrs, size_t n);
 
-/* A resolver on loop using the system configuration (/etc/resolv.conf).
- * NULL on failure. */
-rs_dns *rs_dns_new(uv_loop_t *loop);
+/* A resolver on loop using the system configuration (/etc/resolv.conf), or
+ * when servers is not NULL those servers ("IP:PORT,[IPv6]:PORT", as
+ * config.h's resolver.servers). NULL on failure, logged. */
+rs_dns *rs_dns_new(uv_loop_t *loop, const char *servers);
 
 /* Cancel everything and release; the loop must run to finish closing. */
 void rs_dns_free(rs_dns *dns);

@@ -199,7 +199,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->domains = rs_domains_load(cfg);
     if (!srv->domains)
         return -1;
-    srv->dns = rs_dns_new(loop);
+    srv->dns = rs_dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
         fprintf(stderr, "cannot start the DNS resolver\n");
         return -1;
@@ -298,6 +298,10 @@ void rs_server_reload(rs_server *srv)
     same_listeners = same_listeners && same_http;
     if (!same_listeners)
         rs_log(RS_LOG_WARN, "listeners changed: they take effect after a restart");
+    const char *old_dns = srv->cfg->resolver_servers, *new_dns = cfg->resolver_servers;
+    if ((old_dns == NULL) != (new_dns == NULL) ||
+        (old_dns && strcmp(old_dns, new_dns) != 0))
+        rs_log(RS_LOG_WARN, "resolver.servers changed: it takes effect after a restart");
     /* Streams hold their own reference to the old domain set and keep it. The
      * old config is still read by live streams for limits: swap its contents
      * so the pointer they use stays valid. */

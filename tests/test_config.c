@@ -383,6 +383,33 @@ static void test_listeners(void)
     free(msgs);
 }
 
+/* resolver.servers: canonical "IP:PORT" list for c-ares; bad entries named
+ * with their line. */
+static void test_resolver(void)
+{
+    rs_config cfg;
+    char *msgs;
+    CHECK(load_text(HEAD DOMS "resolver = { servers = ( \"127.0.0.1:5353\", "
+                    "\"::1\", \"[fe80::1]:54\", \"192.0.2.1\" ); };\n",
+                    &cfg, &msgs) == 0);
+    CHECK_STR(cfg.resolver_servers,
+              "127.0.0.1:5353,[::1]:53,[fe80::1]:54,192.0.2.1:53");
+    rs_config_free(&cfg);
+    free(msgs);
+    CHECK(load_text(HEAD DOMS, &cfg, &msgs) == 0);
+    CHECK(cfg.resolver_servers == NULL);
+    rs_config_free(&cfg);
+    free(msgs);
+    expect_problem(HEAD DOMS "resolver = { servers = ( \"127.0.0.1:0\" ); };\n",
+                   1, 4, "'127.0.0.1:0'", "port must be 1..65535");
+    expect_problem(HEAD DOMS "resolver = {\n servers = ( \"ns.example\" ); };\n",
+                   1, 5, "'ns.example'", "not an IP address");
+    expect_problem(HEAD DOMS "resolver = { servers = ( \"[::1\" ); };\n",
+                   1, 4, "'[::1'", "']'");
+    expect_problem(HEAD DOMS "resolver = { server = ( \"::1\" ); };\n",
+                   1, 4, "server", "resolver");
+}
+
 static void test_limits_and_trust(void)
 {
     expect_problem(HEAD DOMS "limits = { max_stanza_bytes = 100; };\n", 1, 4,
@@ -566,6 +593,7 @@ int main(void)
     test_bad_values();
     test_domains();
     test_listeners();
+    test_resolver();
     test_limits_and_trust();
     test_many_problems();
     test_write_default();
