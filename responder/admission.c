@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "s2s_out.h"
 
 /* Inbound streams of one address or prefix, while choosing a victim. */
 typedef struct addr_count {
@@ -97,7 +96,7 @@ typedef struct usage {
 
 static usage count_usage(rs_server *srv, const rs_conn *c)
 {
-    usage u = {.total = s2s_out_count(srv)};
+    usage u = {.total = srv->n_outs};
     for (rs_conn *x = srv->conns; x; x = x->next) {
         u.sockets += !uv_is_closing((uv_handle_t *)&x->tcp);
         if (!live_inbound(x))

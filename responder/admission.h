@@ -19,7 +19,7 @@
 #include <stdbool.h>
 
 #include "conn.h"
-#include "server.h"
+#include "daemon.h"
 
 /* Room for c, an inbound stream just accepted. true: it may stay (older
  * unauthenticated streams may have been closed for it); false: it must be

@@ -13,7 +13,7 @@
 
 #include "conn_internal.h"
 #include "evidence.h"
-#include "server.h"
+#include "daemon.h"
 
 #define READ_CHUNK 16384
 #define TLS_IN_MAX (1u << 20)   /* ciphertext backlog bound */

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "ratelimit.h"
-#include "server.h"
+#include "daemon.h"
 
 #define LOG_SLOTS 4096 /* peer addresses the log limit tracks */
 

@@ -21,7 +21,7 @@
 #ifndef RS_CONTROL_H
 #define RS_CONTROL_H
 
-#include "server.h"
+#include "daemon.h"
 
 #define RS_CONTROL_SOCKET "control.sock" /* name inside the state dir */
 #define CONTROL_LINE_MAX 1024             /* bytes of the request line */

@@ -9,14 +9,9 @@
 #include <string.h>
 
 #include "buf.h"
-#include "evidence.h"
 #include "report.h"
-#include "s2s_in.h"
-#include "s2s_out.h"
-#include "services.h"
 
 #define PREFIX "xmpp_responder_"
-#define MAX_STATES 32
 
 /* The text being built; failed sticks after the first allocation failure. */
 typedef struct mtext {
@@ -99,109 +94,61 @@ static void sample1(mtext *m, const char *name, const char *label,
 
 /* ---- streams open by direction and state ------------------------------------ */
 
-
-typedef struct state_count {
-    const char *dir;   /* "in" or "out" (static) */
-    char state[32];    /* state name */
-    uint64_t n;
-} state_count;
-
-typedef struct state_table {
-    state_count rows[MAX_STATES];
-    size_t n;
-    uint64_t other[2]; /* streams in states beyond MAX_STATES, by dir */
-} state_table;
-
-static state_count *state_row(state_table *t, const char *dir, const char *state)
+static void streams_open(mtext *m, const stats_snapshot *snap)
 {
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->rows[i].dir, dir) == 0 && strcmp(t->rows[i].state, state) == 0)
-            return &t->rows[i];
-    if (t->n == MAX_STATES)
-        return NULL;
-    state_count *r = &t->rows[t->n++];
-    r->dir = strcmp(dir, "in") == 0 ? "in" : "out";
-    snprintf(r->state, sizeof r->state, "%s", state);
-    r->n = 0;
-    return r;
-}
-
-static void count_stream(void *arg, const char *dir, const char *state)
-{
-    state_table *t = arg;
-    state_count *r = state_row(t, dir, state ? state : "unknown");
-    if (r)
-        r->n++;
-    else
-        t->other[strcmp(dir, "in") == 0 ? 0 : 1]++;
-}
-
-static void streams_open(mtext *m, rs_server *srv)
-{
-    state_table t;
-    memset(&t, 0, sizeof t);
-    /* every series exists from the start, at 0 */
-    size_t n_in, n_out;
-    const char *const *in_states = s2s_in_state_names(&n_in);
-    const char *const *out_states = s2s_out_state_names(&n_out);
-    for (size_t i = 0; i < n_in; i++)
-        state_row(&t, "in", in_states[i]);
-    for (size_t i = 0; i < n_out; i++)
-        state_row(&t, "out", out_states[i]);
-    rs_server_each_stream(srv, count_stream, &t);
     family(m, "streams_open", "gauge",
            "Live s2s streams by direction (in: a peer dialled us, out: we "
            "dialled a peer) and state of the stream's state machine.");
-    for (size_t i = 0; i < t.n; i++) {
+    for (size_t i = 0; i < snap->n_streams; i++) {
         char esc[80];
-        if (!metrics_escape_label(t.rows[i].state, esc, sizeof esc))
+        if (!metrics_escape_label(snap->streams[i].state, esc, sizeof esc))
             continue;
         put(m, PREFIX "streams_open{direction=\"%s\",state=\"%s\"} %" PRIu64
-            "\n", t.rows[i].dir, esc, t.rows[i].n);
+            "\n", snap->streams[i].dir, esc, snap->streams[i].n);
     }
     for (int d = 0; d < 2; d++)
-        if (t.other[d])
+        if (snap->streams_other[d])
             put(m, PREFIX "streams_open{direction=\"%s\",state=\"other\"} %"
-                PRIu64 "\n", d ? "out" : "in", t.other[d]);
+                PRIu64 "\n", d ? "out" : "in", snap->streams_other[d]);
 }
 
 /* ---- the exposition ------------------------------------------------------------ */
 
-char *metrics_render(rs_server *srv, size_t *len)
+char *metrics_render(const stats_snapshot *snap, size_t *len)
 {
     mtext m;
     memset(&m, 0, sizeof m);
-    const rs_stats *s = &srv->stats;
+    const rs_stats *s = &snap->counters;
 
     put(&m, "# HELP " PREFIX "build_info The running version (always 1).\n"
             "# TYPE " PREFIX "build_info gauge\n");
     sample1(&m, "build_info", "version", RS_VERSION, 1);
     single(&m, "start_time_seconds", "gauge",
            "Start time of the responder since the Unix epoch in seconds.",
-           srv->start_time);
+           snap->start_time);
     single(&m, "test_domains", "gauge", "Test domains configured.",
-           srv->cfg ? srv->cfg->n_domains : 0);
+           snap->test_domains);
     single(&m, "report_peers", "gauge",
            "Remote domains the report knows about.",
-           srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0);
-    if (srv->evidence) {
-        const evidence_stats *es = evidence_get_stats(srv->evidence);
+           snap->report_peers);
+    if (snap->have_evidence) {
         family(&m, "outcomes_total", "counter",
                "Outcomes added to the report by evidence (verified: "
                "authenticated or dialled by us; address-matched: from an "
                "address the domain's DNS names; claimed: neither, never judged).");
         for (int e = REPORT_EVIDENCE_VERIFIED; e >= REPORT_EVIDENCE_CLAIMED; e--)
             sample1(&m, "outcomes_total", "evidence",
-                    report_evidence_name((report_evidence)e), es->by_level[e]);
+                    report_evidence_name((report_evidence)e),
+                    snap->outcomes_by_evidence[e]);
         single(&m, "evidence_lookups_total", "counter",
                "DNS lookups of claimed domains to match a stream's address.",
-               es->lookups);
+               snap->evidence_lookups);
         single(&m, "evidence_overflow_total", "counter",
                "Outcomes recorded as claims unchecked: too many lookups waiting.",
-               es->overflow);
+               snap->evidence_overflow);
     }
 
-    streams_open(&m, srv);
+    streams_open(&m, snap);
     family(&m, "streams_total", "counter",
            "s2s streams since start by direction (in: accepted, out: started).");
     sample1(&m, "streams_total", "direction", "in", s->streams_in);
@@ -250,7 +197,7 @@ char *metrics_render(rs_server *srv, size_t *len)
            "Replies suppressed by the per-remote-domain rate limits "
            "(limits.*_per_minute), by service.");
     for (unsigned i = 0; i < RS_SVC_COUNT; i++)
-        sample1(&m, "rate_limited_total", "service", services_name(i),
+        sample1(&m, "rate_limited_total", "service", stats_service_name(i),
                 s->limited[i]);
     single(&m, "send_cutoffs_total", "counter",
            "Streams closed because the peer left more than "

@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server.h"
+#include "stats.h"
 
-/* The exposition of srv now: malloc'd NUL-terminated text, its length in
+/* The exposition of snap: malloc'd NUL-terminated text, its length in
  * *len. NULL on allocation failure. */
-char *metrics_render(rs_server *srv, size_t *len);
+char *metrics_render(const stats_snapshot *snap, size_t *len);
 
 /* Append v to out as a label value: \ " and newline escaped. Exposed for
  * tests; returns false when out (size n) is too small. */

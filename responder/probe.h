@@ -22,7 +22,7 @@
 
 #include <libxml/tree.h>
 
-#include "server.h"
+#include "daemon.h"
 
 /* Result of one test domain in a probe. */
 typedef enum {

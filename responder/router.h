@@ -1,8 +1,16 @@
-/* router.h -- where stanzas go. Inbound stanzas from an authenticated peer go
- * to the services of the addressed test domain; what services produce goes
- * out on our own outbound stream for (our domain, their domain), created on
- * demand and queued while it is being set up. Dialback verification requests
- * travel the same outbound streams. */
+/* router.h -- the hub between streams and what answers on them.
+ *
+ * Inbound stanzas from an authenticated peer go through the stanza handlers
+ * registered at start-up (probe first, then the services), in order, until
+ * one takes them. What handlers produce goes out on our own outbound stream
+ * for (our domain, their domain), created on demand (s2s_out.h). Dialback
+ * verification requests travel the same outbound streams.
+ *
+ * What the router asks of streams completes through callbacks that always
+ * run from the loop, never inside the call that asked: a verdict cannot
+ * re-enter the inbound stream whose handler asked for it while that handler
+ * is still on the stack. Modules register; the router includes none of them.
+ */
 #ifndef RS_ROUTER_H
 #define RS_ROUTER_H
 
@@ -10,9 +18,46 @@
 
 #include <libxml/tree.h>
 
-#include "server.h"
+#include "daemon.h"
 
-/* A stanza from remote to one of our domains, already authorised. */
+typedef struct rs_router rs_router;
+
+/* A stanza from remote to dom, already authorised: true when the handler
+ * took it (it stays owned by the caller either way). */
+typedef bool (*router_stanza_fn)(void *ud, const rs_domain *dom,
+                                 const char *remote, xmlNodePtr stanza);
+
+/* Stanzas from local to remote could not be delivered; why is public. */
+typedef void (*router_undeliverable_fn)(void *ud, const char *local,
+                                        const char *remote, const char *why);
+
+/* The answer to router_verify_dialback for the inbound stream requester_id
+ * (which may be gone). valid false with why set: it could not be done. */
+typedef void (*router_verdict_fn)(void *ud, unsigned requester_id,
+                                  const char *local, const char *remote,
+                                  bool valid, const char *why);
+
+/* Our stream carrying replies to remote drained (cut false) or was closed
+ * because remote did not read it (cut true). */
+typedef void (*router_flow_fn)(void *ud, const char *remote, bool cut);
+
+/* The router of srv, kept in srv->router. NULL on allocation failure. */
+rs_router *router_new(rs_server *srv);
+
+/* Stop: pending completions are dropped; the memory goes when the loop
+ * has closed the timer. */
+void router_close(rs_router *r);
+
+/* Append a stanza handler (start-up). -1 when the table is full. */
+int router_add_handler(rs_router *r, router_stanza_fn fn, void *ud);
+
+/* Who hears of undeliverable stanzas, verdicts and reply flow (one each). */
+void router_on_undeliverable(rs_router *r, router_undeliverable_fn fn, void *ud);
+void router_on_verdict(rs_router *r, router_verdict_fn fn, void *ud);
+void router_on_flow(rs_router *r, router_flow_fn fn, void *ud);
+
+/* A stanza from remote to one of our domains, already authorised: offered
+ * to each handler in order. */
 void router_deliver_local(rs_server *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza);
 
@@ -29,8 +74,8 @@ bool router_verify_dial_allowed(rs_server *srv, const char *local,
                                 const char *remote);
 
 /* Ask remote's authoritative server whether key was issued for a stream it
- * opened to local with our stream id. The verdict arrives later through
- * s2s_in_dialback_verdict() for the inbound stream requester_id. */
+ * opened to local with our stream id. The verdict for requester_id comes
+ * later, from the loop, through the router_on_verdict callback. */
 void router_verify_dialback(rs_server *srv, const char *local,
                             const char *remote, const char *stream_id,
                             const char *key, unsigned requester_id);

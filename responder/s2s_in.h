@@ -10,7 +10,7 @@
 
 #include <uv.h>
 
-#include "server.h"
+#include "daemon.h"
 
 /* Accept a connection waiting on listener; direct_tls: XEP-0368, TLS starts
  * at once and the certificate is chosen by SNI. 0 when it was taken (and

@@ -17,9 +17,7 @@
 #include "dialback.h"
 #include "dns.h"
 #include "evidence.h"
-#include "probe.h"
 #include "report.h"
-#include "s2s_in.h"
 #include "sasl.h"
 #include "stanza.h"
 #include "verify.h"
@@ -35,6 +33,31 @@ typedef enum {
 } out_event;
 
 static void out_step(s2s_out *o, out_event ev, const void *arg);
+
+/* ---- what we tell the registered listener (s2s_out_events) ------------- */
+
+static void out_event_verdict(s2s_out *o, unsigned requester, bool valid,
+                              const char *why)
+{
+    const s2s_out_events *ev = o->srv->out_events;
+    if (ev && ev->verdict)
+        ev->verdict(o->srv->out_events_ud, requester, o->local, o->remote,
+                    valid, why);
+}
+
+static void out_event_undeliverable(s2s_out *o, const char *why)
+{
+    const s2s_out_events *ev = o->srv->out_events;
+    if (ev && ev->undeliverable)
+        ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, why);
+}
+
+static void out_event_flow(s2s_out *o, bool cut)
+{
+    const s2s_out_events *ev = o->srv->out_events;
+    if (ev && ev->replies_flow)
+        ev->replies_flow(o->srv->out_events_ud, o->remote, cut);
+}
 
 static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
@@ -87,6 +110,7 @@ static void unlink_out(s2s_out *o)
     for (s2s_out **pp = &o->srv->outs; *pp; pp = &(*pp)->next)
         if (*pp == o) {
             *pp = o->next;
+            o->srv->n_outs--;
             return;
         }
 }
@@ -121,7 +145,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
         out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
     if (o->queued && strcmp(condition, "idle") != 0)
-        probe_on_undeliverable(o->srv, o->local, o->remote, shown);
+        out_event_undeliverable(o, shown);
     while (o->queue) {
         out_item *it = o->queue;
         o->queue = it->next;
@@ -130,10 +154,9 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     if (!o->connected_once && !o->srv->stopping)
         report_unreached(o, why);
     for (size_t i = 0; i < o->n_verifies; i++)
-        s2s_in_dialback_verdict(o->srv, o->verifies[i].requester, o->local,
-                                o->remote, false, shown);
+        out_event_verdict(o, o->verifies[i].requester, false, shown);
     o->n_verifies = 0;
-    s2s_in_replies_flow(o->srv, o->remote, false); /* nothing left to wait for */
+    out_event_flow(o, false); /* nothing left to wait for */
     if (o->dns_req)
         rs_dns_cancel(o->dns_req);
     if (o->conn) {
@@ -206,8 +229,7 @@ static void verify_answered(s2s_out *o, xmlNodePtr el)
         o->verifies[i] = o->verifies[--o->n_verifies];
         out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
                 id, type);
-        s2s_in_dialback_verdict(o->srv, requester, o->local, o->remote,
-                                strcmp(type, "valid") == 0,
+        out_event_verdict(o, requester, strcmp(type, "valid") == 0,
                                 strcmp(type, "error") == 0
                                     ? "the authoritative server answered an error"
                                     : NULL);
@@ -582,7 +604,7 @@ static void on_closed(rs_conn *c, const char *why)
     s2s_out *o = c->owner;
     if (o && c->stalled) /* the peer did not read our replies: its streams
                             asking for more are cut off too */
-        s2s_in_replies_flow(o->srv, o->remote, true);
+        out_event_flow(o, true);
     if (o)
         out_step(o, OUT_EV_CLOSED, why);
 }
@@ -591,7 +613,7 @@ static void on_drained(rs_conn *c)
 {
     s2s_out *o = c->owner;
     if (o)
-        s2s_in_replies_flow(o->srv, o->remote, false);
+        out_event_flow(o, false);
 }
 
 static const rs_conn_handler out_handler;
@@ -654,6 +676,7 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
                    (uint64_t)srv->cfg->limits.connect_timeout * 1000, 0);
     o->next = srv->outs;
     srv->outs = o;
+    srv->n_outs++;
     out_dial_start(o);
     return o;
 }
@@ -696,12 +719,10 @@ bool s2s_out_congested(rs_server *srv, const char *local, const char *remote)
     return false;
 }
 
-unsigned s2s_out_count(rs_server *srv)
+void s2s_out_set_events(rs_server *srv, const s2s_out_events *ev, void *ud)
 {
-    unsigned n = 0;
-    for (s2s_out *o = srv->outs; o; o = o->next)
-        n++;
-    return n;
+    srv->out_events = ev;
+    srv->out_events_ud = ud;
 }
 
 void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
@@ -711,7 +732,7 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
         return;
     if (o->n_verifies == MAX_VERIFIES || strlen(stream_id) >= 128 ||
         strlen(key) >= 130) {
-        s2s_in_dialback_verdict(o->srv, requester_id, o->local, o->remote, false,
+        out_event_verdict(o, requester_id, false,
                                 "cannot carry this verification");
         return;
     }

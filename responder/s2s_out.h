@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "server.h"
+#include "daemon.h"
 
 typedef struct s2s_out s2s_out;
 
@@ -21,6 +21,24 @@ typedef struct s2s_out s2s_out;
  * detail goes to the log only. */
 #define S2S_OUT_FAILED_PUBLIC "no stream could be established with the " \
                               "remote server"
+
+/* What outbound streams report to whoever registered (the router). The
+ * callbacks may run inside any s2s_out call: the listener must defer work
+ * that could re-enter a stream. */
+typedef struct s2s_out_events {
+    /* the answer to s2s_out_verify for requester_id */
+    void (*verdict)(void *ud, unsigned requester_id, const char *local,
+                    const char *remote, bool valid, const char *why);
+    /* stanzas from local to remote were dropped; why is public */
+    void (*undeliverable)(void *ud, const char *local, const char *remote,
+                          const char *why);
+    /* our stream to remote drained (cut false) or was closed because remote
+     * did not read it (cut true) */
+    void (*replies_flow)(void *ud, const char *remote, bool cut);
+} s2s_out_events;
+
+/* Register ev (static, or NULL to stop) with its ud. */
+void s2s_out_set_events(rs_server *srv, const s2s_out_events *ev, void *ud);
 
 /* The stream for (local, remote) if there is one, else NULL. */
 s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote);
@@ -34,16 +52,13 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote);
 bool s2s_out_send(s2s_out *o, const char *xml, size_t len);
 
 /* Send <db:verify/> for a key the remote gave to our inbound stream
- * requester_id; the answer goes to s2s_in_dialback_verdict. */
+ * requester_id; the answer goes to the verdict event. */
 void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
                     unsigned requester_id);
 
 /* true when the stream for (local, remote) holds more unread output than
  * limits.send_buffer_bytes: whoever asks for replies to remote should wait. */
 bool s2s_out_congested(rs_server *srv, const char *local, const char *remote);
-
-/* Outbound streams that exist (each holds a stream slot). */
-unsigned s2s_out_count(rs_server *srv);
 
 /* Close every outbound stream (shutdown). */
 void s2s_out_close_all(rs_server *srv);

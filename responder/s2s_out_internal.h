@@ -12,7 +12,7 @@
 #include "conn.h"
 #include "dns.h"
 #include "s2s_out.h"
-#include "server.h"
+#include "daemon.h"
 
 #define MAX_TARGETS 16
 #define MAX_ADDRS 16

@@ -19,6 +19,7 @@
 #include "probe.h"
 #include "ratelimit.h"
 #include "report.h"
+#include "router.h"
 #include "s2s_in.h"
 #include "s2s_out.h"
 #include "services.h"
@@ -33,6 +34,7 @@
 #define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
 
 static void on_connection(uv_stream_t *listener, int status);
+static void server_snapshot(rs_server *srv, stats_snapshot *snap);
 
 /* One warning per listener and minute about failed accepts, with the count
  * of those not logged: a flood of them must not fill the disk. */
@@ -171,6 +173,53 @@ static void on_trim(uv_timer_t *t)
     }
 }
 
+/* ---- wiring the router: who answers stanzas, who hears completions ---- */
+
+static bool probe_stanza(void *ud, const rs_domain *dom, const char *remote,
+                         xmlNodePtr stanza)
+{
+    return probe_on_stanza(ud, dom, remote, stanza);
+}
+
+static bool services_stanza(void *ud, const rs_domain *dom, const char *remote,
+                            xmlNodePtr stanza)
+{
+    services_handle(ud, dom, remote, stanza);
+    return true; /* the services answer everything, if only with an error */
+}
+
+static void probe_undeliverable(void *ud, const char *local,
+                                const char *remote, const char *why)
+{
+    probe_on_undeliverable(ud, local, remote, why);
+}
+
+static void in_verdict(void *ud, unsigned requester, const char *local,
+                       const char *remote, bool valid, const char *why)
+{
+    s2s_in_dialback_verdict(ud, requester, local, remote, valid, why);
+}
+
+static void in_flow(void *ud, const char *remote, bool cut)
+{
+    s2s_in_replies_flow(ud, remote, cut);
+}
+
+/* Probe answers its own pings first; the services answer the rest. */
+static int wire_router(rs_server *srv)
+{
+    srv->router = router_new(srv);
+    if (!srv->router)
+        return -1;
+    if (router_add_handler(srv->router, probe_stanza, srv) < 0 ||
+        router_add_handler(srv->router, services_stanza, srv) < 0)
+        return -1;
+    router_on_undeliverable(srv->router, probe_undeliverable, srv);
+    router_on_verdict(srv->router, in_verdict, srv);
+    router_on_flow(srv->router, in_flow, srv);
+    return 0;
+}
+
 int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
                     const char *config_path)
 {
@@ -196,12 +245,17 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         fprintf(stderr, "cannot get random bytes for the dialback secret\n");
         return -1;
     }
+    srv->snapshot = server_snapshot;
     srv->domains = rs_domains_load(cfg);
     if (!srv->domains)
         return -1;
     srv->dns = rs_dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
         fprintf(stderr, "cannot start the DNS resolver\n");
+        return -1;
+    }
+    if (wire_router(srv) < 0) {
+        fprintf(stderr, "out of memory\n");
         return -1;
     }
     srv->listeners = calloc(cfg->n_listen, sizeof *srv->listeners);
@@ -354,6 +408,8 @@ void rs_server_stop(rs_server *srv)
         control_close(srv->control);
     srv->control = NULL;
     s2s_out_close_all(srv);
+    router_close(srv->router);
+    srv->router = NULL;
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (!c->closing) {
             if (c->header_sent)
@@ -374,8 +430,6 @@ void rs_server_free(rs_server *srv)
     services_free(srv);
     rl_free(srv->log_limits);
     srv->log_limits = NULL;
-    rl_free(srv->verify_limits);
-    srv->verify_limits = NULL;
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);
@@ -386,8 +440,30 @@ void rs_server_free(rs_server *srv)
     free(srv->config_path);
 }
 
-void rs_server_each_stream(rs_server *srv, rs_stream_visitor fn, void *arg)
+/* The counters and gauges now, for /metrics: every state of both stream
+ * machines is declared first, so each series exists from the start. */
+static void server_snapshot(rs_server *srv, stats_snapshot *snap)
 {
-    s2s_in_visit(srv, fn, arg);
-    s2s_out_visit(srv, fn, arg);
+    memset(snap, 0, sizeof *snap);
+    snap->counters = srv->stats;
+    snap->start_time = srv->start_time;
+    snap->test_domains = srv->cfg ? srv->cfg->n_domains : 0;
+    snap->report_peers = srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0;
+    if (srv->evidence) {
+        const evidence_stats *es = evidence_get_stats(srv->evidence);
+        snap->have_evidence = 1;
+        memcpy(snap->outcomes_by_evidence, es->by_level,
+               sizeof snap->outcomes_by_evidence);
+        snap->evidence_lookups = es->lookups;
+        snap->evidence_overflow = es->overflow;
+    }
+    size_t n_in, n_out;
+    const char *const *in_states = s2s_in_state_names(&n_in);
+    const char *const *out_states = s2s_out_state_names(&n_out);
+    for (size_t i = 0; i < n_in; i++)
+        stats_declare_state(snap, "in", in_states[i]);
+    for (size_t i = 0; i < n_out; i++)
+        stats_declare_state(snap, "out", out_states[i]);
+    s2s_in_visit(srv, stats_count_stream, snap);
+    s2s_out_visit(srv, stats_count_stream, snap);
 }

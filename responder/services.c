@@ -165,15 +165,6 @@ static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
     free(text);
 }
 
-static const char *const svc_names[RS_SVC_COUNT] = {
-    [RS_SVC_PING] = "ping", [RS_SVC_DISCO] = "disco", [RS_SVC_VERSION] = "version",
-    [RS_SVC_ECHO] = "echo", [RS_SVC_PRESENCE] = "presence"};
-
-const char *services_name(unsigned svc)
-{
-    return svc < RS_SVC_COUNT ? svc_names[svc] : "?";
-}
-
 static unsigned svc_limit(const rs_limits *l, unsigned svc)
 {
     switch (svc) {
@@ -203,7 +194,7 @@ static bool allowed(const svc_ctx *x, unsigned svc)
     if (v.first_refusal)
         rs_log(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
                "more than %u %s replies this minute; dropping the rest",
-               x->dom->name, x->remote, limit, svc_names[svc]);
+               x->dom->name, x->remote, limit, stats_service_name(svc));
     return false;
 }
 

@@ -8,7 +8,7 @@
 
 #include <libxml/tree.h>
 
-#include "server.h"
+#include "daemon.h"
 
 #define ECHO_LOCALPART "echo"
 
@@ -22,9 +22,6 @@
  * and counted in rs_stats.limited. */
 void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza);
-
-/* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
-const char *services_name(unsigned svc);
 
 /* Release the services' state (the echo rate table). */
 void services_free(rs_server *srv);

@@ -236,7 +236,9 @@ static enum MHD_Result get_api_report(const req *q, const char *name)
 static enum MHD_Result get_metrics(const req *q)
 {
     size_t len = 0;
-    char *text = metrics_render(q->w->srv, &len);
+    stats_snapshot snap;
+    q->w->srv->snapshot(q->w->srv, &snap);
+    char *text = metrics_render(&snap, &len);
     if (!text)
         return internal_error(q);
     enum MHD_Result ret = respond(q, MHD_HTTP_OK,

@@ -17,7 +17,7 @@
 #define RS_WEB_H
 
 #include "config.h"
-#include "server.h"
+#include "daemon.h"
 
 typedef struct rs_web rs_web;
 

@@ -13,7 +13,7 @@
 
 #include <libxml/xmlstring.h>
 
-#include "server.h"
+#include "daemon.h"
 
 /* GET /: every configured test domain (table id="domains", one
  * <tr class="domain"> per domain), how to test, the remote domains seen

@@ -1,0 +1,86 @@
+/* stats.h -- the daemon's counters and the snapshot /metrics renders from.
+ * Modules bump the counters of what they do in rs_server.stats (daemon.h);
+ * server.c copies them with the gauges into a stats_snapshot, so metrics.c
+ * needs to know no other module. */
+#ifndef RS_STATS_H
+#define RS_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Authentication methods and results, as indexes of rs_stats.auth. */
+enum { RS_AUTH_EXTERNAL, RS_AUTH_DIALBACK, RS_AUTH_METHODS };
+enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
+
+/* Services with a per-remote-domain reply limit, as indexes of
+ * rs_stats.limited (services.c). */
+enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
+       RS_SVC_COUNT };
+
+/* Counters since start, for logs and /metrics. */
+typedef struct rs_stats {
+    uint64_t streams_in;      /* inbound streams accepted */
+    uint64_t streams_out;     /* outbound streams started */
+    uint64_t tls_ok;          /* handshakes completed */
+    uint64_t tls_failed;      /* handshakes failed */
+    uint64_t auth[RS_AUTH_METHODS][RS_AUTH_RESULTS]; /* by method, result;
+                                 in and out: the initiator's authentication */
+    uint64_t pings;           /* pings answered */
+    uint64_t echoes;          /* messages echoed */
+    uint64_t commands;        /* echo commands answered (help, report) */
+    uint64_t rate_limited;    /* echo replies suppressed by the rate limit */
+    uint64_t stream_errors;   /* stream errors we sent */
+    uint64_t stream_errors_in; /* stream errors peers sent */
+    uint64_t refused;         /* connections refused by limits */
+    uint64_t bytes_in;        /* raw bytes received on s2s sockets */
+    uint64_t bytes_out;       /* raw bytes sent on s2s sockets */
+    uint64_t probes;          /* probes started */
+    uint64_t outcomes;        /* outcome records added to the report */
+    uint64_t targets_refused; /* outbound addresses outbound.allow refused */
+    uint64_t verify_dials_limited; /* dialback verifications refused by
+                                      verify_dials_per_domain / _total */
+    uint64_t limited[RS_SVC_COUNT]; /* replies suppressed by the per-domain
+                                 rate limit, by service */
+    uint64_t send_cutoffs;    /* streams closed: peer did not read our output */
+    uint64_t evicted;         /* unauthenticated streams closed to make room */
+    uint64_t accept_failures; /* accepts that failed (no memory, no fds) */
+    uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute */
+} rs_stats;
+
+/* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
+const char *stats_service_name(unsigned svc);
+
+#define STATS_MAX_STATES 32 /* rows of stats_snapshot.streams */
+
+/* Live streams in one state of one direction's state machine. */
+typedef struct stats_stream_count {
+    const char *dir;  /* "in" or "out" (static) */
+    char state[32];   /* the state's name */
+    uint64_t n;       /* streams in it */
+} stats_stream_count;
+
+/* Everything /metrics shows, taken at one moment. */
+typedef struct stats_snapshot {
+    rs_stats counters;          /* since start */
+    uint64_t start_time;        /* unix seconds */
+    uint64_t test_domains;      /* domains configured */
+    uint64_t report_peers;      /* remote domains the report knows */
+    int have_evidence;          /* the evidence counters below are set */
+    uint64_t outcomes_by_evidence[3]; /* by report_evidence (report.h) */
+    uint64_t evidence_lookups;  /* DNS lookups of claimed domains */
+    uint64_t evidence_overflow; /* outcomes left unchecked: too many waiting */
+    stats_stream_count streams[STATS_MAX_STATES]; /* every known state of
+                                   both machines, zeros included */
+    size_t n_streams;
+    uint64_t streams_other[2];  /* streams in states beyond the table: in, out */
+} stats_snapshot;
+
+/* Declare state of dir ("in"/"out") in snap with no stream yet, so the set
+ * of series stays stable. */
+void stats_declare_state(stats_snapshot *snap, const char *dir,
+                         const char *state);
+
+/* Count one live stream of dir in state (a stream visitor). */
+void stats_count_stream(void *snap, const char *dir, const char *state);
+
+#endif
