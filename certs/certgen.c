@@ -23,6 +23,8 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "atomic_file.h"
+
 #define DAY_SECS (24 * 60 * 60)
 #define YEAR_SECS (365 * DAY_SECS)
 #define SERIAL_BYTES 16
@@ -92,43 +94,23 @@ static bool cg_exists(const char *path)
     return access(path, F_OK) == 0;
 }
 
-/* Write parts to path through a temporary file and rename, so a reader never
- * sees half a key and an interrupted run leaves the old file intact. */
+/* Write parts to path through atomic_file.h, so a reader never sees half
+ * a key and an interrupted run leaves the old file intact. */
 static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
                            size_t n_parts, mode_t mode, char *err,
                            size_t errlen)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) >= (int)sizeof tmp)
-        return cg_fail(err, errlen, "%s: path too long", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
+    atomic_file a;
+    if (atomic_file_open(&a, path, mode) < 0)
         return cg_fail(err, errlen, "%s: %s", path, strerror(errno));
-    bool ok = fchmod(fd, mode) == 0;
-    for (size_t i = 0; ok && i < n_parts; i++) {
-        size_t off = 0;
-        while (ok && off < parts[i].size) {
-            ssize_t w = write(fd, parts[i].data + off, parts[i].size - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            ok = w > 0;
-            off += ok ? (size_t)w : 0;
+    for (size_t i = 0; i < n_parts; i++)
+        if (fwrite(parts[i].data, 1, parts[i].size, a.f) != parts[i].size) {
+            int saved = errno;
+            atomic_file_abort(&a);
+            return cg_fail(err, errlen, "%s: %s", path, strerror(saved));
         }
-    }
-    ok = ok && fsync(fd) == 0;
-    int saved = errno;
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        saved = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        saved = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return cg_fail(err, errlen, "%s: %s", path, strerror(saved));
-    }
+    if (atomic_file_commit(&a) < 0)
+        return cg_fail(err, errlen, "%s: %s", path, strerror(errno));
     return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "probe.h"
 #include "report.h"
+#include "utf8.h"
 
 #define CTL_LINE_MAX CONTROL_LINE_MAX /* the request line */
 #define CTL_REQUEST_TIMEOUT_MS 10000  /* to send it */
@@ -110,7 +111,7 @@ static void client_write(ctl_client *cl, const char *s, size_t len)
 static void field(char *dst, size_t n, const char *src)
 {
     size_t max = n - 1 < CTL_FIELD_MAX ? n - 1 : CTL_FIELD_MAX;
-    size_t len = src ? rs_utf8_cut(src, max) : 0;
+    size_t len = src ? utf8_cut(src, max) : 0;
     for (size_t k = 0; k < len; k++) {
         unsigned char c = (unsigned char)src[k];
         dst[k] = c < 0x20 || c == 0x7f ? ' ' : (char)c;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <libxml/xmlstring.h>
+#include "utf8.h"
 
 /* Control characters (C0 and DEL) never belong in any part. */
 static bool jid_is_control(unsigned char c)
@@ -27,7 +28,7 @@ static bool jid_copy_part(char *dst, const char *s, size_t n)
         return false;
     memcpy(dst, s, n);
     dst[n] = '\0';
-    return xmlCheckUTF8((const unsigned char *)dst) != 0;
+    return utf8_valid(dst, n);
 }
 
 /* RFC 7622 section 3.3.1 forbids " & ' / : < > @ and spaces in a localpart. */

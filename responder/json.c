@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 void rs_json_init(rs_json *j)
 {
     memset(j, 0, sizeof *j);
@@ -80,39 +82,6 @@ void rs_json_obj_end(rs_json *j) { close_(j, '}'); }
 void rs_json_arr_begin(rs_json *j) { open_(j, '['); }
 void rs_json_arr_end(rs_json *j) { close_(j, ']'); }
 
-size_t rs_utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned min;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; min = 0x10000; }
-    else return 0;
-    unsigned cp = c & (0x3f >> (n - 1));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-size_t rs_utf8_cut(const char *s, size_t max)
-{
-    size_t len = strnlen(s, max + 1);
-    if (len <= max)
-        return len;
-    size_t k = max; /* s[k] exists: back up to the lead byte it continues */
-    while (k > 0 && ((unsigned char)s[k] & 0xc0) == 0x80)
-        k--;
-    return k;
-}
-
 static void string_(rs_json *j, const char *s)
 {
     put(j, "\"", 1);
@@ -133,7 +102,7 @@ static void string_(rs_json *j, const char *s)
             put(j, (const char *)p, 1);
             p++;
         } else {
-            size_t n = rs_utf8_len(p);
+            size_t n = utf8_char_len(p, strnlen((const char *)p, 4));
             if (n) {
                 put(j, (const char *)p, n);
                 p += n;

@@ -53,12 +53,4 @@ void rs_json_kv_str(rs_json *j, const char *key, const char *s);
 void rs_json_kv_int(rs_json *j, const char *key, int64_t v);
 void rs_json_kv_bool(rs_json *j, const char *key, bool v);
 
-/* Length of the valid UTF-8 sequence starting at s (1 for ASCII), or 0 when
- * the bytes there are not one (overlong, surrogate, beyond U+10FFFF, cut). */
-size_t rs_utf8_len(const unsigned char *s);
-
-/* Length of the longest prefix of s of at most max bytes that does not end
- * inside a UTF-8 sequence (for cutting text that came from the network). */
-size_t rs_utf8_cut(const char *s, size_t max);
-
 #endif

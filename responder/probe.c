@@ -36,6 +36,7 @@
 #include "report.h"
 #include "router.h"
 #include "stanza.h"
+#include "utf8.h"
 
 #define PROBE_DETAIL_MAX 320  /* bytes of a domain's detail */
 #define PROBE_ID_PREFIX "probe-"
@@ -559,7 +560,7 @@ bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
     xmlNodePtr t = e ? st_child(e, NS_STANZAS, "text") : NULL;
     char *text = t ? st_text(t) : NULL;
     if (text)
-        text[rs_utf8_cut(text, 200)] = '\0';
+        text[utf8_cut(text, 200)] = '\0';
     snprintf(detail, sizeof detail, "iq error %.40s%s%s%s",
              cond[0] ? cond : "(no condition)", text && text[0] ? " \"" : "",
              text ? text : "", text && text[0] ? "\"" : "");

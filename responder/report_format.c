@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* The string members, by name and place in the struct. */
 typedef struct field_def {
     const char *name;
@@ -78,12 +80,8 @@ static int hex4(const char *p, unsigned *out)
 static bool put_utf8(char *out, size_t cap, size_t *n, unsigned cp)
 {
     char b[4];
-    size_t k;
-    if (cp < 0x80) { b[0] = (char)cp; k = 1; }
-    else if (cp < 0x800) { b[0] = (char)(0xc0 | cp >> 6); b[1] = (char)(0x80 | (cp & 0x3f)); k = 2; }
-    else { b[0] = (char)(0xe0 | cp >> 12); b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-           b[2] = (char)(0x80 | (cp & 0x3f)); k = 3; }
-    if (*n + k >= cap)
+    size_t k = utf8_put_bmp(b, cp);
+    if (k == 0 || *n + k >= cap)
         return false;
     memcpy(out + *n, b, k);
     *n += k;
@@ -120,7 +118,7 @@ static int read_string(const char **p, char *out, size_t cap)
             continue;
         }
         /* raw bytes must be valid UTF-8: the writer never emits others */
-        size_t len = rs_utf8_len((const unsigned char *)s);
+        size_t len = utf8_char_len((const unsigned char *)s, strnlen(s, 4));
         if (cp < 0x20 || len == 0 || n + len >= cap)
             return -1;
         memcpy(out + n, s, len);

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "probe.h"
 #include "report.h"
+#include "utf8.h"
 
 #define PEERS_SHOWN 100   /* remote domains listed on the index */
 #define HISTORY_SHOWN 64  /* outcomes in a report's history table */
@@ -66,23 +67,22 @@ static xmlChar *clean(const char *s)
             left--;
             continue;
         }
-        int len = left > 4 ? 4 : (int)left;
-        int cp = xmlGetUTF8Char(p, &len);
-        if (cp < 0 || len <= 0) {
+        size_t len = utf8_char_len(p, left);
+        if (len == 0) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
             p++;
             left--;
             continue;
         }
-        if (cp < 0xA0) { /* C1 controls */
+        if (c == 0xc2 && p[1] < 0xa0) { /* C1 controls, U+0080..U+009F */
             out[o++] = '?';
         } else {
-            memcpy(out + o, p, (size_t)len);
-            o += (size_t)len;
+            memcpy(out + o, p, len);
+            o += len;
         }
         p += len;
-        left -= (size_t)len;
+        left -= len;
     }
     out[o] = '\0';
     return out;

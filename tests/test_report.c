@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "utf8.h"
 #include "config.h"
 #include "evidence.h"
 #include "json.h"
@@ -39,9 +40,9 @@ static void test_json_escaping(void)
     CHECK(strchr(j.text, '<') == NULL);
     rs_json_free(&j);
     /* cutting never splits a character */
-    CHECK(rs_utf8_cut("h\xc3\xa9llo", 2) == 1);
-    CHECK(rs_utf8_cut("h\xc3\xa9llo", 3) == 3);
-    CHECK(rs_utf8_cut("abc", 10) == 3);
+    CHECK(utf8_cut("h\xc3\xa9llo", 2) == 1);
+    CHECK(utf8_cut("h\xc3\xa9llo", 3) == 3);
+    CHECK(utf8_cut("abc", 10) == 3);
 }
 
 static report_outcome outcome(report_leg leg, const char *remote,

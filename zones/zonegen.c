@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
+
 #define ZG_TTL 300
 #define ZG_SERIAL_TAG "; serial"       /* marks the serial line we write */
 #define ZG_SRV_PRIORITY 0
@@ -225,38 +227,17 @@ int zonegen_write(const char *path, const char *base,
         free(addrs);
         return -1;
     }
-    char tmp[4096];
-    int fd = -1;
-    FILE *f = NULL;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", path) < (int)sizeof tmp &&
-        (fd = mkstemp(tmp)) >= 0 && fchmod(fd, 0644) == 0)
-        f = fdopen(fd, "w");
-    if (!f) {
+    atomic_file a;
+    if (atomic_file_open(&a, path, 0644) < 0) {
         int saved = errno;
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
         free(addrs);
         return zg_fail(err, errlen, "%s: %s", path, strerror(saved));
     }
-    zg_head(f, base, zg_serial(path), addrs, n_addresses);
+    zg_head(a.f, base, zg_serial(path), addrs, n_addresses);
     for (size_t i = 0; i < n_domains; i++)
-        zg_domain(f, &domains[i], addrs, n_addresses, port, direct_port);
+        zg_domain(a.f, &domains[i], addrs, n_addresses, port, direct_port);
     free(addrs);
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int saved = errno;
-    if (fclose(f) != 0 && ok) {
-        saved = errno;
-        ok = false;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        saved = errno;
-        ok = false;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return zg_fail(err, errlen, "%s: %s", path, strerror(saved));
-    }
+    if (atomic_file_commit(&a) < 0)
+        return zg_fail(err, errlen, "%s: %s", path, strerror(errno));
     return 0;
 }
