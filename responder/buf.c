@@ -25,6 +25,14 @@ int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
     return 0;
 }
 
+int rs_buf_terminate(rs_buf *b)
+{
+    if (rs_buf_append(b, "", 1, 0) < 0)
+        return -1;
+    b->len--;
+    return 0;
+}
+
 void rs_buf_consume(rs_buf *b, size_t n)
 {
     if (n >= b->len) {

@@ -15,7 +15,7 @@ void rs_json_init(rs_json *j)
 
 void rs_json_free(rs_json *j)
 {
-    free(j->text);
+    rs_buf_free(&j->out);
     memset(j, 0, sizeof *j);
 }
 
@@ -23,21 +23,12 @@ static void put(rs_json *j, const char *s, size_t n)
 {
     if (j->failed)
         return;
-    if (j->len + n + 1 > j->cap) {
-        size_t cap = j->cap ? j->cap : 256;
-        while (cap < j->len + n + 1)
-            cap *= 2;
-        char *t = realloc(j->text, cap);
-        if (!t) {
-            j->failed = true;
-            return;
-        }
-        j->text = t;
-        j->cap = cap;
+    if (rs_buf_append(&j->out, s, n, 0) < 0 || rs_buf_terminate(&j->out) < 0) {
+        j->failed = true;
+        return;
     }
-    memcpy(j->text + j->len, s, n);
-    j->len += n;
-    j->text[j->len] = '\0';
+    j->text = j->out.data;
+    j->len = j->out.len;
 }
 
 static void puts_(rs_json *j, const char *s)

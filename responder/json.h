@@ -19,12 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define RS_JSON_DEPTH 16
 
 typedef struct rs_json {
-    char *text;                  /* the document so far, NUL-terminated */
+    rs_buf out;                  /* where the text grows */
+    char *text;                  /* the document so far, NUL-terminated
+                                    (out's bytes; read only) */
     size_t len;                  /* bytes in text */
-    size_t cap;                  /* bytes allocated */
     bool failed;                 /* an allocation failed; text is incomplete */
     int depth;                   /* open objects/arrays */
     bool first[RS_JSON_DEPTH];   /* no member written yet at each depth */
