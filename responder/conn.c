@@ -43,7 +43,7 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
 {
     if (!rs_log_enabled(level) ||
-        !conn_log_allowed(c->srv, c->peer_key[0] ? c->peer_key : c->peer_ip))
+        !rs_log_peer_allowed(c->peer_key[0] ? c->peer_key : c->peer_ip))
         return;
     char msg[1536];
     va_list ap;

@@ -151,6 +151,10 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text);
  * pending (after conn_stream_error: its descriptor is free on return). */
 void conn_abort(rs_conn *c, const char *why);
 
+/* Every stream of srv ends (shutdown): system-shutdown where our header is
+ * out, an orderly close otherwise. */
+void conn_shutdown_all(struct rs_server *srv);
+
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
 
@@ -158,14 +162,8 @@ void conn_close(rs_conn *c, const char *why);
  * the first stanza, so live streams show up); conn_close adds the final one. */
 void conn_report(rs_conn *c);
 
-/* Whether one more log line about key (a peer address, prefix or domain)
- * fits limits.log_per_minute. The first refusal of a minute and, in the
- * next minute, the count of suppressed lines are logged (event=log-suppressed)
- * and counted in rs_stats.log_suppressed. */
-bool conn_log_allowed(struct rs_server *srv, const char *key);
-
 /* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
- * At most limits.log_per_minute lines per peer address (conn_log_allowed). */
+ * At most limits.log_per_minute lines per peer address (rs_log_peer_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -1,7 +1,6 @@
 /* conn_flow.c -- what keeps one peer from taking more than its share:
  * backpressure on a stream's output (limits.send_buffer_bytes and
- * send_stall_timeout), the per-IP key (IPv6 prefixes), and the per-peer
- * log budget (limits.log_per_minute). */
+ * send_stall_timeout) and the per-IP key (IPv6 prefixes). */
 #include "conn_internal.h"
 
 #include <stdio.h>
@@ -10,27 +9,6 @@
 
 #include "ratelimit.h"
 #include "daemon.h"
-
-#define LOG_SLOTS 4096 /* peer addresses the log limit tracks */
-
-bool conn_log_allowed(rs_server *srv, const char *key)
-{
-    if (!srv->log_limits && !(srv->log_limits = rl_new(LOG_SLOTS)))
-        return true; /* without memory for the table, log rather than lose */
-    rl_verdict v = rl_hit(srv->log_limits, key, 0, srv->cfg->limits.log_per_minute,
-                          (int64_t)time(NULL), 60);
-    if (v.suppressed)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
-               "suppressed (limits.log_per_minute = %u)", key,
-               (unsigned long long)v.suppressed, srv->cfg->limits.log_per_minute);
-    if (v.first_refusal)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
-               "this minute; the rest are counted, not logged", key,
-               srv->cfg->limits.log_per_minute);
-    if (!v.allowed)
-        srv->stats.log_suppressed++;
-    return v.allowed;
-}
 
 void conn_peer_key(const struct sockaddr_storage *ss, unsigned prefix,
                    char *out, size_t n)
@@ -104,4 +82,15 @@ void conn_output_changed(rs_conn *c)
         if (c->handler->drained && !c->closing)
             c->handler->drained(c);
     }
+}
+
+void conn_shutdown_all(rs_server *srv)
+{
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (!c->closing) {
+            if (c->header_sent)
+                conn_stream_error(c, "system-shutdown", "the responder is stopping");
+            else
+                conn_close(c, "shutting down");
+        }
 }

@@ -17,10 +17,12 @@
 #include "stats.h"
 
 struct rs_server;
+struct rs_listener;
 struct rs_conn;
 struct s2s_out;
 struct s2s_out_events;
 struct rs_router;
+struct rs_services;
 struct rs_report;
 struct rs_evidence;
 struct rs_web;
@@ -31,15 +33,6 @@ struct rs_control;
 /* A copy of the counters and gauges now, for /metrics (server.c). */
 typedef void (*rs_snapshot_fn)(struct rs_server *srv, stats_snapshot *snap);
 
-/* One listening socket. */
-typedef struct rs_listener {
-    uv_tcp_t tcp;
-    struct rs_server *srv;
-    char address[64];
-    unsigned port;
-    bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
-    uv_timer_t retry;  /* after a failed accept: try again shortly */
-} rs_listener;
 
 typedef struct rs_server {
     uv_loop_t *loop;
@@ -47,7 +40,7 @@ typedef struct rs_server {
     char *config_path;           /* what SIGHUP reloads, NULL = embedded */
     rs_domains *domains;         /* current domain generation */
     rs_dns *dns;                 /* resolver */
-    rs_listener *listeners;
+    struct rs_listener *listeners; /* s2s listeners (listener.h) */
     size_t n_listeners;
     uv_signal_t sig_term, sig_int, sig_hup;
     struct rs_conn *conns;       /* every live connection */
@@ -74,8 +67,7 @@ typedef struct rs_server {
     struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) */
     struct rs_probe *probes;     /* running probes (probe.h) */
     struct rs_control *control;  /* control socket (control.h) */
-    struct rl_table *svc_limits; /* per-remote reply rates (services.c) */
-    struct rl_table *log_limits; /* per-peer log line rates (conn.c) */
+    struct rs_services *services; /* what test domains answer (services.h) */
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot (server.c) */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides */

@@ -9,15 +9,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "admission.h"
 #include "conn.h"
 #include "control.h"
 #include "dialback.h"
 #include "evidence.h"
+#include "listener.h"
 #include "log.h"
 #include "posh.h"
 #include "probe.h"
-#include "ratelimit.h"
 #include "report.h"
 #include "router.h"
 #include "s2s_in.h"
@@ -31,99 +30,7 @@
 #define EVIDENCE_CACHE_SECONDS 600
 #define EVIDENCE_MAX_PENDING 64
 
-#define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
-
-static void on_connection(uv_stream_t *listener, int status);
 static void server_snapshot(rs_server *srv, stats_snapshot *snap);
-
-/* One warning per listener and minute about failed accepts, with the count
- * of those not logged: a flood of them must not fill the disk. */
-static void accept_failed(rs_listener *l, int err)
-{
-    rs_server *srv = l->srv;
-    srv->stats.accept_failures++;
-    char key[96];
-    snprintf(key, sizeof key, "listener %s:%u", l->address, l->port);
-    if (!srv->log_limits)
-        srv->log_limits = rl_new(4096);
-    rl_verdict v = {.allowed = true};
-    if (srv->log_limits)
-        v = rl_hit(srv->log_limits, key, 1, 1, (int64_t)time(NULL), 60);
-    if (v.allowed)
-        rs_log(RS_LOG_WARN, "%s: accept failed: %s (%llu more since the last "
-               "such line); the listener keeps going", key, uv_strerror(err),
-               (unsigned long long)v.suppressed);
-}
-
-/* Memory came back, perhaps: take the connection still pending. */
-static void on_accept_retry(uv_timer_t *t)
-{
-    rs_listener *l = t->data;
-    if (!l->srv->stopping)
-        on_connection((uv_stream_t *)&l->tcp, 0);
-}
-
-/* libuv stops polling a listener while a connection it announced waits for
- * uv_accept, and does not resume it when uv_accept fails: so a connection
- * we could not take is retried, and a failed uv_accept restarts listening. */
-static void on_connection(uv_stream_t *listener, int status)
-{
-    rs_listener *l = listener->data;
-    rs_server *srv = l->srv;
-    if (status < 0) {
-        /* EMFILE/ENFILE: libuv already dropped the connection; free a
-           socket for the next one from an unauthenticated stream */
-        accept_failed(l, status);
-        if ((status == UV_EMFILE || status == UV_ENFILE) && !srv->stopping)
-            admit_evict_one(srv, "the responder is out of file descriptors: "
-                                 "the oldest unauthenticated stream gives way");
-        return;
-    }
-    if (srv->stopping)
-        return;
-    int rc = s2s_in_accept(srv, listener, l->direct_tls);
-    if (rc == UV_ENOMEM) {
-        accept_failed(l, rc);
-        uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
-    } else if (rc < 0) {
-        accept_failed(l, rc);
-        if (rc == UV_EMFILE || rc == UV_ENFILE)
-            admit_evict_one(srv, "the responder is out of file descriptors: "
-                                 "the oldest unauthenticated stream gives way");
-        uv_listen(listener, 128, on_connection);
-    }
-}
-
-static int listen_on(rs_server *srv, rs_listener *l, const rs_listen *conf)
-{
-    struct sockaddr_storage ss;
-    int rc = strchr(conf->address, ':')
-                 ? uv_ip6_addr(conf->address, (int)conf->port,
-                               (struct sockaddr_in6 *)&ss)
-                 : uv_ip4_addr(conf->address, (int)conf->port,
-                               (struct sockaddr_in *)&ss);
-    l->srv = srv;
-    l->port = conf->port;
-    l->direct_tls = conf->direct_tls;
-    snprintf(l->address, sizeof l->address, "%s", conf->address);
-    uv_tcp_init(srv->loop, &l->tcp);
-    l->tcp.data = l;
-    uv_timer_init(srv->loop, &l->retry);
-    l->retry.data = l;
-    if (rc == 0)
-        rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
-    if (rc < 0) {
-        fprintf(stderr, "%s: cannot listen on %s port %u: %s\n",
-                srv->config_path ? srv->config_path : "(embedded config)",
-                conf->address, conf->port, uv_strerror(rc));
-        return -1;
-    }
-    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
-           conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
-    return 0;
-}
 
 #define FD_HEADROOM 16 /* descriptors kept for web clients, DNS, files */
 
@@ -212,7 +119,8 @@ static int wire_router(rs_server *srv)
     if (!srv->router)
         return -1;
     if (router_add_handler(srv->router, probe_stanza, srv) < 0 ||
-        router_add_handler(srv->router, services_stanza, srv) < 0)
+        !(srv->services = services_new(srv)) ||
+        router_add_handler(srv->router, services_stanza, srv->services) < 0)
         return -1;
     router_on_undeliverable(srv->router, probe_undeliverable, srv);
     router_on_verdict(srv->router, in_verdict, srv);
@@ -246,6 +154,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         return -1;
     }
     srv->snapshot = server_snapshot;
+    rs_log_set_peer_limit(cfg->limits.log_per_minute);
     srv->domains = rs_domains_load(cfg);
     if (!srv->domains)
         return -1;
@@ -263,7 +172,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         return -1;
     for (size_t i = 0; i < cfg->n_listen; i++) {
         srv->n_listeners = i + 1;
-        if (listen_on(srv, &srv->listeners[i], &cfg->listen[i]) < 0)
+        if (listener_open(&srv->listeners[i], srv, &cfg->listen[i]) < 0)
             return -1;
     }
     report_limits rl = {.max_peers = cfg->limits.report_peers,
@@ -377,6 +286,7 @@ void rs_server_reload(rs_server *srv)
     free(cfg);
     rs_domains_unref(srv->domains);
     srv->domains = d;
+    rs_log_set_peer_limit(srv->cfg->limits.log_per_minute);
     rs_log(RS_LOG_INFO, "reloaded: %zu test domains", d->n);
 }
 
@@ -390,10 +300,8 @@ void rs_server_stop(rs_server *srv)
     if (srv->stopping)
         return;
     srv->stopping = true;
-    for (size_t i = 0; i < srv->n_listeners; i++) {
-        uv_close((uv_handle_t *)&srv->listeners[i].tcp, on_closed_noop);
-        uv_close((uv_handle_t *)&srv->listeners[i].retry, on_closed_noop);
-    }
+    for (size_t i = 0; i < srv->n_listeners; i++)
+        listener_close(&srv->listeners[i]);
     uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
     uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
@@ -410,13 +318,7 @@ void rs_server_stop(rs_server *srv)
     s2s_out_close_all(srv);
     router_close(srv->router);
     srv->router = NULL;
-    for (rs_conn *c = srv->conns; c; c = c->next)
-        if (!c->closing) {
-            if (c->header_sent)
-                conn_stream_error(c, "system-shutdown", "the responder is stopping");
-            else
-                conn_close(c, "shutting down");
-        }
+    conn_shutdown_all(srv);
     evidence_free(srv->evidence); /* waiting outcomes go in as claims */
     srv->evidence = NULL;
     rs_dns_free(srv->dns);
@@ -427,9 +329,9 @@ void rs_server_free(rs_server *srv)
 {
     report_free(srv->report);
     srv->report = NULL;
-    services_free(srv);
-    rl_free(srv->log_limits);
-    srv->log_limits = NULL;
+    services_free(srv->services);
+    srv->services = NULL;
+    rs_log_limits_free();
     rs_domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);
@@ -446,6 +348,7 @@ static void server_snapshot(rs_server *srv, stats_snapshot *snap)
 {
     memset(snap, 0, sizeof *snap);
     snap->counters = srv->stats;
+    snap->counters.log_suppressed = rs_log_suppressed();
     snap->start_time = srv->start_time;
     snap->test_domains = srv->cfg ? srv->cfg->n_domains : 0;
     snap->report_peers = srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0;

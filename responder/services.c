@@ -22,8 +22,14 @@
 
 #define PROFILE_FORM_TYPE "urn:xmpp:responder:profile:0"
 
+struct rs_services {
+    rs_server *srv;       /* limits, counters, report, router */
+    rl_table *limits;     /* replies per (remote domain, service) this minute */
+};
+
 /* What one reply needs: who asked whom, on which test domain. */
 typedef struct svc_ctx {
+    rs_services *svc;     /* the services' own state */
     rs_server *srv;
     const rs_domain *dom;
     const char *remote;   /* authenticated sender domain */
@@ -52,7 +58,7 @@ static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
         rs_log(RS_LOG_ERROR, "services: out of memory answering %s", what);
         return;
     }
-    if (rs_log_enabled(RS_LOG_INFO) && conn_log_allowed(x->srv, x->remote))
+    if (rs_log_enabled(RS_LOG_INFO) && rs_log_peer_allowed(x->remote))
         rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
                "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
     router_send(x->srv, x->dom->name, x->remote, el);
@@ -181,10 +187,8 @@ static unsigned svc_limit(const rs_limits *l, unsigned svc)
 static bool allowed(const svc_ctx *x, unsigned svc)
 {
     rs_server *srv = x->srv;
-    if (!srv->svc_limits && !(srv->svc_limits = rl_new(RATE_SLOTS)))
-        return false;
     unsigned limit = svc_limit(&srv->cfg->limits, svc);
-    rl_verdict v = rl_hit(srv->svc_limits, x->remote, svc, limit,
+    rl_verdict v = rl_hit(x->svc->limits, x->remote, svc, limit,
                           (int64_t)time(NULL), 60);
     if (v.allowed)
         return true;
@@ -198,10 +202,23 @@ static bool allowed(const svc_ctx *x, unsigned svc)
     return false;
 }
 
-void services_free(rs_server *srv)
+rs_services *services_new(rs_server *srv)
 {
-    rl_free(srv->svc_limits);
-    srv->svc_limits = NULL;
+    rs_services *s = calloc(1, sizeof *s);
+    if (!s || !(s->limits = rl_new(RATE_SLOTS))) {
+        free(s);
+        return NULL;
+    }
+    s->srv = srv;
+    return s;
+}
+
+void services_free(rs_services *s)
+{
+    if (!s)
+        return;
+    rl_free(s->limits);
+    free(s);
 }
 
 /* The command a body is, if any: the whole body, trimmed, any case. */
@@ -315,10 +332,10 @@ static void handle_presence(const svc_ctx *x, xmlNodePtr pres)
     }
 }
 
-void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
+void services_handle(rs_services *s, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza)
 {
-    svc_ctx x = {.srv = srv, .dom = dom, .remote = remote};
+    svc_ctx x = {.svc = s, .srv = s->srv, .dom = dom, .remote = remote};
     x.from = st_attr(stanza, "from");
     x.to = st_attr(stanza, "to");
     if (!jid_parse(x.to, &x.to_jid))

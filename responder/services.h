@@ -12,6 +12,11 @@
 
 #define ECHO_LOCALPART "echo"
 
+typedef struct rs_services rs_services;
+
+/* The services of srv (their reply budgets). NULL on allocation failure. */
+rs_services *services_new(rs_server *srv);
+
 /* Handle a stanza from remote (authenticated) to a JID at dom. Messages to
  * the echo contact: "help" lists the commands, "report" answers with what we
  * saw of the sender's domain (report.h), anything else is echoed; at most
@@ -20,10 +25,10 @@
  * disco_per_minute, also for error replies, version_per_minute,
  * presence_per_minute); replies over it are dropped, logged once a minute
  * and counted in rs_stats.limited. */
-void services_handle(rs_server *srv, const rs_domain *dom, const char *remote,
-                     xmlNodePtr stanza);
+void services_handle(rs_services *s, const rs_domain *dom,
+                     const char *remote, xmlNodePtr stanza);
 
-/* Release the services' state (the echo rate table). */
-void services_free(rs_server *srv);
+/* Release the services' state (the reply budgets). */
+void services_free(rs_services *s);
 
 #endif

@@ -44,7 +44,8 @@ typedef struct rs_stats {
     uint64_t send_cutoffs;    /* streams closed: peer did not read our output */
     uint64_t evicted;         /* unauthenticated streams closed to make room */
     uint64_t accept_failures; /* accepts that failed (no memory, no fds) */
-    uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute */
+    uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute
+                                 (kept by log.c, copied at snapshot) */
 } rs_stats;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */

@@ -1,0 +1,109 @@
+/* listener.c -- accepting s2s connections (see listener.h). */
+#include "listener.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "admission.h"
+#include "log.h"
+#include "s2s_in.h"
+
+#define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
+
+static void on_connection(uv_stream_t *listener, int status);
+
+/* One warning per listener and minute about failed accepts, with the count
+ * of those not logged: a flood of them must not fill the disk. */
+static void accept_failed(rs_listener *l, int err)
+{
+    rs_server *srv = l->srv;
+    srv->stats.accept_failures++;
+    char key[96];
+    snprintf(key, sizeof key, "listener %s:%u", l->address, l->port);
+    uint64_t unlogged;
+    if (rs_log_once_a_minute(key, &unlogged))
+        rs_log(RS_LOG_WARN, "%s: accept failed: %s (%llu more since the last "
+               "such line); the listener keeps going", key, uv_strerror(err),
+               (unsigned long long)unlogged);
+}
+
+/* Memory came back, perhaps: take the connection still pending. */
+static void on_accept_retry(uv_timer_t *t)
+{
+    rs_listener *l = t->data;
+    if (!l->srv->stopping)
+        on_connection((uv_stream_t *)&l->tcp, 0);
+}
+
+/* libuv stops polling a listener while a connection it announced waits for
+ * uv_accept, and does not resume it when uv_accept fails: so a connection
+ * we could not take is retried, and a failed uv_accept restarts listening. */
+static void on_connection(uv_stream_t *listener, int status)
+{
+    rs_listener *l = listener->data;
+    rs_server *srv = l->srv;
+    if (status < 0) {
+        /* EMFILE/ENFILE: libuv already dropped the connection; free a
+           socket for the next one from an unauthenticated stream */
+        accept_failed(l, status);
+        if ((status == UV_EMFILE || status == UV_ENFILE) && !srv->stopping)
+            admit_evict_one(srv, "the responder is out of file descriptors: "
+                                 "the oldest unauthenticated stream gives way");
+        return;
+    }
+    if (srv->stopping)
+        return;
+    int rc = s2s_in_accept(srv, listener, l->direct_tls);
+    if (rc == UV_ENOMEM) {
+        accept_failed(l, rc);
+        uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
+    } else if (rc < 0) {
+        accept_failed(l, rc);
+        if (rc == UV_EMFILE || rc == UV_ENFILE)
+            admit_evict_one(srv, "the responder is out of file descriptors: "
+                                 "the oldest unauthenticated stream gives way");
+        uv_listen(listener, 128, on_connection);
+    }
+}
+
+int listener_open(rs_listener *l, rs_server *srv, const rs_listen *conf)
+{
+    struct sockaddr_storage ss;
+    int rc = strchr(conf->address, ':')
+                 ? uv_ip6_addr(conf->address, (int)conf->port,
+                               (struct sockaddr_in6 *)&ss)
+                 : uv_ip4_addr(conf->address, (int)conf->port,
+                               (struct sockaddr_in *)&ss);
+    l->srv = srv;
+    l->port = conf->port;
+    l->direct_tls = conf->direct_tls;
+    snprintf(l->address, sizeof l->address, "%s", conf->address);
+    uv_tcp_init(srv->loop, &l->tcp);
+    l->tcp.data = l;
+    uv_timer_init(srv->loop, &l->retry);
+    l->retry.data = l;
+    if (rc == 0)
+        rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
+    if (rc < 0) {
+        fprintf(stderr, "%s: cannot listen on %s port %u: %s\n",
+                srv->config_path ? srv->config_path : "(embedded config)",
+                conf->address, conf->port, uv_strerror(rc));
+        return -1;
+    }
+    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
+           conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
+    return 0;
+}
+
+static void on_closed_noop(uv_handle_t *h)
+{
+    (void)h;
+}
+
+void listener_close(rs_listener *l)
+{
+    uv_close((uv_handle_t *)&l->tcp, on_closed_noop);
+    uv_close((uv_handle_t *)&l->retry, on_closed_noop);
+}
