@@ -33,44 +33,47 @@ struct rs_control;
 /* A copy of the counters and gauges now, for /metrics (server.c). */
 typedef void (*rs_snapshot_fn)(struct rs_server *srv, stats_snapshot *snap);
 
-
+/* Every field has one writer, named in brackets: server.c sets up and
+ * tears down; the module named keeps its own list or counters. The rest
+ * only read. */
 typedef struct rs_server {
-    uv_loop_t *loop;
-    rs_config *cfg;              /* current configuration (owned) */
-    char *config_path;           /* what SIGHUP reloads, NULL = embedded */
-    rs_domains *domains;         /* current domain generation */
-    rs_dns *dns;                 /* resolver */
-    struct rs_listener *listeners; /* s2s listeners (listener.h) */
-    size_t n_listeners;
-    uv_signal_t sig_term, sig_int, sig_hup;
-    struct rs_conn *conns;       /* every live connection */
-    unsigned n_conns;
+    uv_loop_t *loop;             /* the one event loop [server] */
+    rs_config *cfg;              /* current configuration, owned [server] */
+    char *config_path;           /* what SIGHUP reloads, NULL = embedded [server] */
+    rs_domains *domains;         /* current domain generation [server] */
+    rs_dns *dns;                 /* resolver [server] */
+    struct rs_listener *listeners; /* s2s listeners (listener.h) [server] */
+    size_t n_listeners;          /* how many [server] */
+    uv_signal_t sig_term, sig_int, sig_hup; /* stop, stop, reload [server] */
+    struct rs_conn *conns;       /* every live connection [conn] */
+    unsigned n_conns;            /* how many [conn] */
     unsigned conns_high;         /* most live conns since memory was last
-                                    handed back (server.c on_trim) */
-    uv_timer_t trim_timer;       /* looks at conns_high now and then */
-    struct s2s_out *outs;        /* outbound streams by (local, remote) */
+                                    handed back [conn; server resets] */
+    uv_timer_t trim_timer;       /* looks at conns_high now and then [server] */
+    struct s2s_out *outs;        /* outbound streams by (local, remote) [s2s_out] */
     unsigned n_outs;             /* how many; each holds a stream slot
-                                    (kept by s2s_out.c, read by admission.c) */
+                                    (admission.c counts them) [s2s_out] */
     const struct s2s_out_events *out_events; /* who hears what outbound
-                                    streams report (router.c) */
-    void *out_events_ud;
-    struct rs_router *router;    /* stanza handlers, completions (router.h) */
-    unsigned char db_secret[32]; /* dialback key secret, random per start */
-    unsigned next_id;            /* ids for logs */
-    bool stopping;
-    rs_stats stats;
-    uint64_t start_time;         /* unix seconds at start (stream ids) */
-    struct rs_report *report;    /* outcome records (report.h) */
+                                    streams report [s2s_out, set by router] */
+    void *out_events_ud;         /* their argument [s2s_out] */
+    struct rs_router *router;    /* stanza handlers, completions (router.h) [server] */
+    unsigned char db_secret[32]; /* dialback key secret, random per start [server] */
+    unsigned next_id;            /* ids for logs [conn] */
+    bool stopping;               /* rs_server_stop ran [server] */
+    rs_stats stats;              /* counters, each bumped by the module whose
+                                    work it counts (stats.h) */
+    uint64_t start_time;         /* unix seconds at start (stream ids) [server] */
+    struct rs_report *report;    /* outcome records (report.h) [server] */
     struct rs_evidence *evidence; /* decides how sure each outcome is
-                                    before it enters the report (evidence.h) */
-    struct rs_web *web;          /* HTTP listener, or NULL (web.h) */
-    struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) */
-    struct rs_probe *probes;     /* running probes (probe.h) */
-    struct rs_control *control;  /* control socket (control.h) */
-    struct rs_services *services; /* what test domains answer (services.h) */
-    rs_snapshot_fn snapshot;     /* fills a stats_snapshot (server.c) */
+                                    before it enters the report (evidence.h) [server] */
+    struct rs_web *web;          /* HTTP listener, or NULL (web.h) [server] */
+    struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) [server] */
+    struct rs_probe *probes;     /* running probes (probe.h) [probe] */
+    struct rs_control *control;  /* control socket (control.h) [server] */
+    struct rs_services *services; /* what test domains answer (services.h) [server] */
+    rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
-                                    less what the daemon needs besides */
+                                    less what the daemon needs besides [server] */
 } rs_server;
 
 /* Called once per live stream: dir "in" or "out", state the name of its
