@@ -24,6 +24,7 @@
 #include <gnutls/x509.h>
 
 #include "atomic_file.h"
+#include "errmsg.h"
 
 #define DAY_SECS (24 * 60 * 60)
 #define YEAR_SECS (365 * DAY_SECS)
@@ -54,21 +55,11 @@ static const cg_ca_spec cg_cas[CG_NCAS] = {
     [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1},
 };
 
-static int cg_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* GnuTLS failure of a step on a named file or thing. */
 static int cg_gfail(char *err, size_t errlen, const char *what, int ret)
 {
-    return cg_fail(err, errlen, "%s: %s", what, gnutls_strerror(ret));
+    return errmsg_fail(err, errlen, "%s: %s", what, gnutls_strerror(ret));
 }
 
 static void cg_pair_free(cg_pair *p)
@@ -102,15 +93,15 @@ static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
 {
     atomic_file a;
     if (atomic_file_open(&a, path, mode) < 0)
-        return cg_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
     for (size_t i = 0; i < n_parts; i++)
         if (fwrite(parts[i].data, 1, parts[i].size, a.f) != parts[i].size) {
             int saved = errno;
             atomic_file_abort(&a);
-            return cg_fail(err, errlen, "%s: %s", path, strerror(saved));
+            return errmsg_fail(err, errlen, "%s: %s", path, strerror(saved));
         }
     if (atomic_file_commit(&a) < 0)
-        return cg_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
     return 0;
 }
 
@@ -165,7 +156,7 @@ static int cg_save_chain(const char *path, gnutls_x509_crt_t *crts, size_t n,
     gnutls_datum_t pem[2] = {{NULL, 0}, {NULL, 0}};
     int ret = 0;
     if (n > 2)
-        return cg_fail(err, errlen, "%s: chain too long", path);
+        return errmsg_fail(err, errlen, "%s: chain too long", path);
     for (size_t i = 0; i < n && ret >= 0; i++)
         ret = gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_PEM, &pem[i]);
     if (ret < 0)
@@ -320,9 +311,9 @@ static int cg_load_ca(const char *certs_dir, int i, cg_pair *out, char *err,
     char pem[4096], key[4096];
     if (cg_path(pem, sizeof pem, certs_dir, cg_cas[i].file, ".pem") < 0 ||
         cg_path(key, sizeof key, certs_dir, cg_cas[i].file, ".key") < 0)
-        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     if (!cg_exists(pem) || !cg_exists(key))
-        return cg_fail(err, errlen, "%s: missing (create the PKI first)", pem);
+        return errmsg_fail(err, errlen, "%s: missing (create the PKI first)", pem);
     return cg_load_pair(pem, key, out, err, errlen);
 }
 
@@ -337,7 +328,7 @@ static int cg_ensure_ca(const char *certs_dir, int i, cg_pair *cas,
     char pem[4096], key[4096];
     if (cg_path(pem, sizeof pem, certs_dir, spec->file, ".pem") < 0 ||
         cg_path(key, sizeof key, certs_dir, spec->file, ".key") < 0)
-        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     bool regen = force || !cg_exists(pem) || !cg_exists(key) ||
                  (parent && parent_fresh[spec->parent]);
     if (!regen) {
@@ -396,7 +387,7 @@ static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
 {
     char path[4096];
     if (cg_path(path, sizeof path, certs_dir, "crl", ".pem") < 0)
-        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     gnutls_x509_crl_t crl;
     int ret = gnutls_x509_crl_init(&crl);
     if (ret < 0)
@@ -450,13 +441,13 @@ static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
 int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
 {
     if (mkdir(certs_dir, 0700) != 0 && errno != EEXIST)
-        return cg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
+        return errmsg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
     struct stat st;
     if (stat(certs_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return cg_fail(err, errlen, "%s: not a directory", certs_dir);
+        return errmsg_fail(err, errlen, "%s: not a directory", certs_dir);
     /* mkdir obeys the umask and an existing directory keeps its mode. */
     if (chmod(certs_dir, 0700) != 0)
-        return cg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
+        return errmsg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
     cg_pair cas[CG_NCAS] = {{NULL, NULL}};
     bool fresh[CG_NCAS] = {false};
     int ret = 0;
@@ -568,7 +559,7 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
 {
     char cn[300];
     if (cg_leaf_cn(cn, sizeof cn, domain, base, p) < 0)
-        return cg_fail(err, errlen, "%s: name too long", domain);
+        return errmsg_fail(err, errlen, "%s: name too long", domain);
     if (cg_new_key(&out->key, p->cert.key, err, errlen) < 0)
         return -1;
     unsigned usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
@@ -662,14 +653,14 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
     snprintf(pem_ext, sizeof pem_ext, "%s.pem", suffix);
     snprintf(key_ext, sizeof key_ext, "%s.key", suffix);
     if (!cg_domain_ok(domain))
-        return cg_fail(err, errlen, "'%s': not usable as a domain file name",
+        return errmsg_fail(err, errlen, "'%s': not usable as a domain file name",
                        domain ? domain : "(null)");
     if (p->cert.names == CAT_NAMES_WILDCARD && (!base || !*base))
-        return cg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
+        return errmsg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
                        domain);
     if (cg_path(pem, sizeof pem, certs_dir, domain, pem_ext) < 0 ||
         cg_path(key, sizeof key, certs_dir, domain, key_ext) < 0)
-        return cg_fail(err, errlen, "%s: path too long", certs_dir);
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     cg_pair signer = {NULL, NULL};
     int si = cg_signer_index(p);
     if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)

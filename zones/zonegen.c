@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "errmsg.h"
 
 #define ZG_TTL 300
 #define ZG_SERIAL_TAG "; serial"       /* marks the serial line we write */
@@ -32,16 +33,6 @@ typedef struct zg_addr {
     char text[INET6_ADDRSTRLEN];  /* canonical form */
 } zg_addr;
 
-static int zg_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Parse each literal into its canonical text; -1 on the first bad one. */
 static int zg_parse_addrs(const char *const *in, size_t n, zg_addr *out,
@@ -52,7 +43,7 @@ static int zg_parse_addrs(const char *const *in, size_t n, zg_addr *out,
         int fam = strchr(in[i], ':') ? AF_INET6 : AF_INET;
         if (inet_pton(fam, in[i], buf) != 1 ||
             !inet_ntop(fam, buf, out[i].text, sizeof out[i].text))
-            return zg_fail(err, errlen, "'%s': not an IPv4 or IPv6 address",
+            return errmsg_fail(err, errlen, "'%s': not an IPv4 or IPv6 address",
                            in[i]);
         out[i].family = fam;
     }
@@ -188,24 +179,24 @@ static int zg_validate(const char *base, size_t n_addresses,
                        size_t errlen)
 {
     if (!base || !*base || strlen(base) > 250 || base[strlen(base) - 1] == '.')
-        return zg_fail(err, errlen, "'%s': not a base domain (no trailing dot)",
+        return errmsg_fail(err, errlen, "'%s': not a base domain (no trailing dot)",
                        base ? base : "(null)");
     if (n_addresses == 0)
-        return zg_fail(err, errlen, "no address for the zone");
+        return errmsg_fail(err, errlen, "no address for the zone");
     if (port == 0 || port > 65535)
-        return zg_fail(err, errlen, "port %u out of range", port);
+        return errmsg_fail(err, errlen, "port %u out of range", port);
     if (direct_port == 0 || direct_port > 65535)
-        return zg_fail(err, errlen, "direct TLS port %u out of range",
+        return errmsg_fail(err, errlen, "direct TLS port %u out of range",
                        direct_port);
     for (size_t i = 0; i < n_domains; i++) {
         if (!domains[i].name || !domains[i].profile)
-            return zg_fail(err, errlen, "domain %zu incomplete", i);
+            return errmsg_fail(err, errlen, "domain %zu incomplete", i);
         if (!zg_in_zone(domains[i].name, base))
-            return zg_fail(err, errlen, "%s: not under %s", domains[i].name,
+            return errmsg_fail(err, errlen, "%s: not under %s", domains[i].name,
                            base);
         if (domains[i].profile->dns == CAT_DNS_TLSA &&
             (!domains[i].tlsa_sha256 || strlen(domains[i].tlsa_sha256) != 64))
-            return zg_fail(err, errlen, "%s: TLSA needs the key's SHA-256",
+            return errmsg_fail(err, errlen, "%s: TLSA needs the key's SHA-256",
                            domains[i].name);
     }
     return 0;
@@ -222,7 +213,7 @@ int zonegen_write(const char *path, const char *base,
         return -1;
     zg_addr *addrs = calloc(n_addresses, sizeof *addrs);
     if (!addrs)
-        return zg_fail(err, errlen, "out of memory");
+        return errmsg_fail(err, errlen, "out of memory");
     if (zg_parse_addrs(addresses, n_addresses, addrs, err, errlen) < 0) {
         free(addrs);
         return -1;
@@ -231,13 +222,13 @@ int zonegen_write(const char *path, const char *base,
     if (atomic_file_open(&a, path, 0644) < 0) {
         int saved = errno;
         free(addrs);
-        return zg_fail(err, errlen, "%s: %s", path, strerror(saved));
+        return errmsg_fail(err, errlen, "%s: %s", path, strerror(saved));
     }
     zg_head(a.f, base, zg_serial(path), addrs, n_addresses);
     for (size_t i = 0; i < n_domains; i++)
         zg_domain(a.f, &domains[i], addrs, n_addresses, port, direct_port);
     free(addrs);
     if (atomic_file_commit(&a) < 0)
-        return zg_fail(err, errlen, "%s: %s", path, strerror(errno));
+        return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
     return 0;
 }
