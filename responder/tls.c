@@ -29,6 +29,9 @@ struct rs_tls {
     bool server;                /* we answer the ClientHello */
     bool established;           /* the handshake completed */
     bool starved;               /* GnuTLS asked for bytes we do not have */
+    bool hello_seen;            /* server: the first ClientHello chose the
+                                   domain; a second one (after a TLS 1.3
+                                   HelloRetryRequest) does not change it */
     rs_buf in;                  /* ciphertext not yet taken by GnuTLS */
     char sni[256];              /* server side: the SNI host name, or "" */
     const rs_tls_io *io;        /* the transport */
@@ -187,8 +190,9 @@ static int on_handshake_message(gnutls_session_t session, unsigned htype,
 {
     rs_tls *t = gnutls_session_get_ptr(session);
     if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || when != GNUTLS_HOOK_PRE ||
-        !incoming || !t || !t->server)
+        !incoming || !t || !t->server || t->hello_seen)
         return 0;
+    t->hello_seen = true;
     char name[256] = "";
     /* a malformed hello is GnuTLS's to refuse when it reads it */
     (void)gnutls_ext_raw_parse(name, read_server_name, msg,
