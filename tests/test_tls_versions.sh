@@ -19,26 +19,11 @@ trap cleanup EXIT
 
 # listening PORT: something accepts on 127.0.0.1:PORT.
 listening() { ss -ltnH "sport = :$1" | grep -q .; }
+tls_listeners() { listening "$S2S" && listening "$DIRECT"; }
 
 BASE=tlsversions.example
 started=""
-for attempt in 1 2 3; do
-    S2S=$(free_port); DIRECT=$(free_port)
-    rm -rf "$T/s"
-    "$RS" init --base-domain $BASE --dir "$T/s" --port "$S2S" --direct-port "$DIRECT" \
-        --http-port 0 >"$T/init.out" 2>&1 || { sed 's/^/#   /' "$T/init.out"; continue; }
-    "$RS" run -c "$T/s/responder.conf" >"$T/run.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 100); do
-        listening "$S2S" && listening "$DIRECT" && { started=1; break; }
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$started" ] && break
-    kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=""
-    echo "# attempt $attempt: the daemon did not listen; retrying with other ports"
-    sed 's/^/#   /' "$T/run.log" | tail -n 5
-done
+daemon_start "$RS" $BASE "$T/s" "$T/run.log" tls_listeners && started=1
 if [ -z "$started" ]; then
     fail "the daemon listens on 127.0.0.1 ports $S2S (STARTTLS) and $DIRECT (direct TLS)"
     summary
