@@ -1,7 +1,8 @@
 /* conn.h -- the transport of one XMPP stream: a libuv TCP socket, an optional
- * GnuTLS session over it (STARTTLS), and the XML parser fed with the
- * plaintext. The owner (an inbound or outbound s2s stream) gets events through
- * a handler table and drives the protocol; the conn only moves bytes.
+ * TLS session over it (tls.h: STARTTLS or direct TLS), and the XML parser fed
+ * with the plaintext. The owner (an inbound or outbound s2s stream) gets
+ * events through a handler table and drives the protocol; the conn only
+ * moves bytes.
  *
  * Lifetime: conn_close() starts an orderly close (our </stream:stream>, TLS
  * close_notify, TCP FIN, wait briefly for the peer); when the handles are
@@ -16,7 +17,6 @@
 
 #include <uv.h>
 
-#include "buf.h"
 #include "domains.h"
 #include "log.h"
 #include "report.h"

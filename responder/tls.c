@@ -250,7 +250,7 @@ rs_tls *tls_new(bool server, const rs_domains *domains, const rs_domain *dom,
                 const char *sni, const rs_tls_io *io, void *ud)
 {
     gnutls_certificate_credentials_t creds = shared_credentials();
-    rs_tls *t = creds ? calloc(1, sizeof *t) : NULL;
+    rs_tls *t = creds && dom ? calloc(1, sizeof *t) : NULL;
     if (!t)
         return NULL;
     t->server = server;
