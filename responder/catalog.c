@@ -15,7 +15,8 @@
     .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,           \
     .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256
 
-/* STARTTLS required, both auth methods both ways, default TLS versions. */
+/* STARTTLS required, both auth methods both ways, default TLS versions
+ * (TLS 1.2 and later: tls.c). */
 #define POLICY_DEFAULT                                                      \
     .auth_in = CAT_AUTH_EXTERNAL | CAT_AUTH_DIALBACK,                       \
     .auth_out = CAT_AUTH_EXTERNAL | CAT_AUTH_DIALBACK,                      \

@@ -93,7 +93,8 @@ typedef struct cat_stream_policy {
     unsigned auth_in;       /* methods we offer peers dialling us */
     unsigned auth_out;      /* methods we use when dialling peers */
     cat_starttls starttls;  /* STARTTLS offered/required */
-    const char *tls_priority; /* GnuTLS priority string, NULL = default */
+    const char *tls_priority; /* GnuTLS priority string; NULL = tls.c's
+                                 default (TLS 1.2 and later, RFC 8996) */
 } cat_stream_policy;
 
 /* DNS records of the domain in the zone (besides its A/AAAA). */

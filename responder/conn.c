@@ -1,10 +1,9 @@
-/* conn.c -- bytes between a socket and the XML parser, through GnuTLS when
- * STARTTLS has happened. GnuTLS reads ciphertext from conn->tls_in (filled by
- * libuv reads) and writes through uv_write, so nothing here ever blocks. */
+/* conn.c -- bytes between a socket and the XML parser, through a TLS session
+ * (tls.c) once STARTTLS or direct TLS started one. libuv reads feed the
+ * session's ciphertext and its output goes through uv_write, so nothing here
+ * ever blocks. */
 #include "conn.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +15,6 @@
 #include "daemon.h"
 
 #define READ_CHUNK 16384
-#define TLS_IN_MAX (1u << 20)   /* ciphertext backlog bound */
 #define CLOSE_GRACE_MS 2000     /* wait for the peer's close this long */
 
 /* A write in flight: the request and its own copy of the bytes. */
@@ -112,10 +110,8 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     conn_unlink(c);
     c->handler->closed(c, c->close_why);
-    if (c->tls)
-        gnutls_deinit(c->tls);
+    tls_free(c->tls);
     xs_free(c->xs);
-    rs_buf_free(&c->tls_in);
     rs_domains_unref(c->domains);
     free(c);
 }
@@ -195,32 +191,6 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     return 0;
 }
 
-static ssize_t tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
-{
-    rs_conn *c = ptr;
-    if (write_raw(c, data, len) < 0) {
-        gnutls_transport_set_errno(c->tls, EPIPE);
-        return -1;
-    }
-    return (ssize_t)len;
-}
-
-static ssize_t tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
-{
-    rs_conn *c = ptr;
-    if (c->tls_in.len == 0) {
-        if (c->peer_gone)
-            return 0;
-        c->tls_starved = true;
-        gnutls_transport_set_errno(c->tls, EAGAIN);
-        return -1;
-    }
-    size_t n = len < c->tls_in.len ? len : c->tls_in.len;
-    memcpy(data, c->tls_in.data, n);
-    rs_buf_consume(&c->tls_in, n);
-    return (ssize_t)n;
-}
-
 void conn_send(rs_conn *c, const char *data, size_t len)
 {
     if (c->closing && c->close_sent)
@@ -234,18 +204,9 @@ void conn_send(rs_conn *c, const char *data, size_t len)
     }
     if (c->tls_state != CONN_TLS_ACTIVE)
         return; /* nothing may be sent during the handshake */
-    while (len > 0) {
-        ssize_t n = gnutls_record_send(c->tls, data, len);
-        if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-            continue; /* our push never blocks; retry the same record */
-        if (n < 0) {
-            if (!c->closing)
-                conn_close(c, gnutls_strerror((int)n));
-            return;
-        }
-        data += n;
-        len -= (size_t)n;
-    }
+    int rc = tls_send(c->tls, data, len);
+    if (rc < 0 && !c->closing)
+        conn_close(c, gnutls_strerror(rc));
 }
 
 void conn_send_fmt(rs_conn *c, const char *fmt, ...)
@@ -320,119 +281,56 @@ static void feed_xml(rs_conn *c, const char *data, size_t len)
     xs_feed(c->xs, data, len);
 }
 
-/* Describe why a TLS operation failed, with the alert when there was one. */
-static void tls_failure_text(rs_conn *c, int rc, char *out, size_t n)
-{
-    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
-        snprintf(out, n, "alert received: %s",
-                 gnutls_alert_get_name(gnutls_alert_get(c->tls)));
-    else if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR)
-        snprintf(out, n, "peer closed the connection during TLS");
-    else
-        snprintf(out, n, "%s", gnutls_strerror(rc));
-}
-
-/* "received certificate_expired": the RFC 8446 name of an alert. */
-static void alert_name(gnutls_alert_description_t alert, const char *dir,
-                       char *out, size_t n)
-{
-    const char *name = gnutls_alert_get_strname(alert); /* GNUTLS_A_... */
-    if (!name)
-        name = "unknown";
-    if (strncmp(name, "GNUTLS_A_", 9) == 0)
-        name += 9;
-    int len = snprintf(out, n, "%s ", dir);
-    for (size_t i = 0; name[i] && len >= 0 && (size_t)len + 1 < n; i++)
-        out[len++] = (char)tolower((unsigned char)name[i]);
-    out[len < 0 ? 0 : ((size_t)len < n ? (size_t)len : n - 1)] = '\0';
-}
-
 /* A failed handshake is the peer refusing what the profile presents (or
  * the profile's TLS refusing the peer): either way the test's answer. */
-static void tls_failure_record(rs_conn *c, int rc)
+static void handshake_step(rs_conn *c)
 {
+    char why[256];
+    rs_tls_step step = tls_handshake(c->tls, why, sizeof why, c->outcome.alert,
+                                     sizeof c->outcome.alert);
+    if (step == RS_TLS_AGAIN)
+        return;
+    const rs_domain *presented = tls_domain(c->tls);
     report_outcome *o = &c->outcome;
-    if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
-        alert_name(gnutls_alert_get(c->tls), "received", o->alert, sizeof o->alert);
-    } else if (!c->peer_gone) {
-        /* tell the peer why, as TLS wants, and remember what we said */
-        int level;
-        int alert = gnutls_error_to_alert(rc, &level);
-        if (alert >= 0 && gnutls_alert_send_appropriate(c->tls, rc) >= 0)
-            alert_name((gnutls_alert_description_t)alert, "sent", o->alert,
-                       sizeof o->alert);
-    }
-    if (c->tls_id.domain)
-        snprintf(o->presented, sizeof o->presented, "%s", c->tls_id.domain->name);
-    o->refused_by = REPORT_BY_PEER;
-}
-
-static void tls_handshake_step(rs_conn *c)
-{
-    for (;;) {
-        int rc = gnutls_handshake(c->tls);
-        if (rc == 0) {
-            c->tls_state = CONN_TLS_ACTIVE;
-            c->srv->stats.tls_ok++;
-            conn_tls_describe(c, c->outcome.tls, sizeof c->outcome.tls);
-            if (gnutls_certificate_get_ours(c->tls) && c->tls_id.domain)
-                snprintf(c->outcome.presented, sizeof c->outcome.presented,
-                         "%s", c->tls_id.domain->name);
-            if (c->handler->tls_done)
-                c->handler->tls_done(c, true, NULL);
-            return;
-        }
-        if (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED)
-            return;
-        if (!gnutls_error_is_fatal(rc))
-            continue; /* e.g. a warning alert: go on */
-        char why[256];
-        tls_failure_text(c, rc, why, sizeof why);
-        c->srv->stats.tls_failed++;
-        tls_failure_record(c, rc);
-        c->tls_state = CONN_TLS_NONE; /* nothing more may be sent in TLS */
-        c->close_sent = true;
+    if (step == RS_TLS_DONE) {
+        c->tls_state = CONN_TLS_ACTIVE;
+        c->srv->stats.tls_ok++;
+        tls_describe(c->tls, o->tls, sizeof o->tls);
+        if (tls_sent_certificate(c->tls) && presented)
+            snprintf(o->presented, sizeof o->presented, "%s", presented->name);
         if (c->handler->tls_done)
-            c->handler->tls_done(c, false, why);
-        if (!c->closing)
-            conn_close(c, why);
+            c->handler->tls_done(c, true, NULL);
         return;
     }
+    c->srv->stats.tls_failed++;
+    if (presented)
+        snprintf(o->presented, sizeof o->presented, "%s", presented->name);
+    o->refused_by = REPORT_BY_PEER;
+    c->tls_state = CONN_TLS_NONE; /* nothing more may be sent in TLS */
+    c->close_sent = true;
+    if (c->handler->tls_done)
+        c->handler->tls_done(c, false, why);
+    if (!c->closing)
+        conn_close(c, why);
 }
 
-static void tls_read_records(rs_conn *c)
+static void read_records(rs_conn *c)
 {
     char buf[READ_CHUNK];
-    unsigned spins = 0;
     while (!c->closing) {
-        c->tls_starved = false;
-        ssize_t n = gnutls_record_recv(c->tls, buf, sizeof buf);
+        char why[256];
+        ssize_t n = tls_recv(c->tls, buf, sizeof buf, why, sizeof why);
         if (n > 0) {
             feed_xml(c, buf, (size_t)n);
-            if (c->tls_state != CONN_TLS_ACTIVE || c->closing)
+            if (c->tls_state != CONN_TLS_ACTIVE)
                 return;
             continue;
         }
-        if (n == 0) { /* close_notify */
-            c->peer_gone = true;
-            if (!c->closing)
-                conn_close(c, "peer closed TLS");
+        if (n == RS_TLS_RECV_AGAIN)
             return;
-        }
-        /* GnuTLS also answers AGAIN after a post-handshake message (TLS 1.3
-         * session tickets) with records still buffered: only stop when it
-         * really asked us for more bytes. */
-        if (n == GNUTLS_E_AGAIN && (c->tls_starved || ++spins > 64))
-            return;
-        if (n == GNUTLS_E_AGAIN)
-            continue;
-        if (n == GNUTLS_E_INTERRUPTED || !gnutls_error_is_fatal((int)n))
-            continue;
-        char why[256];
-        tls_failure_text(c, (int)n, why, sizeof why);
         c->peer_gone = true;
         if (!c->closing)
-            conn_close(c, why);
+            conn_close(c, n == RS_TLS_RECV_CLOSED ? "peer closed TLS" : why);
         return;
     }
 }
@@ -469,14 +367,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         feed_xml(c, buf->base, (size_t)nread);
         return;
     }
-    if (rs_buf_append(&c->tls_in, buf->base, (size_t)nread, TLS_IN_MAX) < 0) {
+    if (tls_feed(c->tls, buf->base, (size_t)nread) < 0) {
         conn_close(c, "TLS input backlog too large");
         return;
     }
     if (c->tls_state == CONN_TLS_HANDSHAKE)
-        tls_handshake_step(c);
+        handshake_step(c);
     if (c->tls_state == CONN_TLS_ACTIVE && !c->closing)
-        tls_read_records(c);
+        read_records(c);
 }
 
 void conn_start_reading(rs_conn *c)
@@ -572,78 +470,28 @@ static void on_xs_error(void *ud, xs_error err, const char *text)
     conn_stream_error(c, xs_error_condition(err), text);
 }
 
-/* ---- TLS --------------------------------------------------------------- */
+/* ---- TLS (tls.c) ------------------------------------------------------- */
 
-const char *conn_tls_sni(const rs_conn *c)
+static int write_ciphertext(void *ud, const void *data, size_t len)
 {
-    static char name[256];
-    size_t len = sizeof name - 1;
-    unsigned type = 0;
-    name[0] = '\0';
-    if (c->tls && c->dir == CONN_IN &&
-        gnutls_server_name_get(c->tls, name, &len, &type, 0) == 0 &&
-        type == GNUTLS_NAME_DNS)
-        name[len < sizeof name ? len : sizeof name - 1] = '\0';
-    else
-        name[0] = '\0';
-    return name;
+    return write_raw(ud, data, len);
 }
 
-/* Server side: present the domain named by SNI when it is one of ours. */
-static int on_client_hello(gnutls_session_t session)
+static void log_tls_note(void *ud, const char *text)
 {
-    rs_tls_identity *id = gnutls_session_get_ptr(session);
-    rs_conn *c = (rs_conn *)((char *)id - offsetof(rs_conn, tls_id));
-    const char *sni = conn_tls_sni(c);
-    if (sni[0]) {
-        const rs_domain *d = rs_domains_find(c->domains, sni);
-        if (d)
-            id->domain = d;
-        else
-            conn_log(c, RS_LOG_INFO, "tls", "SNI '%s' is not ours; presenting %s",
-                     sni, id->domain ? id->domain->name : "nothing");
-    }
-    return 0;
+    conn_log(ud, RS_LOG_INFO, "tls", "%s", text);
 }
+
+static const rs_tls_io tls_io = {.write = write_ciphertext, .note = log_tls_note};
 
 int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni)
 {
-    unsigned flags = c->dir == CONN_IN ? GNUTLS_SERVER : GNUTLS_CLIENT;
-    int rc = gnutls_init(&c->tls, flags | GNUTLS_NONBLOCK);
-    if (rc < 0)
-        return rc;
-    c->tls_id.domain = dom;
-    gnutls_session_set_ptr(c->tls, &c->tls_id);
-    rc = gnutls_priority_set(c->tls, dom->priority);
-    if (rc == 0)
-        rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE,
-                                    c->domains->creds);
-    if (rc < 0)
-        return rc;
-    if (c->dir == CONN_IN) {
-        /* ask for the peer's certificate for SASL EXTERNAL; verify ourselves */
-        gnutls_certificate_server_set_request(c->tls, GNUTLS_CERT_REQUEST);
-        gnutls_handshake_set_post_client_hello_function(c->tls, on_client_hello);
-    } else if (sni && sni[0]) {
-        gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, sni, strlen(sni));
-    }
-    gnutls_transport_set_ptr(c->tls, c);
-    gnutls_transport_set_push_function(c->tls, tls_push);
-    gnutls_transport_set_pull_function(c->tls, tls_pull);
+    c->tls = tls_new(c->dir == CONN_IN, c->domains, dom, sni, &tls_io, c);
+    if (!c->tls)
+        return -1;
     c->tls_state = CONN_TLS_HANDSHAKE;
-    tls_handshake_step(c); /* the client speaks first; harmless for servers */
+    handshake_step(c); /* the client speaks first; harmless for servers */
     return 0;
-}
-
-void conn_tls_describe(const rs_conn *c, char *out, size_t n)
-{
-    if (!c->tls || c->tls_state != CONN_TLS_ACTIVE) {
-        snprintf(out, n, "none");
-        return;
-    }
-    const char *ver = gnutls_protocol_get_name(gnutls_protocol_get_version(c->tls));
-    const char *cipher = gnutls_cipher_get_name(gnutls_cipher_get(c->tls));
-    snprintf(out, n, "%s %s", ver ? ver : "?", cipher ? cipher : "?");
 }
 
 /* ---- timers and closing ------------------------------------------------- */
@@ -755,7 +603,7 @@ void conn_close(rs_conn *c, const char *why)
     c->closing = true;
     snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
-        gnutls_bye(c->tls, GNUTLS_SHUT_WR); /* close_notify via push */
+        tls_bye(c->tls);
     uv_timer_stop(&c->stall);
     conn_log(c, RS_LOG_INFO, "close", "reason=\"%s\" in=%llu out=%llu",
              c->close_why, (unsigned long long)c->bytes_in,

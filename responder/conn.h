@@ -1,7 +1,8 @@
 /* conn.h -- the transport of one XMPP stream: a libuv TCP socket, an optional
- * GnuTLS session over it (STARTTLS), and the XML parser fed with the
- * plaintext. The owner (an inbound or outbound s2s stream) gets events through
- * a handler table and drives the protocol; the conn only moves bytes.
+ * TLS session over it (tls.h: STARTTLS or direct TLS), and the XML parser fed
+ * with the plaintext. The owner (an inbound or outbound s2s stream) gets
+ * events through a handler table and drives the protocol; the conn only
+ * moves bytes.
  *
  * Lifetime: conn_close() starts an orderly close (our </stream:stream>, TLS
  * close_notify, TCP FIN, wait briefly for the peer); when the handles are
@@ -14,13 +15,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include <gnutls/gnutls.h>
 #include <uv.h>
 
-#include "buf.h"
 #include "domains.h"
 #include "log.h"
 #include "report.h"
+#include "tls.h"
 #include "xmlstream.h"
 
 struct rs_server;
@@ -63,7 +63,6 @@ enum {
 struct rs_conn {
     uv_tcp_t tcp;                 /* the socket */
     uv_timer_t timer;             /* owner's timeout, then the close grace */
-    rs_tls_identity tls_id;       /* what we present; session ptr points here */
     struct rs_server *srv;        /* the daemon */
     rs_domains *domains;          /* generation in use (referenced) */
     unsigned id;                  /* for logs */
@@ -72,9 +71,8 @@ struct rs_conn {
     unsigned peer_port;
     char local[256];              /* our domain on this stream, when known */
     char remote[256];             /* their domain, when known */
-    gnutls_session_t tls;         /* NULL until STARTTLS */
+    rs_tls *tls;                  /* NULL until STARTTLS (tls.h) */
     conn_tls_state tls_state;
-    rs_buf tls_in;                /* ciphertext not yet taken by GnuTLS */
     xs_stream *xs;                /* parser of the peer's XML */
     const rs_conn_handler *handler;
     void *owner;                  /* s2s_in or s2s_out */
@@ -82,7 +80,6 @@ struct rs_conn {
     bool close_sent;              /* our </stream:stream> is out */
     bool closing;                 /* conn_close was called */
     bool peer_gone;               /* EOF or error from the peer */
-    bool tls_starved;             /* GnuTLS asked for bytes we do not have */
     int open_handles;             /* tcp + timer still open */
     char close_why[256];          /* reason given to closed */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
@@ -136,9 +133,10 @@ void conn_send_node(rs_conn *c, xmlNodePtr el);
 void conn_send_header(rs_conn *c, const char *from, const char *to,
                       const char *id);
 
-/* Start TLS. As server, dom is presented unless the ClientHello's SNI names
- * another of our domains; as client, dom is presented if the peer asks and
- * sni is sent. The owner must have called xs_restart as the protocol says. */
+/* Start TLS (tls_new). As server, dom's certificate and TLS policy apply
+ * unless the ClientHello's SNI names another of our domains, whose own then
+ * do; as client, dom is presented if the peer asks and sni is sent. The
+ * owner must have called xs_restart as the protocol says. */
 int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni);
 
 /* Arm the owner's timeout (seconds); 0 disarms. */
@@ -166,11 +164,5 @@ void conn_report(rs_conn *c);
  * At most limits.log_per_minute lines per peer address (rs_log_peer_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* TLS version and cipher of an active session, e.g. "TLS1.3 AES-256-GCM". */
-void conn_tls_describe(const rs_conn *c, char *out, size_t n);
-
-/* The domain the TLS peer asked for by SNI (server side), or "". */
-const char *conn_tls_sni(const rs_conn *c);
 
 #endif

@@ -1,4 +1,5 @@
-/* domains.c -- loading the test domains' credentials and the trust anchors. */
+/* domains.c -- loading the test domains' certificates and keys, and the
+ * trust anchors. What a TLS session does with them is tls.c's. */
 #include "domains.h"
 
 #include <stdio.h>
@@ -7,33 +8,6 @@
 #include <strings.h>
 
 #include "log.h"
-
-/* GnuTLS asks which certificate to present, as server (after ClientHello) or
- * as client (after CertificateRequest). We always present the domain's chain,
- * whatever CA names the peer asked for: presenting a bad certificate to peers
- * is the whole point. */
-static int present_domain_chain(gnutls_session_t session,
-                                const struct gnutls_cert_retr_st *info,
-                                gnutls_pcert_st **certs, unsigned *n_certs,
-                                gnutls_ocsp_data_st **ocsp, unsigned *n_ocsp,
-                                gnutls_privkey_t *key, unsigned *flags)
-{
-    (void)info;
-    rs_tls_identity *id = gnutls_session_get_ptr(session);
-    *ocsp = NULL;
-    *n_ocsp = 0;
-    *flags = 0;
-    if (!id || !id->domain) {
-        *certs = NULL;
-        *n_certs = 0;
-        *key = NULL;
-        return 0;
-    }
-    *certs = id->domain->chain;
-    *n_certs = id->domain->chain_len;
-    *key = id->domain->key;
-    return 0;
-}
 
 static int read_file(const char *path, gnutls_datum_t *out)
 {
@@ -85,21 +59,6 @@ static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
     return 0;
 }
 
-static int load_priority(rs_domain *dom)
-{
-    const char *prio = dom->profile->policy.tls_priority;
-    const char *err = NULL;
-    int rc = prio ? gnutls_priority_init2(&dom->priority, prio, &err, 0)
-                  : gnutls_priority_init(&dom->priority, NULL, NULL);
-    if (rc < 0) {
-        fprintf(stderr, "%s: TLS priority '%s' rejected by GnuTLS at '%s': %s\n",
-                dom->name, prio ? prio : "(default)", err ? err : "?",
-                gnutls_strerror(rc));
-        return -1;
-    }
-    return 0;
-}
-
 static int load_trust(rs_domains *d, const rs_config *cfg)
 {
     int rc = gnutls_x509_trust_list_init(&d->trust, 0);
@@ -142,14 +101,11 @@ rs_domains *rs_domains_load(const rs_config *cfg)
                                                   : dc->profile->description);
         if (!dom->name || !dom->description)
             goto fail;
-        if (load_chain(dom, dc) < 0 || load_priority(dom) < 0)
+        if (load_chain(dom, dc) < 0)
             goto fail;
     }
     if (load_trust(d, cfg) < 0)
         goto fail;
-    if (gnutls_certificate_allocate_credentials(&d->creds) < 0)
-        goto fail;
-    gnutls_certificate_set_retrieve_function3(d->creds, present_domain_chain);
     return d;
 fail:
     rs_domains_unref(d);
@@ -173,16 +129,12 @@ void rs_domains_unref(rs_domains *d)
         free(dom->chain);
         if (dom->key)
             gnutls_privkey_deinit(dom->key);
-        if (dom->priority)
-            gnutls_priority_deinit(dom->priority);
         free(dom->name);
         free(dom->description);
     }
     free(d->items);
     if (d->trust)
         gnutls_x509_trust_list_deinit(d->trust, 1);
-    if (d->creds)
-        gnutls_certificate_free_credentials(d->creds);
     free(d);
 }
 

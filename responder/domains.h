@@ -22,7 +22,6 @@ typedef struct rs_domain {
     gnutls_pcert_st *chain;     /* certificates presented, leaf first */
     unsigned chain_len;
     gnutls_privkey_t key;       /* the leaf's private key */
-    gnutls_priority_t priority; /* TLS versions/ciphers of the profile */
 } rs_domain;
 
 /* A generation of domains. */
@@ -31,10 +30,9 @@ typedef struct rs_domains {
     rs_domain *items;
     size_t n;
     gnutls_x509_trust_list_t trust;   /* anchors for remote certificates */
-    gnutls_certificate_credentials_t creds; /* shared; picks per session */
 } rs_domains;
 
-/* Load every domain of cfg (certificates, keys, priorities, trust). NULL on
+/* Load every domain of cfg (certificates, keys, trust). NULL on
  * failure after printing "FILE: message" lines to stderr. */
 rs_domains *rs_domains_load(const rs_config *cfg);
 
@@ -44,11 +42,5 @@ void rs_domains_unref(rs_domains *d);
 
 /* The domain called name (case-insensitive), or NULL. */
 const rs_domain *rs_domains_find(const rs_domains *d, const char *name);
-
-/* Sessions using d->creds must point their session pointer at a struct whose
- * first member is this, so the certificate callback knows what to present. */
-typedef struct rs_tls_identity {
-    const rs_domain *domain; /* what to present; NULL = nothing */
-} rs_tls_identity;
 
 #endif

@@ -126,7 +126,7 @@ static void send_auth_features(s2s_in *s)
     bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
     s->external_offered = (allowed & CAT_AUTH_EXTERNAL) && tls &&
                           s->peer_from[0] &&
-                          rs_verify_peer(s->conn->tls, s->conn->domains->trust,
+                          rs_verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
                                          s->peer_from, &s->cert);
     report_outcome *r = &s->conn->outcome;
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
@@ -163,14 +163,6 @@ static const rs_domain *direct_tls_default(const rs_domains *d)
     return d->n ? &d->items[0] : NULL;
 }
 
-/* Do two domains negotiate TLS the same way (versions and ciphers)? */
-static bool same_tls_priority(const rs_domain *a, const rs_domain *b)
-{
-    const char *pa = a->profile->policy.tls_priority;
-    const char *pb = b->profile->policy.tls_priority;
-    return pa == pb || (pa && pb && strcmp(pa, pb) == 0);
-}
-
 /* RFC 6120 4.3.3: a restart continues the stream, so its header names what
  * the stream was opened for; otherwise a SASL result or a TLS session would
  * move to another test domain and skip that domain's policy (certificate, TLS
@@ -198,20 +190,13 @@ static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
     }
     if (s->state != IN_HEADER_TLS)
         return true;
-    /* the session's certificate (SNI may choose it) and TLS versions must be
-     * the domain's own */
-    const rs_domain *presented = c->tls_id.domain;
-    const rs_domain *setup = s->direct_tls ? direct_tls_default(c->domains) : s->dom;
+    /* the session's certificate and TLS versions (tls.c applies them
+     * together, SNI may choose them) must be the domain's own */
+    const rs_domain *presented = tls_domain(c->tls);
     if (presented != dom) {
         snprintf(text, sizeof text, "TLS presented %s's certificate (chosen by "
                  "SNI); '%.255s' is tested with its own: ask for it by SNI",
                  presented ? presented->name : "no", h->to);
-        conn_stream_error(c, "policy-violation", text);
-        return false;
-    }
-    if (setup && !same_tls_priority(setup, dom)) {
-        snprintf(text, sizeof text, "'%.255s' has its own TLS versions, which this "
-                 "direct TLS port did not negotiate: reach it by STARTTLS", h->to);
         conn_stream_error(c, "policy-violation", text);
         return false;
     }
@@ -307,14 +292,14 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
     rs_conn *c = s->conn;
     if (!ok) {
         conn_log(c, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
-                 c->tls_id.domain ? c->tls_id.domain->name : "-", why);
+                 tls_domain(c->tls) ? tls_domain(c->tls)->name : "-", why);
         return; /* conn closes itself */
     }
     char desc[128];
-    conn_tls_describe(c, desc, sizeof desc);
-    const char *sni = conn_tls_sni(c);
+    tls_describe(c->tls, desc, sizeof desc);
+    const char *sni = tls_sni(c->tls);
     conn_log(c, RS_LOG_INFO, "tls-ok", "%s presented=%s sni=%s", desc,
-             c->tls_id.domain->name, sni[0] ? sni : "-");
+             tls_domain(c->tls)->name, sni[0] ? sni : "-");
     s->state = IN_HEADER_TLS;
 }
 
@@ -409,7 +394,7 @@ static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
     const rs_conn *c = s->conn;
     const cat_stream_policy *p = &local->profile->policy;
     bool tls = c->tls_state == CONN_TLS_ACTIVE;
-    const rs_domain *presented = c->tls_id.domain;
+    const rs_domain *presented = tls_domain(c->tls);
     if (p->starttls == CAT_TLS_REQUIRED && !tls)
         snprintf(why, n, "this stream is plaintext; %s requires TLS: dial it "
                  "on a stream of its own", local->name);
@@ -655,7 +640,7 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
              text ? text : "");
     free(text);
     conn_log(s->conn, RS_LOG_INFO, "stream-error", "presented=%s reason=\"%s\"",
-             s->conn->tls_id.domain ? s->conn->tls_id.domain->name : "-", why);
+             tls_domain(s->conn->tls) ? tls_domain(s->conn->tls)->name : "-", why);
     report_outcome *r = &s->conn->outcome;
     snprintf(r->error_in, sizeof r->error_in, "%.299s",
              why + strlen("peer sent stream error "));

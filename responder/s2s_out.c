@@ -417,8 +417,8 @@ static void on_tls_ok(s2s_out *o)
 {
     char desc[128];
     rs_peer_verdict v;
-    conn_tls_describe(o->conn, desc, sizeof desc);
-    bool ok = rs_verify_peer(o->conn->tls, o->conn->domains->trust, o->remote, &v);
+    tls_describe(o->conn->tls, desc, sizeof desc);
+    bool ok = rs_verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
     snprintf(o->conn->outcome.peer_cert, sizeof o->conn->outcome.peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");
     out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,

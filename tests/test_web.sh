@@ -37,24 +37,10 @@ N=${#DOMAINS[@]}
 check "the catalog lists domains ($N)" test "$N" -gt 10
 
 # --- start: init with free ports, run, wait for the HTTP listener -------------
+# serving_http: the daemon answers on its web listener.
+serving_http() { curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$HTTP/"; }
 started=""
-for attempt in 1 2 3; do
-    S2S=$(free_port); DIRECT=$(free_port); HTTP=$(free_port)
-    rm -rf "$T/s"
-    "$RS" init --base-domain $BASE --dir "$T/s" --port "$S2S" --direct-port "$DIRECT" \
-        --http-port "$HTTP" >"$T/init.out" 2>&1 || continue
-    "$RS" run -c "$T/s/responder.conf" >"$T/run.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 100); do
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$HTTP/" && { started=1; break; }
-        kill -0 "$PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$started" ] && break
-    kill -TERM "$PID" 2>/dev/null; wait "$PID" 2>/dev/null; PID=""
-    echo "# attempt $attempt: the daemon did not serve HTTP; retrying with other ports"
-    sed 's/^/#   /' "$T/run.log" | tail -n 5
-done
+daemon_start "$RS" $BASE "$T/s" "$T/run.log" serving_http && started=1
 check "init writes the http listener" grep -q "^http = { address = \"127.0.0.1\"; port = $HTTP; };" "$T/s/responder.conf"
 if [ -z "$started" ]; then
     fail "the daemon serves HTTP on 127.0.0.1:$HTTP"

@@ -18,8 +18,9 @@ Cases (BASE is --base):
                      <invalid-from/> and close
   direct-tls-sni     direct TLS without SNI (direct-tls.BASE's certificate),
                      header for valid.BASE: <policy-violation/> and close
-  direct-tls-priority  direct TLS with SNI legacy-tls.BASE: its certificate,
-                     but not its TLS versions: <policy-violation/> and close
+  direct-tls-priority  direct TLS with SNI legacy-tls.BASE: its certificate
+                     and its TLS versions (1.0/1.1 only): a TLS 1.2+ client is
+                     refused in the handshake, a TLS 1.0/1.1 one gets features
   sasl-control       SASL EXTERNAL for valid.BASE, restart, ping --ping-id
                      (answered: the shell checks the authoritative's record)
   sasl-restart-to    SASL EXTERNAL for valid.BASE, then a header for
@@ -75,13 +76,18 @@ def wait_for(s, pattern, seconds=5):
         s.pump(0.1)
 
 
-def tls_upgrade(s, sni, cert=None, key=None):
+def tls_upgrade(s, sni, cert=None, key=None, legacy=False):
     """TLS over the stream's socket (certificate not checked: we test the
     responder's bindings, not its certificate), optionally with a client
-    certificate for SASL EXTERNAL; sni None sends no SNI."""
+    certificate for SASL EXTERNAL; sni None sends no SNI; legacy offers TLS
+    1.0 and 1.1 only (instead of 1.2 and later)."""
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if legacy:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     if cert:
         ctx.load_cert_chain(cert, key)
     s.sock.setblocking(True)
@@ -150,9 +156,9 @@ def case_tls_restart_from(args):
     return s, expect_error(s, "invalid-from")
 
 
-def direct_stream(args, sni):
+def direct_stream(args, sni, legacy=False):
     s = Stream(args.host, args.direct_port)
-    tls_upgrade(s, sni)
+    tls_upgrade(s, sni, legacy=legacy)
     return s
 
 
@@ -164,9 +170,20 @@ def case_direct_tls_sni(args):
 
 def case_direct_tls_priority(args):
     legacy = "legacy-tls." + args.base
-    s = direct_stream(args, legacy)
+    s = Stream(args.host, args.direct_port)
+    try:
+        tls_upgrade(s, legacy)
+        return s, (False, "a TLS 1.2+ handshake with SNI %s completed (%s)"
+                   % (legacy, s.sock.version()))
+    except ssl.SSLError as e:
+        refused = str(e)
+    s = direct_stream(args, legacy, legacy=True)
+    version = s.sock.version()
     s.send(PROLOG + header(legacy))
-    return s, expect_error(s, "policy-violation")
+    if not wait_for(s, rb"<stream:features"):
+        return s, (False, "TLS 1.2+ refused, but no features over %s" % version)
+    return s, (True, "TLS 1.2+ refused (%s); %s over %s gets features"
+               % (refused, legacy, version))
 
 
 def case_sasl_control(args):

@@ -64,7 +64,7 @@ run_case "(1) header after STARTTLS naming another 'to' -> not-authorized" tls-r
 run_case "(1) STARTTLS whose SNI chose another domain's certificate -> policy-violation" tls-restart-sni
 run_case "(1) header after STARTTLS with another 'from' -> invalid-from" tls-restart-from
 run_case "(1) direct TLS: header for a domain whose certificate was not presented -> policy-violation" direct-tls-sni
-run_case "(1) direct TLS: SNI for legacy-tls, whose TLS versions the port did not use -> policy-violation" direct-tls-priority
+run_case "(1) direct TLS: SNI for legacy-tls applies its TLS versions (1.2+ refused, 1.0/1.1 stream opens)" direct-tls-priority
 
 note "(2) SASL EXTERNAL stays with valid.$BASE"
 run_case "(2) control: SASL EXTERNAL, restart for valid.$BASE, ping sent" sasl-control --ping-id sasl-control
