@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "conn_internal.h"
-#include "evidence.h"
 #include "daemon.h"
 
 #define READ_CHUNK 16384
@@ -73,8 +72,6 @@ rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
     c->domains = rs_domains_ref(srv->domains);
     c->id = ++srv->next_id;
     c->dir = dir;
-    c->outcome.leg = dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
-    c->outcome.stream = srv->start_time * 1000000ull + c->id;
     c->handler = handler;
     c->owner = owner;
     snprintf(c->peer_ip, sizeof c->peer_ip, "-");
@@ -110,6 +107,8 @@ static void on_handle_closed(uv_handle_t *h)
         return;
     conn_unlink(c);
     c->handler->closed(c, c->close_why);
+    if (c->observer)
+        c->observer->freed(c->observer_ud);
     tls_free(c->tls);
     xs_free(c->xs);
     rs_domains_unref(c->domains);
@@ -285,27 +284,23 @@ static void feed_xml(rs_conn *c, const char *data, size_t len)
  * the profile's TLS refusing the peer): either way the test's answer. */
 static void handshake_step(rs_conn *c)
 {
-    char why[256];
-    rs_tls_step step = tls_handshake(c->tls, why, sizeof why, c->outcome.alert,
-                                     sizeof c->outcome.alert);
+    char why[256], alert[64] = "";
+    rs_tls_step step = tls_handshake(c->tls, why, sizeof why, alert,
+                                     sizeof alert);
     if (step == RS_TLS_AGAIN)
         return;
-    const rs_domain *presented = tls_domain(c->tls);
-    report_outcome *o = &c->outcome;
     if (step == RS_TLS_DONE) {
         c->tls_state = CONN_TLS_ACTIVE;
         c->srv->stats.tls_ok++;
-        tls_describe(c->tls, o->tls, sizeof o->tls);
-        if (tls_sent_certificate(c->tls) && presented)
-            snprintf(o->presented, sizeof o->presented, "%s", presented->name);
+        if (c->observer)
+            c->observer->tls(c->observer_ud, true, alert);
         if (c->handler->tls_done)
             c->handler->tls_done(c, true, NULL);
         return;
     }
     c->srv->stats.tls_failed++;
-    if (presented)
-        snprintf(o->presented, sizeof o->presented, "%s", presented->name);
-    o->refused_by = REPORT_BY_PEER;
+    if (c->observer)
+        c->observer->tls(c->observer_ud, false, alert);
     c->tls_state = CONN_TLS_NONE; /* nothing more may be sent in TLS */
     c->close_sent = true;
     if (c->handler->tls_done)
@@ -451,9 +446,8 @@ static void on_xs_close(void *ud)
     rs_conn *c = ud;
     if (c->closing)
         return;
-    /* a peer that ends the stream before authentication is done refuses */
-    if (c->outcome.auth != REPORT_AUTH_OK && c->outcome.refused_by == REPORT_BY_NONE)
-        c->outcome.refused_by = REPORT_BY_PEER;
+    if (c->observer)
+        c->observer->peer_ended(c->observer_ud);
     if (c->handler->stream_end)
         c->handler->stream_end(c);
     if (!c->closing)
@@ -545,44 +539,38 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     conn_close(c, why);
 }
 
-/* Common fields of the outcome, from what the conn knows. */
-static void outcome_fill(rs_conn *c)
+void conn_set_names(rs_conn *c, const char *local, const char *remote)
 {
-    report_outcome *o = &c->outcome;
-    o->time = (int64_t)time(NULL);
-    snprintf(o->local, sizeof o->local, "%s", c->local);
-    snprintf(o->remote, sizeof o->remote, "%s",
-             strcmp(c->remote, "-") == 0 ? "" : c->remote);
-    const rs_domain *d = rs_domains_find(c->domains, c->local);
-    snprintf(o->profile, sizeof o->profile, "%s", d ? d->profile->label : "");
-    snprintf(o->address, sizeof o->address,
-             strchr(c->peer_ip, ':') ? "[%s]:%u" : "%s:%u", c->peer_ip,
-             c->peer_port);
+    if (local)
+        snprintf(c->local, sizeof c->local, "%s", local);
+    if (remote)
+        snprintf(c->remote, sizeof c->remote, "%s", remote);
 }
 
-void conn_report(rs_conn *c)
+void conn_set_authenticated(rs_conn *c)
 {
-    if (c->reported)
-        return;
-    outcome_fill(c);
-    if (!c->outcome.close[0] || strcmp(c->outcome.close, "open") == 0)
-        snprintf(c->outcome.close, sizeof c->outcome.close, "open");
-    evidence_submit(c->srv->evidence, c->srv->report, &c->outcome, c->peer_ip);
+    c->authenticated = true;
 }
 
-/* The final outcome: who ended it, and how. */
-static void outcome_final(rs_conn *c, const char *why)
+void conn_set_idle_on_write(rs_conn *c, unsigned seconds)
 {
-    report_outcome *o = &c->outcome;
-    snprintf(o->close, sizeof o->close, "%s", why);
-    if (o->auth == REPORT_AUTH_OK)
-        o->refused_by = REPORT_BY_NONE;
-    else if (o->refused_by == REPORT_BY_NONE)
-        o->refused_by = c->peer_gone || o->error_in[0] ? REPORT_BY_PEER
-                                                       : REPORT_BY_NETWORK;
-    outcome_fill(c);
-    evidence_submit(c->srv->evidence, c->srv->report, o, c->peer_ip);
-    c->reported = true;
+    c->idle_on_write = seconds;
+}
+
+void conn_detach(rs_conn *c)
+{
+    c->owner = NULL;
+}
+
+void conn_restart_stream(rs_conn *c)
+{
+    xs_restart(c->xs);
+}
+
+void conn_observe(rs_conn *c, const rs_conn_observer *ob, void *ud)
+{
+    c->observer = ob;
+    c->observer_ud = ud;
 }
 
 void conn_abort(rs_conn *c, const char *why)
@@ -596,7 +584,8 @@ void conn_close(rs_conn *c, const char *why)
 {
     if (c->closing)
         return;
-    outcome_final(c, why ? why : "closed");
+    if (c->observer)
+        c->observer->closing(c->observer_ud, why ? why : "closed");
     if (c->header_sent && !c->close_sent && !c->peer_gone)
         conn_send_str(c, "</stream:stream>");
     c->close_sent = true;

@@ -19,7 +19,6 @@
 
 #include "domains.h"
 #include "log.h"
-#include "report.h"
 #include "tls.h"
 #include "xmlstream.h"
 
@@ -53,6 +52,16 @@ typedef struct rs_conn_handler {
     void (*closed)(rs_conn *c, const char *why); /* last call; then freed */
 } rs_conn_handler;
 
+/* What the transport saw, for whoever records the stream (record.h); each
+ * call runs before the owner's handler hears of the same thing. */
+typedef struct rs_conn_observer {
+    void (*tls)(void *ud, bool ok, const char *alert); /* handshake ended;
+                                     alert "received ..."/"sent ..." or "" */
+    void (*peer_ended)(void *ud);                 /* peer sent </stream:stream> */
+    void (*closing)(void *ud, const char *why);   /* conn_close began */
+    void (*freed)(void *ud);                      /* last call */
+} rs_conn_observer;
+
 /* Why reading is paused, as bits of rs_conn.read_paused. */
 enum {
     CONN_PAUSE_OWN_OUTPUT = 1 << 0, /* this stream's own output is full */
@@ -83,9 +92,9 @@ struct rs_conn {
     int open_handles;             /* tcp + timer still open */
     char close_why[256];          /* reason given to closed */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
-    report_outcome outcome;       /* what happened, for the report; the
-                                     owner fills in auth and stanzas */
-    bool reported;                /* the final outcome went to the report */
+    const struct rs_conn_observer *observer; /* who records this stream's
+                                     events (record.h), or NULL */
+    void *observer_ud;            /* its argument */
     char peer_key[64];            /* peer_ip, or its IPv6 prefix "a:b::/64":
                                      the unit of per-IP caps and log limits */
     uv_timer_t stall;             /* runs while the output is over the bound */
@@ -104,6 +113,27 @@ struct rs_conn {
 /* A new conn on the server's loop, registered in its list. NULL on failure. */
 rs_conn *conn_new(struct rs_server *srv, conn_dir dir,
                   const rs_conn_handler *handler, void *owner);
+
+/* Name the stream's ends for logs and records: our domain and theirs
+ * ("-" when unknown). NULL leaves one as it is. */
+void conn_set_names(rs_conn *c, const char *local, const char *remote);
+
+/* The peer authenticated: the stream is never evicted (admission.h). */
+void conn_set_authenticated(rs_conn *c);
+
+/* From now on a completed write re-arms the owner's timeout with seconds
+ * (0: it does not), so a peer that reads our output is not idle. */
+void conn_set_idle_on_write(rs_conn *c, unsigned seconds);
+
+/* The owner lets go: no more events reach it; the conn finishes closing on
+ * its own. */
+void conn_detach(rs_conn *c);
+
+/* The peer's XML starts anew after STARTTLS or SASL (RFC 6120 4.3.3). */
+void conn_restart_stream(rs_conn *c);
+
+/* Let ob see c's events from now on (one observer; ob static). */
+void conn_observe(rs_conn *c, const rs_conn_observer *ob, void *ud);
 
 /* Accept a pending connection from listener and start reading. */
 int conn_accept(rs_conn *c, uv_stream_t *listener);
@@ -155,10 +185,6 @@ void conn_shutdown_all(struct rs_server *srv);
 
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
-
-/* Put the stream's outcome so far in the report (after authentication and
- * the first stanza, so live streams show up); conn_close adds the final one. */
-void conn_report(rs_conn *c);
 
 /* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
  * At most limits.log_per_minute lines per peer address (rs_log_peer_allowed). */

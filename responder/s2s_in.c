@@ -11,6 +11,7 @@
 
 #include "admission.h"
 #include "conn.h"
+#include "record.h"
 #include "dialback.h"
 #include "jid.h"
 #include "router.h"
@@ -48,6 +49,7 @@ typedef struct in_pair {
 
 typedef struct s2s_in {
     rs_conn *conn;
+    rs_record *rec;               /* its outcome record (record.h) */
     in_state state;
     const rs_domain *dom;         /* the test domain this stream is for */
     char stream_id[DB_STREAM_ID]; /* our id for the current stream */
@@ -128,7 +130,7 @@ static void send_auth_features(s2s_in *s)
                           s->peer_from[0] &&
                           rs_verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
                                          s->peer_from, &s->cert);
-    report_outcome *r = &s->conn->outcome;
+    report_outcome *r = record_outcome(s->rec);
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
              s->external_offered ? "EXTERNAL" : "",
              s->external_offered && (allowed & CAT_AUTH_DIALBACK) ? " " : "",
@@ -236,11 +238,9 @@ static void in_open(s2s_in *s, const xs_header *h)
     if (s->state != IN_HEADER && !restart_allowed(s, h, dom))
         return;
     s->dom = dom;
-    snprintf(c->local, sizeof c->local, "%s", dom->name);
     if (s->state != IN_HEADER_SASL || h->from[0]) /* else: the SASL identity */
         snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
-    snprintf(c->remote, sizeof c->remote, "%.255s",
-             s->peer_from[0] ? s->peer_from : "-");
+    conn_set_names(c, dom->name, s->peer_from[0] ? s->peer_from : "-");
     if (db_stream_id(s->stream_id) < 0) {
         conn_stream_error(c, "internal-server-error", "no randomness");
         return;
@@ -281,7 +281,7 @@ static void in_starttls(s2s_in *s, xmlNodePtr el)
         return;
     }
     send_fmt(s, "<proceed xmlns='" NS_TLS "'/>");
-    xs_restart(s->conn->xs);
+    conn_restart_stream(s->conn);
     s->state = IN_TLS;
     if (conn_starttls(s->conn, s->dom, NULL) < 0)
         conn_close(s->conn, "cannot set up TLS");
@@ -309,15 +309,15 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
 static void outcome_auth(s2s_in *s, const char *method, report_auth result,
                          const char *condition, const char *text)
 {
-    report_outcome *r = &s->conn->outcome;
+    report_outcome *r = record_outcome(s->rec);
     if (r->auth == REPORT_AUTH_OK && result != REPORT_AUTH_OK)
         return; /* a later pair failing does not undo the stream */
     snprintf(r->auth_used, sizeof r->auth_used, "%s", method);
     r->auth = result;
     if (result == REPORT_AUTH_OK) {
         r->refused_by = REPORT_BY_NONE;
-        s->conn->authenticated = true;
-        conn_report(s->conn);
+        conn_set_authenticated(s->conn);
+        record_update(s->rec);
         return;
     }
     snprintf(r->auth_error, sizeof r->auth_error, "%s: %s", condition, text);
@@ -362,7 +362,7 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
     outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
              identity, s->cert.eku);
-    xs_restart(s->conn->xs);
+    conn_restart_stream(s->conn);
     s->state = IN_HEADER_SASL;
 }
 
@@ -457,8 +457,8 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
     snprintf(p->remote, sizeof p->remote, "%s", from);
     /* the stream's outcome names the domain it authenticated as: a later
      * claim on an authenticated stream must not take that name over */
-    if (s->conn->outcome.auth != REPORT_AUTH_OK)
-        snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
+    if (record_outcome(s->rec)->auth != REPORT_AUTH_OK)
+        conn_set_names(s->conn, NULL, from);
     conn_log(s->conn, RS_LOG_INFO, "dialback", "verifying %s -> %s with its "
              "authoritative server", from, local->name);
     router_verify_dialback(s->conn->srv, local->name, from, s->stream_id, key,
@@ -490,15 +490,13 @@ static void in_db_verify(s2s_in *s, xmlNodePtr el)
     /* a verification stream did what it came for: the peer accepted our
      * certificate far enough to ask, and the key we gave only to 'from''s
      * server proves who asks. A key we did not issue proves nothing. */
-    if (valid && jid_domain_valid(from) &&
-        s->conn->outcome.auth == REPORT_AUTH_NONE) {
+    report_outcome *r = record_outcome(s->rec);
+    if (valid && jid_domain_valid(from) && r->auth == REPORT_AUTH_NONE) {
         if (!s->peer_from[0])
-            snprintf(s->conn->remote, sizeof s->conn->remote, "%s", from);
-        snprintf(s->conn->outcome.auth_used, sizeof s->conn->outcome.auth_used,
-                 "db-verify");
-        s->conn->outcome.auth = REPORT_AUTH_OK;
-        snprintf(s->conn->outcome.stanza, sizeof s->conn->outcome.stanza,
-                 "answered a dialback verification");
+            conn_set_names(s->conn, NULL, from);
+        snprintf(r->auth_used, sizeof r->auth_used, "db-verify");
+        r->auth = REPORT_AUTH_OK;
+        snprintf(r->stanza, sizeof r->stanza, "answered a dialback verification");
     }
 }
 
@@ -562,9 +560,9 @@ static bool is_stanza(xmlNodePtr el)
 }
 
 /* "received iq get ping": what the last stanza was, for the report. */
-static void note_stanza(rs_conn *c, xmlNodePtr el)
+static void note_stanza(s2s_in *s, xmlNodePtr el)
 {
-    report_outcome *r = &c->outcome;
+    report_outcome *r = record_outcome(s->rec);
     xmlNodePtr child = st_first_child(el);
     const char *type = st_attr(el, "type");
     r->stanzas++;
@@ -572,7 +570,7 @@ static void note_stanza(rs_conn *c, xmlNodePtr el)
              (const char *)el->name, type[0] ? " " : "", type,
              child ? " " : "", child ? (const char *)child->name : "");
     if (r->stanzas == 1)
-        conn_report(c);
+        record_update(s->rec);
 }
 
 static void in_stanza(s2s_in *s, xmlNodePtr el)
@@ -601,7 +599,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
                                              "on this stream");
     } else {
         conn_set_timeout(c, c->srv->cfg->limits.idle_timeout);
-        note_stanza(c, el);
+        note_stanza(s, el);
         router_deliver_local(c->srv, rs_domains_find(c->domains, to->domain),
                              from->domain, el);
         /* backpressure: the peer reads our replies slower than it asks */
@@ -641,7 +639,7 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
     free(text);
     conn_log(s->conn, RS_LOG_INFO, "stream-error", "presented=%s reason=\"%s\"",
              tls_domain(s->conn->tls) ? tls_domain(s->conn->tls)->name : "-", why);
-    report_outcome *r = &s->conn->outcome;
+    report_outcome *r = record_outcome(s->rec);
     snprintf(r->error_in, sizeof r->error_in, "%.299s",
              why + strlen("peer sent stream error "));
     if (r->auth != REPORT_AUTH_OK)
@@ -763,6 +761,10 @@ int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
     }
     s->conn = c;
     s->state = IN_HEADER;
+    if (!(s->rec = record_attach(c))) {
+        conn_close(c, "out of memory");
+        return UV_ENOMEM;
+    }
     int rc = conn_accept(c, listener);
     if (rc < 0) {
         conn_close(c, "accept failed");

@@ -14,6 +14,7 @@
 
 #include "admission.h"
 #include "conn.h"
+#include "record.h"
 #include "dialback.h"
 #include "dns.h"
 #include "evidence.h"
@@ -160,9 +161,10 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     if (o->dns_req)
         rs_dns_cancel(o->dns_req);
     if (o->conn) {
-        o->conn->owner = NULL; /* the conn finishes closing on its own */
+        conn_detach(o->conn); /* the conn finishes closing on its own */
         conn_close(o->conn, shown);
         o->conn = NULL;
+        o->rec = NULL;      /* its record goes with it */
     }
     uv_timer_stop(&o->timer);
     uv_close((uv_handle_t *)&o->timer, on_timer_closed);
@@ -180,11 +182,11 @@ void out_fail(s2s_out *o, const char *condition, const char *why)
 /* One more stanza out on the stream, for the report. */
 static void note_sent(s2s_out *o)
 {
-    report_outcome *r = &o->conn->outcome;
+    report_outcome *r = record_outcome(o->rec);
     r->stanzas++;
     snprintf(r->stanza, sizeof r->stanza, "sent %u stanza(s)", r->stanzas);
     if (r->stanzas == 1)
-        conn_report(o->conn);
+        record_update(o->rec);
 }
 
 static void flush_queue(s2s_out *o)
@@ -266,8 +268,8 @@ static void start_dialback(s2s_out *o)
     send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
              o->remote, key);
     out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
-    snprintf(o->conn->outcome.auth_used, sizeof o->conn->outcome.auth_used,
-             "dialback");
+    report_outcome *r = record_outcome(o->rec);
+    snprintf(r->auth_used, sizeof r->auth_used, "dialback");
     o->state = OUT_DIALBACK;
 }
 
@@ -277,8 +279,8 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
     unsigned allowed = o->dom->profile->policy.auth_out;
     bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
     bool dialback = st_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
-    snprintf(o->conn->outcome.auth_offered, sizeof o->conn->outcome.auth_offered,
-             "%s%s%s", has_mechanism(features, "EXTERNAL") ? "EXTERNAL" : "",
+    report_outcome *r = record_outcome(o->rec);
+    snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s", has_mechanism(features, "EXTERNAL") ? "EXTERNAL" : "",
              has_mechanism(features, "EXTERNAL") && dialback ? " " : "",
              dialback ? "dialback" : "");
     o->verify_ok = true;
@@ -292,8 +294,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
         conn_send_str(o->conn, auth);
         free(auth);
         out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
-        snprintf(o->conn->outcome.auth_used, sizeof o->conn->outcome.auth_used,
-                 "EXTERNAL");
+        snprintf(r->auth_used, sizeof r->auth_used, "EXTERNAL");
         o->state = OUT_SASL;
         return;
     }
@@ -313,7 +314,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
  * stays in auth_error even when dialback then succeeds. */
 static void outcome_auth(s2s_out *o, report_auth result, const char *why)
 {
-    report_outcome *r = &o->conn->outcome;
+    report_outcome *r = record_outcome(o->rec);
     r->auth = result;
     if (why) {
         size_t len = strlen(r->auth_error);
@@ -322,7 +323,7 @@ static void outcome_auth(s2s_out *o, report_auth result, const char *why)
         r->refused_by = REPORT_BY_PEER;
     } else {
         r->refused_by = REPORT_BY_NONE;
-        conn_report(o->conn);
+        record_update(o->rec);
     }
 }
 
@@ -333,7 +334,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
         o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
         out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
         outcome_auth(o, REPORT_AUTH_OK, NULL);
-        xs_restart(o->conn->xs);
+        conn_restart_stream(o->conn);
         conn_send_header(o->conn, o->local, o->remote, NULL);
         o->state = OUT_HEADER;
         return;
@@ -365,7 +366,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
-        o->conn->idle_on_write = o->srv->cfg->limits.idle_timeout;
+        conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
         flush_queue(o);
         return;
@@ -390,7 +391,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
     if (o->authenticated) {
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
-        o->conn->idle_on_write = o->srv->cfg->limits.idle_timeout;
+        conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
         flush_queue(o);
         return;
@@ -419,7 +420,8 @@ static void on_tls_ok(s2s_out *o)
     rs_peer_verdict v;
     tls_describe(o->conn->tls, desc, sizeof desc);
     bool ok = rs_verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
-    snprintf(o->conn->outcome.peer_cert, sizeof o->conn->outcome.peer_cert, "%s",
+    report_outcome *r = record_outcome(o->rec);
+    snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");
     out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
             o->local, ok ? "valid" : "invalid", v.reason[0] ? " reason=" : "",
@@ -438,11 +440,12 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         snprintf(why, sizeof why, "remote sent stream error %s%s%s%s",
                  st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
                  text ? text : "", "");
-        snprintf(o->conn->outcome.error_in, sizeof o->conn->outcome.error_in,
+        report_outcome *r = record_outcome(o->rec);
+        snprintf(r->error_in, sizeof r->error_in,
                  "%s%s%s", st_condition(el, NS_STREAM_ERRORS),
                  text && text[0] ? ": " : "", text ? text : "");
-        if (o->conn->outcome.auth != REPORT_AUTH_OK)
-            o->conn->outcome.refused_by = REPORT_BY_PEER;
+        if (r->auth != REPORT_AUTH_OK)
+            r->refused_by = REPORT_BY_PEER;
         o->srv->stats.stream_errors_in++;
         free(text);
         out_fail(o, "remote-server-not-found", why);
@@ -462,13 +465,14 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             out_finish(o, "idle", "idle");
             return;
         }
-        if (o->conn && o->conn->outcome.refused_by == REPORT_BY_NONE)
-            o->conn->outcome.refused_by = REPORT_BY_NETWORK;
+        if (o->conn && record_outcome(o->rec)->refused_by == REPORT_BY_NONE)
+            record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
         out_fail(o, "remote-server-timeout", "stream not established in time");
         return;
     }
     if (ev == OUT_EV_CLOSED) {
         o->conn = NULL;
+        o->rec = NULL;
         if (o->state == OUT_CONNECTING) {
             /* we closed it (connect failed): last_error has the detail */
             o->addr_i++;
@@ -488,7 +492,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_CONNECTED) {
             int status = *(const int *)arg;
             if (status < 0) {
-                o->conn->outcome.refused_by = REPORT_BY_NETWORK;
+                record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
                 out_dial_connect_failed(o, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
@@ -518,7 +522,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         break;
     case OUT_STARTTLS:
         if (ev == OUT_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_TLS, "proceed")) {
-            xs_restart(o->conn->xs);
+            conn_restart_stream(o->conn);
             o->state = OUT_TLS;
             if (conn_starttls(o->conn, o->dom, o->remote) < 0)
                 out_fail(o, "internal-server-error", "cannot set up TLS");
@@ -620,7 +624,13 @@ static const rs_conn_handler out_handler;
 
 rs_conn *out_conn_new(s2s_out *o)
 {
-    return conn_new(o->srv, CONN_OUT, &out_handler, o);
+    rs_conn *c = conn_new(o->srv, CONN_OUT, &out_handler, o);
+    if (c && !(o->rec = record_attach(c))) {
+        conn_detach(c); /* closes on its own, unreported */
+        conn_abort(c, "out of memory");
+        return NULL;
+    }
+    return c;
 }
 
 static const rs_conn_handler out_handler = {

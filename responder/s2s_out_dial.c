@@ -58,8 +58,7 @@ void out_dial_next_address(s2s_out *o)
     }
     o->connected_once = true;
     o->heard_peer = false;
-    snprintf(o->conn->local, sizeof o->conn->local, "%s", o->local);
-    snprintf(o->conn->remote, sizeof o->conn->remote, "%s", o->remote);
+    conn_set_names(o->conn, o->local, o->remote);
     int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
     if (rc < 0)
         out_dial_connect_failed(o, uv_strerror(rc));

@@ -57,6 +57,8 @@ struct s2s_out {
     out_state state;
     uv_timer_t timer;               /* setup deadline, then idle */
     rs_conn *conn;                  /* current attempt, or NULL */
+    struct rs_record *rec;          /* its outcome record (record.h); NULL
+                                       with conn */
     rs_dns_req *dns_req;            /* lookup in flight, or NULL */
     rs_dns_target targets[MAX_TARGETS];
     size_t n_targets, target_i;

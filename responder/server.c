@@ -22,6 +22,7 @@
 #include "s2s_in.h"
 #include "s2s_out.h"
 #include "services.h"
+#include "tls.h"
 #include "web.h"
 
 /* Claimed domains whose addresses are remembered, for how long, and how many
@@ -78,6 +79,21 @@ static void on_trim(uv_timer_t *t)
         malloc_trim(0);
         srv->conns_high = srv->n_conns;
     }
+}
+
+/* Whether GnuTLS takes every domain's priority string: a string it
+ * refuses stops the start (or the reload) instead of failing each stream
+ * of that domain later. */
+static bool tls_policies_ok(const rs_domains *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        char err[300];
+        if (!tls_priority_check(d->items[i].profile, err, sizeof err)) {
+            fprintf(stderr, "%s: %s\n", d->items[i].name, err);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* ---- wiring the router: who answers stanzas, who hears completions ---- */
@@ -156,7 +172,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->snapshot = server_snapshot;
     rs_log_set_peer_limit(cfg->limits.log_per_minute);
     srv->domains = rs_domains_load(cfg);
-    if (!srv->domains)
+    if (!srv->domains || !tls_policies_ok(srv->domains))
         return -1;
     srv->dns = rs_dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
@@ -246,6 +262,10 @@ void rs_server_reload(rs_server *srv)
         return;
     }
     rs_domains *d = rs_domains_load(cfg);
+    if (d && !tls_policies_ok(d)) {
+        rs_domains_unref(d);
+        d = NULL;
+    }
     if (!d) {
         rs_log(RS_LOG_ERROR, "reload failed; keeping the running configuration");
         rs_config_free(cfg);

@@ -1,0 +1,125 @@
+/* record.c -- a stream's outcome from its conn's events (see record.h). */
+#include "record.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "evidence.h"
+#include "tls.h"
+
+struct rs_record {
+    rs_conn *conn;        /* the stream recorded; valid until freed */
+    report_outcome o;     /* what the report gets */
+    bool reported;        /* the final outcome went to the report */
+};
+
+/* The fields the conn knows: when, who, where, which profile. */
+static void fill_from_conn(rs_record *r)
+{
+    rs_conn *c = r->conn;
+    report_outcome *o = &r->o;
+    o->time = (int64_t)time(NULL);
+    snprintf(o->local, sizeof o->local, "%s", c->local);
+    snprintf(o->remote, sizeof o->remote, "%s",
+             strcmp(c->remote, "-") == 0 ? "" : c->remote);
+    const rs_domain *d = rs_domains_find(c->domains, c->local);
+    snprintf(o->profile, sizeof o->profile, "%s", d ? d->profile->label : "");
+    snprintf(o->address, sizeof o->address,
+             strchr(c->peer_ip, ':') ? "[%s]:%u" : "%s:%u", c->peer_ip,
+             c->peer_port);
+}
+
+static void submit(rs_record *r)
+{
+    rs_server *srv = r->conn->srv;
+    fill_from_conn(r);
+    evidence_submit(srv->evidence, srv->report, &r->o, r->conn->peer_ip);
+}
+
+/* ---- the conn's events ----------------------------------------------------- */
+
+/* A handshake ended: a failure is the peer refusing what the profile
+ * presents (or the profile's TLS refusing the peer): the test's answer. */
+static void on_tls(void *ud, bool ok, const char *alert)
+{
+    rs_record *r = ud;
+    report_outcome *o = &r->o;
+    const rs_tls *t = r->conn->tls;
+    const rs_domain *presented = t ? tls_domain(t) : NULL;
+    if (alert && alert[0])
+        snprintf(o->alert, sizeof o->alert, "%s", alert);
+    if (ok) {
+        tls_describe(t, o->tls, sizeof o->tls);
+        if (presented && tls_sent_certificate(t))
+            snprintf(o->presented, sizeof o->presented, "%s", presented->name);
+        return;
+    }
+    if (presented)
+        snprintf(o->presented, sizeof o->presented, "%s", presented->name);
+    o->refused_by = REPORT_BY_PEER;
+}
+
+/* A peer that ends the stream before authentication is done refuses. */
+static void on_peer_ended(void *ud)
+{
+    rs_record *r = ud;
+    if (r->o.auth != REPORT_AUTH_OK && r->o.refused_by == REPORT_BY_NONE)
+        r->o.refused_by = REPORT_BY_PEER;
+}
+
+/* The final outcome: who ended it, and how. */
+static void on_closing(void *ud, const char *why)
+{
+    rs_record *r = ud;
+    report_outcome *o = &r->o;
+    snprintf(o->close, sizeof o->close, "%s", why);
+    if (o->auth == REPORT_AUTH_OK)
+        o->refused_by = REPORT_BY_NONE;
+    else if (o->refused_by == REPORT_BY_NONE)
+        o->refused_by = r->conn->peer_gone || o->error_in[0] ? REPORT_BY_PEER
+                                                             : REPORT_BY_NETWORK;
+    submit(r);
+    r->reported = true;
+}
+
+static void on_freed(void *ud)
+{
+    free(ud);
+}
+
+static const rs_conn_observer record_events = {
+    .tls = on_tls,
+    .peer_ended = on_peer_ended,
+    .closing = on_closing,
+    .freed = on_freed,
+};
+
+/* ---- the owner's side --------------------------------------------------------- */
+
+rs_record *record_attach(rs_conn *c)
+{
+    rs_record *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->conn = c;
+    r->o.leg = c->dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
+    r->o.stream = c->srv->start_time * 1000000ull + c->id;
+    conn_observe(c, &record_events, r);
+    return r;
+}
+
+report_outcome *record_outcome(rs_record *r)
+{
+    return &r->o;
+}
+
+void record_update(rs_record *r)
+{
+    if (r->reported)
+        return;
+    if (!r->o.close[0] || strcmp(r->o.close, "open") == 0)
+        snprintf(r->o.close, sizeof r->o.close, "open");
+    submit(r);
+}

@@ -1,0 +1,31 @@
+/* record.h -- the outcome record of one stream, built from events. The
+ * transport reports what it saw through a conn observer (TLS done or
+ * failed with its alert, the peer ending the stream, the stream closing);
+ * the stream machine that owns the conn adds what it decided (who
+ * authenticated how, what stanza came). The record goes to the report
+ * through evidence.h when the owner says it is worth showing
+ * (record_update: after authentication, after the first stanza) and
+ * finally when the stream closes. So conn.c moves bytes and knows nothing
+ * of the report's data model. */
+#ifndef RS_RECORD_H
+#define RS_RECORD_H
+
+#include "conn.h"
+#include "report.h"
+
+typedef struct rs_record rs_record;
+
+/* A record for c, fed by c's events from now on; it lives until c is
+ * freed. NULL on allocation failure (the owner should refuse the stream:
+ * a stream we cannot account for is one we do not serve). */
+rs_record *record_attach(rs_conn *c);
+
+/* The fields the owner fills (auth, auth_used, auth_offered, stanza,
+ * peer_cert, error_in, refused_by, ...); the rest come from events. */
+report_outcome *record_outcome(rs_record *r);
+
+/* Put the outcome so far in the report, marked open (after authentication
+ * and the first stanza, so live streams show up). */
+void record_update(rs_record *r);
+
+#endif
