@@ -1,0 +1,336 @@
+#!/usr/bin/python3
+"""test_s2s_in.py -- the inbound stream machine (responder/s2s_in.c) driven
+by scripted peers over loopback: every state (header, starttls, tls,
+header-tls, auth, header-sasl, ready), every stream error it sends, the
+restart rules and the rules that keep it from answering unauthenticated
+senders. Usage: test_s2s_in.py XMPP-RESPONDER."""
+import re
+import sys
+import time
+
+from netlib import (NS_DB, NS_SASL, NS_STREAMS, NS_TLS, PROLOG, dialback_plain,
+                    dom, features, fresh_peer, header, run, tag)
+
+NOTLS, VALID = dom("no-tls"), dom("valid")
+HDR = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+       "xmlns:stream='http://etherx.jabber.org/streams' "
+       "xmlns:db='jabber:server:dialback' version='1.0' from='%s' to='%s' id='")
+
+
+def header_re(frm, to):
+    """Our exact header as a regex (the id is 32 random hex digits)."""
+    return re.escape((HDR % (frm, to)).encode()) + b"[0-9a-f]{32}'>"
+DB_FEATURES = ("<stream:features><dialback xmlns='urn:xmpp:features:dialback'><errors/>"
+               "</dialback></stream:features>")
+LIMITS = {"unauth_timeout": 3, "max_stanza_bytes": 4096, "max_depth": 8}
+
+
+def error_of(env, text, to=NOTLS, frm=None, expect=None, raw=False):
+    """Open a stream (raw: text is the whole first bytes), send text, return
+    (condition, text) of the stream error and assert the daemon closed."""
+    s = env.stream()
+    if raw:
+        s.send(text)
+    else:
+        s.open(frm or fresh_peer(), to)
+        features(s)
+        s.send(text)
+    cond, why = s.stream_error()
+    assert s.wait_closed(), "daemon did not close after the stream error"
+    assert s.all.endswith(b"</stream:stream>"), s.all[-200:]
+    if expect:
+        assert cond == expect[0], (cond, why, s.all[-400:])
+        if len(expect) > 1:
+            assert expect[1] in why, (cond, why)
+    return cond, why
+
+
+def ping(frm, to, pid="p1"):
+    return "<iq type='get' id='%s' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % (pid, frm, to)
+
+
+# ---- header -> features ------------------------------------------------------------
+
+def t_plain_header_features(env):
+    """no-tls: our header names us and the peer; features offer dialback only."""
+    peer = fresh_peer()
+    s = env.stream()
+    h = s.open(peer, NOTLS)
+    assert h["from"] == NOTLS and h["to"] == peer and re.fullmatch("[0-9a-f]{32}", h["id"])
+    s.pump(0.3, whole=True)
+    assert re.fullmatch(header_re(NOTLS, peer) + re.escape(DB_FEATURES.encode()),
+                        s.all), s.all
+
+
+def t_tls_required_features(env):
+    s = env.stream()
+    s.open(fresh_peer(), VALID)
+    s.pump(0.3, whole=True)
+    assert s.all.endswith(b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'>"
+                          b"<required/></starttls></stream:features>"), s.all
+
+
+def t_no_from_header(env):
+    """A header without 'from' is answered without 'to'."""
+    s = env.stream()
+    h = s.open(None, NOTLS)
+    assert h["from"] == NOTLS and "to" not in h, h
+
+
+# ---- the whole path: starttls -> tls -> header-tls -> auth -> header-sasl -> ready -> close
+
+def t_full_sasl_path(env):
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, VALID)
+    assert tag(NS_TLS, "starttls") in features(s)
+    s.starttls(VALID, env.peer_cert)
+    h = s.open(peer, VALID)
+    assert h["from"] == VALID and h["to"] == peer
+    f = features(s)
+    mechs = [m.text for m in f[tag(NS_SASL, "mechanisms")]]
+    assert mechs == ["EXTERNAL"], mechs
+    assert "{urn:xmpp:features:dialback}dialback" in f
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    s.expect(NS_SASL, "success")
+    s.restart()
+    h = s.open(peer, VALID)
+    assert h["to"] == peer
+    s.pump(0.3, whole=True)
+    assert s.all.endswith(b"<stream:features/>"), s.all[-100:]
+    s.send(ping(peer, VALID))
+    assert env.authority.stanzas_to(peer, lambda el: el.get("id") == "p1"), "no pong"
+    assert env.r.wait_log(r"auth-ok method=EXTERNAL identity=%s" % re.escape(peer))
+    # close: our end tag is answered with the daemon's, then the connection ends
+    s.send("</stream:stream>")
+    assert s.wait_closed()
+    assert s.all.endswith(b"</stream:stream>"), s.all[-60:]
+
+
+def t_tls_without_cert(env):
+    """No client certificate: after TLS only dialback is offered, and an
+    EXTERNAL attempt is refused with invalid-mechanism (stream stays)."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, VALID)
+    features(s)
+    s.starttls(VALID)
+    s.open(peer, VALID)
+    f = features(s)
+    assert tag(NS_SASL, "mechanisms") not in f, f
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    fail = s.expect(NS_SASL, "failure")
+    assert fail.find(tag(NS_SASL, "invalid-mechanism")) is not None
+    s.send(ping(peer, VALID))   # still unauthenticated
+    assert s.stream_error()[0] == "not-authorized"
+
+
+def t_sasl_authzid(env):
+    """EXTERNAL with an authzid other than 'from' -> invalid-authzid; bad
+    base64 -> incorrect-encoding; then a right one still succeeds."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, VALID)
+    features(s)
+    s.starttls(VALID, env.peer_cert)
+    s.open(peer, VALID)
+    features(s)
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>b3RoZXIuZXhhbXBsZQ==</auth>" % NS_SASL)
+    f = s.expect(NS_SASL, "failure")
+    assert f.find(tag(NS_SASL, "invalid-authzid")) is not None
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>!!!</auth>" % NS_SASL)
+    f = s.expect(NS_SASL, "failure")
+    assert f.find(tag(NS_SASL, "incorrect-encoding")) is not None
+    import base64
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>%s</auth>"
+           % (NS_SASL, base64.b64encode(peer.encode()).decode()))
+    s.expect(NS_SASL, "success")
+
+
+# ---- restart rules --------------------------------------------------------------------
+
+def tls_stream(env, peer, sni=VALID):
+    s = env.stream()
+    s.open(peer, VALID)
+    features(s)
+    s.starttls(sni, env.peer_cert)
+    return s
+
+
+def t_restart_other_to(env):
+    s = tls_stream(env, fresh_peer())
+    s.send(PROLOG + header(fresh_peer(), dom("no-eku")))
+    # the 'from' changed too: that check comes first
+    assert s.stream_error()[0] == "invalid-from"
+    peer = fresh_peer()
+    s = tls_stream(env, peer)
+    s.send(PROLOG + header(peer, dom("no-eku")))
+    cond, why = s.stream_error()
+    assert cond == "not-authorized" and "same 'to'" in why, (cond, why)
+
+
+def t_restart_sni_other_domain(env):
+    """SNI chose another domain's certificate than the restarted 'to'."""
+    peer = fresh_peer()
+    s = tls_stream(env, peer, sni=dom("no-eku"))
+    s.send(PROLOG + header(peer, VALID))
+    cond, why = s.stream_error()
+    assert cond == "policy-violation" and "no-eku" in why, (cond, why)
+
+
+def t_restart_after_sasl_other_from(env):
+    peer = fresh_peer()
+    s = tls_stream(env, peer)
+    s.open(peer, VALID)
+    features(s)
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    s.expect(NS_SASL, "success")
+    s.restart()
+    s.send(PROLOG + header(fresh_peer(), VALID))
+    cond, why = s.stream_error()
+    assert cond == "invalid-from" and "authenticated by SASL" in why, (cond, why)
+
+
+def t_no_restart_in_auth(env):
+    """A second header where none is allowed is no restart: it is an
+    element of the stream, refused."""
+    peer = fresh_peer()
+    error_of(env, header(peer, NOTLS) + "</stream:stream>", frm=peer,
+             expect=("unsupported-stanza-type",))
+
+
+# ---- stream errors ---------------------------------------------------------------------
+
+def t_errors_header(env):
+    p = fresh_peer()
+    error_of(env, PROLOG + header(p, NOTLS).replace("xmlns='jabber:server'", "xmlns='jabber:client'"),
+             raw=True, expect=("invalid-namespace", "jabber:server"))
+    error_of(env, PROLOG + header(p, NOTLS).replace("version='1.0'", "version='0.9'"),
+             raw=True, expect=("unsupported-version",))
+    cond, why = error_of(env, PROLOG + header(p, "nothere.example"), raw=True,
+                         expect=("host-unknown",))
+    assert why == "'nothere.example' is not served here", why
+    error_of(env, PROLOG + header(p, dom("direct-tls")), raw=True,
+             expect=("host-unknown", "direct TLS"))
+    error_of(env, PROLOG + header("not a domain", NOTLS), raw=True,
+             expect=("invalid-from", "not a domain"))
+    error_of(env, PROLOG + "<stream:stream xmlns='jabber:server' xmlns:stream='urn:other' "
+             "to='%s' version='1.0'>" % NOTLS, raw=True, expect=("invalid-namespace",))
+    error_of(env, PROLOG + "<stream:strom xmlns='jabber:server' xmlns:stream="
+             "'http://etherx.jabber.org/streams' to='%s' version='1.0'>" % NOTLS,
+             raw=True, expect=("bad-format", "not stream"))
+
+
+def t_errors_xml(env):
+    error_of(env, "<iq><a></iq>", expect=("not-well-formed",))
+    error_of(env, "<!-- hello -->", expect=("restricted-xml", "comment"))
+    error_of(env, "<?pi data?>", expect=("restricted-xml", "processing instruction"))
+    error_of(env, "<iq>&amp;&custom;</iq>", expect=("restricted-xml",))
+    error_of(env, PROLOG + "<!DOCTYPE x []>", raw=True, expect=("restricted-xml", "DTD"))
+    error_of(env, "text between stanzas<iq/>", expect=("bad-format",))
+    error_of(env, "<message>%s</message>" % ("x" * 5000), expect=("policy-violation", "too large"))
+    error_of(env, "<message>" + "<a>" * 20 + "</a>" * 20 + "</message>",
+             expect=("policy-violation", "too deeply"))
+    error_of(env, "<foo xmlns='urn:unknown'/>", expect=("unsupported-stanza-type",))
+
+
+def t_starttls_required_first(env):
+    s = env.stream()
+    s.open(fresh_peer(), VALID)
+    features(s)
+    s.send("<db:result from='x.peer.example' to='%s'>k</db:result>" % VALID)
+    cond, why = s.stream_error()
+    assert (cond, why) == ("policy-violation", "STARTTLS is required before anything else"), (cond, why)
+
+
+def t_connection_timeout(env):
+    s = env.stream()
+    s.open(fresh_peer(), NOTLS)
+    features(s)
+    t0 = time.monotonic()
+    cond, why = s.stream_error(LIMITS["unauth_timeout"] + 3)
+    took = time.monotonic() - t0
+    assert (cond, why) == ("connection-timeout", "not authenticated in time"), (cond, why)
+    assert LIMITS["unauth_timeout"] - 0.5 < took < LIMITS["unauth_timeout"] + 2.5, took
+
+
+def t_peer_stream_error(env):
+    """The peer's own stream error ends the stream; we answer nothing."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, NOTLS)
+    features(s)
+    s.send("<stream:error><host-gone xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>bye</text></stream:error>")
+    assert s.wait_closed()
+    assert b"<stream:error>" not in s.all
+    assert env.r.wait_log(r"peer sent stream error host-gone: bye")
+
+
+# ---- authorisation: never answer an unauthenticated sender ------------------------------
+
+def t_stanza_before_auth(env):
+    peer = fresh_peer()
+    cond, why = error_of(env, ping(peer, NOTLS), frm=peer, expect=("not-authorized",))
+    time.sleep(0.3)
+    assert env.authority.for_domain(peer, 0.1) is None, "daemon dialled an unauthenticated sender"
+
+
+def t_stanza_other_pair(env):
+    """Authenticated as A: a stanza from B, to a domain not served, or
+    without 'from' is refused, and B hears nothing."""
+    a, b = fresh_peer(), fresh_peer()
+    s = dialback_plain(env, a)
+    s.send(ping(b, NOTLS))
+    assert s.stream_error() == ("invalid-from", "that domain pair is not authenticated on this stream")
+    time.sleep(0.3)
+    assert env.authority.for_domain(b, 0.1) is None
+    s = dialback_plain(env, a)
+    s.send(ping(a, dom("no-eku")))   # ours, but not the authenticated pair
+    assert s.stream_error()[0] == "invalid-from"
+    s = dialback_plain(env, a)
+    s.send(ping(a, "nothere.example"))
+    assert s.stream_error() == ("host-unknown", "'to' is not a domain served here")
+    s = dialback_plain(env, a)
+    s.send("<iq type='get' id='x' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>" % NOTLS)
+    assert s.stream_error() == ("invalid-from", "missing or malformed 'from'")
+
+
+def t_dialback_refusals(env):
+    """db:result errors on a plaintext stream to no-tls (type='error', the
+    stream stays), and a 'from' that is no domain (stream error)."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, NOTLS)
+    features(s)
+    for to, cond in (("nothere.example", "item-not-found"),
+                     (dom("no-dialback"), "not-authorized"),
+                     (VALID, "policy-violation")):
+        s.send("<db:result from='%s' to='%s'>%s</db:result>" % (peer, to, "k" * 64))
+        el = s.expect(NS_DB, "result")
+        assert (el.get("type"), el.get("from"), el.get("to")) == ("error", to, peer), el.attrib
+        err = el.find("{jabber:server}error")
+        assert err is not None and err.get("type") == "cancel", el
+        assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}" + cond) is not None, cond
+    s.send("<db:result from='not a domain' to='%s'>k</db:result>" % NOTLS)
+    assert s.stream_error()[0] == "invalid-from"
+
+
+def t_claim_own_domain(env):
+    """A db:result claiming one of our own domains: the daemon asks that
+    domain's authoritative server (itself, by our DNS) and the claim is
+    never valid; nothing is answered on the stream."""
+    s = env.stream()
+    s.open(fresh_peer(), NOTLS)
+    features(s)
+    s.send("<db:result from='%s' to='%s'>%s</db:result>" % (NOTLS, NOTLS, "0" * 64))
+    el = s.expect(NS_DB, "result", 10)
+    assert el.get("type") in ("invalid", "error"), el.attrib
+    s.send(ping(NOTLS, NOTLS))
+    assert s.stream_error()[0] == "not-authorized"
+
+
+TESTS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("t_")]
+
+if __name__ == "__main__":
+    run(sys.argv, LIMITS, TESTS)
