@@ -41,6 +41,8 @@ NS_STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
 SKIP = 77  # meson: test skipped
+# s2s_out.h: the one public text for every failed dial
+S2S_OUT_FAILED_PUBLIC = "no stream could be established with the remote server"
 
 
 def tag(ns, name):
@@ -412,7 +414,7 @@ class Authority(threading.Thread):
         default), tls_required, sasl ('success'|'failure'|None: offer
         EXTERNAL), dialback (offer it, True), verify ('valid'|'invalid'|
         'error'|'silent'): our answer to db:verify; result ('valid'|
-        'invalid'): our answer to the daemon's db:result; cert: (crt, key)."""
+        'invalid'|'silent'): our answer to the daemon's db:result; cert: (crt, key)."""
         s = p.s
         try:
             if o.get("close_at") == "accept":
@@ -480,8 +482,9 @@ class Authority(threading.Thread):
                 elif el.tag == tag(NS_DB, "result") and not el.get("type"):
                     p.log.append("db:result %s" % (el.text or ""))
                     answer = o.get("result", "valid")
-                    s.send("<db:result from='%s' to='%s' type='%s'/>"
-                           % (el.get("to"), el.get("from"), answer))
+                    if answer != "silent":
+                        s.send("<db:result from='%s' to='%s' type='%s'/>"
+                               % (el.get("to"), el.get("from"), answer))
                     authed = answer == "valid"
                 elif el.tag == tag(NS_DB, "verify") and not el.get("type"):
                     p.log.append("db:verify id=%s key=%s" % (el.get("id"), el.text))
