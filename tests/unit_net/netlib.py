@@ -409,7 +409,7 @@ class Authority(threading.Thread):
         self.opts = opts
 
     def serve(self, p, o):
-        """Options: close_at ('accept'|'header'), error (stream error
+        """Options: close_at ('accept'|'header'|'never-speak'), error (stream error
         condition sent after our header), tls (offer STARTTLS, True by
         default), tls_required, sasl ('success'|'failure'|None: offer
         EXTERNAL), dialback (offer it, True), verify ('valid'|'invalid'|
@@ -430,6 +430,9 @@ class Authority(threading.Thread):
             if o.get("close_at") == "header":
                 s.sock.close()
                 p.log.append("closed at header")
+                return
+            if o.get("close_at") == "never-speak":
+                s.wait_closed(15)
                 return
             s.send(PROLOG + header(ours, theirs, "auth-%d" % id(p)))
             if o.get("error"):
@@ -538,7 +541,8 @@ class Env:
         os.environ["PATH"] += ":/usr/sbin"
         self.d = tempfile.mkdtemp(prefix="unit_net.")
         self.pki = Pki(os.path.join(self.d, "pki"))
-        self.peer_cert = self.pki.leaf("peer", ["peer.example", "*.peer.example"])
+        self.peer_cert = self.pki.leaf("peer", ["peer.example", "*.peer.example",
+                                                "*.refused.example", "*.nx.example"])
         (s2s, direct, http_port, dns_port, self.peer_port,
          self.closed_port) = free_ports(6)
         self.unbound = Unbound(self.d, dns_port, self.peer_port, self.closed_port, s2s)
@@ -575,6 +579,43 @@ def dialback_plain(env, peer, local=None):
     return s
 
 
+def sasl_session(env, peer, local, cert=None):
+    """A TLS stream to local authenticated by SASL EXTERNAL as peer (our
+    certificate, or cert). Returns the Stream, ready for stanzas."""
+    s = env.stream()
+    s.open(peer, local)
+    features(s)
+    s.starttls(local, cert or env.peer_cert)
+    s.open(peer, local)
+    f = features(s)
+    if tag(NS_SASL, "mechanisms") not in f:
+        raise AssertionError("EXTERNAL not offered to %s: %s" % (peer, s.all[-300:]))
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    s.expect(NS_SASL, "success")
+    s.restart()
+    s.open(peer, local)
+    s.expect(NS_STREAMS, "features")
+    return s
+
+
+def report_cell(env, remote, local, leg, pred=lambda rec: True, seconds=5):
+    """The report's latest record of leg ('in'/'out') for (local, remote)
+    once pred accepts it (GET /api/report/REMOTE), else AssertionError."""
+    last = []
+
+    def find():
+        status, j = env.r.report(remote)
+        assert status == 200, (status, j)
+        cell = [d for d in j["domains"] if d["domain"] == local][0]
+        last[:] = [cell]
+        rec = cell.get(leg)
+        return cell if rec and pred(rec) else None
+    cell = wait_until(find, seconds, 0.1)
+    if not cell:
+        raise AssertionError("report for %s on %s: %s" % (remote, local, json.dumps(last, indent=1)))
+    return cell
+
+
 def run(binary_argv, limits, tests):
     """Start the environment, run each (name, fn(env)), print one line per
     test, stop, exit 0/1."""
@@ -594,7 +635,7 @@ def run(binary_argv, limits, tests):
             print("FAIL %s" % name)
             traceback.print_exc(file=sys.stdout)
         sys.stdout.flush()
-    problems = env.stop(keep=failed > 0)
+    problems = env.stop(keep=failed > 0 or os.environ.get("UNIT_NET_KEEP"))
     for p in problems:
         print("FAIL %s" % p)
     failed += len(problems)

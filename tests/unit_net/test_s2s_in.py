@@ -125,28 +125,6 @@ def t_tls_without_cert(env):
     assert s.stream_error()[0] == "not-authorized"
 
 
-def t_sasl_authzid(env):
-    """EXTERNAL with an authzid other than 'from' -> invalid-authzid; bad
-    base64 -> incorrect-encoding; then a right one still succeeds."""
-    peer = fresh_peer()
-    s = env.stream()
-    s.open(peer, VALID)
-    features(s)
-    s.starttls(VALID, env.peer_cert)
-    s.open(peer, VALID)
-    features(s)
-    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>b3RoZXIuZXhhbXBsZQ==</auth>" % NS_SASL)
-    f = s.expect(NS_SASL, "failure")
-    assert f.find(tag(NS_SASL, "invalid-authzid")) is not None
-    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>!!!</auth>" % NS_SASL)
-    f = s.expect(NS_SASL, "failure")
-    assert f.find(tag(NS_SASL, "incorrect-encoding")) is not None
-    import base64
-    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>%s</auth>"
-           % (NS_SASL, base64.b64encode(peer.encode()).decode()))
-    s.expect(NS_SASL, "success")
-
-
 # ---- restart rules --------------------------------------------------------------------
 
 def tls_stream(env, peer, sni=VALID):
