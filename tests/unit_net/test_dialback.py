@@ -9,7 +9,7 @@ import sys
 import time
 
 from netlib import (NS_DB, S2S_OUT_FAILED_PUBLIC, dialback_plain, dom, features,
-                    fresh_peer, run)
+                    fresh_peer, run, wait_until)
 
 NOTLS = dom("no-tls")
 LIMITS = {"unauth_timeout": 3, "connect_timeout": 1}
@@ -131,8 +131,10 @@ def t_verify_as_authority(env):
     peer = fresh_peer()
     dialback_plain(env, peer)    # makes the daemon dial peer and send its own key
     p = env.authority.for_domain(peer)
-    assert p and any(l.startswith("db:result ") for l in p.log), p and p.log
-    key = [l for l in p.log if l.startswith("db:result ")][0].split(" ", 1)[1]
+    # our db:result may come after the verification was answered
+    keys = wait_until(lambda: [l for l in p.log if l.startswith("db:result ")], 5)
+    assert keys, p.log
+    key = keys[0].split(" ", 1)[1]
     assert re.fullmatch("[0-9a-f]{64}", key), key
     sid = "auth-%d" % id(p)   # the id our Authority gave that stream
     s = env.stream()
@@ -155,6 +157,21 @@ def t_verify_as_authority(env):
     # answering verifications does not authenticate the asker for stanzas
     s.send(ping(peer, "verify-only"))
     assert s.stream_error()[0] == "not-authorized"
+
+
+def t_pending_bounded(env):
+    """At most 8 verifications in flight per stream: the 9th claim gets
+    resource-constraint at once."""
+    env.authority.set(verify="silent", result="valid")
+    peer = fresh_peer()
+    s, _ = claim(env, peer)
+    for _ in range(8):
+        s.send("<db:result from='%s' to='%s'>%s</db:result>" % (peer, NOTLS, KEY))
+    el = s.expect(NS_DB, "result")
+    err = el.find("{jabber:server}error")
+    assert el.get("type") == "error" and err.find(
+        "{urn:ietf:params:xml:ns:xmpp-stanzas}resource-constraint") is not None, el.attrib
+    assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text").text == "too many verifications in flight"
 
 
 def t_verify_rate_limit(env):

@@ -294,6 +294,56 @@ def t_dialback_refusals(env):
     assert s.stream_error()[0] == "invalid-from"
 
 
+def t_dialback_refusals_tls(env):
+    """On a TLS stream to valid, dialback pairs for domains whose test needs
+    a stream of their own are refused with policy-violation."""
+    peer = fresh_peer()
+    s = tls_stream(env, peer)
+    s.open(peer, VALID)
+    features(s)
+    for to, why in ((dom("no-eku"), "presented valid.responder.example's certificate"),
+                    (NOTLS, "is a plaintext test")):
+        s.send("<db:result from='%s' to='%s'>%s</db:result>" % (peer, to, "k" * 64))
+        el = s.expect(NS_DB, "result")
+        assert el.get("type") == "error", el.attrib
+        text = el.find("{jabber:server}error").find("{urn:ietf:params:xml:ns:xmpp-stanzas}text").text
+        assert why in text, text
+
+
+def t_direct_tls(env):
+    """The XEP-0368 port: TLS first (certificate by SNI), then the header
+    goes straight to the auth features; SASL EXTERNAL works there."""
+    import ssl
+    peer = fresh_peer()
+    s = env.stream(direct=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.load_cert_chain(*env.peer_cert)
+    s.sock = ctx.wrap_socket(s.sock, server_hostname=dom("direct-tls"))
+    s.open(peer, dom("direct-tls"))
+    f = features(s)
+    assert tag(NS_TLS, "starttls") not in f and tag(NS_SASL, "mechanisms") in f, f
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    s.expect(NS_SASL, "success")
+    assert env.r.wait_log(r"port=%d direct-tls" % env.r.direct_port)
+
+
+def t_tls_handshake_failure(env):
+    """Garbage instead of a ClientHello after <proceed/>: the daemon logs
+    tls-fail and closes; nothing more is sent in the clear."""
+    s = env.stream()
+    s.open(fresh_peer(), VALID)
+    features(s)
+    s.send("<starttls xmlns='%s'/>" % NS_TLS)
+    s.expect(NS_TLS, "proceed")
+    n = len(s.all)
+    s.send(b"this is not TLS at all\r\n" * 4)
+    assert s.wait_closed()
+    assert b"<" not in s.all[n:], s.all[n:]
+    assert env.r.wait_log(r"event=tls-fail presented=")
+
+
 def t_claim_own_domain(env):
     """A db:result claiming one of our own domains: the daemon asks that
     domain's authoritative server (itself, by our DNS) and the claim is
