@@ -40,6 +40,7 @@ NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 NS_STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_PING = "urn:xmpp:ping"
+STANZAS = {"{%s}%s" % (NS_SERVER, n) for n in ("iq", "message", "presence")}
 SKIP = 77  # meson: test skipped
 # s2s_out.h: the one public text for every failed dial
 S2S_OUT_FAILED_PUBLIC = "no stream could be established with the remote server"
@@ -273,23 +274,16 @@ class Stream(XmlConn):
         unless whole (then reads for all of seconds, or until closed)."""
         end = time.monotonic() + seconds
         while not self.closed:
-            tls_pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
-            if not tls_pending:
+            if not self.tls_pending():
                 r, _, _ = select.select([self.sock], [], [], max(0.0, end - time.monotonic()))
                 if not r:
                     return
-            try:
-                data = self.sock.recv(65536)
-            except ssl.SSLWantReadError:
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                self.closed = True
+            if not self.recv_some() or (not whole and not self.tls_pending()):
                 return
-            self.feed(data)
-            if not whole and not (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
-                return
+
+    def tls_pending(self):
+        """Decrypted bytes waiting in the TLS layer (select() cannot see them)."""
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
 
     def restart(self):
         """A new stream on the same connection (after TLS or SASL)."""
@@ -394,15 +388,21 @@ class Authority(threading.Thread):
         self.lock = threading.Lock()
 
     def run(self):
-        while True:
-            try:
-                sock, _ = self.srv.accept()
-            except OSError:
-                return
-            p = Peer(sock)
-            with self.lock:
-                self.peers.append(p)
-            threading.Thread(target=self.serve, args=(p, dict(self.opts)), daemon=True).start()
+        while self.accept_one():
+            pass
+
+    def accept_one(self):
+        """Serve one more connection in a thread of its own, with the options
+        set now; False once the listener is closed."""
+        try:
+            sock, _ = self.srv.accept()
+        except OSError:
+            return False
+        p = Peer(sock)
+        with self.lock:
+            self.peers.append(p)
+        threading.Thread(target=self.serve, args=(p, dict(self.opts)), daemon=True).start()
+        return True
 
     def set(self, **opts):
         """Behaviour for the next connections (see serve)."""
@@ -495,7 +495,7 @@ class Authority(threading.Thread):
                     if answer != "silent":
                         s.send("<db:verify from='%s' to='%s' id='%s' type='%s'/>"
                                % (el.get("to"), el.get("from"), el.get("id"), answer))
-                elif authed:
+                elif authed and el.tag in STANZAS:
                     p.stanzas.append(el)
                 else:
                     p.log.append("unexpected %s" % el.tag)
@@ -579,15 +579,21 @@ def dialback_plain(env, peer, local=None):
     return s
 
 
-def sasl_session(env, peer, local, cert=None):
-    """A TLS stream to local authenticated by SASL EXTERNAL as peer (our
-    certificate, or cert). Returns the Stream, ready for stanzas."""
+def tls_open(env, peer, local, cert):
+    """A stream from peer to local, STARTTLS presenting cert ((crt, key) or
+    None), restarted: returns (stream, the auth features)."""
     s = env.stream()
     s.open(peer, local)
     features(s)
-    s.starttls(local, cert or env.peer_cert)
+    s.starttls(local, cert)
     s.open(peer, local)
-    f = features(s)
+    return s, features(s)
+
+
+def sasl_session(env, peer, local, cert=None):
+    """A TLS stream to local authenticated by SASL EXTERNAL as peer (our
+    certificate, or cert). Returns the Stream, ready for stanzas."""
+    s, f = tls_open(env, peer, local, cert or env.peer_cert)
     if tag(NS_SASL, "mechanisms") not in f:
         raise AssertionError("EXTERNAL not offered to %s: %s" % (peer, s.all[-300:]))
     s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)

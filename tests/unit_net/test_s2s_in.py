@@ -8,7 +8,7 @@ import re
 import sys
 import time
 
-from netlib import (NS_DB, NS_SASL, NS_STREAMS, NS_TLS, PROLOG, dialback_plain,
+from netlib import (NS_DB, NS_SASL, NS_TLS, PROLOG, dialback_plain,
                     dom, features, fresh_peer, header, run, tag)
 
 NOTLS, VALID = dom("no-tls"), dom("valid")

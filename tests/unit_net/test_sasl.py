@@ -10,21 +10,16 @@ import re
 import sys
 
 from netlib import (NS_DB, NS_PING, NS_SASL, dom, features, fresh_peer, report_cell,
-                    run, tag)
+                    run, tag, tls_open)
 
 VALID = dom("valid")
 FAILURE = ("<failure xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><%s/><text>%s</text></failure>")
 NOT_OFFERED = "only EXTERNAL is offered, and only to a peer with a valid certificate"
 
 
-def tls(env, cert, peer=None):
-    peer = peer or fresh_peer()
-    s = env.stream()
-    s.open(peer, VALID)
-    features(s)
-    s.starttls(VALID, cert)
-    s.open(peer, VALID)
-    return peer, s, features(s)
+def tls(env, cert):
+    peer = fresh_peer()
+    return (peer,) + tls_open(env, peer, VALID, cert)
 
 
 def auth(s, payload="="):

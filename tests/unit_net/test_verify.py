@@ -7,7 +7,8 @@ name, self-signed, none. Usage: test_verify.py XMPP-RESPONDER."""
 import re
 import sys
 
-from netlib import NS_PING, NS_SASL, dom, features, fresh_peer, report_cell, run, tag
+from netlib import (NS_PING, NS_SASL, dom, fresh_peer, report_cell, run, sasl_session,
+                    tag, tls_open)
 
 VALID = dom("valid")
 # GnuTLS's words for the verification status, as the report shows them
@@ -30,12 +31,7 @@ def certs(env):
 def inbound(env, cert):
     """TLS stream to valid presenting cert; returns (peer, features)."""
     peer = fresh_peer()
-    s = env.stream()
-    s.open(peer, VALID)
-    features(s)
-    s.starttls(VALID, cert)
-    s.open(peer, VALID)
-    return peer, s, features(s)
+    return (peer,) + tls_open(env, peer, VALID, cert)
 
 
 def check_in(env, cert, reason_re):
@@ -84,7 +80,6 @@ def t_in_no_certificate(env):
 def check_out(env, cert, reason_re):
     """The daemon dials our Authority, which presents cert: the outcome's
     peer_cert is the verdict (the stream goes on by dialback)."""
-    from netlib import sasl_session
     env.authority.set(sasl=None, cert=cert)
     peer = fresh_peer()
     s = sasl_session(env, peer, VALID)
