@@ -15,6 +15,7 @@ Each test uses a fresh NAME.peer.example, so streams do not mix.
 Usage: a test module calls start(argv[1] = daemon binary, limits={...}),
 then stop() at the end; stop() fails on any sanitizer report in the log.
 """
+import atexit
 import http.client
 import itertools
 import json
@@ -73,6 +74,13 @@ def free_ports(n):
     for s in socks:
         s.close()
     return ports
+
+
+def _kill(proc):
+    """At exit: a helper process still running is killed."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until(pred, seconds, step=0.05):
@@ -171,6 +179,7 @@ remote-control:
         self.log = os.path.join(d, "unbound.log")
         self.proc = subprocess.Popen(["unbound", "-d", "-c", conf],
                                      stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+        atexit.register(_kill, self.proc)   # whatever happens to the test
         if not wait_until(lambda: "start of service" in open(self.log).read()
                           or self.proc.poll() is not None, 10) or self.proc.poll() is not None:
             raise RuntimeError("unbound did not start: " + open(self.log).read())
@@ -207,6 +216,7 @@ class Responder:
         self.proc = subprocess.Popen([binary, "run", "-c", self.conf, "--debug"],
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(self.logfile, "w"), env=env)
+        atexit.register(_kill, self.proc)
         if not wait_until(lambda: " running (config" in self.log()
                           or self.proc.poll() is not None, 15) or self.proc.poll() is not None:
             raise RuntimeError("daemon did not start:\n" + self.log())
