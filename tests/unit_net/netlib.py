@@ -421,7 +421,8 @@ class Authority(threading.Thread):
     def serve(self, p, o):
         """Options: close_at ('accept'|'header'|'never-speak'), error (stream error
         condition sent after our header), tls (offer STARTTLS, True by
-        default), tls_required, sasl ('success'|'failure'|None: offer
+        default), tls_required, starttls ('failure': refuse it; 'garbage':
+        proceed, then no TLS), sasl ('success'|'failure'|None: offer
         EXTERNAL), dialback (offer it, True), verify ('valid'|'invalid'|
         'error'|'silent'): our answer to db:verify; result ('valid'|
         'invalid'|'silent'): our answer to the daemon's db:result; cert: (crt, key)."""
@@ -463,8 +464,16 @@ class Authority(threading.Thread):
                 el = s.next(10)
                 if el is None:
                     continue
+                if el.tag == tag(NS_TLS, "starttls") and o.get("starttls") == "failure":
+                    s.send("<failure xmlns='%s'/></stream:stream>" % NS_TLS)
+                    s.wait_closed(3)
+                    return
                 if el.tag == tag(NS_TLS, "starttls"):
                     s.send("<proceed xmlns='%s'/>" % NS_TLS)
+                    if o.get("starttls") == "garbage":
+                        s.send(b"\x15\x03\x03\x00\x02\x02\x28not a handshake")
+                        s.wait_closed(3)
+                        return
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ctx.load_cert_chain(*o.get("cert", self.cert))
                     s.sock.settimeout(5)

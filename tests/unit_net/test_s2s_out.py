@@ -152,6 +152,34 @@ def t_peer_stream_error(env):
                           % re.escape(peer))
 
 
+def t_starttls_refused(env):
+    env.authority.set(starttls="failure")
+    peer = fresh_peer()
+    failed_out(env, peer, pred=lambda r: r["close"] != "open")
+    assert env.r.wait_log(r"remote=%s event=out-fail state=starttls condition=remote-server-not-found "
+                          r"reason=\"remote refused STARTTLS\"" % re.escape(peer))
+
+
+def t_tls_handshake_fails(env):
+    env.authority.set(starttls="garbage")
+    peer = fresh_peer()
+    rec = failed_out(env, peer, pred=lambda r: r["close"] != "open")
+    assert rec["tls"] == "" and rec["auth"] == "none", rec
+    assert env.r.wait_log(r"remote=%s event=out-fail state=tls condition=remote-server-not-found "
+                          r"reason=\"TLS handshake failed: " % re.escape(peer))
+
+
+def t_dialback_refused(env):
+    """Our db:result answered invalid: the stream fails, the report says
+    the peer refused our dialback."""
+    env.authority.set(sasl=None, result="invalid")
+    peer = fresh_peer()
+    rec = failed_out(env, peer, pred=lambda r: r["auth"] == "failed")
+    assert rec["auth_used"] == "dialback" and rec["refused_by"] == "peer", rec
+    assert rec["auth_error"].rstrip() == "dialback refused: type=invalid", rec
+    assert not pongs(env, peer, "f1", seconds=0.2)
+
+
 def t_nxdomain(env):
     peer = "o%d.nx.example" % time.monotonic_ns()
     rec = failed_out(env, peer)
