@@ -9,7 +9,7 @@ import sys
 import time
 
 from netlib import (NS_DB, NS_SASL, NS_TLS, PROLOG, dialback_plain,
-                    dom, features, fresh_peer, header, run, tag)
+                    dom, features, fresh_peer, header, run, sasl_session, tag)
 
 NOTLS, VALID = dom("no-tls"), dom("valid")
 HDR = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
@@ -167,6 +167,20 @@ def t_restart_after_sasl_other_from(env):
     s.send(PROLOG + header(fresh_peer(), VALID))
     cond, why = s.stream_error()
     assert cond == "invalid-from" and "authenticated by SASL" in why, (cond, why)
+
+
+def t_no_second_starttls_or_sasl(env):
+    """After TLS a second <starttls/>, and after SASL another <auth/>, are
+    no restarts: refused as unexpected elements."""
+    peer = fresh_peer()
+    s = tls_stream(env, peer)
+    s.open(peer, VALID)
+    features(s)
+    s.send("<starttls xmlns='%s'/>" % NS_TLS)
+    assert s.stream_error() == ("unsupported-stanza-type", "unexpected element on this stream")
+    s = sasl_session(env, peer, VALID)
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    assert s.stream_error() == ("unsupported-stanza-type", "unexpected element on this stream")
 
 
 def t_no_restart_in_auth(env):
