@@ -381,7 +381,22 @@ def t_claim_own_domain(env):
     assert s.stream_error()[0] == "not-authorized"
 
 
+def shutdown_last(env):
+    """SIGTERM: open streams, authenticated or not, end with
+    system-shutdown. (Runs last: the daemon is gone after it.)"""
+    ready = dialback_plain(env, fresh_peer())
+    waiting = env.stream()
+    waiting.open(fresh_peer(), NOTLS)
+    features(waiting)
+    env.r.proc.terminate()
+    for s in (ready, waiting):
+        assert s.stream_error() == ("system-shutdown", "the responder is stopping")
+        assert s.wait_closed()
+    assert env.r.proc.wait(10) == 0   # (env.stop() then finds it gone)
+
+
 TESTS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("t_")]
+TESTS.append(("shutdown_last", shutdown_last))
 
 if __name__ == "__main__":
     run(sys.argv, LIMITS, TESTS)
