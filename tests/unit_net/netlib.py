@@ -83,6 +83,15 @@ def _kill(proc):
         proc.wait()
 
 
+def clear_of_minute_boundary(margin=2.0):
+    """The daemon's per-minute limits count in windows aligned to the
+    minute (ratelimit.c): a burst counted across a boundary would get a
+    second budget, so wait until one is not close."""
+    left = 60 - time.time() % 60
+    if left < margin:
+        time.sleep(left + 0.1)
+
+
 def wait_until(pred, seconds, step=0.05):
     end = time.monotonic() + seconds
     while True:

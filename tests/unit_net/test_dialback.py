@@ -8,8 +8,8 @@ import re
 import sys
 import time
 
-from netlib import (NS_DB, S2S_OUT_FAILED_PUBLIC, dialback_plain, dom, features,
-                    fresh_peer, run, wait_until)
+from netlib import (NS_DB, S2S_OUT_FAILED_PUBLIC, clear_of_minute_boundary, dialback_plain,
+                    dom, features, fresh_peer, run, wait_until)
 
 NOTLS = dom("no-tls")
 LIMITS = {"unauth_timeout": 3, "connect_timeout": 1}
@@ -39,7 +39,8 @@ def t_valid(env):
     peer = fresh_peer()
     s, sid = claim(env, peer)
     el = s.expect(NS_DB, "result")
-    assert s.all.endswith(("<db:result from='%s' to='%s' type='valid'/>" % (NOTLS, peer)).encode()), s.all[-200:]
+    want = "<db:result from='%s' to='%s' type='valid'/>" % (NOTLS, peer)
+    assert s.all.endswith(want.encode()), s.all[-200:]
     p = env.authority.for_domain(peer)
     assert p.headers[0]["from"] == NOTLS, p.headers
     assert "db:verify id=%s key=%s" % (sid, KEY) in p.log, p.log
@@ -56,7 +57,8 @@ def t_invalid(env):
     peer = fresh_peer()
     s, _ = claim(env, peer)
     s.expect(NS_DB, "result")
-    assert s.all.endswith(("<db:result from='%s' to='%s' type='invalid'/>" % (NOTLS, peer)).encode()), s.all[-200:]
+    want = "<db:result from='%s' to='%s' type='invalid'/>" % (NOTLS, peer)
+    assert s.all.endswith(want.encode()), s.all[-200:]
     s.send(ping(peer, "after-invalid"))
     assert s.stream_error()[0] == "not-authorized"
     time.sleep(0.3)
@@ -171,7 +173,8 @@ def t_pending_bounded(env):
     err = el.find("{jabber:server}error")
     assert el.get("type") == "error" and err.find(
         "{urn:ietf:params:xml:ns:xmpp-stanzas}resource-constraint") is not None, el.attrib
-    assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text").text == "too many verifications in flight"
+    text = err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text").text
+    assert text == "too many verifications in flight", text
 
 
 def t_verify_rate_limit(env):
@@ -179,6 +182,7 @@ def t_verify_rate_limit(env):
     resource-constraint without a dial."""
     peer = fresh_peer()
     env.authority.set(verify="silent", close_at="accept")
+    clear_of_minute_boundary()
     seen = []
     for i in range(LIMITS_DIALS + 2):
         s, _ = claim(env, peer)

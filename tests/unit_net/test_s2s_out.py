@@ -193,7 +193,8 @@ def t_connect_refused(env):
     rec = failed_out(env, peer, pred=lambda r: r["close"] != "open")
     assert rec["close"] == S2S_OUT_FAILED_PUBLIC, rec
     assert rec["refused_by"] == "network", rec
-    assert env.r.wait_log(r"remote=%s event=connect-fail address=127\.0\.0\.1 reason=\"connection refused\""
+    assert env.r.wait_log(r"remote=%s event=connect-fail address=127\.0\.0\.1 "
+                          r"reason=\"connection refused\""
                           % re.escape(peer))
 
 

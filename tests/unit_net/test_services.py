@@ -8,7 +8,8 @@ scripted Authority). Usage: test_services.py XMPP-RESPONDER."""
 import sys
 import time
 
-from netlib import NS_PING, NS_SERVER, NS_STANZAS, dialback_plain, dom, fresh_peer, run, tag
+from netlib import (NS_PING, NS_SERVER, NS_STANZAS, clear_of_minute_boundary, dialback_plain,
+                    dom, fresh_peer, run, tag)
 
 NOTLS = dom("no-tls")
 PINGS_PER_MINUTE = 3
@@ -149,6 +150,7 @@ def t_ping_rate_limit(env):
     """ping_per_minute replies per remote domain; the rest are dropped
     silently (no error: an error is a reply too), logged once."""
     peer, s = session(env)
+    clear_of_minute_boundary()
     n = PINGS_PER_MINUTE + 3
     for i in range(n):
         s.send("<iq type='get' id='rl%d' from='%s' to='%s'><ping xmlns='%s'/></iq>"
