@@ -430,6 +430,11 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr)
 static void on_xs_header(void *ud, const xs_header *h)
 {
     rs_conn *c = ud;
+    /* inbound, every header (first or after a restart) opens a stream that
+     * needs our own header, also before a stream error (RFC 6120 4.9.1.1):
+     * the one sent before the restart does not count */
+    if (c->dir == CONN_IN)
+        c->header_sent = false;
     if (!c->closing && c->handler->header)
         c->handler->header(c, h);
 }

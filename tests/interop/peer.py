@@ -86,16 +86,20 @@ class XmlConn:
         poller.register(self.sock, select.POLLIN)
         while not self.closed:
             left = max(0.0, end - time.monotonic())
-            if not poller.poll(left * 1000):
+            if not poller.poll(left * 1000) or not self.recv_some():
                 return
-            try:
-                data = self.sock.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                self.closed = True
-                return
-            self.feed(data)
+
+    def recv_some(self):
+        """One read into the parser; False when the peer closed."""
+        try:
+            data = self.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self.closed = True
+            return False
+        self.feed(data)
+        return True
 
     def wait_for(self, pred, seconds):
         """Pump until an element satisfies pred; return it (removed) or None."""
