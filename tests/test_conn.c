@@ -11,13 +11,16 @@
  * conn_send/_fmt/_node reaching the peer, our orderly close (</stream:stream>,
  * FIN, closed once, nothing sent or delivered after it), peer EOF, the
  * owner's timeout (and disarming it), backpressure (reading pauses over
- * send_buffer_bytes, drained fires once the peer reads) and the stall
- * cut-off (send_stall_timeout). */
+ * send_buffer_bytes, drained fires once the peer reads), the stall
+ * cut-off (send_stall_timeout), and STARTTLS against a GnuTLS client that
+ * verifies the domain's certificate (tls_done, SNI, a restarted stream in
+ * one-byte records, close_notify) or sends garbage (tls_done failed). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +61,9 @@ typedef struct rec {
     bool reply_header;      /* answer a header with ours and a fmt line */
     bool echo;              /* send every element back (conn_send_node) */
     double timeout_at;      /* monotonic seconds of the timeout event */
+    bool starttls;          /* answer <starttls/> with <proceed/> and TLS */
+    int tls_ok, tls_failed; /* tls_done events */
+    char tls_why[300];      /* tls_done's reason when it failed */
 } rec;
 
 static rec R;
@@ -80,9 +86,25 @@ static void on_header(rs_conn *c, const xs_header *h)
     }
 }
 
+/* What an owner does on <starttls/> (RFC 6120 5.4.2): proceed, then TLS
+ * with a fresh parser. */
+static void start_tls(rs_conn *c)
+{
+    conn_send_str(c, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    xs_restart(c->xs);
+    const rs_domain *dom = rs_domains_find(srv.domains, DOMAIN);
+    CHECK(dom != NULL);
+    CHECK(dom && conn_starttls(c, dom, NULL) == 0);
+}
+
 static void on_element(rs_conn *c, xmlNodePtr el)
 {
     R.elements++;
+    if (R.starttls && strcmp((const char *)el->name, "starttls") == 0) {
+        R.starttls = false;
+        start_tls(c);
+        return;
+    }
     size_t len = 0;
     char *s = xs_serialize(el, &len);
     snprintf(R.last, sizeof R.last, "%s", s ? s : "");
@@ -102,6 +124,16 @@ static void on_timeout(rs_conn *c)
     (void)c;
     R.timeouts++;
     R.timeout_at = now_s();
+}
+
+static void on_tls_done(rs_conn *c, bool ok, const char *why)
+{
+    (void)c;
+    if (ok)
+        R.tls_ok++;
+    else
+        R.tls_failed++;
+    snprintf(R.tls_why, sizeof R.tls_why, "%s", why ? why : "");
 }
 
 static void on_drained(rs_conn *c)
@@ -124,6 +156,7 @@ static const rs_conn_handler handler = {
     .stream_end = on_stream_end,
     .timeout = on_timeout,
     .drained = on_drained,
+    .tls_done = on_tls_done,
     .closed = on_closed,
 };
 
@@ -196,6 +229,7 @@ static bool peer_eof(void) { return P.eof; }
 static bool have_header(void) { return R.headers > 0; }
 static bool have_element(void) { return R.elements > 0; }
 static int want_elements;
+static uint64_t stall_cutoffs;
 static bool have_n_elements(void) { return R.elements >= want_elements; }
 static bool have_timeout(void) { return R.timeouts > 0; }
 static bool have_drained(void) { return R.drained > 0; }
@@ -456,15 +490,15 @@ static void test_timeout(void)
     conn_set_timeout(c, 1);
     CHECK(run_until(have_timeout, 3000));
     double took = R.timeout_at - t0;
-    CHECK(took > 0.9 && took < 2.0);
+    CHECK(took > 0.9 && took < 3.0);
     CHECK(R.timeouts == 1);
     CHECK(R.closed == 0); /* the owner decides what a timeout means */
     /* the peer never closes: the close grace (2 s) ends it */
     t0 = now_s();
     conn_close(c, "timed out");
-    CHECK(run_until(is_closed, 4000));
+    CHECK(run_until(is_closed, 6000));
     took = now_s() - t0;
-    CHECK(took > 1.5 && took < 3.5);
+    CHECK(took > 1.5 && took < 4.5);
     CHECK(R.timeouts == 1);
     CHECK_STR(R.why, "timed out");
     close(P.fd);
@@ -530,7 +564,8 @@ static void test_backpressure(void)
 }
 
 /* A peer that does not read for send_stall_timeout (1 s): policy-violation
- * and the stream ends even though our FIN can never be read. */
+ * and the stream ends (the close grace, tested above, bounds the rest). */
+static bool have_cutoff(void) { return srv.stats.send_cutoffs > stall_cutoffs; }
 static void test_stall(void)
 {
     srv.cfg->limits.send_stall_timeout = 1;
@@ -540,18 +575,177 @@ static void test_stall(void)
     peer_send_str(HEADER);
     CHECK(run_until(peer_has_features, 2000));
     P.reading = false;
-    uint64_t cutoffs = srv.stats.send_cutoffs;
+    stall_cutoffs = srv.stats.send_cutoffs;
     double t0 = now_s();
     flood(R.c, flood_bytes());
-    CHECK(run_until(is_closed, 6000));
+    CHECK(run_until(have_cutoff, 5000));
     double took = now_s() - t0;
-    CHECK(took > 0.9 && took < 4.5); /* 1 s stall + 2 s close grace */
+    CHECK(took > 0.9 && took < 3.0);
+    CHECK(R.drained == 0);
+    CHECK(R.elements == 0);
+    peer_close();
+    CHECK(R.closed == 1);
     CHECK(strstr(R.why, "stream error sent: policy-violation (you did not read") == R.why);
     CHECK(strstr(R.why, "limits.send_buffer_bytes = 4096") != NULL);
-    CHECK(srv.stats.send_cutoffs == cutoffs + 1);
-    CHECK(R.drained == 0);
+    CHECK(srv.stats.send_cutoffs == stall_cutoffs + 1);
+}
+
+/* ---- STARTTLS: the peer is a GnuTLS client on the same socket ------------- */
+
+static gnutls_session_t ptls;                 /* the peer's session */
+static gnutls_certificate_credentials_t pcred; /* trusts the test root */
+
+/* The peer's client session: SNI DOMAIN, the certificate verified against
+ * certs/ca.pem for DOMAIN (so the conn presented that domain's chain). */
+static void peer_tls_init(void)
+{
+    char ca[600];
+    snprintf(ca, sizeof ca, "%s/certs/ca.pem", dir);
+    gnutls_certificate_allocate_credentials(&pcred);
+    CHECK(gnutls_certificate_set_x509_trust_file(pcred, ca, GNUTLS_X509_FMT_PEM) == 1);
+    gnutls_init(&ptls, GNUTLS_CLIENT | GNUTLS_NONBLOCK);
+    gnutls_set_default_priority(ptls);
+    gnutls_credentials_set(ptls, GNUTLS_CRD_CERTIFICATE, pcred);
+    gnutls_server_name_set(ptls, GNUTLS_NAME_DNS, DOMAIN, strlen(DOMAIN));
+    gnutls_session_set_verify_cert(ptls, DOMAIN, 0);
+    gnutls_transport_set_int(ptls, P.fd);
+}
+
+static void peer_tls_free(void)
+{
+    gnutls_deinit(ptls);
+    gnutls_certificate_free_credentials(pcred);
+    ptls = NULL;
+}
+
+static int hs_rc = GNUTLS_E_AGAIN;
+static bool handshake_step(void)
+{
+    hs_rc = gnutls_handshake(ptls);
+    return hs_rc == 0 || gnutls_error_is_fatal(hs_rc);
+}
+
+/* Read TLS records into P.in until want appears (or the time is up). */
+static const char *tls_want;
+static bool tls_got(void)
+{
+    char buf[4096];
+    ssize_t n;
+    while ((n = gnutls_record_recv(ptls, buf, sizeof buf)) > 0) {
+        if (P.cap - P.len < (size_t)n + 1) {
+            P.cap = P.cap * 2 + (size_t)n + 1;
+            P.in = realloc(P.in, P.cap);
+        }
+        memcpy(P.in + P.len, buf, (size_t)n);
+        P.len += (size_t)n;
+        P.in[P.len] = '\0';
+    }
+    return P.in && strstr(P.in, tls_want);
+}
+
+static void tls_send(const char *s, size_t len)
+{
+    double end = now_s() + 5;
+    while (len > 0 && now_s() < end) {
+        ssize_t n = gnutls_record_send(ptls, s, len);
+        if (n > 0) {
+            s += n;
+            len -= (size_t)n;
+        } else if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+            run_until(NULL, 2);
+        } else {
+            break;
+        }
+    }
+    CHECK(len == 0);
+}
+
+static bool peer_wants(void) { return peer_got(tls_want); }
+static bool have_tls_done(void) { return R.tls_ok + R.tls_failed > 0; }
+
+/* Up to <proceed/> in plaintext, then the handshake; true when it worked. */
+static bool peer_starttls(void)
+{
+    if (!peer_connect(0))
+        return false;
+    R.reply_header = true;
+    R.starttls = true;
+    peer_send_str(HEADER);
+    CHECK(run_until(peer_has_features, 2000));
+    peer_send_str("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    static const char proceed[] = "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>";
+    tls_want = proceed;
+    bool proceeded = run_until(peer_wants, 2000);
+    CHECK(proceeded);
+    /* nothing after <proceed/> was sent in plaintext */
+    CHECK(P.in && strlen(strstr(P.in, proceed)) == sizeof proceed - 1);
+    P.reading = false; /* from here on GnuTLS reads the socket */
+    free(P.in);
+    P.in = NULL;
+    P.len = P.cap = 0;
+    peer_tls_init();
+    return proceeded;
+}
+
+/* STARTTLS: tls_done(ok), the domain's certificate (verified by the peer),
+ * SNI, a new header and elements through TLS records of one byte, our
+ * replies through TLS, and the peer's close_notify ending the stream. */
+static void test_starttls(void)
+{
+    if (!peer_starttls())
+        return;
+    CHECK(run_until(handshake_step, 5000));
+    CHECK(hs_rc == 0);
+    if (hs_rc != 0) {
+        fprintf(stderr, "peer handshake: %s\n", gnutls_strerror(hs_rc));
+        peer_tls_free();
+        peer_close();
+        return;
+    }
+    CHECK(run_until(have_tls_done, 2000));
+    CHECK(R.tls_ok == 1 && R.tls_failed == 0);
+    char desc[128];
+    conn_tls_describe(R.c, desc, sizeof desc);
+    CHECK(strncmp(desc, "TLS1.", 5) == 0);
+    CHECK_STR(conn_tls_sni(R.c), DOMAIN);
+    /* the restarted stream: a header and a message, one byte per record */
+    int headers = R.headers, elements = R.elements;
+    tls_send(HEADER, strlen(HEADER));
+    for (const char *p = message; *p; p++)
+        tls_send(p, 1);
+    want_elements = elements + 1;
+    CHECK(run_until(have_n_elements, 3000));
+    CHECK(R.headers == headers + 1);
+    CHECK(strstr(R.last, "<body>hi &amp; bye</body>") != NULL);
+    tls_want = "<stream:features><n>42</n></stream:features>";
+    CHECK(run_until(tls_got, 3000));
+    CHECK(strstr(P.in, "<stream:stream") == P.in + strlen("<?xml version='1.0'?>"));
+    /* close_notify from the peer: the conn ends at once */
+    gnutls_bye(ptls, GNUTLS_SHUT_WR);
+    CHECK(run_until(is_closed, 3000));
+    CHECK_STR(R.why, "peer closed TLS");
+    CHECK(R.stream_ends == 0);
+    peer_tls_free();
     close(P.fd);
     P.fd = -1;
+}
+
+/* Garbage where the ClientHello belongs: tls_done(false), closed. */
+static void test_tls_garbage(void)
+{
+    if (!peer_starttls())
+        return;
+    uint64_t failed = srv.stats.tls_failed;
+    peer_send_str("this is not a TLS record, just text that goes on and on\r\n");
+    CHECK(run_until(have_tls_done, 3000));
+    CHECK(R.tls_failed == 1 && R.tls_ok == 0);
+    peer_close();
+    CHECK(R.closed == 1);
+    CHECK(strstr(R.why, R.tls_why) == R.why);
+    CHECK(R.tls_why[0] != '\0');
+    CHECK(srv.stats.tls_failed == failed + 1);
+    CHECK(R.elements == 1); /* only the <starttls/> */
+    peer_tls_free();
 }
 
 /* ---- set-up --------------------------------------------------------------------- */
@@ -624,6 +818,7 @@ int main(void)
         return 1;
     }
     P.fd = -1;
+    signal(SIGPIPE, SIG_IGN); /* as the daemon does (a peer that reset) */
     bool up = server_up();
     CHECK(up);
     if (up) {
@@ -637,6 +832,8 @@ int main(void)
         test_timeout();
         test_backpressure();
         test_stall();
+        test_starttls();
+        test_tls_garbage();
         CHECK(srv.n_conns == 0);
         server_down();
     }
