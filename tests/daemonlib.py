@@ -44,6 +44,24 @@ class Checks:
         return 1 if self.failed else 0
 
 
+def read_all(sock):
+    """Everything the other side sends until it closes (or resets, or the
+    socket's timeout passes); then the socket is closed."""
+    data = b""
+    try:
+        while True:
+            try:
+                b = sock.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not b:
+                break
+            data += b
+    finally:
+        sock.close()
+    return data
+
+
 def free_port():
     """A loopback TCP port nothing listens on right now (the kernel's pick)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

@@ -530,17 +530,26 @@ static void flood(rs_conn *c, size_t n)
     free(buf);
 }
 
-/* Over send_buffer_bytes the conn stops reading the peer (who asked for all
- * that); once the peer reads, drained fires and reading resumes. */
-static void test_backpressure(void)
+/* A stream whose peer got our header and features, then stops reading;
+ * stall_timeout is limits.send_stall_timeout meanwhile. */
+static bool peer_open_unread(unsigned stall_timeout)
 {
-    srv.cfg->limits.send_stall_timeout = 30; /* not the stall here */
+    srv.cfg->limits.send_stall_timeout = stall_timeout;
     if (!peer_connect(4096))
-        return;
+        return false;
     R.reply_header = true;
     peer_send_str(HEADER);
     CHECK(run_until(peer_has_features, 2000));
     P.reading = false;
+    return true;
+}
+
+/* Over send_buffer_bytes the conn stops reading the peer (who asked for all
+ * that); once the peer reads, drained fires and reading resumes. */
+static void test_backpressure(void)
+{
+    if (!peer_open_unread(30)) /* no stall here */
+        return;
     flood(R.c, flood_bytes());
     run_until(NULL, 300);
     peer_send_str("<message id='while-paused'/>");
@@ -568,13 +577,8 @@ static void test_backpressure(void)
 static bool have_cutoff(void) { return srv.stats.send_cutoffs > stall_cutoffs; }
 static void test_stall(void)
 {
-    srv.cfg->limits.send_stall_timeout = 1;
-    if (!peer_connect(4096))
+    if (!peer_open_unread(1))
         return;
-    R.reply_header = true;
-    peer_send_str(HEADER);
-    CHECK(run_until(peer_has_features, 2000));
-    P.reading = false;
     stall_cutoffs = srv.stats.send_cutoffs;
     double t0 = now_s();
     flood(R.c, flood_bytes());

@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import BASE, Checks, Daemon  # noqa: E402
+from daemonlib import BASE, Checks, Daemon, read_all  # noqa: E402
 
 T = Checks()
 LINE_MAX = 1024  # CONTROL_LINE_MAX
@@ -44,26 +44,29 @@ def connect(path):
 
 def answer(s):
     """Everything until the daemon closes (bounded by the timeout)."""
-    data = b""
-    while True:
-        try:
-            b = s.recv(65536)
-        except (ConnectionResetError, socket.timeout):
-            break
-        if not b:
-            break
-        data += b
-    s.close()
-    return data.decode("utf-8", "replace")
+    return read_all(s).decode("utf-8", "replace")
 
 
-def ask(path, raw):
+def ask(path, raw, byte_by_byte=False, half_close=False):
+    """Send raw (one write, or one byte per write), optionally end our side,
+    and return the whole answer."""
     s = connect(path)
     try:
-        s.sendall(raw)
+        for piece in ([raw[i:i + 1] for i in range(len(raw))] if byte_by_byte
+                      else [raw]):
+            s.sendall(piece)
+            if byte_by_byte:
+                time.sleep(0.002)
+        if half_close:
+            s.shutdown(socket.SHUT_WR)
     except (BrokenPipeError, ConnectionResetError):
         pass
     return answer(s)
+
+
+def whole(got, target):
+    """got is a finished probe's answer for target."""
+    return got.startswith("start\t%s\t" % target) and got.endswith("\nend\n")
 
 
 def lines(text):
@@ -140,8 +143,7 @@ def main():
                 and again.count("\n") == 1, repr(again))
         # a CRLF line is a line
         crlf = ask(path, b"probe crlf.example\r\n")
-        T.check("a CRLF request line is accepted",
-                crlf.startswith("start\tcrlf.example\t") and crlf.endswith("end\n"),
+        T.check("a CRLF request line is accepted", whole(crlf, "crlf.example"),
                 repr(crlf[:100]))
 
         # --- refused targets ---------------------------------------------------------
@@ -186,29 +188,15 @@ def main():
         got = ask(path, b"probe " + b"a" * (LINE_MAX - 7) + b"\n")
         T.check("a line of %d bytes is read (the target is then refused)" % LINE_MAX,
                 "longer than 253 bytes" in got, repr(got[:120]))
-        # the request split over many writes
-        s = connect(path)
-        for b in b"probe split.example\n":
-            s.sendall(bytes([b]))
-            time.sleep(0.002)
-        got = answer(s)
+        got = ask(path, b"probe split.example\n", byte_by_byte=True)
         T.check("a request sent one byte at a time is answered",
-                got.startswith("start\tsplit.example\t") and got.endswith("end\n"),
-                repr(got[:80]))
-        # no newline, then the client half-closes: nothing to answer, just closed
-        s = connect(path)
-        s.sendall(b"probe halfclosed.example")
-        s.shutdown(socket.SHUT_WR)
-        got = answer(s)
+                whole(got, "split.example"), repr(got[:80]))
+        got = ask(path, b"probe halfclosed.example", half_close=True)
         T.check("an unterminated request then EOF: closed without an answer",
                 got == "", repr(got))
-        # bytes after the request are read and ignored
-        s = connect(path)
-        s.sendall(b"probe flood.example\n" + b"\xff" * 100000)
-        got = answer(s)
-        T.check("a flood after the request: the probe still answers to the end",
-                got.startswith("start\tflood.example\t") and got.endswith("\nend\n"),
-                repr(got[:80]))
+        got = ask(path, b"probe flood.example\n" + b"\xff" * 100000)
+        T.check("a flood after the request (read and ignored): the probe "
+                "answers to the end", whole(got, "flood.example"), repr(got[:80]))
         # a client that asks and goes away: the probe runs on, detached
         s = connect(path)
         s.sendall(b"probe gone.example\n")

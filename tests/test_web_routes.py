@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from daemonlib import BASE, Checks, Daemon  # noqa: E402
+from daemonlib import BASE, Checks, Daemon, read_all  # noqa: E402
 
 T = Checks()
 FORM = "application/x-www-form-urlencoded"
@@ -60,18 +60,9 @@ class Web:
         s = socket.create_connection(("127.0.0.1", self.port), timeout=15)
         try:
             s.sendall(data)
-            out = b""
-            while True:
-                try:
-                    b = s.recv(65536)
-                except (ConnectionResetError, socket.timeout):
-                    break
-                if not b:
-                    break
-                out += b
-            return out
-        finally:
-            s.close()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return read_all(s)
 
 
 def expect(w, desc, method, path, status, ctype, body=None, headers=None,
