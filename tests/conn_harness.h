@@ -294,6 +294,20 @@ static inline bool peer_got(const char *s)
     return P.in && strstr(P.in, s);
 }
 
+/* The peer ends its stream: stream_end once, our </stream:stream> and FIN,
+ * nothing closed until the peer closes too; then closed with the reason. */
+static inline void peer_ends_stream(void)
+{
+    peer_send_str("</stream:stream>");
+    CHECK(run_until(peer_eof, 10000));
+    CHECK(R.stream_ends == 1);
+    CHECK(peer_got("</stream:stream>"));
+    CHECK(R.closed == 0); /* waiting for the peer's close (grace) */
+    peer_close();
+    CHECK(R.closed == 1);
+    CHECK_STR(R.why, "peer closed the stream");
+}
+
 /* Read by peer_wants: what the peer waits for. */
 static const char *peer_want;
 static inline bool peer_wants(void) { return peer_got(peer_want); }

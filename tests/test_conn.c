@@ -63,14 +63,7 @@ static void test_events_one_byte_at_a_time(void)
     CHECK(strstr(R.last, "'b'") || strstr(R.last, "\"b\""));
     CHECK(R.closed == 0);
     /* the peer ends the stream: stream_end, our </stream:stream>, FIN */
-    peer_send_str("</stream:stream>");
-    CHECK(run_until(peer_eof, 3000));
-    CHECK(R.stream_ends == 1);
-    CHECK(peer_got("</stream:stream>"));
-    CHECK(R.closed == 0); /* waiting for the peer's close (grace) */
-    peer_close();
-    CHECK(R.closed == 1);
-    CHECK_STR(R.why, "peer closed the stream");
+    peer_ends_stream();
     CHECK(srv.n_conns == 0 && srv.conns == NULL);
 }
 
@@ -282,11 +275,7 @@ static void test_backpressure(void)
     CHECK(R.drained == 1);
     CHECK(R.closed == 0);
     CHECK(P.len > flood_bytes() / 2);
-    peer_send_str("</stream:stream>");
-    CHECK(run_until(peer_eof, 10000));
-    peer_close();
-    CHECK(R.closed == 1);
-    CHECK_STR(R.why, "peer closed the stream");
+    peer_ends_stream();
 }
 
 /* A peer that does not read for send_stall_timeout (1 s): policy-violation

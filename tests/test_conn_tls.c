@@ -238,13 +238,7 @@ static void test_connect(void)
     CHECK(R.headers == 1);
     CHECK_STR(R.from, "peer.example");
     CHECK(strstr(R.last, "features") != NULL);
-    peer_send_str("</stream:stream>");
-    CHECK(run_until(peer_eof, 3000));
-    CHECK(R.stream_ends == 1);
-    CHECK(peer_got("</stream:stream>"));
-    peer_close();
-    CHECK(R.closed == 1);
-    CHECK_STR(R.why, "peer closed the stream");
+    peer_ends_stream();
 }
 
 static void tests(void)
