@@ -28,7 +28,7 @@
 #include "config.h"
 #include "conn.h"
 #include "domains.h"
-#include "ratelimit.h"
+#include "log.h"
 #include "server.h"
 
 #define BASE "conn.test"
@@ -353,6 +353,7 @@ static inline bool server_up(void)
     if (!srv.domains)
         return false;
     srv.start_time = (uint64_t)time(NULL);
+    rs_log_set_peer_limit(cfg.limits.log_per_minute); /* as server.c does */
     uv_loop_init(&loop);
     srv.loop = &loop;
     uv_tcp_init(&loop, &listener);
@@ -374,7 +375,7 @@ static inline void server_down(void)
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
     rs_domains_unref(srv.domains);
-    rl_free(srv.log_limits);
+    rs_log_limits_free();
     rs_config_free(srv.cfg);
     free(P.in);
 }

@@ -63,7 +63,7 @@ static bool tls_got(void)
     return P.in && strstr(P.in, tls_want);
 }
 
-static void tls_send(const char *s, size_t len)
+static void peer_tls_send(const char *s, size_t len)
 {
     double end = now_s() + 5;
     while (len > 0 && now_s() < end) {
@@ -124,14 +124,14 @@ static void test_starttls(void)
     CHECK(run_until(have_tls_done, 2000));
     CHECK(R.tls_ok == 1 && R.tls_failed == 0);
     char desc[128];
-    conn_tls_describe(R.c, desc, sizeof desc);
+    tls_describe(R.c->tls, desc, sizeof desc);
     CHECK(strncmp(desc, "TLS1.", 5) == 0);
-    CHECK_STR(conn_tls_sni(R.c), DOMAIN);
+    CHECK_STR(tls_sni(R.c->tls), DOMAIN);
     /* the restarted stream: a header and a message, one byte per record */
     int headers = R.headers, elements = R.elements;
-    tls_send(HEADER, strlen(HEADER));
+    peer_tls_send(HEADER, strlen(HEADER));
     for (const char *p = message; *p; p++)
-        tls_send(p, 1);
+        peer_tls_send(p, 1);
     want_elements = elements + 1;
     CHECK(run_until(have_n_elements, 3000));
     CHECK(R.headers == headers + 1);
