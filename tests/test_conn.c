@@ -16,7 +16,6 @@ static bool have_n_elements(void) { return R.elements >= want_elements; }
 static bool have_timeout(void) { return R.timeouts > 0; }
 static bool have_drained(void) { return R.drained > 0; }
 
-
 /* Header and element events arrive whole however the bytes are split. */
 static void test_events_one_byte_at_a_time(void)
 {
