@@ -13,6 +13,7 @@ struct rs_record {
     rs_conn *conn;        /* the stream recorded; valid until freed */
     report_outcome o;     /* what the report gets */
     bool reported;        /* the final outcome went to the report */
+    char public_close[128]; /* close reason shown instead, "" for none */
 };
 
 /* The fields the conn knows: when, who, where, which profile. */
@@ -74,8 +75,11 @@ static void on_closing(void *ud, const char *why)
 {
     rs_record *r = ud;
     report_outcome *o = &r->o;
-    snprintf(o->close, sizeof o->close, "%s", why);
-    if (o->auth == REPORT_AUTH_OK)
+    snprintf(o->close, sizeof o->close, "%s",
+             r->public_close[0] ? r->public_close : why);
+    if (r->public_close[0] && o->auth != REPORT_AUTH_OK)
+        o->refused_by = REPORT_BY_NETWORK;
+    else if (o->auth == REPORT_AUTH_OK)
         o->refused_by = REPORT_BY_NONE;
     else if (o->refused_by == REPORT_BY_NONE)
         o->refused_by = r->conn->peer_gone || o->error_in[0] ? REPORT_BY_PEER
@@ -113,6 +117,11 @@ rs_record *record_attach(rs_conn *c)
 report_outcome *record_outcome(rs_record *r)
 {
     return &r->o;
+}
+
+void record_set_public_close(rs_record *r, const char *text)
+{
+    snprintf(r->public_close, sizeof r->public_close, "%s", text ? text : "");
 }
 
 void record_update(rs_record *r)

@@ -24,6 +24,12 @@ rs_record *record_attach(rs_conn *c);
  * peer_cert, error_in, refused_by, ...); the rest come from events. */
 report_outcome *record_outcome(rs_record *r);
 
+/* While text is set, the record's close reason is text and the stream
+ * counts as failed by the network, whatever the transport saw: for our
+ * streams before the remote's header, where the detail (refused, reset,
+ * closed) would make a port scanner of us (s2s_out.h). NULL clears it. */
+void record_set_public_close(rs_record *r, const char *text);
+
 /* Put the outcome so far in the report, marked open (after authentication
  * and the first stanza, so live streams show up). */
 void record_update(rs_record *r);

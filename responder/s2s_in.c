@@ -415,6 +415,16 @@ static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
 }
 
 /* The peer asks to be authenticated as 'from' for our domain 'to'. */
+/* Whether name is the base domain or under it: one of our own names,
+ * whose authoritative server we are. */
+static bool name_is_ours(const rs_server *srv, const char *name)
+{
+    const char *base = srv->cfg->base_domain;
+    size_t n = strlen(name), b = strlen(base);
+    return strcasecmp(name, base) == 0 ||
+           (n > b && name[n - b - 1] == '.' && strcasecmp(name + n - b, base) == 0);
+}
+
 static void in_db_result(s2s_in *s, xmlNodePtr el)
 {
     const char *from = st_attr(el, "from"), *to = st_attr(el, "to");
@@ -430,6 +440,13 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
     if (!(local->profile->policy.auth_in & CAT_AUTH_DIALBACK)) {
         db_result_error(s, from, to, "not-authorized",
                         "this test domain does not accept dialback");
+        return;
+    }
+    if (name_is_ours(s->conn->srv, from)) {
+        /* we never dial ourselves on a stranger's word: the claim is forged
+         * and the dial would only reflect traffic back at us */
+        db_result_error(s, from, to, "not-authorized",
+                        "that name is this responder's own");
         return;
     }
     char why[700];

@@ -372,8 +372,9 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         return;
     }
     char why[300];
-    snprintf(why, sizeof why, "dialback refused: type=%s %s", type,
-             st_condition(st_child(el, NULL, "error"), NS_STANZAS));
+    const char *condition = st_condition(st_child(el, NULL, "error"), NS_STANZAS);
+    snprintf(why, sizeof why, "dialback refused: type=%s%s%s", type,
+             condition[0] ? " " : "", condition);
     o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
     out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
@@ -509,6 +510,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_HEADER) {
             const xs_header *h = arg;
             o->heard_peer = true;
+            record_set_public_close(o->rec, NULL);
             snprintf(o->peer_stream_id, sizeof o->peer_stream_id, "%s", h->id);
             o->state = OUT_FEATURES;
             return;
@@ -630,6 +632,8 @@ rs_conn *out_conn_new(s2s_out *o)
         conn_abort(c, "out of memory");
         return NULL;
     }
+    if (c) /* until the remote speaks, how it failed is not shown */
+        record_set_public_close(o->rec, S2S_OUT_FAILED_PUBLIC);
     return c;
 }
 

@@ -366,19 +366,25 @@ def t_tls_handshake_failure(env):
 
 
 def t_claim_own_domain(env):
-    """A db:result claiming one of our own domains: the daemon asks that
-    domain's authoritative server (itself, by our DNS) and the claim is
-    never valid; nothing is answered on the stream."""
-    s = env.stream()
-    s.open(fresh_peer(), NOTLS)
-    features(s)
-    s.send("<db:result from='%s' to='%s'>%s</db:result>" % (NOTLS, NOTLS, "0" * 64))
-    el = s.expect(NS_DB, "result", 10)
-    # (how: there is no rule for our own names; the daemon dials itself,
-    # its own side answers the forged key invalid)
-    assert el.get("type") == "invalid", el.attrib
-    s.send(ping(NOTLS, NOTLS))
-    assert s.stream_error()[0] == "not-authorized"
+    """A db:result claiming one of our own names (a test domain, or any name
+    under the base): refused at once with not-authorized, no dial to
+    ourselves; stanzas after it are still refused."""
+    for claimed in (NOTLS, "elsewhere." + NOTLS.split(".", 1)[1]):
+        s = env.stream()
+        s.open(fresh_peer(), NOTLS)
+        features(s)
+        s.send("<db:result from='%s' to='%s'>%s</db:result>" % (claimed, NOTLS, "0" * 64))
+        el = s.expect(NS_DB, "result", 10)
+        assert el.get("type") == "error", el.attrib
+        assert el.get("from") == NOTLS and el.get("to") == claimed, el.attrib
+        err = el.find("{jabber:server}error")
+        assert err is not None, el
+        assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}not-authorized") is not None, err
+        assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}text").text == \
+            "that name is this responder's own", err
+        s.send(ping(NOTLS, NOTLS))
+        assert s.stream_error()[0] == "not-authorized"
+    assert not re.search(r"verifying %s -> " % re.escape(NOTLS), env.r.log())
 
 
 def shutdown_last(env):

@@ -118,15 +118,15 @@ def failed_out(env, peer, local=VALID, pred=lambda r: True):
 
 
 # The remote closing before its header: the record says the stream failed
-# unauthenticated with nothing sent. (Its 'close' is the transport's own
-# text, "connection reset by peer" / "peer closed the connection", not
-# S2S_OUT_FAILED_PUBLIC as s2s_out.h promises for failures before the
-# remote's header: reported as a finding, not asserted here.)
+# unauthenticated with nothing sent, in the same words and with the same
+# 'refused_by' as a refused connection (s2s_out.h: no port-scan oracle).
 def closed_early(env, close_at):
     env.authority.set(close_at=close_at)
     peer = fresh_peer()
     rec = failed_out(env, peer, pred=lambda r: r["close"] != "open")
     assert (rec["auth"], rec["stanzas"], rec["tls"]) == ("none", 0, ""), rec
+    assert rec["close"] == S2S_OUT_FAILED_PUBLIC, rec
+    assert rec["refused_by"] == "network", rec
     assert rec["address"] == "127.0.0.1:%d" % env.peer_port, rec
     assert env.r.wait_log(r"remote=%s event=out-fail state=header condition=remote-server-not-found"
                           % re.escape(peer))
@@ -176,7 +176,7 @@ def t_dialback_refused(env):
     peer = fresh_peer()
     rec = failed_out(env, peer, pred=lambda r: r["auth"] == "failed")
     assert rec["auth_used"] == "dialback" and rec["refused_by"] == "peer", rec
-    assert rec["auth_error"].rstrip() == "dialback refused: type=invalid", rec
+    assert rec["auth_error"] == "dialback refused: type=invalid", rec
     assert not pongs(env, peer, "f1", seconds=0.2)
 
 
