@@ -168,20 +168,20 @@ static int cg_save_chain(const char *path, gnutls_x509_crt_t *crts, size_t n,
     return ret;
 }
 
-static int cg_new_key(gnutls_x509_privkey_t *key, cat_key type, char *err,
+static int cg_new_key(gnutls_x509_privkey_t *key, catalog_key type, char *err,
                       size_t errlen)
 {
     gnutls_pk_algorithm_t algo = GNUTLS_PK_RSA;
     unsigned bits = 2048;
     switch (type) {
-    case CAT_KEY_ECDSA_P256:
+    case CATALOG_KEY_ECDSA_P256:
         algo = GNUTLS_PK_ECDSA;
         bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
         break;
-    case CAT_KEY_RSA2048:
+    case CATALOG_KEY_RSA2048:
         bits = 2048;
         break;
-    case CAT_KEY_RSA1024:
+    case CATALOG_KEY_RSA1024:
         bits = 1024;
         break;
     }
@@ -286,7 +286,7 @@ static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
                       const cg_pair *issuer, char *err, size_t errlen)
 {
     time_t now = time(NULL);
-    if (cg_new_key(&out->key, CAT_KEY_ECDSA_P256, err, errlen) < 0)
+    if (cg_new_key(&out->key, CATALOG_KEY_ECDSA_P256, err, errlen) < 0)
         return -1;
     int ret = cg_start_crt(out, spec->cn, "xmpp-responder", issuer);
     if (ret >= 0)
@@ -464,17 +464,17 @@ int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
 
 /* Validity per recipe: now = from yesterday for a year; expired = ended 30
  * days ago after a year; not-yet = starts in a year, for a year. */
-static int cg_leaf_validity(gnutls_x509_crt_t crt, cat_validity v)
+static int cg_leaf_validity(gnutls_x509_crt_t crt, catalog_validity v)
 {
     time_t now = time(NULL), from = now - DAY_SECS, until = from + YEAR_SECS;
     switch (v) {
-    case CAT_VALID_NOW:
+    case CATALOG_VALID_NOW:
         break;
-    case CAT_VALID_EXPIRED:
+    case CATALOG_VALID_EXPIRED:
         until = now - 30 * DAY_SECS;
         from = until - YEAR_SECS;
         break;
-    case CAT_VALID_NOT_YET:
+    case CATALOG_VALID_NOT_YET:
         from = now + YEAR_SECS;
         until = from + YEAR_SECS;
         break;
@@ -487,10 +487,10 @@ static int cg_leaf_validity(gnutls_x509_crt_t crt, cat_validity v)
 static int cg_leaf_eku(gnutls_x509_crt_t crt, unsigned eku)
 {
     int ret = 0;
-    if (eku & CAT_EKU_SERVER)
+    if (eku & CATALOG_EKU_SERVER)
         ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
                                                   0);
-    if (ret >= 0 && (eku & CAT_EKU_CLIENT))
+    if (ret >= 0 && (eku & CATALOG_EKU_CLIENT))
         ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
                                                   0);
     return ret;
@@ -498,24 +498,24 @@ static int cg_leaf_eku(gnutls_x509_crt_t crt, unsigned eku)
 
 /* The subject CN for a recipe's names, into cn. */
 static int cg_leaf_cn(char *cn, size_t len, const char *domain,
-                      const char *base, const cat_profile *p)
+                      const char *base, const catalog_profile *p)
 {
     int n = 0;
     switch (p->cert.names) {
-    case CAT_NAMES_DNS:
-    case CAT_NAMES_CN_ONLY:
+    case CATALOG_NAMES_DNS:
+    case CATALOG_NAMES_CN_ONLY:
         n = snprintf(cn, len, "%s", domain);
         break;
-    case CAT_NAMES_WRONG:
+    case CATALOG_NAMES_WRONG:
         n = snprintf(cn, len, "wrong-name-%s.invalid", p->label);
         break;
-    case CAT_NAMES_XMPPADDR:
-    case CAT_NAMES_SRVNAME:
+    case CATALOG_NAMES_XMPPADDR:
+    case CATALOG_NAMES_SRVNAME:
         /* The names must appear only in the otherName, or a peer that falls
          * back to the CN would pass for the wrong reason. */
         n = snprintf(cn, len, "%s", LEAF_NEUTRAL_CN);
         break;
-    case CAT_NAMES_WILDCARD:
+    case CATALOG_NAMES_WILDCARD:
         n = snprintf(cn, len, "*.%s", base ? base : "");
         break;
     }
@@ -526,22 +526,22 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
  * id-on-xmppAddr as UTF8String and SRVName as IA5String, as RFC 6120 and
  * RFC 4985 require. */
 static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
-                       const char *cn, const cat_profile *p)
+                       const char *cn, const catalog_profile *p)
 {
     char srv[300];
     switch (p->cert.names) {
-    case CAT_NAMES_DNS:
-    case CAT_NAMES_WRONG:
-    case CAT_NAMES_WILDCARD:
+    case CATALOG_NAMES_DNS:
+    case CATALOG_NAMES_WRONG:
+    case CATALOG_NAMES_WILDCARD:
         return gnutls_x509_crt_set_subject_alt_name(
             crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET);
-    case CAT_NAMES_CN_ONLY:
+    case CATALOG_NAMES_CN_ONLY:
         return 0;
-    case CAT_NAMES_XMPPADDR:
+    case CATALOG_NAMES_XMPPADDR:
         return gnutls_x509_crt_set_subject_alt_name(
             crt, GNUTLS_SAN_OTHERNAME_XMPP, domain, (unsigned)strlen(domain),
             GNUTLS_FSAN_SET);
-    case CAT_NAMES_SRVNAME:
+    case CATALOG_NAMES_SRVNAME:
         if (snprintf(srv, sizeof srv, "_xmpp-server.%s", domain) >=
             (int)sizeof srv)
             return GNUTLS_E_INVALID_REQUEST;
@@ -554,7 +554,7 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
 
 /* Build and sign the leaf for domain; issuer NULL = self-signed. */
 static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
-                        const cat_profile *p, const cg_pair *issuer, char *err,
+                        const catalog_profile *p, const cg_pair *issuer, char *err,
                         size_t errlen)
 {
     char cn[300];
@@ -563,7 +563,7 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
     if (cg_new_key(&out->key, p->cert.key, err, errlen) < 0)
         return -1;
     unsigned usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
-    if (p->cert.key != CAT_KEY_ECDSA_P256)
+    if (p->cert.key != CATALOG_KEY_ECDSA_P256)
         usage |= GNUTLS_KEY_KEY_ENCIPHERMENT; /* RSA key exchange */
     int ret = cg_start_crt(out, cn, NULL, issuer);
     if (ret >= 0)
@@ -580,7 +580,7 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
      * default); a system policy forbidding it surfaces as this error. */
     if (ret >= 0)
         ret = cg_sign(out->crt, out->key, issuer,
-                      p->cert.sig == CAT_SIG_SHA1 ? GNUTLS_DIG_SHA1
+                      p->cert.sig == CATALOG_SIG_SHA1 ? GNUTLS_DIG_SHA1
                                                   : GNUTLS_DIG_SHA256);
     return ret < 0 ? cg_gfail(err, errlen, domain, ret) : 0;
 }
@@ -594,12 +594,12 @@ static bool cg_domain_ok(const char *domain)
 }
 
 /* Which CA signs this recipe's leaf, or -1 for self-signed. */
-static int cg_signer_index(const cat_profile *p)
+static int cg_signer_index(const catalog_profile *p)
 {
     switch (p->cert.issuer) {
-    case CAT_ISSUER_INTERMEDIATE: return CG_INTERMEDIATE;
-    case CAT_ISSUER_UNTRUSTED: return CG_UNTRUSTED;
-    case CAT_ISSUER_SELF: return -1;
+    case CATALOG_ISSUER_INTERMEDIATE: return CG_INTERMEDIATE;
+    case CATALOG_ISSUER_UNTRUSTED: return CG_UNTRUSTED;
+    case CATALOG_ISSUER_SELF: return -1;
     }
     return -1;
 }
@@ -625,7 +625,7 @@ static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
  * makes the next run regenerate both). */
 static int cg_write_leaf(const char *certs_dir, const char *pem,
                          const char *key, const char *domain, const char *base,
-                         const cat_profile *p, const cg_pair *signer,
+                         const catalog_profile *p, const cg_pair *signer,
                          char *err, size_t errlen)
 {
     cg_pair leaf = {NULL, NULL};
@@ -646,7 +646,7 @@ static int cg_write_leaf(const char *certs_dir, const char *pem,
 /* DOMAIN{suffix}.pem and .key following p->cert. */
 static int cg_domain_files(const char *certs_dir, const char *domain,
                            const char *suffix, const char *base,
-                           const cat_profile *p, bool force, char *err,
+                           const catalog_profile *p, bool force, char *err,
                            size_t errlen)
 {
     char pem[4096], key[4096], pem_ext[32], key_ext[32];
@@ -655,7 +655,7 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
     if (!cg_domain_ok(domain))
         return errmsg_fail(err, errlen, "'%s': not usable as a domain file name",
                        domain ? domain : "(null)");
-    if (p->cert.names == CAT_NAMES_WILDCARD && (!base || !*base))
+    if (p->cert.names == CATALOG_NAMES_WILDCARD && (!base || !*base))
         return errmsg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
                        domain);
     if (cg_path(pem, sizeof pem, certs_dir, domain, pem_ext) < 0 ||
@@ -685,7 +685,7 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
 }
 
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const cat_profile *p, bool force, char *err, size_t errlen)
+                   const catalog_profile *p, bool force, char *err, size_t errlen)
 {
     return cg_domain_files(certs_dir, domain, "", base, p, force, err, errlen);
 }
@@ -694,11 +694,11 @@ int certgen_https(const char *certs_dir, const char *domain, bool force,
                   char *err, size_t errlen)
 {
     /* what a web server of the domain would have: a normal leaf */
-    static const cat_profile web = {
+    static const catalog_profile web = {
         .label = "https",
-        .cert = {.key = CAT_KEY_ECDSA_P256, .eku = CAT_EKU_SERVER,
-                 .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,
-                 .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256},
+        .cert = {.key = CATALOG_KEY_ECDSA_P256, .eku = CATALOG_EKU_SERVER,
+                 .validity = CATALOG_VALID_NOW, .issuer = CATALOG_ISSUER_INTERMEDIATE,
+                 .names = CATALOG_NAMES_DNS, .sig = CATALOG_SIG_SHA256},
     };
     return cg_domain_files(certs_dir, domain, ".https", NULL, &web, force, err,
                            errlen);

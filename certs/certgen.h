@@ -25,7 +25,7 @@ int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen);
  * the base domain (for the wildcard recipe). When both files exist and !force
  * they are kept as they are. Requires certgen_pki first. 0 / -1 + err. */
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const cat_profile *p, bool force, char *err, size_t errlen);
+                   const catalog_profile *p, bool force, char *err, size_t errlen);
 
 /* Create DOMAIN.https.pem and .key: a normal serverAuth leaf from the test
  * intermediate, for the HTTPS listener that serves POSH for DOMAIN. Kept

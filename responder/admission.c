@@ -33,7 +33,7 @@ static unsigned hash_key(const char *s)
 
 /* The unauthenticated stream to close: the oldest of the address holding
  * the most inbound streams (never except). NULL when there is none. */
-static rs_conn *pick_victim(rs_server *srv, const rs_conn *except)
+static rs_conn *pick_victim(rs_daemon *srv, const rs_conn *except)
 {
     size_t n = 0;
     rs_conn *oldest = NULL;
@@ -78,7 +78,7 @@ static rs_conn *pick_victim(rs_server *srv, const rs_conn *except)
 /* The stream error goes out (it fits the socket buffer of a stream that
  * sent no more than a few headers), then the socket is closed at once: a
  * crowd must not hold descriptors through the close grace period. */
-static void evict(rs_server *srv, rs_conn *victim, const char *why)
+static void evict(rs_daemon *srv, rs_conn *victim, const char *why)
 {
     srv->stats.evicted++;
     conn_log(victim, RS_LOG_INFO, "evicted", "reason=\"%s\"", why);
@@ -94,7 +94,7 @@ typedef struct usage {
     unsigned same_addr;  /* inbound from the address of the one asked about */
 } usage;
 
-static usage count_usage(rs_server *srv, const rs_conn *c)
+static usage count_usage(rs_daemon *srv, const rs_conn *c)
 {
     usage u = {.total = srv->n_outs};
     for (rs_conn *x = srv->conns; x; x = x->next) {
@@ -118,7 +118,7 @@ static unsigned unauth_cap(const rs_limits *l)
     return l->max_streams > reserved ? l->max_streams - reserved : 1;
 }
 
-bool admit_inbound(rs_server *srv, rs_conn *c, const char **why)
+bool admission_inbound(rs_daemon *srv, rs_conn *c, const char **why)
 {
     const rs_limits *l = &srv->cfg->limits;
     for (;;) {
@@ -140,7 +140,7 @@ bool admit_inbound(rs_server *srv, rs_conn *c, const char **why)
     }
 }
 
-bool admit_outbound(rs_server *srv)
+bool admission_outbound(rs_daemon *srv)
 {
     for (;;) {
         usage u = count_usage(srv, NULL);
@@ -155,7 +155,7 @@ bool admit_outbound(rs_server *srv)
     return true;
 }
 
-bool admit_evict_one(rs_server *srv, const char *why)
+bool admission_evict_one(rs_daemon *srv, const char *why)
 {
     rs_conn *victim = pick_victim(srv, NULL);
     if (!victim)

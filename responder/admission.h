@@ -9,7 +9,7 @@
  * an unauthenticated inbound stream gives way: the oldest one of the
  * address (or prefix) holding the most streams, so a crowd can delay an
  * honest peer but never lock it out. The same happens before the sockets
- * of all streams reach rs_server.fd_budget (ulimit -n less a headroom):
+ * of all streams reach rs_daemon.fd_budget (ulimit -n less a headroom):
  * libuv silently drops what it cannot accept, so room is made before.
  * Evicted and refused streams get their stream error and lose their socket
  * at once, without the close grace period. */
@@ -24,14 +24,14 @@
 /* Room for c, an inbound stream just accepted. true: it may stay (older
  * unauthenticated streams may have been closed for it); false: it must be
  * refused, *why says why. */
-bool admit_inbound(rs_server *srv, rs_conn *c, const char **why);
+bool admission_inbound(rs_daemon *srv, rs_conn *c, const char **why);
 
 /* Room for one more outbound stream (may close an unauthenticated inbound
  * stream for it). */
-bool admit_outbound(rs_server *srv);
+bool admission_outbound(rs_daemon *srv);
 
 /* Close one unauthenticated inbound stream to free its socket (after an
  * accept failed for lack of file descriptors). false when there is none. */
-bool admit_evict_one(rs_server *srv, const char *why);
+bool admission_evict_one(rs_daemon *srv, const char *why);
 
 #endif

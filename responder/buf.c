@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
+int buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
 {
     if (len == 0)
         return 0;
@@ -25,15 +25,15 @@ int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
     return 0;
 }
 
-int rs_buf_terminate(rs_buf *b)
+int buf_terminate(rs_buf *b)
 {
-    if (rs_buf_append(b, "", 1, 0) < 0)
+    if (buf_append(b, "", 1, 0) < 0)
         return -1;
     b->len--;
     return 0;
 }
 
-void rs_buf_consume(rs_buf *b, size_t n)
+void buf_consume(rs_buf *b, size_t n)
 {
     if (n >= b->len) {
         b->len = 0;
@@ -43,7 +43,7 @@ void rs_buf_consume(rs_buf *b, size_t n)
     b->len -= n;
 }
 
-void rs_buf_free(rs_buf *b)
+void buf_free(rs_buf *b)
 {
     free(b->data);
     b->data = NULL;

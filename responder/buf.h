@@ -12,16 +12,16 @@ typedef struct rs_buf {
 
 /* Append len bytes. -1 when allocation fails or len would exceed limit
  * (0 = no limit); the buffer is unchanged then. */
-int rs_buf_append(rs_buf *b, const void *data, size_t len, size_t limit);
+int buf_append(rs_buf *b, const void *data, size_t len, size_t limit);
 
 /* Keep a NUL after the bytes in use (not counted in len), so data can be
  * read as a string. -1 when allocation fails. */
-int rs_buf_terminate(rs_buf *b);
+int buf_terminate(rs_buf *b);
 
 /* Drop the first n bytes. */
-void rs_buf_consume(rs_buf *b, size_t n);
+void buf_consume(rs_buf *b, size_t n);
 
 /* Release the storage. */
-void rs_buf_free(rs_buf *b);
+void buf_free(rs_buf *b);
 
 #endif

@@ -11,19 +11,19 @@
 
 /* The normal leaf: ECDSA P-256, both EKUs, valid now, from the intermediate. */
 #define CERT_GOOD                                                           \
-    .key = CAT_KEY_ECDSA_P256, .eku = CAT_EKU_SERVER | CAT_EKU_CLIENT,      \
-    .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,           \
-    .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256
+    .key = CATALOG_KEY_ECDSA_P256, .eku = CATALOG_EKU_SERVER | CATALOG_EKU_CLIENT,      \
+    .validity = CATALOG_VALID_NOW, .issuer = CATALOG_ISSUER_INTERMEDIATE,           \
+    .names = CATALOG_NAMES_DNS, .sig = CATALOG_SIG_SHA256
 
 /* STARTTLS required, both auth methods both ways, default TLS versions
  * (TLS 1.2 and later: tls.c). */
 #define POLICY_DEFAULT                                                      \
-    .auth_in = CAT_AUTH_EXTERNAL | CAT_AUTH_DIALBACK,                       \
-    .auth_out = CAT_AUTH_EXTERNAL | CAT_AUTH_DIALBACK,                      \
-    .starttls = CAT_TLS_REQUIRED, .tls_priority = NULL
+    .auth_in = CATALOG_AUTH_EXTERNAL | CATALOG_AUTH_DIALBACK,                       \
+    .auth_out = CATALOG_AUTH_EXTERNAL | CATALOG_AUTH_DIALBACK,                      \
+    .starttls = CATALOG_TLS_REQUIRED, .tls_priority = NULL
 
-#define A CAT_EXPECT_ACCEPT
-#define R CAT_EXPECT_REFUSE
+#define A CATALOG_EXPECT_ACCEPT
+#define R CATALOG_EXPECT_REFUSE
 
 /* What the four matrix peers do: Prosody strict, Prosody lenient, ejabberd
  * without dialback, ejabberd with dialback. */
@@ -32,9 +32,9 @@
 /* A certificate profile: only the certificate differs from the control. */
 #define CERT_ROW(lbl, brk, exp, adv, why, recipe, peer_truth, note, desc)   \
     {                                                                       \
-        .label = lbl, .kind = CAT_KIND_CERT, .breaks = brk, .strict = exp,  \
+        .label = lbl, .kind = CATALOG_KIND_CERT, .breaks = brk, .strict = exp,  \
         .advisory = adv, .strict_why = why, .cert = {CERT_GOOD, recipe},    \
-        .policy = {POLICY_DEFAULT}, .dns = CAT_DNS_SRV, peer_truth,         \
+        .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, peer_truth,         \
         .peer_note = note, .description = desc                              \
     }
 
@@ -44,7 +44,7 @@
     {                                                                       \
         .label = lbl, .kind = knd, .breaks = brk, .strict = exp,            \
         .advisory = adv, .strict_why = why, .cert = {CERT_GOOD},            \
-        .policy = {POLICY_DEFAULT}, .dns = CAT_DNS_SRV, __VA_ARGS__         \
+        .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, __VA_ARGS__         \
     }
 
 /* Lenient peers take a bad certificate over dialback; strict ones refuse. */
@@ -52,24 +52,24 @@
 #define PEERS_ALL_ACCEPT PEERS(A, A, A, A)
 #define PEERS_ALL_REFUSE PEERS(R, R, R, R)
 
-static const cat_profile catalog[] = {
+static const catalog_profile catalog[] = {
     CERT_ROW("valid", "nothing (control)", A, false,
              "a trusted chain with both EKUs naming the domain is what every "
              "server must accept",
-             .eku = CAT_EKU_SERVER | CAT_EKU_CLIENT, PEERS_ALL_ACCEPT, NULL,
+             .eku = CATALOG_EKU_SERVER | CATALOG_EKU_CLIENT, PEERS_ALL_ACCEPT, NULL,
              "Control: trusted chain, serverAuth+clientAuth, correct name"),
     {
         .label = "le-tlsserver",
-        .kind = CAT_KIND_CERT,
+        .kind = CATALOG_KIND_CERT,
         .breaks = "EKU serverAuth only (Let's Encrypt default since 2026); "
                   "replies use SASL EXTERNAL only",
         .strict = A,
         .strict_why = "XMPP servers should accept a serverAuth-only "
                       "certificate from a server that dials them; we "
                       "authenticate with SASL EXTERNAL only, never dialback",
-        .cert = {CERT_GOOD, .eku = CAT_EKU_SERVER},
-        .policy = {POLICY_DEFAULT, .auth_out = CAT_AUTH_EXTERNAL},
-        .dns = CAT_DNS_SRV,
+        .cert = {CERT_GOOD, .eku = CATALOG_EKU_SERVER},
+        .policy = {POLICY_DEFAULT, .auth_out = CATALOG_AUTH_EXTERNAL},
+        .dns = CATALOG_DNS_SRV,
         PEERS(A, A, R, R),
         .peer_note = "ejabberd 23.01 refuses SASL EXTERNAL: unsupported "
                      "certificate purpose (fixed in 25.08)",
@@ -78,15 +78,15 @@ static const cat_profile catalog[] = {
     },
     {
         .label = "le-tlsserver-dialback",
-        .kind = CAT_KIND_CERT,
+        .kind = CATALOG_KIND_CERT,
         .breaks = "EKU serverAuth only; replies fall back to dialback when "
                   "SASL EXTERNAL is refused",
         .strict = A,
         .strict_why = "the same certificate as le-tlsserver, authenticated "
                       "the way most real servers do: dialback rescues it",
-        .cert = {CERT_GOOD, .eku = CAT_EKU_SERVER},
+        .cert = {CERT_GOOD, .eku = CATALOG_EKU_SERVER},
         .policy = {POLICY_DEFAULT},
-        .dns = CAT_DNS_SRV,
+        .dns = CATALOG_DNS_SRV,
         PEERS(A, A, R, A),
         .peer_note = "ejabberd 23.01 refuses the certificate's purpose; with "
                      "dialback enabled the reply still arrives",
@@ -96,7 +96,7 @@ static const cat_profile catalog[] = {
     CERT_ROW("client-only", "EKU clientAuth only", R, true,
              "a certificate not meant for TLS servers; servers that check "
              "the purpose refuse it, XMPP servers that ignore it accept it",
-             .eku = CAT_EKU_CLIENT, PEERS_BAD_CERT,
+             .eku = CATALOG_EKU_CLIENT, PEERS_BAD_CERT,
              "both check it as a TLS server's certificate (Prosody: LuaSec "
              "lsec_ignore_purpose means 'always serverAuth'); only dialback "
              "lets it through",
@@ -104,24 +104,24 @@ static const cat_profile catalog[] = {
     CERT_ROW("no-eku", "no Extended Key Usage extension", A, false,
              "without an EKU extension a certificate is valid for any purpose "
              "(RFC 5280)",
-             .eku = CAT_EKU_NONE, PEERS_ALL_ACCEPT, NULL,
+             .eku = CATALOG_EKU_NONE, PEERS_ALL_ACCEPT, NULL,
              "Certificate without Extended Key Usage"),
     CERT_ROW("expired", "certificate expired a month ago", R, false,
              "an expired certificate must not authenticate a peer",
-             .validity = CAT_VALID_EXPIRED, PEERS_BAD_CERT, NULL,
+             .validity = CATALOG_VALID_EXPIRED, PEERS_BAD_CERT, NULL,
              "Certificate expired a month ago"),
     CERT_ROW("not-yet-valid", "certificate valid only from next year", R,
              false, "a certificate before its notBefore date is not valid",
-             .validity = CAT_VALID_NOT_YET, PEERS_BAD_CERT, NULL,
+             .validity = CATALOG_VALID_NOT_YET, PEERS_BAD_CERT, NULL,
              "Certificate not valid until next year"),
     CERT_ROW("self-signed", "self-signed certificate", R, false,
              "a self-signed certificate chains to no trust anchor; only "
              "dialback without secure auth lets it through",
-             .issuer = CAT_ISSUER_SELF, PEERS_BAD_CERT, NULL,
+             .issuer = CATALOG_ISSUER_SELF, PEERS_BAD_CERT, NULL,
              "Self-signed certificate"),
     CERT_ROW("untrusted-root", "chain to a root nobody trusts", R, false,
              "a chain must end at a trust anchor the server was given",
-             .issuer = CAT_ISSUER_UNTRUSTED, PEERS_BAD_CERT, NULL,
+             .issuer = CATALOG_ISSUER_UNTRUSTED, PEERS_BAD_CERT, NULL,
              "Certificate from an untrusted root"),
     CERT_ROW("missing-chain", "intermediate certificate not sent", R, false,
              "RFC 8446 4.4.2: the sender provides the chain; without the "
@@ -131,18 +131,18 @@ static const cat_profile catalog[] = {
     CERT_ROW("wrong-name", "certificate for another name", R, false,
              "a certificate that does not name the domain does not "
              "authenticate it (RFC 6125)",
-             .names = CAT_NAMES_WRONG, PEERS_BAD_CERT, NULL,
+             .names = CATALOG_NAMES_WRONG, PEERS_BAD_CERT, NULL,
              "Trusted certificate for a different name"),
     CERT_ROW("cn-only", "name in the CN only, no subjectAltName", R, true,
              "RFC 6125 6.4.4 allows the CN only as a last resort; pedantic "
              "servers refuse it",
-             .names = CAT_NAMES_CN_ONLY, PEERS_ALL_ACCEPT,
+             .names = CATALOG_NAMES_CN_ONLY, PEERS_ALL_ACCEPT,
              "both fall back to the CN", "Domain only in the subject CN"),
     CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, true,
              "RFC 6120 13.7.1.4 still names the xmppAddr otherName as an "
              "identifier for a server, but RFC 7590 and RFC 6125 matching "
              "(DNS-ID, SRV-ID) is what servers implement",
-             .names = CAT_NAMES_XMPPADDR, PEERS(R, A, R, R),
+             .names = CATALOG_NAMES_XMPPADDR, PEERS(R, A, R, R),
              "Prosody 0.12 never matches xmppAddr for s2s (it asks for service "
              "'xmpp-server', x509.lua wants '_xmpp-server'); ejabberd 23.01 "
              "crashes on it (badarg in xmpp_stream_pkix:get_cert_domains/1)",
@@ -150,31 +150,31 @@ static const cat_profile catalog[] = {
     CERT_ROW("srvname-only", "name only as SRVName _xmpp-server.DOMAIN", A,
              false, "RFC 6120 13.7.1.2 and RFC 4985: an SRV-ID identifies an "
              "XMPP server",
-             .names = CAT_NAMES_SRVNAME, PEERS(A, A, R, A),
+             .names = CATALOG_NAMES_SRVNAME, PEERS(A, A, R, A),
              "ejabberd 23.01 knows no SRV-ID (only dNSName, xmppAddr, CN): "
              "host name mismatch, unless dialback rescues it",
              "Domain only in an SRVName otherName"),
     CERT_ROW("wildcard", "wildcard certificate *.BASE", A, false,
              "a wildcard matches one label (RFC 6125 6.4.3)",
-             .names = CAT_NAMES_WILDCARD, PEERS_ALL_ACCEPT, NULL,
+             .names = CATALOG_NAMES_WILDCARD, PEERS_ALL_ACCEPT, NULL,
              "Wildcard certificate for *.BASE"),
     CERT_ROW("ecdsa", "ECDSA P-256 key", A, false,
-             "ECDSA keys are standard for TLS", .key = CAT_KEY_ECDSA_P256,
+             "ECDSA keys are standard for TLS", .key = CATALOG_KEY_ECDSA_P256,
              PEERS_ALL_ACCEPT, NULL, "Certificate with an ECDSA P-256 key"),
     CERT_ROW("rsa2048", "RSA 2048-bit key (control)", A, false,
-             "RSA 2048 is the common baseline", .key = CAT_KEY_RSA2048,
+             "RSA 2048 is the common baseline", .key = CATALOG_KEY_RSA2048,
              PEERS_ALL_ACCEPT, NULL, "Certificate with an RSA 2048-bit key"),
     CERT_ROW("rsa1024", "RSA 1024-bit key", R, true,
              "1024-bit RSA is below every current guideline; OpenSSL 3 "
              "refuses it at its default security level",
-             .key = CAT_KEY_RSA1024, PEERS_BAD_CERT,
+             .key = CATALOG_KEY_RSA1024, PEERS_BAD_CERT,
              "OpenSSL's security level makes the small key a verification "
              "error (EE_KEY_TOO_SMALL), not a handshake failure: dialback "
              "still accepts it",
              "Certificate with a weak RSA 1024-bit key"),
     CERT_ROW("sha1", "certificate signed with SHA-1", R, true,
              "SHA-1 signatures are broken; verifiers refuse them",
-             .sig = CAT_SIG_SHA1, PEERS_BAD_CERT, NULL,
+             .sig = CATALOG_SIG_SHA1, PEERS_BAD_CERT, NULL,
              "Certificate signed with SHA-1"),
     CERT_ROW("revoked", "certificate listed in the CA's CRL", R, true,
              "a revoked certificate must be refused by a server that checks "
@@ -184,78 +184,78 @@ static const cat_profile catalog[] = {
              "Certificate revoked in the test CA's CRL"),
 
     /* protocol profiles: a good certificate, a different stream policy */
-    ROW("dialback-only", CAT_KIND_PROTOCOL,
+    ROW("dialback-only", CATALOG_KIND_PROTOCOL,
         "offers and uses dialback only, never SASL EXTERNAL", A, true,
         "dialback over TLS with a valid certificate (XEP-0344) authenticates "
         "a server, but dialback is an extension: a server that insists on "
         "SASL EXTERNAL may refuse it",
-        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
-                   .auth_out = CAT_AUTH_DIALBACK},
+        .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_DIALBACK,
+                   .auth_out = CATALOG_AUTH_DIALBACK},
         PEERS(R, A, R, A),
         .peer_note = "the strict peers here run without dialback",
         .description = "Dialback only, in both directions"),
-    ROW("no-dialback", CAT_KIND_PROTOCOL,
+    ROW("no-dialback", CATALOG_KIND_PROTOCOL,
         "SASL EXTERNAL only in both directions", A, false,
         "SASL EXTERNAL with a valid certificate is the standard s2s "
         "authentication (RFC 6120)",
-        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_EXTERNAL,
-                   .auth_out = CAT_AUTH_EXTERNAL},
+        .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_EXTERNAL,
+                   .auth_out = CATALOG_AUTH_EXTERNAL},
         PEERS_ALL_ACCEPT, .description = "SASL EXTERNAL only, no dialback"),
-    ROW("no-tls", CAT_KIND_PROTOCOL,
+    ROW("no-tls", CATALOG_KIND_PROTOCOL,
         "no STARTTLS: plaintext streams, dialback only", R, false,
         "RFC 7590: server-to-server traffic must be encrypted",
-        .policy = {POLICY_DEFAULT, .auth_in = CAT_AUTH_DIALBACK,
-                   .auth_out = CAT_AUTH_DIALBACK, .starttls = CAT_TLS_NONE},
+        .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_DIALBACK,
+                   .auth_out = CATALOG_AUTH_DIALBACK, .starttls = CATALOG_TLS_NONE},
         PEERS_ALL_REFUSE,
         .description = "Plaintext only: STARTTLS is not offered"),
-    ROW("direct-tls", CAT_KIND_PROTOCOL,
+    ROW("direct-tls", CATALOG_KIND_PROTOCOL,
         "reachable only by direct TLS (XEP-0368), _xmpps-server SRV only", A,
         true,
         "XEP-0368 direct TLS is optional; servers that support it reach this "
         "domain, others find no STARTTLS port",
-        .policy = {POLICY_DEFAULT, .starttls = CAT_TLS_DIRECT_ONLY},
-        .dns = CAT_DNS_DIRECT_TLS, PEERS_ALL_ACCEPT,
+        .policy = {POLICY_DEFAULT, .starttls = CATALOG_TLS_DIRECT_ONLY},
+        .dns = CATALOG_DNS_DIRECT_TLS, PEERS_ALL_ACCEPT,
         .description = "Direct TLS (XEP-0368) only, on its own port"),
-    ROW("legacy-tls", CAT_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
+    ROW("legacy-tls", CATALOG_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
         "RFC 8996 forbids TLS 1.0 and 1.1",
         .policy = {POLICY_DEFAULT,
                    .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.1:+VERS-TLS1.0"},
         PEERS_ALL_REFUSE, .description = "Old TLS only: 1.0 and 1.1"),
-    ROW("tls13-only", CAT_KIND_PROTOCOL, "TLS 1.3 only", A, false,
+    ROW("tls13-only", CATALOG_KIND_PROTOCOL, "TLS 1.3 only", A, false,
         "TLS 1.3 is current (RFC 8446)",
         .policy = {POLICY_DEFAULT, .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
         PEERS_ALL_ACCEPT, .description = "TLS 1.3 only"),
 
     /* DNS profiles: the zone says something a server must respect */
-    ROW("no-service", CAT_KIND_DNS,
+    ROW("no-service", CATALOG_KIND_DNS,
         "SRV target \".\": the domain offers no XMPP service", R, false,
         "RFC 2782 / RFC 6120 3.2.1: a '.' target means the service is "
         "decidedly not available",
-        .dns = CAT_DNS_NO_SERVICE, PEERS_ALL_REFUSE,
+        .dns = CATALOG_DNS_NO_SERVICE, PEERS_ALL_REFUSE,
         .description = "SRV record says: no XMPP service here"),
-    ROW("no-target", CAT_KIND_DNS, "SRV points at a name that does not exist",
+    ROW("no-target", CATALOG_KIND_DNS, "SRV points at a name that does not exist",
         R, false,
         "the SRV target cannot be resolved; RFC 6120 3.2.1 does not fall back "
         "to the domain's A record",
-        .dns = CAT_DNS_NO_TARGET, PEERS_ALL_REFUSE,
+        .dns = CATALOG_DNS_NO_TARGET, PEERS_ALL_REFUSE,
         .description = "SRV target does not exist"),
-    ROW("no-address", CAT_KIND_DNS, "SRV points at a name without A/AAAA", R,
+    ROW("no-address", CATALOG_KIND_DNS, "SRV points at a name without A/AAAA", R,
         false, "the SRV target has no address to connect to",
-        .dns = CAT_DNS_NO_ADDRESS, PEERS_ALL_REFUSE,
+        .dns = CATALOG_DNS_NO_ADDRESS, PEERS_ALL_REFUSE,
         .description = "SRV target has no address records"),
-    ROW("dane-ee", CAT_KIND_DNS,
+    ROW("dane-ee", CATALOG_KIND_DNS,
         "self-signed certificate pinned by a TLSA 3 1 1 record", R, true,
         "valid only through DANE (RFC 7673), which needs a DNSSEC-signed "
         "zone; without DANE it is self-signed",
-        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF}, .dns = CAT_DNS_TLSA,
+        .cert = {CERT_GOOD, .issuer = CATALOG_ISSUER_SELF}, .dns = CATALOG_DNS_TLSA,
         PEERS_BAD_CERT,
         .peer_note = "neither peer here validates DANE in an unsigned zone",
         .description = "Self-signed certificate with a DANE-EE TLSA record"),
-    ROW("posh", CAT_KIND_PROTOCOL,
+    ROW("posh", CATALOG_KIND_PROTOCOL,
         "self-signed certificate vouched for by POSH over HTTPS", R, true,
         "valid only through POSH (RFC 7712), which few servers implement; "
         "without POSH it is self-signed",
-        .cert = {CERT_GOOD, .issuer = CAT_ISSUER_SELF}, .posh = true,
+        .cert = {CERT_GOOD, .issuer = CATALOG_ISSUER_SELF}, .posh = true,
         PEERS_BAD_CERT,
         .peer_note = "neither peer here speaks POSH (Prosody's module is not "
                      "in Debian)",
@@ -263,43 +263,43 @@ static const cat_profile catalog[] = {
                        "https://DOMAIN/.well-known/posh/xmpp-server.json"),
 };
 
-size_t cat_count(void)
+size_t catalog_count(void)
 {
     return sizeof catalog / sizeof catalog[0];
 }
 
-const cat_profile *cat_at(size_t i)
+const catalog_profile *catalog_at(size_t i)
 {
-    return i < cat_count() ? &catalog[i] : NULL;
+    return i < catalog_count() ? &catalog[i] : NULL;
 }
 
-const cat_profile *cat_find(const char *name)
+const catalog_profile *catalog_find(const char *name)
 {
-    for (size_t i = 0; i < cat_count(); i++)
+    for (size_t i = 0; i < catalog_count(); i++)
         if (strcmp(catalog[i].label, name) == 0)
             return &catalog[i];
     return NULL;
 }
 
-const char *cat_kind_name(cat_kind kind)
+const char *catalog_kind_name(catalog_kind kind)
 {
     switch (kind) {
-    case CAT_KIND_CERT: return "certificate";
-    case CAT_KIND_PROTOCOL: return "protocol";
-    case CAT_KIND_DNS: return "dns";
+    case CATALOG_KIND_CERT: return "certificate";
+    case CATALOG_KIND_PROTOCOL: return "protocol";
+    case CATALOG_KIND_DNS: return "dns";
     }
     return "?";
 }
 
-const char *cat_expect_name(cat_expect expect)
+const char *catalog_expect_name(catalog_expect expect)
 {
-    return expect == CAT_EXPECT_ACCEPT ? "accept" : "refuse";
+    return expect == CATALOG_EXPECT_ACCEPT ? "accept" : "refuse";
 }
 
-const char *cat_peer_name(cat_peer peer)
+const char *catalog_peer_name(catalog_peer peer)
 {
-    static const char *names[CAT_PEER_COUNT] = {
+    static const char *names[CATALOG_PEER_COUNT] = {
         "prosody-strict", "prosody-lenient", "ejabberd-strict",
         "ejabberd-dialback"};
-    return peer < CAT_PEER_COUNT ? names[peer] : "?";
+    return peer < CATALOG_PEER_COUNT ? names[peer] : "?";
 }

@@ -104,7 +104,7 @@ static const char *const resolver_keys[] = {"servers", NULL};
 #define RESOLVER_SHAPE "{ servers = ( \"127.0.0.1:53\" ); }"
 
 
-void rs_limits_default(rs_limits *limits)
+void config_limits_default(rs_limits *limits)
 {
     for (size_t i = 0; i < n_limit_defs; i++) {
         char *field = (char *)limits + limit_defs[i].offset;
@@ -116,7 +116,7 @@ void rs_limits_default(rs_limits *limits)
 }
 
 /* Why name is not a syntactically valid domain name, or NULL if it is. */
-const char *dns_name_problem(const char *name)
+const char *config_dns_name_problem(const char *name)
 {
     size_t len = strlen(name);
     if (len == 0)
@@ -148,36 +148,36 @@ const char *dns_name_problem(const char *name)
 
 static void parse_base(loader *ld, const config_setting_t *root)
 {
-    const char *base = ld_get_string(ld, root, "base_domain", "at top level", true);
+    const char *base = config_get_string(ld, root, "base_domain", "at top level", true);
     if (!base)
         return;
     const config_setting_t *s = config_setting_get_member(root, "base_domain");
-    const char *why = dns_name_problem(base);
+    const char *why = config_dns_name_problem(base);
     if (why) {
-        ld_report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
+        config_report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
         return;
     }
-    ld->cfg->base_domain = ld_lower_dup(ld, base);
+    ld->cfg->base_domain = config_lower_dup(ld, base);
 }
 
 static void parse_state_dir(loader *ld, const config_setting_t *root)
 {
-    const char *dir = ld_get_string(ld, root, "state_dir", "at top level", false);
-    ld->cfg->state_dir = ld_resolve_path(ld, ld->base_dir, dir ? dir : ".");
+    const char *dir = config_get_string(ld, root, "state_dir", "at top level", false);
+    ld->cfg->state_dir = config_resolve_path(ld, ld->base_dir, dir ? dir : ".");
 }
 
 /* One listen entry, element i of list; earlier entries are in cfg->listen. */
 static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 {
     const config_setting_t *e =
-        ld_get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
+        config_get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
     if (!e)
         return;
-    ld_check_keys(ld, e, "in listen entry", listen_keys);
-    const char *addr = ld_get_string(ld, e, "address", "in listen entry", true);
+    config_check_keys(ld, e, "in listen entry", listen_keys);
+    const char *addr = config_get_string(ld, e, "address", "in listen entry", true);
     long long port = DEFAULT_PORT;
     bool port_ok = config_setting_get_member(e, "port") == NULL ||
-                   ld_get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
+                   config_get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
     unsigned char bin[16];
     int af = 0;
     if (addr) {
@@ -185,7 +185,7 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
              : inet_pton(AF_INET6, addr, bin) == 1 ? AF_INET6
                                                    : 0;
         if (!af)
-            ld_report(ld, config_setting_get_member(e, "address"),
+            config_report(ld, config_setting_get_member(e, "address"),
                    "listen address '%s' is not an IPv4 or IPv6 literal", addr);
     }
     if (!af || !port_ok)
@@ -197,17 +197,17 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
         if (p->address && p->port == port &&
             inet_pton(af, p->address, other) == 1 &&
             memcmp(bin, other, af == AF_INET ? 4 : 16) == 0) {
-            ld_report(ld, e, "duplicate listener %s port %lld (first defined at "
+            config_report(ld, e, "duplicate listener %s port %lld (first defined at "
                           "line %d)",
-                   addr, port, ld_line(config_setting_get_elem(list, j)));
+                   addr, port, config_line(config_setting_get_elem(list, j)));
             return;
         }
     }
-    l->address = ld_strdup(ld, addr);
+    l->address = config_strdup(ld, addr);
     l->port = (unsigned)port;
     const config_setting_t *dt = config_setting_get_member(e, "direct_tls");
     if (dt && config_setting_type(dt) != CONFIG_TYPE_BOOL)
-        ld_report_type(ld, dt, "in listen entry", "a boolean (true or false)");
+        config_report_type(ld, dt, "in listen entry", "a boolean (true or false)");
     else if (dt)
         l->direct_tls = config_setting_get_bool(dt) != 0;
 }
@@ -215,13 +215,13 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 static void parse_listen(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = ld_get_list(ld, root, "listen", "a config without a listener "
+    unsigned n = config_get_list(ld, root, "listen", "a config without a listener "
                           "serves nothing", LISTEN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->listen = calloc(n, sizeof *ld->cfg->listen);
     if (!ld->cfg->listen)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     ld->cfg->n_listen = n;
     for (unsigned i = 0; i < n; i++)
         parse_listener(ld, list, i);
@@ -238,40 +238,40 @@ static void parse_http(loader *ld, const config_setting_t *root,
     char where[16];
     snprintf(where, sizeof where, "in %s", key);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        ld_report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
+        config_report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
         return;
     }
-    ld_check_keys(ld, g, where, http_keys);
-    const char *addr = ld_get_string(ld, g, "address", where, true);
+    config_check_keys(ld, g, where, http_keys);
+    const char *addr = config_get_string(ld, g, "address", where, true);
     long long port = def_port;
     if (config_setting_get_member(g, "port") &&
-        !ld_get_int(ld, g, "port", where, 1, 65535, &port))
+        !config_get_int(ld, g, "port", where, 1, 65535, &port))
         return;
     unsigned char bin[16];
     if (!addr)
         return;
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
-        ld_report(ld, config_setting_get_member(g, "address"),
+        config_report(ld, config_setting_get_member(g, "address"),
                "%s address '%s' is not an IPv4 or IPv6 literal", key, addr);
         return;
     }
     for (size_t i = 0; i < ld->cfg->n_listen; i++) {
         const rs_listen *l = &ld->cfg->listen[i];
         if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
-            ld_report(ld, g, "%s listener %s port %lld is also an s2s listener",
+            config_report(ld, g, "%s listener %s port %lld is also an s2s listener",
                    key, addr, port);
             return;
         }
     }
     const rs_http_conf *h = &ld->cfg->http;
     if (out != h && h->address && h->port == port && strcmp(h->address, addr) == 0) {
-        ld_report(ld, g, "%s listener %s port %lld is also the http listener",
+        config_report(ld, g, "%s listener %s port %lld is also the http listener",
                key, addr, port);
         return;
     }
-    out->address = ld_strdup(ld, addr);
+    out->address = config_strdup(ld, addr);
     out->port = (unsigned)port;
-    out->line = ld_line(g);
+    out->line = config_line(g);
 }
 
 /* One trust anchor file: it must exist and be readable now, not at the
@@ -279,20 +279,20 @@ static void parse_http(loader *ld, const config_setting_t *root,
 static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        ld_report(ld, s, "trust entries must be strings (file names), not %s",
-               ld_type_phrase(config_setting_type(s)));
+        config_report(ld, s, "trust entries must be strings (file names), not %s",
+               config_type_phrase(config_setting_type(s)));
         return;
     }
-    char *path = ld_resolve_path(ld, ld->base_dir, config_setting_get_string(s));
+    char *path = config_resolve_path(ld, ld->base_dir, config_setting_get_string(s));
     if (!path)
         return;
     struct stat st;
     if (stat(path, &st) != 0)
-        ld_report(ld, s, "trust file '%s': %s", path, strerror(errno));
+        config_report(ld, s, "trust file '%s': %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        ld_report(ld, s, "trust file '%s' is not a regular file", path);
+        config_report(ld, s, "trust file '%s' is not a regular file", path);
     else if (access(path, R_OK) != 0)
-        ld_report(ld, s, "trust file '%s' is not readable: %s", path,
+        config_report(ld, s, "trust file '%s' is not readable: %s", path,
                strerror(errno));
     ld->cfg->trust[i] = path;
 }
@@ -300,12 +300,12 @@ static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 static void parse_trust(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    size_t n = ld_get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
+    size_t n = config_get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
     if (n == 0)
         return;
     ld->cfg->trust = calloc(n, sizeof *ld->cfg->trust);
     if (!ld->cfg->trust)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     ld->cfg->n_trust = n;
     for (size_t i = 0; i < n; i++)
         parse_trust_file(ld, config_setting_get_elem(list, (unsigned)i), i);
@@ -318,30 +318,30 @@ static void parse_trust_system(loader *ld, const config_setting_t *root)
     if (!s)
         return;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        ld_report_type(ld, s, "at top level", "a boolean (true or false)");
+        config_report_type(ld, s, "at top level", "a boolean (true or false)");
     else
         ld->cfg->trust_system = config_setting_get_bool(s) != 0;
 }
 
 static void parse_limits(loader *ld, const config_setting_t *root)
 {
-    rs_limits_default(&ld->cfg->limits);
+    config_limits_default(&ld->cfg->limits);
     const config_setting_t *g = config_setting_get_member(root, "limits");
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        ld_report_type(ld, g, "at top level", "a group { ... }");
+        config_report_type(ld, g, "at top level", "a group { ... }");
         return;
     }
     const char *keys[n_limit_defs + 1];
     for (size_t i = 0; i < n_limit_defs; i++)
         keys[i] = limit_defs[i].key;
     keys[n_limit_defs] = NULL;
-    ld_check_keys(ld, g, "in limits", keys);
+    config_check_keys(ld, g, "in limits", keys);
     for (size_t i = 0; i < n_limit_defs; i++) {
         const limit_def *d = &limit_defs[i];
         long long v;
-        if (!ld_get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
+        if (!config_get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
             continue;
         char *field = (char *)&ld->cfg->limits + d->offset;
         if (d->is_size)
@@ -353,7 +353,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
     const rs_limits *l = &ld->cfg->limits;
     if (l->send_buffer_bytes < l->max_stanza_bytes) {
         const config_setting_t *s = config_setting_get_member(g, "send_buffer_bytes");
-        ld_report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "
+        config_report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "
                   "than max_stanza_bytes = %zu: a reply to a legal stanza would "
                   "not fit", l->send_buffer_bytes, l->max_stanza_bytes);
     }
@@ -365,11 +365,11 @@ static char *known_profiles(loader *ld)
     char *out = NULL;
     size_t len;
     FILE *m = open_memstream(&out, &len);
-    for (size_t i = 0; m && i < cat_count(); i++)
-        fprintf(m, "%s%s", i ? ", " : "", cat_at(i)->label);
+    for (size_t i = 0; m && i < catalog_count(); i++)
+        fprintf(m, "%s%s", i ? ", " : "", catalog_at(i)->label);
     if (!m || fclose(m) != 0) {
         free(out);
-        return ld_oom(ld);
+        return config_oom(ld);
     }
     return out;
 }
@@ -378,16 +378,16 @@ static char *known_profiles(loader *ld)
 static char *domain_name(loader *ld, const config_setting_t *e,
                          const rs_domain_conf *d, unsigned i)
 {
-    const char *raw = ld_get_string(ld, e, "name", "in domain entry", true);
+    const char *raw = config_get_string(ld, e, "name", "in domain entry", true);
     if (!raw)
         return NULL;
     const config_setting_t *s = config_setting_get_member(e, "name");
-    const char *why = dns_name_problem(raw);
+    const char *why = config_dns_name_problem(raw);
     if (why) {
-        ld_report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
+        config_report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
         return NULL;
     }
-    char *name = ld_lower_dup(ld, raw);
+    char *name = config_lower_dup(ld, raw);
     const char *base = ld->cfg->base_domain;
     if (!name || !base)
         return name; /* no base: its own problem is already reported */
@@ -395,12 +395,12 @@ static char *domain_name(loader *ld, const config_setting_t *e,
     if (strcmp(name, base) != 0 &&
         !(nl > bl + 1 && name[nl - bl - 1] == '.' &&
           strcmp(name + nl - bl, base) == 0))
-        ld_report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
+        config_report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
                       "be %s or end in .%s)",
                name, base, base, base);
     for (unsigned j = 0; j < i; j++)
         if (d[j].name && strcmp(d[j].name, name) == 0) {
-            ld_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
+            config_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
                    name, d[j].line);
             break;
         }
@@ -412,15 +412,15 @@ static char *domain_name(loader *ld, const config_setting_t *e,
 static char *domain_file(loader *ld, const config_setting_t *e,
                          const char *key, const char *name, const char *ext)
 {
-    const char *given = ld_get_string(ld, e, key, "in domain entry", false);
+    const char *given = config_get_string(ld, e, key, "in domain entry", false);
     if (given)
-        return ld_resolve_path(ld, ld->base_dir, given);
+        return config_resolve_path(ld, ld->base_dir, given);
     if (!name || !ld->cfg->state_dir)
         return NULL;
     char *rel;
     if (asprintf(&rel, "certs/%s.%s", name, ext) < 0)
-        return ld_oom(ld);
-    char *path = ld_resolve_path(ld, ld->cfg->state_dir, rel);
+        return config_oom(ld);
+    char *path = config_resolve_path(ld, ld->cfg->state_dir, rel);
     free(rel);
     return path;
 }
@@ -428,40 +428,40 @@ static char *domain_file(loader *ld, const config_setting_t *e,
 static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
 {
     rs_domain_conf *d = &ld->cfg->domains[i];
-    d->line = ld_line(config_setting_get_elem(list, i));
+    d->line = config_line(config_setting_get_elem(list, i));
     const config_setting_t *e =
-        ld_get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
+        config_get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
     if (!e)
         return;
-    ld_check_keys(ld, e, "in domain entry", domain_keys);
+    config_check_keys(ld, e, "in domain entry", domain_keys);
     d->name = domain_name(ld, e, ld->cfg->domains, i);
-    const char *prof = ld_get_string(ld, e, "profile", "in domain entry", true);
+    const char *prof = config_get_string(ld, e, "profile", "in domain entry", true);
     if (prof) {
-        d->profile = cat_find(prof);
+        d->profile = catalog_find(prof);
         char *known = d->profile ? NULL : known_profiles(ld);
         if (!d->profile)
-            ld_report(ld, config_setting_get_member(e, "profile"),
+            config_report(ld, config_setting_get_member(e, "profile"),
                    "unknown profile '%s' (known: %s)", prof,
                    known ? known : "?");
         free(known);
     }
     d->cert_file = domain_file(ld, e, "cert", d->name, "pem");
     d->key_file = domain_file(ld, e, "key", d->name, "key");
-    const char *desc = ld_get_string(ld, e, "description", "in domain entry", false);
+    const char *desc = config_get_string(ld, e, "description", "in domain entry", false);
     if (desc)
-        d->description = ld_strdup(ld, desc);
+        d->description = config_strdup(ld, desc);
 }
 
 static void parse_domains(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = ld_get_list(ld, root, "domains", "without test domains there "
+    unsigned n = config_get_list(ld, root, "domains", "without test domains there "
                           "is nothing to serve", DOMAIN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->domains = calloc(n, sizeof *ld->cfg->domains);
     if (!ld->cfg->domains)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     ld->cfg->n_domains = n;
     for (unsigned i = 0; i < n; i++)
         parse_domain(ld, list, i);
@@ -475,30 +475,30 @@ static void parse_outbound(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        ld_report_type(ld, g, "at top level", "a group " OUTBOUND_SHAPE);
+        config_report_type(ld, g, "at top level", "a group " OUTBOUND_SHAPE);
         return;
     }
-    ld_check_keys(ld, g, "in outbound", outbound_keys);
+    config_check_keys(ld, g, "in outbound", outbound_keys);
     const config_setting_t *list;
-    unsigned n = ld_get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
+    unsigned n = config_get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
     if (n == 0)
         return;
     ld->cfg->outbound_allow = calloc(n, sizeof *ld->cfg->outbound_allow);
     if (!ld->cfg->outbound_allow)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(list, i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            ld_report(ld, e, "outbound.allow entries must be strings "
+            config_report(ld, e, "outbound.allow entries must be strings "
                       "(\"10.0.0.0/8\"), not %s",
-                      ld_type_phrase(config_setting_type(e)));
+                      config_type_phrase(config_setting_type(e)));
             continue;
         }
         const char *text = config_setting_get_string(e);
         rs_cidr *c = &ld->cfg->outbound_allow[ld->cfg->n_outbound_allow];
-        const char *why = rs_cidr_parse(text, c);
+        const char *why = netaddr_cidr_parse(text, c);
         if (why)
-            ld_report(ld, e, "outbound.allow entry '%s' is not a valid "
+            config_report(ld, e, "outbound.allow entry '%s' is not a valid "
                       "CIDR: %s", text, why);
         else
             ld->cfg->n_outbound_allow++;
@@ -559,32 +559,32 @@ static void parse_resolver(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        ld_report_type(ld, g, "at top level", "a group " RESOLVER_SHAPE);
+        config_report_type(ld, g, "at top level", "a group " RESOLVER_SHAPE);
         return;
     }
-    ld_check_keys(ld, g, "in resolver", resolver_keys);
+    config_check_keys(ld, g, "in resolver", resolver_keys);
     const config_setting_t *list;
-    unsigned n = ld_get_list(ld, g, "servers", NULL, "\"127.0.0.1:53\"", &list);
+    unsigned n = config_get_list(ld, g, "servers", NULL, "\"127.0.0.1:53\"", &list);
     if (n == 0)
         return;
     size_t cap = (size_t)n * 64;
     char *csv = calloc(1, cap);
     if (!csv)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     size_t used = 0;
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(list, i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            ld_report(ld, e, "resolver.servers entries must be strings "
+            config_report(ld, e, "resolver.servers entries must be strings "
                       "(\"127.0.0.1:53\"), not %s",
-                      ld_type_phrase(config_setting_type(e)));
+                      config_type_phrase(config_setting_type(e)));
             continue;
         }
         const char *text = config_setting_get_string(e);
         char one[64];
         const char *why = resolver_server_problem(text, one, sizeof one);
         if (why) {
-            ld_report(ld, e, "resolver.servers entry '%s': %s", text, why);
+            config_report(ld, e, "resolver.servers entry '%s': %s", text, why);
             continue;
         }
         used += (size_t)snprintf(csv + used, cap - used, "%s%s",
@@ -601,7 +601,7 @@ static void parse_resolver(loader *ld, const config_setting_t *root)
 static void validate(loader *ld, const config_t *lc)
 {
     const config_setting_t *root = config_root_setting(lc);
-    ld_check_keys(ld, root, "at top level", top_keys);
+    config_check_keys(ld, root, "at top level", top_keys);
     parse_base(ld, root);
     parse_state_dir(ld, root);
     parse_listen(ld, root);
@@ -620,8 +620,8 @@ static char *absolute_dir(loader *ld, const char *dir)
 {
     char *cwd = getcwd(NULL, 0);
     if (!cwd)
-        return ld_oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
-    char *abs = dir ? ld_resolve_path(ld, cwd, dir) : cwd;
+        return config_oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
+    char *abs = dir ? config_resolve_path(ld, cwd, dir) : cwd;
     if (abs != cwd)
         free(cwd);
     return abs;
@@ -638,22 +638,22 @@ static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
         config_set_include_dir(&lc, ld->base_dir);
     int ok = fp ? config_read(&lc, fp) : config_read_string(&lc, text);
     if (!ok) {
-        ld_report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
+        config_report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
                   config_error_text(&lc));
     } else {
         ld->cfg = out;
-        out->path = ld_strdup(ld, ld->name);
+        out->path = config_strdup(ld, ld->name);
         validate(ld, &lc);
     }
-    ld_flush(ld, errs); /* before config_destroy frees file names */
+    config_flush(ld, errs); /* before config_destroy frees file names */
     config_destroy(&lc);
     free(ld->base_dir);
     if (ld->count > 0)
-        rs_config_free(out);
+        config_free(out);
     return ld->count;
 }
 
-int rs_config_load_string(const char *text, const char *name,
+int config_load_string(const char *text, const char *name,
                           const char *base_dir, rs_config *out, FILE *errs)
 {
     loader ld = {.name = name ? name : "(embedded)"};
@@ -661,11 +661,11 @@ int rs_config_load_string(const char *text, const char *name,
     ld.base_dir = absolute_dir(&ld, base_dir);
     if (ld.base_dir)
         return load(&ld, NULL, text, out, errs);
-    ld_flush(&ld, errs);
+    config_flush(&ld, errs);
     return ld.count;
 }
 
-int rs_config_load(const char *path, rs_config *out, FILE *errs)
+int config_load(const char *path, rs_config *out, FILE *errs)
 {
     loader ld = {.name = path};
     memset(out, 0, sizeof *out);
@@ -675,18 +675,18 @@ int rs_config_load(const char *path, rs_config *out, FILE *errs)
             fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return 1;
     }
-    char *copy = ld_strdup(&ld, path);
+    char *copy = config_strdup(&ld, path);
     ld.base_dir = copy ? absolute_dir(&ld, dirname(copy)) : NULL;
     free(copy);
     if (ld.base_dir)
         load(&ld, fp, NULL, out, errs);
     else
-        ld_flush(&ld, errs);
+        config_flush(&ld, errs);
     fclose(fp);
     return ld.count;
 }
 
-void rs_config_free(rs_config *cfg)
+void config_free(rs_config *cfg)
 {
     if (!cfg)
         return;
@@ -713,7 +713,7 @@ void rs_config_free(rs_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
+const rs_domain_conf *config_find_domain(const rs_config *cfg,
                                             const char *name)
 {
     for (size_t i = 0; i < cfg->n_domains; i++)
@@ -722,17 +722,17 @@ const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
     return NULL;
 }
 
-bool rs_config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
+bool config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
                                 const char *remote, char *why, size_t len)
 {
     rs_special sp;
-    if (!rs_addr_special(sa, &sp))
+    if (!netaddr_special(sa, &sp))
         return true;
     for (size_t i = 0; i < cfg->n_outbound_allow; i++)
-        if (rs_cidr_contains(&cfg->outbound_allow[i], sa))
+        if (netaddr_cidr_contains(&cfg->outbound_allow[i], sa))
             return true;
     char addr[64];
-    rs_addr_text(sa, addr, sizeof addr);
+    netaddr_text(sa, addr, sizeof addr);
     snprintf(why, len, "target %s of %s is %s; outbound.allow does not "
              "include it", addr, remote, sp.phrase);
     return false;

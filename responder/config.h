@@ -98,7 +98,7 @@ typedef struct rs_http_conf {
 /* One test domain. */
 typedef struct rs_domain_conf {
     char *name;                 /* fully qualified domain, lower case */
-    const cat_profile *profile; /* its catalog row */
+    const catalog_profile *profile; /* its catalog row */
     char *cert_file;            /* chain PEM, absolute; default STATE/certs/NAME.pem */
     char *key_file;             /* key PEM, absolute; default STATE/certs/NAME.key */
     char *description;          /* override of the profile's, or NULL */
@@ -128,19 +128,19 @@ typedef struct rs_config {
 } rs_config;
 
 /* Defaults for limits. */
-void rs_limits_default(rs_limits *limits);
+void config_limits_default(rs_limits *limits);
 
 /* Load and validate path. Every problem is printed to errs as
  * "PATH:LINE: message". Returns the number of problems; on 0 *out is filled
- * and must be released with rs_config_free, otherwise *out is left zeroed. */
-int rs_config_load(const char *path, rs_config *out, FILE *errs);
+ * and must be released with config_free, otherwise *out is left zeroed. */
+int config_load(const char *path, rs_config *out, FILE *errs);
 
 /* The same from a string (for tests); name is used in messages and relative
  * paths resolve against base_dir. */
-int rs_config_load_string(const char *text, const char *name,
+int config_load_string(const char *text, const char *name,
                           const char *base_dir, rs_config *out, FILE *errs);
 
-void rs_config_free(rs_config *cfg);
+void config_free(rs_config *cfg);
 
 /* Write a config file for `init`: the given base, state_dir ".", per address
  * a STARTTLS listener on port and (direct_port != 0) a direct TLS listener on
@@ -150,7 +150,7 @@ void rs_config_free(rs_config *cfg);
  * special range (127.0.0.0/8, 10.0.0.0/8, fc00::/7, ...) of every address
  * that is not public, with a comment saying why. 0 on success, -1 with a
  * message in err. */
-int rs_config_write_default(const char *path, const char *base,
+int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
                             unsigned http_port, const char *const *trust,
@@ -159,17 +159,17 @@ int rs_config_write_default(const char *path, const char *base,
 
 /* Why name is not a valid DNS name (LDH labels of 1..63, at most 253
  * characters, no empty label), or NULL when it is. */
-const char *dns_name_problem(const char *name);
+const char *config_dns_name_problem(const char *name);
 
 /* Whether an outbound stream for remote may dial address sa: a public
  * unicast address, or one inside outbound.allow. When not, why gets
  * "target 10.1.2.3 of REMOTE is a private address; outbound.allow does not
  * include it". */
-bool rs_config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
+bool config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
                                 const char *remote, char *why, size_t len);
 
 /* Domain entry for name, or NULL. */
-const rs_domain_conf *rs_config_find_domain(const rs_config *cfg,
+const rs_domain_conf *config_find_domain(const rs_config *cfg,
                                             const char *name);
 
 #endif

@@ -20,7 +20,7 @@
 
 /* One limit: its key, where it lives in rs_limits, its sane range, its
  * default and the comment the default file gives it. One table serves
- * defaults, validation and rs_config_write_default. */
+ * defaults, validation and config_write_default. */
 typedef struct limit_def {
     const char *key;    /* setting name inside limits */
     size_t offset;      /* offsetof(rs_limits, field) */
@@ -57,59 +57,59 @@ typedef struct loader {
 } loader;
 
 /* Notes a failed allocation (reported once at the end); returns NULL. */
-void *ld_oom(loader *ld);
+void *config_oom(loader *ld);
 
 /* Line of setting s (the root has none: 1). */
-int ld_line(const config_setting_t *s);
+int config_line(const config_setting_t *s);
 
 /* Record a problem at an explicit place, or about setting s. */
-void ld_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+void config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void ld_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+void config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Print the problems in line order to errs (may be NULL) and release them. */
-void ld_flush(loader *ld, FILE *errs);
+void config_flush(loader *ld, FILE *errs);
 
 /* strdup / lower-case strdup that note a failed allocation. */
-char *ld_strdup(loader *ld, const char *s);
-char *ld_lower_dup(loader *ld, const char *s);
+char *config_strdup(loader *ld, const char *s);
+char *config_lower_dup(loader *ld, const char *s);
 
 /* "an integer", "a string", ... for type messages. */
-const char *ld_type_phrase(int type);
+const char *config_type_phrase(int type);
 
 /* "'key' WHERE must be WANT, not an integer (42)". */
-void ld_report_type(loader *ld, const config_setting_t *s, const char *where,
+void config_report_type(loader *ld, const config_setting_t *s, const char *where,
                     const char *want);
 
 /* Every member of group must be one of allowed (NULL-terminated). */
-void ld_check_keys(loader *ld, const config_setting_t *group, const char *where,
+void config_check_keys(loader *ld, const config_setting_t *group, const char *where,
                    const char *const *allowed);
 
 /* Member key of group as a string; NULL when absent (a problem if
  * required) or of another type. */
-const char *ld_get_string(loader *ld, const config_setting_t *group,
+const char *config_get_string(loader *ld, const config_setting_t *group,
                           const char *key, const char *where, bool required);
 
 /* Member key of group as an integer in min..max; false when absent or bad
  * (a problem unless simply absent). */
-bool ld_get_int(loader *ld, const config_setting_t *group, const char *key,
+bool config_get_int(loader *ld, const config_setting_t *group, const char *key,
                 const char *where, long long min, long long max,
                 long long *out);
 
 /* The list root.key and its length (0: nothing to read); why != NULL makes a
  * missing or empty list a problem. */
-unsigned ld_get_list(loader *ld, const config_setting_t *root, const char *key,
+unsigned config_get_list(loader *ld, const config_setting_t *root, const char *key,
                      const char *why, const char *shape,
                      const config_setting_t **out);
 
 /* Element i of list if it is a group, else NULL and a problem. */
-const config_setting_t *ld_get_entry(loader *ld, const config_setting_t *list,
+const config_setting_t *config_get_entry(loader *ld, const config_setting_t *list,
                                      unsigned i, const char *what,
                                      const char *shape);
 
 /* path resolved against dir (absolute paths stay), normalized; NULL on
  * allocation failure. */
-char *ld_resolve_path(loader *ld, const char *dir, const char *path);
+char *config_resolve_path(loader *ld, const char *dir, const char *path);
 
 #endif

@@ -16,13 +16,13 @@
 /* ---- problems ---------------------------------------------------------- */
 
 /* Notes a failed allocation (reported once at the end); NULL for callers. */
-void *ld_oom(loader *ld)
+void *config_oom(loader *ld)
 {
     ld->oom = true;
     return NULL;
 }
 
-int ld_line(const config_setting_t *s)
+int config_line(const config_setting_t *s)
 {
     unsigned line = config_setting_source_line(s);
     return line ? (int)line : 1; /* the root has no line: blame line 1 */
@@ -60,17 +60,17 @@ static void vreport(loader *ld, const char *file, int line, const char *fmt,
         size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
         problem *p = realloc(ld->probs, cap * sizeof *p);
         if (!p)
-            return (void)ld_oom(ld);
+            return (void)config_oom(ld);
         ld->probs = p;
         ld->cap_probs = cap;
     }
     char *raw, *text;
     if (vasprintf(&raw, fmt, ap) < 0)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     text = one_line(raw);
     free(raw);
     if (!text)
-        return (void)ld_oom(ld);
+        return (void)config_oom(ld);
     size_t seq = ld->n_probs++;
     ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
                                .seq = seq, .text = text};
@@ -78,7 +78,7 @@ static void vreport(loader *ld, const char *file, int line, const char *fmt,
 
 /* A problem at an explicit place (a syntax error). */
 __attribute__((format(printf, 4, 5))) void
-ld_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -88,11 +88,11 @@ ld_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 
 /* A problem about setting s (its line). */
 __attribute__((format(printf, 3, 4))) void
-ld_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(ld, config_setting_source_file(s), ld_line(s), fmt, ap);
+    vreport(ld, config_setting_source_file(s), config_line(s), fmt, ap);
     va_end(ap);
 }
 
@@ -105,7 +105,7 @@ static int problem_cmp(const void *a, const void *b)
 }
 
 /* Print the problems in line order and release them. */
-void ld_flush(loader *ld, FILE *errs)
+void config_flush(loader *ld, FILE *errs)
 {
     if (ld->n_probs > 0) /* qsort wants a non-NULL base */
         qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
@@ -127,22 +127,22 @@ void ld_flush(loader *ld, FILE *errs)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-char *ld_strdup(loader *ld, const char *s)
+char *config_strdup(loader *ld, const char *s)
 {
     char *d = strdup(s);
-    return d ? d : ld_oom(ld);
+    return d ? d : config_oom(ld);
 }
 
-char *ld_lower_dup(loader *ld, const char *s)
+char *config_lower_dup(loader *ld, const char *s)
 {
-    char *d = ld_strdup(ld, s);
+    char *d = config_strdup(ld, s);
     for (char *p = d; p && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return d;
 }
 
 /* "an integer", "a string", ... for type messages. */
-const char *ld_type_phrase(int type)
+const char *config_type_phrase(int type)
 {
     static const char *const phrase[] = {
         [CONFIG_TYPE_GROUP] = "a group",     [CONFIG_TYPE_INT] = "an integer",
@@ -169,17 +169,17 @@ static void value_text(const config_setting_t *s, char *buf, size_t len)
         snprintf(buf, len, " (%s)", config_setting_get_bool(s) ? "true" : "false");
 }
 
-void ld_report_type(loader *ld, const config_setting_t *s,
+void config_report_type(loader *ld, const config_setting_t *s,
                         const char *where, const char *want)
 {
     char val[160];
     value_text(s, val, sizeof val);
-    ld_report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
-           where, want, ld_type_phrase(config_setting_type(s)), val);
+    config_report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
+           where, want, config_type_phrase(config_setting_type(s)), val);
 }
 
 /* Report every member of group whose name is not in allowed. */
-void ld_check_keys(loader *ld, const config_setting_t *group,
+void config_check_keys(loader *ld, const config_setting_t *group,
                        const char *where, const char *const *allowed)
 {
     char list[256] = "";
@@ -195,25 +195,25 @@ void ld_check_keys(loader *ld, const config_setting_t *group,
         while (allowed[k] && strcmp(allowed[k], name) != 0)
             k++;
         if (!allowed[k])
-            ld_report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
+            config_report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
                    where, list);
     }
 }
 
 /* Member key of group if it is a string; reports a missing required key or
  * a wrong type and returns NULL then. */
-const char *ld_get_string(loader *ld, const config_setting_t *group,
+const char *config_get_string(loader *ld, const config_setting_t *group,
                               const char *key, const char *where,
                               bool required)
 {
     const config_setting_t *s = config_setting_get_member(group, key);
     if (!s) {
         if (required)
-            ld_report(ld, group, "missing required setting '%s' %s", key, where);
+            config_report(ld, group, "missing required setting '%s' %s", key, where);
         return NULL;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        ld_report_type(ld, s, where, "a string");
+        config_report_type(ld, s, where, "a string");
         return NULL;
     }
     return config_setting_get_string(s);
@@ -221,7 +221,7 @@ const char *ld_get_string(loader *ld, const config_setting_t *group,
 
 /* Member key of group as an integer in min..max. Returns false (with a
  * problem reported unless it is simply absent) when there is none. */
-bool ld_get_int(loader *ld, const config_setting_t *group,
+bool config_get_int(loader *ld, const config_setting_t *group,
                     const char *key, const char *where, long long min,
                     long long max, long long *out)
 {
@@ -230,12 +230,12 @@ bool ld_get_int(loader *ld, const config_setting_t *group,
         return false;
     int type = config_setting_type(s);
     if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-        ld_report_type(ld, s, where, "an integer");
+        config_report_type(ld, s, where, "an integer");
         return false;
     }
     long long v = config_setting_get_int64(s);
     if (v < min || v > max) {
-        ld_report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
+        config_report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
                v, min, max);
         return false;
     }
@@ -246,7 +246,7 @@ bool ld_get_int(loader *ld, const config_setting_t *group,
 /* The list root.key and its length (0: nothing to read). When why says
  * why the list is needed, a missing or empty one is a problem; optional
  * lists of strings may also be arrays. */
-unsigned ld_get_list(loader *ld, const config_setting_t *root,
+unsigned config_get_list(loader *ld, const config_setting_t *root,
                          const char *key, const char *why, const char *shape,
                          const config_setting_t **out)
 {
@@ -254,7 +254,7 @@ unsigned ld_get_list(loader *ld, const config_setting_t *root,
     *out = list;
     if (!list) {
         if (why)
-            ld_report(ld, root, "missing required setting '%s' at top level: %s "
+            config_report(ld, root, "missing required setting '%s' at top level: %s "
                              "(e.g. %s = ( %s );)", key, why, key, shape);
         return 0;
     }
@@ -262,17 +262,17 @@ unsigned ld_get_list(loader *ld, const config_setting_t *root,
     if (type != CONFIG_TYPE_LIST && (why || type != CONFIG_TYPE_ARRAY)) {
         char want[160];
         snprintf(want, sizeof want, "a list ( %s, ... )", shape);
-        ld_report_type(ld, list, "at top level", want);
+        config_report_type(ld, list, "at top level", want);
         return 0;
     }
     unsigned n = (unsigned)config_setting_length(list);
     if (n == 0 && why)
-        ld_report(ld, list, "'%s' is empty: %s", key, why);
+        config_report(ld, list, "'%s' is empty: %s", key, why);
     return n;
 }
 
 /* Element i of list if it is a group, else NULL and a problem. */
-const config_setting_t *ld_get_entry(loader *ld,
+const config_setting_t *config_get_entry(loader *ld,
                                          const config_setting_t *list,
                                          unsigned i, const char *what,
                                          const char *shape)
@@ -280,8 +280,8 @@ const config_setting_t *ld_get_entry(loader *ld,
     const config_setting_t *e = config_setting_get_elem(list, i);
     if (config_setting_type(e) == CONFIG_TYPE_GROUP)
         return e;
-    ld_report(ld, e, "%s must be a group %s, not %s", what, shape,
-           ld_type_phrase(config_setting_type(e)));
+    config_report(ld, e, "%s must be a group %s, not %s", what, shape,
+           config_type_phrase(config_setting_type(e)));
     return NULL;
 }
 
@@ -292,7 +292,7 @@ static char *normalize(loader *ld, const char *abs)
 {
     char *out = malloc(strlen(abs) + 2);
     if (!out)
-        return ld_oom(ld);
+        return config_oom(ld);
     size_t o = 0;
     const char *p = abs;
     while (*p) {
@@ -318,13 +318,13 @@ static char *normalize(loader *ld, const char *abs)
 
 /* path made absolute against dir: realpath when it exists (so the daemon
  * sees one canonical name), otherwise a normalized join. */
-char *ld_resolve_path(loader *ld, const char *dir, const char *path)
+char *config_resolve_path(loader *ld, const char *dir, const char *path)
 {
     char *joined;
     if (path[0] == '/')
-        joined = ld_strdup(ld, path);
+        joined = config_strdup(ld, path);
     else if (asprintf(&joined, "%s/%s", dir, path) < 0)
-        joined = ld_oom(ld);
+        joined = config_oom(ld);
     if (!joined)
         return NULL;
     char *real = realpath(joined, NULL);

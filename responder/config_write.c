@@ -33,7 +33,7 @@ static const char *default_args_problem(const char *base,
                                         const char *const *addresses,
                                         size_t n_addresses, unsigned port)
 {
-    if (!base || dns_name_problem(base))
+    if (!base || config_dns_name_problem(base))
         return "invalid base domain";
     if (n_addresses == 0)
         return "no listen address: a config without a listener serves nothing";
@@ -123,11 +123,11 @@ static void write_outbound(FILE *f, const char *const *addresses,
     for (size_t i = 0; n_allow == 0 && i < n_addresses; i++) {
         struct sockaddr_storage ss;
         rs_special sp;
-        if (!rs_addr_literal(addresses[i], 0, &ss) ||
-            !rs_addr_special((const struct sockaddr *)&ss, &sp))
+        if (!netaddr_literal(addresses[i], 0, &ss) ||
+            !netaddr_special((const struct sockaddr *)&ss, &sp))
             continue;
         char text[RS_CIDR_TEXT_MAX];
-        rs_cidr_text(&sp.range, text, sizeof text);
+        netaddr_cidr_text(&sp.range, text, sizeof text);
         size_t k = 0;
         while (k < n_ranges && strcmp(ranges[k], text) != 0)
             k++;
@@ -153,22 +153,22 @@ static void write_domains(FILE *f, const char *base)
           "# cert = \"...\"; key = \"...\"; to override, description = "
           "\"...\"; to reword.\ndomains = (\n", f);
     size_t width = 0;
-    for (size_t i = 0; i < cat_count(); i++) {
-        size_t w = 2 * strlen(cat_at(i)->label) + strlen(base);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        size_t w = 2 * strlen(catalog_at(i)->label) + strlen(base);
         width = w > width ? w : width;
     }
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
         int n = fprintf(f, "  { name = \"%s.%s\"; profile = \"%s\"; }%s",
                         p->label, base, p->label,
-                        i + 1 < cat_count() ? "," : "");
+                        i + 1 < catalog_count() ? "," : "");
         int pad = (int)width + 33 - n;
         fprintf(f, "%*s# %s\n", pad > 1 ? pad : 1, "", p->description);
     }
     fputs(");\n", f);
 }
 
-int rs_config_write_default(const char *path, const char *base,
+int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
                             unsigned port, unsigned direct_port,
                             unsigned http_port, const char *const *trust,
@@ -178,7 +178,7 @@ int rs_config_write_default(const char *path, const char *base,
     const char *why = default_args_problem(base, addresses, n_addresses, port);
     for (size_t i = 0; !why && i < n_allow; i++) {
         rs_cidr c;
-        if (rs_cidr_parse(allow[i], &c) != NULL)
+        if (netaddr_cidr_parse(allow[i], &c) != NULL)
             why = "an outbound allow entry is not a valid CIDR";
     }
     if (!why && (direct_port > 65535 || direct_port == port))

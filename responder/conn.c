@@ -24,12 +24,12 @@ typedef struct conn_write {
     char data[];
 } conn_write;
 
-static void on_xs_header(void *ud, const xs_header *h);
+static void on_xs_header(void *ud, const xmlstream_header *h);
 static void on_xs_element(void *ud, xmlNodePtr el);
 static void on_xs_close(void *ud);
-static void on_xs_error(void *ud, xs_error err, const char *text);
+static void on_xs_error(void *ud, xmlstream_error err, const char *text);
 
-static const xs_callbacks xs_events = {
+static const xmlstream_callbacks xs_events = {
     .on_header = on_xs_header,
     .on_element = on_xs_element,
     .on_close = on_xs_close,
@@ -39,37 +39,37 @@ static const xs_callbacks xs_events = {
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...)
 {
-    if (!rs_log_enabled(level) ||
-        !rs_log_peer_allowed(c->peer_key[0] ? c->peer_key : c->peer_ip))
+    if (!log_enabled(level) ||
+        !log_peer_allowed(c->peer_key[0] ? c->peer_key : c->peer_ip))
         return;
     char msg[1536];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    rs_log(level, "%s#%u %s:%u local=%s remote=%s event=%s %s",
+    log_msg(level, "%s#%u %s:%u local=%s remote=%s event=%s %s",
            c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id, c->peer_ip,
            c->peer_port, c->local[0] ? c->local : "-",
            c->remote[0] ? c->remote : "-", event, msg);
 }
 
-rs_conn *conn_new(rs_server *srv, conn_dir dir, const rs_conn_handler *handler,
+rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
                   void *owner)
 {
     rs_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    xs_limits lim = {
+    xmlstream_limits lim = {
         .max_stanza_bytes = srv->cfg->limits.max_stanza_bytes,
         .max_depth = srv->cfg->limits.max_depth,
     };
-    c->xs = xs_new(&lim, &xs_events, c);
+    c->xs = xmlstream_new(&lim, &xs_events, c);
     if (!c->xs) {
         free(c);
         return NULL;
     }
     c->srv = srv;
-    c->domains = rs_domains_ref(srv->domains);
+    c->domains = domains_ref(srv->domains);
     c->id = ++srv->next_id;
     c->dir = dir;
     c->handler = handler;
@@ -110,8 +110,8 @@ static void on_handle_closed(uv_handle_t *h)
     if (c->observer)
         c->observer->freed(c->observer_ud);
     tls_free(c->tls);
-    xs_free(c->xs);
-    rs_domains_unref(c->domains);
+    xmlstream_free(c->xs);
+    domains_unref(c->domains);
     free(c);
 }
 
@@ -194,7 +194,7 @@ void conn_send(rs_conn *c, const char *data, size_t len)
 {
     if (c->closing && c->close_sent)
         return;
-    if (rs_log_enabled(RS_LOG_DEBUG))
+    if (log_enabled(RS_LOG_DEBUG))
         conn_log(c, RS_LOG_DEBUG, "send", "%.*s", (int)(len > 1000 ? 1000 : len), data);
     if (c->tls_state == CONN_TLS_NONE) {
         if (write_raw(c, data, len) < 0 && !c->closing)
@@ -232,7 +232,7 @@ void conn_send_str(rs_conn *c, const char *s)
 void conn_send_node(rs_conn *c, xmlNodePtr el)
 {
     size_t len = 0;
-    char *s = xs_serialize(el, &len);
+    char *s = xmlstream_serialize(el, &len);
     if (!s) {
         conn_close(c, "out of memory");
         return;
@@ -246,7 +246,7 @@ static void append_attr(char *out, size_t n, const char *name, const char *val)
 {
     if (!val || !val[0])
         return;
-    char *esc = xs_escape(val);
+    char *esc = xmlstream_escape(val);
     if (!esc)
         return;
     size_t used = strlen(out);
@@ -275,9 +275,9 @@ static void feed_xml(rs_conn *c, const char *data, size_t len)
 {
     if (c->closing)
         return; /* after we decided to close, the peer's bytes are ignored */
-    if (rs_log_enabled(RS_LOG_DEBUG))
+    if (log_enabled(RS_LOG_DEBUG))
         conn_log(c, RS_LOG_DEBUG, "recv", "%.*s", (int)(len > 1000 ? 1000 : len), data);
-    xs_feed(c->xs, data, len);
+    xmlstream_feed(c->xs, data, len);
 }
 
 /* A failed handshake is the peer refusing what the profile presents (or
@@ -427,7 +427,7 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr)
 
 /* ---- XML events ---------------------------------------------------------- */
 
-static void on_xs_header(void *ud, const xs_header *h)
+static void on_xs_header(void *ud, const xmlstream_header *h)
 {
     rs_conn *c = ud;
     /* inbound, every header (first or after a restart) opens a stream that
@@ -459,14 +459,14 @@ static void on_xs_close(void *ud)
         conn_close(c, "peer closed the stream");
 }
 
-static void on_xs_error(void *ud, xs_error err, const char *text)
+static void on_xs_error(void *ud, xmlstream_error err, const char *text)
 {
     rs_conn *c = ud;
     if (c->closing)
         return;
     conn_log(c, RS_LOG_WARN, "stream-error", "sent %s reason=\"%s\"",
-             xs_error_condition(err), text);
-    conn_stream_error(c, xs_error_condition(err), text);
+             xmlstream_error_condition(err), text);
+    conn_stream_error(c, xmlstream_error_condition(err), text);
 }
 
 /* ---- TLS (tls.c) ------------------------------------------------------- */
@@ -530,7 +530,7 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
         return;
     if (!c->header_sent)
         conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
-    char *esc = xs_escape(text ? text : "");
+    char *esc = xmlstream_escape(text ? text : "");
     c->srv->stats.stream_errors++;
     conn_send_fmt(c, "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
                   "<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>%s</text>"
@@ -569,7 +569,7 @@ void conn_detach(rs_conn *c)
 
 void conn_restart_stream(rs_conn *c)
 {
-    xs_restart(c->xs);
+    xmlstream_restart(c->xs);
 }
 
 void conn_observe(rs_conn *c, const rs_conn_observer *ob, void *ud)

@@ -22,7 +22,7 @@
 #include "tls.h"
 #include "xmlstream.h"
 
-struct rs_server;
+struct rs_daemon;
 typedef struct rs_conn rs_conn;
 
 /* Which side opened the TCP connection. */
@@ -42,7 +42,7 @@ typedef enum {
  * owner only gets closed. */
 typedef struct rs_conn_handler {
     void (*connected)(rs_conn *c, int status);   /* outbound: 0 or uv error */
-    void (*header)(rs_conn *c, const xs_header *h);
+    void (*header)(rs_conn *c, const xmlstream_header *h);
     void (*element)(rs_conn *c, xmlNodePtr el);
     void (*stream_end)(rs_conn *c);              /* peer sent </stream:stream> */
     void (*tls_done)(rs_conn *c, bool ok, const char *why);
@@ -72,7 +72,7 @@ enum {
 struct rs_conn {
     uv_tcp_t tcp;                 /* the socket */
     uv_timer_t timer;             /* owner's timeout, then the close grace */
-    struct rs_server *srv;        /* the daemon */
+    struct rs_daemon *srv;        /* the daemon */
     rs_domains *domains;          /* generation in use (referenced) */
     unsigned id;                  /* for logs */
     conn_dir dir;
@@ -82,7 +82,7 @@ struct rs_conn {
     char remote[256];             /* their domain, when known */
     rs_tls *tls;                  /* NULL until STARTTLS (tls.h) */
     conn_tls_state tls_state;
-    xs_stream *xs;                /* parser of the peer's XML */
+    rs_xmlstream *xs;                /* parser of the peer's XML */
     const rs_conn_handler *handler;
     void *owner;                  /* s2s_in or s2s_out */
     bool header_sent;             /* our stream header is out */
@@ -111,7 +111,7 @@ struct rs_conn {
 };
 
 /* A new conn on the server's loop, registered in its list. NULL on failure. */
-rs_conn *conn_new(struct rs_server *srv, conn_dir dir,
+rs_conn *conn_new(struct rs_daemon *srv, conn_dir dir,
                   const rs_conn_handler *handler, void *owner);
 
 /* Name the stream's ends for logs and records: our domain and theirs
@@ -166,7 +166,7 @@ void conn_send_header(rs_conn *c, const char *from, const char *to,
 /* Start TLS (tls_new). As server, dom's certificate and TLS policy apply
  * unless the ClientHello's SNI names another of our domains, whose own then
  * do; as client, dom is presented if the peer asks and sni is sent. The
- * owner must have called xs_restart as the protocol says. */
+ * owner must have called xmlstream_restart as the protocol says. */
 int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni);
 
 /* Arm the owner's timeout (seconds); 0 disarms. */
@@ -181,13 +181,13 @@ void conn_abort(rs_conn *c, const char *why);
 
 /* Every stream of srv ends (shutdown): system-shutdown where our header is
  * out, an orderly close otherwise. */
-void conn_shutdown_all(struct rs_server *srv);
+void conn_shutdown_all(struct rs_daemon *srv);
 
 /* Orderly close; why is logged and given to handler->closed. */
 void conn_close(rs_conn *c, const char *why);
 
 /* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
- * At most limits.log_per_minute lines per peer address (rs_log_peer_allowed). */
+ * At most limits.log_per_minute lines per peer address (log_peer_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 

@@ -84,7 +84,7 @@ void conn_output_changed(rs_conn *c)
     }
 }
 
-void conn_shutdown_all(rs_server *srv)
+void conn_shutdown_all(rs_daemon *srv)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (!c->closing) {

@@ -54,7 +54,7 @@ typedef struct ctl_client {
 } ctl_client;
 
 struct rs_control {
-    rs_server *srv;
+    rs_daemon *srv;
     uv_pipe_t pipe;
     bool listening;
     char *path;
@@ -87,14 +87,14 @@ static void client_write(ctl_client *cl, const char *s, size_t len)
     if (cl->closing || cl->finishing)
         return;
     if (uv_stream_get_write_queue_size((uv_stream_t *)&cl->pipe) > CTL_QUEUE_MAX) {
-        rs_log(RS_LOG_WARN, "control: a client does not read its answer; "
+        log_msg(RS_LOG_WARN, "control: a client does not read its answer; "
                "dropping it");
         client_close(cl);
         return;
     }
     ctl_write *w = malloc(sizeof *w + len);
     if (!w) {
-        rs_log(RS_LOG_ERROR, "control: out of memory; dropping a client");
+        log_msg(RS_LOG_ERROR, "control: out of memory; dropping a client");
         client_close(cl);
         return;
     }
@@ -218,7 +218,7 @@ static void client_error(ctl_client *cl, const char *text)
 
 static void write_cells(ctl_client *cl, rs_probe *p)
 {
-    rs_server *srv = cl->ctl->srv;
+    rs_daemon *srv = cl->ctl->srv;
     const rs_config *cfg = srv->cfg;
     report_cell *cells = cfg->n_domains ? calloc(cfg->n_domains, sizeof *cells)
                                         : NULL;
@@ -240,7 +240,7 @@ static void write_cells(ctl_client *cl, rs_probe *p)
                 if (strcasecmp(cfg->domains[k].name, name) == 0)
                     cell = &cells[k];
         }
-        const rs_domain_conf *dc = rs_config_find_domain(cfg, name);
+        const rs_domain_conf *dc = config_find_domain(cfg, name);
         char in[400] = "", out[400] = "";
         if (cell) {
             report_outcome_brief(cell->in, in, sizeof in);
@@ -323,10 +323,10 @@ void control_parse_request(const char *data, size_t len, control_request *out)
 static void handle_request(ctl_client *cl, const char *target)
 {
     char err[400] = "";
-    rs_server *srv = cl->ctl->srv;
+    rs_daemon *srv = cl->ctl->srv;
     rs_probe *p = probe_start(srv, target, on_progress, cl, err, sizeof err);
     if (!p) {
-        rs_log(RS_LOG_INFO, "control: probe refused: %s", err);
+        log_msg(RS_LOG_INFO, "control: probe refused: %s", err);
         client_error(cl, err[0] ? err : "the probe could not start");
         return;
     }
@@ -394,7 +394,7 @@ static void on_connection(uv_stream_t *server, int status)
 {
     rs_control *c = server->data;
     if (status < 0) {
-        rs_log(RS_LOG_WARN, "control: accept: %s", uv_strerror(status));
+        log_msg(RS_LOG_WARN, "control: accept: %s", uv_strerror(status));
         return;
     }
     ctl_client *cl = calloc(1, sizeof *cl);
@@ -404,7 +404,7 @@ static void on_connection(uv_stream_t *server, int status)
         if (tmp) {
             uv_pipe_init(c->srv->loop, tmp, 0);
             if (uv_accept(server, (uv_stream_t *)tmp) == 0)
-                rs_log(RS_LOG_ERROR, "control: out of memory; client dropped");
+                log_msg(RS_LOG_ERROR, "control: out of memory; client dropped");
             uv_close((uv_handle_t *)tmp, free_handle);
         }
         return;
@@ -423,7 +423,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     if (c->n_clients > CTL_CLIENTS_MAX) {
-        rs_log(RS_LOG_WARN, "control: too many clients (%u); one refused",
+        log_msg(RS_LOG_WARN, "control: too many clients (%u); one refused",
                CTL_CLIENTS_MAX);
         client_error(cl, "too many control clients; try again later");
         return;
@@ -450,7 +450,7 @@ static void on_listener_closed(uv_handle_t *h)
     ctl_maybe_free(c);
 }
 
-rs_control *control_open(rs_server *srv, const char *state_dir)
+rs_control *control_open(rs_daemon *srv, const char *state_dir)
 {
     struct sockaddr_un sun;
     size_t need = strlen(state_dir) + 1 + strlen(RS_CONTROL_SOCKET) + 1;
@@ -508,7 +508,7 @@ rs_control *control_open(rs_server *srv, const char *state_dir)
         return NULL;
     }
     c->listening = true;
-    rs_log(RS_LOG_INFO, "control socket %s", c->path);
+    log_msg(RS_LOG_INFO, "control socket %s", c->path);
     return c;
 fail:
     free(c->path);

@@ -50,7 +50,7 @@ typedef struct rs_control rs_control;
 
 /* Listen on STATE/control.sock (a stale socket file is replaced). NULL after
  * a message on stderr. */
-rs_control *control_open(rs_server *srv, const char *state_dir);
+rs_control *control_open(rs_daemon *srv, const char *state_dir);
 
 /* Stop listening, drop clients, remove the socket file. */
 void control_close(rs_control *c);

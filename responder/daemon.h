@@ -16,7 +16,7 @@
 #include "domains.h"
 #include "stats.h"
 
-struct rs_server;
+struct rs_daemon;
 struct rs_listener;
 struct rs_conn;
 struct s2s_out;
@@ -31,12 +31,12 @@ struct rs_probe;
 struct rs_control;
 
 /* A copy of the counters and gauges now, for /metrics (server.c). */
-typedef void (*rs_snapshot_fn)(struct rs_server *srv, stats_snapshot *snap);
+typedef void (*rs_snapshot_fn)(struct rs_daemon *srv, stats_snapshot *snap);
 
 /* Every field has one writer, named in brackets: server.c sets up and
  * tears down; the module named keeps its own list or counters. The rest
  * only read. */
-typedef struct rs_server {
+typedef struct rs_daemon {
     uv_loop_t *loop;             /* the one event loop [server] */
     rs_config *cfg;              /* current configuration, owned [server] */
     char *config_path;           /* what SIGHUP reloads, NULL = embedded [server] */
@@ -59,7 +59,7 @@ typedef struct rs_server {
     struct rs_router *router;    /* stanza handlers, completions (router.h) [server] */
     unsigned char db_secret[32]; /* dialback key secret, random per start [server] */
     unsigned next_id;            /* ids for logs [conn] */
-    bool stopping;               /* rs_server_stop ran [server] */
+    bool stopping;               /* server_stop ran [server] */
     rs_stats stats;              /* counters, each bumped by the module whose
                                     work it counts (stats.h) */
     uint64_t start_time;         /* unix seconds at start (stream ids) [server] */
@@ -74,7 +74,7 @@ typedef struct rs_server {
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides [server] */
-} rs_server;
+} rs_daemon;
 
 /* Called once per live stream: dir "in" or "out", state the name of its
  * state machine's state ("tls", "ready", ...). */

@@ -17,17 +17,17 @@ static void to_hex(const unsigned char *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-int db_secret_init(unsigned char secret[DB_SECRET_LEN])
+int dialback_secret_init(unsigned char secret[DIALBACK_SECRET_LEN])
 {
-    return gnutls_rnd(GNUTLS_RND_KEY, secret, DB_SECRET_LEN) < 0 ? -1 : 0;
+    return gnutls_rnd(GNUTLS_RND_KEY, secret, DIALBACK_SECRET_LEN) < 0 ? -1 : 0;
 }
 
-int db_key(const unsigned char secret[DB_SECRET_LEN], const char *receiving,
-           const char *originating, const char *stream_id, char out[DB_KEY_HEX])
+int dialback_key(const unsigned char secret[DIALBACK_SECRET_LEN], const char *receiving,
+           const char *originating, const char *stream_id, char out[DIALBACK_KEY_HEX])
 {
     unsigned char digest[32];
     char hmac_key[65];
-    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, secret, DB_SECRET_LEN, digest) < 0)
+    if (gnutls_hash_fast(GNUTLS_DIG_SHA256, secret, DIALBACK_SECRET_LEN, digest) < 0)
         return -1;
     to_hex(digest, sizeof digest, hmac_key);
 
@@ -44,22 +44,22 @@ int db_key(const unsigned char secret[DB_SECRET_LEN], const char *receiving,
     return 0;
 }
 
-bool db_key_valid(const unsigned char secret[DB_SECRET_LEN],
+bool dialback_key_valid(const unsigned char secret[DIALBACK_SECRET_LEN],
                   const char *receiving, const char *originating,
                   const char *stream_id, const char *key)
 {
-    char expect[DB_KEY_HEX];
-    if (db_key(secret, receiving, originating, stream_id, expect) < 0)
+    char expect[DIALBACK_KEY_HEX];
+    if (dialback_key(secret, receiving, originating, stream_id, expect) < 0)
         return false;
-    if (strlen(key) != DB_KEY_HEX - 1)
+    if (strlen(key) != DIALBACK_KEY_HEX - 1)
         return false;
     unsigned char diff = 0;
-    for (size_t i = 0; i < DB_KEY_HEX - 1; i++)
+    for (size_t i = 0; i < DIALBACK_KEY_HEX - 1; i++)
         diff |= (unsigned char)(expect[i] ^ key[i]);
     return diff == 0;
 }
 
-int db_stream_id(char out[DB_STREAM_ID])
+int dialback_stream_id(char out[DIALBACK_STREAM_ID])
 {
     unsigned char raw[16];
     if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof raw) < 0)

@@ -5,25 +5,25 @@
 
 #include <stdbool.h>
 
-#define DB_SECRET_LEN 32
-#define DB_KEY_HEX 65     /* 64 hex digits + NUL */
-#define DB_STREAM_ID 33   /* 32 hex digits + NUL */
+#define DIALBACK_SECRET_LEN 32
+#define DIALBACK_KEY_HEX 65     /* 64 hex digits + NUL */
+#define DIALBACK_STREAM_ID 33   /* 32 hex digits + NUL */
 
 /* Fill secret with random bytes (once per daemon start). 0 or -1. */
-int db_secret_init(unsigned char secret[DB_SECRET_LEN]);
+int dialback_secret_init(unsigned char secret[DIALBACK_SECRET_LEN]);
 
 /* key = hex(HMAC-SHA256(hex(SHA256(secret)), "receiving originating id")).
  * 0 or -1. */
-int db_key(const unsigned char secret[DB_SECRET_LEN], const char *receiving,
+int dialback_key(const unsigned char secret[DIALBACK_SECRET_LEN], const char *receiving,
            const char *originating, const char *stream_id,
-           char out[DB_KEY_HEX]);
+           char out[DIALBACK_KEY_HEX]);
 
 /* Constant-time check of a key a peer asks us to verify. */
-bool db_key_valid(const unsigned char secret[DB_SECRET_LEN],
+bool dialback_key_valid(const unsigned char secret[DIALBACK_SECRET_LEN],
                   const char *receiving, const char *originating,
                   const char *stream_id, const char *key);
 
 /* A fresh random stream id (hex). 0 or -1. */
-int db_stream_id(char out[DB_STREAM_ID]);
+int dialback_stream_id(char out[DIALBACK_STREAM_ID]);
 
 #endif

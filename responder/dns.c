@@ -45,7 +45,7 @@ struct rs_dns_req {
     bool finished;    /* answered while starting: free it on return */
 };
 
-const char *rs_dns_status_name(rs_dns_status status)
+const char *dns_status_name(rs_dns_status status)
 {
     switch (status) {
     case RS_DNS_OK: return "ok";
@@ -100,7 +100,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
         p = calloc(1, sizeof *p);
         if (!p || uv_poll_init_socket(dns->loop, &p->handle, fd) < 0) {
             free(p);
-            rs_log(RS_LOG_ERROR, "dns: cannot watch socket %d", (int)fd);
+            log_msg(RS_LOG_ERROR, "dns: cannot watch socket %d", (int)fd);
             return;
         }
         p->dns = dns;
@@ -114,7 +114,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
                   on_poll);
 }
 
-rs_dns *rs_dns_new(uv_loop_t *loop, const char *servers)
+rs_dns *dns_new(uv_loop_t *loop, const char *servers)
 {
     static bool library_ready;
     if (!library_ready) {
@@ -134,13 +134,13 @@ rs_dns *rs_dns_new(uv_loop_t *loop, const char *servers)
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
     int rc = ares_init_options(&dns->channel, &opts, mask);
     if (rc != ARES_SUCCESS) {
-        rs_log(RS_LOG_ERROR, "dns: %s", ares_strerror(rc));
+        log_msg(RS_LOG_ERROR, "dns: %s", ares_strerror(rc));
         free(dns);
         return NULL;
     }
     if (servers && (rc = ares_set_servers_ports_csv(dns->channel, servers))
                        != ARES_SUCCESS) {
-        rs_log(RS_LOG_ERROR, "dns: servers %s: %s", servers, ares_strerror(rc));
+        log_msg(RS_LOG_ERROR, "dns: servers %s: %s", servers, ares_strerror(rc));
         ares_destroy(dns->channel);
         free(dns);
         return NULL;
@@ -155,7 +155,7 @@ static void on_timer_closed(uv_handle_t *h)
     free(h->data);
 }
 
-void rs_dns_free(rs_dns *dns)
+void dns_free(rs_dns *dns)
 {
     if (!dns)
         return;
@@ -280,7 +280,7 @@ static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
     req_release(req);
 }
 
-rs_dns_req *rs_dns_s2s_targets(rs_dns *dns, const char *domain,
+rs_dns_req *dns_s2s_targets(rs_dns *dns, const char *domain,
                                unsigned default_port, rs_dns_targets_cb cb,
                                void *ud)
 {
@@ -337,7 +337,7 @@ static void on_addrinfo(void *arg, int status, int timeouts,
     req_release(req);
 }
 
-rs_dns_req *rs_dns_addresses(rs_dns *dns, const char *host, unsigned port,
+rs_dns_req *dns_addresses(rs_dns *dns, const char *host, unsigned port,
                              rs_dns_addrs_cb cb, void *ud)
 {
     rs_dns_req *req = req_start(dns, ud);
@@ -354,7 +354,7 @@ rs_dns_req *rs_dns_addresses(rs_dns *dns, const char *host, unsigned port,
     return req_started(req);
 }
 
-void rs_dns_cancel(rs_dns_req *req)
+void dns_cancel(rs_dns_req *req)
 {
     if (req)
         req->cancelled = true;

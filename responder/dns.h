@@ -36,29 +36,29 @@ typedef void (*rs_dns_addrs_cb)(void *ud, rs_dns_status status,
 /* A resolver on loop using the system configuration (/etc/resolv.conf), or
  * when servers is not NULL those servers ("IP:PORT,[IPv6]:PORT", as
  * config.h's resolver.servers). NULL on failure, logged. */
-rs_dns *rs_dns_new(uv_loop_t *loop, const char *servers);
+rs_dns *dns_new(uv_loop_t *loop, const char *servers);
 
 /* Cancel everything and release; the loop must run to finish closing. */
-void rs_dns_free(rs_dns *dns);
+void dns_free(rs_dns *dns);
 
 /* Both lookups call cb exactly once, possibly before they return (then they
- * return NULL); otherwise they return a handle for rs_dns_cancel. Owners must
+ * return NULL); otherwise they return a handle for dns_cancel. Owners must
  * therefore not free themselves synchronously inside cb. */
 
 /* _xmpp-server._tcp SRV of domain (RFC 6120 3.2), ordered by priority then
  * weight; when there is no SRV record, the domain itself on default_port. */
-rs_dns_req *rs_dns_s2s_targets(rs_dns *dns, const char *domain,
+rs_dns_req *dns_s2s_targets(rs_dns *dns, const char *domain,
                                unsigned default_port, rs_dns_targets_cb cb,
                                void *ud);
 
 /* A and AAAA of host. */
-rs_dns_req *rs_dns_addresses(rs_dns *dns, const char *host, unsigned port,
+rs_dns_req *dns_addresses(rs_dns *dns, const char *host, unsigned port,
                              rs_dns_addrs_cb cb, void *ud);
 
 /* The callback of req will not run. req must still be pending. */
-void rs_dns_cancel(rs_dns_req *req);
+void dns_cancel(rs_dns_req *req);
 
 /* Printable status. */
-const char *rs_dns_status_name(rs_dns_status status);
+const char *dns_status_name(rs_dns_status status);
 
 #endif

@@ -67,7 +67,7 @@ static int load_trust(rs_domains *d, const rs_config *cfg)
     if (cfg->trust_system) {
         rc = gnutls_x509_trust_list_add_system_trust(d->trust, 0, 0);
         if (rc < 0)
-            rs_log(RS_LOG_WARN, "system trust store not loaded: %s",
+            log_msg(RS_LOG_WARN, "system trust store not loaded: %s",
                    gnutls_strerror(rc));
     }
     for (size_t i = 0; i < cfg->n_trust; i++) {
@@ -82,7 +82,7 @@ static int load_trust(rs_domains *d, const rs_config *cfg)
     return 0;
 }
 
-rs_domains *rs_domains_load(const rs_config *cfg)
+rs_domains *domains_load(const rs_config *cfg)
 {
     rs_domains *d = calloc(1, sizeof *d);
     if (!d)
@@ -108,17 +108,17 @@ rs_domains *rs_domains_load(const rs_config *cfg)
         goto fail;
     return d;
 fail:
-    rs_domains_unref(d);
+    domains_unref(d);
     return NULL;
 }
 
-rs_domains *rs_domains_ref(rs_domains *d)
+rs_domains *domains_ref(rs_domains *d)
 {
     d->refs++;
     return d;
 }
 
-void rs_domains_unref(rs_domains *d)
+void domains_unref(rs_domains *d)
 {
     if (!d || --d->refs > 0)
         return;
@@ -138,7 +138,7 @@ void rs_domains_unref(rs_domains *d)
     free(d);
 }
 
-const rs_domain *rs_domains_find(const rs_domains *d, const char *name)
+const rs_domain *domains_find(const rs_domains *d, const char *name)
 {
     for (size_t i = 0; i < d->n; i++)
         if (strcasecmp(d->items[i].name, name) == 0)

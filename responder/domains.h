@@ -17,7 +17,7 @@
 /* One test domain with its loaded credentials. */
 typedef struct rs_domain {
     char *name;                 /* e.g. expired.responder.example */
-    const cat_profile *profile; /* its catalog row */
+    const catalog_profile *profile; /* its catalog row */
     char *description;          /* profile description or the override */
     gnutls_pcert_st *chain;     /* certificates presented, leaf first */
     unsigned chain_len;
@@ -34,13 +34,13 @@ typedef struct rs_domains {
 
 /* Load every domain of cfg (certificates, keys, trust). NULL on
  * failure after printing "FILE: message" lines to stderr. */
-rs_domains *rs_domains_load(const rs_config *cfg);
+rs_domains *domains_load(const rs_config *cfg);
 
 /* Reference counting. */
-rs_domains *rs_domains_ref(rs_domains *d);
-void rs_domains_unref(rs_domains *d);
+rs_domains *domains_ref(rs_domains *d);
+void domains_unref(rs_domains *d);
 
 /* The domain called name (case-insensitive), or NULL. */
-const rs_domain *rs_domains_find(const rs_domains *d, const char *name);
+const rs_domain *domains_find(const rs_domains *d, const char *name);
 
 #endif

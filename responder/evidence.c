@@ -127,7 +127,7 @@ static void next_target(ev_entry *e)
     }
     const rs_dns_target *t = &e->targets[e->target_i];
     /* the callback may run before this returns and start the next lookup */
-    rs_dns_req *r = rs_dns_addresses(e->ev->dns, t->host, t->port, on_addresses, e);
+    rs_dns_req *r = dns_addresses(e->ev->dns, t->host, t->port, on_addresses, e);
     if (r)
         e->req = r;
 }
@@ -199,7 +199,7 @@ void evidence_free(rs_evidence *ev)
     for (unsigned i = 0; i < ev->limits.cache_entries; i++) {
         ev_entry *e = &ev->entries[i];
         if (e->req)
-            rs_dns_cancel(e->req);
+            dns_cancel(e->req);
         e->req = NULL;
         e->n_addrs = 0; /* no answer: what waits stays a claim */
         if (e->resolving)
@@ -248,7 +248,7 @@ void evidence_submit(rs_evidence *ev, rs_report *report,
     e->resolving = true;
     e->n_addrs = e->n_targets = e->target_i = 0;
     ev->stats.lookups++;
-    rs_dns_req *r = rs_dns_s2s_targets(ev->dns, e->domain, 5269, on_targets, e);
+    rs_dns_req *r = dns_s2s_targets(ev->dns, e->domain, 5269, on_targets, e);
     if (r)
         e->req = r;
 }

@@ -8,14 +8,14 @@
 
 #include "utf8.h"
 
-void rs_json_init(rs_json *j)
+void json_init(rs_json *j)
 {
     memset(j, 0, sizeof *j);
 }
 
-void rs_json_free(rs_json *j)
+void json_free(rs_json *j)
 {
-    rs_buf_free(&j->out);
+    buf_free(&j->out);
     memset(j, 0, sizeof *j);
 }
 
@@ -23,7 +23,7 @@ static void put(rs_json *j, const char *s, size_t n)
 {
     if (j->failed)
         return;
-    if (rs_buf_append(&j->out, s, n, 0) < 0 || rs_buf_terminate(&j->out) < 0) {
+    if (buf_append(&j->out, s, n, 0) < 0 || buf_terminate(&j->out) < 0) {
         j->failed = true;
         return;
     }
@@ -68,10 +68,10 @@ static void close_(rs_json *j, char c)
     put(j, &c, 1);
 }
 
-void rs_json_obj_begin(rs_json *j) { open_(j, '{'); }
-void rs_json_obj_end(rs_json *j) { close_(j, '}'); }
-void rs_json_arr_begin(rs_json *j) { open_(j, '['); }
-void rs_json_arr_end(rs_json *j) { close_(j, ']'); }
+void json_obj_begin(rs_json *j) { open_(j, '{'); }
+void json_obj_end(rs_json *j) { close_(j, '}'); }
+void json_arr_begin(rs_json *j) { open_(j, '['); }
+void json_arr_end(rs_json *j) { close_(j, ']'); }
 
 static void string_(rs_json *j, const char *s)
 {
@@ -106,7 +106,7 @@ static void string_(rs_json *j, const char *s)
     put(j, "\"", 1);
 }
 
-void rs_json_key(rs_json *j, const char *key)
+void json_key(rs_json *j, const char *key)
 {
     separate(j);
     string_(j, key);
@@ -114,7 +114,7 @@ void rs_json_key(rs_json *j, const char *key)
     j->after_key = true;
 }
 
-void rs_json_str(rs_json *j, const char *s)
+void json_str(rs_json *j, const char *s)
 {
     separate(j);
     if (s)
@@ -123,7 +123,7 @@ void rs_json_str(rs_json *j, const char *s)
         puts_(j, "null");
 }
 
-void rs_json_int(rs_json *j, int64_t v)
+void json_int(rs_json *j, int64_t v)
 {
     char buf[32];
     separate(j);
@@ -131,32 +131,32 @@ void rs_json_int(rs_json *j, int64_t v)
     puts_(j, buf);
 }
 
-void rs_json_bool(rs_json *j, bool v)
+void json_bool(rs_json *j, bool v)
 {
     separate(j);
     puts_(j, v ? "true" : "false");
 }
 
-void rs_json_null(rs_json *j)
+void json_null(rs_json *j)
 {
     separate(j);
     puts_(j, "null");
 }
 
-void rs_json_kv_str(rs_json *j, const char *key, const char *s)
+void json_kv_str(rs_json *j, const char *key, const char *s)
 {
-    rs_json_key(j, key);
-    rs_json_str(j, s);
+    json_key(j, key);
+    json_str(j, s);
 }
 
-void rs_json_kv_int(rs_json *j, const char *key, int64_t v)
+void json_kv_int(rs_json *j, const char *key, int64_t v)
 {
-    rs_json_key(j, key);
-    rs_json_int(j, v);
+    json_key(j, key);
+    json_int(j, v);
 }
 
-void rs_json_kv_bool(rs_json *j, const char *key, bool v)
+void json_kv_bool(rs_json *j, const char *key, bool v)
 {
-    rs_json_key(j, key);
-    rs_json_bool(j, v);
+    json_key(j, key);
+    json_bool(j, v);
 }

@@ -16,13 +16,13 @@ static void on_connection(uv_stream_t *listener, int status);
  * of those not logged: a flood of them must not fill the disk. */
 static void accept_failed(rs_listener *l, int err)
 {
-    rs_server *srv = l->srv;
+    rs_daemon *srv = l->srv;
     srv->stats.accept_failures++;
     char key[96];
     snprintf(key, sizeof key, "listener %s:%u", l->address, l->port);
     uint64_t unlogged;
-    if (rs_log_once_a_minute(key, &unlogged))
-        rs_log(RS_LOG_WARN, "%s: accept failed: %s (%llu more since the last "
+    if (log_once_a_minute(key, &unlogged))
+        log_msg(RS_LOG_WARN, "%s: accept failed: %s (%llu more since the last "
                "such line); the listener keeps going", key, uv_strerror(err),
                (unsigned long long)unlogged);
 }
@@ -41,13 +41,13 @@ static void on_accept_retry(uv_timer_t *t)
 static void on_connection(uv_stream_t *listener, int status)
 {
     rs_listener *l = listener->data;
-    rs_server *srv = l->srv;
+    rs_daemon *srv = l->srv;
     if (status < 0) {
         /* EMFILE/ENFILE: libuv already dropped the connection; free a
            socket for the next one from an unauthenticated stream */
         accept_failed(l, status);
         if ((status == UV_EMFILE || status == UV_ENFILE) && !srv->stopping)
-            admit_evict_one(srv, "the responder is out of file descriptors: "
+            admission_evict_one(srv, "the responder is out of file descriptors: "
                                  "the oldest unauthenticated stream gives way");
         return;
     }
@@ -60,13 +60,13 @@ static void on_connection(uv_stream_t *listener, int status)
     } else if (rc < 0) {
         accept_failed(l, rc);
         if (rc == UV_EMFILE || rc == UV_ENFILE)
-            admit_evict_one(srv, "the responder is out of file descriptors: "
+            admission_evict_one(srv, "the responder is out of file descriptors: "
                                  "the oldest unauthenticated stream gives way");
         uv_listen(listener, 128, on_connection);
     }
 }
 
-int listener_open(rs_listener *l, rs_server *srv, const rs_listen *conf)
+int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf)
 {
     struct sockaddr_storage ss;
     int rc = strchr(conf->address, ':')
@@ -92,7 +92,7 @@ int listener_open(rs_listener *l, rs_server *srv, const rs_listen *conf)
                 conf->address, conf->port, uv_strerror(rc));
         return -1;
     }
-    rs_log(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
+    log_msg(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
            conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
     return 0;
 }

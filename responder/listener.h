@@ -15,7 +15,7 @@
 /* One listening socket. */
 typedef struct rs_listener {
     uv_tcp_t tcp;      /* the listening socket */
-    struct rs_server *srv; /* the daemon */
+    struct rs_daemon *srv; /* the daemon */
     char address[64]; /* as configured */
     unsigned port;     /* TCP port */
     bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
@@ -24,7 +24,7 @@ typedef struct rs_listener {
 
 /* Bind and listen on conf for srv. 0, or -1 with "CONFIG: cannot listen on
  * ADDRESS port PORT: why" on stderr. The handles need listener_close. */
-int listener_open(rs_listener *l, rs_server *srv, const rs_listen *conf);
+int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf);
 
 /* Stop listening; the handles close through the loop. */
 void listener_close(rs_listener *l);

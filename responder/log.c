@@ -8,27 +8,27 @@
 #include "ratelimit.h"
 
 #define BUDGET_SLOTS 4096 /* keys the line budgets track */
-#define BUDGET_PEER 0     /* rl_hit kinds: a peer's lines */
+#define BUDGET_PEER 0     /* ratelimit_hit kinds: a peer's lines */
 #define BUDGET_ONCE 1     /*               one line a minute */
 
 static rs_log_level min_level = RS_LOG_INFO;
-static rl_table *budgets;          /* lines per key this minute */
+static ratelimit_table *budgets;          /* lines per key this minute */
 static unsigned peer_per_minute = 1200; /* limits.log_per_minute */
 static uint64_t suppressed;        /* lines the peer budget dropped */
 
 static const char *level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
-void rs_log_set_level(rs_log_level level)
+void log_set_level(rs_log_level level)
 {
     min_level = level;
 }
 
-int rs_log_enabled(rs_log_level level)
+int log_enabled(rs_log_level level)
 {
     return level >= min_level;
 }
 
-void rs_log(rs_log_level level, const char *fmt, ...)
+void log_msg(rs_log_level level, const char *fmt, ...)
 {
     if (level < min_level)
         return;
@@ -51,29 +51,29 @@ void rs_log(rs_log_level level, const char *fmt, ...)
             level_names[level], line);
 }
 
-void rs_log_set_peer_limit(unsigned per_minute)
+void log_set_peer_limit(unsigned per_minute)
 {
     peer_per_minute = per_minute;
 }
 
 /* The verdict for one more line of kind about key; allowed when the table
  * cannot be had (log rather than lose). */
-static rl_verdict budget_hit(const char *key, unsigned kind, unsigned limit)
+static ratelimit_verdict budget_hit(const char *key, unsigned kind, unsigned limit)
 {
-    if (!budgets && !(budgets = rl_new(BUDGET_SLOTS)))
-        return (rl_verdict){.allowed = true};
-    return rl_hit(budgets, key, kind, limit, (int64_t)time(NULL), 60);
+    if (!budgets && !(budgets = ratelimit_new(BUDGET_SLOTS)))
+        return (ratelimit_verdict){.allowed = true};
+    return ratelimit_hit(budgets, key, kind, limit, (int64_t)time(NULL), 60);
 }
 
-bool rs_log_peer_allowed(const char *key)
+bool log_peer_allowed(const char *key)
 {
-    rl_verdict v = budget_hit(key, BUDGET_PEER, peer_per_minute);
+    ratelimit_verdict v = budget_hit(key, BUDGET_PEER, peer_per_minute);
     if (v.suppressed)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
+        log_msg(RS_LOG_WARN, "peer %s event=log-suppressed %llu similar lines "
                "suppressed (limits.log_per_minute = %u)", key,
                (unsigned long long)v.suppressed, peer_per_minute);
     if (v.first_refusal)
-        rs_log(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
+        log_msg(RS_LOG_WARN, "peer %s event=log-suppressed more than %u lines "
                "this minute; the rest are counted, not logged", key,
                peer_per_minute);
     if (!v.allowed)
@@ -81,20 +81,20 @@ bool rs_log_peer_allowed(const char *key)
     return v.allowed;
 }
 
-bool rs_log_once_a_minute(const char *key, uint64_t *unlogged)
+bool log_once_a_minute(const char *key, uint64_t *unlogged)
 {
-    rl_verdict v = budget_hit(key, BUDGET_ONCE, 1);
+    ratelimit_verdict v = budget_hit(key, BUDGET_ONCE, 1);
     *unlogged = v.suppressed;
     return v.allowed;
 }
 
-uint64_t rs_log_suppressed(void)
+uint64_t log_suppressed(void)
 {
     return suppressed;
 }
 
-void rs_log_limits_free(void)
+void log_limits_free(void)
 {
-    rl_free(budgets);
+    ratelimit_free(budgets);
     budgets = NULL;
 }

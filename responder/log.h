@@ -15,32 +15,32 @@ typedef enum {
 } rs_log_level;
 
 /* Lines below level are not printed (default RS_LOG_INFO). */
-void rs_log_set_level(rs_log_level level);
+void log_set_level(rs_log_level level);
 
 /* true when level would be printed. */
-int rs_log_enabled(rs_log_level level);
+int log_enabled(rs_log_level level);
 
-void rs_log(rs_log_level level, const char *fmt, ...)
+void log_msg(rs_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The budget of lines about one peer (an address, IPv6 prefix or domain)
  * per minute: limits.log_per_minute, set at start and on reload. */
-void rs_log_set_peer_limit(unsigned per_minute);
+void log_set_peer_limit(unsigned per_minute);
 
 /* Whether one more line about peer key fits its budget. The first refusal
  * of a minute and, in the next minute, the count of lines suppressed are
- * logged (event=log-suppressed); rs_log_suppressed() counts them all. */
-bool rs_log_peer_allowed(const char *key);
+ * logged (event=log-suppressed); log_suppressed() counts them all. */
+bool log_peer_allowed(const char *key);
 
 /* Whether a line about key (e.g. a listener's failures) may go out this
  * minute: one per minute; *unlogged gets how many were held back since the
  * last one. */
-bool rs_log_once_a_minute(const char *key, uint64_t *unlogged);
+bool log_once_a_minute(const char *key, uint64_t *unlogged);
 
 /* Lines dropped by the peer budget since start. */
-uint64_t rs_log_suppressed(void);
+uint64_t log_suppressed(void);
 
 /* Release the budget table (shutdown). */
-void rs_log_limits_free(void);
+void log_limits_free(void);
 
 #endif

@@ -30,7 +30,7 @@ put(mtext *m, const char *fmt, ...)
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n < 0 || (size_t)n >= sizeof line ||
-        rs_buf_append(&m->b, line, (size_t)n, 0) < 0)
+        buf_append(&m->b, line, (size_t)n, 0) < 0)
         m->failed = true;
 }
 
@@ -222,8 +222,8 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
            "Dialback verifications refused by verify_dials_per_domain or "
            "verify_dials_total.", s->verify_dials_limited);
 
-    if (m.failed || rs_buf_append(&m.b, "", 1, 0) < 0) {
-        rs_buf_free(&m.b);
+    if (m.failed || buf_append(&m.b, "", 1, 0) < 0) {
+        buf_free(&m.b);
         return NULL;
     }
     *len = m.b.len - 1;

@@ -67,7 +67,7 @@ static const special_row special_v6[] = {
 /* Global unicast is 2000::/3; everything else not named above is reserved. */
 #define GLOBAL_UNICAST_V6 "2000::/3"
 
-const char *rs_cidr_parse(const char *text, rs_cidr *out)
+const char *netaddr_cidr_parse(const char *text, rs_cidr *out)
 {
     memset(out, 0, sizeof *out);
     char addr[INET6_ADDRSTRLEN + 1];
@@ -109,7 +109,7 @@ const char *rs_cidr_parse(const char *text, rs_cidr *out)
     return NULL;
 }
 
-void rs_cidr_text(const rs_cidr *c, char *buf, size_t len)
+void netaddr_cidr_text(const rs_cidr *c, char *buf, size_t len)
 {
     char a[INET6_ADDRSTRLEN];
     if (!inet_ntop(c->family, c->addr, a, sizeof a))
@@ -148,7 +148,7 @@ static int addr_bytes(const struct sockaddr *sa, const unsigned char **bytes)
 static const unsigned char v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
                                                    0, 0, 0, 0, 0xff, 0xff};
 
-bool rs_cidr_contains(const rs_cidr *c, const struct sockaddr *sa)
+bool netaddr_cidr_contains(const rs_cidr *c, const struct sockaddr *sa)
 {
     const unsigned char *b;
     int family = addr_bytes(sa, &b);
@@ -175,14 +175,14 @@ static const special_row *find_row(const special_row *table, size_t n,
                                    const struct sockaddr *sa, rs_cidr *range)
 {
     for (size_t i = 0; i < n; i++) {
-        if (rs_cidr_parse(table[i].cidr, range) == NULL &&
-            rs_cidr_contains(range, sa))
+        if (netaddr_cidr_parse(table[i].cidr, range) == NULL &&
+            netaddr_cidr_contains(range, sa))
             return &table[i];
     }
     return NULL;
 }
 
-bool rs_addr_special(const struct sockaddr *sa, rs_special *out)
+bool netaddr_special(const struct sockaddr *sa, rs_special *out)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *b;
@@ -201,7 +201,7 @@ bool rs_addr_special(const struct sockaddr *sa, rs_special *out)
                                         sizeof special_v6[0], sa, &out->range);
         if (r && r->kind == SPECIAL_EMBEDS) {
             struct sockaddr_in in4 = v4_of(b + r->embed_at);
-            return rs_addr_special((const struct sockaddr *)&in4, out);
+            return netaddr_special((const struct sockaddr *)&in4, out);
         }
         if (r) {
             out->name = r->name;
@@ -209,8 +209,8 @@ bool rs_addr_special(const struct sockaddr *sa, rs_special *out)
             return true;
         }
         rs_cidr global;
-        rs_cidr_parse(GLOBAL_UNICAST_V6, &global);
-        if (rs_cidr_contains(&global, sa))
+        netaddr_cidr_parse(GLOBAL_UNICAST_V6, &global);
+        if (netaddr_cidr_contains(&global, sa))
             return false;
         out->range = (rs_cidr){.family = AF_INET6, .prefix = 128};
         memcpy(out->range.addr, b, 16);
@@ -220,7 +220,7 @@ bool rs_addr_special(const struct sockaddr *sa, rs_special *out)
     return true;
 }
 
-bool rs_addr_literal(const char *host, unsigned port,
+bool netaddr_literal(const char *host, unsigned port,
                      struct sockaddr_storage *out)
 {
     memset(out, 0, sizeof *out);
@@ -239,7 +239,7 @@ bool rs_addr_literal(const char *host, unsigned port,
     return false;
 }
 
-void rs_addr_text(const struct sockaddr *sa, char *buf, size_t len)
+void netaddr_text(const struct sockaddr *sa, char *buf, size_t len)
 {
     const unsigned char *b;
     int family = addr_bytes(sa, &b);

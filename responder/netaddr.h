@@ -30,27 +30,27 @@ typedef struct rs_special {
 
 /* Parse text as "ADDRESS/PREFIX" or a bare address (a single host). NULL on
  * success, else why it is not a valid CIDR (host bits set is an error). */
-const char *rs_cidr_parse(const char *text, rs_cidr *out);
+const char *netaddr_cidr_parse(const char *text, rs_cidr *out);
 
 /* "10.0.0.0/8" into buf (RS_CIDR_TEXT_MAX bytes suffice). */
-void rs_cidr_text(const rs_cidr *c, char *buf, size_t len);
+void netaddr_cidr_text(const rs_cidr *c, char *buf, size_t len);
 
 /* Whether address sa (AF_INET or AF_INET6) lies in c. An IPv4-mapped IPv6
  * address also matches IPv4 ranges. */
-bool rs_cidr_contains(const rs_cidr *c, const struct sockaddr *sa);
+bool netaddr_cidr_contains(const rs_cidr *c, const struct sockaddr *sa);
 
 /* Which non-public range sa lies in: false for public unicast, true with
  * *out filled otherwise. IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96)
  * and 6to4 (2002::/16) addresses are judged by the IPv4 address they embed
  * (then *out names the IPv4 range). Unknown families count as reserved. */
-bool rs_addr_special(const struct sockaddr *sa, rs_special *out);
+bool netaddr_special(const struct sockaddr *sa, rs_special *out);
 
 /* host as an IPv4 or IPv6 literal with port into *out; false when host is
  * not a literal. */
-bool rs_addr_literal(const char *host, unsigned port,
+bool netaddr_literal(const char *host, unsigned port,
                      struct sockaddr_storage *out);
 
 /* The address of sa without port, as text ("10.1.2.3", "fd00::1"). */
-void rs_addr_text(const struct sockaddr *sa, char *buf, size_t len);
+void netaddr_text(const struct sockaddr *sa, char *buf, size_t len);
 
 #endif

@@ -125,18 +125,18 @@ static char *posh_document(const rs_domain *d)
     snprintf(fp, sizeof fp, "%.*s", (int)b64.size, (const char *)b64.data);
     gnutls_free(b64.data);
     rs_json j;
-    rs_json_init(&j);
-    rs_json_obj_begin(&j);
-    rs_json_key(&j, "fingerprints");
-    rs_json_arr_begin(&j);
-    rs_json_obj_begin(&j);
-    rs_json_kv_str(&j, "sha-256", fp);
-    rs_json_obj_end(&j);
-    rs_json_arr_end(&j);
-    rs_json_kv_int(&j, "expires", POSH_EXPIRES);
-    rs_json_obj_end(&j);
+    json_init(&j);
+    json_obj_begin(&j);
+    json_key(&j, "fingerprints");
+    json_arr_begin(&j);
+    json_obj_begin(&j);
+    json_kv_str(&j, "sha-256", fp);
+    json_obj_end(&j);
+    json_arr_end(&j);
+    json_kv_int(&j, "expires", POSH_EXPIRES);
+    json_obj_end(&j);
     if (j.failed) {
-        rs_json_free(&j);
+        json_free(&j);
         return NULL;
     }
     return j.text; /* taken over */
@@ -211,7 +211,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(text);
     while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
         text[--n] = '\0';
-    rs_log(RS_LOG_INFO, "posh: %s", text);
+    log_msg(RS_LOG_INFO, "posh: %s", text);
 }
 
 rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
@@ -271,7 +271,7 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
         posh_stop(p);
         return NULL;
     }
-    rs_log(RS_LOG_INFO, "serving POSH for %zu domain(s) on https://%s:%u%s",
+    log_msg(RS_LOG_INFO, "serving POSH for %zu domain(s) on https://%s:%u%s",
            p->n_sites, cfg->https.address, cfg->https.port, POSH_PATH);
     return p;
 }

@@ -56,7 +56,7 @@ typedef struct probe_dom {
 } probe_dom;
 
 struct rs_probe {
-    rs_server *srv;
+    rs_daemon *srv;
     struct rs_probe *next;        /* srv->probes list */
     char target[TARGET_MAX + 1];  /* lower case */
     probe_dom *doms;
@@ -110,7 +110,7 @@ const char *probe_result_name(probe_result r)
 /* ---- validation and limits ---------------------------------------------- */
 
 /* in as a lower-case domain name in out (one trailing dot dropped): a valid
- * DNS name (dns_name_problem) of at least two labels, the last not all
+ * DNS name (config_dns_name_problem) of at least two labels, the last not all
  * digits (an IP address is not a domain). false with a reason in err. */
 static bool target_normalize(const char *in, char *out, size_t outlen,
                              char *err, size_t errlen)
@@ -136,7 +136,7 @@ static bool target_normalize(const char *in, char *out, size_t outlen,
         out[i] = (char)tolower((unsigned char)in[i]);
     }
     out[len] = '\0';
-    const char *why = dns_name_problem(out);
+    const char *why = config_dns_name_problem(out);
     if (why) {
         snprintf(err, errlen, "the target is not a domain name: %s", why);
         return false;
@@ -155,11 +155,11 @@ static bool target_normalize(const char *in, char *out, size_t outlen,
 }
 
 /* Is name ours: a test domain, the base domain or anything under it? */
-static bool target_ours(const rs_server *srv, const char *name, char *err,
+static bool target_ours(const rs_daemon *srv, const char *name, char *err,
                         size_t errlen)
 {
-    if (rs_config_find_domain(srv->cfg, name) ||
-        (srv->domains && rs_domains_find(srv->domains, name))) {
+    if (config_find_domain(srv->cfg, name) ||
+        (srv->domains && domains_find(srv->domains, name))) {
         snprintf(err, errlen, "%s is one of our own test domains", name);
         return true;
     }
@@ -261,12 +261,12 @@ static void finish(rs_probe *p, size_t i, probe_result r, const char *detail)
 /* The last domain was reported: log, unlink, free when the timer closed. */
 static void end(rs_probe *p)
 {
-    rs_server *srv = p->srv;
+    rs_daemon *srv = p->srv;
     unsigned counts[PROBE_TIMEOUT + 1] = {0};
     for (size_t i = 0; i < p->n; i++)
         counts[p->doms[i].result]++;
     uint64_t ms = uv_now(srv->loop) - p->started_ms;
-    rs_log(RS_LOG_INFO, "probe target=%s event=end%s domains=%zu pong=%u "
+    log_msg(RS_LOG_INFO, "probe target=%s event=end%s domains=%zu pong=%u "
            "error=%u refused=%u timeout=%u seconds=%llu.%01llu", p->target,
            p->stopped ? " stopped=yes" : "", p->n, counts[PROBE_PONG],
            counts[PROBE_ERROR], counts[PROBE_REFUSED], counts[PROBE_TIMEOUT],
@@ -302,28 +302,28 @@ static bool deliver(rs_probe *p)
 
 static void send_ping(rs_probe *p, size_t i)
 {
-    rs_server *srv = p->srv;
+    rs_daemon *srv = p->srv;
     probe_dom *d = &p->doms[i];
     d->sent = true;
     d->sent_ms = uv_now(srv->loop);
     d->deadline = d->sent_ms + (uint64_t)p->timeout_s * 1000;
     d->sent_wall = (int64_t)time(NULL);
     p->in_flight++;
-    xmlNodePtr iq = st_new(NS_SERVER, "iq");
-    xmlNodePtr ping = iq ? st_add(iq, NS_PING, "ping") : NULL;
+    xmlNodePtr iq = stanza_new(NS_SERVER, "iq");
+    xmlNodePtr ping = iq ? stanza_add(iq, NS_PING, "ping") : NULL;
     if (!ping) {
         if (iq)
             xmlFreeNode(iq);
-        rs_log(RS_LOG_ERROR, "probe target=%s local=%s: out of memory "
+        log_msg(RS_LOG_ERROR, "probe target=%s local=%s: out of memory "
                "building the ping", p->target, d->name);
         finish(p, i, PROBE_REFUSED, "the responder ran out of memory "
                "building the ping");
         return;
     }
-    st_set(iq, "type", "get");
-    st_set(iq, "id", d->id);
-    st_set(iq, "from", d->name);
-    st_set(iq, "to", p->target);
+    stanza_set(iq, "type", "get");
+    stanza_set(iq, "id", d->id);
+    stanza_set(iq, "from", d->name);
+    stanza_set(iq, "to", p->target);
     /* may bounce at once (probe_on_undeliverable marks the domain) */
     router_send(srv, d->name, p->target, iq);
 }
@@ -362,7 +362,7 @@ static void tick(uv_timer_t *t)
 
 /* ---- API ------------------------------------------------------------------ */
 
-rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
+rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
                       void *arg, char *err, size_t errlen)
 {
     char name[TARGET_MAX + 2];
@@ -425,7 +425,7 @@ rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
     if (!ok) {
         probe_free(p);
         snprintf(err, errlen, "the responder is out of memory");
-        rs_log(RS_LOG_ERROR, "probe target=%s: out of memory", name);
+        log_msg(RS_LOG_ERROR, "probe target=%s: out of memory", name);
         return NULL;
     }
     p->srv = srv;
@@ -445,7 +445,7 @@ rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
     if (srv->report)
         report_set_listener(srv->report, on_outcome, srv);
     srv->stats.probes++;
-    rs_log(RS_LOG_INFO, "probe target=%s event=start domains=%zu "
+    log_msg(RS_LOG_INFO, "probe target=%s event=start domains=%zu "
            "concurrency=%u timeout=%u", p->target, p->n, p->concurrency,
            p->timeout_s);
     kick(p);
@@ -460,7 +460,7 @@ void probe_detach(rs_probe *p)
     p->arg = NULL;
 }
 
-rs_probe *probe_find(rs_server *srv, const char *target)
+rs_probe *probe_find(rs_daemon *srv, const char *target)
 {
     for (rs_probe *p = srv->probes; p; p = p->next)
         if (strcasecmp(p->target, target) == 0)
@@ -512,16 +512,16 @@ static long find_id(const rs_probe *p, const char *id)
     return -1;
 }
 
-bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
+bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza)
 {
-    if (!srv->probes || !st_is(stanza, NS_SERVER, "iq"))
+    if (!srv->probes || !stanza_is(stanza, NS_SERVER, "iq"))
         return false;
-    const char *type = st_attr(stanza, "type");
+    const char *type = stanza_attr(stanza, "type");
     bool is_result = strcmp(type, "result") == 0;
     if (!is_result && strcmp(type, "error") != 0)
         return false;
-    const char *id = st_attr(stanza, "id");
+    const char *id = stanza_attr(stanza, "id");
     if (strncmp(id, PROBE_ID_PREFIX, strlen(PROBE_ID_PREFIX)) != 0)
         return false;
     rs_probe *p = srv->probes;
@@ -536,9 +536,9 @@ bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
     if (strcasecmp(remote, p->target) != 0 || strcasecmp(dom->name, d->name) != 0)
         return false;
     jid *from = malloc(sizeof *from), *to = malloc(sizeof *to);
-    bool match = from && to && jid_parse(st_attr(stanza, "from"), from) &&
+    bool match = from && to && jid_parse(stanza_attr(stanza, "from"), from) &&
                  strcmp(from->domain, p->target) == 0 &&
-                 jid_parse(st_attr(stanza, "to"), to) && !to->local[0] &&
+                 jid_parse(stanza_attr(stanza, "to"), to) && !to->local[0] &&
                  strcasecmp(to->domain, d->name) == 0;
     free(from);
     free(to);
@@ -555,10 +555,10 @@ bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
         finish(p, (size_t)i, PROBE_PONG, detail);
         return true;
     }
-    xmlNodePtr e = st_child(stanza, NULL, "error");
-    const char *cond = e ? st_condition(e, NS_STANZAS) : "";
-    xmlNodePtr t = e ? st_child(e, NS_STANZAS, "text") : NULL;
-    char *text = t ? st_text(t) : NULL;
+    xmlNodePtr e = stanza_child(stanza, NULL, "error");
+    const char *cond = e ? stanza_condition(e, NS_STANZAS) : "";
+    xmlNodePtr t = e ? stanza_child(e, NS_STANZAS, "text") : NULL;
+    char *text = t ? stanza_text(t) : NULL;
     if (text)
         text[utf8_cut(text, 200)] = '\0';
     snprintf(detail, sizeof detail, "iq error %.40s%s%s%s",
@@ -569,7 +569,7 @@ bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
     return true;
 }
 
-void probe_on_undeliverable(rs_server *srv, const char *local,
+void probe_on_undeliverable(rs_daemon *srv, const char *local,
                             const char *remote, const char *why)
 {
     for (rs_probe *p = srv->probes; p; p = p->next) {
@@ -591,7 +591,7 @@ void probe_on_undeliverable(rs_server *srv, const char *local,
  * in flight ended without authenticating, so no answer can come. */
 static void on_outcome(void *arg, const report_outcome *o)
 {
-    rs_server *srv = arg;
+    rs_daemon *srv = arg;
     if (o->leg != REPORT_LEG_IN || o->auth == REPORT_AUTH_OK || !o->close[0] ||
         strcmp(o->close, "open") == 0)
         return; /* not the final record of an unauthenticated inbound stream */
@@ -615,7 +615,7 @@ static void on_outcome(void *arg, const report_outcome *o)
     }
 }
 
-void probe_stop_all(rs_server *srv)
+void probe_stop_all(rs_daemon *srv)
 {
     while (srv->probes) {
         rs_probe *p = srv->probes;

@@ -44,14 +44,14 @@ typedef void (*probe_progress_cb)(void *arg, rs_probe *p, size_t done,
 /* Start probing target (a domain name, validated here). NULL and a reason in
  * err (invalid name, one of our own domains, rate limit with seconds to
  * wait, already running, memory). cb may be NULL (web form). */
-rs_probe *probe_start(rs_server *srv, const char *target, probe_progress_cb cb,
+rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
                       void *arg, char *err, size_t errlen);
 
 /* Detach the callback (the client went away); the probe runs to its end. */
 void probe_detach(rs_probe *p);
 
 /* The running probe for target, or NULL. */
-rs_probe *probe_find(rs_server *srv, const char *target);
+rs_probe *probe_find(rs_daemon *srv, const char *target);
 
 /* Progress of p: finished domains and total. */
 void probe_counts(const rs_probe *p, size_t *done, size_t *total);
@@ -76,14 +76,14 @@ bool probe_stopped(const rs_probe *p);
 
 /* An inbound stanza from remote to dom: true when it answers one of our
  * probe pings (it is consumed then). Called by the router first. */
-bool probe_on_stanza(rs_server *srv, const rs_domain *dom, const char *remote,
+bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza);
 
 /* A stanza we queued from local to remote could not be delivered. */
-void probe_on_undeliverable(rs_server *srv, const char *local,
+void probe_on_undeliverable(rs_daemon *srv, const char *local,
                             const char *remote, const char *why);
 
 /* Stop every probe (shutdown): callbacks get a final call. */
-void probe_stop_all(rs_server *srv);
+void probe_stop_all(rs_daemon *srv);
 
 #endif

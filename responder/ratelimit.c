@@ -11,25 +11,25 @@
 #define PROBE 8 /* slots searched per key */
 
 typedef struct rl_slot {
-    char key[RL_KEY_MAX]; /* "" = free */
+    char key[RATELIMIT_KEY_MAX]; /* "" = free */
     unsigned kind;        /* which counter of the key */
     int64_t window;       /* window number the count is for */
     uint64_t count;       /* events in that window */
     uint64_t refused;     /* of them refused */
 } rl_slot;
 
-struct rl_table {
+struct ratelimit_table {
     rl_slot *slots;
     unsigned mask;  /* slots - 1 */
     uint64_t seed;  /* per table, so nobody can aim keys at one slot */
 };
 
-rl_table *rl_new(unsigned slots)
+ratelimit_table *ratelimit_new(unsigned slots)
 {
     unsigned n = PROBE;
     while (n < slots && n < (1u << 24))
         n <<= 1;
-    rl_table *t = calloc(1, sizeof *t);
+    ratelimit_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->slots = calloc(n, sizeof *t->slots);
@@ -42,7 +42,7 @@ rl_table *rl_new(unsigned slots)
     return t;
 }
 
-void rl_free(rl_table *t)
+void ratelimit_free(ratelimit_table *t)
 {
     if (!t)
         return;
@@ -51,7 +51,7 @@ void rl_free(rl_table *t)
 }
 
 /* FNV-1a over the lower-cased key and the kind, mixed with the seed. */
-static uint64_t key_hash(const rl_table *t, const char *key, unsigned kind)
+static uint64_t key_hash(const ratelimit_table *t, const char *key, unsigned kind)
 {
     uint64_t h = 0xcbf29ce484222325ull ^ t->seed;
     for (const char *p = key; *p; p++) {
@@ -63,10 +63,10 @@ static uint64_t key_hash(const rl_table *t, const char *key, unsigned kind)
     return h ^ (h >> 29);
 }
 
-rl_verdict rl_hit(rl_table *t, const char *key, unsigned kind, unsigned limit,
+ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
                   int64_t now, unsigned window_seconds)
 {
-    rl_verdict v = {.allowed = true};
+    ratelimit_verdict v = {.allowed = true};
     int64_t window = now / (window_seconds ? window_seconds : 1);
     uint64_t h = key_hash(t, key, kind);
     rl_slot *slot = NULL, *stalest = NULL;

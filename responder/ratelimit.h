@@ -10,27 +10,27 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define RL_KEY_MAX 256 /* longest key kept (a domain name fits) */
+#define RATELIMIT_KEY_MAX 256 /* longest key kept (a domain name fits) */
 
-typedef struct rl_table rl_table;
+typedef struct ratelimit_table ratelimit_table;
 
 /* A table of slots (rounded up to a power of two). NULL without memory. */
-rl_table *rl_new(unsigned slots);
+ratelimit_table *ratelimit_new(unsigned slots);
 
-void rl_free(rl_table *t);
+void ratelimit_free(ratelimit_table *t);
 
-/* What rl_hit decided. */
-typedef struct rl_verdict {
+/* What ratelimit_hit decided. */
+typedef struct ratelimit_verdict {
     bool allowed;        /* this event is within the limit */
     bool first_refusal;  /* the first refusal of this window (log it once) */
     uint64_t suppressed; /* events refused in the previous window of this
                             key, reported once when a new window starts */
-} rl_verdict;
+} ratelimit_verdict;
 
 /* Count one event of kind for key in the window now / window_seconds;
  * allowed while the window's count is at most limit. Keys compare without
  * case. */
-rl_verdict rl_hit(rl_table *t, const char *key, unsigned kind, unsigned limit,
+ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
                   int64_t now, unsigned window_seconds);
 
 #endif

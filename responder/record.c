@@ -25,7 +25,7 @@ static void fill_from_conn(rs_record *r)
     snprintf(o->local, sizeof o->local, "%s", c->local);
     snprintf(o->remote, sizeof o->remote, "%s",
              strcmp(c->remote, "-") == 0 ? "" : c->remote);
-    const rs_domain *d = rs_domains_find(c->domains, c->local);
+    const rs_domain *d = domains_find(c->domains, c->local);
     snprintf(o->profile, sizeof o->profile, "%s", d ? d->profile->label : "");
     snprintf(o->address, sizeof o->address,
              strchr(c->peer_ip, ':') ? "[%s]:%u" : "%s:%u", c->peer_ip,
@@ -34,7 +34,7 @@ static void fill_from_conn(rs_record *r)
 
 static void submit(rs_record *r)
 {
-    rs_server *srv = r->conn->srv;
+    rs_daemon *srv = r->conn->srv;
     fill_from_conn(r);
     evidence_submit(srv->evidence, srv->report, &r->o, r->conn->peer_ip);
 }

@@ -161,7 +161,7 @@ static void open_file(rs_report *r)
 {
     r->file = fopen(r->path, "a");
     if (!r->file) {
-        rs_log(RS_LOG_ERROR, "report: cannot append to %s: %s; history will "
+        log_msg(RS_LOG_ERROR, "report: cannot append to %s: %s; history will "
                "not survive a restart", r->path, strerror(errno));
         return;
     }
@@ -176,7 +176,7 @@ static void rotate(rs_report *r)
         fclose(r->file);
     r->file = NULL;
     if (rename(r->path, r->path_old) != 0)
-        rs_log(RS_LOG_ERROR, "report: cannot rotate %s: %s", r->path,
+        log_msg(RS_LOG_ERROR, "report: cannot rotate %s: %s", r->path,
                strerror(errno));
     open_file(r);
 }
@@ -186,11 +186,11 @@ static void append_line(rs_report *r, const report_outcome *o)
     if (!r->path || r->loading)
         return;
     rs_json j;
-    rs_json_init(&j);
+    json_init(&j);
     report_outcome_json(&j, o);
     if (j.failed) {
-        rs_log(RS_LOG_ERROR, "report: out of memory writing an outcome");
-        rs_json_free(&j);
+        log_msg(RS_LOG_ERROR, "report: out of memory writing an outcome");
+        json_free(&j);
         return;
     }
     if (r->file && r->file_size + j.len + 1 > r->limits.file_bytes)
@@ -198,11 +198,11 @@ static void append_line(rs_report *r, const report_outcome *o)
     if (r->file) {
         fprintf(r->file, "%s\n", j.text);
         if (fflush(r->file) != 0)
-            rs_log(RS_LOG_ERROR, "report: writing %s: %s", r->path,
+            log_msg(RS_LOG_ERROR, "report: writing %s: %s", r->path,
                    strerror(errno));
         r->file_size += j.len + 1;
     }
-    rs_json_free(&j);
+    json_free(&j);
 }
 
 /* Read one file back; every line that is not an outcome is counted. */
@@ -211,7 +211,7 @@ static void load_file(rs_report *r, const char *path)
     FILE *f = fopen(path, "r");
     if (!f) {
         if (errno != ENOENT)
-            rs_log(RS_LOG_WARN, "report: cannot read %s: %s", path,
+            log_msg(RS_LOG_WARN, "report: cannot read %s: %s", path,
                    strerror(errno));
         return;
     }
@@ -242,9 +242,9 @@ static void load_file(rs_report *r, const char *path)
     }
     free(line);
     fclose(f);
-    rs_log(RS_LOG_INFO, "report: read %u outcome(s) from %s", n, path);
+    log_msg(RS_LOG_INFO, "report: read %u outcome(s) from %s", n, path);
     if (bad)
-        rs_log(RS_LOG_WARN, "report: %u line(s) of %s skipped", bad, path);
+        log_msg(RS_LOG_WARN, "report: %u line(s) of %s skipped", bad, path);
 }
 
 /* ---- API --------------------------------------------------------------- */
@@ -299,7 +299,7 @@ void report_add(rs_report *r, const report_outcome *o)
     peer_table *t = trusted ? &r->trusted : &r->claims;
     report_peer *p = get_peer(t, o->remote);
     if (!p || (trusted && !set_latest(p, o))) {
-        rs_log(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
+        log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
                o->remote);
         return;
     }

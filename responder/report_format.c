@@ -40,17 +40,17 @@ const char *report_evidence_name(report_evidence e) { return evidence_names[e]; 
 
 void report_outcome_json(rs_json *j, const report_outcome *o)
 {
-    rs_json_obj_begin(j);
-    rs_json_kv_int(j, "time", o->time);
-    rs_json_kv_int(j, "stream", (int64_t)o->stream);
-    rs_json_kv_str(j, "leg", leg_names[o->leg]);
+    json_obj_begin(j);
+    json_kv_int(j, "time", o->time);
+    json_kv_int(j, "stream", (int64_t)o->stream);
+    json_kv_str(j, "leg", leg_names[o->leg]);
     for (size_t i = 0; i < N_FIELDS; i++)
-        rs_json_kv_str(j, fields[i].name, (const char *)o + fields[i].offset);
-    rs_json_kv_str(j, "auth", auth_names[o->auth]);
-    rs_json_kv_str(j, "refused_by", refusal_names[o->refused_by]);
-    rs_json_kv_int(j, "stanzas", o->stanzas);
-    rs_json_kv_str(j, "evidence", evidence_names[o->evidence]);
-    rs_json_obj_end(j);
+        json_kv_str(j, fields[i].name, (const char *)o + fields[i].offset);
+    json_kv_str(j, "auth", auth_names[o->auth]);
+    json_kv_str(j, "refused_by", refusal_names[o->refused_by]);
+    json_kv_int(j, "stanzas", o->stanzas);
+    json_kv_str(j, "evidence", evidence_names[o->evidence]);
+    json_obj_end(j);
 }
 
 /* ---- reading back ------------------------------------------------------ */

@@ -141,7 +141,7 @@ static report_seen seen_of(const report_outcome *in, const report_outcome *out)
 static void fill_cell(const rs_report *r, const char *remote,
                       const rs_domain_conf *d, report_cell *c)
 {
-    const cat_profile *p = d->profile;
+    const catalog_profile *p = d->profile;
     memset(c, 0, sizeof *c);
     c->domain = d;
     c->in = report_latest(r, remote, d->name, REPORT_LEG_IN);
@@ -149,7 +149,7 @@ static void fill_cell(const rs_report *r, const char *remote,
     c->seen = seen_of(c->in, c->out);
     char *e = c->explanation;
     size_t n = sizeof c->explanation;
-    const char *should = p->strict == CAT_EXPECT_ACCEPT ? "accept" : "refuse";
+    const char *should = p->strict == CATALOG_EXPECT_ACCEPT ? "accept" : "refuse";
     if (c->seen == REPORT_SEEN_NOTHING) {
         c->verdict = REPORT_VERDICT_UNKNOWN;
         if (c->in)
@@ -159,7 +159,7 @@ static void fill_cell(const rs_report *r, const char *remote,
         add(e, n, "%s: ping %s or write to echo@%s. ",
             c->in || c->out ? "No verdict from that" : "Nothing seen yet",
             d->name, d->name);
-        if (p->kind == CAT_KIND_DNS && p->strict == CAT_EXPECT_REFUSE)
+        if (p->kind == CATALOG_KIND_DNS && p->strict == CATALOG_EXPECT_REFUSE)
             add(e, n, "A server that cannot find a way to %s never "
                       "connects, so silence after a ping is correct here. ",
                 d->name);
@@ -170,7 +170,7 @@ static void fill_cell(const rs_report *r, const char *remote,
         explain_leg(c->in, e, n);
     if (c->out)
         explain_leg(c->out, e, n);
-    bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->strict == CAT_EXPECT_ACCEPT);
+    bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->strict == CATALOG_EXPECT_ACCEPT);
     if (as_strict) {
         c->verdict = REPORT_VERDICT_OK;
         add(e, n, "Correct: a strict server should %s it (%s).", should,
@@ -210,9 +210,9 @@ void report_summarize(const report_cell *cells, size_t n, report_summary *s)
 
 static void leg_json(rs_json *j, const char *key, const report_outcome *o)
 {
-    rs_json_key(j, key);
+    json_key(j, key);
     if (!o) {
-        rs_json_null(j);
+        json_null(j);
         return;
     }
     report_outcome_json(j, o);
@@ -229,46 +229,46 @@ void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
     report_matrix(r, remote, cfg, cells);
     report_summary s;
     report_summarize(cells, cfg->n_domains, &s);
-    rs_json_obj_begin(j);
-    rs_json_kv_str(j, "remote", remote);
-    rs_json_kv_bool(j, "known", report_has_peer(r, remote));
-    rs_json_kv_bool(j, "trusted", report_has_trusted(r, remote));
-    rs_json_key(j, "summary");
-    rs_json_obj_begin(j);
-    rs_json_kv_int(j, "ok", s.ok);
-    rs_json_kv_int(j, "advisory", s.advisory);
-    rs_json_kv_int(j, "wrong", s.wrong);
-    rs_json_kv_int(j, "unknown", s.unknown);
-    rs_json_obj_end(j);
-    rs_json_key(j, "domains");
-    rs_json_arr_begin(j);
+    json_obj_begin(j);
+    json_kv_str(j, "remote", remote);
+    json_kv_bool(j, "known", report_has_peer(r, remote));
+    json_kv_bool(j, "trusted", report_has_trusted(r, remote));
+    json_key(j, "summary");
+    json_obj_begin(j);
+    json_kv_int(j, "ok", s.ok);
+    json_kv_int(j, "advisory", s.advisory);
+    json_kv_int(j, "wrong", s.wrong);
+    json_kv_int(j, "unknown", s.unknown);
+    json_obj_end(j);
+    json_key(j, "domains");
+    json_arr_begin(j);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const report_cell *c = &cells[i];
-        const cat_profile *p = c->domain->profile;
-        rs_json_obj_begin(j);
-        rs_json_kv_str(j, "domain", c->domain->name);
-        rs_json_kv_str(j, "profile", p->label);
-        rs_json_kv_str(j, "kind", cat_kind_name(p->kind));
-        rs_json_kv_str(j, "breaks", p->breaks);
-        rs_json_kv_str(j, "strict", cat_expect_name(p->strict));
-        rs_json_kv_bool(j, "advisory", p->advisory);
-        rs_json_kv_str(j, "seen", report_seen_name(c->seen));
-        rs_json_kv_str(j, "verdict", report_verdict_name(c->verdict));
-        rs_json_kv_str(j, "explanation", c->explanation);
+        const catalog_profile *p = c->domain->profile;
+        json_obj_begin(j);
+        json_kv_str(j, "domain", c->domain->name);
+        json_kv_str(j, "profile", p->label);
+        json_kv_str(j, "kind", catalog_kind_name(p->kind));
+        json_kv_str(j, "breaks", p->breaks);
+        json_kv_str(j, "strict", catalog_expect_name(p->strict));
+        json_kv_bool(j, "advisory", p->advisory);
+        json_kv_str(j, "seen", report_seen_name(c->seen));
+        json_kv_str(j, "verdict", report_verdict_name(c->verdict));
+        json_kv_str(j, "explanation", c->explanation);
         leg_json(j, "in", c->in);
         leg_json(j, "out", c->out);
-        rs_json_obj_end(j);
+        json_obj_end(j);
     }
-    rs_json_arr_end(j);
+    json_arr_end(j);
     free(cells);
     const report_outcome *hist[64];
     size_t n = report_history(r, remote, hist, sizeof hist / sizeof hist[0]);
-    rs_json_key(j, "history");
-    rs_json_arr_begin(j);
+    json_key(j, "history");
+    json_arr_begin(j);
     for (size_t i = 0; i < n; i++)
         report_outcome_json(j, hist[i]);
-    rs_json_arr_end(j);
-    rs_json_obj_end(j);
+    json_arr_end(j);
+    json_obj_end(j);
 }
 
 char *report_matrix_text(const rs_report *r, const char *remote,
@@ -290,7 +290,7 @@ char *report_matrix_text(const rs_report *r, const char *remote,
         remote, s.ok, s.advisory, s.wrong, s.unknown);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const report_cell *c = &cells[i];
-        const cat_profile *p = c->domain->profile;
+        const catalog_profile *p = c->domain->profile;
         char brief[300] = "";
         const report_outcome *o = c->in;
         if (c->out && (!o || c->out->refused_by == REPORT_BY_PEER))
@@ -298,7 +298,7 @@ char *report_matrix_text(const rs_report *r, const char *remote,
         report_outcome_brief(o, brief, sizeof brief);
         add(out, cap, "[%s] %s: %s (strict: %s)%s%s\n",
             report_verdict_name(c->verdict), p->label, report_seen_name(c->seen),
-            cat_expect_name(p->strict), brief[0] ? " - " : "", brief);
+            catalog_expect_name(p->strict), brief[0] ? " - " : "", brief);
     }
     free(cells);
     return out;

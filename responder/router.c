@@ -13,7 +13,7 @@
 
 #define MAX_HANDLERS 8     /* stanza handlers (probe, services) */
 #define VERIFY_SLOTS 256   /* claimed domains the verify-dial limit tracks */
-#define VERIFY_PER_DOMAIN 0 /* rl_hit kinds: one claimed domain */
+#define VERIFY_PER_DOMAIN 0 /* ratelimit_hit kinds: one claimed domain */
 #define VERIFY_TOTAL 1      /* all verification dials (key "*") */
 
 /* Kinds of completion waiting to be delivered from the loop. */
@@ -41,7 +41,7 @@ typedef struct handler {
 } handler;
 
 struct rs_router {
-    rs_server *srv;                 /* the daemon */
+    rs_daemon *srv;                 /* the daemon */
     handler handlers[MAX_HANDLERS]; /* in the order they are asked */
     size_t n_handlers;
     router_undeliverable_fn undeliverable; /* registered listeners */
@@ -50,7 +50,7 @@ struct rs_router {
     void *verdict_ud;
     router_flow_fn flow;
     void *flow_ud;
-    rl_table *verify_limits;        /* verification dials per claimed
+    ratelimit_table *verify_limits;        /* verification dials per claimed
                                        domain and in all this minute */
     done_event *head, *tail;        /* completions not yet delivered */
     uv_timer_t timer;               /* delivers them on the next loop turn */
@@ -104,7 +104,7 @@ static void post(rs_router *r, done_kind kind, unsigned requester, bool flag,
     done_event *e = calloc(1, sizeof *e);
     if (!e) {
         /* the asking stream then ends by its own timeout */
-        rs_log(RS_LOG_ERROR, "router: out of memory queueing a completion "
+        log_msg(RS_LOG_ERROR, "router: out of memory queueing a completion "
                "for %s", remote);
         return;
     }
@@ -149,7 +149,7 @@ static const s2s_out_events out_events = {
 
 /* ---- set-up --------------------------------------------------------------- */
 
-rs_router *router_new(rs_server *srv)
+rs_router *router_new(rs_daemon *srv)
 {
     rs_router *r = calloc(1, sizeof *r);
     if (!r)
@@ -169,7 +169,7 @@ static void on_timer_closed(uv_handle_t *h)
         r->head = e->next;
         free(e);
     }
-    rl_free(r->verify_limits);
+    ratelimit_free(r->verify_limits);
     free(r);
 }
 
@@ -210,7 +210,7 @@ void router_on_flow(rs_router *r, router_flow_fn fn, void *ud)
 
 /* ---- stanzas ------------------------------------------------------------------ */
 
-void router_deliver_local(rs_server *srv, const rs_domain *dom,
+void router_deliver_local(rs_daemon *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza)
 {
     rs_router *r = srv->router;
@@ -219,19 +219,19 @@ void router_deliver_local(rs_server *srv, const rs_domain *dom,
             return;
 }
 
-void router_send(rs_server *srv, const char *local, const char *remote,
+void router_send(rs_daemon *srv, const char *local, const char *remote,
                  xmlNodePtr el)
 {
     size_t len = 0;
-    char *xml = xs_serialize(el, &len);
+    char *xml = xmlstream_serialize(el, &len);
     xmlFreeNode(el);
     if (!xml) {
-        rs_log(RS_LOG_ERROR, "router: out of memory serializing a stanza");
+        log_msg(RS_LOG_ERROR, "router: out of memory serializing a stanza");
         return;
     }
     s2s_out *o = s2s_out_get(srv, local, remote);
     if (!o || !s2s_out_send(o, xml, len)) {
-        rs_log(RS_LOG_WARN, "router: %s from %s to %s; stanza dropped",
+        log_msg(RS_LOG_WARN, "router: %s from %s to %s; stanza dropped",
                o ? "queue full" : "no stream (limits or memory)", local, remote);
         if (srv->router)
             post(srv->router, DONE_UNDELIVERABLE, 0, false, local, remote,
@@ -245,23 +245,23 @@ void router_send(rs_server *srv, const char *local, const char *remote,
 
 /* Count one verification dial of kind for key this minute; false past
  * limit, logged once a minute. */
-static bool verify_count_one(rl_table *t, const char *key, unsigned kind,
+static bool verify_count_one(ratelimit_table *t, const char *key, unsigned kind,
                              unsigned limit, const char *what)
 {
-    rl_verdict v = rl_hit(t, key, kind, limit, (int64_t)time(NULL), 60);
+    ratelimit_verdict v = ratelimit_hit(t, key, kind, limit, (int64_t)time(NULL), 60);
     if (v.first_refusal)
-        rs_log(RS_LOG_WARN, "dialback event=verify-limited %s: more than %u "
+        log_msg(RS_LOG_WARN, "dialback event=verify-limited %s: more than %u "
                "verification dials this minute; refusing the rest", what, limit);
     return v.allowed;
 }
 
-bool router_verify_dial_allowed(rs_server *srv, const char *local,
+bool router_verify_dial_allowed(rs_daemon *srv, const char *local,
                                 const char *remote)
 {
     if (s2s_out_find(srv, local, remote))
         return true; /* rides the stream we have: no new dial */
     rs_router *r = srv->router;
-    if (!r || (!r->verify_limits && !(r->verify_limits = rl_new(VERIFY_SLOTS))))
+    if (!r || (!r->verify_limits && !(r->verify_limits = ratelimit_new(VERIFY_SLOTS))))
         return false;
     const rs_limits *lim = &srv->cfg->limits;
     char what[300];
@@ -276,7 +276,7 @@ bool router_verify_dial_allowed(rs_server *srv, const char *local,
     return ok;
 }
 
-void router_verify_dialback(rs_server *srv, const char *local,
+void router_verify_dialback(rs_daemon *srv, const char *local,
                             const char *remote, const char *stream_id,
                             const char *key, unsigned requester_id)
 {

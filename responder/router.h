@@ -42,7 +42,7 @@ typedef void (*router_verdict_fn)(void *ud, unsigned requester_id,
 typedef void (*router_flow_fn)(void *ud, const char *remote, bool cut);
 
 /* The router of srv, kept in srv->router. NULL on allocation failure. */
-rs_router *router_new(rs_server *srv);
+rs_router *router_new(rs_daemon *srv);
 
 /* Stop: pending completions are dropped; the memory goes when the loop
  * has closed the timer. */
@@ -58,11 +58,11 @@ void router_on_flow(rs_router *r, router_flow_fn fn, void *ud);
 
 /* A stanza from remote to one of our domains, already authorised: offered
  * to each handler in order. */
-void router_deliver_local(rs_server *srv, const rs_domain *dom,
+void router_deliver_local(rs_daemon *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza);
 
 /* Send el (consumed) from our domain local to remote. */
-void router_send(rs_server *srv, const char *local, const char *remote,
+void router_send(rs_daemon *srv, const char *local, const char *remote,
                  xmlNodePtr el);
 
 /* Whether a dialback verification for (local, remote) may go ahead: true
@@ -70,13 +70,13 @@ void router_send(rs_server *srv, const char *local, const char *remote,
  * limits.verify_dials_per_domain (per claimed remote) and
  * limits.verify_dials_total this minute; it is then counted. Anyone can
  * claim any domain, so these bound the dials strangers make us start. */
-bool router_verify_dial_allowed(rs_server *srv, const char *local,
+bool router_verify_dial_allowed(rs_daemon *srv, const char *local,
                                 const char *remote);
 
 /* Ask remote's authoritative server whether key was issued for a stream it
  * opened to local with our stream id. The verdict for requester_id comes
  * later, from the loop, through the router_on_verdict callback. */
-void router_verify_dialback(rs_server *srv, const char *local,
+void router_verify_dialback(rs_daemon *srv, const char *local,
                             const char *remote, const char *stream_id,
                             const char *key, unsigned requester_id);
 

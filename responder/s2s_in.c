@@ -34,7 +34,7 @@ typedef enum {
 } in_state;
 
 typedef enum {
-    IN_EV_HEADER,   /* arg: const xs_header * */
+    IN_EV_HEADER,   /* arg: const xmlstream_header * */
     IN_EV_ELEMENT,  /* arg: xmlNodePtr */
     IN_EV_TLS_OK,   /* arg: NULL */
     IN_EV_TLS_FAIL, /* arg: const char *why */
@@ -52,7 +52,7 @@ typedef struct s2s_in {
     rs_record *rec;               /* its outcome record (record.h) */
     in_state state;
     const rs_domain *dom;         /* the test domain this stream is for */
-    char stream_id[DB_STREAM_ID]; /* our id for the current stream */
+    char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
     char peer_from[256];          /* 'from' of the peer's header */
     rs_peer_verdict cert;         /* their certificate, checked for peer_from */
     bool external_offered;        /* we offered SASL EXTERNAL */
@@ -90,7 +90,7 @@ static void in_step(s2s_in *s, in_event ev, const void *arg);
 /* An escaped copy of a peer-supplied value, for our replies. */
 static char *esc(const char *v)
 {
-    char *e = xs_escape(v ? v : "");
+    char *e = xmlstream_escape(v ? v : "");
     return e ? e : strdup("");
 }
 
@@ -126,15 +126,15 @@ static void send_auth_features(s2s_in *s)
 {
     unsigned allowed = s->dom->profile->policy.auth_in;
     bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
-    s->external_offered = (allowed & CAT_AUTH_EXTERNAL) && tls &&
+    s->external_offered = (allowed & CATALOG_AUTH_EXTERNAL) && tls &&
                           s->peer_from[0] &&
-                          rs_verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
+                          verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
                                          s->peer_from, &s->cert);
     report_outcome *r = record_outcome(s->rec);
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
              s->external_offered ? "EXTERNAL" : "",
-             s->external_offered && (allowed & CAT_AUTH_DIALBACK) ? " " : "",
-             allowed & CAT_AUTH_DIALBACK ? "dialback" : "");
+             s->external_offered && (allowed & CATALOG_AUTH_DIALBACK) ? " " : "",
+             allowed & CATALOG_AUTH_DIALBACK ? "dialback" : "");
     if (tls && s->peer_from[0])
         snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
                  s->external_offered ? "valid"
@@ -149,7 +149,7 @@ static void send_auth_features(s2s_in *s)
                  ? "<mechanisms xmlns='" NS_SASL "'><mechanism>EXTERNAL"
                    "</mechanism></mechanisms>"
                  : "",
-             (allowed & CAT_AUTH_DIALBACK)
+             (allowed & CATALOG_AUTH_DIALBACK)
                  ? "<dialback xmlns='" NS_DIALBACK_FEATURE "'><errors/></dialback>"
                  : "");
     s->state = IN_AUTH;
@@ -160,7 +160,7 @@ static void send_auth_features(s2s_in *s)
 static const rs_domain *direct_tls_default(const rs_domains *d)
 {
     for (size_t i = 0; i < d->n; i++)
-        if (d->items[i].profile->policy.starttls == CAT_TLS_DIRECT_ONLY)
+        if (d->items[i].profile->policy.starttls == CATALOG_TLS_DIRECT_ONLY)
             return &d->items[i];
     return d->n ? &d->items[0] : NULL;
 }
@@ -169,7 +169,7 @@ static const rs_domain *direct_tls_default(const rs_domains *d)
  * the stream was opened for; otherwise a SASL result or a TLS session would
  * move to another test domain and skip that domain's policy (certificate, TLS
  * versions, auth methods). False after sending the stream error. */
-static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
+static bool restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domain *dom)
 {
     rs_conn *c = s->conn;
     char text[1200];
@@ -205,7 +205,7 @@ static bool restart_allowed(s2s_in *s, const xs_header *h, const rs_domain *dom)
     return true;
 }
 
-static void in_open(s2s_in *s, const xs_header *h)
+static void in_open(s2s_in *s, const xmlstream_header *h)
 {
     rs_conn *c = s->conn;
     if (strcmp(h->default_ns, NS_SERVER) != 0) {
@@ -217,14 +217,14 @@ static void in_open(s2s_in *s, const xs_header *h)
         conn_stream_error(c, "unsupported-version", "version='1.0' is required");
         return;
     }
-    const rs_domain *dom = rs_domains_find(c->domains, h->to);
+    const rs_domain *dom = domains_find(c->domains, h->to);
     if (!dom) {
         char text[1200];
         snprintf(text, sizeof text, "'%s' is not served here", h->to);
         conn_stream_error(c, "host-unknown", text);
         return;
     }
-    if (dom->profile->policy.starttls == CAT_TLS_DIRECT_ONLY && !s->direct_tls) {
+    if (dom->profile->policy.starttls == CATALOG_TLS_DIRECT_ONLY && !s->direct_tls) {
         char text[1200];
         snprintf(text, sizeof text, "'%s' is served by direct TLS (XEP-0368, "
                  "_xmpps-server SRV) only", h->to);
@@ -241,7 +241,7 @@ static void in_open(s2s_in *s, const xs_header *h)
     if (s->state != IN_HEADER_SASL || h->from[0]) /* else: the SASL identity */
         snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
     conn_set_names(c, dom->name, s->peer_from[0] ? s->peer_from : "-");
-    if (db_stream_id(s->stream_id) < 0) {
+    if (dialback_stream_id(s->stream_id) < 0) {
         conn_stream_error(c, "internal-server-error", "no randomness");
         return;
     }
@@ -251,7 +251,7 @@ static void in_open(s2s_in *s, const xs_header *h)
 
     switch (s->state) {
     case IN_HEADER:
-        if (dom->profile->policy.starttls == CAT_TLS_REQUIRED) {
+        if (dom->profile->policy.starttls == CATALOG_TLS_REQUIRED) {
             send_fmt(s, "<stream:features><starttls xmlns='" NS_TLS
                         "'><required/></starttls></stream:features>");
             s->state = IN_STARTTLS;
@@ -275,7 +275,7 @@ static void in_open(s2s_in *s, const xs_header *h)
 
 static void in_starttls(s2s_in *s, xmlNodePtr el)
 {
-    if (!st_is(el, NS_TLS, "starttls")) {
+    if (!stanza_is(el, NS_TLS, "starttls")) {
         conn_stream_error(s->conn, "policy-violation",
                           "STARTTLS is required before anything else");
         return;
@@ -338,12 +338,12 @@ static void sasl_fail(s2s_in *s, const char *condition, const char *text)
 
 static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
 {
-    if (strcmp(st_attr(el, "mechanism"), "EXTERNAL") != 0 || !s->external_offered) {
+    if (strcmp(stanza_attr(el, "mechanism"), "EXTERNAL") != 0 || !s->external_offered) {
         sasl_fail(s, "invalid-mechanism", "only EXTERNAL is offered, and only "
                                           "to a peer with a valid certificate");
         return;
     }
-    char *payload = st_text(el);
+    char *payload = stanza_text(el);
     char authzid[256];
     int rc = payload ? sasl_external_authzid(payload, authzid, sizeof authzid) : -1;
     free(payload);
@@ -392,17 +392,17 @@ static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
                                     char *why, size_t n)
 {
     const rs_conn *c = s->conn;
-    const cat_stream_policy *p = &local->profile->policy;
+    const catalog_stream_policy *p = &local->profile->policy;
     bool tls = c->tls_state == CONN_TLS_ACTIVE;
     const rs_domain *presented = tls_domain(c->tls);
-    if (p->starttls == CAT_TLS_REQUIRED && !tls)
+    if (p->starttls == CATALOG_TLS_REQUIRED && !tls)
         snprintf(why, n, "this stream is plaintext; %s requires TLS: dial it "
                  "on a stream of its own", local->name);
-    else if (p->starttls == CAT_TLS_NONE && tls)
+    else if (p->starttls == CATALOG_TLS_NONE && tls)
         snprintf(why, n, "%s is a plaintext test; over this TLS stream (%s's "
                  "certificate) it tests nothing: dial it on a stream of its own",
                  local->name, presented ? presented->name : "no");
-    else if (p->starttls == CAT_TLS_DIRECT_ONLY && !s->direct_tls)
+    else if (p->starttls == CATALOG_TLS_DIRECT_ONLY && !s->direct_tls)
         snprintf(why, n, "%s is served by direct TLS only; this stream did not "
                  "come on the direct TLS port", local->name);
     else if (tls && presented != local)
@@ -417,7 +417,7 @@ static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
 /* The peer asks to be authenticated as 'from' for our domain 'to'. */
 /* Whether name is the base domain or under it: one of our own names,
  * whose authoritative server we are. */
-static bool name_is_ours(const rs_server *srv, const char *name)
+static bool name_is_ours(const rs_daemon *srv, const char *name)
 {
     const char *base = srv->cfg->base_domain;
     size_t n = strlen(name), b = strlen(base);
@@ -427,8 +427,8 @@ static bool name_is_ours(const rs_server *srv, const char *name)
 
 static void in_db_result(s2s_in *s, xmlNodePtr el)
 {
-    const char *from = st_attr(el, "from"), *to = st_attr(el, "to");
-    const rs_domain *local = rs_domains_find(s->conn->domains, to);
+    const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
+    const rs_domain *local = domains_find(s->conn->domains, to);
     if (!jid_domain_valid(from)) {
         conn_stream_error(s->conn, "invalid-from", "dialback 'from' is not a domain");
         return;
@@ -437,7 +437,7 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
         db_result_error(s, from, to, "item-not-found", "not a domain of ours");
         return;
     }
-    if (!(local->profile->policy.auth_in & CAT_AUTH_DIALBACK)) {
+    if (!(local->profile->policy.auth_in & CATALOG_AUTH_DIALBACK)) {
         db_result_error(s, from, to, "not-authorized",
                         "this test domain does not accept dialback");
         return;
@@ -464,7 +464,7 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
                         "too many dialback verifications; try again later");
         return;
     }
-    char *key = st_text(el);
+    char *key = stanza_text(el);
     if (!key) {
         conn_close(s->conn, "out of memory");
         return;
@@ -486,15 +486,15 @@ static void in_db_result(s2s_in *s, xmlNodePtr el)
 /* The peer, as receiving server, asks whether we issued a key. */
 static void in_db_verify(s2s_in *s, xmlNodePtr el)
 {
-    const char *from = st_attr(el, "from"), *to = st_attr(el, "to");
-    const char *id = st_attr(el, "id");
-    char *key = st_text(el);
+    const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
+    const char *id = stanza_attr(el, "id");
+    char *key = stanza_text(el);
     if (!key) {
         conn_close(s->conn, "out of memory");
         return;
     }
-    bool ours = rs_domains_find(s->conn->domains, to) != NULL;
-    bool valid = ours && db_key_valid(s->conn->srv->db_secret, from, to, id, key);
+    bool ours = domains_find(s->conn->domains, to) != NULL;
+    bool valid = ours && dialback_key_valid(s->conn->srv->db_secret, from, to, id, key);
     free(key);
     char *f = esc(from), *t = esc(to), *i = esc(id);
     send_fmt(s, "<db:verify from='%s' to='%s' id='%s' type='%s'/>", t, f, i,
@@ -517,7 +517,7 @@ static void in_db_verify(s2s_in *s, xmlNodePtr el)
     }
 }
 
-void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local,
+void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local,
                              const char *remote, bool valid, const char *why)
 {
     rs_conn *c = srv->conns;
@@ -572,16 +572,16 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id, const char *local
 
 static bool is_stanza(xmlNodePtr el)
 {
-    return st_is(el, NS_SERVER, "iq") || st_is(el, NS_SERVER, "message") ||
-           st_is(el, NS_SERVER, "presence");
+    return stanza_is(el, NS_SERVER, "iq") || stanza_is(el, NS_SERVER, "message") ||
+           stanza_is(el, NS_SERVER, "presence");
 }
 
 /* "received iq get ping": what the last stanza was, for the report. */
 static void note_stanza(s2s_in *s, xmlNodePtr el)
 {
     report_outcome *r = record_outcome(s->rec);
-    xmlNodePtr child = st_first_child(el);
-    const char *type = st_attr(el, "type");
+    xmlNodePtr child = stanza_first_child(el);
+    const char *type = stanza_attr(el, "type");
     r->stanzas++;
     snprintf(r->stanza, sizeof r->stanza, "received %s%s%s%s%.24s",
              (const char *)el->name, type[0] ? " " : "", type,
@@ -595,7 +595,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
     rs_conn *c = s->conn;
     if (s->state != IN_READY) {
         conn_log(c, RS_LOG_WARN, "refused", "stanza before authentication "
-                 "(claimed from=%s); not answered", st_attr(el, "from"));
+                 "(claimed from=%s); not answered", stanza_attr(el, "from"));
         conn_stream_error(c, "not-authorized", "authenticate before sending stanzas");
         return;
     }
@@ -606,10 +606,10 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
         conn_close(c, "out of memory");
         return;
     }
-    if (!jid_parse(st_attr(el, "from"), from)) {
+    if (!jid_parse(stanza_attr(el, "from"), from)) {
         conn_stream_error(c, "invalid-from", "missing or malformed 'from'");
-    } else if (!jid_parse(st_attr(el, "to"), to) ||
-               !rs_domains_find(c->domains, to->domain)) {
+    } else if (!jid_parse(stanza_attr(el, "to"), to) ||
+               !domains_find(c->domains, to->domain)) {
         conn_stream_error(c, "host-unknown", "'to' is not a domain served here");
     } else if (!authorised(s, to->domain, from->domain)) {
         conn_stream_error(c, "invalid-from", "that domain pair is not authenticated "
@@ -617,7 +617,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
     } else {
         conn_set_timeout(c, c->srv->cfg->limits.idle_timeout);
         note_stanza(s, el);
-        router_deliver_local(c->srv, rs_domains_find(c->domains, to->domain),
+        router_deliver_local(c->srv, domains_find(c->domains, to->domain),
                              from->domain, el);
         /* backpressure: the peer reads our replies slower than it asks */
         if (!c->closing && s2s_out_congested(c->srv, to->domain, from->domain)) {
@@ -631,11 +631,11 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
 
 static void in_element(s2s_in *s, xmlNodePtr el)
 {
-    if (st_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
+    if (stanza_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
         in_sasl_auth(s, el);
-    else if (st_is(el, NS_DIALBACK, "result") && !st_attr(el, "type")[0])
+    else if (stanza_is(el, NS_DIALBACK, "result") && !stanza_attr(el, "type")[0])
         in_db_result(s, el);
-    else if (st_is(el, NS_DIALBACK, "verify") && !st_attr(el, "type")[0])
+    else if (stanza_is(el, NS_DIALBACK, "verify") && !stanza_attr(el, "type")[0])
         in_db_verify(s, el);
     else if (is_stanza(el))
         in_stanza(s, el);
@@ -647,11 +647,11 @@ static void in_element(s2s_in *s, xmlNodePtr el)
 /* The peer gave up on the stream and says why: that is the operator's answer. */
 static void in_peer_error(s2s_in *s, xmlNodePtr el)
 {
-    xmlNodePtr t = st_child(el, NS_STREAM_ERRORS, "text");
-    char *text = t ? st_text(t) : NULL;
+    xmlNodePtr t = stanza_child(el, NS_STREAM_ERRORS, "text");
+    char *text = t ? stanza_text(t) : NULL;
     char why[700];
     snprintf(why, sizeof why, "peer sent stream error %s%s%s",
-             st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
+             stanza_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
              text ? text : "");
     free(text);
     conn_log(s->conn, RS_LOG_INFO, "stream-error", "presented=%s reason=\"%s\"",
@@ -678,7 +678,7 @@ static void in_step(s2s_in *s, in_event ev, const void *arg)
                               "not authenticated in time");
         return;
     }
-    if (ev == IN_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_STREAMS, "error")) {
+    if (ev == IN_EV_ELEMENT && stanza_is((xmlNodePtr)arg, NS_STREAMS, "error")) {
         in_peer_error(s, (xmlNodePtr)arg);
         return;
     }
@@ -717,7 +717,7 @@ static void in_step(s2s_in *s, in_event ev, const void *arg)
 
 /* ---- conn events ----------------------------------------------------------- */
 
-static void on_header(rs_conn *c, const xs_header *h)
+static void on_header(rs_conn *c, const xmlstream_header *h)
 {
     in_step(c->owner, IN_EV_HEADER, h);
 }
@@ -751,7 +751,7 @@ static const rs_conn_handler in_handler = {
     .closed = on_closed,
 };
 
-void s2s_in_replies_flow(rs_server *srv, const char *remote, bool cut)
+void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut)
 {
     for (rs_conn *c = srv->conns; c; c = c->next) {
         if (c->dir != CONN_IN || c->handler != &in_handler || c->closing ||
@@ -768,7 +768,7 @@ void s2s_in_replies_flow(rs_server *srv, const char *remote, bool cut)
     }
 }
 
-int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
+int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
 {
     s2s_in *s = calloc(1, sizeof *s);
     rs_conn *c = s ? conn_new(srv, CONN_IN, &in_handler, s) : NULL;
@@ -799,7 +799,7 @@ int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
              direct_tls ? " direct-tls" : "", srv->n_conns);
     const rs_limits *lim = &srv->cfg->limits;
     const char *why = NULL;
-    if (!admit_inbound(srv, c, &why)) {
+    if (!admission_inbound(srv, c, &why)) {
         srv->stats.refused++;
         conn_stream_error(c, "policy-violation", why);
         conn_abort(c, why); /* a refused crowd holds no descriptors */
@@ -816,7 +816,7 @@ int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls)
     return 0;
 }
 
-void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg)
+void s2s_in_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (c->dir == CONN_IN && c->handler == &in_handler && c->owner)

@@ -17,17 +17,17 @@
  * perhaps refused by the limits); UV_ENOMEM when nothing could be
  * allocated (it is still pending: try again later); another uv error when
  * uv_accept failed. */
-int s2s_in_accept(rs_server *srv, uv_stream_t *listener, bool direct_tls);
+int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls);
 
 /* Our stream carrying replies to remote drained (cut false: inbound
  * streams of remote paused for it read again) or was closed because remote
  * did not read it (cut true: they are closed with policy-violation). */
-void s2s_in_replies_flow(rs_server *srv, const char *remote, bool cut);
+void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut);
 
 /* The authoritative server's answer to a dialback verification requested by
  * the inbound stream whose conn id is conn_id (which may be gone by now).
  * valid false with why set means the verification could not be done. */
-void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id,
+void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id,
                              const char *local, const char *remote, bool valid,
                              const char *why);
 
@@ -35,6 +35,6 @@ void s2s_in_dialback_verdict(rs_server *srv, unsigned conn_id,
 const char *const *s2s_in_state_names(size_t *n);
 
 /* Call fn for every inbound stream with its state name. */
-void s2s_in_visit(rs_server *srv, rs_stream_visitor fn, void *arg);
+void s2s_in_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg);
 
 #endif

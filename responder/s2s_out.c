@@ -25,7 +25,7 @@
 
 typedef enum {
     OUT_EV_CONNECTED, /* arg: int *status */
-    OUT_EV_HEADER,    /* arg: const xs_header * */
+    OUT_EV_HEADER,    /* arg: const xmlstream_header * */
     OUT_EV_ELEMENT,   /* arg: xmlNodePtr */
     OUT_EV_TLS_OK,    /* arg: NULL */
     OUT_EV_TLS_FAIL,  /* arg: const char *why */
@@ -75,7 +75,7 @@ const char *const *s2s_out_state_names(size_t *n)
     return state_names;
 }
 
-void out_log(const s2s_out *o, rs_log_level level, const char *event,
+void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
                     const char *fmt, ...)
 {
     char msg[1200];
@@ -86,7 +86,7 @@ void out_log(const s2s_out *o, rs_log_level level, const char *event,
     if (o->conn)
         conn_log(o->conn, level, event, "%s", msg);
     else
-        rs_log(level, "s2s-out local=%s remote=%s event=%s %s", o->local,
+        log_msg(level, "s2s-out local=%s remote=%s event=%s %s", o->local,
                o->remote, event, msg);
 }
 
@@ -102,7 +102,7 @@ void out_log(const s2s_out *o, rs_log_level level, const char *event,
 static void on_timer_closed(uv_handle_t *h)
 {
     s2s_out *o = h->data;
-    rs_domains_unref(o->domains);
+    domains_unref(o->domains);
     free(o);
 }
 
@@ -143,7 +143,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     o->state = OUT_DONE;
     unlink_out(o);
     if (o->queued)
-        out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
+        s2s_out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
     if (o->queued && strcmp(condition, "idle") != 0)
         out_event_undeliverable(o, shown);
@@ -159,7 +159,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     o->n_verifies = 0;
     out_event_flow(o, false); /* nothing left to wait for */
     if (o->dns_req)
-        rs_dns_cancel(o->dns_req);
+        dns_cancel(o->dns_req);
     if (o->conn) {
         conn_detach(o->conn); /* the conn finishes closing on its own */
         conn_close(o->conn, shown);
@@ -170,9 +170,9 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     uv_close((uv_handle_t *)&o->timer, on_timer_closed);
 }
 
-void out_fail(s2s_out *o, const char *condition, const char *why)
+void s2s_out_fail(s2s_out *o, const char *condition, const char *why)
 {
-    out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
+    s2s_out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
             state_name(o->state), condition, why);
     out_finish(o, condition, why);
 }
@@ -210,7 +210,7 @@ static void send_verifies(s2s_out *o)
         out_verify *v = &o->verifies[i];
         if (v->sent)
             continue;
-        char *id = xs_escape(v->id), *key = xs_escape(v->key);
+        char *id = xmlstream_escape(v->id), *key = xmlstream_escape(v->key);
         if (id && key)
             send_fmt(o, "<db:verify from='%s' to='%s' id='%s'>%s</db:verify>",
                      o->local, o->remote, id, key);
@@ -223,13 +223,13 @@ static void send_verifies(s2s_out *o)
 /* The remote answered one of our <db:verify/>. */
 static void verify_answered(s2s_out *o, xmlNodePtr el)
 {
-    const char *id = st_attr(el, "id"), *type = st_attr(el, "type");
+    const char *id = stanza_attr(el, "id"), *type = stanza_attr(el, "type");
     for (size_t i = 0; i < o->n_verifies; i++) {
         if (strcmp(o->verifies[i].id, id) != 0)
             continue;
         unsigned requester = o->verifies[i].requester;
         o->verifies[i] = o->verifies[--o->n_verifies];
-        out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
+        s2s_out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
                 id, type);
         out_event_verdict(o, requester, strcmp(type, "valid") == 0,
                                 strcmp(type, "error") == 0
@@ -243,11 +243,11 @@ static void verify_answered(s2s_out *o, xmlNodePtr el)
 
 static bool has_mechanism(xmlNodePtr features, const char *name)
 {
-    xmlNodePtr mechs = st_child(features, NS_SASL, "mechanisms");
+    xmlNodePtr mechs = stanza_child(features, NS_SASL, "mechanisms");
     for (xmlNodePtr m = mechs ? mechs->children : NULL; m; m = m->next) {
-        if (!st_is(m, NS_SASL, "mechanism"))
+        if (!stanza_is(m, NS_SASL, "mechanism"))
             continue;
-        char *t = st_text(m);
+        char *t = stanza_text(m);
         bool match = t && strcmp(t, name) == 0;
         free(t);
         if (match)
@@ -258,16 +258,16 @@ static bool has_mechanism(xmlNodePtr features, const char *name)
 
 static void start_dialback(s2s_out *o)
 {
-    char key[DB_KEY_HEX];
+    char key[DIALBACK_KEY_HEX];
     if (!o->peer_stream_id[0] ||
-        db_key(o->srv->db_secret, o->remote, o->local, o->peer_stream_id, key) < 0) {
-        out_fail(o, "remote-server-not-found", "no stream id from the remote: "
+        dialback_key(o->srv->db_secret, o->remote, o->local, o->peer_stream_id, key) < 0) {
+        s2s_out_fail(o, "remote-server-not-found", "no stream id from the remote: "
                                            "cannot do dialback");
         return;
     }
     send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
              o->remote, key);
-    out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
+    s2s_out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->auth_used, sizeof r->auth_used, "dialback");
     o->state = OUT_DIALBACK;
@@ -278,36 +278,36 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
 {
     unsigned allowed = o->dom->profile->policy.auth_out;
     bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
-    bool dialback = st_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
+    bool dialback = stanza_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s", has_mechanism(features, "EXTERNAL") ? "EXTERNAL" : "",
              has_mechanism(features, "EXTERNAL") && dialback ? " " : "",
              dialback ? "dialback" : "");
     o->verify_ok = true;
     send_verifies(o);
-    if ((allowed & CAT_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
+    if ((allowed & CATALOG_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
         char *auth = sasl_external_auth(o->local);
         if (!auth) {
-            out_fail(o, "internal-server-error", "out of memory");
+            s2s_out_fail(o, "internal-server-error", "out of memory");
             return;
         }
         conn_send_str(o->conn, auth);
         free(auth);
-        out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
+        s2s_out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
         snprintf(r->auth_used, sizeof r->auth_used, "EXTERNAL");
         o->state = OUT_SASL;
         return;
     }
-    if (allowed & CAT_AUTH_DIALBACK) {
+    if (allowed & CATALOG_AUTH_DIALBACK) {
         start_dialback(o);
         return;
     }
     char why[256];
     snprintf(why, sizeof why, "the remote offers no authentication this profile "
              "may use (it allows %s; remote offered SASL EXTERNAL: %s, TLS: %s)",
-             allowed == CAT_AUTH_EXTERNAL ? "SASL EXTERNAL only" : "dialback only",
+             allowed == CATALOG_AUTH_EXTERNAL ? "SASL EXTERNAL only" : "dialback only",
              has_mechanism(features, "EXTERNAL") ? "yes" : "no", tls ? "yes" : "no");
-    out_fail(o, "remote-server-not-found", why);
+    s2s_out_fail(o, "remote-server-not-found", why);
 }
 
 /* The remote's answer to our authentication, for the report. A refusal
@@ -329,40 +329,40 @@ static void outcome_auth(s2s_out *o, report_auth result, const char *why)
 
 static void sasl_outcome(s2s_out *o, xmlNodePtr el)
 {
-    if (st_is(el, NS_SASL, "success")) {
+    if (stanza_is(el, NS_SASL, "success")) {
         o->authenticated = true;
         o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
-        out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
+        s2s_out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         conn_restart_stream(o->conn);
         conn_send_header(o->conn, o->local, o->remote, NULL);
         o->state = OUT_HEADER;
         return;
     }
-    xmlNodePtr text_el = st_child(el, NS_SASL, "text");
-    char *text = text_el ? st_text(text_el) : NULL;
+    xmlNodePtr text_el = stanza_child(el, NS_SASL, "text");
+    char *text = text_el ? stanza_text(text_el) : NULL;
     char why[600];
     snprintf(why, sizeof why, "SASL EXTERNAL refused: %s%s%s%s",
-             st_condition(el, NS_SASL), text && text[0] ? " (" : "",
+             stanza_condition(el, NS_SASL), text && text[0] ? " (" : "",
              text ? text : "", text && text[0] ? ")" : "");
     free(text);
     o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
-    out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
+    s2s_out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
-    if (o->dom->profile->policy.auth_out & CAT_AUTH_DIALBACK) {
-        out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
+    if (o->dom->profile->policy.auth_out & CATALOG_AUTH_DIALBACK) {
+        s2s_out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
         start_dialback(o);
         return;
     }
-    out_fail(o, "remote-server-not-found", why);
+    s2s_out_fail(o, "remote-server-not-found", why);
 }
 
 static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 {
-    const char *type = st_attr(el, "type");
+    const char *type = stanza_attr(el, "type");
     if (strcmp(type, "valid") == 0) {
         o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
-        out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
+        s2s_out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
@@ -372,21 +372,21 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         return;
     }
     char why[300];
-    const char *condition = st_condition(st_child(el, NULL, "error"), NS_STANZAS);
+    const char *condition = stanza_condition(stanza_child(el, NULL, "error"), NS_STANZAS);
     snprintf(why, sizeof why, "dialback refused: type=%s%s%s", type,
              condition[0] ? " " : "", condition);
     o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-    out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
+    s2s_out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
-    out_fail(o, "remote-server-not-found", why);
+    s2s_out_fail(o, "remote-server-not-found", why);
 }
 
 /* ---- stream events ----------------------------------------------------------------- */
 
 static void on_features(s2s_out *o, xmlNodePtr el)
 {
-    if (!st_is(el, NS_STREAMS, "features")) {
-        out_fail(o, "remote-server-not-found", "expected stream features");
+    if (!stanza_is(el, NS_STREAMS, "features")) {
+        s2s_out_fail(o, "remote-server-not-found", "expected stream features");
         return;
     }
     if (o->authenticated) {
@@ -397,11 +397,11 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         flush_queue(o);
         return;
     }
-    xmlNodePtr starttls = st_child(el, NS_TLS, "starttls");
-    bool plaintext_only = o->dom->profile->policy.starttls == CAT_TLS_NONE;
+    xmlNodePtr starttls = stanza_child(el, NS_TLS, "starttls");
+    bool plaintext_only = o->dom->profile->policy.starttls == CATALOG_TLS_NONE;
     if (o->conn->tls_state == CONN_TLS_NONE && starttls && plaintext_only &&
-        st_child(starttls, NS_TLS, "required")) {
-        out_fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
+        stanza_child(starttls, NS_TLS, "required")) {
+        s2s_out_fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
              "this profile speaks plaintext only");
         return;
     }
@@ -411,7 +411,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         return;
     }
     if (o->conn->tls_state == CONN_TLS_NONE)
-        out_log(o, RS_LOG_INFO, "tls", "remote offers no STARTTLS: plaintext");
+        s2s_out_log(o, RS_LOG_INFO, "tls", "remote offers no STARTTLS: plaintext");
     authenticate(o, el);
 }
 
@@ -420,11 +420,11 @@ static void on_tls_ok(s2s_out *o)
     char desc[128];
     rs_peer_verdict v;
     tls_describe(o->conn->tls, desc, sizeof desc);
-    bool ok = rs_verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
+    bool ok = verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");
-    out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
+    s2s_out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
             o->local, ok ? "valid" : "invalid", v.reason[0] ? " reason=" : "",
             v.reason);
     conn_send_header(o->conn, o->local, o->remote, NULL);
@@ -434,25 +434,25 @@ static void on_tls_ok(s2s_out *o)
 /* Elements any state after the header may see. true when handled. */
 static bool common_element(s2s_out *o, xmlNodePtr el)
 {
-    if (st_is(el, NS_STREAMS, "error")) {
-        xmlNodePtr t = st_child(el, NS_STREAM_ERRORS, "text");
-        char *text = t ? st_text(t) : NULL;
+    if (stanza_is(el, NS_STREAMS, "error")) {
+        xmlNodePtr t = stanza_child(el, NS_STREAM_ERRORS, "text");
+        char *text = t ? stanza_text(t) : NULL;
         char why[700];
         snprintf(why, sizeof why, "remote sent stream error %s%s%s%s",
-                 st_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
+                 stanza_condition(el, NS_STREAM_ERRORS), text && text[0] ? ": " : "",
                  text ? text : "", "");
         report_outcome *r = record_outcome(o->rec);
         snprintf(r->error_in, sizeof r->error_in,
-                 "%s%s%s", st_condition(el, NS_STREAM_ERRORS),
+                 "%s%s%s", stanza_condition(el, NS_STREAM_ERRORS),
                  text && text[0] ? ": " : "", text ? text : "");
         if (r->auth != REPORT_AUTH_OK)
             r->refused_by = REPORT_BY_PEER;
         o->srv->stats.stream_errors_in++;
         free(text);
-        out_fail(o, "remote-server-not-found", why);
+        s2s_out_fail(o, "remote-server-not-found", why);
         return true;
     }
-    if (st_is(el, NS_DIALBACK, "verify") && st_attr(el, "type")[0]) {
+    if (stanza_is(el, NS_DIALBACK, "verify") && stanza_attr(el, "type")[0]) {
         verify_answered(o, el);
         return true;
     }
@@ -468,7 +468,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         }
         if (o->conn && record_outcome(o->rec)->refused_by == REPORT_BY_NONE)
             record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
-        out_fail(o, "remote-server-timeout", "stream not established in time");
+        s2s_out_fail(o, "remote-server-timeout", "stream not established in time");
         return;
     }
     if (ev == OUT_EV_CLOSED) {
@@ -477,9 +477,9 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (o->state == OUT_CONNECTING) {
             /* we closed it (connect failed): last_error has the detail */
             o->addr_i++;
-            out_dial_next_address(o);
+            s2s_out_dial_next_address(o);
         } else if (o->state != OUT_READY) {
-            out_fail(o, "remote-server-not-found", arg); /* logs out-fail */
+            s2s_out_fail(o, "remote-server-not-found", arg); /* logs out-fail */
         } else {
             out_finish(o, "remote-server-not-found", arg);
         }
@@ -494,7 +494,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             int status = *(const int *)arg;
             if (status < 0) {
                 record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
-                out_dial_connect_failed(o, uv_strerror(status));
+                s2s_out_dial_connect_failed(o, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
@@ -508,7 +508,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         break;
     case OUT_HEADER:
         if (ev == OUT_EV_HEADER) {
-            const xs_header *h = arg;
+            const xmlstream_header *h = arg;
             o->heard_peer = true;
             record_set_public_close(o->rec, NULL);
             snprintf(o->peer_stream_id, sizeof o->peer_stream_id, "%s", h->id);
@@ -523,15 +523,15 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         }
         break;
     case OUT_STARTTLS:
-        if (ev == OUT_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_TLS, "proceed")) {
+        if (ev == OUT_EV_ELEMENT && stanza_is((xmlNodePtr)arg, NS_TLS, "proceed")) {
             conn_restart_stream(o->conn);
             o->state = OUT_TLS;
             if (conn_starttls(o->conn, o->dom, o->remote) < 0)
-                out_fail(o, "internal-server-error", "cannot set up TLS");
+                s2s_out_fail(o, "internal-server-error", "cannot set up TLS");
             return;
         }
         if (ev == OUT_EV_ELEMENT) {
-            out_fail(o, "remote-server-not-found", "remote refused STARTTLS");
+            s2s_out_fail(o, "remote-server-not-found", "remote refused STARTTLS");
             return;
         }
         break;
@@ -543,9 +543,9 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_TLS_FAIL) {
             char why[300];
             snprintf(why, sizeof why, "TLS handshake failed: %s", (const char *)arg);
-            out_log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
+            s2s_out_log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
                     o->local, (const char *)arg);
-            out_fail(o, "remote-server-not-found", why);
+            s2s_out_fail(o, "remote-server-not-found", why);
             return;
         }
         break;
@@ -556,21 +556,21 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         }
         break;
     case OUT_DIALBACK:
-        if (ev == OUT_EV_ELEMENT && st_is((xmlNodePtr)arg, NS_DIALBACK, "result")) {
+        if (ev == OUT_EV_ELEMENT && stanza_is((xmlNodePtr)arg, NS_DIALBACK, "result")) {
             dialback_outcome(o, (xmlNodePtr)arg);
             return;
         }
         break;
     case OUT_READY:
         if (ev == OUT_EV_ELEMENT) {
-            out_log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
+            s2s_out_log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
             return;
         }
         break;
     default:
         break;
     }
-    out_fail(o, "remote-server-not-found", "unexpected in this state of the stream");
+    s2s_out_fail(o, "remote-server-not-found", "unexpected in this state of the stream");
 }
 
 /* ---- conn events ------------------------------------------------------------------- */
@@ -581,7 +581,7 @@ static void on_connected(rs_conn *c, int status)
         out_step(c->owner, OUT_EV_CONNECTED, &status);
 }
 
-static void on_header(rs_conn *c, const xs_header *h)
+static void on_header(rs_conn *c, const xmlstream_header *h)
 {
     if (c->owner)
         out_step(c->owner, OUT_EV_HEADER, h);
@@ -624,7 +624,7 @@ static void on_drained(rs_conn *c)
 
 static const rs_conn_handler out_handler;
 
-rs_conn *out_conn_new(s2s_out *o)
+rs_conn *s2s_out_conn_new(s2s_out *o)
 {
     rs_conn *c = conn_new(o->srv, CONN_OUT, &out_handler, o);
     if (c && !(o->rec = record_attach(c))) {
@@ -653,7 +653,7 @@ static void on_deadline(uv_timer_t *t)
     out_step(o, OUT_EV_TIMEOUT, NULL);
 }
 
-s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote)
+s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
         if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
@@ -661,16 +661,16 @@ s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote)
     return NULL;
 }
 
-s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
+s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
 {
     s2s_out *found = s2s_out_find(srv, local, remote);
     if (found)
         return found;
-    const rs_domain *dom = rs_domains_find(srv->domains, local);
+    const rs_domain *dom = domains_find(srv->domains, local);
     if (!dom || srv->stopping)
         return NULL;
-    if (!admit_outbound(srv)) {
-        rs_log(RS_LOG_WARN, "s2s-out local=%s remote=%s event=refused too many "
+    if (!admission_outbound(srv)) {
+        log_msg(RS_LOG_WARN, "s2s-out local=%s remote=%s event=refused too many "
                "streams", local, remote);
         return NULL;
     }
@@ -678,7 +678,7 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
     if (!o)
         return NULL;
     o->srv = srv;
-    o->domains = rs_domains_ref(srv->domains);
+    o->domains = domains_ref(srv->domains);
     o->dom = dom;
     snprintf(o->local, sizeof o->local, "%s", dom->name);
     snprintf(o->remote, sizeof o->remote, "%s", remote);
@@ -691,7 +691,7 @@ s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote)
     o->next = srv->outs;
     srv->outs = o;
     srv->n_outs++;
-    out_dial_start(o);
+    s2s_out_dial_start(o);
     return o;
 }
 
@@ -708,7 +708,7 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     }
     if (o->queued >= o->srv->cfg->limits.queue_max ||
         o->queued_bytes + len > o->srv->cfg->limits.send_buffer_bytes) {
-        out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
+        s2s_out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
                 o->queued, o->queued_bytes);
         return false;
     }
@@ -725,7 +725,7 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     return true;
 }
 
-bool s2s_out_congested(rs_server *srv, const char *local, const char *remote)
+bool s2s_out_congested(rs_daemon *srv, const char *local, const char *remote)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
         if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
@@ -733,7 +733,7 @@ bool s2s_out_congested(rs_server *srv, const char *local, const char *remote)
     return false;
 }
 
-void s2s_out_set_events(rs_server *srv, const s2s_out_events *ev, void *ud)
+void s2s_out_set_events(rs_daemon *srv, const s2s_out_events *ev, void *ud)
 {
     srv->out_events = ev;
     srv->out_events_ud = ud;
@@ -759,13 +759,13 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
         send_verifies(o);
 }
 
-void s2s_out_close_all(rs_server *srv)
+void s2s_out_close_all(rs_daemon *srv)
 {
     while (srv->outs)
         out_finish(srv->outs, "system-shutdown", "shutting down");
 }
 
-void s2s_out_visit(rs_server *srv, rs_stream_visitor fn, void *arg)
+void s2s_out_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
         fn(arg, "out", state_name(o->state));

@@ -38,14 +38,14 @@ typedef struct s2s_out_events {
 } s2s_out_events;
 
 /* Register ev (static, or NULL to stop) with its ud. */
-void s2s_out_set_events(rs_server *srv, const s2s_out_events *ev, void *ud);
+void s2s_out_set_events(rs_daemon *srv, const s2s_out_events *ev, void *ud);
 
 /* The stream for (local, remote) if there is one, else NULL. */
-s2s_out *s2s_out_find(rs_server *srv, const char *local, const char *remote);
+s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote);
 
 /* The stream for (local, remote), created and started when absent. NULL when
  * it cannot be created (limits, memory). */
-s2s_out *s2s_out_get(rs_server *srv, const char *local, const char *remote);
+s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote);
 
 /* Queue or send a serialized stanza (copied). false when it was dropped
  * (queue full, stream finished, memory). */
@@ -58,15 +58,15 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
 
 /* true when the stream for (local, remote) holds more unread output than
  * limits.send_buffer_bytes: whoever asks for replies to remote should wait. */
-bool s2s_out_congested(rs_server *srv, const char *local, const char *remote);
+bool s2s_out_congested(rs_daemon *srv, const char *local, const char *remote);
 
 /* Close every outbound stream (shutdown). */
-void s2s_out_close_all(rs_server *srv);
+void s2s_out_close_all(rs_daemon *srv);
 
 /* The names of every state a stream can be in (for /metrics). */
 const char *const *s2s_out_state_names(size_t *n);
 
 /* Call fn for every outbound stream with its state name. */
-void s2s_out_visit(rs_server *srv, rs_stream_visitor fn, void *arg);
+void s2s_out_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg);
 
 #endif

@@ -14,12 +14,12 @@ static void try_next_target(s2s_out *o);
 
 /* The connect to the current address failed: the detail to the log and
  * last_error, the public text to the conn (and so to its outcome record). */
-void out_dial_connect_failed(s2s_out *o, const char *detail)
+void s2s_out_dial_connect_failed(s2s_out *o, const char *detail)
 {
     char addr[64];
-    rs_addr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
+    netaddr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
     snprintf(o->last_error, sizeof o->last_error, "%s: %s", addr, detail);
-    out_log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
+    s2s_out_log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
             detail);
     conn_close(o->conn, S2S_OUT_FAILED_PUBLIC);
 }
@@ -31,16 +31,16 @@ static void skip_refused_addresses(s2s_out *o)
     for (; o->addr_i < o->n_addrs; o->addr_i++) {
         char why[sizeof o->last_error];
         const struct sockaddr *sa = (const struct sockaddr *)&o->addrs[o->addr_i];
-        if (rs_config_outbound_allowed(o->srv->cfg, sa, o->remote, why,
+        if (config_outbound_allowed(o->srv->cfg, sa, o->remote, why,
                                        sizeof why))
             return;
-        out_log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
+        s2s_out_log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
         o->srv->stats.targets_refused++;
         snprintf(o->last_error, sizeof o->last_error, "%s", why);
     }
 }
 
-void out_dial_next_address(s2s_out *o)
+void s2s_out_dial_next_address(s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
@@ -51,9 +51,9 @@ void out_dial_next_address(s2s_out *o)
         return;
     }
     o->state = OUT_CONNECTING;
-    o->conn = out_conn_new(o);
+    o->conn = s2s_out_conn_new(o);
     if (!o->conn) {
-        out_fail(o, "internal-server-error", "out of memory");
+        s2s_out_fail(o, "internal-server-error", "out of memory");
         return;
     }
     o->connected_once = true;
@@ -61,7 +61,7 @@ void out_dial_next_address(s2s_out *o)
     conn_set_names(o->conn, o->local, o->remote);
     int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
     if (rc < 0)
-        out_dial_connect_failed(o, uv_strerror(rc));
+        s2s_out_dial_connect_failed(o, uv_strerror(rc));
 }
 
 static void on_addresses(void *ud, rs_dns_status status,
@@ -71,7 +71,7 @@ static void on_addresses(void *ud, rs_dns_status status,
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
         snprintf(o->last_error, sizeof o->last_error, "%s: %s",
-                 o->targets[o->target_i].host, rs_dns_status_name(status));
+                 o->targets[o->target_i].host, dns_status_name(status));
         o->target_i++;
         try_next_target(o);
         return;
@@ -79,7 +79,7 @@ static void on_addresses(void *ud, rs_dns_status status,
     o->n_addrs = n < MAX_ADDRS ? n : MAX_ADDRS;
     memcpy(o->addrs, addrs, o->n_addrs * sizeof *addrs);
     o->addr_i = 0;
-    out_dial_next_address(o);
+    s2s_out_dial_next_address(o);
 }
 
 static void try_next_target(s2s_out *o)
@@ -87,20 +87,20 @@ static void try_next_target(s2s_out *o)
     if (o->state == OUT_DONE)
         return;
     if (o->target_i >= o->n_targets) {
-        out_fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
+        s2s_out_fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
                                                             : "no address");
         return;
     }
     const rs_dns_target *t = &o->targets[o->target_i];
-    if (rs_addr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
+    if (netaddr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
         o->n_addrs = 1;
         o->addr_i = 0;
-        out_dial_next_address(o);
+        s2s_out_dial_next_address(o);
         return;
     }
     o->state = OUT_ADDRESSES;
     /* the callback may run before this returns, and start the next lookup */
-    rs_dns_req *r = rs_dns_addresses(o->srv->dns, t->host, t->port, on_addresses, o);
+    rs_dns_req *r = dns_addresses(o->srv->dns, t->host, t->port, on_addresses, o);
     if (r)
         o->dns_req = r;
 }
@@ -113,24 +113,24 @@ static void on_targets(void *ud, rs_dns_status status,
     if (status != RS_DNS_OK) {
         char why[300];
         snprintf(why, sizeof why, "DNS for %s: %s", o->remote,
-                 rs_dns_status_name(status));
-        out_fail(o, "remote-server-not-found", why);
+                 dns_status_name(status));
+        s2s_out_fail(o, "remote-server-not-found", why);
         return;
     }
     o->n_targets = n < MAX_TARGETS ? n : MAX_TARGETS;
     memcpy(o->targets, targets, o->n_targets * sizeof *targets);
     o->target_i = 0;
-    rs_log(RS_LOG_INFO, "s2s-out local=%s remote=%s event=dns targets=%zu "
+    log_msg(RS_LOG_INFO, "s2s-out local=%s remote=%s event=dns targets=%zu "
            "first=%s:%u", o->local, o->remote, o->n_targets, o->targets[0].host,
            o->targets[0].port);
     try_next_target(o);
 }
 
-void out_dial_start(s2s_out *o)
+void s2s_out_dial_start(s2s_out *o)
 {
     o->state = OUT_RESOLVE;
     /* the callback may run before this returns */
-    rs_dns_req *r = rs_dns_s2s_targets(o->srv->dns, o->remote, 5269, on_targets, o);
+    rs_dns_req *r = dns_s2s_targets(o->srv->dns, o->remote, 5269, on_targets, o);
     if (r)
         o->dns_req = r;
 }

@@ -49,7 +49,7 @@ typedef struct out_verify {
 } out_verify;
 
 struct s2s_out {
-    rs_server *srv;
+    rs_daemon *srv;
     rs_domains *domains;            /* generation at creation (referenced) */
     const rs_domain *dom;           /* our test domain */
     char local[256];
@@ -79,25 +79,25 @@ struct s2s_out {
 };
 
 /* Log a line about the stream (through its conn when it has one). */
-void out_log(const s2s_out *o, rs_log_level level, const char *event,
+void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Give up: log, bounce what is queued, answer pending verifications,
  * release. */
-void out_fail(s2s_out *o, const char *condition, const char *why);
+void s2s_out_fail(s2s_out *o, const char *condition, const char *why);
 
 /* A new outbound conn whose events drive o. NULL on allocation failure. */
-rs_conn *out_conn_new(s2s_out *o);
+rs_conn *s2s_out_conn_new(s2s_out *o);
 
 /* Look the remote up and connect to its first allowed address. */
-void out_dial_start(s2s_out *o);
+void s2s_out_dial_start(s2s_out *o);
 
 /* The current address is done with (or there is none yet): connect to the
  * next allowed one, or fail when none is left. */
-void out_dial_next_address(s2s_out *o);
+void s2s_out_dial_next_address(s2s_out *o);
 
 /* The connect to the current address failed: the detail to the log, the
  * public text to the conn; its close moves on to the next address. */
-void out_dial_connect_failed(s2s_out *o, const char *detail);
+void s2s_out_dial_connect_failed(s2s_out *o, const char *detail);
 
 #endif

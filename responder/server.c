@@ -31,7 +31,7 @@
 #define EVIDENCE_CACHE_SECONDS 600
 #define EVIDENCE_MAX_PENDING 64
 
-static void server_snapshot(rs_server *srv, stats_snapshot *snap);
+static void server_snapshot(rs_daemon *srv, stats_snapshot *snap);
 
 #define FD_HEADROOM 16 /* descriptors kept for web clients, DNS, files */
 
@@ -58,13 +58,13 @@ static unsigned stream_fd_budget(void)
 
 static void on_signal(uv_signal_t *h, int signum)
 {
-    rs_server *srv = h->data;
+    rs_daemon *srv = h->data;
     if (signum == SIGHUP) {
-        rs_server_reload(srv);
+        server_reload(srv);
         return;
     }
-    rs_log(RS_LOG_INFO, "signal %d: shutting down", signum);
-    rs_server_stop(srv);
+    log_msg(RS_LOG_INFO, "signal %d: shutting down", signum);
+    server_stop(srv);
 }
 
 #define TRIM_INTERVAL_MS 10000 /* how often to see whether memory can go back */
@@ -74,7 +74,7 @@ static void on_signal(uv_signal_t *h, int signum)
  * mark, hand the free heap back to the system. */
 static void on_trim(uv_timer_t *t)
 {
-    rs_server *srv = t->data;
+    rs_daemon *srv = t->data;
     if (srv->n_conns * 2 < srv->conns_high) {
         malloc_trim(0);
         srv->conns_high = srv->n_conns;
@@ -129,7 +129,7 @@ static void in_flow(void *ud, const char *remote, bool cut)
 }
 
 /* Probe answers its own pings first; the services answer the rest. */
-static int wire_router(rs_server *srv)
+static int wire_router(rs_daemon *srv)
 {
     srv->router = router_new(srv);
     if (!srv->router)
@@ -144,7 +144,7 @@ static int wire_router(rs_server *srv)
     return 0;
 }
 
-int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
+int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
                     const char *config_path)
 {
     memset(srv, 0, sizeof *srv);
@@ -152,7 +152,7 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->cfg = cfg;
     srv->config_path = config_path ? strdup(config_path) : NULL;
     srv->start_time = (uint64_t)time(NULL);
-    /* first, so that rs_server_stop after a failed start closes only
+    /* first, so that server_stop after a failed start closes only
      * handles that exist */
     uv_signal_t *sigs[] = {&srv->sig_term, &srv->sig_int, &srv->sig_hup};
     int nums[] = {SIGTERM, SIGINT, SIGHUP};
@@ -165,16 +165,16 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     srv->trim_timer.data = srv;
     uv_timer_start(&srv->trim_timer, on_trim, TRIM_INTERVAL_MS, TRIM_INTERVAL_MS);
     uv_unref((uv_handle_t *)&srv->trim_timer); /* never keeps the loop alive */
-    if (db_secret_init(srv->db_secret) < 0) {
+    if (dialback_secret_init(srv->db_secret) < 0) {
         fprintf(stderr, "cannot get random bytes for the dialback secret\n");
         return -1;
     }
     srv->snapshot = server_snapshot;
-    rs_log_set_peer_limit(cfg->limits.log_per_minute);
-    srv->domains = rs_domains_load(cfg);
+    log_set_peer_limit(cfg->limits.log_per_minute);
+    srv->domains = domains_load(cfg);
     if (!srv->domains || !tls_policies_ok(srv->domains))
         return -1;
-    srv->dns = rs_dns_new(loop, cfg->resolver_servers);
+    srv->dns = dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
         fprintf(stderr, "cannot start the DNS resolver\n");
         return -1;
@@ -221,11 +221,11 @@ int rs_server_start(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
         if (!srv->posh)
             return -1;
     }
-    rs_log(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
+    log_msg(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
     srv->fd_budget = stream_fd_budget();
     if (srv->fd_budget < cfg->limits.max_streams)
-        rs_log(RS_LOG_WARN, "file descriptors (ulimit -n) allow %u streams, "
+        log_msg(RS_LOG_WARN, "file descriptors (ulimit -n) allow %u streams, "
                "fewer than limits.max_streams = %u: beyond that, the oldest "
                "unauthenticated stream gives way", srv->fd_budget,
                cfg->limits.max_streams);
@@ -239,36 +239,36 @@ static bool same_web(const rs_http_conf *a, const rs_http_conf *b)
     return strcmp(a->address, b->address) == 0 && a->port == b->port;
 }
 
-void rs_server_reload(rs_server *srv)
+void server_reload(rs_daemon *srv)
 {
     if (!srv->config_path) {
-        rs_log(RS_LOG_INFO, "SIGHUP: reloading certificates");
-        rs_domains *d = rs_domains_load(srv->cfg);
+        log_msg(RS_LOG_INFO, "SIGHUP: reloading certificates");
+        rs_domains *d = domains_load(srv->cfg);
         if (!d) {
-            rs_log(RS_LOG_ERROR, "reload failed; keeping the running set");
+            log_msg(RS_LOG_ERROR, "reload failed; keeping the running set");
             return;
         }
-        rs_domains_unref(srv->domains);
+        domains_unref(srv->domains);
         srv->domains = d;
         return;
     }
-    rs_log(RS_LOG_INFO, "SIGHUP: reloading %s", srv->config_path);
+    log_msg(RS_LOG_INFO, "SIGHUP: reloading %s", srv->config_path);
     rs_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return;
-    if (rs_config_load(srv->config_path, cfg, stderr) != 0) {
-        rs_log(RS_LOG_ERROR, "reload failed; keeping the running configuration");
+    if (config_load(srv->config_path, cfg, stderr) != 0) {
+        log_msg(RS_LOG_ERROR, "reload failed; keeping the running configuration");
         free(cfg);
         return;
     }
-    rs_domains *d = rs_domains_load(cfg);
+    rs_domains *d = domains_load(cfg);
     if (d && !tls_policies_ok(d)) {
-        rs_domains_unref(d);
+        domains_unref(d);
         d = NULL;
     }
     if (!d) {
-        rs_log(RS_LOG_ERROR, "reload failed; keeping the running configuration");
-        rs_config_free(cfg);
+        log_msg(RS_LOG_ERROR, "reload failed; keeping the running configuration");
+        config_free(cfg);
         free(cfg);
         return;
     }
@@ -280,11 +280,11 @@ void rs_server_reload(rs_server *srv)
                      same_web(&cfg->https, &srv->cfg->https);
     same_listeners = same_listeners && same_http;
     if (!same_listeners)
-        rs_log(RS_LOG_WARN, "listeners changed: they take effect after a restart");
+        log_msg(RS_LOG_WARN, "listeners changed: they take effect after a restart");
     const char *old_dns = srv->cfg->resolver_servers, *new_dns = cfg->resolver_servers;
     if ((old_dns == NULL) != (new_dns == NULL) ||
         (old_dns && strcmp(old_dns, new_dns) != 0))
-        rs_log(RS_LOG_WARN, "resolver.servers changed: it takes effect after a restart");
+        log_msg(RS_LOG_WARN, "resolver.servers changed: it takes effect after a restart");
     /* Streams hold their own reference to the old domain set and keep it. The
      * old config is still read by live streams for limits: swap its contents
      * so the pointer they use stays valid. */
@@ -302,12 +302,12 @@ void rs_server_reload(rs_server *srv)
     srv->cfg->https = old.https;
     old.http = new_http;
     old.https = new_https;
-    rs_config_free(&old);
+    config_free(&old);
     free(cfg);
-    rs_domains_unref(srv->domains);
+    domains_unref(srv->domains);
     srv->domains = d;
-    rs_log_set_peer_limit(srv->cfg->limits.log_per_minute);
-    rs_log(RS_LOG_INFO, "reloaded: %zu test domains", d->n);
+    log_set_peer_limit(srv->cfg->limits.log_per_minute);
+    log_msg(RS_LOG_INFO, "reloaded: %zu test domains", d->n);
 }
 
 static void on_closed_noop(uv_handle_t *h)
@@ -315,7 +315,7 @@ static void on_closed_noop(uv_handle_t *h)
     (void)h;
 }
 
-void rs_server_stop(rs_server *srv)
+void server_stop(rs_daemon *srv)
 {
     if (srv->stopping)
         return;
@@ -341,22 +341,22 @@ void rs_server_stop(rs_server *srv)
     conn_shutdown_all(srv);
     evidence_free(srv->evidence); /* waiting outcomes go in as claims */
     srv->evidence = NULL;
-    rs_dns_free(srv->dns);
+    dns_free(srv->dns);
     srv->dns = NULL;
 }
 
-void rs_server_free(rs_server *srv)
+void server_free(rs_daemon *srv)
 {
     report_free(srv->report);
     srv->report = NULL;
     services_free(srv->services);
     srv->services = NULL;
-    rs_log_limits_free();
-    rs_domains_unref(srv->domains);
+    log_limits_free();
+    domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);
     if (srv->cfg) {
-        rs_config_free(srv->cfg);
+        config_free(srv->cfg);
         free(srv->cfg);
     }
     free(srv->config_path);
@@ -364,11 +364,11 @@ void rs_server_free(rs_server *srv)
 
 /* The counters and gauges now, for /metrics: every state of both stream
  * machines is declared first, so each series exists from the start. */
-static void server_snapshot(rs_server *srv, stats_snapshot *snap)
+static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
 {
     memset(snap, 0, sizeof *snap);
     snap->counters = srv->stats;
-    snap->counters.log_suppressed = rs_log_suppressed();
+    snap->counters.log_suppressed = log_suppressed();
     snap->start_time = srv->start_time;
     snap->test_domains = srv->cfg ? srv->cfg->n_domains : 0;
     snap->report_peers = srv->report ? report_peers(srv->report, NULL, NULL, 0) : 0;

@@ -23,14 +23,14 @@
 #define PROFILE_FORM_TYPE "urn:xmpp:responder:profile:0"
 
 struct rs_services {
-    rs_server *srv;       /* limits, counters, report, router */
-    rl_table *limits;     /* replies per (remote domain, service) this minute */
+    rs_daemon *srv;       /* limits, counters, report, router */
+    ratelimit_table *limits;     /* replies per (remote domain, service) this minute */
 };
 
 /* What one reply needs: who asked whom, on which test domain. */
 typedef struct svc_ctx {
     rs_services *svc;     /* the services' own state */
-    rs_server *srv;
+    rs_daemon *srv;
     const rs_domain *dom;
     const char *remote;   /* authenticated sender domain */
     const char *from;     /* sender's full JID, as received */
@@ -44,22 +44,22 @@ static bool allowed(const svc_ctx *x, unsigned svc);
 static xmlNodePtr reply(const svc_ctx *x, const char *name, const char *type,
                         const char *id)
 {
-    xmlNodePtr el = st_new(NS_SERVER, name);
-    st_set(el, "from", x->to);
-    st_set(el, "to", x->from);
-    st_set(el, "type", type);
-    st_set(el, "id", id);
+    xmlNodePtr el = stanza_new(NS_SERVER, name);
+    stanza_set(el, "from", x->to);
+    stanza_set(el, "to", x->from);
+    stanza_set(el, "type", type);
+    stanza_set(el, "id", id);
     return el;
 }
 
 static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
 {
     if (!el) {
-        rs_log(RS_LOG_ERROR, "services: out of memory answering %s", what);
+        log_msg(RS_LOG_ERROR, "services: out of memory answering %s", what);
         return;
     }
-    if (rs_log_enabled(RS_LOG_INFO) && rs_log_peer_allowed(x->remote))
-        rs_log(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
+    if (log_enabled(RS_LOG_INFO) && log_peer_allowed(x->remote))
+        log_msg(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
                "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
     router_send(x->srv, x->dom->name, x->remote, el);
 }
@@ -70,54 +70,54 @@ static void send_error(const svc_ctx *x, xmlNodePtr stanza, const char *type,
     if (!allowed(x, RS_SVC_DISCO))
         return;
     xmlNodePtr el = reply(x, (const char *)stanza->name, "error",
-                          st_attr(stanza, "id"));
-    xmlNodePtr err = st_add(el, NULL, "error");
-    st_set(err, "type", type);
-    st_add(err, NS_STANZAS, condition);
+                          stanza_attr(stanza, "id"));
+    xmlNodePtr err = stanza_add(el, NULL, "error");
+    stanza_set(err, "type", type);
+    stanza_add(err, NS_STANZAS, condition);
     send_reply(x, el, condition);
 }
 
 static void add_field(xmlNodePtr form, const char *var, const char *value)
 {
-    xmlNodePtr f = st_add(form, NULL, "field");
-    st_set(f, "var", var);
-    xmlNodePtr v = st_add(f, NULL, "value");
-    st_add_text(v, value);
+    xmlNodePtr f = stanza_add(form, NULL, "field");
+    stanza_set(f, "var", var);
+    xmlNodePtr v = stanza_add(f, NULL, "value");
+    stanza_add_text(v, value);
 }
 
 static void disco_info(const svc_ctx *x, xmlNodePtr iq, xmlNodePtr query)
 {
-    const cat_profile *p = x->dom->profile;
-    xmlNodePtr el = reply(x, "iq", "result", st_attr(iq, "id"));
-    xmlNodePtr q = st_add(el, NS_DISCO_INFO, "query");
-    st_set(q, "node", st_attr(query, "node"));
-    xmlNodePtr id = st_add(q, NULL, "identity");
+    const catalog_profile *p = x->dom->profile;
+    xmlNodePtr el = reply(x, "iq", "result", stanza_attr(iq, "id"));
+    xmlNodePtr q = stanza_add(el, NS_DISCO_INFO, "query");
+    stanza_set(q, "node", stanza_attr(query, "node"));
+    xmlNodePtr id = stanza_add(q, NULL, "identity");
     char name[300];
     if (x->to_jid.local[0]) {
-        st_set(id, "category", "account");
-        st_set(id, "type", "registered");
+        stanza_set(id, "category", "account");
+        stanza_set(id, "type", "registered");
         snprintf(name, sizeof name, "echo contact of %s", x->dom->name);
     } else {
-        st_set(id, "category", "server");
-        st_set(id, "type", "im");
+        stanza_set(id, "category", "server");
+        stanza_set(id, "type", "im");
         snprintf(name, sizeof name, "xmpp-responder test domain: %s", p->label);
     }
-    st_set(id, "name", name);
+    stanza_set(id, "name", name);
     static const char *features[] = {NS_DISCO_INFO, NS_PING, NS_VERSION};
     for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
-        st_set(st_add(q, NULL, "feature"), "var", features[i]);
+        stanza_set(stanza_add(q, NULL, "feature"), "var", features[i]);
 
     /* XEP-0128: the profile, machine-readable */
-    xmlNodePtr form = st_add(q, NS_DATA, "x");
-    st_set(form, "type", "result");
-    xmlNodePtr ft = st_add(form, NULL, "field");
-    st_set(ft, "var", "FORM_TYPE");
-    st_set(ft, "type", "hidden");
-    st_add_text(st_add(ft, NULL, "value"), PROFILE_FORM_TYPE);
+    xmlNodePtr form = stanza_add(q, NS_DATA, "x");
+    stanza_set(form, "type", "result");
+    xmlNodePtr ft = stanza_add(form, NULL, "field");
+    stanza_set(ft, "var", "FORM_TYPE");
+    stanza_set(ft, "type", "hidden");
+    stanza_add_text(stanza_add(ft, NULL, "value"), PROFILE_FORM_TYPE);
     add_field(form, "profile", p->label);
-    add_field(form, "kind", cat_kind_name(p->kind));
+    add_field(form, "kind", catalog_kind_name(p->kind));
     add_field(form, "breaks", p->breaks);
-    add_field(form, "strict-server-should", cat_expect_name(p->strict));
+    add_field(form, "strict-server-should", catalog_expect_name(p->strict));
     add_field(form, "why", p->strict_why);
     add_field(form, "description", x->dom->description);
     send_reply(x, el, "disco#info");
@@ -125,28 +125,28 @@ static void disco_info(const svc_ctx *x, xmlNodePtr iq, xmlNodePtr query)
 
 static void version(const svc_ctx *x, xmlNodePtr iq)
 {
-    xmlNodePtr el = reply(x, "iq", "result", st_attr(iq, "id"));
-    xmlNodePtr q = st_add(el, NS_VERSION, "query");
-    st_add_text(st_add(q, NULL, "name"), "xmpp-responder");
-    st_add_text(st_add(q, NULL, "version"), RS_VERSION);
+    xmlNodePtr el = reply(x, "iq", "result", stanza_attr(iq, "id"));
+    xmlNodePtr q = stanza_add(el, NS_VERSION, "query");
+    stanza_add_text(stanza_add(q, NULL, "name"), "xmpp-responder");
+    stanza_add_text(stanza_add(q, NULL, "version"), RS_VERSION);
     send_reply(x, el, "version");
 }
 
 static void handle_iq(const svc_ctx *x, xmlNodePtr iq)
 {
-    const char *type = st_attr(iq, "type");
+    const char *type = stanza_attr(iq, "type");
     if (strcmp(type, "get") != 0 && strcmp(type, "set") != 0)
         return; /* result and error are never answered */
-    xmlNodePtr q = st_first_child(iq);
-    if (strcmp(type, "get") == 0 && st_is(q, NS_PING, "ping")) {
+    xmlNodePtr q = stanza_first_child(iq);
+    if (strcmp(type, "get") == 0 && stanza_is(q, NS_PING, "ping")) {
         if (!allowed(x, RS_SVC_PING))
             return;
         x->srv->stats.pings++;
-        send_reply(x, reply(x, "iq", "result", st_attr(iq, "id")), "ping");
-    } else if (strcmp(type, "get") == 0 && st_is(q, NS_DISCO_INFO, "query")) {
+        send_reply(x, reply(x, "iq", "result", stanza_attr(iq, "id")), "ping");
+    } else if (strcmp(type, "get") == 0 && stanza_is(q, NS_DISCO_INFO, "query")) {
         if (allowed(x, RS_SVC_DISCO))
             disco_info(x, iq, q);
-    } else if (strcmp(type, "get") == 0 && st_is(q, NS_VERSION, "query") &&
+    } else if (strcmp(type, "get") == 0 && stanza_is(q, NS_VERSION, "query") &&
                !x->to_jid.local[0]) {
         if (allowed(x, RS_SVC_VERSION))
             version(x, iq);
@@ -162,12 +162,12 @@ static bool to_echo(const svc_ctx *x)
 
 static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
 {
-    xmlNodePtr src = st_child(from, NS_SERVER, name);
+    xmlNodePtr src = stanza_child(from, NS_SERVER, name);
     if (!src)
         return;
-    char *text = st_text(src);
-    xmlNodePtr dst = st_add(to, NULL, name);
-    st_add_text(dst, text);
+    char *text = stanza_text(src);
+    xmlNodePtr dst = stanza_add(to, NULL, name);
+    stanza_add_text(dst, text);
     free(text);
 }
 
@@ -186,9 +186,9 @@ static unsigned svc_limit(const rs_limits *l, unsigned svc)
  * budget (limits.*_per_minute). The table is bounded (ratelimit.h). */
 static bool allowed(const svc_ctx *x, unsigned svc)
 {
-    rs_server *srv = x->srv;
+    rs_daemon *srv = x->srv;
     unsigned limit = svc_limit(&srv->cfg->limits, svc);
-    rl_verdict v = rl_hit(x->svc->limits, x->remote, svc, limit,
+    ratelimit_verdict v = ratelimit_hit(x->svc->limits, x->remote, svc, limit,
                           (int64_t)time(NULL), 60);
     if (v.allowed)
         return true;
@@ -196,16 +196,16 @@ static bool allowed(const svc_ctx *x, unsigned svc)
     if (svc == RS_SVC_ECHO)
         srv->stats.rate_limited++;
     if (v.first_refusal)
-        rs_log(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
+        log_msg(RS_LOG_INFO, "service local=%s remote=%s event=rate-limited "
                "more than %u %s replies this minute; dropping the rest",
                x->dom->name, x->remote, limit, stats_service_name(svc));
     return false;
 }
 
-rs_services *services_new(rs_server *srv)
+rs_services *services_new(rs_daemon *srv)
 {
     rs_services *s = calloc(1, sizeof *s);
-    if (!s || !(s->limits = rl_new(RATE_SLOTS))) {
+    if (!s || !(s->limits = ratelimit_new(RATE_SLOTS))) {
         free(s);
         return NULL;
     }
@@ -217,7 +217,7 @@ void services_free(rs_services *s)
 {
     if (!s)
         return;
-    rl_free(s->limits);
+    ratelimit_free(s->limits);
     free(s);
 }
 
@@ -250,7 +250,7 @@ static char *command_reply(const svc_ctx *x, const char *body)
                      "Anything else is echoed back.",
                      x->dom->name, x->dom->profile->label,
                      x->dom->profile->breaks,
-                     cat_expect_name(x->dom->profile->strict), x->remote) < 0)
+                     catalog_expect_name(x->dom->profile->strict), x->remote) < 0)
             return NULL;
         return text;
     }
@@ -261,7 +261,7 @@ static char *command_reply(const svc_ctx *x, const char *body)
 
 static void handle_message(const svc_ctx *x, xmlNodePtr msg)
 {
-    const char *type = st_attr(msg, "type");
+    const char *type = stanza_attr(msg, "type");
     if (strcmp(type, "error") == 0 || strcmp(type, "groupchat") == 0 ||
         strcmp(type, "headline") == 0)
         return;
@@ -269,17 +269,17 @@ static void handle_message(const svc_ctx *x, xmlNodePtr msg)
         send_error(x, msg, "cancel", "service-unavailable");
         return;
     }
-    xmlNodePtr body = st_child(msg, NS_SERVER, "body");
+    xmlNodePtr body = stanza_child(msg, NS_SERVER, "body");
     if (!body)
         return; /* chat states, receipts alone: nothing to echo */
     if (!allowed(x, RS_SVC_ECHO))
         return;
-    char *text = st_text(body);
+    char *text = stanza_text(body);
     char *answer = text ? command_reply(x, text) : NULL;
     free(text);
-    xmlNodePtr el = reply(x, "message", type[0] ? type : NULL, st_attr(msg, "id"));
+    xmlNodePtr el = reply(x, "message", type[0] ? type : NULL, stanza_attr(msg, "id"));
     if (answer) {
-        st_add_text(st_add(el, NULL, "body"), answer);
+        stanza_add_text(stanza_add(el, NULL, "body"), answer);
         free(answer);
         copy_child_text(msg, el, "thread");
         x->srv->stats.commands++;
@@ -295,14 +295,14 @@ static void handle_message(const svc_ctx *x, xmlNodePtr msg)
 static void send_presence(const svc_ctx *x, const char *type, const char *to,
                           const char *status)
 {
-    xmlNodePtr el = st_new(NS_SERVER, "presence");
+    xmlNodePtr el = stanza_new(NS_SERVER, "presence");
     char from[600];
     snprintf(from, sizeof from, "%s@%s", ECHO_LOCALPART, x->dom->name);
-    st_set(el, "from", from);
-    st_set(el, "to", to);
-    st_set(el, "type", type);
+    stanza_set(el, "from", from);
+    stanza_set(el, "to", to);
+    stanza_set(el, "type", type);
     if (status)
-        st_add_text(st_add(el, NULL, "status"), status);
+        stanza_add_text(stanza_add(el, NULL, "status"), status);
     send_reply(x, el, type ? type : "presence");
 }
 
@@ -314,14 +314,14 @@ static void handle_presence(const svc_ctx *x, xmlNodePtr pres)
     char bare[2100];
     if (!jid_parse(x->from, &from) || !jid_format_bare(&from, bare, sizeof bare))
         return;
-    const char *type = st_attr(pres, "type");
+    const char *type = stanza_attr(pres, "type");
     if ((strcmp(type, "subscribe") == 0 || strcmp(type, "probe") == 0 ||
          strcmp(type, "unsubscribe") == 0) && !allowed(x, RS_SVC_PRESENCE))
         return;
     char status[600];
     snprintf(status, sizeof status, "%s: %s (a strict server should %s)",
              x->dom->profile->label, x->dom->description,
-             cat_expect_name(x->dom->profile->strict));
+             catalog_expect_name(x->dom->profile->strict));
     if (strcmp(type, "subscribe") == 0) {
         send_presence(x, "subscribed", bare, NULL);
         send_presence(x, NULL, bare, status);
@@ -336,14 +336,14 @@ void services_handle(rs_services *s, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza)
 {
     svc_ctx x = {.svc = s, .srv = s->srv, .dom = dom, .remote = remote};
-    x.from = st_attr(stanza, "from");
-    x.to = st_attr(stanza, "to");
+    x.from = stanza_attr(stanza, "from");
+    x.to = stanza_attr(stanza, "to");
     if (!jid_parse(x.to, &x.to_jid))
         return;
-    if (st_is(stanza, NS_SERVER, "iq"))
+    if (stanza_is(stanza, NS_SERVER, "iq"))
         handle_iq(&x, stanza);
-    else if (st_is(stanza, NS_SERVER, "message"))
+    else if (stanza_is(stanza, NS_SERVER, "message"))
         handle_message(&x, stanza);
-    else if (st_is(stanza, NS_SERVER, "presence"))
+    else if (stanza_is(stanza, NS_SERVER, "presence"))
         handle_presence(&x, stanza);
 }

@@ -15,7 +15,7 @@
 typedef struct rs_services rs_services;
 
 /* The services of srv (their reply budgets). NULL on allocation failure. */
-rs_services *services_new(rs_server *srv);
+rs_services *services_new(rs_daemon *srv);
 
 /* Handle a stanza from remote (authenticated) to a JID at dom. Messages to
  * the echo contact: "help" lists the commands, "report" answers with what we

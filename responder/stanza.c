@@ -9,13 +9,13 @@ static bool ns_is(xmlNsPtr ns, const char *uri)
     return ns && ns->href && strcmp((const char *)ns->href, uri) == 0;
 }
 
-bool st_is(xmlNodePtr el, const char *ns, const char *name)
+bool stanza_is(xmlNodePtr el, const char *ns, const char *name)
 {
     return el && el->type == XML_ELEMENT_NODE &&
            strcmp((const char *)el->name, name) == 0 && ns_is(el->ns, ns);
 }
 
-xmlNodePtr st_child(xmlNodePtr el, const char *ns, const char *name)
+xmlNodePtr stanza_child(xmlNodePtr el, const char *ns, const char *name)
 {
     for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE &&
@@ -24,7 +24,7 @@ xmlNodePtr st_child(xmlNodePtr el, const char *ns, const char *name)
     return NULL;
 }
 
-xmlNodePtr st_first_child(xmlNodePtr el)
+xmlNodePtr stanza_first_child(xmlNodePtr el)
 {
     for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE)
@@ -32,7 +32,7 @@ xmlNodePtr st_first_child(xmlNodePtr el)
     return NULL;
 }
 
-const char *st_attr(xmlNodePtr el, const char *name)
+const char *stanza_attr(xmlNodePtr el, const char *name)
 {
     for (xmlAttrPtr a = el ? el->properties : NULL; a; a = a->next) {
         if (a->ns || strcmp((const char *)a->name, name) != 0)
@@ -45,7 +45,7 @@ const char *st_attr(xmlNodePtr el, const char *name)
     return "";
 }
 
-char *st_text(xmlNodePtr el)
+char *stanza_text(xmlNodePtr el)
 {
     xmlChar *t = xmlNodeGetContent(el);
     if (!t)
@@ -55,7 +55,7 @@ char *st_text(xmlNodePtr el)
     return s;
 }
 
-xmlNodePtr st_new(const char *ns, const char *name)
+xmlNodePtr stanza_new(const char *ns, const char *name)
 {
     xmlNodePtr el = xmlNewNode(NULL, (const xmlChar *)name);
     if (!el)
@@ -69,13 +69,13 @@ xmlNodePtr st_new(const char *ns, const char *name)
     return el;
 }
 
-xmlNodePtr st_add(xmlNodePtr parent, const char *ns, const char *name)
+xmlNodePtr stanza_add(xmlNodePtr parent, const char *ns, const char *name)
 {
     if (!parent)
         return NULL;
     xmlNodePtr el;
     if (ns) {
-        el = st_new(ns, name);
+        el = stanza_new(ns, name);
         if (el && !xmlAddChild(parent, el)) {
             xmlFreeNode(el);
             el = NULL;
@@ -86,19 +86,19 @@ xmlNodePtr st_add(xmlNodePtr parent, const char *ns, const char *name)
     return el;
 }
 
-void st_set(xmlNodePtr el, const char *name, const char *value)
+void stanza_set(xmlNodePtr el, const char *name, const char *value)
 {
     if (el && value && value[0])
         xmlSetProp(el, (const xmlChar *)name, (const xmlChar *)value);
 }
 
-void st_add_text(xmlNodePtr el, const char *text)
+void stanza_add_text(xmlNodePtr el, const char *text)
 {
     if (el && text)
         xmlNodeAddContent(el, (const xmlChar *)text); /* escaped on output */
 }
 
-const char *st_condition(xmlNodePtr el, const char *ns)
+const char *stanza_condition(xmlNodePtr el, const char *ns)
 {
     for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE && ns_is(c->ns, ns) &&

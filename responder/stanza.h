@@ -21,33 +21,33 @@
 #define NS_DATA "jabber:x:data"
 
 /* el is {ns}name. */
-bool st_is(xmlNodePtr el, const char *ns, const char *name);
+bool stanza_is(xmlNodePtr el, const char *ns, const char *name);
 
 /* First child element {ns}name, or NULL (ns NULL = any). */
-xmlNodePtr st_child(xmlNodePtr el, const char *ns, const char *name);
+xmlNodePtr stanza_child(xmlNodePtr el, const char *ns, const char *name);
 
 /* First child element of any name, or NULL. */
-xmlNodePtr st_first_child(xmlNodePtr el);
+xmlNodePtr stanza_first_child(xmlNodePtr el);
 
 /* Value of the un-namespaced attribute name, or "" (pointer into el). */
-const char *st_attr(xmlNodePtr el, const char *name);
+const char *stanza_attr(xmlNodePtr el, const char *name);
 
 /* Concatenated text content of el, malloc'd ("" when none); NULL on OOM. */
-char *st_text(xmlNodePtr el);
+char *stanza_text(xmlNodePtr el);
 
 /* A new element {ns}name with its own namespace declaration. */
-xmlNodePtr st_new(const char *ns, const char *name);
+xmlNodePtr stanza_new(const char *ns, const char *name);
 
 /* A child element: {ns}name, or in the parent's namespace when ns is NULL. */
-xmlNodePtr st_add(xmlNodePtr parent, const char *ns, const char *name);
+xmlNodePtr stanza_add(xmlNodePtr parent, const char *ns, const char *name);
 
 /* Set an attribute (skipped when value is NULL or empty). */
-void st_set(xmlNodePtr el, const char *name, const char *value);
+void stanza_set(xmlNodePtr el, const char *name, const char *value);
 
 /* Append text content. */
-void st_add_text(xmlNodePtr el, const char *text);
+void stanza_add_text(xmlNodePtr el, const char *text);
 
 /* Name of the first child in the given namespace (a condition), or "". */
-const char *st_condition(xmlNodePtr el, const char *ns);
+const char *stanza_condition(xmlNodePtr el, const char *ns);
 
 #endif

@@ -1,5 +1,5 @@
 /* stats.h -- the daemon's counters and the snapshot /metrics renders from.
- * Modules bump the counters of what they do in rs_server.stats (daemon.h);
+ * Modules bump the counters of what they do in rs_daemon.stats (daemon.h);
  * server.c copies them with the gauges into a stats_snapshot, so metrics.c
  * needs to know no other module. */
 #ifndef RS_STATS_H

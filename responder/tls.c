@@ -47,7 +47,7 @@ typedef struct priority_slot {
 static priority_slot priorities[PRIORITY_SLOTS];
 static gnutls_certificate_credentials_t credentials; /* shared by sessions */
 
-const char *tls_priority_string(const cat_profile *profile)
+const char *tls_priority_string(const catalog_profile *profile)
 {
     const char *p = profile->policy.tls_priority;
     return p ? p : DEFAULT_PRIORITY;
@@ -64,7 +64,7 @@ static int compile(const char *string, gnutls_priority_t *out, char *err,
     return rc;
 }
 
-bool tls_priority_check(const cat_profile *profile, char *err, size_t n)
+bool tls_priority_check(const catalog_profile *profile, char *err, size_t n)
 {
     gnutls_priority_t p;
     if (compile(tls_priority_string(profile), &p, err, n) < 0)
@@ -86,13 +86,13 @@ static gnutls_priority_t priority_of(const rs_domain *dom)
             continue;
         char err[512];
         if (compile(string, &s->priority, err, sizeof err) < 0) {
-            rs_log(RS_LOG_ERROR, "%s: %s", dom->name, err);
+            log_msg(RS_LOG_ERROR, "%s: %s", dom->name, err);
             return NULL;
         }
         s->string = string;
         return s->priority;
     }
-    rs_log(RS_LOG_ERROR, "more than %d TLS priority strings", PRIORITY_SLOTS);
+    log_msg(RS_LOG_ERROR, "more than %d TLS priority strings", PRIORITY_SLOTS);
     return NULL;
 }
 
@@ -200,7 +200,7 @@ static int on_handshake_message(gnutls_session_t session, unsigned htype,
     snprintf(t->sni, sizeof t->sni, "%s", name);
     if (!name[0])
         return 0;
-    const rs_domain *d = rs_domains_find(t->domains, name);
+    const rs_domain *d = domains_find(t->domains, name);
     if (!d) {
         if (t->io->note) {
             char text[400];
@@ -235,13 +235,13 @@ static ssize_t pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
     }
     size_t n = len < t->in.len ? len : t->in.len;
     memcpy(data, t->in.data, n);
-    rs_buf_consume(&t->in, n);
+    buf_consume(&t->in, n);
     return (ssize_t)n;
 }
 
 int tls_feed(rs_tls *t, const void *data, size_t len)
 {
-    return rs_buf_append(&t->in, data, len, TLS_IN_MAX);
+    return buf_append(&t->in, data, len, TLS_IN_MAX);
 }
 
 /* ---- sessions ---------------------------------------------------------------- */
@@ -287,7 +287,7 @@ void tls_free(rs_tls *t)
     if (!t)
         return;
     gnutls_deinit(t->session);
-    rs_buf_free(&t->in);
+    buf_free(&t->in);
     free(t);
 }
 

@@ -47,11 +47,11 @@ enum {
 
 /* The GnuTLS priority string of a profile: its own, or the default (TLS 1.2
  * and later, RFC 8996) when it has none. */
-const char *tls_priority_string(const cat_profile *profile);
+const char *tls_priority_string(const catalog_profile *profile);
 
 /* Whether GnuTLS accepts the profile's priority string; if not, a message
  * naming the string and the place GnuTLS stopped goes to err. */
-bool tls_priority_check(const cat_profile *profile, char *err, size_t n);
+bool tls_priority_check(const catalog_profile *profile, char *err, size_t n);
 
 /* A session presenting dom with dom's policy. As server (server true),
  * SNI naming another domain of domains switches to that domain; as client,
@@ -96,7 +96,7 @@ const rs_domain *tls_domain(const rs_tls *t);
 /* Whether our certificate went to the peer in the handshake. */
 bool tls_sent_certificate(const rs_tls *t);
 
-/* The GnuTLS session, for verify.c (rs_verify_peer). */
+/* The GnuTLS session, for verify.c (verify_peer). */
 gnutls_session_t tls_session(const rs_tls *t);
 
 #endif

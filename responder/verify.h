@@ -25,7 +25,7 @@ typedef struct rs_peer_verdict {
 
 /* Verify the certificate the peer of session presented for domain. Returns
  * true when all checks pass; v is always filled. */
-bool rs_verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
+bool verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
                     const char *domain, rs_peer_verdict *v);
 
 #endif

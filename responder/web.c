@@ -32,7 +32,7 @@
 #define TIMER_MAX_MS 60000      /* re-check at least this often */
 
 struct rs_web {
-    rs_server *srv;
+    rs_daemon *srv;
     struct MHD_Daemon *mhd;
     uv_poll_t poll;             /* readable when MHD's epoll set has events */
     uv_timer_t timer;           /* MHD's next timeout */
@@ -75,7 +75,7 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) {
-        rs_log(RS_LOG_ERROR, "http %s %.200s: out of memory", q->method, q->url);
+        log_msg(RS_LOG_ERROR, "http %s %.200s: out of memory", q->method, q->url);
         return MHD_NO;
     }
     bool ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) &&
@@ -89,7 +89,7 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
         ok = MHD_add_response_header(r, extra_name, extra_value);
     enum MHD_Result ret = ok ? MHD_queue_response(q->conn, status, r) : MHD_NO;
     MHD_destroy_response(r);
-    rs_log(RS_LOG_DEBUG, "http %s %.200s -> %u%s", q->method, q->url, status,
+    log_msg(RS_LOG_DEBUG, "http %s %.200s -> %u%s", q->method, q->url, status,
            ret == MHD_YES ? "" : " (failed)");
     return ret;
 }
@@ -122,7 +122,7 @@ static enum MHD_Result send_message(const req *q, unsigned status,
                                     const char *extra_value)
 {
     int len = 0;
-    xmlChar *page = web_page_message(status, title, text, detail, &len);
+    xmlChar *page = web_pages_message(status, title, text, detail, &len);
     return send_html(q, status, page, len, extra_name, extra_value);
 }
 
@@ -135,7 +135,7 @@ static enum MHD_Result send_json(const req *q, unsigned status, rs_json *j)
     else
         ret = respond(q, status, "application/json; charset=utf-8", j->text,
                       j->len, NULL, NULL);
-    rs_json_free(j);
+    json_free(j);
     return ret;
 }
 
@@ -143,10 +143,10 @@ static enum MHD_Result json_error(const req *q, unsigned status,
                                   const char *message)
 {
     rs_json j;
-    rs_json_init(&j);
-    rs_json_obj_begin(&j);
-    rs_json_kv_str(&j, "error", message);
-    rs_json_obj_end(&j);
+    json_init(&j);
+    json_obj_begin(&j);
+    json_kv_str(&j, "error", message);
+    json_obj_end(&j);
     return send_json(q, status, &j);
 }
 
@@ -173,7 +173,7 @@ static bool remote_name(const char *in, char *out, size_t n)
 static enum MHD_Result get_index(const req *q)
 {
     int len = 0;
-    xmlChar *page = web_page_index(q->w->srv, &len);
+    xmlChar *page = web_pages_index(q->w->srv, &len);
     return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
 }
 
@@ -186,7 +186,7 @@ static enum MHD_Result get_report(const req *q, const char *name)
                             "your XMPP server, as in /report/example.org.",
                             name[0] ? name : NULL, NULL, NULL);
     int len = 0;
-    xmlChar *page = web_page_report(q->w->srv, remote, &len);
+    xmlChar *page = web_pages_report(q->w->srv, remote, &len);
     return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
 }
 
@@ -194,31 +194,31 @@ static enum MHD_Result get_api_domains(const req *q)
 {
     const rs_config *cfg = q->w->srv->cfg;
     rs_json j;
-    rs_json_init(&j);
-    rs_json_obj_begin(&j);
-    rs_json_kv_str(&j, "base_domain", cfg->base_domain);
-    rs_json_key(&j, "domains");
-    rs_json_arr_begin(&j);
+    json_init(&j);
+    json_obj_begin(&j);
+    json_kv_str(&j, "base_domain", cfg->base_domain);
+    json_key(&j, "domains");
+    json_arr_begin(&j);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const rs_domain_conf *d = &cfg->domains[i];
-        const cat_profile *p = d->profile;
+        const catalog_profile *p = d->profile;
         char echo[300];
         snprintf(echo, sizeof echo, "echo@%s", d->name);
-        rs_json_obj_begin(&j);
-        rs_json_kv_str(&j, "domain", d->name);
-        rs_json_kv_str(&j, "profile", p->label);
-        rs_json_kv_str(&j, "kind", cat_kind_name(p->kind));
-        rs_json_kv_str(&j, "breaks", p->breaks);
-        rs_json_kv_str(&j, "strict", cat_expect_name(p->strict));
-        rs_json_kv_bool(&j, "advisory", p->advisory);
-        rs_json_kv_str(&j, "why", p->strict_why);
-        rs_json_kv_str(&j, "description",
+        json_obj_begin(&j);
+        json_kv_str(&j, "domain", d->name);
+        json_kv_str(&j, "profile", p->label);
+        json_kv_str(&j, "kind", catalog_kind_name(p->kind));
+        json_kv_str(&j, "breaks", p->breaks);
+        json_kv_str(&j, "strict", catalog_expect_name(p->strict));
+        json_kv_bool(&j, "advisory", p->advisory);
+        json_kv_str(&j, "why", p->strict_why);
+        json_kv_str(&j, "description",
                        d->description ? d->description : p->description);
-        rs_json_kv_str(&j, "echo", echo);
-        rs_json_obj_end(&j);
+        json_kv_str(&j, "echo", echo);
+        json_obj_end(&j);
     }
-    rs_json_arr_end(&j);
-    rs_json_obj_end(&j);
+    json_arr_end(&j);
+    json_obj_end(&j);
     return send_json(q, MHD_HTTP_OK, &j);
 }
 
@@ -228,7 +228,7 @@ static enum MHD_Result get_api_report(const req *q, const char *name)
     if (!remote_name(name, remote, sizeof remote))
         return json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
     rs_json j;
-    rs_json_init(&j);
+    json_init(&j);
     report_matrix_json(&j, q->w->srv->report, remote, q->w->srv->cfg);
     return send_json(q, MHD_HTTP_OK, &j);
 }
@@ -358,7 +358,7 @@ static unsigned retry_after(const char *err)
 
 static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
 {
-    rs_server *srv = q->w->srv;
+    rs_daemon *srv = q->w->srv;
     if (ctx->bad)
         return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "The form could not be read.", NULL, NULL, NULL);
@@ -374,7 +374,7 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
     rs_probe *p = probe_start(srv, ctx->target, NULL, NULL, err, sizeof err);
     char location[320];
     if (p) {
-        rs_log(RS_LOG_INFO, "http probe of %s started from the web form",
+        log_msg(RS_LOG_INFO, "http probe of %s started from the web form",
                probe_target(p));
         snprintf(location, sizeof location, "/report/%s", probe_target(p));
         return send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
@@ -421,7 +421,7 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
         }
         const char *foreign = cross_origin(q);
         if (foreign) {
-            rs_log(RS_LOG_INFO, "http POST /probe refused: %s", foreign);
+            log_msg(RS_LOG_INFO, "http POST /probe refused: %s", foreign);
             return send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
                                 "Probes start only from this server's own "
                                 "form (cross-origin posts are refused).",
@@ -449,7 +449,7 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
     if (*upload_data_size > 0) {
         ctx->body += *upload_data_size;
         if (ctx->body > BODY_MAX) {
-            rs_log(RS_LOG_DEBUG, "http POST %.200s: body beyond %d bytes, closing",
+            log_msg(RS_LOG_DEBUG, "http POST %.200s: body beyond %d bytes, closing",
                    q->url, BODY_MAX);
             return MHD_NO;
         }
@@ -516,7 +516,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(w->last_error);
     while (n > 0 && (w->last_error[n - 1] == '\n' || w->last_error[n - 1] == '\r'))
         w->last_error[--n] = '\0';
-    rs_log(RS_LOG_INFO, "http: %s", w->last_error);
+    log_msg(RS_LOG_INFO, "http: %s", w->last_error);
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
@@ -546,7 +546,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
 {
     (void)events;
     if (status < 0)
-        rs_log(RS_LOG_WARN, "http: poll: %s", uv_strerror(status));
+        log_msg(RS_LOG_WARN, "http: poll: %s", uv_strerror(status));
     web_run(h->data);
 }
 
@@ -557,7 +557,7 @@ static void on_handle_closed(uv_handle_t *h)
         free(w);
 }
 
-rs_web *web_start(rs_server *srv, const rs_http_conf *conf)
+rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
 {
     const char *where = srv->config_path ? srv->config_path : "(embedded config)";
     struct sockaddr_storage ss;
@@ -621,7 +621,7 @@ rs_web *web_start(rs_server *srv, const rs_http_conf *conf)
     w->open_handles = 2;
     uv_poll_start(&w->poll, UV_READABLE, on_poll);
     web_run(w);
-    rs_log(RS_LOG_INFO, "listening on %s port %u (http: web report, /metrics)",
+    log_msg(RS_LOG_INFO, "listening on %s port %u (http: web report, /metrics)",
            conf->address, conf->port);
     return w;
 }

@@ -244,9 +244,9 @@ static void header_row(page *pg, xmlNodePtr table, const char *const *names,
 }
 
 /* "accept" / "refuse", and "(advisory)" when the specs leave room. */
-static void strict_cell(page *pg, xmlNodePtr tr, const cat_profile *p)
+static void strict_cell(page *pg, xmlNodePtr tr, const catalog_profile *p)
 {
-    xmlNodePtr td = el(pg, tr, "td", cat_expect_name(p->strict));
+    xmlNodePtr td = el(pg, tr, "td", catalog_expect_name(p->strict));
     if (p->advisory) {
         txt(pg, td, " ");
         xmlNodePtr s = el(pg, td, "span", "(advisory)");
@@ -328,7 +328,7 @@ static void index_table(page *pg, const rs_config *cfg)
     xmlNodePtr tbody = el(pg, table, "tbody", NULL);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const rs_domain_conf *d = &cfg->domains[i];
-        const cat_profile *p = d->profile;
+        const catalog_profile *p = d->profile;
         xmlNodePtr tr = el(pg, tbody, "tr", NULL);
         attr(pg, tr, "class", "domain");
         attr(pg, tr, "data-domain", d->name);
@@ -336,7 +336,7 @@ static void index_table(page *pg, const rs_config *cfg)
         xmlNodePtr td = el(pg, tr, "td", NULL);
         attr(pg, td, "class", "name");
         code(pg, td, d->name);
-        el(pg, tr, "td", cat_kind_name(p->kind));
+        el(pg, tr, "td", catalog_kind_name(p->kind));
         td = el(pg, tr, "td", p->breaks);
         if (d->description) {
             el(pg, td, "br", NULL);
@@ -354,7 +354,7 @@ static void index_table(page *pg, const rs_config *cfg)
     }
 }
 
-static void index_peers(page *pg, rs_server *srv)
+static void index_peers(page *pg, rs_daemon *srv)
 {
     el(pg, pg->body, "h2", "Servers seen recently");
     const char *names[PEERS_SHOWN];
@@ -380,7 +380,7 @@ static void index_peers(page *pg, rs_server *srv)
     }
 }
 
-xmlChar *web_page_index(rs_server *srv, int *len)
+xmlChar *web_pages_index(rs_daemon *srv, int *len)
 {
     const rs_config *cfg = srv->cfg;
     page pg;
@@ -454,7 +454,7 @@ static void report_table(page *pg, const rs_config *cfg, const report_cell *cell
     xmlNodePtr tbody = el(pg, table, "tbody", NULL);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const report_cell *c = &cells[i];
-        const cat_profile *p = c->domain->profile;
+        const catalog_profile *p = c->domain->profile;
         char cls[64];
         snprintf(cls, sizeof cls, "domain verdict-%s",
                  report_verdict_name(c->verdict));
@@ -548,7 +548,7 @@ static void summary_line(page *pg, const report_summary *s)
          s->advisory, s->wrong, s->unknown);
 }
 
-xmlChar *web_page_report(rs_server *srv, const char *remote, int *len)
+xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
 {
     const rs_config *cfg = srv->cfg;
     report_cell *cells = calloc(cfg->n_domains ? cfg->n_domains : 1,
@@ -612,7 +612,7 @@ xmlChar *web_page_report(rs_server *srv, const char *remote, int *len)
 
 /* ---- messages ---------------------------------------------------------------------- */
 
-xmlChar *web_page_message(unsigned status, const char *title, const char *text,
+xmlChar *web_pages_message(unsigned status, const char *title, const char *text,
                           const char *detail, int *len)
 {
     page pg;

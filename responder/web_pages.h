@@ -18,17 +18,17 @@
 /* GET /: every configured test domain (table id="domains", one
  * <tr class="domain"> per domain), how to test, the remote domains seen
  * recently (list id="peers") and the probe form. */
-xmlChar *web_page_index(rs_server *srv, int *len);
+xmlChar *web_pages_index(rs_daemon *srv, int *len);
 
 /* GET /report/REMOTE (remote already validated and lower-cased): summary,
  * the matrix (table id="domains", one <tr class="domain"> per test domain)
  * and the history (table id="history"). Refreshes itself every 5 s while a
  * probe of remote runs. */
-xmlChar *web_page_report(rs_server *srv, const char *remote, int *len);
+xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len);
 
 /* An error or notice page: status code and title as heading, text as a
  * paragraph, detail (may be NULL; may be network text) in <code>. */
-xmlChar *web_page_message(unsigned status, const char *title,
+xmlChar *web_pages_message(unsigned status, const char *title,
                           const char *text, const char *detail, int *len);
 
 #endif

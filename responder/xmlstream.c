@@ -26,9 +26,9 @@
 /* Largest slice handed to xmlParseChunk at once (its size is an int). */
 #define XS_SLICE (64u * 1024u)
 
-struct xs_stream {
-    xs_limits limits;        /* effective limits, defaults filled in */
-    xs_callbacks cb;         /* the owner's callbacks */
+struct rs_xmlstream {
+    xmlstream_limits limits;        /* effective limits, defaults filled in */
+    xmlstream_callbacks cb;         /* the owner's callbacks */
     void *ud;                /* the owner's pointer */
     xmlParserCtxtPtr ctxt;   /* the current parser; rebuilt on restart */
     unsigned depth;          /* open elements, the stream root included */
@@ -36,20 +36,20 @@ struct xs_stream {
     xmlNodePtr cur;          /* innermost open element of that stanza */
     uint64_t fed;            /* bytes given to this parser instance */
     uint64_t boundary;       /* input offset where the current item began */
-    bool in_feed;            /* inside xs_feed: restart must be deferred */
-    bool restart_pending;    /* xs_restart was called inside xs_feed */
+    bool in_feed;            /* inside xmlstream_feed: restart must be deferred */
+    bool restart_pending;    /* xmlstream_restart was called inside xmlstream_feed */
     bool closed;             /* </stream:stream> seen */
     bool reported;           /* on_error has been called */
-    xs_error error;          /* first error, XS_ERR_NONE while usable */
+    xmlstream_error error;          /* first error, XMLSTREAM_ERR_NONE while usable */
     char error_text[160];    /* its reason */
 };
 
 /* ---- failure bookkeeping ---- */
 
 /* Record the first failure only: later ones are consequences of it. */
-static void xs_fail(xs_stream *xs, xs_error error, const char *text)
+static void xs_fail(rs_xmlstream *xs, xmlstream_error error, const char *text)
 {
-    if (xs->error != XS_ERR_NONE)
+    if (xs->error != XMLSTREAM_ERR_NONE)
         return;
     xs->error = error;
     snprintf(xs->error_text, sizeof xs->error_text, "%s", text);
@@ -63,20 +63,20 @@ static void xs_fail(xs_stream *xs, xs_error error, const char *text)
  * reading further (xmlStopParser is the documented way to do so from a
  * callback). Not used from the error callback, which runs in the middle of
  * libxml2's own error paths. */
-static void xs_fail_stop(xs_stream *xs, xs_error error, const char *text)
+static void xs_fail_stop(rs_xmlstream *xs, xmlstream_error error, const char *text)
 {
     xs_fail(xs, error, text);
     xmlStopParser(xs->ctxt);
 }
 
 /* Our SAX callbacks ignore everything once the stream is done for. */
-static bool xs_idle(const xs_stream *xs)
+static bool xs_idle(const rs_xmlstream *xs)
 {
-    return xs->error != XS_ERR_NONE || xs->closed || xs->restart_pending;
+    return xs->error != XMLSTREAM_ERR_NONE || xs->closed || xs->restart_pending;
 }
 
 /* Where libxml2 is in the input, in bytes fed to this parser instance. */
-static uint64_t xs_consumed(const xs_stream *xs)
+static uint64_t xs_consumed(const rs_xmlstream *xs)
 {
     long n = xmlByteConsumed(xs->ctxt);
     return n < 0 ? xs->boundary : (uint64_t)n;
@@ -88,7 +88,7 @@ static void xs_sax_subset(void *ctx, const xmlChar *name, const xmlChar *ext_id,
                           const xmlChar *sys_id)
 {
     (void)name, (void)ext_id, (void)sys_id;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "DTD not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "DTD not allowed");
 }
 
 static void xs_sax_entity_decl(void *ctx, const xmlChar *name, int type,
@@ -96,7 +96,7 @@ static void xs_sax_entity_decl(void *ctx, const xmlChar *name, int type,
                                xmlChar *content)
 {
     (void)name, (void)type, (void)pub_id, (void)sys_id, (void)content;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity declaration not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "entity declaration not allowed");
 }
 
 /* Called for every entity reference except the five predefined ones, which
@@ -104,26 +104,26 @@ static void xs_sax_entity_decl(void *ctx, const xmlChar *name, int type,
 static xmlEntityPtr xs_sax_get_entity(void *ctx, const xmlChar *name)
 {
     (void)name;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity reference not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "entity reference not allowed");
     return NULL;
 }
 
 static void xs_sax_reference(void *ctx, const xmlChar *name)
 {
     (void)name;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "entity reference not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "entity reference not allowed");
 }
 
 static void xs_sax_pi(void *ctx, const xmlChar *target, const xmlChar *data)
 {
     (void)target, (void)data;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "processing instruction not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "processing instruction not allowed");
 }
 
 static void xs_sax_comment(void *ctx, const xmlChar *value)
 {
     (void)value;
-    xs_fail_stop(ctx, XS_ERR_RESTRICTED_XML, "comment not allowed");
+    xs_fail_stop(ctx, XMLSTREAM_ERR_RESTRICTED_XML, "comment not allowed");
 }
 
 /* libxml2's structured errors: warnings are harmless, anything else means the
@@ -132,7 +132,7 @@ static void xs_sax_error(void *ctx, xmlErrorPtr err)
 {
     if (err == NULL || err->level < XML_ERR_ERROR || xs_idle(ctx))
         return;
-    xs_fail(ctx, XS_ERR_NOT_WELL_FORMED,
+    xs_fail(ctx, XMLSTREAM_ERR_NOT_WELL_FORMED,
             err->message ? err->message : "not well-formed");
 }
 
@@ -177,7 +177,7 @@ static bool xs_copy_field(char *dst, size_t size, const xmlChar *value,
 
 /* ---- the stream header ---- */
 
-static bool xs_header_attrs(xs_stream *xs, xs_header *h, int nb_attributes,
+static bool xs_header_attrs(rs_xmlstream *xs, xmlstream_header *h, int nb_attributes,
                             const xmlChar **attrs)
 {
     bool oom = false;
@@ -201,7 +201,7 @@ static bool xs_header_attrs(xs_stream *xs, xs_header *h, int nb_attributes,
         /* Too long to be valid: refusing beats truncating a name or an id
          * that is later compared or hashed (dialback keys use the id). */
         if (!xs_copy_field(dst, size, a[3], a[4], &oom)) {
-            xs_fail_stop(xs, oom ? XS_ERR_POLICY_VIOLATION : XS_ERR_BAD_FORMAT,
+            xs_fail_stop(xs, oom ? XMLSTREAM_ERR_POLICY_VIOLATION : XMLSTREAM_ERR_BAD_FORMAT,
                          oom ? "out of memory" : "stream header attribute too long");
             return false;
         }
@@ -209,14 +209,14 @@ static bool xs_header_attrs(xs_stream *xs, xs_header *h, int nb_attributes,
     return true;
 }
 
-static bool xs_header_namespaces(xs_stream *xs, xs_header *h, int nb_namespaces,
+static bool xs_header_namespaces(rs_xmlstream *xs, xmlstream_header *h, int nb_namespaces,
                                  const xmlChar **ns)
 {
     for (int i = 0; i < nb_namespaces; i++) {
         const xmlChar *prefix = ns[2 * i], *href = ns[2 * i + 1];
         if (prefix == NULL) {
             if (strlen((const char *)href) >= sizeof h->default_ns) {
-                xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "default namespace too long");
+                xs_fail_stop(xs, XMLSTREAM_ERR_BAD_FORMAT, "default namespace too long");
                 return false;
             }
             strcpy(h->default_ns, (const char *)href);
@@ -228,20 +228,20 @@ static bool xs_header_namespaces(xs_stream *xs, xs_header *h, int nb_namespaces,
     return true;
 }
 
-static void xs_open_stream(xs_stream *xs, const xmlChar *localname,
+static void xs_open_stream(rs_xmlstream *xs, const xmlChar *localname,
                            const xmlChar *uri, int nb_namespaces,
                            const xmlChar **namespaces, int nb_attributes,
                            const xmlChar **attributes)
 {
     if (uri == NULL || !xmlStrEqual(uri, BAD_CAST XS_STREAMS_NS)) {
-        xs_fail_stop(xs, XS_ERR_INVALID_NAMESPACE, "root is not in the streams namespace");
+        xs_fail_stop(xs, XMLSTREAM_ERR_INVALID_NAMESPACE, "root is not in the streams namespace");
         return;
     }
     if (!xmlStrEqual(localname, BAD_CAST "stream")) {
-        xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "root element is not stream");
+        xs_fail_stop(xs, XMLSTREAM_ERR_BAD_FORMAT, "root element is not stream");
         return;
     }
-    xs_header h;
+    xmlstream_header h;
     memset(&h, 0, sizeof h);
     if (!xs_header_namespaces(xs, &h, nb_namespaces, namespaces) ||
         !xs_header_attrs(xs, &h, nb_attributes, attributes))
@@ -315,7 +315,7 @@ static bool xs_copy_attrs(xmlNodePtr node, int nb_attributes, const xmlChar **at
     return true;
 }
 
-static bool xs_add_element(xs_stream *xs, const xmlChar *localname,
+static bool xs_add_element(rs_xmlstream *xs, const xmlChar *localname,
                            const xmlChar *prefix, const xmlChar *uri,
                            int nb_namespaces, const xmlChar **namespaces,
                            int nb_attributes, const xmlChar **attributes)
@@ -338,7 +338,7 @@ static bool xs_add_element(xs_stream *xs, const xmlChar *localname,
            xs_copy_attrs(node, nb_attributes, attributes);
 }
 
-static void xs_drop_stanza(xs_stream *xs)
+static void xs_drop_stanza(rs_xmlstream *xs)
 {
     xmlFreeDoc(xs->doc);
     xs->doc = NULL;
@@ -352,7 +352,7 @@ static void xs_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pre
                          const xmlChar **namespaces, int nb_attributes,
                          int nb_defaulted, const xmlChar **attributes)
 {
-    xs_stream *xs = ctx;
+    rs_xmlstream *xs = ctx;
     (void)nb_defaulted; /* always 0: there is no DTD to default from */
     if (xs_idle(xs))
         return;
@@ -363,19 +363,19 @@ static void xs_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pre
     }
     /* depth 1 is the stream; the stanza itself is nesting level 1. */
     if (xs->depth > xs->limits.max_depth) {
-        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "stanza nested too deeply");
+        xs_fail_stop(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "stanza nested too deeply");
         return;
     }
     xs->depth++;
     if (!xs_add_element(xs, localname, prefix, uri, nb_namespaces, namespaces,
                         nb_attributes, attributes))
-        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+        xs_fail_stop(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
 }
 
 static void xs_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix,
                        const xmlChar *uri)
 {
-    xs_stream *xs = ctx;
+    rs_xmlstream *xs = ctx;
     (void)localname, (void)prefix, (void)uri; /* libxml2 checks the match */
     if (xs_idle(xs))
         return;
@@ -407,7 +407,7 @@ static bool xs_all_space(const xmlChar *ch, int len)
 }
 
 /* Append text to the open element, merging with a preceding text node. */
-static bool xs_add_text(xs_stream *xs, const xmlChar *ch, int len)
+static bool xs_add_text(rs_xmlstream *xs, const xmlChar *ch, int len)
 {
     xmlNodePtr last = xs->cur->last;
     if (last != NULL && last->type == XML_TEXT_NODE) {
@@ -424,25 +424,25 @@ static bool xs_add_text(xs_stream *xs, const xmlChar *ch, int len)
 /* Text, CDATA and whitespace all arrive here. */
 static void xs_sax_text(void *ctx, const xmlChar *ch, int len)
 {
-    xs_stream *xs = ctx;
+    rs_xmlstream *xs = ctx;
     if (xs_idle(xs) || xs->depth == 0)
         return;
     if (xs->depth == 1) {
         /* Between stanzas only whitespace (keepalives) is allowed; it closes
          * the accounting of the previous item so keepalives never add up. */
         if (!xs_all_space(ch, len))
-            xs_fail_stop(xs, XS_ERR_BAD_FORMAT, "text outside a stanza");
+            xs_fail_stop(xs, XMLSTREAM_ERR_BAD_FORMAT, "text outside a stanza");
         else
             xs->boundary = xs_consumed(xs);
         return;
     }
     if (!xs_add_text(xs, ch, len))
-        xs_fail_stop(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+        xs_fail_stop(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
 }
 
 /* ---- parser lifecycle ---- */
 
-static xmlParserCtxtPtr xs_make_parser(xs_stream *xs)
+static xmlParserCtxtPtr xs_make_parser(rs_xmlstream *xs)
 {
     xmlSAXHandler sax;
     memset(&sax, 0, sizeof sax);
@@ -475,7 +475,7 @@ static xmlParserCtxtPtr xs_make_parser(xs_stream *xs)
 }
 
 /* Throw the parser and any half-built stanza away and start a new stream. */
-static void xs_reset(xs_stream *xs)
+static void xs_reset(rs_xmlstream *xs)
 {
     xs_drop_stanza(xs);
     if (xs->ctxt != NULL)
@@ -486,17 +486,17 @@ static void xs_reset(xs_stream *xs)
     xs->restart_pending = false;
     xs->closed = false;
     xs->reported = false;
-    xs->error = XS_ERR_NONE;
+    xs->error = XMLSTREAM_ERR_NONE;
     xs->error_text[0] = '\0';
     xs->ctxt = xs_make_parser(xs);
     if (xs->ctxt == NULL)
-        xs_fail(xs, XS_ERR_POLICY_VIOLATION, "out of memory");
+        xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
 }
 
-xs_stream *xs_new(const xs_limits *limits, const xs_callbacks *cb, void *ud)
+rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_callbacks *cb, void *ud)
 {
     xmlInitParser(); /* idempotent: libxml2 guards its own one-time setup */
-    xs_stream *xs = calloc(1, sizeof *xs);
+    rs_xmlstream *xs = calloc(1, sizeof *xs);
     if (xs == NULL)
         return NULL;
     if (limits != NULL)
@@ -516,7 +516,7 @@ xs_stream *xs_new(const xs_limits *limits, const xs_callbacks *cb, void *ud)
     return xs;
 }
 
-void xs_free(xs_stream *xs)
+void xmlstream_free(rs_xmlstream *xs)
 {
     if (xs == NULL)
         return;
@@ -526,7 +526,7 @@ void xs_free(xs_stream *xs)
     free(xs);
 }
 
-void xs_restart(xs_stream *xs)
+void xmlstream_restart(rs_xmlstream *xs)
 {
     if (xs->in_feed) {
         /* Inside a callback libxml2 is still on the stack: stop it now,
@@ -545,19 +545,19 @@ void xs_restart(xs_stream *xs)
  * whitespace between them) exceeds max_stanza_bytes. An item's size runs from
  * the end of the previous one to its own closing '>', so the check happens
  * before libxml2 ever buffers an oversized attribute or text node. */
-static size_t xs_room(const xs_stream *xs)
+static size_t xs_room(const rs_xmlstream *xs)
 {
     uint64_t used = xs->fed > xs->boundary ? xs->fed - xs->boundary : 0;
     uint64_t max = xs->limits.max_stanza_bytes;
     return used >= max ? 0 : (size_t)(max - used);
 }
 
-static void xs_parse(xs_stream *xs, const char *data, size_t len)
+static void xs_parse(rs_xmlstream *xs, const char *data, size_t len)
 {
     while (len > 0 && !xs_idle(xs)) {
         size_t n = xs_room(xs);
         if (n == 0) {
-            xs_fail(xs, XS_ERR_POLICY_VIOLATION, "stanza too large");
+            xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "stanza too large");
             return;
         }
         if (n > len)
@@ -569,19 +569,19 @@ static void xs_parse(xs_stream *xs, const char *data, size_t len)
         data += n;
         len -= n;
         if (rc != 0 && !xs_idle(xs))
-            xs_fail(xs, XS_ERR_NOT_WELL_FORMED, "not well-formed");
+            xs_fail(xs, XMLSTREAM_ERR_NOT_WELL_FORMED, "not well-formed");
     }
 }
 
-int xs_feed(xs_stream *xs, const char *data, size_t len)
+int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len)
 {
     if (xs->reported)
         return -1;
     xs->in_feed = true;
-    if (xs->error == XS_ERR_NONE && !xs->closed)
+    if (xs->error == XMLSTREAM_ERR_NONE && !xs->closed)
         xs_parse(xs, data, len);
     int rc = 0;
-    if (xs->error != XS_ERR_NONE && !xs->restart_pending) {
+    if (xs->error != XMLSTREAM_ERR_NONE && !xs->restart_pending) {
         /* Reported here, after libxml2 returned, so the owner may do
          * anything in on_error and is told exactly once. */
         xs->reported = true;
@@ -597,20 +597,20 @@ int xs_feed(xs_stream *xs, const char *data, size_t len)
 
 /* ---- helpers for the owner ---- */
 
-const char *xs_error_condition(xs_error error)
+const char *xmlstream_error_condition(xmlstream_error error)
 {
     switch (error) {
-    case XS_ERR_NONE:
+    case XMLSTREAM_ERR_NONE:
         return "none";
-    case XS_ERR_NOT_WELL_FORMED:
+    case XMLSTREAM_ERR_NOT_WELL_FORMED:
         return "not-well-formed";
-    case XS_ERR_RESTRICTED_XML:
+    case XMLSTREAM_ERR_RESTRICTED_XML:
         return "restricted-xml";
-    case XS_ERR_POLICY_VIOLATION:
+    case XMLSTREAM_ERR_POLICY_VIOLATION:
         return "policy-violation";
-    case XS_ERR_INVALID_NAMESPACE:
+    case XMLSTREAM_ERR_INVALID_NAMESPACE:
         return "invalid-namespace";
-    case XS_ERR_BAD_FORMAT:
+    case XMLSTREAM_ERR_BAD_FORMAT:
         return "bad-format";
     }
     return "undefined-condition";
@@ -636,7 +636,7 @@ static char *xs_dump(xmlDocPtr doc, xmlNodePtr node, size_t *len)
     return out;
 }
 
-char *xs_serialize(xmlNodePtr element, size_t *len)
+char *xmlstream_serialize(xmlNodePtr element, size_t *len)
 {
     if (element == NULL)
         return NULL;
@@ -656,7 +656,7 @@ char *xs_serialize(xmlNodePtr element, size_t *len)
     return out;
 }
 
-char *xs_escape(const char *s)
+char *xmlstream_escape(const char *s)
 {
     size_t n = 0;
     for (const char *p = s; *p; p++)

@@ -39,7 +39,7 @@
 
 static char dir[] = "/tmp/test_conn.XXXXXX"; /* the certificates */
 static uv_loop_t loop;
-static rs_server srv;
+static rs_daemon srv;
 static uv_tcp_t listener;
 static int port;
 
@@ -70,7 +70,7 @@ static inline double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static inline void on_header(rs_conn *c, const xs_header *h)
+static inline void on_header(rs_conn *c, const xmlstream_header *h)
 {
     R.headers++;
     snprintf(R.to, sizeof R.to, "%s", h->to);
@@ -86,8 +86,8 @@ static inline void on_header(rs_conn *c, const xs_header *h)
 static inline void start_tls(rs_conn *c)
 {
     conn_send_str(c, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-    xs_restart(c->xs);
-    const rs_domain *dom = rs_domains_find(srv.domains, DOMAIN);
+    xmlstream_restart(c->xs);
+    const rs_domain *dom = domains_find(srv.domains, DOMAIN);
     CHECK(dom != NULL);
     CHECK(dom && conn_starttls(c, dom, NULL) == 0);
 }
@@ -101,7 +101,7 @@ static inline void on_element(rs_conn *c, xmlNodePtr el)
         return;
     }
     size_t len = 0;
-    char *s = xs_serialize(el, &len);
+    char *s = xmlstream_serialize(el, &len);
     snprintf(R.last, sizeof R.last, "%s", s ? s : "");
     free(s);
     if (R.echo)
@@ -330,7 +330,7 @@ static inline bool server_up(void)
     char certs[512], err[256] = "";
     snprintf(certs, sizeof certs, "%s/certs", dir);
     if (certgen_pki(certs, false, err, sizeof err) < 0 ||
-        certgen_domain(certs, DOMAIN, BASE, cat_find("valid"), false, err,
+        certgen_domain(certs, DOMAIN, BASE, catalog_find("valid"), false, err,
                        sizeof err) < 0) {
         fprintf(stderr, "certgen: %s\n", err);
         return false;
@@ -346,14 +346,14 @@ static inline bool server_up(void)
              "domains = ( { name = \"" DOMAIN "\"; profile = \"valid\"; } );\n",
              dir);
     static rs_config cfg;
-    if (rs_config_load_string(text, "conn.conf", dir, &cfg, stderr) != 0)
+    if (config_load_string(text, "conn.conf", dir, &cfg, stderr) != 0)
         return false;
     srv.cfg = &cfg;
-    srv.domains = rs_domains_load(&cfg);
+    srv.domains = domains_load(&cfg);
     if (!srv.domains)
         return false;
     srv.start_time = (uint64_t)time(NULL);
-    rs_log_set_peer_limit(cfg.limits.log_per_minute); /* as server.c does */
+    log_set_peer_limit(cfg.limits.log_per_minute); /* as server.c does */
     uv_loop_init(&loop);
     srv.loop = &loop;
     uv_tcp_init(&loop, &listener);
@@ -374,9 +374,9 @@ static inline void server_down(void)
     uv_close((uv_handle_t *)&listener, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(uv_loop_close(&loop) == 0);
-    rs_domains_unref(srv.domains);
-    rs_log_limits_free();
-    rs_config_free(srv.cfg);
+    domains_unref(srv.domains);
+    log_limits_free();
+    config_free(srv.cfg);
     free(P.in);
 }
 

@@ -26,34 +26,34 @@ static char certs[256];
 
 /* The normal recipe; synthetic rows override one field each. */
 #define GOOD                                                                \
-    .key = CAT_KEY_ECDSA_P256, .eku = CAT_EKU_SERVER | CAT_EKU_CLIENT,      \
-    .validity = CAT_VALID_NOW, .issuer = CAT_ISSUER_INTERMEDIATE,           \
-    .names = CAT_NAMES_DNS, .sig = CAT_SIG_SHA256
+    .key = CATALOG_KEY_ECDSA_P256, .eku = CATALOG_EKU_SERVER | CATALOG_EKU_CLIENT,      \
+    .validity = CATALOG_VALID_NOW, .issuer = CATALOG_ISSUER_INTERMEDIATE,           \
+    .names = CATALOG_NAMES_DNS, .sig = CATALOG_SIG_SHA256
 
 #define SYN(lbl, ...)                                                       \
-    {.label = lbl, .kind = CAT_KIND_CERT, .breaks = lbl,                    \
-     .strict = CAT_EXPECT_REFUSE, .cert = {GOOD, __VA_ARGS__},              \
-     .dns = CAT_DNS_SRV, .description = lbl}
+    {.label = lbl, .kind = CATALOG_KIND_CERT, .breaks = lbl,                    \
+     .strict = CATALOG_EXPECT_REFUSE, .cert = {GOOD, __VA_ARGS__},              \
+     .dns = CATALOG_DNS_SRV, .description = lbl}
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Woverride-init"
-static const cat_profile synthetic[] = {
-    SYN("syn-rsa1024", .key = CAT_KEY_RSA1024),
-    SYN("syn-rsa2048", .key = CAT_KEY_RSA2048, .eku = CAT_EKU_SERVER),
-    SYN("syn-sha1", .sig = CAT_SIG_SHA1),
-    SYN("syn-xmppaddr", .names = CAT_NAMES_XMPPADDR),
-    SYN("syn-srvname", .names = CAT_NAMES_SRVNAME),
-    SYN("syn-wildcard", .names = CAT_NAMES_WILDCARD),
-    SYN("syn-cn-only", .names = CAT_NAMES_CN_ONLY),
-    SYN("syn-wrong", .names = CAT_NAMES_WRONG),
+static const catalog_profile synthetic[] = {
+    SYN("syn-rsa1024", .key = CATALOG_KEY_RSA1024),
+    SYN("syn-rsa2048", .key = CATALOG_KEY_RSA2048, .eku = CATALOG_EKU_SERVER),
+    SYN("syn-sha1", .sig = CATALOG_SIG_SHA1),
+    SYN("syn-xmppaddr", .names = CATALOG_NAMES_XMPPADDR),
+    SYN("syn-srvname", .names = CATALOG_NAMES_SRVNAME),
+    SYN("syn-wildcard", .names = CATALOG_NAMES_WILDCARD),
+    SYN("syn-cn-only", .names = CATALOG_NAMES_CN_ONLY),
+    SYN("syn-wrong", .names = CATALOG_NAMES_WRONG),
     SYN("syn-omit-chain", .omit_chain = true),
     SYN("syn-revoked", .revoked = true),
-    SYN("syn-no-eku", .eku = CAT_EKU_NONE),
-    SYN("syn-client-only", .eku = CAT_EKU_CLIENT),
-    SYN("syn-not-yet", .validity = CAT_VALID_NOT_YET),
-    SYN("syn-expired", .validity = CAT_VALID_EXPIRED),
-    SYN("syn-self", .issuer = CAT_ISSUER_SELF),
-    SYN("syn-untrusted", .issuer = CAT_ISSUER_UNTRUSTED),
+    SYN("syn-no-eku", .eku = CATALOG_EKU_NONE),
+    SYN("syn-client-only", .eku = CATALOG_EKU_CLIENT),
+    SYN("syn-not-yet", .validity = CATALOG_VALID_NOT_YET),
+    SYN("syn-expired", .validity = CATALOG_VALID_EXPIRED),
+    SYN("syn-self", .issuer = CATALOG_ISSUER_SELF),
+    SYN("syn-untrusted", .issuer = CATALOG_ISSUER_UNTRUSTED),
 };
 #pragma GCC diagnostic pop
 
@@ -119,7 +119,7 @@ static unsigned verify(gnutls_x509_crt_t *chain, unsigned n,
     return status;
 }
 
-/* EKU as CAT_EKU_* bits; an unknown purpose sets bit 31. */
+/* EKU as CATALOG_EKU_* bits; an unknown purpose sets bit 31. */
 static unsigned eku_bits(gnutls_x509_crt_t crt)
 {
     unsigned bits = 0;
@@ -131,29 +131,29 @@ static unsigned eku_bits(gnutls_x509_crt_t crt)
                                                 &critical) < 0)
             break;
         if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0)
-            bits |= CAT_EKU_SERVER;
+            bits |= CATALOG_EKU_SERVER;
         else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
-            bits |= CAT_EKU_CLIENT;
+            bits |= CATALOG_EKU_CLIENT;
         else
             bits |= 1u << 31;
     }
     return bits;
 }
 
-static void check_validity(gnutls_x509_crt_t crt, cat_validity v)
+static void check_validity(gnutls_x509_crt_t crt, catalog_validity v)
 {
     time_t now = time(NULL);
     time_t from = gnutls_x509_crt_get_activation_time(crt);
     time_t until = gnutls_x509_crt_get_expiration_time(crt);
     CHECK(from < until);
     switch (v) {
-    case CAT_VALID_NOW:
+    case CATALOG_VALID_NOW:
         CHECK(from <= now - DAY + 60 && until > now + 300 * DAY);
         break;
-    case CAT_VALID_EXPIRED:
+    case CATALOG_VALID_EXPIRED:
         CHECK(until <= now - 29 * DAY && until >= now - 31 * DAY);
         break;
-    case CAT_VALID_NOT_YET:
+    case CATALOG_VALID_NOT_YET:
         CHECK(from >= now + 300 * DAY);
         break;
     }
@@ -227,41 +227,41 @@ static void get_cn(gnutls_x509_crt_t crt, char *cn, size_t len)
 }
 
 static void check_names(gnutls_x509_crt_t crt, const char *domain,
-                        const cat_profile *p)
+                        const catalog_profile *p)
 {
     san s[4];
     unsigned n = read_sans(crt, s, 4);
     char cn[300], want[300];
     get_cn(crt, cn, sizeof cn);
     switch (p->cert.names) {
-    case CAT_NAMES_DNS:
+    case CATALOG_NAMES_DNS:
         CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
         CHECK_STR(cn, domain);
         CHECK(gnutls_x509_crt_check_hostname(crt, domain));
         CHECK(!gnutls_x509_crt_check_hostname(crt, "other." BASE));
         break;
-    case CAT_NAMES_WRONG:
+    case CATALOG_NAMES_WRONG:
         snprintf(want, sizeof want, "wrong-name-%s.invalid", p->label);
         CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
         CHECK_STR((char *)s[0].value, want);
         CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
         break;
-    case CAT_NAMES_CN_ONLY:
+    case CATALOG_NAMES_CN_ONLY:
         CHECK(n == 0);
         CHECK_STR(cn, domain);
         break;
-    case CAT_NAMES_XMPPADDR:
+    case CATALOG_NAMES_XMPPADDR:
         CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.5", 0x0c, domain));
         CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
         CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
         break;
-    case CAT_NAMES_SRVNAME:
+    case CATALOG_NAMES_SRVNAME:
         snprintf(want, sizeof want, "_xmpp-server.%s", domain);
         CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.7", 0x16, want));
         CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
         CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
         break;
-    case CAT_NAMES_WILDCARD:
+    case CATALOG_NAMES_WILDCARD:
         CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
         CHECK_STR((char *)s[0].value, "*." BASE);
         CHECK(gnutls_x509_crt_check_hostname(crt, domain));
@@ -270,29 +270,29 @@ static void check_names(gnutls_x509_crt_t crt, const char *domain,
     }
 }
 
-static void check_key_and_sig(gnutls_x509_crt_t crt, const cat_cert_recipe *r)
+static void check_key_and_sig(gnutls_x509_crt_t crt, const catalog_cert_recipe *r)
 {
     unsigned bits = 0, usage = 0, critical;
     int algo = gnutls_x509_crt_get_pk_algorithm(crt, &bits);
     gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
     gnutls_datum_t x = {NULL, 0}, y = {NULL, 0};
     switch (r->key) {
-    case CAT_KEY_ECDSA_P256:
+    case CATALOG_KEY_ECDSA_P256:
         CHECK(algo == GNUTLS_PK_ECDSA);
         CHECK(gnutls_x509_crt_get_pk_ecc_raw(crt, &curve, &x, &y) >= 0);
         CHECK(curve == GNUTLS_ECC_CURVE_SECP256R1);
         gnutls_free(x.data);
         gnutls_free(y.data);
         break;
-    case CAT_KEY_RSA2048:
+    case CATALOG_KEY_RSA2048:
         CHECK(algo == GNUTLS_PK_RSA && bits == 2048);
         break;
-    case CAT_KEY_RSA1024:
+    case CATALOG_KEY_RSA1024:
         CHECK(algo == GNUTLS_PK_RSA && bits == 1024);
         break;
     }
     unsigned want_usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
-    if (r->key != CAT_KEY_ECDSA_P256)
+    if (r->key != CATALOG_KEY_ECDSA_P256)
         want_usage |= GNUTLS_KEY_KEY_ENCIPHERMENT;
     CHECK(gnutls_x509_crt_get_key_usage(crt, &usage, &critical) >= 0);
     CHECK(usage == want_usage);
@@ -303,7 +303,7 @@ static void check_key_and_sig(gnutls_x509_crt_t crt, const cat_cert_recipe *r)
     CHECK(ca == 0);
     int sign = gnutls_x509_crt_get_signature_algorithm(crt);
     CHECK(gnutls_sign_get_hash_algorithm(sign) ==
-          (r->sig == CAT_SIG_SHA1 ? GNUTLS_DIG_SHA1 : GNUTLS_DIG_SHA256));
+          (r->sig == CATALOG_SIG_SHA1 ? GNUTLS_DIG_SHA1 : GNUTLS_DIG_SHA256));
     unsigned char serial[64];
     size_t slen = sizeof serial;
     CHECK(gnutls_x509_crt_get_serial(crt, serial, &slen) >= 0);
@@ -364,27 +364,27 @@ static bool crl_lists(gnutls_x509_crt_t crt, int *count)
 
 /* Chain verification as the recipe predicts. */
 static void check_verify(gnutls_x509_crt_t *chain, unsigned n,
-                         const char *pem, const cat_cert_recipe *r)
+                         const char *pem, const catalog_cert_recipe *r)
 {
     char ca[1024], untrusted[1024], crl[1024];
     path_of(ca, sizeof ca, "ca", ".pem");
     path_of(untrusted, sizeof untrusted, "untrusted-ca", ".pem");
     path_of(crl, sizeof crl, "crl", ".pem");
-    unsigned flags = r->sig == CAT_SIG_SHA1 ? GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1
+    unsigned flags = r->sig == CATALOG_SIG_SHA1 ? GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1
                                             : 0;
-    if (r->validity != CAT_VALID_NOW) {
-        unsigned st = verify(chain, n, r->issuer == CAT_ISSUER_SELF ? pem : ca,
+    if (r->validity != CATALOG_VALID_NOW) {
+        unsigned st = verify(chain, n, r->issuer == CATALOG_ISSUER_SELF ? pem : ca,
                              NULL, flags);
         CHECK(st != UINT32_MAX && (st & (GNUTLS_CERT_EXPIRED |
                                          GNUTLS_CERT_NOT_ACTIVATED)));
         flags |= GNUTLS_VERIFY_DISABLE_TIME_CHECKS;
     }
-    if (r->sig == CAT_SIG_SHA1) /* refused unless allowed: the point */
+    if (r->sig == CATALOG_SIG_SHA1) /* refused unless allowed: the point */
         CHECK(verify(chain, n, ca, NULL, flags &
                      ~(unsigned)GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1) &
               GNUTLS_CERT_INSECURE_ALGORITHM);
     switch (r->issuer) {
-    case CAT_ISSUER_INTERMEDIATE:
+    case CATALOG_ISSUER_INTERMEDIATE:
         if (r->omit_chain) {
             gnutls_x509_crt_t both[2] = {chain[0], load_one("intermediate")};
             CHECK(verify(chain, 1, ca, NULL, flags) &
@@ -396,18 +396,18 @@ static void check_verify(gnutls_x509_crt_t *chain, unsigned n,
             CHECK(verify(chain, n, ca, NULL, flags) == 0);
         }
         break;
-    case CAT_ISSUER_SELF:
+    case CATALOG_ISSUER_SELF:
         CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_INVALID);
         CHECK(verify(chain, n, pem, NULL, flags) == 0);
         break;
-    case CAT_ISSUER_UNTRUSTED:
+    case CATALOG_ISSUER_UNTRUSTED:
         CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_SIGNER_NOT_FOUND);
         CHECK(verify(chain, n, untrusted, NULL, flags) == 0);
         break;
     }
     int count;
     CHECK(crl_lists(chain[0], &count) == r->revoked);
-    if (r->revoked && !r->omit_chain && r->issuer == CAT_ISSUER_INTERMEDIATE)
+    if (r->revoked && !r->omit_chain && r->issuer == CATALOG_ISSUER_INTERMEDIATE)
         CHECK(verify(chain, n, ca, crl, flags) & GNUTLS_CERT_REVOKED);
 }
 
@@ -434,23 +434,23 @@ static void check_key_file(const char *path, gnutls_x509_crt_t crt)
 }
 
 /* Everything one recipe claims about DOMAIN.pem / DOMAIN.key. */
-static void check_leaf(const char *domain, const cat_profile *p)
+static void check_leaf(const char *domain, const catalog_profile *p)
 {
-    const cat_cert_recipe *r = &p->cert;
+    const catalog_cert_recipe *r = &p->cert;
     char pem[1024], key[1024];
     unsigned n;
     int failed_before = check_failed_;
     path_of(pem, sizeof pem, domain, ".pem");
     path_of(key, sizeof key, domain, ".key");
     gnutls_x509_crt_t *chain = load_chain(pem, &n);
-    bool alone = r->omit_chain || r->issuer == CAT_ISSUER_SELF;
+    bool alone = r->omit_chain || r->issuer == CATALOG_ISSUER_SELF;
     CHECK(n == (alone ? 1u : 2u));
     if (n > 0) {
         gnutls_x509_crt_t leaf = chain[0];
-        const char *issuer_name = r->issuer == CAT_ISSUER_INTERMEDIATE
+        const char *issuer_name = r->issuer == CATALOG_ISSUER_INTERMEDIATE
                                       ? "intermediate"
                                       : "untrusted-ca";
-        gnutls_x509_crt_t issuer = r->issuer == CAT_ISSUER_SELF
+        gnutls_x509_crt_t issuer = r->issuer == CATALOG_ISSUER_SELF
                                        ? NULL
                                        : load_one(issuer_name);
         CHECK(eku_bits(leaf) == r->eku);
@@ -472,7 +472,7 @@ static void check_leaf(const char *domain, const cat_profile *p)
 }
 
 /* certgen_domain then check_leaf for one row. */
-static void generate_and_check(const cat_profile *p)
+static void generate_and_check(const catalog_profile *p)
 {
     char domain[300], err[256] = "";
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
@@ -539,7 +539,7 @@ static char *key_bytes(const char *name)
 
 /* Keys survive a rerun without force, change with force; a leaf whose
  * issuer was regenerated is regenerated even without force. */
-static void check_keep_and_force(const cat_profile *p)
+static void check_keep_and_force(const catalog_profile *p)
 {
     char domain[300], err[256];
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
@@ -566,7 +566,7 @@ static void check_keep_and_force(const cat_profile *p)
 /* A kept revoked leaf is not listed twice. */
 static void check_revoked_rerun(void)
 {
-    const cat_profile *p = &synthetic[9];
+    const catalog_profile *p = &synthetic[9];
     char domain[300], err[256], pem[1024];
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     path_of(pem, sizeof pem, domain, ".pem");
@@ -585,9 +585,9 @@ static void check_revoked_rerun(void)
 static void check_errors(void)
 {
     char err[256] = "";
-    CHECK(certgen_domain(certs, "../evil", BASE, cat_at(0), false, err,
+    CHECK(certgen_domain(certs, "../evil", BASE, catalog_at(0), false, err,
                          sizeof err) < 0);
-    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, cat_at(0), false,
+    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, catalog_at(0), false,
                          err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir") != NULL);
     CHECK(certgen_pki("/proc/nonexistent/certs", false, err, sizeof err) < 0);
@@ -611,14 +611,14 @@ int main(void)
     snprintf(certs, sizeof certs, "%s/certs", dir);
     CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
     check_pki();
-    for (size_t i = 0; i < cat_count(); i++)
-        generate_and_check(cat_at(i));
+    for (size_t i = 0; i < catalog_count(); i++)
+        generate_and_check(catalog_at(i));
     for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
         generate_and_check(&synthetic[i]);
     check_revoked_rerun();
-    check_keep_and_force(cat_at(0));
+    check_keep_and_force(catalog_at(0));
     check_errors();
-    printf("%zu catalog rows and %zu synthetic recipes checked\n", cat_count(),
+    printf("%zu catalog rows and %zu synthetic recipes checked\n", catalog_count(),
            sizeof synthetic / sizeof synthetic[0]);
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return check_done();

@@ -59,7 +59,7 @@ static int load_text(const char *text, rs_config *cfg, char **msgs)
     size_t len = 0;
     *msgs = NULL;
     FILE *m = open_memstream(msgs, &len);
-    int n = rs_config_load_string(text, "t.conf", tmpdir, cfg, m);
+    int n = config_load_string(text, "t.conf", tmpdir, cfg, m);
     fclose(m);
     return n;
 }
@@ -122,7 +122,7 @@ static bool limits_equal(const rs_limits *a, const rs_limits *b)
 static void test_defaults(void)
 {
     rs_limits l;
-    rs_limits_default(&l);
+    config_limits_default(&l);
     CHECK(l.max_stanza_bytes == 262144);
     CHECK(l.max_depth == 32);
     CHECK(l.unauth_timeout == 30);
@@ -149,7 +149,7 @@ static void test_defaults(void)
     CHECK_STR(cfg.domains[0].key_file, in_tmp("certs/valid.r.example.key"));
     CHECK(cfg.domains[0].description == NULL);
     CHECK(cfg.domains[0].line == 3);
-    rs_config_free(&cfg);
+    config_free(&cfg);
     CHECK(cfg.domains == NULL && cfg.path == NULL);
     free(msgs);
 }
@@ -205,19 +205,19 @@ static void test_full_round_trip(void)
     CHECK(cfg.limits.max_streams == 100);
     CHECK(cfg.limits.queue_max == 8);
     CHECK_STR(cfg.domains[0].name, "valid.r.example");
-    CHECK(cfg.domains[0].profile == cat_find("valid"));
+    CHECK(cfg.domains[0].profile == catalog_find("valid"));
     CHECK(cfg.domains[0].line == 13);
     CHECK_STR(cfg.domains[0].cert_file, in_tmp("st/certs/valid.r.example.pem"));
     CHECK_STR(cfg.domains[1].name, "le.r.example");
-    CHECK(cfg.domains[1].profile == cat_find("le-tlsserver"));
+    CHECK(cfg.domains[1].profile == catalog_find("le-tlsserver"));
     CHECK_STR(cfg.domains[1].cert_file, in_tmp("certs/custom.pem"));
     CHECK_STR(cfg.domains[1].key_file, "/etc/x/le.key");
     CHECK_STR(cfg.domains[1].description, "my own words");
     CHECK(cfg.domains[1].line == 14);
     CHECK_STR(cfg.domains[2].name, "r.example"); /* BASE itself is allowed */
-    CHECK(rs_config_find_domain(&cfg, "LE.r.example") == &cfg.domains[1]);
-    CHECK(rs_config_find_domain(&cfg, "nope.r.example") == NULL);
-    rs_config_free(&cfg);
+    CHECK(config_find_domain(&cfg, "LE.r.example") == &cfg.domains[1]);
+    CHECK(config_find_domain(&cfg, "nope.r.example") == NULL);
+    config_free(&cfg);
 }
 
 /* Relative paths follow the file, not the working directory. */
@@ -229,19 +229,19 @@ static void test_load_file(void)
     snprintf(path, sizeof path, "%s", in_tmp("sub/x.conf"));
     write_file(path, HEAD DOMS "trust = ( \"anchor.pem\" );\n");
     rs_config cfg;
-    CHECK(rs_config_load(path, &cfg, stderr) == 0);
+    CHECK(config_load(path, &cfg, stderr) == 0);
     CHECK_STR(cfg.path, path);
     CHECK(cfg.n_trust == 1 && cfg.trust && cfg.trust[0] &&
           strcmp(cfg.trust[0], in_tmp("sub/anchor.pem")) == 0);
     CHECK_STR(cfg.state_dir, in_tmp("sub"));
-    rs_config_free(&cfg);
+    config_free(&cfg);
 
     /* A syntax error in a file: its name and line. */
     write_file(path, HEAD DOMS "limits = { max_depth = 8 };\nx = ;\n");
     char *msgs = NULL;
     size_t len;
     FILE *m = open_memstream(&msgs, &len);
-    CHECK(rs_config_load(path, &cfg, m) == 1);
+    CHECK(config_load(path, &cfg, m) == 1);
     fclose(m);
     char want[PATH_MAX + 80];
     snprintf(want, sizeof want, "%s:5: ", path);
@@ -249,7 +249,7 @@ static void test_load_file(void)
     free(msgs);
 
     m = open_memstream(&msgs, &len);
-    CHECK(rs_config_load(in_tmp("absent.conf"), &cfg, m) == 1);
+    CHECK(config_load(in_tmp("absent.conf"), &cfg, m) == 1);
     fclose(m);
     CHECK(msgs && strstr(msgs, "absent.conf") && strstr(msgs, "cannot open"));
     CHECK(cfg.domains == NULL);
@@ -379,7 +379,7 @@ static void test_listeners(void)
     CHECK(load_text("base_domain = \"r.example\";\n"
                     "listen = ( { address = \"::1\"; }, { address = \"::1\"; port = 5270; } );\n" DOMS,
                     &cfg, &msgs) == 0);
-    rs_config_free(&cfg);
+    config_free(&cfg);
     free(msgs);
 }
 
@@ -394,11 +394,11 @@ static void test_resolver(void)
                     &cfg, &msgs) == 0);
     CHECK_STR(cfg.resolver_servers,
               "127.0.0.1:5353,[::1]:53,[fe80::1]:54,192.0.2.1:53");
-    rs_config_free(&cfg);
+    config_free(&cfg);
     free(msgs);
     CHECK(load_text(HEAD DOMS, &cfg, &msgs) == 0);
     CHECK(cfg.resolver_servers == NULL);
-    rs_config_free(&cfg);
+    config_free(&cfg);
     free(msgs);
     expect_problem(HEAD DOMS "resolver = { servers = ( \"127.0.0.1:0\" ); };\n",
                    1, 4, "'127.0.0.1:0'", "port must be 1..65535");
@@ -491,11 +491,11 @@ static void test_write_default(void)
     char err[256] = "";
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s", in_tmp("default.conf"));
-    CHECK(rs_config_write_default(path, "Base.Example", addrs, 2, 5269, 0, 5280, trust,
+    CHECK(config_write_default(path, "Base.Example", addrs, 2, 5269, 0, 5280, trust,
                                   1, NULL, 0, err, sizeof err) == 0);
     CHECK_STR(err, "");
     rs_config cfg;
-    CHECK(rs_config_load(path, &cfg, stderr) == 0);
+    CHECK(config_load(path, &cfg, stderr) == 0);
     CHECK_STR(cfg.base_domain, "base.example");
     CHECK_STR(cfg.state_dir, tmpdir);
     CHECK(cfg.n_listen == 2 && cfg.listen[1].port == 5269);
@@ -504,16 +504,16 @@ static void test_write_default(void)
     CHECK(cfg.http.address && strcmp(cfg.http.address, "127.0.0.1") == 0);
     CHECK(cfg.http.port == 5280);
     rs_limits def;
-    rs_limits_default(&def);
+    config_limits_default(&def);
     CHECK(limits_equal(&cfg.limits, &def));
-    CHECK(cfg.n_domains == cat_count());
-    for (size_t i = 0; i < cfg.n_domains && i < cat_count(); i++) {
+    CHECK(cfg.n_domains == catalog_count());
+    for (size_t i = 0; i < cfg.n_domains && i < catalog_count(); i++) {
         char name[300];
-        snprintf(name, sizeof name, "%s.base.example", cat_at(i)->label);
+        snprintf(name, sizeof name, "%s.base.example", catalog_at(i)->label);
         CHECK_STR(cfg.domains[i].name, name);
-        CHECK(cfg.domains[i].profile == cat_at(i));
+        CHECK(cfg.domains[i].profile == catalog_at(i));
     }
-    rs_config_free(&cfg);
+    config_free(&cfg);
 
     /* Every limit is spelt out, so scripts can sed one of them. */
     char *text = read_all(path);
@@ -528,36 +528,36 @@ static void test_write_default(void)
                            "http = { address = \"127.0.0.1\"; port = 5280; };"};
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         CHECK(strstr(text, lines[i]) != NULL);
-    for (size_t i = 0; i < cat_count(); i++)
-        CHECK(strstr(text, cat_at(i)->description) != NULL);
+    for (size_t i = 0; i < catalog_count(); i++)
+        CHECK(strstr(text, catalog_at(i)->description) != NULL);
     replace(text, "max_depth = 32;", "max_depth = 16;");
     char *msgs;
     CHECK(load_text(text, &cfg, &msgs) == 0);
     CHECK(cfg.limits.max_depth == 16);
-    rs_config_free(&cfg);
+    config_free(&cfg);
     free(msgs);
     free(text);
 
     /* No trust files: an empty list that still loads. */
-    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 5999, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 1, 5999, 0, 0, NULL, 0,
                                   NULL, 0, err, sizeof err) == 0);
-    CHECK(rs_config_load(path, &cfg, stderr) == 0);
+    CHECK(config_load(path, &cfg, stderr) == 0);
     CHECK(cfg.n_trust == 0 && cfg.n_listen == 1 && cfg.listen[0].port == 5999);
     CHECK(cfg.http.address == NULL); /* http_port 0: no web listener */
-    rs_config_free(&cfg);
+    config_free(&cfg);
 
-    CHECK(rs_config_write_default(path, "bad..base", addrs, 1, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "bad..base", addrs, 1, 5269, 0, 0, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "base") != NULL);
-    CHECK(rs_config_write_default(path, "b.example", addrs, 0, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 0, 5269, 0, 0, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "listen") != NULL);
     const char *bad[] = {"localhost"};
-    CHECK(rs_config_write_default(path, "b.example", bad, 1, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", bad, 1, 5269, 0, 0, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
-    CHECK(rs_config_write_default(path, "b.example", addrs, 1, 0, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 1, 0, 0, 0, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
-    CHECK(rs_config_write_default("/nonexistent-dir/x.conf", "b.example",
+    CHECK(config_write_default("/nonexistent-dir/x.conf", "b.example",
                                   addrs, 1, 5269, 0, 0, NULL, 0, NULL, 0, err,
                                   sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);

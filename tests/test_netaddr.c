@@ -10,7 +10,7 @@
 static struct sockaddr_storage sa(const char *text)
 {
     struct sockaddr_storage ss;
-    if (!rs_addr_literal(text, 5269, &ss))
+    if (!netaddr_literal(text, 5269, &ss))
         fprintf(stderr, "bad literal in the test: %s\n", text);
     return ss;
 }
@@ -20,7 +20,7 @@ static const char *class_of(const char *text)
 {
     struct sockaddr_storage ss = sa(text);
     rs_special s;
-    return rs_addr_special((const struct sockaddr *)&ss, &s) ? s.name : "public";
+    return netaddr_special((const struct sockaddr *)&ss, &s) ? s.name : "public";
 }
 
 /* The special range of text as CIDR text, or "" for public addresses. */
@@ -30,8 +30,8 @@ static const char *range_of(const char *text)
     struct sockaddr_storage ss = sa(text);
     rs_special s;
     buf[0] = '\0';
-    if (rs_addr_special((const struct sockaddr *)&ss, &s))
-        rs_cidr_text(&s.range, buf, sizeof buf);
+    if (netaddr_special((const struct sockaddr *)&ss, &s))
+        netaddr_cidr_text(&s.range, buf, sizeof buf);
     return buf;
 }
 
@@ -39,41 +39,41 @@ static bool contains(const char *cidr, const char *addr)
 {
     rs_cidr c;
     struct sockaddr_storage ss = sa(addr);
-    return rs_cidr_parse(cidr, &c) == NULL &&
-           rs_cidr_contains(&c, (const struct sockaddr *)&ss);
+    return netaddr_cidr_parse(cidr, &c) == NULL &&
+           netaddr_cidr_contains(&c, (const struct sockaddr *)&ss);
 }
 
 static void test_parse(void)
 {
     rs_cidr c;
     char buf[RS_CIDR_TEXT_MAX];
-    CHECK(rs_cidr_parse("10.0.0.0/8", &c) == NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/8", &c) == NULL);
     CHECK(c.family == AF_INET && c.prefix == 8);
-    rs_cidr_text(&c, buf, sizeof buf);
+    netaddr_cidr_text(&c, buf, sizeof buf);
     CHECK_STR(buf, "10.0.0.0/8");
-    CHECK(rs_cidr_parse("127.0.0.1", &c) == NULL && c.prefix == 32);
-    CHECK(rs_cidr_parse("fc00::/7", &c) == NULL);
+    CHECK(netaddr_cidr_parse("127.0.0.1", &c) == NULL && c.prefix == 32);
+    CHECK(netaddr_cidr_parse("fc00::/7", &c) == NULL);
     CHECK(c.family == AF_INET6 && c.prefix == 7);
-    CHECK(rs_cidr_parse("::1", &c) == NULL && c.prefix == 128);
-    CHECK(rs_cidr_parse("0.0.0.0/0", &c) == NULL && c.prefix == 0);
-    CHECK(rs_cidr_parse("::/0", &c) == NULL && c.prefix == 0);
-    rs_cidr_parse("2001:db8::/32", &c);
-    rs_cidr_text(&c, buf, sizeof buf);
+    CHECK(netaddr_cidr_parse("::1", &c) == NULL && c.prefix == 128);
+    CHECK(netaddr_cidr_parse("0.0.0.0/0", &c) == NULL && c.prefix == 0);
+    CHECK(netaddr_cidr_parse("::/0", &c) == NULL && c.prefix == 0);
+    netaddr_cidr_parse("2001:db8::/32", &c);
+    netaddr_cidr_text(&c, buf, sizeof buf);
     CHECK_STR(buf, "2001:db8::/32");
     /* what an operator gets wrong */
-    CHECK(rs_cidr_parse("10.1.2.3/8", &c) != NULL);     /* host bits */
-    CHECK(strstr(rs_cidr_parse("10.1.2.3/8", &c), "10.0.0.0/8") != NULL);
-    CHECK(rs_cidr_parse("10.0.0.0/33", &c) != NULL);
-    CHECK(rs_cidr_parse("::/129", &c) != NULL);
-    CHECK(rs_cidr_parse("10.0.0.0/", &c) != NULL);
-    CHECK(rs_cidr_parse("10.0.0.0/-1", &c) != NULL);
-    CHECK(rs_cidr_parse("10.0.0.0/8x", &c) != NULL);
-    CHECK(rs_cidr_parse("10.0.0.0/0008", &c) != NULL);
-    CHECK(rs_cidr_parse("/8", &c) != NULL);
-    CHECK(rs_cidr_parse("example.org/8", &c) != NULL);
-    CHECK(rs_cidr_parse("", &c) != NULL);
-    CHECK(rs_cidr_parse("256.0.0.0/8", &c) != NULL);
-    CHECK(rs_cidr_parse("1.2.3.4/32/1", &c) != NULL);
+    CHECK(netaddr_cidr_parse("10.1.2.3/8", &c) != NULL);     /* host bits */
+    CHECK(strstr(netaddr_cidr_parse("10.1.2.3/8", &c), "10.0.0.0/8") != NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/33", &c) != NULL);
+    CHECK(netaddr_cidr_parse("::/129", &c) != NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/", &c) != NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/-1", &c) != NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/8x", &c) != NULL);
+    CHECK(netaddr_cidr_parse("10.0.0.0/0008", &c) != NULL);
+    CHECK(netaddr_cidr_parse("/8", &c) != NULL);
+    CHECK(netaddr_cidr_parse("example.org/8", &c) != NULL);
+    CHECK(netaddr_cidr_parse("", &c) != NULL);
+    CHECK(netaddr_cidr_parse("256.0.0.0/8", &c) != NULL);
+    CHECK(netaddr_cidr_parse("1.2.3.4/32/1", &c) != NULL);
 }
 
 static void test_contains(void)
@@ -165,7 +165,7 @@ static void test_ranges(void)
     CHECK_STR(range_of("8.8.8.8"), "");
     struct sockaddr_storage ss = sa("10.1.2.3");
     rs_special s;
-    CHECK(rs_addr_special((const struct sockaddr *)&ss, &s));
+    CHECK(netaddr_special((const struct sockaddr *)&ss, &s));
     CHECK_STR(s.phrase, "a private address");
 }
 
@@ -173,17 +173,17 @@ static void test_literals(void)
 {
     struct sockaddr_storage ss;
     char buf[64];
-    CHECK(rs_addr_literal("127.0.0.9", 5269, &ss));
+    CHECK(netaddr_literal("127.0.0.9", 5269, &ss));
     CHECK(ss.ss_family == AF_INET);
     CHECK(ntohs(((struct sockaddr_in *)&ss)->sin_port) == 5269);
-    rs_addr_text((const struct sockaddr *)&ss, buf, sizeof buf);
+    netaddr_text((const struct sockaddr *)&ss, buf, sizeof buf);
     CHECK_STR(buf, "127.0.0.9");
-    CHECK(rs_addr_literal("fd00::1", 5270, &ss));
+    CHECK(netaddr_literal("fd00::1", 5270, &ss));
     CHECK(ss.ss_family == AF_INET6);
-    rs_addr_text((const struct sockaddr *)&ss, buf, sizeof buf);
+    netaddr_text((const struct sockaddr *)&ss, buf, sizeof buf);
     CHECK_STR(buf, "fd00::1");
-    CHECK(!rs_addr_literal("victim.example", 5269, &ss));
-    CHECK(!rs_addr_literal("", 5269, &ss));
+    CHECK(!netaddr_literal("victim.example", 5269, &ss));
+    CHECK(!netaddr_literal("", 5269, &ss));
 }
 
 int main(void)

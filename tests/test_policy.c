@@ -70,9 +70,9 @@ static void test_builtin_verdicts(void)
     CHECK(policy_load("strict", &strict, stderr) == 0);
     CHECK(policy_load("pedantic", &pedantic, stderr) == 0);
     CHECK(policy_load("lenient", &lenient, stderr) == 0);
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
-        bool strict_accepts = p->strict == CAT_EXPECT_ACCEPT;
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
+        bool strict_accepts = p->strict == CATALOG_EXPECT_ACCEPT;
         policy_verdict v = policy_judge(&strict, p, strict_accepts);
         CHECK(v.checked && v.expect == p->strict && v.mark == POLICY_OK);
         v = policy_judge(&strict, p, !strict_accepts);
@@ -81,10 +81,10 @@ static void test_builtin_verdicts(void)
         CHECK(v.mark == POLICY_OK);
         v = policy_judge(&pedantic, p, !strict_accepts);
         CHECK(v.mark == POLICY_DIFF);
-        bool lenient_accepts = p->peers[CAT_PEER_PROSODY_LENIENT] == CAT_EXPECT_ACCEPT;
+        bool lenient_accepts = p->peers[CATALOG_PEER_PROSODY_LENIENT] == CATALOG_EXPECT_ACCEPT;
         v = policy_judge(&lenient, p, lenient_accepts);
         CHECK(v.checked && v.mark == POLICY_OK &&
-              v.expect == p->peers[CAT_PEER_PROSODY_LENIENT]);
+              v.expect == p->peers[CATALOG_PEER_PROSODY_LENIENT]);
         v = policy_judge(&lenient, p, !lenient_accepts);
         CHECK(v.mark == POLICY_DIFF);
         CHECK(v.line == 0);
@@ -102,14 +102,14 @@ static void test_builtin_verdicts(void)
  * truth) judged by each policy. This is the acceptance criterion of the
  * probe: Prosody strict passes strict, Prosody lenient fails it, naming the
  * bad certificates it took. */
-static size_t diffs(const rs_policy *pol, cat_peer peer, const char **named,
+static size_t diffs(const rs_policy *pol, catalog_peer peer, const char **named,
                     size_t max, size_t *advisories)
 {
     size_t n = 0;
     *advisories = 0;
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
-        policy_verdict v = policy_judge(pol, p, p->peers[peer] == CAT_EXPECT_ACCEPT);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
+        policy_verdict v = policy_judge(pol, p, p->peers[peer] == CATALOG_EXPECT_ACCEPT);
         if (v.mark == POLICY_DIFF) {
             if (n < max)
                 named[n] = p->label;
@@ -136,13 +136,13 @@ static void test_synthetic_probes(void)
     CHECK(policy_load("lenient", &lenient, stderr) == 0);
     const char *names[64];
     size_t adv;
-    size_t n = diffs(&strict, CAT_PEER_PROSODY_STRICT, names, 64, &adv);
+    size_t n = diffs(&strict, CATALOG_PEER_PROSODY_STRICT, names, 64, &adv);
     CHECK(n == 0);
     for (size_t i = 0; i < n && i < 64; i++)
         fprintf(stderr, "prosody-strict differs from strict on %s\n", names[i]);
     CHECK(adv > 0); /* cn-only, revoked, ...: advisories, not failures */
 
-    n = diffs(&strict, CAT_PEER_PROSODY_LENIENT, names, 64, &adv);
+    n = diffs(&strict, CATALOG_PEER_PROSODY_LENIENT, names, 64, &adv);
     CHECK(n >= 3);
     CHECK(listed(names, n, "expired"));
     CHECK(listed(names, n, "self-signed"));
@@ -150,15 +150,15 @@ static void test_synthetic_probes(void)
     CHECK(!listed(names, n, "valid"));
     CHECK(!listed(names, n, "no-tls")); /* lenient Prosody refuses it too */
 
-    CHECK(diffs(&lenient, CAT_PEER_PROSODY_LENIENT, names, 64, &adv) == 0);
+    CHECK(diffs(&lenient, CATALOG_PEER_PROSODY_LENIENT, names, 64, &adv) == 0);
     CHECK(adv == 0);
-    n = diffs(&lenient, CAT_PEER_PROSODY_STRICT, names, 64, &adv);
+    n = diffs(&lenient, CATALOG_PEER_PROSODY_STRICT, names, 64, &adv);
     CHECK(n > 0 && listed(names, n, "expired"));
 
     /* pedantic counts what strict only advises about */
     size_t adv_strict;
-    size_t n_strict = diffs(&strict, CAT_PEER_PROSODY_STRICT, names, 64, &adv_strict);
-    n = diffs(&pedantic, CAT_PEER_PROSODY_STRICT, names, 64, &adv);
+    size_t n_strict = diffs(&strict, CATALOG_PEER_PROSODY_STRICT, names, 64, &adv_strict);
+    n = diffs(&pedantic, CATALOG_PEER_PROSODY_STRICT, names, 64, &adv);
     CHECK(n == n_strict + adv_strict);
     CHECK(adv == 0);
     policy_free(&strict);
@@ -185,38 +185,38 @@ static void test_file_ok(void)
     CHECK(p.n_rules == 4);
     if (p.n_rules == 4) {
         CHECK_STR(p.rules[0].profile->label, "valid");
-        CHECK(p.rules[0].line == 3 && p.rules[0].expect == CAT_EXPECT_ACCEPT);
+        CHECK(p.rules[0].line == 3 && p.rules[0].expect == CATALOG_EXPECT_ACCEPT);
         CHECK_STR(p.rules[1].profile->label, "expired");
-        CHECK(p.rules[1].line == 4 && p.rules[1].expect == CAT_EXPECT_REFUSE);
+        CHECK(p.rules[1].line == 4 && p.rules[1].expect == CATALOG_EXPECT_REFUSE);
         CHECK(p.rules[3].line == 7);
     }
     /* listed rows are checked against the file, others not at all */
-    policy_verdict v = policy_judge(&p, cat_find("expired"), true);
+    policy_verdict v = policy_judge(&p, catalog_find("expired"), true);
     CHECK(v.checked && v.mark == POLICY_DIFF && v.line == 4 &&
-          v.expect == CAT_EXPECT_REFUSE);
-    v = policy_judge(&p, cat_find("expired"), false);
+          v.expect == CATALOG_EXPECT_REFUSE);
+    v = policy_judge(&p, catalog_find("expired"), false);
     CHECK(v.mark == POLICY_OK);
-    v = policy_judge(&p, cat_find("valid"), true);
+    v = policy_judge(&p, catalog_find("valid"), true);
     CHECK(v.mark == POLICY_OK);
     /* the file says refuse where strict says so only as an advisory: a
      * difference, never an advisory */
-    v = policy_judge(&p, cat_find("cn-only"), true);
+    v = policy_judge(&p, catalog_find("cn-only"), true);
     CHECK(v.mark == POLICY_DIFF);
-    v = policy_judge(&p, cat_find("self-signed"), true); /* commented out */
+    v = policy_judge(&p, catalog_find("self-signed"), true); /* commented out */
     CHECK(!v.checked && v.mark == POLICY_UNCHECKED);
-    v = policy_judge(&p, cat_find("wrong-name"), false);
+    v = policy_judge(&p, catalog_find("wrong-name"), false);
     CHECK(v.mark == POLICY_UNCHECKED);
     v = policy_judge(&p, NULL, true);
     CHECK(v.mark == POLICY_UNCHECKED);
 
     char why[1200];
-    v = policy_judge(&p, cat_find("expired"), true);
-    policy_explain(&p, cat_find("expired"), true, &v, why, sizeof why);
+    v = policy_judge(&p, catalog_find("expired"), true);
+    policy_explain(&p, catalog_find("expired"), true, &v, why, sizeof why);
     CHECK(has(why, "accepted"));
     CHECK(has(why, "my.policy:4 says refuse"));
-    CHECK(has(why, cat_find("expired")->strict_why));
-    v = policy_judge(&p, cat_find("wrong-name"), true);
-    policy_explain(&p, cat_find("wrong-name"), true, &v, why, sizeof why);
+    CHECK(has(why, catalog_find("expired")->strict_why));
+    v = policy_judge(&p, catalog_find("wrong-name"), true);
+    policy_explain(&p, catalog_find("wrong-name"), true, &v, why, sizeof why);
     CHECK(has(why, "not listed"));
     policy_free(&p);
     CHECK(p.rules == NULL && p.n_rules == 0);
@@ -347,7 +347,7 @@ static void test_explain(void)
     CHECK(policy_load("strict", &strict, stderr) == 0);
     CHECK(policy_load("lenient", &lenient, stderr) == 0);
     char why[1200];
-    const cat_profile *expired = cat_find("expired");
+    const catalog_profile *expired = catalog_find("expired");
     CHECK(expired != NULL);
     if (!expired)
         return;
@@ -359,11 +359,11 @@ static void test_explain(void)
     policy_explain(&lenient, expired, false, &v, why, sizeof why);
     CHECK(has(why, "refused; a dialback-accepting server would accept it"));
     /* an advisory says so, and that only pedantic fails on it */
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
         if (!p->advisory)
             continue;
-        bool accepted = p->strict != CAT_EXPECT_ACCEPT;
+        bool accepted = p->strict != CATALOG_EXPECT_ACCEPT;
         v = policy_judge(&strict, p, accepted);
         CHECK(v.mark == POLICY_ADVISORY);
         policy_explain(&strict, p, accepted, &v, why, sizeof why);

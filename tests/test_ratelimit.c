@@ -9,13 +9,13 @@
  * once; the next window starts fresh and reports what was refused. */
 static void test_window(void)
 {
-    rl_table *t = rl_new(64);
+    ratelimit_table *t = ratelimit_new(64);
     CHECK(t != NULL);
     if (!t)
         return;
     unsigned passed = 0, first = 0;
     for (int i = 0; i < 25; i++) {
-        rl_verdict v = rl_hit(t, "peer.example", 0, 10, 600, 60);
+        ratelimit_verdict v = ratelimit_hit(t, "peer.example", 0, 10, 600, 60);
         passed += v.allowed;
         first += v.first_refusal;
         CHECK(v.suppressed == 0);
@@ -23,18 +23,18 @@ static void test_window(void)
     CHECK(passed == 10);
     CHECK(first == 1);
     /* case does not matter; another kind has its own count */
-    CHECK(!rl_hit(t, "PEER.example", 0, 10, 610, 60).allowed);
-    CHECK(rl_hit(t, "peer.example", 1, 10, 610, 60).allowed);
-    rl_verdict v = rl_hit(t, "peer.example", 0, 10, 660, 60);
+    CHECK(!ratelimit_hit(t, "PEER.example", 0, 10, 610, 60).allowed);
+    CHECK(ratelimit_hit(t, "peer.example", 1, 10, 610, 60).allowed);
+    ratelimit_verdict v = ratelimit_hit(t, "peer.example", 0, 10, 660, 60);
     CHECK(v.allowed && v.suppressed == 16);
-    rl_free(t);
+    ratelimit_free(t);
 }
 
 /* Many more keys than slots: memory stays what it was, and a key seen
  * again after being pushed out starts a fresh window (never refused more). */
 static void test_bounded(void)
 {
-    rl_table *t = rl_new(16);
+    ratelimit_table *t = ratelimit_new(16);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -42,18 +42,18 @@ static void test_bounded(void)
     unsigned refused = 0;
     for (int i = 0; i < 10000; i++) {
         snprintf(key, sizeof key, "d%d.example", i);
-        refused += !rl_hit(t, key, 0, 1, 1000 + i / 100, 60).allowed;
+        refused += !ratelimit_hit(t, key, 0, 1, 1000 + i / 100, 60).allowed;
     }
     CHECK(refused == 0);
     /* a hot key in a crowd of others keeps its count while it stays hot */
     unsigned ok = 0;
     for (int i = 0; i < 100; i++) {
         snprintf(key, sizeof key, "x%d.example", i % 4);
-        rl_hit(t, key, 0, 1000, 5000, 60);
-        ok += rl_hit(t, "hot.example", 0, 50, 5000, 60).allowed;
+        ratelimit_hit(t, key, 0, 1000, 5000, 60);
+        ok += ratelimit_hit(t, "hot.example", 0, 50, 5000, 60).allowed;
     }
     CHECK(ok == 50);
-    rl_free(t);
+    ratelimit_free(t);
 }
 
 int main(void)

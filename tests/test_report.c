@@ -23,22 +23,22 @@ static char tmpdir[PATH_MAX];
 static void test_json_escaping(void)
 {
     rs_json j;
-    rs_json_init(&j);
-    rs_json_obj_begin(&j);
-    rs_json_kv_str(&j, "a", "<script>\"x\"\\&\n\x01");
-    rs_json_kv_str(&j, "bad-utf8", "\xff\xc3\xa9");
-    rs_json_key(&j, "list");
-    rs_json_arr_begin(&j);
-    rs_json_int(&j, -5);
-    rs_json_bool(&j, true);
-    rs_json_str(&j, NULL);
-    rs_json_arr_end(&j);
-    rs_json_obj_end(&j);
+    json_init(&j);
+    json_obj_begin(&j);
+    json_kv_str(&j, "a", "<script>\"x\"\\&\n\x01");
+    json_kv_str(&j, "bad-utf8", "\xff\xc3\xa9");
+    json_key(&j, "list");
+    json_arr_begin(&j);
+    json_int(&j, -5);
+    json_bool(&j, true);
+    json_str(&j, NULL);
+    json_arr_end(&j);
+    json_obj_end(&j);
     CHECK(!j.failed);
     CHECK_STR(j.text, "{\"a\":\"\\u003cscript\\u003e\\\"x\\\"\\\\\\u0026\\u000a\\u0001\","
                       "\"bad-utf8\":\"\\ufffd\xc3\xa9\",\"list\":[-5,true,null]}");
     CHECK(strchr(j.text, '<') == NULL);
-    rs_json_free(&j);
+    json_free(&j);
     /* cutting never splits a character */
     CHECK(utf8_cut("h\xc3\xa9llo", 2) == 1);
     CHECK(utf8_cut("h\xc3\xa9llo", 3) == 3);
@@ -72,14 +72,14 @@ static void test_roundtrip(void)
              "purpose) <b>&\"\xc3\xa9\"");
     o.stanzas = 3;
     rs_json j;
-    rs_json_init(&j);
+    json_init(&j);
     report_outcome_json(&j, &o);
     report_outcome back;
     CHECK(report_outcome_parse(j.text, &back) == 0);
     CHECK(memcmp(&o, &back, sizeof o) == 0);
     CHECK_STR(back.auth_error, o.auth_error);
     CHECK(back.stream == o.stream && back.auth == o.auth && back.stanzas == 3);
-    rs_json_free(&j);
+    json_free(&j);
 
     const char *bad[] = {"", "{", "{}", "[1]", "{\"time\":1,\"leg\":\"in\"}",
                          "{\"time\":1,\"leg\":\"sideways\",\"remote\":\"a\",\"local\":\"b\"}",
@@ -218,7 +218,7 @@ static int load_cfg(rs_config *cfg, const char *const *labels, size_t n)
                         "{ name = \"%s.r.example\"; profile = \"%s\"; }%s\n",
                         labels[i], labels[i], i + 1 < n ? "," : "");
     snprintf(text + len, sizeof text - (size_t)len, ");\n");
-    return rs_config_load_string(text, "t.conf", tmpdir, cfg, stderr);
+    return config_load_string(text, "t.conf", tmpdir, cfg, stderr);
 }
 
 static void test_verdicts(void)
@@ -290,11 +290,11 @@ static void test_verdicts(void)
     free(text);
 
     rs_json j;
-    rs_json_init(&j);
+    json_init(&j);
     report_matrix_json(&j, r, "peer.example", &cfg);
     CHECK(!j.failed && j.text && strstr(j.text, "\"verdict\":\"wrong\"") != NULL);
     CHECK(j.text && strstr(j.text, "\"out\":null") != NULL);
-    rs_json_free(&j);
+    json_free(&j);
 
     /* a bare hang-up after TLS: said as such, and still a refusal */
     o = outcome(REPORT_LEG_IN, "peer.example", "expired.r.example", 7);
@@ -312,7 +312,7 @@ static void test_verdicts(void)
     CHECK_STR(brief, "no TLS; refused by the peer: SASL EXTERNAL refused: "
                      "not-authorized (unsupported certificate purpose)");
     report_free(r);
-    rs_config_free(&cfg);
+    config_free(&cfg);
 }
 
 /* Claims are shown, never judged, and kept in their own bound. */
@@ -320,7 +320,7 @@ static void test_evidence(void)
 {
     rs_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    CHECK(rs_config_load_string(
+    CHECK(config_load_string(
               "base_domain = \"r.example\";\n"
               "listen = ( { address = \"127.0.0.1\"; } );\n"
               "domains = ( { name = \"valid.r.example\"; profile = \"valid\"; },\n"
@@ -380,11 +380,11 @@ static void test_evidence(void)
     CHECK(report_history(r, "jabber.org", h, 8) == 1);
     CHECK(h[0]->evidence == REPORT_EVIDENCE_CLAIMED);
     rs_json j;
-    rs_json_init(&j);
+    json_init(&j);
     report_matrix_json(&j, r, "jabber.org", &cfg);
     CHECK(strstr(j.text, "\"unknown\":2") != NULL);
     CHECK(strstr(j.text, "\"evidence\":\"claimed\"") != NULL);
-    rs_json_free(&j);
+    json_free(&j);
 
     /* trusted peers keep their verdicts; claims about them do not change
      * the cells but show in the history, newest first */
@@ -464,7 +464,7 @@ static void test_evidence(void)
     snprintf(path, sizeof path, "%s/report.jsonl", dir);
     unlink(path);
     rmdir(dir);
-    rs_config_free(&cfg);
+    config_free(&cfg);
 }
 
 int main(void)

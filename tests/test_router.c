@@ -44,7 +44,7 @@ static bool h_never(void *ud, const rs_domain *dom, const char *remote,
     return true;
 }
 
-static rs_server *verdict_srv; /* for the verdict that posts another */
+static rs_daemon *verdict_srv; /* for the verdict that posts another */
 
 static void on_verdict(void *ud, unsigned requester, const char *local,
                        const char *remote, bool valid, const char *why)
@@ -77,13 +77,13 @@ static void on_flow(void *ud, const char *remote, bool cut)
 }
 
 /* A daemon state with a loop, limits and no test domains. */
-static void server_init(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
+static void server_init(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
                         rs_domains *doms)
 {
     memset(srv, 0, sizeof *srv);
     memset(cfg, 0, sizeof *cfg);
     memset(doms, 0, sizeof *doms);
-    rs_limits_default(&cfg->limits);
+    config_limits_default(&cfg->limits);
     srv->loop = loop;
     srv->cfg = cfg;
     srv->domains = doms;
@@ -94,7 +94,7 @@ static void server_init(rs_server *srv, uv_loop_t *loop, rs_config *cfg,
     router_on_flow(srv->router, on_flow, NULL);
 }
 
-static void server_done(rs_server *srv, uv_loop_t *loop)
+static void server_done(rs_daemon *srv, uv_loop_t *loop)
 {
     router_close(srv->router);
     srv->router = NULL;
@@ -105,7 +105,7 @@ static void test_handlers_in_order(void)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    rs_server srv;
+    rs_daemon srv;
     rs_config cfg;
     rs_domains doms;
     server_init(&srv, &loop, &cfg, &doms);
@@ -130,7 +130,7 @@ static void test_completions_from_the_loop(void)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    rs_server srv;
+    rs_daemon srv;
     rs_config cfg;
     rs_domains doms;
     server_init(&srv, &loop, &cfg, &doms);
@@ -177,7 +177,7 @@ static void test_verify_dial_limits(void)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
-    rs_server srv;
+    rs_daemon srv;
     rs_config cfg;
     rs_domains doms;
     server_init(&srv, &loop, &cfg, &doms);

@@ -39,8 +39,8 @@ static const rs_tls_io wire = {.write = wire_write, .note = wire_note};
 
 /* Profiles: the catalog's own rows for the server, and clients that offer
  * exactly one version. */
-static const cat_profile *valid, *legacy, *tls13;
-static cat_profile client_profiles[4];
+static const catalog_profile *valid, *legacy, *tls13;
+static catalog_profile client_profiles[4];
 static const char *client_priority[4] = {
     "NORMAL:%PROFILE_LOW:-VERS-ALL:+VERS-TLS1.0",
     "NORMAL:%PROFILE_LOW:-VERS-ALL:+VERS-TLS1.1",
@@ -84,7 +84,7 @@ static int make_credentials(void)
     return rc;
 }
 
-static void domain_init(rs_domain *d, const char *name, const cat_profile *p)
+static void domain_init(rs_domain *d, const char *name, const catalog_profile *p)
 {
     d->name = (char *)name;
     d->profile = p;
@@ -170,11 +170,11 @@ static void expect_refusal(const rs_domain *def, int version, const char *sni)
 static void test_priorities(void)
 {
     char err[512];
-    for (size_t i = 0; i < cat_count(); i++) {
-        CHECK(tls_priority_check(cat_at(i), err, sizeof err));
-        CHECK(strstr(tls_priority_string(cat_at(i)), "NORMAL") != NULL);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        CHECK(tls_priority_check(catalog_at(i), err, sizeof err));
+        CHECK(strstr(tls_priority_string(catalog_at(i)), "NORMAL") != NULL);
     }
-    cat_profile bad = {.label = "bad", .policy = {.tls_priority = "NORMAL:+NO-SUCH-THING"}};
+    catalog_profile bad = {.label = "bad", .policy = {.tls_priority = "NORMAL:+NO-SUCH-THING"}};
     CHECK(!tls_priority_check(&bad, err, sizeof err));
     CHECK(strstr(err, "NO-SUCH-THING") != NULL);
     /* the default, which valid uses, lists neither TLS 1.0 nor 1.1 */
@@ -280,9 +280,9 @@ static void test_records(void)
 int main(void)
 {
     gnutls_global_init();
-    valid = cat_find("valid");
-    legacy = cat_find("legacy-tls");
-    tls13 = cat_find("tls13-only");
+    valid = catalog_find("valid");
+    legacy = catalog_find("legacy-tls");
+    tls13 = catalog_find("tls13-only");
     CHECK(valid && legacy && tls13);
     if (!valid || !legacy || !tls13 || make_credentials() < 0) {
         fprintf(stderr, "setup failed\n");

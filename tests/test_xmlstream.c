@@ -11,11 +11,11 @@
 /* ---- a recorder for the callbacks ---- */
 
 typedef struct rec {
-    xs_stream *xs;
+    rs_xmlstream *xs;
     char log[16384];     /* one line per callback */
     int events;          /* callbacks so far */
     int errors;          /* on_error calls */
-    xs_error last_error; /* condition of the last on_error */
+    xmlstream_error last_error; /* condition of the last on_error */
     const char *restart_on; /* restart inside on_element of this name */
 } rec;
 
@@ -29,7 +29,7 @@ static void rec_line(rec *r, const char *fmt, ...)
     r->events++;
 }
 
-static void on_header(void *ud, const xs_header *h)
+static void on_header(void *ud, const xmlstream_header *h)
 {
     rec_line(ud, "H to=%s from=%s id=%s version=%s ns=%s db=%d\n", h->to, h->from,
              h->id, h->version, h->default_ns, h->has_dialback_ns);
@@ -38,11 +38,11 @@ static void on_header(void *ud, const xs_header *h)
 static void on_element(void *ud, xmlNodePtr el)
 {
     rec *r = ud;
-    char *s = xs_serialize(el, NULL);
+    char *s = xmlstream_serialize(el, NULL);
     rec_line(r, "E %s\n", s ? s : "(null)");
     free(s);
     if (r->restart_on && strcmp((const char *)el->name, r->restart_on) == 0)
-        xs_restart(r->xs);
+        xmlstream_restart(r->xs);
 }
 
 static void on_close(void *ud)
@@ -50,27 +50,27 @@ static void on_close(void *ud)
     rec_line(ud, "C\n");
 }
 
-static void on_error(void *ud, xs_error error, const char *text)
+static void on_error(void *ud, xmlstream_error error, const char *text)
 {
     rec *r = ud;
     r->errors++;
     r->last_error = error;
-    rec_line(r, "X %s\n", xs_error_condition(error));
+    rec_line(r, "X %s\n", xmlstream_error_condition(error));
     CHECK(text != NULL && text[0] != '\0');
 }
 
-static const xs_callbacks callbacks = {on_header, on_element, on_close, on_error};
+static const xmlstream_callbacks callbacks = {on_header, on_element, on_close, on_error};
 
-static void rec_init(rec *r, const xs_limits *limits)
+static void rec_init(rec *r, const xmlstream_limits *limits)
 {
     memset(r, 0, sizeof *r);
-    r->xs = xs_new(limits, &callbacks, r);
+    r->xs = xmlstream_new(limits, &callbacks, r);
     CHECK(r->xs != NULL);
 }
 
 static int feed(rec *r, const char *s)
 {
-    return xs_feed(r->xs, s, strlen(s));
+    return xmlstream_feed(r->xs, s, strlen(s));
 }
 
 /* ---- the realistic stream ---- */
@@ -164,7 +164,7 @@ static void test_stream_whole(void)
     /* After the close nothing more is read, not even garbage. */
     CHECK(feed(&r, "<garbage") == 0);
     CHECK(r.events == (int)n_events);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 static void test_stream_split(void)
@@ -174,12 +174,12 @@ static void test_stream_split(void)
     for (size_t cut = 0; cut <= len; cut++) {
         rec r;
         rec_init(&r, NULL);
-        xs_feed(r.xs, stream_text, cut);
+        xmlstream_feed(r.xs, stream_text, cut);
         /* A stanza is delivered as soon as its closing '>' was fed. */
         late += r.events != events_due(cut);
-        xs_feed(r.xs, stream_text + cut, len - cut);
+        xmlstream_feed(r.xs, stream_text + cut, len - cut);
         bad_log += strcmp(r.log, expected_log) != 0;
-        xs_free(r.xs);
+        xmlstream_free(r.xs);
     }
     CHECK(bad_log == 0);
     CHECK(late == 0);
@@ -192,12 +192,12 @@ static void test_stream_bytewise(void)
     rec_init(&r, NULL);
     int late = 0;
     for (size_t i = 0; i < len; i++) {
-        CHECK(xs_feed(r.xs, stream_text + i, 1) == 0);
+        CHECK(xmlstream_feed(r.xs, stream_text + i, 1) == 0);
         late += r.events != events_due(i + 1);
     }
     CHECK(late == 0);
     CHECK_STR(r.log, expected_log);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 /* A child of a stanza serializes with the namespace it inherits. */
@@ -206,19 +206,19 @@ static void on_element_child(void *ud, xmlNodePtr el)
     char **out = ud;
     for (xmlNodePtr c = el->children; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE && !*out)
-            *out = xs_serialize(c, NULL);
+            *out = xmlstream_serialize(c, NULL);
 }
 
 static void test_serialize_child(void)
 {
     char *child = NULL;
-    xs_callbacks cb = {NULL, on_element_child, NULL, NULL};
-    xs_stream *xs = xs_new(NULL, &cb, &child);
+    xmlstream_callbacks cb = {NULL, on_element_child, NULL, NULL};
+    rs_xmlstream *xs = xmlstream_new(NULL, &cb, &child);
     const char *in = HEADER "<message><body a='&quot;&apos;'>x</body></message>";
-    CHECK(xs_feed(xs, in, strlen(in)) == 0);
+    CHECK(xmlstream_feed(xs, in, strlen(in)) == 0);
     CHECK_STR(child, "<body xmlns=\"jabber:server\" a=\"&quot;'\">x</body>");
     free(child);
-    xs_free(xs);
+    xmlstream_free(xs);
 }
 
 static void test_header_fields(void)
@@ -229,15 +229,15 @@ static void test_header_fields(void)
     CHECK(feed(&r, "<stream xmlns='http://etherx.jabber.org/streams' to='A.example'>") == 0);
     CHECK_STR(r.log, "H to=A.example from= id= version= "
                      "ns=http://etherx.jabber.org/streams db=0\n");
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 
     rec_init(&r, NULL);
     char big[1200];
     snprintf(big, sizeof big, "<stream:stream xmlns:stream='" "http://etherx.jabber.org/streams'"
              " to='%01030d'>", 0);
     CHECK(feed(&r, big) == -1);
-    CHECK(r.errors == 1 && r.last_error == XS_ERR_BAD_FORMAT);
-    xs_free(r.xs);
+    CHECK(r.errors == 1 && r.last_error == XMLSTREAM_ERR_BAD_FORMAT);
+    xmlstream_free(r.xs);
 }
 
 /* ---- restart ---- */
@@ -258,7 +258,7 @@ static void test_restart_in_callback(void)
                         "H to=le-tlsserver") != NULL);
     CHECK(strstr(r.log, "E <iq xmlns=\"jabber:server\" type=\"result\" id=\"x\"/>\n") != NULL);
     CHECK(r.events == 4);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 static void test_restart_outside(void)
@@ -266,18 +266,18 @@ static void test_restart_outside(void)
     rec r;
     rec_init(&r, NULL);
     CHECK(feed(&r, HEADER "<iq><query") == 0);
-    xs_restart(r.xs); /* half a stanza is simply forgotten */
+    xmlstream_restart(r.xs); /* half a stanza is simply forgotten */
     CHECK(feed(&r, HEADER "<iq type='get' id='2'/>") == 0);
     CHECK(r.events == 3 && r.errors == 0);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 
-    /* After an error, xs_restart makes the stream usable again. */
+    /* After an error, xmlstream_restart makes the stream usable again. */
     rec_init(&r, NULL);
     CHECK(feed(&r, HEADER "<a></b>") == -1);
-    xs_restart(r.xs);
+    xmlstream_restart(r.xs);
     CHECK(feed(&r, HEADER "<a/>") == 0);
     CHECK(r.events == 4 && r.errors == 1);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 /* ---- limits ---- */
@@ -295,7 +295,7 @@ static char *nested(unsigned levels)
 
 static void check_depth(unsigned max, unsigned levels, bool ok)
 {
-    xs_limits lim = {0, max};
+    xmlstream_limits lim = {0, max};
     rec r;
     rec_init(&r, &lim);
     char *s = nested(levels);
@@ -304,9 +304,9 @@ static void check_depth(unsigned max, unsigned levels, bool ok)
     CHECK(r.errors == (ok ? 0 : 1));
     CHECK(r.events == 2);
     if (!ok)
-        CHECK(r.last_error == XS_ERR_POLICY_VIOLATION);
+        CHECK(r.last_error == XMLSTREAM_ERR_POLICY_VIOLATION);
     free(s);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 static void test_depth(void)
@@ -323,7 +323,7 @@ static void test_depth(void)
  * element with text, shape 1 an empty element with a long attribute. */
 static void check_size(size_t size, int shape, bool ok, bool bytewise)
 {
-    xs_limits lim = {1000, 0};
+    xmlstream_limits lim = {1000, 0};
     rec r;
     rec_init(&r, &lim);
     CHECK(feed(&r, HEADER) == 0);
@@ -338,15 +338,15 @@ static void check_size(size_t size, int shape, bool ok, bool bytewise)
     int rc = 0;
     if (bytewise)
         for (size_t i = 0; s[i] && rc == 0; i++)
-            rc = xs_feed(r.xs, s + i, 1);
+            rc = xmlstream_feed(r.xs, s + i, 1);
     else
         rc = feed(&r, s);
     CHECK(rc == (ok ? 0 : -1));
     CHECK(r.events == (ok ? 4 : 2));
     CHECK(r.errors == (ok ? 0 : 1));
     if (!ok)
-        CHECK(r.last_error == XS_ERR_POLICY_VIOLATION);
-    xs_free(r.xs);
+        CHECK(r.last_error == XMLSTREAM_ERR_POLICY_VIOLATION);
+    xmlstream_free(r.xs);
 }
 
 static void test_size(void)
@@ -374,7 +374,7 @@ static void check_huge(const char *opening, size_t total, bool ok)
     int rc = 0;
     while (fed < total && rc == 0) {
         size_t n = total - fed < sizeof piece ? total - fed : sizeof piece;
-        rc = xs_feed(r.xs, piece, n);
+        rc = xmlstream_feed(r.xs, piece, n);
         fed += n;
     }
     if (ok) {
@@ -383,11 +383,11 @@ static void check_huge(const char *opening, size_t total, bool ok)
     } else {
         CHECK(rc == -1);
         CHECK(fed <= 256 * 1024 + sizeof piece);
-        CHECK(r.errors == 1 && r.last_error == XS_ERR_POLICY_VIOLATION);
-        CHECK(xs_feed(r.xs, piece, sizeof piece) == -1);
+        CHECK(r.errors == 1 && r.last_error == XMLSTREAM_ERR_POLICY_VIOLATION);
+        CHECK(xmlstream_feed(r.xs, piece, sizeof piece) == -1);
         CHECK(r.errors == 1 && r.events == 2);
     }
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 static void test_huge(void)
@@ -401,7 +401,7 @@ static void test_huge(void)
 /* Whitespace keepalives over hours never add up to a "stanza". */
 static void test_keepalives(void)
 {
-    xs_limits lim = {1000, 0};
+    xmlstream_limits lim = {1000, 0};
     rec r;
     rec_init(&r, &lim);
     CHECK(feed(&r, HEADER) == 0);
@@ -411,14 +411,14 @@ static void test_keepalives(void)
     CHECK(rc == 0);
     CHECK(feed(&r, "<iq/>") == 0);
     CHECK(r.events == 2 && r.errors == 0);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 /* ---- forbidden and broken input ---- */
 
 /* Feed `text` (after a stream header if with_header) and expect exactly one
  * error with `want`, both whole and byte by byte. */
-static void check_error(const char *text, bool with_header, xs_error want)
+static void check_error(const char *text, bool with_header, xmlstream_error want)
 {
     for (int bytewise = 0; bytewise < 2; bytewise++) {
         rec r;
@@ -428,18 +428,18 @@ static void check_error(const char *text, bool with_header, xs_error want)
         int rc = 0;
         if (bytewise)
             for (size_t i = 0; text[i] && rc == 0; i++)
-                rc = xs_feed(r.xs, text + i, 1);
+                rc = xmlstream_feed(r.xs, text + i, 1);
         else
             rc = feed(&r, text);
         CHECK(rc == -1);
         CHECK(r.errors == 1);
         if (r.last_error != want)
-            fprintf(stderr, "  input: %s -> %s\n", text, xs_error_condition(r.last_error));
+            fprintf(stderr, "  input: %s -> %s\n", text, xmlstream_error_condition(r.last_error));
         CHECK(r.last_error == want);
         int events = r.events;
         CHECK(feed(&r, "<iq/></stream:stream>") == -1);
         CHECK(r.events == events);
-        xs_free(r.xs);
+        xmlstream_free(r.xs);
     }
 }
 
@@ -462,41 +462,41 @@ static const char billion_laughs[] =
 
 static void test_restricted(void)
 {
-    check_error(billion_laughs, false, XS_ERR_RESTRICTED_XML);
+    check_error(billion_laughs, false, XMLSTREAM_ERR_RESTRICTED_XML);
     /* Refused at the DOCTYPE: no header, no stanza, nothing expanded. */
     rec r;
     rec_init(&r, NULL);
     CHECK(feed(&r, billion_laughs) == -1);
     CHECK_STR(r.log, "X restricted-xml\n");
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 
     check_error("<!DOCTYPE stream:stream SYSTEM 'http://127.0.0.1:1/x.dtd'>"
                 "<stream:stream xmlns:stream='http://etherx.jabber.org/streams'>",
-                false, XS_ERR_RESTRICTED_XML);
+                false, XMLSTREAM_ERR_RESTRICTED_XML);
     check_error("<message><body>&undefined;</body></message>", true,
-                XS_ERR_RESTRICTED_XML);
-    check_error("<message to='&undefined;'/>", true, XS_ERR_RESTRICTED_XML);
-    check_error("<!-- a comment --><iq/>", true, XS_ERR_RESTRICTED_XML);
-    check_error("<iq><!-- inside --></iq>", true, XS_ERR_RESTRICTED_XML);
-    check_error("<!-- before the header -->" HEADER, false, XS_ERR_RESTRICTED_XML);
-    check_error("<?php echo 1; ?>", true, XS_ERR_RESTRICTED_XML);
-    check_error("<iq><?target data?></iq>", true, XS_ERR_RESTRICTED_XML);
+                XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<message to='&undefined;'/>", true, XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<!-- a comment --><iq/>", true, XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<iq><!-- inside --></iq>", true, XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<!-- before the header -->" HEADER, false, XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<?php echo 1; ?>", true, XMLSTREAM_ERR_RESTRICTED_XML);
+    check_error("<iq><?target data?></iq>", true, XMLSTREAM_ERR_RESTRICTED_XML);
 }
 
 static void test_malformed(void)
 {
-    check_error("<iq><query></iq>", true, XS_ERR_NOT_WELL_FORMED);
-    check_error("<iq a='1' a='2'/>", true, XS_ERR_NOT_WELL_FORMED);
-    check_error("<x:iq/>", true, XS_ERR_NOT_WELL_FORMED); /* unbound prefix */
-    check_error("<iq>\xff\xfe</iq>", true, XS_ERR_NOT_WELL_FORMED);
-    check_error("</stream:stream2>", true, XS_ERR_NOT_WELL_FORMED);
-    check_error("hello<iq/>", true, XS_ERR_BAD_FORMAT);
+    check_error("<iq><query></iq>", true, XMLSTREAM_ERR_NOT_WELL_FORMED);
+    check_error("<iq a='1' a='2'/>", true, XMLSTREAM_ERR_NOT_WELL_FORMED);
+    check_error("<x:iq/>", true, XMLSTREAM_ERR_NOT_WELL_FORMED); /* unbound prefix */
+    check_error("<iq>\xff\xfe</iq>", true, XMLSTREAM_ERR_NOT_WELL_FORMED);
+    check_error("</stream:stream2>", true, XMLSTREAM_ERR_NOT_WELL_FORMED);
+    check_error("hello<iq/>", true, XMLSTREAM_ERR_BAD_FORMAT);
     check_error("<stream:stream xmlns:stream='jabber:client'>", false,
-                XS_ERR_INVALID_NAMESPACE);
-    check_error("<stream xmlns='jabber:server'>", false, XS_ERR_INVALID_NAMESPACE);
-    check_error("<html><body/></html>", false, XS_ERR_INVALID_NAMESPACE);
+                XMLSTREAM_ERR_INVALID_NAMESPACE);
+    check_error("<stream xmlns='jabber:server'>", false, XMLSTREAM_ERR_INVALID_NAMESPACE);
+    check_error("<html><body/></html>", false, XMLSTREAM_ERR_INVALID_NAMESPACE);
     check_error("<stream:features xmlns:stream='http://etherx.jabber.org/streams'>",
-                false, XS_ERR_BAD_FORMAT);
+                false, XMLSTREAM_ERR_BAD_FORMAT);
 }
 
 /* XMPP is UTF-8 only: neither a BOM nor a declaration switches encodings. */
@@ -505,13 +505,13 @@ static void test_encoding(void)
     static const char utf16[] = "\xfe\xff\0<\0s\0t\0r\0e\0a\0m\0>";
     rec r;
     rec_init(&r, NULL);
-    CHECK(xs_feed(r.xs, utf16, sizeof utf16 - 1) == -1);
-    CHECK(r.errors == 1 && r.last_error == XS_ERR_NOT_WELL_FORMED);
-    xs_free(r.xs);
+    CHECK(xmlstream_feed(r.xs, utf16, sizeof utf16 - 1) == -1);
+    CHECK(r.errors == 1 && r.last_error == XMLSTREAM_ERR_NOT_WELL_FORMED);
+    xmlstream_free(r.xs);
     /* Latin-1 declared, but the byte is read as (broken) UTF-8. */
     check_error("<?xml version='1.0' encoding='ISO-8859-1'?>"
                 "<stream:stream xmlns:stream='http://etherx.jabber.org/streams' "
-                "to='caf\xe9'>", false, XS_ERR_NOT_WELL_FORMED);
+                "to='caf\xe9'>", false, XMLSTREAM_ERR_NOT_WELL_FORMED);
 }
 
 /* Several problems in one chunk still give one on_error. */
@@ -520,26 +520,26 @@ static void test_error_once(void)
     rec r;
     rec_init(&r, NULL);
     CHECK(feed(&r, HEADER "<iq/><!-- c --><?pi?>&x;</oops>") == -1);
-    CHECK(r.errors == 1 && r.last_error == XS_ERR_RESTRICTED_XML);
+    CHECK(r.errors == 1 && r.last_error == XMLSTREAM_ERR_RESTRICTED_XML);
     CHECK(r.events == 3); /* header, <iq/>, the error */
     CHECK(feed(&r, "<iq/>") == -1);
     CHECK(r.events == 3 && r.errors == 1);
-    xs_free(r.xs);
+    xmlstream_free(r.xs);
 }
 
 static void test_helpers(void)
 {
-    char *e = xs_escape("a&b<c>d\"e'f");
+    char *e = xmlstream_escape("a&b<c>d\"e'f");
     CHECK_STR(e, "a&amp;b&lt;c&gt;d&quot;e&apos;f");
     free(e);
-    e = xs_escape("");
+    e = xmlstream_escape("");
     CHECK_STR(e, "");
     free(e);
-    CHECK_STR(xs_error_condition(XS_ERR_NOT_WELL_FORMED), "not-well-formed");
-    CHECK_STR(xs_error_condition(XS_ERR_RESTRICTED_XML), "restricted-xml");
-    CHECK_STR(xs_error_condition(XS_ERR_POLICY_VIOLATION), "policy-violation");
-    CHECK_STR(xs_error_condition(XS_ERR_INVALID_NAMESPACE), "invalid-namespace");
-    CHECK_STR(xs_error_condition(XS_ERR_BAD_FORMAT), "bad-format");
+    CHECK_STR(xmlstream_error_condition(XMLSTREAM_ERR_NOT_WELL_FORMED), "not-well-formed");
+    CHECK_STR(xmlstream_error_condition(XMLSTREAM_ERR_RESTRICTED_XML), "restricted-xml");
+    CHECK_STR(xmlstream_error_condition(XMLSTREAM_ERR_POLICY_VIOLATION), "policy-violation");
+    CHECK_STR(xmlstream_error_condition(XMLSTREAM_ERR_INVALID_NAMESPACE), "invalid-namespace");
+    CHECK_STR(xmlstream_error_condition(XMLSTREAM_ERR_BAD_FORMAT), "bad-format");
 }
 
 int main(void)

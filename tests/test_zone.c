@@ -117,12 +117,12 @@ static unsigned long today_serial(void)
 }
 
 /* A row no catalog entry uses yet: SRV target ".". */
-static const cat_profile no_service = {
+static const catalog_profile no_service = {
     .label = "syn-no-service",
-    .kind = CAT_KIND_DNS,
+    .kind = CATALOG_KIND_DNS,
     .breaks = "SRV says no service",
-    .strict = CAT_EXPECT_REFUSE,
-    .dns = CAT_DNS_NO_SERVICE,
+    .strict = CATALOG_EXPECT_REFUSE,
+    .dns = CATALOG_DNS_NO_SERVICE,
 };
 
 static const char *const addrs[] = {"192.0.2.10", "2001:DB8:0::10"};
@@ -144,31 +144,31 @@ static void check_records(size_t n, const zone_domain *doms)
         snprintf(xsrv, sizeof xsrv, "_xmpps-server._tcp.%s. IN SRV ", d);
         CHECK(countf("%s. IN A %s", d, "192.0.2.10") == 1);
         CHECK(countf("%s. IN AAAA %s", d, "2001:db8::10") == 1);
-        bool direct = doms[i].profile->dns == CAT_DNS_DIRECT_TLS;
+        bool direct = doms[i].profile->dns == CATALOG_DNS_DIRECT_TLS;
         CHECK(count_prefix(srv) == (direct ? 0 : 1));
         CHECK(count_prefix(xsrv) == (direct ? 1 : 0));
         switch (doms[i].profile->dns) {
-        case CAT_DNS_SRV:
+        case CATALOG_DNS_SRV:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
             break;
-        case CAT_DNS_NO_SERVICE:
+        case CATALOG_DNS_NO_SERVICE:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 0 0 .%s", d, "") == 1);
             break;
-        case CAT_DNS_NO_TARGET:
+        case CATALOG_DNS_NO_TARGET:
             /* the target is not defined anywhere in the zone: NXDOMAIN */
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 nowhere.%s.", d, d) == 1);
             CHECK(countf("nowhere.%s. IN A %s", d, "192.0.2.10") == 0);
             CHECK(countf("nowhere.%s. IN TXT%s", d, "") == 0);
             break;
-        case CAT_DNS_NO_ADDRESS:
+        case CATALOG_DNS_NO_ADDRESS:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 noaddress.%s.", d, d) == 1);
             CHECK(countf("noaddress.%s. IN A %s", d, "192.0.2.10") == 0);
             CHECK(countf("noaddress.%s. IN AAAA %s", d, "2001:db8::10") == 0);
             break;
-        case CAT_DNS_DIRECT_TLS:
+        case CATALOG_DNS_DIRECT_TLS:
             CHECK(countf("_xmpps-server._tcp.%s. IN SRV 0 5 5270 %s.", d, d) == 1);
             break;
-        case CAT_DNS_TLSA:
+        case CATALOG_DNS_TLSA:
             CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
             CHECK(countf("_5269._tcp.%s. IN TLSA 3 1 1 %s", d, doms[i].tlsa_sha256) == 1);
             break;
@@ -258,17 +258,17 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
-    size_t n = cat_count() + 1;
+    size_t n = catalog_count() + 1;
     zone_domain *doms = calloc(n, sizeof *doms);
     char (*names)[300] = calloc(n, sizeof *names);
     if (!doms || !names)
         return 1;
     for (size_t i = 0; i < n; i++) {
-        doms[i].profile = i < cat_count() ? cat_at(i) : &no_service;
+        doms[i].profile = i < catalog_count() ? catalog_at(i) : &no_service;
         snprintf(names[i], sizeof names[i], "%s.%s", doms[i].profile->label,
                  BASE);
         doms[i].name = names[i];
-        if (doms[i].profile->dns == CAT_DNS_TLSA)
+        if (doms[i].profile->dns == CATALOG_DNS_TLSA)
             doms[i].tlsa_sha256 = "0123456789abcdef0123456789abcdef"
                                   "0123456789abcdef0123456789abcdef";
     }

@@ -115,28 +115,28 @@ static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
     char target[600];
     fprintf(f, "\n; %s: %s\n", d->profile->label, d->profile->breaks);
     switch (d->profile->dns) {
-    case CAT_DNS_SRV:
+    case CATALOG_DNS_SRV:
         zg_srv(f, "_xmpp-server", d->name, port, d->name);
         break;
-    case CAT_DNS_NO_SERVICE:
+    case CATALOG_DNS_NO_SERVICE:
         /* RFC 2782: target "." = the service is decidedly not available. */
         fprintf(f, "_xmpp-server._tcp.%s.\tIN\tSRV\t0 0 0 .\n", d->name);
         break;
-    case CAT_DNS_NO_TARGET:
+    case CATALOG_DNS_NO_TARGET:
         /* nothing is defined at the target: NXDOMAIN */
         snprintf(target, sizeof target, "nowhere.%s", d->name);
         zg_srv(f, "_xmpp-server", d->name, port, target);
         break;
-    case CAT_DNS_NO_ADDRESS:
+    case CATALOG_DNS_NO_ADDRESS:
         /* the target exists (a TXT) but has no A/AAAA: NODATA */
         snprintf(target, sizeof target, "noaddress.%s", d->name);
         zg_srv(f, "_xmpp-server", d->name, port, target);
         fprintf(f, "%s.\tIN\tTXT\t\"no address records here\"\n", target);
         break;
-    case CAT_DNS_DIRECT_TLS:
+    case CATALOG_DNS_DIRECT_TLS:
         zg_srv(f, "_xmpps-server", d->name, direct_port, d->name);
         break;
-    case CAT_DNS_TLSA:
+    case CATALOG_DNS_TLSA:
         zg_srv(f, "_xmpp-server", d->name, port, d->name);
         /* RFC 7673: TLSA at _PORT._tcp.TARGET; 3 1 1 = DANE-EE, SPKI, SHA-256 */
         fprintf(f, "_%u._tcp.%s.\tIN\tTLSA\t3 1 1 %s\n", port, d->name,
@@ -194,7 +194,7 @@ static int zg_validate(const char *base, size_t n_addresses,
         if (!zg_in_zone(domains[i].name, base))
             return errmsg_fail(err, errlen, "%s: not under %s", domains[i].name,
                            base);
-        if (domains[i].profile->dns == CAT_DNS_TLSA &&
+        if (domains[i].profile->dns == CATALOG_DNS_TLSA &&
             (!domains[i].tlsa_sha256 || strlen(domains[i].tlsa_sha256) != 64))
             return errmsg_fail(err, errlen, "%s: TLSA needs the key's SHA-256",
                            domains[i].name);

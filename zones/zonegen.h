@@ -9,9 +9,9 @@
 /* One test domain in the zone. */
 typedef struct zone_domain {
     const char *name;           /* fully qualified, without trailing dot */
-    const cat_profile *profile; /* its row: decides the records */
+    const catalog_profile *profile; /* its row: decides the records */
     const char *tlsa_sha256;    /* hex SHA-256 of the key's SPKI, for
-                                   CAT_DNS_TLSA rows (else NULL) */
+                                   CATALOG_DNS_TLSA rows (else NULL) */
 } zone_domain;
 
 /* Write the zone for base to path: $ORIGIN/$TTL, SOA, NS ns.BASE, A/AAAA for

@@ -21,26 +21,26 @@ static void usage(FILE *out)
 }
 
 /* What a strict server should do, with the advisory marker. */
-static const char *strict_text(const cat_profile *p)
+static const char *strict_text(const catalog_profile *p)
 {
     if (!p->advisory)
-        return cat_expect_name(p->strict);
-    return p->strict == CAT_EXPECT_ACCEPT ? "accept (advisory)"
+        return catalog_expect_name(p->strict);
+    return p->strict == CATALOG_EXPECT_ACCEPT ? "accept (advisory)"
                                           : "refuse (advisory)";
 }
 
 static void print_tsv(void)
 {
     printf("label\tkind\tstrict\tadvisory");
-    for (int q = 0; q < CAT_PEER_COUNT; q++)
-        printf("\t%s", cat_peer_name((cat_peer)q));
+    for (int q = 0; q < CATALOG_PEER_COUNT; q++)
+        printf("\t%s", catalog_peer_name((catalog_peer)q));
     printf("\tbreaks\tdescription\n");
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
-        printf("%s\t%s\t%s\t%s", p->label, cat_kind_name(p->kind),
-               cat_expect_name(p->strict), p->advisory ? "yes" : "no");
-        for (int q = 0; q < CAT_PEER_COUNT; q++)
-            printf("\t%s", cat_expect_name(p->peers[q]));
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
+        printf("%s\t%s\t%s\t%s", p->label, catalog_kind_name(p->kind),
+               catalog_expect_name(p->strict), p->advisory ? "yes" : "no");
+        for (int q = 0; q < CATALOG_PEER_COUNT; q++)
+            printf("\t%s", catalog_expect_name(p->peers[q]));
         printf("\t%s\t%s\n", p->breaks, p->description);
     }
 }
@@ -49,10 +49,10 @@ static void print_markdown(void)
 {
     printf("| domain | kind | what it breaks | a strict, correct server should "
            "| why |\n|---|---|---|---|---|\n");
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
         printf("| `%s.BASE` | %s | %s | %s | %s |\n", p->label,
-               cat_kind_name(p->kind), p->breaks, strict_text(p), p->strict_why);
+               catalog_kind_name(p->kind), p->breaks, strict_text(p), p->strict_why);
     }
 }
 
@@ -60,9 +60,9 @@ static void print_text(void)
 {
     printf("%-22s %-11s %-18s %s\n", "PROFILE", "KIND", "STRICT SERVER",
            "WHAT IT BREAKS");
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
-        printf("%-22s %-11s %-18s %s\n", p->label, cat_kind_name(p->kind),
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
+        printf("%-22s %-11s %-18s %s\n", p->label, catalog_kind_name(p->kind),
                strict_text(p), p->breaks);
     }
 }

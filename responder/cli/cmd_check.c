@@ -66,7 +66,7 @@ int cmd_check(int argc, char **argv)
         return check_bad_usage("missing -c FILE", NULL);
 
     rs_config cfg;
-    int problems = rs_config_load(file, &cfg, stderr);
+    int problems = config_load(file, &cfg, stderr);
     if (problems > 0) {
         fprintf(stderr, "%s: %d problem%s\n", file, problems,
                 problems == 1 ? "" : "s");
@@ -75,6 +75,6 @@ int cmd_check(int argc, char **argv)
     printf("%s: ok (%zu domain%s, %zu listener%s)\n", file, cfg.n_domains,
            cfg.n_domains == 1 ? "" : "s", cfg.n_listen,
            cfg.n_listen == 1 ? "" : "s");
-    rs_config_free(&cfg);
+    config_free(&cfg);
     return 0;
 }

@@ -114,9 +114,9 @@ static bool init_label_ok(const char *s, size_t len)
 static size_t init_longest_label(void)
 {
     size_t max = 0;
-    for (size_t i = 0; i < cat_count(); i++)
-        if (strlen(cat_at(i)->label) > max)
-            max = strlen(cat_at(i)->label);
+    for (size_t i = 0; i < catalog_count(); i++)
+        if (strlen(catalog_at(i)->label) > max)
+            max = strlen(catalog_at(i)->label);
     return max;
 }
 
@@ -212,7 +212,7 @@ static int init_add_trust(init_opts *o, const char *arg)
 static int init_add_allow(init_opts *o, const char *arg)
 {
     rs_cidr c;
-    const char *why = rs_cidr_parse(arg, &c);
+    const char *why = netaddr_cidr_parse(arg, &c);
     if (why) {
         fprintf(stderr, "xmpp-responder init: --allow-target '%s': %s\n\n", arg,
                 why);
@@ -340,7 +340,7 @@ static int init_make_paths(const init_opts *o, init_paths *p)
     return 0;
 }
 
-static void init_domain_name(char *out, size_t len, const cat_profile *p,
+static void init_domain_name(char *out, size_t len, const catalog_profile *p,
                              const char *base)
 {
     snprintf(out, len, "%s.%s", p->label, base);
@@ -352,12 +352,12 @@ static int init_certs(const init_opts *o, const init_paths *p)
     char err[512], domain[INIT_NAME + 64];
     if (certgen_pki(p->certs, o->force, err, sizeof err) != 0)
         return init_fail("certificates", err);
-    for (size_t i = 0; i < cat_count(); i++) {
-        init_domain_name(domain, sizeof domain, cat_at(i), o->base);
-        if (certgen_domain(p->certs, domain, o->base, cat_at(i), o->force, err,
+    for (size_t i = 0; i < catalog_count(); i++) {
+        init_domain_name(domain, sizeof domain, catalog_at(i), o->base);
+        if (certgen_domain(p->certs, domain, o->base, catalog_at(i), o->force, err,
                            sizeof err) != 0)
             return init_fail(domain, err);
-        if (cat_at(i)->posh &&
+        if (catalog_at(i)->posh &&
             certgen_https(p->certs, domain, o->force, err, sizeof err) != 0)
             return init_fail(domain, err);
     }
@@ -370,7 +370,7 @@ static int init_zone(const init_opts *o, const init_paths *p)
     snprintf(zones, sizeof zones, "%s/zones", p->dir);
     if (mkdir(zones, 0755) != 0 && errno != EEXIST)
         return init_fail(zones, strerror(errno));
-    size_t n = cat_count();
+    size_t n = catalog_count();
     zone_domain *doms = calloc(n, sizeof *doms);
     char(*names)[INIT_NAME + 64] = calloc(n, sizeof *names);
     char(*tlsa)[65] = calloc(n, sizeof *tlsa);
@@ -379,9 +379,9 @@ static int init_zone(const init_opts *o, const init_paths *p)
         rc = init_fail(p->zone, "out of memory");
     } else {
         for (size_t i = 0; i < n && rc == 0; i++) {
-            init_domain_name(names[i], sizeof names[i], cat_at(i), o->base);
-            doms[i] = (zone_domain){names[i], cat_at(i), NULL};
-            if (cat_at(i)->dns != CAT_DNS_TLSA)
+            init_domain_name(names[i], sizeof names[i], catalog_at(i), o->base);
+            doms[i] = (zone_domain){names[i], catalog_at(i), NULL};
+            if (catalog_at(i)->dns != CATALOG_DNS_TLSA)
                 continue;
             char pem[INIT_PATH + 300];
             snprintf(pem, sizeof pem, "%s/%s.pem", p->certs, names[i]);
@@ -407,7 +407,7 @@ static int init_config(const init_opts *o, init_paths *p)
     p->conf_kept = !o->force && access(p->conf, F_OK) == 0;
     if (p->conf_kept)
         return 0;
-    if (rs_config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
+    if (config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
                                 o->port, o->direct_port, o->http_port,
                                 (const char *const *)o->trust, o->n_trust,
                                 o->allow, o->n_allow, err, sizeof err) != 0)
@@ -421,8 +421,8 @@ static void init_widths(const char *base, int w[3])
     w[0] = (int)strlen("DOMAIN");
     w[1] = (int)strlen("PROFILE");
     w[2] = (int)strlen("WHAT IT TESTS");
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
         int d = (int)(strlen(p->label) + 1 + strlen(base));
         if (d > w[0])
             w[0] = d;
@@ -440,11 +440,11 @@ static void init_table(const init_opts *o)
     init_widths(o->base, w);
     printf("\n%-*s  %-*s  %-*s  %-13s  %s\n", w[0], "DOMAIN", w[1], "PROFILE",
            w[2], "WHAT IT TESTS", "STRICT SERVER", "FILES (in DIR)");
-    for (size_t i = 0; i < cat_count(); i++) {
-        const cat_profile *p = cat_at(i);
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
         init_domain_name(domain, sizeof domain, p, o->base);
         printf("%-*s  %-*s  %-*s  %-13s  certs/%s.{pem,key}\n", w[0], domain,
-               w[1], p->label, w[2], p->breaks, cat_expect_name(p->strict),
+               w[1], p->label, w[2], p->breaks, catalog_expect_name(p->strict),
                domain);
     }
 }

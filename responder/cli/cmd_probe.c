@@ -352,7 +352,7 @@ static int talk(run *r, const char *sock_path, int timeout_s)
 /* ---- the verdict ----------------------------------------------------------- */
 
 typedef struct judged {
-    const cat_profile *prof;
+    const catalog_profile *prof;
     bool accepted;
     policy_verdict v;
 } judged;
@@ -394,7 +394,7 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
                policy_mark_name(x->v.mark), (int)dw, c->domain, (int)pw,
                c->profile[0] ? c->profile : "?",
                x->accepted ? "accepted" : "refused",
-               x->v.checked ? cat_expect_name(x->v.expect) : "-",
+               x->v.checked ? catalog_expect_name(x->v.expect) : "-",
                says ? "" : c->result, c->detail[0] && !says ? ": " : "",
                c->detail);
         printf("          in:  %s\n", c->in[0] ? c->in : "(no stream from the target seen)");
@@ -440,23 +440,23 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
 static void json_domains_marked(rs_json *js, const char *key, const run *r,
                                 const judged *j, policy_mark mark)
 {
-    rs_json_key(js, key);
-    rs_json_arr_begin(js);
+    json_key(js, key);
+    json_arr_begin(js);
     for (size_t i = 0; i < r->n_cells; i++)
         if (j[i].v.mark == mark)
-            rs_json_str(js, r->cells[i].domain);
-    rs_json_arr_end(js);
+            json_str(js, r->cells[i].domain);
+    json_arr_end(js);
 }
 
 static int print_json(const run *r, const rs_policy *pol, const judged *j,
                       bool passed)
 {
     rs_json js;
-    rs_json_init(&js);
-    rs_json_obj_begin(&js);
-    rs_json_kv_str(&js, "target", r->target);
-    rs_json_kv_str(&js, "policy", pol->name);
-    rs_json_kv_bool(&js, "passed", passed);
+    json_init(&js);
+    json_obj_begin(&js);
+    json_kv_str(&js, "target", r->target);
+    json_kv_str(&js, "policy", pol->name);
+    json_kv_bool(&js, "passed", passed);
     size_t acc = 0, ok = 0, diff = 0, adv = 0, unchecked = 0;
     for (size_t i = 0; i < r->n_cells; i++) {
         acc += j[i].accepted;
@@ -465,49 +465,49 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
         adv += j[i].v.mark == POLICY_ADVISORY;
         unchecked += j[i].v.mark == POLICY_UNCHECKED;
     }
-    rs_json_key(&js, "summary");
-    rs_json_obj_begin(&js);
-    rs_json_kv_int(&js, "domains", (int64_t)r->n_cells);
-    rs_json_kv_int(&js, "accepted", (int64_t)acc);
-    rs_json_kv_int(&js, "refused", (int64_t)(r->n_cells - acc));
-    rs_json_kv_int(&js, "ok", (int64_t)ok);
-    rs_json_kv_int(&js, "differences", (int64_t)diff);
-    rs_json_kv_int(&js, "advisories", (int64_t)adv);
-    rs_json_kv_int(&js, "unchecked", (int64_t)unchecked);
-    rs_json_obj_end(&js);
-    rs_json_key(&js, "domains");
-    rs_json_arr_begin(&js);
+    json_key(&js, "summary");
+    json_obj_begin(&js);
+    json_kv_int(&js, "domains", (int64_t)r->n_cells);
+    json_kv_int(&js, "accepted", (int64_t)acc);
+    json_kv_int(&js, "refused", (int64_t)(r->n_cells - acc));
+    json_kv_int(&js, "ok", (int64_t)ok);
+    json_kv_int(&js, "differences", (int64_t)diff);
+    json_kv_int(&js, "advisories", (int64_t)adv);
+    json_kv_int(&js, "unchecked", (int64_t)unchecked);
+    json_obj_end(&js);
+    json_key(&js, "domains");
+    json_arr_begin(&js);
     char why[1200];
     for (size_t i = 0; i < r->n_cells; i++) {
         const cell *c = &r->cells[i];
-        rs_json_obj_begin(&js);
-        rs_json_kv_str(&js, "domain", c->domain);
-        rs_json_kv_str(&js, "profile", c->profile);
-        rs_json_kv_str(&js, "result", c->result);
-        rs_json_kv_bool(&js, "accepted", j[i].accepted);
-        rs_json_kv_str(&js, "detail", c->detail);
-        rs_json_key(&js, "expected");
-        rs_json_str(&js, j[i].v.checked ? cat_expect_name(j[i].v.expect) : NULL);
-        rs_json_kv_str(&js, "mark", j[i].v.mark == POLICY_OK ? "ok"
+        json_obj_begin(&js);
+        json_kv_str(&js, "domain", c->domain);
+        json_kv_str(&js, "profile", c->profile);
+        json_kv_str(&js, "result", c->result);
+        json_kv_bool(&js, "accepted", j[i].accepted);
+        json_kv_str(&js, "detail", c->detail);
+        json_key(&js, "expected");
+        json_str(&js, j[i].v.checked ? catalog_expect_name(j[i].v.expect) : NULL);
+        json_kv_str(&js, "mark", j[i].v.mark == POLICY_OK ? "ok"
                                     : j[i].v.mark == POLICY_DIFF ? "difference"
                                     : j[i].v.mark == POLICY_ADVISORY ? "advisory"
                                                                       : "unchecked");
         if (j[i].v.mark == POLICY_DIFF || j[i].v.mark == POLICY_ADVISORY) {
             policy_explain(pol, j[i].prof, j[i].accepted, &j[i].v, why, sizeof why);
-            rs_json_kv_str(&js, "why", why);
+            json_kv_str(&js, "why", why);
         } else {
-            rs_json_key(&js, "why");
-            rs_json_null(&js);
+            json_key(&js, "why");
+            json_null(&js);
         }
-        rs_json_kv_str(&js, "seen", c->seen);
-        rs_json_kv_str(&js, "in", c->in);
-        rs_json_kv_str(&js, "out", c->out);
-        rs_json_obj_end(&js);
+        json_kv_str(&js, "seen", c->seen);
+        json_kv_str(&js, "in", c->in);
+        json_kv_str(&js, "out", c->out);
+        json_obj_end(&js);
     }
-    rs_json_arr_end(&js);
+    json_arr_end(&js);
     json_domains_marked(&js, "differences", r, j, POLICY_DIFF);
     json_domains_marked(&js, "advisories", r, j, POLICY_ADVISORY);
-    rs_json_obj_end(&js);
+    json_obj_end(&js);
     int rc = 0;
     if (js.failed) {
         fprintf(stderr, "xmpp-responder probe: out of memory writing JSON\n");
@@ -516,7 +516,7 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
         fwrite(js.text, 1, js.len, stdout);
         fputc('\n', stdout);
     }
-    rs_json_free(&js);
+    json_free(&js);
     return rc;
 }
 
@@ -613,14 +613,14 @@ int cmd_probe(int argc, char **argv)
         config = default_path;
     }
     rs_config cfg;
-    if (rs_config_load(config, &cfg, stderr) != 0) {
+    if (config_load(config, &cfg, stderr) != 0) {
         policy_free(&pol);
         return 2;
     }
     char sock_path[4200];
     snprintf(sock_path, sizeof sock_path, "%s/%s", cfg.state_dir,
              RS_CONTROL_SOCKET);
-    rs_config_free(&cfg);
+    config_free(&cfg);
 
     run r = {.target_arg = target};
     snprintf(r.target, sizeof r.target, "%s", target);
@@ -640,7 +640,7 @@ int cmd_probe(int argc, char **argv)
     }
     bool passed = true;
     for (size_t i = 0; i < r.n_cells; i++) {
-        j[i].prof = cat_find(r.cells[i].profile);
+        j[i].prof = catalog_find(r.cells[i].profile);
         j[i].accepted = answered(r.cells[i].result);
         j[i].v = policy_judge(&pol, j[i].prof, j[i].accepted);
         if (j[i].v.mark == POLICY_DIFF)

@@ -58,7 +58,7 @@ int cmd_run(int argc, char **argv)
                    i + 1 < argc) {
             config = argv[++i];
         } else if (strcmp(argv[i], "--debug") == 0) {
-            rs_log_set_level(RS_LOG_DEBUG);
+            log_set_level(RS_LOG_DEBUG);
         } else {
             fprintf(stderr, "xmpp-responder run: unexpected argument '%s'\n", argv[i]);
             usage(stderr);
@@ -74,7 +74,7 @@ int cmd_run(int argc, char **argv)
     rs_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return 1;
-    if (rs_config_load(config, cfg, stderr) != 0) {
+    if (config_load(config, cfg, stderr) != 0) {
         free(cfg);
         return 1;
     }
@@ -82,19 +82,19 @@ int cmd_run(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
-    rs_server srv;
-    int rc = rs_server_start(&srv, &loop, cfg, config);
+    rs_daemon srv;
+    int rc = server_start(&srv, &loop, cfg, config);
     if (rc == 0) {
-        rs_log(RS_LOG_INFO, "xmpp-responder %s running (config %s)", RS_VERSION,
+        log_msg(RS_LOG_INFO, "xmpp-responder %s running (config %s)", RS_VERSION,
                config);
         uv_run(&loop, UV_RUN_DEFAULT);
     } else {
-        rs_server_stop(&srv);
+        server_stop(&srv);
         uv_run(&loop, UV_RUN_DEFAULT);
     }
-    rs_server_free(&srv);
+    server_free(&srv);
     uv_loop_close(&loop);
     xmlCleanupParser();
-    rs_log(RS_LOG_INFO, "stopped");
+    log_msg(RS_LOG_INFO, "stopped");
     return rc == 0 ? 0 : 1;
 }

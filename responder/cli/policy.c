@@ -46,7 +46,7 @@ static const char *shown(const char *w, char *buf, size_t n)
 }
 
 static const policy_rule *find_rule(const policy_rule *rules, size_t n,
-                                    const cat_profile *prof)
+                                    const catalog_profile *prof)
 {
     for (size_t i = 0; i < n; i++)
         if (rules[i].profile == prof)
@@ -109,13 +109,13 @@ int policy_parse(const char *text, size_t len, const char *name,
             problems++;
             continue;
         }
-        const cat_profile *prof = cat_find(label);
-        cat_expect expect;
+        const catalog_profile *prof = catalog_find(label);
+        catalog_expect expect;
         bool word_ok = true;
         if (strcmp(word, "accept") == 0)
-            expect = CAT_EXPECT_ACCEPT;
+            expect = CATALOG_EXPECT_ACCEPT;
         else if (strcmp(word, "refuse") == 0)
-            expect = CAT_EXPECT_REFUSE;
+            expect = CATALOG_EXPECT_REFUSE;
         else
             word_ok = false;
         if (!prof) {
@@ -228,13 +228,13 @@ void policy_free(rs_policy *p)
     memset(p, 0, sizeof *p);
 }
 
-policy_verdict policy_judge(const rs_policy *p, const cat_profile *prof,
+policy_verdict policy_judge(const rs_policy *p, const catalog_profile *prof,
                             bool accepted)
 {
     policy_verdict v = {.mark = POLICY_UNCHECKED};
     if (!prof)
         return v;
-    cat_expect got = accepted ? CAT_EXPECT_ACCEPT : CAT_EXPECT_REFUSE;
+    catalog_expect got = accepted ? CATALOG_EXPECT_ACCEPT : CATALOG_EXPECT_REFUSE;
     switch (p->kind) {
     case POLICY_STRICT:
     case POLICY_PEDANTIC:
@@ -249,7 +249,7 @@ policy_verdict policy_judge(const rs_policy *p, const cat_profile *prof,
         return v;
     case POLICY_LENIENT:
         v.checked = true;
-        v.expect = prof->peers[CAT_PEER_PROSODY_LENIENT];
+        v.expect = prof->peers[CATALOG_PEER_PROSODY_LENIENT];
         v.mark = got == v.expect ? POLICY_OK : POLICY_DIFF;
         return v;
     case POLICY_FILE: {
@@ -277,7 +277,7 @@ const char *policy_mark_name(policy_mark m)
     return "-";
 }
 
-void policy_explain(const rs_policy *p, const cat_profile *prof, bool accepted,
+void policy_explain(const rs_policy *p, const catalog_profile *prof, bool accepted,
                     const policy_verdict *v, char *out, size_t n)
 {
     const char *got = accepted ? "accepted" : "refused";
@@ -290,7 +290,7 @@ void policy_explain(const rs_policy *p, const cat_profile *prof, bool accepted,
         snprintf(out, n, "%s; not listed in the policy", got);
         return;
     }
-    const char *want = cat_expect_name(v->expect);
+    const char *want = catalog_expect_name(v->expect);
     switch (p->kind) {
     case POLICY_STRICT:
     case POLICY_PEDANTIC:
@@ -309,11 +309,11 @@ void policy_explain(const rs_policy *p, const cat_profile *prof, bool accepted,
         else
             snprintf(out, n, "%s; a dialback-accepting server would %s it "
                      "(a strict one would %s it: %s)", got, want,
-                     cat_expect_name(prof->strict), prof->strict_why);
+                     catalog_expect_name(prof->strict), prof->strict_why);
         return;
     case POLICY_FILE:
         snprintf(out, n, "%s; %s:%d says %s (a strict server would %s it: %s)",
-                 got, p->name, v->line, want, cat_expect_name(prof->strict),
+                 got, p->name, v->line, want, catalog_expect_name(prof->strict),
                  prof->strict_why);
         return;
     }

@@ -36,8 +36,8 @@ typedef enum {
 
 /* One line of a policy file. */
 typedef struct policy_rule {
-    const cat_profile *profile; /* the row it is about */
-    cat_expect expect;          /* accept or refuse */
+    const catalog_profile *profile; /* the row it is about */
+    catalog_expect expect;          /* accept or refuse */
     int line;                   /* where it was written */
 } policy_rule;
 
@@ -59,7 +59,7 @@ typedef enum {
 typedef struct policy_verdict {
     policy_mark mark;
     bool checked;       /* the policy expects something of this row */
-    cat_expect expect;  /* what, when checked */
+    catalog_expect expect;  /* what, when checked */
     int line;           /* POLICY_FILE: the rule's line; else 0 */
 } policy_verdict;
 
@@ -80,7 +80,7 @@ void policy_free(rs_policy *p);
 
 /* What p says of a row with profile prof (NULL = unknown to the catalog)
  * whose ping was answered (accepted) or not. */
-policy_verdict policy_judge(const rs_policy *p, const cat_profile *prof,
+policy_verdict policy_judge(const rs_policy *p, const catalog_profile *prof,
                             bool accepted);
 
 /* "OK", "DIFF", "advisory", "-". */
@@ -88,7 +88,7 @@ const char *policy_mark_name(policy_mark m);
 
 /* One sentence for a row that is not OK: what happened, what the policy
  * expects, and why (from the catalog). */
-void policy_explain(const rs_policy *p, const cat_profile *prof, bool accepted,
+void policy_explain(const rs_policy *p, const catalog_profile *prof, bool accepted,
                     const policy_verdict *v, char *out, size_t n);
 
 #endif

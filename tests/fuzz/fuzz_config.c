@@ -1,5 +1,5 @@
 /* fuzz_config.c -- libFuzzer target for the config loader
- * (rs_config_load_string: libconfig syntax, then the strict validation).
+ * (config_load_string: libconfig syntax, then the strict validation).
  *
  * Any text is either refused with at least one "NAME:LINE: message" (or
  * "NAME: out of memory ...") line and a zeroed config, or accepted into a
@@ -59,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!errs)
         abort();
     rs_config cfg;
-    int problems = rs_config_load_string(text, NAME, base_dir, &cfg, errs);
+    int problems = config_load_string(text, NAME, base_dir, &cfg, errs);
     fclose(errs);
     if (problems < 0)
         abort();
@@ -77,7 +77,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < cfg.n_listen; i++)
             if (!cfg.listen[i].address || cfg.listen[i].port > 65535)
                 abort();
-        rs_config_free(&cfg);
+        config_free(&cfg);
     }
     free(msgs);
     free(text);

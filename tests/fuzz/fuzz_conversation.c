@@ -1,6 +1,6 @@
 /* fuzz_conversation.c -- libFuzzer target for a whole inbound s2s stream:
  * each input is what a peer sends on one TCP connection to the real daemon
- * (rs_server: listener, conn, s2s_in, dialback, router, services, report),
+ * (rs_daemon: listener, conn, s2s_in, dialback, router, services, report),
  * in plaintext, mostly to no-tls.fuzz.example (a profile without TLS).
  *
  * Once per process, the harness builds a small world of its own:
@@ -66,7 +66,7 @@ static const char *const labels[] = {"no-tls", "valid", "dialback-only",
                                      "no-dialback"};
 
 static uv_loop_t loop;
-static rs_server srv;
+static rs_daemon srv;
 static char state[64];
 static uv_timer_t quiet;     /* ends a part when traffic stops */
 static bool quiet_fired;
@@ -380,7 +380,7 @@ static void make_certs(void)
         die(err);
     for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
         snprintf(domain, sizeof domain, "%s.%s", labels[i], BASE);
-        if (certgen_domain(certs, domain, BASE, cat_find(labels[i]), false, err,
+        if (certgen_domain(certs, domain, BASE, catalog_find(labels[i]), false, err,
                            sizeof err) != 0)
             die(err);
     }
@@ -406,9 +406,9 @@ static void start_server(void)
                       i ? "," : "", labels[i], labels[i]);
     snprintf(text + n, sizeof text - (size_t)n, " );\n");
     rs_config *cfg = calloc(1, sizeof *cfg);
-    if (!cfg || rs_config_load_string(text, "fuzz.conf", state, cfg, stderr) != 0)
+    if (!cfg || config_load_string(text, "fuzz.conf", state, cfg, stderr) != 0)
         die("the embedded config was refused");
-    if (rs_server_start(&srv, &loop, cfg, NULL) != 0)
+    if (server_start(&srv, &loop, cfg, NULL) != 0)
         die("the server did not start");
 }
 
@@ -428,7 +428,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (!mkdtemp(state))
         die("mkdtemp");
     isolate();
-    rs_log_set_level(getenv("FUZZ_CONVERSATION_LOG") ? RS_LOG_DEBUG : RS_LOG_ERROR);
+    log_set_level(getenv("FUZZ_CONVERSATION_LOG") ? RS_LOG_DEBUG : RS_LOG_ERROR);
     make_certs();
     uv_loop_init(&loop);
     uv_timer_init(&loop, &quiet);

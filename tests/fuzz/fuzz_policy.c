@@ -50,8 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (p.rules[j].profile == r->profile)
                 abort(); /* duplicates are errors */
     }
-    for (size_t k = 0; k < cat_count(); k++) {
-        const cat_profile *prof = cat_at(k);
+    for (size_t k = 0; k < catalog_count(); k++) {
+        const catalog_profile *prof = catalog_at(k);
         const policy_rule *rule = NULL;
         for (size_t i = 0; i < p.n_rules; i++)
             if (p.rules[i].profile == prof)

@@ -27,12 +27,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memchr(o.close, '\0', sizeof o.close) == NULL)
             abort();
         rs_json j;
-        rs_json_init(&j);
+        json_init(&j);
         report_outcome_json(&j, &o);
         if (j.failed || report_outcome_parse(j.text, &again) != 0 ||
             memcmp(&o, &again, sizeof o) != 0)
             abort();
-        rs_json_free(&j);
+        json_free(&j);
     }
     free(line);
     return 0;

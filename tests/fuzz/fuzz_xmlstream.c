@@ -1,11 +1,11 @@
 /* fuzz_xmlstream.c -- libFuzzer target for the XML stream layer.
  *
  * The first input byte steers the run: bit 0 prefixes a valid stream header
- * (so the fuzzer spends its time on stanzas), bit 1 calls xs_restart between
+ * (so the fuzzer spends its time on stanzas), bit 1 calls xmlstream_restart between
  * the two halves, and bits 2-7 choose where the rest of the input is split in
  * two chunks. Elements whose name starts with 'p' (proceed) restart the stream
  * from inside on_element, as STARTTLS does. The callbacks check the contract:
- * one on_error, nothing after on_error or on_close until a restart, and xs_feed
+ * one on_error, nothing after on_error or on_close until a restart, and xmlstream_feed
  * returns -1 exactly when an error was reported. See README.md to build it.
  */
 #include "xmlstream.h"
@@ -15,7 +15,7 @@
 #include <string.h>
 
 typedef struct fz {
-    xs_stream *xs;
+    rs_xmlstream *xs;
     bool errored;  /* on_error seen since the last restart */
     bool closed;   /* on_close seen since the last restart */
 } fz;
@@ -24,7 +24,7 @@ static void fz_restart(fz *f)
 {
     f->errored = false;
     f->closed = false;
-    xs_restart(f->xs);
+    xmlstream_restart(f->xs);
 }
 
 /* Any callback after an error or a close breaks the contract. */
@@ -34,7 +34,7 @@ static void fz_live(const fz *f)
         abort();
 }
 
-static void on_header(void *ud, const xs_header *h)
+static void on_header(void *ud, const xmlstream_header *h)
 {
     fz_live(ud);
     if (strlen(h->to) >= sizeof h->to || strlen(h->id) >= sizeof h->id)
@@ -46,10 +46,10 @@ static void on_element(void *ud, xmlNodePtr el)
     fz *f = ud;
     fz_live(f);
     size_t len = 0;
-    char *s = xs_serialize(el, &len);
+    char *s = xmlstream_serialize(el, &len);
     if (s == NULL || strlen(s) != len)
         abort();
-    char *e = xs_escape(s);
+    char *e = xmlstream_escape(s);
     free(e);
     free(s);
     if (el->name[0] == 'p')
@@ -63,11 +63,11 @@ static void on_close(void *ud)
     f->closed = true;
 }
 
-static void on_error(void *ud, xs_error error, const char *text)
+static void on_error(void *ud, xmlstream_error error, const char *text)
 {
     fz *f = ud;
     fz_live(f);
-    if (error == XS_ERR_NONE || text == NULL)
+    if (error == XMLSTREAM_ERR_NONE || text == NULL)
         abort();
     f->errored = true;
 }
@@ -80,7 +80,7 @@ static const char header[] =
 static void fz_feed(fz *f, const uint8_t *data, size_t len)
 {
     bool was_errored = f->errored;
-    int rc = xs_feed(f->xs, (const char *)data, len);
+    int rc = xmlstream_feed(f->xs, (const char *)data, len);
     /* -1 exactly when an error has been reported (now or before). */
     if ((rc == -1) != f->errored)
         abort();
@@ -98,10 +98,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t cut = (size_t)(steer >> 2) * size / 63;
 
     /* Small limits so that the fuzzer reaches them. */
-    xs_limits limits = {2048, 6};
-    xs_callbacks cb = {on_header, on_element, on_close, on_error};
+    xmlstream_limits limits = {2048, 6};
+    xmlstream_callbacks cb = {on_header, on_element, on_close, on_error};
     fz f = {0};
-    f.xs = xs_new(&limits, &cb, &f);
+    f.xs = xmlstream_new(&limits, &cb, &f);
     if (f.xs == NULL)
         return 0;
     if (steer & 1)
@@ -110,6 +110,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (steer & 2)
         fz_restart(&f);
     fz_feed(&f, data + cut, size - cut);
-    xs_free(f.xs);
+    xmlstream_free(f.xs);
     return 0;
 }
