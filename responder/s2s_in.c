@@ -1,6 +1,8 @@
-/* s2s_in.c -- the inbound server-to-server stream: one state enum and one
- * transition function (in_step). */
+/* s2s_in.c -- the inbound server-to-server stream: one state enum (in
+ * s2s_in_internal.h) and one transition function (in_step). Dialback on it
+ * is s2s_in_dialback.c. */
 #include "s2s_in.h"
+#include "s2s_in_internal.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -20,52 +22,6 @@
 #include "stanza.h"
 #include "verify.h"
 
-#define MAX_PAIRS 16   /* dialback-authenticated domain pairs per stream */
-#define MAX_PENDING 8  /* dialback verifications in flight per stream */
-
-typedef enum {
-    IN_HEADER,      /* waiting for the peer's first stream header */
-    IN_STARTTLS,    /* offered STARTTLS (required); waiting for <starttls/> */
-    IN_TLS,         /* TLS handshake running */
-    IN_HEADER_TLS,  /* waiting for the header that restarts the stream in TLS */
-    IN_AUTH,        /* offered SASL EXTERNAL and/or dialback */
-    IN_HEADER_SASL, /* SASL succeeded; waiting for the restart header */
-    IN_READY        /* authenticated: stanzas are accepted */
-} in_state;
-
-typedef enum {
-    IN_EV_HEADER,   /* arg: const xmlstream_header * */
-    IN_EV_ELEMENT,  /* arg: xmlNodePtr */
-    IN_EV_TLS_OK,   /* arg: NULL */
-    IN_EV_TLS_FAIL, /* arg: const char *why */
-    IN_EV_TIMEOUT   /* arg: NULL */
-} in_event;
-
-/* A (our domain, their domain) pair. */
-typedef struct in_pair {
-    char local[256];
-    char remote[256];
-} in_pair;
-
-typedef struct s2s_in {
-    rs_conn *conn;
-    rs_record *rec;               /* its outcome record (record.h) */
-    in_state state;
-    const rs_domain *dom;         /* the test domain this stream is for */
-    char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
-    char peer_from[256];          /* 'from' of the peer's header */
-    rs_peer_verdict cert;         /* their certificate, checked for peer_from */
-    bool external_offered;        /* we offered SASL EXTERNAL */
-    bool direct_tls;              /* came in on the XEP-0368 port */
-    char sasl_remote[256];        /* authenticated by SASL, else "" */
-    in_pair pairs[MAX_PAIRS];     /* authenticated by dialback */
-    size_t n_pairs;
-    in_pair pending[MAX_PENDING]; /* dialback verifications in flight */
-    size_t n_pending;
-    char replies_to[256];         /* reading paused until our stream to
-                                     this domain drains (CONN_PAUSE_REPLIES) */
-} s2s_in;
-
 static const char *const state_names[] = {"header", "starttls", "tls", "header-tls",
                                   "auth", "header-sasl", "ready"};
 
@@ -82,21 +38,25 @@ const char *const *s2s_in_state_names(size_t *n)
 
 static void in_step(s2s_in *s, in_event ev, const void *arg);
 
-/* ---- sending helpers ------------------------------------------------------ */
+/* ---- authorisation state -------------------------------------------------- */
 
-/* Formatted output of any length (peer-supplied ids can be long). */
-#define send_fmt(s, ...) conn_send_fmt((s)->conn, __VA_ARGS__)
+static bool authorised(const s2s_in *s, const char *local, const char *remote)
+{
+    if (s->sasl_remote[0])
+        return strcasecmp(s->sasl_remote, remote) == 0 &&
+               strcasecmp(s->dom->name, local) == 0;
+    return s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote);
+}
 
-/* An escaped copy of a peer-supplied value, for our replies. */
-static char *esc(const char *v)
+/* ---- shared with s2s_in_dialback.c (s2s_in_internal.h) ----------------- */
+
+char *s2s_in_esc(const char *v)
 {
     char *e = xmlstream_escape(v ? v : "");
     return e ? e : strdup("");
 }
 
-/* ---- authorisation state -------------------------------------------------- */
-
-static bool pair_listed(const in_pair *list, size_t n, const char *local,
+bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,
                         const char *remote)
 {
     for (size_t i = 0; i < n; i++)
@@ -106,18 +66,29 @@ static bool pair_listed(const in_pair *list, size_t n, const char *local,
     return false;
 }
 
-static bool authorised(const s2s_in *s, const char *local, const char *remote)
-{
-    if (s->sasl_remote[0])
-        return strcasecmp(s->sasl_remote, remote) == 0 &&
-               strcasecmp(s->dom->name, local) == 0;
-    return pair_listed(s->pairs, s->n_pairs, local, remote);
-}
-
-static void become_ready(s2s_in *s)
+void s2s_in_become_ready(s2s_in *s)
 {
     s->state = IN_READY;
     conn_set_timeout(s->conn, s->conn->srv->cfg->limits.idle_timeout);
+}
+
+/* How the peer's authentication went, for the report; a refusal is ours. */
+void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
+                         const char *condition, const char *text)
+{
+    report_outcome *r = record_outcome(s->rec);
+    if (r->auth == REPORT_AUTH_OK && result != REPORT_AUTH_OK)
+        return; /* a later pair failing does not undo the stream */
+    snprintf(r->auth_used, sizeof r->auth_used, "%s", method);
+    r->auth = result;
+    if (result == REPORT_AUTH_OK) {
+        r->refused_by = REPORT_BY_NONE;
+        conn_set_authenticated(s->conn);
+        record_update(s->rec);
+        return;
+    }
+    snprintf(r->auth_error, sizeof r->auth_error, "%s: %s", condition, text);
+    r->refused_by = REPORT_BY_US;
 }
 
 /* ---- stream header ------------------------------------------------------- */
@@ -144,7 +115,7 @@ static void send_auth_features(s2s_in *s)
                  s->external_offered || !s->cert.reason[0] ? "valid" : "invalid",
                  s->cert.eku[0] ? s->cert.eku : "-",
                  s->cert.reason[0] ? " reason=" : "", s->cert.reason);
-    send_fmt(s, "<stream:features>%s%s</stream:features>",
+    s2s_in_send(s, "<stream:features>%s%s</stream:features>",
              s->external_offered
                  ? "<mechanisms xmlns='" NS_SASL "'><mechanism>EXTERNAL"
                    "</mechanism></mechanisms>"
@@ -252,7 +223,7 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
     switch (s->state) {
     case IN_HEADER:
         if (dom->profile->policy.starttls == CATALOG_TLS_REQUIRED) {
-            send_fmt(s, "<stream:features><starttls xmlns='" NS_TLS
+            s2s_in_send(s, "<stream:features><starttls xmlns='" NS_TLS
                         "'><required/></starttls></stream:features>");
             s->state = IN_STARTTLS;
         } else {
@@ -263,8 +234,8 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
         send_auth_features(s);
         break;
     case IN_HEADER_SASL:
-        send_fmt(s, "<stream:features/>");
-        become_ready(s);
+        s2s_in_send(s, "<stream:features/>");
+        s2s_in_become_ready(s);
         break;
     default:
         break;
@@ -280,7 +251,7 @@ static void in_starttls(s2s_in *s, xmlNodePtr el)
                           "STARTTLS is required before anything else");
         return;
     }
-    send_fmt(s, "<proceed xmlns='" NS_TLS "'/>");
+    s2s_in_send(s, "<proceed xmlns='" NS_TLS "'/>");
     conn_restart_stream(s->conn);
     s->state = IN_TLS;
     if (conn_starttls(s->conn, s->dom, NULL) < 0)
@@ -305,33 +276,14 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
 
 /* ---- SASL EXTERNAL --------------------------------------------------------- */
 
-/* How the peer's authentication went, for the report; a refusal is ours. */
-static void outcome_auth(s2s_in *s, const char *method, report_auth result,
-                         const char *condition, const char *text)
-{
-    report_outcome *r = record_outcome(s->rec);
-    if (r->auth == REPORT_AUTH_OK && result != REPORT_AUTH_OK)
-        return; /* a later pair failing does not undo the stream */
-    snprintf(r->auth_used, sizeof r->auth_used, "%s", method);
-    r->auth = result;
-    if (result == REPORT_AUTH_OK) {
-        r->refused_by = REPORT_BY_NONE;
-        conn_set_authenticated(s->conn);
-        record_update(s->rec);
-        return;
-    }
-    snprintf(r->auth_error, sizeof r->auth_error, "%s: %s", condition, text);
-    r->refused_by = REPORT_BY_US;
-}
-
 static void sasl_fail(s2s_in *s, const char *condition, const char *text)
 {
-    char *t = esc(text);
-    send_fmt(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
+    char *t = s2s_in_esc(text);
+    s2s_in_send(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
              condition, t);
     free(t);
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
-    outcome_auth(s, "EXTERNAL", REPORT_AUTH_FAILED, condition, text);
+    s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_FAILED, condition, text);
     conn_log(s->conn, RS_LOG_INFO, "auth-fail",
              "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
 }
@@ -356,216 +308,14 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
         sasl_fail(s, "invalid-authzid", "authzid differs from the stream's 'from'");
         return;
     }
-    send_fmt(s, "<success xmlns='" NS_SASL "'/>");
+    s2s_in_send(s, "<success xmlns='" NS_SASL "'/>");
     snprintf(s->sasl_remote, sizeof s->sasl_remote, "%s", identity);
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
-    outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
+    s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
              identity, s->cert.eku);
     conn_restart_stream(s->conn);
     s->state = IN_HEADER_SASL;
-}
-
-/* ---- dialback ------------------------------------------------------------ */
-
-static void db_result_error(s2s_in *s, const char *from, const char *to,
-                            const char *condition, const char *text)
-{
-    char *f = esc(from), *t = esc(to), *x = esc(text);
-    send_fmt(s, "<db:result from='%s' to='%s' type='error'><error type='cancel'>"
-                "<%s xmlns='" NS_STANZAS "'/><text xmlns='" NS_STANZAS "'>%s"
-                "</text></error></db:result>", t, f, condition, x);
-    free(f);
-    free(t);
-    free(x);
-    s->conn->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-    outcome_auth(s, "dialback", REPORT_AUTH_FAILED, condition, text);
-    conn_log(s->conn, RS_LOG_INFO, "auth-fail", "method=dialback local=%s "
-             "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
-}
-
-/* XEP-0220 lets a peer add pairs for other domains of ours to a stream; each
- * local domain's test must still run as its own profile says, or a plaintext
- * stream to no-tls would authenticate a pair for valid. NULL when this stream
- * can carry dialback for local, else why not (written to why). */
-static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
-                                    char *why, size_t n)
-{
-    const rs_conn *c = s->conn;
-    const catalog_stream_policy *p = &local->profile->policy;
-    bool tls = c->tls_state == CONN_TLS_ACTIVE;
-    const rs_domain *presented = tls_domain(c->tls);
-    if (p->starttls == CATALOG_TLS_REQUIRED && !tls)
-        snprintf(why, n, "this stream is plaintext; %s requires TLS: dial it "
-                 "on a stream of its own", local->name);
-    else if (p->starttls == CATALOG_TLS_NONE && tls)
-        snprintf(why, n, "%s is a plaintext test; over this TLS stream (%s's "
-                 "certificate) it tests nothing: dial it on a stream of its own",
-                 local->name, presented ? presented->name : "no");
-    else if (p->starttls == CATALOG_TLS_DIRECT_ONLY && !s->direct_tls)
-        snprintf(why, n, "%s is served by direct TLS only; this stream did not "
-                 "come on the direct TLS port", local->name);
-    else if (tls && presented != local)
-        snprintf(why, n, "this stream presented %s's certificate; %s's test "
-                 "needs its own stream", presented ? presented->name : "no",
-                 local->name);
-    else
-        return NULL;
-    return why;
-}
-
-/* The peer asks to be authenticated as 'from' for our domain 'to'. */
-/* Whether name is the base domain or under it: one of our own names,
- * whose authoritative server we are. */
-static bool name_is_ours(const rs_daemon *srv, const char *name)
-{
-    const char *base = srv->cfg->base_domain;
-    size_t n = strlen(name), b = strlen(base);
-    return strcasecmp(name, base) == 0 ||
-           (n > b && name[n - b - 1] == '.' && strcasecmp(name + n - b, base) == 0);
-}
-
-static void in_db_result(s2s_in *s, xmlNodePtr el)
-{
-    const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
-    const rs_domain *local = domains_find(s->conn->domains, to);
-    if (!jid_domain_valid(from)) {
-        conn_stream_error(s->conn, "invalid-from", "dialback 'from' is not a domain");
-        return;
-    }
-    if (!local) {
-        db_result_error(s, from, to, "item-not-found", "not a domain of ours");
-        return;
-    }
-    if (!(local->profile->policy.auth_in & CATALOG_AUTH_DIALBACK)) {
-        db_result_error(s, from, to, "not-authorized",
-                        "this test domain does not accept dialback");
-        return;
-    }
-    if (name_is_ours(s->conn->srv, from)) {
-        /* we never dial ourselves on a stranger's word: the claim is forged
-         * and the dial would only reflect traffic back at us */
-        db_result_error(s, from, to, "not-authorized",
-                        "that name is this responder's own");
-        return;
-    }
-    char why[700];
-    if (dialback_refusal(s, local, why, sizeof why)) {
-        db_result_error(s, from, to, "policy-violation", why);
-        return;
-    }
-    if (s->n_pending == MAX_PENDING) {
-        db_result_error(s, from, to, "resource-constraint",
-                        "too many verifications in flight");
-        return;
-    }
-    if (!router_verify_dial_allowed(s->conn->srv, local->name, from)) {
-        db_result_error(s, from, to, "resource-constraint",
-                        "too many dialback verifications; try again later");
-        return;
-    }
-    char *key = stanza_text(el);
-    if (!key) {
-        conn_close(s->conn, "out of memory");
-        return;
-    }
-    in_pair *p = &s->pending[s->n_pending++];
-    snprintf(p->local, sizeof p->local, "%s", local->name);
-    snprintf(p->remote, sizeof p->remote, "%s", from);
-    /* the stream's outcome names the domain it authenticated as: a later
-     * claim on an authenticated stream must not take that name over */
-    if (record_outcome(s->rec)->auth != REPORT_AUTH_OK)
-        conn_set_names(s->conn, NULL, from);
-    conn_log(s->conn, RS_LOG_INFO, "dialback", "verifying %s -> %s with its "
-             "authoritative server", from, local->name);
-    router_verify_dialback(s->conn->srv, local->name, from, s->stream_id, key,
-                           s->conn->id);
-    free(key);
-}
-
-/* The peer, as receiving server, asks whether we issued a key. */
-static void in_db_verify(s2s_in *s, xmlNodePtr el)
-{
-    const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
-    const char *id = stanza_attr(el, "id");
-    char *key = stanza_text(el);
-    if (!key) {
-        conn_close(s->conn, "out of memory");
-        return;
-    }
-    bool ours = domains_find(s->conn->domains, to) != NULL;
-    bool valid = ours && dialback_key_valid(s->conn->srv->db_secret, from, to, id, key);
-    free(key);
-    char *f = esc(from), *t = esc(to), *i = esc(id);
-    send_fmt(s, "<db:verify from='%s' to='%s' id='%s' type='%s'/>", t, f, i,
-             valid ? "valid" : "invalid");
-    free(f);
-    free(t);
-    free(i);
-    conn_log(s->conn, RS_LOG_INFO, "dialback", "answered verify %s -> %s: %s",
-             to, from, valid ? "valid" : "invalid");
-    /* a verification stream did what it came for: the peer accepted our
-     * certificate far enough to ask, and the key we gave only to 'from''s
-     * server proves who asks. A key we did not issue proves nothing. */
-    report_outcome *r = record_outcome(s->rec);
-    if (valid && jid_domain_valid(from) && r->auth == REPORT_AUTH_NONE) {
-        if (!s->peer_from[0])
-            conn_set_names(s->conn, NULL, from);
-        snprintf(r->auth_used, sizeof r->auth_used, "db-verify");
-        r->auth = REPORT_AUTH_OK;
-        snprintf(r->stanza, sizeof r->stanza, "answered a dialback verification");
-    }
-}
-
-void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local,
-                             const char *remote, bool valid, const char *why)
-{
-    rs_conn *c = srv->conns;
-    while (c && (c->id != conn_id || c->dir != CONN_IN))
-        c = c->next;
-    if (!c || c->closing)
-        return;
-    s2s_in *s = c->owner;
-    size_t i = 0;
-    while (i < s->n_pending && !(strcasecmp(s->pending[i].local, local) == 0 &&
-                                 strcasecmp(s->pending[i].remote, remote) == 0))
-        i++;
-    if (i == s->n_pending)
-        return;
-    s->pending[i] = s->pending[--s->n_pending];
-
-    if (why && !valid) {
-        /* one text for every way the dial can fail: no port-scan oracle */
-        conn_log(c, RS_LOG_INFO, "verify-fail", "remote=%s reason=\"%s\"",
-                 remote, why);
-        db_result_error(s, remote, local, "remote-connection-failed",
-                        S2S_OUT_FAILED_PUBLIC);
-        return;
-    }
-    char *f = esc(remote), *t = esc(local);
-    send_fmt(s, "<db:result from='%s' to='%s' type='%s'/>", t, f,
-             valid ? "valid" : "invalid");
-    free(f);
-    free(t);
-    if (!valid) {
-        srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-        outcome_auth(s, "dialback", REPORT_AUTH_FAILED, "not-authorized",
-                     "the authoritative server said the key is invalid");
-        conn_log(c, RS_LOG_INFO, "auth-fail", "method=dialback remote=%s "
-                 "reason=\"authoritative server said the key is invalid\"", remote);
-        return;
-    }
-    if (s->n_pairs < MAX_PAIRS && !pair_listed(s->pairs, s->n_pairs, local, remote)) {
-        in_pair *p = &s->pairs[s->n_pairs++];
-        snprintf(p->local, sizeof p->local, "%s", local);
-        snprintf(p->remote, sizeof p->remote, "%s", remote);
-    }
-    srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
-    outcome_auth(s, "dialback", REPORT_AUTH_OK, NULL, NULL);
-    conn_log(c, RS_LOG_INFO, "auth-ok", "method=dialback identity=%s for=%s",
-             remote, local);
-    if (s->state == IN_AUTH)
-        become_ready(s);
 }
 
 /* ---- stanzas ---------------------------------------------------------------- */
@@ -634,9 +384,9 @@ static void in_element(s2s_in *s, xmlNodePtr el)
     if (stanza_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
         in_sasl_auth(s, el);
     else if (stanza_is(el, NS_DIALBACK, "result") && !stanza_attr(el, "type")[0])
-        in_db_result(s, el);
+        s2s_in_db_result(s, el);
     else if (stanza_is(el, NS_DIALBACK, "verify") && !stanza_attr(el, "type")[0])
-        in_db_verify(s, el);
+        s2s_in_db_verify(s, el);
     else if (is_stanza(el))
         in_stanza(s, el);
     else

@@ -1,0 +1,87 @@
+/* s2s_in_internal.h -- what s2s_in.c (the stream machine) and
+ * s2s_in_dialback.c (dialback on it) share: the stream's state and the
+ * helpers both use. Not for other modules. */
+#ifndef RS_S2S_IN_INTERNAL_H
+#define RS_S2S_IN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "conn.h"
+#include "dialback.h"
+#include "record.h"
+#include "report.h"
+#include "verify.h"
+
+#define MAX_PAIRS 16   /* dialback-authenticated domain pairs per stream */
+#define MAX_PENDING 8  /* dialback verifications in flight per stream */
+
+typedef enum {
+    IN_HEADER,      /* waiting for the peer's first stream header */
+    IN_STARTTLS,    /* offered STARTTLS (required); waiting for <starttls/> */
+    IN_TLS,         /* TLS handshake running */
+    IN_HEADER_TLS,  /* waiting for the header that restarts the stream in TLS */
+    IN_AUTH,        /* offered SASL EXTERNAL and/or dialback */
+    IN_HEADER_SASL, /* SASL succeeded; waiting for the restart header */
+    IN_READY        /* authenticated: stanzas are accepted */
+} in_state;
+
+typedef enum {
+    IN_EV_HEADER,   /* arg: const xmlstream_header * */
+    IN_EV_ELEMENT,  /* arg: xmlNodePtr */
+    IN_EV_TLS_OK,   /* arg: NULL */
+    IN_EV_TLS_FAIL, /* arg: const char *why */
+    IN_EV_TIMEOUT   /* arg: NULL */
+} in_event;
+
+/* A (our domain, their domain) pair. */
+typedef struct in_pair {
+    char local[256];
+    char remote[256];
+} in_pair;
+
+typedef struct s2s_in {
+    rs_conn *conn;
+    rs_record *rec;               /* its outcome record (record.h) */
+    in_state state;
+    const rs_domain *dom;         /* the test domain this stream is for */
+    char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
+    char peer_from[256];          /* 'from' of the peer's header */
+    rs_peer_verdict cert;         /* their certificate, checked for peer_from */
+    bool external_offered;        /* we offered SASL EXTERNAL */
+    bool direct_tls;              /* came in on the XEP-0368 port */
+    char sasl_remote[256];        /* authenticated by SASL, else "" */
+    in_pair pairs[MAX_PAIRS];     /* authenticated by dialback */
+    size_t n_pairs;
+    in_pair pending[MAX_PENDING]; /* dialback verifications in flight */
+    size_t n_pending;
+    char replies_to[256];         /* reading paused until our stream to
+                                     this domain drains (CONN_PAUSE_REPLIES) */
+} s2s_in;
+
+/* Formatted output of any length (peer-supplied ids can be long). */
+#define s2s_in_send(s, ...) conn_send_fmt((s)->conn, __VA_ARGS__)
+
+/* An escaped copy of a peer-supplied value, for our replies (never NULL
+ * unless memory ran out twice; free it). */
+char *s2s_in_esc(const char *v);
+
+/* Whether (local, remote) is in list. */
+bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,
+                        const char *remote);
+
+/* The stream is authenticated: stanzas are accepted, the idle clock runs. */
+void s2s_in_become_ready(s2s_in *s);
+
+/* How the peer's authentication went, for the report; a refusal is ours. */
+void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
+                         const char *condition, const char *text);
+
+/* The peer's <db:result/> (a claim to be 'from' for our 'to') and
+ * <db:verify/> (it asks us, as authoritative server, about a key). */
+void s2s_in_db_result(s2s_in *s, xmlNodePtr el);
+void s2s_in_db_verify(s2s_in *s, xmlNodePtr el);
+
+#endif
