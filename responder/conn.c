@@ -42,15 +42,15 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
     if (!log_enabled(level) ||
         !log_peer_allowed(c->peer_key[0] ? c->peer_key : c->peer_ip))
         return;
-    char msg[1536];
+    char prefix[700];
+    snprintf(prefix, sizeof prefix, "%s#%u %s:%u local=%s remote=%s event=%s ",
+             c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id, c->peer_ip,
+             c->peer_port, c->local[0] ? c->local : "-",
+             c->remote[0] ? c->remote : "-", event);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    log_prefixed(level, prefix, fmt, ap);
     va_end(ap);
-    log_msg(level, "%s#%u %s:%u local=%s remote=%s event=%s %s",
-           c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id, c->peer_ip,
-           c->peer_port, c->local[0] ? c->local : "-",
-           c->remote[0] ? c->remote : "-", event, msg);
 }
 
 rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,

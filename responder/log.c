@@ -30,13 +30,21 @@ int log_enabled(rs_log_level level)
 
 void log_msg(rs_log_level level, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    log_prefixed(level, "", fmt, ap);
+    va_end(ap);
+}
+
+void log_prefixed(rs_log_level level, const char *prefix, const char *fmt,
+                  va_list ap)
+{
     if (level < min_level)
         return;
     char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
+    int n = snprintf(line, sizeof line, "%s", prefix);
+    if (n >= 0 && (size_t)n < sizeof line)
+        vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';

@@ -4,6 +4,7 @@
 #ifndef RS_LOG_H
 #define RS_LOG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -22,6 +23,11 @@ int log_enabled(rs_log_level level);
 
 void log_msg(rs_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same with a prefix before the formatted text (e.g. a stream's
+ * "s2s-in#3 192.0.2.1:5269 local=.. remote=.. event=.. "). */
+void log_prefixed(rs_log_level level, const char *prefix, const char *fmt,
+                  va_list ap);
 
 /* The budget of lines about one peer (an address, IPv6 prefix or domain)
  * per minute: limits.log_per_minute, set at start and on reload. */
