@@ -359,3 +359,24 @@ void dns_cancel(rs_dns_req *req)
     if (req)
         req->cancelled = true;
 }
+
+void dns_target_list_set(dns_target_list *l, const rs_dns_target *targets,
+                         size_t n, size_t max)
+{
+    if (max > DNS_TARGETS_MAX)
+        max = DNS_TARGETS_MAX;
+    l->n = n < max ? n : max;
+    memcpy(l->items, targets, l->n * sizeof *targets);
+    l->next = 0;
+}
+
+const rs_dns_target *dns_target_list_current(const dns_target_list *l)
+{
+    return l->next < l->n ? &l->items[l->next] : NULL;
+}
+
+void dns_target_list_advance(dns_target_list *l)
+{
+    if (l->next < l->n)
+        l->next++;
+}

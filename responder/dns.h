@@ -22,6 +22,26 @@ typedef struct rs_dns_target {
     unsigned port;  /* TCP port */
 } rs_dns_target;
 
+#define DNS_TARGETS_MAX 16 /* targets a list keeps */
+
+/* The targets of a domain, tried one after another. */
+typedef struct dns_target_list {
+    rs_dns_target items[DNS_TARGETS_MAX]; /* in the order to try them */
+    size_t n;    /* how many */
+    size_t next; /* index of the one being tried */
+} dns_target_list;
+
+/* Keep the first max (at most DNS_TARGETS_MAX) of targets; the first is
+ * current. */
+void dns_target_list_set(dns_target_list *l, const rs_dns_target *targets,
+                         size_t n, size_t max);
+
+/* The target being tried, or NULL when none is left. */
+const rs_dns_target *dns_target_list_current(const dns_target_list *l);
+
+/* Move on to the next target. */
+void dns_target_list_advance(dns_target_list *l);
+
 typedef struct rs_dns rs_dns;         /* the resolver */
 typedef struct rs_dns_req rs_dns_req; /* one pending lookup */
 

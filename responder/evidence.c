@@ -31,8 +31,8 @@ typedef struct ev_entry {
     time_t last_used;            /* for choosing which entry to forget */
     struct sockaddr_storage addrs[MAX_ADDRS]; /* what its DNS names */
     size_t n_addrs;
-    rs_dns_target targets[MAX_TARGETS]; /* SRV targets (or the domain) */
-    size_t n_targets, target_i;  /* and the one being resolved */
+    dns_target_list targets;     /* SRV targets (or the domain), and the
+                                    one being resolved */
     bool failed;                 /* the lookup found nothing usable */
     rs_dns_req *req;             /* lookup in flight, or NULL */
     ev_wait *waiting;            /* outcomes that wait for the answer */
@@ -115,17 +115,17 @@ static void on_addresses(void *ud, rs_dns_status status,
     e->req = NULL;
     for (size_t i = 0; status == RS_DNS_OK && i < n && e->n_addrs < MAX_ADDRS; i++)
         e->addrs[e->n_addrs++] = addrs[i];
-    e->target_i++;
+    dns_target_list_advance(&e->targets);
     next_target(e);
 }
 
 static void next_target(ev_entry *e)
 {
-    if (e->target_i >= e->n_targets) {
+    const rs_dns_target *t = dns_target_list_current(&e->targets);
+    if (!t) {
         entry_done(e);
         return;
     }
-    const rs_dns_target *t = &e->targets[e->target_i];
     /* the callback may run before this returns and start the next lookup */
     rs_dns_req *r = dns_addresses(e->ev->dns, t->host, t->port, on_addresses, e);
     if (r)
@@ -141,9 +141,7 @@ static void on_targets(void *ud, rs_dns_status status,
         entry_done(e);
         return;
     }
-    e->n_targets = n < MAX_TARGETS ? n : MAX_TARGETS;
-    memcpy(e->targets, targets, e->n_targets * sizeof *targets);
-    e->target_i = 0;
+    dns_target_list_set(&e->targets, targets, n, MAX_TARGETS);
     next_target(e);
 }
 
@@ -246,7 +244,8 @@ void evidence_submit(rs_evidence *ev, rs_report *report,
     if (e->resolving)
         return;
     e->resolving = true;
-    e->n_addrs = e->n_targets = e->target_i = 0;
+    e->n_addrs = 0;
+    e->targets.n = e->targets.next = 0;
     ev->stats.lookups++;
     rs_dns_req *r = dns_s2s_targets(ev->dns, e->domain, 5269, on_targets, e);
     if (r)

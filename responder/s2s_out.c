@@ -498,8 +498,9 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
+            const rs_dns_target *t = dns_target_list_current(&o->targets);
             conn_log(o->conn, RS_LOG_INFO, "connect", "target=%s:%u",
-                     o->targets[o->target_i].host, o->targets[o->target_i].port);
+                     t ? t->host : "?", t ? t->port : 0);
             conn_set_timeout(o->conn, 0);
             conn_send_header(o->conn, o->local, o->remote, NULL);
             o->state = OUT_HEADER;

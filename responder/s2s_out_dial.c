@@ -46,7 +46,7 @@ void s2s_out_dial_next_address(s2s_out *o)
         return;
     skip_refused_addresses(o);
     if (o->addr_i >= o->n_addrs) {
-        o->target_i++;
+        dns_target_list_advance(&o->targets);
         try_next_target(o);
         return;
     }
@@ -71,8 +71,9 @@ static void on_addresses(void *ud, rs_dns_status status,
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
         snprintf(o->last_error, sizeof o->last_error, "%s: %s",
-                 o->targets[o->target_i].host, dns_status_name(status));
-        o->target_i++;
+                 dns_target_list_current(&o->targets)->host,
+                 dns_status_name(status));
+        dns_target_list_advance(&o->targets);
         try_next_target(o);
         return;
     }
@@ -86,12 +87,12 @@ static void try_next_target(s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
-    if (o->target_i >= o->n_targets) {
+    const rs_dns_target *t = dns_target_list_current(&o->targets);
+    if (!t) {
         s2s_out_fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
                                                             : "no address");
         return;
     }
-    const rs_dns_target *t = &o->targets[o->target_i];
     if (netaddr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
         o->n_addrs = 1;
         o->addr_i = 0;
@@ -117,12 +118,10 @@ static void on_targets(void *ud, rs_dns_status status,
         s2s_out_fail(o, "remote-server-not-found", why);
         return;
     }
-    o->n_targets = n < MAX_TARGETS ? n : MAX_TARGETS;
-    memcpy(o->targets, targets, o->n_targets * sizeof *targets);
-    o->target_i = 0;
+    dns_target_list_set(&o->targets, targets, n, DNS_TARGETS_MAX);
     log_msg(RS_LOG_INFO, "s2s-out local=%s remote=%s event=dns targets=%zu "
-           "first=%s:%u", o->local, o->remote, o->n_targets, o->targets[0].host,
-           o->targets[0].port);
+            "first=%s:%u", o->local, o->remote, o->targets.n,
+            o->targets.items[0].host, o->targets.items[0].port);
     try_next_target(o);
 }
 

@@ -14,7 +14,6 @@
 #include "s2s_out.h"
 #include "daemon.h"
 
-#define MAX_TARGETS 16
 #define MAX_ADDRS 16
 #define MAX_VERIFIES 8
 
@@ -60,8 +59,8 @@ struct s2s_out {
     struct rs_record *rec;          /* its outcome record (record.h); NULL
                                        with conn */
     rs_dns_req *dns_req;            /* lookup in flight, or NULL */
-    rs_dns_target targets[MAX_TARGETS];
-    size_t n_targets, target_i;
+    dns_target_list targets;        /* SRV targets (or the domain), and the
+                                       one being tried */
     struct sockaddr_storage addrs[MAX_ADDRS];
     size_t n_addrs, addr_i;
     char peer_stream_id[128];       /* id from the remote's header */
