@@ -62,7 +62,8 @@ static void out_event_flow(s2s_out *o, bool cut)
 
 static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
-                                  "sasl", "dialback", "ready", "done"};
+                                  "sasl", "dialback", "verify-only", "ready",
+                                  "done"};
 
 static const char *state_name(out_state st)
 {
@@ -232,9 +233,11 @@ static void verify_answered(s2s_out *o, xmlNodePtr el)
         s2s_out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
                 id, type);
         out_event_verdict(o, requester, strcmp(type, "valid") == 0,
-                                strcmp(type, "error") == 0
-                                    ? "the authoritative server answered an error"
-                                    : NULL);
+                          strcmp(type, "error") == 0
+                              ? "the authoritative server answered an error"
+                              : NULL);
+        if (o->state == OUT_VERIFY_ONLY && o->n_verifies == 0)
+            out_finish(o, "verified", "dialback verifications answered");
         return;
     }
 }
@@ -273,6 +276,27 @@ static void start_dialback(s2s_out *o)
     o->state = OUT_DIALBACK;
 }
 
+/* The stream may not authenticate as the profile allows, but dialback
+ * verifications ride it, and they need no authentication of ours
+ * (XEP-0220): it stays until they are answered, within the connect
+ * deadline, then closes. Stanzas cannot go this way: they bounce now. */
+static void verify_only(s2s_out *o, const char *why)
+{
+    o->state = OUT_VERIFY_ONLY;
+    s2s_out_log(o, RS_LOG_INFO, "verify-only", "%zu verification(s) wait; "
+                "stanzas bounce: %s", o->n_verifies, why);
+    if (o->queued)
+        out_event_undeliverable(o, why);
+    while (o->queue) {
+        out_item *it = o->queue;
+        o->queue = it->next;
+        free(it);
+    }
+    o->queue_tail = &o->queue;
+    o->queued = 0;
+    o->queued_bytes = 0;
+}
+
 /* Features after TLS (or without TLS): authenticate as the profile allows. */
 static void authenticate(s2s_out *o, xmlNodePtr features)
 {
@@ -280,8 +304,9 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
     bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
     bool dialback = stanza_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
     report_outcome *r = record_outcome(o->rec);
-    snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s", has_mechanism(features, "EXTERNAL") ? "EXTERNAL" : "",
-             has_mechanism(features, "EXTERNAL") && dialback ? " " : "",
+    bool external = has_mechanism(features, "EXTERNAL");
+    snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
+             external ? "EXTERNAL" : "", external && dialback ? " " : "",
              dialback ? "dialback" : "");
     o->verify_ok = true;
     send_verifies(o);
@@ -306,7 +331,15 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
     snprintf(why, sizeof why, "the remote offers no authentication this profile "
              "may use (it allows %s; remote offered SASL EXTERNAL: %s, TLS: %s)",
              allowed == CATALOG_AUTH_EXTERNAL ? "SASL EXTERNAL only" : "dialback only",
-             has_mechanism(features, "EXTERNAL") ? "yes" : "no", tls ? "yes" : "no");
+             external ? "yes" : "no", tls ? "yes" : "no");
+    /* our rule, not the remote's refusal: the report says so */
+    r->auth = REPORT_AUTH_FAILED;
+    snprintf(r->auth_error, sizeof r->auth_error, "%s", why);
+    r->refused_by = REPORT_BY_US;
+    if (o->n_verifies > 0) {
+        verify_only(o, why);
+        return;
+    }
     s2s_out_fail(o, "remote-server-not-found", why);
 }
 
@@ -562,6 +595,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             return;
         }
         break;
+    case OUT_VERIFY_ONLY: /* db:verify answers go through common_element */
     case OUT_READY:
         if (ev == OUT_EV_ELEMENT) {
             s2s_out_log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
@@ -698,7 +732,7 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
 
 bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
 {
-    if (o->state == OUT_DONE)
+    if (o->state == OUT_DONE || o->state == OUT_VERIFY_ONLY)
         return false;
     if (o->state == OUT_READY && o->conn) {
         /* the idle clock restarts when the peer takes our bytes

@@ -27,6 +27,9 @@ typedef enum {
     OUT_TLS,        /* TLS handshake as client */
     OUT_SASL,       /* sent SASL EXTERNAL; waiting for the outcome */
     OUT_DIALBACK,   /* sent <db:result/>; waiting for its type */
+    OUT_VERIFY_ONLY, /* we may not authenticate as the remote offers, but
+                        dialback verifications ride the stream: waiting
+                        for their answers, then closing */
     OUT_READY,      /* authenticated: stanzas flow */
     OUT_DONE        /* finished; being released */
 } out_state;

@@ -9,7 +9,7 @@ import sys
 import time
 
 from netlib import (NS_DB, S2S_OUT_FAILED_PUBLIC, clear_of_minute_boundary, dialback_plain,
-                    dom, features, fresh_peer, run, wait_until)
+                    dom, features, fresh_peer, report_cell, run, tls_open, wait_until)
 
 NOTLS = dom("no-tls")
 LIMITS = {"unauth_timeout": 3, "connect_timeout": 1}
@@ -196,6 +196,33 @@ def t_verify_rate_limit(env):
 
 LIMITS_DIALS = 2
 LIMITS["verify_dials_per_domain"] = LIMITS_DIALS
+def t_verification_needs_no_auth_of_ours(env):
+    """le-tlsserver authenticates its own streams by SASL EXTERNAL only. A
+    peer whose server offers only dialback still gets its key verified: our
+    verification stream waits for the answer instead of failing on our auth
+    rule (XEP-0220 asks no authentication of the verifier). Our reply leg
+    cannot authenticate, and the report says that was our rule (refused by
+    us, because the peer offers no SASL EXTERNAL), not the peer's refusal."""
+    env.authority.set(verify="valid", sasl=None)
+    peer = fresh_peer()
+    local = dom("le-tlsserver")
+    s, _ = tls_open(env, peer, local, None)
+    s.send("<db:result from='%s' to='%s'>%s</db:result>" % (peer, local, KEY))
+    el = s.expect(NS_DB, "result", 10)
+    assert el.get("type") == "valid", s.all[-300:]
+    assert env.r.wait_log(r"remote=%s event=verify-only 1 verification\(s\) wait"
+                          % re.escape(peer))
+    assert env.r.wait_log(r"remote=%s event=close reason=\"dialback verifications answered\""
+                          % re.escape(peer))
+    s.send("<iq type='get' id='vo' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>"
+           % (peer, local))
+    cell = report_cell(env, peer, local, "out", lambda r: r["auth"] == "failed", 10)
+    out = cell["out"]
+    assert out["refused_by"] == "us", out
+    assert "allows SASL EXTERNAL only; remote offered SASL EXTERNAL: no" in out["auth_error"], out
+    assert cell["in"]["auth"] == "ok", cell["in"]
+
+
 TESTS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("t_")]
 
 if __name__ == "__main__":
