@@ -409,7 +409,8 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
     report_outcome *r = record_outcome(s->rec);
     snprintf(r->error_in, sizeof r->error_in, "%.299s",
              why + strlen("peer sent stream error "));
-    if (r->auth != REPORT_AUTH_OK)
+    /* a stream error that follows our refusal is context, not theirs */
+    if (r->auth != REPORT_AUTH_OK && r->refused_by != REPORT_BY_US)
         r->refused_by = REPORT_BY_PEER;
     s->conn->srv->stats.stream_errors_in++;
     conn_close(s->conn, why);

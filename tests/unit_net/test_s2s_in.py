@@ -9,7 +9,8 @@ import sys
 import time
 
 from netlib import (NS_DB, NS_SASL, NS_TLS, PROLOG, dialback_plain,
-                    dom, features, fresh_peer, header, run, sasl_session, tag)
+                    dom, features, fresh_peer, header, report_cell, run, sasl_session, tag,
+                    tls_open)
 
 NOTLS, VALID = dom("no-tls"), dom("valid")
 HDR = ("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
@@ -313,6 +314,26 @@ def t_dialback_refusals(env):
         assert err.find("{urn:ietf:params:xml:ns:xmpp-stanzas}" + cond) is not None, cond
     s.send("<db:result from='not a domain' to='%s'>k</db:result>" % NOTLS)
     assert s.stream_error()[0] == "invalid-from"
+
+
+def t_our_refusal_stays_ours(env):
+    """no-dialback refuses the peer's dialback by design; the peer then
+    ends the stream with invalid-id. The report keeps the refusal as ours
+    (refused_by us, our reason) and the peer's error only as context."""
+    peer = fresh_peer()
+    local = dom("no-dialback")
+    s, _ = tls_open(env, peer, local, None)
+    s.send("<db:result from='%s' to='%s'>%s</db:result>" % (peer, local, "k" * 64))
+    el = s.expect(NS_DB, "result")
+    assert el.get("type") == "error", el.attrib
+    s.send("<stream:error><invalid-id xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "</stream:error></stream:stream>")
+    assert s.wait_closed()
+    cell = report_cell(env, peer, local, "in", lambda r: r["close"] != "open")
+    rec = cell["in"]
+    assert rec["refused_by"] == "us", rec
+    assert "does not accept dialback" in rec["auth_error"], rec
+    assert rec["error_in"].startswith("invalid-id"), rec
 
 
 def t_dialback_refusals_tls(env):
