@@ -75,6 +75,14 @@ static void on_closing(void *ud, const char *why)
 {
     rs_record *r = ud;
     report_outcome *o = &r->o;
+    const rs_conn *c = r->conn;
+    if (c->tls && c->tls_state == CONN_TLS_HANDSHAKE && c->peer_gone &&
+        !o->alert[0] && tls_domain(c->tls) && tls_sent_certificate(c->tls)) {
+        /* the peer hung up mid-handshake with our certificate in hand: how
+         * strict servers that send no alert refuse a certificate */
+        snprintf(o->presented, sizeof o->presented, "%s", tls_domain(c->tls)->name);
+        o->refused_by = REPORT_BY_PEER;
+    }
     snprintf(o->close, sizeof o->close, "%s",
              r->public_close[0] ? r->public_close : why);
     if (r->public_close[0] && o->auth != REPORT_AUTH_OK)

@@ -98,6 +98,11 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
                                       " but the stream failed"};
     bool silent = o->refused_by == REPORT_BY_PEER && !o->alert[0] &&
                   !o->error_in[0] && o->auth != REPORT_AUTH_FAILED;
+    if (silent && !o->tls[0] && o->presented[0]) { /* mid-handshake */
+        add(out, n, " and your server closed the TLS handshake after receiving "
+                    "our certificate (no alert; its log should say why). ");
+        return;
+    }
     if (silent) { /* a bare hang-up: its own log has the reason */
         add(out, n, " and your server closed the %s without saying why "
                     "(%s; its log should say). ",

@@ -5,10 +5,12 @@ decides whether SASL EXTERNAL is offered, on its own outbound streams it is
 recorded; both show in the report's peer_cert. Trusted, expired, wrong
 name, self-signed, none. Usage: test_verify.py XMPP-RESPONDER."""
 import re
+import ssl
 import sys
+import time
 
-from netlib import (NS_PING, NS_SASL, dom, fresh_peer, report_cell, run, sasl_session,
-                    tag, tls_open)
+from netlib import (NS_PING, NS_SASL, NS_TLS, dom, features, fresh_peer, report_cell, run,
+                    sasl_session, tag, tls_open)
 
 VALID = dom("valid")
 # GnuTLS's words for the verification status, as the report shows them
@@ -48,6 +50,48 @@ def check_in(env, cert, reason_re):
         assert re.search(reason_re, rec["peer_cert"]), rec
         assert rec["auth_offered"] == "dialback", rec
     return peer, rec
+
+
+def t_handshake_abandoned_after_our_certificate(env):
+    """A peer that hangs up in the middle of the TLS handshake, once our
+    certificate has reached it and without an alert (how strict servers that
+    send no alert refuse one): the record counts it as the peer refusing
+    what we presented, and the explanation says so."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, VALID)
+    features(s)
+    s.send("<starttls xmlns='%s'/>" % NS_TLS)
+    s.expect(NS_TLS, "proceed")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = ctx.wrap_bio(incoming, outgoing, server_hostname=VALID)
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    s.sock.sendall(outgoing.read())      # the ClientHello
+    flight = b""
+    end = time.monotonic() + 5
+    s.sock.settimeout(0.5)
+    while time.monotonic() < end and len(flight) < 600:   # the server's flight
+        try:
+            got = s.sock.recv(65536)
+        except OSError:
+            continue
+        if not got:
+            break
+        flight += got
+    assert len(flight) >= 600, flight   # ServerHello .. Certificate ..
+    s.sock.close()                       # no alert, no Finished
+    cell = report_cell(env, peer, VALID, "in", lambda r: r["close"] != "open")
+    rec = cell["in"]
+    assert rec["refused_by"] == "peer" and rec["tls"] == "", rec
+    assert rec["presented"] == VALID and rec["alert"] == "", rec
+    assert ("closed the TLS handshake after receiving our certificate (no alert"
+            in cell["explanation"]), cell["explanation"]
 
 
 def t_in_trusted(env):
