@@ -35,31 +35,6 @@ typedef enum {
 
 static void out_step(s2s_out *o, out_event ev, const void *arg);
 
-/* ---- what we tell the registered listener (s2s_out_events) ------------- */
-
-static void out_event_verdict(s2s_out *o, unsigned requester, bool valid,
-                              const char *why)
-{
-    const s2s_out_events *ev = o->srv->out_events;
-    if (ev && ev->verdict)
-        ev->verdict(o->srv->out_events_ud, requester, o->local, o->remote,
-                    valid, why);
-}
-
-static void out_event_undeliverable(s2s_out *o, const char *why)
-{
-    const s2s_out_events *ev = o->srv->out_events;
-    if (ev && ev->undeliverable)
-        ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, why);
-}
-
-static void out_event_flow(s2s_out *o, bool cut)
-{
-    const s2s_out_events *ev = o->srv->out_events;
-    if (ev && ev->replies_flow)
-        ev->replies_flow(o->srv->out_events_ud, o->remote, cut);
-}
-
 static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
                                   "sasl", "dialback", "verify-only", "ready",
@@ -90,13 +65,6 @@ void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
         log_msg(level, "s2s-out local=%s remote=%s event=%s %s", o->local,
                o->remote, event, msg);
 }
-
-/* Formatted output of any length on the current attempt, if any. */
-#define send_fmt(o, ...)                                                    \
-    do {                                                                    \
-        if ((o)->conn)                                                      \
-            conn_send_fmt((o)->conn, __VA_ARGS__);                          \
-    } while (0)
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
@@ -147,18 +115,14 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
         s2s_out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
     if (o->queued && strcmp(condition, "idle") != 0)
-        out_event_undeliverable(o, shown);
-    while (o->queue) {
-        out_item *it = o->queue;
-        o->queue = it->next;
-        free(it);
-    }
+        s2s_out_event_undeliverable(o, shown);
+    s2s_out_drop_queue(o);
     if (!o->connected_once && !o->srv->stopping)
         report_unreached(o, why);
     for (size_t i = 0; i < o->n_verifies; i++)
-        out_event_verdict(o, o->verifies[i].requester, false, shown);
+        s2s_out_event_verdict(o, o->verifies[i].requester, false, shown);
     o->n_verifies = 0;
-    out_event_flow(o, false); /* nothing left to wait for */
+    s2s_out_event_flow(o, false); /* nothing left to wait for */
     if (o->dns_req)
         dns_cancel(o->dns_req);
     if (o->conn) {
@@ -176,70 +140,6 @@ void s2s_out_fail(s2s_out *o, const char *condition, const char *why)
     s2s_out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
             state_name(o->state), condition, why);
     out_finish(o, condition, why);
-}
-
-/* ---- queue and verifications --------------------------------------------------- */
-
-/* One more stanza out on the stream, for the report. */
-static void note_sent(s2s_out *o)
-{
-    report_outcome *r = record_outcome(o->rec);
-    r->stanzas++;
-    snprintf(r->stanza, sizeof r->stanza, "sent %u stanza(s)", r->stanzas);
-    if (r->stanzas == 1)
-        record_update(o->rec);
-}
-
-static void flush_queue(s2s_out *o)
-{
-    while (o->queue && o->conn && o->state == OUT_READY) {
-        out_item *it = o->queue;
-        o->queue = it->next;
-        if (!o->queue)
-            o->queue_tail = &o->queue;
-        o->queued--;
-        o->queued_bytes -= it->len;
-        conn_send(o->conn, it->data, it->len);
-        free(it);
-        note_sent(o);
-    }
-}
-
-static void send_verifies(s2s_out *o)
-{
-    for (size_t i = 0; i < o->n_verifies && o->conn; i++) {
-        out_verify *v = &o->verifies[i];
-        if (v->sent)
-            continue;
-        char *id = xmlstream_escape(v->id), *key = xmlstream_escape(v->key);
-        if (id && key)
-            send_fmt(o, "<db:verify from='%s' to='%s' id='%s'>%s</db:verify>",
-                     o->local, o->remote, id, key);
-        free(id);
-        free(key);
-        v->sent = true;
-    }
-}
-
-/* The remote answered one of our <db:verify/>. */
-static void verify_answered(s2s_out *o, xmlNodePtr el)
-{
-    const char *id = stanza_attr(el, "id"), *type = stanza_attr(el, "type");
-    for (size_t i = 0; i < o->n_verifies; i++) {
-        if (strcmp(o->verifies[i].id, id) != 0)
-            continue;
-        unsigned requester = o->verifies[i].requester;
-        o->verifies[i] = o->verifies[--o->n_verifies];
-        s2s_out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
-                id, type);
-        out_event_verdict(o, requester, strcmp(type, "valid") == 0,
-                          strcmp(type, "error") == 0
-                              ? "the authoritative server answered an error"
-                              : NULL);
-        if (o->state == OUT_VERIFY_ONLY && o->n_verifies == 0)
-            out_finish(o, "verified", "dialback verifications answered");
-        return;
-    }
 }
 
 /* ---- authentication ------------------------------------------------------------- */
@@ -268,7 +168,7 @@ static void start_dialback(s2s_out *o)
                                            "cannot do dialback");
         return;
     }
-    send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
+    s2s_out_send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
              o->remote, key);
     s2s_out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
     report_outcome *r = record_outcome(o->rec);
@@ -286,15 +186,8 @@ static void verify_only(s2s_out *o, const char *why)
     s2s_out_log(o, RS_LOG_INFO, "verify-only", "%zu verification(s) wait; "
                 "stanzas bounce: %s", o->n_verifies, why);
     if (o->queued)
-        out_event_undeliverable(o, why);
-    while (o->queue) {
-        out_item *it = o->queue;
-        o->queue = it->next;
-        free(it);
-    }
-    o->queue_tail = &o->queue;
-    o->queued = 0;
-    o->queued_bytes = 0;
+        s2s_out_event_undeliverable(o, why);
+    s2s_out_drop_queue(o);
 }
 
 /* Features after TLS (or without TLS): authenticate as the profile allows. */
@@ -309,7 +202,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
              external ? "EXTERNAL" : "", external && dialback ? " " : "",
              dialback ? "dialback" : "");
     o->verify_ok = true;
-    send_verifies(o);
+    s2s_out_send_verifies(o);
     if ((allowed & CATALOG_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
         char *auth = sasl_external_auth(o->local);
         if (!auth) {
@@ -401,7 +294,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
-        flush_queue(o);
+        s2s_out_flush_queue(o);
         return;
     }
     char why[300];
@@ -427,7 +320,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
-        flush_queue(o);
+        s2s_out_flush_queue(o);
         return;
     }
     xmlNodePtr starttls = stanza_child(el, NS_TLS, "starttls");
@@ -439,7 +332,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         return;
     }
     if (o->conn->tls_state == CONN_TLS_NONE && starttls && !plaintext_only) {
-        send_fmt(o, "<starttls xmlns='" NS_TLS "'/>");
+        s2s_out_send_fmt(o, "<starttls xmlns='" NS_TLS "'/>");
         o->state = OUT_STARTTLS;
         return;
     }
@@ -486,7 +379,8 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         return true;
     }
     if (stanza_is(el, NS_DIALBACK, "verify") && stanza_attr(el, "type")[0]) {
-        verify_answered(o, el);
+        if (s2s_out_verify_answered(o, el) && o->state == OUT_VERIFY_ONLY)
+            out_finish(o, "verified", "dialback verifications answered");
         return true;
     }
     return false;
@@ -645,7 +539,7 @@ static void on_closed(rs_conn *c, const char *why)
     s2s_out *o = c->owner;
     if (o && c->stalled) /* the peer did not read our replies: its streams
                             asking for more are cut off too */
-        out_event_flow(o, true);
+        s2s_out_event_flow(o, true);
     if (o)
         out_step(o, OUT_EV_CLOSED, why);
 }
@@ -654,7 +548,7 @@ static void on_drained(rs_conn *c)
 {
     s2s_out *o = c->owner;
     if (o)
-        out_event_flow(o, false);
+        s2s_out_event_flow(o, false);
 }
 
 static const rs_conn_handler out_handler;
@@ -730,36 +624,6 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
     return o;
 }
 
-bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
-{
-    if (o->state == OUT_DONE || o->state == OUT_VERIFY_ONLY)
-        return false;
-    if (o->state == OUT_READY && o->conn) {
-        /* the idle clock restarts when the peer takes our bytes
-           (idle_on_write), not when we queue them */
-        conn_send(o->conn, xml, len);
-        note_sent(o);
-        return true;
-    }
-    if (o->queued >= o->srv->cfg->limits.queue_max ||
-        o->queued_bytes + len > o->srv->cfg->limits.send_buffer_bytes) {
-        s2s_out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
-                o->queued, o->queued_bytes);
-        return false;
-    }
-    out_item *it = malloc(sizeof *it + len);
-    if (!it)
-        return false;
-    it->next = NULL;
-    it->len = len;
-    memcpy(it->data, xml, len);
-    *o->queue_tail = it;
-    o->queue_tail = &it->next;
-    o->queued++;
-    o->queued_bytes += len;
-    return true;
-}
-
 bool s2s_out_congested(rs_daemon *srv, const char *local, const char *remote)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
@@ -772,26 +636,6 @@ void s2s_out_set_events(rs_daemon *srv, const s2s_out_events *ev, void *ud)
 {
     srv->out_events = ev;
     srv->out_events_ud = ud;
-}
-
-void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
-                    unsigned requester_id)
-{
-    if (o->state == OUT_DONE)
-        return;
-    if (o->n_verifies == MAX_VERIFIES || strlen(stream_id) >= 128 ||
-        strlen(key) >= 130) {
-        out_event_verdict(o, requester_id, false,
-                                "cannot carry this verification");
-        return;
-    }
-    out_verify *v = &o->verifies[o->n_verifies++];
-    snprintf(v->id, sizeof v->id, "%s", stream_id);
-    snprintf(v->key, sizeof v->key, "%s", key);
-    v->requester = requester_id;
-    v->sent = false;
-    if (o->verify_ok && o->conn)
-        send_verifies(o);
 }
 
 void s2s_out_close_all(rs_daemon *srv)

@@ -88,6 +88,34 @@ void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
  * release. */
 void s2s_out_fail(s2s_out *o, const char *condition, const char *why);
 
+/* Formatted output of any length on the current attempt, if any. */
+#define s2s_out_send_fmt(o, ...)                                            \
+    do {                                                                    \
+        if ((o)->conn)                                                      \
+            conn_send_fmt((o)->conn, __VA_ARGS__);                          \
+    } while (0)
+
+/* Tell the registered listener (s2s_out_events): a verification's answer,
+ * stanzas dropped (why is public), our stream to the remote drained or
+ * cut. */
+void s2s_out_event_verdict(s2s_out *o, unsigned requester, bool valid,
+                           const char *why);
+void s2s_out_event_undeliverable(s2s_out *o, const char *why);
+void s2s_out_event_flow(s2s_out *o, bool cut);
+
+/* Free every queued stanza (the caller has reported them). */
+void s2s_out_drop_queue(s2s_out *o);
+
+/* Send what is queued, now that the stream is ready. */
+void s2s_out_flush_queue(s2s_out *o);
+
+/* Send the verifications not sent yet (once the remote spoke). */
+void s2s_out_send_verifies(s2s_out *o);
+
+/* The remote answered one of our <db:verify/>: its verdict goes to the
+ * listener. true when that was the last one waiting. */
+bool s2s_out_verify_answered(s2s_out *o, xmlNodePtr el);
+
 /* A new outbound conn whose events drive o. NULL on allocation failure. */
 rs_conn *s2s_out_conn_new(s2s_out *o);
 
