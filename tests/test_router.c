@@ -76,122 +76,118 @@ static void on_flow(void *ud, const char *remote, bool cut)
     saw("flow:%s:%s;", remote, cut ? "cut" : "drained");
 }
 
-/* A daemon state with a loop, limits and no test domains. */
-static void server_init(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
-                        rs_domains *doms)
+/* A daemon state with a loop, limits and no test domains, and a router
+ * whose listeners record into seen. */
+typedef struct fixture {
+    uv_loop_t loop;
+    rs_daemon srv;
+    rs_config cfg;
+    rs_domains doms;
+} fixture;
+
+static void fixture_init(fixture *f)
 {
-    memset(srv, 0, sizeof *srv);
-    memset(cfg, 0, sizeof *cfg);
-    memset(doms, 0, sizeof *doms);
-    config_limits_default(&cfg->limits);
-    srv->loop = loop;
-    srv->cfg = cfg;
-    srv->domains = doms;
-    srv->router = router_new(srv);
-    CHECK(srv->router != NULL);
-    router_on_verdict(srv->router, on_verdict, NULL);
-    router_on_undeliverable(srv->router, on_undeliverable, NULL);
-    router_on_flow(srv->router, on_flow, NULL);
+    memset(f, 0, sizeof *f);
+    uv_loop_init(&f->loop);
+    config_limits_default(&f->cfg.limits);
+    f->srv.loop = &f->loop;
+    f->srv.cfg = &f->cfg;
+    f->srv.domains = &f->doms;
+    f->srv.router = router_new(&f->srv);
+    CHECK(f->srv.router != NULL);
+    router_on_verdict(f->srv.router, on_verdict, NULL);
+    router_on_undeliverable(f->srv.router, on_undeliverable, NULL);
+    router_on_flow(f->srv.router, on_flow, NULL);
 }
 
-static void server_done(rs_daemon *srv, uv_loop_t *loop)
+/* Close the router (unless the test did), let the loop free it, and check
+ * nothing is left on the loop. */
+static void fixture_done(fixture *f)
 {
-    router_close(srv->router);
-    srv->router = NULL;
-    uv_run(loop, UV_RUN_DEFAULT); /* closes the timer, frees the router */
+    router_close(f->srv.router);
+    f->srv.router = NULL;
+    uv_run(&f->loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&f->loop) == 0);
 }
 
 static void test_handlers_in_order(void)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    rs_daemon srv;
-    rs_config cfg;
-    rs_domains doms;
-    server_init(&srv, &loop, &cfg, &doms);
-    CHECK(router_add_handler(srv.router, h_decline, NULL) == 0);
-    CHECK(router_add_handler(srv.router, h_take, NULL) == 0);
-    CHECK(router_add_handler(srv.router, h_never, NULL) == 0);
+    fixture f;
+    fixture_init(&f);
+    rs_daemon *srv = &f.srv;
+    CHECK(router_add_handler(srv->router, h_decline, NULL) == 0);
+    CHECK(router_add_handler(srv->router, h_take, NULL) == 0);
+    CHECK(router_add_handler(srv->router, h_never, NULL) == 0);
     xmlNodePtr iq = xmlNewNode(NULL, BAD_CAST "iq");
     seen[0] = '\0';
-    router_deliver_local(&srv, NULL, "peer.example", iq);
+    router_deliver_local(srv, NULL, "peer.example", iq);
     CHECK_STR(seen, "decline(peer.example);take(peer.example,iq);");
     xmlFreeNode(iq);
     /* the table is bounded */
     int added = 3;
-    while (router_add_handler(srv.router, h_never, NULL) == 0 && added < 100)
+    while (router_add_handler(srv->router, h_never, NULL) == 0 && added < 100)
         added++;
     CHECK(added == 8);
-    server_done(&srv, &loop);
-    CHECK(uv_loop_close(&loop) == 0);
+    fixture_done(&f);
 }
 
 static void test_completions_from_the_loop(void)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    rs_daemon srv;
-    rs_config cfg;
-    rs_domains doms;
-    server_init(&srv, &loop, &cfg, &doms);
+    fixture f;
+    fixture_init(&f);
+    rs_daemon *srv = &f.srv;
     seen[0] = '\0';
     /* no outbound stream can exist: the verdict is "invalid, why", and it
      * must not arrive while the asking handler is still on the stack */
-    router_verify_dialback(&srv, "a.test", "claimed.example", "s1", "k", 5);
+    router_verify_dialback(srv, "a.test", "claimed.example", "s1", "k", 5);
     CHECK_STR(seen, "");
-    router_send(&srv, "a.test", "peer.example", xmlNewNode(NULL, BAD_CAST "message"));
+    router_send(srv, "a.test", "peer.example", xmlNewNode(NULL, BAD_CAST "message"));
     CHECK_STR(seen, "");
     /* what s2s_out reports, from inside any of its calls, waits too */
-    CHECK(srv.out_events != NULL);
-    srv.out_events->replies_flow(srv.out_events_ud, "slow.example", true);
-    srv.out_events->verdict(srv.out_events_ud, 6, "a.test", "auth.example",
+    CHECK(srv->out_events != NULL);
+    srv->out_events->replies_flow(srv->out_events_ud, "slow.example", true);
+    srv->out_events->verdict(srv->out_events_ud, 6, "a.test", "auth.example",
                             true, NULL);
     CHECK_STR(seen, "");
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK_STR(seen, "verdict#5:invalid:claimed.example(no outbound stream "
                     "(limits or memory));undeliverable:peer.example(no stream "
                     "to the target (limits));flow:slow.example:cut;"
                     "verdict#6:valid:auth.example(-);");
     /* a completion that asks again: its answer comes after it returned */
     seen[0] = '\0';
-    verdict_srv = &srv;
-    srv.out_events->verdict(srv.out_events_ud, 7, "a.test", "x.example",
+    verdict_srv = srv;
+    srv->out_events->verdict(srv->out_events_ud, 7, "a.test", "x.example",
                             false, "because");
-    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK_STR(seen, "verdict#7:invalid:x.example(because);end#7;verdict#8:"
                     "invalid:again.example(no outbound stream (limits or memory));");
     verdict_srv = NULL;
     /* after close, pending completions are dropped, not delivered */
     seen[0] = '\0';
-    srv.out_events->replies_flow(srv.out_events_ud, "late.example", false);
-    rs_router *r = srv.router;
-    router_close(r);
-    srv.router = NULL;
-    CHECK(srv.out_events == NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    srv->out_events->replies_flow(srv->out_events_ud, "late.example", false);
+    router_close(srv->router);
+    srv->router = NULL;
+    CHECK(srv->out_events == NULL);
+    fixture_done(&f);
     CHECK_STR(seen, "");
-    CHECK(uv_loop_close(&loop) == 0);
 }
 
 static void test_verify_dial_limits(void)
 {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    rs_daemon srv;
-    rs_config cfg;
-    rs_domains doms;
-    server_init(&srv, &loop, &cfg, &doms);
-    cfg.limits.verify_dials_per_domain = 2;
-    cfg.limits.verify_dials_total = 3;
-    CHECK(router_verify_dial_allowed(&srv, "a.test", "one.example"));
-    CHECK(router_verify_dial_allowed(&srv, "a.test", "ONE.example") ||
-          router_verify_dial_allowed(&srv, "a.test", "one.example"));
-    CHECK(!router_verify_dial_allowed(&srv, "a.test", "one.example"));
-    CHECK(router_verify_dial_allowed(&srv, "a.test", "two.example"));
-    CHECK(!router_verify_dial_allowed(&srv, "a.test", "three.example"));
-    CHECK(srv.stats.verify_dials_limited == 2);
-    server_done(&srv, &loop);
-    CHECK(uv_loop_close(&loop) == 0);
+    fixture f;
+    fixture_init(&f);
+    rs_daemon *srv = &f.srv;
+    f.cfg.limits.verify_dials_per_domain = 2;
+    f.cfg.limits.verify_dials_total = 3;
+    CHECK(router_verify_dial_allowed(srv, "a.test", "one.example"));
+    CHECK(router_verify_dial_allowed(srv, "a.test", "ONE.example") ||
+          router_verify_dial_allowed(srv, "a.test", "one.example"));
+    CHECK(!router_verify_dial_allowed(srv, "a.test", "one.example"));
+    CHECK(router_verify_dial_allowed(srv, "a.test", "two.example"));
+    CHECK(!router_verify_dial_allowed(srv, "a.test", "three.example"));
+    CHECK(srv->stats.verify_dials_limited == 2);
+    fixture_done(&f);
 }
 
 int main(void)
