@@ -528,6 +528,8 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
 {
     if (c->closing)
         return;
+    if (c->observer && c->observer->error_sent)
+        c->observer->error_sent(c->observer_ud, condition);
     if (!c->header_sent)
         conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
     char *esc = xmlstream_escape(text ? text : "");

@@ -58,6 +58,8 @@ typedef struct rs_conn_observer {
     void (*tls)(void *ud, bool ok, const char *alert); /* handshake ended;
                                      alert "received ..."/"sent ..." or "" */
     void (*peer_ended)(void *ud);                 /* peer sent </stream:stream> */
+    void (*error_sent)(void *ud, const char *condition); /* we end it with a
+                                                     stream error */
     void (*closing)(void *ud, const char *why);   /* conn_close began */
     void (*freed)(void *ud);                      /* last call */
 } rs_conn_observer;

@@ -14,6 +14,7 @@ struct rs_record {
     report_outcome o;     /* what the report gets */
     bool reported;        /* the final outcome went to the report */
     char public_close[128]; /* close reason shown instead, "" for none */
+    report_step step;     /* where the stream is now (the owner says) */
 };
 
 /* The fields the conn knows: when, who, where, which profile. */
@@ -70,6 +71,21 @@ static void on_peer_ended(void *ud)
         r->o.refused_by = REPORT_BY_PEER;
 }
 
+/* A stream error of ours before authentication is our refusal, except
+ * those that say nobody decided: the peer was silent too long, or we are
+ * stopping. */
+static void on_error_sent(void *ud, const char *condition)
+{
+    rs_record *r = ud;
+    if (r->o.auth == REPORT_AUTH_OK || r->o.refused_by != REPORT_BY_NONE)
+        return;
+    if (strcmp(condition, "connection-timeout") == 0 ||
+        strcmp(condition, "system-shutdown") == 0)
+        r->o.refused_by = REPORT_BY_NETWORK;
+    else
+        r->o.refused_by = REPORT_BY_US;
+}
+
 /* The final outcome: who ended it, and how. */
 static void on_closing(void *ud, const char *why)
 {
@@ -83,6 +99,15 @@ static void on_closing(void *ud, const char *why)
         snprintf(o->presented, sizeof o->presented, "%s", tls_domain(c->tls)->name);
         o->refused_by = REPORT_BY_PEER;
     }
+    if (c->tls && !o->alert[0])
+        snprintf(o->alert, sizeof o->alert, "%s", tls_alert_after_handshake(c->tls));
+    if (o->step == REPORT_STEP_NONE)
+        o->step = r->step;
+    if (c->dir == CONN_OUT && o->step == REPORT_STEP_TLS && o->tls[0] &&
+        o->presented[0] && o->refused_by == REPORT_BY_NONE)
+        /* gone before its header, our client certificate in hand: a TLS 1.3
+         * server judges it after the handshake (s2s_out.c) */
+        o->refused_by = REPORT_BY_PEER;
     snprintf(o->close, sizeof o->close, "%s",
              r->public_close[0] ? r->public_close : why);
     if (r->public_close[0] && o->auth != REPORT_AUTH_OK)
@@ -104,6 +129,7 @@ static void on_freed(void *ud)
 static const rs_conn_observer record_events = {
     .tls = on_tls,
     .peer_ended = on_peer_ended,
+    .error_sent = on_error_sent,
     .closing = on_closing,
     .freed = on_freed,
 };
@@ -118,6 +144,7 @@ rs_record *record_attach(rs_conn *c)
     r->conn = c;
     r->o.leg = c->dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
     r->o.stream = c->srv->start_time * 1000000ull + c->id;
+    r->step = c->dir == CONN_IN ? REPORT_STEP_STREAM : REPORT_STEP_CONNECT;
     conn_observe(c, &record_events, r);
     return r;
 }
@@ -130,6 +157,11 @@ report_outcome *record_outcome(rs_record *r)
 void record_set_public_close(rs_record *r, const char *text)
 {
     snprintf(r->public_close, sizeof r->public_close, "%s", text ? text : "");
+}
+
+void record_set_step(rs_record *r, report_step step)
+{
+    r->step = step;
 }
 
 void record_update(rs_record *r)

@@ -30,6 +30,11 @@ report_outcome *record_outcome(rs_record *r);
  * closed) would make a port scanner of us (s2s_out.h). NULL clears it. */
 void record_set_public_close(rs_record *r, const char *text);
 
+/* The step the stream is at now (the owner's state machine says so after
+ * each transition): a stream that ends unauthenticated records the step it
+ * ended at, unless the owner set the outcome's step itself. */
+void record_set_step(rs_record *r, report_step step);
+
 /* Put the outcome so far in the report, marked open (after authentication
  * and the first stanza, so live streams show up). */
 void record_update(rs_record *r);

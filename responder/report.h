@@ -49,6 +49,18 @@ typedef enum {
     REPORT_BY_NETWORK  /* DNS, connect or timeout: nobody decided anything */
 } report_refusal;
 
+/* Where in the stream an unauthenticated stream ended: the step at which
+ * whoever refused refused. */
+typedef enum {
+    REPORT_STEP_NONE,     /* not recorded (older records) */
+    REPORT_STEP_CONNECT,  /* DNS and TCP connect (our dials) */
+    REPORT_STEP_STREAM,   /* the stream header: to, from, namespace */
+    REPORT_STEP_TLS,      /* the TLS handshake, certificates included */
+    REPORT_STEP_FEATURES, /* stream features: STARTTLS, choosing a method */
+    REPORT_STEP_AUTH,     /* SASL EXTERNAL or dialback */
+    REPORT_STEP_STANZAS   /* authenticated: stanzas flow */
+} report_step;
+
 /* How sure we are that an outcome came from the remote domain it names. A
  * stream's 'from' is only a claim until it authenticates: verdicts use
  * verified and address-matched outcomes only. */
@@ -80,6 +92,7 @@ typedef struct report_outcome {
     char auth_used[16];      /* "EXTERNAL", "dialback" or "" */
     report_auth auth;        /* how authentication ended */
     report_refusal refused_by; /* who ended it unauthenticated */
+    report_step step;        /* where the stream was when it ended */
     char auth_error[300];    /* SASL condition and text, dialback error (net) */
     char stanza[64];         /* last stanza handled: "answered ping", ... */
     unsigned stanzas;        /* stanzas handled on the stream */
@@ -178,6 +191,8 @@ void report_summarize(const report_cell *cells, size_t n, report_summary *s);
  * "accepted"/..., "ok"/"advisory"/"wrong"/"unknown". */
 const char *report_leg_name(report_leg leg);
 const char *report_refusal_name(report_refusal by);
+const char *report_step_name(report_step step);  /* "tls", "auth", ... */
+const char *report_step_words(report_step step); /* "the TLS handshake" */
 const char *report_auth_name(report_auth auth);
 const char *report_seen_name(report_seen seen);
 const char *report_verdict_name(report_verdict v);

@@ -30,6 +30,8 @@ static const field_def fields[] = {
 static const char *const leg_names[] = {"in", "out"};
 static const char *const auth_names[] = {"none", "ok", "failed"};
 static const char *const refusal_names[] = {"none", "peer", "us", "network"};
+static const char *const step_names[] = {"", "connect", "stream", "tls",
+                                         "features", "auth", "stanzas"};
 static const char *const evidence_names[] = {"claimed", "address-matched",
                                              "verified"};
 
@@ -37,6 +39,15 @@ const char *report_leg_name(report_leg leg) { return leg_names[leg]; }
 const char *report_auth_name(report_auth a) { return auth_names[a]; }
 const char *report_refusal_name(report_refusal by) { return refusal_names[by]; }
 const char *report_evidence_name(report_evidence e) { return evidence_names[e]; }
+const char *report_step_name(report_step step) { return step_names[step]; }
+
+const char *report_step_words(report_step step)
+{
+    static const char *const words[] = {"", "the connection", "the stream header",
+                                        "the TLS handshake", "the stream features",
+                                        "authentication", "the stanzas"};
+    return words[step];
+}
 
 void report_outcome_json(rs_json *j, const report_outcome *o)
 {
@@ -48,6 +59,7 @@ void report_outcome_json(rs_json *j, const report_outcome *o)
         json_kv_str(j, fields[i].name, (const char *)o + fields[i].offset);
     json_kv_str(j, "auth", auth_names[o->auth]);
     json_kv_str(j, "refused_by", refusal_names[o->refused_by]);
+    json_kv_str(j, "step", step_names[o->step]);
     json_kv_int(j, "stanzas", o->stanzas);
     json_kv_str(j, "evidence", evidence_names[o->evidence]);
     json_obj_end(j);
@@ -171,6 +183,8 @@ static int set_string(report_outcome *o, const char *key, const char *value)
     else if (strcmp(key, "refused_by") == 0 &&
              (k = name_index(refusal_names, 4, value)) >= 0)
         o->refused_by = (report_refusal)k;
+    else if (strcmp(key, "step") == 0 && (k = name_index(step_names, 7, value)) >= 0)
+        o->step = (report_step)k;
     else if (strcmp(key, "evidence") == 0 &&
              (k = name_index(evidence_names, 3, value)) >= 0)
         o->evidence = (report_evidence)k;

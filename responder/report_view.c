@@ -68,7 +68,8 @@ void report_outcome_brief(const report_outcome *o, char *out, size_t n)
         add(out, n, "; %s %s", o->auth_used,
             o->auth == REPORT_AUTH_OK ? "ok" : "failed");
     if (o->refused_by != REPORT_BY_NONE)
-        add(out, n, "; %s: %s", who[o->refused_by], failure_text(o));
+        add(out, n, "; %s%s%s: %s", who[o->refused_by],
+            o->step ? " at " : "", report_step_words(o->step), failure_text(o));
     else if (o->stanza[0])
         add(out, n, "; %s", o->stanza);
 }
@@ -103,14 +104,27 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
                     "our certificate (no alert; its log should say why). ");
         return;
     }
+    if (silent && o->leg == REPORT_LEG_OUT && o->step == REPORT_STEP_TLS) {
+        add(out, n, " and your server ended the connection right after the TLS "
+                    "handshake, before its stream header: how a TLS 1.3 server "
+                    "refuses a client certificate (%s; its log should say why). ",
+            o->close);
+        return;
+    }
     if (silent) { /* a bare hang-up: its own log has the reason */
         add(out, n, " and your server closed the %s without saying why "
                     "(%s; its log should say). ",
             o->tls[0] ? "stream after the TLS handshake" : "stream", o->close);
         return;
     }
+    if (o->refused_by == REPORT_BY_US && o->leg == REPORT_LEG_OUT) {
+        add(out, n, " and this profile's rule stopped us at %s: %s. ",
+            o->step ? report_step_words(o->step) : "authentication", failure_text(o));
+        return;
+    }
     if (o->refused_by != REPORT_BY_NONE) {
-        add(out, n, "%s: %s. ", who[o->refused_by], failure_text(o));
+        add(out, n, "%s%s%s: %s. ", who[o->refused_by], o->step ? " at " : "",
+            report_step_words(o->step), failure_text(o));
         return;
     }
     if (o->auth == REPORT_AUTH_OK) {

@@ -1,5 +1,5 @@
 /* s2s_in.c -- the inbound server-to-server stream: one state enum (in
- * s2s_in_internal.h) and one transition function (in_step). Dialback on it
+ * s2s_in_internal.h) and one transition function (in_transition). Dialback on it
  * is s2s_in_dialback.c. */
 #include "s2s_in.h"
 #include "s2s_in_internal.h"
@@ -176,6 +176,15 @@ static bool restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domai
     return true;
 }
 
+/* A stream we refuse at its header still belongs to the test domain it
+ * asked for (by SNI or 'to'): the report's cell shows that the peer tried,
+ * and how. The 'from' is a claim; evidence.c decides what it proves. */
+static void attribute_refusal(s2s_in *s, const rs_domain *dom, const char *from)
+{
+    if (dom && !s->dom && from[0] && jid_domain_valid(from))
+        conn_set_names(s->conn, dom->name, from);
+}
+
 static void in_open(s2s_in *s, const xmlstream_header *h)
 {
     rs_conn *c = s->conn;
@@ -192,11 +201,14 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
     if (!dom) {
         char text[1200];
         snprintf(text, sizeof text, "'%s' is not served here", h->to);
+        if (c->tls && tls_sni(c->tls)[0]) /* SNI named a test domain */
+            attribute_refusal(s, tls_domain(c->tls), h->from);
         conn_stream_error(c, "host-unknown", text);
         return;
     }
     if (dom->profile->policy.starttls == CATALOG_TLS_DIRECT_ONLY && !s->direct_tls) {
         char text[1200];
+        attribute_refusal(s, dom, h->from);
         snprintf(text, sizeof text, "'%s' is served by direct TLS (XEP-0368, "
                  "_xmpps-server SRV) only", h->to);
         conn_stream_error(c, "host-unknown", text);
@@ -409,16 +421,41 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
     report_outcome *r = record_outcome(s->rec);
     snprintf(r->error_in, sizeof r->error_in, "%.299s",
              why + strlen("peer sent stream error "));
-    /* a stream error that follows our refusal is context, not theirs */
+    /* a stream error that follows our refusal is context, not theirs; a
+     * server going down refuses nothing */
+    bool shutdown = strcmp(stanza_condition(el, NS_STREAM_ERRORS),
+                           "system-shutdown") == 0;
     if (r->auth != REPORT_AUTH_OK && r->refused_by != REPORT_BY_US)
-        r->refused_by = REPORT_BY_PEER;
+        r->refused_by = shutdown ? REPORT_BY_NETWORK : REPORT_BY_PEER;
     s->conn->srv->stats.stream_errors_in++;
     conn_close(s->conn, why);
 }
 
 /* ---- the transition function ---------------------------------------------- */
 
-static void in_step(s2s_in *s, in_event ev, const void *arg)
+/* The step of the stream in the report's terms (report_step). */
+static report_step step_of(const s2s_in *s)
+{
+    switch (s->state) {
+    case IN_HEADER:
+    case IN_HEADER_TLS:
+        return REPORT_STEP_STREAM;
+    case IN_STARTTLS:
+        return REPORT_STEP_FEATURES;
+    case IN_TLS:
+        return REPORT_STEP_TLS;
+    case IN_AUTH: /* features offered; authentication once the peer tries */
+        return record_outcome(s->rec)->auth_used[0] ? REPORT_STEP_AUTH
+                                                    : REPORT_STEP_FEATURES;
+    case IN_HEADER_SASL:
+        return REPORT_STEP_AUTH;
+    case IN_READY:
+        return REPORT_STEP_STANZAS;
+    }
+    return REPORT_STEP_NONE;
+}
+
+static void in_transition(s2s_in *s, in_event ev, const void *arg)
 {
     rs_conn *c = s->conn;
     if (ev == IN_EV_TIMEOUT) {
@@ -464,6 +501,13 @@ static void in_step(s2s_in *s, in_event ev, const void *arg)
     }
     conn_stream_error(c, ev == IN_EV_HEADER ? "bad-format" : "policy-violation",
                       "unexpected in this state of the stream");
+}
+
+/* One event: the transition, then the record learns the step it led to. */
+static void in_step(s2s_in *s, in_event ev, const void *arg)
+{
+    in_transition(s, ev, arg);
+    record_set_step(s->rec, step_of(s));
 }
 
 /* ---- conn events ----------------------------------------------------------- */

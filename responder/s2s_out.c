@@ -1,5 +1,5 @@
 /* s2s_out.c -- the outbound server-to-server stream: one state enum (in
- * s2s_out_internal.h) and one transition function (out_step). Where it
+ * s2s_out_internal.h) and one transition function (out_transition). Where it
  * connects to is s2s_out_dial.c. */
 #include "s2s_out.h"
 #include "s2s_out_internal.h"
@@ -21,6 +21,7 @@
 #include "report.h"
 #include "sasl.h"
 #include "stanza.h"
+#include "tls.h"
 #include "verify.h"
 
 typedef enum {
@@ -371,11 +372,20 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         snprintf(r->error_in, sizeof r->error_in,
                  "%s%s%s", stanza_condition(el, NS_STREAM_ERRORS),
                  text && text[0] ? ": " : "", text ? text : "");
+        /* a server going down says nothing about us: a clean close */
+        bool shutdown = strcmp(stanza_condition(el, NS_STREAM_ERRORS),
+                               "system-shutdown") == 0;
         if (r->auth != REPORT_AUTH_OK)
-            r->refused_by = REPORT_BY_PEER;
+            r->refused_by = shutdown ? REPORT_BY_NETWORK : REPORT_BY_PEER;
         o->srv->stats.stream_errors_in++;
         free(text);
-        s2s_out_fail(o, "remote-server-not-found", why);
+        if (shutdown) {
+            s2s_out_log(o, RS_LOG_INFO, "out-closed", "state=%s reason=\"%s\"",
+                        state_name(o->state), why);
+            out_finish(o, "remote-server-timeout", why);
+        } else {
+            s2s_out_fail(o, "remote-server-not-found", why);
+        }
         return true;
     }
     if (stanza_is(el, NS_DIALBACK, "verify") && stanza_attr(el, "type")[0]) {
@@ -386,7 +396,60 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
     return false;
 }
 
-static void out_step(s2s_out *o, out_event ev, const void *arg)
+/* The remote ended our stream after TLS, before its header: with our
+ * client certificate sent, that is how a TLS 1.3 server refuses it (it
+ * judges the certificate after the handshake is over for us). */
+static bool gone_after_our_certificate(const s2s_out *o)
+{
+    return o->state == OUT_HEADER && !o->authenticated && o->conn &&
+           o->conn->tls_state == CONN_TLS_ACTIVE && tls_sent_certificate(o->conn->tls);
+}
+
+/* The step of the stream in the report's terms (report_step). */
+static report_step step_of(const s2s_out *o)
+{
+    switch (o->state) {
+    case OUT_RESOLVE:
+    case OUT_ADDRESSES:
+    case OUT_CONNECTING:
+        return REPORT_STEP_CONNECT;
+    case OUT_HEADER:
+        return gone_after_our_certificate(o) ? REPORT_STEP_TLS : REPORT_STEP_STREAM;
+    case OUT_FEATURES:
+    case OUT_STARTTLS:
+    case OUT_VERIFY_ONLY: /* our rule refused at the features */
+        return REPORT_STEP_FEATURES;
+    case OUT_TLS:
+        return REPORT_STEP_TLS;
+    case OUT_SASL:
+    case OUT_DIALBACK:
+        return REPORT_STEP_AUTH;
+    case OUT_READY:
+    case OUT_DONE:
+        break;
+    }
+    return REPORT_STEP_STANZAS;
+}
+
+/* Why the stream closed, for the log: the transport's words, or what they
+ * mean right after TLS. */
+static void closed_why(const s2s_out *o, const char *how, char *out, size_t n)
+{
+    if (!gone_after_our_certificate(o)) {
+        snprintf(out, n, "%s", how);
+        return;
+    }
+    const char *alert = tls_alert_after_handshake(o->conn->tls);
+    if (alert[0])
+        snprintf(out, n, "the remote refused our client certificate (%s) after the "
+                 "TLS handshake: %s", o->local, alert);
+    else
+        snprintf(out, n, "the remote ended the connection right after the TLS "
+                 "handshake, before its stream header (%s): how a TLS 1.3 server "
+                 "refuses a client certificate (ours: %s)", how, o->local);
+}
+
+static void out_transition(s2s_out *o, out_event ev, const void *arg)
 {
     if (ev == OUT_EV_TIMEOUT) {
         if (o->state == OUT_READY) {
@@ -399,6 +462,8 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         return;
     }
     if (ev == OUT_EV_CLOSED) {
+        char why[420];
+        closed_why(o, arg, why, sizeof why);
         o->conn = NULL;
         o->rec = NULL;
         if (o->state == OUT_CONNECTING) {
@@ -406,7 +471,7 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
             o->addr_i++;
             s2s_out_dial_next_address(o);
         } else if (o->state != OUT_READY) {
-            s2s_out_fail(o, "remote-server-not-found", arg); /* logs out-fail */
+            s2s_out_fail(o, "remote-server-not-found", why); /* logs out-fail */
         } else {
             out_finish(o, "remote-server-not-found", arg);
         }
@@ -500,6 +565,14 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
         break;
     }
     s2s_out_fail(o, "remote-server-not-found", "unexpected in this state of the stream");
+}
+
+/* One event: the transition, then the record learns the step it led to. */
+static void out_step(s2s_out *o, out_event ev, const void *arg)
+{
+    out_transition(o, ev, arg);
+    if (o->rec)
+        record_set_step(o->rec, step_of(o));
 }
 
 /* ---- conn events ------------------------------------------------------------------- */

@@ -34,6 +34,8 @@ struct rs_tls {
                                    HelloRetryRequest) does not change it */
     rs_buf in;                  /* ciphertext not yet taken by GnuTLS */
     char sni[256];              /* server side: the SNI host name, or "" */
+    char alert_in[64];          /* "received ..." once an alert ended the
+                                   session after the handshake, else "" */
     const rs_tls_io *io;        /* the transport */
     void *ud;                   /* the transport's pointer */
 };
@@ -374,6 +376,9 @@ ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n)
             !gnutls_error_is_fatal((int)got))
             continue;
         failure_text(t, (int)got, why, why_n);
+        if (got == GNUTLS_E_FATAL_ALERT_RECEIVED)
+            alert_name(gnutls_alert_get(t->session), "received", t->alert_in,
+                       sizeof t->alert_in);
         return RS_TLS_RECV_ERROR;
     }
 }
@@ -419,6 +424,11 @@ const char *tls_sni(const rs_tls *t)
 const rs_domain *tls_domain(const rs_tls *t)
 {
     return t ? t->domain : NULL;
+}
+
+const char *tls_alert_after_handshake(const rs_tls *t)
+{
+    return t->alert_in;
 }
 
 bool tls_sent_certificate(const rs_tls *t)

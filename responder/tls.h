@@ -96,6 +96,11 @@ const rs_domain *tls_domain(const rs_tls *t);
 /* Whether our certificate went to the peer in the handshake. */
 bool tls_sent_certificate(const rs_tls *t);
 
+/* "received bad_certificate" when a fatal alert ended the session after
+ * the handshake (how a TLS 1.3 server refuses a client certificate), else
+ * "". */
+const char *tls_alert_after_handshake(const rs_tls *t);
+
 /* The GnuTLS session, for verify.c (verify_peer). */
 gnutls_session_t tls_session(const rs_tls *t);
 

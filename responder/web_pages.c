@@ -531,8 +531,12 @@ static void history_table(page *pg, const rs_report *r, const char *remote)
         el(pg, tr, "td", o->address);
         el(pg, tr, "td", o->tls[0] ? o->tls : "no TLS");
         el(pg, tr, "td", auth);
-        el(pg, tr, "td", o->refused_by == REPORT_BY_NONE
-                             ? "-" : report_refusal_name(o->refused_by));
+        char by[64];
+        snprintf(by, sizeof by, "%s%s%s", o->refused_by == REPORT_BY_NONE
+                 ? "-" : report_refusal_name(o->refused_by),
+                 o->refused_by && o->step ? ", at " : "",
+                 o->refused_by && o->step ? report_step_words(o->step) : "");
+        el(pg, tr, "td", by);
         el(pg, tr, "td", o->auth_error);
         el(pg, tr, "td", o->error_in);
         el(pg, tr, "td", o->close);

@@ -67,6 +67,7 @@ static void test_roundtrip(void)
     snprintf(o.auth_used, sizeof o.auth_used, "EXTERNAL");
     o.auth = REPORT_AUTH_FAILED;
     o.refused_by = REPORT_BY_PEER;
+    o.step = REPORT_STEP_AUTH;
     snprintf(o.auth_error, sizeof o.auth_error,
              "SASL EXTERNAL refused: not-authorized (unsupported certificate "
              "purpose) <b>&\"\xc3\xa9\"");
@@ -79,6 +80,7 @@ static void test_roundtrip(void)
     CHECK(memcmp(&o, &back, sizeof o) == 0);
     CHECK_STR(back.auth_error, o.auth_error);
     CHECK(back.stream == o.stream && back.auth == o.auth && back.stanzas == 3);
+    CHECK(back.step == REPORT_STEP_AUTH && strstr(j.text, "\"step\":\"auth\"") != NULL);
     json_free(&j);
 
     const char *bad[] = {"", "{", "{}", "[1]", "{\"time\":1,\"leg\":\"in\"}",
@@ -311,6 +313,32 @@ static void test_verdicts(void)
     report_outcome_brief(cells[1].out, brief, sizeof brief);
     CHECK_STR(brief, "no TLS; refused by the peer: SASL EXTERNAL refused: "
                      "not-authorized (unsupported certificate purpose)");
+
+    /* the step of a refusal is said; our outbound rule is ours, by name */
+    o = outcome(REPORT_LEG_OUT, "peer.example", "le-tlsserver.r.example", 8);
+    snprintf(o.tls, sizeof o.tls, "TLS1.3 AES-256-GCM");
+    o.auth = REPORT_AUTH_FAILED;
+    o.refused_by = REPORT_BY_US;
+    o.step = REPORT_STEP_FEATURES;
+    snprintf(o.auth_error, sizeof o.auth_error, "the remote offers no authentication");
+    report_add(r, &o);
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(strstr(cells[1].explanation, "this profile's rule stopped us at the stream "
+                                       "features: the remote offers no authentication") != NULL);
+    CHECK(strstr(cells[1].explanation, "we refused your server") == NULL);
+    report_outcome_brief(cells[1].out, brief, sizeof brief);
+    CHECK_STR(brief, "TLS1.3 AES-256-GCM; refused by us at the stream features: the "
+                     "remote offers no authentication");
+    /* a TLS 1.3 server hanging up on our client certificate */
+    o.refused_by = REPORT_BY_PEER;
+    o.auth = REPORT_AUTH_NONE;
+    o.step = REPORT_STEP_TLS;
+    o.auth_error[0] = '\0';
+    snprintf(o.close, sizeof o.close, "peer closed the connection");
+    report_add(r, &o);
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(strstr(cells[1].explanation, "ended the connection right after the TLS "
+                                       "handshake, before its stream header") != NULL);
     report_free(r);
     config_free(&cfg);
 }

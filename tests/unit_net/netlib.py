@@ -434,7 +434,10 @@ class Authority(threading.Thread):
         proceed, then no TLS), sasl ('success'|'failure'|None: offer
         EXTERNAL), dialback (offer it, True), verify ('valid'|'invalid'|
         'error'|'silent'): our answer to db:verify; result ('valid'|
-        'invalid'|'silent'): our answer to the daemon's db:result; cert: (crt, key)."""
+        'invalid'|'silent'): our answer to the daemon's db:result; cert: (crt, key);
+        client_ca: ask for a client certificate and accept only one from this
+        CA file (TLS 1.3 refuses it after the client's handshake is over);
+        close_after_tls: hang up right after the TLS handshake."""
         s = p.s
         try:
             if o.get("close_at") == "accept":
@@ -485,9 +488,16 @@ class Authority(threading.Thread):
                         return
                     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
                     ctx.load_cert_chain(*o.get("cert", self.cert))
+                    if o.get("client_ca"):
+                        ctx.verify_mode = ssl.CERT_REQUIRED
+                        ctx.load_verify_locations(cafile=o["client_ca"])
                     s.sock.settimeout(5)
                     s.sock = ctx.wrap_socket(s.sock, server_side=True)
                     s.sock.settimeout(None)
+                    if o.get("close_after_tls"):
+                        s.sock.close()
+                        p.log.append("closed after tls")
+                        return
                     s.restart()
                     p.log.append("tls")
                     s.wait_header(5)

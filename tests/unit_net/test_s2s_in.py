@@ -331,8 +331,9 @@ def t_our_refusal_stays_ours(env):
     assert s.wait_closed()
     cell = report_cell(env, peer, local, "in", lambda r: r["close"] != "open")
     rec = cell["in"]
-    assert rec["refused_by"] == "us", rec
+    assert (rec["refused_by"], rec["step"]) == ("us", "auth"), rec
     assert "does not accept dialback" in rec["auth_error"], rec
+    assert "we refused your server at authentication: " in cell["explanation"], cell
     assert rec["error_in"].startswith("invalid-id"), rec
 
 
@@ -369,6 +370,75 @@ def t_direct_tls(env):
     s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
     s.expect(NS_SASL, "success")
     assert env.r.wait_log(r"port=%d direct-tls" % env.r.direct_port)
+
+
+def t_refused_at_header_is_attributed(env):
+    """A peer that ignores _xmpps-server dials direct-tls on the STARTTLS
+    port: host-unknown, and the try shows in direct-tls's cell as our
+    refusal at the stream header (the peer's 'from' matched by address)."""
+    peer, local = fresh_peer(), dom("direct-tls")
+    s = env.stream()
+    s.open(peer, local)
+    cond, why = s.stream_error()
+    assert cond == "host-unknown" and "direct TLS" in why, (cond, why)
+    cell = report_cell(env, peer, local, "in", lambda r: r["close"] != "open")
+    rec = cell["in"]
+    assert (rec["refused_by"], rec["step"], rec["evidence"]) == \
+        ("us", "stream", "address-matched"), rec
+    assert rec["close"].startswith("stream error sent: host-unknown"), rec
+    assert "we refused your server at the stream header: stream error sent: " \
+           "host-unknown" in cell["explanation"], cell
+    assert cell["seen"] == "nothing seen", cell
+
+
+def t_refused_by_sni_is_attributed(env):
+    """Direct TLS with SNI for valid and a header to a name not served: the
+    refusal belongs to valid, the domain SNI asked for."""
+    import ssl
+    peer = fresh_peer()
+    s = env.stream(direct=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s.sock = ctx.wrap_socket(s.sock, server_hostname=VALID)
+    s.open(peer, "nothere.example")
+    assert s.stream_error()[0] == "host-unknown"
+    rec = report_cell(env, peer, VALID, "in", lambda r: r["close"] != "open")["in"]
+    assert (rec["refused_by"], rec["step"]) == ("us", "stream"), rec
+    assert rec["tls"].startswith("TLS"), rec
+
+
+def t_steps_of_refusals(env):
+    """Where each refusal happened: the peer's stream error after our
+    features (features), our refusal of its dialback (auth), and a stanza
+    before authentication (ours, at the features)."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, NOTLS)
+    features(s)
+    s.send("<stream:error><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "</stream:error>")
+    assert s.wait_closed()
+    rec = report_cell(env, peer, NOTLS, "in", lambda r: r["close"] != "open")["in"]
+    assert (rec["refused_by"], rec["step"]) == ("peer", "features"), rec
+    peer = fresh_peer()
+    error_of(env, ping(peer, NOTLS), frm=peer, expect=("not-authorized",))
+    rec = report_cell(env, peer, NOTLS, "in", lambda r: r["close"] != "open")["in"]
+    assert (rec["refused_by"], rec["step"]) == ("us", "features"), rec
+
+
+def t_peer_shutting_down_is_no_refusal(env):
+    """system-shutdown from a peer that has not authenticated: the network
+    ended it, not a judgement of our test domain."""
+    peer = fresh_peer()
+    s = env.stream()
+    s.open(peer, NOTLS)
+    features(s)
+    s.send("<stream:error><system-shutdown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+           "</stream:error>")
+    assert s.wait_closed()
+    rec = report_cell(env, peer, NOTLS, "in", lambda r: r["close"] != "open")["in"]
+    assert rec["refused_by"] == "network", rec
 
 
 def t_tls_handshake_failure(env):

@@ -152,6 +152,51 @@ def t_peer_stream_error(env):
                           % re.escape(peer))
 
 
+def t_peer_shutting_down_is_no_refusal(env):
+    """A remote that answers with system-shutdown refuses nothing: the log
+    says the stream closed (no out-fail), the report that the network, not
+    the peer, ended it."""
+    env.authority.set(error="system-shutdown")
+    peer = fresh_peer()
+    rec = failed_out(env, peer, pred=lambda r: r["error_in"])
+    assert rec["error_in"] == "system-shutdown: scripted", rec
+    assert rec["refused_by"] == "network", rec
+    assert env.r.wait_log(r"remote=%s event=out-closed state=features reason=\"remote sent "
+                          r"stream error system-shutdown: scripted\"" % re.escape(peer))
+    assert not re.search(r"remote=%s event=out-fail" % re.escape(peer), env.r.log())
+
+
+def t_client_certificate_refused_after_handshake(env):
+    """A TLS 1.3 server that does not trust our client certificate says so
+    with an alert after our side of the handshake is over: the log and the
+    report name the alert and blame the peer at the TLS step, not a
+    'broken pipe' at the header."""
+    env.authority.set(sasl="success", client_ca=env.pki.ca)  # not our CA
+    peer = fresh_peer()
+    rec = failed_out(env, peer, pred=lambda r: r["close"] != "open")
+    assert (rec["refused_by"], rec["step"], rec["presented"]) == ("peer", "tls", VALID), rec
+    assert rec["alert"] == "received unknown_ca", rec
+    assert env.r.wait_log(r"remote=%s event=out-fail state=header condition=remote-server-not-found "
+                          r"reason=\"the remote refused our client certificate \(%s\) after the "
+                          r"TLS handshake: received unknown_ca\"" % (re.escape(peer), re.escape(VALID)))
+    cell = report_cell(env, peer, VALID, "out", lambda r: r["close"] != "open")
+    assert "your server refused at the TLS handshake: received unknown_ca" in cell["explanation"], cell
+
+
+def t_hang_up_after_handshake_with_our_certificate(env):
+    """The same refusal without an alert: the remote hangs up right after
+    the handshake, before its header. The peer refused, at the TLS step."""
+    env.authority.set(sasl="success", client_ca=env.r.ca, close_after_tls=True)
+    peer = fresh_peer()
+    rec = failed_out(env, peer, pred=lambda r: r["close"] != "open")
+    assert (rec["refused_by"], rec["step"], rec["alert"]) == ("peer", "tls", ""), rec
+    assert env.r.wait_log(r"remote=%s event=out-fail state=header condition=remote-server-not-found "
+                          r"reason=\"the remote ended the connection right after the TLS handshake, "
+                          r"before its stream header \(" % re.escape(peer))
+    cell = report_cell(env, peer, VALID, "out", lambda r: r["close"] != "open")
+    assert "ended the connection right after the TLS handshake" in cell["explanation"], cell
+
+
 def t_starttls_refused(env):
     env.authority.set(starttls="failure")
     peer = fresh_peer()
