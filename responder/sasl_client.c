@@ -288,8 +288,12 @@ sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, cha
     const char *bad;
 
     if (s->state == SASL_CLIENT_DONE) {
-        res = sasl_client_refuse(&r, "malformed-request", "the exchange is over");
-    } else if (s->mech == SASL_CLIENT_PLAIN && !s->encrypted) {
+        /* Nothing changes after the end, a success included. */
+        *condition = "malformed-request";
+        *text = "the exchange is over";
+        return SASL_CLIENT_FAILURE;
+    }
+    if (s->mech == SASL_CLIENT_PLAIN && !s->encrypted) {
         res = sasl_client_refuse(&r, "encryption-required", "PLAIN only over TLS");
     } else if (s->state == SASL_CLIENT_AWAIT_AUTH && (!b64_in || b64_in[0] == '\0')) {
         /* <auth/> without initial response: an empty challenge asks for it. */

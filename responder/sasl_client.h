@@ -14,8 +14,9 @@
  * SCRAM goes through both rounds for an unknown username (with the account's
  * salt) so that the first round tells nothing either.
  *
- * Every input is bounded (SASL_CLIENT_PAYLOAD_MAX decoded bytes); one failed
- * step ends the exchange. */
+ * Every input is bounded (SASL_CLIENT_PAYLOAD_MAX decoded bytes). A success
+ * or a failure ends the exchange: later steps fail (malformed-request) and
+ * change nothing. */
 #ifndef RS_SASL_CLIENT_H
 #define RS_SASL_CLIENT_H
 

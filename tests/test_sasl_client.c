@@ -115,6 +115,7 @@ static step_out scram_run(const sasl_client_account *a, sasl_client_mech m, cons
     /* Nothing after the end. */
     step_out after = step_str(s, final);
     CHECK(after.res == SASL_CLIENT_FAILURE);
+    CHECK((o.res == SASL_CLIENT_SUCCESS) == (sasl_client_username(s) != NULL));
     sasl_client_free(s);
     return o;
 }
@@ -225,6 +226,9 @@ static void test_client_first(void)
         CHECK_STR(o.condition, "malformed-request");
         sasl_client_free(s);
     }
+    sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA1, NULL, true);
+    CHECK(strstr(step_str(s, refused[0]).text, "channel binding"));
+    sasl_client_free(s);
     /* A nonce of SASL_CLIENT_NONCE_MAX is fine, one more is not. */
     char first[SASL_CLIENT_NONCE_MAX + 32];
     for (int extra = 0; extra < 2; extra++) {
