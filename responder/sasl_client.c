@@ -129,11 +129,8 @@ void sasl_client_free(sasl_client *s)
 int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce)
 {
     size_t n = strlen(server_nonce);
-    if (n == 0 || n > SASL_CLIENT_NONCE_MAX)
+    if (!sasl_client_scram_nonce_ok(server_nonce, n))
         return -1;
-    for (size_t i = 0; i < n; i++)
-        if (server_nonce[i] < 0x21 || server_nonce[i] > 0x7e || server_nonce[i] == ',')
-            return -1;
     memcpy(s->fixed_nonce, server_nonce, n + 1);
     return 0;
 }

@@ -54,6 +54,10 @@ int sasl_client_scram_derive(sasl_client_mech mech, const unsigned char *pw, siz
                              const unsigned char *salt, size_t salt_len, unsigned iterations,
                              sasl_client_scram_keys *out);
 
+/* A nonce (either half): printable ASCII but ',' (RFC 5802), 1 to
+ * SASL_CLIENT_NONCE_MAX bytes. */
+bool sasl_client_scram_nonce_ok(const char *v, size_t n);
+
 /* The SCRAM rounds, on a decoded payload msg of len bytes (NUL-terminated,
  * without NUL inside). */
 sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg, size_t len,

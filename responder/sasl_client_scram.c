@@ -89,8 +89,7 @@ static int unescape_saslname(const char *v, size_t n, char *out)
     return 0;
 }
 
-/* A client nonce: printable ASCII but ',' (RFC 5802), bounded. */
-static bool nonce_ok(const char *v, size_t n)
+bool sasl_client_scram_nonce_ok(const char *v, size_t n)
 {
     if (n == 0 || n > SASL_CLIENT_NONCE_MAX)
         return false;
@@ -149,7 +148,7 @@ sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg,
     char username[SASL_CLIENT_NAME_MAX + 1];
     if (!(v = attribute(&p, 'n', &n)) || n == 0 || unescape_saslname(v, n, username) < 0)
         return sasl_client_refuse(r, "malformed-request", "bad username");
-    if (!(v = attribute(&p, 'r', &n)) || !nonce_ok(v, n))
+    if (!(v = attribute(&p, 'r', &n)) || !sasl_client_scram_nonce_ok(v, n))
         return sasl_client_refuse(r, "malformed-request", "bad client nonce");
     /* Extensions after the nonce are allowed and ignored. */
 

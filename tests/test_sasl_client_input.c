@@ -91,6 +91,10 @@ static void test_mechanisms(void)
     CHECK(sasl_client_mech_offered(SASL_CLIENT_PLAIN, true));
     CHECK(sasl_client_mech_offered(SASL_CLIENT_SCRAM_SHA1, false));
     CHECK(sasl_client_new(&account, (sasl_client_mech)7, NULL, true) == NULL);
+    sasl_client *s = sasl_client_new(&account, SASL_CLIENT_SCRAM_SHA1, NULL, true);
+    CHECK(sasl_client_fix_nonce(s, "") < 0 && sasl_client_fix_nonce(s, "a,b") < 0 &&
+          sasl_client_fix_nonce(s, "a b") < 0 && sasl_client_fix_nonce(s, "a+/=") == 0);
+    sasl_client_free(s);
     sasl_client_account a;
     CHECK(sasl_client_account_init(&a, "", "test") < 0);
     CHECK(sasl_client_account_init(&a, "test", "") < 0);
