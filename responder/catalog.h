@@ -119,6 +119,8 @@ typedef enum {
     CATALOG_PEER_PROSODY_LENIENT,   /* Prosody 0.12, dialback, not secure */
     CATALOG_PEER_EJABBERD_STRICT,   /* ejabberd 23.01, no dialback */
     CATALOG_PEER_EJABBERD_DIALBACK, /* ejabberd 23.01, mod_s2s_dialback */
+    CATALOG_PEER_DIALBACK_ONLY,     /* scripted: dialback only, no SASL, no SNI,
+                                       certificates unchecked */
     CATALOG_PEER_COUNT
 } catalog_peer;
 
