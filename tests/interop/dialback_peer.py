@@ -424,12 +424,16 @@ def serve(run, sock, tls_ctx):
         sid = uuid.uuid4().hex
         conn.send(PROLOG + header(me, remote, sid) + "<stream:features><dialback xmlns='%s'>"
                   "<errors/></dialback></stream:features>" % NS_DB_FEATURE)
-        authed = set()
+        authed, handled = set(), 0
         while not conn.closed and not run.stopping.is_set():
             conn.read_some(0.5)
             while conn.elements:
+                handled += 1
                 if not handle(run, conn, conn.elements.pop(0), sid, authed):
                     return
+        if not handled and conn.closed:   # e.g. a sender that needs SASL
+            run.log(remote, "inbound: closed after our dialback-only features, nothing sent"
+                    " (stream error: %s)" % (stream_error(conn) or "none"))
     except (OSError, ValueError) as e:   # ssl.SSLError is an OSError
         run.log(remote, "inbound: %s" % e)
     finally:

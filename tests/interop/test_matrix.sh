@@ -150,13 +150,15 @@ prosody_why() {
         sed -E 's/^[A-Za-z]{3} [0-9]+ [0-9:]+[[:space:]]+[^[:space:]]+[[:space:]]+[a-z]+[[:space:]]+//'
 }
 
-# dbpeer_why LOG DOMAIN: dialback_peer.py's own words about DOMAIN: what
-# its listener last saw of the domain's streams (how our reply leg failed),
-# else its verdict on its own stream (already in the ping's text).
+# dbpeer_why LOG DOMAIN: dialback_peer.py's own words about DOMAIN: the
+# first thing its listener saw go wrong on the domain's streams (how our
+# reply leg failed), else its verdict on its own stream (also in the ping's
+# text).
 dbpeer_why() {
     local lines
     lines=$(grep -P "^[0-9.]+\t\Q$2\E\t" "$1" 2>/dev/null | cut -f 3-)
-    grep '^inbound: ' <<<"$lines" | tail -n 1 | grep . || grep '^verdict: ' <<<"$lines" | tail -n 1
+    grep -E '^inbound: .*(closed|refused|invalid|not-authorized|could not|error)' <<<"$lines" |
+        head -n 1 | grep . || grep '^verdict: ' <<<"$lines" | tail -n 1
 }
 
 # run_peer NAME ROUND: peer and a fresh responder up, ping everything, judge.
@@ -170,10 +172,20 @@ run_peer() {
     local targets=()
     for label in "${LABELS[@]}"; do targets+=("$label.$BASE"); done
     if [ "$name" = dialback-only ]; then
-        ns timeout $((PING_TIMEOUT + 60)) "$PY" "$HERE/dialback_peer.py" --domain "$PEER" \
-            --ip "$PEER_IP" --cert "$WORK/pki/$PEER.crt" --key "$WORK/pki/$PEER.key" \
-            --timeout "$PING_TIMEOUT" --log "$WORK/dbpeer-$tag.log" "${targets[@]}" \
-            >"$out" 2>"$WORK/pinger-$tag.err"
+        start_bg "$out" timeout $((PING_TIMEOUT + 60)) "$PY" "$HERE/dialback_peer.py" \
+            --domain "$PEER" --ip "$PEER_IP" --cert "$WORK/pki/$PEER.crt" \
+            --key "$WORK/pki/$PEER.key" --timeout "$PING_TIMEOUT" \
+            --log "$WORK/dbpeer-$tag.log" "${targets[@]}"
+        local dbpid=$LAST_PID probe
+        # While it pings: is its listener the dialback-only server it claims?
+        wait_for 10 listening "$PEER_IP" 5269 || fail "$name: dialback_peer.py is not listening"
+        while IFS= read -r probe; do
+            case $probe in
+                "PASS "*) pass "$name: ${probe#PASS }" ;;
+                *) fail "$name: ${probe#FAIL }" ;;
+            esac
+        done < <(ns timeout 30 "$PY" "$HERE/dialback_probe.py" --ip "$PEER_IP" --domain "$PEER" 2>&1)
+        wait "$dbpid"
         check "$name: dialback_peer.py reported every domain" \
             test "$(grep -c '^RESULT' "$out")" -eq "${#LABELS[@]}"
     else
@@ -191,6 +203,12 @@ run_peer() {
     stop_pid "$RESPONDER_PID" 10
     check "$name: responder exits with status 0 on SIGTERM (got $STOP_RC)" test "$STOP_RC" -eq 0
     cp "$WORK/responder.log" "$rlog"
+    if [ "$name" = dialback-only ]; then
+        # its TLS client sends no SNI: every inbound TLS stream says sni=-
+        check "$name: its streams sent no SNI ($(grep -c ' s2s-in.* event=tls-ok ' "$rlog") TLS streams)" \
+            test "$(grep ' s2s-in.* event=tls-ok ' "$rlog" | grep -cv ' sni=-')" -eq 0 -a \
+            "$(grep -c ' s2s-in.* event=tls-ok ' "$rlog")" -gt 0
+    fi
     if [ "$round" -eq 1 ] && [ "$name" = prosody-strict ]; then
         # the history is in the state dir: a restarted daemon reports the same
         responder_up
