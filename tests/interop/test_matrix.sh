@@ -365,7 +365,8 @@ write_markdown() {
     echo "peer's inbound stream and its own reply stream; round trip) or **refused**"
     echo "(peer: the stanza error the client got, or no answer; responder: its first"
     echo "failure line naming the domain; ejabberd.log: ejabberd's own line; peer log:"
-    echo "what dialback_peer.py's listener last saw of the domain, else its verdict). ✗ marks"
+    echo "the first failure dialback_peer.py's listener saw on the domain's streams, else"
+    echo "its verdict on its own stream). ✗ marks"
     echo "a cell that differs from the catalog (\`xmpp-responder catalog --format tsv\`)."
     echo
     echo "| profile | kind |$(printf ' %s |' $PEER_NAMES)"
