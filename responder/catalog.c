@@ -2,9 +2,10 @@
  * else (certificates, zone, default config, disco#info, presence status, the
  * README table, the tests' expectations) is generated from these rows.
  *
- * `peers` records what the real servers of the interop matrix were seen to do
- * (tests/interop/test_matrix.sh checks it on every CI run); where one differs
- * from `strict`, `peer_note` says why. */
+ * `peers` records what the peers of the interop matrix (four real servers and
+ * a scripted dialback-only one) were seen to do (tests/interop/test_matrix.sh
+ * checks it on every CI run); where one differs from `strict`, `peer_note`
+ * says why. */
 #include "catalog.h"
 
 #include <string.h>
