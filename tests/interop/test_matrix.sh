@@ -369,7 +369,9 @@ write_markdown() {
     echo "its verdict on its own stream). ✗ marks"
     echo "a cell that differs from the catalog (\`xmpp-responder catalog --format tsv\`)."
     echo
+    # shellcheck disable=SC2086 # one column per peer name
     echo "| profile | kind |$(printf ' %s |' $PEER_NAMES)"
+    # shellcheck disable=SC2086
     echo "|---|---|$(printf -- '---|%.0s' $PEER_NAMES)"
     for label in "${LABELS[@]}"; do
         # shellcheck disable=SC2016 # the backquotes are Markdown
