@@ -2,9 +2,10 @@
  * else (certificates, zone, default config, disco#info, presence status, the
  * README table, the tests' expectations) is generated from these rows.
  *
- * `peers` records what the real servers of the interop matrix were seen to do
- * (tests/interop/test_matrix.sh checks it on every CI run); where one differs
- * from `strict`, `peer_note` says why. */
+ * `peers` records what the peers of the interop matrix (four real servers and
+ * a scripted dialback-only one) were seen to do (tests/interop/test_matrix.sh
+ * checks it on every CI run); where one differs from `strict`, `peer_note`
+ * says why. */
 #include "catalog.h"
 
 #include <string.h>
@@ -25,9 +26,11 @@
 #define A CATALOG_EXPECT_ACCEPT
 #define R CATALOG_EXPECT_REFUSE
 
-/* What the four matrix peers do: Prosody strict, Prosody lenient, ejabberd
- * without dialback, ejabberd with dialback. */
-#define PEERS(ps, pl, es, ed) .peers = {ps, pl, es, ed}
+/* What the five matrix peers do: Prosody strict, Prosody lenient, ejabberd
+ * without dialback, ejabberd with dialback, the scripted dialback-only server
+ * (tests/interop/dialback_peer.py: no SASL, no certificate checks, no SNI,
+ * no _xmpps-server lookup). */
+#define PEERS(ps, pl, es, ed, db) .peers = {ps, pl, es, ed, db}
 
 /* A certificate profile: only the certificate differs from the control. */
 #define CERT_ROW(lbl, brk, exp, adv, why, recipe, peer_truth, note, desc)   \
@@ -47,10 +50,11 @@
         .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, __VA_ARGS__         \
     }
 
-/* Lenient peers take a bad certificate over dialback; strict ones refuse. */
-#define PEERS_BAD_CERT PEERS(R, A, R, A)
-#define PEERS_ALL_ACCEPT PEERS(A, A, A, A)
-#define PEERS_ALL_REFUSE PEERS(R, R, R, R)
+/* Lenient peers take a bad certificate over dialback; strict ones refuse;
+ * the dialback-only peer never looks at it. */
+#define PEERS_BAD_CERT PEERS(R, A, R, A, A)
+#define PEERS_ALL_ACCEPT PEERS(A, A, A, A, A)
+#define PEERS_ALL_REFUSE PEERS(R, R, R, R, R)
 
 static const catalog_profile catalog[] = {
     CERT_ROW("valid", "nothing (control)", A, false,
@@ -70,9 +74,11 @@ static const catalog_profile catalog[] = {
         .cert = {CERT_GOOD, .eku = CATALOG_EKU_SERVER},
         .policy = {POLICY_DEFAULT, .auth_out = CATALOG_AUTH_EXTERNAL},
         .dns = CATALOG_DNS_SRV,
-        PEERS(A, A, R, R),
+        PEERS(A, A, R, R, R),
         .peer_note = "ejabberd 23.01 refuses SASL EXTERNAL: unsupported "
-                     "certificate purpose (fixed in 25.08)",
+                     "certificate purpose (fixed in 25.08); a dialback-only "
+                     "server offers no SASL EXTERNAL, the one way our replies "
+                     "may authenticate here",
         .description = "Certificate with EKU serverAuth only; our replies "
                        "authenticate by SASL EXTERNAL only",
     },
@@ -87,7 +93,7 @@ static const catalog_profile catalog[] = {
         .cert = {CERT_GOOD, .eku = CATALOG_EKU_SERVER},
         .policy = {POLICY_DEFAULT},
         .dns = CATALOG_DNS_SRV,
-        PEERS(A, A, R, A),
+        PEERS(A, A, R, A, A),
         .peer_note = "ejabberd 23.01 refuses the certificate's purpose; with "
                      "dialback enabled the reply still arrives",
         .description = "Certificate with EKU serverAuth only; our replies fall "
@@ -137,12 +143,13 @@ static const catalog_profile catalog[] = {
              "RFC 6125 6.4.4 allows the CN only as a last resort; pedantic "
              "servers refuse it",
              .names = CATALOG_NAMES_CN_ONLY, PEERS_ALL_ACCEPT,
-             "both fall back to the CN", "Domain only in the subject CN"),
+             "Prosody and ejabberd fall back to the CN; the dialback-only "
+             "peer checks no certificate", "Domain only in the subject CN"),
     CERT_ROW("xmppaddr-only", "name only as id-on-xmppAddr", A, true,
              "RFC 6120 13.7.1.4 still names the xmppAddr otherName as an "
              "identifier for a server, but RFC 7590 and RFC 6125 matching "
              "(DNS-ID, SRV-ID) is what servers implement",
-             .names = CATALOG_NAMES_XMPPADDR, PEERS(R, A, R, R),
+             .names = CATALOG_NAMES_XMPPADDR, PEERS(R, A, R, R, A),
              "Prosody 0.12 never matches xmppAddr for s2s (it asks for service "
              "'xmpp-server', x509.lua wants '_xmpp-server'); ejabberd 23.01 "
              "crashes on it (badarg in xmpp_stream_pkix:get_cert_domains/1)",
@@ -150,7 +157,7 @@ static const catalog_profile catalog[] = {
     CERT_ROW("srvname-only", "name only as SRVName _xmpp-server.DOMAIN", A,
              false, "RFC 6120 13.7.1.2 and RFC 4985: an SRV-ID identifies an "
              "XMPP server",
-             .names = CATALOG_NAMES_SRVNAME, PEERS(A, A, R, A),
+             .names = CATALOG_NAMES_SRVNAME, PEERS(A, A, R, A, A),
              "ejabberd 23.01 knows no SRV-ID (only dNSName, xmppAddr, CN): "
              "host name mismatch, unless dialback rescues it",
              "Domain only in an SRVName otherName"),
@@ -180,7 +187,7 @@ static const catalog_profile catalog[] = {
              "a revoked certificate must be refused by a server that checks "
              "revocation; most XMPP servers do not",
              .revoked = true, PEERS_ALL_ACCEPT,
-             "neither server checks revocation by default",
+             "no peer here checks revocation by default",
              "Certificate revoked in the test CA's CRL"),
 
     /* protocol profiles: a good certificate, a different stream policy */
@@ -191,7 +198,7 @@ static const catalog_profile catalog[] = {
         "SASL EXTERNAL may refuse it",
         .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_DIALBACK,
                    .auth_out = CATALOG_AUTH_DIALBACK},
-        PEERS(R, A, R, A),
+        PEERS(R, A, R, A, A),
         .peer_note = "the strict peers here run without dialback",
         .description = "Dialback only, in both directions"),
     ROW("no-dialback", CATALOG_KIND_PROTOCOL,
@@ -200,7 +207,10 @@ static const catalog_profile catalog[] = {
         "authentication (RFC 6120)",
         .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_EXTERNAL,
                    .auth_out = CATALOG_AUTH_EXTERNAL},
-        PEERS_ALL_ACCEPT, .description = "SASL EXTERNAL only, no dialback"),
+        PEERS(A, A, A, A, R),
+        .peer_note = "a dialback-only server has no other way to authenticate, "
+                     "and this domain refuses dialback by design",
+        .description = "SASL EXTERNAL only, no dialback"),
     ROW("no-tls", CATALOG_KIND_PROTOCOL,
         "no STARTTLS: plaintext streams, dialback only", R, false,
         "RFC 7590: server-to-server traffic must be encrypted",
@@ -214,7 +224,9 @@ static const catalog_profile catalog[] = {
         "XEP-0368 direct TLS is optional; servers that support it reach this "
         "domain, others find no STARTTLS port",
         .policy = {POLICY_DEFAULT, .starttls = CATALOG_TLS_DIRECT_ONLY},
-        .dns = CATALOG_DNS_DIRECT_TLS, PEERS_ALL_ACCEPT,
+        .dns = CATALOG_DNS_DIRECT_TLS, PEERS(A, A, A, A, R),
+        .peer_note = "a server that does not look up _xmpps-server dials "
+                     "port 5269, which answers host-unknown for this domain",
         .description = "Direct TLS (XEP-0368) only, on its own port"),
     ROW("legacy-tls", CATALOG_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
         "RFC 8996 forbids TLS 1.0 and 1.1",
@@ -249,7 +261,7 @@ static const catalog_profile catalog[] = {
         "zone; without DANE it is self-signed",
         .cert = {CERT_GOOD, .issuer = CATALOG_ISSUER_SELF}, .dns = CATALOG_DNS_TLSA,
         PEERS_BAD_CERT,
-        .peer_note = "neither peer here validates DANE in an unsigned zone",
+        .peer_note = "no peer here validates DANE in an unsigned zone",
         .description = "Self-signed certificate with a DANE-EE TLSA record"),
     ROW("posh", CATALOG_KIND_PROTOCOL,
         "self-signed certificate vouched for by POSH over HTTPS", R, true,
@@ -257,7 +269,7 @@ static const catalog_profile catalog[] = {
         "without POSH it is self-signed",
         .cert = {CERT_GOOD, .issuer = CATALOG_ISSUER_SELF}, .posh = true,
         PEERS_BAD_CERT,
-        .peer_note = "neither peer here speaks POSH (Prosody's module is not "
+        .peer_note = "no peer here speaks POSH (Prosody's module is not "
                      "in Debian)",
         .description = "Self-signed certificate whose fingerprint is served at "
                        "https://DOMAIN/.well-known/posh/xmpp-server.json"),
@@ -300,6 +312,6 @@ const char *catalog_peer_name(catalog_peer peer)
 {
     static const char *names[CATALOG_PEER_COUNT] = {
         "prosody-strict", "prosody-lenient", "ejabberd-strict",
-        "ejabberd-dialback"};
+        "ejabberd-dialback", "dialback-only"};
     return peer < CATALOG_PEER_COUNT ? names[peer] : "?";
 }

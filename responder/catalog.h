@@ -113,12 +113,15 @@ typedef enum {
     CATALOG_EXPECT_REFUSE  /* ping fails */
 } catalog_expect;
 
-/* The real servers the interop matrix runs against (Debian 12 packages). */
+/* The peers the interop matrix runs against: real servers (Debian 12
+ * packages) and one scripted server (tests/interop/dialback_peer.py). */
 typedef enum {
     CATALOG_PEER_PROSODY_STRICT,    /* Prosody 0.12, s2s_secure_auth = true */
     CATALOG_PEER_PROSODY_LENIENT,   /* Prosody 0.12, dialback, not secure */
     CATALOG_PEER_EJABBERD_STRICT,   /* ejabberd 23.01, no dialback */
     CATALOG_PEER_EJABBERD_DIALBACK, /* ejabberd 23.01, mod_s2s_dialback */
+    CATALOG_PEER_DIALBACK_ONLY,     /* scripted: dialback only, no SASL, no SNI,
+                                       certificates unchecked */
     CATALOG_PEER_COUNT
 } catalog_peer;
 
@@ -131,7 +134,7 @@ typedef struct catalog_profile {
     bool advisory;            /* the specs leave room: 'strict' is the
                                  pedantic answer, only an advisory otherwise */
     const char *strict_why;   /* why, one sentence for operators */
-    catalog_expect peers[CATALOG_PEER_COUNT]; /* what each real server did (matrix) */
+    catalog_expect peers[CATALOG_PEER_COUNT]; /* what each matrix peer did */
     const char *peer_note;    /* why a real server differs, or NULL */
     catalog_cert_recipe cert;     /* the certificate it presents */
     catalog_stream_policy policy; /* stream policy */

@@ -140,9 +140,18 @@ static void test_rules(void)
             CHECK(p->policy.starttls == CATALOG_TLS_DIRECT_ONLY);
         if (p->policy.starttls == CATALOG_TLS_DIRECT_ONLY)
             CHECK(p->dns == CATALOG_DNS_DIRECT_TLS);
-        /* Every row says what the four matrix peers do. */
+        /* Every row says what the five matrix peers do. */
         for (int q = 0; q < CATALOG_PEER_COUNT; q++)
             CHECK(p->peers[q] == CATALOG_EXPECT_ACCEPT || p->peers[q] == CATALOG_EXPECT_REFUSE);
+        /* The dialback-only peer authenticates by dialback only, both ways,
+         * over STARTTLS on port 5269: a row that refuses dialback on either
+         * leg, or has no STARTTLS there, cannot answer it. */
+        bool dialback_both = (p->policy.auth_in & CATALOG_AUTH_DIALBACK) &&
+                             (p->policy.auth_out & CATALOG_AUTH_DIALBACK);
+        if (!dialback_both || p->policy.starttls != CATALOG_TLS_REQUIRED) {
+            CHECK(p->peers[CATALOG_PEER_DIALBACK_ONLY] == CATALOG_EXPECT_REFUSE);
+            CHECK(p->peer_note != NULL || p->strict == CATALOG_EXPECT_REFUSE);
+        }
         /* We must be able to authenticate replies at all. */
         CHECK(p->policy.auth_out != 0);
         /* Without STARTTLS there is no certificate to do SASL EXTERNAL
@@ -179,6 +188,18 @@ static void test_named_rows(void)
     }
 }
 
+/* The matrix peers' names are the tsv columns test_matrix.sh reads, in
+ * this order, each once. */
+static void test_peer_names(void)
+{
+    static const char *want[] = {"prosody-strict", "prosody-lenient", "ejabberd-strict",
+                                 "ejabberd-dialback", "dialback-only"};
+    CHECK(CATALOG_PEER_COUNT == sizeof want / sizeof want[0]);
+    for (int q = 0; q < CATALOG_PEER_COUNT && q < (int)(sizeof want / sizeof want[0]); q++)
+        CHECK(strcmp(catalog_peer_name((catalog_peer)q), want[q]) == 0);
+    CHECK(strcmp(catalog_peer_name(CATALOG_PEER_COUNT), "?") == 0);
+}
+
 int main(void)
 {
     test_rows_complete();
@@ -186,5 +207,6 @@ int main(void)
     test_values_in_range();
     test_rules();
     test_named_rows();
+    test_peer_names();
     return check_done();
 }

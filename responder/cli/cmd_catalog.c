@@ -13,8 +13,9 @@ static void usage(FILE *out)
             "usage: xmpp-responder catalog [--format text|markdown|tsv]\n"
             "\n"
             "Prints every test profile: label, kind, what it breaks, what a\n"
-            "strict correct server does, and what the real servers of the\n"
-            "interop matrix were seen to do.\n"
+            "strict correct server does, and what the peers of the interop\n"
+            "matrix (real servers and a scripted dialback-only one) were seen\n"
+            "to do.\n"
             "  --format text      aligned columns (default)\n"
             "  --format markdown  the README table\n"
             "  --format tsv       tab-separated, with a header line, for scripts\n");

@@ -30,100 +30,13 @@ Cases:
             PASS when the answer (type='invalid') carries the whole id
 """
 import argparse
-import re
 import select
 import socket
 import sys
 import threading
 import time
-import xml.etree.ElementTree as ET
 
-NS_STREAMS = "http://etherx.jabber.org/streams"
-NS_DB = "jabber:server:dialback"
-NS_SERVER = "jabber:server"
-PROLOG = "<?xml version='1.0'?>"
-
-
-def header(frm, to, sid=None):
-    return ("<stream:stream xmlns='jabber:server' xmlns:stream='%s' xmlns:db='%s'"
-            " from='%s' to='%s'%s version='1.0'>"
-            % (NS_STREAMS, NS_DB, frm, to, " id='%s'" % sid if sid else ""))
-
-
-class XmlConn:
-    """A socket with an incremental parser of the peer's stream: the header
-    attributes and each complete top-level element."""
-
-    def __init__(self, sock):
-        self.sock = sock
-        self.parser = ET.XMLPullParser(events=("start", "end"))
-        self.depth = 0
-        self.header = None
-        self.elements = []
-        self.closed = False
-        self.raw = b""
-
-    def feed(self, data):
-        self.raw = (self.raw + data)[-4096:]
-        try:
-            self.parser.feed(data)
-            for ev, el in self.parser.read_events():
-                if ev == "start":
-                    self.depth += 1
-                    if self.depth == 1:
-                        self.header = dict(el.attrib)
-                else:
-                    self.depth -= 1
-                    if self.depth == 1:
-                        self.elements.append(el)
-        except ET.ParseError:
-            self.closed = True
-
-    def pump(self, seconds):
-        """Read for up to seconds (returns early on close)."""
-        end = time.monotonic() + seconds
-        poller = select.poll()   # not select(): a crowd has fds over 1024
-        poller.register(self.sock, select.POLLIN)
-        while not self.closed:
-            left = max(0.0, end - time.monotonic())
-            if not poller.poll(left * 1000) or not self.recv_some():
-                return
-
-    def recv_some(self):
-        """One read into the parser; False when the peer closed."""
-        try:
-            data = self.sock.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            self.closed = True
-            return False
-        self.feed(data)
-        return True
-
-    def wait_for(self, pred, seconds):
-        """Pump until an element satisfies pred; return it (removed) or None."""
-        end = time.monotonic() + seconds
-        while True:
-            for i, el in enumerate(self.elements):
-                if pred(el):
-                    return self.elements.pop(i)
-            left = end - time.monotonic()
-            if left <= 0 or self.closed:
-                return None
-            self.pump(min(left, 0.2))
-
-    def send(self, text):
-        self.sock.sendall(text.encode() if isinstance(text, str) else text)
-
-
-def stream_error(conn):
-    """The condition of a <stream:error/> received, or None."""
-    for el in conn.elements:
-        if el.tag == "{%s}error" % NS_STREAMS:
-            return ",".join(c.tag.split("}")[-1] for c in el if not c.tag.endswith("text"))
-    m = re.search(rb"<stream:error><([a-z-]+)", conn.raw)
-    return m.group(1).decode() if m else None
+from s2sconn import NS_DB, NS_SERVER, NS_STREAMS, PROLOG, XmlConn, header, stream_error
 
 
 class Authority(threading.Thread):

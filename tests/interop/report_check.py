@@ -69,6 +69,24 @@ def main():
         cell_has("le-tlsserver", "refused", "wrong", "unsupported certificate purpose")
     elif peer == "ejabberd-dialback":
         cell_has("le-tlsserver-dialback", "accepted", "ok", "accepted our dialback (after SASL EXTERNAL refused")
+    elif peer == "dialback-only":
+        # Its dialback is verified (our verification stream must not fail on
+        # le-tlsserver's "SASL EXTERNAL only" rule); our reply leg is what
+        # cannot authenticate, by our rule, and the report says so.
+        le = cells["le-tlsserver"]
+        lin, lout = le["in"] or {}, le["out"] or {}
+        why = (lout.get("auth_error") or "") + " " + le["explanation"]
+        check(lin.get("auth") == "ok" and lin.get("auth_used") == "dialback" and
+              lout.get("refused_by") == "us" and "EXTERNAL" in why and "offer" in why and
+              "invalid-id" not in json.dumps(le),
+              "%s: le-tlsserver: in leg by dialback, out leg refused by us for want of SASL "
+              "EXTERNAL, no invalid-id blame (in %s/%s, out refused_by %s: %s)"
+              % (peer, lin.get("auth"), lin.get("auth_used"), lout.get("refused_by"),
+                 le["explanation"]))
+        nd = cells["no-dialback"]["in"] or {}
+        check(nd.get("refused_by") == "us" and nd.get("auth_used") == "dialback",
+              "%s: no-dialback: we refused its dialback (in leg refused_by %s, auth_used %s: %s)"
+              % (peer, nd.get("refused_by"), nd.get("auth_used"), cells["no-dialback"]["explanation"]))
 
     if len(sys.argv) > 4:
         again = json.load(open(sys.argv[4]))

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_matrix.sh -- every catalog profile against four real servers.
+# test_matrix.sh -- every catalog profile against five real servers.
 #
 # The peers, one after the other, each hosting staging.example on 127.0.0.1
 # in the same namespace, with unbound serving the zone `init` generated:
@@ -7,11 +7,15 @@
 #   prosody-lenient    Prosody 0.12, s2s_secure_auth = false, mod_dialback
 #   ejabberd-strict    ejabberd 23.01, STARTTLS required, no dialback
 #   ejabberd-dialback  ejabberd 23.01, the same plus mod_s2s_dialback
+#   dialback-only      dialback_peer.py: dialback only both ways, no SASL,
+#                      no SNI, no _xmpps-server lookup, certificates unchecked
 # For each peer a fresh responder is started and a slixmpp client logged in
-# to the peer as user@staging.example pings every LABEL.BASE at once. A cell
+# to the peer as user@staging.example pings every LABEL.BASE at once (the
+# dialback-only peer pings them itself). A cell
 # is "pong" or "refused", with the reason from both sides: the responder's
 # log lines naming the domain and the peer's (the stanza error the client
-# got; for ejabberd also the line of its log). Each cell is compared with the
+# got; for ejabberd also the line of its log, for dialback-only its own
+# log's verdict). Each cell is compared with the
 # catalog's expectation for that peer (`xmpp-responder catalog --format tsv`);
 # nothing about the profiles is written here.
 #
@@ -20,17 +24,23 @@
 #              the work directory, which is removed after a clean run);
 #              ROUNDS=N  run every peer N times (fresh peer and responder
 #              each time) and report cells that change as flaky;
-#              PING_TIMEOUT=S  seconds each ping may take (default 20).
+#              PING_TIMEOUT=S  seconds each ping may take (default 20);
+#              MATRIX_PEERS="NAME ..."  run only these peers (default: all
+#              five, in the catalog's order).
 
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/ejabberd.sh"
 
-PEER_NAMES="prosody-strict prosody-lenient ejabberd-strict ejabberd-dialback"
+ALL_PEERS="prosody-strict prosody-lenient ejabberd-strict ejabberd-dialback dialback-only"
+PEER_NAMES=${MATRIX_PEERS:-$ALL_PEERS}
+for name in $PEER_NAMES; do
+    case " $ALL_PEERS " in *" $name "*) ;; *) echo "MATRIX_PEERS: unknown peer '$name' (known: $ALL_PEERS)" >&2; exit 2 ;; esac
+done
 ROUNDS=${ROUNDS:-1}
 PING_TIMEOUT=${PING_TIMEOUT:-20}
 
 need_env
-need_ejabberd
+case " $PEER_NAMES " in *" ejabberd-"*) need_ejabberd ;; esac
 need_responder "${1:-}"
 netns_up
 pki_up
@@ -38,6 +48,10 @@ responder_init
 # The pinger opens one s2s stream per test domain at the same moment, all
 # from the peer's one address: more than the default per-IP cap of 16.
 responder_limit max_streams_per_ip 512
+# The dialback-only peer claims staging.example on all of them at once, and
+# each claim needs its own verification dial: more than the per-domain rate.
+responder_limit verify_dials_per_domain 512
+responder_limit verify_dials_total 512
 unbound_up "$RZONE"
 
 # --- the catalog: labels and per-peer expectations ------------------------
@@ -45,12 +59,12 @@ unbound_up "$RZONE"
 CATALOG=$WORK/catalog.tsv
 "$RESPONDER" catalog --format tsv >"$CATALOG" 2>"$WORK/catalog.err" ||
     die "xmpp-responder catalog --format tsv failed: $(cat "$WORK/catalog.err")"
-want_header="label	kind	strict	advisory	${PEER_NAMES// /	}	breaks	description"
-check "catalog tsv header lists the four peers in order" test "$(head -n 1 "$CATALOG")" = "$want_header"
+want_header="label	kind	strict	advisory	${ALL_PEERS// /	}	breaks	description"
+check "catalog tsv header lists the five peers in order" test "$(head -n 1 "$CATALOG")" = "$want_header"
 
 declare -A EXPECT KIND
 LABELS=()
-while IFS=$'\t' read -r label kind _strict _adv ps pl es ed _rest; do
+while IFS=$'\t' read -r label kind _strict _adv ps pl es ed db _rest; do
     [ -n "$label" ] || continue
     LABELS+=("$label")
     KIND[$label]=$kind
@@ -58,6 +72,7 @@ while IFS=$'\t' read -r label kind _strict _adv ps pl es ed _rest; do
     EXPECT[prosody-lenient,$label]=$pl
     EXPECT[ejabberd-strict,$label]=$es
     EXPECT[ejabberd-dialback,$label]=$ed
+    EXPECT[dialback-only,$label]=$db
 done < <(tail -n +2 "$CATALOG")
 check "catalog has profiles (${#LABELS[@]})" test "${#LABELS[@]}" -gt 0
 
@@ -75,6 +90,7 @@ peer_up() {
         prosody-lenient) prosody_up false yes ;;
         ejabberd-strict) ejabberd_up strict ;;
         ejabberd-dialback) ejabberd_up dialback ;;
+        dialback-only) ;;   # dialback_peer.py is the server and the pinger
     esac
 }
 
@@ -87,6 +103,7 @@ peer_down() {
         ejabberd-*)
             ejabberd_down
             cp "$EDIR/logs/ejabberd.log" "$WORK/ejabberd-$2.log" 2>/dev/null ;;
+        dialback-only) ;;   # gone when its pings are done
     esac
     wait_for 10 absent listening "$PEER_IP" 5269
 }
@@ -133,6 +150,17 @@ prosody_why() {
         sed -E 's/^[A-Za-z]{3} [0-9]+ [0-9:]+[[:space:]]+[^[:space:]]+[[:space:]]+[a-z]+[[:space:]]+//'
 }
 
+# dbpeer_why LOG DOMAIN: dialback_peer.py's own words about DOMAIN: the
+# first thing its listener saw go wrong on the domain's streams (how our
+# reply leg failed), else its verdict on its own stream (also in the ping's
+# text).
+dbpeer_why() {
+    local lines
+    lines=$(grep -P "^[0-9.]+\t\Q$2\E\t" "$1" 2>/dev/null | cut -f 3-)
+    grep -E '^inbound: .*(closed|refused|invalid|not-authorized|could not|error)' <<<"$lines" |
+        head -n 1 | grep . || grep '^verdict: ' <<<"$lines" | tail -n 1
+}
+
 # run_peer NAME ROUND: peer and a fresh responder up, ping everything, judge.
 run_peer() {
     local name=$1 round=$2 tag=$1-$2 out=$WORK/ping-$1-$2.txt label dom line
@@ -143,11 +171,30 @@ run_peer() {
     responder_up
     local targets=()
     for label in "${LABELS[@]}"; do targets+=("$label.$BASE"); done
-    ns timeout $((PING_TIMEOUT + 60)) "$PY" "$HERE/pinger.py" --jid "user@$PEER" \
-        --password secret --host "$PEER_IP" --ca "$STAGING_CA" \
-        --timeout "$PING_TIMEOUT" "${targets[@]}" >"$out" 2>"$WORK/pinger-$tag.err"
-    check "$name: pinger logged in as user@$PEER and reported every domain" \
-        test "$(grep -c '^RESULT' "$out")" -eq "${#LABELS[@]}"
+    if [ "$name" = dialback-only ]; then
+        start_bg "$out" timeout $((PING_TIMEOUT + 60)) "$PY" "$HERE/dialback_peer.py" \
+            --domain "$PEER" --ip "$PEER_IP" --cert "$WORK/pki/$PEER.crt" \
+            --key "$WORK/pki/$PEER.key" --timeout "$PING_TIMEOUT" \
+            --log "$WORK/dbpeer-$tag.log" "${targets[@]}"
+        local dbpid=$LAST_PID probe
+        # While it pings: is its listener the dialback-only server it claims?
+        wait_for 10 listening "$PEER_IP" 5269 || fail "$name: dialback_peer.py is not listening"
+        while IFS= read -r probe; do
+            case $probe in
+                "PASS "*) pass "$name: ${probe#PASS }" ;;
+                *) fail "$name: ${probe#FAIL }" ;;
+            esac
+        done < <(ns timeout 30 "$PY" "$HERE/dialback_probe.py" --ip "$PEER_IP" --domain "$PEER" 2>&1)
+        wait "$dbpid"
+        check "$name: dialback_peer.py reported every domain" \
+            test "$(grep -c '^RESULT' "$out")" -eq "${#LABELS[@]}"
+    else
+        ns timeout $((PING_TIMEOUT + 60)) "$PY" "$HERE/pinger.py" --jid "user@$PEER" \
+            --password secret --host "$PEER_IP" --ca "$STAGING_CA" \
+            --timeout "$PING_TIMEOUT" "${targets[@]}" >"$out" 2>"$WORK/pinger-$tag.err"
+        check "$name: pinger logged in as user@$PEER and reported every domain" \
+            test "$(grep -c '^RESULT' "$out")" -eq "${#LABELS[@]}"
+    fi
     # Both servers write their logs a moment after the fact.
     sleep 2
     local report=$WORK/report-$tag.json again=""
@@ -156,6 +203,12 @@ run_peer() {
     stop_pid "$RESPONDER_PID" 10
     check "$name: responder exits with status 0 on SIGTERM (got $STOP_RC)" test "$STOP_RC" -eq 0
     cp "$WORK/responder.log" "$rlog"
+    if [ "$name" = dialback-only ]; then
+        # its TLS client sends no SNI: every inbound TLS stream says sni=-
+        check "$name: its streams sent no SNI ($(grep -c ' s2s-in.* event=tls-ok ' "$rlog") TLS streams)" \
+            test "$(grep ' s2s-in.* event=tls-ok ' "$rlog" | grep -cv ' sni=-')" -eq 0 -a \
+            "$(grep -c ' s2s-in.* event=tls-ok ' "$rlog")" -gt 0
+    fi
     if [ "$round" -eq 1 ] && [ "$name" = prosody-strict ]; then
         # the history is in the state dir: a restarted daemon reports the same
         responder_up
@@ -189,6 +242,7 @@ run_peer() {
             case $name in
                 ejabberd-*) log_side=$(ejabberd_log_line "$dom" "$WORK/ejabberd-$tag.log") ;;
                 prosody-*) log_side=$(prosody_why "$WORK/prosody-$tag.log" "$dom") ;;
+                dialback-only) log_side=$(dbpeer_why "$WORK/dbpeer-$tag.log" "$dom") ;;
             esac
             log_side=$(compact "$dom" "$log_side")
         fi
@@ -230,7 +284,9 @@ compact() {
 # why PEER LABEL: both sides in one line, for the terminal.
 why() {
     local t="peer: ${PEER_SIDE[$1,$2]}; responder: ${RESP_SIDE[$1,$2]}"
-    [ -n "${LOG_SIDE[$1,$2]}" ] && t+="; ${1%%-*}.log: ${LOG_SIDE[$1,$2]}"
+    local src="${1%%-*}.log"
+    [ "$1" = dialback-only ] && src="peer log"
+    [ -n "${LOG_SIDE[$1,$2]}" ] && t+="; $src: ${LOG_SIDE[$1,$2]}"
     printf '%s' "$t"
 }
 
@@ -241,7 +297,7 @@ T_START=$SECONDS
 for round in $(seq 1 "$ROUNDS"); do
     for name in $PEER_NAMES; do run_peer "$name" "$round"; done
 done
-note "pinging took $((SECONDS - T_START))s for ${#LABELS[@]} profiles x 4 peers x $ROUNDS round(s)"
+note "pinging took $((SECONDS - T_START))s for ${#LABELS[@]} profiles x $(wc -w <<<"$PEER_NAMES") peers x $ROUNDS round(s)"
 
 # --- judge and report -------------------------------------------------------
 
@@ -279,13 +335,14 @@ cell() {
     # Prosody's own line repeats the stanza text; ejabberd's adds to it.
     case $2 in
         ejabberd-*) [ -n "${LOG_SIDE[$2,$1]}" ] && printf '<br>ejabberd.log: %s' "$(short "${LOG_SIDE[$2,$1]}")" ;;
+        dialback-only) [ -n "${LOG_SIDE[$2,$1]}" ] && printf '<br>peer log: %s' "$(short "${LOG_SIDE[$2,$1]}")" ;;
     esac
     return 0
 }
 
 write_markdown() {
     local label name
-    echo "# Interop matrix: xmpp-responder against Prosody and ejabberd"
+    echo "# Interop matrix: xmpp-responder against Prosody, ejabberd and a dialback-only server"
     echo
     echo "Run on $(date -u '+%Y-%m-%d %H:%M UTC') by \`tests/interop/test_matrix.sh\`" \
         "($ROUNDS round(s), ping timeout ${PING_TIMEOUT}s)."
@@ -297,16 +354,25 @@ write_markdown() {
     echo "\`user@$PEER\` (slixmpp): **prosody-strict** = Prosody, \`s2s_secure_auth = true\`,"
     echo "no dialback; **prosody-lenient** = Prosody, \`mod_dialback\`, \`s2s_secure_auth = false\`;"
     echo "**ejabberd-strict** = ejabberd, \`s2s_use_starttls: required\`, no \`mod_s2s_dialback\`;"
-    echo "**ejabberd-dialback** = ejabberd with \`mod_s2s_dialback: {}\`."
+    echo "**ejabberd-dialback** = ejabberd with \`mod_s2s_dialback: {}\`;"
+    echo "**dialback-only** = \`dialback_peer.py\`, a small server of its own that"
+    echo "authenticates by dialback only both ways (no SASL), requires STARTTLS but"
+    echo "checks no certificate, sends no SNI, looks up \`_xmpp-server\` only (not"
+    echo "\`_xmpps-server\`) and pings every domain itself from \`$PEER\`."
+    [ "$PEER_NAMES" != "$ALL_PEERS" ] && echo "This run: only $PEER_NAMES (\`MATRIX_PEERS\`)."
     echo
     echo "A cell is **pong** (the reply arrived: how the responder authenticated the"
     echo "peer's inbound stream and its own reply stream; round trip) or **refused**"
     echo "(peer: the stanza error the client got, or no answer; responder: its first"
-    echo "failure line naming the domain; ejabberd.log: ejabberd's own line). ✗ marks"
+    echo "failure line naming the domain; ejabberd.log: ejabberd's own line; peer log:"
+    echo "the first failure dialback_peer.py's listener saw on the domain's streams, else"
+    echo "its verdict on its own stream). ✗ marks"
     echo "a cell that differs from the catalog (\`xmpp-responder catalog --format tsv\`)."
     echo
-    echo "| profile | kind | prosody-strict | prosody-lenient | ejabberd-strict | ejabberd-dialback |"
-    echo "|---|---|---|---|---|---|"
+    # shellcheck disable=SC2086 # one column per peer name
+    echo "| profile | kind |$(printf ' %s |' $PEER_NAMES)"
+    # shellcheck disable=SC2086
+    echo "|---|---|$(printf -- '---|%.0s' $PEER_NAMES)"
     for label in "${LABELS[@]}"; do
         # shellcheck disable=SC2016 # the backquotes are Markdown
         printf '| `%s` | %s ' "$label" "${KIND[$label]}"
