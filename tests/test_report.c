@@ -326,6 +326,14 @@ static void test_verdicts(void)
     CHECK(strstr(cells[1].explanation, "this profile's rule stopped us at the stream "
                                        "features: the remote offers no authentication") != NULL);
     CHECK(strstr(cells[1].explanation, "we refused your server") == NULL);
+    /* with the in leg authenticated, our refusal of the out leg still leaves
+     * the test unfinished: no acceptance, no verdict */
+    report_outcome in = outcome(REPORT_LEG_IN, "peer.example", "le-tlsserver.r.example", 9);
+    in.auth = REPORT_AUTH_OK;
+    report_add(r, &in);
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(cells[1].seen == REPORT_SEEN_NOTHING && cells[1].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK(strstr(cells[1].explanation, "our refusal is this profile's rule") != NULL);
     report_outcome_brief(cells[1].out, brief, sizeof brief);
     CHECK_STR(brief, "TLS1.3 AES-256-GCM; refused by us at the stream features: the "
                      "remote offers no authentication");
