@@ -83,6 +83,8 @@ const limit_def limit_defs[] = {
           "percent of max_streams unauthenticated inbound streams never take"),
     LIMIT(log_per_minute, false, 1, 1 << 20, 1200,
           "log lines per peer address per minute; the rest are counted"),
+    LIMIT(client_sessions, false, 1, 1 << 20, 256,
+          "bound client sessions of the test account at once"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
@@ -91,7 +93,7 @@ static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "http", "https", "domains",
                                        "outbound", "resolver", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
-                                          NULL};
+                                          "clients", NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
 #define HTTP_SHAPE "{ address = \"127.0.0.1\"; port = 5280; }"
 static const char *const http_keys[] = {"address", "port", NULL};
@@ -175,7 +177,13 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
         return;
     config_check_keys(ld, e, "in listen entry", listen_keys);
     const char *addr = config_get_string(ld, e, "address", "in listen entry", true);
-    long long port = DEFAULT_PORT;
+    bool clients = false;
+    const config_setting_t *cl = config_setting_get_member(e, "clients");
+    if (cl && config_setting_type(cl) != CONFIG_TYPE_BOOL)
+        config_report_type(ld, cl, "in listen entry", "a boolean (true or false)");
+    else if (cl)
+        clients = config_setting_get_bool(cl) != 0;
+    long long port = clients ? DEFAULT_CLIENT_PORT : DEFAULT_PORT;
     bool port_ok = config_setting_get_member(e, "port") == NULL ||
                    config_get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
     unsigned char bin[16];
@@ -205,6 +213,7 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
     }
     l->address = config_strdup(ld, addr);
     l->port = (unsigned)port;
+    l->clients = clients;
     const config_setting_t *dt = config_setting_get_member(e, "direct_tls");
     if (dt && config_setting_type(dt) != CONFIG_TYPE_BOOL)
         config_report_type(ld, dt, "in listen entry", "a boolean (true or false)");

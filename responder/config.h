@@ -6,7 +6,10 @@
  *   base_domain = "responder.example";
  *   state_dir = ".";                 # relative paths: to the config file's dir
  *   listen = ( { address = "127.0.0.1"; port = 5269; },
- *              { address = "127.0.0.1"; port = 5270; direct_tls = true; } );
+ *              { address = "127.0.0.1"; port = 5270; direct_tls = true; },
+ *              { address = "127.0.0.1"; port = 5222; clients = true; },
+ *              { address = "127.0.0.1"; port = 5223; clients = true;
+ *                direct_tls = true; } );
  *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
  *   trust_system = true;             # also the system bundle (default true)
  *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
@@ -23,7 +26,7 @@
  *              ping_per_minute = 600; disco_per_minute = 120;
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
- *              log_per_minute = 1200; };
+ *              log_per_minute = 1200; client_sessions = 256; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -45,11 +48,12 @@
 #include "catalog.h"
 #include "netaddr.h"
 
-/* One s2s listener. */
+/* One listener. */
 typedef struct rs_listen {
     char *address;   /* IP literal to bind */
-    unsigned port;   /* TCP port, default 5269 */
+    unsigned port;   /* TCP port, default 5269 (5222 for clients) */
     bool direct_tls; /* XEP-0368: TLS from the first byte (e.g. port 5270) */
+    bool clients;    /* a client port (c2s.h), else servers (s2s) */
 } rs_listen;
 
 /* Bounds on what peers may do. Timeouts in seconds. */
@@ -85,6 +89,7 @@ typedef struct rs_limits {
     unsigned reserved_authenticated; /* % of max_streams kept from
                                         unauthenticated inbound streams, 25 */
     unsigned log_per_minute;     /* log lines per peer address, 1200 */
+    unsigned client_sessions;    /* bound client sessions at once, 256 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a
@@ -110,7 +115,7 @@ typedef struct rs_config {
     char *path;               /* the file it came from, or "(embedded)" */
     char *base_domain;        /* BASE */
     char *state_dir;          /* certs/, zones/ and runtime state */
-    rs_listen *listen;        /* s2s listeners */
+    rs_listen *listen;        /* s2s and c2s listeners */
     size_t n_listen;
     char **trust;             /* extra trust anchor files (PEM) */
     size_t n_trust;
@@ -142,18 +147,26 @@ int config_load_string(const char *text, const char *name,
 
 void config_free(rs_config *cfg);
 
+/* The ports `init` writes into a config. */
+typedef struct config_ports {
+    unsigned s2s;        /* STARTTLS for servers, e.g. 5269 */
+    unsigned s2s_direct; /* XEP-0368 direct TLS for servers, 5270; 0 = none */
+    unsigned c2s;        /* STARTTLS for clients, 5222; 0 = no client ports */
+    unsigned c2s_direct; /* direct TLS for clients, 5223; 0 = none (and
+                            none when c2s is 0) */
+    unsigned http;       /* the web report on the first address; 0 = none */
+} config_ports;
+
 /* Write a config file for `init`: the given base, state_dir ".", per address
- * a STARTTLS listener on port and (direct_port != 0) a direct TLS listener on
- * direct_port, (http_port != 0) the web report on the first address and
- * http_port, the trust files, one domain per catalog row named LABEL.BASE,
- * and outbound.allow: the CIDRs in allow, or when there are none the whole
- * special range (127.0.0.0/8, 10.0.0.0/8, fc00::/7, ...) of every address
- * that is not public, with a comment saying why. 0 on success, -1 with a
- * message in err. */
+ * the listeners of ports (one per non-zero port), the web report on the
+ * first address, the trust files, one domain per catalog row named
+ * LABEL.BASE, and outbound.allow: the CIDRs in allow, or when there are none
+ * the whole special range (127.0.0.0/8, 10.0.0.0/8, fc00::/7, ...) of every
+ * address that is not public, with a comment saying why. 0 on success, -1
+ * with a message in err. */
 int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            unsigned port, unsigned direct_port,
-                            unsigned http_port, const char *const *trust,
+                            const config_ports *ports, const char *const *trust,
                             size_t n_trust, const char *const *allow,
                             size_t n_allow, char *err, size_t errlen);
 

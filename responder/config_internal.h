@@ -12,7 +12,8 @@
 
 #include "config.h"
 
-#define DEFAULT_PORT 5269u
+#define DEFAULT_PORT 5269u        /* s2s listeners */
+#define DEFAULT_CLIENT_PORT 5222u /* c2s listeners (clients = true) */
 #define DEFAULT_HTTP_PORT 5280u
 #define DEFAULT_HTTPS_PORT 443u
 #define DNS_NAME_MAX 253

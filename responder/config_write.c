@@ -68,25 +68,35 @@ static void write_http(FILE *f, const char *address, unsigned http_port)
     fputs("; port = 443; };\n\n", f);
 }
 
+/* One listen entry per address for port (0: none). */
+static void write_listeners(FILE *f, const char *const *addresses,
+                            size_t n_addresses, unsigned port, const char *extra,
+                            bool *first)
+{
+    for (size_t i = 0; port && i < n_addresses; i++) {
+        fputs(*first ? "  { address = " : ",\n  { address = ", f);
+        put_string(f, addresses[i]);
+        fprintf(f, "; port = %u;%s }", port, extra);
+        *first = false;
+    }
+}
+
 static void write_listen_trust(FILE *f, const char *const *addresses,
-                               size_t n_addresses, unsigned port,
-                               unsigned direct_port,
+                               size_t n_addresses, const config_ports *ports,
                                const char *const *trust, size_t n_trust)
 {
     fputs("# Where remote servers connect: STARTTLS (5269) and XEP-0368 direct\n"
-          "# TLS (direct_tls = true, 5270). IP literals only.\nlisten = (\n", f);
-    for (size_t i = 0; i < n_addresses; i++) {
-        fputs("  { address = ", f);
-        put_string(f, addresses[i]);
-        fprintf(f, "; port = %u; }%s\n", port,
-                i + 1 < n_addresses || direct_port ? "," : "");
-    }
-    for (size_t i = 0; direct_port && i < n_addresses; i++) {
-        fputs("  { address = ", f);
-        put_string(f, addresses[i]);
-        fprintf(f, "; port = %u; direct_tls = true; }%s\n", direct_port,
-                i + 1 < n_addresses ? "," : "");
-    }
+          "# TLS (direct_tls = true, 5270); where clients connect to the test\n"
+          "# account (clients = true): STARTTLS (5222) and direct TLS (5223).\n"
+          "# IP literals only.\nlisten = (\n", f);
+    bool first = true;
+    write_listeners(f, addresses, n_addresses, ports->s2s, "", &first);
+    write_listeners(f, addresses, n_addresses, ports->s2s_direct,
+                    " direct_tls = true;", &first);
+    write_listeners(f, addresses, n_addresses, ports->c2s, " clients = true;", &first);
+    write_listeners(f, addresses, n_addresses, ports->c2s ? ports->c2s_direct : 0,
+                    " clients = true; direct_tls = true;", &first);
+    fputs("\n", f);
     fputs(");\n\n# Extra trust anchors (PEM files) for remote servers' "
           "certificates.\ntrust = (", f);
     for (size_t i = 0; i < n_trust; i++) {
@@ -168,24 +178,36 @@ static void write_domains(FILE *f, const char *base)
     fputs(");\n", f);
 }
 
+/* Whether the ports are in range and all different (0 = unused). */
+static const char *ports_problem(const config_ports *p)
+{
+    const unsigned all[] = {p->s2s, p->s2s_direct, p->c2s,
+                            p->c2s ? p->c2s_direct : 0, p->http};
+    const size_t n = sizeof all / sizeof all[0];
+    for (size_t i = 0; i < n; i++) {
+        if (all[i] > 65535)
+            return "port out of range 1..65535";
+        for (size_t j = i + 1; all[i] && j < n; j++)
+            if (all[i] == all[j])
+                return "the XMPP and HTTP ports must all differ";
+    }
+    return NULL;
+}
+
 int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            unsigned port, unsigned direct_port,
-                            unsigned http_port, const char *const *trust,
+                            const config_ports *ports, const char *const *trust,
                             size_t n_trust, const char *const *allow,
                             size_t n_allow, char *err, size_t errlen)
 {
-    const char *why = default_args_problem(base, addresses, n_addresses, port);
+    const char *why = default_args_problem(base, addresses, n_addresses, ports->s2s);
+    if (!why)
+        why = ports_problem(ports);
     for (size_t i = 0; !why && i < n_allow; i++) {
         rs_cidr c;
         if (netaddr_cidr_parse(allow[i], &c) != NULL)
             why = "an outbound allow entry is not a valid CIDR";
     }
-    if (!why && (direct_port > 65535 || direct_port == port))
-        why = "direct TLS port must differ from the STARTTLS port";
-    if (!why && (http_port > 65535 ||
-                 (http_port && (http_port == port || http_port == direct_port))))
-        why = "HTTP port must be in 1..65535 and differ from the XMPP ports";
     if (why) {
         snprintf(err, errlen, "%s", why);
         return -1;
@@ -208,9 +230,8 @@ int config_write_default(const char *path, const char *base,
     put_string(f, lower);
     fputs(";\n\n# Certificates (certs/), the zone (zones/) and runtime state.\n"
           "state_dir = \".\";\n\n", f);
-    write_listen_trust(f, addresses, n_addresses, port, direct_port, trust,
-                       n_trust);
-    write_http(f, addresses[0], http_port);
+    write_listen_trust(f, addresses, n_addresses, ports, trust, n_trust);
+    write_http(f, addresses[0], ports->http);
     write_limits(f);
     write_outbound(f, addresses, n_addresses, allow, n_allow);
     write_domains(f, lower);

@@ -44,7 +44,8 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
         return;
     char prefix[700];
     snprintf(prefix, sizeof prefix, "%s#%u %s:%u local=%s remote=%s event=%s ",
-             c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id, c->peer_ip,
+             c->client ? "c2s" : c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id,
+             c->peer_ip,
              c->peer_port, c->local[0] ? c->local : "-",
              c->remote[0] ? c->remote : "-", event);
     va_list ap;
@@ -257,10 +258,11 @@ static void append_attr(char *out, size_t n, const char *name, const char *val)
 void conn_send_header(rs_conn *c, const char *from, const char *to,
                       const char *id)
 {
-    char hdr[2048] = "<?xml version='1.0'?><stream:stream"
-                     " xmlns='jabber:server'"
-                     " xmlns:stream='http://etherx.jabber.org/streams'"
-                     " xmlns:db='jabber:server:dialback' version='1.0'";
+    char hdr[2048];
+    snprintf(hdr, sizeof hdr, "<?xml version='1.0'?><stream:stream xmlns='%s'"
+             " xmlns:stream='http://etherx.jabber.org/streams'%s version='1.0'",
+             c->client ? "jabber:client" : "jabber:server",
+             c->client ? "" : " xmlns:db='jabber:server:dialback'");
     append_attr(hdr, sizeof hdr, "from", from);
     append_attr(hdr, sizeof hdr, "to", to);
     append_attr(hdr, sizeof hdr, "id", id);
@@ -544,6 +546,11 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     snprintf(why, sizeof why, "stream error sent: %s (%s)", condition,
              text ? text : "");
     conn_close(c, why);
+}
+
+void conn_set_client(rs_conn *c)
+{
+    c->client = true;
 }
 
 void conn_set_names(rs_conn *c, const char *local, const char *remote)

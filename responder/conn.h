@@ -109,6 +109,8 @@ struct rs_conn {
                                      owner's timeout with this many seconds */
     bool authenticated;           /* inbound: the peer authenticated (SASL or
                                      dialback); such streams are never evicted */
+    bool client;                  /* a client stream (c2s): jabber:client,
+                                     logged as c2s */
     struct rs_conn *next;         /* in the server's list */
 };
 
@@ -119,6 +121,10 @@ rs_conn *conn_new(struct rs_daemon *srv, conn_dir dir,
 /* Name the stream's ends for logs and records: our domain and theirs
  * ("-" when unknown). NULL leaves one as it is. */
 void conn_set_names(rs_conn *c, const char *local, const char *remote);
+
+/* This is a client stream (c2s.h): our header says jabber:client (no
+ * dialback namespace) and its log lines start with c2s. */
+void conn_set_client(rs_conn *c);
 
 /* The peer authenticated: the stream is never evicted (admission.h). */
 void conn_set_authenticated(rs_conn *c);

@@ -23,6 +23,7 @@ struct s2s_out;
 struct s2s_out_events;
 struct rs_router;
 struct rs_services;
+struct rs_c2s;
 struct rs_report;
 struct rs_evidence;
 struct rs_web;
@@ -42,7 +43,7 @@ typedef struct rs_daemon {
     char *config_path;           /* what SIGHUP reloads, NULL = embedded [server] */
     rs_domains *domains;         /* current domain generation [server] */
     rs_dns *dns;                 /* resolver [server] */
-    struct rs_listener *listeners; /* s2s listeners (listener.h) [server] */
+    struct rs_listener *listeners; /* s2s and c2s listeners (listener.h) [server] */
     size_t n_listeners;          /* how many [server] */
     uv_signal_t sig_term, sig_int, sig_hup; /* stop, stop, reload [server] */
     struct rs_conn *conns;       /* every live connection [conn] */
@@ -71,12 +72,14 @@ typedef struct rs_daemon {
     struct rs_probe *probes;     /* running probes (probe.h) [probe] */
     struct rs_control *control;  /* control socket (control.h) [server] */
     struct rs_services *services; /* what test domains answer (services.h) [server] */
+    struct rs_c2s *c2s;          /* the test account and its client
+                                    sessions (c2s.h) [server] */
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides [server] */
 } rs_daemon;
 
-/* Called once per live stream: dir "in" or "out", state the name of its
+/* Called once per live stream: dir "in", "out" or "c2s", state the name of its
  * state machine's state ("tls", "ready", ...). */
 typedef void (*rs_stream_visitor)(void *arg, const char *dir,
                                   const char *state);

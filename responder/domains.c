@@ -145,3 +145,11 @@ const rs_domain *domains_find(const rs_domains *d, const char *name)
             return &d->items[i];
     return NULL;
 }
+
+const rs_domain *domains_direct_tls_default(const rs_domains *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (d->items[i].profile->policy.starttls == CATALOG_TLS_DIRECT_ONLY)
+            return &d->items[i];
+    return d->n ? &d->items[0] : NULL;
+}

@@ -43,4 +43,8 @@ void domains_unref(rs_domains *d);
 /* The domain called name (case-insensitive), or NULL. */
 const rs_domain *domains_find(const rs_domains *d, const char *name);
 
+/* Direct TLS: what to present before SNI names a domain (a peer without SNI
+ * gets the direct-TLS profile's certificate, the one it came for). */
+const rs_domain *domains_direct_tls_default(const rs_domains *d);
+
 #endif

@@ -1,10 +1,11 @@
-/* listener.c -- accepting s2s connections (see listener.h). */
+/* listener.c -- accepting s2s and c2s connections (see listener.h). */
 #include "listener.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "admission.h"
+#include "c2s.h"
 #include "log.h"
 #include "s2s_in.h"
 
@@ -53,7 +54,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (srv->stopping)
         return;
-    int rc = s2s_in_accept(srv, listener, l->direct_tls);
+    int rc = l->clients ? c2s_accept(srv, listener, l->direct_tls)
+                        : s2s_in_accept(srv, listener, l->direct_tls);
     if (rc == UV_ENOMEM) {
         accept_failed(l, rc);
         uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
@@ -77,6 +79,7 @@ int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf)
     l->srv = srv;
     l->port = conf->port;
     l->direct_tls = conf->direct_tls;
+    l->clients = conf->clients;
     snprintf(l->address, sizeof l->address, "%s", conf->address);
     uv_tcp_init(srv->loop, &l->tcp);
     l->tcp.data = l;
@@ -92,8 +95,9 @@ int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf)
                 conf->address, conf->port, uv_strerror(rc));
         return -1;
     }
-    log_msg(RS_LOG_INFO, "listening on %s port %u (s2s, %s)", conf->address,
-           conf->port, conf->direct_tls ? "direct TLS" : "STARTTLS");
+    log_msg(RS_LOG_INFO, "listening on %s port %u (%s, %s)", conf->address,
+           conf->port, conf->clients ? "c2s" : "s2s",
+           conf->direct_tls ? "direct TLS" : "STARTTLS");
     return 0;
 }
 

@@ -1,5 +1,5 @@
-/* listener.h -- one s2s listening socket: accepts connections and hands
- * them to s2s_in, keeps going when an accept fails (no memory: retried
+/* listener.h -- one listening socket: accepts connections and hands them
+ * to s2s_in (servers) or c2s (clients), keeps going when an accept fails (no memory: retried
  * shortly; no descriptors: an unauthenticated stream gives way), and logs
  * failures at most once a minute with the count of the others. */
 #ifndef RS_LISTENER_H
@@ -19,6 +19,7 @@ typedef struct rs_listener {
     char address[64]; /* as configured */
     unsigned port;     /* TCP port */
     bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
+    bool clients;      /* a client port (c2s.h), else servers (s2s_in.h) */
     uv_timer_t retry;  /* after a failed accept: try again shortly */
 } rs_listener;
 

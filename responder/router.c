@@ -50,6 +50,8 @@ struct rs_router {
     void *verdict_ud;
     router_flow_fn flow;
     void *flow_ud;
+    router_local_fn local;          /* our client sessions */
+    void *local_ud;
     ratelimit_table *verify_limits;        /* verification dials per claimed
                                        domain and in all this minute */
     done_event *head, *tail;        /* completions not yet delivered */
@@ -219,9 +221,22 @@ void router_deliver_local(rs_daemon *srv, const rs_domain *dom,
             return;
 }
 
+void router_on_local(rs_router *r, router_local_fn fn, void *ud)
+{
+    r->local = fn;
+    r->local_ud = ud;
+}
+
 void router_send(rs_daemon *srv, const char *local, const char *remote,
                  xmlNodePtr el)
 {
+    if (domains_find(srv->domains, remote)) {
+        if (srv->router && srv->router->local)
+            srv->router->local(srv->router->local_ud, el);
+        else
+            xmlFreeNode(el);
+        return;
+    }
     size_t len = 0;
     char *xml = xmlstream_serialize(el, &len);
     xmlFreeNode(el);

@@ -41,6 +41,10 @@ typedef void (*router_verdict_fn)(void *ud, unsigned requester_id,
  * because remote did not read it (cut true). */
 typedef void (*router_flow_fn)(void *ud, const char *remote, bool cut);
 
+/* A stanza for one of our own client sessions (its 'to' is on one of our
+ * domains): el is consumed. */
+typedef void (*router_local_fn)(void *ud, xmlNodePtr el);
+
 /* The router of srv, kept in srv->router. NULL on allocation failure. */
 rs_router *router_new(rs_daemon *srv);
 
@@ -56,12 +60,18 @@ void router_on_undeliverable(rs_router *r, router_undeliverable_fn fn, void *ud)
 void router_on_verdict(rs_router *r, router_verdict_fn fn, void *ud);
 void router_on_flow(rs_router *r, router_flow_fn fn, void *ud);
 
+/* Who takes stanzas addressed to our own domains: the client sessions
+ * (c2s.h). Without one, such stanzas are dropped. */
+void router_on_local(rs_router *r, router_local_fn fn, void *ud);
+
 /* A stanza from remote to one of our domains, already authorised: offered
  * to each handler in order. */
 void router_deliver_local(rs_daemon *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza);
 
-/* Send el (consumed) from our domain local to remote. */
+/* Send el (consumed) from our domain local to remote: on our outbound
+ * stream, or to our client sessions when remote is one of our domains
+ * (nothing else can send there: claims of our own names are refused). */
 void router_send(rs_daemon *srv, const char *local, const char *remote,
                  xmlNodePtr el);
 

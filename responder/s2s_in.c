@@ -126,16 +126,6 @@ static void send_auth_features(s2s_in *s)
     s->state = IN_AUTH;
 }
 
-/* Direct TLS: what to present before SNI names a domain (a peer without SNI
- * gets the direct-TLS profile's certificate, the one it came for). */
-static const rs_domain *direct_tls_default(const rs_domains *d)
-{
-    for (size_t i = 0; i < d->n; i++)
-        if (d->items[i].profile->policy.starttls == CATALOG_TLS_DIRECT_ONLY)
-            return &d->items[i];
-    return d->n ? &d->items[0] : NULL;
-}
-
 /* RFC 6120 4.3.3: a restart continues the stream, so its header names what
  * the stream was opened for; otherwise a SASL result or a TLS session would
  * move to another test domain and skip that domain's policy (certificate, TLS
@@ -604,7 +594,7 @@ int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
     if (direct_tls) {
         s->direct_tls = true;
         s->state = IN_TLS;
-        const rs_domain *dom = direct_tls_default(c->domains);
+        const rs_domain *dom = domains_direct_tls_default(c->domains);
         if (!dom || conn_starttls(c, dom, NULL) < 0)
             conn_close(c, "cannot set up TLS");
     }

@@ -22,6 +22,7 @@
 #include "s2s_in.h"
 #include "s2s_out.h"
 #include "services.h"
+#include "c2s.h"
 #include "tls.h"
 #include "web.h"
 
@@ -141,6 +142,9 @@ static int wire_router(rs_daemon *srv)
     router_on_undeliverable(srv->router, probe_undeliverable, srv);
     router_on_verdict(srv->router, in_verdict, srv);
     router_on_flow(srv->router, in_flow, srv);
+    if (!(srv->c2s = c2s_new(srv)))
+        return -1;
+    router_on_local(srv->router, c2s_deliver, srv->c2s);
     return 0;
 }
 
@@ -351,6 +355,8 @@ void server_free(rs_daemon *srv)
     srv->report = NULL;
     services_free(srv->services);
     srv->services = NULL;
+    c2s_free(srv->c2s);
+    srv->c2s = NULL;
     log_limits_free();
     domains_unref(srv->domains);
     srv->domains = NULL;
@@ -380,13 +386,17 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
         snap->evidence_lookups = es->lookups;
         snap->evidence_overflow = es->overflow;
     }
-    size_t n_in, n_out;
+    size_t n_in, n_out, n_c2s;
     const char *const *in_states = s2s_in_state_names(&n_in);
     const char *const *out_states = s2s_out_state_names(&n_out);
+    const char *const *c2s_states = c2s_state_names(&n_c2s);
     for (size_t i = 0; i < n_in; i++)
         stats_declare_state(snap, "in", in_states[i]);
     for (size_t i = 0; i < n_out; i++)
         stats_declare_state(snap, "out", out_states[i]);
+    for (size_t i = 0; i < n_c2s; i++)
+        stats_declare_state(snap, "c2s", c2s_states[i]);
     s2s_in_visit(srv, stats_count_stream, snap);
     s2s_out_visit(srv, stats_count_stream, snap);
+    c2s_visit(srv, stats_count_stream, snap);
 }

@@ -32,7 +32,10 @@ typedef struct svc_ctx {
     rs_services *svc;     /* the services' own state */
     rs_daemon *srv;
     const rs_domain *dom;
-    const char *remote;   /* authenticated sender domain */
+    const char *remote;   /* authenticated sender domain; for a client the
+                             key of its address (budgets and logs) */
+    const char *reply_to; /* the domain replies go to: remote, or ours for a
+                             client session (router_send delivers it) */
     const char *from;     /* sender's full JID, as received */
     const char *to;       /* the exact JID addressed */
     jid to_jid;           /* parsed 'to' */
@@ -61,7 +64,7 @@ static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
     if (log_enabled(RS_LOG_INFO) && log_peer_allowed(x->remote))
         log_msg(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
                "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
-    router_send(x->srv, x->dom->name, x->remote, el);
+    router_send(x->srv, x->dom->name, x->reply_to, el);
 }
 
 static void send_error(const svc_ctx *x, xmlNodePtr stanza, const char *type,
@@ -332,18 +335,33 @@ static void handle_presence(const svc_ctx *x, xmlNodePtr pres)
     }
 }
 
+/* One stanza, whoever sent it. */
+static void handle(svc_ctx *x, xmlNodePtr stanza)
+{
+    x->from = stanza_attr(stanza, "from");
+    x->to = stanza_attr(stanza, "to");
+    if (!jid_parse(x->to, &x->to_jid))
+        return;
+    if (stanza_is(stanza, NS_SERVER, "iq"))
+        handle_iq(x, stanza);
+    else if (stanza_is(stanza, NS_SERVER, "message"))
+        handle_message(x, stanza);
+    else if (stanza_is(stanza, NS_SERVER, "presence"))
+        handle_presence(x, stanza);
+}
+
 void services_handle(rs_services *s, const rs_domain *dom, const char *remote,
                      xmlNodePtr stanza)
 {
-    svc_ctx x = {.svc = s, .srv = s->srv, .dom = dom, .remote = remote};
-    x.from = stanza_attr(stanza, "from");
-    x.to = stanza_attr(stanza, "to");
-    if (!jid_parse(x.to, &x.to_jid))
-        return;
-    if (stanza_is(stanza, NS_SERVER, "iq"))
-        handle_iq(&x, stanza);
-    else if (stanza_is(stanza, NS_SERVER, "message"))
-        handle_message(&x, stanza);
-    else if (stanza_is(stanza, NS_SERVER, "presence"))
-        handle_presence(&x, stanza);
+    svc_ctx x = {.svc = s, .srv = s->srv, .dom = dom, .remote = remote,
+                 .reply_to = remote};
+    handle(&x, stanza);
+}
+
+void services_handle_client(rs_services *s, const rs_domain *dom,
+                            const char *client_key, xmlNodePtr stanza)
+{
+    svc_ctx x = {.svc = s, .srv = s->srv, .dom = dom, .remote = client_key,
+                 .reply_to = dom->name};
+    handle(&x, stanza);
 }

@@ -28,6 +28,13 @@ rs_services *services_new(rs_daemon *srv);
 void services_handle(rs_services *s, const rs_domain *dom,
                      const char *remote, xmlNodePtr stanza);
 
+/* The same for a stanza of a client session on dom (c2s.h), already in
+ * the jabber:server namespace with its 'from' stamped: the budgets count per
+ * client_key (the client's address), and replies go to dom, where the
+ * router hands them to the session. */
+void services_handle_client(rs_services *s, const rs_domain *dom,
+                            const char *client_key, xmlNodePtr stanza);
+
 /* Release the services' state (the reply budgets). */
 void services_free(rs_services *s);
 

@@ -106,3 +106,31 @@ const char *stanza_condition(xmlNodePtr el, const char *ns)
             return (const char *)c->name;
     return "";
 }
+
+bool stanza_rename_ns(xmlNodePtr el, const char *from, const char *to)
+{
+    for (xmlNodePtr n = el; n; ) {
+        if (n->type == XML_ELEMENT_NODE)
+            for (xmlNsPtr ns = n->nsDef; ns; ns = ns->next) {
+                if (!ns->href || strcmp((const char *)ns->href, from) != 0)
+                    continue;
+                xmlChar *href = xmlStrdup((const xmlChar *)to);
+                if (!href)
+                    return false;
+                xmlFree((xmlChar *)ns->href);
+                ns->href = href;
+            }
+        /* depth first, without recursion: a stanza's depth is bounded, but
+         * not by this function */
+        if (n->type == XML_ELEMENT_NODE && n->children) {
+            n = n->children;
+            continue;
+        }
+        while (n != el && !n->next)
+            n = n->parent;
+        if (n == el)
+            break;
+        n = n->next;
+    }
+    return true;
+}

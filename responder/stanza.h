@@ -8,6 +8,10 @@
 #include <libxml/tree.h>
 
 #define NS_SERVER "jabber:server"
+#define NS_CLIENT "jabber:client"
+#define NS_BIND "urn:ietf:params:xml:ns:xmpp-bind"
+#define NS_SESSION "urn:ietf:params:xml:ns:xmpp-session"
+#define NS_ROSTER "jabber:iq:roster"
 #define NS_STREAMS "http://etherx.jabber.org/streams"
 #define NS_STREAM_ERRORS "urn:ietf:params:xml:ns:xmpp-streams"
 #define NS_TLS "urn:ietf:params:xml:ns:xmpp-tls"
@@ -46,6 +50,12 @@ void stanza_set(xmlNodePtr el, const char *name, const char *value);
 
 /* Append text content. */
 void stanza_add_text(xmlNodePtr el, const char *text);
+
+/* Move el and its subtree from namespace from to namespace to (a client's
+ * jabber:client stanza to jabber:server for the services, and their replies
+ * back): every declaration of from inside el now declares to. false when
+ * memory ran out (el may then be half moved: drop it). */
+bool stanza_rename_ns(xmlNodePtr el, const char *from, const char *to);
 
 /* Name of the first child in the given namespace (a condition), or "". */
 const char *stanza_condition(xmlNodePtr el, const char *ns);

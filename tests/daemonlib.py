@@ -112,7 +112,7 @@ class Daemon:
         subprocess.run([self.responder, "init", "--base-domain", BASE,
                         "--dir", self.state, "--port", str(self.s2s_port),
                         "--direct-port", str(self.direct_port),
-                        "--http-port", str(self.http_port)],
+                        "--http-port", str(self.http_port), "--client-port", "0"],
                        check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, timeout=60)
         self.conf = os.path.join(self.state, "responder.conf")

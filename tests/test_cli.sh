@@ -165,7 +165,7 @@ fi
 R=$T/run
 S2S=$(free_port); DIRECT=$(free_port); HTTP=$(free_port)
 "$RS" init --base-domain responder.example --dir "$R" --address 127.0.0.1 --port "$S2S" \
-    --direct-port "$DIRECT" --http-port "$HTTP" >/dev/null 2>&1
+    --direct-port "$DIRECT" --http-port "$HTTP" --client-port 0 >/dev/null 2>&1
 echo "resolver = { servers = ( \"127.0.0.1:$(free_port)\" ); };" >>"$R/responder.conf"
 check "check accepts the config with free ports ($S2S, $DIRECT, $HTTP)" exit_code 0 "$RS" check -c "$R/responder.conf"
 $IN "$RS" run -c "$R/responder.conf" >"$T/run.log" 2>&1 &

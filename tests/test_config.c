@@ -491,7 +491,8 @@ static void test_write_default(void)
     char err[256] = "";
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s", in_tmp("default.conf"));
-    CHECK(config_write_default(path, "Base.Example", addrs, 2, 5269, 0, 5280, trust,
+    CHECK(config_write_default(path, "Base.Example", addrs, 2,
+                                  &(config_ports){5269, 0, 0, 0, 5280}, trust,
                                   1, NULL, 0, err, sizeof err) == 0);
     CHECK_STR(err, "");
     rs_config cfg;
@@ -539,26 +540,31 @@ static void test_write_default(void)
     free(text);
 
     /* No trust files: an empty list that still loads. */
-    CHECK(config_write_default(path, "b.example", addrs, 1, 5999, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 1,
+                                  &(config_ports){5999, 0, 0, 0, 0}, NULL, 0,
                                   NULL, 0, err, sizeof err) == 0);
     CHECK(config_load(path, &cfg, stderr) == 0);
     CHECK(cfg.n_trust == 0 && cfg.n_listen == 1 && cfg.listen[0].port == 5999);
     CHECK(cfg.http.address == NULL); /* http_port 0: no web listener */
     config_free(&cfg);
 
-    CHECK(config_write_default(path, "bad..base", addrs, 1, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "bad..base", addrs, 1,
+                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "base") != NULL);
-    CHECK(config_write_default(path, "b.example", addrs, 0, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 0,
+                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "listen") != NULL);
     const char *bad[] = {"localhost"};
-    CHECK(config_write_default(path, "b.example", bad, 1, 5269, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", bad, 1,
+                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
-    CHECK(config_write_default(path, "b.example", addrs, 1, 0, 0, 0, NULL, 0,
+    CHECK(config_write_default(path, "b.example", addrs, 1,
+                                  &(config_ports){0, 0, 0, 0, 0}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
-    CHECK(config_write_default("/nonexistent-dir/x.conf", "b.example",
-                                  addrs, 1, 5269, 0, 0, NULL, 0, NULL, 0, err,
+    CHECK(config_write_default("/nonexistent-dir/x.conf", "b.example", addrs, 1,
+                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0, NULL, 0, err,
                                   sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);
 }

@@ -18,7 +18,7 @@ trap cleanup EXIT
 BASE=posh.test
 S2S=$(free_port); DIRECT=$(free_port); HTTPS=$(free_port)
 "$RS" init --base-domain $BASE --dir "$T/s" --port "$S2S" --direct-port "$DIRECT" \
-    --http-port 0 >"$T/init.out" 2>&1
+    --http-port 0 --client-port 0 >"$T/init.out" 2>&1
 check "init writes the HTTPS certificate of posh.$BASE" test -s "$T/s/certs/posh.$BASE.https.pem"
 check "init writes no HTTPS certificate for other profiles" test ! -e "$T/s/certs/valid.$BASE.https.pem"
 check "the default config has https commented out" grep -q "^# https = { address" "$T/s/responder.conf"

@@ -1,5 +1,6 @@
 /* test_zone.c -- zonegen: records per catalog row, serial, errors, and the
  * verdict of real zone checkers when they are installed. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,10 +86,13 @@ static int count_prefix(const char *prefix)
     return n;
 }
 
-static int countf(const char *fmt, const char *a, const char *b)
+__attribute__((format(printf, 1, 2))) static int countf(const char *fmt, ...)
 {
     char rec[512];
-    snprintf(rec, sizeof rec, fmt, a, b);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rec, sizeof rec, fmt, ap);
+    va_end(ap);
     return count(rec);
 }
 
@@ -127,7 +131,48 @@ static const catalog_profile no_service = {
 
 static const char *const addrs[] = {"192.0.2.10", "2001:DB8:0::10"};
 
-static void check_records(size_t n, const zone_domain *doms)
+/* The records of one service (servers or clients) for domain i. */
+static void check_service(const zone_domain *dom, const char *svc, const char *xsvc,
+                          unsigned port, unsigned direct_port)
+{
+    const char *d = dom->name;
+    char srv[300], xsrv[300];
+    snprintf(srv, sizeof srv, "%s._tcp.%s. IN SRV ", svc, d);
+    snprintf(xsrv, sizeof xsrv, "%s._tcp.%s. IN SRV ", xsvc, d);
+    bool direct = dom->profile->dns == CATALOG_DNS_DIRECT_TLS;
+    CHECK(count_prefix(srv) == (direct ? 0 : 1));
+    CHECK(count_prefix(xsrv) == (direct ? 1 : 0));
+    switch (dom->profile->dns) {
+    case CATALOG_DNS_SRV:
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", svc, d, port, d) == 1);
+        break;
+    case CATALOG_DNS_NO_SERVICE:
+        CHECK(countf("%s._tcp.%s. IN SRV 0 0 0 .", svc, d) == 1);
+        break;
+    case CATALOG_DNS_NO_TARGET:
+        /* the target is not defined anywhere in the zone: NXDOMAIN */
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u nowhere.%s.", svc, d, port, d) == 1);
+        CHECK(countf("nowhere.%s. IN A %s", d, "192.0.2.10") == 0);
+        CHECK(countf("nowhere.%s. IN TXT%s", d, "") == 0);
+        break;
+    case CATALOG_DNS_NO_ADDRESS:
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u noaddress.%s.", svc, d, port, d) == 1);
+        CHECK(countf("noaddress.%s. IN A %s", d, "192.0.2.10") == 0);
+        CHECK(countf("noaddress.%s. IN AAAA %s", d, "2001:db8::10") == 0);
+        CHECK(countf("noaddress.%s. IN TXT \"no address records here\"", d) == 1);
+        break;
+    case CATALOG_DNS_DIRECT_TLS:
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", xsvc, d, direct_port, d) == 1);
+        break;
+    case CATALOG_DNS_TLSA:
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", svc, d, port, d) == 1);
+        CHECK(countf("_%u._tcp.%s. IN TLSA 3 1 1 %s", port, d, dom->tlsa_sha256) == 1);
+        break;
+    }
+}
+
+/* clients: whether the zone was written with client ports 5222/5223. */
+static void check_records(size_t n, const zone_domain *doms, bool clients)
 {
     CHECK(count("$ORIGIN " BASE ".") == 1);
     CHECK(count("$TTL 300") == 1);
@@ -139,39 +184,15 @@ static void check_records(size_t n, const zone_domain *doms)
     CHECK(count("ns." BASE ". IN AAAA 2001:db8::10") == 1);
     for (size_t i = 0; i < n; i++) {
         const char *d = doms[i].name;
-        char srv[300], xsrv[300];
-        snprintf(srv, sizeof srv, "_xmpp-server._tcp.%s. IN SRV ", d);
-        snprintf(xsrv, sizeof xsrv, "_xmpps-server._tcp.%s. IN SRV ", d);
         CHECK(countf("%s. IN A %s", d, "192.0.2.10") == 1);
         CHECK(countf("%s. IN AAAA %s", d, "2001:db8::10") == 1);
-        bool direct = doms[i].profile->dns == CATALOG_DNS_DIRECT_TLS;
-        CHECK(count_prefix(srv) == (direct ? 0 : 1));
-        CHECK(count_prefix(xsrv) == (direct ? 1 : 0));
-        switch (doms[i].profile->dns) {
-        case CATALOG_DNS_SRV:
-            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
-            break;
-        case CATALOG_DNS_NO_SERVICE:
-            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 0 0 .%s", d, "") == 1);
-            break;
-        case CATALOG_DNS_NO_TARGET:
-            /* the target is not defined anywhere in the zone: NXDOMAIN */
-            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 nowhere.%s.", d, d) == 1);
-            CHECK(countf("nowhere.%s. IN A %s", d, "192.0.2.10") == 0);
-            CHECK(countf("nowhere.%s. IN TXT%s", d, "") == 0);
-            break;
-        case CATALOG_DNS_NO_ADDRESS:
-            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 noaddress.%s.", d, d) == 1);
-            CHECK(countf("noaddress.%s. IN A %s", d, "192.0.2.10") == 0);
-            CHECK(countf("noaddress.%s. IN AAAA %s", d, "2001:db8::10") == 0);
-            break;
-        case CATALOG_DNS_DIRECT_TLS:
-            CHECK(countf("_xmpps-server._tcp.%s. IN SRV 0 5 5270 %s.", d, d) == 1);
-            break;
-        case CATALOG_DNS_TLSA:
-            CHECK(countf("_xmpp-server._tcp.%s. IN SRV 0 5 5269 %s.", d, d) == 1);
-            CHECK(countf("_5269._tcp.%s. IN TLSA 3 1 1 %s", d, doms[i].tlsa_sha256) == 1);
-            break;
+        check_service(&doms[i], "_xmpp-server", "_xmpps-server", 5269, 5270);
+        if (clients) {
+            check_service(&doms[i], "_xmpp-client", "_xmpps-client", 5222, 5223);
+        } else {
+            char c[300];
+            snprintf(c, sizeof c, "_xmpp-client._tcp.%s. ", d);
+            CHECK(count_prefix(c) == 0);
         }
     }
 }
@@ -181,22 +202,21 @@ static void check_errors(const char *path, const zone_domain *doms, size_t n,
 {
     char err[256] = "";
     const char *bad[] = {"192.0.2.300"};
-    CHECK(zonegen_write(path, BASE, bad, 1, doms, n, 5269, 5270, err, sizeof err) < 0);
+    CHECK(zonegen_write(path, BASE, bad, 1, doms, n, &(zone_ports){5269, 5270, 0, 0}, err, sizeof err) < 0);
     CHECK(strstr(err, "192.0.2.300") != NULL);
     zone_domain outside = {"x.other.example", doms[0].profile, NULL};
     err[0] = '\0';
-    CHECK(zonegen_write(path, BASE, addrs, 2, &outside, 1, 5269, 5270, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, &outside, 1, &(zone_ports){5269, 5270, 0, 0}, err,
                         sizeof err) < 0);
     CHECK(strstr(err, "x.other.example") != NULL);
     /* "xtest.example" ends like BASE but is not under it. */
     zone_domain lookalike = {"x" BASE, doms[0].profile, NULL};
-    CHECK(zonegen_write(path, BASE, addrs, 2, &lookalike, 1, 5269, 5270, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, &lookalike, 1, &(zone_ports){5269, 5270, 0, 0}, err,
                         sizeof err) < 0);
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 0, 5270, err, sizeof err) < 0);
-    CHECK(zonegen_write(path, BASE, addrs, 0, doms, n, 5269, 5270, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, &(zone_ports){0, 5270, 0, 0}, err, sizeof err) < 0);
+    CHECK(zonegen_write(path, BASE, addrs, 0, doms, n, &(zone_ports){5269, 5270, 0, 0}, err,
                         sizeof err) < 0);
-    CHECK(zonegen_write("/nonexistent-dir/z.zone", BASE, addrs, 2, doms, n,
-                        5269, 5270, err, sizeof err) < 0);
+    CHECK(zonegen_write("/nonexistent-dir/z.zone", BASE, addrs, 2, doms, n, &(zone_ports){5269, 5270, 0, 0}, err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir/z.zone") != NULL);
     unsigned long serial;
     CHECK(load_zone(path, &serial) == 0); /* failed writes left it alone */
@@ -274,19 +294,25 @@ int main(void)
     }
     char path[512], err[256] = "";
     snprintf(path, sizeof path, "%s/%s.zone", dir, BASE);
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, 5270, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, &(zone_ports){5269, 5270, 0, 0}, err,
                         sizeof err) == 0);
     unsigned long serial1 = 0, serial2 = 0;
     CHECK(load_zone(path, &serial1) == 0);
     CHECK(serial1 == today_serial());
-    check_records(n, doms);
+    check_records(n, doms, false);
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n,
+                        &(zone_ports){5269, 5270, 5222, 5223}, err, sizeof err) == 0);
+    CHECK(load_zone(path, &serial1) == 0);
+    check_records(n, doms, true);
     check_with_tools(dir, path);
 
     /* Rewriting the same day must still raise the serial. */
-    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, 5269, 5270, err,
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, &(zone_ports){5269, 5270, 0, 0}, err,
                         sizeof err) == 0);
     CHECK(load_zone(path, &serial2) == 0);
     CHECK(serial2 == serial1 + 1);
+    CHECK(zonegen_write(path, BASE, addrs, 2, doms, n, &(zone_ports){5269, 5270, 5222, 70000},
+                        err, sizeof err) < 0);
     check_errors(path, doms, n, serial2);
 
     free_lines();

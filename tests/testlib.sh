@@ -35,7 +35,7 @@ daemon_start() {
         S2S=$(free_port); DIRECT=$(free_port); HTTP=$(free_port)
         rm -rf "$dir"
         "$rs" init --base-domain "$base" --dir "$dir" --port "$S2S" --direct-port "$DIRECT" \
-            --http-port "$HTTP" >"$log.init" 2>&1 || { sed 's/^/#   /' "$log.init"; continue; }
+            --http-port "$HTTP" --client-port 0 >"$log.init" 2>&1 || { sed 's/^/#   /' "$log.init"; continue; }
         "$rs" run -c "$dir/responder.conf" >"$log" 2>&1 &
         PID=$!
         for _ in $(seq 100); do

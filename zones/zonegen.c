@@ -109,40 +109,61 @@ static void zg_srv(FILE *f, const char *service, const char *name,
             ZG_SRV_PRIORITY, ZG_SRV_WEIGHT, port, target);
 }
 
-static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
-                      size_t n_addrs, unsigned port, unsigned direct_port)
+/* One service's records for a domain (servers or clients), in the shape
+ * of the domain's DNS profile. */
+typedef struct zg_service {
+    const char *srv;        /* "_xmpp-server" */
+    const char *direct_srv; /* "_xmpps-server" */
+    unsigned port, direct_port;
+} zg_service;
+
+static void zg_service_records(FILE *f, const zone_domain *d, const zg_service *s)
 {
     char target[600];
-    fprintf(f, "\n; %s: %s\n", d->profile->label, d->profile->breaks);
     switch (d->profile->dns) {
     case CATALOG_DNS_SRV:
-        zg_srv(f, "_xmpp-server", d->name, port, d->name);
+        zg_srv(f, s->srv, d->name, s->port, d->name);
         break;
     case CATALOG_DNS_NO_SERVICE:
         /* RFC 2782: target "." = the service is decidedly not available. */
-        fprintf(f, "_xmpp-server._tcp.%s.\tIN\tSRV\t0 0 0 .\n", d->name);
+        fprintf(f, "%s._tcp.%s.\tIN\tSRV\t0 0 0 .\n", s->srv, d->name);
         break;
     case CATALOG_DNS_NO_TARGET:
         /* nothing is defined at the target: NXDOMAIN */
         snprintf(target, sizeof target, "nowhere.%s", d->name);
-        zg_srv(f, "_xmpp-server", d->name, port, target);
+        zg_srv(f, s->srv, d->name, s->port, target);
         break;
     case CATALOG_DNS_NO_ADDRESS:
-        /* the target exists (a TXT) but has no A/AAAA: NODATA */
+        /* the target exists (a TXT, written once) but has no A/AAAA: NODATA */
         snprintf(target, sizeof target, "noaddress.%s", d->name);
-        zg_srv(f, "_xmpp-server", d->name, port, target);
-        fprintf(f, "%s.\tIN\tTXT\t\"no address records here\"\n", target);
+        zg_srv(f, s->srv, d->name, s->port, target);
         break;
-    case CATALOG_DNS_DIRECT_TLS:
-        zg_srv(f, "_xmpps-server", d->name, direct_port, d->name);
+    case CATALOG_DNS_DIRECT_TLS: /* nothing without a direct TLS port */
+        if (s->direct_port)
+            zg_srv(f, s->direct_srv, d->name, s->direct_port, d->name);
         break;
     case CATALOG_DNS_TLSA:
-        zg_srv(f, "_xmpp-server", d->name, port, d->name);
+        zg_srv(f, s->srv, d->name, s->port, d->name);
         /* RFC 7673: TLSA at _PORT._tcp.TARGET; 3 1 1 = DANE-EE, SPKI, SHA-256 */
-        fprintf(f, "_%u._tcp.%s.\tIN\tTLSA\t3 1 1 %s\n", port, d->name,
+        fprintf(f, "_%u._tcp.%s.\tIN\tTLSA\t3 1 1 %s\n", s->port, d->name,
                 d->tlsa_sha256 ? d->tlsa_sha256 : "");
         break;
     }
+}
+
+static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
+                      size_t n_addrs, const zone_ports *ports)
+{
+    fprintf(f, "\n; %s: %s\n", d->profile->label, d->profile->breaks);
+    const zg_service server = {"_xmpp-server", "_xmpps-server", ports->s2s,
+                               ports->s2s_direct};
+    const zg_service client = {"_xmpp-client", "_xmpps-client", ports->c2s,
+                               ports->c2s_direct};
+    zg_service_records(f, d, &server);
+    if (ports->c2s)
+        zg_service_records(f, d, &client);
+    if (d->profile->dns == CATALOG_DNS_NO_ADDRESS)
+        fprintf(f, "noaddress.%s.\tIN\tTXT\t\"no address records here\"\n", d->name);
     /* Addresses stay even without service: a peer that ignores the SRV and
      * falls back to A/AAAA would reach us, which is what the test reveals. */
     zg_addresses(f, d->name, addrs, n_addrs);
@@ -175,19 +196,21 @@ static void zg_head(FILE *f, const char *base, unsigned long serial,
 /* Checks that do not need the file. */
 static int zg_validate(const char *base, size_t n_addresses,
                        const zone_domain *domains, size_t n_domains,
-                       unsigned port, unsigned direct_port, char *err,
-                       size_t errlen)
+                       const zone_ports *ports, char *err, size_t errlen)
 {
     if (!base || !*base || strlen(base) > 250 || base[strlen(base) - 1] == '.')
         return errmsg_fail(err, errlen, "'%s': not a base domain (no trailing dot)",
                        base ? base : "(null)");
     if (n_addresses == 0)
         return errmsg_fail(err, errlen, "no address for the zone");
-    if (port == 0 || port > 65535)
-        return errmsg_fail(err, errlen, "port %u out of range", port);
-    if (direct_port == 0 || direct_port > 65535)
+    if (ports->s2s == 0 || ports->s2s > 65535)
+        return errmsg_fail(err, errlen, "port %u out of range", ports->s2s);
+    if (ports->s2s_direct == 0 || ports->s2s_direct > 65535)
         return errmsg_fail(err, errlen, "direct TLS port %u out of range",
-                       direct_port);
+                       ports->s2s_direct);
+    if (ports->c2s > 65535 || ports->c2s_direct > 65535)
+        return errmsg_fail(err, errlen, "client ports %u/%u out of range",
+                       ports->c2s, ports->c2s_direct);
     for (size_t i = 0; i < n_domains; i++) {
         if (!domains[i].name || !domains[i].profile)
             return errmsg_fail(err, errlen, "domain %zu incomplete", i);
@@ -205,11 +228,10 @@ static int zg_validate(const char *base, size_t n_addresses,
 /* Write to a temporary file next to path, then rename over it. */
 int zonegen_write(const char *path, const char *base,
                   const char *const *addresses, size_t n_addresses,
-                  const zone_domain *domains, size_t n_domains, unsigned port,
-                  unsigned direct_port, char *err, size_t errlen)
+                  const zone_domain *domains, size_t n_domains,
+                  const zone_ports *ports, char *err, size_t errlen)
 {
-    if (zg_validate(base, n_addresses, domains, n_domains, port, direct_port,
-                    err, errlen))
+    if (zg_validate(base, n_addresses, domains, n_domains, ports, err, errlen))
         return -1;
     zg_addr *addrs = calloc(n_addresses, sizeof *addrs);
     if (!addrs)
@@ -226,7 +248,7 @@ int zonegen_write(const char *path, const char *base,
     }
     zg_head(a.f, base, zg_serial(path), addrs, n_addresses);
     for (size_t i = 0; i < n_domains; i++)
-        zg_domain(a.f, &domains[i], addrs, n_addresses, port, direct_port);
+        zg_domain(a.f, &domains[i], addrs, n_addresses, ports);
     free(addrs);
     if (atomic_file_commit(&a) < 0)
         return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));

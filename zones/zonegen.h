@@ -14,15 +14,23 @@ typedef struct zone_domain {
                                    CATALOG_DNS_TLSA rows (else NULL) */
 } zone_domain;
 
+/* The ports the zone points at. */
+typedef struct zone_ports {
+    unsigned s2s;        /* STARTTLS s2s (_xmpp-server), e.g. 5269 */
+    unsigned s2s_direct; /* XEP-0368 direct TLS s2s (_xmpps-server), 5270 */
+    unsigned c2s;        /* STARTTLS c2s (_xmpp-client), 5222; 0 = no
+                            client records */
+    unsigned c2s_direct; /* direct TLS c2s (_xmpps-client), 5223; 0 = none */
+} zone_ports;
+
 /* Write the zone for base to path: $ORIGIN/$TTL, SOA, NS ns.BASE, A/AAAA for
  * BASE and ns.BASE, and per domain A/AAAA to every address plus the records
- * its profile's DNS shape asks for (port = the STARTTLS s2s port, direct_port
- * = the XEP-0368 direct TLS port). addresses are IPv4 or IPv6 literals. 0 on
+ * its profile's DNS shape asks for, the same shape for servers and (when
+ * ports->c2s is set) for clients. addresses are IPv4 or IPv6 literals. 0 on
  * success, -1 with a message in err. */
 int zonegen_write(const char *path, const char *base,
                   const char *const *addresses, size_t n_addresses,
                   const zone_domain *domains, size_t n_domains,
-                  unsigned port, unsigned direct_port, char *err,
-                  size_t errlen);
+                  const zone_ports *ports, char *err, size_t errlen);
 
 #endif

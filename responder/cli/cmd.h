@@ -10,6 +10,8 @@
 #define RS_DEFAULT_PORT 5269u                 /* s2s STARTTLS port */
 #define RS_DEFAULT_DIRECT_PORT 5270u          /* XEP-0368 direct TLS port */
 #define RS_DEFAULT_HTTP_PORT 5280u            /* web report */
+#define RS_DEFAULT_CLIENT_PORT 5222u          /* c2s STARTTLS port */
+#define RS_DEFAULT_CLIENT_DIRECT_PORT 5223u   /* c2s direct TLS port */
 
 /* init: certificates, zone and config for a base domain. */
 int cmd_init(int argc, char **argv);

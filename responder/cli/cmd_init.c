@@ -31,9 +31,7 @@ typedef struct init_opts {
     const char *dir;                          /* as given */
     const char *addresses[INIT_MAX_ADDRS];    /* IP literals, validated */
     size_t n_addresses;
-    unsigned port;                            /* s2s STARTTLS port */
-    unsigned direct_port;                     /* XEP-0368 direct TLS port */
-    unsigned http_port;                       /* web report, 0 = none */
+    config_ports ports;                       /* s2s, c2s and web ports */
     char *trust[INIT_MAX_TRUST];              /* absolute, malloc'd */
     size_t n_trust;
     const char *allow[INIT_MAX_ALLOW];        /* --allow-target CIDRs, valid */
@@ -56,6 +54,7 @@ static void init_usage(FILE *out)
     fprintf(out,
             "usage: xmpp-responder init --base-domain BASE --dir DIR\n"
             "                           [--address IP]... [--port N] [--direct-port N]\n"
+            "                           [--client-port N] [--client-direct-port N]\n"
             "                           [--http-port N] [--trust CAFILE]...\n"
             "                           [--allow-target CIDR]... [--force]\n"
             "\n"
@@ -63,7 +62,8 @@ static void init_usage(FILE *out)
             "LABEL.BASE with its certificate, plus the DNS zone and a config:\n"
             "  DIR/certs/           test root (ca.pem), intermediate, an\n"
             "                       untrusted root, crl.pem, DOMAIN.pem/.key\n"
-            "  DIR/zones/BASE.zone  SOA, NS, A/AAAA and SRV records\n"
+            "  DIR/zones/BASE.zone  SOA, NS, A/AAAA and SRV records (servers\n"
+            "                       and clients)\n"
             "  DIR/responder.conf   config for 'xmpp-responder run -c'\n"
             "\n"
             "options:\n"
@@ -73,6 +73,10 @@ static void init_usage(FILE *out)
             "                          zone; repeatable (default %s)\n"
             "  -p, --port N            s2s STARTTLS port (default %u)\n"
             "      --direct-port N     XEP-0368 direct TLS port (default 5270)\n"
+            "      --client-port N     c2s STARTTLS port for the test account\n"
+            "                          (default 5222; 0 = no client ports at all)\n"
+            "      --client-direct-port N  c2s direct TLS port (default 5223;\n"
+            "                          0 = none)\n"
             "      --http-port N       web report on the first address (default\n"
             "                          5280; 0 = no web listener)\n"
             "  -t, --trust CAFILE      PEM of a CA whose servers the responder\n"
@@ -232,6 +236,16 @@ static void init_opts_free(init_opts *o)
     o->n_trust = 0;
 }
 
+/* A port, or 0 for "none". */
+static int init_set_port_or_none(unsigned *port, const char *opt, const char *arg)
+{
+    if (strcmp(arg, "0") == 0) {
+        *port = 0;
+        return 0;
+    }
+    return init_set_port(port, opt, arg);
+}
+
 /* Apply one parsed option; 0, or an exit code. */
 static int init_option(init_opts *o, int c, const char *arg, bool *help)
 {
@@ -239,14 +253,12 @@ static int init_option(init_opts *o, int c, const char *arg, bool *help)
     case 'b': return init_set_base(o, arg);
     case 'd': o->dir = arg; return 0;
     case 'a': return init_add_address(o, arg);
-    case 'p': return init_set_port(&o->port, "--port", arg);
-    case 'P': return init_set_port(&o->direct_port, "--direct-port", arg);
-    case 'H':
-        if (strcmp(arg, "0") == 0) {
-            o->http_port = 0;
-            return 0;
-        }
-        return init_set_port(&o->http_port, "--http-port", arg);
+    case 'p': return init_set_port(&o->ports.s2s, "--port", arg);
+    case 'P': return init_set_port(&o->ports.s2s_direct, "--direct-port", arg);
+    case 'C': return init_set_port_or_none(&o->ports.c2s, "--client-port", arg);
+    case 'D':
+        return init_set_port_or_none(&o->ports.c2s_direct, "--client-direct-port", arg);
+    case 'H': return init_set_port_or_none(&o->ports.http, "--http-port", arg);
     case 't': return init_add_trust(o, arg);
     case 'A': return init_add_allow(o, arg);
     case 'f': o->force = true; return 0;
@@ -264,6 +276,8 @@ static int init_parse(int argc, char **argv, init_opts *o)
         {"address", required_argument, NULL, 'a'},
         {"port", required_argument, NULL, 'p'},
         {"direct-port", required_argument, NULL, 'P'},
+        {"client-port", required_argument, NULL, 'C'},
+        {"client-direct-port", required_argument, NULL, 'D'},
         {"http-port", required_argument, NULL, 'H'},
         {"trust", required_argument, NULL, 't'},
         {"allow-target", required_argument, NULL, 'A'},
@@ -389,9 +403,11 @@ static int init_zone(const init_opts *o, const init_paths *p)
                 rc = init_fail(pem, err);
             doms[i].tlsa_sha256 = tlsa[i];
         }
+        const zone_ports ports = {o->ports.s2s, o->ports.s2s_direct, o->ports.c2s,
+                                  o->ports.c2s ? o->ports.c2s_direct : 0};
         if (rc == 0 && zonegen_write(p->zone, o->base, o->addresses,
-                                     o->n_addresses, doms, n, o->port,
-                                     o->direct_port, err, sizeof err) != 0)
+                                     o->n_addresses, doms, n, &ports, err,
+                                     sizeof err) != 0)
             rc = init_fail(p->zone, err);
     }
     free(doms);
@@ -408,8 +424,7 @@ static int init_config(const init_opts *o, init_paths *p)
     if (p->conf_kept)
         return 0;
     if (config_write_default(p->conf, o->base, o->addresses, o->n_addresses,
-                                o->port, o->direct_port, o->http_port,
-                                (const char *const *)o->trust, o->n_trust,
+                                &o->ports, (const char *const *)o->trust, o->n_trust,
                                 o->allow, o->n_allow, err, sizeof err) != 0)
         return init_fail(p->conf, err);
     return 0;
@@ -490,13 +505,18 @@ static int init_run(const init_opts *o)
     return 0;
 }
 
+static config_ports init_default_ports(void)
+{
+    return (config_ports){RS_DEFAULT_PORT, RS_DEFAULT_DIRECT_PORT,
+                          RS_DEFAULT_CLIENT_PORT, RS_DEFAULT_CLIENT_DIRECT_PORT,
+                          RS_DEFAULT_HTTP_PORT};
+}
+
 int cmd_init(int argc, char **argv)
 {
     init_opts o;
     memset(&o, 0, sizeof o);
-    o.port = RS_DEFAULT_PORT;
-    o.direct_port = RS_DEFAULT_DIRECT_PORT;
-    o.http_port = RS_DEFAULT_HTTP_PORT;
+    o.ports = init_default_ports();
     int rc = init_parse(argc, argv, &o);
     if (rc == -1) {
         init_usage(stdout);
@@ -519,9 +539,7 @@ int cmd_init_default(const char *dir)
     o.dir = dir;
     o.addresses[0] = RS_DEFAULT_ADDRESS;
     o.n_addresses = 1;
-    o.port = RS_DEFAULT_PORT;
-    o.direct_port = RS_DEFAULT_DIRECT_PORT;
-    o.http_port = RS_DEFAULT_HTTP_PORT;
+    o.ports = init_default_ports();
     o.quiet = true;
     return init_run(&o);
 }

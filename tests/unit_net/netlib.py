@@ -203,11 +203,13 @@ remote-control:
 class Responder:
     def __init__(self, binary, d, ports, resolver_port, trust, limits):
         self.d = d
-        self.port, self.direct_port, self.http_port = ports
+        self.port, self.direct_port, self.http_port, self.c2s_port, self.c2s_direct_port = ports
         st = os.path.join(d, "state")
         subprocess.run([binary, "init", "--base-domain", BASE, "--dir", st,
                         "--port", str(self.port), "--direct-port", str(self.direct_port),
                         "--http-port", str(self.http_port), "--allow-target", "127.0.0.0/8",
+                        "--client-port", str(self.c2s_port),
+                        "--client-direct-port", str(self.c2s_direct_port),
                         "--trust", trust], check=True, stdout=subprocess.DEVNULL)
         self.conf = os.path.join(st, "responder.conf")
         self.ca = os.path.join(st, "certs", "ca.pem")
@@ -582,11 +584,11 @@ class Env:
         self.peer_cert = self.pki.leaf("peer", ["peer.example", "*.peer.example",
                                                 "*.refused.example", "*.nx.example"])
         (s2s, direct, http_port, dns_port, self.peer_port,
-         self.closed_port) = free_ports(6)
+         self.closed_port, c2s, c2s_direct) = free_ports(8)
         self.unbound = Unbound(self.d, dns_port, self.peer_port, self.closed_port, s2s)
         self.authority = Authority(self.peer_port, self.peer_cert)
         self.authority.start()
-        self.r = Responder(binary, self.d, (s2s, direct, http_port), dns_port,
+        self.r = Responder(binary, self.d, (s2s, direct, http_port, c2s, c2s_direct), dns_port,
                            self.pki.ca, limits or {})
 
     def stream(self, direct=False):
