@@ -87,6 +87,16 @@ def main():
         check(nd.get("refused_by") == "us" and nd.get("auth_used") == "dialback",
               "%s: no-dialback: we refused its dialback (in leg refused_by %s, auth_used %s: %s)"
               % (peer, nd.get("refused_by"), nd.get("auth_used"), cells["no-dialback"]["explanation"]))
+        # It ignores _xmpps-server and dials direct-tls on 5269: refused at
+        # the header with host-unknown, and the cell shows that it tried.
+        dt = cells["direct-tls"]
+        din = dt["in"] or {}
+        check(din.get("refused_by") == "us" and din.get("step") == "stream" and
+              "host-unknown" in din.get("close", "") and
+              "we refused your server at the stream header" in dt["explanation"],
+              "%s: direct-tls: its try on the STARTTLS port shows in the cell (in leg "
+              "refused_by %s at %s: %s)" % (peer, din.get("refused_by"), din.get("step"),
+                                            dt["explanation"]))
 
     if len(sys.argv) > 4:
         again = json.load(open(sys.argv[4]))
