@@ -32,13 +32,18 @@
  * no _xmpps-server lookup). */
 #define PEERS(ps, pl, es, ed, db) .peers = {ps, pl, es, ed, db}
 
-/* A certificate profile: only the certificate differs from the control. */
-#define CERT_ROW(lbl, brk, exp, adv, why, recipe, peer_truth, note, desc)   \
+/* What a strict, correct client does where that differs from a server
+ * (the rows' default: the same as 'strict'). */
+#define CLIENT(exp, why) .client = exp, .client_why = why
+
+/* A certificate profile: only the certificate differs from the control.
+ * Trailing designated initializers (CLIENT(...)) override the rest. */
+#define CERT_ROW(lbl, brk, exp, adv, why, recipe, peer_truth, note, desc, ...) \
     {                                                                       \
         .label = lbl, .kind = CATALOG_KIND_CERT, .breaks = brk, .strict = exp,  \
         .advisory = adv, .strict_why = why, .cert = {CERT_GOOD, recipe},    \
         .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, peer_truth,         \
-        .peer_note = note, .description = desc                              \
+        .peer_note = note, .description = desc, .client = exp, __VA_ARGS__  \
     }
 
 /* A protocol or DNS profile: the control's certificate, policy and SRV
@@ -47,7 +52,8 @@
     {                                                                       \
         .label = lbl, .kind = knd, .breaks = brk, .strict = exp,            \
         .advisory = adv, .strict_why = why, .cert = {CERT_GOOD},            \
-        .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, __VA_ARGS__         \
+        .policy = {POLICY_DEFAULT}, .dns = CATALOG_DNS_SRV, .client = exp,  \
+        __VA_ARGS__                                                         \
     }
 
 /* Lenient peers take a bad certificate over dialback; strict ones refuse;
@@ -81,6 +87,8 @@ static const catalog_profile catalog[] = {
                      "may authenticate here",
         .description = "Certificate with EKU serverAuth only; our replies "
                        "authenticate by SASL EXTERNAL only",
+        CLIENT(A, "serverAuth is what a client checks: for clients this is the "
+                  "normal certificate"),
     },
     {
         .label = "le-tlsserver-dialback",
@@ -98,6 +106,8 @@ static const catalog_profile catalog[] = {
                      "dialback enabled the reply still arrives",
         .description = "Certificate with EKU serverAuth only; our replies fall "
                        "back to dialback",
+        CLIENT(A, "serverAuth is what a client checks: for clients this is the "
+                  "normal certificate"),
     },
     CERT_ROW("client-only", "EKU clientAuth only", R, true,
              "a certificate not meant for TLS servers; servers that check "
@@ -106,7 +116,9 @@ static const catalog_profile catalog[] = {
              "both check it as a TLS server's certificate (Prosody: LuaSec "
              "lsec_ignore_purpose means 'always serverAuth'); only dialback "
              "lets it through",
-             "Certificate with EKU clientAuth only"),
+             "Certificate with EKU clientAuth only",
+             CLIENT(R, "a client must not accept a certificate whose EKU "
+                       "excludes serverAuth (RFC 5280 4.2.1.12)")),
     CERT_ROW("no-eku", "no Extended Key Usage extension", A, false,
              "without an EKU extension a certificate is valid for any purpose "
              "(RFC 5280)",
@@ -153,14 +165,19 @@ static const catalog_profile catalog[] = {
              "Prosody 0.12 never matches xmppAddr for s2s (it asks for service "
              "'xmpp-server', x509.lua wants '_xmpp-server'); ejabberd 23.01 "
              "crashes on it (badarg in xmpp_stream_pkix:get_cert_domains/1)",
-             "Domain only in an id-on-xmppAddr otherName"),
+             "Domain only in an id-on-xmppAddr otherName",
+             CLIENT(R, "clients match a DNS-ID or the SRV-ID _xmpp-client "
+                       "(RFC 7590, RFC 6125); an xmppAddr alone does not name "
+                       "the service")),
     CERT_ROW("srvname-only", "name only as SRVName _xmpp-server.DOMAIN", A,
              false, "RFC 6120 13.7.1.2 and RFC 4985: an SRV-ID identifies an "
              "XMPP server",
              .names = CATALOG_NAMES_SRVNAME, PEERS(A, A, R, A, A),
              "ejabberd 23.01 knows no SRV-ID (only dNSName, xmppAddr, CN): "
              "host name mismatch, unless dialback rescues it",
-             "Domain only in an SRVName otherName"),
+             "Domain only in an SRVName otherName",
+             CLIENT(R, "the SRV-ID names _xmpp-server, the server service; it "
+                       "does not identify _xmpp-client (RFC 6125 6.5.1)")),
     CERT_ROW("wildcard", "wildcard certificate *.BASE", A, false,
              "a wildcard matches one label (RFC 6125 6.4.3)",
              .names = CATALOG_NAMES_WILDCARD, PEERS_ALL_ACCEPT, NULL,
@@ -200,7 +217,9 @@ static const catalog_profile catalog[] = {
                    .auth_out = CATALOG_AUTH_DIALBACK},
         PEERS(R, A, R, A, A),
         .peer_note = "the strict peers here run without dialback",
-        .description = "Dialback only, in both directions"),
+        .description = "Dialback only, in both directions",
+        CLIENT(A, "dialback is between servers: for clients this is a normal "
+                  "domain")),
     ROW("no-dialback", CATALOG_KIND_PROTOCOL,
         "SASL EXTERNAL only in both directions", A, false,
         "SASL EXTERNAL with a valid certificate is the standard s2s "
@@ -210,14 +229,18 @@ static const catalog_profile catalog[] = {
         PEERS(A, A, A, A, R),
         .peer_note = "a dialback-only server has no other way to authenticate, "
                      "and this domain refuses dialback by design",
-        .description = "SASL EXTERNAL only, no dialback"),
+        .description = "SASL EXTERNAL only, no dialback",
+        CLIENT(A, "SASL EXTERNAL between servers only: for clients this is a "
+                  "normal domain")),
     ROW("no-tls", CATALOG_KIND_PROTOCOL,
         "no STARTTLS: plaintext streams, dialback only", R, false,
         "RFC 7590: server-to-server traffic must be encrypted",
         .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_DIALBACK,
                    .auth_out = CATALOG_AUTH_DIALBACK, .starttls = CATALOG_TLS_NONE},
         PEERS_ALL_REFUSE,
-        .description = "Plaintext only: STARTTLS is not offered"),
+        .description = "Plaintext only: STARTTLS is not offered",
+        CLIENT(R, "a client must not log in without TLS (RFC 7590), and never "
+                  "send its password in the clear: we offer SCRAM only, no PLAIN")),
     ROW("direct-tls", CATALOG_KIND_PROTOCOL,
         "reachable only by direct TLS (XEP-0368), _xmpps-server SRV only", A,
         true,
@@ -227,7 +250,9 @@ static const catalog_profile catalog[] = {
         .dns = CATALOG_DNS_DIRECT_TLS, PEERS(A, A, A, A, R),
         .peer_note = "a server that does not look up _xmpps-server dials "
                      "port 5269, which answers host-unknown for this domain",
-        .description = "Direct TLS (XEP-0368) only, on its own port"),
+        .description = "Direct TLS (XEP-0368) only, on its own port",
+        CLIENT(A, "XEP-0368: clients that look up _xmpps-client connect; others "
+                  "find no STARTTLS port")),
     ROW("legacy-tls", CATALOG_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
         "RFC 8996 forbids TLS 1.0 and 1.1",
         .policy = {POLICY_DEFAULT,
@@ -306,6 +331,16 @@ const char *catalog_kind_name(catalog_kind kind)
 const char *catalog_expect_name(catalog_expect expect)
 {
     return expect == CATALOG_EXPECT_ACCEPT ? "accept" : "refuse";
+}
+
+const char *catalog_client_name(catalog_expect expect)
+{
+    return expect == CATALOG_EXPECT_ACCEPT ? "connect" : "refuse";
+}
+
+const char *catalog_client_why(const catalog_profile *p)
+{
+    return p->client_why ? p->client_why : p->strict_why;
 }
 
 const char *catalog_peer_name(catalog_peer peer)

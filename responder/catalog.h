@@ -136,6 +136,10 @@ typedef struct catalog_profile {
     const char *strict_why;   /* why, one sentence for operators */
     catalog_expect peers[CATALOG_PEER_COUNT]; /* what each matrix peer did */
     const char *peer_note;    /* why a real server differs, or NULL */
+    catalog_expect client;    /* what a strict correct client does: connect
+                                 (ACCEPT) or refuse */
+    const char *client_why;   /* why, where it differs from the server view;
+                                 NULL: strict_why says it */
     catalog_cert_recipe cert;     /* the certificate it presents */
     catalog_stream_policy policy; /* stream policy */
     catalog_dns_shape dns;        /* DNS records */
@@ -156,6 +160,8 @@ const catalog_profile *catalog_find(const char *name);
 /* Printable names of enum values, for tables and logs. */
 const char *catalog_kind_name(catalog_kind kind);
 const char *catalog_expect_name(catalog_expect expect);
+const char *catalog_client_name(catalog_expect expect); /* "connect"/"refuse" */
+const char *catalog_client_why(const catalog_profile *p); /* client_why or strict_why */
 const char *catalog_peer_name(catalog_peer peer); /* e.g. "prosody-strict" */
 
 #endif

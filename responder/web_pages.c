@@ -317,13 +317,23 @@ static void index_intro(page *pg, const rs_config *cfg)
     txt(pg, p, " or the form below.");
 }
 
+/* Whether clients can log in here (a client listener is configured). */
+static bool serves_clients(const rs_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_listen; i++)
+        if (cfg->listen[i].clients)
+            return true;
+    return false;
+}
+
 static void index_table(page *pg, const rs_config *cfg)
 {
+    bool clients = serves_clients(cfg);
     xmlNodePtr table = el(pg, pg->body, "table", NULL);
     attr(pg, table, "id", "domains");
     static const char *const cols[] = {"domain", "kind", "what it breaks",
                                        "a strict server should", "why",
-                                       "how to test"};
+                                       "a strict client should", "how to test"};
     header_row(pg, table, cols, sizeof cols / sizeof cols[0]);
     xmlNodePtr tbody = el(pg, table, "tbody", NULL);
     for (size_t i = 0; i < cfg->n_domains; i++) {
@@ -344,6 +354,12 @@ static void index_table(page *pg, const rs_config *cfg)
         }
         strict_cell(pg, tr, p);
         el(pg, tr, "td", p->strict_why);
+        td = el(pg, tr, "td", catalog_client_name(p->client));
+        attr(pg, td, "class", "client");
+        if (p->client_why) {
+            el(pg, td, "br", NULL);
+            el(pg, td, "small", p->client_why);
+        }
         td = el(pg, tr, "td", "ping ");
         code(pg, td, d->name);
         el(pg, td, "br", NULL);
@@ -351,6 +367,14 @@ static void index_table(page *pg, const rs_config *cfg)
         char echo[300];
         snprintf(echo, sizeof echo, "echo@%s", d->name);
         code(pg, td, echo);
+        if (!clients)
+            continue;
+        el(pg, td, "br", NULL);
+        txt(pg, td, "log in as ");
+        char account[300];
+        snprintf(account, sizeof account, "test@%s", d->name);
+        code(pg, td, account);
+        txt(pg, td, " (password test)");
     }
 }
 

@@ -200,6 +200,39 @@ static void test_peer_names(void)
     CHECK(strcmp(catalog_peer_name(CATALOG_PEER_COUNT), "?") == 0);
 }
 
+/* The client column: a client refuses what fails certificate validation
+ * for a TLS server (chain, dates, name, purpose), plaintext and every DNS
+ * shape that leaves it nowhere to connect; where it differs from the server
+ * view, the row says why. */
+static void test_client_column(void)
+{
+    for (size_t i = 0; i < catalog_count(); i++) {
+        const catalog_profile *p = catalog_at(i);
+        const catalog_cert_recipe *c = &p->cert;
+        bool bad_cert = c->validity != CATALOG_VALID_NOW ||
+                        c->issuer != CATALOG_ISSUER_INTERMEDIATE || c->omit_chain ||
+                        c->names == CATALOG_NAMES_WRONG ||
+                        (c->eku != CATALOG_EKU_NONE && !(c->eku & CATALOG_EKU_SERVER));
+        bool nowhere = p->dns == CATALOG_DNS_NO_SERVICE || p->dns == CATALOG_DNS_NO_TARGET ||
+                       p->dns == CATALOG_DNS_NO_ADDRESS;
+        if (bad_cert || nowhere || p->policy.starttls == CATALOG_TLS_NONE) {
+            if (p->client != CATALOG_EXPECT_REFUSE)
+                printf("%s: a strict client must refuse it\n", p->label);
+            CHECK(p->client == CATALOG_EXPECT_REFUSE);
+        }
+        if (p->client != p->strict) {
+            if (!p->client_why)
+                printf("%s: client differs from server without a reason\n", p->label);
+            CHECK(p->client_why != NULL);
+        }
+        CHECK(strcmp(catalog_client_why(p), p->client_why ? p->client_why
+                                                           : p->strict_why) == 0);
+    }
+    const catalog_profile *le = catalog_find("le-tlsserver");
+    CHECK(le && le->client == CATALOG_EXPECT_ACCEPT); /* the normal case for clients */
+    CHECK(strcmp(catalog_client_name(CATALOG_EXPECT_ACCEPT), "connect") == 0);
+}
+
 int main(void)
 {
     test_rows_complete();
@@ -208,5 +241,6 @@ int main(void)
     test_rules();
     test_named_rows();
     test_peer_names();
+    test_client_column();
     return check_done();
 }

@@ -13,9 +13,9 @@ static void usage(FILE *out)
             "usage: xmpp-responder catalog [--format text|markdown|tsv]\n"
             "\n"
             "Prints every test profile: label, kind, what it breaks, what a\n"
-            "strict correct server does, and what the peers of the interop\n"
-            "matrix (real servers and a scripted dialback-only one) were seen\n"
-            "to do.\n"
+            "strict correct server does, what a strict client does, and what\n"
+            "the peers of the interop matrix (real servers and a scripted\n"
+            "dialback-only one) were seen to do.\n"
             "  --format text      aligned columns (default)\n"
             "  --format markdown  the README table\n"
             "  --format tsv       tab-separated, with a header line, for scripts\n");
@@ -35,36 +35,48 @@ static void print_tsv(void)
     printf("label\tkind\tstrict\tadvisory");
     for (int q = 0; q < CATALOG_PEER_COUNT; q++)
         printf("\t%s", catalog_peer_name((catalog_peer)q));
-    printf("\tbreaks\tdescription\n");
+    printf("\tclient\tbreaks\tdescription\n");
     for (size_t i = 0; i < catalog_count(); i++) {
         const catalog_profile *p = catalog_at(i);
         printf("%s\t%s\t%s\t%s", p->label, catalog_kind_name(p->kind),
                catalog_expect_name(p->strict), p->advisory ? "yes" : "no");
         for (int q = 0; q < CATALOG_PEER_COUNT; q++)
             printf("\t%s", catalog_expect_name(p->peers[q]));
-        printf("\t%s\t%s\n", p->breaks, p->description);
+        printf("\t%s\t%s\t%s\n", catalog_client_name(p->client), p->breaks,
+               p->description);
     }
+}
+
+/* What a strict client should do, with the reason where it differs. */
+static void client_text(const catalog_profile *p, char *out, size_t n)
+{
+    snprintf(out, n, "%s%s%s%s", catalog_client_name(p->client),
+             p->advisory ? " (advisory)" : "", p->client_why ? ": " : "",
+             p->client_why ? p->client_why : "");
 }
 
 static void print_markdown(void)
 {
     printf("| domain | kind | what it breaks | a strict, correct server should "
-           "| why |\n|---|---|---|---|---|\n");
+           "| why | a strict client should |\n|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < catalog_count(); i++) {
         const catalog_profile *p = catalog_at(i);
-        printf("| `%s.BASE` | %s | %s | %s | %s |\n", p->label,
-               catalog_kind_name(p->kind), p->breaks, strict_text(p), p->strict_why);
+        char client[400];
+        client_text(p, client, sizeof client);
+        printf("| `%s.BASE` | %s | %s | %s | %s | %s |\n", p->label,
+               catalog_kind_name(p->kind), p->breaks, strict_text(p), p->strict_why,
+               client);
     }
 }
 
 static void print_text(void)
 {
-    printf("%-22s %-11s %-18s %s\n", "PROFILE", "KIND", "STRICT SERVER",
-           "WHAT IT BREAKS");
+    printf("%-22s %-11s %-18s %-14s %s\n", "PROFILE", "KIND", "STRICT SERVER",
+           "STRICT CLIENT", "WHAT IT BREAKS");
     for (size_t i = 0; i < catalog_count(); i++) {
         const catalog_profile *p = catalog_at(i);
-        printf("%-22s %-11s %-18s %s\n", p->label, catalog_kind_name(p->kind),
-               strict_text(p), p->breaks);
+        printf("%-22s %-11s %-18s %-14s %s\n", p->label, catalog_kind_name(p->kind),
+               strict_text(p), catalog_client_name(p->client), p->breaks);
     }
 }
 

@@ -59,8 +59,8 @@ unbound_up "$RZONE"
 CATALOG=$WORK/catalog.tsv
 "$RESPONDER" catalog --format tsv >"$CATALOG" 2>"$WORK/catalog.err" ||
     die "xmpp-responder catalog --format tsv failed: $(cat "$WORK/catalog.err")"
-want_header="label	kind	strict	advisory	${ALL_PEERS// /	}	breaks	description"
-check "catalog tsv header lists the five peers in order" test "$(head -n 1 "$CATALOG")" = "$want_header"
+want_header="label	kind	strict	advisory	${ALL_PEERS// /	}	client	breaks	description"
+check "catalog tsv header lists the five peers in order, then the client column" test "$(head -n 1 "$CATALOG")" = "$want_header"
 
 declare -A EXPECT KIND
 LABELS=()
