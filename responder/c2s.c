@@ -141,6 +141,7 @@ static void c2s_open(c2s_stream *s, const xmlstream_header *h)
         return;
     s->dom = dom;
     conn_set_names(c, dom->name, s->jid[0] ? s->jid : "-");
+    clients_set_domain(s->rec, dom->name, dom->profile->label);
     if (dialback_stream_id(s->stream_id) < 0) {
         conn_stream_error(c, "internal-server-error", "no randomness");
         return;
@@ -217,6 +218,8 @@ static void sasl_failure(c2s_stream *s, const char *condition, const char *text)
     s->state = C2S_AUTH;
     conn_log(s->conn, RS_LOG_INFO, "auth-fail", "condition=%s reason=\"%s\"",
              condition, text ? text : "");
+    if (strcmp(condition, "invalid-mechanism") != 0 && strcmp(condition, "aborted") != 0)
+        clients_auth(s->rec, sasl_client_mech_name(s->mech), false, condition);
     if (++s->auth_failures >= C2S_MAX_AUTH_TRIES)
         conn_stream_error(s->conn, "policy-violation",
                           "too many failed authentication attempts");
@@ -234,6 +237,7 @@ static void sasl_success(c2s_stream *s, const char *final)
              s->dom->name);
     sasl_client_free(s->sasl);
     s->sasl = NULL;
+    clients_auth(s->rec, sasl_client_mech_name(s->mech), true, NULL);
     conn_set_authenticated(c);
     conn_restart_stream(c);
     s->state = C2S_HEADER_SASL;
@@ -275,6 +279,7 @@ static void c2s_auth(c2s_stream *s, xmlNodePtr el)
         /* the client sent the password in the clear anyway: said in the log */
         conn_log(s->conn, RS_LOG_WARN, "password-in-clear",
                  "PLAIN without TLS, although it was not offered");
+        clients_password_in_clear(s->rec);
         sasl_failure(s, "encryption-required", "PLAIN is offered only under TLS");
         return;
     }
@@ -298,6 +303,28 @@ static void c2s_sasl(c2s_stream *s, xmlNodePtr el)
 }
 
 /* ---- the transition function ---------------------------------------------- */
+
+/* The step of the stream in the report's terms (report_step). */
+static report_step step_of(const c2s_stream *s)
+{
+    switch (s->state) {
+    case C2S_HEADER:
+    case C2S_HEADER_TLS:
+        return REPORT_STEP_STREAM;
+    case C2S_STARTTLS:
+    case C2S_AUTH:
+        return REPORT_STEP_FEATURES;
+    case C2S_TLS:
+        return REPORT_STEP_TLS;
+    case C2S_SASL:
+    case C2S_HEADER_SASL:
+    case C2S_BIND:
+        return REPORT_STEP_AUTH;
+    case C2S_READY:
+        break;
+    }
+    return REPORT_STEP_STANZAS;
+}
 
 static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
 {
@@ -369,26 +396,33 @@ static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
                       "unexpected in this state of the stream");
 }
 
+/* One event: the transition, then the record learns the step it led to. */
+static void c2s_step(c2s_stream *s, c2s_event ev, const void *arg)
+{
+    c2s_transition(s, ev, arg);
+    clients_set_step(s->rec, step_of(s));
+}
+
 /* ---- conn events ------------------------------------------------------------ */
 
 static void on_header(rs_conn *c, const xmlstream_header *h)
 {
-    c2s_transition(c->owner, C2S_EV_HEADER, h);
+    c2s_step(c->owner, C2S_EV_HEADER, h);
 }
 
 static void on_element(rs_conn *c, xmlNodePtr el)
 {
-    c2s_transition(c->owner, C2S_EV_ELEMENT, el);
+    c2s_step(c->owner, C2S_EV_ELEMENT, el);
 }
 
 static void on_tls_done(rs_conn *c, bool ok, const char *why)
 {
-    c2s_transition(c->owner, ok ? C2S_EV_TLS_OK : C2S_EV_TLS_FAIL, why);
+    c2s_step(c->owner, ok ? C2S_EV_TLS_OK : C2S_EV_TLS_FAIL, why);
 }
 
 static void on_timeout(rs_conn *c)
 {
-    c2s_transition(c->owner, C2S_EV_TIMEOUT, NULL);
+    c2s_step(c->owner, C2S_EV_TIMEOUT, NULL);
 }
 
 static void on_closed(rs_conn *c, const char *why)
@@ -426,6 +460,7 @@ int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
         return rc;
     }
     srv->stats.streams_in++;
+    s->rec = clients_attach(srv->clients, c, direct_tls);
     snprintf(s->key, sizeof s->key, "c2s %s", c->peer_key[0] ? c->peer_key : c->peer_ip);
     conn_log(c, RS_LOG_INFO, "accept", "%sstreams=%u", direct_tls ? "direct-tls " : "",
              srv->n_conns);

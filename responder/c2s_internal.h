@@ -10,6 +10,7 @@
 #include <libxml/tree.h>
 
 #include "c2s.h"
+#include "clients.h"
 #include "conn.h"
 #include "dialback.h"
 #include "sasl_client.h"
@@ -39,6 +40,8 @@ typedef enum {
 typedef struct c2s_stream {
     rs_conn *conn;                /* its transport */
     rs_c2s *hub;                  /* the daemon's client side */
+    clients_record *rec;          /* what it did, for the client report
+                                     (clients.h); NULL without memory */
     c2s_state state;
     const rs_domain *dom;         /* the test domain it is for */
     bool direct_tls;              /* came in on the XEP-0368 port */

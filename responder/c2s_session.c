@@ -139,6 +139,7 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
     conn_set_timeout(s->conn, hub->srv->cfg->limits.idle_timeout);
     conn_log(s->conn, RS_LOG_INFO, "bound", "jid=%s sessions=%u", s->jid,
              hub->n_sessions);
+    clients_bound(s->rec);
 }
 
 void c2s_session_end(c2s_stream *s)
@@ -176,6 +177,7 @@ static void own_iq(c2s_stream *s, xmlNodePtr iq)
         session_send(s, session_reply(s, iq, "result", NULL)); /* RFC 3921 */
     } else if (strcmp(type, "get") == 0 && stanza_is(q, NS_PING, "ping")) {
         session_send(s, session_reply(s, iq, "result", NULL));
+        clients_answered(s->rec, false);
     } else if (stanza_is(q, NS_ROSTER, "query")) {
         session_error(s, iq, NULL, "cancel", "not-allowed",
                       "the test account's roster is fixed");
@@ -244,6 +246,10 @@ void c2s_session_stanza(c2s_stream *s, xmlNodePtr el)
         conn_close(s->conn, "out of memory");
         return;
     }
+    if (iq && stanza_is(stanza_first_child(el), NS_PING, "ping"))
+        clients_answered(s->rec, false);
+    else if (msg && j.local[0])
+        clients_answered(s->rec, true);
     services_handle_client(s->hub->srv->services, s->dom, s->key, el);
 }
 

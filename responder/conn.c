@@ -5,6 +5,7 @@
 #include "conn.h"
 
 #include <stdarg.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,23 @@ static void record_peer(rs_conn *c)
 
 /* ---- writing ---------------------------------------------------------- */
 
+static void handshake_step(rs_conn *c);
+
+/* A write failed mid-handshake: the peer is gone, but what it sent before it
+ * went (its alert: why it refused what we presented) may still wait in the
+ * socket, behind the part of our flight it did not wait for. Read that
+ * before closing, so that the close says why. */
+static void read_last_words(rs_conn *c)
+{
+    uv_os_fd_t fd;
+    char buf[READ_CHUNK];
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+        return;
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0 && tls_feed(c->tls, buf, (size_t)n) == 0)
+        handshake_step(c);
+}
+
 static void on_written(uv_write_t *req, int status)
 {
     conn_write *w = (conn_write *)req;
@@ -160,7 +178,10 @@ static void on_written(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED && !c->closing) {
         c->peer_gone = true;
-        conn_close(c, uv_strerror(status));
+        if (c->tls_state == CONN_TLS_HANDSHAKE)
+            read_last_words(c);
+        if (!c->closing)
+            conn_close(c, uv_strerror(status));
         return;
     }
     if (status == 0 && c->idle_on_write && !c->closing)

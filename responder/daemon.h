@@ -24,6 +24,7 @@ struct s2s_out_events;
 struct rs_router;
 struct rs_services;
 struct rs_c2s;
+struct rs_clients;
 struct rs_report;
 struct rs_evidence;
 struct rs_web;
@@ -74,6 +75,8 @@ typedef struct rs_daemon {
     struct rs_services *services; /* what test domains answer (services.h) [server] */
     struct rs_c2s *c2s;          /* the test account and its client
                                     sessions (c2s.h) [server] */
+    struct rs_clients *clients;  /* what clients did, by address (clients.h);
+                                    NULL: not recorded [server] */
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides [server] */

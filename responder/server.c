@@ -23,6 +23,7 @@
 #include "s2s_out.h"
 #include "services.h"
 #include "c2s.h"
+#include "clients.h"
 #include "tls.h"
 #include "web.h"
 
@@ -142,7 +143,7 @@ static int wire_router(rs_daemon *srv)
     router_on_undeliverable(srv->router, probe_undeliverable, srv);
     router_on_verdict(srv->router, in_verdict, srv);
     router_on_flow(srv->router, in_flow, srv);
-    if (!(srv->c2s = c2s_new(srv)))
+    if (!(srv->c2s = c2s_new(srv)) || !(srv->clients = clients_new()))
         return -1;
     router_on_local(srv->router, c2s_deliver, srv->c2s);
     return 0;
@@ -357,6 +358,8 @@ void server_free(rs_daemon *srv)
     srv->services = NULL;
     c2s_free(srv->c2s);
     srv->c2s = NULL;
+    clients_free(srv->clients);
+    srv->clients = NULL;
     log_limits_free();
     domains_unref(srv->domains);
     srv->domains = NULL;

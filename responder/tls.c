@@ -36,6 +36,9 @@ struct rs_tls {
     char sni[256];              /* server side: the SNI host name, or "" */
     char alert_in[64];          /* "received ..." once an alert ended the
                                    session after the handshake, else "" */
+    unsigned char tail[7];      /* the last bytes GnuTLS took from us: a
+                                   plaintext alert record is 7 bytes */
+    size_t n_tail;              /* how many of them are filled */
     const rs_tls_io *io;        /* the transport */
     void *ud;                   /* the transport's pointer */
 };
@@ -237,6 +240,12 @@ static ssize_t pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
     }
     size_t n = len < t->in.len ? len : t->in.len;
     memcpy(data, t->in.data, n);
+    /* keep the last bytes taken, for plain_alert() */
+    size_t keep = n < sizeof t->tail ? n : sizeof t->tail;
+    size_t old = t->n_tail + keep > sizeof t->tail ? sizeof t->tail - keep : t->n_tail;
+    memmove(t->tail, t->tail + t->n_tail - old, old);
+    memcpy(t->tail + old, t->in.data + n - keep, keep);
+    t->n_tail = old + keep;
     buf_consume(&t->in, n);
     return (ssize_t)n;
 }
@@ -295,12 +304,28 @@ void tls_free(rs_tls *t)
 
 /* ---- alerts and failures ---------------------------------------------------- */
 
+/* The alert in the last record GnuTLS took, if that record was a
+ * plaintext alert (type 21, length 2): OpenSSL clients refusing our
+ * certificate in TLS 1.3 send theirs in the clear, which GnuTLS, expecting
+ * the client's handshake keys, reports as a decryption failure. -1 if not. */
+static int plain_alert(const rs_tls *t)
+{
+    const unsigned char *r = t->tail;
+    if (t->n_tail != sizeof t->tail || r[0] != 21 || r[1] != 3 || r[3] != 0 ||
+        r[4] != 2 || (r[5] != 1 && r[5] != 2))
+        return -1;
+    return r[6];
+}
+
 /* Describe why a TLS operation failed, with the alert when there was one. */
 static void failure_text(const rs_tls *t, int rc, char *out, size_t n)
 {
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
         snprintf(out, n, "alert received: %s",
                  gnutls_alert_get_name(gnutls_alert_get(t->session)));
+    else if (rc == GNUTLS_E_DECRYPTION_FAILED && plain_alert(t) >= 0)
+        snprintf(out, n, "alert received in the clear: %s",
+                 gnutls_alert_get_name((gnutls_alert_description_t)plain_alert(t)));
     else if (rc == GNUTLS_E_PREMATURE_TERMINATION || rc == GNUTLS_E_PULL_ERROR)
         snprintf(out, n, "peer closed the connection during TLS");
     else
@@ -328,6 +353,11 @@ static void failure_alert(rs_tls *t, int rc, char *out, size_t n)
 {
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED) {
         alert_name(gnutls_alert_get(t->session), "received", out, n);
+        return;
+    }
+    int plain = rc == GNUTLS_E_DECRYPTION_FAILED ? plain_alert(t) : -1;
+    if (plain >= 0) {
+        alert_name((gnutls_alert_description_t)plain, "received", out, n);
         return;
     }
     int level;

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 #include <uv.h>
 
+#include "clients.h"
 #include "jid.h"
 #include "json.h"
 #include "log.h"
@@ -233,6 +234,66 @@ static enum MHD_Result get_api_report(const req *q, const char *name)
     return send_json(q, MHD_HTTP_OK, &j);
 }
 
+/* ---- clients ------------------------------------------------------------------------ */
+
+/* A client address from a URL ("" = the requester's own): an IP literal,
+ * as libuv prints it. false for anything else. */
+static bool client_address(const req *q, const char *in, char *out, size_t n,
+                           bool *own)
+{
+    unsigned char bin[16];
+    *own = !in[0];
+    if (*own) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+        if (!sa)
+            return false;
+        if (sa->sa_family == AF_INET6) {
+            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+            if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) /* as the c2s port sees it */
+                return inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)n);
+            return inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)n) != NULL;
+        }
+        return sa->sa_family == AF_INET &&
+               inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+                         (socklen_t)n) != NULL;
+    }
+    if (strlen(in) >= n)
+        return false;
+    if (inet_pton(AF_INET, in, bin) == 1)
+        return inet_ntop(AF_INET, bin, out, (socklen_t)n) != NULL;
+    if (inet_pton(AF_INET6, in, bin) == 1) /* canonical, as libuv prints it */
+        return inet_ntop(AF_INET6, bin, out, (socklen_t)n) != NULL;
+    return false;
+}
+
+static enum MHD_Result get_clients(const req *q, const char *in)
+{
+    char address[INET6_ADDRSTRLEN];
+    bool own;
+    if (!client_address(q, in, address, sizeof address, &own))
+        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+                            "That is not an IP address. /clients shows the "
+                            "address you come from; /clients/ADDRESS another.",
+                            in[0] ? in : NULL, NULL, NULL);
+    int len = 0;
+    xmlChar *page = web_pages_clients(q->w->srv, address, own, &len);
+    return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
+}
+
+static enum MHD_Result get_api_clients(const req *q, const char *in)
+{
+    char address[INET6_ADDRSTRLEN];
+    bool own;
+    if (!client_address(q, in, address, sizeof address, &own))
+        return json_error(q, MHD_HTTP_BAD_REQUEST, "not an IP address");
+    rs_json j;
+    json_init(&j);
+    clients_matrix_json(&j, q->w->srv->clients, address, q->w->srv->cfg);
+    return send_json(q, MHD_HTTP_OK, &j);
+}
+
 static enum MHD_Result get_metrics(const req *q)
 {
     size_t len = 0;
@@ -264,10 +325,14 @@ static enum MHD_Result route_get(const req *q)
         return get_api_domains(q);
     if (has_prefix(u, "/api/report/"))
         return get_api_report(q, u + strlen("/api/report/"));
+    if (strcmp(u, "/clients") == 0 || has_prefix(u, "/clients/"))
+        return get_clients(q, u[8] ? u + 9 : "");
+    if (strcmp(u, "/api/clients") == 0 || has_prefix(u, "/api/clients/"))
+        return get_api_clients(q, u[12] ? u + 13 : "");
     if (strcmp(u, "/api") == 0 || has_prefix(u, "/api/"))
         return json_error(q, MHD_HTTP_NOT_FOUND,
-                          "no such API: /api/domains and /api/report/DOMAIN "
-                          "exist");
+                          "no such API: /api/domains, /api/report/DOMAIN and "
+                          "/api/clients[/ADDRESS] exist");
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
     if (strcmp(u, "/probe") == 0)

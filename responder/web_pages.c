@@ -12,6 +12,7 @@
 #include <libxml/tree.h>
 
 #include "catalog.h"
+#include "clients.h"
 #include "config.h"
 #include "probe.h"
 #include "report.h"
@@ -633,6 +634,63 @@ xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
     xmlNodePtr p = el(&pg, pg.body, "p", "The same as JSON: ");
     char href[300];
     snprintf(href, sizeof href, "/api/report/%s", remote);
+    link_to(&pg, p, href, href);
+    free(cells);
+    return page_end(&pg, len);
+}
+
+/* ---- clients ---------------------------------------------------------------------- */
+
+xmlChar *web_pages_clients(rs_daemon *srv, const char *address, bool own, int *len)
+{
+    const rs_config *cfg = srv->cfg;
+    clients_cell *cells = calloc(cfg->n_domains ? cfg->n_domains : 1, sizeof *cells);
+    if (!cells)
+        return NULL;
+    clients_matrix(srv->clients, address, cfg, cells);
+    page pg;
+    char title[120];
+    snprintf(title, sizeof title, "What the client at %s accepts", address);
+    page_new(&pg, title, 0);
+    xmlNodePtr h1 = el(&pg, pg.body, "h1", "Clients: what the client at ");
+    code(&pg, h1, address);
+    txt(&pg, h1, " did");
+    xmlNodePtr p = el(&pg, pg.body, "p", NULL);
+    attr(&pg, p, "id", "how");
+    txtf(&pg, p, "Every test domain has the account test@DOMAIN, password test: "
+                 "log in from a client and reload. %s Addresses are not listed "
+                 "(%zu seen lately); a page shows the address it is asked for.",
+         own ? "This page shows the address your browser came from; a client on "
+               "another machine has its own page at /clients/ADDRESS."
+             : "",
+         clients_count(srv->clients));
+    if (!clients_known(srv->clients, address)) {
+        p = el(&pg, pg.body, "p", NULL);
+        attr(&pg, p, "id", "nothing");
+        txt(&pg, p, "Nothing seen from ");
+        code(&pg, p, address);
+        txt(&pg, p, " yet.");
+    }
+    xmlNodePtr table = el(&pg, pg.body, "table", NULL);
+    attr(&pg, table, "id", "clients");
+    static const char *const cols[] = {"test domain", "a strict client should",
+                                       "your client", "verdict", "why"};
+    header_row(&pg, table, cols, sizeof cols / sizeof cols[0]);
+    xmlNodePtr tbody = el(&pg, table, "tbody", NULL);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const clients_cell *c = &cells[i];
+        xmlNodePtr tr = el(&pg, tbody, "tr", NULL);
+        attr(&pg, tr, "class", report_verdict_name(c->verdict));
+        attr(&pg, tr, "data-profile", c->domain->profile->label);
+        code(&pg, el(&pg, tr, "td", NULL), c->domain->name);
+        el(&pg, tr, "td", catalog_client_name(c->domain->profile->client));
+        el(&pg, tr, "td", clients_seen_name(c->seen));
+        el(&pg, tr, "td", report_verdict_name(c->verdict));
+        el(&pg, tr, "td", c->explanation);
+    }
+    p = el(&pg, pg.body, "p", "The same as JSON: ");
+    char href[120];
+    snprintf(href, sizeof href, "/api/clients/%s", address);
     link_to(&pg, p, href, href);
     free(cells);
     return page_end(&pg, len);

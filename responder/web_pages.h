@@ -28,6 +28,11 @@ xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len);
 
 /* An error or notice page: status code and title as heading, text as a
  * paragraph, detail (may be NULL; may be network text) in <code>. */
+/* What the client at address (an IP literal) did with each test domain,
+ * with verdicts from the catalog's client column; own: the address is the
+ * requester's own. */
+xmlChar *web_pages_clients(rs_daemon *srv, const char *address, bool own, int *len);
+
 xmlChar *web_pages_message(unsigned status, const char *title,
                           const char *text, const char *detail, int *len);
 
