@@ -163,6 +163,9 @@ static const catalog_profile catalog[] = {
         .policy = {POLICY_DEFAULT},
         .dns = CATALOG_DNS_SRV,
         PEERS_BAD_CERT,
+        .peer_note = "the strict peers refuse it as untrusted (the chain "
+                     "fails before the name is looked at); dialback checks "
+                     "no certificate, so the lenient peers accept it",
         .description = "Self-signed certificate for a different name",
         CLIENT(R, "a client that pins a self-signed certificate must still "
                   "check that it names the domain (RFC 6125)"),
@@ -180,6 +183,10 @@ static const catalog_profile catalog[] = {
         .policy = {POLICY_DEFAULT},
         .dns = CATALOG_DNS_SRV_TARGET,
         PEERS_BAD_CERT,
+        .peer_note = "Prosody and ejabberd follow the SRV record to the "
+                     "target and still match the domain (not valid for this "
+                     "name / host name mismatch); dialback checks no "
+                     "certificate, so the lenient peers accept it",
         .description = "SRV points at xmpp.DOMAIN; the certificate names only "
                        "that host",
         .client = R,
@@ -254,7 +261,7 @@ static const catalog_profile catalog[] = {
         CLIENT(A, "dialback is between servers: for clients this is a normal "
                   "domain")),
     ROW("no-sasl", CATALOG_KIND_PROTOCOL,
-        "no SASL mechanism after TLS: clients get an empty <mechanisms/>, "
+        "no SASL mechanism after TLS: clients get an empty mechanism list, "
         "servers dialback only", A, true,
         "for servers no SASL means no EXTERNAL: dialback over TLS with a valid "
         "certificate (XEP-0344) authenticates, as on dialback-only",
