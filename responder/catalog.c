@@ -170,27 +170,19 @@ static const catalog_profile catalog[] = {
         CLIENT(R, "a client that pins a self-signed certificate must still "
                   "check that it names the domain (RFC 6125)"),
     },
-    {
-        .label = "srv-target-name",
-        .kind = CATALOG_KIND_CERT,
-        .breaks = "certificate names only the SRV target host "
-                  "xmpp.srv-target-name.BASE, not the domain",
-        .strict = R,
-        .strict_why = "the reference identifier is the domain, not the SRV "
-                      "target, unless DNSSEC or POSH vouch for the delegation "
-                      "(RFC 6125 6.2.1, RFC 7590, RFC 7673)",
-        .cert = {CERT_GOOD, .names = CATALOG_NAMES_SRV_TARGET},
-        .policy = {POLICY_DEFAULT},
-        .dns = CATALOG_DNS_SRV_TARGET,
-        PEERS_BAD_CERT,
-        .peer_note = "Prosody and ejabberd follow the SRV record to the "
-                     "target and still match the domain (not valid for this "
-                     "name / host name mismatch); dialback checks no "
-                     "certificate, so the lenient peers accept it",
-        .description = "SRV points at xmpp.DOMAIN; the certificate names only "
-                       "that host",
-        .client = R,
-    },
+    CERT_ROW("srv-target-name",
+             "certificate names only the SRV target host "
+             "xmpp.srv-target-name.BASE, not the domain", R, false,
+             "the reference identifier is the domain, not the SRV target, "
+             "unless DNSSEC or POSH vouch for the delegation (RFC 6125 6.2.1, "
+             "RFC 7590, RFC 7673)",
+             .names = CATALOG_NAMES_SRV_TARGET, PEERS_BAD_CERT,
+             "Prosody and ejabberd follow the SRV record to the target and "
+             "still match the domain (not valid for this name / host name "
+             "mismatch); dialback checks no certificate, so the lenient peers "
+             "accept it",
+             "SRV points at xmpp.DOMAIN; the certificate names only that host",
+             .dns = CATALOG_DNS_SRV_TARGET),
     CERT_ROW("cn-only", "name in the CN only, no subjectAltName", R, true,
              "RFC 6125 6.4.4 allows the CN only as a last resort; pedantic "
              "servers refuse it",
