@@ -518,6 +518,9 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
     case CATALOG_NAMES_WILDCARD:
         n = snprintf(cn, len, "*.%s", base ? base : "");
         break;
+    case CATALOG_NAMES_SRV_TARGET: /* the host the zone's SRV points at */
+        n = snprintf(cn, len, CATALOG_SRV_TARGET_HOST ".%s", domain);
+        break;
     }
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -533,6 +536,7 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
     case CATALOG_NAMES_DNS:
     case CATALOG_NAMES_WRONG:
     case CATALOG_NAMES_WILDCARD:
+    case CATALOG_NAMES_SRV_TARGET:
         return gnutls_x509_crt_set_subject_alt_name(
             crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET);
     case CATALOG_NAMES_CN_ONLY:

@@ -43,13 +43,18 @@ static bool under_tls(const c2s_stream *s)
 /* The mechanisms for the published account: PLAIN only where it cannot be
  * read on the way (RFC 6120 6.4.1 leaves it to us; a client that sends its
  * password in the clear is what no-tls tests). */
+/* A no-sasl profile (policy.no_sasl) sends an empty <mechanisms/>: SASL stays
+ * mandatory-to-negotiate, so a client cannot take the features for the end
+ * of negotiation (an empty <features/> would say that, RFC 6120 4.3.5) and
+ * has no mechanism to pick: one clear failure. */
 static void send_auth_features(c2s_stream *s)
 {
     static const sasl_client_mech order[] = {SASL_CLIENT_SCRAM_SHA256,
                                              SASL_CLIENT_SCRAM_SHA1, SASL_CLIENT_PLAIN};
     char mechs[256] = "";
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
-        if (sasl_client_mech_offered(order[i], under_tls(s)))
+        if (!s->dom->profile->policy.no_sasl &&
+            sasl_client_mech_offered(order[i], under_tls(s)))
             snprintf(mechs + strlen(mechs), sizeof mechs - strlen(mechs),
                      "<mechanism>%s</mechanism>", sasl_client_mech_name(order[i]));
     c2s_send(s, "<stream:features><mechanisms xmlns='" NS_SASL "'>%s"
@@ -267,6 +272,10 @@ static void c2s_auth(c2s_stream *s, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_SASL, "auth")) {
         conn_stream_error(s->conn, "not-authorized", "authenticate first");
+        return;
+    }
+    if (s->dom->profile->policy.no_sasl) {
+        sasl_failure(s, "invalid-mechanism", "this domain offers no SASL mechanism");
         return;
     }
     sasl_client_mech mech;

@@ -151,6 +151,38 @@ static const catalog_profile catalog[] = {
              "authenticate it (RFC 6125)",
              .names = CATALOG_NAMES_WRONG, PEERS_BAD_CERT, NULL,
              "Trusted certificate for a different name"),
+    {
+        .label = "self-signed-wrong-name",
+        .kind = CATALOG_KIND_CERT,
+        .breaks = "self-signed certificate for another name",
+        .strict = R,
+        .strict_why = "self-signed and not naming the domain: neither a chain "
+                      "nor the name authenticates it",
+        .cert = {CERT_GOOD, .issuer = CATALOG_ISSUER_SELF,
+                 .names = CATALOG_NAMES_WRONG},
+        .policy = {POLICY_DEFAULT},
+        .dns = CATALOG_DNS_SRV,
+        PEERS_BAD_CERT,
+        .peer_note = "the strict peers refuse it as untrusted (the chain "
+                     "fails before the name is looked at); dialback checks "
+                     "no certificate, so the lenient peers accept it",
+        .description = "Self-signed certificate for a different name",
+        CLIENT(R, "a client that pins a self-signed certificate must still "
+                  "check that it names the domain (RFC 6125)"),
+    },
+    CERT_ROW("srv-target-name",
+             "certificate names only the SRV target host "
+             "xmpp.srv-target-name.BASE, not the domain", R, false,
+             "the reference identifier is the domain, not the SRV target, "
+             "unless DNSSEC or POSH vouch for the delegation (RFC 6125 6.2.1, "
+             "RFC 7590, RFC 7673)",
+             .names = CATALOG_NAMES_SRV_TARGET, PEERS_BAD_CERT,
+             "Prosody and ejabberd follow the SRV record to the target and "
+             "still match the domain (not valid for this name / host name "
+             "mismatch); dialback checks no certificate, so the lenient peers "
+             "accept it",
+             "SRV points at xmpp.DOMAIN; the certificate names only that host",
+             .dns = CATALOG_DNS_SRV_TARGET),
     CERT_ROW("cn-only", "name in the CN only, no subjectAltName", R, true,
              "RFC 6125 6.4.4 allows the CN only as a last resort; pedantic "
              "servers refuse it",
@@ -220,6 +252,19 @@ static const catalog_profile catalog[] = {
         .description = "Dialback only, in both directions",
         CLIENT(A, "dialback is between servers: for clients this is a normal "
                   "domain")),
+    ROW("no-sasl", CATALOG_KIND_PROTOCOL,
+        "no SASL mechanism after TLS: clients get an empty mechanism list, "
+        "servers dialback only", A, true,
+        "for servers no SASL means no EXTERNAL: dialback over TLS with a valid "
+        "certificate (XEP-0344) authenticates, as on dialback-only",
+        .policy = {POLICY_DEFAULT, .auth_in = CATALOG_AUTH_DIALBACK,
+                   .auth_out = CATALOG_AUTH_DIALBACK, .no_sasl = true},
+        PEERS(R, A, R, A, A),
+        .peer_note = "the strict peers here run without dialback",
+        .description = "No SASL mechanisms offered (clients: empty list; "
+                       "servers: dialback only)",
+        CLIENT(R, "no mechanism means no way to log in: a client must fail "
+                  "once, clearly, and not reconnect in a loop")),
     ROW("no-dialback", CATALOG_KIND_PROTOCOL,
         "SASL EXTERNAL only in both directions", A, false,
         "SASL EXTERNAL with a valid certificate is the standard s2s "
@@ -297,7 +342,8 @@ static const catalog_profile catalog[] = {
         .peer_note = "no peer here speaks POSH (Prosody's module is not "
                      "in Debian)",
         .description = "Self-signed certificate whose fingerprint is served at "
-                       "https://DOMAIN/.well-known/posh/xmpp-server.json"),
+                       "https://DOMAIN/.well-known/posh/xmpp-server.json and "
+                       "xmpp-client.json"),
 };
 
 size_t catalog_count(void)

@@ -53,8 +53,14 @@ typedef enum {
     CATALOG_NAMES_CN_ONLY,   /* CN only, no subjectAltName */
     CATALOG_NAMES_XMPPADDR,  /* id-on-xmppAddr otherName only */
     CATALOG_NAMES_SRVNAME,   /* SRVName _xmpp-server.DOMAIN only (RFC 4985) */
-    CATALOG_NAMES_WILDCARD   /* dNSName *.BASE */
+    CATALOG_NAMES_WILDCARD,  /* dNSName *.BASE */
+    CATALOG_NAMES_SRV_TARGET /* CN + dNSName = the SRV target host
+                                CATALOG_SRV_TARGET_HOST.DOMAIN only */
 } catalog_names;
+
+/* The leftmost label of the SRV target host of CATALOG_DNS_SRV_TARGET rows,
+ * also the only name in CATALOG_NAMES_SRV_TARGET certificates. */
+#define CATALOG_SRV_TARGET_HOST "xmpp"
 
 /* Signature hash the issuer uses on the leaf. */
 typedef enum {
@@ -95,6 +101,8 @@ typedef struct catalog_stream_policy {
     catalog_starttls starttls;  /* STARTTLS offered/required */
     const char *tls_priority; /* GnuTLS priority string; NULL = tls.c's
                                  default (TLS 1.2 and later, RFC 8996) */
+    bool no_sasl;             /* offer no SASL mechanism: clients get an empty
+                                 <mechanisms/>, servers no EXTERNAL */
 } catalog_stream_policy;
 
 /* DNS records of the domain in the zone (besides its A/AAAA). */
@@ -104,7 +112,9 @@ typedef enum {
     CATALOG_DNS_NO_TARGET,  /* SRV to a name that does not exist */
     CATALOG_DNS_NO_ADDRESS, /* SRV to a name with no A/AAAA (a TXT only) */
     CATALOG_DNS_DIRECT_TLS, /* _xmpps-server._tcp SRV to the direct TLS port only */
-    CATALOG_DNS_TLSA        /* SRV plus TLSA 3 1 1 of the key under _PORT._tcp */
+    CATALOG_DNS_TLSA,       /* SRV plus TLSA 3 1 1 of the key under _PORT._tcp */
+    CATALOG_DNS_SRV_TARGET  /* SRV to the host CATALOG_SRV_TARGET_HOST.DOMAIN
+                               (with A/AAAA), not to the domain itself */
 } catalog_dns_shape;
 
 /* What a server does with a ping from / to this domain. */

@@ -61,7 +61,8 @@ static void write_http(FILE *f, const char *address, unsigned http_port)
               "# http = { address = \"127.0.0.1\"; port = 5280; };\n", f);
     }
     fputs("# POSH (RFC 7711/7712) for the posh profile: HTTPS serving\n"
-          "# /.well-known/posh/xmpp-server.json with certs/NAME.https.pem.\n"
+          "# /.well-known/posh/xmpp-server.json and xmpp-client.json with\n"
+          "# certs/NAME.https.pem.\n"
           "# Peers fetch it from port 443 of the domain.\n"
           "# https = { address = ", f);
     put_string(f, address);

@@ -104,7 +104,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                                    MHD_HTTP_HEADER_HOST);
     size_t len = host ? strcspn(host, ":") : 0;
     const posh_site *s = host ? find_site(p, host, len) : NULL;
-    if (!s || strcmp(url, POSH_PATH) != 0)
+    if (!s || (strcmp(url, POSH_PATH) != 0 && strcmp(url, POSH_PATH_CLIENT) != 0))
         return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain",
                        "no POSH document here\n");
     return respond(conn, MHD_HTTP_OK, "application/json", s->json);
@@ -271,7 +271,8 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
         posh_stop(p);
         return NULL;
     }
-    log_msg(RS_LOG_INFO, "serving POSH for %zu domain(s) on https://%s:%u%s",
-           p->n_sites, cfg->https.address, cfg->https.port, POSH_PATH);
+    log_msg(RS_LOG_INFO, "serving POSH for %zu domain(s) on https://%s:%u%s and %s",
+           p->n_sites, cfg->https.address, cfg->https.port, POSH_PATH,
+           POSH_PATH_CLIENT);
     return p;
 }

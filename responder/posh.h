@@ -1,8 +1,10 @@
 /* posh.h -- POSH (RFC 7711, for XMPP RFC 7712) for the domains whose profile
  * sets `posh`: an HTTPS listener that answers
- *   GET /.well-known/posh/xmpp-server.json
+ *   GET /.well-known/posh/xmpp-server.json   (RFC 7712, for servers)
+ *   GET /.well-known/posh/xmpp-client.json   (service xmpp-client, for clients)
  * for such a domain (chosen by SNI and Host) with the SHA-256 fingerprint of
- * the certificate its XMPP service presents, over a normal certificate for
+ * the certificate its XMPP service presents (the same on s2s and c2s ports,
+ * so the two documents are the same), over a normal certificate for
  * the domain (STATE/certs/NAME.https.pem and .key, written by `init`).
  *
  * The documents are computed once at start and never change, so
@@ -15,6 +17,7 @@
 #include "domains.h"
 
 #define POSH_PATH "/.well-known/posh/xmpp-server.json"
+#define POSH_PATH_CLIENT "/.well-known/posh/xmpp-client.json"
 #define POSH_EXPIRES 86400 /* seconds a peer may cache the document */
 
 typedef struct rs_posh rs_posh;

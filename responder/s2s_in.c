@@ -96,6 +96,8 @@ void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
 static void send_auth_features(s2s_in *s)
 {
     unsigned allowed = s->dom->profile->policy.auth_in;
+    if (s->dom->profile->policy.no_sasl) /* no mechanism at all: no EXTERNAL */
+        allowed &= ~(unsigned)CATALOG_AUTH_EXTERNAL;
     bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
     s->external_offered = (allowed & CATALOG_AUTH_EXTERNAL) && tls &&
                           s->peer_from[0] &&

@@ -38,7 +38,7 @@ static bool dns_label(const char *s)
 static bool cert_broken(const catalog_cert_recipe *c)
 {
     return c->validity != CATALOG_VALID_NOW || c->issuer != CATALOG_ISSUER_INTERMEDIATE ||
-           c->names == CATALOG_NAMES_WRONG;
+           c->names == CATALOG_NAMES_WRONG || c->names == CATALOG_NAMES_SRV_TARGET;
 }
 
 /* The leaf is the fully correct one: both EKUs, valid, chained, named. */
@@ -105,10 +105,10 @@ static void test_values_in_range(void)
         CHECK(p->cert.key <= CATALOG_KEY_RSA1024);
         CHECK(p->cert.validity <= CATALOG_VALID_NOT_YET);
         CHECK(p->cert.issuer <= CATALOG_ISSUER_UNTRUSTED);
-        CHECK(p->cert.names <= CATALOG_NAMES_WILDCARD);
+        CHECK(p->cert.names <= CATALOG_NAMES_SRV_TARGET);
         CHECK(p->cert.sig <= CATALOG_SIG_SHA1);
         CHECK(p->policy.starttls <= CATALOG_TLS_DIRECT_ONLY);
-        CHECK(p->dns <= CATALOG_DNS_TLSA);
+        CHECK(p->dns <= CATALOG_DNS_SRV_TARGET);
     }
 }
 
@@ -158,6 +158,17 @@ static void test_rules(void)
          * with, so peers dialling us need dialback. */
         if (p->policy.starttls == CATALOG_TLS_NONE)
             CHECK((p->policy.auth_in & CATALOG_AUTH_DIALBACK) != 0);
+        /* No SASL at all: servers get no EXTERNAL, so dialback is the only
+         * way in; and a client cannot log in. */
+        if (p->policy.no_sasl) {
+            CHECK((p->policy.auth_in & CATALOG_AUTH_EXTERNAL) == 0);
+            CHECK((p->policy.auth_in & CATALOG_AUTH_DIALBACK) != 0);
+            CHECK(p->client == CATALOG_EXPECT_REFUSE);
+        }
+        /* A certificate naming the SRV target tests something only where
+         * the zone's SRV points at that target. */
+        CHECK((p->cert.names == CATALOG_NAMES_SRV_TARGET) ==
+              (p->dns == CATALOG_DNS_SRV_TARGET));
     }
     CHECK(server_only_external >= 1);
 }
@@ -212,10 +223,12 @@ static void test_client_column(void)
         bool bad_cert = c->validity != CATALOG_VALID_NOW ||
                         c->issuer != CATALOG_ISSUER_INTERMEDIATE || c->omit_chain ||
                         c->names == CATALOG_NAMES_WRONG ||
+                        c->names == CATALOG_NAMES_SRV_TARGET ||
                         (c->eku != CATALOG_EKU_NONE && !(c->eku & CATALOG_EKU_SERVER));
         bool nowhere = p->dns == CATALOG_DNS_NO_SERVICE || p->dns == CATALOG_DNS_NO_TARGET ||
                        p->dns == CATALOG_DNS_NO_ADDRESS;
-        if (bad_cert || nowhere || p->policy.starttls == CATALOG_TLS_NONE) {
+        if (bad_cert || nowhere || p->policy.starttls == CATALOG_TLS_NONE ||
+            p->policy.no_sasl) {
             if (p->client != CATALOG_EXPECT_REFUSE)
                 printf("%s: a strict client must refuse it\n", p->label);
             CHECK(p->client == CATALOG_EXPECT_REFUSE);

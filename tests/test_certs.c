@@ -54,6 +54,8 @@ static const catalog_profile synthetic[] = {
     SYN("syn-expired", .validity = CATALOG_VALID_EXPIRED),
     SYN("syn-self", .issuer = CATALOG_ISSUER_SELF),
     SYN("syn-untrusted", .issuer = CATALOG_ISSUER_UNTRUSTED),
+    SYN("syn-srv-target", .names = CATALOG_NAMES_SRV_TARGET),
+    SYN("syn-self-wrong", .issuer = CATALOG_ISSUER_SELF, .names = CATALOG_NAMES_WRONG),
 };
 #pragma GCC diagnostic pop
 
@@ -266,6 +268,15 @@ static void check_names(gnutls_x509_crt_t crt, const char *domain,
         CHECK_STR((char *)s[0].value, "*." BASE);
         CHECK(gnutls_x509_crt_check_hostname(crt, domain));
         CHECK(!gnutls_x509_crt_check_hostname(crt, "a.b." BASE));
+        break;
+    case CATALOG_NAMES_SRV_TARGET:
+        /* only the host the SRV points at, never the domain */
+        snprintf(want, sizeof want, CATALOG_SRV_TARGET_HOST ".%s", domain);
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK(n >= 1 && strcmp((char *)s[0].value, want) == 0);
+        CHECK_STR(cn, want);
+        CHECK(gnutls_x509_crt_check_hostname(crt, want));
+        CHECK(!gnutls_x509_crt_check_hostname(crt, domain));
         break;
     }
 }

@@ -55,6 +55,19 @@ sys.exit(0 if got == want and doc["expires"] > 0 else 1)
 PYEOF
 check "the fingerprint is the SHA-256 of the XMPP certificate of posh.$BASE ($(cat "$T/fp.out"))" \
     test "$(tail -n 1 "$T/fp.out" | cut -d' ' -f2)" = "$(tail -n 1 "$T/fp.out" | cut -d' ' -f4)"
+# RFC 7711 service name xmpp-client: the same document for clients (the c2s
+# ports present the same certificate)
+CURL_CLIENT=https://posh.$BASE:$HTTPS/.well-known/posh/xmpp-client.json
+curl -sS --max-time 10 --cacert "$T/s/certs/ca.pem" --resolve "posh.$BASE:$HTTPS:127.0.0.1" \
+    -o "$T/posh-client.json" -w '%{http_code} %{content_type}\n' "$CURL_CLIENT" >"$T/code" 2>"$T/curl.err"
+check "GET $CURL_CLIENT: 200 application/json ($(cat "$T/code" "$T/curl.err"))" \
+    grep -q "^200 application/json" "$T/code"
+check "xmpp-client.json has the same fingerprint as xmpp-server.json" \
+    "$PY" -c 'import json,sys; a,b=(json.load(open(f))["fingerprints"] for f in sys.argv[1:]); sys.exit(0 if a==b and a else 1)' \
+    "$T/posh.json" "$T/posh-client.json"
+code=$(curl -s --max-time 10 --cacert "$T/s/certs/ca.pem" --resolve "posh.$BASE:$HTTPS:127.0.0.1" \
+    -o /dev/null -w '%{http_code}' "https://posh.$BASE:$HTTPS/.well-known/posh/xmpp-other.json")
+check "another POSH service name gets 404 (got $code)" test "$code" = 404
 code=$(curl -s --max-time 10 -k --resolve "valid.$BASE:$HTTPS:127.0.0.1" -o /dev/null -w '%{http_code}' \
     "https://valid.$BASE:$HTTPS/.well-known/posh/xmpp-server.json")
 check "a domain without the posh profile gets 404 (got $code)" test "$code" = 404

@@ -129,6 +129,9 @@ static const catalog_profile no_service = {
     .dns = CATALOG_DNS_NO_SERVICE,
 };
 
+/* A stand-in for the SHA-256 of a key: the zone copies it as it is. */
+#define TLSA_TEST "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
 static const char *const addrs[] = {"192.0.2.10", "2001:DB8:0::10"};
 
 /* The records of one service (servers or clients) for domain i. */
@@ -163,6 +166,14 @@ static void check_service(const zone_domain *dom, const char *svc, const char *x
         break;
     case CATALOG_DNS_DIRECT_TLS:
         CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", xsvc, d, direct_port, d) == 1);
+        break;
+    case CATALOG_DNS_SRV_TARGET:
+        /* the SRV target is a host of its own, with addresses; not the domain */
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u " CATALOG_SRV_TARGET_HOST ".%s.", svc, d,
+                     port, d) == 1);
+        CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", svc, d, port, d) == 0);
+        CHECK(countf(CATALOG_SRV_TARGET_HOST ".%s. IN A %s", d, "192.0.2.10") == 1);
+        CHECK(countf(CATALOG_SRV_TARGET_HOST ".%s. IN AAAA %s", d, "2001:db8::10") == 1);
         break;
     case CATALOG_DNS_TLSA:
         CHECK(countf("%s._tcp.%s. IN SRV 0 5 %u %s.", svc, d, port, d) == 1);
@@ -289,8 +300,7 @@ int main(void)
                  BASE);
         doms[i].name = names[i];
         if (doms[i].profile->dns == CATALOG_DNS_TLSA)
-            doms[i].tlsa_sha256 = "0123456789abcdef0123456789abcdef"
-                                  "0123456789abcdef0123456789abcdef";
+            doms[i].tlsa_sha256 = TLSA_TEST;
     }
     char path[512], err[256] = "";
     snprintf(path, sizeof path, "%s/%s.zone", dir, BASE);
@@ -304,6 +314,16 @@ int main(void)
                         &(zone_ports){5269, 5270, 5222, 5223}, err, sizeof err) == 0);
     CHECK(load_zone(path, &serial1) == 0);
     check_records(n, doms, true);
+    /* issue 11: dane-ee pins its key for the client port too */
+    const catalog_profile *dane = catalog_find("dane-ee");
+    CHECK(dane && dane->dns == CATALOG_DNS_TLSA);
+    CHECK(countf("_5269._tcp.dane-ee." BASE ". IN TLSA 3 1 1 %s", TLSA_TEST) == 1);
+    CHECK(countf("_5222._tcp.dane-ee." BASE ". IN TLSA 3 1 1 %s", TLSA_TEST) == 1);
+    /* srv-target-name: the target host has addresses of its own */
+    CHECK(catalog_find("srv-target-name") &&
+          catalog_find("srv-target-name")->dns == CATALOG_DNS_SRV_TARGET);
+    CHECK(count("_xmpp-client._tcp.srv-target-name." BASE ". IN SRV 0 5 5222 xmpp.srv-target-name." BASE ".") == 1);
+    CHECK(count("xmpp.srv-target-name." BASE ". IN A 192.0.2.10") == 1);
     check_with_tools(dir, path);
 
     /* Rewriting the same day must still raise the serial. */

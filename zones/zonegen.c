@@ -142,6 +142,10 @@ static void zg_service_records(FILE *f, const zone_domain *d, const zg_service *
         if (s->direct_port)
             zg_srv(f, s->direct_srv, d->name, s->direct_port, d->name);
         break;
+    case CATALOG_DNS_SRV_TARGET: /* its A/AAAA: zg_domain */
+        snprintf(target, sizeof target, CATALOG_SRV_TARGET_HOST ".%s", d->name);
+        zg_srv(f, s->srv, d->name, s->port, target);
+        break;
     case CATALOG_DNS_TLSA:
         zg_srv(f, s->srv, d->name, s->port, d->name);
         /* RFC 7673: TLSA at _PORT._tcp.TARGET; 3 1 1 = DANE-EE, SPKI, SHA-256 */
@@ -167,6 +171,11 @@ static void zg_domain(FILE *f, const zone_domain *d, const zg_addr *addrs,
     /* Addresses stay even without service: a peer that ignores the SRV and
      * falls back to A/AAAA would reach us, which is what the test reveals. */
     zg_addresses(f, d->name, addrs, n_addrs);
+    if (d->profile->dns == CATALOG_DNS_SRV_TARGET) {
+        char host[600];
+        snprintf(host, sizeof host, CATALOG_SRV_TARGET_HOST ".%s", d->name);
+        zg_addresses(f, host, addrs, n_addrs);
+    }
 }
 
 /* SOA, NS and the base's own addresses. */

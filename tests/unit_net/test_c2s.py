@@ -22,6 +22,7 @@ NS_CLIENT = "jabber:client"
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_ROSTER = "jabber:iq:roster"
 VALID, NOTLS, EXPIRED = dom("valid"), dom("no-tls"), dom("expired")
+NOSASL = dom("no-sasl")
 LIMITS = {"client_sessions": 3, "unauth_timeout": 5}
 
 
@@ -131,6 +132,31 @@ def t_plaintext_profile_keeps_the_password(env):
     assert el.tag == tag(NS_SASL, "failure") and \
         el.find(tag(NS_SASL, "encryption-required")) is not None, c.all[-300:]
     assert env.r.wait_log(r"local=%s .*event=password-in-clear" % re.escape(NOTLS))
+
+
+def t_no_sasl_offers_no_mechanisms(env):
+    """no-sasl: under TLS an empty <mechanisms/> (SASL still required, so
+    the features do not read as 'negotiation complete'), no bind; an <auth/>
+    anyway is refused with invalid-mechanism, the right password too, and
+    after three tries the stream ends: one clear failure, no loop."""
+    c = Client.to(env)
+    c.open_c(NOSASL)
+    assert c.features().find(tag(NS_TLS, "starttls")) is not None
+    c.starttls(NOSASL)
+    assert NOSASL.encode() in c.sock.getpeercert(binary_form=True)
+    c.open_c(NOSASL)
+    f = c.features()
+    assert mechanisms(f) == [], c.all[-300:]
+    assert f.find(tag(NS_BIND, "bind")) is None, c.all[-300:]
+    for _ in range(3):
+        el = c.plain()
+        assert el.tag == tag(NS_SASL, "failure") and \
+            el.find(tag(NS_SASL, "invalid-mechanism")) is not None, c.all[-300:]
+    assert c.stream_error()[0] == "policy-violation"
+    assert c.wait_closed()
+    assert env.r.wait_log(r"local=%s .*event=auth-fail condition=invalid-mechanism"
+                          % re.escape(NOSASL))
+    assert not re.search(r"local=%s .*event=auth-ok" % re.escape(NOSASL), env.r.log())
 
 
 def t_wrong_password_three_times(env):

@@ -126,6 +126,23 @@ def t_tls_without_cert(env):
     assert s.stream_error()[0] == "not-authorized"
 
 
+def t_no_sasl_offers_servers_dialback_only(env):
+    """no-sasl: even with a valid client certificate a server is offered no
+    SASL mechanism, only dialback; EXTERNAL anyway gets invalid-mechanism."""
+    peer, nosasl = fresh_peer(), dom("no-sasl")
+    s = env.stream()
+    s.open(peer, nosasl)
+    features(s)
+    s.starttls(nosasl, env.peer_cert)
+    s.open(peer, nosasl)
+    f = features(s)
+    assert tag(NS_SASL, "mechanisms") not in f, f
+    assert "{urn:xmpp:features:dialback}dialback" in f, f
+    s.send("<auth xmlns='%s' mechanism='EXTERNAL'>=</auth>" % NS_SASL)
+    fail = s.expect(NS_SASL, "failure")
+    assert fail.find(tag(NS_SASL, "invalid-mechanism")) is not None
+
+
 # ---- restart rules --------------------------------------------------------------------
 
 def tls_stream(env, peer, sni=VALID):
