@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 
     /* no altdomain: the SRV lookup of the JID's domain decides */
     if (xmpp_connect_client(conn, NULL, 0, conn_handler, ctx) != XMPP_EOK) {
-        note_why("xmpp_connect_client failed (no address for the domain)");
+        note_why("xmpp_connect_client() returned an error: nothing to connect to");
         state.done = 1;
     }
     while (!state.done && time(NULL) < deadline)
