@@ -85,7 +85,6 @@ def main():
     echoed = client.why == "login ok, echo received"
     outcome = "connected" if client.logged_in else "refused"
     print("RESULT\t%s\t%s" % (outcome, " ".join((client.why or "?").split())), flush=True)
-    client.reconnect_max_attempts = 0
     disconnect(loop, client)
     return 0 if echoed else 1 if client.logged_in else 2
 
