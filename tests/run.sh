@@ -13,7 +13,8 @@ PACKAGES=(meson ninja-build gcc pkg-config
           libgnutls28-dev libxml2-dev libuv1-dev libconfig-dev libc-ares-dev libmicrohttpd-dev
           gnutls-bin bind9-utils knot knot-dnsutils unbound prosody ejabberd
           python3-slixmpp iproute2 procps curl chromium prometheus
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev
+          libstrophe-dev go-sendxmpp sendxmpp python3-aiodns)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
