@@ -24,4 +24,10 @@ void buf_consume(rs_buf *b, size_t n);
 /* Release the storage. */
 void buf_free(rs_buf *b);
 
+/* Append printf-formatted text to the NUL-terminated string in out (n bytes
+ * in all), truncating what does not fit. For fixed-size texts such as a
+ * report's explanations. */
+void buf_strcatf(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

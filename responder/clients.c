@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "buf.h"
 #include "catalog.h"
 #include "tls.h"
 
@@ -232,18 +233,6 @@ const char *clients_seen_name(report_seen seen)
     return names[seen];
 }
 
-__attribute__((format(printf, 3, 4))) static void
-add(char *out, size_t n, const char *fmt, ...)
-{
-    size_t len = strlen(out);
-    if (len + 1 >= n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out + len, n - len, fmt, ap);
-    va_end(ap);
-}
-
 /* Getting as far as SASL means the client took the TLS (or its absence)
  * and the certificate: that is connecting, whatever the password did. */
 static report_seen seen_of(const clients_outcome *o)
@@ -270,34 +259,34 @@ static unsigned tries(const client_entry *e, const char *domain)
 
 static void explain(const clients_outcome *o, char *e, size_t n)
 {
-    add(e, n, "Your client came to %s (%s%s%s%s)", o->local,
+    buf_strcatf(e, n, "Your client came to %s (%s%s%s%s)", o->local,
         o->tls[0] ? o->tls : "no TLS", o->sni[0] ? ", SNI " : "", o->sni,
         o->direct_tls ? ", direct TLS" : "");
     if (o->password_in_clear) {
-        add(e, n, " and sent its password in the clear (PLAIN without TLS). ");
+        buf_strcatf(e, n, " and sent its password in the clear (PLAIN without TLS). ");
         return;
     }
     if (o->auth[0]) {
-        add(e, n, " and %s with %s", o->auth_ok ? "logged in" : "tried to log in",
+        buf_strcatf(e, n, " and %s with %s", o->auth_ok ? "logged in" : "tried to log in",
             o->auth);
         if (!o->auth_ok && o->auth_error[0])
-            add(e, n, " (%s)", o->auth_error);
+            buf_strcatf(e, n, " (%s)", o->auth_error);
         if (o->bound)
-            add(e, n, ", bound a resource");
+            buf_strcatf(e, n, ", bound a resource");
         if (o->pings)
-            add(e, n, ", pinged (%u)", o->pings);
+            buf_strcatf(e, n, ", pinged (%u)", o->pings);
         if (o->echoes)
-            add(e, n, ", got %u echo%s", o->echoes, o->echoes == 1 ? "" : "es");
-        add(e, n, ". ");
+            buf_strcatf(e, n, ", got %u echo%s", o->echoes, o->echoes == 1 ? "" : "es");
+        buf_strcatf(e, n, ". ");
         return;
     }
     if (o->refused_by == REPORT_BY_PEER)
-        add(e, n, " and refused it at %s: %s. ", report_step_words(o->step),
+        buf_strcatf(e, n, " and refused it at %s: %s. ", report_step_words(o->step),
             o->alert[0] ? o->alert : "it closed without an alert");
     else if (o->refused_by == REPORT_BY_US)
-        add(e, n, " and we refused it: %s. ", o->close);
+        buf_strcatf(e, n, " and we refused it: %s. ", o->close);
     else
-        add(e, n, " and the stream ended: %s. ", o->close);
+        buf_strcatf(e, n, " and the stream ended: %s. ", o->close);
 }
 
 static void fill_cell(const client_entry *e, const rs_domain_conf *d, clients_cell *c)
@@ -321,20 +310,20 @@ static void fill_cell(const client_entry *e, const rs_domain_conf *d, clients_ce
     unsigned n = tries(e, d->name);
     if (c->seen != REPORT_SEEN_ACCEPT && n >= LOOP_TRIES) {
         c->verdict = REPORT_VERDICT_WRONG;
-        add(c->explanation, sizeof c->explanation, "Wrong: it tried %u times within "
+        buf_strcatf(c->explanation, sizeof c->explanation, "Wrong: it tried %u times within "
             "a minute; a client should fail once, clearly, and not loop.", n);
         return;
     }
     if (c->seen == REPORT_SEEN_NOTHING) {
         c->verdict = REPORT_VERDICT_UNKNOWN;
-        add(c->explanation, sizeof c->explanation, "No verdict from that. A strict "
+        buf_strcatf(c->explanation, sizeof c->explanation, "No verdict from that. A strict "
             "client should %s: %s.", should, catalog_client_why(p));
         return;
     }
     bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->client == CATALOG_EXPECT_ACCEPT);
     c->verdict = as_strict ? REPORT_VERDICT_OK
                  : p->advisory ? REPORT_VERDICT_ADVISORY : REPORT_VERDICT_WRONG;
-    add(c->explanation, sizeof c->explanation, "%s: a strict client should %s (%s).",
+    buf_strcatf(c->explanation, sizeof c->explanation, "%s: a strict client should %s (%s).",
         as_strict ? "Correct" : p->advisory ? "Advisory" : "Wrong", should,
         catalog_client_why(p));
 }

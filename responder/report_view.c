@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
+
 const char *report_seen_name(report_seen seen)
 {
     static const char *const names[] = {"nothing seen", "accepted", "refused"};
@@ -19,19 +21,6 @@ const char *report_verdict_name(report_verdict v)
 {
     static const char *const names[] = {"ok", "advisory", "wrong", "unknown"};
     return names[v];
-}
-
-/* Append formatted text to out (size n, NUL-terminated), truncating. */
-__attribute__((format(printf, 3, 4))) static void
-add(char *out, size_t n, const char *fmt, ...)
-{
-    size_t len = strlen(out);
-    if (len + 1 >= n)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out + len, n - len, fmt, ap);
-    va_end(ap);
 }
 
 /* The peer's reason for a refusal, most specific first. */
@@ -63,15 +52,15 @@ void report_outcome_brief(const report_outcome *o, char *out, size_t n)
     out[0] = '\0';
     if (!o)
         return;
-    add(out, n, "%s", o->tls[0] ? o->tls : "no TLS");
+    buf_strcatf(out, n, "%s", o->tls[0] ? o->tls : "no TLS");
     if (o->auth_used[0])
-        add(out, n, "; %s %s", o->auth_used,
+        buf_strcatf(out, n, "; %s %s", o->auth_used,
             o->auth == REPORT_AUTH_OK ? "ok" : "failed");
     if (o->refused_by != REPORT_BY_NONE)
-        add(out, n, "; %s%s%s: %s", who[o->refused_by],
+        buf_strcatf(out, n, "; %s%s%s: %s", who[o->refused_by],
             o->step ? " at " : "", report_step_words(o->step), failure_text(o));
     else if (o->stanza[0])
-        add(out, n, "; %s", o->stanza);
+        buf_strcatf(out, n, "; %s", o->stanza);
 }
 
 /* ---- cells ------------------------------------------------------------- */
@@ -80,19 +69,19 @@ void report_outcome_brief(const report_outcome *o, char *out, size_t n)
 static void explain_leg(const report_outcome *o, char *out, size_t n)
 {
     if (o->leg == REPORT_LEG_IN) {
-        add(out, n, "Your server dialled %s", o->local);
+        buf_strcatf(out, n, "Your server dialled %s", o->local);
         if (o->tls[0])
-            add(out, n, " (%s, we presented the certificate of %s)", o->tls,
+            buf_strcatf(out, n, " (%s, we presented the certificate of %s)", o->tls,
                 o->presented[0] ? o->presented : o->local);
         else
-            add(out, n, " (no TLS)");
+            buf_strcatf(out, n, " (no TLS)");
     } else {
-        add(out, n, "We dialled you from %s", o->local);
+        buf_strcatf(out, n, "We dialled you from %s", o->local);
         if (o->tls[0])
-            add(out, n, " (%s, our client certificate: %s)", o->tls,
+            buf_strcatf(out, n, " (%s, our client certificate: %s)", o->tls,
                 o->presented[0] ? o->presented : "none");
         else
-            add(out, n, " (no TLS)");
+            buf_strcatf(out, n, " (no TLS)");
     }
     static const char *const who[] = {"", " and your server refused",
                                       " and we refused your server",
@@ -100,44 +89,44 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
     bool silent = o->refused_by == REPORT_BY_PEER && !o->alert[0] &&
                   !o->error_in[0] && o->auth != REPORT_AUTH_FAILED;
     if (silent && !o->tls[0] && o->presented[0]) { /* mid-handshake */
-        add(out, n, " and your server closed the TLS handshake after receiving "
+        buf_strcatf(out, n, " and your server closed the TLS handshake after receiving "
                     "our certificate (no alert; its log should say why). ");
         return;
     }
     if (silent && o->leg == REPORT_LEG_OUT && o->step == REPORT_STEP_TLS) {
-        add(out, n, " and your server ended the connection right after the TLS "
+        buf_strcatf(out, n, " and your server ended the connection right after the TLS "
                     "handshake, before its stream header: how a TLS 1.3 server "
                     "refuses a client certificate (%s; its log should say why). ",
             o->close);
         return;
     }
     if (silent) { /* a bare hang-up: its own log has the reason */
-        add(out, n, " and your server closed the %s without saying why "
+        buf_strcatf(out, n, " and your server closed the %s without saying why "
                     "(%s; its log should say). ",
             o->tls[0] ? "stream after the TLS handshake" : "stream", o->close);
         return;
     }
     if (o->refused_by == REPORT_BY_US && o->leg == REPORT_LEG_OUT) {
-        add(out, n, " and this profile's rule stopped us at %s: %s. ",
+        buf_strcatf(out, n, " and this profile's rule stopped us at %s: %s. ",
             o->step ? report_step_words(o->step) : "authentication", failure_text(o));
         return;
     }
     if (o->refused_by != REPORT_BY_NONE) {
-        add(out, n, "%s%s%s: %s. ", who[o->refused_by], o->step ? " at " : "",
+        buf_strcatf(out, n, "%s%s%s: %s. ", who[o->refused_by], o->step ? " at " : "",
             report_step_words(o->step), failure_text(o));
         return;
     }
     if (o->auth == REPORT_AUTH_OK) {
-        add(out, n, o->leg == REPORT_LEG_IN ? " and your server authenticated "
+        buf_strcatf(out, n, o->leg == REPORT_LEG_IN ? " and your server authenticated "
                     "with %s" : " and your server accepted our %s",
             o->auth_used[0] ? o->auth_used : "authentication");
         if (o->auth_error[0]) /* e.g. dialback after a SASL EXTERNAL refusal */
-            add(out, n, " (after %s)", o->auth_error);
+            buf_strcatf(out, n, " (after %s)", o->auth_error);
     } else
-        add(out, n, " and the stream ended before authentication");
+        buf_strcatf(out, n, " and the stream ended before authentication");
     if (o->stanza[0])
-        add(out, n, "; %s", o->stanza);
-    add(out, n, ". ");
+        buf_strcatf(out, n, "; %s", o->stanza);
+    buf_strcatf(out, n, ". ");
 }
 
 /* What the peer did, from the latest legs: any refusal by the peer counts,
@@ -182,17 +171,17 @@ static void fill_cell(const rs_report *r, const char *remote,
         bool ours = (c->in && c->in->refused_by == REPORT_BY_US) ||
                     (c->out && c->out->refused_by == REPORT_BY_US);
         if (ours)
-            add(e, n, "No verdict: our refusal is this profile's rule, so the test "
+            buf_strcatf(e, n, "No verdict: our refusal is this profile's rule, so the test "
                       "did not get to what it checks. ");
         else
-            add(e, n, "%s: ping %s or write to echo@%s. ",
+            buf_strcatf(e, n, "%s: ping %s or write to echo@%s. ",
                 c->in || c->out ? "No verdict from that" : "Nothing seen yet",
                 d->name, d->name);
         if (p->kind == CATALOG_KIND_DNS && p->strict == CATALOG_EXPECT_REFUSE)
-            add(e, n, "A server that cannot find a way to %s never "
+            buf_strcatf(e, n, "A server that cannot find a way to %s never "
                       "connects, so silence after a ping is correct here. ",
                 d->name);
-        add(e, n, "A strict server should %s it: %s.", should, p->strict_why);
+        buf_strcatf(e, n, "A strict server should %s it: %s.", should, p->strict_why);
         return;
     }
     if (c->in)
@@ -202,15 +191,15 @@ static void fill_cell(const rs_report *r, const char *remote,
     bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->strict == CATALOG_EXPECT_ACCEPT);
     if (as_strict) {
         c->verdict = REPORT_VERDICT_OK;
-        add(e, n, "Correct: a strict server should %s it (%s).", should,
+        buf_strcatf(e, n, "Correct: a strict server should %s it (%s).", should,
             p->strict_why);
     } else if (p->advisory) {
         c->verdict = REPORT_VERDICT_ADVISORY;
-        add(e, n, "Advisory: the strictest reading is to %s it (%s); the "
+        buf_strcatf(e, n, "Advisory: the strictest reading is to %s it (%s); the "
                   "specs leave room here.", should, p->strict_why);
     } else {
         c->verdict = REPORT_VERDICT_WRONG;
-        add(e, n, "Wrong: a strict server should %s it: %s.", should,
+        buf_strcatf(e, n, "Wrong: a strict server should %s it: %s.", should,
             p->strict_why);
     }
 }
@@ -315,7 +304,7 @@ char *report_matrix_text(const rs_report *r, const char *remote,
     report_matrix(r, remote, cfg, cells);
     report_summary s;
     report_summarize(cells, cfg->n_domains, &s);
-    add(out, cap, "Report for %s: %u ok, %u advisory, %u wrong, %u not seen yet.\n",
+    buf_strcatf(out, cap, "Report for %s: %u ok, %u advisory, %u wrong, %u not seen yet.\n",
         remote, s.ok, s.advisory, s.wrong, s.unknown);
     for (size_t i = 0; i < cfg->n_domains; i++) {
         const report_cell *c = &cells[i];
@@ -325,7 +314,7 @@ char *report_matrix_text(const rs_report *r, const char *remote,
         if (c->out && (!o || c->out->refused_by == REPORT_BY_PEER))
             o = c->out;
         report_outcome_brief(o, brief, sizeof brief);
-        add(out, cap, "[%s] %s: %s (strict: %s)%s%s\n",
+        buf_strcatf(out, cap, "[%s] %s: %s (strict: %s)%s%s\n",
             report_verdict_name(c->verdict), p->label, report_seen_name(c->seen),
             catalog_expect_name(p->strict), brief[0] ? " - " : "", brief);
     }

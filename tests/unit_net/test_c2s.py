@@ -65,6 +65,14 @@ class Client(Stream):
         self.send("<auth xmlns='%s' mechanism='PLAIN'>%s</auth>" % (NS_SASL, payload.decode()))
         return self.next()
 
+    def to_auth(self, domain):
+        """Header, STARTTLS, header again: returns the auth features."""
+        self.open_c(domain)
+        self.features()
+        self.starttls(domain)
+        self.open_c(domain)
+        return self.features()
+
     def bind(self, resource="r1"):
         self.send("<iq type='set' id='b1'><bind xmlns='%s'>%s</bind></iq>"
                   % (NS_BIND, "<resource>%s</resource>" % resource if resource else ""))
@@ -79,11 +87,7 @@ def mechanisms(f):
 def logged_in(env, domain=VALID, resource="r1"):
     """A bound session of test@domain over STARTTLS. Returns (client, jid)."""
     c = Client.to(env)
-    c.open_c(domain)
-    c.features()
-    c.starttls(domain)
-    c.open_c(domain)
-    c.features()
+    c.to_auth(domain)
     el = c.plain()
     assert el.tag == tag(NS_SASL, "success"), c.all[-300:]
     c.restart()
@@ -161,11 +165,7 @@ def t_no_sasl_offers_no_mechanisms(env):
 
 def t_wrong_password_three_times(env):
     c = Client.to(env)
-    c.open_c(VALID)
-    c.features()
-    c.starttls(VALID)
-    c.open_c(VALID)
-    c.features()
+    c.to_auth(VALID)
     for _ in range(3):
         el = c.plain(password="nope")
         assert el.tag == tag(NS_SASL, "failure") and \
@@ -265,11 +265,7 @@ def t_sessions_bounded_and_conflict(env):
     assert sessions[0][0].stream_error()[0] == "conflict"
     third, _ = logged_in(env, resource="s2")
     c = Client.to(env)
-    c.open_c(VALID)
-    c.features()
-    c.starttls(VALID)
-    c.open_c(VALID)
-    c.features()
+    c.to_auth(VALID)
     assert c.plain().tag == tag(NS_SASL, "success")
     c.restart()
     c.open_c(VALID)
