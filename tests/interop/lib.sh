@@ -395,3 +395,9 @@ echo_client() {
     ns timeout 30 "$PY" "$HERE/client.py" --jid "user@$PEER" --password secret \
         --host "$PEER_IP" --ca "$STAGING_CA" --to "$to" --timeout 5 "$@"
 }
+
+# sanitized BINARY: built with AddressSanitizer (its shadow memory and
+# quarantine make RSS meaningless as a figure).
+sanitized() {
+    ldd "$1" 2>/dev/null | grep -q 'libasan'
+}

@@ -79,12 +79,6 @@ cpu_seconds() {
 
 mib() { echo $(( ($1 + 1023) / 1024 )); }
 
-# sanitized BINARY: built with AddressSanitizer (its shadow memory and
-# quarantine make RSS meaningless as a figure).
-sanitized() {
-    ldd "$1" 2>/dev/null | grep -q 'libasan'
-}
-
 # rss_sampler_start PID: VmRSS every 0.2 s into $WORK/rss.kb until stopped.
 rss_sampler_start() {
     local pid=$1
