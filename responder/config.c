@@ -715,6 +715,7 @@ void config_free(rs_config *cfg)
         free(cfg->domains[i].cert_file);
         free(cfg->domains[i].key_file);
         free(cfg->domains[i].description);
+        free(cfg->domains[i].cert_mismatch);
     }
     free(cfg->domains);
     free(cfg->outbound_allow);

@@ -108,6 +108,9 @@ typedef struct rs_domain_conf {
     char *key_file;             /* key PEM, absolute; default STATE/certs/NAME.key */
     char *description;          /* override of the profile's, or NULL */
     int line;                   /* where it was defined */
+    char *cert_mismatch;        /* how the loaded certificate differs from
+                                   its row (certcheck.h), NULL when it does
+                                   not; set by the daemon, not by the file */
 } rs_domain_conf;
 
 /* The whole configuration. All paths are absolute after loading. */

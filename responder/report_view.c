@@ -188,6 +188,13 @@ static void fill_cell(const rs_report *r, const char *remote,
         explain_leg(c->in, e, n);
     if (c->out)
         explain_leg(c->out, e, n);
+    if (d->cert_mismatch) { /* not the test the row describes */
+        c->verdict = REPORT_VERDICT_UNKNOWN;
+        buf_strcatf(e, n, "No verdict: the certificate this domain presents differs "
+                          "from its row (%s), so this is not the test the row "
+                          "describes.", d->cert_mismatch);
+        return;
+    }
     bool as_strict = (c->seen == REPORT_SEEN_ACCEPT) == (p->strict == CATALOG_EXPECT_ACCEPT);
     if (as_strict) {
         c->verdict = REPORT_VERDICT_OK;

@@ -23,6 +23,7 @@
 #include "s2s_out.h"
 #include "services.h"
 #include "c2s.h"
+#include "certcheck.h"
 #include "clients.h"
 #include "tls.h"
 #include "web.h"
@@ -149,6 +150,29 @@ static int wire_router(rs_daemon *srv)
     return 0;
 }
 
+/* What each domain presents against its row (certcheck.h): logged, and
+ * kept in cfg for the verdicts. A domain without memory for its text keeps
+ * none. */
+static void inspect_certificates(rs_config *cfg, const rs_domains *d)
+{
+    certcheck_result *r = calloc(d->n ? d->n : 1, sizeof *r);
+    if (!r)
+        return;
+    size_t bad = certcheck_all(d, cfg->base_domain, (int64_t)time(NULL), r);
+    for (size_t i = 0; i < d->n && i < cfg->n_domains; i++) {
+        free(cfg->domains[i].cert_mismatch);
+        cfg->domains[i].cert_mismatch = NULL;
+        char text[CERTCHECK_MAX * 170];
+        certcheck_summary(&r[i], text, sizeof text);
+        if (text[0])
+            cfg->domains[i].cert_mismatch = strdup(text);
+    }
+    if (bad)
+        log_msg(RS_LOG_WARN, "%zu of %zu test domains present a certificate that "
+                "differs from their row: their verdicts claim nothing", bad, d->n);
+    free(r);
+}
+
 int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
                     const char *config_path)
 {
@@ -179,6 +203,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     srv->domains = domains_load(cfg);
     if (!srv->domains || !tls_policies_ok(srv->domains))
         return -1;
+    inspect_certificates(cfg, srv->domains);
     srv->dns = dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
         fprintf(stderr, "cannot start the DNS resolver\n");
@@ -255,6 +280,7 @@ void server_reload(rs_daemon *srv)
         }
         domains_unref(srv->domains);
         srv->domains = d;
+        inspect_certificates(srv->cfg, d);
         return;
     }
     log_msg(RS_LOG_INFO, "SIGHUP: reloading %s", srv->config_path);
@@ -267,6 +293,8 @@ void server_reload(rs_daemon *srv)
         return;
     }
     rs_domains *d = domains_load(cfg);
+    if (d)
+        inspect_certificates(cfg, d);
     if (d && !tls_policies_ok(d)) {
         domains_unref(d);
         d = NULL;

@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <libxml/xmlmemory.h>
 #include <microhttpd.h>
 #include <uv.h>
 
+#include "certcheck.h"
 #include "clients.h"
 #include "jid.h"
 #include "json.h"
@@ -191,6 +193,34 @@ static enum MHD_Result get_report(const req *q, const char *name)
     return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
 }
 
+/* What d presents now and how that differs from its row (certcheck.h). */
+static void certificate_json(rs_json *j, const rs_domains *ds, const rs_domain_conf *d,
+                             const char *base)
+{
+    const rs_domain *dom = domains_find(ds, d->name);
+    json_key(j, "certificate");
+    if (!dom) {
+        json_null(j);
+        return;
+    }
+    certcheck_result r;
+    certcheck_domain(dom, base, (int64_t)time(NULL), &r);
+    json_obj_begin(j);
+    json_kv_str(j, "source", r.source);
+    json_kv_str(j, "issuer", r.issuer);
+    json_kv_str(j, "ekus", r.ekus);
+    json_kv_str(j, "names", r.names);
+    json_kv_int(j, "not_before", r.not_before);
+    json_kv_int(j, "not_after", r.not_after);
+    json_kv_int(j, "chain", r.chain_len);
+    json_key(j, "mismatches");
+    json_arr_begin(j);
+    for (size_t i = 0; i < r.n_mismatches; i++)
+        json_str(j, r.mismatches[i]);
+    json_arr_end(j);
+    json_obj_end(j);
+}
+
 static enum MHD_Result get_api_domains(const req *q)
 {
     const rs_config *cfg = q->w->srv->cfg;
@@ -216,6 +246,8 @@ static enum MHD_Result get_api_domains(const req *q)
         json_kv_str(&j, "description",
                        d->description ? d->description : p->description);
         json_kv_str(&j, "echo", echo);
+        json_kv_str(&j, "client_should", catalog_client_name(p->client));
+        certificate_json(&j, q->w->srv->domains, d, cfg->base_domain);
         json_obj_end(&j);
     }
     json_arr_end(&j);

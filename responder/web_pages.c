@@ -353,6 +353,12 @@ static void index_table(page *pg, const rs_config *cfg)
             el(pg, td, "br", NULL);
             el(pg, td, "small", d->description);
         }
+        if (d->cert_mismatch) {
+            el(pg, td, "br", NULL);
+            xmlNodePtr m = el(pg, td, "small", "certificate differs from the row: ");
+            attr(pg, m, "class", "mismatch");
+            txt(pg, m, d->cert_mismatch);
+        }
         strict_cell(pg, tr, p);
         el(pg, tr, "td", p->strict_why);
         td = el(pg, tr, "td", catalog_client_name(p->client));

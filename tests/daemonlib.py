@@ -91,8 +91,10 @@ def set_limit(conf, name, value):
 class Daemon:
     """A running responder; stop() (or leaving the with block) ends it."""
 
-    def __init__(self, responder, limits=None, attempts=3):
+    def __init__(self, responder, limits=None, attempts=3, edit=None):
+        """edit(conf_path): a change to the config init wrote, before run."""
         self.responder = os.path.abspath(responder)
+        self.edit = edit
         self.dir = tempfile.mkdtemp(prefix="rs-unit-")
         self.proc = None
         last = ""
@@ -118,6 +120,8 @@ class Daemon:
         self.conf = os.path.join(self.state, "responder.conf")
         for name, value in limits.items():
             set_limit(self.conf, name, value)
+        if self.edit:
+            self.edit(self.conf)
         with open(self.conf, "a") as f:
             f.write('resolver = { servers = ( "127.0.0.1:%d" ); };\n'
                     % dead_udp_port())

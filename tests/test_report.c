@@ -298,6 +298,15 @@ static void test_verdicts(void)
     CHECK(j.text && strstr(j.text, "\"out\":null") != NULL);
     json_free(&j);
 
+    /* a certificate that differs from its row (certcheck.h): no verdict */
+    cfg.domains[3].cert_mismatch = strdup("EKU: serverAuth clientAuth");
+    report_matrix(r, "peer.example", &cfg, cells);
+    CHECK(cells[3].seen == REPORT_SEEN_ACCEPT && cells[3].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK(strstr(cells[3].explanation, "No verdict: the certificate this domain presents "
+                                       "differs from its row (EKU: serverAuth clientAuth)") != NULL);
+    free(cfg.domains[3].cert_mismatch);
+    cfg.domains[3].cert_mismatch = NULL;
+
     /* a bare hang-up after TLS: said as such, and still a refusal */
     o = outcome(REPORT_LEG_IN, "peer.example", "expired.r.example", 7);
     snprintf(o.tls, sizeof o.tls, "TLS1.3 AES-256-GCM");

@@ -2,9 +2,12 @@
  * list every problem, so an operator can fix them all before `run`. */
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cmd.h"
+#include "certcheck.h"
 #include "config.h"
+#include "domains.h"
 
 static void check_usage(FILE *out)
 {
@@ -13,12 +16,16 @@ static void check_usage(FILE *out)
           "Validate a configuration file: syntax, unknown settings, types,\n"
           "values, profiles, duplicate domains and listeners, trust files.\n"
           "Every problem is printed as FILE:LINE: message.\n"
+          "Then load every domain's certificate and key and compare each\n"
+          "certificate with its catalog row (source, issuer, EKUs, names,\n"
+          "validity, key, chain): a difference is printed as a warning (the\n"
+          "daemon runs, but that domain's verdicts claim nothing).\n"
           "\n"
           "options:\n"
           "  -c, --config FILE  the file to check\n"
           "  -h, --help         this text\n"
           "\n"
-          "exit status: 0 valid, 1 problems found, 2 bad usage\n",
+          "exit status: 0 valid (warnings or not), 1 problems found, 2 bad usage\n",
           out);
 }
 
@@ -72,9 +79,26 @@ int cmd_check(int argc, char **argv)
                 problems == 1 ? "" : "s");
         return 1;
     }
-    printf("%s: ok (%zu domain%s, %zu listener%s)\n", file, cfg.n_domains,
-           cfg.n_domains == 1 ? "" : "s", cfg.n_listen,
-           cfg.n_listen == 1 ? "" : "s");
+    rs_domains *ds = domains_load(&cfg);
+    if (!ds) {
+        fprintf(stderr, "%s: the certificates or keys above cannot be loaded\n", file);
+        config_free(&cfg);
+        return 1;
+    }
+    size_t differ = 0;
+    for (size_t i = 0; i < ds->n; i++) {
+        certcheck_result r;
+        certcheck_domain(&ds->items[i], cfg.base_domain, (int64_t)time(NULL), &r);
+        for (size_t m = 0; m < r.n_mismatches; m++)
+            printf("%s: warning: %s (%s): %s\n", file, ds->items[i].name,
+                   ds->items[i].profile->label, r.mismatches[m]);
+        differ += r.n_mismatches > 0;
+    }
+    printf("%s: ok (%zu domain%s, %zu listener%s; %zu certificate%s differ%s from "
+           "%s row)\n", file, cfg.n_domains, cfg.n_domains == 1 ? "" : "s",
+           cfg.n_listen, cfg.n_listen == 1 ? "" : "s", differ, differ == 1 ? "" : "s",
+           differ == 1 ? "s" : "", differ == 1 ? "its" : "their");
+    domains_unref(ds);
     config_free(&cfg);
     return 0;
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""test_certcheck.py -- what each test domain really presents, against its
+catalog row (responder/certcheck.c): a fresh `init` matches every row; a
+le-tlsserver that presents valid's certificate (both EKUs, another name: what
+a public CA's certificate with clientAuth would do to the row) is flagged by
+`check` (a warning, exit 0), in the daemon's log, on the index, in
+/api/domains, and again after a SIGHUP that repairs it, no more. A daemon run
+unprivileged on loopback (daemonlib.py). Usage: test_certcheck.py XMPP-RESPONDER"""
+import http.client
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from daemonlib import BASE, Checks, Daemon  # noqa: E402
+
+T = Checks()
+LE = "le-tlsserver." + BASE
+VALID = "valid." + BASE
+SWAP = ('{ name = "%s"; profile = "le-tlsserver"; }' % LE,
+        '{ name = "%s"; profile = "le-tlsserver"; cert = "certs/%s.pem"; '
+        'key = "certs/%s.key"; }' % (LE, VALID, VALID))
+
+
+def swap(conf, back=False):
+    with open(conf) as f:
+        text = f.read()
+    old, new = (SWAP[1], SWAP[0]) if back else SWAP
+    if old not in text:
+        raise RuntimeError("no le-tlsserver entry in %s" % conf)
+    with open(conf, "w") as f:
+        f.write(text.replace(old, new))
+
+
+def get(d, path):
+    c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=5)
+    c.request("GET", path)
+    r = c.getresponse()
+    body = r.read().decode()
+    c.close()
+    return r.status, body
+
+
+def certs(d):
+    status, body = get(d, "/api/domains")
+    return {x["domain"]: x["certificate"] for x in json.loads(body)["domains"]}
+
+
+def main():
+    rs = sys.argv[1]
+    with Daemon(rs) as fresh:
+        cs = certs(fresh)
+        bad = {k: v["mismatches"] for k, v in cs.items() if v["mismatches"]}
+        T.check("a fresh init: every certificate matches its row (%d domains)" % len(cs),
+                not bad and len(cs) > 30, bad)
+        T.check("valid: test-ca, serverAuth clientAuth, chain of 2",
+                (cs[VALID]["source"], cs[VALID]["ekus"], cs[VALID]["chain"]) ==
+                ("test-ca", "serverAuth clientAuth", 2), cs[VALID])
+
+    with Daemon(rs, edit=swap) as d:
+        p = subprocess.run([os.path.abspath(rs), "check", "-c", d.conf],
+                           capture_output=True, text=True, timeout=60)
+        lines = [l for l in p.stdout.splitlines() if "warning:" in l]
+        T.check("check: exit 0, warnings for le-tlsserver only (%d)" % len(lines),
+                p.returncode == 0 and lines and all(LE in l for l in lines), p.stdout + p.stderr)
+        T.check("check names the EKU and the names",
+                any("EKU: serverAuth clientAuth, the row says serverAuth only" in l for l in lines)
+                and any("names: no dNSName %s" % LE in l for l in lines), p.stdout)
+        T.check("check sums up: 1 certificate differs",
+                "1 certificate differs from its row" in p.stdout, p.stdout)
+        T.check("the daemon logs the mismatch at start",
+                re.search(r"certificate of %s does not match its row \(le-tlsserver\): EKU"
+                          % re.escape(LE), d.log()), d.log()[-1500:])
+        cs = certs(d)
+        T.check("/api/domains: le-tlsserver's mismatches, valid has none",
+                any("EKU" in m for m in cs[LE]["mismatches"]) and not cs[VALID]["mismatches"],
+                cs[LE])
+        status, page = get(d, "/")
+        T.check("the index says it beside the domain",
+                status == 200 and 'class="mismatch"' in page and
+                "certificate differs from the row" in page, page[:300])
+        swap(d.conf, back=True)
+        d.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and certs(d)[LE]["mismatches"]:
+            time.sleep(0.1)
+        T.check("after SIGHUP with its own certificate again: no mismatch",
+                not certs(d)[LE]["mismatches"], certs(d)[LE])
+        status, page = get(d, "/")
+        T.check("and the index no longer flags it", 'class="mismatch"' not in page)
+    return T.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
