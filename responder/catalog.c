@@ -32,6 +32,10 @@
  * no _xmpps-server lookup). */
 #define PEERS(ps, pl, es, ed, db) .peers = {ps, pl, es, ed, db}
 
+/* Where the certificate comes from on a public instance (catalog.h). */
+#define PUBLIC_ACME .source = CATALOG_SOURCE_ACME
+#define PUBLIC_DERIVED(how) .source = CATALOG_SOURCE_ACME_DERIVED, .derived = how
+
 /* What a strict, correct client does where that differs from a server
  * (the rows' default: the same as 'strict'). */
 #define CLIENT(exp, why) .client = exp, .client_why = why
@@ -67,7 +71,7 @@ static const catalog_profile catalog[] = {
              "a trusted chain with both EKUs naming the domain is what every "
              "server must accept",
              .eku = CATALOG_EKU_SERVER | CATALOG_EKU_CLIENT, PEERS_ALL_ACCEPT, NULL,
-             "Control: trusted chain, serverAuth+clientAuth, correct name"),
+             "Control: trusted chain, serverAuth+clientAuth, correct name", PUBLIC_ACME),
     {
         .label = "le-tlsserver",
         .kind = CATALOG_KIND_CERT,
@@ -89,6 +93,7 @@ static const catalog_profile catalog[] = {
                        "authenticate by SASL EXTERNAL only",
         CLIENT(A, "serverAuth is what a client checks: for clients this is the "
                   "normal certificate"),
+        PUBLIC_ACME,
     },
     {
         .label = "le-tlsserver-dialback",
@@ -108,6 +113,7 @@ static const catalog_profile catalog[] = {
                        "back to dialback",
         CLIENT(A, "serverAuth is what a client checks: for clients this is the "
                   "normal certificate"),
+        PUBLIC_ACME,
     },
     CERT_ROW("client-only", "EKU clientAuth only", R, true,
              "a certificate not meant for TLS servers; servers that check "
@@ -127,7 +133,7 @@ static const catalog_profile catalog[] = {
     CERT_ROW("expired", "certificate expired a month ago", R, false,
              "an expired certificate must not authenticate a peer",
              .validity = CATALOG_VALID_EXPIRED, PEERS_BAD_CERT, NULL,
-             "Certificate expired a month ago"),
+             "Certificate expired a month ago", PUBLIC_DERIVED(CATALOG_DERIVED_EXPIRED)),
     CERT_ROW("not-yet-valid", "certificate valid only from next year", R,
              false, "a certificate before its notBefore date is not valid",
              .validity = CATALOG_VALID_NOT_YET, PEERS_BAD_CERT, NULL,
@@ -145,12 +151,12 @@ static const catalog_profile catalog[] = {
              "RFC 8446 4.4.2: the sender provides the chain; without the "
              "intermediate the leaf cannot be verified",
              .omit_chain = true, PEERS_BAD_CERT, NULL,
-             "Leaf from the intermediate, intermediate not sent"),
+             "Leaf from the intermediate, intermediate not sent", PUBLIC_DERIVED(CATALOG_DERIVED_NO_CHAIN)),
     CERT_ROW("wrong-name", "certificate for another name", R, false,
              "a certificate that does not name the domain does not "
              "authenticate it (RFC 6125)",
              .names = CATALOG_NAMES_WRONG, PEERS_BAD_CERT, NULL,
-             "Trusted certificate for a different name"),
+             "Trusted certificate for a different name", PUBLIC_DERIVED(CATALOG_DERIVED_OTHER_NAME)),
     {
         .label = "self-signed-wrong-name",
         .kind = CATALOG_KIND_CERT,
@@ -213,13 +219,13 @@ static const catalog_profile catalog[] = {
     CERT_ROW("wildcard", "wildcard certificate *.BASE", A, false,
              "a wildcard matches one label (RFC 6125 6.4.3)",
              .names = CATALOG_NAMES_WILDCARD, PEERS_ALL_ACCEPT, NULL,
-             "Wildcard certificate for *.BASE"),
+             "Wildcard certificate for *.BASE", PUBLIC_ACME),
     CERT_ROW("ecdsa", "ECDSA P-256 key", A, false,
              "ECDSA keys are standard for TLS", .key = CATALOG_KEY_ECDSA_P256,
-             PEERS_ALL_ACCEPT, NULL, "Certificate with an ECDSA P-256 key"),
+             PEERS_ALL_ACCEPT, NULL, "Certificate with an ECDSA P-256 key", PUBLIC_ACME),
     CERT_ROW("rsa2048", "RSA 2048-bit key (control)", A, false,
              "RSA 2048 is the common baseline", .key = CATALOG_KEY_RSA2048,
-             PEERS_ALL_ACCEPT, NULL, "Certificate with an RSA 2048-bit key"),
+             PEERS_ALL_ACCEPT, NULL, "Certificate with an RSA 2048-bit key", PUBLIC_ACME),
     CERT_ROW("rsa1024", "RSA 1024-bit key", R, true,
              "1024-bit RSA is below every current guideline; OpenSSL 3 "
              "refuses it at its default security level",
@@ -237,7 +243,7 @@ static const catalog_profile catalog[] = {
              "revocation; most XMPP servers do not",
              .revoked = true, PEERS_ALL_ACCEPT,
              "no peer here checks revocation by default",
-             "Certificate revoked in the test CA's CRL"),
+             "Certificate revoked in the test CA's CRL", PUBLIC_DERIVED(CATALOG_DERIVED_REVOKED)),
 
     /* protocol profiles: a good certificate, a different stream policy */
     ROW("dialback-only", CATALOG_KIND_PROTOCOL,
@@ -251,7 +257,7 @@ static const catalog_profile catalog[] = {
         .peer_note = "the strict peers here run without dialback",
         .description = "Dialback only, in both directions",
         CLIENT(A, "dialback is between servers: for clients this is a normal "
-                  "domain")),
+                  "domain"), PUBLIC_ACME),
     ROW("no-sasl", CATALOG_KIND_PROTOCOL,
         "no SASL mechanism after TLS: clients get an empty mechanism list, "
         "servers dialback only", A, true,
@@ -264,7 +270,7 @@ static const catalog_profile catalog[] = {
         .description = "No SASL mechanisms offered (clients: empty list; "
                        "servers: dialback only)",
         CLIENT(R, "no mechanism means no way to log in: a client must fail "
-                  "once, clearly, and not reconnect in a loop")),
+                  "once, clearly, and not reconnect in a loop"), PUBLIC_ACME),
     ROW("no-dialback", CATALOG_KIND_PROTOCOL,
         "SASL EXTERNAL only in both directions", A, false,
         "SASL EXTERNAL with a valid certificate is the standard s2s "
@@ -276,7 +282,7 @@ static const catalog_profile catalog[] = {
                      "and this domain refuses dialback by design",
         .description = "SASL EXTERNAL only, no dialback",
         CLIENT(A, "SASL EXTERNAL between servers only: for clients this is a "
-                  "normal domain")),
+                  "normal domain"), PUBLIC_ACME),
     ROW("no-tls", CATALOG_KIND_PROTOCOL,
         "no STARTTLS: plaintext streams, dialback only", R, false,
         "RFC 7590: server-to-server traffic must be encrypted",
@@ -297,7 +303,7 @@ static const catalog_profile catalog[] = {
                      "port 5269, which answers host-unknown for this domain",
         .description = "Direct TLS (XEP-0368) only, on its own port",
         CLIENT(A, "XEP-0368: clients that look up _xmpps-client connect; others "
-                  "find no STARTTLS port")),
+                  "find no STARTTLS port"), PUBLIC_ACME),
     ROW("legacy-tls", CATALOG_KIND_PROTOCOL, "TLS 1.0 and 1.1 only", R, false,
         "RFC 8996 forbids TLS 1.0 and 1.1",
         .policy = {POLICY_DEFAULT,
@@ -306,7 +312,7 @@ static const catalog_profile catalog[] = {
     ROW("tls13-only", CATALOG_KIND_PROTOCOL, "TLS 1.3 only", A, false,
         "TLS 1.3 is current (RFC 8446)",
         .policy = {POLICY_DEFAULT, .tls_priority = "NORMAL:-VERS-ALL:+VERS-TLS1.3"},
-        PEERS_ALL_ACCEPT, .description = "TLS 1.3 only"),
+        PEERS_ALL_ACCEPT, .description = "TLS 1.3 only", PUBLIC_ACME),
 
     /* DNS profiles: the zone says something a server must respect */
     ROW("no-service", CATALOG_KIND_DNS,
@@ -387,6 +393,35 @@ const char *catalog_client_name(catalog_expect expect)
 const char *catalog_client_why(const catalog_profile *p)
 {
     return p->client_why ? p->client_why : p->strict_why;
+}
+
+const char *catalog_source_name(catalog_source source)
+{
+    static const char *const names[] = {"test-ca", "acme", "acme-derived"};
+    return names[source];
+}
+
+const char *catalog_public_text(const catalog_profile *p)
+{
+    static const char *const derived[] = {
+        "", "acme-derived: another test domain's ACME certificate",
+        "acme-derived: the ACME leaf without its intermediates",
+        "acme-derived: the newest expired ACME certificate of the domain, kept "
+        "by the renewal (the test-CA one until there is one)",
+        "acme-derived: an ACME certificate revoked through ACME"};
+    if (p->source == CATALOG_SOURCE_ACME)
+        return "acme: the domain's own certificate from the ACME CA";
+    if (p->source == CATALOG_SOURCE_ACME_DERIVED)
+        return derived[p->derived];
+    if (p->cert.issuer == CATALOG_ISSUER_SELF)
+        return "test-ca: self-signed by design, on a public instance as in staging";
+    if (p->kind != CATALOG_KIND_CERT)
+        return "test-ca: the test CA's certificate; what this row tests is not "
+               "the certificate";
+    return "test-ca: no public CA issues this certificate, so a public instance "
+           "presents one from its private test CA, which peers do not trust: a "
+           "refusal may be for that alone, only an acceptance says something "
+           "about the row";
 }
 
 const char *catalog_peer_name(catalog_peer peer)

@@ -135,6 +135,26 @@ typedef enum {
     CATALOG_PEER_COUNT
 } catalog_peer;
 
+/* Where a row's certificate comes from on a public instance (config
+ * `public = true`); staging always uses the test CA. */
+typedef enum {
+    CATALOG_SOURCE_TEST_CA,     /* made by init (test CA or self-signed): no
+                                   public CA issues what the row needs */
+    CATALOG_SOURCE_ACME,        /* the domain's own certificate from the ACME CA */
+    CATALOG_SOURCE_ACME_DERIVED /* made from ACME certificates, as 'derived' says */
+} catalog_source;
+
+/* How a derived row is made from ACME certificates. */
+typedef enum {
+    CATALOG_DERIVED_NONE,
+    CATALOG_DERIVED_OTHER_NAME, /* another ACME domain's certificate (wrong-name) */
+    CATALOG_DERIVED_NO_CHAIN,   /* the ACME leaf without its intermediates */
+    CATALOG_DERIVED_EXPIRED,    /* the newest expired ACME certificate of the
+                                   domain, kept by the renewal (the test-CA
+                                   one until there is one) */
+    CATALOG_DERIVED_REVOKED     /* an ACME certificate revoked through ACME */
+} catalog_derived;
+
 /* One profile: a row of the catalog. */
 typedef struct catalog_profile {
     const char *label;        /* subdomain of BASE, also the profile name */
@@ -155,6 +175,8 @@ typedef struct catalog_profile {
     catalog_dns_shape dns;        /* DNS records */
     bool posh;                /* publish the certificate by POSH (RFC 7711,
                                  RFC 7712) on the HTTPS listener */
+    catalog_source source;    /* on a public instance (staging: test CA) */
+    catalog_derived derived;  /* how, for CATALOG_SOURCE_ACME_DERIVED */
     const char *description;  /* one line for disco#info and presence */
 } catalog_profile;
 
@@ -173,5 +195,12 @@ const char *catalog_expect_name(catalog_expect expect);
 const char *catalog_client_name(catalog_expect expect); /* "connect"/"refuse" */
 const char *catalog_client_why(const catalog_profile *p); /* client_why or strict_why */
 const char *catalog_peer_name(catalog_peer peer); /* e.g. "prosody-strict" */
+
+/* "test-ca", "acme", "acme-derived"; and a row's source on a public
+ * instance in words, with what a refusal then shows ("acme", "acme-derived:
+ * another domain's ACME certificate", "test-ca: ... a refusal may be for
+ * that alone"). */
+const char *catalog_source_name(catalog_source source);
+const char *catalog_public_text(const catalog_profile *p);
 
 #endif

@@ -151,7 +151,8 @@ static void check_key(const catalog_cert_recipe *c, gnutls_x509_crt_t crt,
 }
 
 static void check_issuer(const catalog_cert_recipe *c, const rs_domain *d,
-                         gnutls_x509_crt_t crt, certcheck_result *r)
+                         bool public_instance, gnutls_x509_crt_t crt,
+                         certcheck_result *r)
 {
     char cn[256];
     size_t size = sizeof r->issuer;
@@ -161,9 +162,12 @@ static void check_issuer(const catalog_cert_recipe *c, const rs_domain *d,
     bool self = gnutls_x509_crt_check_issuer(crt, crt) == 1;
     snprintf(r->source, sizeof r->source, "%s",
              self || strncmp(cn, OUR_CA_PREFIX, strlen(OUR_CA_PREFIX)) == 0 ? "test-ca"
-                                                                            : "other");
-    if (strcmp(r->source, "test-ca") != 0)
-        mismatch(r, "source: issued by %s, the row's source is the test CA", cn);
+                                                                            : "acme");
+    bool acme = public_instance && d->profile->source != CATALOG_SOURCE_TEST_CA;
+    snprintf(r->expected, sizeof r->expected, "%s", acme ? "acme" : "test-ca");
+    if (strcmp(r->source, r->expected) != 0)
+        mismatch(r, "source: issued by %s; here the row's source is %s", cn,
+                 acme ? catalog_public_text(d->profile) : "the test CA");
     if ((c->issuer == CATALOG_ISSUER_SELF) != self)
         mismatch(r, "issuer: %s, the row says %s", self ? "self-signed" : cn,
                  c->issuer == CATALOG_ISSUER_SELF ? "self-signed" : "a CA");
@@ -186,8 +190,8 @@ static void check_validity(const catalog_cert_recipe *c, int64_t now,
         mismatch(r, "validity: %s, the row says %s", is, want);
 }
 
-void certcheck_domain(const rs_domain *d, const char *base, int64_t now,
-                      certcheck_result *out)
+void certcheck_domain(const rs_domain *d, const char *base, bool public_instance,
+                      int64_t now, certcheck_result *out)
 {
     memset(out, 0, sizeof *out);
     out->chain_len = d->chain_len;
@@ -202,7 +206,7 @@ void certcheck_domain(const rs_domain *d, const char *base, int64_t now,
     const catalog_cert_recipe *c = &d->profile->cert;
     out->not_before = (int64_t)gnutls_x509_crt_get_activation_time(crt);
     out->not_after = (int64_t)gnutls_x509_crt_get_expiration_time(crt);
-    check_issuer(c, d, crt, out);
+    check_issuer(c, d, public_instance, crt, out);
     bool present;
     unsigned bits = eku_bits(crt, &present, out->ekus, sizeof out->ekus);
     if (c->eku == CATALOG_EKU_NONE ? present : bits != c->eku)
@@ -224,13 +228,13 @@ void certcheck_summary(const certcheck_result *r, char *out, size_t n)
         buf_strcatf(out, n, "%s%s", i ? "; " : "", r->mismatches[i]);
 }
 
-size_t certcheck_all(const rs_domains *ds, const char *base, int64_t now,
-                     certcheck_result *results)
+size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instance,
+                     int64_t now, certcheck_result *results)
 {
     size_t bad = 0;
     for (size_t i = 0; i < ds->n; i++) {
         certcheck_result one, *r = results ? &results[i] : &one;
-        certcheck_domain(&ds->items[i], base, now, r);
+        certcheck_domain(&ds->items[i], base, public_instance, now, r);
         if (!r->n_mismatches)
             continue;
         bad++;

@@ -20,7 +20,9 @@
 /* What the domain's certificate is, and where it differs from its row. */
 typedef struct certcheck_result {
     char source[16];        /* "test-ca": made by init (our roots or self-
-                               signed); "other": anyone else's */
+                               signed); "acme": anyone else's */
+    char expected[16];      /* what the row wants here: "test-ca", or on a
+                               public instance "acme" for ACME rows */
     char issuer[256];       /* the leaf's issuer DN */
     char ekus[48];          /* "serverAuth clientAuth", "none" (no EKU) */
     char names[300];        /* dNSNames, else the CN: "a.example b.example" */
@@ -33,14 +35,14 @@ typedef struct certcheck_result {
 } certcheck_result;
 
 /* Inspect d's loaded chain against d's row (base: the base domain, for the
- * wildcard row), at time now. */
-void certcheck_domain(const rs_domain *d, const char *base, int64_t now,
-                      certcheck_result *out);
+ * wildcard row; public_instance: the config's `public`), at time now. */
+void certcheck_domain(const rs_domain *d, const char *base, bool public_instance,
+                      int64_t now, certcheck_result *out);
 
 /* Inspect every domain of ds and log each mismatch (WARN); returns how
  * many domains have one. results (ds->n, or NULL) receives each result. */
-size_t certcheck_all(const rs_domains *ds, const char *base, int64_t now,
-                     certcheck_result *results);
+size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instance,
+                     int64_t now, certcheck_result *results);
 
 /* The mismatches as one line, "; "-separated, into out. */
 void certcheck_summary(const certcheck_result *r, char *out, size_t n);

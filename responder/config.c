@@ -91,7 +91,7 @@ const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
                                        "http", "https", "domains",
-                                       "outbound", "resolver", NULL};
+                                       "outbound", "resolver", "public", NULL};
 static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           "clients", NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
@@ -320,16 +320,18 @@ static void parse_trust(loader *ld, const config_setting_t *root)
         parse_trust_file(ld, config_setting_get_elem(list, (unsigned)i), i);
 }
 
-static void parse_trust_system(loader *ld, const config_setting_t *root)
+/* A top-level boolean key into *out (def when absent). */
+static void parse_bool(loader *ld, const config_setting_t *root, const char *key,
+                       bool def, bool *out)
 {
-    const config_setting_t *s = config_setting_get_member(root, "trust_system");
-    ld->cfg->trust_system = true;
+    const config_setting_t *s = config_setting_get_member(root, key);
+    *out = def;
     if (!s)
         return;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
         config_report_type(ld, s, "at top level", "a boolean (true or false)");
     else
-        ld->cfg->trust_system = config_setting_get_bool(s) != 0;
+        *out = config_setting_get_bool(s) != 0;
 }
 
 static void parse_limits(loader *ld, const config_setting_t *root)
@@ -617,7 +619,8 @@ static void validate(loader *ld, const config_t *lc)
     parse_http(ld, root, "http", DEFAULT_HTTP_PORT, &ld->cfg->http);
     parse_http(ld, root, "https", DEFAULT_HTTPS_PORT, &ld->cfg->https);
     parse_trust(ld, root);
-    parse_trust_system(ld, root);
+    parse_bool(ld, root, "trust_system", true, &ld->cfg->trust_system);
+    parse_bool(ld, root, "public", false, &ld->cfg->public_instance);
     parse_limits(ld, root);
     parse_domains(ld, root);
     parse_outbound(ld, root);

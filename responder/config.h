@@ -12,6 +12,8 @@
  *                direct_tls = true; } );
  *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
  *   trust_system = true;             # also the system bundle (default true)
+ *   public = false;                  # true: a public instance, whose rows with
+ *                                    # an ACME source present ACME certificates
  *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
  *   https = { address = "127.0.0.1"; port = 443; };  # POSH, optional
  *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
@@ -123,6 +125,8 @@ typedef struct rs_config {
     char **trust;             /* extra trust anchor files (PEM) */
     size_t n_trust;
     bool trust_system;        /* include the system trust store */
+    bool public_instance;     /* `public = true`: rows with an ACME source
+                                 present ACME certificates (catalog.h) */
     rs_limits limits;
     rs_http_conf http;        /* web report listener (address NULL = off) */
     rs_http_conf https;       /* POSH listener for posh profiles (RFC 7711),
@@ -150,15 +154,17 @@ int config_load_string(const char *text, const char *name,
 
 void config_free(rs_config *cfg);
 
-/* The ports `init` writes into a config. */
-typedef struct config_ports {
+/* What `init` writes into a config: the ports, and whether it is for a
+ * public instance. */
+typedef struct config_init_opts {
     unsigned s2s;        /* STARTTLS for servers, e.g. 5269 */
     unsigned s2s_direct; /* XEP-0368 direct TLS for servers, 5270; 0 = none */
     unsigned c2s;        /* STARTTLS for clients, 5222; 0 = no client ports */
     unsigned c2s_direct; /* direct TLS for clients, 5223; 0 = none (and
                             none when c2s is 0) */
     unsigned http;       /* the web report on the first address; 0 = none */
-} config_ports;
+    bool public_instance; /* `public = true`: ACME rows take ACME certificates */
+} config_init_opts;
 
 /* Write a config file for `init`: the given base, state_dir ".", per address
  * the listeners of ports (one per non-zero port), the web report on the
@@ -169,7 +175,7 @@ typedef struct config_ports {
  * with a message in err. */
 int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            const config_ports *ports, const char *const *trust,
+                            const config_init_opts *ports, const char *const *trust,
                             size_t n_trust, const char *const *allow,
                             size_t n_allow, char *err, size_t errlen);
 

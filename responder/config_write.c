@@ -83,7 +83,7 @@ static void write_listeners(FILE *f, const char *const *addresses,
 }
 
 static void write_listen_trust(FILE *f, const char *const *addresses,
-                               size_t n_addresses, const config_ports *ports,
+                               size_t n_addresses, const config_init_opts *ports,
                                const char *const *trust, size_t n_trust)
 {
     fputs("# Where remote servers connect: STARTTLS (5269) and XEP-0368 direct\n"
@@ -180,7 +180,7 @@ static void write_domains(FILE *f, const char *base)
 }
 
 /* Whether the ports are in range and all different (0 = unused). */
-static const char *ports_problem(const config_ports *p)
+static const char *ports_problem(const config_init_opts *p)
 {
     const unsigned all[] = {p->s2s, p->s2s_direct, p->c2s,
                             p->c2s ? p->c2s_direct : 0, p->http};
@@ -197,7 +197,7 @@ static const char *ports_problem(const config_ports *p)
 
 int config_write_default(const char *path, const char *base,
                             const char *const *addresses, size_t n_addresses,
-                            const config_ports *ports, const char *const *trust,
+                            const config_init_opts *ports, const char *const *trust,
                             size_t n_trust, const char *const *allow,
                             size_t n_allow, char *err, size_t errlen)
 {
@@ -231,6 +231,14 @@ int config_write_default(const char *path, const char *base,
     put_string(f, lower);
     fputs(";\n\n# Certificates (certs/), the zone (zones/) and runtime state.\n"
           "state_dir = \".\";\n\n", f);
+    fputs(ports->public_instance
+              ? "# A public instance: the rows whose test needs a publicly trusted\n"
+                "# chain present certificates from the ACME CA (deploy/README.md),\n"
+                "# the others the test CA's; `check` says what each one presents.\n"
+                "public = true;\n\n"
+              : "# Staging: every domain presents the test CA's certificate. A public\n"
+                "# instance says `public = true;` (xmpp-responder init --public).\n"
+                "public = false;\n\n", f);
     write_listen_trust(f, addresses, n_addresses, ports, trust, n_trust);
     write_http(f, addresses[0], ports->http);
     write_limits(f);

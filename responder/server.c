@@ -158,7 +158,8 @@ static void inspect_certificates(rs_config *cfg, const rs_domains *d)
     certcheck_result *r = calloc(d->n ? d->n : 1, sizeof *r);
     if (!r)
         return;
-    size_t bad = certcheck_all(d, cfg->base_domain, (int64_t)time(NULL), r);
+    size_t bad = certcheck_all(d, cfg->base_domain, cfg->public_instance,
+                               (int64_t)time(NULL), r);
     for (size_t i = 0; i < d->n && i < cfg->n_domains; i++) {
         free(cfg->domains[i].cert_mismatch);
         cfg->domains[i].cert_mismatch = NULL;

@@ -195,7 +195,7 @@ static enum MHD_Result get_report(const req *q, const char *name)
 
 /* What d presents now and how that differs from its row (certcheck.h). */
 static void certificate_json(rs_json *j, const rs_domains *ds, const rs_domain_conf *d,
-                             const char *base)
+                             const rs_config *cfg)
 {
     const rs_domain *dom = domains_find(ds, d->name);
     json_key(j, "certificate");
@@ -204,9 +204,11 @@ static void certificate_json(rs_json *j, const rs_domains *ds, const rs_domain_c
         return;
     }
     certcheck_result r;
-    certcheck_domain(dom, base, (int64_t)time(NULL), &r);
+    certcheck_domain(dom, cfg->base_domain, cfg->public_instance, (int64_t)time(NULL), &r);
     json_obj_begin(j);
     json_kv_str(j, "source", r.source);
+    json_kv_str(j, "expected_source", r.expected);
+    json_kv_str(j, "public_source", catalog_public_text(d->profile));
     json_kv_str(j, "issuer", r.issuer);
     json_kv_str(j, "ekus", r.ekus);
     json_kv_str(j, "names", r.names);
@@ -247,7 +249,7 @@ static enum MHD_Result get_api_domains(const req *q)
                        d->description ? d->description : p->description);
         json_kv_str(&j, "echo", echo);
         json_kv_str(&j, "client_should", catalog_client_name(p->client));
-        certificate_json(&j, q->w->srv->domains, d, cfg->base_domain);
+        certificate_json(&j, q->w->srv->domains, d, cfg);
         json_obj_end(&j);
     }
     json_arr_end(&j);

@@ -353,6 +353,11 @@ static void index_table(page *pg, const rs_config *cfg)
             el(pg, td, "br", NULL);
             el(pg, td, "small", d->description);
         }
+        if (cfg->public_instance) {
+            el(pg, td, "br", NULL);
+            xmlNodePtr s = el(pg, td, "small", catalog_public_text(p));
+            attr(pg, s, "class", "source");
+        }
         if (d->cert_mismatch) {
             el(pg, td, "br", NULL);
             xmlNodePtr m = el(pg, td, "small", "certificate differs from the row: ");

@@ -92,6 +92,28 @@ def main():
                 not certs(d)[LE]["mismatches"], certs(d)[LE])
         status, page = get(d, "/")
         T.check("and the index no longer flags it", 'class="mismatch"' not in page)
+    def public(conf):
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("public = false;", "public = true;"))
+    with Daemon(rs, edit=public) as d:
+        cs = certs(d)
+        flagged = sorted(k.split(".")[0] for k, v in cs.items()
+                         if any(m.startswith("source:") for m in v["mismatches"]))
+        p = subprocess.run([os.path.abspath(rs), "catalog", "--format", "markdown"],
+                           capture_output=True, text=True, timeout=30)
+        acme = sorted(re.findall(r"^\| `([a-z0-9-]+)\.BASE` .*\| acme[-:]", p.stdout, re.M))
+        T.check("public = true before any renewal: exactly the ACME rows are flagged "
+                "(%d: %s)" % (len(flagged), " ".join(flagged)),
+                flagged == acme and "valid" in flagged and "expired" in flagged, (flagged, acme))
+        T.check("their expected source is acme; client-only stays test-ca",
+                cs[VALID]["expected_source"] == "acme" and
+                cs["client-only." + BASE]["expected_source"] == "test-ca" and
+                not cs["client-only." + BASE]["mismatches"], cs["client-only." + BASE])
+        status, page = get(d, "/")
+        T.check("the index says what each row presents on a public instance",
+                'class="source"' in page and "no public CA issues this certificate" in page)
     return T.done()
 
 

@@ -142,6 +142,7 @@ static void test_defaults(void)
     CHECK_STR(cfg.path, "t.conf");
     CHECK_STR(cfg.state_dir, tmpdir); /* "." = the config's directory */
     CHECK(cfg.trust_system == true);
+    CHECK(cfg.public_instance == false); /* staging unless it says so */
     CHECK(cfg.n_trust == 0);
     CHECK(limits_equal(&cfg.limits, &l));
     CHECK(cfg.n_domains == 1);
@@ -285,6 +286,7 @@ static void test_wrong_types(void)
                    1, 2, "'port'", "an integer, not a string (\"5269\")");
     expect_problem(HEAD DOMS "trust_system = \"yes\";\n", 1, 4,
                    "'trust_system'", "(\"yes\")");
+    expect_problem(HEAD DOMS "public = 1;\n", 1, 4, "'public'", "boolean");
     expect_problem(HEAD DOMS "limits = { max_depth = 8.5; };\n", 1, 4,
                    "'max_depth'", "a float (8.5)");
     expect_problem("base_domain = 7;\n"
@@ -492,7 +494,7 @@ static void test_write_default(void)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s", in_tmp("default.conf"));
     CHECK(config_write_default(path, "Base.Example", addrs, 2,
-                                  &(config_ports){5269, 0, 0, 0, 5280}, trust,
+                                  &(config_init_opts){5269, 0, 0, 0, 5280, false}, trust,
                                   1, NULL, 0, err, sizeof err) == 0);
     CHECK_STR(err, "");
     rs_config cfg;
@@ -541,7 +543,7 @@ static void test_write_default(void)
 
     /* No trust files: an empty list that still loads. */
     CHECK(config_write_default(path, "b.example", addrs, 1,
-                                  &(config_ports){5999, 0, 0, 0, 0}, NULL, 0,
+                                  &(config_init_opts){5999, 0, 0, 0, 0, false}, NULL, 0,
                                   NULL, 0, err, sizeof err) == 0);
     CHECK(config_load(path, &cfg, stderr) == 0);
     CHECK(cfg.n_trust == 0 && cfg.n_listen == 1 && cfg.listen[0].port == 5999);
@@ -549,22 +551,22 @@ static void test_write_default(void)
     config_free(&cfg);
 
     CHECK(config_write_default(path, "bad..base", addrs, 1,
-                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
+                                  &(config_init_opts){5269, 0, 0, 0, 0, false}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "base") != NULL);
     CHECK(config_write_default(path, "b.example", addrs, 0,
-                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
+                                  &(config_init_opts){5269, 0, 0, 0, 0, false}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(strstr(err, "listen") != NULL);
     const char *bad[] = {"localhost"};
     CHECK(config_write_default(path, "b.example", bad, 1,
-                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0,
+                                  &(config_init_opts){5269, 0, 0, 0, 0, false}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(config_write_default(path, "b.example", addrs, 1,
-                                  &(config_ports){0, 0, 0, 0, 0}, NULL, 0,
+                                  &(config_init_opts){0, 0, 0, 0, 0, false}, NULL, 0,
                                   NULL, 0, err, sizeof err) == -1);
     CHECK(config_write_default("/nonexistent-dir/x.conf", "b.example", addrs, 1,
-                                  &(config_ports){5269, 0, 0, 0, 0}, NULL, 0, NULL, 0, err,
+                                  &(config_init_opts){5269, 0, 0, 0, 0, false}, NULL, 0, NULL, 0, err,
                                   sizeof err) == -1);
     CHECK(strstr(err, "/nonexistent-dir/x.conf") != NULL);
 }

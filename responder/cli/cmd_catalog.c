@@ -58,14 +58,15 @@ static void client_text(const catalog_profile *p, char *out, size_t n)
 static void print_markdown(void)
 {
     printf("| domain | kind | what it breaks | a strict, correct server should "
-           "| why | a strict client should |\n|---|---|---|---|---|---|\n");
+           "| why | a strict client should | on a public instance |\n"
+           "|---|---|---|---|---|---|---|\n");
     for (size_t i = 0; i < catalog_count(); i++) {
         const catalog_profile *p = catalog_at(i);
         char client[400];
         client_text(p, client, sizeof client);
-        printf("| `%s.BASE` | %s | %s | %s | %s | %s |\n", p->label,
+        printf("| `%s.BASE` | %s | %s | %s | %s | %s | %s |\n", p->label,
                catalog_kind_name(p->kind), p->breaks, strict_text(p), p->strict_why,
-               client);
+               client, catalog_public_text(p));
     }
 }
 

@@ -88,7 +88,8 @@ int cmd_check(int argc, char **argv)
     size_t differ = 0;
     for (size_t i = 0; i < ds->n; i++) {
         certcheck_result r;
-        certcheck_domain(&ds->items[i], cfg.base_domain, (int64_t)time(NULL), &r);
+        certcheck_domain(&ds->items[i], cfg.base_domain, cfg.public_instance,
+                         (int64_t)time(NULL), &r);
         for (size_t m = 0; m < r.n_mismatches; m++)
             printf("%s: warning: %s (%s): %s\n", file, ds->items[i].name,
                    ds->items[i].profile->label, r.mismatches[m]);

@@ -31,7 +31,7 @@ typedef struct init_opts {
     const char *dir;                          /* as given */
     const char *addresses[INIT_MAX_ADDRS];    /* IP literals, validated */
     size_t n_addresses;
-    config_ports ports;                       /* s2s, c2s and web ports */
+    config_init_opts ports;                       /* s2s, c2s and web ports */
     char *trust[INIT_MAX_TRUST];              /* absolute, malloc'd */
     size_t n_trust;
     const char *allow[INIT_MAX_ALLOW];        /* --allow-target CIDRs, valid */
@@ -56,7 +56,7 @@ static void init_usage(FILE *out)
             "                           [--address IP]... [--port N] [--direct-port N]\n"
             "                           [--client-port N] [--client-direct-port N]\n"
             "                           [--http-port N] [--trust CAFILE]...\n"
-            "                           [--allow-target CIDR]... [--force]\n"
+            "                           [--allow-target CIDR]... [--public] [--force]\n"
             "\n"
             "Writes, for every profile in the catalog, a test domain\n"
             "LABEL.BASE with its certificate, plus the DNS zone and a config:\n"
@@ -85,6 +85,11 @@ static void init_usage(FILE *out)
             "                          reach (outbound.allow); repeatable. Without\n"
             "                          it, a loopback or private --address allows\n"
             "                          its own range (e.g. 127.0.0.0/8)\n"
+            "      --public            write a config for a public instance\n"
+            "                          (public = true): the rows that need a\n"
+            "                          trusted chain take ACME certificates; until\n"
+            "                          deploy/acme-renew ran, check and the index\n"
+            "                          say which still present the test CA's\n"
             "  -f, --force             regenerate keys and certificates and\n"
             "                          overwrite responder.conf\n"
             "  -h, --help              this text\n"
@@ -262,6 +267,7 @@ static int init_option(init_opts *o, int c, const char *arg, bool *help)
     case 't': return init_add_trust(o, arg);
     case 'A': return init_add_allow(o, arg);
     case 'f': o->force = true; return 0;
+    case 'U': o->ports.public_instance = true; return 0;
     case 'h': *help = true; return 0;
     }
     return 2;
@@ -282,6 +288,7 @@ static int init_parse(int argc, char **argv, init_opts *o)
         {"trust", required_argument, NULL, 't'},
         {"allow-target", required_argument, NULL, 'A'},
         {"force", no_argument, NULL, 'f'},
+        {"public", no_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     bool help = false;
@@ -505,11 +512,11 @@ static int init_run(const init_opts *o)
     return 0;
 }
 
-static config_ports init_default_ports(void)
+static config_init_opts init_default_ports(void)
 {
-    return (config_ports){RS_DEFAULT_PORT, RS_DEFAULT_DIRECT_PORT,
-                          RS_DEFAULT_CLIENT_PORT, RS_DEFAULT_CLIENT_DIRECT_PORT,
-                          RS_DEFAULT_HTTP_PORT};
+    return (config_init_opts){RS_DEFAULT_PORT, RS_DEFAULT_DIRECT_PORT,
+                              RS_DEFAULT_CLIENT_PORT, RS_DEFAULT_CLIENT_DIRECT_PORT,
+                              RS_DEFAULT_HTTP_PORT, false};
 }
 
 int cmd_init(int argc, char **argv)
