@@ -3,9 +3,8 @@
  *
  * State lives only in the files: a CA is kept when its PEM and key exist and
  * it is still signed by its parent (same DN and authorityKeyId = the parent's
- * subjectKeyId); a leaf likewise. crl.pem is the list of revoked serials
- * itself: adding one re-reads it, appends, and re-signs it with the
- * intermediate, so no separate bookkeeping file can drift from it.
+ * subjectKeyId); a leaf likewise, and when its CRL Distribution Point is
+ * the one asked for. crl.pem is kept by crl.h.
  */
 #include "certgen.h"
 
@@ -24,6 +23,7 @@
 #include <gnutls/x509.h>
 
 #include "atomic_file.h"
+#include "crl.h"
 #include "errmsg.h"
 
 #define DAY_SECS (24 * 60 * 60)
@@ -348,39 +348,8 @@ static int cg_ensure_ca(const char *certs_dir, int i, cg_pair *cas,
     return 0;
 }
 
-/* Copy the serials of the CRL at path (if any) into crl, noting whether
- * serial is among them. */
-static int cg_crl_copy_old(const char *path, gnutls_x509_crl_t crl,
-                           const unsigned char *serial, size_t serial_len,
-                           bool *listed, char *err, size_t errlen)
-{
-    gnutls_datum_t data = {NULL, 0};
-    gnutls_x509_crl_t old;
-    if (!cg_exists(path))
-        return 0;
-    int ret = gnutls_load_file(path, &data);
-    if (ret >= 0 && (ret = gnutls_x509_crl_init(&old)) >= 0) {
-        ret = gnutls_x509_crl_import(old, &data, GNUTLS_X509_FMT_PEM);
-        int count = ret >= 0 ? gnutls_x509_crl_get_crt_count(old) : 0;
-        for (int i = 0; ret >= 0 && i < count; i++) {
-            unsigned char s[64];
-            size_t len = sizeof s;
-            time_t when;
-            ret = gnutls_x509_crl_get_crt_serial(old, (unsigned)i, s, &len,
-                                                 &when);
-            if (ret >= 0)
-                ret = gnutls_x509_crl_set_crt_serial(crl, s, len, when);
-            if (serial && len == serial_len && memcmp(s, serial, len) == 0)
-                *listed = true;
-        }
-        gnutls_x509_crl_deinit(old);
-    }
-    gnutls_free(data.data);
-    return ret < 0 ? cg_gfail(err, errlen, path, ret) : 0;
-}
-
-/* Rewrite crl.pem signed by the intermediate: the old serials unless reset,
- * plus serial when given. Re-signing also refreshes thisUpdate/nextUpdate. */
+/* Rewrite crl.pem signed by the intermediate (crl.h): the old serials
+ * unless reset, plus serial when given. */
 static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
                         bool reset, const unsigned char *serial,
                         size_t serial_len, char *err, size_t errlen)
@@ -388,54 +357,8 @@ static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
     char path[4096];
     if (cg_path(path, sizeof path, certs_dir, "crl", ".pem") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
-    gnutls_x509_crl_t crl;
-    int ret = gnutls_x509_crl_init(&crl);
-    if (ret < 0)
-        return cg_gfail(err, errlen, path, ret);
-    time_t now = time(NULL);
-    bool listed = false;
-    if (!reset &&
-        cg_crl_copy_old(path, crl, serial, serial_len, &listed, err, errlen) < 0) {
-        gnutls_x509_crl_deinit(crl);
-        return -1;
-    }
-    ret = gnutls_x509_crl_set_version(crl, 2);
-    if (ret >= 0 && serial && !listed)
-        ret = gnutls_x509_crl_set_crt_serial(crl, serial, serial_len, now);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_this_update(crl, now);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_next_update(crl, now + YEAR_SECS);
-    unsigned char id[KEYID_MAX];
-    size_t id_len = sizeof id;
-    unsigned critical;
-    if (ret >= 0)
-        ret = gnutls_x509_crt_get_subject_key_id(inter->crt, id, &id_len,
-                                                 &critical);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_authority_key_id(crl, id, id_len);
-    /* CRL number: the time, so later CRLs have larger numbers. */
-    unsigned char number[8];
-    for (int i = 0; i < 8; i++)
-        number[i] = (unsigned char)((unsigned long long)now >> (56 - 8 * i));
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_number(crl, number, sizeof number);
-    gnutls_privkey_t signer = NULL;
-    if (ret >= 0 && (ret = gnutls_privkey_init(&signer)) >= 0 &&
-        (ret = gnutls_privkey_import_x509(signer, inter->key, 0)) >= 0)
-        ret = gnutls_x509_crl_privkey_sign(crl, inter->crt, signer,
-                                           GNUTLS_DIG_SHA256, 0);
-    if (signer)
-        gnutls_privkey_deinit(signer);
-    gnutls_datum_t pem = {NULL, 0};
-    if (ret >= 0)
-        ret = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
-    gnutls_x509_crl_deinit(crl);
-    if (ret < 0)
-        return cg_gfail(err, errlen, path, ret);
-    ret = cg_write_atomic(path, &pem, 1, 0644, err, errlen);
-    gnutls_free(pem.data);
-    return ret;
+    return crl_sign(path, inter->crt, inter->key, reset, serial, serial_len,
+                    err, errlen);
 }
 
 int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
@@ -556,10 +479,11 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
     return GNUTLS_E_INVALID_REQUEST;
 }
 
-/* Build and sign the leaf for domain; issuer NULL = self-signed. */
+/* Build and sign the leaf for domain; issuer NULL = self-signed; cdp the
+ * URL of the issuer's CRL (NULL = no CRL Distribution Point). */
 static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
-                        const catalog_profile *p, const cg_pair *issuer, char *err,
-                        size_t errlen)
+                        const catalog_profile *p, const cg_pair *issuer,
+                        const char *cdp, char *err, size_t errlen)
 {
     char cn[300];
     if (cg_leaf_cn(cn, sizeof cn, domain, base, p) < 0)
@@ -580,6 +504,9 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
         ret = cg_leaf_eku(out->crt, p->cert.eku);
     if (ret >= 0)
         ret = cg_leaf_san(out->crt, domain, cn, p);
+    if (ret >= 0 && cdp)
+        ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
+                                                  0);
     /* GnuTLS 3.7 still signs with SHA-1 (only verification is refused by
      * default); a system policy forbidding it surfaces as this error. */
     if (ret >= 0)
@@ -595,6 +522,27 @@ static bool cg_domain_ok(const char *domain)
 {
     return domain && domain[0] && domain[0] != '.' && !strchr(domain, '/') &&
            strlen(domain) <= 253;
+}
+
+/* Whether crt's CRL Distribution Point is exactly want (one URI), or absent
+ * when want is NULL. */
+static bool cg_cdp_is(gnutls_x509_crt_t crt, const char *want)
+{
+    char uri[1024];
+    size_t len = sizeof uri - 1;
+    unsigned reasons, critical;
+    int type = gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &len, &reasons,
+                                                   &critical);
+    if (!want)
+        return type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+    if (type != GNUTLS_SAN_URI)
+        return false;
+    uri[len] = '\0';
+    len = sizeof uri - 1;
+    return strcmp(uri, want) == 0 &&
+           gnutls_x509_crt_get_crl_dist_points(crt, 1, uri, &len, &reasons,
+                                               &critical) ==
+               GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
 }
 
 /* Which CA signs this recipe's leaf, or -1 for self-signed. */
@@ -630,10 +578,10 @@ static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
 static int cg_write_leaf(const char *certs_dir, const char *pem,
                          const char *key, const char *domain, const char *base,
                          const catalog_profile *p, const cg_pair *signer,
-                         char *err, size_t errlen)
+                         const char *cdp, char *err, size_t errlen)
 {
     cg_pair leaf = {NULL, NULL};
-    int ret = cg_make_leaf(&leaf, domain, base, p, signer, err, errlen);
+    int ret = cg_make_leaf(&leaf, domain, base, p, signer, cdp, err, errlen);
     if (ret == 0)
         ret = cg_save_key(key, leaf.key, err, errlen);
     if (ret == 0) {
@@ -647,11 +595,12 @@ static int cg_write_leaf(const char *certs_dir, const char *pem,
     return ret;
 }
 
-/* DOMAIN{suffix}.pem and .key following p->cert. */
+/* DOMAIN{suffix}.pem and .key following p->cert; leaves of the test
+ * intermediate name crl_url (when not NULL) as their CRL Distribution Point. */
 static int cg_domain_files(const char *certs_dir, const char *domain,
                            const char *suffix, const char *base,
-                           const catalog_profile *p, bool force, char *err,
-                           size_t errlen)
+                           const char *crl_url, const catalog_profile *p,
+                           bool force, char *err, size_t errlen)
 {
     char pem[4096], key[4096], pem_ext[32], key_ext[32];
     snprintf(pem_ext, sizeof pem_ext, "%s.pem", suffix);
@@ -667,6 +616,7 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     cg_pair signer = {NULL, NULL};
     int si = cg_signer_index(p);
+    const char *cdp = si == CG_INTERMEDIATE ? crl_url : NULL;
     if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)
         return -1;
     int ret = 1; /* 1 = still to be generated */
@@ -676,26 +626,29 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
             cg_pair_free(&signer);
             return -1;
         }
-        if (!signer.crt || cg_issued_by(old.crt, signer.crt))
+        if ((!signer.crt || cg_issued_by(old.crt, signer.crt)) &&
+            cg_cdp_is(old.crt, cdp))
             ret = p->cert.revoked ? cg_revoke(certs_dir, old.crt, err, errlen)
                                   : 0;
         cg_pair_free(&old);
     }
     if (ret == 1)
         ret = cg_write_leaf(certs_dir, pem, key, domain, base, p,
-                            si >= 0 ? &signer : NULL, err, errlen);
+                            si >= 0 ? &signer : NULL, cdp, err, errlen);
     cg_pair_free(&signer);
     return ret;
 }
 
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const catalog_profile *p, bool force, char *err, size_t errlen)
+                   const char *crl_url, const catalog_profile *p, bool force,
+                   char *err, size_t errlen)
 {
-    return cg_domain_files(certs_dir, domain, "", base, p, force, err, errlen);
+    return cg_domain_files(certs_dir, domain, "", base, crl_url, p, force, err,
+                           errlen);
 }
 
-int certgen_https(const char *certs_dir, const char *domain, bool force,
-                  char *err, size_t errlen)
+int certgen_https(const char *certs_dir, const char *domain,
+                  const char *crl_url, bool force, char *err, size_t errlen)
 {
     /* what a web server of the domain would have: a normal leaf */
     static const catalog_profile web = {
@@ -704,8 +657,8 @@ int certgen_https(const char *certs_dir, const char *domain, bool force,
                  .validity = CATALOG_VALID_NOW, .issuer = CATALOG_ISSUER_INTERMEDIATE,
                  .names = CATALOG_NAMES_DNS, .sig = CATALOG_SIG_SHA256},
     };
-    return cg_domain_files(certs_dir, domain, ".https", NULL, &web, force, err,
-                           errlen);
+    return cg_domain_files(certs_dir, domain, ".https", NULL, crl_url, &web,
+                           force, err, errlen);
 }
 
 int certgen_spki_sha256(const char *path, char out[65], char *err,

@@ -487,7 +487,7 @@ static void generate_and_check(const catalog_profile *p)
 {
     char domain[300], err[256] = "";
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
-    int ret = certgen_domain(certs, domain, BASE, p, false, err, sizeof err);
+    int ret = certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err);
     if (ret != 0)
         fprintf(stderr, "%s: %s\n", domain, err);
     CHECK(ret == 0);
@@ -556,17 +556,17 @@ static void check_keep_and_force(const catalog_profile *p)
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     char *ca1 = key_bytes("ca"), *leaf1 = key_bytes(domain);
     CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     char *ca2 = key_bytes("ca"), *leaf2 = key_bytes(domain);
     CHECK(ca1 && ca2 && strcmp(ca1, ca2) == 0);
     CHECK(leaf1 && leaf2 && strcmp(leaf1, leaf2) == 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, true, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, true, err, sizeof err) == 0);
     char *leaf3 = key_bytes(domain);
     CHECK(leaf3 && strcmp(leaf2, leaf3) != 0);
     CHECK(certgen_pki(certs, true, err, sizeof err) == 0);
     char *ca3 = key_bytes("ca");
     CHECK(ca3 && strcmp(ca2, ca3) != 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     char *leaf4 = key_bytes(domain);
     CHECK(leaf4 && strcmp(leaf3, leaf4) != 0);
     check_leaf(domain, p); /* verifies against the new ca.pem */
@@ -582,11 +582,11 @@ static void check_revoked_rerun(void)
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     path_of(pem, sizeof pem, domain, ".pem");
     CHECK(p->cert.revoked);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     gnutls_x509_crt_t leaf = load_one(domain);
     int before, after;
     CHECK(leaf && crl_lists(leaf, &before));
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     CHECK(leaf && crl_lists(leaf, &after));
     CHECK(before == after && before >= 1);
     if (leaf)
@@ -596,9 +596,9 @@ static void check_revoked_rerun(void)
 static void check_errors(void)
 {
     char err[256] = "";
-    CHECK(certgen_domain(certs, "../evil", BASE, catalog_at(0), false, err,
+    CHECK(certgen_domain(certs, "../evil", BASE, NULL, catalog_at(0), false, err,
                          sizeof err) < 0);
-    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, catalog_at(0), false,
+    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, NULL, catalog_at(0), false,
                          err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir") != NULL);
     CHECK(certgen_pki("/proc/nonexistent/certs", false, err, sizeof err) < 0);

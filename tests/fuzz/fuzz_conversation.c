@@ -380,7 +380,7 @@ static void make_certs(void)
         die(err);
     for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
         snprintf(domain, sizeof domain, "%s.%s", labels[i], BASE);
-        if (certgen_domain(certs, domain, BASE, catalog_find(labels[i]), false, err,
+        if (certgen_domain(certs, domain, BASE, NULL, catalog_find(labels[i]), false, err,
                            sizeof err) != 0)
             die(err);
     }
