@@ -153,7 +153,8 @@ def stale_crl(d, serial):
 
 
 def restart(d):
-    d.stop()
+    rc = d.stop()
+    T.check("SIGTERM: exit status 0 (got %s)" % rc, rc == 0, d.log()[-500:])
     d.log_path = os.path.join(d.dir, "run2.log")
     d.proc = subprocess.Popen([d.responder, "run", "-c", d.conf],
                               stdout=open(d.log_path, "w"), stderr=subprocess.STDOUT)
@@ -178,6 +179,9 @@ def main():
                     ("Serial Number (hex): " + serial) in info)
             T.check("the log says it re-signed", "crl: re-signed" in d.log(),
                     d.log()[-500:])
+        rc = d.stop()
+        T.check("SIGTERM after the restart: exit status 0 (got %s)" % rc, rc == 0,
+                d.log()[-500:])
     return T.done()
 
 
