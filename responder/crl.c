@@ -1,6 +1,6 @@
-/* crl.c -- signing the test intermediate's CRL (see crl.h). crl.pem is the
- * list of revoked serials itself: adding one re-reads it, appends, and
- * re-signs it, so no separate bookkeeping file can drift from it. */
+/* crl.c -- signing the test PKI's CRLs (see crl.h). A CRL file is the list
+ * of revoked serials itself: adding one re-reads it, appends, and re-signs
+ * it, so no separate bookkeeping file can drift from it. */
 #include "crl.h"
 
 #include <errno.h>
@@ -16,6 +16,11 @@
 
 #define CRL_KEYID_MAX 64
 #define CRL_PATH_MAX 4096
+
+const crl_spec crl_specs[CRL_COUNT] = {
+    [CRL_INTERMEDIATE] = {"intermediate", "crl.pem", "/crl/intermediate.crl"},
+    [CRL_ROOT] = {"ca", "ca-crl.pem", "/crl/ca.crl"},
+};
 
 static int crl_gfail(char *err, size_t errlen, const char *what, int ret)
 {
@@ -140,22 +145,23 @@ static time_t crl_file_this_update(const char *path)
     return t;
 }
 
-/* The intermediate's certificate and key from certs_dir. */
-static int crl_load_issuer(const char *certs_dir, gnutls_x509_crt_t *crt,
-                           gnutls_x509_privkey_t *key, char *err, size_t errlen)
+/* The certificate and key of CA ca from certs_dir. */
+static int crl_load_issuer(const char *certs_dir, const char *ca,
+                           gnutls_x509_crt_t *crt, gnutls_x509_privkey_t *key,
+                           char *err, size_t errlen)
 {
     char path[CRL_PATH_MAX];
     gnutls_datum_t data = {NULL, 0};
     *crt = NULL;
     *key = NULL;
-    snprintf(path, sizeof path, "%s/intermediate.pem", certs_dir);
+    snprintf(path, sizeof path, "%s/%s.pem", certs_dir, ca);
     int ret = gnutls_load_file(path, &data);
     if (ret >= 0 && (ret = gnutls_x509_crt_init(crt)) >= 0)
         ret = gnutls_x509_crt_import(*crt, &data, GNUTLS_X509_FMT_PEM);
     gnutls_free(data.data);
     data.data = NULL;
     if (ret >= 0) {
-        snprintf(path, sizeof path, "%s/intermediate.key", certs_dir);
+        snprintf(path, sizeof path, "%s/%s.key", certs_dir, ca);
         ret = gnutls_load_file(path, &data);
         if (ret >= 0 && (ret = gnutls_x509_privkey_init(key)) >= 0)
             ret = gnutls_x509_privkey_import2(*key, &data, GNUTLS_X509_FMT_PEM,
@@ -176,26 +182,40 @@ static int crl_load_issuer(const char *certs_dir, gnutls_x509_crt_t *crt,
     return crl_gfail(err, errlen, path, ret);
 }
 
-int crl_refresh(const char *certs_dir, time_t max_age, bool *resigned,
-                char *err, size_t errlen)
+/* crl_refresh for one CRL. */
+static int crl_refresh_one(const char *certs_dir, const crl_spec *spec,
+                           time_t max_age, bool *resigned, char *err,
+                           size_t errlen)
 {
     char path[CRL_PATH_MAX];
-    *resigned = false;
-    if (snprintf(path, sizeof path, "%s/crl.pem", certs_dir) >=
-        (int)sizeof path - 32)
+    if (snprintf(path, sizeof path, "%s/%s", certs_dir, spec->file) >=
+        (int)sizeof path)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     time_t this_update = crl_file_this_update(path);
     if (max_age > 0 && this_update >= 0 && time(NULL) - this_update < max_age)
         return 0;
     gnutls_x509_crt_t crt;
     gnutls_x509_privkey_t key;
-    if (crl_load_issuer(certs_dir, &crt, &key, err, errlen) < 0)
+    if (crl_load_issuer(certs_dir, spec->ca, &crt, &key, err, errlen) < 0)
         return -1;
-    /* a missing crl.pem starts empty; a damaged one is an error, not a
-     * silent loss of its serials */
+    /* a missing file starts empty; a damaged one is an error, not a silent
+     * loss of its serials */
     int rc = crl_sign(path, crt, key, false, NULL, 0, err, errlen);
     gnutls_x509_crt_deinit(crt);
     gnutls_x509_privkey_deinit(key);
-    *resigned = rc == 0;
+    if (rc == 0)
+        *resigned = true;
+    return rc;
+}
+
+int crl_refresh(const char *certs_dir, time_t max_age, bool *resigned,
+                char *err, size_t errlen)
+{
+    int rc = 0;
+    *resigned = false;
+    for (int i = 0; i < CRL_COUNT; i++)
+        if (crl_refresh_one(certs_dir, &crl_specs[i], max_age, resigned, err,
+                            errlen) < 0)
+            rc = -1; /* err keeps the last failure */
     return rc;
 }

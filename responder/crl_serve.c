@@ -1,5 +1,5 @@
-/* crl_serve.c -- the daemon's side of crl.h: keep STATE/certs/crl.pem
- * current on a libuv timer and hold its DER for the web route. */
+/* crl_serve.c -- the daemon's side of crl.h: keep the CRLs in STATE/certs
+ * current on a libuv timer and hold their DER for the web routes. */
 #include "crl.h"
 
 #include <stdio.h>
@@ -15,21 +15,27 @@
 
 #define CRL_DIR_MAX 4096
 
-struct rs_crl {
-    uv_timer_t timer;          /* hourly look at the CRL's age */
-    char certs_dir[CRL_DIR_MAX]; /* STATE/certs */
-    unsigned char *der;        /* the CRL as served, NULL = none readable */
+/* One CRL as served. */
+typedef struct crl_served {
+    unsigned char *der;        /* the CRL in DER, NULL = none readable */
     size_t der_len;            /* its length */
     time_t this_update;        /* its thisUpdate */
     time_t next_update;        /* its nextUpdate */
+} crl_served;
+
+struct rs_crl {
+    uv_timer_t timer;          /* hourly look at the CRLs' age */
+    char certs_dir[CRL_DIR_MAX]; /* STATE/certs */
+    crl_served served[CRL_COUNT]; /* indexed like crl_specs */
 };
 
-/* Re-read crl.pem into c->der (the file is the truth: `init` may have added
+/* Re-read one CRL file into c (the file is the truth: `init` may have added
  * a serial meanwhile). */
-static void crl_load(rs_crl *c)
+static void crl_load(rs_crl *c, int which)
 {
     char path[CRL_DIR_MAX + 16];
-    snprintf(path, sizeof path, "%s/crl.pem", c->certs_dir);
+    crl_served *sv = &c->served[which];
+    snprintf(path, sizeof path, "%s/%s", c->certs_dir, crl_specs[which].file);
     gnutls_datum_t pem = {NULL, 0}, der = {NULL, 0};
     gnutls_x509_crl_t crl = NULL;
     int ret = gnutls_load_file(path, &pem);
@@ -39,11 +45,11 @@ static void crl_load(rs_crl *c)
     unsigned char *copy = ret >= 0 ? malloc(der.size) : NULL;
     if (copy) {
         memcpy(copy, der.data, der.size);
-        free(c->der);
-        c->der = copy;
-        c->der_len = der.size;
-        c->this_update = gnutls_x509_crl_get_this_update(crl);
-        c->next_update = gnutls_x509_crl_get_next_update(crl);
+        free(sv->der);
+        sv->der = copy;
+        sv->der_len = der.size;
+        sv->this_update = gnutls_x509_crl_get_this_update(crl);
+        sv->next_update = gnutls_x509_crl_get_next_update(crl);
     } else {
         log_msg(RS_LOG_WARN, "crl: cannot read %s: %s; serving the last one "
                 "read", path, ret < 0 ? gnutls_strerror(ret) : "out of memory");
@@ -62,9 +68,10 @@ static void crl_tick(rs_crl *c)
     if (crl_refresh(c->certs_dir, CRL_RESIGN_SECS, &resigned, err, sizeof err) < 0)
         log_msg(RS_LOG_WARN, "crl: cannot re-sign: %s", err);
     else if (resigned)
-        log_msg(RS_LOG_INFO, "crl: re-signed %s/crl.pem (valid %d days)",
+        log_msg(RS_LOG_INFO, "crl: re-signed the CRLs in %s (valid %d days)",
                 c->certs_dir, CRL_VALID_SECS / 86400);
-    crl_load(c);
+    for (int i = 0; i < CRL_COUNT; i++)
+        crl_load(c, i);
 }
 
 static void crl_on_timer(uv_timer_t *t)
@@ -98,21 +105,26 @@ rs_crl *crl_start(rs_daemon *srv)
     return c;
 }
 
-const unsigned char *crl_der(const rs_crl *c, size_t *len, time_t *this_update,
-                             time_t *next_update)
+const unsigned char *crl_der(const rs_crl *c, const char *url_path, size_t *len,
+                             time_t *this_update, time_t *next_update)
 {
-    if (!c || !c->der)
-        return NULL;
-    *len = c->der_len;
-    *this_update = c->this_update;
-    *next_update = c->next_update;
-    return c->der;
+    for (int i = 0; c && i < CRL_COUNT; i++) {
+        const crl_served *sv = &c->served[i];
+        if (strcmp(url_path, crl_specs[i].url_path) != 0 || !sv->der)
+            continue;
+        *len = sv->der_len;
+        *this_update = sv->this_update;
+        *next_update = sv->next_update;
+        return sv->der;
+    }
+    return NULL;
 }
 
 static void crl_on_closed(uv_handle_t *h)
 {
     rs_crl *c = h->data;
-    free(c->der);
+    for (int i = 0; i < CRL_COUNT; i++)
+        free(c->served[i].der);
     free(c);
 }
 

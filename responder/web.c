@@ -338,16 +338,17 @@ static void http_date(time_t t, char *out, size_t n)
              tm.tm_min, tm.tm_sec);
 }
 
-/* The test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
+/* A test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
 static enum MHD_Result get_crl(const req *q)
 {
     size_t len = 0;
     time_t this_update = 0, next_update = 0;
-    const unsigned char *der = crl_der(q->w->srv->crl, &len, &this_update,
-                                       &next_update);
+    const unsigned char *der = crl_der(q->w->srv->crl, q->url, &len,
+                                       &this_update, &next_update);
     if (!der)
         return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                            "This responder has no test CA, so no CRL.", NULL,
+                            "No such CRL here: the test CAs publish "
+                            "/crl/intermediate.crl and /crl/ca.crl.", NULL,
                             NULL, NULL);
     time_t now = time(NULL);
     char cache[64], expires[40], modified[40];
@@ -387,7 +388,7 @@ static enum MHD_Result route_get(const req *q)
                           "/api/clients[/ADDRESS] exist");
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
-    if (strcmp(u, CRL_URL_PATH) == 0)
+    if (has_prefix(u, "/crl/"))
         return get_crl(q);
     if (strcmp(u, "/probe") == 0)
         return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",

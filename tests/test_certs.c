@@ -20,7 +20,8 @@
 #include "crl.h"
 
 #define BASE "test.example"
-#define CDP_URL "http://" BASE ":5280" CRL_URL_PATH
+#define CDP_BASE "http://" BASE ":5280"
+#define CDP_URL CDP_BASE "/crl/intermediate.crl"
 #define DAY (24 * 60 * 60)
 
 static char dir[] = "/tmp/test_certs.XXXXXX";
@@ -576,7 +577,7 @@ static void check_keep_and_force(const catalog_profile *p)
     char domain[300], err[256];
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     char *ca1 = key_bytes("ca"), *leaf1 = key_bytes(domain);
-    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     char *ca2 = key_bytes("ca"), *leaf2 = key_bytes(domain);
     CHECK(ca1 && ca2 && strcmp(ca1, ca2) == 0);
@@ -584,7 +585,7 @@ static void check_keep_and_force(const catalog_profile *p)
     CHECK(certgen_domain(certs, domain, BASE, NULL, p, true, err, sizeof err) == 0);
     char *leaf3 = key_bytes(domain);
     CHECK(leaf3 && strcmp(leaf2, leaf3) != 0);
-    CHECK(certgen_pki(certs, true, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, true, err, sizeof err) == 0);
     char *ca3 = key_bytes("ca");
     CHECK(ca3 && strcmp(ca2, ca3) != 0);
     CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
@@ -614,13 +615,13 @@ static void check_revoked_rerun(void)
         gnutls_x509_crt_deinit(leaf);
 }
 
-/* Leaf of label generated with crl_url; its key file's bytes. */
-static char *cdp_leaf(const catalog_profile *p, const char *crl_url,
+/* Leaf of label generated with crl_base; its key file's bytes. */
+static char *cdp_leaf(const catalog_profile *p, const char *crl_base,
                       char *uri, size_t len, bool *has_cdp)
 {
     char domain[300], err[256] = "";
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
-    int ret = certgen_domain(certs, domain, BASE, crl_url, p, false, err,
+    int ret = certgen_domain(certs, domain, BASE, crl_base, p, false, err,
                              sizeof err);
     if (ret != 0)
         fprintf(stderr, "%s: %s\n", domain, err);
@@ -642,12 +643,12 @@ static void check_cdp(void)
         .label = "cdp-valid", .cert = {GOOD}};
     char uri[512];
     bool has;
-    char *k1 = cdp_leaf(&web, CDP_URL, uri, sizeof uri, &has);
+    char *k1 = cdp_leaf(&web, CDP_BASE, uri, sizeof uri, &has);
     CHECK(has && strcmp(uri, CDP_URL) == 0);
-    char *k2 = cdp_leaf(&web, CDP_URL, uri, sizeof uri, &has);
+    char *k2 = cdp_leaf(&web, CDP_BASE, uri, sizeof uri, &has);
     CHECK(has && k1 && k2 && strcmp(k1, k2) == 0); /* kept */
-    char *k3 = cdp_leaf(&web, "http://other.example/crl", uri, sizeof uri, &has);
-    CHECK(has && strcmp(uri, "http://other.example/crl") == 0);
+    char *k3 = cdp_leaf(&web, "http://other.example", uri, sizeof uri, &has);
+    CHECK(has && strcmp(uri, "http://other.example/crl/intermediate.crl") == 0);
     CHECK(k3 && k2 && strcmp(k2, k3) != 0); /* regenerated */
     char *k4 = cdp_leaf(&web, NULL, uri, sizeof uri, &has);
     CHECK(!has && k4 && k3 && strcmp(k3, k4) != 0); /* http port now 0 */
@@ -655,14 +656,56 @@ static void check_cdp(void)
     const catalog_profile *self = &synthetic[14], *untrusted = &synthetic[15];
     CHECK(self->cert.issuer == CATALOG_ISSUER_SELF &&
           untrusted->cert.issuer == CATALOG_ISSUER_UNTRUSTED);
-    free(cdp_leaf(self, CDP_URL, uri, sizeof uri, &has));
+    free(cdp_leaf(self, CDP_BASE, uri, sizeof uri, &has));
     CHECK(!has);
-    free(cdp_leaf(untrusted, CDP_URL, uri, sizeof uri, &has));
+    free(cdp_leaf(untrusted, CDP_BASE, uri, sizeof uri, &has));
     CHECK(!has);
-    gnutls_x509_crt_t inter = load_one("intermediate");
+}
+
+/* With a crl_base the intermediate names the root's CRL (and is made anew
+ * when it named another or none); the roots name none; ca-crl.pem is the
+ * root's, listing nothing. Without, the intermediate names none again. */
+static void check_pki_cdp(void)
+{
+    char err[256] = "", uri[512], path[1024];
+    gnutls_x509_crt_t inter = load_one("intermediate"), root = NULL;
     CHECK(inter && !cdp_of(inter, uri, sizeof uri));
     if (inter)
         gnutls_x509_crt_deinit(inter);
+    char *k1 = key_bytes("intermediate"), *r1 = key_bytes("ca");
+    CHECK(certgen_pki(certs, CDP_BASE, false, err, sizeof err) == 0);
+    char *k2 = key_bytes("intermediate"), *r2 = key_bytes("ca");
+    CHECK(k1 && k2 && strcmp(k1, k2) != 0);
+    CHECK(r1 && r2 && strcmp(r1, r2) == 0); /* the root is kept */
+    inter = load_one("intermediate");
+    root = load_one("ca");
+    CHECK(inter && cdp_of(inter, uri, sizeof uri) &&
+          strcmp(uri, CDP_BASE "/crl/ca.crl") == 0);
+    CHECK(root && !cdp_of(root, uri, sizeof uri));
+    CHECK(certgen_pki(certs, CDP_BASE, false, err, sizeof err) == 0);
+    char *k3 = key_bytes("intermediate");
+    CHECK(k3 && strcmp(k2, k3) == 0); /* same CDP: kept */
+    path_of(path, sizeof path, "ca-crl", ".pem");
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crl_t crl;
+    unsigned status = 1;
+    CHECK(gnutls_load_file(path, &data) >= 0 && gnutls_x509_crl_init(&crl) >= 0);
+    CHECK(gnutls_x509_crl_import(crl, &data, GNUTLS_X509_FMT_PEM) >= 0);
+    CHECK(root && gnutls_x509_crl_verify(crl, &root, 1, 0, &status) >= 0 &&
+          status == 0);
+    CHECK(gnutls_x509_crl_get_crt_count(crl) == 0);
+    gnutls_x509_crl_deinit(crl);
+    gnutls_free(data.data);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
+    if (inter)
+        gnutls_x509_crt_deinit(inter);
+    inter = load_one("intermediate");
+    CHECK(inter && !cdp_of(inter, uri, sizeof uri));
+    if (inter)
+        gnutls_x509_crt_deinit(inter);
+    if (root)
+        gnutls_x509_crt_deinit(root);
+    free(k1), free(k2), free(k3), free(r1), free(r2);
 }
 
 /* thisUpdate and nextUpdate of crl.pem; -1 when unreadable. */
@@ -712,7 +755,8 @@ static void check_crl_refresh(void)
         fputs("-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n", f);
         fclose(f);
     }
-    CHECK(crl_refresh(certs, 0, &resigned, err, sizeof err) < 0 && !resigned);
+    /* the root's CRL is still refreshed: one bad file stops no other */
+    CHECK(crl_refresh(certs, 0, &resigned, err, sizeof err) < 0 && resigned);
     CHECK(strstr(err, "crl.pem") != NULL);
     CHECK(crl_times(&next) == -1); /* left as it was */
     f = fopen(path, "w"); /* the good one back for the checks after this */
@@ -730,7 +774,7 @@ static void check_errors(void)
     CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, NULL, catalog_at(0), false,
                          err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir") != NULL);
-    CHECK(certgen_pki("/proc/nonexistent/certs", false, err, sizeof err) < 0);
+    CHECK(certgen_pki("/proc/nonexistent/certs", NULL, false, err, sizeof err) < 0);
     CHECK(strstr(err, "/proc/nonexistent/certs") != NULL);
 }
 
@@ -749,7 +793,7 @@ int main(void)
         return 1;
     }
     snprintf(certs, sizeof certs, "%s/certs", dir);
-    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     check_pki();
     for (size_t i = 0; i < catalog_count(); i++)
         generate_and_check(catalog_at(i));
@@ -759,6 +803,7 @@ int main(void)
     check_cdp();
     check_crl_refresh();
     check_keep_and_force(catalog_at(0));
+    check_pki_cdp();
     check_errors();
     printf("%zu catalog rows and %zu synthetic recipes checked\n", catalog_count(),
            sizeof synthetic / sizeof synthetic[0]);

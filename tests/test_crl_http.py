@@ -127,7 +127,36 @@ def check_served(d):
             rc == 0 and "Chain verification output: Verified" in out, out[-300:])
     status, headers, _ = get(d.http_port, "/crl/other.crl")
     T.check("another name under /crl/ is 404", status == 404, str(status))
+    check_root_crl(d, certs, pem, revoked, valid)
     return serial
+
+
+def check_root_crl(d, certs, inter_pem, revoked, valid):
+    """The intermediate names the root's CRL, served too: with both CRLs a
+    verifier that checks every link of the chain has what it needs."""
+    intermediate = os.path.join(certs, "intermediate.pem")
+    url = "http://%s:%d/crl/ca.crl" % (BASE, d.http_port)
+    T.check("the intermediate names the root's CRL as its CDP",
+            "URI: " + url in leaf_info(intermediate))
+    T.check("the root names none",
+            "Distribution" not in leaf_info(os.path.join(certs, "ca.pem")))
+    _, pem, info, _ = fetch_crl(d, "/crl/ca.crl", "root")
+    ca = os.path.join(certs, "ca.pem")
+    out, rc = certtool("--verify-crl", "--load-ca-certificate", ca, "--infile", pem)
+    T.check("the root's CRL is signed by the root and lists nothing",
+            rc == 0 and "Verification output: Verified" in out
+            and "Revoked certificates" not in info, out[-300:])
+    both = os.path.join(d.dir, "both.crl.pem")
+    with open(both, "w") as f:
+        f.write(open(inter_pem).read() + open(pem).read())
+    out, rc = certtool("--verify", "--load-ca-certificate", ca, "--load-crl", both,
+                       "--infile", valid)
+    T.check("with both CRLs valid's chain verifies",
+            rc == 0 and "Chain verification output: Verified" in out, out[-300:])
+    out, rc = certtool("--verify", "--load-ca-certificate", ca, "--load-crl", both,
+                       "--infile", revoked)
+    T.check("and revoked's is refused as revoked",
+            rc != 0 and "The certificate chain is revoked" in out, out[-300:])
 
 
 def stale_crl(d, serial):

@@ -376,7 +376,7 @@ static void make_certs(void)
 {
     char certs[128], domain[128], err[512];
     snprintf(certs, sizeof certs, "%s/certs", state);
-    if (certgen_pki(certs, false, err, sizeof err) != 0)
+    if (certgen_pki(certs, NULL, false, err, sizeof err) != 0)
         die(err);
     for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
         snprintf(domain, sizeof domain, "%s.%s", labels[i], BASE);
