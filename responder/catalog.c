@@ -238,8 +238,8 @@ static const catalog_profile catalog[] = {
              .revoked = true, PEERS_ALL_ACCEPT,
              "no peer here checks revocation by default: the leaf names our "
              "CRL (CRL Distribution Point, served at /crl/intermediate.crl), "
-             "yet Prosody 0.12 and ejabberd 23.01 in strict mode fetch no "
-             "CRL and accept it by SASL EXTERNAL (matrix run with the CDP, "
+             "yet Prosody 0.12 and ejabberd 23.01 in strict mode accept it "
+             "by SASL EXTERNAL (matrix run with the CDPs in place, "
              "2026-11-28)",
              "Certificate revoked in the test CA's CRL"),
 
