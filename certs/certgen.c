@@ -3,9 +3,8 @@
  *
  * State lives only in the files: a CA is kept when its PEM and key exist and
  * it is still signed by its parent (same DN and authorityKeyId = the parent's
- * subjectKeyId); a leaf likewise. crl.pem is the list of revoked serials
- * itself: adding one re-reads it, appends, and re-signs it with the
- * intermediate, so no separate bookkeeping file can drift from it.
+ * subjectKeyId) and names the CRL Distribution Point asked for; a leaf
+ * likewise. The CRLs are kept by crl.h.
  */
 #include "certgen.h"
 
@@ -24,6 +23,7 @@
 #include <gnutls/x509.h>
 
 #include "atomic_file.h"
+#include "crl.h"
 #include "errmsg.h"
 
 #define DAY_SECS (24 * 60 * 60)
@@ -44,15 +44,17 @@ typedef struct cg_ca_spec {
     const char *cn;   /* subject common name */
     int parent;       /* index of the signer in cg_cas, -1 = self-signed */
     int pathlen;      /* basicConstraints pathLenConstraint, -1 = none */
+    int crl;          /* the CRL it signs and publishes (crl_specs), -1 = none */
 } cg_ca_spec;
 
 enum { CG_ROOT, CG_INTERMEDIATE, CG_UNTRUSTED, CG_NCAS };
 
 static const cg_ca_spec cg_cas[CG_NCAS] = {
-    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1},
+    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT},
     [CG_INTERMEDIATE] = {"intermediate", "xmpp-responder test intermediate",
-                         CG_ROOT, 0},
-    [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1},
+                         CG_ROOT, 0, CRL_INTERMEDIATE},
+    [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1,
+                      -1},
 };
 
 
@@ -279,11 +281,46 @@ static bool cg_issued_by(gnutls_x509_crt_t child, gnutls_x509_crt_t parent)
     return aki_len == ski_len && memcmp(aki, ski, aki_len) == 0;
 }
 
+/* Whether crt's CRL Distribution Point is exactly want (one URI), or absent
+ * when want is NULL. */
+static bool cg_cdp_is(gnutls_x509_crt_t crt, const char *want)
+{
+    char uri[1024];
+    size_t len = sizeof uri - 1;
+    unsigned reasons, critical;
+    int type = gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &len, &reasons,
+                                                   &critical);
+    if (!want)
+        return type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+    if (type != GNUTLS_SAN_URI)
+        return false;
+    uri[len] = '\0';
+    len = sizeof uri - 1;
+    return strcmp(uri, want) == 0 &&
+           gnutls_x509_crt_get_crl_dist_points(crt, 1, uri, &len, &reasons,
+                                               &critical) ==
+               GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+}
+
+/* The CRL Distribution Point of what CA signer (index in cg_cas, -1 = self)
+ * signs, into out: crl_base + the path of the signer's CRL; NULL when
+ * crl_base is NULL or the signer publishes none. */
+static const char *cg_cdp_url(char *out, size_t len, const char *crl_base,
+                              int signer)
+{
+    if (!crl_base || signer < 0 || cg_cas[signer].crl < 0)
+        return NULL;
+    int n = snprintf(out, len, "%s%s", crl_base,
+                     crl_specs[cg_cas[signer].crl].url_path);
+    return n < 0 || (size_t)n >= len ? NULL : out;
+}
+
 /* A CA certificate: ECDSA P-256, keyCertSign+cRLSign, valid from two years
  * ago (so expired leaves still fall inside their issuer's window) for ten
- * years from now. */
+ * years from now; cdp its CRL Distribution Point (NULL = none). */
 static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
-                      const cg_pair *issuer, char *err, size_t errlen)
+                      const cg_pair *issuer, const char *cdp, char *err,
+                      size_t errlen)
 {
     time_t now = time(NULL);
     if (cg_new_key(&out->key, CATALOG_KEY_ECDSA_P256, err, errlen) < 0)
@@ -299,6 +336,9 @@ static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
     if (ret >= 0)
         ret = gnutls_x509_crt_set_key_usage(out->crt, GNUTLS_KEY_KEY_CERT_SIGN |
                                                           GNUTLS_KEY_CRL_SIGN);
+    if (ret >= 0 && cdp)
+        ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
+                                                  0);
     if (ret >= 0)
         ret = cg_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
     return ret < 0 ? cg_gfail(err, errlen, spec->cn, ret) : 0;
@@ -317,15 +357,17 @@ static int cg_load_ca(const char *certs_dir, int i, cg_pair *out, char *err,
     return cg_load_pair(pem, key, out, err, errlen);
 }
 
-/* Keep CA i if present and still signed by its (kept) parent, else make it.
- * *fresh tells the children whether they must be re-signed. */
-static int cg_ensure_ca(const char *certs_dir, int i, cg_pair *cas,
-                        const bool *parent_fresh, bool force, bool *fresh,
-                        char *err, size_t errlen)
+/* Keep CA i if present, still signed by its (kept) parent and naming the
+ * CDP asked for now, else make it. *fresh tells the children whether they
+ * must be re-signed. */
+static int cg_ensure_ca(const char *certs_dir, const char *crl_base, int i,
+                        cg_pair *cas, const bool *parent_fresh, bool force,
+                        bool *fresh, char *err, size_t errlen)
 {
     const cg_ca_spec *spec = &cg_cas[i];
     const cg_pair *parent = spec->parent >= 0 ? &cas[spec->parent] : NULL;
-    char pem[4096], key[4096];
+    char pem[4096], key[4096], url[1024];
+    const char *cdp = cg_cdp_url(url, sizeof url, crl_base, spec->parent);
     if (cg_path(pem, sizeof pem, certs_dir, spec->file, ".pem") < 0 ||
         cg_path(key, sizeof key, certs_dir, spec->file, ".key") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
@@ -334,111 +376,37 @@ static int cg_ensure_ca(const char *certs_dir, int i, cg_pair *cas,
     if (!regen) {
         if (cg_load_pair(pem, key, &cas[i], err, errlen) < 0)
             return -1;
-        regen = parent && !cg_issued_by(cas[i].crt, parent->crt);
+        regen = (parent && !cg_issued_by(cas[i].crt, parent->crt)) ||
+                !cg_cdp_is(cas[i].crt, cdp);
         if (regen)
             cg_pair_free(&cas[i]);
     }
     *fresh = regen;
     if (!regen)
         return 0;
-    if (cg_make_ca(&cas[i], spec, parent, err, errlen) < 0 ||
+    if (cg_make_ca(&cas[i], spec, parent, cdp, err, errlen) < 0 ||
         cg_save_key(key, cas[i].key, err, errlen) < 0 ||
         cg_save_chain(pem, &cas[i].crt, 1, err, errlen) < 0)
         return -1;
     return 0;
 }
 
-/* Copy the serials of the CRL at path (if any) into crl, noting whether
- * serial is among them. */
-static int cg_crl_copy_old(const char *path, gnutls_x509_crl_t crl,
-                           const unsigned char *serial, size_t serial_len,
-                           bool *listed, char *err, size_t errlen)
-{
-    gnutls_datum_t data = {NULL, 0};
-    gnutls_x509_crl_t old;
-    if (!cg_exists(path))
-        return 0;
-    int ret = gnutls_load_file(path, &data);
-    if (ret >= 0 && (ret = gnutls_x509_crl_init(&old)) >= 0) {
-        ret = gnutls_x509_crl_import(old, &data, GNUTLS_X509_FMT_PEM);
-        int count = ret >= 0 ? gnutls_x509_crl_get_crt_count(old) : 0;
-        for (int i = 0; ret >= 0 && i < count; i++) {
-            unsigned char s[64];
-            size_t len = sizeof s;
-            time_t when;
-            ret = gnutls_x509_crl_get_crt_serial(old, (unsigned)i, s, &len,
-                                                 &when);
-            if (ret >= 0)
-                ret = gnutls_x509_crl_set_crt_serial(crl, s, len, when);
-            if (serial && len == serial_len && memcmp(s, serial, len) == 0)
-                *listed = true;
-        }
-        gnutls_x509_crl_deinit(old);
-    }
-    gnutls_free(data.data);
-    return ret < 0 ? cg_gfail(err, errlen, path, ret) : 0;
-}
-
-/* Rewrite crl.pem signed by the intermediate: the old serials unless reset,
- * plus serial when given. Re-signing also refreshes thisUpdate/nextUpdate. */
-static int cg_crl_write(const char *certs_dir, const cg_pair *inter,
+/* Rewrite the CRL of CA i (crl.h): the old serials unless reset, plus
+ * serial when given. */
+static int cg_crl_write(const char *certs_dir, int i, const cg_pair *ca,
                         bool reset, const unsigned char *serial,
                         size_t serial_len, char *err, size_t errlen)
 {
     char path[4096];
-    if (cg_path(path, sizeof path, certs_dir, "crl", ".pem") < 0)
+    if (cg_path(path, sizeof path, certs_dir, crl_specs[cg_cas[i].crl].file,
+                "") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
-    gnutls_x509_crl_t crl;
-    int ret = gnutls_x509_crl_init(&crl);
-    if (ret < 0)
-        return cg_gfail(err, errlen, path, ret);
-    time_t now = time(NULL);
-    bool listed = false;
-    if (!reset &&
-        cg_crl_copy_old(path, crl, serial, serial_len, &listed, err, errlen) < 0) {
-        gnutls_x509_crl_deinit(crl);
-        return -1;
-    }
-    ret = gnutls_x509_crl_set_version(crl, 2);
-    if (ret >= 0 && serial && !listed)
-        ret = gnutls_x509_crl_set_crt_serial(crl, serial, serial_len, now);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_this_update(crl, now);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_next_update(crl, now + YEAR_SECS);
-    unsigned char id[KEYID_MAX];
-    size_t id_len = sizeof id;
-    unsigned critical;
-    if (ret >= 0)
-        ret = gnutls_x509_crt_get_subject_key_id(inter->crt, id, &id_len,
-                                                 &critical);
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_authority_key_id(crl, id, id_len);
-    /* CRL number: the time, so later CRLs have larger numbers. */
-    unsigned char number[8];
-    for (int i = 0; i < 8; i++)
-        number[i] = (unsigned char)((unsigned long long)now >> (56 - 8 * i));
-    if (ret >= 0)
-        ret = gnutls_x509_crl_set_number(crl, number, sizeof number);
-    gnutls_privkey_t signer = NULL;
-    if (ret >= 0 && (ret = gnutls_privkey_init(&signer)) >= 0 &&
-        (ret = gnutls_privkey_import_x509(signer, inter->key, 0)) >= 0)
-        ret = gnutls_x509_crl_privkey_sign(crl, inter->crt, signer,
-                                           GNUTLS_DIG_SHA256, 0);
-    if (signer)
-        gnutls_privkey_deinit(signer);
-    gnutls_datum_t pem = {NULL, 0};
-    if (ret >= 0)
-        ret = gnutls_x509_crl_export2(crl, GNUTLS_X509_FMT_PEM, &pem);
-    gnutls_x509_crl_deinit(crl);
-    if (ret < 0)
-        return cg_gfail(err, errlen, path, ret);
-    ret = cg_write_atomic(path, &pem, 1, 0644, err, errlen);
-    gnutls_free(pem.data);
-    return ret;
+    return crl_sign(path, ca->crt, ca->key, reset, serial, serial_len, err,
+                    errlen);
 }
 
-int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
+int certgen_pki(const char *certs_dir, const char *crl_base, bool force,
+                char *err, size_t errlen)
 {
     if (mkdir(certs_dir, 0700) != 0 && errno != EEXIST)
         return errmsg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
@@ -452,11 +420,13 @@ int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen)
     bool fresh[CG_NCAS] = {false};
     int ret = 0;
     for (int i = 0; i < CG_NCAS && ret == 0; i++)
-        ret = cg_ensure_ca(certs_dir, i, cas, fresh, force, &fresh[i], err,
-                           errlen);
-    if (ret == 0)
-        ret = cg_crl_write(certs_dir, &cas[CG_INTERMEDIATE],
-                           fresh[CG_INTERMEDIATE], NULL, 0, err, errlen);
+        ret = cg_ensure_ca(certs_dir, crl_base, i, cas, fresh, force,
+                           &fresh[i], err, errlen);
+    /* a CA made anew has revoked nothing yet */
+    for (int i = 0; i < CG_NCAS && ret == 0; i++)
+        if (cg_cas[i].crl >= 0)
+            ret = cg_crl_write(certs_dir, i, &cas[i], fresh[i], NULL, 0, err,
+                               errlen);
     for (int i = 0; i < CG_NCAS; i++)
         cg_pair_free(&cas[i]);
     return ret;
@@ -556,10 +526,11 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
     return GNUTLS_E_INVALID_REQUEST;
 }
 
-/* Build and sign the leaf for domain; issuer NULL = self-signed. */
+/* Build and sign the leaf for domain; issuer NULL = self-signed; cdp the
+ * URL of the issuer's CRL (NULL = no CRL Distribution Point). */
 static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
-                        const catalog_profile *p, const cg_pair *issuer, char *err,
-                        size_t errlen)
+                        const catalog_profile *p, const cg_pair *issuer,
+                        const char *cdp, char *err, size_t errlen)
 {
     char cn[300];
     if (cg_leaf_cn(cn, sizeof cn, domain, base, p) < 0)
@@ -580,6 +551,9 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
         ret = cg_leaf_eku(out->crt, p->cert.eku);
     if (ret >= 0)
         ret = cg_leaf_san(out->crt, domain, cn, p);
+    if (ret >= 0 && cdp)
+        ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
+                                                  0);
     /* GnuTLS 3.7 still signs with SHA-1 (only verification is refused by
      * default); a system policy forbidding it surfaces as this error. */
     if (ret >= 0)
@@ -620,7 +594,8 @@ static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
         return cg_gfail(err, errlen, "serial", ret);
     if (cg_load_ca(certs_dir, CG_INTERMEDIATE, &inter, err, errlen) < 0)
         return -1;
-    ret = cg_crl_write(certs_dir, &inter, false, serial, len, err, errlen);
+    ret = cg_crl_write(certs_dir, CG_INTERMEDIATE, &inter, false, serial, len,
+                       err, errlen);
     cg_pair_free(&inter);
     return ret;
 }
@@ -630,10 +605,10 @@ static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
 static int cg_write_leaf(const char *certs_dir, const char *pem,
                          const char *key, const char *domain, const char *base,
                          const catalog_profile *p, const cg_pair *signer,
-                         char *err, size_t errlen)
+                         const char *cdp, char *err, size_t errlen)
 {
     cg_pair leaf = {NULL, NULL};
-    int ret = cg_make_leaf(&leaf, domain, base, p, signer, err, errlen);
+    int ret = cg_make_leaf(&leaf, domain, base, p, signer, cdp, err, errlen);
     if (ret == 0)
         ret = cg_save_key(key, leaf.key, err, errlen);
     if (ret == 0) {
@@ -647,11 +622,13 @@ static int cg_write_leaf(const char *certs_dir, const char *pem,
     return ret;
 }
 
-/* DOMAIN{suffix}.pem and .key following p->cert. */
+/* DOMAIN{suffix}.pem and .key following p->cert; leaves of a CA that
+ * publishes a CRL name it under crl_base (when not NULL) as their CRL
+ * Distribution Point. */
 static int cg_domain_files(const char *certs_dir, const char *domain,
                            const char *suffix, const char *base,
-                           const catalog_profile *p, bool force, char *err,
-                           size_t errlen)
+                           const char *crl_base, const catalog_profile *p,
+                           bool force, char *err, size_t errlen)
 {
     char pem[4096], key[4096], pem_ext[32], key_ext[32];
     snprintf(pem_ext, sizeof pem_ext, "%s.pem", suffix);
@@ -667,6 +644,8 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     cg_pair signer = {NULL, NULL};
     int si = cg_signer_index(p);
+    char url[1024];
+    const char *cdp = cg_cdp_url(url, sizeof url, crl_base, si);
     if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)
         return -1;
     int ret = 1; /* 1 = still to be generated */
@@ -676,26 +655,29 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
             cg_pair_free(&signer);
             return -1;
         }
-        if (!signer.crt || cg_issued_by(old.crt, signer.crt))
+        if ((!signer.crt || cg_issued_by(old.crt, signer.crt)) &&
+            cg_cdp_is(old.crt, cdp))
             ret = p->cert.revoked ? cg_revoke(certs_dir, old.crt, err, errlen)
                                   : 0;
         cg_pair_free(&old);
     }
     if (ret == 1)
         ret = cg_write_leaf(certs_dir, pem, key, domain, base, p,
-                            si >= 0 ? &signer : NULL, err, errlen);
+                            si >= 0 ? &signer : NULL, cdp, err, errlen);
     cg_pair_free(&signer);
     return ret;
 }
 
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const catalog_profile *p, bool force, char *err, size_t errlen)
+                   const char *crl_base, const catalog_profile *p, bool force,
+                   char *err, size_t errlen)
 {
-    return cg_domain_files(certs_dir, domain, "", base, p, force, err, errlen);
+    return cg_domain_files(certs_dir, domain, "", base, crl_base, p, force, err,
+                           errlen);
 }
 
-int certgen_https(const char *certs_dir, const char *domain, bool force,
-                  char *err, size_t errlen)
+int certgen_https(const char *certs_dir, const char *domain,
+                  const char *crl_base, bool force, char *err, size_t errlen)
 {
     /* what a web server of the domain would have: a normal leaf */
     static const catalog_profile web = {
@@ -704,8 +686,8 @@ int certgen_https(const char *certs_dir, const char *domain, bool force,
                  .validity = CATALOG_VALID_NOW, .issuer = CATALOG_ISSUER_INTERMEDIATE,
                  .names = CATALOG_NAMES_DNS, .sig = CATALOG_SIG_SHA256},
     };
-    return cg_domain_files(certs_dir, domain, ".https", NULL, &web, force, err,
-                           errlen);
+    return cg_domain_files(certs_dir, domain, ".https", NULL, crl_base, &web,
+                           force, err, errlen);
 }
 
 int certgen_spki_sha256(const char *path, char out[65], char *err,

@@ -6,6 +6,12 @@
  *   untrusted-ca.pem / .key           a second root nobody is told to trust
  *   DOMAIN.pem                        the chain DOMAIN presents, leaf first
  *   DOMAIN.key                        the leaf's private key
+ *   crl.pem, ca-crl.pem               the intermediate's and the root's CRLs (crl.h)
+ * With crl_base ("http://HOST[:PORT]", the responder's own HTTP listener,
+ * which serves the CRLs) not NULL, every certificate the intermediate or
+ * the root signs carries a CRL Distribution Point: one URI, crl_base + the
+ * signer's path in crl_specs. Self-signed leaves, the roots and the
+ * untrusted root's leaves have none.
  * Uses the GnuTLS x509 API only (no openssl, no shelling out).
  */
 #ifndef RS_CERTGEN_H
@@ -16,22 +22,26 @@
 
 #include "../responder/catalog.h"
 
-/* Create the roots and the intermediate in certs_dir (created if missing,
- * mode 0700). Existing files are kept unless force. 0 on success, else -1 with
- * a message in err. */
-int certgen_pki(const char *certs_dir, bool force, char *err, size_t errlen);
+/* Create the roots, the intermediate and their CRLs in certs_dir (created if
+ * missing, mode 0700). Existing files are kept unless force (or the
+ * intermediate's CDP is not the one crl_base gives). 0 on success, else -1
+ * with a message in err. */
+int certgen_pki(const char *certs_dir, const char *crl_base, bool force,
+                char *err, size_t errlen);
 
 /* Create DOMAIN.pem and DOMAIN.key for one domain following p->cert. base is
- * the base domain (for the wildcard recipe). When both files exist and !force
- * they are kept as they are. Requires certgen_pki first. 0 / -1 + err. */
+ * the base domain (for the wildcard recipe); crl_base as above (NULL = no CDP).
+ * When both files exist, are still signed by their CA and name that CDP, and
+ * !force, they are kept as they are. Requires certgen_pki first. 0 / -1 + err. */
 int certgen_domain(const char *certs_dir, const char *domain, const char *base,
-                   const catalog_profile *p, bool force, char *err, size_t errlen);
+                   const char *crl_base, const catalog_profile *p, bool force,
+                   char *err, size_t errlen);
 
 /* Create DOMAIN.https.pem and .key: a normal serverAuth leaf from the test
  * intermediate, for the HTTPS listener that serves POSH for DOMAIN. Kept
  * unless force, like certgen_domain. 0 / -1 + err. */
-int certgen_https(const char *certs_dir, const char *domain, bool force,
-                  char *err, size_t errlen);
+int certgen_https(const char *certs_dir, const char *domain,
+                  const char *crl_base, bool force, char *err, size_t errlen);
 
 /* Hex SHA-256 of the SubjectPublicKeyInfo of the first certificate in the PEM
  * file at path (what a TLSA 3 1 1 record carries). 0 / -1 + err. */

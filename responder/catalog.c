@@ -242,8 +242,13 @@ static const catalog_profile catalog[] = {
              "a revoked certificate must be refused by a server that checks "
              "revocation; most XMPP servers do not",
              .revoked = true, PEERS_ALL_ACCEPT,
-             "no peer here checks revocation by default",
-             "Certificate revoked in the test CA's CRL", PUBLIC_DERIVED(CATALOG_DERIVED_REVOKED)),
+             "no peer here checks revocation by default: the leaf names our "
+             "CRL (CRL Distribution Point, served at /crl/intermediate.crl), "
+             "yet Prosody 0.12 and ejabberd 23.01 in strict mode accept it "
+             "by SASL EXTERNAL (matrix run with the CDPs in place, "
+             "2026-11-28)",
+             "Certificate revoked in the test CA's CRL",
+             PUBLIC_DERIVED(CATALOG_DERIVED_REVOKED)),
 
     /* protocol profiles: a good certificate, a different stream policy */
     ROW("dialback-only", CATALOG_KIND_PROTOCOL,

@@ -28,6 +28,7 @@ struct rs_clients;
 struct rs_report;
 struct rs_evidence;
 struct rs_web;
+struct rs_crl;
 struct rs_posh;
 struct rs_probe;
 struct rs_control;
@@ -69,6 +70,8 @@ typedef struct rs_daemon {
     struct rs_evidence *evidence; /* decides how sure each outcome is
                                     before it enters the report (evidence.h) [server] */
     struct rs_web *web;          /* HTTP listener, or NULL (web.h) [server] */
+    struct rs_crl *crl;          /* the test CA's CRL, kept current and
+                                    served by web, or NULL (crl.h) [server] */
     struct rs_posh *posh;        /* POSH HTTPS listener, or NULL (posh.h) [server] */
     struct rs_probe *probes;     /* running probes (probe.h) [probe] */
     struct rs_control *control;  /* control socket (control.h) [server] */

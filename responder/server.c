@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "control.h"
+#include "crl.h"
 #include "dialback.h"
 #include "evidence.h"
 #include "listener.h"
@@ -242,6 +243,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     srv->control = control_open(srv, cfg->state_dir);
     if (!srv->control)
         return -1;
+    srv->crl = crl_start(srv); /* NULL: no test intermediate, nothing served */
     if (cfg->http.address) {
         srv->web = web_start(srv, &cfg->http);
         if (!srv->web)
@@ -366,6 +368,8 @@ void server_stop(rs_daemon *srv)
     if (srv->web)
         web_close(srv->web);
     srv->web = NULL;
+    crl_close(srv->crl);
+    srv->crl = NULL;
     if (srv->control)
         control_close(srv->control);
     srv->control = NULL;

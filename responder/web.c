@@ -21,6 +21,7 @@
 
 #include "certcheck.h"
 #include "clients.h"
+#include "crl.h"
 #include "jid.h"
 #include "json.h"
 #include "log.h"
@@ -69,11 +70,13 @@ static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; "
 
 /* ---- responses ------------------------------------------------------------------ */
 
-/* Queue status with a copy of body. extra_* is one more header (may be
- * NULL). MHD_NO (the connection closes) when an allocation fails. */
-static enum MHD_Result respond(const req *q, unsigned status, const char *type,
-                               const void *body, size_t len,
-                               const char *extra_name, const char *extra_value)
+/* Queue status with a copy of body, cache_control as Cache-Control and
+ * extra: more headers as name, value pairs ending at a NULL name. MHD_NO
+ * (the connection closes) when an allocation fails. */
+static enum MHD_Result respond_with(const req *q, unsigned status,
+                                    const char *type, const void *body,
+                                    size_t len, const char *cache_control,
+                                    const char *const *extra)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -87,14 +90,23 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
               MHD_add_response_header(r, "X-Frame-Options", "DENY") &&
               MHD_add_response_header(r, "Referrer-Policy", "same-origin") &&
               MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
-                                      "no-store");
-    if (ok && extra_name)
-        ok = MHD_add_response_header(r, extra_name, extra_value);
+                                      cache_control);
+    for (size_t i = 0; ok && extra && extra[i]; i += 2)
+        ok = MHD_add_response_header(r, extra[i], extra[i + 1]);
     enum MHD_Result ret = ok ? MHD_queue_response(q->conn, status, r) : MHD_NO;
     MHD_destroy_response(r);
     log_msg(RS_LOG_DEBUG, "http %s %.200s -> %u%s", q->method, q->url, status,
            ret == MHD_YES ? "" : " (failed)");
     return ret;
+}
+
+/* Queue status, never cached; extra_* is one more header (may be NULL). */
+static enum MHD_Result respond(const req *q, unsigned status, const char *type,
+                               const void *body, size_t len,
+                               const char *extra_name, const char *extra_value)
+{
+    const char *const extra[] = {extra_name, extra_value, NULL};
+    return respond_with(q, status, type, body, len, "no-store", extra);
 }
 
 /* 500 without allocating a page. */
@@ -343,6 +355,46 @@ static enum MHD_Result get_metrics(const req *q)
     return ret;
 }
 
+/* t as an HTTP date (RFC 9110 IMF-fixdate). */
+static void http_date(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (!gmtime_r(&t, &tm)) {
+        snprintf(out, n, "Thu, 01 Jan 1970 00:00:00 GMT");
+        return;
+    }
+    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
+             tm.tm_min, tm.tm_sec);
+}
+
+/* A test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
+static enum MHD_Result get_crl(const req *q)
+{
+    size_t len = 0;
+    time_t this_update = 0, next_update = 0;
+    const unsigned char *der = crl_der(q->w->srv->crl, q->url, &len,
+                                       &this_update, &next_update);
+    if (!der)
+        return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                            "No such CRL here: the test CAs publish "
+                            "/crl/intermediate.crl and /crl/ca.crl.", NULL,
+                            NULL, NULL);
+    time_t now = time(NULL);
+    char cache[64], expires[40], modified[40];
+    snprintf(cache, sizeof cache, "public, max-age=%lld",
+             next_update > now ? (long long)(next_update - now) : 0LL);
+    http_date(next_update, expires, sizeof expires);
+    http_date(this_update, modified, sizeof modified);
+    const char *const extra[] = {MHD_HTTP_HEADER_EXPIRES, expires,
+                                 MHD_HTTP_HEADER_LAST_MODIFIED, modified, NULL};
+    return respond_with(q, MHD_HTTP_OK, "application/pkix-crl", der, len, cache,
+                        extra);
+}
+
 static bool has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -369,6 +421,8 @@ static enum MHD_Result route_get(const req *q)
                           "/api/clients[/ADDRESS] exist");
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
+    if (has_prefix(u, "/crl/"))
+        return get_crl(q);
     if (strcmp(u, "/probe") == 0)
         return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                             "Start a probe with the form on the index page "

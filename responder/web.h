@@ -8,6 +8,9 @@
  *   GET  /api/domains           the catalog and domains as JSON
  *   GET  /api/report/DOMAIN     the matrix of DOMAIN as JSON
  *   GET  /metrics               counters and gauges (text format 0.0.4)
+ *   GET  /crl/intermediate.crl  the test intermediate's CRL, DER (crl.h): what
+ *                               the CRL Distribution Point of its leaves names
+ *   GET  /crl/ca.crl            the test root's, which the intermediate names
  *   POST /probe                 form field target=DOMAIN: start a probe
  *
  * HTML is built as libxml2 HTML trees and serialized by libxml2, so every

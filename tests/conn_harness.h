@@ -329,8 +329,8 @@ static inline bool server_up(void)
 {
     char certs[512], err[256] = "";
     snprintf(certs, sizeof certs, "%s/certs", dir);
-    if (certgen_pki(certs, false, err, sizeof err) < 0 ||
-        certgen_domain(certs, DOMAIN, BASE, catalog_find("valid"), false, err,
+    if (certgen_pki(certs, NULL, false, err, sizeof err) < 0 ||
+        certgen_domain(certs, DOMAIN, BASE, NULL, catalog_find("valid"), false, err,
                        sizeof err) < 0) {
         fprintf(stderr, "certgen: %s\n", err);
         return false;

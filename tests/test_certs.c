@@ -17,8 +17,11 @@
 #include "../responder/catalog.h"
 #include "certgen.h"
 #include "check.h"
+#include "crl.h"
 
 #define BASE "test.example"
+#define CDP_BASE "http://" BASE ":5280"
+#define CDP_URL CDP_BASE "/crl/intermediate.crl"
 #define DAY (24 * 60 * 60)
 
 static char dir[] = "/tmp/test_certs.XXXXXX";
@@ -100,6 +103,23 @@ static gnutls_x509_crt_t load_one(const char *name)
         gnutls_free(crts);
     }
     return first;
+}
+
+/* The leaf's one CRL Distribution Point URI into uri; false when it has
+ * none, more than one, or one that is not a URI. */
+static bool cdp_of(gnutls_x509_crt_t crt, char *uri, size_t len)
+{
+    size_t n = len - 1;
+    unsigned reasons, critical;
+    if (gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &n, &reasons,
+                                            &critical) != GNUTLS_SAN_URI)
+        return false;
+    uri[n] = '\0';
+    char more[256];
+    n = sizeof more;
+    return gnutls_x509_crt_get_crl_dist_points(crt, 1, more, &n, &reasons,
+                                               &critical) ==
+           GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
 }
 
 /* Verification status of chain against the anchors in anchor_file (and the
@@ -474,6 +494,8 @@ static void check_leaf(const char *domain, const catalog_profile *p)
         check_key_and_sig(leaf, r);
         check_verify(chain, n, pem, r);
         check_key_file(key, leaf);
+        char uri[512];
+        CHECK(!cdp_of(leaf, uri, sizeof uri)); /* init --http-port 0: none */
         if (issuer)
             gnutls_x509_crt_deinit(issuer);
     }
@@ -487,7 +509,7 @@ static void generate_and_check(const catalog_profile *p)
 {
     char domain[300], err[256] = "";
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
-    int ret = certgen_domain(certs, domain, BASE, p, false, err, sizeof err);
+    int ret = certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err);
     if (ret != 0)
         fprintf(stderr, "%s: %s\n", domain, err);
     CHECK(ret == 0);
@@ -555,18 +577,18 @@ static void check_keep_and_force(const catalog_profile *p)
     char domain[300], err[256];
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     char *ca1 = key_bytes("ca"), *leaf1 = key_bytes(domain);
-    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     char *ca2 = key_bytes("ca"), *leaf2 = key_bytes(domain);
     CHECK(ca1 && ca2 && strcmp(ca1, ca2) == 0);
     CHECK(leaf1 && leaf2 && strcmp(leaf1, leaf2) == 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, true, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, true, err, sizeof err) == 0);
     char *leaf3 = key_bytes(domain);
     CHECK(leaf3 && strcmp(leaf2, leaf3) != 0);
-    CHECK(certgen_pki(certs, true, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, true, err, sizeof err) == 0);
     char *ca3 = key_bytes("ca");
     CHECK(ca3 && strcmp(ca2, ca3) != 0);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     char *leaf4 = key_bytes(domain);
     CHECK(leaf4 && strcmp(leaf3, leaf4) != 0);
     check_leaf(domain, p); /* verifies against the new ca.pem */
@@ -582,26 +604,177 @@ static void check_revoked_rerun(void)
     snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
     path_of(pem, sizeof pem, domain, ".pem");
     CHECK(p->cert.revoked);
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     gnutls_x509_crt_t leaf = load_one(domain);
     int before, after;
     CHECK(leaf && crl_lists(leaf, &before));
-    CHECK(certgen_domain(certs, domain, BASE, p, false, err, sizeof err) == 0);
+    CHECK(certgen_domain(certs, domain, BASE, NULL, p, false, err, sizeof err) == 0);
     CHECK(leaf && crl_lists(leaf, &after));
     CHECK(before == after && before >= 1);
     if (leaf)
         gnutls_x509_crt_deinit(leaf);
 }
 
+/* Leaf of label generated with crl_base; its key file's bytes. */
+static char *cdp_leaf(const catalog_profile *p, const char *crl_base,
+                      char *uri, size_t len, bool *has_cdp)
+{
+    char domain[300], err[256] = "";
+    snprintf(domain, sizeof domain, "%s.%s", p->label, BASE);
+    int ret = certgen_domain(certs, domain, BASE, crl_base, p, false, err,
+                             sizeof err);
+    if (ret != 0)
+        fprintf(stderr, "%s: %s\n", domain, err);
+    CHECK(ret == 0);
+    gnutls_x509_crt_t leaf = load_one(domain);
+    CHECK(leaf != NULL);
+    *has_cdp = leaf && cdp_of(leaf, uri, len);
+    if (leaf)
+        gnutls_x509_crt_deinit(leaf);
+    return key_bytes(domain);
+}
+
+/* Leaves of the intermediate name the CRL URL given; self-signed ones and
+ * the untrusted root's never; a kept leaf whose CDP is not the one asked
+ * for now is regenerated. */
+static void check_cdp(void)
+{
+    static const catalog_profile web = {
+        .label = "cdp-valid", .cert = {GOOD}};
+    char uri[512];
+    bool has;
+    char *k1 = cdp_leaf(&web, CDP_BASE, uri, sizeof uri, &has);
+    CHECK(has && strcmp(uri, CDP_URL) == 0);
+    char *k2 = cdp_leaf(&web, CDP_BASE, uri, sizeof uri, &has);
+    CHECK(has && k1 && k2 && strcmp(k1, k2) == 0); /* kept */
+    char *k3 = cdp_leaf(&web, "http://other.example", uri, sizeof uri, &has);
+    CHECK(has && strcmp(uri, "http://other.example/crl/intermediate.crl") == 0);
+    CHECK(k3 && k2 && strcmp(k2, k3) != 0); /* regenerated */
+    char *k4 = cdp_leaf(&web, NULL, uri, sizeof uri, &has);
+    CHECK(!has && k4 && k3 && strcmp(k3, k4) != 0); /* http port now 0 */
+    free(k1), free(k2), free(k3), free(k4);
+    const catalog_profile *self = &synthetic[14], *untrusted = &synthetic[15];
+    CHECK(self->cert.issuer == CATALOG_ISSUER_SELF &&
+          untrusted->cert.issuer == CATALOG_ISSUER_UNTRUSTED);
+    free(cdp_leaf(self, CDP_BASE, uri, sizeof uri, &has));
+    CHECK(!has);
+    free(cdp_leaf(untrusted, CDP_BASE, uri, sizeof uri, &has));
+    CHECK(!has);
+}
+
+/* With a crl_base the intermediate names the root's CRL (and is made anew
+ * when it named another or none); the roots name none; ca-crl.pem is the
+ * root's, listing nothing. Without, the intermediate names none again. */
+static void check_pki_cdp(void)
+{
+    char err[256] = "", uri[512], path[1024];
+    gnutls_x509_crt_t inter = load_one("intermediate"), root = NULL;
+    CHECK(inter && !cdp_of(inter, uri, sizeof uri));
+    if (inter)
+        gnutls_x509_crt_deinit(inter);
+    char *k1 = key_bytes("intermediate"), *r1 = key_bytes("ca");
+    CHECK(certgen_pki(certs, CDP_BASE, false, err, sizeof err) == 0);
+    char *k2 = key_bytes("intermediate"), *r2 = key_bytes("ca");
+    CHECK(k1 && k2 && strcmp(k1, k2) != 0);
+    CHECK(r1 && r2 && strcmp(r1, r2) == 0); /* the root is kept */
+    inter = load_one("intermediate");
+    root = load_one("ca");
+    CHECK(inter && cdp_of(inter, uri, sizeof uri) &&
+          strcmp(uri, CDP_BASE "/crl/ca.crl") == 0);
+    CHECK(root && !cdp_of(root, uri, sizeof uri));
+    CHECK(certgen_pki(certs, CDP_BASE, false, err, sizeof err) == 0);
+    char *k3 = key_bytes("intermediate");
+    CHECK(k3 && strcmp(k2, k3) == 0); /* same CDP: kept */
+    path_of(path, sizeof path, "ca-crl", ".pem");
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crl_t crl;
+    unsigned status = 1;
+    CHECK(gnutls_load_file(path, &data) >= 0 && gnutls_x509_crl_init(&crl) >= 0);
+    CHECK(gnutls_x509_crl_import(crl, &data, GNUTLS_X509_FMT_PEM) >= 0);
+    CHECK(root && gnutls_x509_crl_verify(crl, &root, 1, 0, &status) >= 0 &&
+          status == 0);
+    CHECK(gnutls_x509_crl_get_crt_count(crl) == 0);
+    gnutls_x509_crl_deinit(crl);
+    gnutls_free(data.data);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
+    if (inter)
+        gnutls_x509_crt_deinit(inter);
+    inter = load_one("intermediate");
+    CHECK(inter && !cdp_of(inter, uri, sizeof uri));
+    if (inter)
+        gnutls_x509_crt_deinit(inter);
+    if (root)
+        gnutls_x509_crt_deinit(root);
+    free(k1), free(k2), free(k3), free(r1), free(r2);
+}
+
+/* thisUpdate and nextUpdate of crl.pem; -1 when unreadable. */
+static time_t crl_times(time_t *next)
+{
+    char path[1024];
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crl_t crl;
+    time_t t = -1;
+    path_of(path, sizeof path, "crl", ".pem");
+    if (gnutls_load_file(path, &data) >= 0 && gnutls_x509_crl_init(&crl) >= 0) {
+        if (gnutls_x509_crl_import(crl, &data, GNUTLS_X509_FMT_PEM) >= 0) {
+            t = gnutls_x509_crl_get_this_update(crl);
+            *next = gnutls_x509_crl_get_next_update(crl);
+        }
+        gnutls_x509_crl_deinit(crl);
+    }
+    gnutls_free(data.data);
+    return t;
+}
+
+/* crl_refresh: a young CRL is left alone, an old one (max_age 0 = always)
+ * re-signed for CRL_VALID_SECS with its serials; a damaged file is an
+ * error and stays as it is (its serials are not silently dropped). */
+static void check_crl_refresh(void)
+{
+    char err[256] = "", path[1024];
+    bool resigned = true;
+    time_t next = 0;
+    gnutls_x509_crt_t leaf = load_one("syn-revoked." BASE);
+    int before = 0, after = 0;
+    CHECK(leaf && crl_lists(leaf, &before));
+    CHECK(crl_refresh(certs, CRL_RESIGN_SECS, &resigned, err, sizeof err) == 0);
+    CHECK(!resigned);
+    CHECK(crl_refresh(certs, 0, &resigned, err, sizeof err) == 0 && resigned);
+    time_t this_update = crl_times(&next);
+    CHECK(this_update >= time(NULL) - 5 && next - this_update == CRL_VALID_SECS);
+    CHECK(leaf && crl_lists(leaf, &after) && after == before);
+    if (leaf)
+        gnutls_x509_crt_deinit(leaf);
+    path_of(path, sizeof path, "crl", ".pem");
+    gnutls_datum_t good = {NULL, 0};
+    CHECK(gnutls_load_file(path, &good) >= 0);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("-----BEGIN X509 CRL-----\nnot base64\n-----END X509 CRL-----\n", f);
+        fclose(f);
+    }
+    /* the root's CRL is still refreshed: one bad file stops no other */
+    CHECK(crl_refresh(certs, 0, &resigned, err, sizeof err) < 0 && resigned);
+    CHECK(strstr(err, "crl.pem") != NULL);
+    CHECK(crl_times(&next) == -1); /* left as it was */
+    f = fopen(path, "w"); /* the good one back for the checks after this */
+    CHECK(f && fwrite(good.data, 1, good.size, f) == good.size);
+    if (f)
+        fclose(f);
+    gnutls_free(good.data);
+}
+
 static void check_errors(void)
 {
     char err[256] = "";
-    CHECK(certgen_domain(certs, "../evil", BASE, catalog_at(0), false, err,
+    CHECK(certgen_domain(certs, "../evil", BASE, NULL, catalog_at(0), false, err,
                          sizeof err) < 0);
-    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, catalog_at(0), false,
+    CHECK(certgen_domain("/nonexistent-dir", "a." BASE, BASE, NULL, catalog_at(0), false,
                          err, sizeof err) < 0);
     CHECK(strstr(err, "/nonexistent-dir") != NULL);
-    CHECK(certgen_pki("/proc/nonexistent/certs", false, err, sizeof err) < 0);
+    CHECK(certgen_pki("/proc/nonexistent/certs", NULL, false, err, sizeof err) < 0);
     CHECK(strstr(err, "/proc/nonexistent/certs") != NULL);
 }
 
@@ -620,14 +793,17 @@ int main(void)
         return 1;
     }
     snprintf(certs, sizeof certs, "%s/certs", dir);
-    CHECK(certgen_pki(certs, false, err, sizeof err) == 0);
+    CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     check_pki();
     for (size_t i = 0; i < catalog_count(); i++)
         generate_and_check(catalog_at(i));
     for (size_t i = 0; i < sizeof synthetic / sizeof synthetic[0]; i++)
         generate_and_check(&synthetic[i]);
     check_revoked_rerun();
+    check_cdp();
+    check_crl_refresh();
     check_keep_and_force(catalog_at(0));
+    check_pki_cdp();
     check_errors();
     printf("%zu catalog rows and %zu synthetic recipes checked\n", catalog_count(),
            sizeof synthetic / sizeof synthetic[0]);

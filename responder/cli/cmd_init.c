@@ -61,7 +61,8 @@ static void init_usage(FILE *out)
             "Writes, for every profile in the catalog, a test domain\n"
             "LABEL.BASE with its certificate, plus the DNS zone and a config:\n"
             "  DIR/certs/           test root (ca.pem), intermediate, an\n"
-            "                       untrusted root, crl.pem, DOMAIN.pem/.key\n"
+            "                       untrusted root, crl.pem and ca-crl.pem,\n"
+            "                       DOMAIN.pem/.key\n"
             "  DIR/zones/BASE.zone  SOA, NS, A/AAAA and SRV records (servers\n"
             "                       and clients)\n"
             "  DIR/responder.conf   config for 'xmpp-responder run -c'\n"
@@ -78,7 +79,10 @@ static void init_usage(FILE *out)
             "      --client-direct-port N  c2s direct TLS port (default 5223;\n"
             "                          0 = none)\n"
             "      --http-port N       web report on the first address (default\n"
-            "                          5280; 0 = no web listener)\n"
+            "                          5280; 0 = no web listener); it also serves\n"
+            "                          the test CAs' CRLs, which test-CA\n"
+            "                          certificates name (CRL Distribution\n"
+            "                          Point); 0 = no CDP\n"
             "  -t, --trust CAFILE      PEM of a CA whose servers the responder\n"
             "                          should trust; repeatable\n"
             "      --allow-target CIDR a non-public range outbound streams may\n"
@@ -367,19 +371,36 @@ static void init_domain_name(char *out, size_t len, const catalog_profile *p,
     snprintf(out, len, "%s.%s", p->label, base);
 }
 
+/* Where the test-CA certificates' CRL Distribution Points lead (certgen.h):
+ * this responder's own web listener under the base domain (which the zone
+ * gives the listening addresses), or "" without one. */
+static void init_crl_base(const init_opts *o, char *out, size_t len)
+{
+    char port[16] = "";
+    if (o->ports.http != 80)
+        snprintf(port, sizeof port, ":%u", o->ports.http);
+    if (o->ports.http)
+        snprintf(out, len, "http://%s%s", o->base, port);
+    else
+        out[0] = '\0';
+}
+
 /* The PKI, then one leaf per catalog row. */
 static int init_certs(const init_opts *o, const init_paths *p)
 {
-    char err[512], domain[INIT_NAME + 64];
-    if (certgen_pki(p->certs, o->force, err, sizeof err) != 0)
+    char err[512], domain[INIT_NAME + 64], url[INIT_NAME + 64];
+    init_crl_base(o, url, sizeof url);
+    const char *crl_base = url[0] ? url : NULL;
+    if (certgen_pki(p->certs, crl_base, o->force, err, sizeof err) != 0)
         return init_fail("certificates", err);
     for (size_t i = 0; i < catalog_count(); i++) {
         init_domain_name(domain, sizeof domain, catalog_at(i), o->base);
-        if (certgen_domain(p->certs, domain, o->base, catalog_at(i), o->force, err,
-                           sizeof err) != 0)
+        if (certgen_domain(p->certs, domain, o->base, crl_base, catalog_at(i),
+                           o->force, err, sizeof err) != 0)
             return init_fail(domain, err);
         if (catalog_at(i)->posh &&
-            certgen_https(p->certs, domain, o->force, err, sizeof err) != 0)
+            certgen_https(p->certs, domain, crl_base, o->force, err,
+                          sizeof err) != 0)
             return init_fail(domain, err);
     }
     return 0;

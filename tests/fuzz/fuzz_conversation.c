@@ -376,11 +376,11 @@ static void make_certs(void)
 {
     char certs[128], domain[128], err[512];
     snprintf(certs, sizeof certs, "%s/certs", state);
-    if (certgen_pki(certs, false, err, sizeof err) != 0)
+    if (certgen_pki(certs, NULL, false, err, sizeof err) != 0)
         die(err);
     for (size_t i = 0; i < sizeof labels / sizeof *labels; i++) {
         snprintf(domain, sizeof domain, "%s.%s", labels[i], BASE);
-        if (certgen_domain(certs, domain, BASE, catalog_find(labels[i]), false, err,
+        if (certgen_domain(certs, domain, BASE, NULL, catalog_find(labels[i]), false, err,
                            sizeof err) != 0)
             die(err);
     }
