@@ -408,16 +408,23 @@ const char *catalog_source_name(catalog_source source)
 
 const char *catalog_public_text(const catalog_profile *p)
 {
-    static const char *const derived[] = {
-        "", "acme-derived: another test domain's ACME certificate",
-        "acme-derived: the ACME leaf without its intermediates",
-        "acme-derived: the newest expired ACME certificate of the domain, kept "
-        "by the renewal (the test-CA one until there is one)",
-        "acme-derived: an ACME certificate revoked through ACME"};
     if (p->source == CATALOG_SOURCE_ACME)
         return "acme: the domain's own certificate from the ACME CA";
-    if (p->source == CATALOG_SOURCE_ACME_DERIVED)
-        return derived[p->derived];
+    if (p->source == CATALOG_SOURCE_ACME_DERIVED) {
+        switch (p->derived) {
+        case CATALOG_DERIVED_OTHER_NAME:
+            return "acme-derived: another test domain's ACME certificate";
+        case CATALOG_DERIVED_NO_CHAIN:
+            return "acme-derived: the ACME leaf without its intermediates";
+        case CATALOG_DERIVED_EXPIRED:
+            return "acme-derived: the newest expired ACME certificate of the "
+                   "domain, kept by the renewal (the test-CA one until there is one)";
+        case CATALOG_DERIVED_REVOKED:
+            return "acme-derived: an ACME certificate revoked through ACME";
+        case CATALOG_DERIVED_NONE:
+            break;
+        }
+    }
     if (p->cert.issuer == CATALOG_ISSUER_SELF)
         return "test-ca: self-signed by design, on a public instance as in staging";
     if (p->kind != CATALOG_KIND_CERT)

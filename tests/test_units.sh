@@ -56,14 +56,19 @@ if [ "$(id -u)" -ne 0 ] || ! command -v unshare >/dev/null || ! command -v setpr
     summary; exit
 fi
 # sandbox.sh STATE CMD...: CMD in a mount namespace with STATE at /mnt/state
-# (the only writable mount), as nobody, without capabilities; it execs all the
-# way down, so its PID is CMD's
+# (the only writable mount) and the daemon at /mnt/bin (a copy: the build
+# directory may be under the /tmp the sandbox hides), as nobody, without
+# capabilities; it execs all the way down, so its PID is CMD's
+mkdir -p "$T/bin" && cp "$RS" "$T/bin/xmpp-responder"
+export SANDBOX_BIN=$T/bin
+SRS=/mnt/bin/xmpp-responder
 cat >"$T/sandbox.sh" <<'EOF'
 exec unshare -m --propagation private -- bash -c '
     set -e
     mount -t tmpfs -o mode=0755 tmpfs /mnt
-    mkdir /mnt/state
+    mkdir /mnt/state /mnt/bin
     mount --bind "$1" /mnt/state
+    mount --bind "$SANDBOX_BIN" /mnt/bin
     shift
     chown -R nobody:nogroup /mnt/state
     mount -t tmpfs -o mode=1777 tmpfs /tmp
@@ -81,12 +86,12 @@ EOF
 sandboxed() { bash "$T/sandbox.sh" "$@"; }
 conf=/mnt/state/responder.conf
 ready() { curl -fsS -o /dev/null "http://127.0.0.1:$HTTP/"; }
-run_sandboxed() { if [ "$1" = run ]; then exec bash "$T/sandbox.sh" "$T/state" "$RS" run -c $conf; else "$RS" "$@"; fi; }
+run_sandboxed() { if [ "$1" = run ]; then exec bash "$T/sandbox.sh" "$T/state" "$SRS" run -c $conf; else "$RS" "$@"; fi; }
 if ! daemon_start run_sandboxed units.test "$T/state" "$T/run.log" ready; then
     fail "the daemon starts in the sandbox"; sed 's/^/#   /' "$T/run.log"; summary; exit
 fi
 pass "the daemon starts in the sandbox and serves its web report"
-check "check passes in the sandbox" sandboxed "$T/state" "$RS" check -c $conf
+check "check passes in the sandbox" sandboxed "$T/state" "$SRS" check -c $conf
 check "it runs as nobody" test "$(awk '/^Uid:/{print $2}' "/proc/$PID/status")" = 65534
 check "it has no capabilities (bounding set empty)" grep -qx "CapBnd:.0000000000000000" "/proc/$PID/status"
 check "it runs with no_new_privs" grep -qx "NoNewPrivs:.1" "/proc/$PID/status"
