@@ -4,7 +4,6 @@
 #include "c2s.h"
 #include "c2s_internal.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "admission.h"
 #include "conn.h"
 #include "dialback.h"
+#include "netaddr.h"
 #include "router.h"
 #include "stanza.h"
 #include "tls.h"
@@ -93,16 +93,15 @@ static bool restart_allowed(c2s_stream *s, const xmlstream_header *h,
  * (or nothing): the certificate is then chosen by SNI alone. */
 static bool by_address(const char *to)
 {
-    unsigned char bin[16];
+    struct sockaddr_storage ss;
     char v6[64];
     size_t n = strlen(to);
     if (n > 2 && n < sizeof v6 && to[0] == '[' && to[n - 1] == ']') {
         memcpy(v6, to + 1, n - 2);
         v6[n - 2] = '\0';
-        return inet_pton(AF_INET6, v6, bin) == 1;
+        return netaddr_literal(v6, 0, &ss);
     }
-    return !to[0] || inet_pton(AF_INET, to, bin) == 1 ||
-           inet_pton(AF_INET6, to, bin) == 1;
+    return !to[0] || netaddr_literal(to, 0, &ss);
 }
 
 static void c2s_open(c2s_stream *s, const xmlstream_header *h)

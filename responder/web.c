@@ -26,6 +26,7 @@
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
+#include "netaddr.h"
 #include "probe.h"
 #include "report.h"
 #include "web_pages.h"
@@ -287,7 +288,6 @@ static enum MHD_Result get_api_report(const req *q, const char *name)
 static bool client_address(const req *q, const char *in, char *out, size_t n,
                            bool *own)
 {
-    unsigned char bin[16];
     *own = !in[0];
     if (*own) {
         const union MHD_ConnectionInfo *ci =
@@ -305,13 +305,11 @@ static bool client_address(const req *q, const char *in, char *out, size_t n,
                inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
                          (socklen_t)n) != NULL;
     }
-    if (strlen(in) >= n)
+    struct sockaddr_storage ss;
+    if (!netaddr_literal(in, 0, &ss))
         return false;
-    if (inet_pton(AF_INET, in, bin) == 1)
-        return inet_ntop(AF_INET, bin, out, (socklen_t)n) != NULL;
-    if (inet_pton(AF_INET6, in, bin) == 1) /* canonical, as libuv prints it */
-        return inet_ntop(AF_INET6, bin, out, (socklen_t)n) != NULL;
-    return false;
+    netaddr_text((const struct sockaddr *)&ss, out, n); /* canonical, as libuv prints it */
+    return true;
 }
 
 static enum MHD_Result get_clients(const req *q, const char *in)
