@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "config_internal.h"
+#include "acme.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -418,20 +419,33 @@ static char *domain_name(loader *ld, const config_setting_t *e,
     return name;
 }
 
-/* cert or key of a domain: given (relative to the config) or the default
+/* cert or key of a domain: given (relative to the config); on a public
+ * instance, for a row with an ACME source, what deploy/acme-renew installed
+ * (STATE/acme/live/NAME.ext, acme.h) once it exists; else the test CA's
  * STATE/certs/NAME.ext. */
-static char *domain_file(loader *ld, const config_setting_t *e,
-                         const char *key, const char *name, const char *ext)
+static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
+                         const rs_domain_conf *d, const char *ext)
 {
     const char *given = config_get_string(ld, e, key, "in domain entry", false);
     if (given)
         return config_resolve_path(ld, ld->base_dir, given);
-    if (!name || !ld->cfg->state_dir)
+    if (!d->name || !ld->cfg->state_dir)
         return NULL;
-    char *rel;
-    if (asprintf(&rel, "certs/%s.%s", name, ext) < 0)
+    bool acme = ld->cfg->public_instance && d->profile &&
+                d->profile->source != CATALOG_SOURCE_TEST_CA;
+    char *rel, *path = NULL;
+    if (acme) {
+        if (asprintf(&rel, ACME_LIVE_DIR "/%s.%s", d->name, ext) < 0)
+            return config_oom(ld);
+        path = config_resolve_path(ld, ld->cfg->state_dir, rel);
+        free(rel);
+        if (path && access(path, R_OK) == 0)
+            return path;
+        free(path);
+    }
+    if (asprintf(&rel, "certs/%s.%s", d->name, ext) < 0)
         return config_oom(ld);
-    char *path = config_resolve_path(ld, ld->cfg->state_dir, rel);
+    path = config_resolve_path(ld, ld->cfg->state_dir, rel);
     free(rel);
     return path;
 }
@@ -456,8 +470,9 @@ static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
                    known ? known : "?");
         free(known);
     }
-    d->cert_file = domain_file(ld, e, "cert", d->name, "pem");
-    d->key_file = domain_file(ld, e, "key", d->name, "key");
+    d->cert_file = domain_file(ld, e, "cert", d, "pem");
+    d->key_file = domain_file(ld, e, "key", d, "key");
+    d->cert_given = config_setting_get_member(e, "cert") != NULL;
     const char *desc = config_get_string(ld, e, "description", "in domain entry", false);
     if (desc)
         d->description = config_strdup(ld, desc);

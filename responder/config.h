@@ -106,8 +106,12 @@ typedef struct rs_http_conf {
 typedef struct rs_domain_conf {
     char *name;                 /* fully qualified domain, lower case */
     const catalog_profile *profile; /* its catalog row */
-    char *cert_file;            /* chain PEM, absolute; default STATE/certs/NAME.pem */
-    char *key_file;             /* key PEM, absolute; default STATE/certs/NAME.key */
+    char *cert_file;            /* chain PEM, absolute; default STATE/certs/NAME.pem,
+                                   on a public instance for an ACME row
+                                   STATE/acme/live/NAME.pem once installed */
+    char *key_file;             /* key PEM, absolute; default like cert_file */
+    bool cert_given;            /* cert named in the file: ACME renewal
+                                   leaves this domain alone */
     char *description;          /* override of the profile's, or NULL */
     int line;                   /* where it was defined */
     char *cert_mismatch;        /* how the loaded certificate differs from

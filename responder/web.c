@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 #include <uv.h>
 
+#include "acme.h"
 #include "certcheck.h"
 #include "clients.h"
 #include "crl.h"
@@ -393,6 +394,21 @@ static enum MHD_Result get_crl(const req *q)
                         extra);
 }
 
+/* An ACME http-01 key authorization (acme.h) that the renewal's hook wrote,
+ * for whichever of our names the CA asks under (RFC 8555 8.3). */
+static enum MHD_Result get_acme_challenge(const req *q, const char *token)
+{
+    char auth[ACME_KEYAUTH_MAX];
+    size_t len = 0;
+    if (acme_challenge_read(q->w->srv->cfg->state_dir, token, auth, sizeof auth,
+                            &len) < 0)
+        return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                            "No such ACME challenge here.", NULL, NULL, NULL);
+    log_msg(RS_LOG_INFO, "http acme-challenge %s answered", token);
+    return respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
+                        "no-store", NULL);
+}
+
 static bool has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
@@ -421,6 +437,8 @@ static enum MHD_Result route_get(const req *q)
         return get_metrics(q);
     if (has_prefix(u, "/crl/"))
         return get_crl(q);
+    if (has_prefix(u, "/.well-known/acme-challenge/"))
+        return get_acme_challenge(q, u + strlen("/.well-known/acme-challenge/"));
     if (strcmp(u, "/probe") == 0)
         return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                             "Start a probe with the form on the index page "

@@ -32,4 +32,8 @@ int cmd_catalog(int argc, char **argv);
  * 1 differences, 2 usage or connection errors. */
 int cmd_probe(int argc, char **argv);
 
+/* acme: plan and install a public instance's ACME certificates for
+ * deploy/acme-renew. */
+int cmd_acme(int argc, char **argv);
+
 #endif

@@ -20,6 +20,8 @@ static void usage(FILE *out)
             "  catalog  print the test profiles (text, markdown or tsv)\n"
             "  probe    ask the running daemon to ping a server from every test\n"
             "           domain and judge what it accepted against a policy\n"
+            "  acme     plan and install a public instance's ACME certificates\n"
+            "           (used by deploy/acme-renew)\n"
             "\n"
             "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
             "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
@@ -53,6 +55,8 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "catalog") == 0)
         return cmd_catalog(argc - 1, argv + 1);
+    if (strcmp(cmd, "acme") == 0)
+        return cmd_acme(argc - 1, argv + 1);
     if (strcmp(cmd, "probe") == 0)
         return cmd_probe(argc - 1, argv + 1);
     fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);

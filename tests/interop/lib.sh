@@ -350,7 +350,7 @@ admin_socket = "$p/admin.sock"
 interfaces = { "$PEER_IP" }
 log = { debug = "$p/prosody.log" }
 certificates = "$p/certs"
-ssl = { cafile = "$RDIR/certs/ca.pem" }
+ssl = { cafile = "${PROSODY_CAFILE:-$RDIR/certs/ca.pem}" }
 s2s_secure_auth = $1
 s2s_require_encryption = true
 c2s_require_encryption = true
