@@ -100,6 +100,17 @@ check "report.jsonl is private (UMask 0077)" test "$(stat -c %a "$T/state/report
 check "control.sock is private" test "$(stat -c %a "$T/state/control.sock")" = 600
 check "the direct TLS port presents the certificate of valid.units.test" bash -c \
     "gnutls-cli --insecure -p $DIRECT --sni-hostname valid.units.test 127.0.0.1 </dev/null 2>&1 | grep -q \"subject .CN=valid.units.test\""
+# the renewal script under the same sandbox: on this staging config it finds
+# nothing to renew and says so (a public one needs an ACME CA: interop-acme)
+cp "$DEPLOY/acme-renew" "$T/bin/acme-renew"
+if command -v uacme >/dev/null; then
+    sandboxed "$T/state" /mnt/bin/acme-renew -c $conf --responder "$SRS" --no-reload \
+        >"$T/renew.out" 2>&1
+    check "acme-renew runs in the sandbox: exit 0, nothing to do on staging" \
+        grep -q "not a public instance" "$T/renew.out"
+else
+    echo "# skipped acme-renew in the sandbox: uacme is not installed"
+fi
 kill -HUP "$PID"
 for _ in $(seq 50); do grep -q "reloaded" "$T/run.log" && break; sleep 0.1; done
 check "SIGHUP (ExecReload) reloads in the sandbox" grep -q "reloaded" "$T/run.log"
