@@ -34,7 +34,7 @@
 
 #define ACME_UACME_DIR "acme/uacme"           /* uacme's confdir in STATE */
 #define ACME_CHALLENGE_DIR "acme/challenges"  /* http-01 tokens in STATE */
-#define ACME_LIVE_DIR "acme/live"             /* installed certificates */
+#define ACME_LIVE_DIR CONFIG_ACME_LIVE_DIR    /* installed certificates */
 #define ACME_TOKEN_MAX 128                    /* longest token we serve */
 #define ACME_KEYAUTH_MAX 512                  /* largest answer we serve */
 #define ACME_RENEW_DAYS 30                    /* renew this close to expiry */

@@ -8,7 +8,6 @@
  */
 #include "config.h"
 #include "config_internal.h"
-#include "acme.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -435,7 +434,7 @@ static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
                 d->profile->source != CATALOG_SOURCE_TEST_CA;
     char *rel, *path = NULL;
     if (acme) {
-        if (asprintf(&rel, ACME_LIVE_DIR "/%s.%s", d->name, ext) < 0)
+        if (asprintf(&rel, CONFIG_ACME_LIVE_DIR "/%s.%s", d->name, ext) < 0)
             return config_oom(ld);
         path = config_resolve_path(ld, ld->cfg->state_dir, rel);
         free(rel);

@@ -50,6 +50,11 @@
 #include "catalog.h"
 #include "netaddr.h"
 
+/* Where `xmpp-responder acme install` puts the certificates of a public
+ * instance's ACME rows, relative to state_dir (acme.h); the loader prefers
+ * them over STATE/certs once they exist. */
+#define CONFIG_ACME_LIVE_DIR "acme/live"
+
 /* One listener. */
 typedef struct rs_listen {
     char *address;   /* IP literal to bind */

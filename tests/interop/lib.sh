@@ -237,13 +237,15 @@ dns_answers() {
 
 # --- staging PKI (certtool) ---------------------------------------------
 
-# pki_leaf NAME: a key and a leaf certificate for NAME from the staging CA,
-# with both EKUs: $WORK/pki/NAME.key and NAME.crt.
+# pki_leaf NAME [TEMPLATE-LINE]: a key and a leaf certificate for NAME from
+# the staging CA, with both EKUs: $WORK/pki/NAME.key and NAME.crt (the line,
+# e.g. ip_address = "127.0.0.1", is added to certtool's template).
 pki_leaf() {
     local d=$WORK/pki
     cat >"$d/$1.tmpl" <<EOF
 cn = "$1"
 dns_name = "$1"
+${2:-}
 tls_www_server
 tls_www_client
 signing_key

@@ -19,44 +19,72 @@
 RENEW=$HERE/../../deploy/acme-renew
 PEBBLE_DIR=https://127.0.0.1:14000/dir
 
+KNOT_IP=127.0.0.54            # knotd: the base zone, open to TSIG-signed updates
+
 need_env
 need_responder "${1:-}"
-for t in pebble uacme gnutls-cli curl unshare; do
+for t in pebble uacme gnutls-cli curl unshare knotd knsupdate; do
     command -v "$t" >/dev/null || skip "missing tool: $t"
 done
 netns_up
 pki_up
+
+# knot_up: knotd serving our zone on $KNOT_IP, accepting TXT updates signed
+# with the TSIG key in $WORK/knot/tsig.key (the dns-01 setup deploy/README.md
+# describes); pebble resolves through it, so it sees the updates at once.
+knot_up() {
+    local d=$WORK/knot secret
+    mkdir -p "$d/db"
+    cp "$RZONE" "$d/$BASE.zone"
+    secret=$(head -c 32 /dev/urandom | base64)
+    echo "hmac-sha256:acme-update:$secret" >"$d/tsig.key"
+    cat >"$d/knot.conf" <<EOF
+server:
+    listen: $KNOT_IP@53
+    rundir: "$d"
+database:
+    storage: "$d/db"
+log:
+  - target: stderr
+    any: info
+key:
+  - id: acme-update
+    algorithm: hmac-sha256
+    secret: $secret
+acl:
+  - id: acme
+    key: acme-update
+    action: update
+    update-type: TXT
+zone:
+  - domain: $BASE
+    file: "$d/$BASE.zone"
+    zonefile-sync: -1
+    acl: acme
+EOF
+    start_bg "$d/knotd.log" knotd -c "$d/knot.conf"
+    wait_for 10 ns kdig +short +time=1 +retry=0 "@$KNOT_IP" SOA "$BASE" ||
+        die "knotd did not answer (see $d/knotd.log)"
+}
 
 # pebble's own HTTPS certificate (pebble ships none), from the staging CA,
 # which acme-renew --ca-bundle then trusts for the ACME connection only.
 pebble_up() {
     local d=$WORK/pebble
     mkdir -p "$d"
-    cat >"$d/https.tmpl" <<EOF
-cn = "pebble"
-dns_name = "localhost"
-ip_address = "127.0.0.1"
-tls_www_server
-signing_key
-encryption_key
-expiration_days = 30
-EOF
-    {
-        certtool --generate-privkey --key-type=ecdsa --outfile "$d/https.key" &&
-        certtool --generate-certificate --load-privkey "$d/https.key" \
-            --load-ca-certificate "$STAGING_CA" --load-ca-privkey "$WORK/pki/ca.key" \
-            --template "$d/https.tmpl" --outfile "$d/https.pem"
-    } >"$d/certtool.log" 2>&1 || die "certtool for pebble failed (see $d/certtool.log)"
+    pki_leaf localhost 'ip_address = "127.0.0.1"' >"$d/certtool.log" 2>&1 ||
+        die "certtool for pebble failed (see $d/certtool.log)"
     # http-01 is validated on the port the responder's web listener has
     cat >"$d/pebble.json" <<EOF
 { "pebble": { "listenAddress": "127.0.0.1:14000",
               "managementListenAddress": "127.0.0.1:15000",
-              "certificate": "$d/https.pem", "privateKey": "$d/https.key",
+              "certificate": "$WORK/pki/localhost.crt",
+              "privateKey": "$WORK/pki/localhost.key",
               "httpPort": 5280, "tlsPort": 5001, "ocspResponderURL": "",
               "externalAccountBindingRequired": false } }
 EOF
     PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 \
-        start_bg "$d/pebble.log" pebble -config "$d/pebble.json" -dnsserver 127.0.0.53:53
+        start_bg "$d/pebble.log" pebble -config "$d/pebble.json" -dnsserver "$KNOT_IP:53"
     wait_for 15 listening 127.0.0.1 14000 || die "pebble did not start (see $d/pebble.log)"
     wait_for 5 listening 127.0.0.1 15000 || die "pebble's management API did not start"
     pebble_get /roots/0 >"$d/root.pem" && pebble_get /intermediates/0 >"$d/intermediate.pem" ||
@@ -95,6 +123,7 @@ verifies() {
 
 responder_init --public
 unbound_up "$RZONE"
+knot_up
 pebble_up
 responder_up
 
@@ -123,9 +152,25 @@ fi
 check "second run obtained nothing new" grep -q ': 0 obtained, .* 0 revoked' "$WORK/renew2.log"
 check "second run did not reload (--no-reload)" absent grep -q 'reloaded' "$WORK/renew2.log"
 
+note "third renewal: the wildcard by dns-01 (RFC 2136 updates to knot)"
+if ns env ACME_RENEW_DNS_WAIT=0 "$RENEW" -c "$RCONF" --server "$PEBBLE_DIR" --ca-bundle "$STAGING_CA" \
+        --responder "$RESPONDER" --dns-update "$KNOT_IP" --tsig-key "$WORK/knot/tsig.key" \
+        >"$WORK/renew3.log" 2>&1; then
+    pass "acme-renew --dns-update obtained the wildcard ($(tail -n 1 "$WORK/renew3.log"))"
+else
+    fail "acme-renew --dns-update failed: $(tail -n 15 "$WORK/renew3.log")"
+fi
+check "the challenge record is gone afterwards" \
+    test -z "$(ns kdig +short +time=2 +retry=0 "@$KNOT_IP" TXT "_acme-challenge.$BASE")"
+printf 'server %s 53\nzone %s.\nupdate add _acme-challenge.%s. 60 TXT "forged"\nsend\n' \
+    "$KNOT_IP" "$BASE" "$BASE" >"$WORK/forged.update"
+ns knsupdate "$WORK/forged.update" >"$WORK/forged.out" 2>&1
+status=$?
+check "an unsigned update is refused by knot" test $status -ne 0 -a -n "$(grep -iE 'refused|notauth' "$WORK/forged.out")"
+
 # ---- what the domains present ---------------------------------------------------------------
 
-for label in valid le-tlsserver wrong-name missing-chain revoked; do presented "$label"; done
+for label in valid le-tlsserver wrong-name missing-chain revoked wildcard; do presented "$label"; done
 
 issuer=$(leaf_issuer valid)
 if [ -n "$issuer" ] && [ "$issuer" = "$PEBBLE_INTERMEDIATE" ]; then
@@ -148,6 +193,9 @@ check "missing-chain: one certificate sent" test "$(chain_length missing-chain)"
 check "missing-chain: names missing-chain.$BASE, from pebble's intermediate" \
     test "$(leaf_names missing-chain)|$(leaf_issuer missing-chain)" = "missing-chain.$BASE |$PEBBLE_INTERMEDIATE"
 check "missing-chain: refused without the intermediate" absent verifies missing-chain "missing-chain.$BASE"
+check "wildcard: names *.$BASE, from pebble's intermediate" \
+    test "$(leaf_names wildcard)|$(leaf_issuer wildcard)" = "*.$BASE |$PEBBLE_INTERMEDIATE"
+check "wildcard: verifies for wildcard.$BASE" verifies wildcard "wildcard.$BASE"
 serial=$(certtool -i --infile "$WORK/revoked.chain" | sed -n 's/^\tSerial Number (hex): //p' | head -n 1)
 if pebble_get "/cert-status-by-serial/$serial" >"$WORK/revoked.status" 2>&1 &&
     grep -q '"Status": *"Revoked"' "$WORK/revoked.status"; then
@@ -163,6 +211,7 @@ check "check: le-tlsserver flagged (pebble issues clientAuth too)" \
     grep -q "le-tlsserver.$BASE (le-tlsserver): EKU: .*clientAuth.*the row says serverAuth only" "$WORK/check.out"
 check "check: expired flagged (no expired acme certificate yet)" \
     grep -q "expired.$BASE (expired): source: .*test" "$WORK/check.out"
+check "check: the wildcard is what its row says" absent grep -q "wildcard.$BASE (wildcard):" "$WORK/check.out"
 check "check: valid is what its row says" absent grep -q "valid.$BASE (valid):" "$WORK/check.out"
 check "check: wrong-name is what its row says" absent grep -q "wrong-name.$BASE (wrong-name):" "$WORK/check.out"
 check "check: missing-chain is what its row says" absent grep -q "missing-chain.$BASE (missing-chain):" "$WORK/check.out"
