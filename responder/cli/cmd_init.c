@@ -503,13 +503,20 @@ static void init_report(const init_opts *o, const init_paths *p)
            p->conf_kept ? " (already there: kept; --force overwrites it)" : "");
     init_table(o);
     printf("\nSTRICT SERVER: what a strict, correct server should do with a "
-           "ping from that domain.\n"
-           "\nNext:\n"
-           "  1. Make your staging servers trust %s/ca.pem (the test root).\n"
-           "  2. Serve %s as the authoritative zone for %s\n"
-           "     (or an unbound auth-zone with that zonefile).\n"
-           "  3. Start the responder: xmpp-responder run -c %s\n",
-           p->certs, p->zone, o->base, p->conf);
+           "ping from that domain.\n\nNext:\n");
+    if (o->ports.public_instance)
+        printf("  1. Serve %s as the authoritative zone for %s.\n"
+               "  2. Start the responder: xmpp-responder run -c %s\n"
+               "  3. Get the ACME certificates (http-01 on port 80, or the proxy):\n"
+               "     deploy/acme-renew -c %s --email YOU\n"
+               "     then its daily timer (deploy/README.md, steps 3 to 7).\n",
+               p->zone, o->base, p->conf, p->conf);
+    else
+        printf("  1. Make your staging servers trust %s/ca.pem (the test root).\n"
+               "  2. Serve %s as the authoritative zone for %s\n"
+               "     (or an unbound auth-zone with that zonefile).\n"
+               "  3. Start the responder: xmpp-responder run -c %s\n",
+               p->certs, p->zone, o->base, p->conf);
 }
 
 /* The work shared by `init` and the first start of `run`. */
