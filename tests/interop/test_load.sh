@@ -7,7 +7,7 @@
 #   - 2,000 slowloris sockets from 127.0.1.1-40 (50 per address, under the
 #     per-address cap), each sending a stream header a byte every 2 s and
 #     coming back about 1 s after the daemon closes it,
-#   - 1,000 malformed streams at 25/s from 127.0.2.1-40 (random bytes, DTD,
+#   - 1,000 malformed streams at 40/s from 127.0.2.1-40 (random bytes, DTD,
 #     billion laughs, deep nesting, huge attribute, invalid UTF-8, TLS garbage
 #     on the direct-TLS port),
 #   - one peer authenticated by dialback as flood.example that sends pings
@@ -30,8 +30,8 @@
 SLOWLORIS=${SLOWLORIS:-2000}
 SOURCES=${SOURCES:-127.0.1.1-40}
 MALFORMED=${MALFORMED:-1000}
-MALFORMED_RATE=${MALFORMED_RATE:-25}
-LOAD_SECONDS=${LOAD_SECONDS:-70}
+MALFORMED_RATE=${MALFORMED_RATE:-40}
+LOAD_SECONDS=${LOAD_SECONDS:-45}   # past unauth_timeout (30 s): the slowloris crowd comes back once
 FLOOD_PINGS=${FLOOD_PINGS:-1000}
 HONEST_INTERVAL=0.25     # a raw honest open every 0.25 s once the crowd is in
 # 1,024 streams at 30-45 KiB each (DESIGN.md, "Costs measured") is about
