@@ -1,5 +1,7 @@
 /* admission.c -- stream slots, per-IP caps and eviction (admission.h).
- * Each decision walks the live streams once: max_streams bounds the walk. */
+ * Whether there is room is read from counters conn.c keeps (constant time
+ * per stream); only choosing a stream to evict walks the live streams
+ * (max_streams bounds the walk), when the table is full. */
 #include "admission.h"
 
 #include <stdlib.h>
@@ -96,18 +98,10 @@ typedef struct usage {
 
 static usage count_usage(rs_daemon *srv, const rs_conn *c)
 {
-    usage u = {.total = srv->n_outs};
-    for (rs_conn *x = srv->conns; x; x = x->next) {
-        u.sockets += !uv_is_closing((uv_handle_t *)&x->tcp);
-        if (!live_inbound(x))
-            continue;
-        u.total++;
-        if (!x->authenticated)
-            u.unauth_in++;
-        if (c && strcmp(x->peer_key, c->peer_key) == 0)
-            u.same_addr++;
-    }
-    return u;
+    return (usage){.sockets = srv->sockets_open,
+                   .total = srv->n_outs + srv->live_in,
+                   .unauth_in = srv->unauth_in,
+                   .same_addr = c ? conn_streams_from(srv, c->peer_key) : 0};
 }
 
 /* At most this many unauthenticated inbound streams. */

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 #include "config_internal.h"
+#include "name_index.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -385,9 +386,10 @@ static char *known_profiles(loader *ld)
     return out;
 }
 
-/* The domain's name: valid, under BASE, not seen before in d[0..i). */
+/* The domain's name: valid, under BASE, not seen before in d[0..i) (seen
+ * holds those names). */
 static char *domain_name(loader *ld, const config_setting_t *e,
-                         const rs_domain_conf *d, unsigned i)
+                         const rs_domain_conf *d, unsigned i, name_index *seen)
 {
     const char *raw = config_get_string(ld, e, "name", "in domain entry", true);
     if (!raw)
@@ -409,12 +411,10 @@ static char *domain_name(loader *ld, const config_setting_t *e,
         config_report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
                       "be %s or end in .%s)",
                name, base, base, base);
-    for (unsigned j = 0; j < i; j++)
-        if (d[j].name && strcmp(d[j].name, name) == 0) {
-            config_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
-                   name, d[j].line);
-            break;
-        }
+    size_t first = name_index_add(seen, name, i);
+    if (first != NAME_INDEX_NONE)
+        config_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
+                      name, d[first].line);
     return name;
 }
 
@@ -449,7 +449,8 @@ static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
     return path;
 }
 
-static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
+static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
+                         name_index *seen)
 {
     rs_domain_conf *d = &ld->cfg->domains[i];
     d->line = config_line(config_setting_get_elem(list, i));
@@ -458,7 +459,7 @@ static void parse_domain(loader *ld, const config_setting_t *list, unsigned i)
     if (!e)
         return;
     config_check_keys(ld, e, "in domain entry", domain_keys);
-    d->name = domain_name(ld, e, ld->cfg->domains, i);
+    d->name = domain_name(ld, e, ld->cfg->domains, i, seen);
     const char *prof = config_get_string(ld, e, "profile", "in domain entry", true);
     if (prof) {
         d->profile = catalog_find(prof);
@@ -488,8 +489,12 @@ static void parse_domains(loader *ld, const config_setting_t *root)
     if (!ld->cfg->domains)
         return (void)config_oom(ld);
     ld->cfg->n_domains = n;
+    name_index seen; /* thousands of domains: no comparison of each pair */
+    if (name_index_init(&seen, n) < 0)
+        return (void)config_oom(ld);
     for (unsigned i = 0; i < n; i++)
-        parse_domain(ld, list, i);
+        parse_domain(ld, list, i, &seen);
+    name_index_free(&seen);
 }
 
 /* outbound = { allow = ( "CIDR", ... ); }: the non-public ranges outbound

@@ -85,7 +85,10 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
     c->stall.data = c;
     c->open_handles = 3;
     c->next = srv->conns;
+    if (c->next)
+        c->next->prev = c;
     srv->conns = c;
+    srv->sockets_open++;
     if (++srv->n_conns > srv->conns_high)
         srv->conns_high = srv->n_conns;
     return c;
@@ -93,13 +96,14 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
 
 static void conn_unlink(rs_conn *c)
 {
-    for (rs_conn **pp = &c->srv->conns; *pp; pp = &(*pp)->next) {
-        if (*pp == c) {
-            *pp = c->next;
-            c->srv->n_conns--;
-            return;
-        }
-    }
+    conn_uncount_in(c);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->n_conns--;
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -122,8 +126,10 @@ static void conn_teardown(rs_conn *c)
 {
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->stall);
-    if (!uv_is_closing((uv_handle_t *)&c->tcp))
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        c->srv->sockets_open--;
+    }
     if (!uv_is_closing((uv_handle_t *)&c->timer))
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&c->stall))
@@ -406,6 +412,8 @@ int conn_accept(rs_conn *c, uv_stream_t *listener)
     if (rc < 0)
         return rc;
     record_peer(c);
+    if (c->dir == CONN_IN && conn_count_in(c) < 0)
+        return UV_ENOMEM;
     uv_tcp_nodelay(&c->tcp, 1);
     conn_start_reading(c);
     return 0;
@@ -584,6 +592,8 @@ void conn_set_names(rs_conn *c, const char *local, const char *remote)
 
 void conn_set_authenticated(rs_conn *c)
 {
+    if (c->counted_in && !c->authenticated)
+        c->srv->unauth_in--;
     c->authenticated = true;
 }
 
@@ -625,6 +635,7 @@ void conn_close(rs_conn *c, const char *why)
         conn_send_str(c, "</stream:stream>");
     c->close_sent = true;
     c->closing = true;
+    conn_uncount_in(c);
     snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         tls_bye(c->tls);

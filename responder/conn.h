@@ -111,8 +111,18 @@ struct rs_conn {
                                      dialback); such streams are never evicted */
     bool client;                  /* a client stream (c2s): jabber:client,
                                      logged as c2s */
+    bool counted_in;              /* in the daemon's live inbound counts
+                                     (conn_count.c) */
     struct rs_conn *next;         /* in the server's list */
+    struct rs_conn *prev;         /* in the server's list, for O(1) unlinking */
 };
+
+/* Live inbound streams from the address (or IPv6 prefix) peer_key, in
+ * constant time (kept as streams open and close: conn_count.c). */
+unsigned conn_streams_from(const struct rs_daemon *srv, const char *peer_key);
+
+/* Free the per-address counts (the daemon's end, after the last conn). */
+void conn_addrs_free(struct rs_daemon *srv);
 
 /* A new conn on the server's loop, registered in its list. NULL on failure. */
 rs_conn *conn_new(struct rs_daemon *srv, conn_dir dir,

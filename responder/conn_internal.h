@@ -6,6 +6,15 @@
 
 #include "conn.h"
 
+typedef struct conn_addrs conn_addrs;
+
+/* Count c, an inbound stream whose peer_key is known, as live (once). 0, or
+ * -1 out of memory. */
+int conn_count_in(rs_conn *c);
+
+/* c is live no more: closing or gone (idempotent). */
+void conn_uncount_in(rs_conn *c);
+
 /* (Re)start reading the socket. */
 void conn_start_reading(rs_conn *c);
 

@@ -50,6 +50,10 @@ typedef struct rs_daemon {
     uv_signal_t sig_term, sig_int, sig_hup; /* stop, stop, reload [server] */
     struct rs_conn *conns;       /* every live connection [conn] */
     unsigned n_conns;            /* how many [conn] */
+    unsigned sockets_open;       /* conns whose socket is not closing [conn] */
+    unsigned live_in;            /* inbound conns not closing [conn] */
+    unsigned unauth_in;          /* of them not authenticated [conn] */
+    struct conn_addrs *addrs;    /* live inbound conns per address [conn] */
     unsigned conns_high;         /* most live conns since memory was last
                                     handed back [conn; server resets] */
     uv_timer_t trim_timer;       /* looks at conns_high now and then [server] */

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "log.h"
 
@@ -104,12 +103,22 @@ rs_domains *domains_load(const rs_config *cfg)
         if (load_chain(dom, dc) < 0)
             goto fail;
     }
-    if (load_trust(d, cfg) < 0)
+    if (domains_index(d) < 0 || load_trust(d, cfg) < 0)
         goto fail;
     return d;
 fail:
     domains_unref(d);
     return NULL;
+}
+
+int domains_index(rs_domains *d)
+{
+    name_index_free(&d->by_name);
+    if (name_index_init(&d->by_name, d->n) < 0)
+        return -1;
+    for (size_t i = 0; i < d->n; i++)
+        name_index_add(&d->by_name, d->items[i].name, i); /* config: no duplicates */
+    return 0;
 }
 
 rs_domains *domains_ref(rs_domains *d)
@@ -133,6 +142,7 @@ void domains_unref(rs_domains *d)
         free(dom->description);
     }
     free(d->items);
+    name_index_free(&d->by_name);
     if (d->trust)
         gnutls_x509_trust_list_deinit(d->trust, 1);
     free(d);
@@ -140,10 +150,8 @@ void domains_unref(rs_domains *d)
 
 const rs_domain *domains_find(const rs_domains *d, const char *name)
 {
-    for (size_t i = 0; i < d->n; i++)
-        if (strcasecmp(d->items[i].name, name) == 0)
-            return &d->items[i];
-    return NULL;
+    size_t i = name_index_find(&d->by_name, name);
+    return i == NAME_INDEX_NONE ? NULL : &d->items[i];
 }
 
 const rs_domain *domains_direct_tls_default(const rs_domains *d)

@@ -13,6 +13,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "name_index.h"
 
 /* One test domain with its loaded credentials. */
 typedef struct rs_domain {
@@ -29,6 +30,7 @@ typedef struct rs_domains {
     int refs;                         /* streams + the server holding it */
     rs_domain *items;
     size_t n;
+    name_index by_name;               /* items by name: constant-time lookups */
     gnutls_x509_trust_list_t trust;   /* anchors for remote certificates */
 } rs_domains;
 
@@ -36,11 +38,15 @@ typedef struct rs_domains {
  * failure after printing "FILE: message" lines to stderr. */
 rs_domains *domains_load(const rs_config *cfg);
 
+/* Build d->by_name over d->items (domains_load does; a set made by hand,
+ * as in tests, calls it once its names are set). 0, or -1 out of memory. */
+int domains_index(rs_domains *d);
+
 /* Reference counting. */
 rs_domains *domains_ref(rs_domains *d);
 void domains_unref(rs_domains *d);
 
-/* The domain called name (case-insensitive), or NULL. */
+/* The domain called name (case-insensitive), or NULL; constant time. */
 const rs_domain *domains_find(const rs_domains *d, const char *name);
 
 /* Direct TLS: what to present before SNI names a domain (a peer without SNI

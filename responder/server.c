@@ -394,6 +394,7 @@ void server_free(rs_daemon *srv)
     clients_free(srv->clients);
     srv->clients = NULL;
     log_limits_free();
+    conn_addrs_free(srv);
     domains_unref(srv->domains);
     srv->domains = NULL;
     free(srv->listeners);

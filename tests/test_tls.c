@@ -291,6 +291,7 @@ int main(void)
     domain_init(&items[0], "valid.tls.test", valid);
     domain_init(&items[1], "legacy-tls.tls.test", legacy);
     domain_init(&items[2], "tls13-only.tls.test", tls13);
+    CHECK(domains_index(&domains) == 0);
     for (int i = 0; i < 4; i++) {
         client_profiles[i].label = "client";
         client_profiles[i].policy.tls_priority = client_priority[i];
