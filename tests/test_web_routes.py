@@ -30,7 +30,7 @@ METRICS = "text/plain; version=0.0.4; charset=utf-8"
 # Headers every response carries (web.c respond()).
 SECURITY = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; "
                                "base-uri 'none'",
     "X-Frame-Options": "DENY",
