@@ -105,11 +105,11 @@ static bool serves_clients(const rs_config *cfg)
 static void index_table(web_page *pg, const rs_config *cfg)
 {
     bool clients = serves_clients(cfg);
-    xmlNodePtr table = web_html_elc(pg, pg->main, "table", "grid cards", NULL);
+    xmlNodePtr table = web_html_elc(pg, pg->main, "table", "grid cards stack", NULL);
     web_html_attr(pg, table, "id", "domains");
-    static const char *const cols[] = {"domain", "what it breaks",
+    static const char *const cols[] = {"domain and how to test it", "what it breaks",
                                        "a strict server should",
-                                       "a strict client should", "how to test"};
+                                       "a strict client should"};
     web_html_header_row(pg, table, cols, sizeof cols / sizeof cols[0]);
     xmlNodePtr tbody = web_html_el(pg, table, "tbody", NULL);
     for (size_t i = 0; i < cfg->n_domains; i++) {
@@ -121,7 +121,18 @@ static void index_table(web_page *pg, const rs_config *cfg)
         xmlNodePtr td = web_html_td(pg, tr, "domain", NULL);
         web_html_attr(pg, td, "class", "name");
         web_html_code(pg, td, d->name);
-        web_html_el(pg, td, "small", catalog_kind_name(p->kind));
+        /* how to test it, under its name: ping it, its echo, its account */
+        xmlNodePtr how = web_html_elc(pg, td, "small", "how", NULL);
+        web_html_txtf(pg, how, "%s \xC2\xB7 ping, or write to ", catalog_kind_name(p->kind));
+        char addr[300];
+        snprintf(addr, sizeof addr, "echo@%s", d->name);
+        web_html_code(pg, how, addr);
+        if (clients) {
+            web_html_txt(pg, how, " \xC2\xB7 log in as ");
+            snprintf(addr, sizeof addr, "test@%s", d->name);
+            web_html_code(pg, how, addr);
+            web_html_txt(pg, how, " (password test)");
+        }
         td = web_html_td(pg, tr, "what it breaks", p->breaks);
         if (d->description)
             web_html_el(pg, td, "small", d->description);
@@ -139,21 +150,6 @@ static void index_table(web_page *pg, const rs_config *cfg)
         web_html_attr(pg, td, "class", "client");
         if (p->client_why)
             web_html_el(pg, td, "small", p->client_why);
-        td = web_html_td(pg, tr, "how to test", "ping ");
-        web_html_code(pg, td, d->name);
-        web_html_el(pg, td, "br", NULL);
-        web_html_txt(pg, td, "write to ");
-        char echo[300];
-        snprintf(echo, sizeof echo, "echo@%s", d->name);
-        web_html_code(pg, td, echo);
-        if (!clients)
-            continue;
-        web_html_el(pg, td, "br", NULL);
-        web_html_txt(pg, td, "log in as ");
-        char account[300];
-        snprintf(account, sizeof account, "test@%s", d->name);
-        web_html_code(pg, td, account);
-        web_html_txt(pg, td, " (password test)");
     }
 }
 
