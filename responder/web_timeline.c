@@ -90,29 +90,35 @@ void web_timeline_render(web_page *pg, xmlNodePtr parent,
     }
     xmlNodePtr ol = web_html_elc(pg, parent, "ol", "timeline", NULL);
     web_html_attr(pg, ol, "id", "timeline");
+    char minute[32] = "";
     for (size_t i = 0; i < np; i++) {
         const web_timeline_period *p = &periods[i];
         const char *label = p->last->profile[0] ? p->last->profile : p->last->local;
         report_verdict v = web_timeline_verdict(p->last->profile, p->result);
         char cls[40], from[32], until[32];
-        snprintf(cls, sizeof cls, "period v-%s", report_verdict_name(v));
         web_html_utc(p->first->time, from, sizeof from);
         web_html_utc(p->last->time, until, sizeof until);
+        /* a heading per minute: a probe's periods share one */
+        if (strncmp(until, minute, 16) != 0) {
+            snprintf(minute, sizeof minute, "%.16s", until);
+            xmlNodePtr h = web_html_elc(pg, ol, "li", "stamp", NULL);
+            web_html_txtf(pg, h, "%s UTC", minute);
+        }
+        snprintf(cls, sizeof cls, "period v-%s", report_verdict_name(v));
         xmlNodePtr li = web_html_elc(pg, ol, "li", cls, NULL);
         web_html_attr(pg, li, "data-profile", label);
         web_html_attr(pg, li, "data-result", words[p->result]);
         web_html_badge(pg, li, v);
-        web_html_txt(pg, li, " ");
-        web_html_txtf(pg, li, "%s ", words[p->result]);
+        web_html_txtf(pg, li, " %s ", words[p->result]);
         web_html_el(pg, li, "b", label);
         web_html_txt(pg, li, p->last->leg == REPORT_LEG_IN
                                  ? " (your server dialled us)"
                                  : " (we dialled your server)");
         xmlNodePtr when = web_html_elc(pg, li, "span", "when", NULL);
         if (p->streams == 1)
-            web_html_txtf(pg, when, "at %s UTC, 1 stream", from);
+            web_html_txtf(pg, when, "at %s", until + 11);
         else
-            web_html_txtf(pg, when, "from %s until %s UTC%s, %u streams", from,
-                          until, p->current ? " (latest)" : "", p->streams);
+            web_html_txtf(pg, when, "from %s until %s, %u streams%s", from, until,
+                          p->streams, p->current ? "" : ", then it changed");
     }
 }

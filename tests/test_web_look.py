@@ -12,6 +12,8 @@ colour, a history with changes and evidence of two levels. Then:
   CSP allows styles from 'self' and no script; every page links it and
   carries no inline style; every text/background pair in it has a contrast
   ratio of at least 4.5:1.
+- A scripted client logs in (valid: ok; expired without checking: wrong)
+  and refuses two certificates by verifying them (ok), for /clients.
 - One headless Chromium (DevTools over a pipe, tests/web/browser.py) opens
   every page at 1280 and 390 px: no CSP violation, the stylesheet applied,
   the page no wider than the window (no sideways scroll on a phone), badges
@@ -100,6 +102,25 @@ def check_contrast(css):
 
 
 # ---- driving real outcomes -----------------------------------------------------------
+
+def drive_client(env):
+    """A client at 127.0.0.1: logs in to valid and pings (ok), refuses
+    untrusted-root and self-signed by verifying (ok), logs in to expired
+    without checking (wrong)."""
+    import test_c2s as c2s
+    c, _ = c2s.logged_in(env, resource="look")
+    c.send("<iq type='get' id='p' to='%s'><ping xmlns='%s'/></iq>"
+           % (netlib.dom("valid"), netlib.NS_PING))
+    c.next()
+    c.close()
+    for profile in ("untrusted-root", "self-signed"):
+        T.check("client: a verifying client refuses %s" % profile,
+                c2s.verifying_tls(env, netlib.dom(profile)) is not None)
+    c, _ = c2s.logged_in(env, netlib.dom("expired"), resource="look")
+    c.close()
+    c2s.client_cell(env, "expired", lambda d: d["verdict"] == "wrong")
+    c2s.client_cell(env, "valid", lambda d: d["verdict"] == "ok")
+
 
 def drive(env, peer, n):
     st = post_probe(env, peer)
@@ -220,8 +241,9 @@ PROBE = """({
    return [c.dataset.verdict, c.querySelector('.n').textContent]; }),
  grid: (function () { var t = document.getElementById('domains') || document.getElementById('clients');
    return t ? Math.ceil(t.getBoundingClientRect().right) : 0; })(),
- timeline: Array.from(document.querySelectorAll('#timeline li')).map(function (l) {
-   return [l.dataset.profile, l.dataset.result, l.textContent]; })
+ timeline: Array.from(document.querySelectorAll('#timeline li.period')).map(function (l) {
+   return [l.dataset.profile, l.dataset.result, l.textContent]; }),
+ stamps: document.querySelectorAll('#timeline li.stamp').length
 })"""
 
 
@@ -280,10 +302,15 @@ def check_visit(name, width, r, api):
                 % (where, [x[1] for x in expired]),
                 [x[1] for x in expired] == ["refused", "accepted"]
                 and "accepted expired" in expired[1][2])
-        T.check("%s: the timeline has a period per test domain dialled (%d)" % (where, len(tl)),
-                len(tl) >= len(api["domains"]) - 4)
-    if name == "clients-addr":
+        T.check("%s: the timeline has a period per test domain dialled (%d), "
+                "under minute headings (%d)" % (where, len(tl), p["stamps"]),
+                len(tl) >= len(api["domains"]) - 4 and 1 <= p["stamps"] <= 3)
+    if name.startswith("clients"):
         T.check("%s: a badge per test domain" % where, len(p["badges"]) >= len(api["domains"]))
+        got = dict((k, int(v)) for k, v in p["summary"])
+        T.check("%s: the summary bar counts the client's verdicts (%s)" % (where, got),
+                got["ok"] >= 2 and got["wrong"] >= 1
+                and sum(got.values()) == len(api["domains"]))
 
 
 def main():
@@ -300,6 +327,7 @@ def main():
         n = len(re.findall(r'name = "([^"]+)"', open(env.r.conf).read()))
         peer = netlib.fresh_peer("web")
         drive(env, peer, n)
+        drive_client(env)
         long_peer = "a" * 63 + "." + "b" * 63 + "." + "c" * 40 + ".peer.example"
         netlib.dialback_plain(env, long_peer).close()
         netlib.report_cell(env, long_peer, netlib.dom("no-tls"), "in",
