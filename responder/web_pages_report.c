@@ -145,6 +145,18 @@ static void history_table(web_page *pg, const report_outcome *const *hist, size_
     }
 }
 
+/* A notice paragraph (id): before, name as code, after. */
+static xmlNodePtr notice(web_page *pg, const char *id, const char *before,
+                         const char *name, const char *after)
+{
+    xmlNodePtr p = web_html_elc(pg, pg->main, "p", "notice", NULL);
+    web_html_attr(pg, p, "id", id);
+    web_html_txt(pg, p, before);
+    web_html_code(pg, p, name);
+    web_html_txt(pg, p, after);
+    return p;
+}
+
 /* What is known (nothing, claims only) and the probe's progress. */
 static void report_notices(web_page *pg, rs_daemon *srv, const char *remote,
                            const rs_probe *probe, size_t done, size_t total)
@@ -156,23 +168,17 @@ static void report_notices(web_page *pg, rs_daemon *srv, const char *remote,
                              "every 5 seconds until it ends.", done, total);
     }
     if (!report_has_peer(srv->report, remote)) {
-        xmlNodePtr p = web_html_elc(pg, pg->main, "p", "notice", NULL);
-        web_html_attr(pg, p, "id", "nothing");
-        web_html_txt(pg, p, "Nothing seen from ");
-        web_html_code(pg, p, remote);
-        web_html_txt(pg, p, " yet. Ping any test domain from that server, write to "
-                            "the echo contact of one (");
+        xmlNodePtr p = notice(pg, "nothing", "Nothing seen from ", remote,
+                              " yet. Ping any test domain from that server, write "
+                              "to the echo contact of one (");
         char echo[300];
         snprintf(echo, sizeof echo, "echo@valid.%s", srv->cfg->base_domain);
         web_html_code(pg, p, echo);
         web_html_txt(pg, p, "), or start a probe below; then reload this page.");
     } else if (!report_has_trusted(srv->report, remote)) {
-        xmlNodePtr p = web_html_elc(pg, pg->main, "p", "notice", NULL);
-        web_html_attr(pg, p, "id", "claims-only");
-        web_html_txt(pg, p, "Only claims so far: streams that named ");
-        web_html_code(pg, p, remote);
-        web_html_txt(pg, p, " but neither authenticated nor came from an address its "
-                            "DNS names. They are listed below and decide nothing.");
+        notice(pg, "claims-only", "Only claims so far: streams that named ", remote,
+               " but neither authenticated nor came from an address its DNS names. "
+               "They are listed below and decide nothing.");
     }
 }
 
