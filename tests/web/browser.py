@@ -132,7 +132,8 @@ class Browser:
             " iw: window.innerWidth, h: document.scrollingElement.scrollHeight,"
             " csp: window.__csp || [], sheets: document.styleSheets.length,"
             " rules: Array.from(document.styleSheets).reduce("
-            "   function (n, s) { return n + s.cssRules.length; }, 0),"
+            "   function (n, s) { try { return n + s.cssRules.length; }"
+            "                     catch (e) { return n; } }, 0),"
             " probe: (%s)})" % probe)
         info = json.loads(info)
         security = [e["params"]["entry"]["text"] for e in self.events
