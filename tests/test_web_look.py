@@ -264,6 +264,14 @@ def check_pages(env, peer, api, shots):
                     r = b.visit("http://127.0.0.1:%d%s" % (env.r.http_port, path), width,
                                 png, PROBE)
                     check_visit(name, width, r, api)
+            # the badge as a browser draws it, magnified
+            r = b.visit("http://127.0.0.1:%d/badge/%s.svg" % (env.r.http_port, peer), 400,
+                        None, "document.documentElement.getAttribute('width')")
+            png = os.path.join(shots, "badge.png")
+            b.capture(png, int(r["eval"]) + 2, 22, 3)
+            T.check("badge drawn by Chromium, %s px wide: %s (%d bytes)"
+                    % (r["eval"], png, os.path.getsize(png)),
+                    not r["csp_violations"] and os.path.getsize(png) > 1000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("# chromium: %d pages x 2 widths in %.1f s" % (len(pages), time.time() - t0))

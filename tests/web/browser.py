@@ -156,6 +156,15 @@ class Browser:
             out["png"] = png
         return out
 
+    def capture(self, png, width, height, scale=1):
+        """Screenshot the top-left width x height px of the current page."""
+        shot = self.call("Page.captureScreenshot",
+                         {"format": "png", "clip": {"x": 0, "y": 0, "width": width,
+                                                    "height": height, "scale": scale}},
+                         session=True)
+        with open(png, "wb") as f:
+            f.write(base64.b64decode(shot["data"]))
+
     def close(self):
         try:
             self.call("Browser.close")
