@@ -79,7 +79,7 @@ static const char css[] =
     ".count.v-unknown{background:#eaeef2;color:#424a53;border-color:#d0d7de}\n"
     /* notices and the form */
     ".probe,.notice{background:#ddf4ff;border:1px solid #54aeff;"
-    "border-radius:.5rem;padding:.6rem .9rem}\n"
+    "border-radius:.5rem;padding:.6rem .9rem;max-width:none}\n"
     "form p{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}\n"
     "input[type=text]{font:inherit;padding:.35rem .5rem;border:1px solid var(--line);"
     "border-radius:.4rem;flex:1 1 14rem;max-width:28rem;min-width:0}\n"

@@ -264,6 +264,8 @@ def check_pages(env, peer, api, shots):
                     r = b.visit("http://127.0.0.1:%d%s" % (env.r.http_port, path), width,
                                 png, PROBE)
                     check_visit(name, width, r, api)
+                    if name == "report":
+                        check_history_box(b, width)
             # the badge as a browser draws it, magnified
             r = b.visit("http://127.0.0.1:%d/badge/%s.svg" % (env.r.http_port, peer), 400,
                         None, "document.documentElement.getAttribute('width')")
@@ -275,6 +277,18 @@ def check_pages(env, peer, api, shots):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("# chromium: %d pages x 2 widths in %.1f s" % (len(pages), time.time() - t0))
+
+
+def check_history_box(b, width):
+    """Every stream's table, opened: it scrolls inside its own box on a
+    phone, never the page."""
+    sw, box, inner = b.evaluate(
+        "document.querySelector('details').open = true;"
+        "var s = document.querySelector('details .scroll');"
+        "[document.scrollingElement.scrollWidth, s.scrollWidth, s.clientWidth]")
+    T.check("report at %d px, every stream shown: the page stays %d px wide, the "
+            "table box scrolls (%d in %d px)" % (width, sw, box, inner),
+            sw <= width and (width > 1000 or box > inner))
 
 
 def check_visit(name, width, r, api):
