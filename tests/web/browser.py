@@ -150,7 +150,8 @@ class Browser:
             self.call("Emulation.setDeviceMetricsOverride",
                       {"width": width, "height": full, "deviceScaleFactor": 1,
                        "mobile": mobile}, session=True)
-            shot = self.call("Page.captureScreenshot", {"format": "png"}, session=True)
+            shot = self.call("Page.captureScreenshot",
+                             {"format": "png", "optimizeForSpeed": True}, session=True)
             with open(png, "wb") as f:
                 f.write(base64.b64decode(shot["data"]))
             out["png"] = png
