@@ -30,29 +30,13 @@
 #include "netaddr.h"
 #include "probe.h"
 #include "report.h"
+#include "web_internal.h"
 #include "web_pages.h"
 
 #define URL_MAX 1024            /* longer paths get 414 */
 #define BODY_MAX 8192           /* a probe form is a few dozen bytes */
 #define TARGET_MAX 512          /* the form's target field, before checking */
 #define TIMER_MAX_MS 60000      /* re-check at least this often */
-
-struct rs_web {
-    rs_daemon *srv;
-    struct MHD_Daemon *mhd;
-    uv_poll_t poll;             /* readable when MHD's epoll set has events */
-    uv_timer_t timer;           /* MHD's next timeout */
-    int open_handles;           /* poll + timer not yet closed */
-    char last_error[256];       /* MHD's last log message, for start errors */
-};
-
-/* One request being answered. */
-typedef struct req {
-    rs_web *w;
-    struct MHD_Connection *conn;
-    const char *method;
-    const char *url;
-} req;
 
 /* State of a POST /probe across the calls that bring its body. */
 typedef struct post_ctx {
@@ -66,19 +50,16 @@ typedef struct post_ctx {
 /* con_cls of a GET or HEAD after its first call (POSTs have a post_ctx). */
 static char get_marker;
 
-static const char csp[] = "default-src 'none'; style-src 'unsafe-inline'; "
+static const char csp[] = "default-src 'none'; style-src 'self'; "
                           "form-action 'self'; frame-ancestors 'none'; "
                           "base-uri 'none'";
 
 /* ---- responses ------------------------------------------------------------------ */
 
-/* Queue status with a copy of body, cache_control as Cache-Control and
- * extra: more headers as name, value pairs ending at a NULL name. MHD_NO
- * (the connection closes) when an allocation fails. */
-static enum MHD_Result respond_with(const req *q, unsigned status,
-                                    const char *type, const void *body,
-                                    size_t len, const char *cache_control,
-                                    const char *const *extra)
+enum MHD_Result web_respond_with(const req *q, unsigned status,
+                                 const char *type, const void *body,
+                                 size_t len, const char *cache_control,
+                                 const char *const *extra)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -108,7 +89,7 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
                                const char *extra_name, const char *extra_value)
 {
     const char *const extra[] = {extra_name, extra_value, NULL};
-    return respond_with(q, status, type, body, len, "no-store", extra);
+    return web_respond_with(q, status, type, body, len, "no-store", extra);
 }
 
 /* 500 without allocating a page. */
@@ -133,10 +114,10 @@ static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
     return ret;
 }
 
-static enum MHD_Result send_message(const req *q, unsigned status,
-                                    const char *title, const char *text,
-                                    const char *detail, const char *extra_name,
-                                    const char *extra_value)
+enum MHD_Result web_send_message(const req *q, unsigned status,
+                                 const char *title, const char *text,
+                                 const char *detail, const char *extra_name,
+                                 const char *extra_value)
 {
     int len = 0;
     xmlChar *page = web_pages_message(status, title, text, detail, &len);
@@ -169,9 +150,7 @@ static enum MHD_Result json_error(const req *q, unsigned status,
 
 /* ---- names ----------------------------------------------------------------------- */
 
-/* A remote domain from a URL or the form: lower-cased, one trailing dot
- * dropped, and a plausible domain name (what stream headers may carry). */
-static bool remote_name(const char *in, char *out, size_t n)
+bool web_remote_name(const char *in, char *out, size_t n)
 {
     size_t len = strlen(in);
     if (len == 0 || len > 254 || len + 1 > n)
@@ -197,8 +176,8 @@ static enum MHD_Result get_index(const req *q)
 static enum MHD_Result get_report(const req *q, const char *name)
 {
     char remote[300];
-    if (!remote_name(name, remote, sizeof remote))
-        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+    if (!web_remote_name(name, remote, sizeof remote))
+        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "That is not a domain name. Give the domain of "
                             "your XMPP server, as in /report/example.org.",
                             name[0] ? name : NULL, NULL, NULL);
@@ -274,7 +253,7 @@ static enum MHD_Result get_api_domains(const req *q)
 static enum MHD_Result get_api_report(const req *q, const char *name)
 {
     char remote[300];
-    if (!remote_name(name, remote, sizeof remote))
+    if (!web_remote_name(name, remote, sizeof remote))
         return json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
     rs_json j;
     json_init(&j);
@@ -318,7 +297,7 @@ static enum MHD_Result get_clients(const req *q, const char *in)
     char address[INET6_ADDRSTRLEN];
     bool own;
     if (!client_address(q, in, address, sizeof address, &own))
-        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "That is not an IP address. /clients shows the "
                             "address you come from; /clients/ADDRESS another.",
                             in[0] ? in : NULL, NULL, NULL);
@@ -354,46 +333,6 @@ static enum MHD_Result get_metrics(const req *q)
     return ret;
 }
 
-/* t as an HTTP date (RFC 9110 IMF-fixdate). */
-static void http_date(time_t t, char *out, size_t n)
-{
-    struct tm tm;
-    static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-    static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    if (!gmtime_r(&t, &tm)) {
-        snprintf(out, n, "Thu, 01 Jan 1970 00:00:00 GMT");
-        return;
-    }
-    snprintf(out, n, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-             tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour,
-             tm.tm_min, tm.tm_sec);
-}
-
-/* A test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
-static enum MHD_Result get_crl(const req *q)
-{
-    size_t len = 0;
-    time_t this_update = 0, next_update = 0;
-    const unsigned char *der = crl_der(q->w->srv->crl, q->url, &len,
-                                       &this_update, &next_update);
-    if (!der)
-        return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                            "No such CRL here: the test CAs publish "
-                            "/crl/intermediate.crl and /crl/ca.crl.", NULL,
-                            NULL, NULL);
-    time_t now = time(NULL);
-    char cache[64], expires[40], modified[40];
-    snprintf(cache, sizeof cache, "public, max-age=%lld",
-             next_update > now ? (long long)(next_update - now) : 0LL);
-    http_date(next_update, expires, sizeof expires);
-    http_date(this_update, modified, sizeof modified);
-    const char *const extra[] = {MHD_HTTP_HEADER_EXPIRES, expires,
-                                 MHD_HTTP_HEADER_LAST_MODIFIED, modified, NULL};
-    return respond_with(q, MHD_HTTP_OK, "application/pkix-crl", der, len, cache,
-                        extra);
-}
-
 /* An ACME http-01 key authorization (acme.h) that the renewal's hook wrote,
  * for whichever of our names the CA asks under (RFC 8555 8.3). */
 static enum MHD_Result get_acme_challenge(const req *q, const char *token)
@@ -402,10 +341,10 @@ static enum MHD_Result get_acme_challenge(const req *q, const char *token)
     size_t len = 0;
     if (acme_challenge_read(q->w->srv->cfg->state_dir, token, auth, sizeof auth,
                             &len) < 0)
-        return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+        return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                             "No such ACME challenge here.", NULL, NULL, NULL);
     log_msg(RS_LOG_INFO, "http acme-challenge %s answered", token);
-    return respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
+    return web_respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
                         "no-store", NULL);
 }
 
@@ -436,15 +375,19 @@ static enum MHD_Result route_get(const req *q)
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
     if (has_prefix(u, "/crl/"))
-        return get_crl(q);
+        return web_get_crl(q);
+    if (strcmp(u, "/style.css") == 0)
+        return web_get_style(q);
+    if (has_prefix(u, "/badge/"))
+        return web_get_badge(q, u + strlen("/badge/"));
     if (has_prefix(u, "/.well-known/acme-challenge/"))
         return get_acme_challenge(q, u + strlen("/.well-known/acme-challenge/"));
     if (strcmp(u, "/probe") == 0)
-        return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
+        return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                             "Start a probe with the form on the index page "
                             "(POST /probe).", NULL, MHD_HTTP_HEADER_ALLOW,
                             "POST");
-    return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+    return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                         "There is no page here. The index lists every test "
                         "domain; /report/DOMAIN shows what a server accepted.",
                         NULL, NULL, NULL);
@@ -529,14 +472,14 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
 {
     rs_daemon *srv = q->w->srv;
     if (ctx->bad)
-        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "The form could not be read.", NULL, NULL, NULL);
     if (ctx->too_long)
-        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "The target is too long to be a domain name.",
                             NULL, NULL, NULL);
     if (!ctx->target[0])
-        return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "Give the domain of your XMPP server in the field "
                             "'target'.", NULL, NULL, NULL);
     char err[512] = "";
@@ -546,30 +489,30 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
         log_msg(RS_LOG_INFO, "http probe of %s started from the web form",
                probe_target(p));
         snprintf(location, sizeof location, "/report/%s", probe_target(p));
-        return send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
+        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
                             "The probe is running: its report follows.",
                             location, MHD_HTTP_HEADER_LOCATION, location);
     }
     char name[300];
-    if (remote_name(ctx->target, name, sizeof name) && probe_find(srv, name)) {
+    if (web_remote_name(ctx->target, name, sizeof name) && probe_find(srv, name)) {
         snprintf(location, sizeof location, "/report/%s", name);
-        return send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
+        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
                             "A probe of this server is already running.",
                             location, MHD_HTTP_HEADER_LOCATION, location);
     }
     if (strncmp(err, "rate limited", 12) == 0 || strstr(err, "try again")) {
         char secs[24];
         snprintf(secs, sizeof secs, "%u", retry_after(err) ? retry_after(err) : 60);
-        return send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
+        return web_send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
                             "Probes are rate-limited per target and in all: "
                             "please wait and try again later.", err,
                             MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
     if (strstr(err, "out of memory") || strstr(err, "stopping"))
-        return send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return web_send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                             "Service Unavailable",
                             "The probe could not be started.", err, NULL, NULL);
-    return send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+    return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                         "The probe could not be started.",
                         err[0] ? err : "probe refused", NULL, NULL);
 }
@@ -581,17 +524,18 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
     if (!ctx) { /* headers only so far */
         if (strcmp(q->url, "/probe") != 0) {
             if (strcmp(q->url, "/") == 0 || has_prefix(q->url, "/report/") ||
+                strcmp(q->url, "/style.css") == 0 || has_prefix(q->url, "/badge/") ||
                 has_prefix(q->url, "/api/") || strcmp(q->url, "/metrics") == 0)
-                return send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
+                return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
                                     "Method Not Allowed", "Only GET here.",
                                     NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            return send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+            return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                                 "There is no page here.", NULL, NULL, NULL);
         }
         const char *foreign = cross_origin(q);
         if (foreign) {
             log_msg(RS_LOG_INFO, "http POST /probe refused: %s", foreign);
-            return send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
+            return web_send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
                                 "Probes start only from this server's own "
                                 "form (cross-origin posts are refused).",
                                 foreign, NULL, NULL);
@@ -599,7 +543,7 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
         const char *cl = MHD_lookup_connection_value(
             q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-            return send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
+            return web_send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
                                 "Content Too Large",
                                 "The form is far too large.", NULL, NULL, NULL);
         ctx = calloc(1, sizeof *ctx);
@@ -608,7 +552,7 @@ static enum MHD_Result route_post(const req *q, const char *upload_data,
         *con_cls = ctx;
         ctx->pp = MHD_create_post_processor(q->conn, 1024, post_field, ctx);
         if (!ctx->pp)
-            return send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+            return web_send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                 "Unsupported Media Type",
                                 "Send the form as "
                                 "application/x-www-form-urlencoded.",
@@ -641,13 +585,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     (void)version;
     req q = {.w = cls, .conn = conn, .method = method, .url = url};
     if (strlen(url) > URL_MAX)
-        return send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
+        return web_send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
                             "That address is far too long.", NULL, NULL, NULL);
     if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
         return route_post(&q, upload_data, upload_data_size, con_cls);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
+        return web_send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
                             "Method Not Allowed", "Only GET, HEAD and (for "
                             "/probe) POST are served.", NULL,
                             MHD_HTTP_HEADER_ALLOW,

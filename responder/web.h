@@ -11,6 +11,9 @@
  *   GET  /crl/intermediate.crl  the test intermediate's CRL, DER (crl.h): what
  *                               the CRL Distribution Point of its leaves names
  *   GET  /crl/ca.crl            the test root's, which the intermediate names
+ *   GET  /style.css             the one stylesheet (web_style.h), cacheable
+ *   GET  /badge/DOMAIN.svg      the badge of DOMAIN's verified verdicts
+ *                               (web_badge.h), cacheable, ETag
  *   GET  /.well-known/acme-challenge/TOKEN
  *                               an ACME http-01 answer the renewal left in
  *                               STATE/acme/challenges (acme.h)

@@ -3,7 +3,8 @@
  * came from the network (remote domain names, SASL failure text, stream
  * errors, close reasons), is escaped by the serializer, never by hand.
  * Invalid UTF-8 becomes U+FFFD and control characters '?', before the text
- * enters the tree. No JavaScript; a small inline style sheet.
+ * enters the tree (web_html.h). No JavaScript; every page links the one
+ * stylesheet, /style.css (web_style.h).
  *
  * Every builder returns the page (xmlFree it) and its length in *len, or
  * NULL when an allocation failed.
@@ -20,19 +21,20 @@
  * recently (list id="peers") and the probe form. */
 xmlChar *web_pages_index(rs_daemon *srv, int *len);
 
-/* GET /report/REMOTE (remote already validated and lower-cased): summary,
- * the matrix (table id="domains", one <tr class="domain"> per test domain)
- * and the history (table id="history"). Refreshes itself every 5 s while a
- * probe of remote runs. */
+/* GET /report/REMOTE (remote already validated and lower-cased): summary
+ * bar (id="summary"), the matrix with verdict badges (table id="domains",
+ * one <tr class="domain"> per test domain), the timeline of changes (id="timeline") and the history
+ * (table id="history"). Refreshes itself every 5 s while a probe of remote
+ * runs. */
 xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len);
 
-/* An error or notice page: status code and title as heading, text as a
- * paragraph, detail (may be NULL; may be network text) in <code>. */
 /* What the client at address (an IP literal) did with each test domain,
  * with verdicts from the catalog's client column; own: the address is the
  * requester's own. */
 xmlChar *web_pages_clients(rs_daemon *srv, const char *address, bool own, int *len);
 
+/* An error or notice page: status code and title as heading, text as a
+ * paragraph, detail (may be NULL; may be network text) in <code>. */
 xmlChar *web_pages_message(unsigned status, const char *title,
                           const char *text, const char *detail, int *len);
 

@@ -30,7 +30,7 @@ METRICS = "text/plain; version=0.0.4; charset=utf-8"
 # Headers every response carries (web.c respond()).
 SECURITY = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; "
                                "form-action 'self'; frame-ancestors 'none'; "
                                "base-uri 'none'",
     "X-Frame-Options": "DENY",
@@ -188,7 +188,8 @@ def test_methods(w):
         expect(w, "", method, "/probe", 405, HTML, allow="POST")
         expect(w, "", method, "/report/peer.example", 405, HTML, allow="GET, HEAD")
     expect(w, "", "GET", "/probe", 405, HTML, allow="POST")
-    for path in ("/", "/metrics", "/report/peer.example", "/api/domains"):
+    for path in ("/", "/metrics", "/report/peer.example", "/api/domains",
+                 "/style.css", "/badge/peer.example.svg"):
         expect(w, "", "POST", path, 405, HTML, body="x=1",
                headers={"Content-Type": FORM}, allow="GET, HEAD")
     expect(w, "", "POST", "/nowhere", 404, HTML, body="x=1",

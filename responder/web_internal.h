@@ -1,0 +1,63 @@
+/* web_internal.h -- what the files of the web module share: the listener,
+ * one request, building responses (web.c), and the cacheable responses
+ * (web_static.c: the stylesheet, badges, CRLs). */
+#ifndef RS_WEB_INTERNAL_H
+#define RS_WEB_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <microhttpd.h>
+#include <uv.h>
+
+#include "daemon.h"
+#include "web.h"
+
+struct rs_web {
+    rs_daemon *srv;
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;             /* readable when MHD's epoll set has events */
+    uv_timer_t timer;           /* MHD's next timeout */
+    int open_handles;           /* poll + timer not yet closed */
+    char last_error[256];       /* MHD's last log message, for start errors */
+};
+
+/* One request being answered. */
+typedef struct req {
+    rs_web *w;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *url;
+} req;
+
+/* Queue status with a copy of body, cache_control as Cache-Control, the
+ * security headers (CSP without scripts, nosniff, ...) and extra: more
+ * headers as name, value pairs ending at a NULL name. MHD_NO (the
+ * connection closes) when an allocation fails. */
+enum MHD_Result web_respond_with(const req *q, unsigned status,
+                                 const char *type, const void *body,
+                                 size_t len, const char *cache_control,
+                                 const char *const *extra);
+
+/* An HTML error or notice page (web_pages_message), never cached; extra_*
+ * is one more header (may be NULL). */
+enum MHD_Result web_send_message(const req *q, unsigned status,
+                                 const char *title, const char *text,
+                                 const char *detail, const char *extra_name,
+                                 const char *extra_value);
+
+/* A remote domain from a URL or the form: lower-cased, one trailing dot
+ * dropped, and a plausible domain name (what stream headers may carry). */
+bool web_remote_name(const char *in, char *out, size_t n);
+
+/* GET /crl/...: a test CA's CRL in DER, cacheable until its nextUpdate. */
+enum MHD_Result web_get_crl(const req *q);
+
+/* GET /style.css: the stylesheet, cacheable, revalidated by ETag. */
+enum MHD_Result web_get_style(const req *q);
+
+/* GET /badge/NAME.svg (name: what follows /badge/): the badge of NAME's
+ * verified verdicts; 404 for a malformed or unknown domain. */
+enum MHD_Result web_get_badge(const req *q, const char *name);
+
+#endif

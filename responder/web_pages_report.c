@@ -1,0 +1,240 @@
+/* web_pages_report.c -- GET /report/REMOTE (see web_pages.h): the summary
+ * bar, the matrix as a compact grid with verdict badges, the timeline of
+ * changes and every stream in a box of its own. */
+#include "web_pages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "probe.h"
+#include "report.h"
+#include "web_html.h"
+#include "web_pages_internal.h"
+#include "web_timeline.h"
+
+#define HISTORY_SHOWN 64  /* outcomes in a report's history */
+
+/* The probe's result for domain, if p has it. */
+static const char *probe_result_of(const rs_probe *p, size_t total,
+                                   const char *domain, const char **detail)
+{
+    for (size_t i = 0; p && i < total; i++) {
+        probe_result r;
+        const char *name = probe_domain(p, i, &r, detail);
+        if (name && strcmp(name, domain) == 0)
+            return probe_result_name(r);
+    }
+    *detail = NULL;
+    return NULL;
+}
+
+/* One leg's brief under the explanation: "in: TLS1.3; dialback ok ...". */
+static void leg_line(web_page *pg, xmlNodePtr td, const char *leg,
+                     const report_outcome *o)
+{
+    xmlNodePtr div = web_html_elc(pg, td, "div", "legs", NULL);
+    web_html_el(pg, div, "b", leg);
+    if (!o) {
+        web_html_elc(pg, div, "span", "notseen", " not seen");
+        return;
+    }
+    char brief[512];
+    report_outcome_brief(o, brief, sizeof brief);
+    web_html_txt(pg, div, " ");
+    web_html_txt(pg, div, brief);
+}
+
+static void report_table(web_page *pg, const rs_config *cfg, const report_cell *cells,
+                         const rs_probe *probe, size_t probe_total)
+{
+    xmlNodePtr table = web_html_elc(pg, pg->main, "table", "grid cards", NULL);
+    web_html_attr(pg, table, "id", "domains");
+    static const char *const cols[] = {"test domain", "a strict server should",
+                                       "your server", "verdict",
+                                       "explanation", "probe"};
+    size_t ncols = sizeof cols / sizeof cols[0] - (probe ? 0 : 1);
+    web_html_header_row(pg, table, cols, ncols);
+    xmlNodePtr tbody = web_html_el(pg, table, "tbody", NULL);
+    for (size_t i = 0; i < cfg->n_domains; i++) {
+        const report_cell *c = &cells[i];
+        const catalog_profile *p = c->domain->profile;
+        char cls[64];
+        snprintf(cls, sizeof cls, "domain verdict-%s",
+                 report_verdict_name(c->verdict));
+        xmlNodePtr tr = web_html_elc(pg, tbody, "tr", cls, NULL);
+        web_html_attr(pg, tr, "data-domain", c->domain->name);
+        web_html_attr(pg, tr, "data-verdict", report_verdict_name(c->verdict));
+        xmlNodePtr td = web_html_td(pg, tr, "test domain", NULL);
+        web_html_attr(pg, td, "class", "name");
+        web_html_code(pg, td, c->domain->name);
+        web_html_el(pg, td, "small", p->breaks);
+        web_pages_strict_cell(pg, tr, "a strict server should", p);
+        web_html_td(pg, tr, "your server", report_seen_name(c->seen));
+        td = web_html_td(pg, tr, "verdict", NULL);
+        web_html_attr(pg, td, "class", "verdict");
+        web_html_badge(pg, td, c->verdict);
+        td = web_html_td(pg, tr, "explanation", c->explanation);
+        web_html_attr(pg, td, "class", "details");
+        leg_line(pg, td, "in:", c->in);
+        leg_line(pg, td, "out:", c->out);
+        if (probe) {
+            const char *detail = NULL;
+            const char *r = probe_result_of(probe, probe_total, c->domain->name,
+                                            &detail);
+            td = web_html_td(pg, tr, "probe", r ? r : "-");
+            if (detail && detail[0]) {
+                web_html_txt(pg, td, ": ");
+                web_html_txt(pg, td, detail);
+            }
+        }
+    }
+}
+
+/* Every recorded stream, in a box that scrolls sideways on its own. */
+static void history_table(web_page *pg, const report_outcome *const *hist, size_t n)
+{
+    xmlNodePtr details = web_html_el(pg, pg->main, "details", NULL);
+    xmlNodePtr sum = web_html_el(pg, details, "summary", NULL);
+    web_html_txtf(pg, sum, "Every stream, newest first (%zu)", n);
+    xmlNodePtr note = web_html_elc(pg, details, "p", "muted", NULL);
+    web_html_attr(pg, note, "id", "evidence-note");
+    web_html_txt(pg, note, "Evidence: verified = the stream authenticated as this "
+                           "server, or we dialled it through its own DNS; "
+                           "address-matched = not authenticated, but it came from an "
+                           "address this server's DNS names; claimed = anyone could "
+                           "have sent it under this name. Only verified and "
+                           "address-matched streams count in the verdicts above.");
+    if (n == 0) {
+        web_html_el(pg, details, "p", "No stream recorded yet.");
+        return;
+    }
+    xmlNodePtr box = web_html_elc(pg, details, "div", "scroll", NULL);
+    xmlNodePtr table = web_html_el(pg, box, "table", NULL);
+    web_html_attr(pg, table, "id", "history");
+    static const char *const cols[] = {
+        "time (UTC)", "evidence", "leg", "test domain", "address", "TLS",
+        "authentication", "refused by", "authentication error",
+        "stream error from your server", "how it ended"};
+    web_html_header_row(pg, table, cols, sizeof cols / sizeof cols[0]);
+    xmlNodePtr tbody = web_html_el(pg, table, "tbody", NULL);
+    for (size_t i = 0; i < n; i++) {
+        const report_outcome *o = hist[i];
+        char when[32], auth[64], by[64];
+        web_html_utc(o->time, when, sizeof when);
+        if (o->auth_used[0])
+            snprintf(auth, sizeof auth, "%s %s", o->auth_used,
+                     report_auth_name(o->auth));
+        else
+            snprintf(auth, sizeof auth, "%s", report_auth_name(o->auth));
+        snprintf(by, sizeof by, "%s%s%s", o->refused_by == REPORT_BY_NONE
+                 ? "-" : report_refusal_name(o->refused_by),
+                 o->refused_by && o->step ? ", at " : "",
+                 o->refused_by && o->step ? report_step_words(o->step) : "");
+        xmlNodePtr tr = web_html_el(pg, tbody, "tr", NULL);
+        web_html_attr(pg, tr, "class", o->evidence == REPORT_EVIDENCE_CLAIMED
+                                           ? "outcome claim" : "outcome");
+        const char *cells[] = {when, report_evidence_name(o->evidence),
+                               report_leg_name(o->leg), o->local, o->address,
+                               o->tls[0] ? o->tls : "no TLS", auth, by,
+                               o->auth_error, o->error_in, o->close};
+        for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++)
+            web_html_el(pg, tr, "td", cells[k]);
+    }
+}
+
+/* A notice paragraph (id): before, name as code, after. */
+static xmlNodePtr notice(web_page *pg, const char *id, const char *before,
+                         const char *name, const char *after)
+{
+    xmlNodePtr p = web_html_elc(pg, pg->main, "p", "notice", NULL);
+    web_html_attr(pg, p, "id", id);
+    web_html_txt(pg, p, before);
+    web_html_code(pg, p, name);
+    web_html_txt(pg, p, after);
+    return p;
+}
+
+/* What is known (nothing, claims only) and the probe's progress. */
+static void report_notices(web_page *pg, rs_daemon *srv, const char *remote,
+                           const rs_probe *probe, size_t done, size_t total)
+{
+    if (probe) {
+        xmlNodePtr p = web_html_elc(pg, pg->main, "p", "probe", NULL);
+        web_html_attr(pg, p, "id", "probe-status");
+        web_html_txtf(pg, p, "probe running: %zu/%zu answered. This page refreshes "
+                             "every 5 seconds until it ends.", done, total);
+    }
+    if (!report_has_peer(srv->report, remote)) {
+        xmlNodePtr p = notice(pg, "nothing", "Nothing seen from ", remote,
+                              " yet. Ping any test domain from that server, write "
+                              "to the echo contact of one (");
+        char echo[300];
+        snprintf(echo, sizeof echo, "echo@valid.%s", srv->cfg->base_domain);
+        web_html_code(pg, p, echo);
+        web_html_txt(pg, p, "), or start a probe below; then reload this page.");
+    } else if (!report_has_trusted(srv->report, remote)) {
+        notice(pg, "claims-only", "Only claims so far: streams that named ", remote,
+               " but neither authenticated nor came from an address its DNS names. "
+               "They are listed below and decide nothing.");
+    }
+}
+
+/* How to embed the badge of remote (shown once something is verified). */
+static void badge_embed(web_page *pg, const char *remote)
+{
+    web_html_el(pg, pg->main, "h2", "Badge");
+    xmlNodePtr p = web_html_el(pg, pg->main, "p", "A badge of the verified results, "
+                                                  "for a README or a status page: ");
+    char href[300], md[700];
+    snprintf(href, sizeof href, "/badge/%s.svg", remote);
+    web_html_link(pg, p, href, href);
+    snprintf(md, sizeof md, "[![xmpp strict](https://RESPONDER%s)]"
+             "(https://RESPONDER/report/%s)", href, remote);
+    web_html_el(pg, web_html_el(pg, pg->main, "pre", NULL), "code", md);
+}
+
+xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
+{
+    const rs_config *cfg = srv->cfg;
+    report_cell *cells = calloc(cfg->n_domains ? cfg->n_domains : 1,
+                                sizeof *cells);
+    if (!cells)
+        return NULL;
+    report_matrix(srv->report, remote, cfg, cells);
+    report_summary s;
+    report_summarize(cells, cfg->n_domains, &s);
+    rs_probe *probe = probe_find(srv, remote);
+    size_t done = 0, total = 0;
+    if (probe)
+        probe_counts(probe, &done, &total);
+
+    web_page pg;
+    char title[320];
+    snprintf(title, sizeof title, "What %s accepts", remote);
+    web_html_new(&pg, title, probe ? 5 : 0);
+    xmlNodePtr h1 = web_html_el(&pg, pg.main, "h1", "Report for ");
+    web_html_code(&pg, h1, remote);
+    report_notices(&pg, srv, remote, probe, done, total);
+    web_html_summary(&pg, pg.main, &s);
+    report_table(&pg, cfg, cells, probe, total);
+    web_html_el(&pg, pg.main, "h2", "Timeline of changes");
+    const report_outcome *hist[HISTORY_SHOWN];
+    size_t n = report_history(srv->report, remote, hist, HISTORY_SHOWN);
+    web_timeline_render(&pg, pg.main, hist, n);
+    history_table(&pg, hist, n);
+    if (report_has_trusted(srv->report, remote))
+        badge_embed(&pg, remote);
+    if (!probe) {
+        web_html_el(&pg, pg.main, "h2", "Probe this server");
+        web_pages_probe_form(&pg, cfg, remote);
+    }
+    xmlNodePtr p = web_html_el(&pg, pg.main, "p", "The same as JSON: ");
+    char href[300];
+    snprintf(href, sizeof href, "/api/report/%s", remote);
+    web_html_link(&pg, p, href, href);
+    free(cells);
+    return web_html_end(&pg, len);
+}
