@@ -342,10 +342,10 @@ static enum MHD_Result get_acme_challenge(const req *q, const char *token)
     if (acme_challenge_read(q->w->srv->cfg->state_dir, token, auth, sizeof auth,
                             &len) < 0)
         return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                            "No such ACME challenge here.", NULL, NULL, NULL);
+                                "No such ACME challenge here.", NULL, NULL, NULL);
     log_msg(RS_LOG_INFO, "http acme-challenge %s answered", token);
     return web_respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
-                        "no-store", NULL);
+                            "no-store", NULL);
 }
 
 static bool has_prefix(const char *s, const char *prefix)
