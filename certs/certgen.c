@@ -20,6 +20,7 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509-ext.h>
 #include <gnutls/x509.h>
 
 #include "atomic_file.h"
@@ -31,6 +32,7 @@
 #define SERIAL_BYTES 16
 #define KEYID_MAX 64
 #define LEAF_NEUTRAL_CN "xmpp-responder test leaf" /* not a domain name */
+#define CHAIN_MAX 3 /* leaf, intermediate, a cross-signed root */
 
 /* A certificate and its private key. */
 typedef struct cg_pair {
@@ -45,9 +47,18 @@ typedef struct cg_ca_spec {
     int parent;       /* index of the signer in cg_cas, -1 = self-signed */
     int pathlen;      /* basicConstraints pathLenConstraint, -1 = none */
     int crl;          /* the CRL it signs and publishes (crl_specs), -1 = none */
+    unsigned eku;     /* CATALOG_EKU_* bits; 0 = no EKU extension */
 } cg_ca_spec;
 
-enum { CG_ROOT, CG_INTERMEDIATE, CG_UNTRUSTED, CG_NCAS };
+enum {
+    CG_ROOT,
+    CG_INTERMEDIATE,
+    CG_UNTRUSTED,
+    CG_GEN_Y_ROOT,         /* a new root nobody trusts by itself */
+    CG_GEN_Y_INTERMEDIATE, /* under it, serverAuth only, as Let's Encrypt's
+                              Generation Y intermediates */
+    CG_NCAS
+};
 
 static const cg_ca_spec cg_cas[CG_NCAS] = {
     [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT},
@@ -55,6 +66,30 @@ static const cg_ca_spec cg_cas[CG_NCAS] = {
                          CG_ROOT, 0, CRL_INTERMEDIATE},
     [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1,
                       -1},
+    [CG_GEN_Y_ROOT] = {"gen-y-root", "xmpp-responder gen-y root", -1, -1, -1},
+    [CG_GEN_Y_INTERMEDIATE] = {"gen-y-intermediate",
+                               "xmpp-responder gen-y intermediate",
+                               CG_GEN_Y_ROOT, 0, -1, CATALOG_EKU_SERVER},
+};
+
+/* A cross-signature: CA `subject`'s name and key in a certificate that CA
+ * `signer` signed, so a verifier can reach `signer` from what `subject`
+ * issued. No key file of its own: the key is the subject's. */
+typedef struct cg_cross_spec {
+    const char *file; /* FILE.pem */
+    int subject;      /* the CA cross-signed (index in cg_cas) */
+    int signer;       /* the CA that signs the cross-signature */
+    bool expired;     /* ended a month ago */
+} cg_cross_spec;
+
+enum { CG_CROSS_GEN_Y, CG_CROSS_EXPIRED, CG_NCROSSES };
+
+static const cg_cross_spec cg_crosses[CG_NCROSSES] = {
+    /* the new root reachable from the trusted one (ISRG Root YR by X1) */
+    [CG_CROSS_GEN_Y] = {"gen-y-root-cross", CG_GEN_Y_ROOT, CG_ROOT, false},
+    /* the trusted root, also signed by a root that has since gone, its
+     * signature expired (ISRG Root X1 by DST Root X3) */
+    [CG_CROSS_EXPIRED] = {"ca-cross-expired", CG_ROOT, CG_UNTRUSTED, true},
 };
 
 
@@ -107,21 +142,33 @@ static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
     return 0;
 }
 
+/* The first certificate of a PEM file into *out (NULL on failure). */
+static int cg_load_crt(const char *pem_path, gnutls_x509_crt_t *out,
+                       char *err, size_t errlen)
+{
+    gnutls_datum_t data = {NULL, 0};
+    *out = NULL;
+    int ret = gnutls_load_file(pem_path, &data);
+    if (ret >= 0 && (ret = gnutls_x509_crt_init(out)) >= 0)
+        ret = gnutls_x509_crt_import(*out, &data, GNUTLS_X509_FMT_PEM);
+    gnutls_free(data.data);
+    if (ret < 0) {
+        if (*out)
+            gnutls_x509_crt_deinit(*out);
+        *out = NULL;
+        return cg_gfail(err, errlen, pem_path, ret);
+    }
+    return 0;
+}
+
 /* Read a PEM key (PKCS#8 or legacy) and the first certificate of a PEM. */
 static int cg_load_pair(const char *pem_path, const char *key_path,
                         cg_pair *out, char *err, size_t errlen)
 {
+    if (cg_load_crt(pem_path, &out->crt, err, errlen) < 0)
+        return -1;
     gnutls_datum_t data = {NULL, 0};
-    int ret = gnutls_load_file(pem_path, &data);
-    if (ret >= 0 && (ret = gnutls_x509_crt_init(&out->crt)) >= 0)
-        ret = gnutls_x509_crt_import(out->crt, &data, GNUTLS_X509_FMT_PEM);
-    gnutls_free(data.data);
-    if (ret < 0) {
-        cg_pair_free(out);
-        return cg_gfail(err, errlen, pem_path, ret);
-    }
-    data.data = NULL;
-    ret = gnutls_load_file(key_path, &data);
+    int ret = gnutls_load_file(key_path, &data);
     if (ret >= 0 && (ret = gnutls_x509_privkey_init(&out->key)) >= 0)
         ret = gnutls_x509_privkey_import2(out->key, &data, GNUTLS_X509_FMT_PEM,
                                           NULL, 0);
@@ -155,9 +202,9 @@ static int cg_save_key(const char *path, gnutls_x509_privkey_t key, char *err,
 static int cg_save_chain(const char *path, gnutls_x509_crt_t *crts, size_t n,
                          char *err, size_t errlen)
 {
-    gnutls_datum_t pem[2] = {{NULL, 0}, {NULL, 0}};
+    gnutls_datum_t pem[CHAIN_MAX] = {{NULL, 0}};
     int ret = 0;
-    if (n > 2)
+    if (n > CHAIN_MAX)
         return errmsg_fail(err, errlen, "%s: chain too long", path);
     for (size_t i = 0; i < n && ret >= 0; i++)
         ret = gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_PEM, &pem[i]);
@@ -205,14 +252,15 @@ static int cg_set_serial(gnutls_x509_crt_t crt)
     return gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
 }
 
-/* subjectKeyId from the public key; authorityKeyId = the issuer's
- * subjectKeyId (own id when issuer is NULL: self-signed). */
-static int cg_set_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer)
+/* subjectKeyId from the public key (unless !skid); authorityKeyId = the
+ * issuer's subjectKeyId (own id when issuer is NULL: self-signed). */
+static int cg_set_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer,
+                          bool skid)
 {
     unsigned char id[KEYID_MAX];
     size_t len = sizeof id;
     int ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, id, &len);
-    if (ret >= 0)
+    if (ret >= 0 && skid)
         ret = gnutls_x509_crt_set_subject_key_id(crt, id, len);
     if (ret >= 0 && issuer) {
         unsigned critical;
@@ -240,9 +288,10 @@ static int cg_sign(gnutls_x509_crt_t crt, gnutls_x509_privkey_t own_key,
     return ret;
 }
 
-/* Fields every certificate here shares: v3, serial, subject, key, ids. */
+/* Fields every certificate here shares: v3, serial, subject (cn NULL: an
+ * empty subject), key, key ids (skid: with a subjectKeyId). */
 static int cg_start_crt(cg_pair *out, const char *cn, const char *org,
-                        const cg_pair *issuer)
+                        const cg_pair *issuer, bool skid)
 {
     int ret = gnutls_x509_crt_init(&out->crt);
     if (ret >= 0)
@@ -253,14 +302,14 @@ static int cg_start_crt(cg_pair *out, const char *cn, const char *org,
         ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
                                             GNUTLS_OID_X520_ORGANIZATION_NAME,
                                             0, org, (unsigned)strlen(org));
-    if (ret >= 0)
+    if (ret >= 0 && cn)
         ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
                                             GNUTLS_OID_X520_COMMON_NAME, 0, cn,
                                             (unsigned)strlen(cn));
     if (ret >= 0)
         ret = gnutls_x509_crt_set_key(out->crt, out->key);
     if (ret >= 0)
-        ret = cg_set_key_ids(out->crt, issuer ? issuer->crt : NULL);
+        ret = cg_set_key_ids(out->crt, issuer ? issuer->crt : NULL, skid);
     return ret;
 }
 
@@ -315,6 +364,45 @@ static const char *cg_cdp_url(char *out, size_t len, const char *crl_base,
     return n < 0 || (size_t)n >= len ? NULL : out;
 }
 
+/* EKU exactly as the bits say; none = no extension at all. */
+static int cg_set_eku(gnutls_x509_crt_t crt, unsigned eku)
+{
+    int ret = 0;
+    if (eku & CATALOG_EKU_SERVER)
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
+                                                  0);
+    if (ret >= 0 && (eku & CATALOG_EKU_CLIENT))
+        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
+                                                  0);
+    return ret;
+}
+
+/* Start a certificate for CA spec's name and out->key, signed by issuer
+ * (NULL: self), with the CA extensions, valid from..until, and sign it. */
+static int cg_sign_ca(cg_pair *out, const cg_ca_spec *spec,
+                      const cg_pair *issuer, time_t from, time_t until,
+                      const char *cdp)
+{
+    int ret = cg_start_crt(out, spec->cn, "xmpp-responder", issuer, true);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_activation_time(out->crt, from);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_expiration_time(out->crt, until);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_basic_constraints(out->crt, 1, spec->pathlen);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_key_usage(out->crt, GNUTLS_KEY_KEY_CERT_SIGN |
+                                                          GNUTLS_KEY_CRL_SIGN);
+    if (ret >= 0)
+        ret = cg_set_eku(out->crt, spec->eku);
+    if (ret >= 0 && cdp)
+        ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
+                                                  0);
+    if (ret >= 0)
+        ret = cg_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
+    return ret;
+}
+
 /* A CA certificate: ECDSA P-256, keyCertSign+cRLSign, valid from two years
  * ago (so expired leaves still fall inside their issuer's window) for ten
  * years from now; cdp its CRL Distribution Point (NULL = none). */
@@ -325,23 +413,28 @@ static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
     time_t now = time(NULL);
     if (cg_new_key(&out->key, CATALOG_KEY_ECDSA_P256, err, errlen) < 0)
         return -1;
-    int ret = cg_start_crt(out, spec->cn, "xmpp-responder", issuer);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_activation_time(out->crt, now - 2 * YEAR_SECS);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_expiration_time(out->crt,
-                                                  now + 10 * YEAR_SECS);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_basic_constraints(out->crt, 1, spec->pathlen);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_key_usage(out->crt, GNUTLS_KEY_KEY_CERT_SIGN |
-                                                          GNUTLS_KEY_CRL_SIGN);
-    if (ret >= 0 && cdp)
-        ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
-                                                  0);
-    if (ret >= 0)
-        ret = cg_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
+    int ret = cg_sign_ca(out, spec, issuer, now - 2 * YEAR_SECS,
+                         now + 10 * YEAR_SECS, cdp);
     return ret < 0 ? cg_gfail(err, errlen, spec->cn, ret) : 0;
+}
+
+/* Cross-signature x of the CAs in cas: from a year ago for five years,
+ * or, expired, for the year that ended 30 days ago (both inside the
+ * signer's window). */
+static int cg_make_cross(gnutls_x509_crt_t *out, const cg_cross_spec *x,
+                         const cg_pair *cas, const char *cdp, char *err,
+                         size_t errlen)
+{
+    time_t now = time(NULL), from = now - YEAR_SECS, until = now + 5 * YEAR_SECS;
+    if (x->expired) {
+        until = now - 30 * DAY_SECS;
+        from = until - YEAR_SECS;
+    }
+    cg_pair cross = {NULL, cas[x->subject].key}; /* the key is borrowed */
+    int ret = cg_sign_ca(&cross, &cg_cas[x->subject], &cas[x->signer], from,
+                         until, cdp);
+    *out = cross.crt;
+    return ret < 0 ? cg_gfail(err, errlen, x->file, ret) : 0;
 }
 
 /* Load CA i from certs_dir. */
@@ -391,6 +484,47 @@ static int cg_ensure_ca(const char *certs_dir, const char *crl_base, int i,
     return 0;
 }
 
+/* Whether a and b carry the same public key. */
+static bool cg_same_key(gnutls_x509_crt_t a, gnutls_x509_crt_t b)
+{
+    unsigned char ida[KEYID_MAX], idb[KEYID_MAX];
+    size_t la = sizeof ida, lb = sizeof idb;
+    return gnutls_x509_crt_get_key_id(a, GNUTLS_KEYID_USE_SHA256, ida, &la) >= 0 &&
+           gnutls_x509_crt_get_key_id(b, GNUTLS_KEYID_USE_SHA256, idb, &lb) >= 0 &&
+           la == lb && memcmp(ida, idb, la) == 0;
+}
+
+/* Keep cross-signature x if present, still signed by its signer, for its
+ * subject's key and naming the CDP asked for, else make it. */
+static int cg_ensure_cross(const char *certs_dir, const char *crl_base,
+                           const cg_cross_spec *x, const cg_pair *cas,
+                           const bool *fresh, bool force, char *err,
+                           size_t errlen)
+{
+    char pem[4096], url[1024];
+    const char *cdp = cg_cdp_url(url, sizeof url, crl_base, x->signer);
+    if (cg_path(pem, sizeof pem, certs_dir, x->file, ".pem") < 0)
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
+    gnutls_x509_crt_t crt = NULL;
+    bool regen = force || !cg_exists(pem) || fresh[x->subject] || fresh[x->signer];
+    if (!regen) {
+        if (cg_load_crt(pem, &crt, err, errlen) < 0)
+            return -1;
+        regen = !cg_issued_by(crt, cas[x->signer].crt) ||
+                !cg_same_key(crt, cas[x->subject].crt) || !cg_cdp_is(crt, cdp);
+        gnutls_x509_crt_deinit(crt);
+        crt = NULL;
+    }
+    if (!regen)
+        return 0;
+    int ret = cg_make_cross(&crt, x, cas, cdp, err, errlen);
+    if (ret == 0)
+        ret = cg_save_chain(pem, &crt, 1, err, errlen);
+    if (crt)
+        gnutls_x509_crt_deinit(crt);
+    return ret;
+}
+
 /* Rewrite the CRL of CA i (crl.h): the old serials unless reset, plus
  * serial when given. */
 static int cg_crl_write(const char *certs_dir, int i, const cg_pair *ca,
@@ -422,6 +556,9 @@ int certgen_pki(const char *certs_dir, const char *crl_base, bool force,
     for (int i = 0; i < CG_NCAS && ret == 0; i++)
         ret = cg_ensure_ca(certs_dir, crl_base, i, cas, fresh, force,
                            &fresh[i], err, errlen);
+    for (int i = 0; i < CG_NCROSSES && ret == 0; i++)
+        ret = cg_ensure_cross(certs_dir, crl_base, &cg_crosses[i], cas, fresh,
+                              force, err, errlen);
     /* a CA made anew has revoked nothing yet */
     for (int i = 0; i < CG_NCAS && ret == 0; i++)
         if (cg_cas[i].crl >= 0)
@@ -453,19 +590,6 @@ static int cg_leaf_validity(gnutls_x509_crt_t crt, catalog_validity v)
     return ret < 0 ? ret : gnutls_x509_crt_set_expiration_time(crt, until);
 }
 
-/* EKU exactly as the bits say; none = no extension at all. */
-static int cg_leaf_eku(gnutls_x509_crt_t crt, unsigned eku)
-{
-    int ret = 0;
-    if (eku & CATALOG_EKU_SERVER)
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
-                                                  0);
-    if (ret >= 0 && (eku & CATALOG_EKU_CLIENT))
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
-                                                  0);
-    return ret;
-}
-
 /* The subject CN for a recipe's names, into cn. */
 static int cg_leaf_cn(char *cn, size_t len, const char *domain,
                       const char *base, const catalog_profile *p)
@@ -474,6 +598,7 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
     switch (p->cert.names) {
     case CATALOG_NAMES_DNS:
     case CATALOG_NAMES_CN_ONLY:
+    case CATALOG_NAMES_SAN_ONLY: /* the name for the SAN; no subject */
         n = snprintf(cn, len, "%s", domain);
         break;
     case CATALOG_NAMES_WRONG:
@@ -495,6 +620,27 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* A subjectAltName of one dNSName, critical: RFC 5280 4.2.1.6 wants it so
+ * when the subject is empty. */
+static int cg_critical_dns_san(gnutls_x509_crt_t crt, const char *name)
+{
+    gnutls_subject_alt_names_t sans;
+    gnutls_datum_t der = {NULL, 0};
+    gnutls_datum_t value = {(unsigned char *)name, (unsigned)strlen(name)};
+    int ret = gnutls_subject_alt_names_init(&sans);
+    if (ret < 0)
+        return ret;
+    ret = gnutls_subject_alt_names_set(sans, GNUTLS_SAN_DNSNAME, &value, NULL);
+    if (ret >= 0)
+        ret = gnutls_x509_ext_export_subject_alt_names(sans, &der);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_extension_by_oid(crt, GNUTLS_X509EXT_OID_SAN,
+                                                   der.data, der.size, 1);
+    gnutls_free(der.data);
+    gnutls_subject_alt_names_deinit(sans);
+    return ret;
+}
+
 /* subjectAltName per recipe. The GnuTLS virtual SAN types encode
  * id-on-xmppAddr as UTF8String and SRVName as IA5String, as RFC 6120 and
  * RFC 4985 require. */
@@ -511,6 +657,8 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
             crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET);
     case CATALOG_NAMES_CN_ONLY:
         return 0;
+    case CATALOG_NAMES_SAN_ONLY:
+        return cg_critical_dns_san(crt, cn);
     case CATALOG_NAMES_XMPPADDR:
         return gnutls_x509_crt_set_subject_alt_name(
             crt, GNUTLS_SAN_OTHERNAME_XMPP, domain, (unsigned)strlen(domain),
@@ -540,7 +688,9 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
     unsigned usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
     if (p->cert.key != CATALOG_KEY_ECDSA_P256)
         usage |= GNUTLS_KEY_KEY_ENCIPHERMENT; /* RSA key exchange */
-    int ret = cg_start_crt(out, cn, NULL, issuer);
+    bool subject = p->cert.names != CATALOG_NAMES_SAN_ONLY;
+    int ret = cg_start_crt(out, subject ? cn : NULL, NULL, issuer,
+                           !p->cert.no_skid);
     if (ret >= 0)
         ret = cg_leaf_validity(out->crt, p->cert.validity);
     if (ret >= 0)
@@ -548,7 +698,7 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
     if (ret >= 0)
         ret = gnutls_x509_crt_set_key_usage(out->crt, usage);
     if (ret >= 0)
-        ret = cg_leaf_eku(out->crt, p->cert.eku);
+        ret = cg_set_eku(out->crt, p->cert.eku);
     if (ret >= 0)
         ret = cg_leaf_san(out->crt, domain, cn, p);
     if (ret >= 0 && cdp)
@@ -578,8 +728,42 @@ static int cg_signer_index(const catalog_profile *p)
     case CATALOG_ISSUER_INTERMEDIATE: return CG_INTERMEDIATE;
     case CATALOG_ISSUER_UNTRUSTED: return CG_UNTRUSTED;
     case CATALOG_ISSUER_SELF: return -1;
+    case CATALOG_ISSUER_GEN_Y: return CG_GEN_Y_INTERMEDIATE;
+    case CATALOG_ISSUER_EXPIRED_CROSS: return CG_INTERMEDIATE;
     }
     return -1;
+}
+
+/* The cross-signature the recipe's chain ends with (index in cg_crosses),
+ * or -1: the chain is the leaf and its issuer. */
+static int cg_chain_cross(const catalog_profile *p)
+{
+    switch (p->cert.issuer) {
+    case CATALOG_ISSUER_GEN_Y: return CG_CROSS_GEN_Y;
+    case CATALOG_ISSUER_EXPIRED_CROSS: return CG_CROSS_EXPIRED;
+    default: return -1;
+    }
+}
+
+/* Whether the chain in pem ends with cross (its third certificate); true
+ * when cross is NULL. A re-made cross-signature re-makes the chain. */
+static bool cg_chain_ends_with(const char *pem, gnutls_x509_crt_t cross)
+{
+    if (!cross)
+        return true;
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned n = 0;
+    bool same = false;
+    if (gnutls_load_file(pem, &data) >= 0 &&
+        gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM, 0) >= 0) {
+        same = n == CHAIN_MAX && gnutls_x509_crt_equals(crts[n - 1], cross);
+        for (unsigned i = 0; i < n; i++)
+            gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+    }
+    gnutls_free(data.data);
+    return same;
 }
 
 /* List the leaf's serial in crl.pem (no-op when already there). */
@@ -601,19 +785,22 @@ static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
 }
 
 /* Make, sign and write DOMAIN.key then DOMAIN.pem (key first: a missing PEM
- * makes the next run regenerate both). */
+ * makes the next run regenerate both); the chain is the leaf, its signer
+ * (unless omitted) and cross when not NULL. */
 static int cg_write_leaf(const char *certs_dir, const char *pem,
                          const char *key, const char *domain, const char *base,
                          const catalog_profile *p, const cg_pair *signer,
-                         const char *cdp, char *err, size_t errlen)
+                         gnutls_x509_crt_t cross, const char *cdp, char *err,
+                         size_t errlen)
 {
     cg_pair leaf = {NULL, NULL};
     int ret = cg_make_leaf(&leaf, domain, base, p, signer, cdp, err, errlen);
     if (ret == 0)
         ret = cg_save_key(key, leaf.key, err, errlen);
     if (ret == 0) {
-        gnutls_x509_crt_t chain[2] = {leaf.crt, signer ? signer->crt : NULL};
-        size_t n = signer && !p->cert.omit_chain ? 2 : 1;
+        gnutls_x509_crt_t chain[CHAIN_MAX] = {leaf.crt, signer ? signer->crt : NULL,
+                                              cross};
+        size_t n = signer && !p->cert.omit_chain ? (cross ? 3 : 2) : 1;
         ret = cg_save_chain(pem, chain, n, err, errlen);
     }
     if (ret == 0 && p->cert.revoked)
@@ -648,23 +835,36 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
     const char *cdp = cg_cdp_url(url, sizeof url, crl_base, si);
     if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)
         return -1;
+    gnutls_x509_crt_t cross = NULL;
+    int xi = cg_chain_cross(p);
+    char cross_pem[4096];
+    if (xi >= 0 && (cg_path(cross_pem, sizeof cross_pem, certs_dir,
+                            cg_crosses[xi].file, ".pem") < 0 ||
+                    cg_load_crt(cross_pem, &cross, err, errlen) < 0)) {
+        cg_pair_free(&signer);
+        return -1;
+    }
     int ret = 1; /* 1 = still to be generated */
     if (!force && cg_exists(pem) && cg_exists(key)) {
         cg_pair old = {NULL, NULL};
         if (cg_load_pair(pem, key, &old, err, errlen) < 0) {
             cg_pair_free(&signer);
+            if (cross)
+                gnutls_x509_crt_deinit(cross);
             return -1;
         }
         if ((!signer.crt || cg_issued_by(old.crt, signer.crt)) &&
-            cg_cdp_is(old.crt, cdp))
+            cg_cdp_is(old.crt, cdp) && cg_chain_ends_with(pem, cross))
             ret = p->cert.revoked ? cg_revoke(certs_dir, old.crt, err, errlen)
                                   : 0;
         cg_pair_free(&old);
     }
     if (ret == 1)
         ret = cg_write_leaf(certs_dir, pem, key, domain, base, p,
-                            si >= 0 ? &signer : NULL, cdp, err, errlen);
+                            si >= 0 ? &signer : NULL, cross, cdp, err, errlen);
     cg_pair_free(&signer);
+    if (cross)
+        gnutls_x509_crt_deinit(cross);
     return ret;
 }
 

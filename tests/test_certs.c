@@ -272,6 +272,11 @@ static void check_names(gnutls_x509_crt_t crt, const char *domain,
         CHECK(n == 0);
         CHECK_STR(cn, domain);
         break;
+    case CATALOG_NAMES_SAN_ONLY: /* more in test_cert_shapes.c */
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK_STR(cn, "");
+        CHECK(gnutls_x509_crt_check_hostname(crt, domain));
+        break;
     case CATALOG_NAMES_XMPPADDR:
         CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.5", 0x0c, domain));
         CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
@@ -435,6 +440,10 @@ static void check_verify(gnutls_x509_crt_t *chain, unsigned n,
         CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_SIGNER_NOT_FOUND);
         CHECK(verify(chain, n, untrusted, NULL, flags) == 0);
         break;
+    case CATALOG_ISSUER_GEN_Y: /* the paths: test_cert_shapes.c */
+    case CATALOG_ISSUER_EXPIRED_CROSS:
+        CHECK(verify(chain, n, ca, NULL, flags) == 0);
+        break;
     }
     int count;
     CHECK(crl_lists(chain[0], &count) == r->revoked);
@@ -475,19 +484,22 @@ static void check_leaf(const char *domain, const catalog_profile *p)
     path_of(key, sizeof key, domain, ".key");
     gnutls_x509_crt_t *chain = load_chain(pem, &n);
     bool alone = r->omit_chain || r->issuer == CATALOG_ISSUER_SELF;
-    CHECK(n == (alone ? 1u : 2u));
+    bool cross = r->issuer == CATALOG_ISSUER_GEN_Y ||
+                 r->issuer == CATALOG_ISSUER_EXPIRED_CROSS;
+    CHECK(n == (alone ? 1u : cross ? 3u : 2u));
     if (n > 0) {
         gnutls_x509_crt_t leaf = chain[0];
-        const char *issuer_name = r->issuer == CATALOG_ISSUER_INTERMEDIATE
-                                      ? "intermediate"
-                                      : "untrusted-ca";
+        const char *issuer_name = r->issuer == CATALOG_ISSUER_UNTRUSTED ? "untrusted-ca"
+                                  : r->issuer == CATALOG_ISSUER_GEN_Y
+                                      ? "gen-y-intermediate"
+                                      : "intermediate";
         gnutls_x509_crt_t issuer = r->issuer == CATALOG_ISSUER_SELF
                                        ? NULL
                                        : load_one(issuer_name);
         CHECK(eku_bits(leaf) == r->eku);
         check_validity(leaf, r->validity);
         CHECK(gnutls_x509_crt_check_issuer(leaf, issuer ? issuer : leaf));
-        if (n == 2 && issuer)
+        if (n >= 2 && issuer)
             CHECK(gnutls_x509_crt_equals(chain[1], issuer));
         check_key_ids(leaf, issuer ? issuer : leaf);
         check_names(leaf, domain, p);
