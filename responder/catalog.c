@@ -295,9 +295,17 @@ static const catalog_profile catalog[] = {
         .policy = {POLICY_DEFAULT},
         .dns = CATALOG_DNS_SRV,
         PEERS(A, A, R, A, A),
-        .peer_note = "ejabberd 23.01 refuses the purpose of our certificate "
-                     "on the replies (as on le-tlsserver); with dialback the "
-                     "reply arrives",
+        .peer_note = "all peers build the path through the cross-signature; "
+                     "ejabberd 23.01 (fast_tls: OpenSSL) checks our reply's "
+                     "certificate for the TLS client purpose, which OpenSSL "
+                     "asks of every certificate in the chain, so SASL "
+                     "EXTERNAL fails (unsupported certificate purpose) and "
+                     "would with a clientAuth leaf too: the serverAuth-only "
+                     "intermediate fails it (openssl verify -purpose "
+                     "sslclient: error 26 at depth 1); with dialback the "
+                     "reply arrives; Prosody's LuaSec option "
+                     "lsec_ignore_purpose checks client certificates as "
+                     "server ones",
         .description = "Generation Y shape: leaf and intermediate serverAuth "
                        "only, the new root sent cross-signed by the trusted root",
         CLIENT(A, "serverAuth on leaf and intermediate is what a client checks: "
@@ -316,7 +324,11 @@ static const catalog_profile catalog[] = {
      * ca-cross-expired: the intermediate's issuer is found in the trust
      * store, so the valid path leaf -> intermediate -> test root needs
      * nothing more; a verifier that instead follows the sent chain to its
-     * end meets an expired certificate and a root it does not trust. */
+     * end meets an expired certificate and a root it does not trust.
+     * Matrix run 2026-11-28: every peer accepts; OpenSSL 3 (Prosody's
+     * LuaSec, ejabberd's fast_tls) looks in the trust store first
+     * (X509_V_FLAG_TRUSTED_FIRST), and GnuTLS 3.7's trust list accepts
+     * the chain too (test_cert_shapes.c): neither needs the expired link. */
     CERT_ROW("expired-cross-sign", "the chain sent also carries an expired "
              "cross-signature of the trusted root (DST Root X3 and ISRG Root "
              "X1, 2021)", A, false,
