@@ -61,12 +61,14 @@ enum {
 };
 
 static const cg_ca_spec cg_cas[CG_NCAS] = {
-    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT},
+    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT,
+                 CATALOG_EKU_NONE},
     [CG_INTERMEDIATE] = {"intermediate", "xmpp-responder test intermediate",
-                         CG_ROOT, 0, CRL_INTERMEDIATE},
+                         CG_ROOT, 0, CRL_INTERMEDIATE, CATALOG_EKU_NONE},
     [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1,
-                      -1},
-    [CG_GEN_Y_ROOT] = {"gen-y-root", "xmpp-responder gen-y root", -1, -1, -1},
+                      -1, CATALOG_EKU_NONE},
+    [CG_GEN_Y_ROOT] = {"gen-y-root", "xmpp-responder gen-y root", -1, -1, -1,
+                       CATALOG_EKU_NONE},
     [CG_GEN_Y_INTERMEDIATE] = {"gen-y-intermediate",
                                "xmpp-responder gen-y intermediate",
                                CG_GEN_Y_ROOT, 0, -1, CATALOG_EKU_SERVER},
