@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -19,6 +18,7 @@
 #include "../responder/catalog.h"
 #include "certgen.h"
 #include "check.h"
+#include "certs_testlib.h"
 
 #define BASE "shapes.example"
 #define CDP_BASE "http://" BASE ":5280"
@@ -30,23 +30,8 @@ static char certs[256];
 static gnutls_x509_crt_t *load(const char *name, unsigned *n)
 {
     char path[1024];
-    gnutls_datum_t data = {NULL, 0};
-    gnutls_x509_crt_t *crts = NULL;
     snprintf(path, sizeof path, "%s/%s.pem", certs, name);
-    *n = 0;
-    if (gnutls_load_file(path, &data) < 0)
-        return NULL;
-    if (gnutls_x509_crt_list_import2(&crts, n, &data, GNUTLS_X509_FMT_PEM, 0) < 0)
-        *n = 0;
-    gnutls_free(data.data);
-    return crts;
-}
-
-static void unload(gnutls_x509_crt_t *crts, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        gnutls_x509_crt_deinit(crts[i]);
-    gnutls_free(crts);
+    return load_chain(path, n);
 }
 
 /* The one certificate of certs/NAME.pem, or NULL. */
@@ -58,7 +43,7 @@ static gnutls_x509_crt_t load_one(const char *name)
         one = crts[0];
         gnutls_free(crts);
     } else {
-        unload(crts, n);
+        free_chain(crts, n);
     }
     return one;
 }
@@ -129,6 +114,33 @@ static int generate(const char *label, const char *crl_base)
     return ret;
 }
 
+/* A chain of three as a row sends it and three CAs to compare it with. */
+typedef struct fixture {
+    gnutls_x509_crt_t *chain; /* the domain's PEM, leaf first */
+    unsigned n;               /* certificates in it */
+    gnutls_x509_crt_t ca[3];  /* the CAs named, in order; NULL if unreadable */
+    bool ok;                  /* three certificates sent, every CA read */
+} fixture;
+
+static void fixture_load(fixture *f, const char *domain, const char *a,
+                         const char *b, const char *c)
+{
+    const char *names[3] = {a, b, c};
+    f->chain = load(domain, &f->n);
+    f->ok = f->n == 3;
+    for (int i = 0; i < 3; i++)
+        f->ok &= (f->ca[i] = load_one(names[i])) != NULL;
+    CHECK(f->ok);
+}
+
+static void fixture_free(fixture *f)
+{
+    free_chain(f->chain, f->n);
+    for (int i = 0; i < 3; i++)
+        if (f->ca[i])
+            gnutls_x509_crt_deinit(f->ca[i]);
+}
+
 /* no-cn: an empty subject, the name only in a critical SAN, no SKID, yet
  * an authority key id that names its issuer, and a chain that verifies. */
 static void check_no_cn(void)
@@ -137,7 +149,7 @@ static void check_no_cn(void)
     gnutls_x509_crt_t *chain = load("no-cn." BASE, &n);
     CHECK(n == 2);
     if (n != 2)
-        return unload(chain, n);
+        return free_chain(chain, n);
     char dn[256], san[256];
     size_t len = sizeof dn, sanlen = sizeof san;
     unsigned critical = 0;
@@ -164,7 +176,7 @@ static void check_no_cn(void)
     CHECK(gnutls_x509_crt_check_hostname(chain[0], "no-cn." BASE));
     CHECK(verify(chain, n, "ca", NULL) == 0);
     CHECK(verify(chain, n, "ca", GNUTLS_KP_TLS_WWW_SERVER) == 0);
-    unload(chain, n);
+    free_chain(chain, n);
 }
 
 /* gen-y: leaf, serverAuth-only intermediate, the new root cross-signed by
@@ -173,14 +185,12 @@ static void check_no_cn(void)
  * demands it for the chain (OpenSSL's sslclient purpose) refuses it. */
 static void check_gen_y(void)
 {
-    unsigned n;
-    gnutls_x509_crt_t *chain = load("gen-y." BASE, &n);
-    gnutls_x509_crt_t root = load_one("ca"), new_root = load_one("gen-y-root"),
-                      inter = load_one("gen-y-intermediate");
-    CHECK(n == 3 && root && new_root && inter);
-    if (n == 3 && root && new_root && inter) {
-        CHECK(gnutls_x509_crt_equals(chain[1], inter));
-        for (unsigned i = 0; i < n; i++)
+    fixture f;
+    fixture_load(&f, "gen-y." BASE, "ca", "gen-y-root", "gen-y-intermediate");
+    gnutls_x509_crt_t *chain = f.chain, root = f.ca[0], new_root = f.ca[1];
+    if (f.ok) {
+        CHECK(gnutls_x509_crt_equals(chain[1], f.ca[2]));
+        for (unsigned i = 0; i < f.n; i++)
             CHECK(!has_eku(chain[i], GNUTLS_KP_TLS_WWW_CLIENT));
         CHECK(has_eku(chain[0], GNUTLS_KP_TLS_WWW_SERVER));
         CHECK(has_eku(chain[1], GNUTLS_KP_TLS_WWW_SERVER));
@@ -195,11 +205,7 @@ static void check_gen_y(void)
         CHECK(verify(chain, 2, "ca", NULL) & GNUTLS_CERT_SIGNER_NOT_FOUND);
         CHECK(verify(chain, 3, "untrusted-ca", NULL) & GNUTLS_CERT_INVALID);
     }
-    unload(chain, n);
-    gnutls_x509_crt_t all[3] = {root, new_root, inter};
-    for (int i = 0; i < 3; i++)
-        if (all[i])
-            gnutls_x509_crt_deinit(all[i]);
+    fixture_free(&f);
 }
 
 /* expired-cross-sign: leaf, intermediate, and the test root's name and key
@@ -208,14 +214,12 @@ static void check_gen_y(void)
  * certificate (what a verifier that trusts the other root would meet). */
 static void check_expired_cross(void)
 {
-    unsigned n;
-    gnutls_x509_crt_t *chain = load("expired-cross-sign." BASE, &n);
-    gnutls_x509_crt_t root = load_one("ca"), untrusted = load_one("untrusted-ca"),
-                      inter = load_one("intermediate");
-    CHECK(n == 3 && root && untrusted && inter);
-    if (n == 3 && root && untrusted && inter) {
+    fixture f;
+    fixture_load(&f, "expired-cross-sign." BASE, "ca", "untrusted-ca", "intermediate");
+    gnutls_x509_crt_t *chain = f.chain, root = f.ca[0], untrusted = f.ca[1];
+    if (f.ok) {
         time_t now = time(NULL);
-        CHECK(gnutls_x509_crt_equals(chain[1], inter));
+        CHECK(gnutls_x509_crt_equals(chain[1], f.ca[2]));
         CHECK(same_ca(chain[2], root) && !gnutls_x509_crt_equals(chain[2], root));
         CHECK(gnutls_x509_crt_check_issuer(chain[2], untrusted) == 1);
         CHECK(gnutls_x509_crt_get_expiration_time(chain[2]) < now - 29 * 24 * 3600);
@@ -225,11 +229,7 @@ static void check_expired_cross(void)
         CHECK(verify(&chain[2], 1, "untrusted-ca", NULL) & GNUTLS_CERT_EXPIRED);
         CHECK(verify(chain, 3, "untrusted-ca", NULL) & GNUTLS_CERT_EXPIRED);
     }
-    unload(chain, n);
-    gnutls_x509_crt_t all[3] = {root, untrusted, inter};
-    for (int i = 0; i < 3; i++)
-        if (all[i])
-            gnutls_x509_crt_deinit(all[i]);
+    fixture_free(&f);
 }
 
 /* The bytes of certs/NAME.pem (malloc'd, NUL-terminated), or NULL. */
@@ -294,20 +294,11 @@ static void check_keep_and_remake(void)
     check_gen_y(); /* still the same shape under the re-made PKI */
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     char err[256] = "";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (scratch_make(dir, certs, sizeof certs) < 0)
         return 1;
-    }
-    snprintf(certs, sizeof certs, "%s/certs", dir);
     CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     generate("no-cn", NULL);
     generate("gen-y", NULL);
@@ -316,6 +307,6 @@ int main(void)
     check_gen_y();
     check_expired_cross();
     check_keep_and_remake();
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(dir);
     return check_done();
 }

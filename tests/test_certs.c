@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509-ext.h>
@@ -18,6 +17,7 @@
 #include "certgen.h"
 #include "check.h"
 #include "crl.h"
+#include "certs_testlib.h"
 
 #define BASE "test.example"
 #define CDP_BASE "http://" BASE ":5280"
@@ -65,28 +65,6 @@ static const catalog_profile synthetic[] = {
 static void path_of(char *out, size_t len, const char *name, const char *ext)
 {
     snprintf(out, len, "%s/%s%s", certs, name, ext);
-}
-
-/* All certificates of a PEM file; *n = 0 when unreadable. */
-static gnutls_x509_crt_t *load_chain(const char *path, unsigned *n)
-{
-    gnutls_datum_t data = {NULL, 0};
-    gnutls_x509_crt_t *crts = NULL;
-    *n = 0;
-    if (gnutls_load_file(path, &data) < 0)
-        return NULL;
-    if (gnutls_x509_crt_list_import2(&crts, n, &data, GNUTLS_X509_FMT_PEM,
-                                     0) < 0)
-        *n = 0;
-    gnutls_free(data.data);
-    return crts;
-}
-
-static void free_chain(gnutls_x509_crt_t *crts, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        gnutls_x509_crt_deinit(crts[i]);
-    gnutls_free(crts);
 }
 
 /* First certificate of a PEM file, or NULL. */
@@ -790,21 +768,11 @@ static void check_errors(void)
     CHECK(strstr(err, "/proc/nonexistent/certs") != NULL);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     char err[256] = "";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (scratch_make(dir, certs, sizeof certs) < 0)
         return 1;
-    }
-    snprintf(certs, sizeof certs, "%s/certs", dir);
     CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     check_pki();
     for (size_t i = 0; i < catalog_count(); i++)
@@ -819,6 +787,6 @@ int main(void)
     check_errors();
     printf("%zu catalog rows and %zu synthetic recipes checked\n", catalog_count(),
            sizeof synthetic / sizeof synthetic[0]);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(dir);
     return check_done();
 }
