@@ -263,8 +263,10 @@ static const catalog_profile catalog[] = {
         .strict = A,
         .strict_why = "the reference identity is matched against the DNS-ID "
                       "in the subjectAltName (RFC 6125 6.4.4; RFC 9525 drops "
-                      "the CN); a leaf needs no subject key identifier (RFC "
-                      "5280 4.2.1.2)",
+                      "the CN); a leaf's subject key identifier is only a "
+                      "SHOULD (RFC 5280 4.2.1.2), which the CA/Browser "
+                      "Forum's baseline requirements no longer recommend, and "
+                      "no path needs it",
         .cert = {CERT_GOOD, .names = CATALOG_NAMES_SAN_ONLY, .no_skid = true},
         .policy = {POLICY_DEFAULT},
         .dns = CATALOG_DNS_SRV,
