@@ -20,23 +20,14 @@
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509-ext.h>
 #include <gnutls/x509.h>
 
-#include "atomic_file.h"
+#include "certgen_internal.h"
 #include "crl.h"
 #include "errmsg.h"
 
-#define DAY_SECS (24 * 60 * 60)
-#define YEAR_SECS (365 * DAY_SECS)
-#define SERIAL_BYTES 16
-#define KEYID_MAX 64
 #define LEAF_NEUTRAL_CN "xmpp-responder test leaf" /* not a domain name */
-
-/* A certificate and its private key. */
-typedef struct cg_pair {
-    gnutls_x509_crt_t crt;     /* the certificate, NULL when absent */
-    gnutls_x509_privkey_t key; /* its key, NULL when absent */
-} cg_pair;
 
 /* The CAs certgen_pki maintains, parents before children. */
 typedef struct cg_ca_spec {
@@ -45,262 +36,53 @@ typedef struct cg_ca_spec {
     int parent;       /* index of the signer in cg_cas, -1 = self-signed */
     int pathlen;      /* basicConstraints pathLenConstraint, -1 = none */
     int crl;          /* the CRL it signs and publishes (crl_specs), -1 = none */
+    unsigned eku;     /* CATALOG_EKU_* bits; 0 = no EKU extension */
 } cg_ca_spec;
 
-enum { CG_ROOT, CG_INTERMEDIATE, CG_UNTRUSTED, CG_NCAS };
-
-static const cg_ca_spec cg_cas[CG_NCAS] = {
-    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT},
-    [CG_INTERMEDIATE] = {"intermediate", "xmpp-responder test intermediate",
-                         CG_ROOT, 0, CRL_INTERMEDIATE},
-    [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1,
-                      -1},
+enum {
+    CG_ROOT,
+    CG_INTERMEDIATE,
+    CG_UNTRUSTED,
+    CG_GEN_Y_ROOT,         /* a new root nobody trusts by itself */
+    CG_GEN_Y_INTERMEDIATE, /* under it, serverAuth only, as Let's Encrypt's
+                              Generation Y intermediates */
+    CG_NCAS
 };
 
+static const cg_ca_spec cg_cas[CG_NCAS] = {
+    [CG_ROOT] = {"ca", "xmpp-responder test root", -1, -1, CRL_ROOT,
+                 CATALOG_EKU_NONE},
+    [CG_INTERMEDIATE] = {"intermediate", "xmpp-responder test intermediate",
+                         CG_ROOT, 0, CRL_INTERMEDIATE, CATALOG_EKU_NONE},
+    [CG_UNTRUSTED] = {"untrusted-ca", "xmpp-responder untrusted root", -1, -1,
+                      -1, CATALOG_EKU_NONE},
+    [CG_GEN_Y_ROOT] = {"gen-y-root", "xmpp-responder gen-y root", -1, -1, -1,
+                       CATALOG_EKU_NONE},
+    [CG_GEN_Y_INTERMEDIATE] = {"gen-y-intermediate",
+                               "xmpp-responder gen-y intermediate",
+                               CG_GEN_Y_ROOT, 0, -1, CATALOG_EKU_SERVER},
+};
 
-/* GnuTLS failure of a step on a named file or thing. */
-static int cg_gfail(char *err, size_t errlen, const char *what, int ret)
-{
-    return errmsg_fail(err, errlen, "%s: %s", what, gnutls_strerror(ret));
-}
+/* A cross-signature: CA `subject`'s name and key in a certificate that CA
+ * `signer` signed, so a verifier can reach `signer` from what `subject`
+ * issued. No key file of its own: the key is the subject's. */
+typedef struct cg_cross_spec {
+    const char *file; /* FILE.pem */
+    int subject;      /* the CA cross-signed (index in cg_cas) */
+    int signer;       /* the CA that signs the cross-signature */
+    bool expired;     /* ended a month ago */
+} cg_cross_spec;
 
-static void cg_pair_free(cg_pair *p)
-{
-    if (p->crt)
-        gnutls_x509_crt_deinit(p->crt);
-    if (p->key)
-        gnutls_x509_privkey_deinit(p->key);
-    p->crt = NULL;
-    p->key = NULL;
-}
+enum { CG_CROSS_GEN_Y, CG_CROSS_EXPIRED, CG_NCROSSES };
 
-/* dir/name+suffix into out; -1 when it does not fit. */
-static int cg_path(char *out, size_t outlen, const char *dir, const char *name,
-                   const char *suffix)
-{
-    int n = snprintf(out, outlen, "%s/%s%s", dir, name, suffix);
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
+static const cg_cross_spec cg_crosses[CG_NCROSSES] = {
+    /* the new root reachable from the trusted one (ISRG Root YR by X1) */
+    [CG_CROSS_GEN_Y] = {"gen-y-root-cross", CG_GEN_Y_ROOT, CG_ROOT, false},
+    /* the trusted root, also signed by a root that has since gone, its
+     * signature expired (ISRG Root X1 by DST Root X3) */
+    [CG_CROSS_EXPIRED] = {"ca-cross-expired", CG_ROOT, CG_UNTRUSTED, true},
+};
 
-static bool cg_exists(const char *path)
-{
-    return access(path, F_OK) == 0;
-}
-
-/* Write parts to path through atomic_file.h, so a reader never sees half
- * a key and an interrupted run leaves the old file intact. */
-static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
-                           size_t n_parts, mode_t mode, char *err,
-                           size_t errlen)
-{
-    atomic_file a;
-    if (atomic_file_open(&a, path, mode) < 0)
-        return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
-    for (size_t i = 0; i < n_parts; i++)
-        if (fwrite(parts[i].data, 1, parts[i].size, a.f) != parts[i].size) {
-            int saved = errno;
-            atomic_file_abort(&a);
-            return errmsg_fail(err, errlen, "%s: %s", path, strerror(saved));
-        }
-    if (atomic_file_commit(&a) < 0)
-        return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
-    return 0;
-}
-
-/* Read a PEM key (PKCS#8 or legacy) and the first certificate of a PEM. */
-static int cg_load_pair(const char *pem_path, const char *key_path,
-                        cg_pair *out, char *err, size_t errlen)
-{
-    gnutls_datum_t data = {NULL, 0};
-    int ret = gnutls_load_file(pem_path, &data);
-    if (ret >= 0 && (ret = gnutls_x509_crt_init(&out->crt)) >= 0)
-        ret = gnutls_x509_crt_import(out->crt, &data, GNUTLS_X509_FMT_PEM);
-    gnutls_free(data.data);
-    if (ret < 0) {
-        cg_pair_free(out);
-        return cg_gfail(err, errlen, pem_path, ret);
-    }
-    data.data = NULL;
-    ret = gnutls_load_file(key_path, &data);
-    if (ret >= 0 && (ret = gnutls_x509_privkey_init(&out->key)) >= 0)
-        ret = gnutls_x509_privkey_import2(out->key, &data, GNUTLS_X509_FMT_PEM,
-                                          NULL, 0);
-    if (data.data) {
-        gnutls_memset(data.data, 0, data.size);
-        gnutls_free(data.data);
-    }
-    if (ret < 0) {
-        cg_pair_free(out);
-        return cg_gfail(err, errlen, key_path, ret);
-    }
-    return 0;
-}
-
-/* Write the key (0600) as PKCS#8, the most widely readable form. */
-static int cg_save_key(const char *path, gnutls_x509_privkey_t key, char *err,
-                       size_t errlen)
-{
-    gnutls_datum_t pem = {NULL, 0};
-    int ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
-                                                GNUTLS_PKCS_PLAIN, &pem);
-    if (ret < 0)
-        return cg_gfail(err, errlen, path, ret);
-    ret = cg_write_atomic(path, &pem, 1, 0600, err, errlen);
-    gnutls_memset(pem.data, 0, pem.size);
-    gnutls_free(pem.data);
-    return ret;
-}
-
-/* Write certificates in order (leaf first) as one PEM file. */
-static int cg_save_chain(const char *path, gnutls_x509_crt_t *crts, size_t n,
-                         char *err, size_t errlen)
-{
-    gnutls_datum_t pem[2] = {{NULL, 0}, {NULL, 0}};
-    int ret = 0;
-    if (n > 2)
-        return errmsg_fail(err, errlen, "%s: chain too long", path);
-    for (size_t i = 0; i < n && ret >= 0; i++)
-        ret = gnutls_x509_crt_export2(crts[i], GNUTLS_X509_FMT_PEM, &pem[i]);
-    if (ret < 0)
-        ret = cg_gfail(err, errlen, path, ret);
-    else
-        ret = cg_write_atomic(path, pem, n, 0644, err, errlen);
-    for (size_t i = 0; i < n; i++)
-        gnutls_free(pem[i].data);
-    return ret;
-}
-
-static int cg_new_key(gnutls_x509_privkey_t *key, catalog_key type, char *err,
-                      size_t errlen)
-{
-    gnutls_pk_algorithm_t algo = GNUTLS_PK_RSA;
-    unsigned bits = 2048;
-    switch (type) {
-    case CATALOG_KEY_ECDSA_P256:
-        algo = GNUTLS_PK_ECDSA;
-        bits = GNUTLS_CURVE_TO_BITS(GNUTLS_ECC_CURVE_SECP256R1);
-        break;
-    case CATALOG_KEY_RSA2048:
-        bits = 2048;
-        break;
-    case CATALOG_KEY_RSA1024:
-        bits = 1024;
-        break;
-    }
-    int ret = gnutls_x509_privkey_init(key);
-    if (ret >= 0)
-        ret = gnutls_x509_privkey_generate2(*key, algo, bits, 0, NULL, 0);
-    return ret < 0 ? cg_gfail(err, errlen, "key generation", ret) : 0;
-}
-
-/* A random positive 16-byte serial: top bit clear (DER INTEGER sign) and the
- * next one set so the encoding keeps all 16 bytes. */
-static int cg_set_serial(gnutls_x509_crt_t crt)
-{
-    unsigned char serial[SERIAL_BYTES];
-    int ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof serial);
-    if (ret < 0)
-        return ret;
-    serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x40);
-    return gnutls_x509_crt_set_serial(crt, serial, sizeof serial);
-}
-
-/* subjectKeyId from the public key; authorityKeyId = the issuer's
- * subjectKeyId (own id when issuer is NULL: self-signed). */
-static int cg_set_key_ids(gnutls_x509_crt_t crt, gnutls_x509_crt_t issuer)
-{
-    unsigned char id[KEYID_MAX];
-    size_t len = sizeof id;
-    int ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, id, &len);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_subject_key_id(crt, id, len);
-    if (ret >= 0 && issuer) {
-        unsigned critical;
-        len = sizeof id;
-        ret = gnutls_x509_crt_get_subject_key_id(issuer, id, &len, &critical);
-    }
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_authority_key_id(crt, id, len);
-    return ret;
-}
-
-/* Sign crt with issuer (NULL: with crt's own key, self-signed). */
-static int cg_sign(gnutls_x509_crt_t crt, gnutls_x509_privkey_t own_key,
-                   const cg_pair *issuer, gnutls_digest_algorithm_t dig)
-{
-    gnutls_privkey_t signer;
-    int ret = gnutls_privkey_init(&signer);
-    if (ret < 0)
-        return ret;
-    ret = gnutls_privkey_import_x509(signer, issuer ? issuer->key : own_key, 0);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_privkey_sign(crt, issuer ? issuer->crt : crt,
-                                           signer, dig, 0);
-    gnutls_privkey_deinit(signer);
-    return ret;
-}
-
-/* Fields every certificate here shares: v3, serial, subject, key, ids. */
-static int cg_start_crt(cg_pair *out, const char *cn, const char *org,
-                        const cg_pair *issuer)
-{
-    int ret = gnutls_x509_crt_init(&out->crt);
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_version(out->crt, 3);
-    if (ret >= 0)
-        ret = cg_set_serial(out->crt);
-    if (ret >= 0 && org)
-        ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
-                                            GNUTLS_OID_X520_ORGANIZATION_NAME,
-                                            0, org, (unsigned)strlen(org));
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_dn_by_oid(out->crt,
-                                            GNUTLS_OID_X520_COMMON_NAME, 0, cn,
-                                            (unsigned)strlen(cn));
-    if (ret >= 0)
-        ret = gnutls_x509_crt_set_key(out->crt, out->key);
-    if (ret >= 0)
-        ret = cg_set_key_ids(out->crt, issuer ? issuer->crt : NULL);
-    return ret;
-}
-
-/* True when child names parent as issuer by DN and by key id, which is what
- * changes when the parent was regenerated with the same DN. */
-static bool cg_issued_by(gnutls_x509_crt_t child, gnutls_x509_crt_t parent)
-{
-    unsigned char aki[KEYID_MAX], ski[KEYID_MAX];
-    size_t aki_len = sizeof aki, ski_len = sizeof ski;
-    unsigned critical;
-    if (!gnutls_x509_crt_check_issuer(child, parent))
-        return false;
-    if (gnutls_x509_crt_get_authority_key_id(child, aki, &aki_len,
-                                             &critical) < 0 ||
-        gnutls_x509_crt_get_subject_key_id(parent, ski, &ski_len,
-                                           &critical) < 0)
-        return false;
-    return aki_len == ski_len && memcmp(aki, ski, aki_len) == 0;
-}
-
-/* Whether crt's CRL Distribution Point is exactly want (one URI), or absent
- * when want is NULL. */
-static bool cg_cdp_is(gnutls_x509_crt_t crt, const char *want)
-{
-    char uri[1024];
-    size_t len = sizeof uri - 1;
-    unsigned reasons, critical;
-    int type = gnutls_x509_crt_get_crl_dist_points(crt, 0, uri, &len, &reasons,
-                                                   &critical);
-    if (!want)
-        return type == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
-    if (type != GNUTLS_SAN_URI)
-        return false;
-    uri[len] = '\0';
-    len = sizeof uri - 1;
-    return strcmp(uri, want) == 0 &&
-           gnutls_x509_crt_get_crl_dist_points(crt, 1, uri, &len, &reasons,
-                                               &critical) ==
-               GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
-}
 
 /* The CRL Distribution Point of what CA signer (index in cg_cas, -1 = self)
  * signs, into out: crl_base + the path of the signer's CRL; NULL when
@@ -315,90 +97,152 @@ static const char *cg_cdp_url(char *out, size_t len, const char *crl_base,
     return n < 0 || (size_t)n >= len ? NULL : out;
 }
 
-/* A CA certificate: ECDSA P-256, keyCertSign+cRLSign, valid from two years
- * ago (so expired leaves still fall inside their issuer's window) for ten
- * years from now; cdp its CRL Distribution Point (NULL = none). */
-static int cg_make_ca(cg_pair *out, const cg_ca_spec *spec,
-                      const cg_pair *issuer, const char *cdp, char *err,
-                      size_t errlen)
+/* Start a certificate for CA spec's name and out->key, signed by issuer
+ * (NULL: self), with the CA extensions, valid from..until, and sign it. */
+static int cg_sign_ca(certgen_pair *out, const cg_ca_spec *spec,
+                      const certgen_pair *issuer, time_t from, time_t until,
+                      const char *cdp)
 {
-    time_t now = time(NULL);
-    if (cg_new_key(&out->key, CATALOG_KEY_ECDSA_P256, err, errlen) < 0)
-        return -1;
-    int ret = cg_start_crt(out, spec->cn, "xmpp-responder", issuer);
+    int ret = certgen_start_crt(out, spec->cn, "xmpp-responder", issuer, true);
     if (ret >= 0)
-        ret = gnutls_x509_crt_set_activation_time(out->crt, now - 2 * YEAR_SECS);
+        ret = gnutls_x509_crt_set_activation_time(out->crt, from);
     if (ret >= 0)
-        ret = gnutls_x509_crt_set_expiration_time(out->crt,
-                                                  now + 10 * YEAR_SECS);
+        ret = gnutls_x509_crt_set_expiration_time(out->crt, until);
     if (ret >= 0)
         ret = gnutls_x509_crt_set_basic_constraints(out->crt, 1, spec->pathlen);
     if (ret >= 0)
         ret = gnutls_x509_crt_set_key_usage(out->crt, GNUTLS_KEY_KEY_CERT_SIGN |
                                                           GNUTLS_KEY_CRL_SIGN);
+    if (ret >= 0)
+        ret = certgen_set_eku(out->crt, spec->eku);
     if (ret >= 0 && cdp)
         ret = gnutls_x509_crt_set_crl_dist_points(out->crt, GNUTLS_SAN_URI, cdp,
                                                   0);
     if (ret >= 0)
-        ret = cg_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
-    return ret < 0 ? cg_gfail(err, errlen, spec->cn, ret) : 0;
+        ret = certgen_sign(out->crt, out->key, issuer, GNUTLS_DIG_SHA256);
+    return ret;
+}
+
+/* A CA certificate: ECDSA P-256, keyCertSign+cRLSign, valid from two years
+ * ago (so expired leaves still fall inside their issuer's window) for ten
+ * years from now; cdp its CRL Distribution Point (NULL = none). */
+static int cg_make_ca(certgen_pair *out, const cg_ca_spec *spec,
+                      const certgen_pair *issuer, const char *cdp, char *err,
+                      size_t errlen)
+{
+    time_t now = time(NULL);
+    if (certgen_new_key(&out->key, CATALOG_KEY_ECDSA_P256, err, errlen) < 0)
+        return -1;
+    int ret = cg_sign_ca(out, spec, issuer, now - 2 * YEAR_SECS,
+                         now + 10 * YEAR_SECS, cdp);
+    return ret < 0 ? certgen_gfail(err, errlen, spec->cn, ret) : 0;
+}
+
+/* Cross-signature x of the CAs in cas: from a year ago for five years,
+ * or, expired, for the year that ended 30 days ago (both inside the
+ * signer's window). */
+static int cg_make_cross(gnutls_x509_crt_t *out, const cg_cross_spec *x,
+                         const certgen_pair *cas, const char *cdp, char *err,
+                         size_t errlen)
+{
+    time_t now = time(NULL), from = now - YEAR_SECS, until = now + 5 * YEAR_SECS;
+    if (x->expired) {
+        until = now - 30 * DAY_SECS;
+        from = until - YEAR_SECS;
+    }
+    certgen_pair cross = {NULL, cas[x->subject].key}; /* the key is borrowed */
+    int ret = cg_sign_ca(&cross, &cg_cas[x->subject], &cas[x->signer], from,
+                         until, cdp);
+    *out = cross.crt;
+    return ret < 0 ? certgen_gfail(err, errlen, x->file, ret) : 0;
 }
 
 /* Load CA i from certs_dir. */
-static int cg_load_ca(const char *certs_dir, int i, cg_pair *out, char *err,
+static int cg_load_ca(const char *certs_dir, int i, certgen_pair *out, char *err,
                       size_t errlen)
 {
     char pem[4096], key[4096];
-    if (cg_path(pem, sizeof pem, certs_dir, cg_cas[i].file, ".pem") < 0 ||
-        cg_path(key, sizeof key, certs_dir, cg_cas[i].file, ".key") < 0)
+    if (certgen_path(pem, sizeof pem, certs_dir, cg_cas[i].file, ".pem") < 0 ||
+        certgen_path(key, sizeof key, certs_dir, cg_cas[i].file, ".key") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
-    if (!cg_exists(pem) || !cg_exists(key))
+    if (!certgen_exists(pem) || !certgen_exists(key))
         return errmsg_fail(err, errlen, "%s: missing (create the PKI first)", pem);
-    return cg_load_pair(pem, key, out, err, errlen);
+    return certgen_load_pair(pem, key, out, err, errlen);
 }
 
 /* Keep CA i if present, still signed by its (kept) parent and naming the
  * CDP asked for now, else make it. *fresh tells the children whether they
  * must be re-signed. */
 static int cg_ensure_ca(const char *certs_dir, const char *crl_base, int i,
-                        cg_pair *cas, const bool *parent_fresh, bool force,
+                        certgen_pair *cas, const bool *parent_fresh, bool force,
                         bool *fresh, char *err, size_t errlen)
 {
     const cg_ca_spec *spec = &cg_cas[i];
-    const cg_pair *parent = spec->parent >= 0 ? &cas[spec->parent] : NULL;
+    const certgen_pair *parent = spec->parent >= 0 ? &cas[spec->parent] : NULL;
     char pem[4096], key[4096], url[1024];
     const char *cdp = cg_cdp_url(url, sizeof url, crl_base, spec->parent);
-    if (cg_path(pem, sizeof pem, certs_dir, spec->file, ".pem") < 0 ||
-        cg_path(key, sizeof key, certs_dir, spec->file, ".key") < 0)
+    if (certgen_path(pem, sizeof pem, certs_dir, spec->file, ".pem") < 0 ||
+        certgen_path(key, sizeof key, certs_dir, spec->file, ".key") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
-    bool regen = force || !cg_exists(pem) || !cg_exists(key) ||
+    bool regen = force || !certgen_exists(pem) || !certgen_exists(key) ||
                  (parent && parent_fresh[spec->parent]);
     if (!regen) {
-        if (cg_load_pair(pem, key, &cas[i], err, errlen) < 0)
+        if (certgen_load_pair(pem, key, &cas[i], err, errlen) < 0)
             return -1;
-        regen = (parent && !cg_issued_by(cas[i].crt, parent->crt)) ||
-                !cg_cdp_is(cas[i].crt, cdp);
+        regen = (parent && !certgen_issued_by(cas[i].crt, parent->crt)) ||
+                !certgen_cdp_is(cas[i].crt, cdp);
         if (regen)
-            cg_pair_free(&cas[i]);
+            certgen_pair_free(&cas[i]);
     }
     *fresh = regen;
     if (!regen)
         return 0;
     if (cg_make_ca(&cas[i], spec, parent, cdp, err, errlen) < 0 ||
-        cg_save_key(key, cas[i].key, err, errlen) < 0 ||
-        cg_save_chain(pem, &cas[i].crt, 1, err, errlen) < 0)
+        certgen_save_key(key, cas[i].key, err, errlen) < 0 ||
+        certgen_save_chain(pem, &cas[i].crt, 1, err, errlen) < 0)
         return -1;
     return 0;
 }
 
+/* Keep cross-signature x if present, still signed by its signer, for its
+ * subject's key and naming the CDP asked for, else make it. */
+static int cg_ensure_cross(const char *certs_dir, const char *crl_base,
+                           const cg_cross_spec *x, const certgen_pair *cas,
+                           const bool *fresh, bool force, char *err,
+                           size_t errlen)
+{
+    char pem[4096], url[1024];
+    const char *cdp = cg_cdp_url(url, sizeof url, crl_base, x->signer);
+    if (certgen_path(pem, sizeof pem, certs_dir, x->file, ".pem") < 0)
+        return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
+    gnutls_x509_crt_t crt = NULL;
+    bool regen = force || !certgen_exists(pem) || fresh[x->subject] || fresh[x->signer];
+    if (!regen) {
+        if (certgen_load_crt(pem, &crt, err, errlen) < 0)
+            return -1;
+        regen = !certgen_issued_by(crt, cas[x->signer].crt) ||
+                !certgen_same_key(crt, cas[x->subject].crt) || !certgen_cdp_is(crt, cdp);
+        gnutls_x509_crt_deinit(crt);
+        crt = NULL;
+    }
+    if (!regen)
+        return 0;
+    int ret = cg_make_cross(&crt, x, cas, cdp, err, errlen);
+    if (ret == 0)
+        ret = certgen_save_chain(pem, &crt, 1, err, errlen);
+    if (crt)
+        gnutls_x509_crt_deinit(crt);
+    return ret;
+}
+
 /* Rewrite the CRL of CA i (crl.h): the old serials unless reset, plus
  * serial when given. */
-static int cg_crl_write(const char *certs_dir, int i, const cg_pair *ca,
+static int cg_crl_write(const char *certs_dir, int i, const certgen_pair *ca,
                         bool reset, const unsigned char *serial,
                         size_t serial_len, char *err, size_t errlen)
 {
     char path[4096];
-    if (cg_path(path, sizeof path, certs_dir, crl_specs[cg_cas[i].crl].file,
+    if (certgen_path(path, sizeof path, certs_dir, crl_specs[cg_cas[i].crl].file,
                 "") < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
     return crl_sign(path, ca->crt, ca->key, reset, serial, serial_len, err,
@@ -416,19 +260,22 @@ int certgen_pki(const char *certs_dir, const char *crl_base, bool force,
     /* mkdir obeys the umask and an existing directory keeps its mode. */
     if (chmod(certs_dir, 0700) != 0)
         return errmsg_fail(err, errlen, "%s: %s", certs_dir, strerror(errno));
-    cg_pair cas[CG_NCAS] = {{NULL, NULL}};
+    certgen_pair cas[CG_NCAS] = {{NULL, NULL}};
     bool fresh[CG_NCAS] = {false};
     int ret = 0;
     for (int i = 0; i < CG_NCAS && ret == 0; i++)
         ret = cg_ensure_ca(certs_dir, crl_base, i, cas, fresh, force,
                            &fresh[i], err, errlen);
+    for (int i = 0; i < CG_NCROSSES && ret == 0; i++)
+        ret = cg_ensure_cross(certs_dir, crl_base, &cg_crosses[i], cas, fresh,
+                              force, err, errlen);
     /* a CA made anew has revoked nothing yet */
     for (int i = 0; i < CG_NCAS && ret == 0; i++)
         if (cg_cas[i].crl >= 0)
             ret = cg_crl_write(certs_dir, i, &cas[i], fresh[i], NULL, 0, err,
                                errlen);
     for (int i = 0; i < CG_NCAS; i++)
-        cg_pair_free(&cas[i]);
+        certgen_pair_free(&cas[i]);
     return ret;
 }
 
@@ -453,19 +300,6 @@ static int cg_leaf_validity(gnutls_x509_crt_t crt, catalog_validity v)
     return ret < 0 ? ret : gnutls_x509_crt_set_expiration_time(crt, until);
 }
 
-/* EKU exactly as the bits say; none = no extension at all. */
-static int cg_leaf_eku(gnutls_x509_crt_t crt, unsigned eku)
-{
-    int ret = 0;
-    if (eku & CATALOG_EKU_SERVER)
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_SERVER,
-                                                  0);
-    if (ret >= 0 && (eku & CATALOG_EKU_CLIENT))
-        ret = gnutls_x509_crt_set_key_purpose_oid(crt, GNUTLS_KP_TLS_WWW_CLIENT,
-                                                  0);
-    return ret;
-}
-
 /* The subject CN for a recipe's names, into cn. */
 static int cg_leaf_cn(char *cn, size_t len, const char *domain,
                       const char *base, const catalog_profile *p)
@@ -474,6 +308,7 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
     switch (p->cert.names) {
     case CATALOG_NAMES_DNS:
     case CATALOG_NAMES_CN_ONLY:
+    case CATALOG_NAMES_SAN_ONLY: /* the name for the SAN; no subject */
         n = snprintf(cn, len, "%s", domain);
         break;
     case CATALOG_NAMES_WRONG:
@@ -495,6 +330,27 @@ static int cg_leaf_cn(char *cn, size_t len, const char *domain,
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* A subjectAltName of one dNSName, critical: RFC 5280 4.2.1.6 wants it so
+ * when the subject is empty. */
+static int cg_critical_dns_san(gnutls_x509_crt_t crt, const char *name)
+{
+    gnutls_subject_alt_names_t sans;
+    gnutls_datum_t der = {NULL, 0};
+    gnutls_datum_t value = {(unsigned char *)name, (unsigned)strlen(name)};
+    int ret = gnutls_subject_alt_names_init(&sans);
+    if (ret < 0)
+        return ret;
+    ret = gnutls_subject_alt_names_set(sans, GNUTLS_SAN_DNSNAME, &value, NULL);
+    if (ret >= 0)
+        ret = gnutls_x509_ext_export_subject_alt_names(sans, &der);
+    if (ret >= 0)
+        ret = gnutls_x509_crt_set_extension_by_oid(crt, GNUTLS_X509EXT_OID_SAN,
+                                                   der.data, der.size, 1);
+    gnutls_free(der.data);
+    gnutls_subject_alt_names_deinit(sans);
+    return ret;
+}
+
 /* subjectAltName per recipe. The GnuTLS virtual SAN types encode
  * id-on-xmppAddr as UTF8String and SRVName as IA5String, as RFC 6120 and
  * RFC 4985 require. */
@@ -511,6 +367,8 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
             crt, GNUTLS_SAN_DNSNAME, cn, (unsigned)strlen(cn), GNUTLS_FSAN_SET);
     case CATALOG_NAMES_CN_ONLY:
         return 0;
+    case CATALOG_NAMES_SAN_ONLY:
+        return cg_critical_dns_san(crt, cn);
     case CATALOG_NAMES_XMPPADDR:
         return gnutls_x509_crt_set_subject_alt_name(
             crt, GNUTLS_SAN_OTHERNAME_XMPP, domain, (unsigned)strlen(domain),
@@ -528,19 +386,21 @@ static int cg_leaf_san(gnutls_x509_crt_t crt, const char *domain,
 
 /* Build and sign the leaf for domain; issuer NULL = self-signed; cdp the
  * URL of the issuer's CRL (NULL = no CRL Distribution Point). */
-static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
-                        const catalog_profile *p, const cg_pair *issuer,
+static int cg_make_leaf(certgen_pair *out, const char *domain, const char *base,
+                        const catalog_profile *p, const certgen_pair *issuer,
                         const char *cdp, char *err, size_t errlen)
 {
     char cn[300];
     if (cg_leaf_cn(cn, sizeof cn, domain, base, p) < 0)
         return errmsg_fail(err, errlen, "%s: name too long", domain);
-    if (cg_new_key(&out->key, p->cert.key, err, errlen) < 0)
+    if (certgen_new_key(&out->key, p->cert.key, err, errlen) < 0)
         return -1;
     unsigned usage = GNUTLS_KEY_DIGITAL_SIGNATURE;
     if (p->cert.key != CATALOG_KEY_ECDSA_P256)
         usage |= GNUTLS_KEY_KEY_ENCIPHERMENT; /* RSA key exchange */
-    int ret = cg_start_crt(out, cn, NULL, issuer);
+    bool subject = p->cert.names != CATALOG_NAMES_SAN_ONLY;
+    int ret = certgen_start_crt(out, subject ? cn : NULL, NULL, issuer,
+                           !p->cert.no_skid);
     if (ret >= 0)
         ret = cg_leaf_validity(out->crt, p->cert.validity);
     if (ret >= 0)
@@ -548,7 +408,7 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
     if (ret >= 0)
         ret = gnutls_x509_crt_set_key_usage(out->crt, usage);
     if (ret >= 0)
-        ret = cg_leaf_eku(out->crt, p->cert.eku);
+        ret = certgen_set_eku(out->crt, p->cert.eku);
     if (ret >= 0)
         ret = cg_leaf_san(out->crt, domain, cn, p);
     if (ret >= 0 && cdp)
@@ -557,10 +417,10 @@ static int cg_make_leaf(cg_pair *out, const char *domain, const char *base,
     /* GnuTLS 3.7 still signs with SHA-1 (only verification is refused by
      * default); a system policy forbidding it surfaces as this error. */
     if (ret >= 0)
-        ret = cg_sign(out->crt, out->key, issuer,
+        ret = certgen_sign(out->crt, out->key, issuer,
                       p->cert.sig == CATALOG_SIG_SHA1 ? GNUTLS_DIG_SHA1
                                                   : GNUTLS_DIG_SHA256);
-    return ret < 0 ? cg_gfail(err, errlen, domain, ret) : 0;
+    return ret < 0 ? certgen_gfail(err, errlen, domain, ret) : 0;
 }
 
 /* Domain names become file names: refuse anything that could leave the
@@ -578,47 +438,84 @@ static int cg_signer_index(const catalog_profile *p)
     case CATALOG_ISSUER_INTERMEDIATE: return CG_INTERMEDIATE;
     case CATALOG_ISSUER_UNTRUSTED: return CG_UNTRUSTED;
     case CATALOG_ISSUER_SELF: return -1;
+    case CATALOG_ISSUER_GEN_Y: return CG_GEN_Y_INTERMEDIATE;
+    case CATALOG_ISSUER_EXPIRED_CROSS: return CG_INTERMEDIATE;
     }
     return -1;
+}
+
+/* The cross-signature the recipe's chain ends with (index in cg_crosses),
+ * or -1: the chain is the leaf and its issuer. */
+static int cg_chain_cross(const catalog_profile *p)
+{
+    switch (p->cert.issuer) {
+    case CATALOG_ISSUER_GEN_Y: return CG_CROSS_GEN_Y;
+    case CATALOG_ISSUER_EXPIRED_CROSS: return CG_CROSS_EXPIRED;
+    default: return -1;
+    }
+}
+
+/* Whether the chain in pem ends with cross (its third certificate); true
+ * when cross is NULL. A re-made cross-signature re-makes the chain. */
+static bool cg_chain_ends_with(const char *pem, gnutls_x509_crt_t cross)
+{
+    if (!cross)
+        return true;
+    gnutls_datum_t data = {NULL, 0};
+    gnutls_x509_crt_t *crts = NULL;
+    unsigned n = 0;
+    bool same = false;
+    if (gnutls_load_file(pem, &data) >= 0 &&
+        gnutls_x509_crt_list_import2(&crts, &n, &data, GNUTLS_X509_FMT_PEM, 0) >= 0) {
+        same = n == CHAIN_MAX && gnutls_x509_crt_equals(crts[n - 1], cross);
+        for (unsigned i = 0; i < n; i++)
+            gnutls_x509_crt_deinit(crts[i]);
+        gnutls_free(crts);
+    }
+    gnutls_free(data.data);
+    return same;
 }
 
 /* List the leaf's serial in crl.pem (no-op when already there). */
 static int cg_revoke(const char *certs_dir, gnutls_x509_crt_t leaf, char *err,
                      size_t errlen)
 {
-    cg_pair inter = {NULL, NULL};
+    certgen_pair inter = {NULL, NULL};
     unsigned char serial[64];
     size_t len = sizeof serial;
     int ret = gnutls_x509_crt_get_serial(leaf, serial, &len);
     if (ret < 0)
-        return cg_gfail(err, errlen, "serial", ret);
+        return certgen_gfail(err, errlen, "serial", ret);
     if (cg_load_ca(certs_dir, CG_INTERMEDIATE, &inter, err, errlen) < 0)
         return -1;
     ret = cg_crl_write(certs_dir, CG_INTERMEDIATE, &inter, false, serial, len,
                        err, errlen);
-    cg_pair_free(&inter);
+    certgen_pair_free(&inter);
     return ret;
 }
 
 /* Make, sign and write DOMAIN.key then DOMAIN.pem (key first: a missing PEM
- * makes the next run regenerate both). */
+ * makes the next run regenerate both); the chain is the leaf, its signer
+ * (unless omitted) and cross when not NULL. */
 static int cg_write_leaf(const char *certs_dir, const char *pem,
                          const char *key, const char *domain, const char *base,
-                         const catalog_profile *p, const cg_pair *signer,
-                         const char *cdp, char *err, size_t errlen)
+                         const catalog_profile *p, const certgen_pair *signer,
+                         gnutls_x509_crt_t cross, const char *cdp, char *err,
+                         size_t errlen)
 {
-    cg_pair leaf = {NULL, NULL};
+    certgen_pair leaf = {NULL, NULL};
     int ret = cg_make_leaf(&leaf, domain, base, p, signer, cdp, err, errlen);
     if (ret == 0)
-        ret = cg_save_key(key, leaf.key, err, errlen);
+        ret = certgen_save_key(key, leaf.key, err, errlen);
     if (ret == 0) {
-        gnutls_x509_crt_t chain[2] = {leaf.crt, signer ? signer->crt : NULL};
-        size_t n = signer && !p->cert.omit_chain ? 2 : 1;
-        ret = cg_save_chain(pem, chain, n, err, errlen);
+        gnutls_x509_crt_t chain[CHAIN_MAX] = {leaf.crt, signer ? signer->crt : NULL,
+                                              cross};
+        size_t n = signer && !p->cert.omit_chain ? (cross ? 3 : 2) : 1;
+        ret = certgen_save_chain(pem, chain, n, err, errlen);
     }
     if (ret == 0 && p->cert.revoked)
         ret = cg_revoke(certs_dir, leaf.crt, err, errlen);
-    cg_pair_free(&leaf);
+    certgen_pair_free(&leaf);
     return ret;
 }
 
@@ -639,32 +536,45 @@ static int cg_domain_files(const char *certs_dir, const char *domain,
     if (p->cert.names == CATALOG_NAMES_WILDCARD && (!base || !*base))
         return errmsg_fail(err, errlen, "%s: wildcard recipe needs a base domain",
                        domain);
-    if (cg_path(pem, sizeof pem, certs_dir, domain, pem_ext) < 0 ||
-        cg_path(key, sizeof key, certs_dir, domain, key_ext) < 0)
+    if (certgen_path(pem, sizeof pem, certs_dir, domain, pem_ext) < 0 ||
+        certgen_path(key, sizeof key, certs_dir, domain, key_ext) < 0)
         return errmsg_fail(err, errlen, "%s: path too long", certs_dir);
-    cg_pair signer = {NULL, NULL};
+    certgen_pair signer = {NULL, NULL};
     int si = cg_signer_index(p);
     char url[1024];
     const char *cdp = cg_cdp_url(url, sizeof url, crl_base, si);
     if (si >= 0 && cg_load_ca(certs_dir, si, &signer, err, errlen) < 0)
         return -1;
+    gnutls_x509_crt_t cross = NULL;
+    int xi = cg_chain_cross(p);
+    char cross_pem[4096];
+    if (xi >= 0 && (certgen_path(cross_pem, sizeof cross_pem, certs_dir,
+                            cg_crosses[xi].file, ".pem") < 0 ||
+                    certgen_load_crt(cross_pem, &cross, err, errlen) < 0)) {
+        certgen_pair_free(&signer);
+        return -1;
+    }
     int ret = 1; /* 1 = still to be generated */
-    if (!force && cg_exists(pem) && cg_exists(key)) {
-        cg_pair old = {NULL, NULL};
-        if (cg_load_pair(pem, key, &old, err, errlen) < 0) {
-            cg_pair_free(&signer);
+    if (!force && certgen_exists(pem) && certgen_exists(key)) {
+        certgen_pair old = {NULL, NULL};
+        if (certgen_load_pair(pem, key, &old, err, errlen) < 0) {
+            certgen_pair_free(&signer);
+            if (cross)
+                gnutls_x509_crt_deinit(cross);
             return -1;
         }
-        if ((!signer.crt || cg_issued_by(old.crt, signer.crt)) &&
-            cg_cdp_is(old.crt, cdp))
+        if ((!signer.crt || certgen_issued_by(old.crt, signer.crt)) &&
+            certgen_cdp_is(old.crt, cdp) && cg_chain_ends_with(pem, cross))
             ret = p->cert.revoked ? cg_revoke(certs_dir, old.crt, err, errlen)
                                   : 0;
-        cg_pair_free(&old);
+        certgen_pair_free(&old);
     }
     if (ret == 1)
         ret = cg_write_leaf(certs_dir, pem, key, domain, base, p,
-                            si >= 0 ? &signer : NULL, cdp, err, errlen);
-    cg_pair_free(&signer);
+                            si >= 0 ? &signer : NULL, cross, cdp, err, errlen);
+    certgen_pair_free(&signer);
+    if (cross)
+        gnutls_x509_crt_deinit(cross);
     return ret;
 }
 

@@ -4,7 +4,14 @@
  *   ca.pem / ca.key                   test root CA that staging peers trust
  *   intermediate.pem / .key           intermediate signed by the root; signs leaves
  *   untrusted-ca.pem / .key           a second root nobody is told to trust
+ *   gen-y-root.pem / .key             a new root (self-signed), trusted by nobody
+ *   gen-y-root-cross.pem              the same root signed by the test root
+ *   gen-y-intermediate.pem / .key     under the new root, EKU serverAuth only
+ *   ca-cross-expired.pem              the test root signed by the untrusted
+ *                                     root, expired a month ago
  *   DOMAIN.pem                        the chain DOMAIN presents, leaf first
+ *                                     (gen-y and expired-cross-sign recipes:
+ *                                     then a cross-signature, catalog.h)
  *   DOMAIN.key                        the leaf's private key
  *   crl.pem, ca-crl.pem               the intermediate's and the root's CRLs (crl.h)
  * With crl_base ("http://HOST[:PORT]", the responder's own HTTP listener,

@@ -250,6 +250,105 @@ static const catalog_profile catalog[] = {
              "Certificate revoked in the test CA's CRL",
              PUBLIC_DERIVED(CATALOG_DERIVED_REVOKED)),
 
+    /* the 2026 public PKI's shapes (issue 12): what a current public CA
+     * sends, which a verifier written for the old shapes may trip on */
+    /* both EKUs, so only the subject and the key id differ from the
+     * control: the profile's serverAuth-only EKU is le-tlsserver's test */
+    {
+        .label = "no-cn",
+        .kind = CATALOG_KIND_CERT,
+        .breaks = "no subject CN, no Subject Key Identifier: the name only in "
+                  "the subjectAltName (Let's Encrypt's tlsserver profile; both "
+                  "EKUs here, serverAuth-only is le-tlsserver's test)",
+        .strict = A,
+        .strict_why = "the reference identity is matched against the DNS-ID "
+                      "in the subjectAltName (RFC 6125 6.4.4; RFC 9525 drops "
+                      "the CN); a leaf's subject key identifier is only a "
+                      "SHOULD (RFC 5280 4.2.1.2), which the CA/Browser "
+                      "Forum's baseline requirements no longer recommend, and "
+                      "no path needs it",
+        .cert = {CERT_GOOD, .names = CATALOG_NAMES_SAN_ONLY, .no_skid = true},
+        .policy = {POLICY_DEFAULT},
+        .dns = CATALOG_DNS_SRV,
+        PEERS_ALL_ACCEPT,
+        .description = "Certificate with an empty subject (name in the SAN "
+                       "only) and no subject key identifier",
+        .client = A,
+        .public_why = "test-ca: Let's Encrypt issues this shape only under its "
+                      "opt-in tlsserver profile, and Debian's uacme 1.7.4 "
+                      "cannot ask for an ACME profile (the default profile "
+                      "keeps the CN), so a public instance presents the test "
+                      "CA's certificate, which peers do not trust: a refusal "
+                      "may be for that alone",
+    },
+    {
+        .label = "gen-y",
+        .kind = CATALOG_KIND_CERT,
+        .breaks = "serverAuth-only leaf under a serverAuth-only intermediate "
+                  "under a new root that the trusted root cross-signs (Let's "
+                  "Encrypt's Generation Y)",
+        .strict = A,
+        .strict_why = "the chain sent (leaf, intermediate, the new root "
+                      "cross-signed by the trusted root) leads to a trust "
+                      "anchor; nothing in it carries clientAuth, and an s2s "
+                      "verifier must not ask for it",
+        .cert = {CERT_GOOD, .eku = CATALOG_EKU_SERVER,
+                 .issuer = CATALOG_ISSUER_GEN_Y},
+        .policy = {POLICY_DEFAULT},
+        .dns = CATALOG_DNS_SRV,
+        PEERS(A, A, R, A, A),
+        .peer_note = "all peers build the path through the cross-signature; "
+                     "ejabberd 23.01 (fast_tls: OpenSSL) checks our reply's "
+                     "certificate for the TLS client purpose, which OpenSSL "
+                     "asks of every certificate in the chain, so SASL "
+                     "EXTERNAL fails (unsupported certificate purpose) and "
+                     "would with a clientAuth leaf too: the serverAuth-only "
+                     "intermediate fails it (openssl verify -purpose "
+                     "sslclient: error 26 at depth 1); with dialback the "
+                     "reply arrives; Prosody's LuaSec option "
+                     "lsec_ignore_purpose checks client certificates as "
+                     "server ones",
+        .description = "Generation Y shape: leaf and intermediate serverAuth "
+                       "only, the new root sent cross-signed by the trusted root",
+        CLIENT(A, "serverAuth on leaf and intermediate is what a client checks: "
+                  "the path through the cross-signature is a normal one"),
+        .public_why = "acme: since May 2026 Let's Encrypt's default profile "
+                      "issues from the Generation Y intermediates (YR1-3, "
+                      "YE1-3, no clientAuth) under roots YR/YE cross-signed by "
+                      "ISRG Root X1/X2: the domain's own certificate is the "
+                      "real thing, and check flags a chain of another shape",
+        PUBLIC_ACME,
+    },
+    /* Two certificates carry our test root's name and key: the self-signed
+     * ca.pem that peers trust, and ca-cross-expired.pem, the same root
+     * signed by the untrusted root and expired a month ago (as ISRG Root X1
+     * was also signed by DST Root X3). The sent chain is leaf, intermediate,
+     * ca-cross-expired: the intermediate's issuer is found in the trust
+     * store, so the valid path leaf -> intermediate -> test root needs
+     * nothing more; a verifier that instead follows the sent chain to its
+     * end meets an expired certificate and a root it does not trust.
+     * Matrix run 2026-11-28: every peer accepts; OpenSSL 3 (Prosody's
+     * LuaSec, ejabberd's fast_tls) looks in the trust store first
+     * (X509_V_FLAG_TRUSTED_FIRST), and GnuTLS 3.7's trust list accepts
+     * the chain too (test_cert_shapes.c): neither needs the expired link. */
+    CERT_ROW("expired-cross-sign", "the chain sent also carries an expired "
+             "cross-signature of the trusted root (DST Root X3 and ISRG Root "
+             "X1, 2021)", A, false,
+             "leaf, intermediate and trusted root form a valid path; the extra "
+             "certificate, the trusted root cross-signed by another root and "
+             "expired, is not needed, and a verifier that builds paths "
+             "(RFC 4158) ignores it",
+             .issuer = CATALOG_ISSUER_EXPIRED_CROSS, PEERS_ALL_ACCEPT, NULL,
+             "Valid chain plus an expired cross-signature of the trusted root "
+             "by the untrusted root: only a verifier that follows the sent "
+             "chain to its end fails",
+             .public_why = "test-ca: no public CA sends an expired "
+                           "cross-signature now (Let's Encrypt stopped "
+                           "sending the one by DST Root X3 in 2024), so a "
+                           "public instance presents the test CA's chain, "
+                           "which peers do not trust: a refusal may be for "
+                           "that alone"),
+
     /* protocol profiles: a good certificate, a different stream policy */
     ROW("dialback-only", CATALOG_KIND_PROTOCOL,
         "offers and uses dialback only, never SASL EXTERNAL", A, true,
@@ -408,6 +507,8 @@ const char *catalog_source_name(catalog_source source)
 
 const char *catalog_public_text(const catalog_profile *p)
 {
+    if (p->public_why)
+        return p->public_why;
     if (p->source == CATALOG_SOURCE_ACME)
         return "acme: the domain's own certificate from the ACME CA";
     if (p->source == CATALOG_SOURCE_ACME_DERIVED) {

@@ -43,7 +43,15 @@ typedef enum {
 typedef enum {
     CATALOG_ISSUER_INTERMEDIATE, /* our test root -> intermediate -> leaf */
     CATALOG_ISSUER_SELF,         /* self-signed leaf */
-    CATALOG_ISSUER_UNTRUSTED     /* a second root that nobody trusts */
+    CATALOG_ISSUER_UNTRUSTED,    /* a second root that nobody trusts */
+    CATALOG_ISSUER_GEN_Y,        /* a serverAuth-only intermediate under a new
+                                    root; the chain sent ends with that root
+                                    cross-signed by our test root (Let's
+                                    Encrypt's Generation Y shape) */
+    CATALOG_ISSUER_EXPIRED_CROSS /* our intermediate, as the control, and the
+                                    chain sent also carries our test root
+                                    cross-signed by the untrusted root, expired
+                                    (DST Root X3 / ISRG Root X1, 2021) */
 } catalog_issuer;
 
 /* Which names the leaf carries. */
@@ -54,8 +62,10 @@ typedef enum {
     CATALOG_NAMES_XMPPADDR,  /* id-on-xmppAddr otherName only */
     CATALOG_NAMES_SRVNAME,   /* SRVName _xmpp-server.DOMAIN only (RFC 4985) */
     CATALOG_NAMES_WILDCARD,  /* dNSName *.BASE */
-    CATALOG_NAMES_SRV_TARGET /* CN + dNSName = the SRV target host
+    CATALOG_NAMES_SRV_TARGET, /* CN + dNSName = the SRV target host
                                 CATALOG_SRV_TARGET_HOST.DOMAIN only */
+    CATALOG_NAMES_SAN_ONLY   /* dNSName = the domain, an empty subject (no
+                                CN), the SAN critical (RFC 5280 4.2.1.6) */
 } catalog_names;
 
 /* The leftmost label of the SRV target host of CATALOG_DNS_SRV_TARGET rows,
@@ -78,6 +88,8 @@ typedef struct catalog_cert_recipe {
     catalog_sig sig;           /* signature hash */
     bool omit_chain;       /* do not send the intermediate */
     bool revoked;          /* serial listed in the CRL init writes */
+    bool no_skid;          /* the leaf carries no subjectKeyIdentifier
+                              (Let's Encrypt's tlsserver profile) */
 } catalog_cert_recipe;
 
 /* Authentication methods, as bits. */
@@ -177,6 +189,9 @@ typedef struct catalog_profile {
                                  RFC 7712) on the HTTPS listener */
     catalog_source source;    /* on a public instance (staging: test CA) */
     catalog_derived derived;  /* how, for CATALOG_SOURCE_ACME_DERIVED */
+    const char *public_why;   /* "SOURCE: why", where the row's source on a
+                                 public instance needs its own reason; NULL:
+                                 catalog_public_text's generic words */
     const char *description;  /* one line for disco#info and presence */
 } catalog_profile;
 

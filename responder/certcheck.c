@@ -101,6 +101,11 @@ static void check_names(const catalog_cert_recipe *c, gnutls_x509_crt_t crt,
         if (!dns)
             mismatch(r, "names: no dNSName %s (has %s)", domain, r->names);
         break;
+    case CATALOG_NAMES_SAN_ONLY:
+        if (!dns || cn[0])
+            mismatch(r, "names: the row wants dNSName %s and no subject CN "
+                        "(has %s%s%s)", domain, r->names, cn[0] ? ", CN " : "", cn);
+        break;
     case CATALOG_NAMES_CN_ONLY:
         if (dns || strcasecmp(cn, domain) != 0)
             mismatch(r, "names: the row wants the domain in the CN only (has %s)",
@@ -178,6 +183,69 @@ static void check_issuer(const catalog_cert_recipe *c, const rs_domain *d,
                  d->chain_len);
 }
 
+/* Certificate i of d's chain, imported; NULL when it cannot be read. */
+static gnutls_x509_crt_t chain_crt(const rs_domain *d, unsigned i)
+{
+    gnutls_x509_crt_t crt;
+    if (i >= d->chain_len || gnutls_x509_crt_init(&crt) < 0)
+        return NULL;
+    if (gnutls_x509_crt_import(crt, &d->chain[i].cert, GNUTLS_X509_FMT_DER) < 0) {
+        gnutls_x509_crt_deinit(crt);
+        return NULL;
+    }
+    return crt;
+}
+
+/* The chains that end with a cross-signature (catalog.h): three
+ * certificates sent; gen-y's carry no clientAuth and its intermediate is
+ * serverAuth only; expired-cross-sign's third is an expired signature of
+ * the intermediate's issuer by another CA. */
+static void check_cross_chain(const catalog_cert_recipe *c, const rs_domain *d,
+                              int64_t now, certcheck_result *r)
+{
+    if (c->issuer != CATALOG_ISSUER_GEN_Y && c->issuer != CATALOG_ISSUER_EXPIRED_CROSS)
+        return;
+    if (d->chain_len != 3) {
+        mismatch(r, "chain: %u certificates sent; the row sends leaf, "
+                    "intermediate and a cross-signed root", d->chain_len);
+        return;
+    }
+    gnutls_x509_crt_t crts[3] = {NULL, NULL, NULL};
+    for (unsigned i = 0; i < 3; i++)
+        if (!(crts[i] = chain_crt(d, i)))
+            mismatch(r, "chain: certificate %u cannot be read", i + 1);
+    if (crts[0] && crts[1] && crts[2]) {
+        bool present, self = gnutls_x509_crt_check_issuer(crts[2], crts[2]) == 1;
+        char ekus[48];
+        if (c->issuer == CATALOG_ISSUER_GEN_Y) {
+            for (unsigned i = 0; i < 3; i++)
+                if (eku_bits(crts[i], &present, ekus, sizeof ekus) & CATALOG_EKU_CLIENT)
+                    mismatch(r, "chain: certificate %u carries clientAuth; the "
+                                "row's chain has none", i + 1);
+            if (eku_bits(crts[1], &present, ekus, sizeof ekus) != CATALOG_EKU_SERVER)
+                mismatch(r, "chain: the intermediate's EKU is %s, the row says "
+                            "serverAuth only", ekus);
+            if (self)
+                mismatch(r, "chain: the third certificate is self-signed, the "
+                            "row sends the new root cross-signed");
+        } else {
+            char want[256] = "", got[256] = "";
+            size_t nw = sizeof want, ng = sizeof got;
+            gnutls_x509_crt_get_issuer_dn(crts[1], want, &nw);
+            gnutls_x509_crt_get_dn(crts[2], got, &ng);
+            if (self || strcmp(want, got) != 0)
+                mismatch(r, "chain: the third certificate is not the "
+                            "intermediate's issuer signed by another CA");
+            if ((int64_t)gnutls_x509_crt_get_expiration_time(crts[2]) > now)
+                mismatch(r, "chain: the cross-signature sent has not expired, "
+                            "the row says expired");
+        }
+    }
+    for (unsigned i = 0; i < 3; i++)
+        if (crts[i])
+            gnutls_x509_crt_deinit(crts[i]);
+}
+
 static void check_validity(const catalog_cert_recipe *c, int64_t now,
                            certcheck_result *r)
 {
@@ -216,6 +284,12 @@ void certcheck_domain(const rs_domain *d, const char *base, bool public_instance
                  : c->eku == CATALOG_EKU_CLIENT ? "clientAuth only"
                                                 : "serverAuth clientAuth");
     check_names(c, crt, d->name, base, out);
+    unsigned char skid[64];
+    size_t skid_len = sizeof skid;
+    if (c->no_skid && gnutls_x509_crt_get_subject_key_id(crt, skid, &skid_len, NULL) >= 0)
+        mismatch(out, "key id: the leaf has a subject key identifier, the row "
+                      "says none");
+    check_cross_chain(c, d, now, out);
     check_validity(c, now, out);
     check_key(c, crt, out);
     gnutls_x509_crt_deinit(crt);

@@ -34,10 +34,17 @@ static bool dns_label(const char *s)
     return true;
 }
 
+/* The chain reaches no trust anchor: self-signed or the untrusted root's.
+ * The cross-signed chains (gen-y, expired-cross-sign) do reach ours. */
+static bool untrusted_issuer(const catalog_cert_recipe *c)
+{
+    return c->issuer == CATALOG_ISSUER_SELF || c->issuer == CATALOG_ISSUER_UNTRUSTED;
+}
+
 /* The leaf has a defect a strict verifier must reject (RFC 5280/6125). */
 static bool cert_broken(const catalog_cert_recipe *c)
 {
-    return c->validity != CATALOG_VALID_NOW || c->issuer != CATALOG_ISSUER_INTERMEDIATE ||
+    return c->validity != CATALOG_VALID_NOW || untrusted_issuer(c) ||
            c->names == CATALOG_NAMES_WRONG || c->names == CATALOG_NAMES_SRV_TARGET;
 }
 
@@ -104,8 +111,8 @@ static void test_values_in_range(void)
         CHECK((p->policy.auth_out & ~(unsigned)(CATALOG_AUTH_EXTERNAL | CATALOG_AUTH_DIALBACK)) == 0);
         CHECK(p->cert.key <= CATALOG_KEY_RSA1024);
         CHECK(p->cert.validity <= CATALOG_VALID_NOT_YET);
-        CHECK(p->cert.issuer <= CATALOG_ISSUER_UNTRUSTED);
-        CHECK(p->cert.names <= CATALOG_NAMES_SRV_TARGET);
+        CHECK(p->cert.issuer <= CATALOG_ISSUER_EXPIRED_CROSS);
+        CHECK(p->cert.names <= CATALOG_NAMES_SAN_ONLY);
         CHECK(p->cert.sig <= CATALOG_SIG_SHA1);
         CHECK(p->policy.starttls <= CATALOG_TLS_DIRECT_ONLY);
         CHECK(p->dns <= CATALOG_DNS_SRV_TARGET);
@@ -191,6 +198,16 @@ static void test_named_rows(void)
         CHECK(le->policy.auth_out == CATALOG_AUTH_EXTERNAL);
         CHECK(le->strict == CATALOG_EXPECT_ACCEPT);
     }
+    /* the 2026 public PKI's shapes: valid chains a strict server accepts */
+    const catalog_profile *no_cn = catalog_find("no-cn");
+    CHECK(no_cn && no_cn->cert.names == CATALOG_NAMES_SAN_ONLY && no_cn->cert.no_skid &&
+          no_cn->strict == CATALOG_EXPECT_ACCEPT);
+    const catalog_profile *gen_y = catalog_find("gen-y");
+    CHECK(gen_y && gen_y->cert.issuer == CATALOG_ISSUER_GEN_Y &&
+          gen_y->cert.eku == CATALOG_EKU_SERVER && gen_y->strict == CATALOG_EXPECT_ACCEPT);
+    const catalog_profile *cross = catalog_find("expired-cross-sign");
+    CHECK(cross && cross->cert.issuer == CATALOG_ISSUER_EXPIRED_CROSS &&
+          cross->strict == CATALOG_EXPECT_ACCEPT && cert_good(&cross->cert));
     const catalog_profile *expired = catalog_find("expired");
     CHECK(expired != NULL);
     if (expired) {
@@ -221,7 +238,7 @@ static void test_client_column(void)
         const catalog_profile *p = catalog_at(i);
         const catalog_cert_recipe *c = &p->cert;
         bool bad_cert = c->validity != CATALOG_VALID_NOW ||
-                        c->issuer != CATALOG_ISSUER_INTERMEDIATE || c->omit_chain ||
+                        untrusted_issuer(c) || c->omit_chain ||
                         c->names == CATALOG_NAMES_WRONG ||
                         c->names == CATALOG_NAMES_SRV_TARGET ||
                         (c->eku != CATALOG_EKU_NONE && !(c->eku & CATALOG_EKU_SERVER));

@@ -36,6 +36,44 @@ def swap(conf, back=False):
         f.write(text.replace(old, new))
 
 
+def present(text, label, other):
+    """The conf text with LABEL's domain presenting OTHER's certificate."""
+    dom, src = "%s.%s" % (label, BASE), "%s.%s" % (other, BASE)
+    old = '{ name = "%s"; profile = "%s"; }' % (dom, label)
+    if old not in text:
+        raise RuntimeError("no %s entry" % label)
+    return text.replace(old, '{ name = "%s"; profile = "%s"; cert = "certs/%s.pem"; '
+                        'key = "certs/%s.key"; }' % (dom, label, src, src))
+
+
+def check_shapes(rs, conf):
+    """The 2026 shapes' own checks: each of no-cn, gen-y and
+    expired-cross-sign presenting another row's certificate is flagged for
+    what its row adds (`check` on a copy of the config)."""
+    with open(conf) as f:
+        text = f.read()
+    text = present(text, "no-cn", "valid")
+    text = present(text, "gen-y", "expired-cross-sign")
+    text = present(text, "expired-cross-sign", "gen-y")
+    copy = os.path.join(os.path.dirname(conf), "shapes.conf")
+    with open(copy, "w") as f:
+        f.write(text)
+    p = subprocess.run([os.path.abspath(rs), "check", "-c", copy],
+                       capture_output=True, text=True, timeout=60)
+    out = p.stdout
+    line = {l: " | ".join(x for x in out.splitlines() if "%s.%s (%s)" % (l, BASE, l) in x)
+            for l in ("no-cn", "gen-y", "expired-cross-sign")}
+    T.check("check: three certificates differ from their rows",
+            p.returncode == 0 and "3 certificates differ from their row" in out, out)
+    T.check("no-cn with a CN and a key id: both flagged",
+            "and no subject CN" in line["no-cn"] and "key id:" in line["no-cn"], line["no-cn"])
+    T.check("gen-y with clientAuth and an intermediate without EKU: flagged",
+            "certificate 1 carries clientAuth" in line["gen-y"] and
+            "the intermediate's EKU is none" in line["gen-y"], line["gen-y"])
+    T.check("expired-cross-sign whose cross-signature is valid: flagged",
+            "has not expired" in line["expired-cross-sign"], line["expired-cross-sign"])
+
+
 def get(d, path):
     c = http.client.HTTPConnection("127.0.0.1", d.http_port, timeout=5)
     c.request("GET", path)
@@ -60,6 +98,10 @@ def main():
         T.check("valid: test-ca, serverAuth clientAuth, chain of 2",
                 (cs[VALID]["source"], cs[VALID]["ekus"], cs[VALID]["chain"]) ==
                 ("test-ca", "serverAuth clientAuth", 2), cs[VALID])
+        T.check("gen-y and expired-cross-sign send 3 certificates, no-cn 2",
+                [cs["%s.%s" % (l, BASE)]["chain"] for l in
+                 ("gen-y", "expired-cross-sign", "no-cn")] == [3, 3, 2], cs)
+        check_shapes(rs, fresh.conf)
 
     with Daemon(rs, edit=swap) as d:
         p = subprocess.run([os.path.abspath(rs), "check", "-c", d.conf],

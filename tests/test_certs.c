@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <ftw.h>
 
 #include <gnutls/gnutls.h>
 #include <gnutls/x509-ext.h>
@@ -18,6 +17,7 @@
 #include "certgen.h"
 #include "check.h"
 #include "crl.h"
+#include "certs_testlib.h"
 
 #define BASE "test.example"
 #define CDP_BASE "http://" BASE ":5280"
@@ -65,28 +65,6 @@ static const catalog_profile synthetic[] = {
 static void path_of(char *out, size_t len, const char *name, const char *ext)
 {
     snprintf(out, len, "%s/%s%s", certs, name, ext);
-}
-
-/* All certificates of a PEM file; *n = 0 when unreadable. */
-static gnutls_x509_crt_t *load_chain(const char *path, unsigned *n)
-{
-    gnutls_datum_t data = {NULL, 0};
-    gnutls_x509_crt_t *crts = NULL;
-    *n = 0;
-    if (gnutls_load_file(path, &data) < 0)
-        return NULL;
-    if (gnutls_x509_crt_list_import2(&crts, n, &data, GNUTLS_X509_FMT_PEM,
-                                     0) < 0)
-        *n = 0;
-    gnutls_free(data.data);
-    return crts;
-}
-
-static void free_chain(gnutls_x509_crt_t *crts, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        gnutls_x509_crt_deinit(crts[i]);
-    gnutls_free(crts);
 }
 
 /* First certificate of a PEM file, or NULL. */
@@ -272,6 +250,11 @@ static void check_names(gnutls_x509_crt_t crt, const char *domain,
         CHECK(n == 0);
         CHECK_STR(cn, domain);
         break;
+    case CATALOG_NAMES_SAN_ONLY: /* more in test_cert_shapes.c */
+        CHECK(n == 1 && s[0].type == GNUTLS_SAN_DNSNAME);
+        CHECK_STR(cn, "");
+        CHECK(gnutls_x509_crt_check_hostname(crt, domain));
+        break;
     case CATALOG_NAMES_XMPPADDR:
         CHECK(n == 1 && othername_is(&s[0], "1.3.6.1.5.5.7.8.5", 0x0c, domain));
         CHECK(strcmp(cn, domain) != 0 && strchr(cn, '.') == NULL);
@@ -435,6 +418,10 @@ static void check_verify(gnutls_x509_crt_t *chain, unsigned n,
         CHECK(verify(chain, n, ca, NULL, flags) & GNUTLS_CERT_SIGNER_NOT_FOUND);
         CHECK(verify(chain, n, untrusted, NULL, flags) == 0);
         break;
+    case CATALOG_ISSUER_GEN_Y: /* the paths: test_cert_shapes.c */
+    case CATALOG_ISSUER_EXPIRED_CROSS:
+        CHECK(verify(chain, n, ca, NULL, flags) == 0);
+        break;
     }
     int count;
     CHECK(crl_lists(chain[0], &count) == r->revoked);
@@ -475,19 +462,22 @@ static void check_leaf(const char *domain, const catalog_profile *p)
     path_of(key, sizeof key, domain, ".key");
     gnutls_x509_crt_t *chain = load_chain(pem, &n);
     bool alone = r->omit_chain || r->issuer == CATALOG_ISSUER_SELF;
-    CHECK(n == (alone ? 1u : 2u));
+    bool cross = r->issuer == CATALOG_ISSUER_GEN_Y ||
+                 r->issuer == CATALOG_ISSUER_EXPIRED_CROSS;
+    CHECK(n == (alone ? 1u : cross ? 3u : 2u));
     if (n > 0) {
         gnutls_x509_crt_t leaf = chain[0];
-        const char *issuer_name = r->issuer == CATALOG_ISSUER_INTERMEDIATE
-                                      ? "intermediate"
-                                      : "untrusted-ca";
+        const char *issuer_name = r->issuer == CATALOG_ISSUER_UNTRUSTED ? "untrusted-ca"
+                                  : r->issuer == CATALOG_ISSUER_GEN_Y
+                                      ? "gen-y-intermediate"
+                                      : "intermediate";
         gnutls_x509_crt_t issuer = r->issuer == CATALOG_ISSUER_SELF
                                        ? NULL
                                        : load_one(issuer_name);
         CHECK(eku_bits(leaf) == r->eku);
         check_validity(leaf, r->validity);
         CHECK(gnutls_x509_crt_check_issuer(leaf, issuer ? issuer : leaf));
-        if (n == 2 && issuer)
+        if (n >= 2 && issuer)
             CHECK(gnutls_x509_crt_equals(chain[1], issuer));
         check_key_ids(leaf, issuer ? issuer : leaf);
         check_names(leaf, domain, p);
@@ -778,21 +768,11 @@ static void check_errors(void)
     CHECK(strstr(err, "/proc/nonexistent/certs") != NULL);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-                    struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
 int main(void)
 {
     char err[256] = "";
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (scratch_make(dir, certs, sizeof certs) < 0)
         return 1;
-    }
-    snprintf(certs, sizeof certs, "%s/certs", dir);
     CHECK(certgen_pki(certs, NULL, false, err, sizeof err) == 0);
     check_pki();
     for (size_t i = 0; i < catalog_count(); i++)
@@ -807,6 +787,6 @@ int main(void)
     check_errors();
     printf("%zu catalog rows and %zu synthetic recipes checked\n", catalog_count(),
            sizeof synthetic / sizeof synthetic[0]);
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    scratch_remove(dir);
     return check_done();
 }
