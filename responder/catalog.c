@@ -312,11 +312,11 @@ static const catalog_profile catalog[] = {
                        "only, the new root sent cross-signed by the trusted root",
         CLIENT(A, "serverAuth on leaf and intermediate is what a client checks: "
                   "the path through the cross-signature is a normal one"),
-        .public_why = "acme: since May 2026 Let's Encrypt's default profile "
-                      "issues from the Generation Y intermediates (YR1-3, "
-                      "YE1-3, no clientAuth) under roots YR/YE cross-signed by "
-                      "ISRG Root X1/X2: the domain's own certificate is the "
-                      "real thing, and check flags a chain of another shape",
+        .public_why = "acme: where the ACME CA issues from Let's Encrypt's "
+                      "Generation Y intermediates (YR1-3, YE1-3, no "
+                      "clientAuth) under roots YR/YE cross-signed by ISRG Root "
+                      "X1/X2, the domain's own certificate is the real thing; "
+                      "check flags a chain of another shape",
         PUBLIC_ACME,
     },
     /* Two certificates carry our test root's name and key: the self-signed
