@@ -3,6 +3,7 @@
  * changes and every stream in a box of its own. */
 #include "web_pages.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "config.h"
 #include "probe.h"
 #include "report.h"
+#include "utf8.h"
 #include "web_html.h"
 #include "web_pages_internal.h"
 #include "web_timeline.h"
@@ -47,6 +49,29 @@ static void leg_line(web_page *pg, xmlNodePtr td, const char *leg,
     web_html_txt(pg, div, brief);
 }
 
+/* The explanation folded to its first sentence, so that the grid of every
+ * domain fits a screen; open where the verdict is wrong (what the reader
+ * came for). The whole text and both legs are inside. */
+static void explanation(web_page *pg, xmlNodePtr td, const report_cell *c)
+{
+    const char *text = c->explanation;
+    const char *stop = strstr(text, ". ");
+    size_t len = stop ? (size_t)(stop - text) + 1 : strlen(text);
+    char first[104]; /* about two lines of the column */
+    bool cut = len > sizeof first - 4;
+    if (cut)
+        len = utf8_cut(text, sizeof first - 4);
+    snprintf(first, sizeof first, "%.*s%s", (int)len, text, cut ? "..." : "");
+    xmlNodePtr details = web_html_el(pg, td, "details", NULL);
+    if (c->verdict == REPORT_VERDICT_WRONG)
+        web_html_attr(pg, details, "open", "open");
+    web_html_el(pg, details, "summary", first);
+    if (text[len])
+        web_html_el(pg, details, "p", text);
+    leg_line(pg, details, "in:", c->in);
+    leg_line(pg, details, "out:", c->out);
+}
+
 static void report_table(web_page *pg, const rs_config *cfg, const report_cell *cells,
                          const rs_probe *probe, size_t probe_total)
 {
@@ -76,10 +101,9 @@ static void report_table(web_page *pg, const rs_config *cfg, const report_cell *
         td = web_html_td(pg, tr, "verdict", NULL);
         web_html_attr(pg, td, "class", "verdict");
         web_html_badge(pg, td, c->verdict);
-        td = web_html_td(pg, tr, "explanation", c->explanation);
+        td = web_html_td(pg, tr, "explanation", NULL);
         web_html_attr(pg, td, "class", "details");
-        leg_line(pg, td, "in:", c->in);
-        leg_line(pg, td, "out:", c->out);
+        explanation(pg, td, c);
         if (probe) {
             const char *detail = NULL;
             const char *r = probe_result_of(probe, probe_total, c->domain->name,
