@@ -124,6 +124,7 @@ static void on_handle_closed(uv_handle_t *h)
 /* Close the handles now; closed() follows from the loop. */
 static void conn_teardown(rs_conn *c)
 {
+    conn_cork_drop(c); /* the socket goes: nothing more will be sent */
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
@@ -231,6 +232,7 @@ void conn_send(rs_conn *c, const char *data, size_t len)
     }
     if (c->tls_state != CONN_TLS_ACTIVE)
         return; /* nothing may be sent during the handshake */
+    conn_cork(c);
     int rc = tls_send(c->tls, data, len);
     if (rc < 0 && !c->closing)
         conn_close(c, gnutls_strerror(rc));
@@ -637,6 +639,7 @@ void conn_close(rs_conn *c, const char *why)
     c->closing = true;
     conn_uncount_in(c);
     snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
+    conn_flush(c); /* what is corked goes before close_notify */
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         tls_bye(c->tls);
     uv_timer_stop(&c->stall);

@@ -113,9 +113,18 @@ struct rs_conn {
                                      logged as c2s */
     bool counted_in;              /* in the daemon's live inbound counts
                                      (conn_count.c) */
+    bool corked;                  /* TLS output held until the loop turn
+                                     ends; listed in rs_daemon.flush_list */
+    struct rs_conn *flush_next, *flush_prev; /* in that list */
     struct rs_conn *next;         /* in the server's list */
     struct rs_conn *prev;         /* in the server's list, for O(1) unlinking */
 };
+
+/* Coalesce output: from now on what conns send over TLS in one loop turn
+ * leaves in as few records and writes as fit, after the turn's I/O (a
+ * uv_check handle). conn_flush_stop sends what waits and turns it off. */
+void conn_flush_start(struct rs_daemon *srv);
+void conn_flush_stop(struct rs_daemon *srv);
 
 /* Live inbound streams from the address (or IPv6 prefix) peer_key, in
  * constant time (kept as streams open and close: conn_count.c). */

@@ -94,3 +94,73 @@ void conn_shutdown_all(rs_daemon *srv)
                 conn_close(c, "shutting down");
         }
 }
+
+/* ---- coalescing: cork TLS output until the loop turn ends ------------------ */
+
+static void flush_unlist(rs_conn *c)
+{
+    rs_daemon *srv = c->srv;
+    if (c->flush_prev)
+        c->flush_prev->flush_next = c->flush_next;
+    else
+        srv->flush_list = c->flush_next;
+    if (c->flush_next)
+        c->flush_next->flush_prev = c->flush_prev;
+    c->flush_next = c->flush_prev = NULL;
+}
+
+void conn_flush(rs_conn *c)
+{
+    if (!c->corked)
+        return;
+    c->corked = false;
+    flush_unlist(c);
+    int rc = tls_uncork(c->tls);
+    if (rc < 0 && !c->closing)
+        conn_close(c, gnutls_strerror(rc));
+}
+
+static void on_flush_check(uv_check_t *h)
+{
+    rs_daemon *srv = h->data;
+    while (srv->flush_list)
+        conn_flush(srv->flush_list);
+}
+
+void conn_flush_start(rs_daemon *srv)
+{
+    uv_check_init(srv->loop, &srv->flush_check);
+    srv->flush_check.data = srv;
+    uv_check_start(&srv->flush_check, on_flush_check);
+    uv_unref((uv_handle_t *)&srv->flush_check); /* never keeps the loop alive */
+    srv->flush_on = true;
+}
+
+void conn_flush_stop(rs_daemon *srv)
+{
+    if (!srv->flush_on)
+        return;
+    on_flush_check(&srv->flush_check);
+    srv->flush_on = false;
+    uv_close((uv_handle_t *)&srv->flush_check, NULL);
+}
+
+void conn_cork(rs_conn *c)
+{
+    if (!c->srv->flush_on || c->corked)
+        return;
+    tls_cork(c->tls);
+    c->corked = true;
+    c->flush_next = c->srv->flush_list;
+    if (c->flush_next)
+        c->flush_next->flush_prev = c;
+    c->srv->flush_list = c;
+}
+
+void conn_cork_drop(rs_conn *c)
+{
+    if (!c->corked)
+        return;
+    c->corked = false;
+    flush_unlist(c);
+}

@@ -15,6 +15,13 @@ int conn_count_in(rs_conn *c);
 /* c is live no more: closing or gone (idempotent). */
 void conn_uncount_in(rs_conn *c);
 
+/* Coalescing (conn_flush_start): cork c's TLS output until the loop turn
+ * ends (conn_send); send it now (before close_notify); forget it (the
+ * socket is going). */
+void conn_cork(rs_conn *c);
+void conn_flush(rs_conn *c);
+void conn_cork_drop(rs_conn *c);
+
 /* (Re)start reading the socket. */
 void conn_start_reading(rs_conn *c);
 

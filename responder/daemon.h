@@ -54,6 +54,11 @@ typedef struct rs_daemon {
     unsigned live_in;            /* inbound conns not closing [conn] */
     unsigned unauth_in;          /* of them not authenticated [conn] */
     struct conn_addrs *addrs;    /* live inbound conns per address [conn] */
+    uv_check_t flush_check;      /* after each loop turn's I/O: send what
+                                    conns corked meanwhile [conn] */
+    bool flush_on;               /* flush_check runs: TLS output is corked
+                                    until it does (off: sent at once) [conn] */
+    struct rs_conn *flush_list;  /* conns with corked output [conn] */
     unsigned conns_high;         /* most live conns since memory was last
                                     handed back [conn; server resets] */
     uv_timer_t trim_timer;       /* looks at conns_high now and then [server] */

@@ -196,6 +196,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     srv->trim_timer.data = srv;
     uv_timer_start(&srv->trim_timer, on_trim, TRIM_INTERVAL_MS, TRIM_INTERVAL_MS);
     uv_unref((uv_handle_t *)&srv->trim_timer); /* never keeps the loop alive */
+    conn_flush_start(srv);
     if (dialback_secret_init(srv->db_secret) < 0) {
         fprintf(stderr, "cannot get random bytes for the dialback secret\n");
         return -1;
@@ -377,6 +378,7 @@ void server_stop(rs_daemon *srv)
     router_close(srv->router);
     srv->router = NULL;
     conn_shutdown_all(srv);
+    conn_flush_stop(srv); /* the stream errors leave now; later output at once */
     evidence_free(srv->evidence); /* waiting outcomes go in as claims */
     srv->evidence = NULL;
     dns_free(srv->dns);

@@ -61,8 +61,10 @@ static void send_reply(const svc_ctx *x, xmlNodePtr el, const char *what)
         log_msg(RS_LOG_ERROR, "services: out of memory answering %s", what);
         return;
     }
-    if (log_enabled(RS_LOG_INFO) && log_peer_allowed(x->remote))
-        log_msg(RS_LOG_INFO, "service local=%s remote=%s event=stanza answered %s "
+    /* one line per stanza is a debug detail (run --debug): streams, their
+       authentication and their outcomes are what INFO records */
+    if (log_enabled(RS_LOG_DEBUG) && log_peer_allowed(x->remote))
+        log_msg(RS_LOG_DEBUG, "service local=%s remote=%s event=stanza answered %s "
                "from=%s to=%s", x->dom->name, x->remote, what, x->to, x->from);
     router_send(x->srv, x->dom->name, x->reply_to, el);
 }

@@ -428,6 +428,20 @@ int tls_send(rs_tls *t, const void *data, size_t len)
     return 0;
 }
 
+void tls_cork(rs_tls *t)
+{
+    gnutls_record_cork(t->session);
+}
+
+int tls_uncork(rs_tls *t)
+{
+    int rc;
+    do /* our push never blocks: AGAIN only means "call again" */
+        rc = gnutls_record_uncork(t->session, GNUTLS_RECORD_WAIT);
+    while (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED);
+    return rc < 0 ? rc : 0;
+}
+
 void tls_bye(rs_tls *t)
 {
     gnutls_bye(t->session, GNUTLS_SHUT_WR); /* close_notify via push */

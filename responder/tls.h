@@ -77,6 +77,12 @@ rs_tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
 /* Plaintext of the next record into buf: a byte count or RS_TLS_RECV_*. */
 ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n);
 
+/* Hold what tls_send gives in GnuTLS until tls_uncork, which sends it in as
+ * few records (and socket writes) as fit: replies made in one loop turn
+ * leave together (conn.c). */
+void tls_cork(rs_tls *t);
+int tls_uncork(rs_tls *t); /* 0, or a GnuTLS error code (negative) */
+
 /* Send all of data as records. 0, or a GnuTLS error code (negative). */
 int tls_send(rs_tls *t, const void *data, size_t len);
 

@@ -27,7 +27,7 @@ static void usage(FILE *out)
             "                     (default: the embedded one: state in ./%s,\n"
             "                     base domain %s, listening on %s port %u,\n"
             "                     initialised on first run)\n"
-            "  --debug            also log every stanza sent\n"
+            "  --debug            also log every stanza sent and answered\n"
             "  -h, --help         this text\n",
             RS_DEFAULT_STATE, RS_DEFAULT_BASE, RS_DEFAULT_ADDRESS,
             RS_DEFAULT_PORT);
