@@ -226,12 +226,14 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     report_limits rl = {.max_peers = cfg->limits.report_peers,
                         .history = cfg->limits.report_history,
                         .max_claims = cfg->limits.report_claims,
-                        .file_bytes = cfg->limits.report_file_bytes};
+                        .file_bytes = cfg->limits.report_file_bytes,
+                        .max_age = cfg->limits.report_max_days * 86400ull};
     srv->report = report_open(cfg->state_dir, &rl);
     if (!srv->report) {
         fprintf(stderr, "cannot open the report in %s\n", cfg->state_dir);
         return -1;
     }
+    report_attach_loop(srv->report, loop);
     evidence_limits el = {.cache_entries = EVIDENCE_CACHE_ENTRIES,
                           .cache_seconds = EVIDENCE_CACHE_SECONDS,
                           .max_pending = EVIDENCE_MAX_PENDING};
@@ -379,6 +381,7 @@ void server_stop(rs_daemon *srv)
     conn_shutdown_all(srv);
     evidence_free(srv->evidence); /* waiting outcomes go in as claims */
     srv->evidence = NULL;
+    report_detach_loop(srv->report); /* report_free writes what is left */
     dns_free(srv->dns);
     srv->dns = NULL;
 }
