@@ -156,23 +156,10 @@ static int wire_router(rs_daemon *srv)
  * none. */
 static void inspect_certificates(rs_config *cfg, const rs_domains *d)
 {
-    certcheck_result *r = calloc(d->n ? d->n : 1, sizeof *r);
-    if (!r)
-        return;
-    size_t bad = certcheck_all(d, cfg->base_domain, cfg->public_instance,
-                               (int64_t)time(NULL), r);
-    for (size_t i = 0; i < d->n && i < cfg->n_domains; i++) {
-        free(cfg->domains[i].cert_mismatch);
-        cfg->domains[i].cert_mismatch = NULL;
-        char text[CERTCHECK_MAX * 170];
-        certcheck_summary(&r[i], text, sizeof text);
-        if (text[0])
-            cfg->domains[i].cert_mismatch = strdup(text);
-    }
+    size_t bad = certcheck_mark_config(cfg, d, (int64_t)time(NULL));
     if (bad)
         log_msg(RS_LOG_WARN, "%zu of %zu test domains present a certificate that "
                 "differs from their row: their verdicts claim nothing", bad, d->n);
-    free(r);
 }
 
 int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,

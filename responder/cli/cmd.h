@@ -32,4 +32,8 @@ int cmd_catalog(int argc, char **argv);
  * 1 differences, 2 usage or connection errors. */
 int cmd_probe(int argc, char **argv);
 
+/* report: a remote server's matrix from STATE/report.db; 0 printed, 1 the
+ * database cannot be read, 2 usage or config, 3 nothing recorded. */
+int cmd_report(int argc, char **argv);
+
 #endif

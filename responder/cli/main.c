@@ -20,6 +20,7 @@ static void usage(FILE *out)
             "  catalog  print the test profiles (text, markdown or tsv)\n"
             "  probe    ask the running daemon to ping a server from every test\n"
             "           domain and judge what it accepted against a policy\n"
+            "  report   print a remote server's matrix from the report database\n"
             "\n"
             "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
             "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         return cmd_catalog(argc - 1, argv + 1);
     if (strcmp(cmd, "probe") == 0)
         return cmd_probe(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;
