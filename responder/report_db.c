@@ -4,7 +4,9 @@
  * brought up to date at start; the README documents it for operators.
  *
  * One row per stream and leg (the record written when a stream gets going
- * is replaced by the one written when it ends). Enums are stored by their
+ * is replaced by the one written when it ends; `started` keeps the time of
+ * the first, `time` is the last's; the row keeps its id, so reading by id
+ * gives the history in the order the store kept it in memory). Enums are stored by their
  * printable names so that queries read like the pages. */
 #include "report_internal.h"
 
@@ -30,6 +32,7 @@ static const char *const migrations[] = {
     "CREATE TABLE outcomes (\n"
     "  id INTEGER PRIMARY KEY,\n"
     "  time INTEGER NOT NULL,\n"
+    "  started INTEGER NOT NULL,\n"
     "  stream INTEGER NOT NULL DEFAULT 0,\n"
     "  leg TEXT NOT NULL CHECK (leg IN ('in', 'out')),\n"
     "  remote TEXT NOT NULL,\n"
@@ -184,7 +187,7 @@ static int prepare_insert(report_db *d, char *err, size_t n)
     char *update = column_list("", true);
     char *sql = NULL;
     if (cols && params && update &&
-        asprintf(&sql, "INSERT INTO outcomes (%s) VALUES (%s) ON CONFLICT "
+        asprintf(&sql, "INSERT INTO outcomes (started, %s) VALUES (:time, %s) ON CONFLICT "
                  "(stream, leg) WHERE stream != 0 DO UPDATE SET %s",
                  cols, params, update) < 0)
         sql = NULL;
@@ -328,7 +331,7 @@ static int import_old(report_db *d, char *err, size_t n)
     cols = column_list("", false);
     update = column_list("", true);
     if (!view || !cols || !update ||
-        asprintf(&sql, "INSERT INTO outcomes (%s) SELECT %s FROM import_rows "
+        asprintf(&sql, "INSERT INTO outcomes (started, %s) SELECT time, %s FROM import_rows "
                  "WHERE true ORDER BY n ON CONFLICT (stream, leg) WHERE stream "
                  "!= 0 DO UPDATE SET %s", cols, cols, update) < 0) {
         sql = NULL;
@@ -458,7 +461,7 @@ int report_db_load(report_db *d, const char *remote, int64_t since,
 {
     char *cols = column_list("", false), *sql = NULL;
     if (!cols || asprintf(&sql, "SELECT %s FROM outcomes WHERE (?1 IS NULL OR "
-                          "remote = ?1) AND time >= ?2 ORDER BY time, id", cols) < 0) {
+                          "remote = ?1) AND time >= ?2 ORDER BY id", cols) < 0) {
         free(cols);
         set_err(err, n, "out of memory");
         return -1;

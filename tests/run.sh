@@ -14,7 +14,8 @@ PACKAGES=(meson ninja-build gcc pkg-config
           gnutls-bin bind9-utils knot knot-dnsutils unbound prosody ejabberd
           python3-slixmpp iproute2 procps curl chromium prometheus
           clang libclang-rt-14-dev
-          libstrophe-dev go-sendxmpp sendxmpp python3-aiodns systemd)
+          libstrophe-dev go-sendxmpp sendxmpp python3-aiodns systemd
+          libsqlite3-dev sqlite3 jq)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
