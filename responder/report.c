@@ -165,7 +165,9 @@ static void add_history(const peer_table *t, report_peer *p,
 #define FLUSH_DELAY_MS 200
 #define RETRY_DELAY_MS 1000
 #define PRUNE_SECONDS 60      /* retention runs at most this often */
-#define QUEUE_MAX 2048        /* outcomes waiting; beyond, the oldest go */
+#define BATCH 256             /* this many waiting: write now, not later */
+#define QUEUE_MAX 2048        /* outcomes waiting; beyond, new ones are not
+                                 written (memory still has them) */
 
 static double now_ms(void)
 {
@@ -176,20 +178,22 @@ static double now_ms(void)
 
 static void schedule(rs_report *r, uint64_t delay)
 {
-    if (r->timer_on && !uv_is_active((uv_handle_t *)&r->timer))
+    if (r->timer_on && (!uv_is_active((uv_handle_t *)&r->timer) || delay == 0))
         uv_timer_start(&r->timer, on_flush_timer, delay, 0);
 }
 
-/* Queue o for the next write; a full queue (the database failing for a
- * long time) drops its oldest. */
+/* Queue o for the next write: a batch is written on the next loop turn, a
+ * smaller one shortly after. A full queue (the database failing for a long
+ * time) takes no more. */
 static void enqueue(rs_report *r, const report_outcome *o)
 {
     if (!r->db)
         return;
     if (r->n_queue == QUEUE_MAX) {
-        memmove(r->queue, r->queue + 1, (QUEUE_MAX - 1) * sizeof *r->queue);
-        r->n_queue--;
-        r->stats.dropped++;
+        if (!r->stats.dropped++)
+            log_msg(RS_LOG_ERROR, "report: %d outcomes wait for the database; "
+                    "newer ones are kept in memory only", QUEUE_MAX);
+        return;
     }
     if (r->n_queue == r->cap_queue) {
         size_t cap = r->cap_queue ? r->cap_queue * 2 : 16;
@@ -204,7 +208,7 @@ static void enqueue(rs_report *r, const report_outcome *o)
         r->cap_queue = cap;
     }
     r->queue[r->n_queue++] = *o;
-    schedule(r, FLUSH_DELAY_MS);
+    schedule(r, r->n_queue == BATCH && !r->failing ? 0 : FLUSH_DELAY_MS);
 }
 
 int report_flush(rs_report *r)

@@ -343,8 +343,25 @@ static void test_locked(void)
     CHECK(report_flush(r) == 0);
     report_write_stats_get(r, &ws);
     CHECK(ws.queued == 0 && ws.written == 1);
-    report_free(r);
-    CHECK(db_count(dir, "SELECT count(*) FROM outcomes") == 1);
+
+    /* locked for long: the queue takes 2048 outcomes, no more (the pages
+     * still have every one) */
+    CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+    CHECK(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL) == SQLITE_OK);
+    for (int i = 0; i < 2100; i++) {
+        o = outcome(REPORT_LEG_IN, "peer.example", "valid.r.example", 20 + i);
+        o.stream = 1000 + (uint64_t)i;
+        report_add(r, &o);
+    }
+    CHECK(report_flush(r) == -1);
+    report_write_stats_get(r, &ws);
+    CHECK(ws.queued == 2048 && ws.dropped == 2100 - 2048);
+    const report_outcome *h[1];
+    CHECK(report_history(r, "peer.example", h, 1) == 1 && h[0]->time == 2119);
+    sqlite3_exec(other, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(other);
+    report_free(r); /* writes the queue */
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes") == 1 + 2048);
 
     /* a database from a newer xmpp-responder: memory only, no crash */
     sqlite3 *db;
