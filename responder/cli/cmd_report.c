@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "certcheck.h"
@@ -181,11 +180,8 @@ int cmd_report(int argc, char **argv)
                 return bad_usage("option requires a file:", "-c/--config");
             if (optopt == OPT_SINCE)
                 return bad_usage("option requires a duration:", "--since");
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, '\0'};
-                return bad_usage("unknown option", opt);
-            }
-            return bad_usage("unknown option", argv[optind - 1]);
+            char opt[3];
+            return bad_usage("unknown option", cmd_bad_option(optopt, argv, optind, opt));
         }
     }
     if (optind >= argc)
@@ -205,18 +201,9 @@ int cmd_report(int argc, char **argv)
         return 2;
     }
     char default_path[512];
-    if (!config) {
-        snprintf(default_path, sizeof default_path, "%s/responder.conf",
-                 RS_DEFAULT_STATE);
-        struct stat st;
-        if (stat(default_path, &st) < 0) {
-            fprintf(stderr, "xmpp-responder report: no -c FILE given and ./%s: "
-                    "%s; give the daemon's config with -c\n", default_path,
-                    strerror(errno));
-            return 2;
-        }
-        config = default_path;
-    }
+    config = cmd_config_path("report", config, default_path, sizeof default_path);
+    if (!config)
+        return 2;
     rs_config cfg;
     if (config_load(config, &cfg, stderr) != 0)
         return 2;

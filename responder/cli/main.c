@@ -1,8 +1,35 @@
-/* main.c -- xmpp-responder's command line: dispatch to a subcommand. */
+/* main.c -- xmpp-responder's command line: dispatch to a subcommand, and
+ * what the subcommands share. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
+
+const char *cmd_config_path(const char *cmd, const char *given, char *buf,
+                            size_t n)
+{
+    if (given)
+        return given;
+    snprintf(buf, n, "%s/responder.conf", RS_DEFAULT_STATE);
+    struct stat st;
+    if (stat(buf, &st) == 0)
+        return buf;
+    fprintf(stderr, "xmpp-responder %s: no -c FILE given and ./%s: %s; give the "
+            "daemon's config with -c\n", cmd, buf, strerror(errno));
+    return NULL;
+}
+
+const char *cmd_bad_option(int opt, char **argv, int index, char buf[3])
+{
+    if (!opt || opt > 127)
+        return argv[index - 1];
+    buf[0] = '-';
+    buf[1] = (char)opt;
+    buf[2] = '\0';
+    return buf;
+}
 
 static void usage(FILE *out)
 {
