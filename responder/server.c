@@ -412,6 +412,17 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
         snap->evidence_lookups = es->lookups;
         snap->evidence_overflow = es->overflow;
     }
+    if (srv->report) {
+        report_write_stats ws;
+        report_write_stats_get(srv->report, &ws);
+        snap->have_report_db = 1;
+        snap->report_db_up = ws.open;
+        snap->report_db_written = ws.written;
+        snap->report_db_failures = ws.failures;
+        snap->report_db_dropped = ws.dropped;
+        snap->report_db_queued = ws.queued;
+        snap->report_db_longest_us = (uint64_t)(ws.longest_ms * 1000.0);
+    }
     size_t n_in, n_out, n_c2s;
     const char *const *in_states = s2s_in_state_names(&n_in);
     const char *const *out_states = s2s_out_state_names(&n_out);

@@ -131,6 +131,16 @@ with Daemon(RESPONDER, edit=write_old) as d:
             >= {"outcomes_by_remote", "outcomes_by_time", "outcomes_by_stream"})
     doc = check_imported(d, "first start")
 
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
+                                timeout=5) as r:
+        metrics = r.read().decode()
+    check("/metrics: report.db open, nothing failed or dropped",
+          "xmpp_responder_report_db_up 1\n" in metrics
+          and "xmpp_responder_report_db_failures_total 0\n" in metrics
+          and "xmpp_responder_report_db_dropped_total 0\n" in metrics
+          and "xmpp_responder_report_db_longest_flush_seconds " in metrics,
+          "\n".join(x for x in metrics.splitlines() if "report_db" in x))
+
     # the command, while the daemon runs
     rc, out, err = report(d, PEER, "-c", d.conf)
     check("report %s: exit 0" % PEER, rc == 0, err)
