@@ -7,12 +7,17 @@
 - `xmpp-responder report DOMAIN` prints the same matrix while the daemon
   runs; --json parses with jq and agrees with /api; --since; an unknown
   domain exits 3; bad arguments exit 2 with a message;
-- a restart keeps everything and imports nothing twice.
+- a restart keeps everything and imports nothing twice;
+- a full disk (a file size limit on the running daemon): it keeps running
+  from memory, logs it, counts it in /metrics, writes everything later.
 
 Usage: test_report_db.py PATH/TO/xmpp-responder"""
 
 import json
 import os
+import re
+import resource
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -212,5 +217,64 @@ with Daemon(RESPONDER, edit=write_old) as d:
     check("imported only once", d.log().count("imported 4 outcome(s)") == 1)
     check("read back at start: one trusted remote domain",
             "1 remote domain(s) read back" in d.log(), d.log()[-1500:])
+
+
+def stream_from(port, remote):
+    """An unauthenticated stream claiming remote, closed after the features:
+    one outcome (a claim) for the report."""
+    with socket.create_connection(("127.0.0.1", port), 5) as sock:
+        sock.sendall(("<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+                      "xmlns:stream='http://etherx.jabber.org/streams' "
+                      "from='%s' to='valid.%s' version='1.0'>" % (remote, BASE))
+                     .encode())
+        sock.settimeout(5)
+        data = b""
+        while b"features" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+
+
+# A full disk, as the daemon sees one: a file size limit on the running
+# daemon (soft RLIMIT_FSIZE; writes beyond fail with EFBIG). It keeps
+# running from memory, says so, and writes everything once there is room.
+with Daemon(RESPONDER) as d:
+    wait = time.time() + 5
+    while time.time() < wait and not os.path.exists(os.path.join(d.state, "report.db-wal")):
+        time.sleep(0.05)
+    files = [os.path.join(d.state, f) for f in ("report.db", "report.db-wal")]
+    files.append(d.log_path)
+    full = max(os.path.getsize(f) for f in files) + 1024
+    _, hard = resource.prlimit(d.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(d.proc.pid, resource.RLIMIT_FSIZE, (full, hard))
+    for i in range(5):
+        stream_from(d.s2s_port, "full%d.example" % i)
+        time.sleep(0.3)
+    time.sleep(0.5)
+    check("disk full: the daemon keeps running", d.alive(), d.log()[-1500:])
+    check("disk full: the failed write is logged, the outcomes kept in memory",
+          "report: cannot write" in d.log() and "kept in memory" in d.log(),
+          d.log()[-1500:])
+    doc = api(d, "full4.example")
+    check("disk full: /api still shows the newest outcome",
+          doc["known"] and len(doc["history"]) == 1, doc.get("history"))
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port,
+                                timeout=5) as r:
+        metrics = r.read().decode()
+    failures = re.search(r"^xmpp_responder_report_db_failures_total (\d+)$",
+                         metrics, re.M)
+    check("disk full: /metrics counts the failed writes",
+          failures and int(failures.group(1)) >= 1, failures and failures.group(0))
+    resource.prlimit(d.proc.pid, resource.RLIMIT_FSIZE, (hard, hard))
+    wait = time.time() + 5
+    got = []
+    while time.time() < wait:
+        got = rows(d.state, "SELECT count(*) FROM outcomes WHERE remote LIKE 'full%'")
+        if got == [(5,)]:
+            break
+        time.sleep(0.1)
+    check("room again: every outcome written, a retry later", got == [(5,)]
+          and "report: writing again" in d.log(), (got, d.log()[-800:]))
 
 sys.exit(T.done())
