@@ -45,6 +45,12 @@ struct rs_report {
     int64_t last_prune;        /* when retention last ran */
     uv_timer_t timer;          /* flushes the queue (when timer_on) */
     bool timer_on;             /* attached to a loop, timer initialised */
+    uv_loop_t *loop;           /* for checkpoints in a worker thread */
+    uv_work_t checkpoint;      /* the checkpoint running, if any */
+    bool checkpointing;        /* checkpoint is queued or running */
+    int checkpoint_rc;         /* its result (0 or -1, message below) */
+    char checkpoint_err[300];
+    char *db_path;             /* DIR/report.db, for the worker's connection */
     report_write_stats stats;  /* written, batches, failures, ... */
     report_listener listener;
     void *listener_arg;
@@ -53,6 +59,7 @@ struct rs_report {
 #define CLAIM_HISTORY 8        /* claims kept per claimed domain at most */
 
 static void on_flush_timer(uv_timer_t *t);
+static void maybe_checkpoint(rs_report *r);
 
 /* ---- peers ------------------------------------------------------------- */
 
@@ -164,8 +171,10 @@ static void add_history(const peer_table *t, report_peer *p,
  * one transaction; and this long after a failed write before retrying. */
 #define FLUSH_DELAY_MS 200
 #define RETRY_DELAY_MS 1000
-#define PRUNE_SECONDS 60      /* retention runs at most this often */
-#define BATCH 256             /* this many waiting: write now, not later */
+#define CHECKPOINT_PAGES 1000 /* a WAL this long is copied back (off the loop) */
+#define PRUNE_SECONDS 3600    /* retention over the whole database (the
+                                 history bound is kept by every write) */
+#define BATCH 64              /* this many waiting: write now, not later */
 #define QUEUE_MAX 2048        /* outcomes waiting; beyond, new ones are not
                                  written (memory still has them) */
 
@@ -234,17 +243,46 @@ int report_flush(rs_report *r)
             r->stats.written += r->n_queue;
             r->stats.batches++;
             r->n_queue = 0;
+            maybe_checkpoint(r);
         }
     }
     int64_t now = (int64_t)time(NULL);
     if (rc == 0 && now - r->last_prune >= PRUNE_SECONDS) {
         r->last_prune = now;
-        report_db_prune(r->db, now);
+        report_db_prune(r->db, now, false);
     }
     double took = now_ms() - start;
     if (took > r->stats.longest_ms)
         r->stats.longest_ms = took;
     return rc;
+}
+
+/* In a worker thread: nothing of r but the path and the result. */
+static void checkpoint_work(uv_work_t *w)
+{
+    rs_report *r = w->data;
+    r->checkpoint_rc = report_db_checkpoint(r->db_path, r->checkpoint_err,
+                                            sizeof r->checkpoint_err);
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+    rs_report *r = w->data;
+    r->checkpointing = false;
+    if (status == 0 && r->checkpoint_rc < 0)
+        log_msg(RS_LOG_WARN, "report: %s", r->checkpoint_err);
+}
+
+/* The WAL has grown: copy it back into the database in a worker thread
+ * (the fsyncs of a checkpoint would hold the loop for tens of ms). */
+static void maybe_checkpoint(rs_report *r)
+{
+    if (!r->timer_on || r->checkpointing || !r->db_path ||
+        report_db_wal_pages(r->db) < CHECKPOINT_PAGES)
+        return;
+    r->checkpoint.data = r;
+    if (uv_queue_work(r->loop, &r->checkpoint, checkpoint_work, checkpoint_done) == 0)
+        r->checkpointing = true;
 }
 
 static void on_flush_timer(uv_timer_t *t)
@@ -260,6 +298,9 @@ void report_attach_loop(rs_report *r, struct uv_loop_s *loop)
         return;
     r->timer.data = r;
     r->timer_on = true;
+    r->loop = loop;
+    if (r->db && (r->db_path = strdup(report_db_path(r->db))) != NULL)
+        report_db_defer_checkpoints(r->db);
     if (r->n_queue)
         schedule(r, FLUSH_DELAY_MS);
 }
@@ -339,7 +380,7 @@ rs_report *report_open(const char *dir, const report_limits *limits)
         return r;
     }
     r->last_prune = (int64_t)time(NULL);
-    report_db_prune(r->db, r->last_prune);
+    report_db_prune(r->db, r->last_prune, true);
     if (report_db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0)
         log_msg(RS_LOG_ERROR, "report: reading back: %s", err);
     size_t peers = report_peers(r, NULL, NULL, 0);
@@ -373,7 +414,8 @@ void report_free(rs_report *r)
         return;
     if (r->db && r->n_queue && report_flush(r) < 0)
         log_msg(RS_LOG_ERROR, "report: %zu outcome(s) lost at exit", r->n_queue);
-    report_db_close(r->db);
+    report_db_close(r->db); /* the last connection: checkpoints what is left */
+    free(r->db_path);
     table_free(&r->trusted);
     table_free(&r->claims);
     free(r->queue);

@@ -75,7 +75,30 @@ struct report_db {
     char *dir;               /* DIR, for the old files */
     report_limits limits;    /* retention bounds */
     sqlite3_stmt *insert;    /* the upsert of one outcome */
+    sqlite3_stmt *trim;      /* the history bound of one remote domain */
+    unsigned wal_pages;      /* pages in the WAL after the last commit */
 };
+
+/* Beyond the newest ?2 outcomes of remote ?1, all go but each cell's
+ * latest trusted outcome (what the matrix shows), however old. */
+#define TRIM_SQL(where)                                                        \
+    "DELETE FROM outcomes WHERE id IN (SELECT id FROM (SELECT id, evidence, "  \
+    "row_number() OVER (PARTITION BY remote ORDER BY time DESC, id DESC) "     \
+    "AS nth, row_number() OVER (PARTITION BY remote, local, leg, "             \
+    "evidence = 'claimed' ORDER BY time DESC, id DESC) AS cell_nth "           \
+    "FROM outcomes" where ") WHERE nth > ?2 AND NOT (cell_nth = 1 AND "        \
+    "evidence != 'claimed'))"
+
+/* The same for one remote domain, cheap when it has no more than ?2 rows:
+ * the (remote, time) index gives the rows beyond the newest ?2, and a row
+ * goes if it is a claim or a newer trusted outcome of its cell exists. */
+#define TRIM_ONE_SQL                                                           \
+    "DELETE FROM outcomes WHERE id IN (SELECT o.id FROM (SELECT id, local, "    \
+    "leg, time, evidence FROM outcomes WHERE remote = ?1 ORDER BY time DESC, " \
+    "id DESC LIMIT -1 OFFSET ?2) AS o WHERE o.evidence = 'claimed' OR EXISTS " \
+    "(SELECT 1 FROM outcomes p WHERE p.remote = ?1 AND p.local = o.local AND " \
+    "p.leg = o.leg AND p.evidence != 'claimed' AND (p.time > o.time OR "       \
+    "(p.time = o.time AND p.id > o.id))))"
 
 static void set_err(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -196,6 +219,8 @@ static int prepare_insert(report_db *d, char *err, size_t n)
                  cols, params, update) < 0)
         sql = NULL;
     int rc = sql ? sqlite3_prepare_v2(d->db, sql, -1, &d->insert, NULL) : SQLITE_NOMEM;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(d->db, TRIM_ONE_SQL, -1, &d->trim, NULL);
     free(cols);
     free(params);
     free(update);
@@ -437,11 +462,50 @@ fail:
     return NULL;
 }
 
+/* After each commit: how big the WAL has grown. */
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)db;
+    (void)name;
+    ((report_db *)arg)->wal_pages = pages > 0 ? (unsigned)pages : 0;
+    return SQLITE_OK;
+}
+
+void report_db_defer_checkpoints(report_db *d)
+{
+    sqlite3_wal_hook(d->db, on_wal_commit, d); /* replaces the automatic one */
+}
+
+unsigned report_db_wal_pages(const report_db *d)
+{
+    return d->wal_pages;
+}
+
+const char *report_db_path(const report_db *d)
+{
+    return d->path;
+}
+
+int report_db_checkpoint(const char *path, char *err, size_t n)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+                                       NULL);
+    if (rc != SQLITE_OK)
+        set_err(err, n, "checkpoint of %s: %s", path,
+                db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
 void report_db_close(report_db *d)
 {
     if (!d)
         return;
     sqlite3_finalize(d->insert);
+    sqlite3_finalize(d->trim);
     sqlite3_close(d->db);
     free(d->path);
     free(d->dir);
@@ -533,6 +597,29 @@ static void bind_outcome(sqlite3_stmt *st, const report_outcome *o)
     sqlite3_bind_text(st, c, report_evidence_name(o->evidence), -1, SQLITE_STATIC);
 }
 
+/* The history bound of each remote domain in os[0..count), once each:
+ * through the (remote, time) index, a few rows per domain. */
+static int trim_written(report_db *d, const report_outcome *os, size_t count,
+                        char *err, size_t n)
+{
+    for (size_t i = 0; i < count; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(os[k].remote, os[i].remote) == 0;
+        if (seen)
+            continue;
+        sqlite3_bind_text(d->trim, 1, os[i].remote, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(d->trim, 2, d->limits.history ? d->limits.history : 1);
+        int rc = sqlite3_step(d->trim);
+        sqlite3_reset(d->trim);
+        if (rc != SQLITE_DONE) {
+            set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int report_db_write(report_db *d, const report_outcome *os, size_t count,
                     char *err, size_t n)
 {
@@ -552,6 +639,10 @@ int report_db_write(report_db *d, const report_outcome *os, size_t count,
             continue;
         }
         set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    if (trim_written(d, os, count, err, n) < 0) {
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
@@ -587,17 +678,10 @@ static long long used_bytes(report_db *d)
     return (long long)(pages - free_pages) * size;
 }
 
-long report_db_prune(report_db *d, int64_t now)
+long report_db_prune(report_db *d, int64_t now, bool every_domain)
 {
     static const char *const by_age = "DELETE FROM outcomes WHERE time < ?1";
-    /* the newest ?1 per remote domain stay, and each cell's latest trusted
-     * outcome (what the matrix shows) however old */
-    static const char *const by_count =
-        "DELETE FROM outcomes WHERE id IN (SELECT id FROM (SELECT id, evidence, "
-        "row_number() OVER (PARTITION BY remote ORDER BY time DESC, id DESC) AS nth, "
-        "row_number() OVER (PARTITION BY remote, local, leg, evidence = 'claimed' "
-        "ORDER BY time DESC, id DESC) AS cell_nth FROM outcomes) "
-        "WHERE nth > ?1 AND NOT (cell_nth = 1 AND evidence != 'claimed'))";
+    static const char *const by_count = TRIM_SQL("");
     /* remote domains beyond the bounds, least recently seen first: trusted
      * ones as a whole, claimed ones only for their claims */
     static const char *const by_peers =
@@ -621,7 +705,7 @@ long report_db_prune(report_db *d, int64_t now)
     long total = 0, k;
     long steps[] = {
         prune_step(d, by_age, cutoff, 0),
-        prune_step(d, by_count, l->history ? l->history : 1, 0),
+        every_domain ? prune_step(d, by_count, 0, l->history ? l->history : 1) : 0,
         prune_step(d, by_peers, l->max_peers ? l->max_peers : 1, 0),
         prune_step(d, by_claims, l->max_claims ? l->max_claims : 1, 0),
     };

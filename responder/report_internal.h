@@ -46,16 +46,31 @@ int report_db_load(report_db *db, const char *remote, int64_t since,
                    char *err, size_t n);
 
 /* os[0..n) in one transaction; the records of one stream replace each
- * other. 0, or -1 when nothing was written (busy, full disk, I/O: the
- * message in err; the caller keeps the outcomes and retries). */
+ * other; each remote domain written to keeps its newest outcomes only (the
+ * history bound, as report_db_prune). 0, or -1 when nothing was written
+ * (busy, full disk, I/O: the message in err; the caller keeps the outcomes
+ * and retries). */
 int report_db_write(report_db *db, const report_outcome *os, size_t n,
                     char *err, size_t errn);
 
-/* Retention: outcomes older than the age bound; beyond the history bound
- * per remote domain (each cell's latest trusted outcome stays); remote
- * domains beyond the peer and claim bounds; the oldest quarter while the
- * outcomes take more than file_bytes. Returns the rows deleted, -1 on an
- * error (logged). */
-long report_db_prune(report_db *db, int64_t now);
+/* From now on the writes leave checkpoints (copying the WAL back into the
+ * database, with an fsync or two) to report_db_checkpoint, which the
+ * owner runs off the event loop when report_db_wal_pages grows. */
+void report_db_defer_checkpoints(report_db *db);
+unsigned report_db_wal_pages(const report_db *db);
+const char *report_db_path(const report_db *db);
+
+/* A passive checkpoint of the database at path through a connection of its
+ * own: safe from another thread while the owner's connection writes. 0, or
+ * -1 with the message in err. */
+int report_db_checkpoint(const char *path, char *err, size_t n);
+
+/* Retention: outcomes older than the age bound; remote domains beyond the
+ * peer and claim bounds; the oldest quarter while the outcomes take more
+ * than file_bytes; with every_domain, also the history bound of every
+ * remote domain (each cell's latest trusted outcome stays; writes keep it
+ * for the domains they touch). Returns the rows deleted, -1 on an error
+ * (logged). */
+long report_db_prune(report_db *db, int64_t now, bool every_domain);
 
 #endif
