@@ -8,9 +8,11 @@
  * per remote domain, the latest outcome per (test domain, leg) and a bounded
  * history, in memory with a bound on the number of remote domains. The
  * store of record is STATE/report.db (SQLite, WAL; schema in the README):
- * outcomes are queued and written in one transaction per flush (at most a
- * few a second, never waiting for a lock), pruned by age, count per remote
- * domain and size, and read back at start so history survives restarts.
+ * outcomes are queued and written in one transaction per flush (on the
+ * next loop turn when a batch is waiting, else shortly after; never waiting
+ * for a lock; checkpoints in a worker thread), pruned by age, count per
+ * remote domain and size, and read back at start so history survives
+ * restarts.
  * When the database cannot be written (locked, disk full) the daemon logs
  * it, keeps running from memory and retries.
  *

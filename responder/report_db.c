@@ -414,10 +414,12 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
                           bool read_only, char *err, size_t n)
 {
     report_db *d = calloc(1, sizeof *d);
-    if (!d || asprintf(&d->path, "%s/" DB_FILE, dir) < 0 || !(d->dir = strdup(dir))) {
-        if (d && d->path && !d->dir) /* path set: asprintf succeeded */
-            free(d->path);
-        free(d);
+    if (d && asprintf(&d->path, "%s/" DB_FILE, dir) < 0)
+        d->path = NULL; /* undefined after a failure */
+    if (d && d->path)
+        d->dir = strdup(dir);
+    if (!d || !d->dir) {
+        report_db_close(d);
         set_err(err, n, "out of memory");
         return NULL;
     }
