@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -317,5 +318,23 @@ size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instanc
         log_msg(RS_LOG_WARN, "certificate of %s does not match its row (%s): %s",
                 ds->items[i].name, ds->items[i].profile->label, text);
     }
+    return bad;
+}
+
+size_t certcheck_mark_config(rs_config *cfg, const rs_domains *ds, int64_t now)
+{
+    certcheck_result *r = calloc(ds->n ? ds->n : 1, sizeof *r);
+    if (!r)
+        return 0;
+    size_t bad = certcheck_all(ds, cfg->base_domain, cfg->public_instance, now, r);
+    for (size_t i = 0; i < ds->n && i < cfg->n_domains; i++) {
+        free(cfg->domains[i].cert_mismatch);
+        cfg->domains[i].cert_mismatch = NULL;
+        char text[CERTCHECK_MAX * 170];
+        certcheck_summary(&r[i], text, sizeof text);
+        if (text[0])
+            cfg->domains[i].cert_mismatch = strdup(text);
+    }
+    free(r);
     return bad;
 }

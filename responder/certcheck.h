@@ -44,6 +44,11 @@ void certcheck_domain(const rs_domain *d, const char *base, bool public_instance
 size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instance,
                      int64_t now, certcheck_result *results);
 
+/* Inspect every domain of ds (loaded from cfg) and set each
+ * cfg->domains[i].cert_mismatch to its summary (NULL when none), as the
+ * verdicts want it. Returns how many domains differ from their row. */
+size_t certcheck_mark_config(rs_config *cfg, const rs_domains *ds, int64_t now);
+
 /* The mismatches as one line, "; "-separated, into out. */
 void certcheck_summary(const certcheck_result *r, char *out, size_t n);
 

@@ -49,8 +49,9 @@ const limit_def limit_defs[] = {
           "outcomes kept per remote domain besides the latest per cell"),
     LIMIT(report_claims, false, 1, 1 << 20, 64,
           "remote domains kept apart whose outcomes are unproven claims"),
-    LIMIT(report_file_bytes, true, 4096, 1LL << 32, 4 << 20,
-          "rotate STATE/report.jsonl to .1 beyond this many bytes"),
+    LIMIT(report_file_bytes, true, 4096, 1LL << 40, 64 << 20,
+          "bytes the outcomes may take in STATE/report.db; beyond, the "
+          "oldest go first"),
     LIMIT(echo_per_minute, false, 1, 1 << 20, 20,
           "echo and command replies per remote domain per minute"),
     LIMIT(probe_concurrency, false, 1, 1024, 16,
@@ -86,6 +87,8 @@ const limit_def limit_defs[] = {
           "log lines per peer address per minute; the rest are counted"),
     LIMIT(client_sessions, false, 1, 1 << 20, 256,
           "bound client sessions of the test account at once"),
+    LIMIT(report_max_days, false, 1, 36500, 365,
+          "days an outcome is kept in STATE/report.db"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 

@@ -20,7 +20,7 @@
  *              idle_timeout = 300; connect_timeout = 15;
  *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
  *              report_peers = 256; report_history = 32; report_claims = 64;
- *              report_file_bytes = 4194304; echo_per_minute = 20;
+ *              report_file_bytes = 67108864; echo_per_minute = 20;
  *              probe_concurrency = 16; probe_timeout = 20;
  *              probe_target_interval = 60; probe_per_hour = 60;
  *              verify_dials_per_domain = 6; verify_dials_total = 60;
@@ -28,7 +28,8 @@
  *              ping_per_minute = 600; disco_per_minute = 120;
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
- *              log_per_minute = 1200; client_sessions = 256; };
+ *              log_per_minute = 1200; client_sessions = 256;
+ *              report_max_days = 365; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -76,7 +77,7 @@ typedef struct rs_limits {
     unsigned report_peers;       /* remote domains kept in the report, 256 */
     unsigned report_history;     /* outcomes kept per remote domain, 32 */
     unsigned report_claims;      /* remote domains known only by claims, 64 */
-    size_t report_file_bytes;    /* rotate report.jsonl beyond, 4 MiB */
+    size_t report_file_bytes;    /* outcomes in report.db at most, 64 MiB */
     unsigned echo_per_minute;    /* echo/command replies per remote domain */
     unsigned probe_concurrency;  /* pings of one probe in flight at once, 16 */
     unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
@@ -97,6 +98,7 @@ typedef struct rs_limits {
                                         unauthenticated inbound streams, 25 */
     unsigned log_per_minute;     /* log lines per peer address, 1200 */
     unsigned client_sessions;    /* bound client sessions at once, 256 */
+    unsigned report_max_days;    /* days an outcome is kept in report.db, 365 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

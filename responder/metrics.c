@@ -147,6 +147,27 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
                "Outcomes recorded as claims unchecked: too many lookups waiting.",
                snap->evidence_overflow);
     }
+    if (snap->have_report_db) {
+        single(&m, "report_db_up", "gauge",
+               "1 when STATE/report.db is open for writing (0: memory only).",
+               snap->report_db_up);
+        single(&m, "report_db_written_total", "counter",
+               "Outcomes committed to STATE/report.db.", snap->report_db_written);
+        single(&m, "report_db_failures_total", "counter",
+               "Writes to STATE/report.db that failed (locked, disk full; "
+               "retried, the outcomes kept).", snap->report_db_failures);
+        single(&m, "report_db_dropped_total", "counter",
+               "Outcomes not written: the queue for STATE/report.db was full.",
+               snap->report_db_dropped);
+        single(&m, "report_db_queued", "gauge",
+               "Outcomes waiting to be written to STATE/report.db.",
+               snap->report_db_queued);
+        family(&m, "report_db_longest_flush_seconds", "gauge",
+               "Longest write to STATE/report.db (one transaction and "
+               "retention): how long the event loop waited for it.");
+        put(&m, PREFIX "report_db_longest_flush_seconds %.6f\n",
+            (double)snap->report_db_longest_us / 1e6);
+    }
 
     streams_open(&m, snap);
     family(&m, "streams_total", "counter",

@@ -1,21 +1,19 @@
 /* report.c -- the outcome store: per remote domain the latest outcome per
- * (test domain, leg) and a bounded history, kept in memory and appended to
- * STATE/report.jsonl. Rendering (cells, explanations, JSON, text) is in
- * report_view.c. */
+ * (test domain, leg) and a bounded history, kept in memory for the pages,
+ * and queued for STATE/report.db (report_db.c), written in batches from a
+ * timer so that the event loop never waits for the disk for long.
+ * Rendering (cells, explanations, JSON, text) is in report_view.c. */
 #include "report.h"
 #include "report_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+#include <time.h>
+#include <uv.h>
 
 #include "log.h"
-
-#define REPORT_FILE "report.jsonl"
-#define REPORT_LINE_MAX 8192 /* longer lines in the file are not ours: skip */
 
 /* Everything known about one remote domain. */
 typedef struct report_peer {
@@ -40,16 +38,28 @@ struct rs_report {
     report_limits limits;
     peer_table trusted;        /* verified and address-matched outcomes */
     peer_table claims;         /* claimed outcomes: shown, never judged */
-    char *path;                /* DIR/report.jsonl, NULL = memory only */
-    char *path_old;            /* DIR/report.jsonl.1 */
-    FILE *file;                /* open for append, NULL when it failed */
-    size_t file_size;          /* bytes in file */
-    bool loading;              /* reading the file back: do not append */
+    report_db *db;             /* DIR/report.db, NULL = memory only */
+    report_outcome *queue;     /* outcomes waiting for the next write */
+    size_t n_queue, cap_queue;
+    bool failing;              /* the last write failed (logged once) */
+    int64_t last_prune;        /* when retention last ran */
+    uv_timer_t timer;          /* flushes the queue (when timer_on) */
+    bool timer_on;             /* attached to a loop, timer initialised */
+    uv_loop_t *loop;           /* for checkpoints in a worker thread */
+    uv_work_t checkpoint;      /* the checkpoint running, if any */
+    bool checkpointing;        /* checkpoint is queued or running */
+    int checkpoint_rc;         /* its result (0 or -1, message below) */
+    char checkpoint_err[300];
+    char *db_path;             /* DIR/report.db, for the worker's connection */
+    report_write_stats stats;  /* written, batches, failures, ... */
     report_listener listener;
     void *listener_arg;
 };
 
 #define CLAIM_HISTORY 8        /* claims kept per claimed domain at most */
+
+static void on_flush_timer(uv_timer_t *t);
+static void maybe_checkpoint(rs_report *r);
 
 /* ---- peers ------------------------------------------------------------- */
 
@@ -155,101 +165,193 @@ static void add_history(const peer_table *t, report_peer *p,
         p->history_len++;
 }
 
-/* ---- the file ---------------------------------------------------------- */
+/* ---- the database ----------------------------------------------------- */
 
-static void open_file(rs_report *r)
+/* Wait this long after an outcome before writing, so that a burst goes in
+ * one transaction; and this long after a failed write before retrying. */
+#define FLUSH_DELAY_MS 200
+#define RETRY_DELAY_MS 1000
+#define CHECKPOINT_PAGES 1000 /* a WAL this long is copied back (off the loop) */
+#define PRUNE_SECONDS 3600    /* retention over the whole database (the
+                                 history bound is kept by every write) */
+#define BATCH 64              /* this many waiting: write now, not later */
+#define QUEUE_MAX 2048        /* outcomes waiting; beyond, new ones are not
+                                 written (memory still has them) */
+
+static double now_ms(void)
 {
-    r->file = fopen(r->path, "a");
-    if (!r->file) {
-        log_msg(RS_LOG_ERROR, "report: cannot append to %s: %s; history will "
-               "not survive a restart", r->path, strerror(errno));
-        return;
-    }
-    struct stat st;
-    r->file_size = fstat(fileno(r->file), &st) == 0 ? (size_t)st.st_size : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* report.jsonl -> report.jsonl.1 (replacing it), and a fresh file. */
-static void rotate(rs_report *r)
+static void schedule(rs_report *r, uint64_t delay)
 {
-    if (r->file)
-        fclose(r->file);
-    r->file = NULL;
-    if (rename(r->path, r->path_old) != 0)
-        log_msg(RS_LOG_ERROR, "report: cannot rotate %s: %s", r->path,
-               strerror(errno));
-    open_file(r);
+    if (r->timer_on && (!uv_is_active((uv_handle_t *)&r->timer) || delay == 0))
+        uv_timer_start(&r->timer, on_flush_timer, delay, 0);
 }
 
-static void append_line(rs_report *r, const report_outcome *o)
+/* Queue o for the next write: a batch is written on the next loop turn, a
+ * smaller one shortly after. A full queue (the database failing for a long
+ * time) takes no more. */
+static void enqueue(rs_report *r, const report_outcome *o)
 {
-    if (!r->path || r->loading)
+    if (!r->db)
         return;
-    rs_json j;
-    json_init(&j);
-    report_outcome_json(&j, o);
-    if (j.failed) {
-        log_msg(RS_LOG_ERROR, "report: out of memory writing an outcome");
-        json_free(&j);
+    if (r->n_queue == QUEUE_MAX) {
+        if (!r->stats.dropped++)
+            log_msg(RS_LOG_ERROR, "report: %d outcomes wait for the database; "
+                    "newer ones are kept in memory only", QUEUE_MAX);
         return;
     }
-    if (r->file && r->file_size + j.len + 1 > r->limits.file_bytes)
-        rotate(r);
-    if (r->file) {
-        fprintf(r->file, "%s\n", j.text);
-        if (fflush(r->file) != 0)
-            log_msg(RS_LOG_ERROR, "report: writing %s: %s", r->path,
-                   strerror(errno));
-        r->file_size += j.len + 1;
-    }
-    json_free(&j);
-}
-
-/* Read one file back; every line that is not an outcome is counted. */
-static void load_file(rs_report *r, const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (errno != ENOENT)
-            log_msg(RS_LOG_WARN, "report: cannot read %s: %s", path,
-                   strerror(errno));
-        return;
-    }
-    char *line = malloc(REPORT_LINE_MAX);
-    if (!line) {
-        fclose(f);
-        return;
-    }
-    unsigned n = 0, bad = 0;
-    bool skipping = false; /* inside an over-long line */
-    while (fgets(line, REPORT_LINE_MAX, f)) {
-        size_t len = strlen(line);
-        bool complete = len > 0 && line[len - 1] == '\n';
-        if (skipping || !complete) {
-            if (!skipping)
-                bad++;
-            skipping = !complete;
-            continue;
+    if (r->n_queue == r->cap_queue) {
+        size_t cap = r->cap_queue ? r->cap_queue * 2 : 16;
+        report_outcome *q = realloc(r->queue, cap * sizeof *q);
+        if (!q) {
+            r->stats.dropped++;
+            log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s kept in "
+                    "memory only", o->remote);
+            return;
         }
-        line[len - 1] = '\0';
-        report_outcome o;
-        if (report_outcome_parse(line, &o) == 0) {
-            report_add(r, &o);
-            n++;
+        r->queue = q;
+        r->cap_queue = cap;
+    }
+    r->queue[r->n_queue++] = *o;
+    schedule(r, r->n_queue == BATCH && !r->failing ? 0 : FLUSH_DELAY_MS);
+}
+
+int report_flush(rs_report *r)
+{
+    if (!r->db)
+        return -1;
+    double start = now_ms();
+    int rc = 0;
+    if (r->n_queue) {
+        char err[512];
+        if (report_db_write(r->db, r->queue, r->n_queue, err, sizeof err) < 0) {
+            r->stats.failures++;
+            if (!r->failing) /* once per failure, not per retry */
+                log_msg(RS_LOG_ERROR, "report: cannot write: %s; %zu outcome(s) "
+                        "kept in memory, retrying", err, r->n_queue);
+            r->failing = true;
+            rc = -1;
         } else {
-            bad++;
+            if (r->failing)
+                log_msg(RS_LOG_INFO, "report: writing again: %zu outcome(s) "
+                        "stored", r->n_queue);
+            r->failing = false;
+            r->stats.written += r->n_queue;
+            r->stats.batches++;
+            r->n_queue = 0;
+            maybe_checkpoint(r);
         }
     }
-    free(line);
-    fclose(f);
-    log_msg(RS_LOG_INFO, "report: read %u outcome(s) from %s", n, path);
-    if (bad)
-        log_msg(RS_LOG_WARN, "report: %u line(s) of %s skipped", bad, path);
+    int64_t now = (int64_t)time(NULL);
+    if (rc == 0 && now - r->last_prune >= PRUNE_SECONDS) {
+        r->last_prune = now;
+        report_db_prune(r->db, now, false);
+    }
+    double took = now_ms() - start;
+    if (took > r->stats.longest_ms)
+        r->stats.longest_ms = took;
+    return rc;
+}
+
+/* In a worker thread: nothing of r but the path and the result. */
+static void checkpoint_work(uv_work_t *w)
+{
+    rs_report *r = w->data;
+    r->checkpoint_rc = report_db_checkpoint(r->db_path, r->checkpoint_err,
+                                            sizeof r->checkpoint_err);
+}
+
+static void checkpoint_done(uv_work_t *w, int status)
+{
+    rs_report *r = w->data;
+    r->checkpointing = false;
+    if (status == 0 && r->checkpoint_rc < 0)
+        log_msg(RS_LOG_WARN, "report: %s", r->checkpoint_err);
+}
+
+/* The WAL has grown: copy it back into the database in a worker thread
+ * (the fsyncs of a checkpoint would hold the loop for tens of ms). */
+static void maybe_checkpoint(rs_report *r)
+{
+    if (!r->timer_on || r->checkpointing || !r->db_path ||
+        report_db_wal_pages(r->db) < CHECKPOINT_PAGES)
+        return;
+    r->checkpoint.data = r;
+    if (uv_queue_work(r->loop, &r->checkpoint, checkpoint_work, checkpoint_done) == 0)
+        r->checkpointing = true;
+}
+
+static void on_flush_timer(uv_timer_t *t)
+{
+    rs_report *r = t->data;
+    if (report_flush(r) < 0 && r->n_queue)
+        schedule(r, RETRY_DELAY_MS);
+}
+
+void report_attach_loop(rs_report *r, struct uv_loop_s *loop)
+{
+    if (!r || r->timer_on || uv_timer_init(loop, &r->timer) != 0)
+        return;
+    r->timer.data = r;
+    r->timer_on = true;
+    r->loop = loop;
+    if (r->db && (r->db_path = strdup(report_db_path(r->db))) != NULL)
+        report_db_defer_checkpoints(r->db);
+    if (r->n_queue)
+        schedule(r, FLUSH_DELAY_MS);
+}
+
+static void on_timer_closed(uv_handle_t *h)
+{
+    (void)h; /* the timer lives in rs_report, freed by report_free */
+}
+
+void report_detach_loop(rs_report *r)
+{
+    if (!r || !r->timer_on)
+        return;
+    r->timer_on = false;
+    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+}
+
+void report_write_stats_get(const rs_report *r, report_write_stats *s)
+{
+    *s = r->stats;
+    s->open = r->db != NULL;
+    s->queued = r->n_queue;
+}
+
+/* Keep o in memory: trusted outcomes update the peer's latest outcomes and
+ * history; claimed ones go to the claims' history. */
+static bool keep(rs_report *r, const report_outcome *o)
+{
+    bool trusted = o->evidence != REPORT_EVIDENCE_CLAIMED;
+    peer_table *t = trusted ? &r->trusted : &r->claims;
+    report_peer *p = get_peer(t, o->remote);
+    if (!p || (trusted && !set_latest(p, o))) {
+        log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
+               o->remote);
+        return false;
+    }
+    add_history(t, p, o);
+    if (o->time > p->last_seen)
+        p->last_seen = o->time;
+    return true;
+}
+
+static void keep_loaded(void *arg, const report_outcome *o)
+{
+    keep(arg, o);
 }
 
 /* ---- API --------------------------------------------------------------- */
 
-rs_report *report_open(const char *dir, const report_limits *limits)
+/* A store with its tables, without a database. */
+static rs_report *report_new(const report_limits *limits)
 {
     rs_report *r = calloc(1, sizeof *r);
     if (!r)
@@ -262,19 +364,47 @@ rs_report *report_open(const char *dir, const report_limits *limits)
         report_free(r);
         return NULL;
     }
-    if (!dir)
+    return r;
+}
+
+rs_report *report_open(const char *dir, const report_limits *limits)
+{
+    rs_report *r = report_new(limits);
+    if (!r || !dir)
         return r;
-    if (asprintf(&r->path, "%s/" REPORT_FILE, dir) < 0 ||
-        asprintf(&r->path_old, "%s/" REPORT_FILE ".1", dir) < 0) {
-        r->path = r->path_old = NULL; /* undefined after a failure */
+    char err[512];
+    r->db = report_db_open(dir, limits, false, err, sizeof err);
+    if (!r->db) {
+        log_msg(RS_LOG_ERROR, "report: %s; outcomes are kept in memory only and "
+                "will not survive a restart", err);
+        return r;
+    }
+    r->last_prune = (int64_t)time(NULL);
+    report_db_prune(r->db, r->last_prune, true);
+    if (report_db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0)
+        log_msg(RS_LOG_ERROR, "report: reading back: %s", err);
+    size_t peers = report_peers(r, NULL, NULL, 0);
+    log_msg(RS_LOG_INFO, "report: %s/report.db: %zu remote domain(s) read back",
+            dir, peers);
+    return r;
+}
+
+rs_report *report_open_reader(const char *dir, const report_limits *limits,
+                              const char *remote, int64_t since, char *err,
+                              size_t n)
+{
+    rs_report *r = report_new(limits);
+    if (!r) {
+        snprintf(err, n, "out of memory");
+        return NULL;
+    }
+    report_db *db = report_db_open(dir, limits, true, err, n);
+    if (!db || report_db_load(db, remote, since, keep_loaded, r, err, n) < 0) {
+        report_db_close(db);
         report_free(r);
         return NULL;
     }
-    r->loading = true;
-    load_file(r, r->path_old);
-    load_file(r, r->path);
-    r->loading = false;
-    open_file(r);
+    report_db_close(db);
     return r;
 }
 
@@ -282,12 +412,13 @@ void report_free(rs_report *r)
 {
     if (!r)
         return;
+    if (r->db && r->n_queue && report_flush(r) < 0)
+        log_msg(RS_LOG_ERROR, "report: %zu outcome(s) lost at exit", r->n_queue);
+    report_db_close(r->db); /* the last connection: checkpoints what is left */
+    free(r->db_path);
     table_free(&r->trusted);
     table_free(&r->claims);
-    if (r->file)
-        fclose(r->file);
-    free(r->path);
-    free(r->path_old);
+    free(r->queue);
     free(r);
 }
 
@@ -295,19 +426,10 @@ void report_add(rs_report *r, const report_outcome *o)
 {
     if (!r || !o->remote[0] || !o->local[0])
         return;
-    bool trusted = o->evidence != REPORT_EVIDENCE_CLAIMED;
-    peer_table *t = trusted ? &r->trusted : &r->claims;
-    report_peer *p = get_peer(t, o->remote);
-    if (!p || (trusted && !set_latest(p, o))) {
-        log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
-               o->remote);
+    if (!keep(r, o))
         return;
-    }
-    add_history(t, p, o);
-    if (o->time > p->last_seen)
-        p->last_seen = o->time;
-    append_line(r, o);
-    if (r->listener && !r->loading)
+    enqueue(r, o);
+    if (r->listener)
         r->listener(r->listener_arg, o);
 }
 

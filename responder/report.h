@@ -6,10 +6,15 @@
  * address, TLS, the certificate we presented, alerts, their certificate's
  * verification, authentication, stanzas, and how it closed. The store keeps,
  * per remote domain, the latest outcome per (test domain, leg) and a bounded
- * history, in memory with a bound on the number of remote domains, and
- * appends every record as one JSON line to STATE/report.jsonl (rotated to
- * report.jsonl.1 at a size bound), which is read back at start so history
- * survives restarts.
+ * history, in memory with a bound on the number of remote domains. The
+ * store of record is STATE/report.db (SQLite, WAL; schema in the README):
+ * outcomes are queued and written in one transaction per flush (on the
+ * next loop turn when a batch is waiting, else shortly after; never waiting
+ * for a lock; checkpoints in a worker thread), pruned by age, count per
+ * remote domain and size, and read back at start so history survives
+ * restarts.
+ * When the database cannot be written (locked, disk full) the daemon logs
+ * it, keeps running from memory and retries.
  *
  * From the latest outcomes, report_matrix() derives one cell per test domain:
  * what the peer did (accepted, refused, nothing seen), whether that is what a
@@ -133,7 +138,9 @@ typedef struct report_limits {
     unsigned max_claims;  /* remote domains with claimed outcomes only, kept
                              apart so claims never evict trusted peers */
     unsigned history;     /* outcomes kept per remote domain, newest first */
-    size_t file_bytes;    /* rotate report.jsonl beyond this size */
+    size_t file_bytes;    /* bytes the outcomes may take in report.db; beyond,
+                             the oldest go first (0 = no bound) */
+    uint64_t max_age;     /* seconds an outcome is kept (0 = forever) */
 } report_limits;
 
 typedef struct rs_report rs_report;
@@ -141,15 +148,50 @@ typedef struct rs_report rs_report;
 /* Called for every outcome added (the probe listens here). */
 typedef void (*report_listener)(void *arg, const report_outcome *o);
 
-/* Open the store in dir (reading report.jsonl.1 then report.jsonl; bad lines
- * are skipped and counted in the log). dir NULL = memory only. NULL on
- * allocation failure. */
+/* Open the store in dir: DIR/report.db created or migrated, an old
+ * report.jsonl(.1) imported once, everything read back. A database that
+ * cannot be opened is logged, and the store runs from memory. dir NULL =
+ * memory only. NULL on allocation failure. */
 rs_report *report_open(const char *dir, const report_limits *limits);
 
-/* Close the file and free everything. */
+/* For readers while the daemon runs (`xmpp-responder report`): DIR/report.db
+ * opened read-only, the outcomes of remote (lower case) from since (unix
+ * seconds) on. NULL with a message in err when there is no database or it
+ * cannot be read. */
+rs_report *report_open_reader(const char *dir, const report_limits *limits,
+                              const char *remote, int64_t since, char *err,
+                              size_t n);
+
+/* Write what is queued, then close the database and free everything. */
 void report_free(rs_report *r);
 
-/* Record o (copied): append to the file, tell the listener, and keep it:
+struct uv_loop_s;
+/* Write queued outcomes from loop: a timer flushes shortly after an outcome
+ * comes in (and retries a failed write a second later). Without a loop,
+ * only report_flush and report_free write. */
+void report_attach_loop(rs_report *r, struct uv_loop_s *loop);
+
+/* Stop the timer (before the loop's last run); report_free still writes
+ * what is left. */
+void report_detach_loop(rs_report *r);
+
+/* Write the queued outcomes now, in one transaction. 0, or -1 when the
+ * database is not there or the write failed (the outcomes stay queued). */
+int report_flush(rs_report *r);
+
+/* How the writes to the database went, for metrics and the benchmark. */
+typedef struct report_write_stats {
+    bool open;            /* the database is open for writing */
+    uint64_t written;     /* outcomes committed */
+    uint64_t batches;     /* transactions committed */
+    uint64_t failures;    /* transactions that failed (outcomes kept) */
+    uint64_t dropped;     /* outcomes dropped from a full queue */
+    size_t queued;        /* outcomes waiting now */
+    double longest_ms;    /* longest flush (write and retention), in ms */
+} report_write_stats;
+void report_write_stats_get(const rs_report *r, report_write_stats *s);
+
+/* Record o (copied): queue it for the database, tell the listener, and keep it:
  * trusted outcomes (verified, address-matched) update the peer's latest
  * outcomes and history; claimed ones go to the history of a separate,
  * smaller table of claims and never count in a verdict. Records without a

@@ -156,23 +156,10 @@ static int wire_router(rs_daemon *srv)
  * none. */
 static void inspect_certificates(rs_config *cfg, const rs_domains *d)
 {
-    certcheck_result *r = calloc(d->n ? d->n : 1, sizeof *r);
-    if (!r)
-        return;
-    size_t bad = certcheck_all(d, cfg->base_domain, cfg->public_instance,
-                               (int64_t)time(NULL), r);
-    for (size_t i = 0; i < d->n && i < cfg->n_domains; i++) {
-        free(cfg->domains[i].cert_mismatch);
-        cfg->domains[i].cert_mismatch = NULL;
-        char text[CERTCHECK_MAX * 170];
-        certcheck_summary(&r[i], text, sizeof text);
-        if (text[0])
-            cfg->domains[i].cert_mismatch = strdup(text);
-    }
+    size_t bad = certcheck_mark_config(cfg, d, (int64_t)time(NULL));
     if (bad)
         log_msg(RS_LOG_WARN, "%zu of %zu test domains present a certificate that "
                 "differs from their row: their verdicts claim nothing", bad, d->n);
-    free(r);
 }
 
 int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
@@ -227,12 +214,14 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     report_limits rl = {.max_peers = cfg->limits.report_peers,
                         .history = cfg->limits.report_history,
                         .max_claims = cfg->limits.report_claims,
-                        .file_bytes = cfg->limits.report_file_bytes};
+                        .file_bytes = cfg->limits.report_file_bytes,
+                        .max_age = cfg->limits.report_max_days * 86400ull};
     srv->report = report_open(cfg->state_dir, &rl);
     if (!srv->report) {
         fprintf(stderr, "cannot open the report in %s\n", cfg->state_dir);
         return -1;
     }
+    report_attach_loop(srv->report, loop);
     evidence_limits el = {.cache_entries = EVIDENCE_CACHE_ENTRIES,
                           .cache_seconds = EVIDENCE_CACHE_SECONDS,
                           .max_pending = EVIDENCE_MAX_PENDING};
@@ -381,6 +370,7 @@ void server_stop(rs_daemon *srv)
     conn_flush_stop(srv); /* the stream errors leave now; later output at once */
     evidence_free(srv->evidence); /* waiting outcomes go in as claims */
     srv->evidence = NULL;
+    report_detach_loop(srv->report); /* report_free writes what is left */
     dns_free(srv->dns);
     srv->dns = NULL;
 }
@@ -424,6 +414,17 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
                sizeof snap->outcomes_by_evidence);
         snap->evidence_lookups = es->lookups;
         snap->evidence_overflow = es->overflow;
+    }
+    if (srv->report) {
+        report_write_stats ws;
+        report_write_stats_get(srv->report, &ws);
+        snap->have_report_db = 1;
+        snap->report_db_up = ws.open;
+        snap->report_db_written = ws.written;
+        snap->report_db_failures = ws.failures;
+        snap->report_db_dropped = ws.dropped;
+        snap->report_db_queued = ws.queued;
+        snap->report_db_longest_us = (uint64_t)(ws.longest_ms * 1000.0);
     }
     size_t n_in, n_out, n_c2s;
     const char *const *in_states = s2s_in_state_names(&n_in);

@@ -70,6 +70,13 @@ typedef struct stats_snapshot {
     uint64_t outcomes_by_evidence[3]; /* by report_evidence (report.h) */
     uint64_t evidence_lookups;  /* DNS lookups of claimed domains */
     uint64_t evidence_overflow; /* outcomes left unchecked: too many waiting */
+    int have_report_db;         /* the report.db counters below are set */
+    uint64_t report_db_up;      /* 1: report.db is open for writing */
+    uint64_t report_db_written; /* outcomes committed to report.db */
+    uint64_t report_db_failures; /* transactions that failed (retried) */
+    uint64_t report_db_dropped; /* outcomes not queued: the queue was full */
+    uint64_t report_db_queued;  /* outcomes waiting to be written */
+    uint64_t report_db_longest_us; /* longest flush, microseconds */
     stats_stream_count streams[STATS_MAX_STATES]; /* every known state of
                                    both machines, zeros included */
     size_t n_streams;

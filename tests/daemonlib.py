@@ -126,9 +126,14 @@ class Daemon:
             f.write('resolver = { servers = ( "127.0.0.1:%d" ); };\n'
                     % dead_udp_port())
         self.log_path = os.path.join(self.dir, "run.log")
+        return self.run()
+
+    def run(self, mode="w"):
+        """Run the daemon on the config as it is (again, after stop(): the
+        state stays, the log is appended with mode "a"); True once it serves."""
         self.proc = subprocess.Popen(
             [self.responder, "run", "-c", self.conf],
-            stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
+            stdout=open(self.log_path, mode), stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:

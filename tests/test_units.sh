@@ -96,7 +96,7 @@ check "it runs as nobody" test "$(awk '/^Uid:/{print $2}' "/proc/$PID/status")" 
 check "it has no capabilities (bounding set empty)" grep -qx "CapBnd:.0000000000000000" "/proc/$PID/status"
 check "it runs with no_new_privs" grep -qx "NoNewPrivs:.1" "/proc/$PID/status"
 check "its root is read-only" awk '$5 == "/" && $6 ~ /^ro/ {found = 1} END {exit !found}' "/proc/$PID/mountinfo"
-check "report.jsonl is private (UMask 0077)" test "$(stat -c %a "$T/state/report.jsonl")" = 600
+check "report.db is private (UMask 0077)" test "$(stat -c %a "$T/state/report.db")" = 600
 check "control.sock is private" test "$(stat -c %a "$T/state/control.sock")" = 600
 check "the direct TLS port presents the certificate of valid.units.test" bash -c \
     "gnutls-cli --insecure -p $DIRECT --sni-hostname valid.units.test 127.0.0.1 </dev/null 2>&1 | grep -q \"subject .CN=valid.units.test\""

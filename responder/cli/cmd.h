@@ -4,6 +4,8 @@
 #ifndef RS_CMD_H
 #define RS_CMD_H
 
+#include <stddef.h>
+
 #define RS_DEFAULT_BASE "responder.example"   /* embedded default base domain */
 #define RS_DEFAULT_STATE "responder-state"    /* embedded default state dir */
 #define RS_DEFAULT_ADDRESS "127.0.0.1"        /* embedded default listener */
@@ -12,6 +14,16 @@
 #define RS_DEFAULT_HTTP_PORT 5280u            /* web report */
 #define RS_DEFAULT_CLIENT_PORT 5222u          /* c2s STARTTLS port */
 #define RS_DEFAULT_CLIENT_DIRECT_PORT 5223u   /* c2s direct TLS port */
+
+/* The config file a command that talks to the daemon's state uses: given
+ * (-c), else ./RS_DEFAULT_STATE/responder.conf if it exists (into buf).
+ * NULL, after a message naming cmd on stderr, when there is none. */
+const char *cmd_config_path(const char *cmd, const char *given, char *buf,
+                            size_t n);
+
+/* The option getopt refused, for the message: "-x" (into buf) or the
+ * argument as given ("--bogus"). */
+const char *cmd_bad_option(int opt, char **argv, int index, char buf[3]);
 
 /* init: certificates, zone and config for a base domain. */
 int cmd_init(int argc, char **argv);
@@ -35,5 +47,9 @@ int cmd_probe(int argc, char **argv);
 /* acme: plan and install a public instance's ACME certificates for
  * deploy/acme-renew. */
 int cmd_acme(int argc, char **argv);
+
+/* report: a remote server's matrix from STATE/report.db; 0 printed, 1 the
+ * database cannot be read, 2 usage or config, 3 nothing recorded. */
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -60,11 +60,9 @@ int cmd_check(int argc, char **argv)
         default:
             if (optopt == 'c')
                 return check_bad_usage("option requires a file:", "-c/--config");
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, '\0'};
-                return check_bad_usage("unknown option", opt);
-            }
-            return check_bad_usage("unknown option", argv[optind - 1]);
+            char opt[3];
+            return check_bad_usage("unknown option",
+                                   cmd_bad_option(optopt, argv, optind, opt));
         }
     }
     if (optind < argc)

@@ -579,11 +579,8 @@ int cmd_probe(int argc, char **argv)
                 return bad_usage("option requires a value:", "--policy");
             if (optopt == 't')
                 return bad_usage("option requires a value:", "--timeout");
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, '\0'};
-                return bad_usage("unknown option", opt);
-            }
-            return bad_usage("unknown option", argv[optind - 1]);
+            char opt[3];
+            return bad_usage("unknown option", cmd_bad_option(optopt, argv, optind, opt));
         }
     }
     if (optind >= argc)
@@ -599,18 +596,10 @@ int cmd_probe(int argc, char **argv)
         return 2;
 
     char default_path[512];
+    config = cmd_config_path("probe", config, default_path, sizeof default_path);
     if (!config) {
-        snprintf(default_path, sizeof default_path, "%s/responder.conf",
-                 RS_DEFAULT_STATE);
-        struct stat st;
-        if (stat(default_path, &st) < 0) {
-            fprintf(stderr, "xmpp-responder probe: no -c FILE given and "
-                    "./%s: %s; give the daemon's config with -c\n",
-                    default_path, strerror(errno));
-            policy_free(&pol);
-            return 2;
-        }
-        config = default_path;
+        policy_free(&pol);
+        return 2;
     }
     rs_config cfg;
     if (config_load(config, &cfg, stderr) != 0) {

@@ -80,6 +80,9 @@ int cmd_run(int argc, char **argv)
     }
     /* a peer closing first must not kill us with SIGPIPE; writes report EPIPE */
     signal(SIGPIPE, SIG_IGN);
+    /* nor a file size limit (LimitFSIZE=): a write beyond it fails with
+     * EFBIG, which the report's database handles like a full disk */
+    signal(SIGXFSZ, SIG_IGN);
     uv_loop_t loop;
     uv_loop_init(&loop);
     rs_daemon srv;

@@ -1,8 +1,35 @@
-/* main.c -- xmpp-responder's command line: dispatch to a subcommand. */
+/* main.c -- xmpp-responder's command line: dispatch to a subcommand, and
+ * what the subcommands share. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
+
+const char *cmd_config_path(const char *cmd, const char *given, char *buf,
+                            size_t n)
+{
+    if (given)
+        return given;
+    snprintf(buf, n, "%s/responder.conf", RS_DEFAULT_STATE);
+    struct stat st;
+    if (stat(buf, &st) == 0)
+        return buf;
+    fprintf(stderr, "xmpp-responder %s: no -c FILE given and ./%s: %s; give the "
+            "daemon's config with -c\n", cmd, buf, strerror(errno));
+    return NULL;
+}
+
+const char *cmd_bad_option(int opt, char **argv, int index, char buf[3])
+{
+    if (!opt || opt > 127)
+        return argv[index - 1];
+    buf[0] = '-';
+    buf[1] = (char)opt;
+    buf[2] = '\0';
+    return buf;
+}
 
 static void usage(FILE *out)
 {
@@ -22,6 +49,7 @@ static void usage(FILE *out)
             "           domain and judge what it accepted against a policy\n"
             "  acme     plan and install a public instance's ACME certificates\n"
             "           (used by deploy/acme-renew)\n"
+            "  report   print a remote server's matrix from the report database\n"
             "\n"
             "Run 'xmpp-responder COMMAND --help' for a command's options.\n"
             "With no command, 'run' is meant: 'xmpp-responder' alone runs on\n"
@@ -59,6 +87,8 @@ int main(int argc, char **argv)
         return cmd_acme(argc - 1, argv + 1);
     if (strcmp(cmd, "probe") == 0)
         return cmd_probe(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return cmd_report(argc - 1, argv + 1);
     fprintf(stderr, "xmpp-responder: unknown command '%s'\n", cmd);
     usage(stderr);
     return 2;

@@ -167,7 +167,7 @@ run_peer() {
     local outcome cond text rtt got rlog=$WORK/responder-$1-$2.log
     note "peer $name (round $round)"
     peer_up "$name"
-    rm -f "$RDIR"/report.jsonl*   # each peer's report stands alone
+    rm -f "$RDIR"/report.db*   # each peer's report stands alone
     responder_up
     local targets=()
     for label in "${LABELS[@]}"; do targets+=("$label.$BASE"); done

@@ -107,7 +107,7 @@ fresh_responder() {
         check "responder exits with status 0 on SIGTERM (got $STOP_RC)" test "$STOP_RC" -eq 0
         cat "$WORK/responder.log" >>"$WORK/responder-all.log"
     }
-    rm -f "$RDIR"/report.jsonl*
+    rm -f "$RDIR"/report.db*
     responder_up
     wait_for 5 test -S "$RDIR/control.sock" || fail "no control socket at $RDIR/control.sock"
 }

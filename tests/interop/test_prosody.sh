@@ -6,7 +6,9 @@
 # tells the same from our side. Strict (s2s_secure_auth = true):
 # only correctly certified domains answer, and the responder logs why the
 # others failed. Lenient (secure auth off, dialback on): a self-signed domain
-# answers too. Last, a real client (slixmpp) talks to the echo contact.
+# answers too. Then a real client (slixmpp) talks to the echo contact. Last,
+# the README's queries run with sqlite3 on STATE/report.db, `xmpp-responder
+# report` prints the matrix (and --json through jq), and a restart keeps it.
 #
 # Usage: test_prosody.sh PATH/TO/xmpp-responder   (meson passes it)
 
@@ -63,6 +65,9 @@ note "scenario strict: s2s_secure_auth = true, no dialback"
 prosody_up true no
 scenario strict
 
+# a second apart at least: the README's "since when" query orders the
+# lenient acceptance after the strict refusal by their unix seconds
+sleep 1
 note "scenario lenient: s2s_secure_auth = false, dialback enabled"
 prosody_up false yes
 scenario lenient
@@ -97,7 +102,79 @@ for label in $LABELS; do
     grep -q "^$label " <<<"$EXPECT" || note "no expectation yet for $label (not tested)"
 done
 
+note "report.db: the README's queries with sqlite3, while the daemon runs"
+README=$(dirname "$0")/../../README.md
+DB=$RDIR/report.db
+# readme_sql N: the Nth sql block of the README's section on the database.
+readme_sql() {
+    awk -v want="$1" '/^### The report database/ { on = 1; next }
+        on && /^## / { exit }
+        on && /^```sql$/ { n++; inside = n == want; next }
+        inside && /^```$/ { inside = 0; next }
+        inside' "$README"
+}
+# sql N REMOTE PROFILE: run README query N with those parameters.
+sql() {
+    readme_sql "$1" | sqlite3 -readonly -cmd ".parameter set :remote $2" \
+        -cmd ".parameter set :profile $3" "$DB"
+}
+check "the README has three queries" test -n "$(readme_sql 3)" -a -z "$(readme_sql 4)"
+wait_for 5 test "$(sqlite3 -readonly "$DB" 'SELECT count(*) FROM outcomes')" -gt 0 ||
+    fail "nothing in $DB"
+out=$(sql 1 "$PEER" self-signed)
+check "refused self-signed this week: $PEER (strict round) [$out]" grep -q "^$PEER|" <<<"$out"
+out=$(sql 1 "$PEER" expired)
+check "refused expired this week: $PEER [$out]" grep -q "^$PEER|" <<<"$out"
+out=$(sql 1 "$PEER" le-tlsserver)
+check "refused le-tlsserver this week: nobody (strict Prosody accepts it) [$out]" test -z "$out"
+since=$(sql 2 "$PEER" self-signed)
+check "accepts self-signed since a time (the lenient round) [$since]" \
+    grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8}$' <<<"$since"
+last_refusal=$(sqlite3 -readonly "$DB" "SELECT datetime(max(time), 'unixepoch') FROM outcomes \
+    WHERE remote = '$PEER' AND profile = 'self-signed' AND refused_by = 'peer'")
+check "... after its last refusal ($last_refusal < $since)" test "$last_refusal" \< "$since"
+out=$(sql 2 "$PEER" expired)
+check "accepts expired since: never [$out]" test -z "$out"
+latest=$(sql 3 "$PEER" -)
+note "latest per test domain:"; sed 's/^/#   /' <<<"$latest"
+check "latest: expired refused" grep -q "^expired|in|refused|" <<<"$latest"
+check "latest: self-signed accepted" grep -q "^self-signed|[a-z]*|accepted|" <<<"$latest"
+check "latest: le-tlsserver accepted" grep -q "^le-tlsserver|[a-z]*|accepted|" <<<"$latest"
+
+note "xmpp-responder report $PEER, while the daemon runs"
+out=$("$RESPONDER" report "$PEER" -c "$RCONF"); rc=$?
+check "report $PEER: exit 0" test "$rc" -eq 0
+sed 's/^/#   /' <<<"$out" | head -8
+check "report: [ok] expired: refused" grep -q "^\[ok\] expired: refused" <<<"$out"
+check "report: [wrong] self-signed: accepted" grep -q "^\[wrong\] self-signed: accepted" <<<"$out"
+check "report: [ok] le-tlsserver: accepted over SASL EXTERNAL" \
+    grep -Eq "^\[ok\] le-tlsserver: accepted .*EXTERNAL ok" <<<"$out"
+json=$WORK/report-cli.json
+"$RESPONDER" report "$PEER" -c "$RCONF" --json >"$json"
+check "report --json parses with jq: expired ok, self-signed wrong" jq -e \
+    '[.domains[] | select(.profile == "expired" or .profile == "self-signed") | .verdict]
+     == ["ok", "wrong"]' "$json"
+responder_api "/api/report/$PEER" >"$WORK/report-api.json"
+check "report --json equals /api/report/$PEER" \
+    diff <(jq -S . "$json") <(jq -S . "$WORK/report-api.json")
+before=$(sqlite3 -readonly "$DB" "SELECT count(*), max(id) FROM outcomes")
+
 # The daemon must exit cleanly on SIGTERM.
 stop_pid "$RESPONDER_PID" 10
 check "responder exits with status 0 on SIGTERM (got $STOP_RC)" test "$STOP_RC" -eq 0
+
+note "a restart keeps everything"
+# the streams still open were closed by the stop: their rows changed, no
+# row came or went
+check "report.db: the same rows after the stop ($before)" \
+    test "$(sqlite3 -readonly "$DB" "SELECT count(*), max(id) FROM outcomes")" = "$before"
+"$RESPONDER" report "$PEER" -c "$RCONF" --json >"$WORK/report-stopped.json"
+check "report --json with the daemon stopped" jq -e '.summary.wrong == 1' "$WORK/report-stopped.json"
+responder_up
+responder_api "/api/report/$PEER" >"$WORK/report-api-restarted.json"
+check "after a restart: /api/report/$PEER is what the database held" \
+    diff <(jq -S . "$WORK/report-stopped.json") <(jq -S . "$WORK/report-api-restarted.json")
+check "after a restart: accepts self-signed since the same time" test "$(sql 2 "$PEER" self-signed)" = "$since"
+stop_pid "$RESPONDER_PID" 10
+check "responder exits with status 0 on SIGTERM again (got $STOP_RC)" test "$STOP_RC" -eq 0
 summary
