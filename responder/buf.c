@@ -38,7 +38,7 @@ int buf_terminate(rs_buf *b)
 void buf_consume(rs_buf *b, size_t n)
 {
     if (n >= b->len) {
-        b->len = 0;
+        buf_free(b); /* idle streams keep no storage */
         return;
     }
     memmove(b->data, b->data + n, b->len - n);

@@ -18,7 +18,7 @@ int buf_append(rs_buf *b, const void *data, size_t len, size_t limit);
  * read as a string. -1 when allocation fails. */
 int buf_terminate(rs_buf *b);
 
-/* Drop the first n bytes. */
+/* Drop the first n bytes; an emptied buffer gives its storage back. */
 void buf_consume(rs_buf *b, size_t n);
 
 /* Release the storage. */

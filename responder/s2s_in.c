@@ -527,7 +527,21 @@ static void on_timeout(rs_conn *c)
 static void on_closed(rs_conn *c, const char *why)
 {
     (void)why;
-    free(c->owner);
+    s2s_in *s = c->owner;
+    if (s) {
+        free(s->pairs);
+        free(s->pending);
+    }
+    free(s);
+}
+
+in_pair *s2s_in_pair_add(in_pair **list, size_t *n)
+{
+    in_pair *grown = realloc(*list, (*n + 1) * sizeof **list);
+    if (!grown)
+        return NULL;
+    *list = grown;
+    return &grown[(*n)++];
 }
 
 static const rs_conn_handler in_handler = {

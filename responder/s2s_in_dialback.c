@@ -118,7 +118,12 @@ void s2s_in_db_result(s2s_in *s, xmlNodePtr el)
         conn_close(s->conn, "out of memory");
         return;
     }
-    in_pair *p = &s->pending[s->n_pending++];
+    in_pair *p = s2s_in_pair_add(&s->pending, &s->n_pending);
+    if (!p) {
+        free(key);
+        conn_close(s->conn, "out of memory");
+        return;
+    }
     snprintf(p->local, sizeof p->local, "%s", local->name);
     snprintf(p->remote, sizeof p->remote, "%s", from);
     /* the stream's outcome names the domain it authenticated as: a later
@@ -205,7 +210,11 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local
         return;
     }
     if (s->n_pairs < MAX_PAIRS && !s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote)) {
-        in_pair *p = &s->pairs[s->n_pairs++];
+        in_pair *p = s2s_in_pair_add(&s->pairs, &s->n_pairs);
+        if (!p) {
+            conn_close(c, "out of memory");
+            return;
+        }
         snprintf(p->local, sizeof p->local, "%s", local);
         snprintf(p->remote, sizeof p->remote, "%s", remote);
     }

@@ -53,9 +53,11 @@ typedef struct s2s_in {
     bool external_offered;        /* we offered SASL EXTERNAL */
     bool direct_tls;              /* came in on the XEP-0368 port */
     char sasl_remote[256];        /* authenticated by SASL, else "" */
-    in_pair pairs[MAX_PAIRS];     /* authenticated by dialback */
+    in_pair *pairs;               /* authenticated by dialback (n_pairs,
+                                     allocated as they come: most streams
+                                     have none or one) */
     size_t n_pairs;
-    in_pair pending[MAX_PENDING]; /* dialback verifications in flight */
+    in_pair *pending;             /* dialback verifications in flight */
     size_t n_pending;
     char replies_to[256];         /* reading paused until our stream to
                                      this domain drains (CONN_PAUSE_REPLIES) */
@@ -67,6 +69,10 @@ typedef struct s2s_in {
 /* An escaped copy of a peer-supplied value, for our replies (never NULL
  * unless memory ran out twice; free it). */
 char *s2s_in_esc(const char *v);
+
+/* One more entry at the end of *list (n entries), grown as needed; NULL
+ * out of memory. The caller bounds n (MAX_PAIRS, MAX_PENDING). */
+in_pair *s2s_in_pair_add(in_pair **list, size_t *n);
 
 /* Whether (local, remote) is in list. */
 bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,

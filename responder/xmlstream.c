@@ -23,6 +23,7 @@
 #define XS_DIALBACK_NS "jabber:server:dialback"
 #define XS_DEFAULT_STANZA_BYTES (256u * 1024u)
 #define XS_DEFAULT_DEPTH 32u
+#define XS_INPUT_BUFFER 512       /* libxml2 buffer start, bytes (x2) */
 /* Largest slice handed to xmlParseChunk at once (its size is an int). */
 #define XS_SLICE (64u * 1024u)
 
@@ -496,6 +497,9 @@ static void xs_reset(rs_xmlstream *xs)
 rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_callbacks *cb, void *ud)
 {
     xmlInitParser(); /* idempotent: libxml2 guards its own one-time setup */
+    /* A push parser's input buffer starts at twice this (8 KiB by default)
+     * and grows with the stanza: idle streams keep the small start. */
+    xmlDefaultBufferSize = XS_INPUT_BUFFER;
     rs_xmlstream *xs = calloc(1, sizeof *xs);
     if (xs == NULL)
         return NULL;
