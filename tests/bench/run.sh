@@ -1,0 +1,209 @@
+#!/bin/bash
+# run.sh -- issue 14's benchmark: xmpp-responder, Prosody and ejabberd
+# (Debian's) side by side, each driven by xrbench (a real s2s peer: STARTTLS,
+# SASL EXTERNAL with a certificate from the staging CA every target trusts),
+# all on loopback inside a network namespace made here (tests/interop/lib.sh).
+# Each target's CPU (utime+stime from /proc/PID/stat) and RSS (VmRSS) are read
+# by xrbench before and after each mode, so figures hold on a busy machine.
+# Prints one markdown table with per-unit figures and the ratios.
+#
+# Usage: sudo bash tests/bench/run.sh [--quick] [XMPP-RESPONDER [XRBENCH [TLS_CEILING]]]
+#   (defaults: build/responder/cli/xmpp-responder, build/tests/bench/*)
+# --quick: the responder alone with small sizes (meson's bench-quick test):
+#   prints the figures, asserts only that every stream authenticated and
+#   every ping and echo was answered, never a time.
+# Sizes (environment): IDLE_N (2000) streams held open, SESSIONS_N (400) new
+# sessions, SESSIONS_AT_ONCE (8), PINGS_N (30000) with PING_WINDOW (100)
+# outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
+# CEILING_N (400) handshakes, MODE_SECONDS (120) bound per mode,
+# TARGETS ("responder prosody ejabberd").
+# The open-file limit is raised to max(IDLE_N * 2 + 1024, 65536) or the hard
+# limit (each idle stream is a socket at both ends, and the targets inherit it).
+
+. "$(dirname "$0")/../interop/lib.sh"
+. "$HERE/ejabberd.sh"
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+BUILD=$BENCH_DIR/../../build
+
+QUICK=""
+if [ "${1:-}" = --quick ]; then QUICK=1; shift; fi
+XRBENCH=${2:-$BUILD/tests/bench/xrbench}
+TLS_CEILING=${3:-$BUILD/tests/bench/tls_ceiling}
+if [ -n "$QUICK" ]; then
+    IDLE_N=${IDLE_N:-100} SESSIONS_N=${SESSIONS_N:-60} PINGS_N=${PINGS_N:-3000}
+    ECHO_N=${ECHO_N:-500} CEILING_N=${CEILING_N:-100} TARGETS=${TARGETS:-responder}
+fi
+IDLE_N=${IDLE_N:-2000}
+SESSIONS_N=${SESSIONS_N:-400}
+SESSIONS_AT_ONCE=${SESSIONS_AT_ONCE:-8}
+PINGS_N=${PINGS_N:-30000}
+PING_WINDOW=${PING_WINDOW:-100}
+PING_STREAMS=${PING_STREAMS:-1}
+ECHO_N=${ECHO_N:-5000}
+CEILING_N=${CEILING_N:-400}
+MODE_SECONDS=${MODE_SECONDS:-120}
+TARGETS=${TARGETS:-responder prosody ejabberd}
+BENCH_DOMAIN=bench.example
+BENCH_IP=127.0.0.7          # xrbench's listener: the targets' replies come here
+SOURCES=127.0.1.1-50        # xrbench's streams come from these
+
+need_env
+need_responder "${1:-$BUILD/responder/cli/xmpp-responder}"
+[ -x "$XRBENCH" ] || die "xrbench not built: $XRBENCH"
+[ -x "$TLS_CEILING" ] || die "tls_ceiling not built: $TLS_CEILING"
+case " $TARGETS " in *" ejabberd "*) need_ejabberd ;; esac
+
+# Every stream is a descriptor in xrbench and in the target.
+nofile=$((IDLE_N * 2 + 1024)); [ "$nofile" -lt 65536 ] && nofile=65536
+hard=$(ulimit -Hn)
+[ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ] && nofile=$hard
+ulimit -n "$nofile" || die "cannot raise the open-file limit to $nofile"
+note "open-file limit raised to $(ulimit -n) for xrbench and the targets"
+
+netns_up
+pki_up
+pki_leaf "$BENCH_DOMAIN" >>"$WORK/pki/certtool.log" 2>&1 || die "certtool failed for $BENCH_DOMAIN"
+extra_zone "$BENCH_DOMAIN" "$BENCH_IP"
+responder_init
+# Limits out of the way: one peer opening thousands of streams and sending
+# tens of thousands of pings is the point here, not an attack.
+for lim in max_streams_per_ip max_streams ping_per_minute echo_per_minute; do
+    responder_limit "$lim" 1048576
+done
+unbound_up "$RZONE"
+wait_for 10 dns_answers SRV "_xmpp-server._tcp.$BENCH_DOMAIN" || die "no SRV for $BENCH_DOMAIN"
+# Prosody and ejabberd trust both test roots; the responder trusts the staging CA.
+cat "$RDIR/certs/ca.pem" "$STAGING_CA" >"$WORK/pki/both-cas.pem"
+PROSODY_CAFILE=$WORK/pki/both-cas.pem
+
+# xrb TARGET-NAME MODE ARGS...: one xrbench run against the current target;
+# its RESULT line goes to $WORK/results (prefixed with the target's name).
+xrb() {
+    local name=$1 mode=$2; shift 2
+    ns timeout $((MODE_SECONDS + 30)) "$XRBENCH" --mode "$mode" --target "$T_ADDR:5269" \
+        --to "$T_DOMAIN" --from "$BENCH_DOMAIN" --cert "$WORK/pki/$BENCH_DOMAIN.crt" \
+        --key "$WORK/pki/$BENCH_DOMAIN.key" --ca "$STAGING_CA" --ca "$RDIR/certs/ca.pem" \
+        --listen "$BENCH_IP:5269" --source "$SOURCES" --target-pid "$T_PID" \
+        --seconds "$MODE_SECONDS" "$@" >"$WORK/xrb-$name-$mode.out" 2>&1
+    local rc=$?
+    grep -v '^RESULT' "$WORK/xrb-$name-$mode.out" | sed "s/^/# $name $mode: /" | head -n 8
+    local line
+    line=$(grep '^RESULT' "$WORK/xrb-$name-$mode.out")
+    echo "$name $line" >>"$WORK/results"
+    note "$name $mode: ${line#RESULT }"
+    check "$name $mode: every stream authenticated, every stanza answered" test "$rc" -eq 0
+}
+
+# bench_target NAME: every mode against the target in T_* (already running).
+bench_target() {
+    local name=$1
+    echo "$name rss_start_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
+    xrb "$name" idle --count "$IDLE_N" --concurrency 20 --hold-ms 1500
+    xrb "$name" sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
+    xrb "$name" ping --count "$PINGS_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
+    [ "$name" = responder ] &&
+        xrb "$name" echo --count "$ECHO_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
+}
+
+# prosody_bench_up: a strict Prosody (SASL EXTERNAL only) logging at info,
+# as a deployment would (lib.sh's debug log would cost it a line per stanza).
+prosody_bench_up() {
+    prosody_config true no
+    sed -i -E 's/^log = \{ debug = /log = { info = /' "$PCONF"
+    start_bg "$WORK/prosody/stdout.log" prosody --config "$PCONF"
+    PROSODY_PID=$LAST_PID
+    wait_for 15 listening "$PEER_IP" 5269 || die "Prosody did not start (see $WORK/prosody)"
+}
+
+# beam_pid: ejabberd's Erlang VM inside our namespace (ejabberdctl is a shell).
+beam_pid() {
+    local p
+    for p in $(ip netns pids "$NS"); do
+        [ "$(cat "/proc/$p/comm" 2>/dev/null)" = beam.smp ] && { echo "$p"; return 0; }
+    done
+    return 1
+}
+
+: >"$WORK/results"
+"$TLS_CEILING" "$CEILING_N" >"$WORK/ceiling.out" 2>&1 || die "tls_ceiling: $(cat "$WORK/ceiling.out")"
+CEILING_US=$(sed -n 's/^RESULT .*server_us=\([0-9.]*\).*/\1/p' "$WORK/ceiling.out")
+note "GnuTLS alone: $(grep '^server side' "$WORK/ceiling.out")"
+
+for target in $TARGETS; do
+    case $target in
+    responder)
+        responder_up
+        T_PID=$RESPONDER_PID T_ADDR=$RESPONDER_IP T_DOMAIN=valid.$BASE
+        sleep 1
+        bench_target responder
+        stop_pid "$RESPONDER_PID"
+        ;;
+    prosody)
+        prosody_bench_up
+        T_PID=$PROSODY_PID T_ADDR=$PEER_IP T_DOMAIN=$PEER
+        sleep 1
+        bench_target prosody
+        stop_pid "$PROSODY_PID"
+        wait_for 10 absent listening "$PEER_IP" 5269
+        ;;
+    ejabberd)
+        ejabberd_up strict
+        T_PID=$(beam_pid) || die "no beam.smp for ejabberd in $NS"
+        T_ADDR=$PEER_IP T_DOMAIN=$PEER
+        sleep 1
+        bench_target ejabberd
+        ejabberd_down
+        ;;
+    esac
+done
+
+# --- the table ---------------------------------------------------------------
+
+# get TARGET MODE KEY: one figure from $WORK/results ("" when absent).
+get() {
+    awk -v t="$1" -v m="mode=$2" -v k="$3" '
+        $1 == t && ($2 == "RESULT" ? $3 == m : m == "mode=") {
+            for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
+        }' "$WORK/results"
+}
+# ratio A B: A / B to two decimals, or "-".
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
+row() {
+    local label=$1 mode=$2 key=$3 r p e
+    r=$(get responder "$mode" "$key"); p=$(get prosody "$mode" "$key"); e=$(get ejabberd "$mode" "$key")
+    printf '| %s | %s | %s | %s | %s | %s |\n' "$label" "${r:--}" "${p:--}" "${e:--}" \
+        "$(ratio "$r" "$p")" "$(ratio "$r" "$e")"
+}
+rss_mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f\n", k / 1024 }'; }
+
+echo
+echo "== issue 14 benchmark ($(date -u +%FT%TZ), $(nproc) CPUs${QUICK:+, quick}) =="
+echo "sizes: IDLE_N=$IDLE_N SESSIONS_N=$SESSIONS_N (x$SESSIONS_AT_ONCE at once)" \
+     "PINGS_N=$PINGS_N (window $PING_WINDOW, $PING_STREAMS stream) ECHO_N=$ECHO_N"
+echo
+echo "| figure | xmpp-responder | Prosody | ejabberd | responder / Prosody | responder / ejabberd |"
+echo "|---|---|---|---|---|---|"
+for t in responder prosody ejabberd; do
+    k=$(get "$t" "" rss_start_kb); eval "start_$t=\$(rss_mib \"\$k\")"
+done
+# shellcheck disable=SC2154 # start_* come from the eval above
+printf '| RSS at start (MiB) | %s | %s | %s | %s | %s |\n' "${start_responder:--}" \
+    "${start_prosody:--}" "${start_ejabberd:--}" "$(ratio "$start_responder" "$start_prosody")" \
+    "$(ratio "$start_responder" "$start_ejabberd")"
+row "KiB per idle authenticated stream" idle kib_per_stream
+row "ms CPU per stream opened (idle mode)" idle cpu_ms_per_stream
+row "ms CPU per new session (TLS 1.3 + SASL EXTERNAL)" sessions ms_per_session
+row "sessions/s (wall, $SESSIONS_AT_ONCE at once)" sessions sessions_per_s
+row "µs CPU per ping answered" ping us_per_stanza
+row "pings/s (window $PING_WINDOW)" ping per_s
+row "ping round trip p50 (ms)" ping p50_ms
+row "ping round trip p99 (ms)" ping p99_ms
+row "µs CPU per echo answered" echo us_per_stanza
+row "echoes/s (window $PING_WINDOW)" echo per_s
+echo
+r=$(get responder sessions ms_per_session)
+echo "GnuTLS alone (tls_ceiling, same handshake, server side): ${CEILING_US:-?} µs;" \
+     "responder per session / ceiling: $(ratio "$r" "$(awk -v c="${CEILING_US:-0}" 'BEGIN { print c / 1000 }')")"
+echo "CPU = target utime+stime from /proc/PID/stat over the mode (ticks of 10 ms);" \
+     "ejabberd = its beam.smp (all threads)."
+summary
