@@ -143,9 +143,22 @@ static void pump_stanzas(bc_loop *l, bench *b)
 
 /* ---- events ---- */
 
+/* The first stream of each role says what TLS it got (TLS 1.3, X25519?). */
+static void print_tls_once(bc_conn *c)
+{
+    static bool printed[2];
+    if (printed[c->role] || !c->tls)
+        return;
+    printed[c->role] = true;
+    char *d = gnutls_session_get_desc(c->tls);
+    printf("# %s stream: %s\n", c->role == BC_OUT ? "our" : "the target's", d ? d : "?");
+    gnutls_free(d);
+}
+
 static void on_ready(bc_loop *l, bc_conn *c)
 {
     bench *b = l->cfg.ud;
+    print_tls_once(c);
     if (c->role == BC_IN) {
         b->in_ready++;
         return;
