@@ -16,11 +16,14 @@
 # sessions, SESSIONS_AT_ONCE (8), PINGS_N (30000) with PING_WINDOW (100)
 # outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
 # CEILING_N (400) handshakes, MODE_SECONDS (120) bound per mode,
-# TARGETS ("responder prosody ejabberd").
+# TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
+# limits.log_per_minute; default left as init writes it, 1200).
 # The open-file limit is raised to max(IDLE_N * 2 + 1024, 65536) or the hard
 # limit (each idle stream is a socket at both ends, and the targets inherit it).
 
+# shellcheck source=SCRIPTDIR/../interop/lib.sh
 . "$(dirname "$0")/../interop/lib.sh"
+# shellcheck source=SCRIPTDIR/../interop/ejabberd.sh
 . "$HERE/ejabberd.sh"
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD=$BENCH_DIR/../../build
@@ -70,10 +73,14 @@ responder_init
 for lim in max_streams_per_ip max_streams ping_per_minute echo_per_minute; do
     responder_limit "$lim" 1048576
 done
+# The daemon logs a line per ping and echo, up to log_per_minute (1200) per
+# peer, then counts them; LOG_PER_MINUTE=1048576 makes it write every one.
+[ -n "${LOG_PER_MINUTE:-}" ] && responder_limit log_per_minute "$LOG_PER_MINUTE"
 unbound_up "$RZONE"
 wait_for 10 dns_answers SRV "_xmpp-server._tcp.$BENCH_DOMAIN" || die "no SRV for $BENCH_DOMAIN"
 # Prosody and ejabberd trust both test roots; the responder trusts the staging CA.
 cat "$RDIR/certs/ca.pem" "$STAGING_CA" >"$WORK/pki/both-cas.pem"
+# shellcheck disable=SC2034 # read by lib.sh's prosody_config
 PROSODY_CAFILE=$WORK/pki/both-cas.pem
 
 # xrb TARGET-NAME MODE ARGS...: one xrbench run against the current target;
@@ -178,15 +185,16 @@ rss_mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f\n", 
 
 echo
 echo "== issue 14 benchmark ($(date -u +%FT%TZ), $(nproc) CPUs${QUICK:+, quick}) =="
+echo "responder: limits.max_streams(_per_ip), ping_per_minute, echo_per_minute = 1048576;" \
+     "log_per_minute = $(sed -nE 's/^[[:space:]]*log_per_minute[[:space:]]*=[[:space:]]*([0-9]+);.*/\1/p' "$RCONF")"
 echo "sizes: IDLE_N=$IDLE_N SESSIONS_N=$SESSIONS_N (x$SESSIONS_AT_ONCE at once)" \
      "PINGS_N=$PINGS_N (window $PING_WINDOW, $PING_STREAMS stream) ECHO_N=$ECHO_N"
 echo
 echo "| figure | xmpp-responder | Prosody | ejabberd | responder / Prosody | responder / ejabberd |"
 echo "|---|---|---|---|---|---|"
-for t in responder prosody ejabberd; do
-    k=$(get "$t" "" rss_start_kb); eval "start_$t=\$(rss_mib \"\$k\")"
-done
-# shellcheck disable=SC2154 # start_* come from the eval above
+start_responder=$(rss_mib "$(get responder "" rss_start_kb)")
+start_prosody=$(rss_mib "$(get prosody "" rss_start_kb)")
+start_ejabberd=$(rss_mib "$(get ejabberd "" rss_start_kb)")
 printf '| RSS at start (MiB) | %s | %s | %s | %s | %s |\n' "${start_responder:--}" \
     "${start_prosody:--}" "${start_ejabberd:--}" "$(ratio "$start_responder" "$start_prosody")" \
     "$(ratio "$start_responder" "$start_ejabberd")"
