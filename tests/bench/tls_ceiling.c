@@ -14,6 +14,7 @@
  * Usage: tls_ceiling [HANDSHAKES (default 300)]
  * Prints "RESULT handshakes=N server_us=... client_us=..." and readable lines. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,75 +88,52 @@ static gnutls_x509_crt_t make_cert(gnutls_x509_privkey_t key, gnutls_x509_crt_t 
     return c;
 }
 
-static void *server(void *arg)
+/* One side's handshakes: the server makes each socketpair and hands the
+ * client its end; each times its own CPU from gnutls_init to gnutls_deinit. */
+static void *side(void *arg)
 {
+    bool is_server = arg != NULL;
     gnutls_priority_t prio;
     int r;
-    (void)arg;
-    if ((r = gnutls_priority_init(&prio, SERVER_PRIORITY, NULL)) < 0)
-        die("server priority", r);
+    if ((r = gnutls_priority_init(&prio, is_server ? SERVER_PRIORITY : CLIENT_PRIORITY,
+                                  NULL)) < 0)
+        die("priority", r);
     for (unsigned i = 0; i < handshakes; i++) {
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
-            write(handoff[1], &sv[1], sizeof sv[1]) != sizeof sv[1])
+        if (is_server ? socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0 ||
+                            write(handoff[1], &sv[1], sizeof sv[1]) != sizeof sv[1]
+                      : read(handoff[0], &sv[0], sizeof sv[0]) != sizeof sv[0])
             exit(1);
         double t0 = thread_cpu();
         gnutls_session_t s;
-        gnutls_init(&s, GNUTLS_SERVER);
+        gnutls_init(&s, is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
         gnutls_priority_set(s, prio);
         gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds);
-        gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+        if (is_server) {
+            gnutls_certificate_server_set_request(s, GNUTLS_CERT_REQUEST);
+        } else {
+            gnutls_server_name_set(s, GNUTLS_NAME_DNS, NAME, strlen(NAME));
+            gnutls_session_set_verify_cert(s, NAME, 0);
+        }
         gnutls_transport_set_int(s, sv[0]);
         do
             r = gnutls_handshake(s);
         while (r < 0 && !gnutls_error_is_fatal(r));
         if (r < 0)
-            die("server handshake", r);
+            die(is_server ? "server handshake" : "client handshake", r);
         unsigned status;
-        if (gnutls_certificate_verify_peers3(s, NAME, &status) < 0 || status != 0) {
+        if (is_server && (gnutls_certificate_verify_peers3(s, NAME, &status) < 0 || status)) {
             fprintf(stderr, "tls_ceiling: the client's certificate did not verify\n");
             exit(1);
         }
-        gnutls_deinit(s);
-        server_cpu += thread_cpu() - t0;
-        close(sv[0]);
-    }
-    gnutls_priority_deinit(prio);
-    return NULL;
-}
-
-static void *client(void *arg)
-{
-    gnutls_priority_t prio;
-    int r;
-    (void)arg;
-    if ((r = gnutls_priority_init(&prio, CLIENT_PRIORITY, NULL)) < 0)
-        die("client priority", r);
-    for (unsigned i = 0; i < handshakes; i++) {
-        int fd;
-        if (read(handoff[0], &fd, sizeof fd) != sizeof fd)
-            exit(1);
-        double t0 = thread_cpu();
-        gnutls_session_t s;
-        gnutls_init(&s, GNUTLS_CLIENT);
-        gnutls_priority_set(s, prio);
-        gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds);
-        gnutls_server_name_set(s, GNUTLS_NAME_DNS, NAME, strlen(NAME));
-        gnutls_session_set_verify_cert(s, NAME, 0);
-        gnutls_transport_set_int(s, fd);
-        do
-            r = gnutls_handshake(s);
-        while (r < 0 && !gnutls_error_is_fatal(r));
-        if (r < 0)
-            die("client handshake", r);
-        if (i == 0) {
+        if (!is_server && i == 0) {
             char *d = gnutls_session_get_desc(s);
             printf("# negotiated %s\n", d);
             gnutls_free(d);
         }
         gnutls_deinit(s);
-        client_cpu += thread_cpu() - t0;
-        close(fd);
+        *(is_server ? &server_cpu : &client_cpu) += thread_cpu() - t0;
+        close(sv[0]);
     }
     gnutls_priority_deinit(prio);
     return NULL;
@@ -182,8 +160,9 @@ int main(int argc, char **argv)
     if (pipe(handoff) < 0)
         return 1;
     pthread_t st, ct;
-    pthread_create(&st, NULL, server, NULL);
-    pthread_create(&ct, NULL, client, NULL);
+    static int server_role;
+    pthread_create(&st, NULL, side, &server_role); /* non-NULL: the server */
+    pthread_create(&ct, NULL, side, NULL);
     pthread_join(st, NULL);
     pthread_join(ct, NULL);
     double su = server_cpu * 1e6 / handshakes, cu = client_cpu * 1e6 / handshakes;
