@@ -13,13 +13,15 @@
 #   prints the figures, asserts only that every stream authenticated and
 #   every ping and echo was answered, never a time.
 # Sizes (environment): IDLE_N (2000) streams held open, SESSIONS_N (400) new
-# sessions, SESSIONS_AT_ONCE (8), PINGS_N (30000) with PING_WINDOW (100)
+# sessions, SESSIONS_AT_ONCE (8), the same again with BUSY_N (IDLE_N) idle
+# streams held open meanwhile (0: skip), PINGS_N (30000) with PING_WINDOW (100)
 # outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
 # CEILING_N (400) handshakes, MODE_SECONDS (120) bound per mode,
 # TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
 # limits.log_per_minute; default left as init writes it, 1200).
-# The open-file limit is raised to max(IDLE_N * 2 + 1024, 65536) or the hard
-# limit (each idle stream is a socket at both ends, and the targets inherit it).
+# The open-file limit (soft and, as root, hard) is raised to
+# max(2 * (IDLE_N + BUSY_N) + 1024, 65536): each idle stream is a socket at
+# both ends, and the targets inherit the limit.
 
 # shellcheck source=SCRIPTDIR/../interop/lib.sh
 . "$(dirname "$0")/../interop/lib.sh"
@@ -35,6 +37,7 @@ TLS_CEILING=${3:-$BUILD/tests/bench/tls_ceiling}
 if [ -n "$QUICK" ]; then
     IDLE_N=${IDLE_N:-100} SESSIONS_N=${SESSIONS_N:-60} PINGS_N=${PINGS_N:-3000}
     ECHO_N=${ECHO_N:-500} CEILING_N=${CEILING_N:-100} TARGETS=${TARGETS:-responder}
+    BUSY_N=${BUSY_N:-0}
 fi
 IDLE_N=${IDLE_N:-2000}
 SESSIONS_N=${SESSIONS_N:-400}
@@ -43,6 +46,7 @@ PINGS_N=${PINGS_N:-30000}
 PING_WINDOW=${PING_WINDOW:-100}
 PING_STREAMS=${PING_STREAMS:-1}
 ECHO_N=${ECHO_N:-5000}
+BUSY_N=${BUSY_N:-$IDLE_N}
 CEILING_N=${CEILING_N:-400}
 MODE_SECONDS=${MODE_SECONDS:-120}
 TARGETS=${TARGETS:-responder prosody ejabberd}
@@ -57,8 +61,12 @@ need_responder "${1:-$BUILD/responder/cli/xmpp-responder}"
 case " $TARGETS " in *" ejabberd "*) need_ejabberd ;; esac
 
 # Every stream is a descriptor in xrbench and in the target.
-nofile=$((IDLE_N * 2 + 1024)); [ "$nofile" -lt 65536 ] && nofile=65536
+nofile=$((2 * (IDLE_N + BUSY_N) + 1024)); [ "$nofile" -lt 65536 ] && nofile=65536
 hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ]; then
+    ulimit -Hn "$nofile" 2>/dev/null   # root may raise the hard limit
+    hard=$(ulimit -Hn)
+fi
 [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ] && nofile=$hard
 ulimit -n "$nofile" || die "cannot raise the open-file limit to $nofile"
 note "open-file limit raised to $(ulimit -n) for xrbench and the targets"
@@ -67,6 +75,7 @@ netns_up
 pki_up
 pki_leaf "$BENCH_DOMAIN" >>"$WORK/pki/certtool.log" 2>&1 || die "certtool failed for $BENCH_DOMAIN"
 extra_zone "$BENCH_DOMAIN" "$BENCH_IP"
+# shellcheck disable=SC2119 # init's own defaults
 responder_init
 # Limits out of the way: one peer opening thousands of streams and sending
 # tens of thousands of pings is the point here, not an attack.
@@ -83,33 +92,37 @@ cat "$RDIR/certs/ca.pem" "$STAGING_CA" >"$WORK/pki/both-cas.pem"
 # shellcheck disable=SC2034 # read by lib.sh's prosody_config
 PROSODY_CAFILE=$WORK/pki/both-cas.pem
 
-# xrb TARGET-NAME MODE ARGS...: one xrbench run against the current target;
-# its RESULT line goes to $WORK/results (prefixed with the target's name).
+# xrb TARGET-NAME LABEL MODE ARGS...: one xrbench run against the current
+# target; its RESULT line goes to $WORK/results as "TARGET LABEL key=value...".
 xrb() {
-    local name=$1 mode=$2; shift 2
+    local name=$1 label=$2 mode=$3; shift 3
     ns timeout $((MODE_SECONDS + 30)) "$XRBENCH" --mode "$mode" --target "$T_ADDR:5269" \
         --to "$T_DOMAIN" --from "$BENCH_DOMAIN" --cert "$WORK/pki/$BENCH_DOMAIN.crt" \
         --key "$WORK/pki/$BENCH_DOMAIN.key" --ca "$STAGING_CA" --ca "$RDIR/certs/ca.pem" \
         --listen "$BENCH_IP:5269" --source "$SOURCES" --target-pid "$T_PID" \
-        --seconds "$MODE_SECONDS" "$@" >"$WORK/xrb-$name-$mode.out" 2>&1
+        --seconds "$MODE_SECONDS" "$@" >"$WORK/xrb-$name-$label.out" 2>&1
     local rc=$?
-    grep -v '^RESULT' "$WORK/xrb-$name-$mode.out" | sed "s/^/# $name $mode: /" | head -n 8
+    grep -v '^RESULT' "$WORK/xrb-$name-$label.out" | sed "s/^/# $name $label: /" | head -n 8
     local line
-    line=$(grep '^RESULT' "$WORK/xrb-$name-$mode.out")
-    echo "$name $line" >>"$WORK/results"
-    note "$name $mode: ${line#RESULT }"
-    check "$name $mode: every stream authenticated, every stanza answered" test "$rc" -eq 0
+    line=$(grep '^RESULT' "$WORK/xrb-$name-$label.out")
+    echo "$name $label ${line#RESULT }" >>"$WORK/results"
+    note "$name $label: ${line#RESULT }"
+    check "$name $label: every stream authenticated, every stanza answered" test "$rc" -eq 0
 }
 
 # bench_target NAME: every mode against the target in T_* (already running).
 bench_target() {
     local name=$1
-    echo "$name rss_start_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
-    xrb "$name" idle --count "$IDLE_N" --concurrency 20 --hold-ms 1500
-    xrb "$name" sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
-    xrb "$name" ping --count "$PINGS_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
+    echo "$name start rss_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
+    xrb "$name" idle idle --count "$IDLE_N" --concurrency 20 --hold-ms 1500
+    xrb "$name" sessions sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
+    [ "$BUSY_N" -gt 0 ] &&
+        xrb "$name" sessions-busy sessions --count "$SESSIONS_N" \
+            --concurrency "$SESSIONS_AT_ONCE" --background "$BUSY_N"
+    xrb "$name" ping ping --count "$PINGS_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
     [ "$name" = responder ] &&
-        xrb "$name" echo --count "$ECHO_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
+        xrb "$name" echo echo --count "$ECHO_N" --window "$PING_WINDOW" --streams "$PING_STREAMS"
+    return 0
 }
 
 # prosody_bench_up: a strict Prosody (SASL EXTERNAL only) logging at info,
@@ -166,11 +179,11 @@ done
 
 # --- the table ---------------------------------------------------------------
 
-# get TARGET MODE KEY: one figure from $WORK/results ("" when absent).
+# get TARGET LABEL KEY: one figure from $WORK/results ("" when absent).
 get() {
-    awk -v t="$1" -v m="mode=$2" -v k="$3" '
-        $1 == t && ($2 == "RESULT" ? $3 == m : m == "mode=") {
-            for (i = 2; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
+    awk -v t="$1" -v m="$2" -v k="$3" '
+        $1 == t && $2 == m {
+            for (i = 3; i <= NF; i++) if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
         }' "$WORK/results"
 }
 # ratio A B: A / B to two decimals, or "-".
@@ -185,6 +198,7 @@ rss_mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f\n", 
 
 echo
 echo "== issue 14 benchmark ($(date -u +%FT%TZ), $(nproc) CPUs${QUICK:+, quick}) =="
+sanitized "$RESPONDER" && echo "the responder is built with AddressSanitizer: its RSS and CPU are not the daemon's"
 echo "responder: limits.max_streams(_per_ip), ping_per_minute, echo_per_minute = 1048576;" \
      "log_per_minute = $(sed -nE 's/^[[:space:]]*log_per_minute[[:space:]]*=[[:space:]]*([0-9]+);.*/\1/p' "$RCONF")"
 echo "sizes: IDLE_N=$IDLE_N SESSIONS_N=$SESSIONS_N (x$SESSIONS_AT_ONCE at once)" \
@@ -192,9 +206,9 @@ echo "sizes: IDLE_N=$IDLE_N SESSIONS_N=$SESSIONS_N (x$SESSIONS_AT_ONCE at once)"
 echo
 echo "| figure | xmpp-responder | Prosody | ejabberd | responder / Prosody | responder / ejabberd |"
 echo "|---|---|---|---|---|---|"
-start_responder=$(rss_mib "$(get responder "" rss_start_kb)")
-start_prosody=$(rss_mib "$(get prosody "" rss_start_kb)")
-start_ejabberd=$(rss_mib "$(get ejabberd "" rss_start_kb)")
+start_responder=$(rss_mib "$(get responder start rss_kb)")
+start_prosody=$(rss_mib "$(get prosody start rss_kb)")
+start_ejabberd=$(rss_mib "$(get ejabberd start rss_kb)")
 printf '| RSS at start (MiB) | %s | %s | %s | %s | %s |\n' "${start_responder:--}" \
     "${start_prosody:--}" "${start_ejabberd:--}" "$(ratio "$start_responder" "$start_prosody")" \
     "$(ratio "$start_responder" "$start_ejabberd")"
@@ -202,6 +216,7 @@ row "KiB per idle authenticated stream" idle kib_per_stream
 row "ms CPU per stream opened (idle mode)" idle cpu_ms_per_stream
 row "ms CPU per new session (TLS 1.3 + SASL EXTERNAL)" sessions ms_per_session
 row "sessions/s (wall, $SESSIONS_AT_ONCE at once)" sessions sessions_per_s
+row "ms CPU per new session, $BUSY_N idle streams open" sessions-busy ms_per_session
 row "µs CPU per ping answered" ping us_per_stanza
 row "pings/s (window $PING_WINDOW)" ping per_s
 row "ping round trip p50 (ms)" ping p50_ms

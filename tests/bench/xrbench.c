@@ -13,6 +13,8 @@
  *             --window outstanding; the target answers on its own stream to
  *             our listener (--listen): CPU per ping, pings per second;
  *   echo      the same with messages to echo@TO (the responder's echo).
+ * --background N first opens N idle streams and keeps them open, unmeasured,
+ * so any mode shows what a crowd of established streams costs it.
  * Prints human lines and one "RESULT key=value ..." line; exits 0 only when
  * every stream authenticated and every ping or echo was answered. */
 #include "bench_conn.h"
@@ -45,6 +47,9 @@ typedef struct bench {
     int target_pid;           /* 0: measure nothing */
     struct sockaddr_in *sources; /* source addresses, round-robin */
     unsigned n_sources;       /* how many */
+    unsigned background;      /* idle streams opened first, not measured */
+    bool in_background;       /* opening those */
+    unsigned held;            /* of those, authenticated */
     unsigned dialled;         /* outbound streams started */
     unsigned setting_up;      /* started, not yet ready or dead */
     unsigned ready;           /* outbound streams that authenticated */
@@ -165,6 +170,8 @@ static void on_ready(bc_loop *l, bc_conn *c)
     }
     b->setting_up--;
     b->ready++;
+    if (b->in_background)
+        return;
     if (b->mode == MODE_SESSIONS) {
         bc_close(l, c);
         b->closed++;
@@ -269,8 +276,7 @@ static bool all_answered(const bench *b, const bc_loop *l)
 }
 static bool all_closed(const bench *b, const bc_loop *l)
 {
-    (void)b;
-    return l->live[BC_OUT] == 0;
+    return l->live[BC_OUT] <= b->held;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -286,8 +292,9 @@ static int report(bench *b, bc_loop *l, const snap *s0, const snap *s1, bool in_
 {
     double cpu = s1->cpu_s - s0->cpu_s, wall = s1->wall - s0->wall;
     long drss = s1->rss_kb - s0->rss_kb;
-    printf("RESULT mode=%s target=%s ok=%d count=%u", mode_name[b->mode], b->to,
-           in_time && l->failed == 0 && b->lost == 0 && b->errors == 0, b->count);
+    printf("RESULT mode=%s target=%s ok=%d count=%u background=%u", mode_name[b->mode],
+           b->to, in_time && l->failed == 0 && b->lost == 0 && b->errors == 0, b->count,
+           b->held);
     printf(" failed=%u lost=%u target_cpu_s=%.2f rss_before_kb=%ld rss_after_kb=%ld"
            " wall_s=%.3f gen_cpu_s=%.2f", l->failed, b->lost, cpu, s0->rss_kb, s1->rss_kb,
            wall, s1->self_s - s0->self_s);
@@ -318,11 +325,29 @@ static int report(bench *b, bc_loop *l, const snap *s0, const snap *s1, bool in_
     return in_time && l->failed == 0 && b->lost == 0 && b->errors == 0 ? 0 : 1;
 }
 
+static bool background_set_up(const bench *b, const bc_loop *l)
+{
+    (void)l;
+    return b->dialled >= b->background && b->setting_up == 0;
+}
+
 static int run(bench *b, bc_loop *l)
 {
     double deadline = now() + b->seconds;
     snap s0, s1;
     bool in_time = true;
+    if (b->background) {
+        b->in_background = true;
+        in_time = run_until(l, b, deadline, background_set_up, b->background, b->concurrency);
+        b->in_background = false;
+        b->held = b->ready;
+        b->dialled = b->ready = 0;
+        printf("# background: %u of %u idle streams authenticated\n", b->held, b->background);
+        if (!in_time || b->held != b->background) {
+            take(b, &s0);
+            return report(b, l, &s0, &s0, false);
+        }
+    }
     take(b, &s0);
     switch (b->mode) {
     case MODE_IDLE:
@@ -330,7 +355,8 @@ static int run(bench *b, bc_loop *l)
         for (double settle = now() + b->hold_ms / 1e3; now() < settle;)
             bc_turn(l, 20);
         take(b, &s1);
-        if (b->ready != b->count - l->failed || l->live[BC_OUT] != b->ready - b->lost)
+        if (b->ready != b->count - l->failed ||
+            l->live[BC_OUT] != b->held + b->ready - b->lost)
             in_time = false;
         break;
     case MODE_SESSIONS:
@@ -414,7 +440,8 @@ static void usage(void)
             "  --from DOMAIN --cert PEM --key PEM --ca PEM [--ca PEM ...]\n"
             "  [--listen IP:PORT] (ping, echo: where the target's replies arrive)\n"
             "  [--count N] [--concurrency N] [--window N] [--streams N] [--seconds S]\n"
-            "  [--hold-ms MS] [--source 127.0.1.1-50] [--target-pid PID] [--priority P]\n");
+            "  [--hold-ms MS] [--source 127.0.1.1-50] [--target-pid PID] [--priority P]\n"
+            "  [--background N] (idle streams held open before the mode, unmeasured)\n");
     exit(2);
 }
 
@@ -430,7 +457,7 @@ int main(int argc, char **argv)
         {"cert", 1, 0, 'c'}, {"key", 1, 0, 'k'}, {"ca", 1, 0, 'a'}, {"listen", 1, 0, 'l'},
         {"count", 1, 0, 'n'}, {"concurrency", 1, 0, 'C'}, {"window", 1, 0, 'w'},
         {"streams", 1, 0, 's'}, {"seconds", 1, 0, 'S'}, {"hold-ms", 1, 0, 'H'},
-        {"source", 1, 0, 'r'}, {"target-pid", 1, 0, 'p'}, {"priority", 1, 0, 'P'}, {0}};
+        {"source", 1, 0, 'r'}, {"background", 1, 0, 'b'}, {"target-pid", 1, 0, 'p'}, {"priority", 1, 0, 'P'}, {0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -459,6 +486,7 @@ int main(int argc, char **argv)
                 usage();
             break;
         case 'p': b.target_pid = atoi(optarg); break;
+        case 'b': b.background = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'P': cfg.priority = optarg; break;
         default: usage();
         }
