@@ -440,7 +440,9 @@ static void readable(bc_loop *l, bc_conn *c)
         if (c->state == BC_HANDSHAKE || c->state == BC_DEAD)
             return;
     }
-    for (int rounds = 0; rounds < 64 && c->state != BC_DEAD; rounds++) {
+    /* In TLS, read until GnuTLS says AGAIN: records it has already
+     * decrypted would raise no epoll event. In clear, one recv per event. */
+    while (c->state != BC_DEAD) {
         ssize_t n;
         if (c->tls && c->state != BC_HANDSHAKE) {
             n = gnutls_record_recv(c->tls, buf, sizeof buf);
