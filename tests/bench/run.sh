@@ -125,6 +125,24 @@ bench_target() {
     return 0
 }
 
+# untrusted_refused: xrbench's "every stream authenticated" means something:
+# with a self-signed certificate for bench.example, the same sessions fail.
+untrusted_refused() {
+    local d=$WORK/pki out=$WORK/xrb-untrusted.out
+    printf 'cn = "%s"\ndns_name = "%s"\ntls_www_client\ntls_www_server\nexpiration_days = 30\n' \
+        "$BENCH_DOMAIN" "$BENCH_DOMAIN" >"$d/rogue.tmpl"
+    { certtool --generate-privkey --key-type=ecdsa --outfile "$d/rogue.key" &&
+      certtool --generate-self-signed --load-privkey "$d/rogue.key" --template "$d/rogue.tmpl" \
+        --outfile "$d/rogue.crt"; } >>"$d/certtool.log" 2>&1 || die "certtool failed for rogue.crt"
+    ns timeout 60 "$XRBENCH" --mode sessions --count 3 --concurrency 1 --seconds 20 \
+        --target "$T_ADDR:5269" --to "$T_DOMAIN" --from "$BENCH_DOMAIN" --cert "$d/rogue.crt" \
+        --key "$d/rogue.key" --ca "$STAGING_CA" --ca "$RDIR/certs/ca.pem" >"$out" 2>&1
+    local rc=$?
+    note "untrusted certificate: $(grep -m1 'stream 0 failed' "$out")"
+    check "a self-signed certificate authenticates no session (xrbench exits non-zero)" test "$rc" -ne 0
+    check "... and all 3 sessions are counted as failed" grep -q ' failed=3 ' "$out"
+}
+
 # prosody_bench_up: a strict Prosody (SASL EXTERNAL only) logging at info,
 # as a deployment would (lib.sh's debug log would cost it a line per stanza).
 prosody_bench_up() {
@@ -156,6 +174,7 @@ for target in $TARGETS; do
         T_PID=$RESPONDER_PID T_ADDR=$RESPONDER_IP T_DOMAIN=valid.$BASE
         sleep 1
         bench_target responder
+        untrusted_refused
         stop_pid "$RESPONDER_PID"
         ;;
     prosody)
