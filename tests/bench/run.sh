@@ -14,7 +14,8 @@
 #   every ping and echo was answered, never a time.
 # Sizes (environment): IDLE_N (2000) streams held open, SESSIONS_N (400) new
 # sessions, SESSIONS_AT_ONCE (8), the same again with BUSY_N (IDLE_N) idle
-# streams held open meanwhile (0: skip), PINGS_N (30000) with PING_WINDOW (100)
+# streams held open meanwhile (0: skip), the responder once more with
+# DOMAINS_N (0: skip) more configured domains, PINGS_N (30000) with PING_WINDOW (100)
 # outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
 # CEILING_N (400) handshakes, MODE_SECONDS (120) bound per mode,
 # TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
@@ -47,6 +48,7 @@ PING_WINDOW=${PING_WINDOW:-100}
 PING_STREAMS=${PING_STREAMS:-1}
 ECHO_N=${ECHO_N:-5000}
 BUSY_N=${BUSY_N:-$IDLE_N}
+DOMAINS_N=${DOMAINS_N:-0}
 CEILING_N=${CEILING_N:-400}
 MODE_SECONDS=${MODE_SECONDS:-120}
 TARGETS=${TARGETS:-responder prosody ejabberd}
@@ -143,6 +145,27 @@ untrusted_refused() {
     check "... and all 3 sessions are counted as failed" grep -q ' failed=3 ' "$out"
 }
 
+# domains_bench: the responder again with DOMAINS_N more domains (d0 ..
+# d<N-1>.BASE, the wrong-name row's certificate, which names none of them):
+# the CPU it takes to start (utime+stime once it listens), its RSS then, and
+# a session's CPU to the first and to the last of them.
+domains_bench() {
+    local conf=$RDIR/responder-domains.conf
+    awk -v n="$DOMAINS_N" -v base="$BASE" '
+        { print }
+        /^domains = \($/ {
+            for (i = 0; i < n; i++)
+                printf "  { name = \"d%d.%s\"; profile = \"wrong-name\"; cert = \"certs/wrong-name.%s.pem\"; key = \"certs/wrong-name.%s.key\"; },\n", i, base, base, base
+        }' "$RCONF" >"$conf"
+    start_bg "$WORK/responder-domains.log" "$RESPONDER" run -c "$conf"
+    T_PID=$LAST_PID
+    wait_for 60 listening "$RESPONDER_IP" 5269 || die "the responder with $DOMAINS_N more domains did not start"
+    echo "responder domains start_cpu_s=$(awk -v t="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / t }' "/proc/$T_PID/stat") rss_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
+    T_DOMAIN=d0.$BASE xrb responder sessions-first-domain sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
+    T_DOMAIN=d$((DOMAINS_N - 1)).$BASE xrb responder sessions-last-domain sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
+    stop_pid "$T_PID"
+}
+
 # prosody_bench_up: a strict Prosody (SASL EXTERNAL only) logging at info,
 # as a deployment would (lib.sh's debug log would cost it a line per stanza).
 prosody_bench_up() {
@@ -176,6 +199,7 @@ for target in $TARGETS; do
         bench_target responder
         untrusted_refused
         stop_pid "$RESPONDER_PID"
+        [ "$DOMAINS_N" -gt 0 ] && domains_bench
         ;;
     prosody)
         prosody_bench_up
@@ -235,13 +259,20 @@ row "KiB per idle authenticated stream" idle kib_per_stream
 row "ms CPU per stream opened (idle mode)" idle cpu_ms_per_stream
 row "ms CPU per new session (TLS 1.3 + SASL EXTERNAL)" sessions ms_per_session
 row "sessions/s (wall, $SESSIONS_AT_ONCE at once)" sessions sessions_per_s
-row "ms CPU per new session, $BUSY_N idle streams open" sessions-busy ms_per_session
+[ "$BUSY_N" -gt 0 ] && row "ms CPU per new session, $BUSY_N idle streams open" sessions-busy ms_per_session
 row "µs CPU per ping answered" ping us_per_stanza
 row "pings/s (window $PING_WINDOW)" ping per_s
 row "ping round trip p50 (ms)" ping p50_ms
 row "ping round trip p99 (ms)" ping p99_ms
 row "µs CPU per echo answered" echo us_per_stanza
 row "echoes/s (window $PING_WINDOW)" echo per_s
+if [ "$DOMAINS_N" -gt 0 ]; then
+    row "CPU to start with $DOMAINS_N more domains (s)" domains start_cpu_s
+    printf '| RSS at start with %s more domains (MiB) | %s | - | - | - | - |\n' "$DOMAINS_N" \
+        "$(rss_mib "$(get responder domains rss_kb)")"
+    row "ms CPU per session to the first of them" sessions-first-domain ms_per_session
+    row "ms CPU per session to the last of them" sessions-last-domain ms_per_session
+fi
 echo
 r=$(get responder sessions ms_per_session)
 echo "GnuTLS alone (tls_ceiling, same handshake, server side): ${CEILING_US:-?} µs;" \
