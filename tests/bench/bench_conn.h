@@ -7,6 +7,8 @@
  *     travel on its own stream, DESIGN.md "how a ping travels"); we offer
  *     STARTTLS, then EXTERNAL, and accept it only for a certificate that
  *     verifies against our trust anchors for the stream's `from`.
+ * The target's server certificate is not checked on our outbound streams
+ * (what it costs the target is measured, not its credentials).
  * XML goes through the project's own parser (xmlstream.h, libxml2 push);
  * TLS is GnuTLS directly, since tls.c serves catalog domains and has no
  * client credentials of its own. Writes are queued and flushed once per
