@@ -121,8 +121,9 @@ struct rs_conn {
 };
 
 /* Coalesce output: from now on what conns send over TLS in one loop turn
- * leaves in as few records and writes as fit, after the turn's I/O (a
- * uv_check handle). conn_flush_stop sends what waits and turns it off. */
+ * leaves in as few records and writes as fit, before the loop next waits
+ * for I/O (a uv_prepare handle). conn_flush_stop sends what waits and turns
+ * it off. */
 void conn_flush_start(struct rs_daemon *srv);
 void conn_flush_stop(struct rs_daemon *srv);
 

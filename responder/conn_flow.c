@@ -120,20 +120,24 @@ void conn_flush(rs_conn *c)
         conn_close(c, gnutls_strerror(rc));
 }
 
-static void on_flush_check(uv_check_t *h)
+/* Before the loop waits for I/O (after the turn's callbacks, timers'
+ * included): corked TLS output and buffered log lines go out. */
+static void on_flush_check(uv_prepare_t *h)
 {
     rs_daemon *srv = h->data;
     while (srv->flush_list)
         conn_flush(srv->flush_list);
+    log_flush();
 }
 
 void conn_flush_start(rs_daemon *srv)
 {
-    uv_check_init(srv->loop, &srv->flush_check);
+    uv_prepare_init(srv->loop, &srv->flush_check);
     srv->flush_check.data = srv;
-    uv_check_start(&srv->flush_check, on_flush_check);
+    uv_prepare_start(&srv->flush_check, on_flush_check);
     uv_unref((uv_handle_t *)&srv->flush_check); /* never keeps the loop alive */
     srv->flush_on = true;
+    log_set_buffered();
 }
 
 void conn_flush_stop(rs_daemon *srv)
@@ -142,6 +146,7 @@ void conn_flush_stop(rs_daemon *srv)
         return;
     on_flush_check(&srv->flush_check);
     srv->flush_on = false;
+    setvbuf(stderr, NULL, _IONBF, 0); /* from here to exit, line by line */
     uv_close((uv_handle_t *)&srv->flush_check, NULL);
 }
 

@@ -54,7 +54,7 @@ typedef struct rs_daemon {
     unsigned live_in;            /* inbound conns not closing [conn] */
     unsigned unauth_in;          /* of them not authenticated [conn] */
     struct conn_addrs *addrs;    /* live inbound conns per address [conn] */
-    uv_check_t flush_check;      /* after each loop turn's I/O: send what
+    uv_prepare_t flush_check;    /* before the loop waits for I/O: send what
                                     conns corked meanwhile [conn] */
     bool flush_on;               /* flush_check runs: TLS output is corked
                                     until it does (off: sent at once) [conn] */

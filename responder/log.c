@@ -28,6 +28,17 @@ int log_enabled(rs_log_level level)
     return level >= min_level;
 }
 
+void log_set_buffered(void)
+{
+    static char buf[1 << 16];
+    setvbuf(stderr, buf, _IOFBF, sizeof buf);
+}
+
+void log_flush(void)
+{
+    fflush(stderr);
+}
+
 void log_msg(rs_log_level level, const char *fmt, ...)
 {
     va_list ap;

@@ -18,6 +18,11 @@ typedef enum {
 /* Lines below level are not printed (default RS_LOG_INFO). */
 void log_set_level(rs_log_level level);
 
+/* The daemon's lines go to stderr through a buffer that log_flush empties
+ * (before the loop waits: conn_flush_start), not one write(2) per line. */
+void log_set_buffered(void);
+void log_flush(void);
+
 /* true when level would be printed. */
 int log_enabled(rs_log_level level);
 
