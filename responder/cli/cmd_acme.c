@@ -91,11 +91,11 @@ int cmd_acme(int argc, char **argv)
             if (optopt == 'c' || optopt == 'd')
                 return acme_bad_usage("option requires a value:",
                                       optopt == 'c' ? "-c/--config" : "-d/--days");
-            if (optopt) {
-                char opt[3] = {'-', (char)optopt, '\0'};
-                return acme_bad_usage("unknown option", opt);
+            {
+                char opt[3];
+                return acme_bad_usage("unknown option",
+                                      cmd_bad_option(optopt, args, optind, opt));
             }
-            return acme_bad_usage("unknown option", args[optind - 1]);
         }
     }
     if (optind < nargs)
