@@ -303,38 +303,27 @@ void certcheck_summary(const certcheck_result *r, char *out, size_t n)
         buf_strcatf(out, n, "%s%s", i ? "; " : "", r->mismatches[i]);
 }
 
-size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instance,
-                     int64_t now, certcheck_result *results)
+bool certcheck_mark_domain(rs_config *cfg, const rs_domains *ds, size_t i,
+                           int64_t now)
 {
-    size_t bad = 0;
-    for (size_t i = 0; i < ds->n; i++) {
-        certcheck_result one, *r = results ? &results[i] : &one;
-        certcheck_domain(&ds->items[i], base, public_instance, now, r);
-        if (!r->n_mismatches)
-            continue;
-        bad++;
-        char text[CERTCHECK_MAX * 170];
-        certcheck_summary(r, text, sizeof text);
+    if (i >= ds->n || i >= cfg->n_domains)
+        return false;
+    certcheck_result r;
+    certcheck_domain(&ds->items[i], cfg->base_domain, cfg->public_instance, now, &r);
+    char text[CERTCHECK_MAX * 170];
+    certcheck_summary(&r, text, sizeof text);
+    free(cfg->domains[i].cert_mismatch);
+    cfg->domains[i].cert_mismatch = text[0] ? strdup(text) : NULL;
+    if (text[0])
         log_msg(RS_LOG_WARN, "certificate of %s does not match its row (%s): %s",
                 ds->items[i].name, ds->items[i].profile->label, text);
-    }
-    return bad;
+    return text[0] != '\0';
 }
 
 size_t certcheck_mark_config(rs_config *cfg, const rs_domains *ds, int64_t now)
 {
-    certcheck_result *r = calloc(ds->n ? ds->n : 1, sizeof *r);
-    if (!r)
-        return 0;
-    size_t bad = certcheck_all(ds, cfg->base_domain, cfg->public_instance, now, r);
-    for (size_t i = 0; i < ds->n && i < cfg->n_domains; i++) {
-        free(cfg->domains[i].cert_mismatch);
-        cfg->domains[i].cert_mismatch = NULL;
-        char text[CERTCHECK_MAX * 170];
-        certcheck_summary(&r[i], text, sizeof text);
-        if (text[0])
-            cfg->domains[i].cert_mismatch = strdup(text);
-    }
-    free(r);
+    size_t bad = 0;
+    for (size_t i = 0; i < ds->n; i++)
+        bad += certcheck_mark_domain(cfg, ds, i, now);
     return bad;
 }

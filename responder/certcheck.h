@@ -39,14 +39,15 @@ typedef struct certcheck_result {
 void certcheck_domain(const rs_domain *d, const char *base, bool public_instance,
                       int64_t now, certcheck_result *out);
 
-/* Inspect every domain of ds and log each mismatch (WARN); returns how
- * many domains have one. results (ds->n, or NULL) receives each result. */
-size_t certcheck_all(const rs_domains *ds, const char *base, bool public_instance,
-                     int64_t now, certcheck_result *results);
 
-/* Inspect every domain of ds (loaded from cfg) and set each
- * cfg->domains[i].cert_mismatch to its summary (NULL when none), as the
- * verdicts want it. Returns how many domains differ from their row. */
+/* Inspect domain i of ds (loaded from cfg), log how it differs from its row
+ * and set cfg->domains[i].cert_mismatch to the summary (NULL when none), as
+ * the verdicts want it. true when it differs. A domain of a lazy set not
+ * loaded yet is judged when it is (domains.h). */
+bool certcheck_mark_domain(rs_config *cfg, const rs_domains *ds, size_t i,
+                           int64_t now);
+
+/* certcheck_mark_domain for every domain; how many differ. */
 size_t certcheck_mark_config(rs_config *cfg, const rs_domains *ds, int64_t now);
 
 /* The mismatches as one line, "; "-separated, into out. */

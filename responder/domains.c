@@ -18,16 +18,16 @@ static int read_file(const char *path, gnutls_datum_t *out)
     return 0;
 }
 
-static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
+static int load_chain(rs_domain *dom)
 {
     gnutls_datum_t pem = {0};
-    if (read_file(dc->cert_file, &pem) < 0)
+    if (read_file(dom->cert_file, &pem) < 0)
         return -1;
     unsigned n = 16;
     gnutls_pcert_st *chain = calloc(n, sizeof *chain);
     if (!chain) {
         gnutls_free(pem.data);
-        fprintf(stderr, "%s: out of memory\n", dc->cert_file);
+        fprintf(stderr, "%s: out of memory\n", dom->cert_file);
         return -1;
     }
     int rc = gnutls_pcert_list_import_x509_raw(chain, &n, &pem,
@@ -35,7 +35,7 @@ static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
     gnutls_free(pem.data);
     if (rc < 0 || n == 0) {
         free(chain);
-        fprintf(stderr, "%s: no usable certificate: %s\n", dc->cert_file,
+        fprintf(stderr, "%s: no usable certificate: %s\n", dom->cert_file,
                 rc < 0 ? gnutls_strerror(rc) : "empty");
         return -1;
     }
@@ -43,7 +43,7 @@ static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
     dom->chain_len = n;
 
     gnutls_datum_t keypem = {0};
-    if (read_file(dc->key_file, &keypem) < 0)
+    if (read_file(dom->key_file, &keypem) < 0)
         return -1;
     rc = gnutls_privkey_init(&dom->key);
     if (rc == 0)
@@ -51,7 +51,7 @@ static int load_chain(rs_domain *dom, const rs_domain_conf *dc)
                                             GNUTLS_X509_FMT_PEM, NULL, 0);
     gnutls_free(keypem.data);
     if (rc < 0) {
-        fprintf(stderr, "%s: cannot load key: %s\n", dc->key_file,
+        fprintf(stderr, "%s: cannot load key: %s\n", dom->key_file,
                 gnutls_strerror(rc));
         return -1;
     }
@@ -98,17 +98,49 @@ rs_domains *domains_load(const rs_config *cfg)
         dom->name = strdup(dc->name);
         dom->description = strdup(dc->description ? dc->description
                                                   : dc->profile->description);
-        if (!dom->name || !dom->description)
-            goto fail;
-        if (load_chain(dom, dc) < 0)
+        dom->cert_file = strdup(dc->cert_file);
+        dom->key_file = strdup(dc->key_file);
+        if (!dom->name || !dom->description || !dom->cert_file || !dom->key_file)
             goto fail;
     }
+    d->lazy = cfg->n_domains > DOMAINS_EAGER_MAX;
+    if (!d->lazy && domains_load_all(d) < 0)
+        goto fail;
     if (domains_index(d) < 0 || load_trust(d, cfg) < 0)
         goto fail;
     return d;
 fail:
     domains_unref(d);
     return NULL;
+}
+
+int domains_creds(rs_domains *set, const rs_domain *d)
+{
+    if (d->creds == DOMAIN_CREDS_LOADED || (d->chain_len > 0 && d->key))
+        return 0; /* loaded, or made by hand (tests) */
+    if (d->creds == DOMAIN_CREDS_FAILED || !set || d < set->items ||
+        d >= set->items + set->n || !d->cert_file)
+        return -1;
+    rs_domain *dom = &set->items[d - set->items];
+    if (load_chain(dom) < 0) {
+        dom->creds = DOMAIN_CREDS_FAILED;
+        log_msg(RS_LOG_ERROR, "%s: its certificate or key cannot be loaded (see "
+                "above): it presents nothing", dom->name);
+        return -1;
+    }
+    dom->creds = DOMAIN_CREDS_LOADED;
+    if (set->lazy && set->on_loaded)
+        set->on_loaded(set->on_loaded_ud, set, (size_t)(d - set->items));
+    return 0;
+}
+
+int domains_load_all(rs_domains *set)
+{
+    int rc = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (domains_creds(set, &set->items[i]) < 0)
+            rc = -1;
+    return rc;
 }
 
 int domains_index(rs_domains *d)
@@ -140,6 +172,8 @@ void domains_unref(rs_domains *d)
             gnutls_privkey_deinit(dom->key);
         free(dom->name);
         free(dom->description);
+        free(dom->cert_file);
+        free(dom->key_file);
     }
     free(d->items);
     name_index_free(&d->by_name);

@@ -15,7 +15,14 @@
 #include "config.h"
 #include "name_index.h"
 
-/* One test domain with its loaded credentials. */
+/* Whether a domain's certificate and key are in memory. */
+typedef enum {
+    DOMAIN_CREDS_UNLOADED, /* a large set: read on first use (domains_creds) */
+    DOMAIN_CREDS_LOADED,   /* chain and key below */
+    DOMAIN_CREDS_FAILED    /* unreadable: logged once, presents nothing */
+} domain_creds_state;
+
+/* One test domain with its credentials. */
 typedef struct rs_domain {
     char *name;                 /* e.g. expired.responder.example */
     const catalog_profile *profile; /* its catalog row */
@@ -23,7 +30,18 @@ typedef struct rs_domain {
     gnutls_pcert_st *chain;     /* certificates presented, leaf first */
     unsigned chain_len;
     gnutls_privkey_t key;       /* the leaf's private key */
+    char *cert_file, *key_file; /* where they come from */
+    domain_creds_state creds;   /* loaded yet? */
 } rs_domain;
+
+/* Up to this many domains, every certificate is loaded (and a bad one
+ * refused) when the set is; above it, each on first use, so that thousands
+ * of domains start at once. */
+#define DOMAINS_EAGER_MAX 1000
+
+struct rs_domains;
+/* Told when a domain of a lazily loaded set was loaded (index in items). */
+typedef void (*domains_loaded_fn)(void *ud, struct rs_domains *set, size_t index);
 
 /* A generation of domains. */
 typedef struct rs_domains {
@@ -32,6 +50,9 @@ typedef struct rs_domains {
     size_t n;
     name_index by_name;               /* items by name: constant-time lookups */
     gnutls_x509_trust_list_t trust;   /* anchors for remote certificates */
+    bool lazy;                        /* credentials load on first use */
+    domains_loaded_fn on_loaded;      /* who hears of a lazy load, or NULL */
+    void *on_loaded_ud;               /* its argument */
 } rs_domains;
 
 /* Load every domain of cfg (certificates, keys, trust). NULL on
@@ -41,6 +62,13 @@ rs_domains *domains_load(const rs_config *cfg);
 /* Build d->by_name over d->items (domains_load does; a set made by hand,
  * as in tests, calls it once its names are set). 0, or -1 out of memory. */
 int domains_index(rs_domains *d);
+
+/* d's credentials, loaded now if they were not yet (a cache fill of an
+ * otherwise immutable set). 0, or -1 when they cannot be (logged once). */
+int domains_creds(rs_domains *set, const rs_domain *d);
+
+/* Load every domain's credentials (`check`): 0, or -1 after messages. */
+int domains_load_all(rs_domains *set);
 
 /* Reference counting. */
 rs_domains *domains_ref(rs_domains *d);

@@ -151,15 +151,29 @@ static int wire_router(rs_daemon *srv)
     return 0;
 }
 
+/* A domain of a large set was loaded on its first use: judged now, as the
+ * others were at start (only the current generation's verdicts read it). */
+static void on_domain_loaded(void *ud, rs_domains *set, size_t index)
+{
+    rs_daemon *srv = ud;
+    if (set == srv->domains)
+        certcheck_mark_domain(srv->cfg, set, index, (int64_t)time(NULL));
+}
+
 /* What each domain presents against its row (certcheck.h): logged, and
  * kept in cfg for the verdicts. A domain without memory for its text keeps
- * none. */
-static void inspect_certificates(rs_config *cfg, const rs_domains *d)
+ * none. A large set's domains are judged as they load. */
+static void inspect_certificates(rs_daemon *srv, rs_config *cfg, rs_domains *d)
 {
+    d->on_loaded = on_domain_loaded;
+    d->on_loaded_ud = srv;
     size_t bad = certcheck_mark_config(cfg, d, (int64_t)time(NULL));
     if (bad)
         log_msg(RS_LOG_WARN, "%zu of %zu test domains present a certificate that "
                 "differs from their row: their verdicts claim nothing", bad, d->n);
+    if (d->lazy)
+        log_msg(RS_LOG_INFO, "%zu test domains (more than %d): each loads its "
+                "certificate on first use", d->n, DOMAINS_EAGER_MAX);
 }
 
 int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
@@ -193,7 +207,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     srv->domains = domains_load(cfg);
     if (!srv->domains || !tls_policies_ok(srv->domains))
         return -1;
-    inspect_certificates(cfg, srv->domains);
+    inspect_certificates(srv, cfg, srv->domains);
     srv->dns = dns_new(loop, cfg->resolver_servers);
     if (!srv->dns) {
         fprintf(stderr, "cannot start the DNS resolver\n");
@@ -273,7 +287,7 @@ void server_reload(rs_daemon *srv)
         }
         domains_unref(srv->domains);
         srv->domains = d;
-        inspect_certificates(srv->cfg, d);
+        inspect_certificates(srv, srv->cfg, d);
         return;
     }
     log_msg(RS_LOG_INFO, "SIGHUP: reloading %s", srv->config_path);
@@ -287,7 +301,7 @@ void server_reload(rs_daemon *srv)
     }
     rs_domains *d = domains_load(cfg);
     if (d)
-        inspect_certificates(cfg, d);
+        inspect_certificates(srv, cfg, d);
     if (d && !tls_policies_ok(d)) {
         domains_unref(d);
         d = NULL;

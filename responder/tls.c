@@ -116,7 +116,9 @@ static int present_domain_chain(gnutls_session_t session,
     *ocsp = NULL;
     *n_ocsp = 0;
     *flags = 0;
-    if (!t || !t->domain) {
+    /* a large set loads a domain's credentials on its first handshake; the
+     * set is otherwise immutable, this only fills its cache */
+    if (!t || !t->domain || domains_creds((rs_domains *)t->domains, t->domain) < 0) {
         *certs = NULL;
         *n_certs = 0;
         *key = NULL;

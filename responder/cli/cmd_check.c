@@ -78,6 +78,10 @@ int cmd_check(int argc, char **argv)
         return 1;
     }
     rs_domains *ds = domains_load(&cfg);
+    if (ds && ds->lazy && domains_load_all(ds) < 0) { /* check reads them all */
+        domains_unref(ds);
+        ds = NULL;
+    }
     if (!ds) {
         fprintf(stderr, "%s: the certificates or keys above cannot be loaded\n", file);
         config_free(&cfg);

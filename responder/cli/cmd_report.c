@@ -84,6 +84,8 @@ static void mark_certificates(rs_config *cfg)
 {
     log_set_level(RS_LOG_ERROR); /* the daemon's log says it; we print a matrix */
     rs_domains *ds = domains_load(cfg);
+    if (ds && ds->lazy)
+        domains_load_all(ds); /* one that cannot load is judged as such */
     if (!ds) {
         fprintf(stderr, "xmpp-responder report: warning: the certificates cannot "
                 "be loaded; verdicts do not account for certificates that differ "
