@@ -387,6 +387,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     c->bytes_in += (uint64_t)nread;
     c->srv->stats.bytes_in += (uint64_t)nread;
+    c->last_read_ms = uv_now(c->srv->loop);
     if (c->closing)
         return; /* draining until the peer closes or the grace ends */
     if (c->tls_state == CONN_TLS_NONE) {

@@ -113,6 +113,7 @@ struct rs_conn {
                                      logged as c2s */
     bool counted_in;              /* in the daemon's live inbound counts
                                      (conn_count.c) */
+    uint64_t last_read_ms;        /* loop time of the last bytes read */
     bool corked;                  /* TLS output held until the loop turn
                                      ends; listed in rs_daemon.flush_list */
     struct rs_conn *flush_next, *flush_prev; /* in that list */
@@ -122,8 +123,12 @@ struct rs_conn {
 
 /* Coalesce output: from now on what conns send over TLS in one loop turn
  * leaves in as few records and writes as fit, before the loop next waits
- * for I/O (a uv_prepare handle). conn_flush_stop sends what waits and turns
- * it off. */
+ * for I/O (a uv_prepare handle); and once a second, streams that read
+ * nothing for CONN_PARSER_IDLE_MS give their XML parser back between
+ * stanzas (xmlstream_release: an idle stream's largest cost). conn_flush_stop
+ * sends what waits and turns both off. */
+#define CONN_PARSER_IDLE_MS 1000
+#define CONN_TRIM_AFTER 64 /* parsers given back in one sweep: trim the heap */
 void conn_flush_start(struct rs_daemon *srv);
 void conn_flush_stop(struct rs_daemon *srv);
 

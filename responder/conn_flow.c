@@ -3,6 +3,7 @@
  * send_stall_timeout) and the per-IP key (IPv6 prefixes). */
 #include "conn_internal.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -130,8 +131,30 @@ static void on_flush_check(uv_prepare_t *h)
     log_flush();
 }
 
+/* Parsers of streams that read nothing for a while go back (between
+ * stanzas only); a walk once a second, never per stream. After many, the
+ * heap's free pages go back to the system too (glibc keeps them otherwise,
+ * and the parsers of a crowd that went quiet would stay in RSS). */
+static void on_idle_sweep(uv_timer_t *t)
+{
+    rs_daemon *srv = t->data;
+    uint64_t now = uv_now(srv->loop);
+    unsigned released = 0;
+    for (rs_conn *c = srv->conns; c; c = c->next)
+        if (!c->closing && now - c->last_read_ms >= CONN_PARSER_IDLE_MS &&
+            !xmlstream_dormant(c->xs))
+            released += xmlstream_release(c->xs);
+    if (released >= CONN_TRIM_AFTER)
+        malloc_trim(0);
+}
+
 void conn_flush_start(rs_daemon *srv)
 {
+    uv_timer_init(srv->loop, &srv->idle_sweep);
+    srv->idle_sweep.data = srv;
+    uv_timer_start(&srv->idle_sweep, on_idle_sweep, CONN_PARSER_IDLE_MS,
+                   CONN_PARSER_IDLE_MS);
+    uv_unref((uv_handle_t *)&srv->idle_sweep);
     uv_prepare_init(srv->loop, &srv->flush_check);
     srv->flush_check.data = srv;
     uv_prepare_start(&srv->flush_check, on_flush_check);
@@ -148,6 +171,7 @@ void conn_flush_stop(rs_daemon *srv)
     srv->flush_on = false;
     setvbuf(stderr, NULL, _IONBF, 0); /* from here to exit, line by line */
     uv_close((uv_handle_t *)&srv->flush_check, NULL);
+    uv_close((uv_handle_t *)&srv->idle_sweep, NULL);
 }
 
 void conn_cork(rs_conn *c)

@@ -59,6 +59,8 @@ typedef struct rs_daemon {
     bool flush_on;               /* flush_check runs: TLS output is corked
                                     until it does (off: sent at once) [conn] */
     struct rs_conn *flush_list;  /* conns with corked output [conn] */
+    uv_timer_t idle_sweep;       /* each second: idle streams give their XML
+                                    parser back (xmlstream_release) [conn] */
     unsigned conns_high;         /* most live conns since memory was last
                                     handed back [conn; server resets] */
     uv_timer_t trim_timer;       /* looks at conns_high now and then [server] */

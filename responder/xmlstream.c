@@ -24,6 +24,9 @@
 #define XS_DEFAULT_STANZA_BYTES (256u * 1024u)
 #define XS_DEFAULT_DEPTH 32u
 #define XS_INPUT_BUFFER 512       /* libxml2 buffer start, bytes (x2) */
+/* Longest stream header (XML declaration included) kept to re-create a
+ * released parser; a longer one keeps its parser. */
+#define XS_HEAD_MAX 2048u
 /* Largest slice handed to xmlParseChunk at once (its size is an int). */
 #define XS_SLICE (64u * 1024u)
 
@@ -41,6 +44,15 @@ struct rs_xmlstream {
     bool restart_pending;    /* xmlstream_restart was called inside xmlstream_feed */
     bool closed;             /* </stream:stream> seen */
     bool reported;           /* on_error has been called */
+    char *head;              /* the stream's first bytes as fed, up to the
+                                header's '>' once it is parsed: replayed to
+                                re-create a released parser */
+    size_t head_len;         /* bytes in head */
+    size_t header_end;       /* the header's length in head, 0: not known
+                                (not parsed yet, or longer than XS_HEAD_MAX) */
+    bool header_done;        /* the header was parsed: stop capturing */
+    bool dormant;            /* parser released between stanzas (ctxt NULL) */
+    bool replaying;          /* feeding head to a re-created parser */
     xmlstream_error error;          /* first error, XMLSTREAM_ERR_NONE while usable */
     char error_text[160];    /* its reason */
 };
@@ -251,6 +263,10 @@ static void xs_open_stream(rs_xmlstream *xs, const xmlChar *localname,
     /* libxml2 reports a start tag before it consumes the closing '>'. */
     xmlParserInputPtr in = xs->ctxt->input;
     xs->boundary = xs_consumed(xs) + (in->cur < in->end && *in->cur == '>');
+    if (xs->replaying)
+        return; /* the owner heard this header when it came */
+    xs->header_done = true;
+    xs->header_end = xs->boundary <= xs->head_len ? (size_t)xs->boundary : 0;
     if (xs->cb.on_header)
         xs->cb.on_header(xs->ud, &h);
 }
@@ -481,6 +497,10 @@ static void xs_reset(rs_xmlstream *xs)
     xs_drop_stanza(xs);
     if (xs->ctxt != NULL)
         xmlFreeParserCtxt(xs->ctxt);
+    free(xs->head);
+    xs->head = NULL;
+    xs->head_len = xs->header_end = 0;
+    xs->header_done = xs->dormant = xs->replaying = false;
     xs->depth = 0;
     xs->fed = 0;
     xs->boundary = 0;
@@ -527,7 +547,13 @@ void xmlstream_free(rs_xmlstream *xs)
     xs_drop_stanza(xs);
     if (xs->ctxt != NULL)
         xmlFreeParserCtxt(xs->ctxt);
+    free(xs->head);
     free(xs);
+}
+
+bool xmlstream_dormant(const rs_xmlstream *xs)
+{
+    return xs->dormant;
 }
 
 void xmlstream_restart(rs_xmlstream *xs)
@@ -556,8 +582,66 @@ static size_t xs_room(const rs_xmlstream *xs)
     return used >= max ? 0 : (size_t)(max - used);
 }
 
+/* Keep the stream's first bytes until its header is parsed (bounded). */
+static void xs_capture_head(rs_xmlstream *xs, const char *data, size_t n)
+{
+    if (xs->header_done || xs->head_len >= XS_HEAD_MAX)
+        return;
+    if (n > XS_HEAD_MAX - xs->head_len)
+        n = XS_HEAD_MAX - xs->head_len;
+    if (!xs->head && !(xs->head = malloc(XS_HEAD_MAX)))
+        return; /* without it the parser is simply never released */
+    memcpy(xs->head + xs->head_len, data, n);
+    xs->head_len += n;
+}
+
+bool xmlstream_release(rs_xmlstream *xs)
+{
+    if (xs->dormant)
+        return true;
+    if (xs->in_feed || !xs->header_end || xs->depth != 1 || xs->doc || !xs->ctxt ||
+        xs->error != XMLSTREAM_ERR_NONE || xs->closed || xs->restart_pending)
+        return false;
+    /* what libxml2 holds unparsed may only be whitespace between stanzas
+     * (a keepalive it has not judged yet): dropped with the parser */
+    long used = xmlByteConsumed(xs->ctxt);
+    xmlParserInputPtr in = xs->ctxt->input;
+    if (used < 0 || !in || !in->cur || in->end < in->cur ||
+        (uint64_t)used + (uint64_t)(in->end - in->cur) != xs->fed ||
+        !xs_all_space(in->cur, (int)(in->end - in->cur)))
+        return false;
+    char *head = realloc(xs->head, xs->header_end);
+    if (head)
+        xs->head = head;
+    xs->head_len = xs->header_end;
+    xmlFreeParserCtxt(xs->ctxt);
+    xs->ctxt = NULL;
+    xs->dormant = true;
+    return true;
+}
+
+/* A new parser for the same stream: the header's bytes again, silently. */
+static void xs_wake(rs_xmlstream *xs)
+{
+    xs->dormant = false;
+    xs->ctxt = xs_make_parser(xs);
+    if (xs->ctxt == NULL) {
+        xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
+        return;
+    }
+    xs->depth = 0;
+    xs->replaying = true;
+    int rc = xmlParseChunk(xs->ctxt, xs->head, (int)xs->header_end, 0);
+    xs->replaying = false;
+    xs->fed = xs->boundary = xs->header_end;
+    if (rc != 0 || xs->depth != 1)
+        xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "cannot resume the stream");
+}
+
 static void xs_parse(rs_xmlstream *xs, const char *data, size_t len)
 {
+    if (xs->dormant && len > 0)
+        xs_wake(xs);
     while (len > 0 && !xs_idle(xs)) {
         size_t n = xs_room(xs);
         if (n == 0) {
@@ -568,6 +652,7 @@ static void xs_parse(rs_xmlstream *xs, const char *data, size_t len)
             n = len;
         if (n > XS_SLICE)
             n = XS_SLICE;
+        xs_capture_head(xs, data, n);
         int rc = xmlParseChunk(xs->ctxt, data, (int)n, 0);
         xs->fed += n;
         data += n;

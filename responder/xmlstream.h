@@ -65,6 +65,17 @@ rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_call
  * discarded (peers must wait for our answer before restarting). */
 int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len);
 
+/* Release the parser of an idle stream: between stanzas, with nothing held
+ * inside libxml2, the stream keeps only its header's bytes, and the next
+ * bytes fed re-create the parser from them (the owner hears nothing of it).
+ * Its context, dictionary and input buffer are most of what an idle stream
+ * costs. true when released (now or before); false mid-stanza, before the
+ * header, after an error or close, or inside a callback. */
+bool xmlstream_release(rs_xmlstream *xs);
+
+/* Whether the parser is released (xmlstream_release): for tests. */
+bool xmlstream_dormant(const rs_xmlstream *xs);
+
 /* Expect a new stream header (after STARTTLS or SASL success). */
 void xmlstream_restart(rs_xmlstream *xs);
 

@@ -17,7 +17,8 @@
 # streams held open meanwhile (0: skip), the responder once more with
 # DOMAINS_N (0: skip) more configured domains, PINGS_N (30000) with PING_WINDOW (100)
 # outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
-# CEILING_N (400) handshakes, MODE_SECONDS (120) bound per mode,
+# CEILING_N (400) handshakes, IDLE_HOLD_MS (1500) idle streams settle before
+# their RSS is read, MODE_SECONDS (120) bound per mode,
 # TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
 # limits.log_per_minute; default left as init writes it, 1200).
 # The open-file limit (soft and, as root, hard) is raised to
@@ -50,6 +51,9 @@ ECHO_N=${ECHO_N:-5000}
 BUSY_N=${BUSY_N:-$IDLE_N}
 DOMAINS_N=${DOMAINS_N:-0}
 CEILING_N=${CEILING_N:-400}
+# idle streams settle this long before RSS is read: the responder gives an
+# idle stream's XML parser back after a second without input
+IDLE_HOLD_MS=${IDLE_HOLD_MS:-1500}
 MODE_SECONDS=${MODE_SECONDS:-120}
 TARGETS=${TARGETS:-responder prosody ejabberd}
 BENCH_DOMAIN=bench.example
@@ -116,7 +120,7 @@ xrb() {
 bench_target() {
     local name=$1
     echo "$name start rss_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
-    xrb "$name" idle idle --count "$IDLE_N" --concurrency 20 --hold-ms 1500
+    xrb "$name" idle idle --count "$IDLE_N" --concurrency 20 --hold-ms "$IDLE_HOLD_MS"
     xrb "$name" sessions sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
     [ "$BUSY_N" -gt 0 ] &&
         xrb "$name" sessions-busy sessions --count "$SESSIONS_N" \
