@@ -65,7 +65,23 @@ run_suite() {
     fi
 }
 
+# show_figures DIR: what the benchmarks' quick runs printed (figures, never a
+# timed assertion), so that every CI log carries them.
+show_figures() {
+    local log=$1/meson-logs/testlog.json
+    [ -f "$log" ] || return 0
+    python3 - "$log" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    t = json.loads(line)
+    if t.get("name", "").split(" / ")[-1] in ("bench-quick", "report_bench_quick"):
+        print("=== figures: %s (%s)" % (t["name"], t["result"]))
+        print((t.get("stdout") or "").rstrip())
+EOF
+}
+
 run_suite build
+show_figures build
 # Under the sanitizers everything runs but the catalog matrix (four real peers
 # against every profile: what it proves is the catalog, which the first pass
 # checked; its code paths run under ASan in the other interop tests), to keep
