@@ -4,17 +4,6 @@
  * (max_streams bounds the walk), when the table is full. */
 #include "admission.h"
 
-#include <stdlib.h>
-#include <string.h>
-
-
-/* Inbound streams of one address or prefix, while choosing a victim. */
-typedef struct addr_count {
-    const char *key;       /* rs_conn.peer_key; NULL = free entry */
-    unsigned streams;      /* live inbound streams from it */
-    rs_conn *oldest_unauth; /* its oldest unauthenticated one, or NULL */
-} addr_count;
-
 static bool live_inbound(const rs_conn *c)
 {
     return c->dir == CONN_IN && !c->closing;
@@ -25,55 +14,22 @@ static bool evictable(const rs_conn *c, const rs_conn *except)
     return live_inbound(c) && !c->authenticated && c != except;
 }
 
-static unsigned hash_key(const char *s)
-{
-    unsigned h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
-
 /* The unauthenticated stream to close: the oldest of the address holding
- * the most inbound streams (never except). NULL when there is none. */
+ * the most inbound streams (never except; per-address counts from
+ * conn_streams_from). NULL when there is none. */
 static rs_conn *pick_victim(rs_daemon *srv, const rs_conn *except)
 {
-    size_t n = 0;
-    rs_conn *oldest = NULL;
-    for (rs_conn *c = srv->conns; c; c = c->next)
-        if (live_inbound(c)) {
-            n++;
-            if (evictable(c, except) && (!oldest || c->id < oldest->id))
-                oldest = c;
-        }
-    if (!oldest)
-        return NULL;
-    size_t size = 16;
-    while (size < 2 * n)
-        size <<= 1;
-    addr_count *tab = calloc(size, sizeof *tab);
-    if (!tab)
-        return oldest; /* without memory, the oldest of all will do */
+    rs_conn *victim = NULL;
+    unsigned most = 0;
     for (rs_conn *c = srv->conns; c; c = c->next) {
-        if (!live_inbound(c))
+        if (!evictable(c, except))
             continue;
-        size_t i = hash_key(c->peer_key) & (size - 1);
-        while (tab[i].key && strcmp(tab[i].key, c->peer_key) != 0)
-            i = (i + 1) & (size - 1);
-        tab[i].key = c->peer_key;
-        tab[i].streams++;
-        if (evictable(c, except) &&
-            (!tab[i].oldest_unauth || c->id < tab[i].oldest_unauth->id))
-            tab[i].oldest_unauth = c;
+        unsigned n = conn_streams_from(srv, c->peer_key);
+        if (!victim || n > most || (n == most && c->id < victim->id)) {
+            victim = c;
+            most = n;
+        }
     }
-    addr_count *best = NULL;
-    for (size_t i = 0; i < size; i++)
-        if (tab[i].oldest_unauth &&
-            (!best || tab[i].streams > best->streams ||
-             (tab[i].streams == best->streams &&
-              tab[i].oldest_unauth->id < best->oldest_unauth->id)))
-            best = &tab[i];
-    rs_conn *victim = best ? best->oldest_unauth : oldest;
-    free(tab);
     return victim;
 }
 

@@ -267,6 +267,15 @@ static void xs_open_stream(rs_xmlstream *xs, const xmlChar *localname,
         return; /* the owner heard this header when it came */
     xs->header_done = true;
     xs->header_end = xs->boundary <= xs->head_len ? (size_t)xs->boundary : 0;
+    /* keep the header's bytes only (usually a few hundred), none if it
+     * was longer than the capture */
+    char *head = xs->header_end ? realloc(xs->head, xs->header_end) : NULL;
+    if (head || !xs->header_end) {
+        if (!xs->header_end)
+            free(xs->head);
+        xs->head = head;
+        xs->head_len = xs->header_end;
+    }
     if (xs->cb.on_header)
         xs->cb.on_header(xs->ud, &h);
 }
@@ -610,10 +619,6 @@ bool xmlstream_release(rs_xmlstream *xs)
         (uint64_t)used + (uint64_t)(in->end - in->cur) != xs->fed ||
         !xs_all_space(in->cur, (int)(in->end - in->cur)))
         return false;
-    char *head = realloc(xs->head, xs->header_end);
-    if (head)
-        xs->head = head;
-    xs->head_len = xs->header_end;
     xmlFreeParserCtxt(xs->ctxt);
     xs->ctxt = NULL;
     xs->dormant = true;
