@@ -47,8 +47,8 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
     snprintf(prefix, sizeof prefix, "%s#%u %s:%u local=%s remote=%s event=%s ",
              c->client ? "c2s" : c->dir == CONN_IN ? "s2s-in" : "s2s-out", c->id,
              c->peer_ip,
-             c->peer_port, c->local[0] ? c->local : "-",
-             c->remote[0] ? c->remote : "-", event);
+             c->peer_port, c->local ? c->local : "-",
+             c->remote ? c->remote : "-", event);
     va_list ap;
     va_start(ap, fmt);
     log_prefixed(level, prefix, fmt, ap);
@@ -112,12 +112,15 @@ static void on_handle_closed(uv_handle_t *h)
     if (--c->open_handles > 0)
         return;
     conn_unlink(c);
-    c->handler->closed(c, c->close_why);
+    c->handler->closed(c, c->close_why ? c->close_why : "closed");
     if (c->observer)
         c->observer->freed(c->observer_ud);
     tls_free(c->tls);
     xmlstream_free(c->xs);
     domains_unref(c->domains);
+    free(c->close_why);
+    free(c->local);
+    free(c->remote);
     free(c);
 }
 
@@ -565,7 +568,7 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
     if (c->observer && c->observer->error_sent)
         c->observer->error_sent(c->observer_ud, condition);
     if (!c->header_sent)
-        conn_send_header(c, c->local[0] ? c->local : NULL, NULL, NULL);
+        conn_send_header(c, c->local, NULL, NULL);
     char *esc = xmlstream_escape(text ? text : "");
     c->srv->stats.stream_errors++;
     conn_send_fmt(c, "<stream:error><%s xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
@@ -585,12 +588,23 @@ void conn_set_client(rs_conn *c)
     c->client = true;
 }
 
+/* Names are kept at their length, not in fixed 256-byte arrays: an idle
+ * stream holds them for hours. Without memory the old name stays. */
+static void set_name(char **name, const char *value)
+{
+    if (!value || (*name && strcmp(*name, value) == 0))
+        return;
+    char *copy = value[0] ? strndup(value, 255) : NULL;
+    if (value[0] && !copy)
+        return;
+    free(*name);
+    *name = copy;
+}
+
 void conn_set_names(rs_conn *c, const char *local, const char *remote)
 {
-    if (local)
-        snprintf(c->local, sizeof c->local, "%s", local);
-    if (remote)
-        snprintf(c->remote, sizeof c->remote, "%s", remote);
+    set_name(&c->local, local);
+    set_name(&c->remote, remote);
 }
 
 void conn_set_authenticated(rs_conn *c)
@@ -639,13 +653,14 @@ void conn_close(rs_conn *c, const char *why)
     c->close_sent = true;
     c->closing = true;
     conn_uncount_in(c);
-    snprintf(c->close_why, sizeof c->close_why, "%s", why ? why : "closed");
+    /* bounded as before: a reason may quote the peer */
+    c->close_why = strndup(why ? why : "closed", 255); /* NULL: "closed" */
     conn_flush(c); /* what is corked goes before close_notify */
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         tls_bye(c->tls);
     uv_timer_stop(&c->stall);
     conn_log(c, RS_LOG_INFO, "close", "reason=\"%s\" in=%llu out=%llu",
-             c->close_why, (unsigned long long)c->bytes_in,
+             c->close_why ? c->close_why : "closed", (unsigned long long)c->bytes_in,
              (unsigned long long)c->bytes_out);
     uv_timer_stop(&c->timer);
     if (c->peer_gone || uv_is_closing((uv_handle_t *)&c->tcp) ||

@@ -61,6 +61,8 @@ typedef struct rs_conn_observer {
     void (*error_sent)(void *ud, const char *condition); /* we end it with a
                                                      stream error */
     void (*closing)(void *ud, const char *why);   /* conn_close began */
+    void (*idle)(void *ud);                       /* read nothing for a while
+                                                     (its parser went back) */
     void (*freed)(void *ud);                      /* last call */
 } rs_conn_observer;
 
@@ -80,8 +82,9 @@ struct rs_conn {
     conn_dir dir;
     char peer_ip[64];             /* remote address */
     unsigned peer_port;
-    char local[256];              /* our domain on this stream, when known */
-    char remote[256];             /* their domain, when known */
+    char *local;                  /* our domain on this stream, NULL until
+                                     known (conn_set_names; malloc'd) */
+    char *remote;                 /* their domain, likewise */
     rs_tls *tls;                  /* NULL until STARTTLS (tls.h) */
     conn_tls_state tls_state;
     rs_xmlstream *xs;                /* parser of the peer's XML */
@@ -92,7 +95,8 @@ struct rs_conn {
     bool closing;                 /* conn_close was called */
     bool peer_gone;               /* EOF or error from the peer */
     int open_handles;             /* tcp + timer still open */
-    char close_why[256];          /* reason given to closed */
+    char *close_why;              /* reason given to closed (malloc'd at
+                                     close; NULL: "closed") */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
     const struct rs_conn_observer *observer; /* who records this stream's
                                      events (record.h), or NULL */

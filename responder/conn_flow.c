@@ -140,10 +140,17 @@ static void on_idle_sweep(uv_timer_t *t)
     rs_daemon *srv = t->data;
     uint64_t now = uv_now(srv->loop);
     unsigned released = 0;
-    for (rs_conn *c = srv->conns; c; c = c->next)
-        if (!c->closing && now - c->last_read_ms >= CONN_PARSER_IDLE_MS &&
-            !xmlstream_dormant(c->xs))
-            released += xmlstream_release(c->xs);
+    for (rs_conn *c = srv->conns; c; c = c->next) {
+        if (c->closing || now - c->last_read_ms < CONN_PARSER_IDLE_MS)
+            continue;
+        if (!xmlstream_dormant(c->xs)) {
+            if (!xmlstream_release(c->xs))
+                continue; /* mid-stanza: not idle */
+            released++;
+        }
+        if (c->observer && c->observer->idle)
+            c->observer->idle(c->observer_ud); /* the record packs up too */
+    }
     if (released >= CONN_TRIM_AFTER)
         malloc_trim(0);
 }

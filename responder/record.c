@@ -11,22 +11,49 @@
 
 struct rs_record {
     rs_conn *conn;        /* the stream recorded; valid until freed */
-    report_outcome o;     /* what the report gets */
+    report_outcome *o;    /* what the report gets; NULL while packed */
+    char *packed;         /* an idle stream's outcome in a few hundred bytes
+                             (report_outcome_pack), unpacked on next use */
     bool reported;        /* the final outcome went to the report */
-    char public_close[128]; /* close reason shown instead, "" for none */
+    bool lost;            /* memory ran out unpacking: nothing more is sent */
+    const char *public_close; /* close reason shown instead (a constant), or NULL */
     report_step step;     /* where the stream is now (the owner says) */
 };
+
+/* Where writes go once an outcome is lost: read by nobody. */
+static report_outcome lost_outcome;
+
+/* The outcome, unpacked if the stream was idle. */
+static report_outcome *outcome(rs_record *r)
+{
+    if (r->o)
+        return r->o;
+    if (!r->lost) {
+        r->o = malloc(sizeof *r->o);
+        if (r->o) {
+            report_outcome_unpack(r->packed, r->o);
+            free(r->packed);
+            r->packed = NULL;
+            return r->o;
+        }
+        r->lost = true;
+        conn_log(r->conn, RS_LOG_WARN, "record",
+                 "out of memory: this stream's outcome is not reported");
+    }
+    memset(&lost_outcome, 0, sizeof lost_outcome);
+    return &lost_outcome;
+}
 
 /* The fields the conn knows: when, who, where, which profile. */
 static void fill_from_conn(rs_record *r)
 {
     rs_conn *c = r->conn;
-    report_outcome *o = &r->o;
+    report_outcome *o = outcome(r);
     o->time = (int64_t)time(NULL);
-    snprintf(o->local, sizeof o->local, "%s", c->local);
+    snprintf(o->local, sizeof o->local, "%s", c->local ? c->local : "");
     snprintf(o->remote, sizeof o->remote, "%s",
-             strcmp(c->remote, "-") == 0 ? "" : c->remote);
-    const rs_domain *d = domains_find(c->domains, c->local);
+             !c->remote || strcmp(c->remote, "-") == 0 ? "" : c->remote);
+    const rs_domain *d = c->local ? domains_find(c->domains, c->local) : NULL;
     snprintf(o->profile, sizeof o->profile, "%s", d ? d->profile->label : "");
     snprintf(o->address, sizeof o->address,
              strchr(c->peer_ip, ':') ? "[%s]:%u" : "%s:%u", c->peer_ip,
@@ -37,7 +64,8 @@ static void submit(rs_record *r)
 {
     rs_daemon *srv = r->conn->srv;
     fill_from_conn(r);
-    evidence_submit(srv->evidence, srv->report, &r->o, r->conn->peer_ip);
+    if (!r->lost)
+        evidence_submit(srv->evidence, srv->report, r->o, r->conn->peer_ip);
 }
 
 /* ---- the conn's events ----------------------------------------------------- */
@@ -47,7 +75,7 @@ static void submit(rs_record *r)
 static void on_tls(void *ud, bool ok, const char *alert)
 {
     rs_record *r = ud;
-    report_outcome *o = &r->o;
+    report_outcome *o = outcome(r);
     const rs_tls *t = r->conn->tls;
     const rs_domain *presented = t ? tls_domain(t) : NULL;
     if (alert && alert[0])
@@ -66,9 +94,9 @@ static void on_tls(void *ud, bool ok, const char *alert)
 /* A peer that ends the stream before authentication is done refuses. */
 static void on_peer_ended(void *ud)
 {
-    rs_record *r = ud;
-    if (r->o.auth != REPORT_AUTH_OK && r->o.refused_by == REPORT_BY_NONE)
-        r->o.refused_by = REPORT_BY_PEER;
+    report_outcome *o = outcome(ud);
+    if (o->auth != REPORT_AUTH_OK && o->refused_by == REPORT_BY_NONE)
+        o->refused_by = REPORT_BY_PEER;
 }
 
 /* A stream error of ours before authentication is our refusal, except
@@ -76,21 +104,21 @@ static void on_peer_ended(void *ud)
  * stopping. */
 static void on_error_sent(void *ud, const char *condition)
 {
-    rs_record *r = ud;
-    if (r->o.auth == REPORT_AUTH_OK || r->o.refused_by != REPORT_BY_NONE)
+    report_outcome *o = outcome(ud);
+    if (o->auth == REPORT_AUTH_OK || o->refused_by != REPORT_BY_NONE)
         return;
     if (strcmp(condition, "connection-timeout") == 0 ||
         strcmp(condition, "system-shutdown") == 0)
-        r->o.refused_by = REPORT_BY_NETWORK;
+        o->refused_by = REPORT_BY_NETWORK;
     else
-        r->o.refused_by = REPORT_BY_US;
+        o->refused_by = REPORT_BY_US;
 }
 
 /* The final outcome: who ended it, and how. */
 static void on_closing(void *ud, const char *why)
 {
     rs_record *r = ud;
-    report_outcome *o = &r->o;
+    report_outcome *o = outcome(r);
     const rs_conn *c = r->conn;
     if (c->tls && c->tls_state == CONN_TLS_HANDSHAKE && c->peer_gone &&
         !o->alert[0] && tls_domain(c->tls) && tls_sent_certificate(c->tls)) {
@@ -108,9 +136,8 @@ static void on_closing(void *ud, const char *why)
         /* gone before its header, our client certificate in hand: a TLS 1.3
          * server judges it after the handshake (s2s_out.c) */
         o->refused_by = REPORT_BY_PEER;
-    snprintf(o->close, sizeof o->close, "%s",
-             r->public_close[0] ? r->public_close : why);
-    if (r->public_close[0] && o->auth != REPORT_AUTH_OK)
+    snprintf(o->close, sizeof o->close, "%s", r->public_close ? r->public_close : why);
+    if (r->public_close && o->auth != REPORT_AUTH_OK)
         o->refused_by = REPORT_BY_NETWORK;
     else if (o->auth == REPORT_AUTH_OK)
         o->refused_by = REPORT_BY_NONE;
@@ -121,9 +148,28 @@ static void on_closing(void *ud, const char *why)
     r->reported = true;
 }
 
+/* Idle a while (conn_flow.c's sweep): the outcome shrinks to what its
+ * texts use until the stream does something again. Memory short: it
+ * stays as it is. */
+static void on_idle(void *ud)
+{
+    rs_record *r = ud;
+    if (!r->o || r->reported)
+        return;
+    char *packed = report_outcome_pack(r->o);
+    if (!packed)
+        return;
+    free(r->o);
+    r->o = NULL;
+    r->packed = packed;
+}
+
 static void on_freed(void *ud)
 {
-    free(ud);
+    rs_record *r = ud;
+    free(r->o);
+    free(r->packed);
+    free(r);
 }
 
 static const rs_conn_observer record_events = {
@@ -131,6 +177,7 @@ static const rs_conn_observer record_events = {
     .peer_ended = on_peer_ended,
     .error_sent = on_error_sent,
     .closing = on_closing,
+    .idle = on_idle,
     .freed = on_freed,
 };
 
@@ -139,11 +186,15 @@ static const rs_conn_observer record_events = {
 rs_record *record_attach(rs_conn *c)
 {
     rs_record *r = calloc(1, sizeof *r);
-    if (!r)
+    report_outcome *o = r ? calloc(1, sizeof *o) : NULL;
+    if (!o) {
+        free(r);
         return NULL;
+    }
     r->conn = c;
-    r->o.leg = c->dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
-    r->o.stream = c->srv->start_time * 1000000ull + c->id;
+    r->o = o;
+    o->leg = c->dir == CONN_IN ? REPORT_LEG_IN : REPORT_LEG_OUT;
+    o->stream = c->srv->start_time * 1000000ull + c->id;
     r->step = c->dir == CONN_IN ? REPORT_STEP_STREAM : REPORT_STEP_CONNECT;
     conn_observe(c, &record_events, r);
     return r;
@@ -151,12 +202,12 @@ rs_record *record_attach(rs_conn *c)
 
 report_outcome *record_outcome(rs_record *r)
 {
-    return &r->o;
+    return outcome(r);
 }
 
 void record_set_public_close(rs_record *r, const char *text)
 {
-    snprintf(r->public_close, sizeof r->public_close, "%s", text ? text : "");
+    r->public_close = text;
 }
 
 void record_set_step(rs_record *r, report_step step)
@@ -168,7 +219,8 @@ void record_update(rs_record *r)
 {
     if (r->reported)
         return;
-    if (!r->o.close[0] || strcmp(r->o.close, "open") == 0)
-        snprintf(r->o.close, sizeof r->o.close, "open");
+    report_outcome *o = outcome(r);
+    if (!o->close[0] || strcmp(o->close, "open") == 0)
+        snprintf(o->close, sizeof o->close, "open");
     submit(r);
 }

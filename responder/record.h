@@ -21,10 +21,12 @@ typedef struct rs_record rs_record;
 rs_record *record_attach(rs_conn *c);
 
 /* The fields the owner fills (auth, auth_used, auth_offered, stanza,
- * peer_cert, error_in, refused_by, ...); the rest come from events. */
+ * peer_cert, error_in, refused_by, ...); the rest come from events. Valid
+ * until the loop turn ends: an idle stream's outcome is packed small (the
+ * conn's idle event) and unpacked here when used again. */
 report_outcome *record_outcome(rs_record *r);
 
-/* While text is set, the record's close reason is text and the stream
+/* While text (a string constant) is set, the record's close reason is text and the stream
  * counts as failed by the network, whatever the transport saw: for our
  * streams before the remote's header, where the detail (refused, reset,
  * closed) would make a port scanner of us (s2s_out.h). NULL clears it. */

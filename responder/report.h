@@ -240,6 +240,14 @@ const char *report_seen_name(report_seen seen);
 const char *report_verdict_name(report_verdict v);
 const char *report_evidence_name(report_evidence e); /* "claimed", ... */
 
+/* A compact copy of o: its numbers and the bytes its texts use, a few
+ * hundred bytes where the outcome takes 2.4 KiB (an idle stream's record
+ * keeps this, record.c). malloc'd, NULL on allocation failure. */
+char *report_outcome_pack(const report_outcome *o);
+
+/* o as it was packed (report_outcome_pack's bytes). */
+void report_outcome_unpack(const char *packed, report_outcome *o);
+
 /* One outcome as a JSON object (the same shape as a line of the file). */
 void report_outcome_json(rs_json *j, const report_outcome *o);
 

@@ -5,6 +5,7 @@
 #include "report_internal.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FIELD(f) {#f, offsetof(report_outcome, f), sizeof(((report_outcome *)0)->f)}
@@ -85,4 +86,63 @@ bool report_outcome_set_enums(report_outcome *o, const char *leg,
     o->step = (report_step)s;
     o->evidence = (report_evidence)e;
     return true;
+}
+
+/* ---- packed outcomes ------------------------------------------------------ */
+
+/* The numbers of an outcome; its texts follow, each NUL-terminated, in
+ * report_text_fields order. */
+typedef struct packed_head {
+    int64_t time;
+    uint64_t stream;
+    unsigned stanzas;
+    unsigned char leg, auth, refused_by, step, evidence;
+} packed_head;
+
+char *report_outcome_pack(const report_outcome *o)
+{
+    size_t n = sizeof(packed_head);
+    for (size_t i = 0; i < N_FIELDS; i++)
+        n += strnlen((const char *)o + report_text_fields[i].offset,
+                     report_text_fields[i].size - 1) + 1;
+    char *p = malloc(n);
+    if (!p)
+        return NULL;
+    packed_head h = {
+        .time = o->time, .stream = o->stream, .stanzas = o->stanzas,
+        .leg = (unsigned char)o->leg, .auth = (unsigned char)o->auth,
+        .refused_by = (unsigned char)o->refused_by,
+        .step = (unsigned char)o->step, .evidence = (unsigned char)o->evidence,
+    };
+    memcpy(p, &h, sizeof h);
+    char *at = p + sizeof h;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *text = (const char *)o + report_text_fields[i].offset;
+        size_t len = strnlen(text, report_text_fields[i].size - 1);
+        memcpy(at, text, len);
+        at[len] = '\0';
+        at += len + 1;
+    }
+    return p;
+}
+
+void report_outcome_unpack(const char *packed, report_outcome *o)
+{
+    packed_head h;
+    memcpy(&h, packed, sizeof h);
+    memset(o, 0, sizeof *o);
+    o->time = h.time;
+    o->stream = h.stream;
+    o->stanzas = h.stanzas;
+    o->leg = (report_leg)h.leg;
+    o->auth = (report_auth)h.auth;
+    o->refused_by = (report_refusal)h.refused_by;
+    o->step = (report_step)h.step;
+    o->evidence = (report_evidence)h.evidence;
+    const char *at = packed + sizeof h;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        size_t len = strlen(at); /* packed from a field of this size */
+        memcpy((char *)o + report_text_fields[i].offset, at, len + 1);
+        at += len + 1;
+    }
 }

@@ -42,8 +42,8 @@ static void in_step(s2s_in *s, in_event ev, const void *arg);
 
 static bool authorised(const s2s_in *s, const char *local, const char *remote)
 {
-    if (s->sasl_remote[0])
-        return strcasecmp(s->sasl_remote, remote) == 0 &&
+    if (s->sasl_done)
+        return strcasecmp(s->peer_from, remote) == 0 &&
                strcasecmp(s->dom->name, local) == 0;
     return s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote);
 }
@@ -138,7 +138,7 @@ static bool restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domai
     char text[1200];
     /* after SASL, 'from' is the authenticated identity (4.7.1, 4.9.3.9) */
     bool sasl = s->state == IN_HEADER_SASL;
-    const char *claimed = sasl ? s->sasl_remote : s->peer_from;
+    const char *claimed = s->peer_from; /* after SASL: the identity */
     if (claimed[0] && h->from[0] && strcasecmp(h->from, claimed) != 0) {
         snprintf(text, sizeof text, "this stream %s '%s'; the restarted header "
                  "says from='%.255s'", sasl ? "was authenticated by SASL as"
@@ -313,7 +313,7 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
         return;
     }
     s2s_in_send(s, "<success xmlns='" NS_SASL "'/>");
-    snprintf(s->sasl_remote, sizeof s->sasl_remote, "%s", identity);
+    s->sasl_done = true; /* identity is peer_from */
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
     s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",

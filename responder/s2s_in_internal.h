@@ -52,7 +52,8 @@ typedef struct s2s_in {
     rs_peer_verdict cert;         /* their certificate, checked for peer_from */
     bool external_offered;        /* we offered SASL EXTERNAL */
     bool direct_tls;              /* came in on the XEP-0368 port */
-    char sasl_remote[256];        /* authenticated by SASL, else "" */
+    bool sasl_done;               /* authenticated by SASL as peer_from
+                                     (a later header may only repeat it) */
     in_pair *pairs;               /* authenticated by dialback (n_pairs,
                                      allocated as they come: most streams
                                      have none or one) */

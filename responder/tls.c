@@ -14,6 +14,8 @@
 #include "log.h"
 
 #define TLS_IN_MAX (1u << 20) /* ciphertext backlog bound */
+#define TLS_RECORD_MAX 16384  /* plaintext of a full record: corked output
+                                 beyond it leaves at once */
 #define PRIORITY_SLOTS 32     /* distinct priority strings in the catalog */
 #define EXT_SERVER_NAME 0     /* the server_name extension (RFC 6066 3) */
 #define SNI_HOST_NAME 0       /* its host_name entry type */
@@ -33,7 +35,12 @@ struct rs_tls {
                                    domain; a second one (after a TLS 1.3
                                    HelloRetryRequest) does not change it */
     rs_buf in;                  /* ciphertext not yet taken by GnuTLS */
-    char sni[256];              /* server side: the SNI host name, or "" */
+    rs_buf out;                 /* plaintext held while corked: ours, not
+                                   gnutls_record_cork's, whose buffer stays
+                                   allocated (2 KiB per idle stream) */
+    bool corked;                /* tls_send appends to out */
+    char *sni;                  /* server side: the SNI host name (malloc'd),
+                                   or NULL */
     char alert_in[64];          /* "received ..." once an alert ended the
                                    session after the handshake, else "" */
     unsigned char tail[7];      /* the last bytes GnuTLS took from us: a
@@ -204,9 +211,11 @@ static int on_handshake_message(gnutls_session_t session, unsigned htype,
     /* a malformed hello is GnuTLS's to refuse when it reads it */
     (void)gnutls_ext_raw_parse(name, read_server_name, msg,
                                GNUTLS_EXT_RAW_FLAG_TLS_CLIENT_HELLO);
-    snprintf(t->sni, sizeof t->sni, "%s", name);
     if (!name[0])
         return 0;
+    t->sni = strdup(name);
+    if (!t->sni)
+        return GNUTLS_E_MEMORY_ERROR; /* the handshake fails */
     const rs_domain *d = domains_find(t->domains, name);
     if (!d) {
         if (t->io->note) {
@@ -301,6 +310,8 @@ void tls_free(rs_tls *t)
         return;
     gnutls_deinit(t->session);
     buf_free(&t->in);
+    buf_free(&t->out);
+    free(t->sni);
     free(t);
 }
 
@@ -415,9 +426,9 @@ ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n)
     }
 }
 
-int tls_send(rs_tls *t, const void *data, size_t len)
+/* Records now: GnuTLS frees each one once our push has copied it. */
+static int send_records(rs_tls *t, const char *p, size_t len)
 {
-    const char *p = data;
     while (len > 0) {
         ssize_t n = gnutls_record_send(t->session, p, len);
         if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
@@ -430,18 +441,32 @@ int tls_send(rs_tls *t, const void *data, size_t len)
     return 0;
 }
 
+int tls_send(rs_tls *t, const void *data, size_t len)
+{
+    if (!t->corked)
+        return send_records(t, data, len);
+    if (buf_append(&t->out, data, len, 0) < 0)
+        return GNUTLS_E_MEMORY_ERROR;
+    /* whole records gain nothing by waiting */
+    size_t full = t->out.len - t->out.len % TLS_RECORD_MAX;
+    if (full == 0)
+        return 0;
+    int rc = send_records(t, t->out.data, full);
+    buf_consume(&t->out, full);
+    return rc;
+}
+
 void tls_cork(rs_tls *t)
 {
-    gnutls_record_cork(t->session);
+    t->corked = true;
 }
 
 int tls_uncork(rs_tls *t)
 {
-    int rc;
-    do /* our push never blocks: AGAIN only means "call again" */
-        rc = gnutls_record_uncork(t->session, GNUTLS_RECORD_WAIT);
-    while (rc == GNUTLS_E_AGAIN || rc == GNUTLS_E_INTERRUPTED);
-    return rc < 0 ? rc : 0;
+    t->corked = false;
+    int rc = send_records(t, t->out.data, t->out.len);
+    buf_consume(&t->out, t->out.len); /* the storage goes back */
+    return rc;
 }
 
 void tls_bye(rs_tls *t)
@@ -464,7 +489,7 @@ void tls_describe(const rs_tls *t, char *out, size_t n)
 
 const char *tls_sni(const rs_tls *t)
 {
-    return t && t->server ? t->sni : "";
+    return t && t->server && t->sni ? t->sni : "";
 }
 
 const rs_domain *tls_domain(const rs_tls *t)

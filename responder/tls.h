@@ -77,9 +77,10 @@ rs_tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
 /* Plaintext of the next record into buf: a byte count or RS_TLS_RECV_*. */
 ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n);
 
-/* Hold what tls_send gives in GnuTLS until tls_uncork, which sends it in as
- * few records (and socket writes) as fit: replies made in one loop turn
- * leave together (conn.c). */
+/* Hold what tls_send gives until tls_uncork, which sends it in as few
+ * records (and socket writes) as fit: replies made in one loop turn leave
+ * together (conn.c). A full record's worth leaves at once; the held bytes'
+ * storage goes back when they leave. */
 void tls_cork(rs_tls *t);
 int tls_uncork(rs_tls *t); /* 0, or a GnuTLS error code (negative) */
 

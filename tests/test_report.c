@@ -157,6 +157,44 @@ static void test_roundtrip(void)
     report_free(r);
 }
 
+/* An idle stream's record keeps its outcome packed: every member comes
+ * back, texts at their longest and empty alike. */
+static void test_pack(void)
+{
+    report_outcome full;
+    memset(&full, 0, sizeof full);
+    full.time = -5;
+    full.stream = UINT64_MAX - 1;
+    full.leg = REPORT_LEG_OUT;
+    full.auth = REPORT_AUTH_FAILED;
+    full.refused_by = REPORT_BY_NETWORK;
+    full.step = REPORT_STEP_STANZAS;
+    full.evidence = REPORT_EVIDENCE_VERIFIED;
+    full.stanzas = 4000000000u;
+    for (size_t i = 0; i < report_n_text_fields; i++) {
+        char *text = (char *)&full + report_text_fields[i].offset;
+        memset(text, 'a' + (int)i, report_text_fields[i].size - 1);
+    }
+    report_outcome empty;
+    memset(&empty, 0, sizeof empty);
+    report_outcome typical = outcome(REPORT_LEG_IN, "peer.example", "valid.r.example", 1700000000);
+    snprintf(typical.close, sizeof typical.close, "open");
+    const report_outcome *cases[] = {&full, &empty, &typical};
+    for (size_t k = 0; k < 3; k++) {
+        char *packed = report_outcome_pack(cases[k]);
+        CHECK(packed != NULL);
+        if (!packed)
+            continue;
+        report_outcome back;
+        memset(&back, 0xa5, sizeof back); /* whatever was there goes */
+        report_outcome_unpack(packed, &back);
+        CHECK(memcmp(&back, cases[k], sizeof back) == 0);
+        CHECK_STR(back.remote, cases[k]->remote);
+        CHECK_STR(back.close, cases[k]->close);
+        free(packed);
+    }
+}
+
 /* Records survive a reopen; a stream's records replace each other. */
 static void test_persistence(void)
 {
@@ -708,6 +746,7 @@ int main(void)
     }
     test_json_escaping();
     test_roundtrip();
+    test_pack();
     test_persistence();
     test_import();
     test_retention();

@@ -260,6 +260,7 @@ printf '| RSS at start (MiB) | %s | %s | %s | %s | %s |\n' "${start_responder:--
     "${start_prosody:--}" "${start_ejabberd:--}" "$(ratio "$start_responder" "$start_prosody")" \
     "$(ratio "$start_responder" "$start_ejabberd")"
 row "KiB per idle authenticated stream" idle kib_per_stream
+row "of it anonymous memory (RssAnon)" idle anon_kib_per_stream
 row "ms CPU per stream opened (idle mode)" idle cpu_ms_per_stream
 row "ms CPU per new session (TLS 1.3 + SASL EXTERNAL)" sessions ms_per_session
 row "sessions/s (wall, $SESSIONS_AT_ONCE at once)" sessions sessions_per_s

@@ -81,6 +81,8 @@ static double now(void)
 typedef struct snap {
     double cpu_s;    /* target utime + stime */
     long rss_kb;     /* target VmRSS */
+    long anon_kb;    /* of it anonymous (RssAnon): heap and stacks, not the
+                        shared libraries' pages a first handshake touches */
     double self_s;   /* our own CPU */
     double wall;     /* monotonic time */
 } snap;
@@ -89,6 +91,7 @@ static void take(const bench *b, snap *s)
 {
     s->cpu_s = 0;
     s->rss_kb = 0;
+    s->anon_kb = 0;
     s->wall = now();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -112,8 +115,8 @@ static void take(const bench *b, snap *s)
     snprintf(path, sizeof path, "/proc/%d/status", b->target_pid);
     f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmRSS: %ld", &s->rss_kb) == 1)
-            break;
+        if (sscanf(line, "VmRSS: %ld", &s->rss_kb) != 1)
+            sscanf(line, "RssAnon: %ld", &s->anon_kb);
     if (f)
         fclose(f);
 }
@@ -300,8 +303,11 @@ static int report(bench *b, bc_loop *l, const snap *s0, const snap *s1, bool in_
            wall, s1->self_s - s0->self_s);
     switch (b->mode) {
     case MODE_IDLE:
-        printf(" streams=%u kib_per_stream=%.1f cpu_ms_per_stream=%.3f\n", b->ready,
-               b->ready ? (double)drss / b->ready : 0, b->ready ? cpu * 1e3 / b->ready : 0);
+        printf(" streams=%u kib_per_stream=%.1f anon_kib_per_stream=%.1f"
+               " cpu_ms_per_stream=%.3f\n", b->ready,
+               b->ready ? (double)drss / b->ready : 0,
+               b->ready ? (double)(s1->anon_kb - s0->anon_kb) / b->ready : 0,
+               b->ready ? cpu * 1e3 / b->ready : 0);
         break;
     case MODE_SESSIONS:
         printf(" sessions=%u ms_per_session=%.3f sessions_per_s=%.1f\n", b->ready,
