@@ -80,7 +80,7 @@ struct rs_conn {
     rs_domains *domains;          /* generation in use (referenced) */
     unsigned id;                  /* for logs */
     conn_dir dir;
-    char peer_ip[64];             /* remote address */
+    char peer_ip[48];             /* remote address (INET6_ADDRSTRLEN fits) */
     unsigned peer_port;
     char *local;                  /* our domain on this stream, NULL until
                                      known (conn_set_names; malloc'd) */
@@ -101,7 +101,7 @@ struct rs_conn {
     const struct rs_conn_observer *observer; /* who records this stream's
                                      events (record.h), or NULL */
     void *observer_ud;            /* its argument */
-    char peer_key[64];            /* peer_ip, or its IPv6 prefix "a:b::/64":
+    char peer_key[48];            /* peer_ip, or its IPv6 prefix "a:b::/64":
                                      the unit of per-IP caps and log limits */
     uv_timer_t stall;             /* runs while the output is over the bound */
     size_t out_pending;           /* bytes handed to libuv, not yet written */

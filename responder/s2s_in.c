@@ -43,7 +43,7 @@ static void in_step(s2s_in *s, in_event ev, const void *arg);
 static bool authorised(const s2s_in *s, const char *local, const char *remote)
 {
     if (s->sasl_done)
-        return strcasecmp(s->peer_from, remote) == 0 &&
+        return strcasecmp(FROM(s), remote) == 0 &&
                strcasecmp(s->dom->name, local) == 0;
     return s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote);
 }
@@ -99,24 +99,25 @@ static void send_auth_features(s2s_in *s)
     if (s->dom->profile->policy.no_sasl) /* no mechanism at all: no EXTERNAL */
         allowed &= ~(unsigned)CATALOG_AUTH_EXTERNAL;
     bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
+    rs_peer_verdict cert = {0};
     s->external_offered = (allowed & CATALOG_AUTH_EXTERNAL) && tls &&
-                          s->peer_from[0] &&
+                          FROM(s)[0] &&
                           verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
-                                         s->peer_from, &s->cert);
+                                         FROM(s), &cert);
     report_outcome *r = record_outcome(s->rec);
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
              s->external_offered ? "EXTERNAL" : "",
              s->external_offered && (allowed & CATALOG_AUTH_DIALBACK) ? " " : "",
              allowed & CATALOG_AUTH_DIALBACK ? "dialback" : "");
-    if (tls && s->peer_from[0])
+    if (tls && FROM(s)[0])
         snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
                  s->external_offered ? "valid"
-                 : s->cert.reason[0] ? s->cert.reason : "not checked");
-    if (tls && s->peer_from[0])
+                 : cert.reason[0] ? cert.reason : "not checked");
+    if (tls && FROM(s)[0])
         conn_log(s->conn, RS_LOG_INFO, "peer-cert", "%s eku=%s%s%s",
-                 s->external_offered || !s->cert.reason[0] ? "valid" : "invalid",
-                 s->cert.eku[0] ? s->cert.eku : "-",
-                 s->cert.reason[0] ? " reason=" : "", s->cert.reason);
+                 s->external_offered || !cert.reason[0] ? "valid" : "invalid",
+                 cert.eku[0] ? cert.eku : "-",
+                 cert.reason[0] ? " reason=" : "", cert.reason);
     s2s_in_send(s, "<stream:features>%s%s</stream:features>",
              s->external_offered
                  ? "<mechanisms xmlns='" NS_SASL "'><mechanism>EXTERNAL"
@@ -138,7 +139,7 @@ static bool restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domai
     char text[1200];
     /* after SASL, 'from' is the authenticated identity (4.7.1, 4.9.3.9) */
     bool sasl = s->state == IN_HEADER_SASL;
-    const char *claimed = s->peer_from; /* after SASL: the identity */
+    const char *claimed = FROM(s); /* after SASL: the identity */
     if (claimed[0] && h->from[0] && strcasecmp(h->from, claimed) != 0) {
         snprintf(text, sizeof text, "this stream %s '%s'; the restarted header "
                  "says from='%.255s'", sasl ? "was authenticated by SASL as"
@@ -213,9 +214,15 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
     if (s->state != IN_HEADER && !restart_allowed(s, h, dom))
         return;
     s->dom = dom;
-    if (s->state != IN_HEADER_SASL || h->from[0]) /* else: the SASL identity */
-        snprintf(s->peer_from, sizeof s->peer_from, "%.255s", h->from);
-    conn_set_names(c, dom->name, s->peer_from[0] ? s->peer_from : "-");
+    if (s->state != IN_HEADER_SASL || h->from[0]) { /* else: the SASL identity */
+        free(s->peer_from); /* kept at its length: idle streams hold it */
+        s->peer_from = strndup(h->from, 255);
+        if (!s->peer_from) {
+            conn_stream_error(c, "internal-server-error", "out of memory");
+            return;
+        }
+    }
+    conn_set_names(c, dom->name, FROM(s)[0] ? FROM(s) : "-");
     if (dialback_stream_id(s->stream_id) < 0) {
         conn_stream_error(c, "internal-server-error", "no randomness");
         return;
@@ -307,8 +314,8 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
         sasl_fail(s, "incorrect-encoding", "authzid is not valid base64");
         return;
     }
-    const char *identity = authzid[0] ? authzid : s->peer_from;
-    if (strcasecmp(identity, s->peer_from) != 0) {
+    const char *identity = authzid[0] ? authzid : FROM(s);
+    if (strcasecmp(identity, FROM(s)) != 0) {
         sasl_fail(s, "invalid-authzid", "authzid differs from the stream's 'from'");
         return;
     }
@@ -316,8 +323,8 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
     s->sasl_done = true; /* identity is peer_from */
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
     s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
-    conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s eku=%s",
-             identity, s->cert.eku);
+    /* the certificate's EKU went in the peer-cert line */
+    conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s", identity);
     conn_restart_stream(s->conn);
     s->state = IN_HEADER_SASL;
 }
@@ -531,6 +538,7 @@ static void on_closed(rs_conn *c, const char *why)
     if (s) {
         free(s->pairs);
         free(s->pending);
+        free(s->peer_from);
     }
     free(s);
 }

@@ -163,7 +163,7 @@ void s2s_in_db_verify(s2s_in *s, xmlNodePtr el)
      * server proves who asks. A key we did not issue proves nothing. */
     report_outcome *r = record_outcome(s->rec);
     if (valid && jid_domain_valid(from) && r->auth == REPORT_AUTH_NONE) {
-        if (!s->peer_from[0])
+        if (!FROM(s)[0])
             conn_set_names(s->conn, NULL, from);
         snprintf(r->auth_used, sizeof r->auth_used, "db-verify");
         r->auth = REPORT_AUTH_OK;

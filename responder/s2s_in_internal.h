@@ -48,8 +48,8 @@ typedef struct s2s_in {
     in_state state;
     const rs_domain *dom;         /* the test domain this stream is for */
     char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
-    char peer_from[256];          /* 'from' of the peer's header */
-    rs_peer_verdict cert;         /* their certificate, checked for peer_from */
+    char *peer_from;              /* 'from' of the peer's header (malloc'd;
+                                     NULL before one: read it with FROM) */
     bool external_offered;        /* we offered SASL EXTERNAL */
     bool direct_tls;              /* came in on the XEP-0368 port */
     bool sasl_done;               /* authenticated by SASL as peer_from
@@ -63,6 +63,9 @@ typedef struct s2s_in {
     char replies_to[256];         /* reading paused until our stream to
                                      this domain drains (CONN_PAUSE_REPLIES) */
 } s2s_in;
+
+/* The peer's 'from', "" before its header or without one. */
+#define FROM(s) ((s)->peer_from ? (s)->peer_from : "")
 
 /* Formatted output of any length (peer-supplied ids can be long). */
 #define s2s_in_send(s, ...) conn_send_fmt((s)->conn, __VA_ARGS__)

@@ -30,6 +30,8 @@
 /* Largest slice handed to xmlParseChunk at once (its size is an int). */
 #define XS_SLICE (64u * 1024u)
 
+#define XS_NO_TEXT "malformed input" /* a reason when memory ran out */
+
 struct rs_xmlstream {
     xmlstream_limits limits;        /* effective limits, defaults filled in */
     xmlstream_callbacks cb;         /* the owner's callbacks */
@@ -54,7 +56,8 @@ struct rs_xmlstream {
     bool dormant;            /* parser released between stanzas (ctxt NULL) */
     bool replaying;          /* feeding head to a re-created parser */
     xmlstream_error error;          /* first error, XMLSTREAM_ERR_NONE while usable */
-    char error_text[160];    /* its reason */
+    char *error_text;        /* its reason (malloc'd when it happens; NULL
+                                without memory: XS_NO_TEXT is given) */
 };
 
 /* ---- failure bookkeeping ---- */
@@ -65,11 +68,12 @@ static void xs_fail(rs_xmlstream *xs, xmlstream_error error, const char *text)
     if (xs->error != XMLSTREAM_ERR_NONE)
         return;
     xs->error = error;
-    snprintf(xs->error_text, sizeof xs->error_text, "%s", text);
     /* libxml2 messages end in a newline; a reason is one line. */
-    size_t n = strlen(xs->error_text);
-    while (n > 0 && (xs->error_text[n - 1] == '\n' || xs->error_text[n - 1] == ' '))
-        xs->error_text[--n] = '\0';
+    size_t n = strnlen(text, 159);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        n--;
+    free(xs->error_text);
+    xs->error_text = strndup(text, n);
 }
 
 /* Record a failure found in one of our SAX callbacks and stop libxml2 from
@@ -517,7 +521,8 @@ static void xs_reset(rs_xmlstream *xs)
     xs->closed = false;
     xs->reported = false;
     xs->error = XMLSTREAM_ERR_NONE;
-    xs->error_text[0] = '\0';
+    free(xs->error_text);
+    xs->error_text = NULL;
     xs->ctxt = xs_make_parser(xs);
     if (xs->ctxt == NULL)
         xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
@@ -557,6 +562,7 @@ void xmlstream_free(rs_xmlstream *xs)
     if (xs->ctxt != NULL)
         xmlFreeParserCtxt(xs->ctxt);
     free(xs->head);
+    free(xs->error_text);
     free(xs);
 }
 
@@ -681,7 +687,8 @@ int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len)
         xs->reported = true;
         rc = -1;
         if (xs->cb.on_error)
-            xs->cb.on_error(xs->ud, xs->error, xs->error_text);
+            xs->cb.on_error(xs->ud, xs->error, xs->error_text ? xs->error_text
+                                                              : XS_NO_TEXT);
     }
     xs->in_feed = false;
     if (xs->restart_pending)

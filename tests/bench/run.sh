@@ -20,7 +20,10 @@
 # CEILING_N (400) handshakes, IDLE_HOLD_MS (1500) idle streams settle before
 # their RSS is read, MODE_SECONDS (120) bound per mode,
 # TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
-# limits.log_per_minute; default left as init writes it, 1200).
+# limits.log_per_minute; default left as init writes it, 1200),
+# SCALE_N (50000; 0 with --quick): the responder alone once more holds this
+# many idle streams at once (issue 14: 50,000 in at most 1 GiB), fewer when
+# the open-file hard limit allows fewer, and the table projects 50,000.
 # The open-file limit (soft and, as root, hard) is raised to
 # max(2 * (IDLE_N + BUSY_N) + 1024, 65536): each idle stream is a socket at
 # both ends, and the targets inherit the limit.
@@ -39,7 +42,7 @@ TLS_CEILING=${3:-$BUILD/tests/bench/tls_ceiling}
 if [ -n "$QUICK" ]; then
     IDLE_N=${IDLE_N:-100} SESSIONS_N=${SESSIONS_N:-60} PINGS_N=${PINGS_N:-3000}
     ECHO_N=${ECHO_N:-500} CEILING_N=${CEILING_N:-100} TARGETS=${TARGETS:-responder}
-    BUSY_N=${BUSY_N:-0}
+    BUSY_N=${BUSY_N:-0} SCALE_N=${SCALE_N:-0}
 fi
 IDLE_N=${IDLE_N:-2000}
 SESSIONS_N=${SESSIONS_N:-400}
@@ -56,6 +59,7 @@ CEILING_N=${CEILING_N:-400}
 IDLE_HOLD_MS=${IDLE_HOLD_MS:-1500}
 MODE_SECONDS=${MODE_SECONDS:-120}
 TARGETS=${TARGETS:-responder prosody ejabberd}
+SCALE_N=${SCALE_N:-50000}
 BENCH_DOMAIN=bench.example
 BENCH_IP=127.0.0.7          # xrbench's listener: the targets' replies come here
 SOURCES=127.0.1.1-50        # xrbench's streams come from these
@@ -68,6 +72,7 @@ case " $TARGETS " in *" ejabberd "*) need_ejabberd ;; esac
 
 # Every stream is a descriptor in xrbench and in the target.
 nofile=$((2 * (IDLE_N + BUSY_N) + 1024)); [ "$nofile" -lt 65536 ] && nofile=65536
+[ "$nofile" -lt $((SCALE_N + 1024)) ] && nofile=$((SCALE_N + 1024))
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ]; then
     ulimit -Hn "$nofile" 2>/dev/null   # root may raise the hard limit
@@ -76,6 +81,12 @@ fi
 [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ] && nofile=$hard
 ulimit -n "$nofile" || die "cannot raise the open-file limit to $nofile"
 note "open-file limit raised to $(ulimit -n) for xrbench and the targets"
+# Each process needs a descriptor per stream (the limit is per process).
+SCALE_WANTED=""
+if [ "$SCALE_N" -gt $((nofile - 1024)) ]; then
+    SCALE_WANTED=$SCALE_N SCALE_N=$((nofile - 1024))
+    note "SCALE_N capped at $SCALE_N by the open-file hard limit ($hard; root without CAP_SYS_RESOURCE cannot raise it)"
+fi
 
 netns_up
 pki_up
@@ -202,6 +213,8 @@ for target in $TARGETS; do
         sleep 1
         bench_target responder
         untrusted_refused
+        [ "$SCALE_N" -gt 0 ] &&
+            xrb responder scale idle --count "$SCALE_N" --concurrency 20 --hold-ms "$IDLE_HOLD_MS"
         stop_pid "$RESPONDER_PID"
         [ "$DOMAINS_N" -gt 0 ] && domains_bench
         ;;
@@ -249,7 +262,8 @@ sanitized "$RESPONDER" && echo "the responder is built with AddressSanitizer: it
 echo "responder: limits.max_streams(_per_ip), ping_per_minute, echo_per_minute = 1048576;" \
      "log_per_minute = $(sed -nE 's/^[[:space:]]*log_per_minute[[:space:]]*=[[:space:]]*([0-9]+);.*/\1/p' "$RCONF")"
 echo "sizes: IDLE_N=$IDLE_N SESSIONS_N=$SESSIONS_N (x$SESSIONS_AT_ONCE at once)" \
-     "PINGS_N=$PINGS_N (window $PING_WINDOW, $PING_STREAMS stream) ECHO_N=$ECHO_N"
+     "PINGS_N=$PINGS_N (window $PING_WINDOW, $PING_STREAMS stream) ECHO_N=$ECHO_N" \
+     "SCALE_N=$SCALE_N${SCALE_WANTED:+ (asked $SCALE_WANTED)}"
 echo
 echo "| figure | xmpp-responder | Prosody | ejabberd | responder / Prosody | responder / ejabberd |"
 echo "|---|---|---|---|---|---|"
@@ -271,6 +285,16 @@ row "ping round trip p50 (ms)" ping p50_ms
 row "ping round trip p99 (ms)" ping p99_ms
 row "µs CPU per echo answered" echo us_per_stanza
 row "echoes/s (window $PING_WINDOW)" echo per_s
+if [ "$SCALE_N" -gt 0 ]; then
+    scale_kib=$(get responder scale kib_per_stream)
+    printf '| idle streams held at once (scale mode) | %s | - | - | - | - |\n' "$(get responder scale streams)"
+    printf '| RSS with them (MiB) | %s | - | - | - | - |\n' "$(rss_mib "$(get responder scale rss_after_kb)")"
+    row "KiB per idle stream at that scale" scale kib_per_stream
+    if [ "$(get responder scale streams)" != 50000 ]; then
+        printf '| 50,000 idle streams, projected: RSS at start + 50,000 x that (MiB) | %s | - | - | - | - |\n' \
+            "$(awk -v s="$(get responder start rss_kb)" -v k="$scale_kib" 'BEGIN { if (k == "") print "-"; else printf "%.0f\n", (s + 50000 * k) / 1024 }')"
+    fi
+fi
 if [ "$DOMAINS_N" -gt 0 ]; then
     row "CPU to start with $DOMAINS_N more domains (s)" domains start_cpu_s
     printf '| RSS at start with %s more domains (MiB) | %s | - | - | - | - |\n' "$DOMAINS_N" \
