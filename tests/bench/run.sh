@@ -286,11 +286,15 @@ row "ping round trip p99 (ms)" ping p99_ms
 row "µs CPU per echo answered" echo us_per_stanza
 row "echoes/s (window $PING_WINDOW)" echo per_s
 if [ "$SCALE_N" -gt 0 ]; then
-    scale_kib=$(get responder scale kib_per_stream)
-    printf '| idle streams held at once (scale mode) | %s | - | - | - | - |\n' "$(get responder scale streams)"
+    # from RSS at start, not from RSS before the mode: memory freed by the
+    # earlier modes' streams is still mapped and the crowd reuses it
+    scale_n=$(get responder scale streams)
+    scale_kib=$(awk -v a="$(get responder scale rss_after_kb)" -v s="$(get responder start rss_kb)" \
+        -v n="$scale_n" 'BEGIN { if (a == "" || n + 0 == 0) print ""; else printf "%.1f\n", (a - s) / n }')
+    printf '| idle streams held at once (scale mode) | %s | - | - | - | - |\n' "${scale_n:--}"
     printf '| RSS with them (MiB) | %s | - | - | - | - |\n' "$(rss_mib "$(get responder scale rss_after_kb)")"
-    row "KiB per idle stream at that scale" scale kib_per_stream
-    if [ "$(get responder scale streams)" != 50000 ]; then
+    printf '| KiB per idle stream at that scale ((RSS with them - RSS at start) / streams) | %s | - | - | - | - |\n' "${scale_kib:--}"
+    if [ "$scale_n" != 50000 ]; then
         printf '| 50,000 idle streams, projected: RSS at start + 50,000 x that (MiB) | %s | - | - | - | - |\n' \
             "$(awk -v s="$(get responder start rss_kb)" -v k="$scale_kib" 'BEGIN { if (k == "") print "-"; else printf "%.0f\n", (s + 50000 * k) / 1024 }')"
     fi
