@@ -13,7 +13,7 @@ int buf_append(rs_buf *b, const void *data, size_t len, size_t limit)
     if (limit && b->len + len > limit)
         return -1;
     if (b->len + len > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
+        size_t cap = b->cap ? b->cap : 256; /* most input is one small record */
         while (cap < b->len + len)
             cap *= 2;
         char *p = realloc(b->data, cap);

@@ -648,10 +648,10 @@ void conn_close(rs_conn *c, const char *why)
         return;
     if (c->observer)
         c->observer->closing(c->observer_ud, why ? why : "closed");
+    c->closing = true; /* a write failing right here must not close again */
     if (c->header_sent && !c->close_sent && !c->peer_gone)
         conn_send_str(c, "</stream:stream>");
     c->close_sent = true;
-    c->closing = true;
     conn_uncount_in(c);
     /* bounded as before: a reason may quote the peer */
     c->close_why = strndup(why ? why : "closed", 255); /* NULL: "closed" */

@@ -20,7 +20,8 @@ struct rs_record {
     report_step step;     /* where the stream is now (the owner says) */
 };
 
-/* Where writes go once an outcome is lost: read by nobody. */
+/* Where writes go once an outcome is lost or was finally reported: read
+ * by nobody. */
 static report_outcome lost_outcome;
 
 /* The outcome, unpacked if the stream was idle. */
@@ -28,7 +29,7 @@ static report_outcome *outcome(rs_record *r)
 {
     if (r->o)
         return r->o;
-    if (!r->lost) {
+    if (!r->lost && !r->reported) {
         r->o = malloc(sizeof *r->o);
         if (r->o) {
             report_outcome_unpack(r->packed, r->o);
@@ -146,6 +147,8 @@ static void on_closing(void *ud, const char *why)
                                                              : REPORT_BY_NETWORK;
     submit(r);
     r->reported = true;
+    free(r->o); /* the report has its copy; what is set from now on is not read */
+    r->o = NULL;
 }
 
 /* Idle a while (conn_flow.c's sweep): the outcome shrinks to what its

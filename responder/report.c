@@ -192,12 +192,15 @@ static void schedule(rs_report *r, uint64_t delay)
 }
 
 /* Queue o for the next write: a batch is written on the next loop turn, a
- * smaller one shortly after. A full queue (the database failing for a long
- * time) takes no more. */
+ * smaller one shortly after. A full queue is written at once (a crowd of
+ * streams closing in one loop turn); while the database fails it takes no
+ * more. */
 static void enqueue(rs_report *r, const report_outcome *o)
 {
     if (!r->db)
         return;
+    if (r->n_queue == QUEUE_MAX && !r->failing)
+        report_flush(r);
     if (r->n_queue == QUEUE_MAX) {
         if (!r->stats.dropped++)
             log_msg(RS_LOG_ERROR, "report: %d outcomes wait for the database; "
@@ -243,6 +246,11 @@ int report_flush(rs_report *r)
             r->stats.written += r->n_queue;
             r->stats.batches++;
             r->n_queue = 0;
+            if (r->cap_queue > 4 * BATCH) { /* a crowd's queue goes with it */
+                free(r->queue);
+                r->queue = NULL;
+                r->cap_queue = 0;
+            }
             maybe_checkpoint(r);
         }
     }

@@ -55,6 +55,9 @@ struct rs_xmlstream {
     bool header_done;        /* the header was parsed: stop capturing */
     bool dormant;            /* parser released between stanzas (ctxt NULL) */
     bool replaying;          /* feeding head to a re-created parser */
+    char root_qname[48];     /* the root's name as written ("stream:stream"),
+                                "" if longer: a released stream's end tag is
+                                recognised from it without a parser */
     xmlstream_error error;          /* first error, XMLSTREAM_ERR_NONE while usable */
     char *error_text;        /* its reason (malloc'd when it happens; NULL
                                 without memory: XS_NO_TEXT is given) */
@@ -387,6 +390,11 @@ static void xs_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pre
     if (xs_idle(xs))
         return;
     if (xs->depth == 0) {
+        int n = snprintf(xs->root_qname, sizeof xs->root_qname, "%s%s%s",
+                         prefix ? (const char *)prefix : "", prefix ? ":" : "",
+                         (const char *)localname);
+        if (n < 0 || (size_t)n >= sizeof xs->root_qname)
+            xs->root_qname[0] = '\0';
         xs_open_stream(xs, localname, uri, nb_namespaces, namespaces,
                        nb_attributes, attributes);
         return;
@@ -649,8 +657,33 @@ static void xs_wake(rs_xmlstream *xs)
         xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "cannot resume the stream");
 }
 
+/* Whether data is the root's end tag (whitespace around it; what follows
+ * the end is never read). Peers end idle streams with nothing else: a
+ * crowd leaving at once would otherwise re-create a parser per stream in
+ * one loop turn, only to read that. */
+static bool xs_end_tag_only(const rs_xmlstream *xs, const char *data, size_t len)
+{
+    size_t n = strlen(xs->root_qname), i = 0;
+    while (i < len && xs_all_space((const xmlChar *)data + i, 1))
+        i++;
+    if (n == 0 || len - i < n + 3 || data[i] != '<' || data[i + 1] != '/' ||
+        memcmp(data + i + 2, xs->root_qname, n) != 0)
+        return false;
+    for (i += n + 2; i < len && xs_all_space((const xmlChar *)data + i, 1);)
+        i++;
+    return i < len && data[i] == '>';
+}
+
 static void xs_parse(rs_xmlstream *xs, const char *data, size_t len)
 {
+    if (xs->dormant && len > 0 && xs_end_tag_only(xs, data, len)) {
+        xs->fed += len;
+        xs->depth = 0;
+        xs->closed = true;
+        if (xs->cb.on_close)
+            xs->cb.on_close(xs->ud);
+        return;
+    }
     if (xs->dormant && len > 0)
         xs_wake(xs);
     while (len > 0 && !xs_idle(xs)) {

@@ -358,6 +358,30 @@ static void test_retention(void)
                         "'claim2.example'") == 1);
 }
 
+/* A crowd closing in one loop turn (no timer runs between the outcomes):
+ * a full queue is written at once instead of dropping what follows. */
+static void test_crowd(void)
+{
+    report_limits lim = {.max_peers = 8, .max_claims = 8, .history = 4};
+    const char *dir = subdir("crowd");
+    rs_report *r = report_open(dir, &lim);
+    if (!r)
+        return;
+    for (int i = 0; i < 5000; i++) {
+        char remote[64];
+        snprintf(remote, sizeof remote, "p%d.example", i);
+        report_outcome o = outcome(REPORT_LEG_IN, remote, "valid.r.example", 100);
+        o.stream = 1 + (uint64_t)i;
+        report_add(r, &o);
+    }
+    report_write_stats ws;
+    report_write_stats_get(r, &ws);
+    CHECK(ws.dropped == 0 && ws.written >= 4096 && ws.queued == 5000 - ws.written);
+    CHECK(report_flush(r) == 0);
+    report_free(r);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes") == 5000);
+}
+
 /* A locked database: the write fails, the outcome stays in memory and in
  * the queue, and goes in once the lock is gone. */
 static void test_locked(void)
@@ -751,6 +775,7 @@ int main(void)
     test_import();
     test_retention();
     test_locked();
+    test_crowd();
     test_bounds();
     test_verdicts();
     test_evidence();

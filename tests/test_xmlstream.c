@@ -593,6 +593,32 @@ static void test_dormant(void)
              350 - 49, 0);
     CHECK(feed(&r, big) == -1 && r.last_error == XMLSTREAM_ERR_POLICY_VIOLATION);
     xmlstream_free(r.xs);
+
+    /* a released stream's end tag closes it without a parser; anything
+     * else, a near miss included, wakes the parser, which judges it */
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0 && xmlstream_release(r.xs));
+    CHECK(feed(&r, " \n</stream:stream >\n") == 0);
+    CHECK(xmlstream_dormant(r.xs) && strstr(r.log, "\nC\n") != NULL && r.errors == 0);
+    CHECK(feed(&r, "<presence/>") == 0 && r.errors == 0); /* closed: not read */
+    xmlstream_free(r.xs);
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0 && xmlstream_release(r.xs));
+    CHECK(feed(&r, "</stream:streams>") == -1 && !xmlstream_dormant(r.xs));
+    CHECK(r.errors == 1 && strstr(r.log, "\nC\n") == NULL);
+    xmlstream_free(r.xs);
+    rec_init(&r, &lim);
+    CHECK(feed(&r, "<s:stream xmlns:s='http://etherx.jabber.org/streams' "
+                   "xmlns='jabber:server' to='a.example' version='1.0'>") == 0);
+    CHECK(xmlstream_release(r.xs));
+    CHECK(feed(&r, "</stream:stream>") == -1 && r.errors == 1); /* not its name */
+    xmlstream_free(r.xs);
+    rec_init(&r, &lim);
+    CHECK(feed(&r, "<s:stream xmlns:s='http://etherx.jabber.org/streams' "
+                   "xmlns='jabber:server' to='a.example' version='1.0'>") == 0);
+    CHECK(xmlstream_release(r.xs));
+    CHECK(feed(&r, "</s:stream>") == 0 && r.errors == 0 && strstr(r.log, "\nC\n"));
+    xmlstream_free(r.xs);
 }
 
 int main(void)

@@ -18,15 +18,16 @@
 # DOMAINS_N (0: skip) more configured domains, PINGS_N (30000) with PING_WINDOW (100)
 # outstanding over PING_STREAMS (1), ECHO_N (5000, responder only),
 # CEILING_N (400) handshakes, IDLE_HOLD_MS (1500) idle streams settle before
-# their RSS is read, MODE_SECONDS (120) bound per mode,
+# their RSS is read, IDLE_AT_ONCE (20) of them being set up at once,
+# MODE_SECONDS (120) bound per mode,
 # TARGETS ("responder prosody ejabberd"), LOG_PER_MINUTE (the responder's
 # limits.log_per_minute; default left as init writes it, 1200),
 # SCALE_N (50000; 0 with --quick): the responder alone once more holds this
 # many idle streams at once (issue 14: 50,000 in at most 1 GiB), fewer when
 # the open-file hard limit allows fewer, and the table projects 50,000.
 # The open-file limit (soft and, as root, hard) is raised to
-# max(2 * (IDLE_N + BUSY_N) + 1024, 65536): each idle stream is a socket at
-# both ends, and the targets inherit the limit.
+# max(2 * (IDLE_N + BUSY_N) + 1024, SCALE_N + 1024, 65536): each idle stream
+# is a socket at both ends, and the targets inherit the limit.
 
 # shellcheck source=SCRIPTDIR/../interop/lib.sh
 . "$(dirname "$0")/../interop/lib.sh"
@@ -57,6 +58,7 @@ CEILING_N=${CEILING_N:-400}
 # idle streams settle this long before RSS is read: the responder gives an
 # idle stream's XML parser back after a second without input
 IDLE_HOLD_MS=${IDLE_HOLD_MS:-1500}
+IDLE_AT_ONCE=${IDLE_AT_ONCE:-20}  # idle streams being set up at once
 MODE_SECONDS=${MODE_SECONDS:-120}
 TARGETS=${TARGETS:-responder prosody ejabberd}
 SCALE_N=${SCALE_N:-50000}
@@ -131,7 +133,7 @@ xrb() {
 bench_target() {
     local name=$1
     echo "$name start rss_kb=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$T_PID/status")" >>"$WORK/results"
-    xrb "$name" idle idle --count "$IDLE_N" --concurrency 20 --hold-ms "$IDLE_HOLD_MS"
+    xrb "$name" idle idle --count "$IDLE_N" --concurrency "$IDLE_AT_ONCE" --hold-ms "$IDLE_HOLD_MS"
     xrb "$name" sessions sessions --count "$SESSIONS_N" --concurrency "$SESSIONS_AT_ONCE"
     [ "$BUSY_N" -gt 0 ] &&
         xrb "$name" sessions-busy sessions --count "$SESSIONS_N" \
@@ -214,7 +216,7 @@ for target in $TARGETS; do
         bench_target responder
         untrusted_refused
         [ "$SCALE_N" -gt 0 ] &&
-            xrb responder scale idle --count "$SCALE_N" --concurrency 20 --hold-ms "$IDLE_HOLD_MS"
+            xrb responder scale idle --count "$SCALE_N" --concurrency "$IDLE_AT_ONCE" --hold-ms "$IDLE_HOLD_MS"
         stop_pid "$RESPONDER_PID"
         [ "$DOMAINS_N" -gt 0 ] && domains_bench
         ;;
