@@ -279,7 +279,8 @@ static void figure(void)
 /* ---- the real code: streams accepted over loopback, admitted --------- */
 
 static int closed;
-static rs_conn *accepted[16];   /* in the order accepted */
+static rs_conn *accepted[16];   /* in the order accepted (may be freed) */
+static unsigned ids[16];        /* their ids */
 static bool admitted[16];       /* admission_inbound's answer */
 static unsigned n_accepted;
 
@@ -304,7 +305,15 @@ static void on_connection(uv_stream_t *l, int status)
     admitted[n_accepted] = admission_inbound(&srv, c, &why);
     if (!admitted[n_accepted])
         conn_abort(c, why);
+    ids[n_accepted] = c->id;
     accepted[n_accepted++] = c;
+}
+
+/* The stream with this id was closed: closing, or gone already. */
+static bool gone(unsigned id)
+{
+    rs_conn *c = conn_find(&srv, id);
+    return !c || c->closing;
 }
 
 /* A peer from 127.0.0.host (all of 127/8 is loopback): connected, then
@@ -361,43 +370,40 @@ static void test_real(void)
     fds[n++] = dial_from(&loop, port, 3);
     fds[n++] = dial_from(&loop, port, 2);
     fds[n++] = dial_from(&loop, port, 3);
-    rs_conn *x1 = accepted[0], *y2 = accepted[1], *x3 = accepted[2], *y4 = accepted[3];
     CHECK(admitted[0] && admitted[1] && admitted[2] && admitted[3]);
+    unsigned x1 = ids[0], y2 = ids[1], x3 = ids[2], y4 = ids[3];
     CHECK(conn_streams_from(&srv, "127.0.0.2") == 2);
-    unsigned x1_id = x1->id, last_id;
-    CHECK(conn_find(&srv, x1_id) == x1 && conn_find(&srv, y4->id) == y4);
-    CHECK(conn_find(&srv, y4->id + 1000) == NULL);
-    conn_set_authenticated(y2);
+    CHECK(conn_find(&srv, x1) == accepted[0] && conn_find(&srv, y4) == accepted[3]);
+    CHECK(conn_find(&srv, y4 + 1000) == NULL);
+    conn_set_authenticated(conn_find(&srv, y2));
     /* full: the fifth gives way to the oldest of the busiest (x and y tie
      * at 2: x1 is older) */
     fds[n++] = dial_from(&loop, port, 4);
-    rs_conn *z5 = accepted[4];
-    CHECK(admitted[4]);
-    CHECK(x1->closing && !y2->closing && !x3->closing && !y4->closing);
-    CHECK(srv.stats.evicted == 1);
-    CHECK(conn_find(&srv, x1_id) == x1 || closed == 1); /* closing or gone */
+    unsigned z5 = ids[4];
+    CHECK(admitted[4] && srv.stats.evicted == 1);
+    CHECK(gone(x1) && !gone(y2) && !gone(x3) && !gone(y4));
     /* the next: y holds 2, but y2 is authenticated: y4 goes */
     fds[n++] = dial_from(&loop, port, 4);
-    rs_conn *z6 = accepted[5];
-    CHECK(admitted[5] && y4->closing && !x3->closing && !z5->closing);
+    unsigned z6 = ids[5];
+    CHECK(admitted[5] && gone(y4) && !gone(y2) && !gone(x3) && !gone(z5));
     /* z holds 2 (z5, z6): the newcomer is z's third, never itself: z5 */
     fds[n++] = dial_from(&loop, port, 4);
-    rs_conn *z7 = accepted[6];
-    CHECK(admitted[6] && z5->closing && !z6->closing && !z7->closing && !x3->closing);
+    unsigned z7 = ids[6];
+    CHECK(admitted[6] && gone(z5) && !gone(z6) && !gone(z7) && !gone(x3));
     CHECK(conn_streams_from(&srv, "127.0.0.4") == 2);
+    CHECK(srv.live_in == 4 && srv.unauth_in == 3);
     for (int i = 0; i < 100 && closed < 3; i++)
         uv_run(&loop, UV_RUN_ONCE);
     CHECK(closed == 3);
-    CHECK(conn_find(&srv, x1_id) == NULL); /* gone */
-    CHECK(conn_find(&srv, z7->id) == z7);
-    last_id = z7->id;
+    CHECK(conn_find(&srv, x1) == NULL); /* gone, not closing */
+    CHECK(conn_find(&srv, z7) == accepted[6]);
     conn_shutdown_all(&srv);
     for (unsigned i = 0; i < n; i++)
         close(fds[i]);
     uv_close((uv_handle_t *)&listener, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(closed == 7 && srv.n_conns == 0 && srv.live_in == 0);
-    CHECK(conn_find(&srv, last_id) == NULL);
+    CHECK(conn_find(&srv, z7) == NULL);
     CHECK(uv_loop_close(&loop) == 0);
     domains_unref(srv.domains);
     srv.domains = NULL;
