@@ -1,37 +1,8 @@
 /* admission.c -- stream slots, per-IP caps and eviction (admission.h).
- * Whether there is room is read from counters conn.c keeps (constant time
- * per stream); only choosing a stream to evict walks the live streams
- * (max_streams bounds the walk), when the table is full. */
+ * Whether there is room, and which stream gives way when there is none, are
+ * read from what conn.c keeps as streams change state (conn_count.c):
+ * constant time per stream, however many are open. */
 #include "admission.h"
-
-static bool live_inbound(const rs_conn *c)
-{
-    return c->dir == CONN_IN && !c->closing;
-}
-
-static bool evictable(const rs_conn *c, const rs_conn *except)
-{
-    return live_inbound(c) && !c->authenticated && c != except;
-}
-
-/* The unauthenticated stream to close: the oldest of the address holding
- * the most inbound streams (never except; per-address counts from
- * conn_streams_from). NULL when there is none. */
-static rs_conn *pick_victim(rs_daemon *srv, const rs_conn *except)
-{
-    rs_conn *victim = NULL;
-    unsigned most = 0;
-    for (rs_conn *c = srv->conns; c; c = c->next) {
-        if (!evictable(c, except))
-            continue;
-        unsigned n = conn_streams_from(srv, c->peer_key);
-        if (!victim || n > most || (n == most && c->id < victim->id)) {
-            victim = c;
-            most = n;
-        }
-    }
-    return victim;
-}
 
 /* The stream error goes out (it fits the socket buffer of a stream that
  * sent no more than a few headers), then the socket is closed at once: a
@@ -80,7 +51,7 @@ bool admission_inbound(rs_daemon *srv, rs_conn *c, const char **why)
         if (u.total <= l->max_streams && u.unauth_in <= unauth_cap(l) &&
             u.sockets <= srv->fd_budget)
             return true;
-        rs_conn *victim = pick_victim(srv, c);
+        rs_conn *victim = conn_eviction_victim(srv, c);
         if (!victim) {
             *why = "too many streams";
             return false;
@@ -96,7 +67,7 @@ bool admission_outbound(rs_daemon *srv)
         usage u = count_usage(srv, NULL);
         if (u.total < srv->cfg->limits.max_streams && u.sockets < srv->fd_budget)
             break;
-        rs_conn *victim = pick_victim(srv, NULL);
+        rs_conn *victim = conn_eviction_victim(srv, NULL);
         if (!victim)
             return false;
         evict(srv, victim, "the stream table is full: the oldest "
@@ -107,7 +78,7 @@ bool admission_outbound(rs_daemon *srv)
 
 bool admission_evict_one(rs_daemon *srv, const char *why)
 {
-    rs_conn *victim = pick_victim(srv, NULL);
+    rs_conn *victim = conn_eviction_victim(srv, NULL);
     if (!victim)
         return false;
     evict(srv, victim, why);

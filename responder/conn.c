@@ -58,7 +58,7 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
 rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
                   void *owner)
 {
-    rs_conn *c = calloc(1, sizeof *c);
+    rs_conn *c = conn_ids_reserve(srv) == 0 ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return NULL;
     xmlstream_limits lim = {
@@ -73,6 +73,7 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
     c->srv = srv;
     c->domains = domains_ref(srv->domains);
     c->id = ++srv->next_id;
+    conn_ids_add(c);
     c->dir = dir;
     c->handler = handler;
     c->owner = owner;
@@ -97,6 +98,7 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
 static void conn_unlink(rs_conn *c)
 {
     conn_uncount_in(c);
+    conn_ids_remove(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -609,8 +611,7 @@ void conn_set_names(rs_conn *c, const char *local, const char *remote)
 
 void conn_set_authenticated(rs_conn *c)
 {
-    if (c->counted_in && !c->authenticated)
-        c->srv->unauth_in--;
+    conn_count_authenticated(c);
     c->authenticated = true;
 }
 

@@ -123,6 +123,9 @@ struct rs_conn {
     struct rs_conn *flush_next, *flush_prev; /* in that list */
     struct rs_conn *next;         /* in the server's list */
     struct rs_conn *prev;         /* in the server's list, for O(1) unlinking */
+    struct rs_conn *evict_prev, *evict_next; /* among the evictable streams
+                                     of its address, by id (conn_count.c) */
+    struct rs_conn *id_next;      /* in its rs_daemon.ids chain (conn_ids.c) */
 };
 
 /* Coalesce output: from now on what conns send over TLS in one loop turn
@@ -227,5 +230,16 @@ void conn_close(rs_conn *c, const char *why);
  * At most limits.log_per_minute lines per peer address (log_peer_allowed). */
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The stream eviction closes (admission.h): the oldest (lowest id) live,
+ * unauthenticated inbound stream of the address (or prefix) holding the
+ * most live inbound streams, never except; NULL when there is none. Kept
+ * ready as streams open, authenticate and close (conn_count.c): constant
+ * time, however many streams are open. */
+rs_conn *conn_eviction_victim(const struct rs_daemon *srv, const rs_conn *except);
+
+/* The conn with this id, live or closing, or NULL once it is gone:
+ * constant time (conn_ids.c). */
+rs_conn *conn_find(const struct rs_daemon *srv, unsigned id);
 
 #endif

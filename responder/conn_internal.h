@@ -7,6 +7,7 @@
 #include "conn.h"
 
 typedef struct conn_addrs conn_addrs;
+typedef struct conn_ids conn_ids;
 
 /* Count c, an inbound stream whose peer_key is known, as live (once). 0, or
  * -1 out of memory. */
@@ -14,6 +15,19 @@ int conn_count_in(rs_conn *c);
 
 /* c is live no more: closing or gone (idempotent). */
 void conn_uncount_in(rs_conn *c);
+
+/* c, counted or not, authenticates (before rs_conn.authenticated is set):
+ * no longer unauthenticated, nor evictable. */
+void conn_count_authenticated(rs_conn *c);
+
+/* The id index (conn_find): room for one more conn (-1 when there is no
+ * index and no memory for one; then the conn must not be made), add c
+ * (after a reserve, never fails), remove c (as it is unlinked), free it
+ * (with the per-address counts, conn_addrs_free). */
+int conn_ids_reserve(struct rs_daemon *srv);
+void conn_ids_add(rs_conn *c);
+void conn_ids_remove(rs_conn *c);
+void conn_ids_free(struct rs_daemon *srv);
 
 /* Coalescing (conn_flush_start): cork c's TLS output until the loop turn
  * ends (conn_send); send it now (before close_notify); forget it (the

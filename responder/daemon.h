@@ -32,6 +32,7 @@ struct rs_crl;
 struct rs_posh;
 struct rs_probe;
 struct rs_control;
+struct s2s_in;
 
 /* A copy of the counters and gauges now, for /metrics (server.c). */
 typedef void (*rs_snapshot_fn)(struct rs_daemon *srv, stats_snapshot *snap);
@@ -94,6 +95,10 @@ typedef struct rs_daemon {
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides [server] */
+    struct conn_ids *ids;        /* every conn by id (conn_find) [conn] */
+    struct s2s_in *replies_paused; /* inbound streams whose reading waits for
+                                    our stream carrying their replies
+                                    (CONN_PAUSE_REPLIES) [s2s_in] */
 } rs_daemon;
 
 /* Called once per live stream: dir "in", "out" or "c2s", state the name of its

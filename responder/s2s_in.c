@@ -351,6 +351,31 @@ static void note_stanza(s2s_in *s, xmlNodePtr el)
         record_update(s->rec);
 }
 
+/* s in or out of the daemon's list of streams paused for their replies
+ * (CONN_PAUSE_REPLIES), so that s2s_in_replies_flow visits only those. */
+static void replies_listed(s2s_in *s, bool listed)
+{
+    rs_daemon *srv = s->conn->srv;
+    if (listed == s->replies_listed)
+        return;
+    s->replies_listed = listed;
+    if (listed) {
+        s->paused_prev = NULL;
+        s->paused_next = srv->replies_paused;
+        if (s->paused_next)
+            s->paused_next->paused_prev = s;
+        srv->replies_paused = s;
+        return;
+    }
+    if (s->paused_prev)
+        s->paused_prev->paused_next = s->paused_next;
+    else
+        srv->replies_paused = s->paused_next;
+    if (s->paused_next)
+        s->paused_next->paused_prev = s->paused_prev;
+    s->paused_prev = s->paused_next = NULL;
+}
+
 static void in_stanza(s2s_in *s, xmlNodePtr el)
 {
     rs_conn *c = s->conn;
@@ -384,6 +409,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
         if (!c->closing && s2s_out_congested(c->srv, to->domain, from->domain)) {
             snprintf(s->replies_to, sizeof s->replies_to, "%.255s", from->domain);
             conn_pause_reading(c, CONN_PAUSE_REPLIES);
+            replies_listed(s, true);
         }
     }
     free(from);
@@ -536,6 +562,7 @@ static void on_closed(rs_conn *c, const char *why)
     (void)why;
     s2s_in *s = c->owner;
     if (s) {
+        replies_listed(s, false);
         free(s->pairs);
         free(s->pending);
         free(s->peer_from);
@@ -562,13 +589,16 @@ static const rs_conn_handler in_handler = {
 
 void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut)
 {
-    for (rs_conn *c = srv->conns; c; c = c->next) {
-        if (c->dir != CONN_IN || c->handler != &in_handler || c->closing ||
-            !(c->read_paused & CONN_PAUSE_REPLIES))
+    for (s2s_in *s = srv->replies_paused, *next; s; s = next) {
+        next = s->paused_next;
+        rs_conn *c = s->conn;
+        if (c->closing || !(c->read_paused & CONN_PAUSE_REPLIES)) {
+            replies_listed(s, false); /* waits for nothing any more */
             continue;
-        s2s_in *s = c->owner;
+        }
         if (strcasecmp(s->replies_to, remote) != 0)
             continue;
+        replies_listed(s, false);
         if (cut)
             conn_stream_error(c, "policy-violation", "your server does not "
                               "read the replies to what it sends");

@@ -174,10 +174,8 @@ void s2s_in_db_verify(s2s_in *s, xmlNodePtr el)
 void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local,
                              const char *remote, bool valid, const char *why)
 {
-    rs_conn *c = srv->conns;
-    while (c && (c->id != conn_id || c->dir != CONN_IN))
-        c = c->next;
-    if (!c || c->closing)
+    rs_conn *c = conn_find(srv, conn_id);
+    if (!c || c->dir != CONN_IN || c->closing)
         return;
     s2s_in *s = c->owner;
     size_t i = 0;

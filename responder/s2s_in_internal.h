@@ -62,6 +62,8 @@ typedef struct s2s_in {
     size_t n_pending;
     char replies_to[256];         /* reading paused until our stream to
                                      this domain drains (CONN_PAUSE_REPLIES) */
+    bool replies_listed;          /* in rs_daemon.replies_paused */
+    struct s2s_in *paused_prev, *paused_next; /* in that list */
 } s2s_in;
 
 /* The peer's 'from', "" before its header or without one. */

@@ -84,6 +84,10 @@ else
     fail "the flood peer did not authenticate, so nothing tested the non-reading peer:" \
         "$(load_get flood.auth_error)"
 fi
+# its stream asking for more waits while our replies are stuck, then is cut
+# (s2s_in_replies_flow, over the streams paused for their replies)
+check "the flood peer's stream was cut when its replies stalled (its stream error: $(load_get flood.inbound_condition))" \
+    grep -q "remote=$FLOOD_DOMAIN .*your server does not read the replies" "$WORK/responder.log"
 
 # --- the honest side got through ---------------------------------------------
 opens=$(load_get honest.opens)
