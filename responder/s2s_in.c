@@ -70,6 +70,7 @@ void s2s_in_become_ready(s2s_in *s)
 {
     s->state = IN_READY;
     conn_set_timeout(s->conn, s->conn->srv->cfg->limits.idle_timeout);
+    xmlstream_release_soon(s->conn->xs); /* re-created if stanzas follow */
 }
 
 /* How the peer's authentication went, for the report; a refusal is ours. */

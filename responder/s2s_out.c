@@ -295,6 +295,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
+        xmlstream_release_soon(o->conn->xs); /* the peer answers on its own stream */
         s2s_out_flush_queue(o);
         return;
     }
@@ -321,6 +322,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
+        xmlstream_release_soon(o->conn->xs); /* the peer answers on its own stream */
         s2s_out_flush_queue(o);
         return;
     }

@@ -55,6 +55,7 @@ struct rs_xmlstream {
     bool header_done;        /* the header was parsed: stop capturing */
     bool dormant;            /* parser released between stanzas (ctxt NULL) */
     bool replaying;          /* feeding head to a re-created parser */
+    bool release_soon;       /* xmlstream_release_soon: when this feed ends */
     char root_qname[48];     /* the root's name as written ("stream:stream"),
                                 "" if longer: a released stream's end tag is
                                 recognised from it without a parser */
@@ -639,6 +640,14 @@ bool xmlstream_release(rs_xmlstream *xs)
     return true;
 }
 
+void xmlstream_release_soon(rs_xmlstream *xs)
+{
+    if (xs->in_feed)
+        xs->release_soon = true;
+    else
+        xmlstream_release(xs);
+}
+
 /* A new parser for the same stream: the header's bytes again, silently. */
 static void xs_wake(rs_xmlstream *xs)
 {
@@ -726,6 +735,10 @@ int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len)
     xs->in_feed = false;
     if (xs->restart_pending)
         xs_reset(xs); /* the rest of this chunk is discarded */
+    if (xs->release_soon) {
+        xs->release_soon = false;
+        xmlstream_release(xs); /* refused mid-stanza: the sweep tries later */
+    }
     return rc;
 }
 

@@ -73,6 +73,13 @@ int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len);
  * header, after an error or close, or inside a callback. */
 bool xmlstream_release(rs_xmlstream *xs);
 
+/* Release the parser as soon as the current xmlstream_feed returns (now,
+ * outside one), if it ends between stanzas: for a stream that has just
+ * authenticated, after which most peers send nothing for a while. Parsers
+ * that live only while streams are set up leave no holes between what the
+ * streams keep (the heap's pages go back). */
+void xmlstream_release_soon(rs_xmlstream *xs);
+
 /* Whether the parser is released (xmlstream_release): for tests. */
 bool xmlstream_dormant(const rs_xmlstream *xs);
 

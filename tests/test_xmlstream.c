@@ -17,6 +17,7 @@ typedef struct rec {
     int errors;          /* on_error calls */
     xmlstream_error last_error; /* condition of the last on_error */
     const char *restart_on; /* restart inside on_element of this name */
+    bool release_on_header; /* xmlstream_release_soon inside on_header */
 } rec;
 
 static void rec_line(rec *r, const char *fmt, ...)
@@ -31,8 +32,11 @@ static void rec_line(rec *r, const char *fmt, ...)
 
 static void on_header(void *ud, const xmlstream_header *h)
 {
+    rec *r = ud;
     rec_line(ud, "H to=%s from=%s id=%s version=%s ns=%s db=%d\n", h->to, h->from,
              h->id, h->version, h->default_ns, h->has_dialback_ns);
+    if (r->release_on_header)
+        xmlstream_release_soon(r->xs);
 }
 
 static void on_element(void *ud, xmlNodePtr el)
@@ -618,6 +622,23 @@ static void test_dormant(void)
                    "xmlns='jabber:server' to='a.example' version='1.0'>") == 0);
     CHECK(xmlstream_release(r.xs));
     CHECK(feed(&r, "</s:stream>") == 0 && r.errors == 0 && strstr(r.log, "\nC\n"));
+    xmlstream_free(r.xs);
+
+    /* asked inside a callback (a stream that has just authenticated), the
+     * release waits for the feed to end, and happens between stanzas only */
+    rec_init(&r, &lim);
+    r.release_on_header = true;
+    CHECK(feed(&r, HEADER) == 0 && xmlstream_dormant(r.xs));
+    CHECK(feed(&r, "<presence/>") == 0 && !xmlstream_dormant(r.xs));
+    xmlstream_free(r.xs);
+    rec_init(&r, &lim);
+    r.release_on_header = true;
+    CHECK(feed(&r, HEADER "<message to='a@b.example'><bo") == 0);
+    CHECK(!xmlstream_dormant(r.xs)); /* mid-stanza: kept */
+    r.release_on_header = false;
+    CHECK(feed(&r, "dy>x</body></message>") == 0 && strstr(r.log, "<body>x</body>"));
+    xmlstream_release_soon(r.xs); /* outside a feed: at once */
+    CHECK(xmlstream_dormant(r.xs));
     xmlstream_free(r.xs);
 }
 
