@@ -137,6 +137,7 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
     s->state = C2S_READY;
     conn_set_names(s->conn, s->dom->name, s->jid);
     conn_set_timeout(s->conn, hub->srv->cfg->limits.idle_timeout);
+    conn_set_idle_on_read(s->conn, hub->srv->cfg->limits.idle_timeout);
     conn_log(s->conn, RS_LOG_INFO, "bound", "jid=%s sessions=%u", s->jid,
              hub->n_sessions);
     clients_bound(s->rec);

@@ -35,7 +35,7 @@ const limit_def limit_defs[] = {
     LIMIT(unauth_timeout, false, 1, 86400, 30,
           "seconds a stream may stay unauthenticated"),
     LIMIT(idle_timeout, false, 1, 86400, 300,
-          "seconds before an idle stream is closed"),
+          "seconds before an idle stream is closed (a bound client's keepalives count)"),
     LIMIT(connect_timeout, false, 1, 86400, 15,
           "seconds for DNS, connect and auth of an outbound stream"),
     LIMIT(max_streams_per_ip, false, 1, 1 << 20, 64,

@@ -395,6 +395,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     c->last_read_ms = uv_now(c->srv->loop);
     if (c->closing)
         return; /* draining until the peer closes or the grace ends */
+    if (c->idle_on_read)
+        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)c->idle_on_read * 1000, 0);
     if (c->tls_state == CONN_TLS_NONE) {
         feed_xml(c, buf->base, (size_t)nread);
         return;
@@ -618,6 +620,11 @@ void conn_set_authenticated(rs_conn *c)
 void conn_set_idle_on_write(rs_conn *c, unsigned seconds)
 {
     c->idle_on_write = seconds;
+}
+
+void conn_set_idle_on_read(rs_conn *c, unsigned seconds)
+{
+    c->idle_on_read = seconds;
 }
 
 void conn_detach(rs_conn *c)

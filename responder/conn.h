@@ -111,6 +111,8 @@ struct rs_conn {
     unsigned read_paused;         /* CONN_PAUSE_* bits; reading when 0 */
     unsigned idle_on_write;       /* > 0: a completed write re-arms the
                                      owner's timeout with this many seconds */
+    unsigned idle_on_read;        /* > 0: bytes read (a whitespace keepalive
+                                     too) re-arm it likewise */
     bool authenticated;           /* inbound: the peer authenticated (SASL or
                                      dialback); such streams are never evicted */
     bool client;                  /* a client stream (c2s): jabber:client,
@@ -164,6 +166,12 @@ void conn_set_authenticated(rs_conn *c);
 /* From now on a completed write re-arms the owner's timeout with seconds
  * (0: it does not), so a peer that reads our output is not idle. */
 void conn_set_idle_on_write(rs_conn *c, unsigned seconds);
+
+/* From now on any bytes read re-arm the owner's timeout with seconds (0:
+ * they do not): a client's whitespace keepalives keep its session. Only
+ * for authenticated streams: before, the clock must not be fed by a
+ * trickle (unauthenticated streams have a hard deadline). */
+void conn_set_idle_on_read(rs_conn *c, unsigned seconds);
 
 /* The owner lets go: no more events reach it; the conn finishes closing on
  * its own. */

@@ -23,7 +23,7 @@ NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
 NS_ROSTER = "jabber:iq:roster"
 VALID, NOTLS, EXPIRED = dom("valid"), dom("no-tls"), dom("expired")
 NOSASL = dom("no-sasl")
-LIMITS = {"client_sessions": 3, "unauth_timeout": 5}
+LIMITS = {"client_sessions": 3, "unauth_timeout": 5, "idle_timeout": 4}
 
 
 def client_header(to):
@@ -431,6 +431,33 @@ def t_slixmpp_logs_in_pings_and_gets_its_echo(env):
                                  "--timeout", "10")
         assert rc == 2, (bad, out[-1500:])
         assert env.r.wait_log(r"c2s#\d+ .* event=tls-fail presented=%s" % re.escape(bad)), bad
+
+
+def t_keepalives_keep_a_session(env):
+    """A bound session that sends only whitespace keepalives (as clients
+    do) lives past idle_timeout; once they stop it is closed after
+    idle_timeout. Before authentication bytes do not feed the clock."""
+    idle = LIMITS["idle_timeout"]
+    c, jid = logged_in(env)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < idle + 2.5:
+        time.sleep(1)
+        c.send(" ")
+    c.send("<iq type='get' id='k1' to='%s'><ping xmlns='%s'/></iq>" % (VALID, NS_PING))
+    el = c.next()
+    assert el is not None and el.get("id") == "k1" and el.get("type") == "result", c.all[-300:]
+    t1 = time.monotonic()
+    assert c.wait_closed(idle + 3), "a silent session outlived idle_timeout"
+    assert idle - 0.5 < time.monotonic() - t1 < idle + 3, time.monotonic() - t1
+    # unauthenticated: a trickle does not stop unauth_timeout
+    u = Client.to(env)
+    u.open_c(VALID)
+    u.features()
+    t2 = time.monotonic()
+    while not u.closed and time.monotonic() - t2 < LIMITS["unauth_timeout"] + 3:
+        u.send(" ")
+        u.pump(0.5)
+    assert u.closed and time.monotonic() - t2 < LIMITS["unauth_timeout"] + 2.5, u.all[-200:]
 
 
 TESTS = [(n, f) for n, f in sorted(globals().items()) if n.startswith("t_")]
