@@ -131,10 +131,12 @@ static void on_flush_check(uv_prepare_t *h)
     log_flush();
 }
 
-/* Parsers of streams that read nothing for a while go back (between
- * stanzas only); a walk once a second, never per stream. After many, the
- * heap's free pages go back to the system too (glibc keeps them otherwise,
- * and the parsers of a crowd that went quiet would stay in RSS). */
+/* Streams that read nothing for a while give their parser back (between
+ * stanzas only; most did as they authenticated) and their observer hears
+ * it (the record packs its outcome); a walk once a second, never per
+ * stream. After many, the heap's free pages go back to the system too
+ * (glibc keeps them otherwise, and the parsers of a crowd that went quiet
+ * would stay in RSS). */
 static void on_idle_sweep(uv_timer_t *t)
 {
     rs_daemon *srv = t->data;
