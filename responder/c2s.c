@@ -418,6 +418,16 @@ static void on_header(rs_conn *c, const xmlstream_header *h)
     c2s_step(c->owner, C2S_EV_HEADER, h);
 }
 
+/* Before SASL succeeded a stanza is refused at its start tag, unread, as
+ * c2s_auth refuses it once read. */
+static bool on_opening(rs_conn *c, const char *name, const char *ns)
+{
+    if (c->authenticated || !stanza_name_is_stanza(ns, name, NS_CLIENT))
+        return true;
+    conn_stream_error(c, "not-authorized", "authenticate first");
+    return false;
+}
+
 static void on_element(rs_conn *c, xmlNodePtr el)
 {
     c2s_step(c->owner, C2S_EV_ELEMENT, el);
@@ -444,6 +454,7 @@ static void on_closed(rs_conn *c, const char *why)
 
 static const rs_conn_handler c2s_handler = {
     .header = on_header,
+    .opening = on_opening,
     .element = on_element,
     .tls_done = on_tls_done,
     .timeout = on_timeout,

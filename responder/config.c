@@ -32,6 +32,16 @@ const limit_def limit_defs[] = {
     LIMIT(max_stanza_bytes, true, 1024, 16 << 20, 262144,
           "largest top-level element a peer may send, in bytes"),
     LIMIT(max_depth, false, 4, 256, 32, "element nesting inside one stanza"),
+    LIMIT(max_unauth_stanza_bytes, true, 1024, 16 << 20, 16384,
+          "largest top-level element before the stream authenticates, in "
+          "bytes (Prosody: 10,000); what precedes authentication is small "
+          "and holds no child element; the smaller of this and "
+          "max_stanza_bytes applies"),
+    LIMIT(max_attributes, false, 8, 4096, 64,
+          "attributes and namespace declarations of one element (real "
+          "stanzas use under 10)"),
+    LIMIT(max_namespaces, false, 4, 4096, 32,
+          "namespace declarations in scope at once inside one stanza"),
     LIMIT(unauth_timeout, false, 1, 86400, 30,
           "seconds a stream may stay unauthenticated"),
     LIMIT(idle_timeout, false, 1, 86400, 300,
@@ -365,7 +375,9 @@ static void parse_limits(loader *ld, const config_setting_t *root)
             *(unsigned *)(void *)field = (unsigned)v;
     }
     /* a legal reply must fit in what we are ready to hold for a peer */
-    const rs_limits *l = &ld->cfg->limits;
+    rs_limits *l = &ld->cfg->limits;
+    if (l->max_unauth_stanza_bytes > l->max_stanza_bytes)
+        l->max_unauth_stanza_bytes = l->max_stanza_bytes; /* documented: the smaller */
     if (l->send_buffer_bytes < l->max_stanza_bytes) {
         const config_setting_t *s = config_setting_get_member(g, "send_buffer_bytes");
         config_report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "

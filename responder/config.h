@@ -16,7 +16,9 @@
  *                                    # an ACME source present ACME certificates
  *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
  *   https = { address = "127.0.0.1"; port = 443; };  # POSH, optional
- *   limits = { max_stanza_bytes = 262144; max_depth = 32; unauth_timeout = 30;
+ *   limits = { max_stanza_bytes = 262144; max_depth = 32;
+ *              max_unauth_stanza_bytes = 16384; max_attributes = 64;
+ *              max_namespaces = 32; unauth_timeout = 30;
  *              idle_timeout = 300; connect_timeout = 15;
  *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
  *              report_peers = 256; report_history = 32; report_claims = 64;
@@ -68,6 +70,12 @@ typedef struct rs_listen {
 typedef struct rs_limits {
     size_t max_stanza_bytes;     /* largest top-level element, default 262144 */
     unsigned max_depth;          /* nesting inside a stanza, default 32 */
+    size_t max_unauth_stanza_bytes; /* largest top-level element before the
+                                       stream authenticates, 16384 */
+    unsigned max_attributes;     /* attributes and namespace declarations of
+                                    one element, 64 */
+    unsigned max_namespaces;     /* namespace declarations in scope inside
+                                    one stanza, 32 */
     unsigned unauth_timeout;     /* unauthenticated stream lifetime, default 30 */
     unsigned idle_timeout;       /* close idle streams after, default 300 */
     unsigned connect_timeout;    /* outbound DNS+connect+auth, default 15 */

@@ -26,12 +26,14 @@ typedef struct conn_write {
 } conn_write;
 
 static void on_xs_header(void *ud, const xmlstream_header *h);
+static bool on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns);
 static void on_xs_element(void *ud, xmlNodePtr el);
 static void on_xs_close(void *ud);
 static void on_xs_error(void *ud, xmlstream_error err, const char *text);
 
 static const xmlstream_callbacks xs_events = {
     .on_header = on_xs_header,
+    .on_open = on_xs_open,
     .on_element = on_xs_element,
     .on_close = on_xs_close,
     .on_error = on_xs_error,
@@ -55,16 +57,27 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
     va_end(ap);
 }
 
+/* What the peer may send: small and flat until it authenticated (an
+ * initiating peer's auth nonzas hold no child element; a peer we dialled
+ * sends features, which do, but never stanzas on our stream). */
+static xmlstream_limits input_limits(const rs_limits *l, conn_dir dir, bool authenticated)
+{
+    return (xmlstream_limits){
+        .max_stanza_bytes = authenticated ? l->max_stanza_bytes : l->max_unauth_stanza_bytes,
+        .max_depth = l->max_depth,
+        .max_attributes = l->max_attributes,
+        .max_namespaces = l->max_namespaces,
+        .leaf_stanzas = dir == CONN_IN && !authenticated,
+    };
+}
+
 rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
                   void *owner)
 {
     rs_conn *c = conn_ids_reserve(srv) == 0 ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return NULL;
-    xmlstream_limits lim = {
-        .max_stanza_bytes = srv->cfg->limits.max_stanza_bytes,
-        .max_depth = srv->cfg->limits.max_depth,
-    };
+    xmlstream_limits lim = input_limits(&srv->cfg->limits, dir, false);
     c->xs = xmlstream_new(&lim, &xs_events, c);
     if (!c->xs) {
         free(c);
@@ -480,6 +493,15 @@ static void on_xs_header(void *ud, const xmlstream_header *h)
         c->handler->header(c, h);
 }
 
+static bool on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns)
+{
+    rs_conn *c = ud;
+    if (c->closing)
+        return false;
+    return !c->handler->opening || c->handler->opening(c, (const char *)name,
+                                                        (const char *)ns);
+}
+
 static void on_xs_element(void *ud, xmlNodePtr el)
 {
     rs_conn *c = ud;
@@ -505,6 +527,26 @@ static void on_xs_error(void *ud, xmlstream_error err, const char *text)
     rs_conn *c = ud;
     if (c->closing)
         return;
+    static const unsigned counter[XMLSTREAM_LIMIT_COUNT] = {
+        [XMLSTREAM_LIMIT_STANZA_BYTES] = RS_INPUT_STANZA_BYTES,
+        [XMLSTREAM_LIMIT_DEPTH] = RS_INPUT_DEPTH,
+        [XMLSTREAM_LIMIT_ATTRIBUTES] = RS_INPUT_ATTRIBUTES,
+        [XMLSTREAM_LIMIT_NAMESPACES] = RS_INPUT_NAMESPACES,
+        [XMLSTREAM_LIMIT_LEAF] = RS_INPUT_UNAUTH_CHILDREN};
+    xmlstream_limit broken = xmlstream_limit_broken(c->xs);
+    char why[200];
+    if (broken != XMLSTREAM_LIMIT_NONE) {
+        unsigned i = counter[broken];
+        if (broken == XMLSTREAM_LIMIT_STANZA_BYTES && !c->authenticated)
+            i = RS_INPUT_UNAUTH_STANZA_BYTES;
+        c->srv->stats.input_limits[i]++;
+        /* the text names the key an operator would raise */
+        if (broken != XMLSTREAM_LIMIT_LEAF)
+            snprintf(why, sizeof why, "%s (limits.%s)", text, stats_input_limit_name(i));
+        else
+            snprintf(why, sizeof why, "%s", text);
+        text = why;
+    }
     conn_log(c, RS_LOG_WARN, "stream-error", "sent %s reason=\"%s\"",
              xmlstream_error_condition(err), text);
     conn_stream_error(c, xmlstream_error_condition(err), text);
@@ -615,6 +657,8 @@ void conn_set_authenticated(rs_conn *c)
 {
     conn_count_authenticated(c);
     c->authenticated = true;
+    xmlstream_limits lim = input_limits(&c->srv->cfg->limits, c->dir, true);
+    xmlstream_set_limits(c->xs, &lim);
 }
 
 void conn_set_idle_on_write(rs_conn *c, unsigned seconds)

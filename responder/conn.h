@@ -43,6 +43,11 @@ typedef enum {
 typedef struct rs_conn_handler {
     void (*connected)(rs_conn *c, int status);   /* outbound: 0 or uv error */
     void (*header)(rs_conn *c, const xmlstream_header *h);
+    bool (*opening)(rs_conn *c, const char *name, const char *ns); /* a
+                                                    top-level element starts:
+                                                    false ends the stream
+                                                    here (the owner sent its
+                                                    error), unread */
     void (*element)(rs_conn *c, xmlNodePtr el);
     void (*stream_end)(rs_conn *c);              /* peer sent </stream:stream> */
     void (*tls_done)(rs_conn *c, bool ok, const char *why);
@@ -160,7 +165,9 @@ void conn_set_names(rs_conn *c, const char *local, const char *remote);
  * dialback namespace) and its log lines start with c2s. */
 void conn_set_client(rs_conn *c);
 
-/* The peer authenticated: the stream is never evicted (admission.h). */
+/* The peer authenticated: the stream is never evicted (admission.h), and
+ * may send stanzas with children up to limits.max_stanza_bytes (before:
+ * limits.max_unauth_stanza_bytes, no child elements). */
 void conn_set_authenticated(rs_conn *c);
 
 /* From now on a completed write re-arms the owner's timeout with seconds

@@ -233,6 +233,12 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
     single(&m, "log_lines_suppressed_total", "counter",
            "Log lines dropped by the per-peer limit (limits.log_per_minute).",
            s->log_suppressed);
+    family(&m, "input_limit_total", "counter",
+           "Streams ended with policy-violation for breaking an input limit "
+           "(limits.max_*), by limit.");
+    for (unsigned i = 0; i < RS_INPUT_LIMITS; i++)
+        sample1(&m, "input_limit_total", "limit", stats_input_limit_name(i),
+                s->input_limits[i]);
     single(&m, "probes_started_total", "counter", "Probes started.", s->probes);
     single(&m, "outcomes_recorded_total", "counter",
            "Stream outcome records added to the report.", s->outcomes);

@@ -377,13 +377,19 @@ static void replies_listed(s2s_in *s, bool listed)
     s->paused_prev = s->paused_next = NULL;
 }
 
+/* A stanza on a stream not authenticated yet ends it, unanswered. */
+static void refuse_unauthenticated(s2s_in *s, const char *claimed_from)
+{
+    conn_log(s->conn, RS_LOG_WARN, "refused", "stanza before authentication "
+             "(claimed from=%s); not answered", claimed_from);
+    conn_stream_error(s->conn, "not-authorized", "authenticate before sending stanzas");
+}
+
 static void in_stanza(s2s_in *s, xmlNodePtr el)
 {
     rs_conn *c = s->conn;
     if (s->state != IN_READY) {
-        conn_log(c, RS_LOG_WARN, "refused", "stanza before authentication "
-                 "(claimed from=%s); not answered", stanza_attr(el, "from"));
-        conn_stream_error(c, "not-authorized", "authenticate before sending stanzas");
+        refuse_unauthenticated(s, stanza_attr(el, "from"));
         return;
     }
     jid *from = malloc(sizeof *from), *to = malloc(sizeof *to);
@@ -580,8 +586,19 @@ in_pair *s2s_in_pair_add(in_pair **list, size_t *n)
     return &grown[(*n)++];
 }
 
+/* Before authentication a stanza is refused at its start tag, unread. */
+static bool on_opening(rs_conn *c, const char *name, const char *ns)
+{
+    s2s_in *s = c->owner;
+    if (s->state == IN_READY || !stanza_name_is_stanza(ns, name, NS_SERVER))
+        return true;
+    refuse_unauthenticated(s, "-");
+    return false;
+}
+
 static const rs_conn_handler in_handler = {
     .header = on_header,
+    .opening = on_opening,
     .element = on_element,
     .tls_done = on_tls_done,
     .timeout = on_timeout,

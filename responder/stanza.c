@@ -15,6 +15,13 @@ bool stanza_is(xmlNodePtr el, const char *ns, const char *name)
            strcmp((const char *)el->name, name) == 0 && ns_is(el->ns, ns);
 }
 
+bool stanza_name_is_stanza(const char *ns, const char *name, const char *content_ns)
+{
+    return ns && strcmp(ns, content_ns) == 0 &&
+           (strcmp(name, "iq") == 0 || strcmp(name, "message") == 0 ||
+            strcmp(name, "presence") == 0);
+}
+
 xmlNodePtr stanza_child(xmlNodePtr el, const char *ns, const char *name)
 {
     for (xmlNodePtr c = el ? el->children : NULL; c; c = c->next)

@@ -27,6 +27,10 @@
 /* el is {ns}name. */
 bool stanza_is(xmlNodePtr el, const char *ns, const char *name);
 
+/* {ns}name is a stanza (iq, message, presence) of a stream whose content
+ * namespace is content_ns (jabber:server or jabber:client); ns may be NULL. */
+bool stanza_name_is_stanza(const char *ns, const char *name, const char *content_ns);
+
 /* First child element {ns}name, or NULL (ns NULL = any). */
 xmlNodePtr stanza_child(xmlNodePtr el, const char *ns, const char *name);
 

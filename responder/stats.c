@@ -14,6 +14,18 @@ const char *stats_service_name(unsigned svc)
     return svc < RS_SVC_COUNT ? service_names[svc] : "?";
 }
 
+static const char *const input_limit_names[RS_INPUT_LIMITS] = {
+    [RS_INPUT_STANZA_BYTES] = "max_stanza_bytes",
+    [RS_INPUT_UNAUTH_STANZA_BYTES] = "max_unauth_stanza_bytes",
+    [RS_INPUT_DEPTH] = "max_depth", [RS_INPUT_ATTRIBUTES] = "max_attributes",
+    [RS_INPUT_NAMESPACES] = "max_namespaces",
+    [RS_INPUT_UNAUTH_CHILDREN] = "children_before_auth"};
+
+const char *stats_input_limit_name(unsigned limit)
+{
+    return limit < RS_INPUT_LIMITS ? input_limit_names[limit] : "?";
+}
+
 /* The row of (dir, state), added when there is room; NULL otherwise. */
 static stats_stream_count *stream_row(stats_snapshot *snap, const char *dir,
                                       const char *state)

@@ -17,6 +17,12 @@ enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
 enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
        RS_SVC_COUNT };
 
+/* Input limits a peer broke (its stream ended with policy-violation), as
+ * indexes of rs_stats.input_limits (conn.c). */
+enum { RS_INPUT_STANZA_BYTES, RS_INPUT_UNAUTH_STANZA_BYTES, RS_INPUT_DEPTH,
+       RS_INPUT_ATTRIBUTES, RS_INPUT_NAMESPACES, RS_INPUT_UNAUTH_CHILDREN,
+       RS_INPUT_LIMITS };
+
 /* Counters since start, for logs and /metrics. */
 typedef struct rs_stats {
     uint64_t streams_in;      /* inbound streams accepted */
@@ -46,10 +52,16 @@ typedef struct rs_stats {
     uint64_t accept_failures; /* accepts that failed (no memory, no fds) */
     uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute
                                  (kept by log.c, copied at snapshot) */
+    uint64_t input_limits[RS_INPUT_LIMITS]; /* streams ended for breaking an
+                                 input limit, by limit */
 } rs_stats;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
 const char *stats_service_name(unsigned svc);
+
+/* "max_attributes", ...: the limits key of an RS_INPUT_* index
+ * ("children_before_auth" for the rule that has none). */
+const char *stats_input_limit_name(unsigned limit);
 
 #define STATS_MAX_STATES 32 /* rows of stats_snapshot.streams */
 

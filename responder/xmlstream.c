@@ -9,6 +9,7 @@
  * So an entity can never be defined, let alone expanded (billion laughs).
  */
 #include "xmlstream.h"
+#include "xmlstream_guard.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #define XS_DIALBACK_NS "jabber:server:dialback"
 #define XS_DEFAULT_STANZA_BYTES (256u * 1024u)
 #define XS_DEFAULT_DEPTH 32u
+#define XS_DEFAULT_ATTRIBUTES 64u
+#define XS_DEFAULT_NAMESPACES 32u
 #define XS_INPUT_BUFFER 512       /* libxml2 buffer start, bytes (x2) */
 /* Longest stream header (XML declaration included) kept to re-create a
  * released parser; a longer one keeps its parser. */
@@ -40,11 +43,24 @@ struct rs_xmlstream {
     unsigned depth;          /* open elements, the stream root included */
     xmlDocPtr doc;           /* stanza being built, NULL between stanzas */
     xmlNodePtr cur;          /* innermost open element of that stanza */
+    xmlNodePtr text;         /* cur's last child while it is text that
+                                more text may extend, else NULL */
+    size_t text_len;         /* bytes in text's content */
+    size_t text_cap;         /* bytes its allocation holds */
+    unsigned ns_in_scope;    /* namespace declarations of the open elements
+                                of the stanza (each keeps its own count in
+                                node->extra) */
+    xmlstream_guard guard;          /* counts each start tag's values first */
+    xmlstream_limit broken;  /* the limit the reported error broke */
     uint64_t fed;            /* bytes given to this parser instance */
     uint64_t boundary;       /* input offset where the current item began */
     bool in_feed;            /* inside xmlstream_feed: restart must be deferred */
     bool restart_pending;    /* xmlstream_restart was called inside xmlstream_feed */
     bool closed;             /* </stream:stream> seen */
+    bool refused;            /* on_open said no: nothing more is read */
+    bool branches;           /* the current stanza may hold children despite
+                                leaf_stanzas: a stream-level element
+                                (stream:error) */
     bool reported;           /* on_error has been called */
     char *head;              /* the stream's first bytes as fed, up to the
                                 header's '>' once it is parsed: replayed to
@@ -90,10 +106,19 @@ static void xs_fail_stop(rs_xmlstream *xs, xmlstream_error error, const char *te
     xmlStopParser(xs->ctxt);
 }
 
+/* A failure that broke one of the limits. */
+static void xs_fail_limit(rs_xmlstream *xs, xmlstream_limit limit, const char *text)
+{
+    if (xs->error == XMLSTREAM_ERR_NONE)
+        xs->broken = limit;
+    xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, text);
+}
+
 /* Our SAX callbacks ignore everything once the stream is done for. */
 static bool xs_idle(const rs_xmlstream *xs)
 {
-    return xs->error != XMLSTREAM_ERR_NONE || xs->closed || xs->restart_pending;
+    return xs->error != XMLSTREAM_ERR_NONE || xs->closed || xs->restart_pending ||
+           xs->refused;
 }
 
 /* Where libxml2 is in the input, in bytes fed to this parser instance. */
@@ -341,7 +366,7 @@ static bool xs_copy_attrs(xmlNodePtr node, int nb_attributes, const xmlChar **at
         char *value = xs_attr_value(a[3], a[4]);
         if (value == NULL)
             return false;
-        xmlAttrPtr attr = xmlNewNsProp(node, ns, a[0], BAD_CAST value);
+        xmlAttrPtr attr = xmlNewNsPropEatName(node, ns, (xmlChar *)a[0], BAD_CAST value);
         free(value);
         if (attr == NULL)
             return false;
@@ -358,10 +383,16 @@ static bool xs_add_element(rs_xmlstream *xs, const xmlChar *localname,
         xs->doc = xmlNewDoc(BAD_CAST "1.0");
         if (xs->doc == NULL)
             return false;
+        /* names stay in the parser's dictionary, where libxml2 put them,
+         * rather than one copy per element and attribute */
+        xs->doc->dict = xs->ctxt->dict;
+        xmlDictReference(xs->doc->dict);
     }
-    xmlNodePtr node = xmlNewDocNode(xs->doc, NULL, localname, NULL);
+    xmlNodePtr node = xmlNewDocNodeEatName(xs->doc, NULL, (xmlChar *)localname, NULL);
     if (node == NULL)
         return false;
+    node->extra = (unsigned short)nb_namespaces; /* <= max_attributes */
+    xs->text = NULL;
     if (xs->cur == NULL)
         xmlDocSetRootElement(xs->doc, node);
     else
@@ -376,7 +407,8 @@ static void xs_drop_stanza(rs_xmlstream *xs)
 {
     xmlFreeDoc(xs->doc);
     xs->doc = NULL;
-    xs->cur = NULL;
+    xs->cur = xs->text = NULL;
+    xs->ns_in_scope = 0;
 }
 
 /* ---- element and text callbacks ---- */
@@ -400,9 +432,31 @@ static void xs_sax_start(void *ctx, const xmlChar *localname, const xmlChar *pre
                        nb_attributes, attributes);
         return;
     }
+    if (xs->depth == 1 && xs->cb.on_open && !xs->cb.on_open(xs->ud, localname, uri)) {
+        xs->refused = true;
+        xmlStopParser(xs->ctxt);
+        return;
+    }
+    if (xs->depth == 1)
+        xs->branches = uri && xmlStrEqual(uri, BAD_CAST XS_STREAMS_NS);
+    if (xs->depth > 1 && xs->limits.leaf_stanzas && !xs->branches) {
+        xs_fail_limit(xs, XMLSTREAM_LIMIT_LEAF,
+                      "no child elements before the stream authenticates");
+        xmlStopParser(xs->ctxt);
+        return;
+    }
     /* depth 1 is the stream; the stanza itself is nesting level 1. */
     if (xs->depth > xs->limits.max_depth) {
-        xs_fail_stop(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "stanza nested too deeply");
+        xs_fail_limit(xs, XMLSTREAM_LIMIT_DEPTH, "stanza nested too deeply");
+        xmlStopParser(xs->ctxt);
+        return;
+    }
+    /* libxml2 looks each prefix up through every declaration in scope */
+    xs->ns_in_scope += (unsigned)nb_namespaces;
+    if (xs->ns_in_scope > xs->limits.max_namespaces) {
+        xs_fail_limit(xs, XMLSTREAM_LIMIT_NAMESPACES,
+                      "too many namespace declarations in scope");
+        xmlStopParser(xs->ctxt);
         return;
     }
     xs->depth++;
@@ -427,6 +481,8 @@ static void xs_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefi
         return;
     }
     xs->depth--;
+    xs->ns_in_scope -= xs->cur->extra;
+    xs->text = NULL;
     if (xs->depth > 1) {
         xs->cur = xs->cur->parent;
         return;
@@ -445,18 +501,35 @@ static bool xs_all_space(const xmlChar *ch, int len)
     return true;
 }
 
-/* Append text to the open element, merging with a preceding text node. */
+/* Append text to the open element. libxml2 hands text over in pieces (each
+ * entity and character reference is one): they extend one text node whose
+ * allocation grows geometrically, so many pieces cost what one would
+ * (xmlNodeAddContentLen measures and copies the whole text each time). */
 static bool xs_add_text(rs_xmlstream *xs, const xmlChar *ch, int len)
 {
-    xmlNodePtr last = xs->cur->last;
-    if (last != NULL && last->type == XML_TEXT_NODE) {
-        xmlNodeAddContentLen(last, ch, len);
+    size_t n = (size_t)len;
+    if (xs->text == NULL) {
+        xmlNodePtr text = xmlNewDocTextLen(xs->doc, ch, len);
+        if (text == NULL)
+            return false;
+        xmlAddChild(xs->cur, text); /* the last child is an element or none */
+        xs->text = text;
+        xs->text_len = n;
+        xs->text_cap = n + 1;
         return true;
     }
-    xmlNodePtr text = xmlNewDocTextLen(xs->doc, ch, len);
-    if (text == NULL)
-        return false;
-    xmlAddChild(xs->cur, text);
+    if (n >= xs->text_cap - xs->text_len) {
+        size_t cap = xs->text_cap * 2 > xs->text_len + n + 1 ? xs->text_cap * 2
+                                                              : xs->text_len + n + 1;
+        xmlChar *grown = xmlRealloc(xs->text->content, cap);
+        if (grown == NULL)
+            return false;
+        xs->text->content = grown;
+        xs->text_cap = cap;
+    }
+    memcpy(xs->text->content + xs->text_len, ch, n);
+    xs->text_len += n;
+    xs->text->content[xs->text_len] = '\0';
     return true;
 }
 
@@ -528,13 +601,28 @@ static void xs_reset(rs_xmlstream *xs)
     xs->boundary = 0;
     xs->restart_pending = false;
     xs->closed = false;
+    xs->refused = false;
     xs->reported = false;
     xs->error = XMLSTREAM_ERR_NONE;
+    xs->broken = XMLSTREAM_LIMIT_NONE;
     free(xs->error_text);
     xs->error_text = NULL;
+    xmlstream_guard_reset(&xs->guard);
     xs->ctxt = xs_make_parser(xs);
     if (xs->ctxt == NULL)
         xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "out of memory");
+}
+
+void xmlstream_limits_default(xmlstream_limits *l)
+{
+    if (l->max_stanza_bytes == 0)
+        l->max_stanza_bytes = XS_DEFAULT_STANZA_BYTES;
+    if (l->max_depth == 0)
+        l->max_depth = XS_DEFAULT_DEPTH;
+    if (l->max_attributes == 0)
+        l->max_attributes = XS_DEFAULT_ATTRIBUTES;
+    if (l->max_namespaces == 0)
+        l->max_namespaces = XS_DEFAULT_NAMESPACES;
 }
 
 rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_callbacks *cb, void *ud)
@@ -548,10 +636,7 @@ rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_call
         return NULL;
     if (limits != NULL)
         xs->limits = *limits;
-    if (xs->limits.max_stanza_bytes == 0)
-        xs->limits.max_stanza_bytes = XS_DEFAULT_STANZA_BYTES;
-    if (xs->limits.max_depth == 0)
-        xs->limits.max_depth = XS_DEFAULT_DEPTH;
+    xmlstream_limits_default(&xs->limits);
     if (cb != NULL)
         xs->cb = *cb;
     xs->ud = ud;
@@ -624,7 +709,7 @@ bool xmlstream_release(rs_xmlstream *xs)
     if (xs->dormant)
         return true;
     if (xs->in_feed || !xs->header_end || xs->depth != 1 || xs->doc || !xs->ctxt ||
-        xs->error != XMLSTREAM_ERR_NONE || xs->closed || xs->restart_pending)
+        xs_idle(xs))
         return false;
     /* what libxml2 holds unparsed may only be whitespace between stanzas
      * (a keepalive it has not judged yet): dropped with the parser */
@@ -698,13 +783,26 @@ static void xs_parse(rs_xmlstream *xs, const char *data, size_t len)
     while (len > 0 && !xs_idle(xs)) {
         size_t n = xs_room(xs);
         if (n == 0) {
-            xs_fail(xs, XMLSTREAM_ERR_POLICY_VIOLATION, "stanza too large");
+            xs_fail_limit(xs, XMLSTREAM_LIMIT_STANZA_BYTES, "stanza too large");
             return;
         }
         if (n > len)
             n = len;
         if (n > XS_SLICE)
             n = XS_SLICE;
+        size_t counted = xmlstream_guard_scan(&xs->guard, data, n, xs->limits.max_attributes);
+        if (counted < n) {
+            /* what precedes the tag is parsed; the tag never reaches libxml2 */
+            if (counted > 0) {
+                xs_capture_head(xs, data, counted);
+                xmlParseChunk(xs->ctxt, data, (int)counted, 0);
+                xs->fed += counted;
+            }
+            if (!xs_idle(xs))
+                xs_fail_limit(xs, XMLSTREAM_LIMIT_ATTRIBUTES,
+                              "too many attributes on one element");
+            return;
+        }
         xs_capture_head(xs, data, n);
         int rc = xmlParseChunk(xs->ctxt, data, (int)n, 0);
         xs->fed += n;
@@ -740,4 +838,28 @@ int xmlstream_feed(rs_xmlstream *xs, const char *data, size_t len)
         xmlstream_release(xs); /* refused mid-stanza: the sweep tries later */
     }
     return rc;
+}
+
+void xmlstream_set_limits(rs_xmlstream *xs, const xmlstream_limits *limits)
+{
+    xs->limits = *limits;
+    xmlstream_limits_default(&xs->limits);
+}
+
+xmlstream_limit xmlstream_limit_broken(const rs_xmlstream *xs)
+{
+    return xs->broken;
+}
+
+const char *xmlstream_limit_name(xmlstream_limit limit)
+{
+    static const char *const names[XMLSTREAM_LIMIT_COUNT] = {
+        [XMLSTREAM_LIMIT_NONE] = "none",
+        [XMLSTREAM_LIMIT_STANZA_BYTES] = "max_stanza_bytes",
+        [XMLSTREAM_LIMIT_DEPTH] = "max_depth",
+        [XMLSTREAM_LIMIT_ATTRIBUTES] = "max_attributes",
+        [XMLSTREAM_LIMIT_NAMESPACES] = "max_namespaces",
+        [XMLSTREAM_LIMIT_LEAF] = "leaf_stanzas",
+    };
+    return limit < XMLSTREAM_LIMIT_COUNT ? names[limit] : "none";
 }

@@ -22,10 +22,28 @@ typedef enum {
     XMLSTREAM_ERR_BAD_FORMAT        /* bad-format: anything else malformed */
 } xmlstream_error;
 
+/* Which limit a policy-violation broke (xmlstream_limit_broken). */
+typedef enum {
+    XMLSTREAM_LIMIT_NONE = 0,
+    XMLSTREAM_LIMIT_STANZA_BYTES, /* max_stanza_bytes */
+    XMLSTREAM_LIMIT_DEPTH,        /* max_depth */
+    XMLSTREAM_LIMIT_ATTRIBUTES,   /* max_attributes */
+    XMLSTREAM_LIMIT_NAMESPACES,   /* max_namespaces */
+    XMLSTREAM_LIMIT_LEAF,         /* leaf_stanzas */
+    XMLSTREAM_LIMIT_COUNT
+} xmlstream_limit;
+
 /* Limits enforced on the peer's input. */
 typedef struct xmlstream_limits {
     size_t max_stanza_bytes; /* bytes of one top-level element, default 256 KiB */
     unsigned max_depth;      /* element nesting inside a stanza, default 32 */
+    unsigned max_attributes; /* attributes and namespace declarations of one
+                                element, the stream header's too, default 64 */
+    unsigned max_namespaces; /* namespace declarations in scope at once inside
+                                one stanza, default 32 */
+    bool leaf_stanzas;       /* top-level elements may hold no child element:
+                                all an initiating peer sends before it
+                                authenticates (starttls, auth, db:result) */
 } xmlstream_limits;
 
 /* The opening <stream:stream> tag. Strings empty when absent. */
@@ -42,6 +60,10 @@ typedef struct xmlstream_header {
 typedef struct xmlstream_callbacks {
     /* The stream header arrived (also after each xmlstream_restart). */
     void (*on_header)(void *ud, const xmlstream_header *header);
+    /* A depth-1 element starts (ns NULL when it has none): false stops the
+     * stream here, unread (the owner ends it, e.g. a stanza before
+     * authentication), and no more callbacks follow. May be NULL. */
+    bool (*on_open)(void *ud, const xmlChar *localname, const xmlChar *ns);
     /* A complete depth-1 element. The tree belongs to the parser and is freed
      * after the call returns; copy what you keep (xmlCopyNode / xmlstream_serialize).
      * Element and attribute namespaces are resolved (node->ns->href). */
@@ -54,6 +76,9 @@ typedef struct xmlstream_callbacks {
 } xmlstream_callbacks;
 
 typedef struct rs_xmlstream rs_xmlstream;
+
+/* Fill the fields of limits that are 0 with their defaults. */
+void xmlstream_limits_default(xmlstream_limits *limits);
 
 /* New parser. NULL on allocation failure. limits are copied. */
 rs_xmlstream *xmlstream_new(const xmlstream_limits *limits, const xmlstream_callbacks *cb, void *ud);
@@ -82,6 +107,17 @@ void xmlstream_release_soon(rs_xmlstream *xs);
 
 /* Whether the parser is released (xmlstream_release): for tests. */
 bool xmlstream_dormant(const rs_xmlstream *xs);
+
+/* New limits for what follows (and the item being read), e.g. larger once
+ * the peer authenticated; 0 fields get their defaults. */
+void xmlstream_set_limits(rs_xmlstream *xs, const xmlstream_limits *limits);
+
+/* The limit the reported error broke, XMLSTREAM_LIMIT_NONE when it broke
+ * none (not well-formed, out of memory, ...). */
+xmlstream_limit xmlstream_limit_broken(const rs_xmlstream *xs);
+
+/* The limit's field name in xmlstream_limits, e.g. "max_attributes". */
+const char *xmlstream_limit_name(xmlstream_limit limit);
 
 /* Expect a new stream header (after STARTTLS or SASL success). */
 void xmlstream_restart(rs_xmlstream *xs);

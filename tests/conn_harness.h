@@ -53,6 +53,9 @@ typedef struct rec {
     char why[400];          /* closed's reason */
     bool reply_header;      /* answer a header with ours and a fmt line */
     bool echo;              /* send every element back (conn_send_node) */
+    bool unauthenticated;   /* leave accepted streams unauthenticated (the
+                               transport's tests send stanzas as if the
+                               peer had authenticated: the larger limits) */
     double timeout_at;      /* monotonic seconds of the timeout event */
     bool starttls;          /* answer <starttls/> with <proceed/> and TLS */
     int tls_ok, tls_failed; /* tls_done events */
@@ -175,6 +178,8 @@ static inline void on_connection(uv_stream_t *l, int status)
     CHECK(R.c == NULL); /* one stream at a time */
     R.c = c;
     CHECK(conn_accept(c, l) == 0);
+    if (!R.unauthenticated)
+        conn_set_authenticated(c);
 }
 
 /* ---- the peer: a plain socket ------------------------------------------------- */

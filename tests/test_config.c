@@ -125,6 +125,8 @@ static void test_defaults(void)
     config_limits_default(&l);
     CHECK(l.max_stanza_bytes == 262144);
     CHECK(l.max_depth == 32);
+    CHECK(l.max_unauth_stanza_bytes == 16384);
+    CHECK(l.max_attributes == 64 && l.max_namespaces == 32);
     CHECK(l.unauth_timeout == 30);
     CHECK(l.idle_timeout == 300);
     CHECK(l.connect_timeout == 15);
@@ -422,6 +424,12 @@ static void test_limits_and_trust(void)
     expect_problem(HEAD DOMS "limits = { max_stanza_bytes = 65536;\n"
                    "  send_buffer_bytes = 16384; };\n", 1, 5,
                    "send_buffer_bytes' in limits = 16384", "max_stanza_bytes = 65536");
+    expect_problem(HEAD DOMS "limits = { max_unauth_stanza_bytes = 512; };\n", 1, 4,
+                   "max_unauth_stanza_bytes' in limits = 512", "1024..16777216");
+    expect_problem(HEAD DOMS "limits = { max_attributes = 2; };\n", 1, 4,
+                   "max_attributes' in limits = 2", "8..4096");
+    expect_problem(HEAD DOMS "limits = { max_namespaces = 100000; };\n", 1, 4,
+                   "max_namespaces' in limits = 100000", "4..4096");
     expect_problem(HEAD DOMS "limits = { ipv6_prefix = 129; };\n", 1, 4,
                    "ipv6_prefix' in limits = 129", "1..128");
     expect_problem(HEAD DOMS "limits = { reserved_authenticated = 95; };\n", 1, 4,
@@ -449,6 +457,23 @@ static void test_limits_and_trust(void)
 }
 
 /* Every problem in one run, printed in line order. */
+/* max_unauth_stanza_bytes never exceeds max_stanza_bytes: the smaller
+ * applies, as its text says. */
+static void test_unauth_follows_stanza_bytes(void)
+{
+    rs_config cfg;
+    char *msgs;
+    CHECK(load_text(HEAD DOMS "limits = { max_stanza_bytes = 4096; };\n", &cfg, &msgs) == 0);
+    CHECK(cfg.limits.max_unauth_stanza_bytes == 4096);
+    config_free(&cfg);
+    free(msgs);
+    CHECK(load_text(HEAD DOMS "limits = { max_unauth_stanza_bytes = 8192; };\n", &cfg,
+                    &msgs) == 0);
+    CHECK(cfg.limits.max_unauth_stanza_bytes == 8192 && cfg.limits.max_stanza_bytes == 262144);
+    config_free(&cfg);
+    free(msgs);
+}
+
 static void test_many_problems(void)
 {
     const char *text =
@@ -603,6 +628,7 @@ int main(void)
     test_listeners();
     test_resolver();
     test_limits_and_trust();
+    test_unauth_follows_stanza_bytes();
     test_many_problems();
     test_write_default();
     cleanup();

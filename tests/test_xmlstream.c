@@ -12,7 +12,7 @@
 
 typedef struct rec {
     rs_xmlstream *xs;
-    char log[16384];     /* one line per callback */
+    char log[131072];    /* one line per callback */
     int events;          /* callbacks so far */
     int errors;          /* on_error calls */
     xmlstream_error last_error; /* condition of the last on_error */
@@ -63,7 +63,8 @@ static void on_error(void *ud, xmlstream_error error, const char *text)
     CHECK(text != NULL && text[0] != '\0');
 }
 
-static const xmlstream_callbacks callbacks = {on_header, on_element, on_close, on_error};
+static const xmlstream_callbacks callbacks = {
+    .on_header = on_header, .on_element = on_element, .on_close = on_close, .on_error = on_error};
 
 static void rec_init(rec *r, const xmlstream_limits *limits)
 {
@@ -216,7 +217,7 @@ static void on_element_child(void *ud, xmlNodePtr el)
 static void test_serialize_child(void)
 {
     char *child = NULL;
-    xmlstream_callbacks cb = {NULL, on_element_child, NULL, NULL};
+    xmlstream_callbacks cb = {.on_element = on_element_child};
     rs_xmlstream *xs = xmlstream_new(NULL, &cb, &child);
     const char *in = HEADER "<message><body a='&quot;&apos;'>x</body></message>";
     CHECK(xmlstream_feed(xs, in, strlen(in)) == 0);
@@ -299,7 +300,7 @@ static char *nested(unsigned levels)
 
 static void check_depth(unsigned max, unsigned levels, bool ok)
 {
-    xmlstream_limits lim = {0, max};
+    xmlstream_limits lim = {.max_depth = max};
     rec r;
     rec_init(&r, &lim);
     char *s = nested(levels);
@@ -327,7 +328,7 @@ static void test_depth(void)
  * element with text, shape 1 an empty element with a long attribute. */
 static void check_size(size_t size, int shape, bool ok, bool bytewise)
 {
-    xmlstream_limits lim = {1000, 0};
+    xmlstream_limits lim = {.max_stanza_bytes = 1000};
     rec r;
     rec_init(&r, &lim);
     CHECK(feed(&r, HEADER) == 0);
@@ -405,7 +406,7 @@ static void test_huge(void)
 /* Whitespace keepalives over hours never add up to a "stanza". */
 static void test_keepalives(void)
 {
-    xmlstream_limits lim = {1000, 0};
+    xmlstream_limits lim = {.max_stanza_bytes = 1000};
     rec r;
     rec_init(&r, &lim);
     CHECK(feed(&r, HEADER) == 0);
@@ -642,6 +643,175 @@ static void test_dormant(void)
     xmlstream_free(r.xs);
 }
 
+/* ---- what one element may hold (issue 21) ---- */
+
+/* n attributes (or namespace declarations) on one element after the
+ * header, fed whole and byte by byte: refused past max_attributes, and
+ * the refusal names the limit. */
+static void check_attributes(unsigned n, bool ns, bool ok)
+{
+    for (int bytewise = 0; bytewise < 2; bytewise++) {
+        xmlstream_limits lim = {.max_attributes = 8, .max_namespaces = 16};
+        rec r;
+        rec_init(&r, &lim);
+        CHECK(feed(&r, HEADER) == 0);
+        char s[1024] = "<m";
+        for (unsigned i = 0; i < n; i++)
+            snprintf(s + strlen(s), sizeof s - strlen(s),
+                     ns ? " xmlns:p%u=\"u:%u\"" : " a%u='x\">%u'", i, i);
+        strcat(s, "/>");
+        int rc = 0;
+        if (bytewise)
+            for (size_t i = 0; s[i] && rc == 0; i++)
+                rc = xmlstream_feed(r.xs, s + i, 1);
+        else
+            rc = feed(&r, s);
+        CHECK(rc == (ok ? 0 : -1));
+        CHECK(r.errors == (ok ? 0 : 1));
+        CHECK(r.events == 2);
+        CHECK(xmlstream_limit_broken(r.xs) ==
+              (ok ? XMLSTREAM_LIMIT_NONE : XMLSTREAM_LIMIT_ATTRIBUTES));
+        xmlstream_free(r.xs);
+    }
+}
+
+static void test_attributes(void)
+{
+    check_attributes(8, false, true);
+    check_attributes(9, false, false);
+    check_attributes(8, true, true);
+    check_attributes(9, true, false);
+    /* the header counts too: its 6 and 5 more are over 8 */
+    xmlstream_limits lim = {.max_attributes = 8};
+    rec r;
+    rec_init(&r, &lim);
+    CHECK(feed(&r, "<stream:stream xmlns='jabber:server' xmlns:stream="
+                   "'http://etherx.jabber.org/streams' to='a' from='b' id='c' version='1.0' "
+                   "x1='1' x2='2' x3='3' x4='4' x5='5'>") == -1);
+    CHECK(r.events == 1 && xmlstream_limit_broken(r.xs) == XMLSTREAM_LIMIT_ATTRIBUTES);
+    xmlstream_free(r.xs);
+    /* quotes where no start tag is (text, CDATA, end tags, the XML
+     * declaration) count for nothing: 40 of each */
+    rec_init(&r, &lim);
+    char body[2048] = "<?xml version='1.0' encoding='UTF-8'?>" HEADER;
+    strcpy(body, HEADER);
+    strcat(body, "<message><body>");
+    for (int i = 0; i < 40; i++)
+        strcat(body, "'\"");
+    strcat(body, "<![CDATA[");
+    for (int i = 0; i < 40; i++)
+        strcat(body, "<a b='c'>]");
+    strcat(body, "]]></body></message>");
+    CHECK(feed(&r, body) == 0);
+    CHECK(r.errors == 0 && r.events == 2);
+    CHECK(strstr(r.log, "''\"'\"") == NULL); /* serialized escaped, but whole */
+    xmlstream_free(r.xs);
+}
+
+/* Namespace declarations in scope inside one stanza: nested ones add up,
+ * siblings' do not. */
+static void test_namespaces(void)
+{
+    xmlstream_limits lim = {.max_namespaces = 4};
+    rec r;
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, "<m xmlns:a='1' xmlns:b='2'><x xmlns:c='3'/><y xmlns:c='3' xmlns:d='4'/>"
+                   "<z xmlns:e='5' xmlns:f='6'/></m>") == 0);
+    CHECK(r.errors == 0 && r.events == 2);
+    CHECK(feed(&r, "<m xmlns:a='1' xmlns:b='2'><x xmlns:c='3'><y xmlns:d='4' xmlns:e='5'/>"
+                   "</x></m>") == -1);
+    CHECK(xmlstream_limit_broken(r.xs) == XMLSTREAM_LIMIT_NAMESPACES);
+    xmlstream_free(r.xs);
+}
+
+/* Before authentication: no child elements, but a peer's stream error has
+ * its condition and text; afterwards (xmlstream_set_limits) children and a
+ * larger size are fine. */
+static void test_leaf_stanzas(void)
+{
+    xmlstream_limits lim = {.max_stanza_bytes = 400, .leaf_stanzas = true};
+    rec r;
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, "<db:result from='a' to='b'>key</db:result><starttls xmlns='"
+                   "urn:ietf:params:xml:ns:xmpp-tls'/>") == 0);
+    CHECK(r.events == 3 && r.errors == 0);
+    CHECK(feed(&r, "<iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>") == -1);
+    CHECK(xmlstream_limit_broken(r.xs) == XMLSTREAM_LIMIT_LEAF);
+    xmlstream_free(r.xs);
+
+    rec_init(&r, &lim);
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, "<stream:error><host-gone xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+                   "</stream:error>") == 0);
+    CHECK(r.errors == 0 && strstr(r.log, "host-gone"));
+    xmlstream_limits authed = {.max_stanza_bytes = 2000};
+    xmlstream_set_limits(r.xs, &authed);
+    char big[1500] = "<iq type='get'><ping xmlns='urn:xmpp:ping'>";
+    memset(big + strlen(big), ' ', 1000);
+    big[1043] = '\0';
+    strcat(big, "</ping></iq>");
+    CHECK(feed(&r, big) == 0);
+    CHECK(r.errors == 0 && r.events == 3);
+    xmlstream_free(r.xs);
+}
+
+/* on_open refuses a top-level element at its start tag: nothing of it, nor
+ * anything after it, reaches the owner. */
+static int opens;
+static bool refuse_iq(void *ud, const xmlChar *name, const xmlChar *ns)
+{
+    (void)ud;
+    opens++;
+    CHECK(ns != NULL && strcmp((const char *)ns, "jabber:server") == 0);
+    return strcmp((const char *)name, "iq") != 0;
+}
+
+static void test_on_open(void)
+{
+    xmlstream_callbacks cb = callbacks;
+    cb.on_open = refuse_iq;
+    rec r;
+    memset(&r, 0, sizeof r);
+    r.xs = xmlstream_new(NULL, &cb, &r);
+    opens = 0;
+    CHECK(feed(&r, HEADER) == 0);
+    CHECK(feed(&r, "<presence/><iq type='get'><ping xmlns='urn:xmpp:ping'/></iq>"
+                   "<message/></stream:stream>") == 0);
+    CHECK(opens == 2);
+    CHECK(r.events == 2 && strstr(r.log, "presence") && !strstr(r.log, "message"));
+    CHECK(!strstr(r.log, "\nC\n"));
+    CHECK(feed(&r, "<message/>") == 0 && r.events == 2);
+    xmlstream_free(r.xs);
+}
+
+/* Text in many pieces (entities, character references, CDATA) is one text
+ * node with all of it, in order. */
+static void test_text_pieces(void)
+{
+    rec r;
+    rec_init(&r, NULL);
+    CHECK(feed(&r, HEADER) == 0);
+    static const char piece[] = "a&amp;b&#x41;<![CDATA[c]]>";
+    char *s = malloc(4000 * (sizeof piece - 1) + 64), *end = s;
+    end += sprintf(end, "<message><body>");
+    for (int i = 0; i < 4000; i++)
+        end += sprintf(end, "%s", piece);
+    sprintf(end, "<x/>tail&lt;</body></message>");
+    CHECK(feed(&r, s) == 0);
+    free(s);
+    CHECK(r.errors == 0 && r.events == 2);
+    const char *body = strstr(r.log, "<body>");
+    CHECK(body && strncmp(body + 6, "a&amp;bAca&amp;bAc", 18) == 0);
+    CHECK(strstr(r.log, "a&amp;bAc<x/>tail&lt;</body>") != NULL);
+    size_t pieces = 0;
+    for (const char *p = body; p && (p = strstr(p, "a&amp;bAc")); p++)
+        pieces++;
+    CHECK(pieces == 4000);
+    xmlstream_free(r.xs);
+}
+
 int main(void)
 {
     build_stream();
@@ -662,5 +832,10 @@ int main(void)
     test_error_once();
     test_helpers();
     test_dormant();
+    test_attributes();
+    test_namespaces();
+    test_leaf_stanzas();
+    test_on_open();
+    test_text_pieces();
     return check_done();
 }

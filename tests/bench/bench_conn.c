@@ -219,7 +219,8 @@ static void on_header(void *ud, const xmlstream_header *h);
 static void on_element(void *ud, xmlNodePtr el);
 static void on_close(void *ud);
 static void on_error(void *ud, xmlstream_error e, const char *text);
-static const xmlstream_callbacks xs_cb = {on_header, on_element, on_close, on_error};
+static const xmlstream_callbacks xs_cb = {.on_header = on_header, .on_element = on_element,
+                                          .on_close = on_close, .on_error = on_error};
 static const xmlstream_limits xs_limits = {.max_stanza_bytes = 1 << 20, .max_depth = 32};
 
 static bc_loop *loop_of(bc_conn *c);

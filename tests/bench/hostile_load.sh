@@ -22,10 +22,21 @@ LOAD_SECONDS=${LOAD_SECONDS:-120}
 BEFORE_SECONDS=${BEFORE_SECONDS:-10}
 AFTER_SECONDS=${AFTER_SECONDS:-15}
 PING_INTERVAL=${PING_INTERVAL:-0.2}
+SHAPES_MIB=${SHAPES_MIB:-8}   # per input shape; 0: none (SHAPES_ONLY=1: nothing else)
 NOFILE_MIN=8192          # 5,000 sockets reach the daemon
 
 load_setup "${1:-$HERE/../../build/responder/cli/xmpp-responder}"
 prosody_ping "valid.$BASE" || die "baseline ping valid.$BASE failed: $PING_OUT"
+
+# The input shapes first, alone: the daemon's CPU per MiB of each.
+if [ "$SHAPES_MIB" != 0 ]; then
+    note "input shapes: $SHAPES_MIB MiB each, before authenticating and as $SHAPES_DOMAIN"
+    shapes_run "$SHAPES_MIB" >"$WORK/shapes.out" 2>&1 ||
+        die "attack_parse.py failed: $(tail -n 3 "$WORK/shapes.out")"
+    grep '^SHAPE' "$WORK/shapes.out"
+    check "the responder survived the shapes" alive "$RESPONDER_PID"
+    [ "${SHAPES_ONLY:-0}" = 1 ] && { summary; exit; }
+fi
 
 PHASE=$WORK/phase
 echo before >"$PHASE"

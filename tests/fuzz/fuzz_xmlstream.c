@@ -102,9 +102,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size--;
     size_t cut = (size_t)(steer >> 2) * size / 63;
 
-    /* Small limits so that the fuzzer reaches them. */
-    xmlstream_limits limits = {2048, 6};
-    xmlstream_callbacks cb = {on_header, on_element, on_close, on_error};
+    /* Small limits so that the fuzzer reaches them; the last byte says
+     * whether stanzas may have children (after authentication). */
+    xmlstream_limits limits = {.max_stanza_bytes = 2048, .max_depth = 6,
+                               .max_attributes = 8, .max_namespaces = 6,
+                               .leaf_stanzas = size > 0 && (data[size - 1] & 1)};
+    xmlstream_callbacks cb = {.on_header = on_header, .on_element = on_element,
+                              .on_close = on_close, .on_error = on_error};
     fz f = {0};
     f.xs = xmlstream_new(&limits, &cb, &f);
     if (f.xs == NULL)

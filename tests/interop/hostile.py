@@ -11,7 +11,7 @@ Cases:
   unauth-ping-tls  the same after STARTTLS (encrypted, still unauthenticated)
   malformed    broken XML: stream error not-well-formed, then close
   dtd          a DOCTYPE: stream error restricted-xml, then close
-  oversized    a stanza over 256 KiB: stream error policy-violation, then close
+  oversized    an element over 256 KiB before authenticating: policy-violation, close
   idle         say nothing: stream error connection-timeout, then close
                within --max seconds
 """
@@ -148,7 +148,8 @@ def case_unauth_ping_tls(s, args):
 def case_malformed(s, args):
     s.send(PROLOG + header(args.to))
     s.pump(0.5)
-    s.send("<message to='echo@%s'><body>unbalanced</message>" % args.to)
+    # not a stanza: before authentication, one is refused at its start tag
+    s.send("<unbalanced xmlns='urn:x'>text</message>")
     return expect_error(s, "not-well-formed", args.max)
 
 
@@ -160,9 +161,8 @@ def case_dtd(s, args):
 def case_oversized(s, args):
     s.send(PROLOG + header(args.to))
     s.pump(0.5)
-    body = "a" * (300 * 1024)
-    s.send("<message type='chat' from='%s' to='echo@%s'><body>%s</body></message>"
-           % (VICTIM, args.to, body))
+    body = "a" * (300 * 1024)   # over max_stanza_bytes, let alone max_unauth_stanza_bytes
+    s.send("<oversized xmlns='urn:x' from='%s'>%s</oversized>" % (VICTIM, body))
     return expect_error(s, "policy-violation", args.max)
 
 

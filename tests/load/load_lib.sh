@@ -14,6 +14,8 @@
 LOAD_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 FLOOD_DOMAIN=flood.example
 FLOOD_IP=127.0.0.8
+SHAPES_DOMAIN=shapes.example   # attack_parse.py authenticates as it (its server too)
+SHAPES_IP=127.0.0.9
 HONEST_IP=127.0.0.3      # raw honest stream opens come from here
 NOFILE=16384             # the crowd needs thousands of descriptors, both ends
 NOFILE_MIN=4096          # the CI crowd (2,000 sockets) fits, with room
@@ -57,6 +59,7 @@ load_setup() {
     netns_up
     pki_up
     flood_setup
+    extra_zone "$SHAPES_DOMAIN" "$SHAPES_IP"
     responder_init
     unbound_up "$RZONE"
     wait_for 10 dns_answers SRV "_xmpp-server._tcp.$FLOOD_DOMAIN" || die "no SRV for $FLOOD_DOMAIN"
@@ -94,6 +97,20 @@ rss_peak_kb() {
     hwm=$(proc_kb "$1" VmHWM)
     sampled=$(sort -n "$WORK/rss.kb" | tail -n 1)
     echo $(( ${hwm:-0} > ${sampled:-0} ? ${hwm:-0} : ${sampled:-0} ))
+}
+
+# shapes_run MIB: attack_parse.py's CPU per MiB of each input shape, before
+# authenticating (16,000 and 1,000 bytes a stream) and after (as
+# $SHAPES_DOMAIN); figures in $WORK/shapes.json and shapes-small.json.
+shapes_run() {
+    ns timeout 600 "$PY" "$LOAD_DIR/attack_parse.py" --host "$RESPONDER_IP" \
+        --pid "$RESPONDER_PID" --to "no-tls.$BASE" --source 127.0.0.10 \
+        --domain "$SHAPES_DOMAIN" --listen "$SHAPES_IP" --mib "$1" \
+        --json "$WORK/shapes.json" &&
+    ns timeout 300 "$PY" "$LOAD_DIR/attack_parse.py" --host "$RESPONDER_IP" \
+        --pid "$RESPONDER_PID" --to "no-tls.$BASE" --source 127.0.0.10 --mode unauth \
+        --unauth-bytes 1000 --mib "$(awk -v m="$1" 'BEGIN { print m / 8 }')" \
+        --json "$WORK/shapes-small.json"
 }
 
 # --- the two sides ---------------------------------------------------------

@@ -232,16 +232,46 @@ def t_errors_header(env):
 
 
 def t_errors_xml(env):
-    error_of(env, "<iq><a></iq>", expect=("not-well-formed",))
+    """Before authentication (a stanza there is refused at its start tag,
+    t_stanza_before_auth, so these use other elements)."""
+    error_of(env, "<foo></bar>", expect=("not-well-formed",))
     error_of(env, "<!-- hello -->", expect=("restricted-xml", "comment"))
     error_of(env, "<?pi data?>", expect=("restricted-xml", "processing instruction"))
-    error_of(env, "<iq>&amp;&custom;</iq>", expect=("restricted-xml",))
+    error_of(env, "<foo>&amp;&custom;</foo>", expect=("restricted-xml",))
     error_of(env, PROLOG + "<!DOCTYPE x []>", raw=True, expect=("restricted-xml", "DTD"))
     error_of(env, "text between stanzas<iq/>", expect=("bad-format",))
-    error_of(env, "<message>%s</message>" % ("x" * 5000), expect=("policy-violation", "too large"))
-    error_of(env, "<message>" + "<a>" * 20 + "</a>" * 20 + "</message>",
-             expect=("policy-violation", "too deeply"))
+    # 4096 (max_stanza_bytes here) is below max_unauth_stanza_bytes: the smaller applies
+    error_of(env, "<foo>%s</foo>" % ("x" * 5000),
+             expect=("policy-violation", "too large (limits.max_unauth_stanza_bytes)"))
+    error_of(env, "<db:result from='x.peer.example' to='%s'><a/></db:result>" % NOTLS,
+             expect=("policy-violation", "no child elements before the stream authenticates"))
+    error_of(env, "<foo%s/>" % "".join(" a%d='v'" % i for i in range(65)),
+             expect=("policy-violation", "too many attributes on one element (limits.max_attributes)"))
     error_of(env, "<foo xmlns='urn:unknown'/>", expect=("unsupported-stanza-type",))
+
+
+def t_errors_xml_authenticated(env):
+    """Once authenticated, stanzas may have children, up to the limits."""
+    def refused(text, why):
+        s = dialback_plain(env, fresh_peer())
+        s.send(text)
+        cond, got = s.stream_error()
+        assert (cond, why in got) == ("policy-violation", True), (cond, got)
+        assert s.wait_closed()
+    peer = fresh_peer()
+    s = dialback_plain(env, peer)
+    s.send("<iq type='get' id='n1' from='%s' to='%s'><ping xmlns='urn:xmpp:ping'>"
+           "<a><b><c/></b></a></ping></iq>" % (peer, NOTLS))
+    # answered on our own stream to the peer's server (the Authority)
+    assert env.authority.stanzas_to(peer, lambda el: el.get("id") == "n1", 10), \
+        "a ping with children on an authenticated stream went unanswered"
+    refused("<message>" + "<a>" * 20 + "</a>" * 20 + "</message>",
+            "too deeply (limits.max_depth)")
+    decls = lambda base: "".join(" xmlns:p%d='urn:x:%d'" % (i, i) for i in range(base, base + 12))
+    refused("<message><a%s><b%s><c%s/></b></a></message>" % (decls(0), decls(12), decls(24)),
+            "namespace declarations in scope (limits.max_namespaces)")
+    refused("<message%s/>" % "".join(" a%d='v'" % i for i in range(65)),
+            "too many attributes on one element (limits.max_attributes)")
 
 
 def t_starttls_required_first(env):
