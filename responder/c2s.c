@@ -475,6 +475,7 @@ int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
     const char *why = NULL;
     if (!s->hub || !admission_inbound(srv, c, &why)) {
         srv->stats.refused++;
+        srv->stats.client_refused++;
         conn_stream_error(c, "policy-violation", why ? why : "no client service");
         conn_abort(c, why ? why : "no client service");
         return 0;

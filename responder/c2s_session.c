@@ -106,18 +106,8 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
         return;
     }
     rs_c2s *hub = s->hub;
-    if (hub->n_sessions >= hub->srv->cfg->limits.client_sessions) {
-        xmlNodePtr e = session_reply(s, el, "error", NULL);
-        xmlNodePtr err = e ? stanza_add(e, NULL, "error") : NULL;
-        if (err) {
-            stanza_set(err, "type", "wait");
-            stanza_add(err, NS_STANZAS, "resource-constraint");
-        }
-        session_send(s, e);
-        conn_log(s->conn, RS_LOG_WARN, "refused", "bind: %u client sessions already",
-                 hub->n_sessions);
-        return;
-    }
+    /* no cap of its own: a bound session holds the slot its stream took in
+     * the client pool (admission.h), and gives it up when idle for long */
     if (!choose_jid(s, bind)) {
         conn_stream_error(s->conn, "internal-server-error", "no randomness");
         return;
@@ -135,6 +125,7 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
     hub->sessions = s;
     hub->n_sessions++;
     s->state = C2S_READY;
+    conn_set_bound(s->conn);
     conn_set_names(s->conn, s->dom->name, s->jid);
     conn_set_timeout(s->conn, hub->srv->cfg->limits.idle_timeout);
     conn_set_idle_on_read(s->conn, hub->srv->cfg->limits.idle_timeout);
@@ -217,6 +208,7 @@ void c2s_session_stanza(c2s_stream *s, xmlNodePtr el)
         return;
     }
     conn_set_timeout(s->conn, s->hub->srv->cfg->limits.idle_timeout);
+    conn_set_active(s->conn); /* the last to give way in a full pool */
     /* RFC 6120 8.1.2.1: the server stamps 'from' */
     xmlSetProp(el, BAD_CAST "from", BAD_CAST s->jid);
     const char *to = stanza_attr(el, "to");
