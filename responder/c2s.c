@@ -515,5 +515,7 @@ rs_c2s *c2s_new(rs_daemon *srv)
 
 void c2s_free(rs_c2s *hub)
 {
+    if (hub)
+        free(hub->by_jid);
     free(hub);
 }
