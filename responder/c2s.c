@@ -486,6 +486,7 @@ int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
     const char *why = NULL;
     if (!s->hub || !admission_inbound(srv, c, &why)) {
         srv->stats.refused++;
+        srv->stats.client_refused++;
         conn_stream_error(c, "policy-violation", why ? why : "no client service");
         conn_abort(c, why ? why : "no client service");
         return 0;
@@ -525,5 +526,7 @@ rs_c2s *c2s_new(rs_daemon *srv)
 
 void c2s_free(rs_c2s *hub)
 {
+    if (hub)
+        free(hub->by_jid);
     free(hub);
 }

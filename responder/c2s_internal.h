@@ -53,6 +53,9 @@ typedef struct c2s_stream {
     char key[80];                 /* "c2s IP": rate budgets and sessions per
                                      address count by it */
     struct c2s_stream *next;      /* in hub->sessions once bound */
+    struct c2s_stream **pprev;    /* what points at it there, NULL while
+                                     not listed: leaving takes constant time */
+    struct c2s_stream *jid_next;  /* in its hub->by_jid bucket once bound */
 } c2s_stream;
 
 struct rs_c2s {
@@ -60,6 +63,12 @@ struct rs_c2s {
     sasl_client_account account;  /* test/test, salted at start */
     c2s_stream *sessions;         /* bound sessions */
     unsigned n_sessions;
+    c2s_stream **by_jid;          /* bound sessions by full JID (ASCII case
+                                     ignored), chained through jid_next:
+                                     a delivery or a bind finds its session
+                                     without a walk over all of them */
+    size_t by_jid_size;           /* buckets, a power of two; 0 before the
+                                     first bind */
 };
 
 /* Formatted output of any length. */

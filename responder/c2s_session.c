@@ -6,6 +6,7 @@
  * the responder must not become anybody's relay. */
 #include "c2s_internal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,12 +66,62 @@ static void session_error(c2s_stream *s, xmlNodePtr stanza, const char *from,
 
 /* ---- binding ----------------------------------------------------------------- */
 
+/* ---- the sessions by full JID ----------------------------------------------- */
+
+#define BY_JID_FIRST 256 /* buckets at the first bind */
+
+static size_t jid_hash(const char *s)
+{
+    size_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)tolower((unsigned char)*s)) * 16777619u;
+    return h;
+}
+
 static c2s_stream *find_session(rs_c2s *hub, const char *full)
 {
-    for (c2s_stream *o = hub->sessions; o; o = o->next)
+    if (!hub->by_jid_size)
+        return NULL;
+    for (c2s_stream *o = hub->by_jid[jid_hash(full) & (hub->by_jid_size - 1)]; o;
+         o = o->jid_next)
         if (strcasecmp(o->jid, full) == 0)
             return o;
     return NULL;
+}
+
+/* Twice the buckets (the first ones at the first bind) once sessions would
+ * outnumber them. -1 when there are none and no memory for them; a table
+ * that cannot grow stays as it is (longer chains, same answers). */
+static int by_jid_room(rs_c2s *hub)
+{
+    if (hub->n_sessions < hub->by_jid_size)
+        return 0;
+    size_t size = hub->by_jid_size ? hub->by_jid_size * 2 : BY_JID_FIRST;
+    c2s_stream **b = calloc(size, sizeof *b);
+    if (!b)
+        return hub->by_jid_size ? 0 : -1;
+    for (size_t i = 0; i < hub->by_jid_size; i++)
+        for (c2s_stream *o = hub->by_jid[i], *next; o; o = next) {
+            next = o->jid_next;
+            size_t j = jid_hash(o->jid) & (size - 1);
+            o->jid_next = b[j];
+            b[j] = o;
+        }
+    free(hub->by_jid);
+    hub->by_jid = b;
+    hub->by_jid_size = size;
+    return 0;
+}
+
+static void by_jid_remove(rs_c2s *hub, c2s_stream *s)
+{
+    c2s_stream **pp = &hub->by_jid[jid_hash(s->jid) & (hub->by_jid_size - 1)];
+    for (; *pp; pp = &(*pp)->jid_next)
+        if (*pp == s) {
+            *pp = s->jid_next;
+            s->jid_next = NULL;
+            return;
+        }
 }
 
 /* The resource asked for, if it makes a valid JID, else a random one. */
@@ -106,18 +157,8 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
         return;
     }
     rs_c2s *hub = s->hub;
-    if (hub->n_sessions >= hub->srv->cfg->limits.client_sessions) {
-        xmlNodePtr e = session_reply(s, el, "error", NULL);
-        xmlNodePtr err = e ? stanza_add(e, NULL, "error") : NULL;
-        if (err) {
-            stanza_set(err, "type", "wait");
-            stanza_add(err, NS_STANZAS, "resource-constraint");
-        }
-        session_send(s, e);
-        conn_log(s->conn, RS_LOG_WARN, "refused", "bind: %u client sessions already",
-                 hub->n_sessions);
-        return;
-    }
+    /* no cap of its own: a bound session holds the slot its stream took in
+     * the client pool (admission.h), and gives it up when idle for long */
     if (!choose_jid(s, bind)) {
         conn_stream_error(s->conn, "internal-server-error", "no randomness");
         return;
@@ -127,14 +168,25 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
         c2s_session_end(old);
         conn_stream_error(old->conn, "conflict", "replaced by a new session");
     }
+    if (by_jid_room(hub) < 0) {
+        conn_stream_error(s->conn, "internal-server-error", "out of memory");
+        return;
+    }
     xmlNodePtr ok = session_reply(s, el, "result", NULL);
     if (ok)
         stanza_add_text(stanza_add(stanza_add(ok, NS_BIND, "bind"), NULL, "jid"), s->jid);
     session_send(s, ok);
     s->next = hub->sessions;
+    if (s->next)
+        s->next->pprev = &s->next;
+    s->pprev = &hub->sessions;
     hub->sessions = s;
+    size_t b = jid_hash(s->jid) & (hub->by_jid_size - 1);
+    s->jid_next = hub->by_jid[b];
+    hub->by_jid[b] = s;
     hub->n_sessions++;
     s->state = C2S_READY;
+    conn_set_bound(s->conn);
     conn_set_names(s->conn, s->dom->name, s->jid);
     conn_set_timeout(s->conn, hub->srv->cfg->limits.idle_timeout);
     conn_set_idle_on_read(s->conn, hub->srv->cfg->limits.idle_timeout);
@@ -145,14 +197,15 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
 
 void c2s_session_end(c2s_stream *s)
 {
-    if (!s->hub)
+    if (!s->hub || !s->pprev)
         return;
-    for (c2s_stream **pp = &s->hub->sessions; *pp; pp = &(*pp)->next)
-        if (*pp == s) {
-            *pp = s->next;
-            s->hub->n_sessions--;
-            return;
-        }
+    *s->pprev = s->next;
+    if (s->next)
+        s->next->pprev = s->pprev;
+    s->pprev = NULL;
+    s->next = NULL;
+    by_jid_remove(s->hub, s);
+    s->hub->n_sessions--;
 }
 
 /* ---- the account's own stanzas (no 'to', or its bare JID) ---------------------- */
@@ -217,6 +270,7 @@ void c2s_session_stanza(c2s_stream *s, xmlNodePtr el)
         return;
     }
     conn_set_timeout(s->conn, s->hub->srv->cfg->limits.idle_timeout);
+    conn_set_active(s->conn); /* the last to give way in a full pool */
     /* RFC 6120 8.1.2.1: the server stamps 'from' */
     xmlSetProp(el, BAD_CAST "from", BAD_CAST s->jid);
     const char *to = stanza_attr(el, "to");
@@ -265,14 +319,24 @@ void c2s_deliver(void *ud, xmlNodePtr el)
         xmlFreeNode(el);
         return;
     }
+    if (j.resource[0]) { /* the usual case: one session, by its full JID */
+        c2s_stream *s = find_session(hub, stanza_attr(el, "to"));
+        if (s)
+            session_send(s, el);
+        else
+            xmlFreeNode(el);
+        return;
+    }
+    /* a bare JID: the account's sessions on that domain (64 at most), by a
+     * walk over the bound sessions; our services answer full JIDs, so this
+     * is rare */
     snprintf(bare, sizeof bare, "%s@%s", j.local, j.domain);
     c2s_stream *to[64];
     size_t n = 0;
     for (c2s_stream *s = hub->sessions; s && n < 64; s = s->next) {
         const char *slash = strchr(s->jid, '/');
-        bool bare_match = slash && (size_t)(slash - s->jid) == strlen(bare) &&
-                          strncasecmp(s->jid, bare, strlen(bare)) == 0;
-        if (j.resource[0] ? strcasecmp(s->jid, stanza_attr(el, "to")) == 0 : bare_match)
+        if (slash && (size_t)(slash - s->jid) == strlen(bare) &&
+            strncasecmp(s->jid, bare, strlen(bare)) == 0)
             to[n++] = s;
     }
     for (size_t i = 0; i + 1 < n; i++)

@@ -49,8 +49,9 @@ const limit_def limit_defs[] = {
     LIMIT(connect_timeout, false, 1, 86400, 15,
           "seconds for DNS, connect and auth of an outbound stream"),
     LIMIT(max_streams_per_ip, false, 1, 1 << 20, 64,
-          "concurrent inbound streams from one IP address (IPv6: prefix)"),
-    LIMIT(max_streams, false, 1, 1 << 20, 1024, "all concurrent streams"),
+          "concurrent inbound server streams from one IP address (IPv6: prefix)"),
+    LIMIT(max_streams, false, 1, 1 << 20, 1024,
+          "server streams at once, inbound and outbound (clients: max_client_streams)"),
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),
     LIMIT(report_peers, false, 1, 1 << 20, 256,
@@ -92,15 +93,35 @@ const limit_def limit_defs[] = {
     LIMIT(ipv6_prefix, false, 1, 128, 64,
           "IPv6 addresses in one prefix of this length count as one IP"),
     LIMIT(reserved_authenticated, false, 0, 90, 25,
-          "percent of max_streams unauthenticated inbound streams never take"),
+          "percent of max_streams unauthenticated inbound server streams never take"),
     LIMIT(log_per_minute, false, 1, 1 << 20, 1200,
           "log lines per peer address per minute; the rest are counted"),
-    LIMIT(client_sessions, false, 1, 1 << 20, 256,
-          "bound client sessions of the test account at once"),
     LIMIT(report_max_days, false, 1, 36500, 365,
           "days an outcome is kept in STATE/report.db"),
+    /* the client pool (issue 21): clients of the public test account never
+     * take a server's slot, nor servers a client's */
+    LIMIT(max_client_streams, false, 1, 1 << 20, 512,
+          "client streams at once, a pool apart from max_streams; when full, "
+          "an unbound or else the longest-idle session gives way (512: far "
+          "above honest use, about 8 MiB)"),
+    LIMIT(client_streams_per_ip, false, 1, 1 << 20, 8,
+          "client streams from one IP address (IPv6: prefix), the excess "
+          "refused (8: a few clients per person; 64 addresses to fill the pool)"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
+
+/* Keys limits no longer has, still accepted so that an older config starts:
+ * why each is gone, in a note (config_note). */
+static const struct obsolete_limit {
+    const char *key;
+    const char *why;
+} obsolete_limits[] = {
+    {"client_sessions", "bound client sessions are client streams: "
+     "max_client_streams and client_streams_per_ip bound them, and when the "
+     "pool is full the longest-idle one gives way to a newcomer; the value is "
+     "ignored, remove it"},
+};
+#define N_OBSOLETE_LIMITS (sizeof obsolete_limits / sizeof obsolete_limits[0])
 
 static const char *const top_keys[] = {"base_domain", "state_dir", "listen",
                                        "trust", "trust_system", "limits",
@@ -358,10 +379,17 @@ static void parse_limits(loader *ld, const config_setting_t *root)
         config_report_type(ld, g, "at top level", "a group { ... }");
         return;
     }
-    const char *keys[n_limit_defs + 1];
+    const char *keys[n_limit_defs + N_OBSOLETE_LIMITS + 1];
     for (size_t i = 0; i < n_limit_defs; i++)
         keys[i] = limit_defs[i].key;
-    keys[n_limit_defs] = NULL;
+    for (size_t i = 0; i < N_OBSOLETE_LIMITS; i++) {
+        keys[n_limit_defs + i] = obsolete_limits[i].key;
+        const config_setting_t *old = config_setting_get_member(g, obsolete_limits[i].key);
+        if (old)
+            config_note(ld, old, "'%s' in limits is no longer used: %s",
+                        obsolete_limits[i].key, obsolete_limits[i].why);
+    }
+    keys[n_limit_defs + N_OBSOLETE_LIMITS] = NULL;
     config_check_keys(ld, g, "in limits", keys);
     for (size_t i = 0; i < n_limit_defs; i++) {
         const limit_def *d = &limit_defs[i];

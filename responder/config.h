@@ -30,8 +30,8 @@
  *              ping_per_minute = 600; disco_per_minute = 120;
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
- *              log_per_minute = 1200; client_sessions = 256;
- *              report_max_days = 365; };
+ *              log_per_minute = 1200; report_max_days = 365;
+ *              max_client_streams = 512; client_streams_per_ip = 8; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -79,8 +79,10 @@ typedef struct rs_limits {
     unsigned unauth_timeout;     /* unauthenticated stream lifetime, default 30 */
     unsigned idle_timeout;       /* close idle streams after, default 300 */
     unsigned connect_timeout;    /* outbound DNS+connect+auth, default 15 */
-    unsigned max_streams_per_ip; /* concurrent inbound streams per IP, 16 */
-    unsigned max_streams;        /* all concurrent streams, default 1024 */
+    unsigned max_streams_per_ip; /* concurrent inbound server streams per IP,
+                                    64 */
+    unsigned max_streams;        /* concurrent server streams (inbound s2s and
+                                    outbound), default 1024 */
     unsigned queue_max;          /* stanzas queued per outbound stream, 64 */
     unsigned report_peers;       /* remote domains kept in the report, 256 */
     unsigned report_history;     /* outcomes kept per remote domain, 32 */
@@ -103,10 +105,13 @@ typedef struct rs_limits {
     unsigned presence_per_minute; /* presence replies, 60 */
     unsigned ipv6_prefix;        /* IPv6 prefix length counted as one IP, 64 */
     unsigned reserved_authenticated; /* % of max_streams kept from
-                                        unauthenticated inbound streams, 25 */
+                                        unauthenticated inbound server
+                                        streams, 25 */
     unsigned log_per_minute;     /* log lines per peer address, 1200 */
-    unsigned client_sessions;    /* bound client sessions at once, 256 */
     unsigned report_max_days;    /* days an outcome is kept in report.db, 365 */
+    unsigned max_client_streams; /* client streams at once, a pool apart
+                                    from max_streams, 512 */
+    unsigned client_streams_per_ip; /* client streams per IP (IPv6: prefix), 8 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

@@ -44,6 +44,7 @@ typedef struct problem {
     int line;         /* line in that file */
     size_t seq;       /* report order, keeps the sort stable */
     char *text;       /* the message */
+    bool note;        /* a note: printed, not counted as a problem */
 } problem;
 
 /* State of one load. */
@@ -67,6 +68,11 @@ int config_line(const config_setting_t *s);
 void config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A note about setting s ("FILE:LINE: note: message"): printed with the
+ * problems, not counted as one (an obsolete key, still accepted). */
+void config_note(loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Print the problems in line order to errs (may be NULL) and release them. */

@@ -51,11 +51,12 @@ static char *one_line(const char *text)
     return out;
 }
 
-/* Records one problem; flush_problems prints it. */
-static void vreport(loader *ld, const char *file, int line, const char *fmt,
-                    va_list ap)
+/* Records one problem (or a note, which is not counted); config_flush
+ * prints it. */
+static void vreport(loader *ld, const char *file, int line, bool note,
+                    const char *fmt, va_list ap)
 {
-    ld->count++;
+    ld->count += !note;
     if (ld->n_probs == ld->cap_probs) {
         size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
         problem *p = realloc(ld->probs, cap * sizeof *p);
@@ -73,7 +74,7 @@ static void vreport(loader *ld, const char *file, int line, const char *fmt,
         return (void)config_oom(ld);
     size_t seq = ld->n_probs++;
     ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
-                               .seq = seq, .text = text};
+                               .seq = seq, .text = text, .note = note};
 }
 
 /* A problem at an explicit place (a syntax error). */
@@ -82,7 +83,7 @@ config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(ld, file, line, fmt, ap);
+    vreport(ld, file, line, false, fmt, ap);
     va_end(ap);
 }
 
@@ -92,7 +93,17 @@ config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(ld, config_setting_source_file(s), config_line(s), fmt, ap);
+    vreport(ld, config_setting_source_file(s), config_line(s), false, fmt, ap);
+    va_end(ap);
+}
+
+/* A note about setting s: printed like a problem, not counted as one. */
+__attribute__((format(printf, 3, 4))) void
+config_note(loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(ld, config_setting_source_file(s), config_line(s), true, fmt, ap);
     va_end(ap);
 }
 
@@ -111,8 +122,9 @@ void config_flush(loader *ld, FILE *errs)
         qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
     for (size_t i = 0; i < ld->n_probs; i++) {
         if (errs)
-            fprintf(errs, "%s:%d: %s\n", ld->probs[i].file,
-                    ld->probs[i].line, ld->probs[i].text);
+            fprintf(errs, "%s:%d: %s%s\n", ld->probs[i].file,
+                    ld->probs[i].line, ld->probs[i].note ? "note: " : "",
+                    ld->probs[i].text);
         free(ld->probs[i].text);
     }
     if (ld->oom) {

@@ -98,11 +98,12 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
     c->timer.data = c;
     c->stall.data = c;
     c->open_handles = 3;
+    c->evict_rank = -1;
     c->next = srv->conns;
     if (c->next)
         c->next->prev = c;
     srv->conns = c;
-    srv->sockets_open++;
+    srv->pools[RS_POOL_SERVERS].sockets++; /* until conn_set_client */
     if (++srv->n_conns > srv->conns_high)
         srv->conns_high = srv->n_conns;
     return c;
@@ -147,7 +148,7 @@ static void conn_teardown(rs_conn *c)
     uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
         uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-        c->srv->sockets_open--;
+        c->srv->pools[conn_pool(c)].sockets--;
     }
     if (!uv_is_closing((uv_handle_t *)&c->timer))
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -631,6 +632,12 @@ void conn_stream_error(rs_conn *c, const char *condition, const char *text)
 
 void conn_set_client(rs_conn *c)
 {
+    if (c->client || c->counted_in)
+        return; /* once, before it is counted (conn_accept) */
+    if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
+        c->srv->pools[RS_POOL_SERVERS].sockets--;
+        c->srv->pools[RS_POOL_CLIENTS].sockets++;
+    }
     c->client = true;
 }
 
@@ -659,6 +666,17 @@ void conn_set_authenticated(rs_conn *c)
     c->authenticated = true;
     xmlstream_limits lim = input_limits(&c->srv->cfg->limits, c->dir, true);
     xmlstream_set_limits(c->xs, &lim);
+}
+
+void conn_set_bound(rs_conn *c)
+{
+    conn_count_bound(c);
+    c->bound = true;
+}
+
+void conn_set_active(rs_conn *c)
+{
+    conn_count_active(c);
 }
 
 void conn_set_idle_on_write(rs_conn *c, unsigned seconds)

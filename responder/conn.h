@@ -17,6 +17,7 @@
 
 #include <uv.h>
 
+#include "daemon.h"
 #include "domains.h"
 #include "log.h"
 #include "tls.h"
@@ -119,11 +120,15 @@ struct rs_conn {
     unsigned idle_on_read;        /* > 0: bytes read (a whitespace keepalive
                                      too) re-arm it likewise */
     bool authenticated;           /* inbound: the peer authenticated (SASL or
-                                     dialback); such streams are never evicted */
+                                     dialback); a server stream is then never
+                                     evicted */
     bool client;                  /* a client stream (c2s): jabber:client,
                                      logged as c2s */
     bool counted_in;              /* in the daemon's live inbound counts
                                      (conn_count.c) */
+    bool bound;                   /* a client stream bound a resource: it
+                                     gives way only after the unbound ones,
+                                     the longest idle first (admission.h) */
     uint64_t last_read_ms;        /* loop time of the last bytes read */
     bool corked;                  /* TLS output held until the loop turn
                                      ends; listed in rs_daemon.flush_list */
@@ -131,7 +136,12 @@ struct rs_conn {
     struct rs_conn *next;         /* in the server's list */
     struct rs_conn *prev;         /* in the server's list, for O(1) unlinking */
     struct rs_conn *evict_prev, *evict_next; /* among the evictable streams
-                                     of its address, by id (conn_count.c) */
+                                     of its address and rank, by evict_key
+                                     (conn_count.c) */
+    uint64_t evict_key;           /* its order there: the id while unsettled,
+                                     a bound session's last activity after */
+    int evict_rank;               /* which rank it is listed in (conn_count.c),
+                                     -1: none (never evicted) */
     struct rs_conn *id_next;      /* in its rs_daemon.ids chain (conn_ids.c) */
 };
 
@@ -146,11 +156,16 @@ struct rs_conn {
 void conn_flush_start(struct rs_daemon *srv);
 void conn_flush_stop(struct rs_daemon *srv);
 
-/* Live inbound streams from the address (or IPv6 prefix) peer_key, in
- * constant time (kept as streams open and close: conn_count.c). */
-unsigned conn_streams_from(const struct rs_daemon *srv, const char *peer_key);
+/* Live inbound streams of pool from the address (or IPv6 prefix)
+ * peer_key, in constant time (kept as streams open and close: conn_count.c). */
+unsigned conn_streams_from(const struct rs_daemon *srv, rs_pool_kind pool,
+                           const char *peer_key);
 
-/* Free the per-address counts (the daemon's end, after the last conn). */
+/* The pool c counts in: clients for client streams, servers otherwise. */
+rs_pool_kind conn_pool(const rs_conn *c);
+
+/* Free the per-address counts of both pools (the daemon's end, after the
+ * last conn). */
 void conn_addrs_free(struct rs_daemon *srv);
 
 /* A new conn on the server's loop, registered in its list. NULL on failure. */
@@ -165,10 +180,20 @@ void conn_set_names(rs_conn *c, const char *local, const char *remote);
  * dialback namespace) and its log lines start with c2s. */
 void conn_set_client(rs_conn *c);
 
-/* The peer authenticated: the stream is never evicted (admission.h), and
- * may send stanzas with children up to limits.max_stanza_bytes (before:
- * limits.max_unauth_stanza_bytes, no child elements). */
+/* The peer authenticated: it may send stanzas with children up to
+ * limits.max_stanza_bytes (before: limits.max_unauth_stanza_bytes, no child
+ * elements); a server stream is never evicted from then on (admission.h), a
+ * client stream still may be, until and after it binds. */
 void conn_set_authenticated(rs_conn *c);
+
+/* A client stream bound a resource: it no longer goes before other bound
+ * sessions, and among them the longest idle goes first (admission.h). */
+void conn_set_bound(rs_conn *c);
+
+/* A bound client sent a stanza: it is the least idle of its pool now.
+ * Whitespace keepalives do not count: holding a slot takes more than
+ * keeping the socket open. */
+void conn_set_active(rs_conn *c);
 
 /* From now on a completed write re-arms the owner's timeout with seconds
  * (0: it does not), so a peer that reads our output is not idle. */
@@ -246,12 +271,16 @@ void conn_close(rs_conn *c, const char *why);
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* The stream eviction closes (admission.h): the oldest (lowest id) live,
- * unauthenticated inbound stream of the address (or prefix) holding the
- * most live inbound streams, never except; NULL when there is none. Kept
- * ready as streams open, authenticate and close (conn_count.c): constant
- * time, however many streams are open. */
-rs_conn *conn_eviction_victim(const struct rs_daemon *srv, const rs_conn *except);
+/* The stream eviction closes in pool (admission.h), never except, NULL
+ * when there is none: of the address (or prefix) holding the most live
+ * inbound streams of the pool, its oldest (lowest id) unsettled stream
+ * (servers: not authenticated; clients: not bound); for clients, when no
+ * stream is unsettled, the longest-idle bound session of the address
+ * holding the most. Kept ready as streams open, authenticate, bind, send
+ * stanzas and close (conn_count.c): constant time, however many streams
+ * are open. */
+rs_conn *conn_eviction_victim(const struct rs_daemon *srv, rs_pool_kind pool,
+                              const rs_conn *except);
 
 /* The conn with this id, live or closing, or NULL once it is gone:
  * constant time (conn_ids.c). */

@@ -17,8 +17,15 @@ int conn_count_in(rs_conn *c);
 void conn_uncount_in(rs_conn *c);
 
 /* c, counted or not, authenticates (before rs_conn.authenticated is set):
- * no longer unauthenticated, nor evictable. */
+ * a server stream is no longer unauthenticated, nor evictable. */
 void conn_count_authenticated(rs_conn *c);
+
+/* c, a client stream, binds (before rs_conn.bound is set): from the first
+ * rank of eviction to the second, as the least idle. */
+void conn_count_bound(rs_conn *c);
+
+/* c, a bound client, was active: the least idle of its rank. */
+void conn_count_active(rs_conn *c);
 
 /* The id index (conn_find): room for one more conn (-1 when there is no
  * index and no memory for one; then the conn must not be made), add c

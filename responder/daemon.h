@@ -34,6 +34,25 @@ struct rs_probe;
 struct rs_control;
 struct s2s_in;
 
+/* The two pools of stream slots (admission.h): what servers hold (inbound
+ * s2s and our outbound streams) and what clients of the test account hold
+ * (c2s). Neither can take the other's slots. */
+typedef enum {
+    RS_POOL_SERVERS, /* limits.max_streams, max_streams_per_ip */
+    RS_POOL_CLIENTS, /* limits.max_client_streams, client_streams_per_ip */
+    RS_POOLS
+} rs_pool_kind;
+
+/* What one pool holds now, kept by conn.c as streams change state
+ * (conn_count.c) so that admission decides in constant time. */
+typedef struct rs_pool {
+    unsigned sockets;         /* its conns whose socket is not closing */
+    unsigned live_in;         /* its inbound conns not closing */
+    unsigned unsettled;       /* of them the first to give way: servers
+                                 not authenticated, clients not bound */
+    struct conn_addrs *addrs; /* its live inbound conns per address */
+} rs_pool;
+
 /* A copy of the counters and gauges now, for /metrics (server.c). */
 typedef void (*rs_snapshot_fn)(struct rs_daemon *srv, stats_snapshot *snap);
 
@@ -51,10 +70,8 @@ typedef struct rs_daemon {
     uv_signal_t sig_term, sig_int, sig_hup; /* stop, stop, reload [server] */
     struct rs_conn *conns;       /* every live connection [conn] */
     unsigned n_conns;            /* how many [conn] */
-    unsigned sockets_open;       /* conns whose socket is not closing [conn] */
-    unsigned live_in;            /* inbound conns not closing [conn] */
-    unsigned unauth_in;          /* of them not authenticated [conn] */
-    struct conn_addrs *addrs;    /* live inbound conns per address [conn] */
+    rs_pool pools[RS_POOLS];     /* stream slots, servers' and clients'
+                                    (admission.h) [conn] */
     uv_prepare_t flush_check;    /* before the loop waits for I/O: send what
                                     conns corked meanwhile [conn] */
     bool flush_on;               /* flush_check runs: TLS output is corked
@@ -94,7 +111,10 @@ typedef struct rs_daemon {
                                     NULL: not recorded [server] */
     rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
-                                    less what the daemon needs besides [server] */
+                                    less what the daemon needs besides; the
+                                    pools share it (admission.h) [server] */
+    bool client_ports;           /* a client listener is open: the client
+                                    pool takes its share of fd_budget [server] */
     struct conn_ids *ids;        /* every conn by id (conn_find) [conn] */
     struct s2s_in *replies_paused; /* inbound streams whose reading waits for
                                     our stream carrying their replies

@@ -28,6 +28,13 @@ static void accept_failed(rs_listener *l, int err)
                (unsigned long long)unlogged);
 }
 
+/* The pool this listener's streams take their slots from: out of
+ * descriptors, a stream of the same pool gives way for the next. */
+static rs_pool_kind listener_pool(const rs_listener *l)
+{
+    return l->clients ? RS_POOL_CLIENTS : RS_POOL_SERVERS;
+}
+
 /* Memory came back, perhaps: take the connection still pending. */
 static void on_accept_retry(uv_timer_t *t)
 {
@@ -45,11 +52,10 @@ static void on_connection(uv_stream_t *listener, int status)
     rs_daemon *srv = l->srv;
     if (status < 0) {
         /* EMFILE/ENFILE: libuv already dropped the connection; free a
-           socket for the next one from an unauthenticated stream */
+           socket of the pool for the next one */
         accept_failed(l, status);
         if ((status == UV_EMFILE || status == UV_ENFILE) && !srv->stopping)
-            admission_evict_one(srv, "the responder is out of file descriptors: "
-                                 "the oldest unauthenticated stream gives way");
+            admission_evict_one(srv, listener_pool(l));
         return;
     }
     if (srv->stopping)
@@ -62,8 +68,7 @@ static void on_connection(uv_stream_t *listener, int status)
     } else if (rc < 0) {
         accept_failed(l, rc);
         if (rc == UV_EMFILE || rc == UV_ENFILE)
-            admission_evict_one(srv, "the responder is out of file descriptors: "
-                                 "the oldest unauthenticated stream gives way");
+            admission_evict_one(srv, listener_pool(l));
         uv_listen(listener, 128, on_connection);
     }
 }

@@ -225,8 +225,8 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
            "limits.send_buffer_bytes unread for limits.send_stall_timeout.",
            s->send_cutoffs);
     single(&m, "streams_evicted_total", "counter",
-           "Unauthenticated inbound streams closed to make room for new ones.",
-           s->evicted);
+           "Unauthenticated inbound server streams closed to make room for "
+           "new server streams.", s->evicted);
     single(&m, "accept_failures_total", "counter",
            "Inbound connections that could not be accepted (no memory or no "
            "file descriptors).", s->accept_failures);
@@ -248,6 +248,30 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
     single(&m, "verify_dials_limited_total", "counter",
            "Dialback verifications refused by verify_dials_per_domain or "
            "verify_dials_total.", s->verify_dials_limited);
+
+    /* the two pools (admission.h) */
+    static const char *const pools[2] = {"servers", "clients"};
+    family(&m, "pool_streams", "gauge",
+           "Streams holding a slot, by pool (servers: inbound s2s and "
+           "outbound; clients: c2s).");
+    for (int k = 0; k < 2; k++)
+        sample1(&m, "pool_streams", "pool", pools[k], snap->pool_streams[k]);
+    family(&m, "pool_capacity", "gauge",
+           "Slots of each pool: limits.max_streams and max_client_streams, or "
+           "the pool's share of the file descriptors when smaller.");
+    for (int k = 0; k < 2; k++)
+        sample1(&m, "pool_capacity", "pool", pools[k], snap->pool_capacity[k]);
+    family(&m, "client_streams_evicted_total", "counter",
+           "Client streams closed to make room for a new one in a full client "
+           "pool: unbound (the oldest first) or, when none was left, bound "
+           "(the longest idle).");
+    sample1(&m, "client_streams_evicted_total", "session", "unbound",
+            s->client_evicted_unbound);
+    sample1(&m, "client_streams_evicted_total", "session", "bound",
+            s->client_evicted_bound);
+    single(&m, "client_streams_refused_total", "counter",
+           "Client streams refused: limits.client_streams_per_ip reached.",
+           s->client_refused);
 
     if (m.failed || buf_append(&m.b, "", 1, 0) < 0) {
         buf_free(&m.b);

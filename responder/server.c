@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "admission.h"
 #include "conn.h"
 #include "control.h"
 #include "crl.h"
@@ -224,6 +225,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
         srv->n_listeners = i + 1;
         if (listener_open(&srv->listeners[i], srv, &cfg->listen[i]) < 0)
             return -1;
+        srv->client_ports = srv->client_ports || cfg->listen[i].clients;
     }
     report_limits rl = {.max_peers = cfg->limits.report_peers,
                         .history = cfg->limits.report_history,
@@ -261,11 +263,15 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     log_msg(RS_LOG_INFO, "serving %zu test domains under %s", srv->domains->n,
            cfg->base_domain);
     srv->fd_budget = stream_fd_budget();
-    if (srv->fd_budget < cfg->limits.max_streams)
+    unsigned want = cfg->limits.max_streams +
+                    (srv->client_ports ? cfg->limits.max_client_streams : 0);
+    if (srv->fd_budget < want)
         log_msg(RS_LOG_WARN, "file descriptors (ulimit -n) allow %u streams, "
-               "fewer than limits.max_streams = %u: beyond that, the oldest "
-               "unauthenticated stream gives way", srv->fd_budget,
-               cfg->limits.max_streams);
+               "fewer than limits.max_streams + max_client_streams = %u: "
+               "servers may hold %u of them and clients %u; beyond that a "
+               "stream of the same pool gives way", srv->fd_budget, want,
+               admission_fd_share(srv, RS_POOL_SERVERS),
+               admission_fd_share(srv, RS_POOL_CLIENTS));
     return 0;
 }
 
@@ -453,4 +459,8 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
     s2s_in_visit(srv, stats_count_stream, snap);
     s2s_out_visit(srv, stats_count_stream, snap);
     c2s_visit(srv, stats_count_stream, snap);
+    for (int k = 0; k < RS_POOLS; k++) {
+        snap->pool_streams[k] = admission_pool_streams(srv, (rs_pool_kind)k);
+        snap->pool_capacity[k] = srv->cfg ? admission_pool_capacity(srv, (rs_pool_kind)k) : 0;
+    }
 }

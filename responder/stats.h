@@ -54,6 +54,12 @@ typedef struct rs_stats {
                                  (kept by log.c, copied at snapshot) */
     uint64_t input_limits[RS_INPUT_LIMITS]; /* streams ended for breaking an
                                  input limit, by limit */
+    uint64_t client_evicted_unbound; /* client streams not yet bound closed
+                                 to make room for a new client (admission.c) */
+    uint64_t client_evicted_bound; /* bound client sessions closed for one,
+                                 the longest idle (admission.c) */
+    uint64_t client_refused;  /* client streams refused: per-address cap
+                                 (c2s.c) */
 } rs_stats;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
@@ -93,6 +99,9 @@ typedef struct stats_snapshot {
                                    both machines, zeros included */
     size_t n_streams;
     uint64_t streams_other[2];  /* streams in states beyond the table: in, out */
+    uint64_t pool_streams[2];   /* streams the pools hold: servers, clients
+                                   (admission.h) */
+    uint64_t pool_capacity[2];  /* how many each may hold */
 } stats_snapshot;
 
 /* Declare state of dir ("in"/"out") in snap with no stream yet, so the set

@@ -73,6 +73,29 @@ check "check exits 1 on a bad config" test "$rc" -eq 1
 check "check names the unknown key with its line" grep -q "bad.conf:3:.*colour" "$T/check.out"
 check "check names the unknown profile with its line" grep -q "bad.conf:6:.*no-such-profile" "$T/check.out"
 check "check names the duplicate domain with its line" grep -q "bad.conf:7:.*duplicate" "$T/check.out"
+# the client pool's keys (issue 21) in the config init wrote: a bad value of
+# each with its line; the key they replaced is still accepted, with a note
+# saying what replaced it
+P=$D/pool.conf
+sed -e 's/^\( *max_client_streams = \)512;/\10;/' \
+    -e 's/^\( *client_streams_per_ip = \)8;/\12000000;/' "$D/responder.conf" >"$P"
+l1=$(grep -n '^ *max_client_streams = 0;' "$P" | cut -d: -f1)
+l2=$(grep -n '^ *client_streams_per_ip = 2000000;' "$P" | cut -d: -f1)
+"$RS" check -c "$P" >"$T/pool.out" 2>&1
+rc=$?
+check "check refuses max_client_streams = 0 (exit 1)" test "$rc" -eq 1
+check "check names max_client_streams with its line and range" \
+    grep -q "pool.conf:${l1:-x}:.*max_client_streams.*1\.\.1048576" "$T/pool.out"
+check "check names client_streams_per_ip with its line and range" \
+    grep -q "pool.conf:${l2:-x}:.*client_streams_per_ip.*1\.\.1048576" "$T/pool.out"
+sed -i -e 's/^\( *max_client_streams = \)0;/\1512; client_sessions = 256;/' \
+    -e 's/^\( *client_streams_per_ip = \)2000000;/\18;/' "$P"
+"$RS" check -c "$P" >"$T/pool.out" 2>&1
+rc=$?
+check "check accepts an older config with client_sessions (exit 0)" test "$rc" -eq 0
+check "check notes what replaced client_sessions, with its line" \
+    grep -q "pool.conf:${l1:-x}: note: .*client_sessions.*max_client_streams" "$T/pool.out"
+rm -f "$P"
 printf 'base_domain = "a.example"\nlisten = (\n' >"$T/syntax.conf"
 "$RS" check -c "$T/syntax.conf" >"$T/syntax.out" 2>&1
 check "check reports a syntax error with FILE:LINE" grep -q "syntax.conf:[0-9]*:" "$T/syntax.out"

@@ -136,6 +136,7 @@ static void test_defaults(void)
     CHECK(l.ping_per_minute == 600 && l.log_per_minute == 1200);
     CHECK(l.max_streams == 1024);
     CHECK(l.queue_max == 64);
+    CHECK(l.max_client_streams == 512 && l.client_streams_per_ip == 8);
 
     rs_config cfg;
     char *msgs;
@@ -414,6 +415,25 @@ static void test_resolver(void)
                    1, 4, "server", "resolver");
 }
 
+/* limits.client_sessions is gone (the client pool bounds bound sessions):
+ * an older config that has it still loads, with a note at its line that
+ * says what replaced it, not counted as a problem. */
+static void test_obsolete_limit(void)
+{
+    rs_config cfg;
+    char *msgs;
+    CHECK(load_text(HEAD DOMS "limits = {\n  client_sessions = 256; };\n", &cfg, &msgs) == 0);
+    CHECK(mentions(msgs, 5, "note: 'client_sessions' in limits is no longer used"));
+    CHECK(mentions(msgs, 5, "max_client_streams and client_streams_per_ip"));
+    CHECK(cfg.limits.max_client_streams == 512);
+    config_free(&cfg);
+    free(msgs);
+    /* a bad value of it is still noted, never a problem: it is not read */
+    CHECK(load_text(HEAD DOMS "limits = { client_sessions = -5; };\n", &cfg, &msgs) == 0);
+    config_free(&cfg);
+    free(msgs);
+}
+
 static void test_limits_and_trust(void)
 {
     expect_problem(HEAD DOMS "limits = { max_stanza_bytes = 100; };\n", 1, 4,
@@ -440,6 +460,14 @@ static void test_limits_and_trust(void)
                    "= -1", "queue_max");
     expect_problem(HEAD DOMS "limits = { probe_concurrency = 0; };\n", 1, 4,
                    "probe_concurrency", "1..1024");
+    /* the client pool's keys, each with its line */
+    expect_problem(HEAD DOMS "limits = {\n max_client_streams = 0; };\n", 1, 5,
+                   "'max_client_streams' in limits = 0", "1..1048576");
+    expect_problem(HEAD DOMS "limits = { client_streams_per_ip = 2000000; };\n", 1, 4,
+                   "'client_streams_per_ip' in limits = 2000000", "1..1048576");
+    expect_problem(HEAD DOMS "limits = { client_streams_per_ip = \"8\"; };\n", 1, 4,
+                   "client_streams_per_ip", "integer");
+    test_obsolete_limit();
     expect_problem(HEAD DOMS "http = { address = \"localhost\"; };\n", 1, 4,
                    "http address 'localhost'", "IPv4 or IPv6 literal");
     expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\"; port = 70000; };\n",

@@ -78,8 +78,9 @@ need_responder "${1:-}"
 netns_up
 pki_up
 responder_init
-# Every label of one client logs in at once from one address.
-responder_limit max_streams_per_ip 512
+# Every label of one client logs in at once from one address (client streams
+# count against client_streams_per_ip, their own pool's cap).
+responder_limit client_streams_per_ip 512
 responder_limit echo_per_minute 1000
 responder_limit log_per_minute 100000
 CA=$RDIR/certs/ca.pem

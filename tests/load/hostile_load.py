@@ -37,7 +37,6 @@ the run completed, 1 when --require-honest is given and an honest open failed,
 """
 import argparse
 import asyncio
-import ipaddress
 import json
 import multiprocessing
 import os
@@ -48,22 +47,11 @@ import sys
 import time
 
 from flood import FloodServer, flood
-from streamlib import (PROLOG, close_writer, condition_of, connect, count, header, percentile,
-                       read_all)
+from streamlib import (PROLOG, address_range, close_writer, condition_of, connect, count, header,
+                       percentile, read_all)
 
 OPEN_TIMEOUT = 10.0     # honest open: seconds to get <stream:features/>
 MALFORMED_WAIT = 5.0    # malformed: seconds to wait for the daemon's close
-
-
-def address_range(spec):
-    """'127.0.1.1-40' -> 127.0.1.1 .. 127.0.1.40 (the last octet runs); 'A' -> [A]."""
-    first, _, last = spec.partition("-")
-    start = ipaddress.IPv4Address(first)
-    low = int(start) & 0xff
-    high = int(last) if last else low
-    if not low <= high <= 255:
-        raise ValueError("bad address range %r" % spec)
-    return [str(ipaddress.IPv4Address(int(start) - low + i)) for i in range(low, high + 1)]
 
 
 class Run:

@@ -2,6 +2,7 @@
 bounded connect/read/close, the stream error a daemon sent, and a minimal XML
 stream reader (stanzas at depth 1, restart after TLS)."""
 import asyncio
+import ipaddress
 import re
 import ssl
 import time
@@ -17,6 +18,21 @@ CONDITION = re.compile(rb"<([a-z-]+)\s+xmlns=['\"]urn:ietf:params:xml:ns:xmpp-st
 def header(frm, to, extra=""):
     return ("<stream:stream xmlns='jabber:server' xmlns:stream='%s' xmlns:db='%s'"
             " from='%s' to='%s' version='1.0'%s>" % (NS_STREAMS, NS_DIALBACK, frm, to, extra)).encode()
+
+
+def address_range(spec):
+    """'127.0.1.1-40' -> 127.0.1.1 .. 127.0.1.40 (the last octet runs); 'A' -> [A];
+    several such, comma-separated, one after the other."""
+    out = []
+    for part in spec.split(","):
+        first, _, last = part.strip().partition("-")
+        start = ipaddress.IPv4Address(first)
+        low = int(start) & 0xff
+        high = int(last) if last else low
+        if not low <= high <= 255:
+            raise ValueError("bad address range %r" % part)
+        out += [str(ipaddress.IPv4Address(int(start) - low + i)) for i in range(low, high + 1)]
+    return out
 
 
 def condition_of(data):

@@ -215,8 +215,13 @@ class Responder:
         self.ca = os.path.join(st, "certs", "ca.pem")
         text = open(self.conf).read()
         for key, value in limits.items():
+            # "?key": a limit an older daemon may not know (a test run
+            # against it to show what it did before): left out there
+            optional, key = key.startswith("?"), key.lstrip("?")
             text, n = re.subn(r"(?m)^(\s*%s\s*=\s*)\d+;" % key, r"\g<1>%d;" % value, text)
-            if n != 1:
+            if n != 1 and optional:
+                print("# limits.%s is unknown to this daemon: left out" % key)
+            elif n != 1:
                 raise RuntimeError("no limit %s in %s" % (key, self.conf))
         text += '\nresolver = { servers = ( "127.0.0.1:%d" ); };\n' % resolver_port
         with open(self.conf, "w") as f:
@@ -281,8 +286,10 @@ class Stream(XmlConn):
         self.all = b""
 
     @classmethod
-    def connect(cls, port, host="127.0.0.1"):
-        sock = socket.create_connection((host, port), timeout=5)
+    def connect(cls, port, host="127.0.0.1", source=None):
+        """From source (an address of 127/8: all of it is loopback) when given."""
+        sock = socket.create_connection((host, port), timeout=5,
+                                        source_address=(source, 0) if source else None)
         sock.settimeout(None)
         return cls(sock)
 

@@ -28,6 +28,11 @@ EXPECTED = {
     "xmpp_responder_s2s_bytes_total": "counter",
     "xmpp_responder_probes_started_total": "counter",
     "xmpp_responder_outcomes_recorded_total": "counter",
+    # the two pools (admission.h)
+    "xmpp_responder_pool_streams": "gauge",
+    "xmpp_responder_pool_capacity": "gauge",
+    "xmpp_responder_client_streams_evicted_total": "counter",
+    "xmpp_responder_client_streams_refused_total": "counter",
 }
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 
@@ -65,6 +70,14 @@ for d in ("in", "out"):
     if not any(s[0] == "xmpp_responder_streams_open" and
                'direction="%s"' % d in s[1] for s in samples):
         problems.append("no streams_open series for direction " + d)
+for family in ("xmpp_responder_pool_streams", "xmpp_responder_pool_capacity"):
+    for pool in ("servers", "clients"):
+        if not any(s[0] == family and 'pool="%s"' % pool in s[1] for s in samples):
+            problems.append("no %s series for pool %s" % (family, pool))
+for session in ("unbound", "bound"):
+    if not any(s[0] == "xmpp_responder_client_streams_evicted_total" and
+               'session="%s"' % session in s[1] for s in samples):
+        problems.append("no client_streams_evicted_total series for session " + session)
 domains = [s[2] for s in samples if s[0] == "xmpp_responder_test_domains"]
 print("families=%d samples=%d test_domains=%s problems=%d" %
       (len(types), len(samples), domains[0] if domains else "?", len(problems)))
