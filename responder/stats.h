@@ -17,6 +17,10 @@ enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
 enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
        RS_SVC_COUNT };
 
+/* Probes refused, by the budget that refused them (as many as
+ * probe_budget_limit in probe_budget.h; index 0 unused). */
+#define STATS_PROBE_LIMITS 8
+
 /* Counters since start, for logs and /metrics. */
 typedef struct rs_stats {
     uint64_t streams_in;      /* inbound streams accepted */
@@ -46,6 +50,15 @@ typedef struct rs_stats {
     uint64_t accept_failures; /* accepts that failed (no memory, no fds) */
     uint64_t log_suppressed;  /* log lines dropped by limits.log_per_minute
                                  (kept by log.c, copied at snapshot) */
+    uint64_t probes_limited[STATS_PROBE_LIMITS]; /* probes refused, by the
+                                 budget (probe_budget_limit) */
+    uint64_t http_refused[2]; /* web connections refused (http_guard.h):
+                                 per address, no room */
+    uint64_t http_cut[2];     /* web connections cut: past
+                                 http_header_timeout, to make room */
+    uint64_t http_reserve_refused; /* requests on a reserved connection for
+                                 another path than the ACME challenge or
+                                 the CRLs (answered 503) */
 } rs_stats;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
