@@ -72,7 +72,8 @@ const limit_def limit_defs[] = {
     LIMIT(probe_target_interval, false, 0, 86400, 60,
           "seconds before the same target may be probed again"),
     LIMIT(probe_per_hour, false, 1, 1 << 20, 60,
-          "probes started per hour in all"),
+          "probes web requesters start per hour in all; the local operator "
+          "has as many of its own"),
     LIMIT(verify_dials_per_domain, false, 1, 1 << 20, 6,
           "dialback verification dials per claimed domain per minute"),
     LIMIT(verify_dials_total, false, 1, 1 << 20, 60,
@@ -107,6 +108,25 @@ const limit_def limit_defs[] = {
     LIMIT(client_streams_per_ip, false, 1, 1 << 20, 8,
           "client streams from one IP address (IPv6: prefix), the excess "
           "refused (8: a few clients per person; 64 addresses to fill the pool)"),
+    /* budgets per requester (probes, web connections) */
+    LIMIT(probe_per_requester, false, 1, 1 << 20, 6,
+          "probes per hour one web address (IPv6: prefix) may start; it "
+          "never takes more than half of what probe_per_hour has left"),
+    LIMIT(probe_per_network, false, 1, 1 << 20, 20,
+          "probes per hour the addresses of one IPv4 /24 or IPv6 /48 may "
+          "start together"),
+    LIMIT(http_connections, false, 1, 4096, 64,
+          "web connections at once; when full, the oldest still sending its "
+          "request from the busiest address gives way"),
+    LIMIT(http_connections_per_ip, false, 1, 4096, 8,
+          "web connections at once from one address (IPv6: prefix); not for "
+          "http.trusted_proxies"),
+    LIMIT(http_header_timeout, false, 1, 3600, 10,
+          "seconds a web request has from its connection (or the previous "
+          "answer) to arrive whole, however slowly it trickles"),
+    LIMIT(http_reserved, false, 1, 1024, 8,
+          "web connections beyond http_connections kept for "
+          "/.well-known/acme-challenge/ and /crl/"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
@@ -131,7 +151,9 @@ static const char *const listen_keys[] = {"address", "port", "direct_tls",
                                           "clients", NULL};
 #define LISTEN_SHAPE "{ address = \"127.0.0.1\"; port = 5269; }"
 #define HTTP_SHAPE "{ address = \"127.0.0.1\"; port = 5280; }"
-static const char *const http_keys[] = {"address", "port", NULL};
+static const char *const http_keys[] = {"address", "port", "trusted_proxies",
+                                        NULL};
+static const char *const https_keys[] = {"address", "port", NULL};
 #define DOMAIN_SHAPE "{ name = \"LABEL.BASE\"; profile = \"LABEL\"; }"
 static const char *const domain_keys[] = {"name", "profile", "cert", "key",
                                           "description", NULL};
@@ -271,6 +293,44 @@ static void parse_listen(loader *ld, const config_setting_t *root)
         parse_listener(ld, list, i);
 }
 
+/* A list of CIDRs (what: "outbound.allow"; a bare address is one host) into
+ * a new array and its length in *count; every bad entry is a problem. */
+static rs_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n,
+                            const char *what, size_t *count)
+{
+    rs_cidr *out = calloc(n, sizeof *out);
+    if (!out)
+        return config_oom(ld);
+    for (unsigned i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(list, i);
+        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+            config_report(ld, e, "%s entries must be strings (\"10.0.0.0/8\"), "
+                          "not %s", what, config_type_phrase(config_setting_type(e)));
+            continue;
+        }
+        const char *text = config_setting_get_string(e);
+        const char *why = netaddr_cidr_parse(text, &out[*count]);
+        if (why)
+            config_report(ld, e, "%s entry '%s' is not a valid CIDR: %s", what,
+                          text, why);
+        else
+            (*count)++;
+    }
+    return out;
+}
+
+/* http.trusted_proxies = ( "127.0.0.1", "fd00::/8" ): the reverse proxies
+ * whose X-Forwarded-For names the client (addresses or CIDRs). */
+static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
+                                  rs_http_conf *out)
+{
+    const config_setting_t *list;
+    unsigned n = config_get_list(ld, g, "trusted_proxies", NULL, "\"127.0.0.1\"", &list);
+    if (n > 0)
+        out->trusted_proxies = parse_cidrs(ld, list, n, "http.trusted_proxies",
+                                           &out->n_trusted_proxies);
+}
+
 /* An optional web listener, key "http" (the report) or "https" (POSH): an
  * address and a port that no other listener already uses. */
 static void parse_http(loader *ld, const config_setting_t *root,
@@ -285,7 +345,7 @@ static void parse_http(loader *ld, const config_setting_t *root,
         config_report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
         return;
     }
-    config_check_keys(ld, g, where, http_keys);
+    config_check_keys(ld, g, where, out == &ld->cfg->http ? http_keys : https_keys);
     const char *addr = config_get_string(ld, g, "address", where, true);
     long long port = def_port;
     if (config_setting_get_member(g, "port") &&
@@ -316,6 +376,8 @@ static void parse_http(loader *ld, const config_setting_t *root,
     out->address = config_strdup(ld, addr);
     out->port = (unsigned)port;
     out->line = config_line(g);
+    if (out == &ld->cfg->http)
+        parse_trusted_proxies(ld, g, out);
 }
 
 /* One trust anchor file: it must exist and be readable now, not at the
@@ -555,26 +617,8 @@ static void parse_outbound(loader *ld, const config_setting_t *root)
     unsigned n = config_get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
     if (n == 0)
         return;
-    ld->cfg->outbound_allow = calloc(n, sizeof *ld->cfg->outbound_allow);
-    if (!ld->cfg->outbound_allow)
-        return (void)config_oom(ld);
-    for (unsigned i = 0; i < n; i++) {
-        const config_setting_t *e = config_setting_get_elem(list, i);
-        if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            config_report(ld, e, "outbound.allow entries must be strings "
-                      "(\"10.0.0.0/8\"), not %s",
-                      config_type_phrase(config_setting_type(e)));
-            continue;
-        }
-        const char *text = config_setting_get_string(e);
-        rs_cidr *c = &ld->cfg->outbound_allow[ld->cfg->n_outbound_allow];
-        const char *why = netaddr_cidr_parse(text, c);
-        if (why)
-            config_report(ld, e, "outbound.allow entry '%s' is not a valid "
-                      "CIDR: %s", text, why);
-        else
-            ld->cfg->n_outbound_allow++;
-    }
+    ld->cfg->outbound_allow = parse_cidrs(ld, list, n, "outbound.allow",
+                                          &ld->cfg->n_outbound_allow);
 }
 
 /* Why text is not "IPv4", "IPv4:PORT", "IPv6" or "[IPv6]:PORT", or NULL.
@@ -770,6 +814,7 @@ void config_free(rs_config *cfg)
         free(cfg->listen[i].address);
     free(cfg->listen);
     free(cfg->http.address);
+    free(cfg->http.trusted_proxies);
     free(cfg->https.address);
     for (size_t i = 0; i < cfg->n_trust; i++)
         free(cfg->trust[i]);

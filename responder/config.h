@@ -15,6 +15,9 @@
  *   public = false;                  # true: a public instance, whose rows with
  *                                    # an ACME source present ACME certificates
  *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
+ *   # behind a reverse proxy: trust its X-Forwarded-For (addresses, CIDRs)
+ *   # http = { address = "127.0.0.1"; port = 5280;
+ *   #          trusted_proxies = ( "127.0.0.1" ); };
  *   https = { address = "127.0.0.1"; port = 443; };  # POSH, optional
  *   limits = { max_stanza_bytes = 262144; max_depth = 32;
  *              max_unauth_stanza_bytes = 16384; max_attributes = 64;
@@ -31,7 +34,10 @@
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
  *              log_per_minute = 1200; report_max_days = 365;
- *              max_client_streams = 512; client_streams_per_ip = 8; };
+ *              max_client_streams = 512; client_streams_per_ip = 8;
+ *              probe_per_requester = 6; probe_per_network = 20;
+ *              http_connections = 64; http_connections_per_ip = 8;
+ *              http_header_timeout = 10; http_reserved = 8; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -112,6 +118,15 @@ typedef struct rs_limits {
     unsigned max_client_streams; /* client streams at once, a pool apart
                                     from max_streams, 512 */
     unsigned client_streams_per_ip; /* client streams per IP (IPv6: prefix), 8 */
+    /* budgets per requester (probe_budget.h, http_guard.h) */
+    unsigned probe_per_requester; /* probes an hour per web address (IPv6:
+                                     prefix), 6 */
+    unsigned probe_per_network;  /* probes an hour per IPv4 /24, IPv6 /48, 20 */
+    unsigned http_connections;   /* web connections at once, 64 */
+    unsigned http_connections_per_ip; /* of them from one address, 8 */
+    unsigned http_header_timeout; /* seconds for a whole request to arrive, 10 */
+    unsigned http_reserved;      /* more connections kept for the ACME
+                                    challenge and the CRLs, 8 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a
@@ -120,6 +135,9 @@ typedef struct rs_http_conf {
     char *address;   /* IP literal to bind; NULL = no web */
     unsigned port;   /* TCP port, default 5280 */
     int line;        /* where it was defined */
+    rs_cidr *trusted_proxies; /* reverse proxies whose X-Forwarded-For names
+                                 the client (http only), or NULL */
+    size_t n_trusted_proxies;
 } rs_http_conf;
 
 /* One test domain. */

@@ -4,7 +4,8 @@
  * CTL_REQUEST_TIMEOUT_MS): "probe TARGET". The answer, one tab-separated
  * line each (every field sanitised: no tab, newline or other control
  * character, at most CTL_FIELD_MAX bytes):
- *   start    TARGET TOTAL MAX_SECONDS      the probe runs
+ *   start    TARGET TOTAL MAX_SECONDS NEXT the probe runs; NEXT: seconds
+ *            until the operator may start another (0: now)
  *   progress DONE TOTAL DOMAIN RESULT      after every finished domain
  *   cell     DOMAIN PROFILE RESULT DETAIL SEEN IN OUT
  *            one per test domain when finished: the probe's result and its
@@ -13,6 +14,8 @@
  *   end                                    finished, then the daemon closes
  *   error    TEXT                          refused or aborted, then closes
  * A client that goes away mid-probe is detached; the probe runs on.
+ * Every client here is the local operator: one requester with a budget of
+ * its own (probe_budget.h), which the web crowd cannot use up.
  */
 #include "control.h"
 
@@ -322,23 +325,26 @@ void control_parse_request(const char *data, size_t len, control_request *out)
 
 static void handle_request(ctl_client *cl, const char *target)
 {
-    char err[400] = "";
+    probe_refusal why;
+    probe_requester operator;
+    probe_budget_local_requester(&operator);
     rs_daemon *srv = cl->ctl->srv;
-    rs_probe *p = probe_start(srv, target, on_progress, cl, err, sizeof err);
+    rs_probe *p = probe_start(srv, target, &operator, on_progress, cl, &why);
     if (!p) {
-        log_msg(RS_LOG_INFO, "control: probe refused: %s", err);
-        client_error(cl, err[0] ? err : "the probe could not start");
+        log_msg(RS_LOG_INFO, "control: probe refused: %s", why.text);
+        client_error(cl, why.text[0] ? why.text : "the probe could not start");
         return;
     }
     cl->probe = p;
     uv_timer_stop(&cl->timer); /* the probe bounds the time from now */
     size_t done, total;
     probe_counts(p, &done, &total);
-    char t[32], m[32];
+    char t[32], m[32], next[32];
     snprintf(t, sizeof t, "%zu", total);
     snprintf(m, sizeof m, "%u", probe_max_seconds(p));
-    const char *f[] = {"start", probe_target(p), t, m};
-    client_line(cl, 4, f);
+    snprintf(next, sizeof next, "%u", probe_next_wait(srv, &operator));
+    const char *f[] = {"start", probe_target(p), t, m, next};
+    client_line(cl, 5, f);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "probe_budget.h"
 #include "report.h"
 
 #define PREFIX "xmpp_responder_"
@@ -240,6 +241,30 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
         sample1(&m, "input_limit_total", "limit", stats_input_limit_name(i),
                 s->input_limits[i]);
     single(&m, "probes_started_total", "counter", "Probes started.", s->probes);
+    family(&m, "probes_refused_total", "counter",
+           "Probes refused by a budget: the target's interval, the "
+           "requester's, its network's, its share of the total, the total, "
+           "the local operator's.");
+    for (unsigned i = PROBE_BUDGET_OK + 1; i < PROBE_BUDGET_LIMITS; i++)
+        sample1(&m, "probes_refused_total", "limit", probe_budget_limit_name(i),
+                s->probes_limited[i]);
+    family(&m, "http_connections_refused_total", "counter",
+           "Web connections refused at accept: their address holds "
+           "http_connections_per_ip, or nothing could give way.");
+    sample1(&m, "http_connections_refused_total", "reason", "per_address",
+            s->http_refused[0]);
+    sample1(&m, "http_connections_refused_total", "reason", "full",
+            s->http_refused[1]);
+    family(&m, "http_connections_cut_total", "counter",
+           "Web connections cut while their request had not arrived: past "
+           "http_header_timeout, or to make room for a new one.");
+    sample1(&m, "http_connections_cut_total", "reason", "header_timeout",
+            s->http_cut[0]);
+    sample1(&m, "http_connections_cut_total", "reason", "room", s->http_cut[1]);
+    single(&m, "http_reserved_refused_total", "counter",
+           "Requests on a connection of the http_reserved room for another "
+           "path than the ACME challenge or the CRLs (answered 503).",
+           s->http_reserve_refused);
     single(&m, "outcomes_recorded_total", "counter",
            "Stream outcome records added to the report.", s->outcomes);
     single(&m, "outbound_targets_refused_total", "counter",

@@ -248,3 +248,34 @@ void netaddr_text(const struct sockaddr *sa, char *buf, size_t len)
     if (!family || !inet_ntop(family, b, buf, (socklen_t)len))
         snprintf(buf, len, "?");
 }
+
+void netaddr_prefix_key(const struct sockaddr *sa, unsigned v4_bits,
+                        unsigned v6_bits, char *buf, size_t len)
+{
+    const unsigned char *b;
+    int family = addr_bytes(sa, &b);
+    if (family == AF_INET6 && memcmp(b, v4_mapped_prefix,
+                                     sizeof v4_mapped_prefix) == 0) {
+        family = AF_INET; /* an IPv4 peer on a :: listener */
+        b += 12;
+    }
+    if (len == 0)
+        return;
+    if (!family) {
+        snprintf(buf, len, "?");
+        return;
+    }
+    rs_cidr c = {.family = family, .prefix = family == AF_INET ? v4_bits : v6_bits};
+    unsigned max = family == AF_INET ? 32 : 128;
+    if (c.prefix > max)
+        c.prefix = max;
+    memcpy(c.addr, b, max / 8);
+    for (unsigned bit = c.prefix; bit < max; bit++)
+        c.addr[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    if (family == AF_INET && c.prefix == 32) {
+        if (!inet_ntop(AF_INET, c.addr, buf, (socklen_t)len))
+            snprintf(buf, len, "?");
+        return;
+    }
+    netaddr_cidr_text(&c, buf, len);
+}

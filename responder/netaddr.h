@@ -2,7 +2,9 @@
  * parse "10.0.0.0/8" or "fc00::/7", test membership, and name the special
  * range an address falls in (loopback, private, link-local, ...) so that
  * outbound connections go only to public unicast addresses unless the
- * operator allowed more (config `outbound.allow`). No I/O, no allocation. */
+ * operator allowed more (config `outbound.allow`); and the key that counts
+ * an address with its neighbours as one requester (budgets per address or
+ * IPv6 prefix, per network). No I/O, no allocation. */
 #ifndef RS_NETADDR_H
 #define RS_NETADDR_H
 
@@ -52,5 +54,13 @@ bool netaddr_literal(const char *host, unsigned port,
 
 /* The address of sa without port, as text ("10.1.2.3", "fd00::1"). */
 void netaddr_text(const struct sockaddr *sa, char *buf, size_t len);
+
+/* The key that names sa's range of v4_bits (IPv4) or v6_bits (IPv6) as one
+ * requester, into buf (RS_CIDR_TEXT_MAX bytes suffice): "192.0.2.7" for a
+ * whole IPv4 address (32), else the network and its length
+ * ("192.0.2.0/24", "2001:db8:1:2::/64"). An IPv4-mapped IPv6 address is its
+ * IPv4 address. "?" for other families. */
+void netaddr_prefix_key(const struct sockaddr *sa, unsigned v4_bits,
+                        unsigned v6_bits, char *buf, size_t len);
 
 #endif

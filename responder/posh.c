@@ -1,4 +1,10 @@
-/* posh.c -- the POSH HTTPS listener (see posh.h). */
+/* posh.c -- the POSH HTTPS listener (see posh.h). A slowloris crowd on port
+ * 443 meets the same guard as the web report (http_guard.h, the http_*
+ * limits): connections per address, a deadline for each request from its
+ * connection, the handshake included, and the oldest waiting connection of
+ * the busiest address giving way when all are taken. libmicrohttpd runs
+ * this listener in its own thread, so the guard is swept at each accept
+ * instead of by the loop's timer, and its lines are at most one a second. */
 #include "posh.h"
 
 #include <arpa/inet.h>
@@ -7,15 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <gnutls/abstract.h>
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
 
+#include "http_guard.h"
 #include "json.h"
 #include "log.h"
 
 #define POSH_CHAIN_MAX 4
+#define POSH_SLACK 32     /* connections cut, not yet closed by libmicrohttpd */
 
 /* One domain served: its HTTPS credentials and its POSH document. */
 typedef struct posh_site {
@@ -30,6 +39,8 @@ struct rs_posh {
     struct MHD_Daemon *mhd;
     posh_site *sites;
     size_t n_sites;
+    http_guard *guard;          /* who holds the connections */
+    http_guard_limits limits;   /* the http_* limits at start */
 };
 
 /* libmicrohttpd's certificate callback has no user pointer: the one
@@ -71,9 +82,64 @@ static int pick_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
     return 0;
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
-                               const char *type, const char *body)
+/* Milliseconds of the monotonic clock (libmicrohttpd's thread has no loop). */
+static uint64_t now_ms(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Lines from libmicrohttpd's thread: at most one a second (log.h's budget
+ * per address belongs to the loop's thread). */
+static bool log_ok(const char *key)
+{
+    (void)key;
+    static time_t last;
+    time_t now = time(NULL);
+    if (now == last)
+        return false;
+    last = now;
+    return true;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
+{
+    (void)addrlen;
+    rs_posh *p = cls;
+    return http_guard_admit(p->guard, &p->limits, addr, false, now_ms()) ? MHD_YES
+                                                                         : MHD_NO;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    rs_posh *p = cls;
+    http_guard_notify(p->guard, conn, socket_context, code, now_ms());
+}
+
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    rs_posh *p = cls;
+    http_guard_request_line(p->guard, conn, uri);
+    return NULL;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)con_cls;
+    (void)toe;
+    rs_posh *p = cls;
+    http_guard_request_done(p->guard, conn, now_ms());
+}
+
+static enum MHD_Result respond(const rs_posh *p, struct MHD_Connection *conn,
+                               unsigned status, const char *type, const char *body)
+{
+    http_guard_answering(p->guard, conn, now_ms());
     struct MHD_Response *r = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -97,7 +163,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (*upload_data_size)
         return MHD_NO; /* nothing here takes a body */
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+        return respond(p, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
                        "only GET\n");
     /* the site is the Host header's, without a port */
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -105,9 +171,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     size_t len = host ? strcspn(host, ":") : 0;
     const posh_site *s = host ? find_site(p, host, len) : NULL;
     if (!s || (strcmp(url, POSH_PATH) != 0 && strcmp(url, POSH_PATH_CLIENT) != 0))
-        return respond(conn, MHD_HTTP_NOT_FOUND, "text/plain",
+        return respond(p, conn, MHD_HTTP_NOT_FOUND, "text/plain",
                        "no POSH document here\n");
-    return respond(conn, MHD_HTTP_OK, "application/json", s->json);
+    return respond(p, conn, MHD_HTTP_OK, "application/json", s->json);
 }
 
 /* The document: {"fingerprints":[{"sha-256":B64}],"expires":N}, the hash
@@ -194,6 +260,7 @@ void posh_stop(rs_posh *p)
         return;
     if (p->mhd)
         MHD_stop_daemon(p->mhd);
+    http_guard_free(p->guard);
     for (size_t i = 0; i < p->n_sites; i++)
         site_free(&p->sites[i]);
     free(p->sites);
@@ -206,6 +273,8 @@ void posh_stop(rs_posh *p)
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
+    if (!log_ok(NULL))
+        return;
     char text[512];
     vsnprintf(text, sizeof text, fmt, ap);
     size_t n = strlen(text);
@@ -253,16 +322,26 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
         flags |= MHD_USE_IPv6;
     }
     the_posh = p;
-    p->mhd = MHD_start_daemon(
-        flags, (uint16_t)cfg->https.port, NULL, NULL, on_request, p,
+    const rs_limits *l = &cfg->limits;
+    p->limits = (http_guard_limits){.total = l->http_connections,
+                                    .per_address = l->http_connections_per_ip,
+                                    .reserved = 0, /* no path has priority */
+                                    .deadline_s = l->http_header_timeout,
+                                    .ipv6_prefix = l->ipv6_prefix};
+    unsigned capacity = l->http_connections + POSH_SLACK;
+    p->guard = http_guard_new(capacity, "posh", NULL, log_ok);
+    p->mhd = !p->guard ? NULL : MHD_start_daemon(
+        flags, (uint16_t)cfg->https.port, on_accept, p, on_request, p,
         /* first, or libmicrohttpd complains on stderr */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_CERT_CALLBACK, pick_cert,
-        MHD_OPTION_CONNECTION_LIMIT, 64u,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 8u,
+        MHD_OPTION_CONNECTION_LIMIT, capacity,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, p,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, p,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, p,
         MHD_OPTION_END);
     if (!p->mhd) {
         fprintf(stderr, "%s:%d: cannot serve POSH on %s port %u (in use, or no "

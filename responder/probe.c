@@ -12,9 +12,8 @@
  *                          queued (s2s_out bounce);
  *   on_outcome             the target's stream back to that domain ended
  *                          unauthenticated (report listener).
- * Rate limits: per target (probe_target_interval, a bounded table of recent
- * targets) and in all (probe_per_hour, a token bucket). Both live in this
- * file because there is one server per process.
+ * Who may start one, and when the next may start: probe_budget.h (per
+ * target, per requester, per network, in all).
  */
 #include "probe.h"
 
@@ -35,12 +34,12 @@
 #include "log.h"
 #include "report.h"
 #include "router.h"
+#include "stats.h"
 #include "stanza.h"
 #include "utf8.h"
 
 #define PROBE_DETAIL_MAX 320  /* bytes of a domain's detail */
 #define PROBE_ID_PREFIX "probe-"
-#define TARGET_SLOTS 512      /* targets remembered for the interval */
 #define TARGET_MAX 253        /* longest domain name we probe */
 
 /* One test domain of a probe. */
@@ -76,20 +75,12 @@ struct rs_probe {
     bool ended;                   /* unlinked; freed when the timer closes */
 };
 
-/* Recently probed targets (uv_now of their last start). */
-typedef struct target_slot {
-    char name[TARGET_MAX + 1];    /* "" = free */
-    uint64_t last_ms;
-} target_slot;
+/* The budgets (probe_budget.h), made at the first probe; one server per
+ * process. */
+static probe_budget *budgets;
 
-static target_slot recent[TARGET_SLOTS];
-
-/* The global token bucket: probe_per_hour tokens, refilled continuously. */
-static struct {
-    bool init;
-    double tokens;
-    uint64_t at_ms;
-} bucket;
+_Static_assert(PROBE_BUDGET_LIMITS <= STATS_PROBE_LIMITS,
+               "rs_stats.probes_limited has a counter per probe_budget_limit");
 
 static void tick(uv_timer_t *t);
 
@@ -172,49 +163,6 @@ static bool target_ours(const rs_daemon *srv, const char *name, char *err,
         return true;
     }
     return false;
-}
-
-static target_slot *recent_find(const char *name)
-{
-    for (size_t i = 0; i < TARGET_SLOTS; i++)
-        if (recent[i].name[0] && strcmp(recent[i].name, name) == 0)
-            return &recent[i];
-    return NULL;
-}
-
-/* Remember that name starts now: its slot, else a free one, else the one
- * started longest ago. */
-static void recent_note(const char *name, uint64_t now)
-{
-    target_slot *s = recent_find(name);
-    for (size_t i = 0; !s && i < TARGET_SLOTS; i++)
-        if (!recent[i].name[0])
-            s = &recent[i];
-    if (!s) {
-        s = &recent[0];
-        for (size_t i = 1; i < TARGET_SLOTS; i++)
-            if (recent[i].last_ms < s->last_ms)
-                s = &recent[i];
-    }
-    snprintf(s->name, sizeof s->name, "%s", name);
-    s->last_ms = now;
-}
-
-/* Refill the bucket to now; per_hour is its size. */
-static void bucket_refill(unsigned per_hour, uint64_t now)
-{
-    double cap = per_hour;
-    if (!bucket.init) {
-        bucket.init = true;
-        bucket.tokens = cap;
-        bucket.at_ms = now;
-        return;
-    }
-    if (now > bucket.at_ms)
-        bucket.tokens += (double)(now - bucket.at_ms) * cap / 3600000.0;
-    bucket.at_ms = now;
-    if (bucket.tokens > cap)
-        bucket.tokens = cap;
 }
 
 /* ---- the probe's life ------------------------------------------------------ */
@@ -362,47 +310,71 @@ static void tick(uv_timer_t *t)
 
 /* ---- API ------------------------------------------------------------------ */
 
-rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
-                      void *arg, char *err, size_t errlen)
+/* Refuse with kind and the text in why. */
+static rs_probe *refuse(probe_refusal *why, probe_refusal_kind kind)
+{
+    why->kind = kind;
+    return NULL;
+}
+
+/* Whether who may start a probe of name now; when not, why says which budget
+ * and when (one log line per refusal, within the requester's log budget). */
+static bool within_budget(rs_daemon *srv, const char *name,
+                          const probe_requester *who, uint64_t now,
+                          probe_refusal *why)
+{
+    if (!budgets && !(budgets = probe_budget_new())) {
+        snprintf(why->text, sizeof why->text, "the responder is out of memory");
+        why->kind = PROBE_REFUSED_UNAVAILABLE;
+        return false;
+    }
+    const rs_limits *lim = &srv->cfg->limits;
+    probe_budget_verdict v = probe_budget_check(budgets, lim, name, who, now);
+    if (v.limit == PROBE_BUDGET_OK)
+        return true;
+    probe_budget_explain(&v, lim, who, name, (int64_t)time(NULL), why->text,
+                         sizeof why->text);
+    why->kind = PROBE_REFUSED_LIMITED;
+    why->limit = v.limit;
+    why->retry_after = v.wait_s;
+    srv->stats.probes_limited[v.limit]++;
+    if (log_peer_allowed(who->key))
+        log_msg(RS_LOG_INFO, "probe target=%s event=refused requester=%s "
+               "network=%s limit=%s retry_after=%u", name, who->key,
+               who->network[0] ? who->network : "-",
+               probe_budget_limit_name(v.limit), v.wait_s);
+    return false;
+}
+
+rs_probe *probe_start(rs_daemon *srv, const char *target,
+                      const probe_requester *who, probe_progress_cb cb,
+                      void *arg, probe_refusal *why)
 {
     char name[TARGET_MAX + 2];
+    memset(why, 0, sizeof *why);
     if (srv->stopping) {
-        snprintf(err, errlen, "the responder is stopping");
-        return NULL;
+        snprintf(why->text, sizeof why->text, "the responder is stopping");
+        return refuse(why, PROBE_REFUSED_UNAVAILABLE);
     }
-    if (!target_normalize(target ? target : "", name, sizeof name, err, errlen) ||
-        target_ours(srv, name, err, errlen))
-        return NULL;
+    if (!target_normalize(target ? target : "", name, sizeof name, why->text,
+                          sizeof why->text) ||
+        target_ours(srv, name, why->text, sizeof why->text))
+        return refuse(why, PROBE_REFUSED_INVALID);
     rs_probe *running = probe_find(srv, name);
     if (running) {
-        snprintf(err, errlen, "a probe of %s is already running (%zu of %zu "
-                 "domains done)", name, running->n_finished, running->n);
-        return NULL;
+        snprintf(why->text, sizeof why->text, "a probe of %s is already running "
+                 "(%zu of %zu domains done)", name, running->n_finished,
+                 running->n);
+        return refuse(why, PROBE_REFUSED_RUNNING);
     }
     const rs_limits *lim = &srv->cfg->limits;
     if (srv->cfg->n_domains == 0) {
-        snprintf(err, errlen, "the responder has no test domains");
-        return NULL;
+        snprintf(why->text, sizeof why->text, "the responder has no test domains");
+        return refuse(why, PROBE_REFUSED_UNAVAILABLE);
     }
     uint64_t now = uv_now(srv->loop);
-    const target_slot *slot = recent_find(name);
-    uint64_t interval_ms = (uint64_t)lim->probe_target_interval * 1000;
-    if (slot && now - slot->last_ms < interval_ms) {
-        uint64_t wait = (interval_ms - (now - slot->last_ms) + 999) / 1000;
-        snprintf(err, errlen, "rate limited: %s was probed %llu s ago; "
-                 "try again in %llu s (probe_target_interval = %u s)", name,
-                 (unsigned long long)((now - slot->last_ms) / 1000),
-                 (unsigned long long)wait, lim->probe_target_interval);
+    if (!within_budget(srv, name, who, now, why))
         return NULL;
-    }
-    bucket_refill(lim->probe_per_hour, now);
-    if (bucket.tokens < 1.0) {
-        double wait = (1.0 - bucket.tokens) * 3600.0 / lim->probe_per_hour;
-        snprintf(err, errlen, "rate limited: the responder starts at most %u "
-                 "probes per hour; try again in %u s", lim->probe_per_hour,
-                 (unsigned)wait + 1);
-        return NULL;
-    }
 
     rs_probe *p = calloc(1, sizeof *p);
     if (p) {
@@ -424,9 +396,9 @@ rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
     }
     if (!ok) {
         probe_free(p);
-        snprintf(err, errlen, "the responder is out of memory");
+        snprintf(why->text, sizeof why->text, "the responder is out of memory");
         log_msg(RS_LOG_ERROR, "probe target=%s: out of memory", name);
-        return NULL;
+        return refuse(why, PROBE_REFUSED_UNAVAILABLE);
     }
     p->srv = srv;
     memcpy(p->target, name, strlen(name) + 1);
@@ -438,18 +410,25 @@ rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
     uv_timer_init(srv->loop, &p->timer);
     p->timer.data = p;
 
-    bucket.tokens -= 1.0;
-    recent_note(name, now);
+    probe_budget_charge(budgets, lim, name, who, now);
     p->next = srv->probes;
     srv->probes = p;
     if (srv->report)
         report_set_listener(srv->report, on_outcome, srv);
     srv->stats.probes++;
-    log_msg(RS_LOG_INFO, "probe target=%s event=start domains=%zu "
-           "concurrency=%u timeout=%u", p->target, p->n, p->concurrency,
-           p->timeout_s);
+    log_msg(RS_LOG_INFO, "probe target=%s event=start requester=%s domains=%zu "
+           "concurrency=%u timeout=%u", p->target, who->key, p->n,
+           p->concurrency, p->timeout_s);
     kick(p);
     return p;
+}
+
+unsigned probe_next_wait(const rs_daemon *srv, const probe_requester *who)
+{
+    if (!budgets)
+        return 0;
+    return probe_budget_check(budgets, &srv->cfg->limits, NULL, who,
+                              uv_now(srv->loop)).wait_s;
 }
 
 void probe_detach(rs_probe *p)
@@ -624,4 +603,6 @@ void probe_stop_all(rs_daemon *srv)
             finish(p, i, PROBE_TIMEOUT, "not finished: the responder is stopping");
         deliver(p); /* every domain finished: ends and unlinks p */
     }
+    probe_budget_free(budgets); /* no probe starts once stopping */
+    budgets = NULL;
 }

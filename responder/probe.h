@@ -10,9 +10,9 @@
  *   refused  our stream to the target failed (bounce) or the target's stream
  *            back to us ended unauthenticated (fast failure);
  *   timeout  nothing came back in time.
- * Probes are rate-limited per target (limits.probe_target_interval) and
- * globally (limits.probe_per_hour). Their streams leave outcome records in
- * the report like any other, so the matrix of the target fills in too.
+ * Probes are limited per target, per requester, per network and in all
+ * (probe_budget.h). Their streams leave outcome records in the report like
+ * any other, so the matrix of the target fills in too.
  */
 #ifndef RS_PROBE_H
 #define RS_PROBE_H
@@ -23,6 +23,7 @@
 #include <libxml/tree.h>
 
 #include "daemon.h"
+#include "probe_budget.h"
 
 /* Result of one test domain in a probe. */
 typedef enum {
@@ -41,11 +42,31 @@ typedef struct rs_probe rs_probe;
 typedef void (*probe_progress_cb)(void *arg, rs_probe *p, size_t done,
                                   size_t total, size_t just_finished);
 
-/* Start probing target (a domain name, validated here). NULL and a reason in
- * err (invalid name, one of our own domains, rate limit with seconds to
- * wait, already running, memory). cb may be NULL (web form). */
-rs_probe *probe_start(rs_daemon *srv, const char *target, probe_progress_cb cb,
-                      void *arg, char *err, size_t errlen);
+/* Why a probe did not start. */
+typedef enum {
+    PROBE_REFUSED_INVALID,     /* not a domain we may probe (a client error) */
+    PROBE_REFUSED_RUNNING,     /* a probe of it runs: its report shows it */
+    PROBE_REFUSED_LIMITED,     /* a budget is used up: retry_after says when */
+    PROBE_REFUSED_UNAVAILABLE  /* stopping, no test domains, no memory */
+} probe_refusal_kind;
+
+typedef struct probe_refusal {
+    probe_refusal_kind kind;
+    probe_budget_limit limit; /* LIMITED: which budget */
+    unsigned retry_after;     /* LIMITED: seconds until the requester may
+                                 start it (if nobody else takes a token) */
+    char text[512];           /* one sentence: why, and when to try again */
+} probe_refusal;
+
+/* Start probing target (a domain name, validated here) for who, charged to
+ * its budgets. NULL with why filled when refused. cb may be NULL (web). */
+rs_probe *probe_start(rs_daemon *srv, const char *target,
+                      const probe_requester *who, probe_progress_cb cb,
+                      void *arg, probe_refusal *why);
+
+/* Seconds until who may start its next probe (of a target not probed
+ * lately), if nobody else takes a token meanwhile; 0: now. */
+unsigned probe_next_wait(const rs_daemon *srv, const probe_requester *who);
 
 /* Detach the callback (the client went away); the probe runs to its end. */
 void probe_detach(rs_probe *p);
@@ -83,7 +104,8 @@ bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
 void probe_on_undeliverable(rs_daemon *srv, const char *local,
                             const char *remote, const char *why);
 
-/* Stop every probe (shutdown): callbacks get a final call. */
+/* Stop every probe (shutdown): callbacks get a final call; the budgets are
+ * released. */
 void probe_stop_all(rs_daemon *srv);
 
 #endif

@@ -1,5 +1,6 @@
 /* ratelimit.c -- see ratelimit.h. Open addressing over a power-of-two
- * table; a key lives in one of PROBE slots after its hash. */
+ * table; a key lives in one of PROBE slots after its hash. Both kinds of
+ * table (windows, buckets) work that way. */
 #include "ratelimit.h"
 
 #include <ctype.h>
@@ -24,21 +25,26 @@ struct ratelimit_table {
     uint64_t seed;  /* per table, so nobody can aim keys at one slot */
 };
 
-ratelimit_table *ratelimit_new(unsigned slots)
+/* Zeroed slots of size bytes, their number (slots rounded up to a power of
+ * two, at least PROBE) less one in *mask; NULL without memory. */
+static void *slots_new(unsigned slots, size_t size, unsigned *mask)
 {
     unsigned n = PROBE;
     while (n < slots && n < (1u << 24))
         n <<= 1;
+    *mask = n - 1;
+    return calloc(n, size);
+}
+
+ratelimit_table *ratelimit_new(unsigned slots)
+{
     ratelimit_table *t = calloc(1, sizeof *t);
-    if (!t)
-        return NULL;
-    t->slots = calloc(n, sizeof *t->slots);
-    if (!t->slots) {
+    if (t && !(t->slots = slots_new(slots, sizeof *t->slots, &t->mask))) {
         free(t);
         return NULL;
     }
-    t->mask = n - 1;
-    t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ull;
+    if (t)
+        t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ull;
     return t;
 }
 
@@ -51,9 +57,9 @@ void ratelimit_free(ratelimit_table *t)
 }
 
 /* FNV-1a over the lower-cased key and the kind, mixed with the seed. */
-static uint64_t key_hash(const ratelimit_table *t, const char *key, unsigned kind)
+static uint64_t key_hash(uint64_t seed, const char *key, unsigned kind)
 {
-    uint64_t h = 0xcbf29ce484222325ull ^ t->seed;
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
     for (const char *p = key; *p; p++) {
         h ^= (unsigned char)tolower((unsigned char)*p);
         h *= 0x100000001b3ull;
@@ -68,7 +74,7 @@ ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned ki
 {
     ratelimit_verdict v = {.allowed = true};
     int64_t window = now / (window_seconds ? window_seconds : 1);
-    uint64_t h = key_hash(t, key, kind);
+    uint64_t h = key_hash(t->seed, key, kind);
     rl_slot *slot = NULL, *stalest = NULL;
     for (unsigned i = 0; i < PROBE && !slot; i++) {
         rl_slot *s = &t->slots[(h + i) & t->mask];
@@ -96,4 +102,92 @@ ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned ki
         v.first_refusal = slot->refused++ == 0;
     }
     return v;
+}
+
+/* ---- token buckets --------------------------------------------------------- */
+
+typedef struct rl_bucket {
+    char key[RATELIMIT_BUCKET_KEY_MAX]; /* "" = free (a full bucket) */
+    double tokens;        /* left at at_ms */
+    uint64_t at_ms;       /* the last take */
+} rl_bucket;
+
+struct ratelimit_buckets {
+    rl_bucket *slots;
+    unsigned mask;  /* slots - 1 */
+    uint64_t seed;  /* per table */
+};
+
+ratelimit_buckets *ratelimit_buckets_new(unsigned slots)
+{
+    ratelimit_buckets *t = calloc(1, sizeof *t);
+    if (t && !(t->slots = slots_new(slots, sizeof *t->slots, &t->mask))) {
+        free(t);
+        return NULL;
+    }
+    if (t)
+        t->seed = (uint64_t)(uintptr_t)t ^ 0x94d049bb133111ebull;
+    return t;
+}
+
+void ratelimit_buckets_free(ratelimit_buckets *t)
+{
+    if (!t)
+        return;
+    free(t->slots);
+    free(t);
+}
+
+/* b's tokens at now_ms. */
+static double bucket_level(const rl_bucket *b, double cap, uint64_t period_ms,
+                           uint64_t now_ms)
+{
+    double v = b->tokens;
+    if (now_ms > b->at_ms && period_ms > 0)
+        v += (double)(now_ms - b->at_ms) * cap / (double)period_ms;
+    return v < cap ? v : cap;
+}
+
+/* key's slot, or NULL when it has none. */
+static rl_bucket *bucket_find(const ratelimit_buckets *t, const char *key)
+{
+    uint64_t h = key_hash(t->seed, key, 0);
+    for (unsigned i = 0; i < PROBE; i++) {
+        rl_bucket *b = &t->slots[(h + i) & t->mask];
+        if (b->key[0] && strcasecmp(b->key, key) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+double ratelimit_bucket_level(const ratelimit_buckets *t, const char *key,
+                              double cap, uint64_t period_ms, uint64_t now_ms)
+{
+    const rl_bucket *b = bucket_find(t, key);
+    return b ? bucket_level(b, cap, period_ms, now_ms) : cap;
+}
+
+void ratelimit_bucket_take(ratelimit_buckets *t, const char *key, double cap,
+                           uint64_t period_ms, uint64_t now_ms)
+{
+    rl_bucket *b = bucket_find(t, key);
+    if (!b) { /* a free slot, else the fullest: it loses the least */
+        uint64_t h = key_hash(t->seed, key, 0);
+        double best = -1;
+        for (unsigned i = 0; i < PROBE; i++) {
+            rl_bucket *s = &t->slots[(h + i) & t->mask];
+            double level = s->key[0] ? bucket_level(s, cap, period_ms, now_ms)
+                                     : cap + 1;
+            if (level > best) {
+                best = level;
+                b = s;
+            }
+        }
+        snprintf(b->key, sizeof b->key, "%s", key);
+        b->tokens = cap;
+        b->at_ms = now_ms;
+    }
+    double v = bucket_level(b, cap, period_ms, now_ms) - 1.0;
+    b->tokens = v > 0 ? v : 0;
+    b->at_ms = now_ms;
 }

@@ -3,7 +3,13 @@
  * address for log lines (conn.c). A full table reuses the stalest slot of a
  * key's neighbourhood, so memory never grows with the number of peers; a
  * peer whose slot was reused starts a fresh window, which only ever lets
- * through at most one more window's worth. */
+ * through at most one more window's worth.
+ *
+ * And token buckets keyed by name, in a bounded table too (probe budgets per
+ * requester, probe_budget.h): a bucket holds up to cap tokens and refills
+ * continuously at cap per period; a key not in the table has a full bucket.
+ * A full table reuses the fullest bucket of a key's neighbourhood, which
+ * gives its owner back at most what that bucket lacked. */
 #ifndef RS_RATELIMIT_H
 #define RS_RATELIMIT_H
 
@@ -11,6 +17,7 @@
 #include <stdint.h>
 
 #define RATELIMIT_KEY_MAX 256 /* longest key kept (a domain name fits) */
+#define RATELIMIT_BUCKET_KEY_MAX 64 /* longest bucket key (an IPv6 prefix fits) */
 
 typedef struct ratelimit_table ratelimit_table;
 
@@ -32,5 +39,23 @@ typedef struct ratelimit_verdict {
  * case. */
 ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
                   int64_t now, unsigned window_seconds);
+
+/* Token buckets: at most slots keys (rounded up to a power of two). NULL
+ * without memory. */
+typedef struct ratelimit_buckets ratelimit_buckets;
+
+ratelimit_buckets *ratelimit_buckets_new(unsigned slots);
+
+void ratelimit_buckets_free(ratelimit_buckets *t);
+
+/* The tokens in key's bucket at now_ms: what was left at its last take,
+ * refilled at cap per period_ms since, at most cap. */
+double ratelimit_bucket_level(const ratelimit_buckets *t, const char *key,
+                              double cap, uint64_t period_ms, uint64_t now_ms);
+
+/* Take one token from key's bucket at now_ms (never below zero: callers
+ * look at the level first). */
+void ratelimit_bucket_take(ratelimit_buckets *t, const char *key, double cap,
+                           uint64_t period_ms, uint64_t now_ms);
 
 #endif

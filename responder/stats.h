@@ -22,6 +22,9 @@ enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
 enum { RS_INPUT_STANZA_BYTES, RS_INPUT_UNAUTH_STANZA_BYTES, RS_INPUT_DEPTH,
        RS_INPUT_ATTRIBUTES, RS_INPUT_NAMESPACES, RS_INPUT_UNAUTH_CHILDREN,
        RS_INPUT_LIMITS };
+/* Probes refused, by the budget that refused them (as many as
+ * probe_budget_limit in probe_budget.h; index 0 unused). */
+#define STATS_PROBE_LIMITS 8
 
 /* Counters since start, for logs and /metrics. */
 typedef struct rs_stats {
@@ -60,6 +63,15 @@ typedef struct rs_stats {
                                  the longest idle (admission.c) */
     uint64_t client_refused;  /* client streams refused: per-address cap
                                  (c2s.c) */
+    uint64_t probes_limited[STATS_PROBE_LIMITS]; /* probes refused, by the
+                                 budget (probe_budget_limit) */
+    uint64_t http_refused[2]; /* web connections refused (http_guard.h):
+                                 per address, no room */
+    uint64_t http_cut[2];     /* web connections cut: past
+                                 http_header_timeout, to make room */
+    uint64_t http_reserve_refused; /* requests on a reserved connection for
+                                 another path than the ACME challenge or
+                                 the CRLs (answered 503) */
 } rs_stats;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */

@@ -1,9 +1,10 @@
 /* web.c -- the HTTP side (see web.h): libmicrohttpd in external epoll mode,
  * driven by the libuv loop (a uv_poll_t on MHD's epoll descriptor and a
- * uv_timer_t armed from MHD_get_timeout), routing, the JSON API, the probe
- * form. Pages are in web_pages.c, /metrics in metrics.c. Everything runs on
- * the daemon's one thread, so handlers read srv->report, srv->cfg and
- * srv->stats directly. */
+ * uv_timer_t armed from MHD_get_timeout and the guard's next deadline),
+ * routing, the JSON API. Who holds the connections and who gives way:
+ * http_guard.h; the probe form: web_probe.c; pages: web_pages.c; /metrics:
+ * metrics.c. Everything runs on the daemon's one thread, so handlers read
+ * srv->report, srv->cfg and srv->stats directly. */
 #include "web.h"
 
 #include <arpa/inet.h>
@@ -25,6 +26,7 @@
 #include "crl.h"
 #include "jid.h"
 #include "json.h"
+#include "http_guard.h"
 #include "log.h"
 #include "metrics.h"
 #include "netaddr.h"
@@ -34,20 +36,11 @@
 #include "web_pages.h"
 
 #define URL_MAX 1024            /* longer paths get 414 */
-#define BODY_MAX 8192           /* a probe form is a few dozen bytes */
-#define TARGET_MAX 512          /* the form's target field, before checking */
 #define TIMER_MAX_MS 60000      /* re-check at least this often */
+#define MHD_SLACK 32            /* connections cut, not yet closed by MHD */
 
-/* State of a POST /probe across the calls that bring its body. */
-typedef struct post_ctx {
-    struct MHD_PostProcessor *pp;
-    char target[TARGET_MAX + 1];
-    bool too_long;              /* target longer than TARGET_MAX */
-    bool bad;                   /* the body could not be parsed */
-    size_t body;                /* bytes received */
-} post_ctx;
-
-/* con_cls of a GET or HEAD after its first call (POSTs have a post_ctx). */
+/* con_cls of a GET or HEAD after its first call (POSTs have their own,
+ * web_probe.c). */
 static char get_marker;
 
 static const char csp[] = "default-src 'none'; style-src 'self'; "
@@ -76,6 +69,7 @@ enum MHD_Result web_respond_with(const req *q, unsigned status,
                                       cache_control);
     for (size_t i = 0; ok && extra && extra[i]; i += 2)
         ok = MHD_add_response_header(r, extra[i], extra[i + 1]);
+    http_guard_answering(q->w->guard, q->conn, uv_now(q->w->srv->loop));
     enum MHD_Result ret = ok ? MHD_queue_response(q->conn, status, r) : MHD_NO;
     MHD_destroy_response(r);
     log_msg(RS_LOG_DEBUG, "http %s %.200s -> %u%s", q->method, q->url, status,
@@ -92,8 +86,7 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
     return web_respond_with(q, status, type, body, len, "no-store", extra);
 }
 
-/* 500 without allocating a page. */
-static enum MHD_Result internal_error(const req *q)
+enum MHD_Result web_internal_error(const req *q)
 {
     static const char text[] = "500 internal error (out of memory)\n";
     return respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -107,7 +100,7 @@ static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
                                  const char *extra_value)
 {
     if (!page)
-        return internal_error(q);
+        return web_internal_error(q);
     enum MHD_Result ret = respond(q, status, "text/html; charset=utf-8", page,
                                   (size_t)len, extra_name, extra_value);
     xmlFree(page);
@@ -124,28 +117,27 @@ enum MHD_Result web_send_message(const req *q, unsigned status,
     return send_html(q, status, page, len, extra_name, extra_value);
 }
 
-/* A JSON document (freed here), or 500 when building it failed. */
-static enum MHD_Result send_json(const req *q, unsigned status, rs_json *j)
+enum MHD_Result web_send_json(const req *q, unsigned status, rs_json *j,
+                              const char *extra_name, const char *extra_value)
 {
     enum MHD_Result ret;
     if (j->failed || !j->text)
-        ret = internal_error(q);
+        ret = web_internal_error(q);
     else
         ret = respond(q, status, "application/json; charset=utf-8", j->text,
-                      j->len, NULL, NULL);
+                      j->len, extra_name, extra_value);
     json_free(j);
     return ret;
 }
 
-static enum MHD_Result json_error(const req *q, unsigned status,
-                                  const char *message)
+enum MHD_Result web_json_error(const req *q, unsigned status, const char *message)
 {
     rs_json j;
     json_init(&j);
     json_obj_begin(&j);
     json_kv_str(&j, "error", message);
     json_obj_end(&j);
-    return send_json(q, status, &j);
+    return web_send_json(q, status, &j, NULL, NULL);
 }
 
 /* ---- names ----------------------------------------------------------------------- */
@@ -255,48 +247,32 @@ static enum MHD_Result get_api_domains(const req *q)
     }
     json_arr_end(&j);
     json_obj_end(&j);
-    return send_json(q, MHD_HTTP_OK, &j);
+    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 static enum MHD_Result get_api_report(const req *q, const char *name)
 {
     char remote[300];
     if (!web_remote_name(name, remote, sizeof remote))
-        return json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
+        return web_json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
     rs_json j;
     json_init(&j);
     report_matrix_json(&j, q->w->srv->report, remote, q->w->srv->cfg);
-    return send_json(q, MHD_HTTP_OK, &j);
+    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 /* ---- clients ------------------------------------------------------------------------ */
 
-/* A client address from a URL ("" = the requester's own): an IP literal,
- * as libuv prints it. false for anything else. */
+/* A client address from a URL ("" = the requester's own, web_client.c):
+ * an IP literal, canonical as libuv prints it. false for anything else. */
 static bool client_address(const req *q, const char *in, char *out, size_t n,
                            bool *own)
 {
     *own = !in[0];
-    if (*own) {
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-        if (!sa)
-            return false;
-        if (sa->sa_family == AF_INET6) {
-            const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-            if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) /* as the c2s port sees it */
-                return inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], out, (socklen_t)n);
-            return inet_ntop(AF_INET6, &s6->sin6_addr, out, (socklen_t)n) != NULL;
-        }
-        return sa->sa_family == AF_INET &&
-               inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
-                         (socklen_t)n) != NULL;
-    }
     struct sockaddr_storage ss;
-    if (!netaddr_literal(in, 0, &ss))
+    if (*own ? !web_client_address(q, &ss) : !netaddr_literal(in, 0, &ss))
         return false;
-    netaddr_text((const struct sockaddr *)&ss, out, n); /* canonical, as libuv prints it */
+    netaddr_text((const struct sockaddr *)&ss, out, n);
     return true;
 }
 
@@ -319,11 +295,11 @@ static enum MHD_Result get_api_clients(const req *q, const char *in)
     char address[INET6_ADDRSTRLEN];
     bool own;
     if (!client_address(q, in, address, sizeof address, &own))
-        return json_error(q, MHD_HTTP_BAD_REQUEST, "not an IP address");
+        return web_json_error(q, MHD_HTTP_BAD_REQUEST, "not an IP address");
     rs_json j;
     json_init(&j);
     clients_matrix_json(&j, q->w->srv->clients, address, q->w->srv->cfg);
-    return send_json(q, MHD_HTTP_OK, &j);
+    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 static enum MHD_Result get_metrics(const req *q)
@@ -333,7 +309,7 @@ static enum MHD_Result get_metrics(const req *q)
     q->w->srv->snapshot(q->w->srv, &snap);
     char *text = metrics_render(&snap, &len);
     if (!text)
-        return internal_error(q);
+        return web_internal_error(q);
     enum MHD_Result ret = respond(q, MHD_HTTP_OK,
                                   "text/plain; version=0.0.4; charset=utf-8",
                                   text, len, NULL, NULL);
@@ -356,7 +332,7 @@ static enum MHD_Result get_acme_challenge(const req *q, const char *token)
                             "no-store", NULL);
 }
 
-static bool has_prefix(const char *s, const char *prefix)
+bool web_has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -366,29 +342,31 @@ static enum MHD_Result route_get(const req *q)
     const char *u = q->url;
     if (strcmp(u, "/") == 0 || strcmp(u, "/index.html") == 0)
         return get_index(q);
-    if (has_prefix(u, "/report/"))
+    if (web_has_prefix(u, "/report/"))
         return get_report(q, u + strlen("/report/"));
     if (strcmp(u, "/api/domains") == 0)
         return get_api_domains(q);
-    if (has_prefix(u, "/api/report/"))
+    if (web_has_prefix(u, "/api/report/"))
         return get_api_report(q, u + strlen("/api/report/"));
-    if (strcmp(u, "/clients") == 0 || has_prefix(u, "/clients/"))
+    if (strcmp(u, "/clients") == 0 || web_has_prefix(u, "/clients/"))
         return get_clients(q, u[8] ? u + 9 : "");
-    if (strcmp(u, "/api/clients") == 0 || has_prefix(u, "/api/clients/"))
+    if (strcmp(u, "/api/clients") == 0 || web_has_prefix(u, "/api/clients/"))
         return get_api_clients(q, u[12] ? u + 13 : "");
-    if (strcmp(u, "/api") == 0 || has_prefix(u, "/api/"))
-        return json_error(q, MHD_HTTP_NOT_FOUND,
-                          "no such API: /api/domains, /api/report/DOMAIN and "
-                          "/api/clients[/ADDRESS] exist");
+    if (strcmp(u, "/api/probe") == 0)
+        return web_get_api_probe(q);
+    if (strcmp(u, "/api") == 0 || web_has_prefix(u, "/api/"))
+        return web_json_error(q, MHD_HTTP_NOT_FOUND,
+                          "no such API: /api/domains, /api/report/DOMAIN, "
+                          "/api/clients[/ADDRESS] and /api/probe exist");
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
-    if (has_prefix(u, "/crl/"))
+    if (web_has_prefix(u, "/crl/"))
         return web_get_crl(q);
     if (strcmp(u, "/style.css") == 0)
         return web_get_style(q);
-    if (has_prefix(u, "/badge/"))
+    if (web_has_prefix(u, "/badge/"))
         return web_get_badge(q, u + strlen("/badge/"));
-    if (has_prefix(u, "/.well-known/acme-challenge/"))
+    if (web_has_prefix(u, "/.well-known/acme-challenge/"))
         return get_acme_challenge(q, u + strlen("/.well-known/acme-challenge/"));
     if (strcmp(u, "/probe") == 0)
         return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
@@ -401,189 +379,47 @@ static enum MHD_Result route_get(const req *q)
                         NULL, NULL, NULL);
 }
 
-/* ---- POST /probe ------------------------------------------------------------------ */
+/* ---- libmicrohttpd callbacks -------------------------------------------------------- */
 
-static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
-                                  const char *key, const char *filename,
-                                  const char *content_type,
-                                  const char *transfer_encoding,
-                                  const char *data, uint64_t off, size_t size)
+/* The guard's bounds from the running configuration. */
+static void guard_limits(const rs_web *w, http_guard_limits *lim)
 {
-    (void)kind;
-    (void)filename;
-    (void)content_type;
-    (void)transfer_encoding;
-    post_ctx *ctx = cls;
-    if (!key || strcmp(key, "target") != 0)
-        return MHD_YES;
-    if (off > TARGET_MAX || size > TARGET_MAX - off) {
-        ctx->too_long = true;
-        return MHD_YES;
-    }
-    memcpy(ctx->target + off, data, size);
-    ctx->target[off + size] = '\0';
-    return MHD_YES;
+    const rs_limits *l = &w->srv->cfg->limits;
+    *lim = (http_guard_limits){.total = l->http_connections,
+                               .per_address = l->http_connections_per_ip,
+                               .reserved = l->http_reserved,
+                               .deadline_s = l->http_header_timeout,
+                               .ipv6_prefix = l->ipv6_prefix};
 }
 
-/* Whether url is http(s)://HOST followed by nothing or by what may end an
- * origin in a Referer ("/..."); HOST compared without regard to case. */
-static bool origin_is_host(const char *url, const char *host, bool referer)
+/* Accept or refuse a connection (MHD's apply-policy callback). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addrlen)
 {
-    const char *rest = has_prefix(url, "http://")    ? url + 7
-                       : has_prefix(url, "https://") ? url + 8
-                                                     : NULL;
-    size_t n = strlen(host);
-    if (!rest || n == 0 || strncasecmp(rest, host, n) != 0)
-        return false;
-    rest += n;
-    return *rest == '\0' || (referer && *rest == '/');
+    (void)addrlen;
+    rs_web *w = cls;
+    http_guard_limits lim;
+    guard_limits(w, &lim);
+    return http_guard_admit(w->guard, &lim, addr, web_peer_trusted(w, addr),
+                            uv_now(w->srv->loop)) ? MHD_YES : MHD_NO;
 }
 
-/* Why a POST /probe is not from our own page, or NULL when it may be: a
- * browser says where a form came from (Sec-Fetch-Site, Origin, else
- * Referer), which must be this Host; a client that names no origin at all
- * (curl, scripts) is no cross-site forgery and may post. Our pages send
- * Referrer-Policy same-origin: a no-referrer policy would turn the Origin
- * of our own form's POST into "null". */
-static const char *cross_origin(const req *q)
+static void on_connection(void *cls, struct MHD_Connection *conn,
+                          void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
 {
-    const char *site = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-                                                   "Sec-Fetch-Site");
-    const char *origin = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-                                                     "Origin");
-    const char *referer = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-                                                      "Referer");
-    const char *host = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
-                                                   MHD_HTTP_HEADER_HOST);
-    if (site && strcasecmp(site, "same-origin") == 0)
-        return NULL;
-    if (site && (strcasecmp(site, "cross-site") == 0 ||
-                 strcasecmp(site, "same-site") == 0))
-        return "Sec-Fetch-Site says the form is from another site";
-    if (origin)
-        return host && origin_is_host(origin, host, false)
-                   ? NULL : "the Origin is not this server";
-    if (referer)
-        return host && origin_is_host(referer, host, true)
-                   ? NULL : "the Referer is not this server";
+    rs_web *w = cls;
+    http_guard_notify(w->guard, conn, socket_context, code, uv_now(w->srv->loop));
+}
+
+/* The request line arrived, before its headers: the guard learns its path.
+ * What this returns becomes the request's con_cls: nothing yet. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    rs_web *w = cls;
+    http_guard_request_line(w->guard, conn, uri);
     return NULL;
 }
-
-/* Seconds in "try again in N s", or 0. */
-static unsigned retry_after(const char *err)
-{
-    const char *p = strstr(err, "try again in ");
-    return p ? (unsigned)strtoul(p + strlen("try again in "), NULL, 10) : 0;
-}
-
-static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
-{
-    rs_daemon *srv = q->w->srv;
-    if (ctx->bad)
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                            "The form could not be read.", NULL, NULL, NULL);
-    if (ctx->too_long)
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                            "The target is too long to be a domain name.",
-                            NULL, NULL, NULL);
-    if (!ctx->target[0])
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                            "Give the domain of your XMPP server in the field "
-                            "'target'.", NULL, NULL, NULL);
-    char err[512] = "";
-    rs_probe *p = probe_start(srv, ctx->target, NULL, NULL, err, sizeof err);
-    char location[320];
-    if (p) {
-        log_msg(RS_LOG_INFO, "http probe of %s started from the web form",
-               probe_target(p));
-        snprintf(location, sizeof location, "/report/%s", probe_target(p));
-        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
-                            "The probe is running: its report follows.",
-                            location, MHD_HTTP_HEADER_LOCATION, location);
-    }
-    char name[300];
-    if (web_remote_name(ctx->target, name, sizeof name) && probe_find(srv, name)) {
-        snprintf(location, sizeof location, "/report/%s", name);
-        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
-                            "A probe of this server is already running.",
-                            location, MHD_HTTP_HEADER_LOCATION, location);
-    }
-    if (strncmp(err, "rate limited", 12) == 0 || strstr(err, "try again")) {
-        char secs[24];
-        snprintf(secs, sizeof secs, "%u", retry_after(err) ? retry_after(err) : 60);
-        return web_send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
-                            "Probes are rate-limited per target and in all: "
-                            "please wait and try again later.", err,
-                            MHD_HTTP_HEADER_RETRY_AFTER, secs);
-    }
-    if (strstr(err, "out of memory") || strstr(err, "stopping"))
-        return web_send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
-                            "Service Unavailable",
-                            "The probe could not be started.", err, NULL, NULL);
-    return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
-                        "The probe could not be started.",
-                        err[0] ? err : "probe refused", NULL, NULL);
-}
-
-static enum MHD_Result route_post(const req *q, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
-{
-    post_ctx *ctx = *con_cls;
-    if (!ctx) { /* headers only so far */
-        if (strcmp(q->url, "/probe") != 0) {
-            if (strcmp(q->url, "/") == 0 || has_prefix(q->url, "/report/") ||
-                strcmp(q->url, "/style.css") == 0 || has_prefix(q->url, "/badge/") ||
-                has_prefix(q->url, "/api/") || strcmp(q->url, "/metrics") == 0)
-                return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
-                                    "Method Not Allowed", "Only GET here.",
-                                    NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                                "There is no page here.", NULL, NULL, NULL);
-        }
-        const char *foreign = cross_origin(q);
-        if (foreign) {
-            log_msg(RS_LOG_INFO, "http POST /probe refused: %s", foreign);
-            return web_send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
-                                "Probes start only from this server's own "
-                                "form (cross-origin posts are refused).",
-                                foreign, NULL, NULL);
-        }
-        const char *cl = MHD_lookup_connection_value(
-            q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-            return web_send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
-                                "Content Too Large",
-                                "The form is far too large.", NULL, NULL, NULL);
-        ctx = calloc(1, sizeof *ctx);
-        if (!ctx)
-            return internal_error(q);
-        *con_cls = ctx;
-        ctx->pp = MHD_create_post_processor(q->conn, 1024, post_field, ctx);
-        if (!ctx->pp)
-            return web_send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                "Unsupported Media Type",
-                                "Send the form as "
-                                "application/x-www-form-urlencoded.",
-                                NULL, NULL, NULL);
-        return MHD_YES;
-    }
-    if (*upload_data_size > 0) {
-        ctx->body += *upload_data_size;
-        if (ctx->body > BODY_MAX) {
-            log_msg(RS_LOG_DEBUG, "http POST %.200s: body beyond %d bytes, closing",
-                   q->url, BODY_MAX);
-            return MHD_NO;
-        }
-        if (!ctx->bad &&
-            MHD_post_process(ctx->pp, upload_data, *upload_data_size) != MHD_YES)
-            ctx->bad = true;
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    return post_probe_done(q, ctx);
-}
-
-/* ---- libmicrohttpd callbacks -------------------------------------------------------- */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
                                   const char *url, const char *method,
@@ -592,18 +428,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 {
     (void)version;
     req q = {.w = cls, .conn = conn, .method = method, .url = url};
+    http_guard_limits lim;
+    guard_limits(q.w, &lim);
+    if (!http_guard_may_serve(q.w->guard, &lim, conn))
+        return web_send_message(&q, MHD_HTTP_SERVICE_UNAVAILABLE,
+                            "Service Unavailable", "The web server is busy: the "
+                            "connections left are kept for the ACME challenge "
+                            "and the CRLs. Try again in a moment.", NULL,
+                            MHD_HTTP_HEADER_CONNECTION, "close");
     if (strlen(url) > URL_MAX)
         return web_send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
                             "That address is far too long.", NULL, NULL, NULL);
     if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
-        return route_post(&q, upload_data, upload_data_size, con_cls);
+        return web_route_post(&q, upload_data, upload_data_size, con_cls);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return web_send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
                             "Method Not Allowed", "Only GET, HEAD and (for "
                             "/probe) POST are served.", NULL,
                             MHD_HTTP_HEADER_ALLOW,
-                            strcmp(url, "/probe") == 0 ? "POST" : "GET, HEAD");
+                            strcmp(url, "/probe") == 0 ? "POST"
+                            : strcmp(url, "/api/probe") == 0 ? "GET, HEAD, POST"
+                                                            : "GET, HEAD");
     if (!*con_cls) {
         /* answer on the next call: a response queued while MHD may still
          * read a body makes it close the connection (no keep-alive) */
@@ -618,15 +464,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    rs_web *w = cls;
     (void)toe;
-    post_ctx *ctx = *con_cls;
-    if (!ctx || *con_cls == (void *)&get_marker)
-        return;
-    if (ctx->pp)
-        MHD_destroy_post_processor(ctx->pp);
-    free(ctx);
+    http_guard_request_done(w->guard, conn, uv_now(w->srv->loop));
+    if (*con_cls && *con_cls != (void *)&get_marker)
+        web_post_free(*con_cls);
     *con_cls = NULL;
 }
 
@@ -637,25 +479,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(w->last_error);
     while (n > 0 && (w->last_error[n - 1] == '\n' || w->last_error[n - 1] == '\r'))
         w->last_error[--n] = '\0';
-    log_msg(RS_LOG_INFO, "http: %s", w->last_error);
+    /* once serving, a crowd makes one per connection cut: a line a minute */
+    uint64_t unlogged = 0;
+    if (!w->mhd || log_once_a_minute("http: libmicrohttpd", &unlogged))
+        log_msg(RS_LOG_INFO, "http: %s%s", w->last_error,
+               unlogged ? " (and more such lines in the last minute, not logged)"
+                        : "");
 }
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
 static void on_timer(uv_timer_t *t);
 
-/* Let MHD do what is due, then arm the timer for its next timeout. */
+/* Cut requests past their deadline, let MHD do what is due, then arm the
+ * timer for the nearer of its next timeout and the next deadline. */
 static void web_run(rs_web *w)
 {
     if (!w->mhd)
         return;
+    http_guard_limits lim;
+    guard_limits(w, &lim);
+    uint64_t next = http_guard_sweep(w->guard, &lim, uv_now(w->srv->loop));
     MHD_run(w->mhd);
     MHD_UNSIGNED_LONG_LONG ms = 0;
-    if (MHD_get_timeout(w->mhd, &ms) == MHD_YES)
-        uv_timer_start(&w->timer, on_timer, ms < TIMER_MAX_MS ? ms : TIMER_MAX_MS,
-                       0);
-    else
-        uv_timer_stop(&w->timer);
+    if (MHD_get_timeout(w->mhd, &ms) == MHD_YES && ms < next)
+        next = ms;
+    uv_timer_start(&w->timer, on_timer, next < TIMER_MAX_MS ? next + 1 : TIMER_MAX_MS,
+                   0);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -674,8 +524,10 @@ static void on_poll(uv_poll_t *h, int status, int events)
 static void on_handle_closed(uv_handle_t *h)
 {
     rs_web *w = h->data;
-    if (--w->open_handles == 0)
-        free(w);
+    if (--w->open_handles > 0)
+        return;
+    http_guard_free(w->guard);
+    free(w);
 }
 
 rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
@@ -704,18 +556,25 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
         return NULL;
     }
     w->srv = srv;
-    w->mhd = MHD_start_daemon(
-        flags, (uint16_t)conf->port, NULL, NULL, on_request, w,
+    /* the guard decides who holds a connection (http_guard.h); MHD's own
+       limit only bounds what is cut and not closed yet, and it has no
+       per-IP limit: a trusted proxy carries everyone */
+    const rs_limits *l = &srv->cfg->limits;
+    unsigned capacity = l->http_connections + l->http_reserved + MHD_SLACK;
+    w->guard = http_guard_new(capacity, "http", &srv->stats, log_peer_allowed);
+    w->mhd = !w->guard ? NULL : MHD_start_daemon(
+        flags, (uint16_t)conf->port, on_accept, w, on_request, w,
         /* first: libmicrohttpd logs options before it to stderr itself and
            complains when the logger comes later */
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_LIMIT, 64u,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, 16u,
+        MHD_OPTION_CONNECTION_LIMIT, capacity,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
         MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         w->mhd ? MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
@@ -725,6 +584,7 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
                 w->last_error[0] ? ": " : "", w->last_error);
         if (w->mhd)
             MHD_stop_daemon(w->mhd);
+        http_guard_free(w->guard);
         free(w);
         return NULL;
     }
@@ -733,6 +593,7 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
         fprintf(stderr, "web: cannot watch the HTTP listener: %s\n",
                 uv_strerror(rc));
         MHD_stop_daemon(w->mhd);
+        http_guard_free(w->guard);
         free(w);
         return NULL;
     }

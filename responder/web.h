@@ -18,6 +18,12 @@
  *                               an ACME http-01 answer the renewal left in
  *                               STATE/acme/challenges (acme.h)
  *   POST /probe                 form field target=DOMAIN: start a probe
+ *   POST /api/probe             the same, answered in JSON
+ *   GET  /api/probe             the requester's budget: when its next probe
+ *                               may start (probe_budget.h)
+ *
+ * Who holds the connections: http_guard.h; who the client is (behind a
+ * trusted reverse proxy, X-Forwarded-For): web_client.c.
  *
  * HTML is built as libxml2 HTML trees and serialized by libxml2, so every
  * string that came from the network is escaped by construction.

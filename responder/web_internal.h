@@ -1,6 +1,7 @@
 /* web_internal.h -- what the files of the web module share: the listener,
- * one request, building responses (web.c), and the cacheable responses
- * (web_static.c: the stylesheet, badges, CRLs). */
+ * one request, building responses (web.c), who is asking (web_client.c),
+ * starting probes (web_probe.c) and the cacheable responses (web_static.c:
+ * the stylesheet, badges, CRLs). */
 #ifndef RS_WEB_INTERNAL_H
 #define RS_WEB_INTERNAL_H
 
@@ -10,12 +11,16 @@
 #include <microhttpd.h>
 #include <uv.h>
 
+#include <sys/socket.h>
+
 #include "daemon.h"
+#include "json.h"
 #include "web.h"
 
 struct rs_web {
     rs_daemon *srv;
     struct MHD_Daemon *mhd;
+    struct http_guard *guard;   /* who holds the connections (http_guard.h) */
     uv_poll_t poll;             /* readable when MHD's epoll set has events */
     uv_timer_t timer;           /* MHD's next timeout */
     int open_handles;           /* poll + timer not yet closed */
@@ -45,6 +50,39 @@ enum MHD_Result web_send_message(const req *q, unsigned status,
                                  const char *title, const char *text,
                                  const char *detail, const char *extra_name,
                                  const char *extra_value);
+
+/* 500 without allocating a page. */
+enum MHD_Result web_internal_error(const req *q);
+
+/* A JSON document (freed here), never cached, extra_* one more header (may
+ * be NULL); 500 when building it failed. */
+enum MHD_Result web_send_json(const req *q, unsigned status, rs_json *j,
+                              const char *extra_name, const char *extra_value);
+
+/* {"error": message} with status. */
+enum MHD_Result web_json_error(const req *q, unsigned status, const char *message);
+
+bool web_has_prefix(const char *s, const char *prefix);
+
+/* The client q comes from (web_client.c): the TCP peer, or when the peer is
+ * one of http.trusted_proxies, who X-Forwarded-For names. IPv4-mapped
+ * addresses come back as IPv4. false when MHD knows no address. */
+bool web_client_address(const req *q, struct sockaddr_storage *out);
+
+/* Whether sa is one of http.trusted_proxies. */
+bool web_peer_trusted(const rs_web *w, const struct sockaddr *sa);
+
+/* POST: /probe and /api/probe (web_probe.c), anything else 405 or 404;
+ * called as MHD calls the access handler, with its con_cls. */
+enum MHD_Result web_route_post(const req *q, const char *upload_data,
+                               size_t *upload_data_size, void **con_cls);
+
+/* Release what web_route_post kept in con_cls (the request ended). */
+void web_post_free(void *con_cls);
+
+/* GET /api/probe: the requester, its network, when its next probe may
+ * start, and the probe limits. */
+enum MHD_Result web_get_api_probe(const req *q);
 
 /* A remote domain from a URL or the form: lower-cased, one trailing dot
  * dropped, and a plausible domain name (what stream headers may carry). */

@@ -39,9 +39,12 @@ void web_pages_probe_form(web_page *pg, const rs_config *cfg, const char *target
     web_html_txt(pg, p, "The responder pings your server from every test domain and "
                "records what happens on both legs; the report page of your "
                "domain fills in as the answers arrive. ");
-    web_html_txtf(pg, p, "One probe per target every %u s, at most %u probes an hour "
-                "in all. The same from a shell: ",
-         cfg->limits.probe_target_interval, cfg->limits.probe_per_hour);
+    web_html_txtf(pg, p, "One probe per target every %u s. Each address may start %u "
+                "an hour, each network (IPv4 /24, IPv6 /48) %u, and everyone together "
+                "%u, of which nobody takes more than half of what is left. The same "
+                "from a shell: ",
+         cfg->limits.probe_target_interval, cfg->limits.probe_per_requester,
+         cfg->limits.probe_per_network, cfg->limits.probe_per_hour);
     web_html_code(pg, p, "xmpp-responder probe YOUR.DOMAIN");
     web_html_txt(pg, p, ".");
     xmlNodePtr form = web_html_el(pg, pg->main, "form", NULL);

@@ -185,6 +185,21 @@ class Daemon:
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def run_checks(self, checks, *steps):
+        """Each step(self) in turn, then: still running, SIGTERM ends it with
+        status 0; cleaned up whatever happened. The test's exit status."""
+        t0 = time.time()
+        try:
+            for step in steps:
+                step(self)
+            checks.check("the daemon is still running", self.alive())
+        finally:
+            rc = self.stop()
+            self.cleanup()
+        checks.check("SIGTERM: exit status 0 (got %s)" % rc, rc == 0)
+        print("# %.1f s" % (time.time() - t0))
+        return checks.done()
+
     def __enter__(self):
         return self
 

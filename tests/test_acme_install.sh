@@ -132,7 +132,7 @@ mv "$S/acme" "$T/acme.saved"
 rs_public() {
     case $1 in
     init) "$RS" "$@" --public && cp -a "$T/acme.saved" "$S/acme" ;;
-    run) "$RS" "$@" ;;
+    run) exec "$RS" "$@" ;; # $! must be the daemon itself
     esac
 }
 if ! daemon_start rs_public "$BASE" "$S" "$T/run.log" ready; then

@@ -484,6 +484,64 @@ static void test_limits_and_trust(void)
                    "not a regular file");
 }
 
+/* The budgets per requester: defaults, a bad value of each key with its
+ * line, and http.trusted_proxies (addresses or CIDRs, http only). */
+static void test_requester_budgets(void)
+{
+    rs_limits l;
+    config_limits_default(&l);
+    CHECK(l.probe_per_requester == 6 && l.probe_per_network == 20);
+    CHECK(l.http_connections == 64 && l.http_connections_per_ip == 8);
+    CHECK(l.http_header_timeout == 10 && l.http_reserved == 8);
+    expect_problem(HEAD DOMS "limits = { probe_per_requester = 0; };\n", 1, 4,
+                   "probe_per_requester' in limits = 0", "1..1048576");
+    expect_problem(HEAD DOMS "limits = {\n probe_per_network = -3; };\n", 1, 5,
+                   "probe_per_network' in limits = -3", "1..1048576");
+    expect_problem(HEAD DOMS "limits = { http_connections = 5000; };\n", 1, 4,
+                   "http_connections' in limits = 5000", "1..4096");
+    expect_problem(HEAD DOMS "limits = { http_connections_per_ip = 0; };\n", 1, 4,
+                   "http_connections_per_ip' in limits = 0", "1..4096");
+    expect_problem(HEAD DOMS "limits = { http_header_timeout = 0; };\n", 1, 4,
+                   "http_header_timeout' in limits = 0", "1..3600");
+    expect_problem(HEAD DOMS "limits = { http_reserved = 2000; };\n", 1, 4,
+                   "http_reserved' in limits = 2000", "1..1024");
+    expect_problem(HEAD DOMS "limits = { http_reserved = \"8\"; };\n", 1, 4,
+                   "http_reserved", "integer");
+
+    rs_config cfg;
+    char *msgs;
+    CHECK(load_text(HEAD DOMS "http = { address = \"127.0.0.1\";\n"
+                    "  trusted_proxies = ( \"127.0.0.1\", \"fd00::/8\" ); };\n",
+                    &cfg, &msgs) == 0);
+    CHECK(cfg.http.n_trusted_proxies == 2 && cfg.http.trusted_proxies &&
+          cfg.http.trusted_proxies[0].family == AF_INET &&
+          cfg.http.trusted_proxies[0].prefix == 32 &&
+          cfg.http.trusted_proxies[1].prefix == 8);
+    config_free(&cfg);
+    free(msgs);
+    CHECK(load_text(HEAD DOMS "http = { address = \"127.0.0.1\"; };\n", &cfg,
+                    &msgs) == 0);
+    CHECK(cfg.http.n_trusted_proxies == 0 && !cfg.http.trusted_proxies);
+    config_free(&cfg);
+    free(msgs);
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\";\n"
+                   "  trusted_proxies = ( \"127.0.0.1\",\n \"proxy.example\" ); };\n",
+                   1, 6, "http.trusted_proxies entry 'proxy.example' is not a "
+                   "valid CIDR", "not an IPv4 or IPv6 literal");
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\";\n"
+                   "  trusted_proxies = ( \"10.0.0.1/8\" ); };\n", 1, 5,
+                   "trusted_proxies entry '10.0.0.1/8'", "bits set beyond");
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\";\n"
+                   "  trusted_proxies = ( 127 ); };\n", 1, 5,
+                   "http.trusted_proxies entries must be strings", "an integer");
+    expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\";\n"
+                   "  trusted_proxies = \"127.0.0.1\"; };\n", 1, 5,
+                   "trusted_proxies", "a list");
+    expect_problem(HEAD DOMS "https = { address = \"127.0.0.1\"; port = 8443;\n"
+                   "  trusted_proxies = ( \"127.0.0.1\" ); };\n", 1, 5,
+                   "unknown setting 'trusted_proxies' in https", NULL);
+}
+
 /* Every problem in one run, printed in line order. */
 /* max_unauth_stanza_bytes never exceeds max_stanza_bytes: the smaller
  * applies, as its text says. */
@@ -657,6 +715,7 @@ int main(void)
     test_resolver();
     test_limits_and_trust();
     test_unauth_follows_stanza_bytes();
+    test_requester_budgets();
     test_many_problems();
     test_write_default();
     cleanup();

@@ -5,7 +5,8 @@ loopback port, so every probe ends 'refused' within milliseconds):
 
   the socket file       a socket, mode 0600, ours; removed on SIGTERM; a
                         regular file in its place stops the start
-  probe TARGET          start (normalised target, total, bound), one
+  probe TARGET          start (normalised target, total, bound, when the
+                        operator's next probe may start), one
                         progress line per domain numbered 1..N, one cell
                         per domain with 8 sane fields, end, then EOF;
                         `xmpp-responder probe --json` reads the same answer
@@ -81,9 +82,9 @@ def check_probe_answer(text, target, domains):
     if not ls:
         return
     st = ls[0]
-    T.check("start: TARGET TOTAL MAX_SECONDS, target normalised to %s" % target,
-            len(st) == 4 and st[1] == target and st[2] == str(n)
-            and st[3].isdigit() and int(st[3]) > 0, repr(st))
+    T.check("start: TARGET TOTAL MAX_SECONDS NEXT, target normalised to %s" % target,
+            len(st) == 5 and st[1] == target and st[2] == str(n)
+            and st[3].isdigit() and int(st[3]) > 0 and st[4].isdigit(), repr(st))
     prog = [ln for ln in ls if ln[0] == "progress"]
     T.check("one progress line per domain (%d)" % n, len(prog) == n, str(len(prog)))
     T.check("progress counts 1..N of N, each naming a domain and 'refused'",

@@ -35,7 +35,7 @@ i = s.index('(', s.index('domains = (')) + 1
 open(path, 'w').write(s[:i] + '\n' + rows + s[i:])
 EOF
         ;;
-    run) "$RS" "$@" ;;
+    run) exec "$RS" "$@" ;; # $! must be the daemon itself
     esac
 }
 ready() { curl -fsS -o /dev/null "http://127.0.0.1:$HTTP/metrics" 2>/dev/null; }

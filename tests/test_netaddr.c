@@ -186,6 +186,37 @@ static void test_literals(void)
     CHECK(!netaddr_literal("", 5269, &ss));
 }
 
+/* The requester key of a literal at v4/v6 bits. */
+static const char *key_of(const char *text, unsigned v4, unsigned v6)
+{
+    static char buf[RS_CIDR_TEXT_MAX];
+    struct sockaddr_storage ss = sa(text);
+    netaddr_prefix_key((const struct sockaddr *)&ss, v4, v6, buf, sizeof buf);
+    return buf;
+}
+
+static void test_prefix_keys(void)
+{
+    CHECK_STR(key_of("192.0.2.7", 32, 64), "192.0.2.7");
+    CHECK_STR(key_of("192.0.2.7", 24, 48), "192.0.2.0/24");
+    CHECK_STR(key_of("2001:db8:1:2:3:4:5:6", 32, 64), "2001:db8:1:2::/64");
+    CHECK_STR(key_of("2001:db8:1:2:3:4:5:6", 24, 48), "2001:db8:1::/48");
+    CHECK_STR(key_of("2001:db8:1:2:3:4:5:6", 32, 128), "2001:db8:1:2:3:4:5:6/128");
+    CHECK_STR(key_of("2001:db8:1:2:3:4:5:6", 32, 57), "2001:db8:1::/57");
+    CHECK_STR(key_of("2001:db8:1:3:3:4:5:6", 32, 63), "2001:db8:1:2::/63");
+    /* one /64 is one requester whatever its low bits */
+    CHECK_STR(key_of("2001:db8:1:2::1", 32, 64), key_of("2001:db8:1:2:ffff::9", 32, 64));
+    /* an IPv4 peer on an IPv6 listener is its IPv4 address */
+    CHECK_STR(key_of("::ffff:198.51.100.9", 32, 64), "198.51.100.9");
+    CHECK_STR(key_of("::ffff:198.51.100.9", 24, 48), "198.51.100.0/24");
+    CHECK_STR(key_of("127.0.0.2", 40, 200), "127.0.0.2"); /* lengths capped */
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    char buf[RS_CIDR_TEXT_MAX];
+    netaddr_prefix_key((const struct sockaddr *)&ss, 32, 64, buf, sizeof buf);
+    CHECK_STR(buf, "?");
+}
+
 int main(void)
 {
     test_parse();
@@ -193,5 +224,6 @@ int main(void)
     test_classes();
     test_ranges();
     test_literals();
+    test_prefix_keys();
     return check_done();
 }

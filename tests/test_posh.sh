@@ -78,6 +78,45 @@ code=$(curl -s --max-time 10 --cacert "$T/s/certs/ca.pem" --resolve "posh.$BASE:
     -o /dev/null -w '%{http_code}' -X POST -d x=1 "$URL")
 check "POST gets 405 (got $code)" test "$code" = 405
 
+# a slowloris crowd on 443 (tests/load/attack_web.py --tls: 8 addresses x 16
+# connections trickling a ClientHello) holds every slot it can; the document
+# is still served to another address, three times over, within 3 s each
+"$PY" - "$HTTPS" "$T/s/certs/ca.pem" "posh.$BASE" "$(dirname "$(realpath "$0")")/load" \
+    >"$T/crowd.out" 2>&1 <<'PYEOF'
+import socket, ssl, sys, time
+sys.path.insert(0, sys.argv[4] if len(sys.argv) > 4 else ".")
+from attack_web import Crowd, source_range
+port, ca, host = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+crowd = Crowd("127.0.0.1", port, source_range("127.0.0.11-18"), 16, interval=1.0,
+              seconds=20, reconnects=400, tls=True).start()
+ok = crowd.wait_holding(64, 10)
+print("crowd holding 64:", ok)
+ctx = ssl.create_default_context(cafile=ca)
+try:
+    for i in range(3):
+        t0 = time.time()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=3,
+                                          source_address=("127.0.0.30", 0)) as raw:
+                with ctx.wrap_socket(raw, server_hostname=host) as s:
+                    s.sendall(b"GET /.well-known/posh/xmpp-server.json HTTP/1.1\r\n"
+                              b"Host: " + host.encode() + b"\r\nConnection: close\r\n\r\n")
+                    data = s.recv(4096)
+        except OSError as e:
+            data = repr(e).encode()
+        took = time.time() - t0
+        print("honest %d: %r in %.2f s" % (i, data[:15], took))
+        ok = ok and data.startswith(b"HTTP/1.1 200") and took < 3
+finally:
+    crowd.stop()
+print(crowd.figures())
+sys.exit(0 if ok else 1)
+PYEOF
+CROWD_RC=$?
+
+check "a slowloris crowd on the POSH port: the document still served ($(tr '\n' ' ' <"$T/crowd.out" | cut -c1-300))" \
+    test "$CROWD_RC" -eq 0 -a "$(grep -c '^honest .*200' "$T/crowd.out")" -eq 3
+
 kill -TERM "$PID"
 wait "$PID"
 rc=$?

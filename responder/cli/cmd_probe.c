@@ -26,6 +26,7 @@
 #include "control.h"
 #include "json.h"
 #include "policy.h"
+#include "probe_budget.h"
 
 #define LINE_MAX_BYTES 65536     /* one line from the daemon */
 #define CELLS_MAX 100000         /* cell lines we keep */
@@ -191,6 +192,12 @@ static int handle_line(run *r, char *line)
         r->started = true;
         fprintf(stderr, "probing %s from %zu test domains (at most %u s)\n",
                 r->target, r->total, r->max_seconds);
+        size_t next;
+        if (n >= 5 && parse_size(f[4], &next)) { /* older daemons: no NEXT */
+            char when[64];
+            probe_budget_when((unsigned)next, (int64_t)time(NULL), when, sizeof when);
+            fprintf(stderr, "the operator's next probe may start %s\n", when);
+        }
         return 0;
     }
     if (strcmp(f[0], "progress") == 0 && n >= 5) {
