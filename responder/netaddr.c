@@ -248,3 +248,30 @@ void netaddr_text(const struct sockaddr *sa, char *buf, size_t len)
     if (!family || !inet_ntop(family, b, buf, (socklen_t)len))
         snprintf(buf, len, "?");
 }
+
+void netaddr_prefix_key(const struct sockaddr *sa, unsigned prefix, char *buf,
+                        size_t len)
+{
+    const unsigned char *b;
+    int family = addr_bytes(sa, &b);
+    if (len == 0)
+        return;
+    if (family == AF_INET6 && memcmp(b, v4_mapped_prefix, sizeof v4_mapped_prefix) == 0) {
+        family = AF_INET; /* an IPv4 peer on a :: listener */
+        b += 12;
+    }
+    if (family != AF_INET6) {
+        if (!family || !inet_ntop(family, b, buf, (socklen_t)len))
+            snprintf(buf, len, "?");
+        return;
+    }
+    unsigned char cut[16];
+    memcpy(cut, b, sizeof cut);
+    for (unsigned bit = prefix < 128 ? prefix : 128; bit < 128; bit++)
+        cut[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    char ip[INET6_ADDRSTRLEN];
+    if (!inet_ntop(AF_INET6, cut, ip, sizeof ip))
+        snprintf(buf, len, "?");
+    else
+        snprintf(buf, len, "%s/%u", ip, prefix < 128 ? prefix : 128);
+}

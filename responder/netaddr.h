@@ -53,4 +53,11 @@ bool netaddr_literal(const char *host, unsigned port,
 /* The address of sa without port, as text ("10.1.2.3", "fd00::1"). */
 void netaddr_text(const struct sockaddr *sa, char *buf, size_t len);
 
+/* The unit that per-address limits count, as text: an IPv4 address, or an
+ * IPv6 address cut to prefix bits as "2001:db8:1:2::/64" (one host usually
+ * owns a whole /64); an IPv4-mapped IPv6 address counts as its IPv4
+ * address. RS_CIDR_TEXT_MAX bytes suffice. */
+void netaddr_prefix_key(const struct sockaddr *sa, unsigned prefix, char *buf,
+                        size_t len);
+
 #endif

@@ -186,6 +186,26 @@ static void test_literals(void)
     CHECK(!netaddr_literal("", 5269, &ss));
 }
 
+/* The unit per-address limits count: IPv4 as it is, IPv6 by prefix. */
+static void test_prefix_key(void)
+{
+    struct sockaddr_storage ss;
+    char buf[RS_CIDR_TEXT_MAX];
+    CHECK(netaddr_literal("192.0.2.7", 0, &ss));
+    netaddr_prefix_key((const struct sockaddr *)&ss, 64, buf, sizeof buf);
+    CHECK_STR(buf, "192.0.2.7");
+    CHECK(netaddr_literal("2001:db8:1:2:3:4:5:6", 0, &ss));
+    netaddr_prefix_key((const struct sockaddr *)&ss, 64, buf, sizeof buf);
+    CHECK_STR(buf, "2001:db8:1:2::/64");
+    netaddr_prefix_key((const struct sockaddr *)&ss, 48, buf, sizeof buf);
+    CHECK_STR(buf, "2001:db8:1::/48");
+    netaddr_prefix_key((const struct sockaddr *)&ss, 128, buf, sizeof buf);
+    CHECK_STR(buf, "2001:db8:1:2:3:4:5:6/128");
+    CHECK(netaddr_literal("::ffff:192.0.2.7", 0, &ss));
+    netaddr_prefix_key((const struct sockaddr *)&ss, 64, buf, sizeof buf);
+    CHECK_STR(buf, "192.0.2.7");
+}
+
 int main(void)
 {
     test_parse();
@@ -193,5 +213,6 @@ int main(void)
     test_classes();
     test_ranges();
     test_literals();
+    test_prefix_key();
     return check_done();
 }
