@@ -50,8 +50,8 @@ const limit_def limit_defs[] = {
     LIMIT(report_claims, false, 1, 1 << 20, 64,
           "remote domains kept apart whose outcomes are unproven claims"),
     LIMIT(report_file_bytes, true, 4096, 1LL << 40, 64 << 20,
-          "bytes the outcomes may take in STATE/report.db; beyond, the "
-          "oldest go first"),
+          "bytes the outcomes may take in STATE/report.db, checked as it fills; "
+          "claims go first, then address-matched, then old verified history"),
     LIMIT(echo_per_minute, false, 1, 1 << 20, 20,
           "echo and command replies per remote domain per minute"),
     LIMIT(probe_concurrency, false, 1, 1024, 16,
@@ -89,6 +89,14 @@ const limit_def limit_defs[] = {
           "bound client sessions of the test account at once"),
     LIMIT(report_max_days, false, 1, 36500, 365,
           "days an outcome is kept in STATE/report.db"),
+    /* retention that one source cannot flush (issue 21) */
+    LIMIT(report_matched_per_ip, false, 1, 1 << 20, 16,
+          "address-matched remote domains kept from one source address (IPv6: "
+          "prefix): a host serving a few domains fits, a crowd from one address "
+          "replaces only its own"),
+    LIMIT(report_matched_per_site, false, 1, 1 << 20, 16,
+          "address-matched remote domains kept under one registrable domain "
+          "(public suffix list): a wildcard record fills no more"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 

@@ -29,7 +29,8 @@
  *              version_per_minute = 60; presence_per_minute = 60;
  *              ipv6_prefix = 64; reserved_authenticated = 25;
  *              log_per_minute = 1200; client_sessions = 256;
- *              report_max_days = 365; };
+ *              report_max_days = 365; report_matched_per_ip = 16;
+ *              report_matched_per_site = 16; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -77,7 +78,8 @@ typedef struct rs_limits {
     unsigned report_peers;       /* remote domains kept in the report, 256 */
     unsigned report_history;     /* outcomes kept per remote domain, 32 */
     unsigned report_claims;      /* remote domains known only by claims, 64 */
-    size_t report_file_bytes;    /* outcomes in report.db at most, 64 MiB */
+    size_t report_file_bytes;    /* outcomes in report.db at most, 64 MiB,
+                                    checked as the file fills */
     unsigned echo_per_minute;    /* echo/command replies per remote domain */
     unsigned probe_concurrency;  /* pings of one probe in flight at once, 16 */
     unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
@@ -99,6 +101,10 @@ typedef struct rs_limits {
     unsigned log_per_minute;     /* log lines per peer address, 1200 */
     unsigned client_sessions;    /* bound client sessions at once, 256 */
     unsigned report_max_days;    /* days an outcome is kept in report.db, 365 */
+    unsigned report_matched_per_ip; /* address-matched remote domains kept per
+                                       source address (IPv6: prefix), 16 */
+    unsigned report_matched_per_site; /* address-matched remote domains kept per
+                                         registrable domain, 16 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a
