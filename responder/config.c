@@ -44,7 +44,8 @@ const limit_def limit_defs[] = {
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),
     LIMIT(report_peers, false, 1, 1 << 20, 256,
-          "remote domains the report keeps; the least recent goes first"),
+          "remote domains the report keeps; address-matched ones give way "
+          "before verified ones, the least recent first"),
     LIMIT(report_history, false, 1, 4096, 32,
           "outcomes kept per remote domain besides the latest per cell"),
     LIMIT(report_claims, false, 1, 1 << 20, 64,
