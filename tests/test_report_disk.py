@@ -189,6 +189,7 @@ try:
           rows(d.state, "SELECT count(*) FROM outcomes WHERE remote LIKE 'b%'"))
     check("room again: within the bound (%s)" % metric(d, "report_db_bytes"),
           0 < (metric(d, "report_db_bytes") or 0) <= BOUND)
+    check("SIGTERM: exit 0", d.stop() == 0)
 finally:
     d.stop()
     for m in mounted:

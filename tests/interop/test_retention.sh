@@ -101,6 +101,9 @@ check "the attacker's names were capped (/metrics report_capped_total: $capped_i
 check "the report holds at most 16 of the attacker's names ($evil_listed)" \
     test "$evil_listed" -le 16 -a "$evil_listed" -ge 1
 
+check "the log says which name replaced which, and why" \
+    grep -Eq "report: x[0-9]+\.evil\.example \(address-matched, from 127\.0\.0\.6[67]\) replaces x[0-9]+\.evil\.example .*report_matched_per_(site|ip)" "$WORK/responder.log"
+
 # A restart reads the database back: the verified peer is still there
 stop_pid "$RESPONDER_PID" 10
 responder_up
