@@ -11,10 +11,10 @@
  * outcomes are queued and written in one transaction per flush (on the
  * next loop turn when a batch is waiting, else shortly after; never waiting
  * for a lock; checkpoints in a worker thread), pruned by age, count per
- * remote domain and size (in a worker thread, every 1024 outcomes written
- * and whenever a write leaves the file over its bound; the least valuable
- * rows first, freed pages given back), and read back at start so history
- * survives restarts.
+ * remote domain and size (in a worker thread: whenever a write leaves the
+ * file over its bound, the least valuable rows first, freed pages given
+ * back; the bounds on remote domains hourly), and read back at start so
+ * history survives restarts.
  * When the database cannot be written (locked, disk full) the daemon logs
  * it once, keeps running from memory and retries, retention included, until
  * a write goes through again.
