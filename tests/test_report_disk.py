@@ -193,7 +193,8 @@ try:
 finally:
     d.stop()
     for m in mounted:
-        subprocess.run(["umount", m])
+        if subprocess.run(["umount", m]).returncode != 0:
+            subprocess.run(["umount", "-l", m])  # busy: detach it now
     d.cleanup()
 
 sys.exit(T.done())
