@@ -55,14 +55,15 @@ const limit_def limit_defs[] = {
     LIMIT(queue_max, false, 1, 1 << 20, 64,
           "stanzas queued per outbound stream while it is set up"),
     LIMIT(report_peers, false, 1, 1 << 20, 256,
-          "remote domains the report keeps; the least recent goes first"),
+          "remote domains the report keeps; address-matched ones give way "
+          "before verified ones, the least recent first"),
     LIMIT(report_history, false, 1, 4096, 32,
           "outcomes kept per remote domain besides the latest per cell"),
     LIMIT(report_claims, false, 1, 1 << 20, 64,
           "remote domains kept apart whose outcomes are unproven claims"),
     LIMIT(report_file_bytes, true, 4096, 1LL << 40, 64 << 20,
-          "bytes the outcomes may take in STATE/report.db; beyond, the "
-          "oldest go first"),
+          "bytes the outcomes may take in STATE/report.db, checked as it fills; "
+          "claims go first, then address-matched, then old verified history"),
     LIMIT(echo_per_minute, false, 1, 1 << 20, 20,
           "echo and command replies per remote domain per minute"),
     LIMIT(probe_concurrency, false, 1, 1024, 16,
@@ -127,6 +128,14 @@ const limit_def limit_defs[] = {
     LIMIT(http_reserved, false, 1, 1024, 8,
           "web connections beyond http_connections kept for "
           "/.well-known/acme-challenge/ and /crl/"),
+    /* retention that one source cannot flush (issue 21) */
+    LIMIT(report_matched_per_ip, false, 1, 1 << 20, 16,
+          "address-matched remote domains kept from one source address (IPv6: "
+          "prefix): a host serving a few domains fits, a crowd from one address "
+          "replaces only its own"),
+    LIMIT(report_matched_per_site, false, 1, 1 << 20, 16,
+          "address-matched remote domains kept under one registrable domain "
+          "(public suffix list): a wildcard record fills no more"),
 };
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 

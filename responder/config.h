@@ -37,7 +37,8 @@
  *              max_client_streams = 512; client_streams_per_ip = 8;
  *              probe_per_requester = 6; probe_per_network = 20;
  *              http_connections = 64; http_connections_per_ip = 8;
- *              http_header_timeout = 10; http_reserved = 8; };
+ *              http_header_timeout = 10; http_reserved = 8;
+ *              report_matched_per_ip = 16; report_matched_per_site = 16; };
  *   # Outbound streams (replies, dialback verification, probes) go only to
  *   # public unicast addresses; these ranges are allowed besides:
  *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
@@ -93,7 +94,8 @@ typedef struct rs_limits {
     unsigned report_peers;       /* remote domains kept in the report, 256 */
     unsigned report_history;     /* outcomes kept per remote domain, 32 */
     unsigned report_claims;      /* remote domains known only by claims, 64 */
-    size_t report_file_bytes;    /* outcomes in report.db at most, 64 MiB */
+    size_t report_file_bytes;    /* outcomes in report.db at most, 64 MiB,
+                                    checked as the file fills */
     unsigned echo_per_minute;    /* echo/command replies per remote domain */
     unsigned probe_concurrency;  /* pings of one probe in flight at once, 16 */
     unsigned probe_timeout;      /* seconds to wait for each probe pong, 20 */
@@ -127,6 +129,10 @@ typedef struct rs_limits {
     unsigned http_header_timeout; /* seconds for a whole request to arrive, 10 */
     unsigned http_reserved;      /* more connections kept for the ACME
                                     challenge and the CRLs, 8 */
+    unsigned report_matched_per_ip; /* address-matched remote domains kept per
+                                       source address (IPv6: prefix), 16 */
+    unsigned report_matched_per_site; /* address-matched remote domains kept per
+                                         registrable domain, 16 */
 } rs_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a

@@ -10,26 +10,12 @@
 
 #include "ratelimit.h"
 #include "daemon.h"
+#include "netaddr.h"
 
 void conn_peer_key(const struct sockaddr_storage *ss, unsigned prefix,
                    char *out, size_t n)
 {
-    if (ss->ss_family == AF_INET) {
-        uv_ip4_name((const struct sockaddr_in *)ss, out, n);
-        return;
-    }
-    struct sockaddr_in6 a = *(const struct sockaddr_in6 *)ss;
-    unsigned char *b = a.sin6_addr.s6_addr;
-    if (IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) { /* an IPv4 peer on a :: listener */
-        snprintf(out, n, "%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
-        return;
-    }
-    for (unsigned bit = 0; bit < 128; bit++)
-        if (bit >= prefix)
-            b[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
-    char ip[48];
-    uv_ip6_name(&a, ip, sizeof ip);
-    snprintf(out, n, "%.47s/%u", ip, prefix % 1000);
+    netaddr_prefix_key((const struct sockaddr *)ss, 32, prefix, out, n);
 }
 
 void conn_pause_reading(rs_conn *c, unsigned reason)

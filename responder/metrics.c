@@ -113,6 +113,28 @@ static void streams_open(mtext *m, const stats_snapshot *snap)
                 PRIu64 "\n", d ? "out" : "in", snap->streams_other[d]);
 }
 
+/* Who gave way in the report's memory. */
+static void report_retention(mtext *m, const stats_snapshot *snap)
+{
+    family(m, "report_evicted_total", "counter",
+           "Remote domains that gave way in the report's memory, by their class "
+           "(claims only to claims; address-matched before verified).");
+    for (int e = REPORT_EVIDENCE_VERIFIED; e >= REPORT_EVIDENCE_CLAIMED; e--)
+        sample1(m, "report_evicted_total", "evidence",
+                report_evidence_name((report_evidence)e), snap->report_evicted[e]);
+    family(m, "report_capped_total", "counter",
+           "Address-matched remote domains replaced by a newer one from the same "
+           "source address (IPv6: prefix; limits.report_matched_per_ip) or "
+           "under the same registrable domain (limits.report_matched_per_site).");
+    sample1(m, "report_capped_total", "by", "address", snap->report_capped_source);
+    sample1(m, "report_capped_total", "by", "registrable-domain",
+            snap->report_capped_site);
+    single(m, "report_refused_total", "counter",
+           "Outcomes of new address-matched remote domains not kept: verified "
+           "peers filled the report (never evicted by unverified outcomes).",
+           snap->report_refused);
+}
+
 /* ---- the exposition ------------------------------------------------------------ */
 
 char *metrics_render(const stats_snapshot *snap, size_t *len)
@@ -164,10 +186,22 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
                "Outcomes waiting to be written to STATE/report.db.",
                snap->report_db_queued);
         family(&m, "report_db_longest_flush_seconds", "gauge",
-               "Longest write to STATE/report.db (one transaction and "
-               "retention): how long the event loop waited for it.");
+               "Longest write to STATE/report.db (one transaction; retention "
+               "runs in a worker thread): how long the event loop waited for it.");
         put(&m, PREFIX "report_db_longest_flush_seconds %.6f\n",
             (double)snap->report_db_longest_us / 1e6);
+        single(&m, "report_db_failing", "gauge",
+               "1 while writes to STATE/report.db fail (full disk, lock): the "
+               "outcomes wait in memory and are retried every second.",
+               snap->report_db_failing);
+        single(&m, "report_db_bytes", "gauge",
+               "Bytes the outcomes take in STATE/report.db (limits."
+               "report_file_bytes bounds it).", snap->report_db_bytes);
+        single(&m, "report_db_pruned_total", "counter",
+               "Outcomes retention deleted from STATE/report.db (age, bounds, "
+               "size: claims first, then address-matched, then old verified history).",
+               snap->report_db_pruned);
+        report_retention(&m, snap);
     }
 
     streams_open(&m, snap);

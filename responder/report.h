@@ -11,10 +11,13 @@
  * outcomes are queued and written in one transaction per flush (on the
  * next loop turn when a batch is waiting, else shortly after; never waiting
  * for a lock; checkpoints in a worker thread), pruned by age, count per
- * remote domain and size, and read back at start so history survives
- * restarts.
+ * remote domain and size (in a worker thread: whenever a write leaves the
+ * file over its bound, the least valuable rows first, freed pages given
+ * back; the bounds on remote domains hourly), and read back at start so
+ * history survives restarts.
  * When the database cannot be written (locked, disk full) the daemon logs
- * it, keeps running from memory and retries.
+ * it once, keeps running from memory and retries, retention included, until
+ * a write goes through again.
  *
  * From the latest outcomes, report_matrix() derives one cell per test domain:
  * what the peer did (accepted, refused, nothing seen), whether that is what a
@@ -139,9 +142,25 @@ typedef struct report_limits {
                              apart so claims never evict trusted peers */
     unsigned history;     /* outcomes kept per remote domain, newest first */
     size_t file_bytes;    /* bytes the outcomes may take in report.db; beyond,
-                             the oldest go first (0 = no bound) */
+                             the least valuable go first (0 = no bound) */
     uint64_t max_age;     /* seconds an outcome is kept (0 = forever) */
+    unsigned matched_per_source; /* address-matched remote domains kept per
+                                    source address (0 = no cap) */
+    unsigned matched_per_site;   /* address-matched remote domains kept per
+                                    registrable domain (0 = no cap) */
+    unsigned ipv6_prefix; /* IPv6 prefix length counted as one source (0: 64) */
 } report_limits;
+
+/* What gave way in memory since start (for /metrics). */
+typedef struct report_retain_stats {
+    uint64_t evicted[3];    /* remote domains that gave way, by their class
+                               (report_evidence: the best of their outcomes) */
+    uint64_t capped_source; /* address-matched ones that gave way to a newer
+                               one from their source address (IPv6: prefix) */
+    uint64_t capped_site;   /* ... under their registrable domain */
+    uint64_t refused;       /* outcomes of new address-matched domains not
+                               kept: verified peers filled the table */
+} report_retain_stats;
 
 typedef struct rs_report rs_report;
 
@@ -182,20 +201,33 @@ int report_flush(rs_report *r);
 /* How the writes to the database went, for metrics and the benchmark. */
 typedef struct report_write_stats {
     bool open;            /* the database is open for writing */
+    bool failing;         /* the last write failed (full disk, lock): the
+                             outcomes wait in memory, retried every second */
     uint64_t written;     /* outcomes committed */
     uint64_t batches;     /* transactions committed */
     uint64_t failures;    /* transactions that failed (outcomes kept) */
     uint64_t dropped;     /* outcomes dropped from a full queue */
     size_t queued;        /* outcomes waiting now */
-    double longest_ms;    /* longest flush (write and retention), in ms */
+    double longest_ms;    /* longest flush on the loop (one transaction), ms */
+    long long bytes;      /* bytes the outcomes took in the file when last
+                             measured (after each write), -1 unknown */
+    uint64_t prunes;      /* retention runs that completed */
+    uint64_t pruned;      /* rows they deleted */
 } report_write_stats;
 void report_write_stats_get(const rs_report *r, report_write_stats *s);
+
+/* What gave way in memory so far. */
+void report_retain_stats_get(const rs_report *r, report_retain_stats *s);
 
 /* Record o (copied): queue it for the database, tell the listener, and keep it:
  * trusted outcomes (verified, address-matched) update the peer's latest
  * outcomes and history; claimed ones go to the history of a separate,
- * smaller table of claims and never count in a verdict. Records without a
- * remote domain are ignored. */
+ * smaller table of claims and never count in a verdict. When a table is
+ * full, who gives way is decided by value (report_retain.c): claims only
+ * replace claims; address-matched domains go before verified ones, least
+ * recent first, and are capped per source address and per registrable
+ * domain; a verified peer never gives way to an unverified outcome.
+ * Records without a remote domain are ignored. */
 void report_add(rs_report *r, const report_outcome *o);
 
 /* At most one listener; NULL removes it. */

@@ -24,6 +24,8 @@
 #define DB_FILE "report.db"
 #define OLD_FILE "report.jsonl"
 #define IMPORT_LINE_MAX 8192  /* longer lines in an old file are not ours */
+#define WAL_PAGES_MIN 16      /* checkpoint a WAL of this many pages at least */
+#define WAL_PAGES_MAX 1000    /* and at most (SQLite's own default) */
 
 /* Each step brings the schema from version i to i + 1. (The CHECKs are
  * written with OR: an IN list would make SQLite build a temporary b-tree
@@ -77,21 +79,14 @@ struct report_db {
     sqlite3_stmt *insert;    /* the upsert of one outcome */
     sqlite3_stmt *trim;      /* the history bound of one remote domain */
     unsigned wal_pages;      /* pages in the WAL after the last commit */
+    unsigned checkpoint_pages; /* a WAL this long is copied back */
 };
 
-/* Beyond the newest ?2 outcomes of remote ?1, all go but each cell's
- * latest trusted outcome (what the matrix shows), however old. */
-#define TRIM_SQL(where)                                                        \
-    "DELETE FROM outcomes WHERE id IN (SELECT id FROM (SELECT id, evidence, "  \
-    "row_number() OVER (PARTITION BY remote ORDER BY time DESC, id DESC) "     \
-    "AS nth, row_number() OVER (PARTITION BY remote, local, leg, "             \
-    "evidence = 'claimed' ORDER BY time DESC, id DESC) AS cell_nth "           \
-    "FROM outcomes" where ") WHERE nth > ?2 AND NOT (cell_nth = 1 AND "        \
-    "evidence != 'claimed'))"
-
-/* The same for one remote domain, cheap when it has no more than ?2 rows:
- * the (remote, time) index gives the rows beyond the newest ?2, and a row
- * goes if it is a claim or a newer trusted outcome of its cell exists. */
+/* The history bound of one remote domain ?1: beyond its newest ?2
+ * outcomes, all go but each cell's latest trusted outcome (what the matrix
+ * shows), however old. Cheap when it has no more than ?2 rows: the (remote,
+ * time) index gives the rows beyond the newest ?2, and a row goes if it is a
+ * claim or a newer trusted outcome of its cell exists. */
 #define TRIM_ONE_SQL                                                           \
     "DELETE FROM outcomes WHERE id IN (SELECT o.id FROM (SELECT id, local, "    \
     "leg, time, evidence FROM outcomes WHERE remote = ?1 ORDER BY time DESC, " \
@@ -410,6 +405,43 @@ done:
     return rc;
 }
 
+/* A file made before auto_vacuum was set keeps its freed pages: one VACUUM
+ * (a rewrite of the file, once, before the daemon serves) switches it. */
+static void use_incremental_vacuum(report_db *d)
+{
+    if (count_rows(d, "PRAGMA auto_vacuum") != 0) /* 2: incremental already */
+        return;
+    char err[512];
+    if (exec(d, "PRAGMA auto_vacuum = INCREMENTAL", err, sizeof err) < 0 ||
+        exec(d, "VACUUM", err, sizeof err) < 0)
+        log_msg(RS_LOG_WARN, "report: %s keeps the pages retention frees (cannot "
+                "switch to incremental vacuum: %s); it does not grow for them",
+                d->path, err);
+    else
+        log_msg(RS_LOG_INFO, "report: %s now gives the pages retention frees "
+                "back (auto_vacuum = incremental, one VACUUM)", d->path);
+}
+
+/* The WAL grows between checkpoints: keep it to a quarter of the file's
+ * bound (at most SQLite's usual 1000 pages), and its file truncated to that
+ * after each, so that report.db and its WAL take about 1.25 times
+ * report_file_bytes at most. */
+static int bound_wal(report_db *d, char *err, size_t n)
+{
+    long page = count_rows(d, "PRAGMA page_size");
+    if (page <= 0)
+        page = 4096;
+    size_t pages = d->limits.file_bytes ? d->limits.file_bytes / 4 / (size_t)page
+                                        : WAL_PAGES_MAX;
+    d->checkpoint_pages = pages < WAL_PAGES_MIN   ? WAL_PAGES_MIN
+                          : pages > WAL_PAGES_MAX ? WAL_PAGES_MAX
+                                                  : (unsigned)pages;
+    char pragma[64];
+    snprintf(pragma, sizeof pragma, "PRAGMA journal_size_limit = %ld",
+             (long)d->checkpoint_pages * page);
+    return exec(d, pragma, err, n);
+}
+
 report_db *report_db_open(const char *dir, const report_limits *limits,
                           bool read_only, char *err, size_t n)
 {
@@ -449,15 +481,21 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
         }
         return d;
     }
-    /* WAL: readers never block the writer; NORMAL: a commit does not wait
-     * for the disk (a crash may lose the last commits, never the file);
-     * a 512 KiB page cache, not SQLite's 2 MiB: writes append and the
-     * queries read one remote's recent rows (it showed in the daemon's
-     * memory as a crowd's first thousands of streams were recorded) */
-    if (exec(d, "PRAGMA journal_mode = WAL", err, n) < 0 ||
+    /* auto_vacuum: retention gives freed pages back to the file system (a
+     * new file only: an older one is switched below); WAL: readers never
+     * block the writer; NORMAL: a commit does not wait for the disk (a
+     * crash may lose the last commits, never the file); a 512 KiB page
+     * cache, not SQLite's 2 MiB: writes append and the queries read one
+     * remote's recent rows (it showed in the daemon's memory as a crowd's
+     * first thousands of streams were recorded) */
+    if (exec(d, "PRAGMA auto_vacuum = INCREMENTAL", err, n) < 0 ||
+        exec(d, "PRAGMA journal_mode = WAL", err, n) < 0 ||
         exec(d, "PRAGMA synchronous = NORMAL", err, n) < 0 ||
         exec(d, "PRAGMA cache_size = -512", err, n) < 0 ||
-        migrate(d, err, n) < 0 || prepare_insert(d, err, n) < 0)
+        migrate(d, err, n) < 0)
+        goto fail;
+    use_incremental_vacuum(d);
+    if (bound_wal(d, err, n) < 0 || prepare_insert(d, err, n) < 0)
         goto fail;
     char ierr[512] = "";
     if (import_old(d, ierr, sizeof ierr) < 0)
@@ -485,6 +523,11 @@ void report_db_defer_checkpoints(report_db *d)
 unsigned report_db_wal_pages(const report_db *d)
 {
     return d->wal_pages;
+}
+
+unsigned report_db_checkpoint_pages(const report_db *d)
+{
+    return d->checkpoint_pages;
 }
 
 const char *report_db_path(const report_db *d)
@@ -659,82 +702,15 @@ int report_db_write(report_db *d, const report_outcome *os, size_t count,
     return 0;
 }
 
-/* ---- retention ------------------------------------------------------------- */
+/* ---- retention (report_prune.c) ------------------------------------------- */
 
-static long prune_step(report_db *d, const char *sql, int64_t a, int64_t b)
+long report_db_prune(report_db *d, int64_t now, unsigned what, char *err,
+                     size_t n)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_int64(st, 1, a);
-    sqlite3_bind_int64(st, 2, b);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? sqlite3_changes(d->db) : -1;
+    return report_prune_run(d->db, d->path, &d->limits, now, what, err, n);
 }
 
-/* Bytes the outcomes take (pages in use, free pages not counted). */
-static long long used_bytes(report_db *d)
+long long report_db_used_bytes(report_db *d)
 {
-    long pages = count_rows(d, "PRAGMA page_count");
-    long free_pages = count_rows(d, "PRAGMA freelist_count");
-    long size = count_rows(d, "PRAGMA page_size");
-    if (pages < 0 || free_pages < 0 || size < 0)
-        return -1;
-    return (long long)(pages - free_pages) * size;
-}
-
-long report_db_prune(report_db *d, int64_t now, bool every_domain)
-{
-    static const char *const by_age = "DELETE FROM outcomes WHERE time < ?1";
-    static const char *const by_count = TRIM_SQL("");
-    /* remote domains beyond the bounds, least recently seen first: trusted
-     * ones as a whole, claimed ones only for their claims */
-    static const char *const by_peers =
-        "DELETE FROM outcomes WHERE remote IN (SELECT remote FROM outcomes "
-        "WHERE evidence != 'claimed' GROUP BY remote ORDER BY max(time) DESC "
-        "LIMIT -1 OFFSET ?1)";
-    static const char *const by_claims =
-        "DELETE FROM outcomes WHERE evidence = 'claimed' AND remote IN (SELECT "
-        "remote FROM outcomes WHERE evidence = 'claimed' GROUP BY remote "
-        "ORDER BY max(time) DESC LIMIT -1 OFFSET ?1)";
-    static const char *const oldest_quarter =
-        "DELETE FROM outcomes WHERE id IN (SELECT id FROM outcomes ORDER BY "
-        "time, id LIMIT (SELECT count(*) / 4 + 1 FROM outcomes))";
-    char err[512];
-    if (exec(d, "BEGIN IMMEDIATE", err, sizeof err) < 0) {
-        log_msg(RS_LOG_ERROR, "report: retention: %s", err);
-        return -1;
-    }
-    const report_limits *l = &d->limits;
-    int64_t cutoff = l->max_age ? now - (int64_t)l->max_age : INT64_MIN;
-    long total = 0, k;
-    long steps[] = {
-        prune_step(d, by_age, cutoff, 0),
-        every_domain ? prune_step(d, by_count, 0, l->history ? l->history : 1) : 0,
-        prune_step(d, by_peers, l->max_peers ? l->max_peers : 1, 0),
-        prune_step(d, by_claims, l->max_claims ? l->max_claims : 1, 0),
-    };
-    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
-        if (steps[i] < 0)
-            goto fail;
-        total += steps[i];
-    }
-    long long used;
-    for (int round = 0; l->file_bytes && round < 4 &&
-                        (used = used_bytes(d)) > (long long)l->file_bytes; round++) {
-        if (used < 0 || (k = prune_step(d, oldest_quarter, 0, 0)) < 0)
-            goto fail;
-        total += k;
-    }
-    if (exec(d, "COMMIT", err, sizeof err) < 0) {
-        log_msg(RS_LOG_ERROR, "report: retention: %s", err);
-        sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
-        return -1;
-    }
-    return total;
-fail:
-    log_msg(RS_LOG_ERROR, "report: retention: %s: %s", d->path, sqlite3_errmsg(d->db));
-    sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
-    return -1;
+    return report_prune_used_bytes(d->db);
 }

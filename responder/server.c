@@ -231,7 +231,10 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
                         .history = cfg->limits.report_history,
                         .max_claims = cfg->limits.report_claims,
                         .file_bytes = cfg->limits.report_file_bytes,
-                        .max_age = cfg->limits.report_max_days * 86400ull};
+                        .max_age = cfg->limits.report_max_days * 86400ull,
+                        .matched_per_source = cfg->limits.report_matched_per_ip,
+                        .matched_per_site = cfg->limits.report_matched_per_site,
+                        .ipv6_prefix = cfg->limits.ipv6_prefix};
     srv->report = report_open(cfg->state_dir, &rl);
     if (!srv->report) {
         fprintf(stderr, "cannot open the report in %s\n", cfg->state_dir);
@@ -445,6 +448,15 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
         snap->report_db_dropped = ws.dropped;
         snap->report_db_queued = ws.queued;
         snap->report_db_longest_us = (uint64_t)(ws.longest_ms * 1000.0);
+        snap->report_db_failing = ws.failing;
+        snap->report_db_bytes = ws.bytes > 0 ? (uint64_t)ws.bytes : 0;
+        snap->report_db_pruned = ws.pruned;
+        report_retain_stats rs;
+        report_retain_stats_get(srv->report, &rs);
+        memcpy(snap->report_evicted, rs.evicted, sizeof snap->report_evicted);
+        snap->report_capped_source = rs.capped_source;
+        snap->report_capped_site = rs.capped_site;
+        snap->report_refused = rs.refused;
     }
     size_t n_in, n_out, n_c2s;
     const char *const *in_states = s2s_in_state_names(&n_in);

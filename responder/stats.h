@@ -107,6 +107,16 @@ typedef struct stats_snapshot {
     uint64_t report_db_dropped; /* outcomes not queued: the queue was full */
     uint64_t report_db_queued;  /* outcomes waiting to be written */
     uint64_t report_db_longest_us; /* longest flush, microseconds */
+    uint64_t report_db_failing; /* 1 while writes to report.db fail */
+    uint64_t report_db_bytes;   /* bytes the outcomes take in report.db */
+    uint64_t report_db_pruned;  /* rows retention deleted from report.db */
+    uint64_t report_evicted[3]; /* remote domains that gave way in memory,
+                                   by class (report_evidence) */
+    uint64_t report_capped_source; /* address-matched ones replaced by a newer
+                                      one from the same source address */
+    uint64_t report_capped_site; /* ... under the same registrable domain */
+    uint64_t report_refused;    /* address-matched outcomes not kept: verified
+                                   peers filled the table */
     stats_stream_count streams[STATS_MAX_STATES]; /* every known state of
                                    both machines, zeros included */
     size_t n_streams;

@@ -100,6 +100,22 @@ printf 'base_domain = "a.example"\nlisten = (\n' >"$T/syntax.conf"
 "$RS" check -c "$T/syntax.conf" >"$T/syntax.out" 2>&1
 check "check reports a syntax error with FILE:LINE" grep -q "syntax.conf:[0-9]*:" "$T/syntax.out"
 check "run refuses a bad config with exit 1" exit_code 1 "$RS" run -c "$T/bad.conf"
+# the report's caps on address-matched domains (issue 21)
+cat >"$T/caps.conf" <<'CONF'
+base_domain = "responder.example";
+listen = ( { address = "127.0.0.1"; port = 5269; } );
+limits = {
+  report_matched_per_ip = 0;
+  report_matched_per_site = 2097152;
+};
+domains = ( { name = "valid.responder.example"; profile = "valid"; } );
+CONF
+check "check exits 1 on bad report caps" exit_code 1 "$RS" check -c "$T/caps.conf"
+"$RS" check -c "$T/caps.conf" >"$T/caps.out" 2>&1
+check "check names report_matched_per_ip = 0 with its line and bounds" \
+    grep -q "caps.conf:4:.*report_matched_per_ip.*1\.\.1048576" "$T/caps.out"
+check "check names report_matched_per_site = 2097152 with its line and bounds" \
+    grep -q "caps.conf:5:.*report_matched_per_site.*1\.\.1048576" "$T/caps.out"
 
 # --- the daemon --------------------------------------------------------------------------
 # In a private network namespace when we may make one (root), else on the

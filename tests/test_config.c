@@ -112,6 +112,8 @@ static bool limits_equal(const rs_limits *a, const rs_limits *b)
            a->report_peers == b->report_peers &&
            a->report_history == b->report_history &&
            a->report_file_bytes == b->report_file_bytes &&
+           a->report_matched_per_ip == b->report_matched_per_ip &&
+           a->report_matched_per_site == b->report_matched_per_site &&
            a->echo_per_minute == b->echo_per_minute &&
            a->probe_concurrency == b->probe_concurrency &&
            a->probe_timeout == b->probe_timeout &&
@@ -468,6 +470,12 @@ static void test_limits_and_trust(void)
     expect_problem(HEAD DOMS "limits = { client_streams_per_ip = \"8\"; };\n", 1, 4,
                    "client_streams_per_ip", "integer");
     test_obsolete_limit();
+    expect_problem(HEAD DOMS "limits = {\n  report_matched_per_ip = 0; };\n", 1, 5,
+                   "report_matched_per_ip' in limits = 0", "1..1048576");
+    expect_problem(HEAD DOMS "limits = { report_matched_per_site = 2097152; };\n", 1, 4,
+                   "report_matched_per_site' in limits = 2097152", "1..1048576");
+    expect_problem(HEAD DOMS "limits = { report_matched_per_site = -1; };\n", 1, 4,
+                   "= -1", "report_matched_per_site");
     expect_problem(HEAD DOMS "http = { address = \"localhost\"; };\n", 1, 4,
                    "http address 'localhost'", "IPv4 or IPv6 literal");
     expect_problem(HEAD DOMS "http = { address = \"127.0.0.1\"; port = 70000; };\n",

@@ -474,6 +474,255 @@ static void test_bounds(void)
     report_free(r);
 }
 
+/* An address-matched outcome from source (an "IP:PORT" as record.c writes). */
+static report_outcome matched(const char *remote, const char *source, int64_t time)
+{
+    report_outcome o = outcome(REPORT_LEG_IN, remote, "no-tls.r.example", time);
+    o.evidence = REPORT_EVIDENCE_ADDRESS;
+    snprintf(o.address, sizeof o.address, "%s", source);
+    return o;
+}
+
+/* How many remote domains the report lists end in suffix. */
+static size_t listed_under(const rs_report *r, const char *suffix)
+{
+    const char *names[64];
+    size_t n = report_peers(r, names, NULL, 64), count = 0;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        size_t len = strlen(names[i]), sl = strlen(suffix);
+        count += len >= sl && strcmp(names[i] + len - sl, suffix) == 0;
+    }
+    return count;
+}
+
+/* Address-matched domains are capped per source address (IPv6: prefix)
+ * and per registrable domain; the crowd replaces only its own. */
+static void test_caps(void)
+{
+    report_limits lim = {.max_peers = 32, .history = 4, .matched_per_source = 3,
+                         .matched_per_site = 4, .ipv6_prefix = 64};
+    rs_report *r = report_open(NULL, &lim);
+    if (!r)
+        return;
+    report_outcome o = outcome(REPORT_LEG_IN, "real.example", "valid.r.example", 1);
+    report_add(r, &o); /* verified */
+    char name[64];
+    /* one address, ten names under evil.example (a wildcard record) */
+    for (int i = 0; i < 10; i++) {
+        snprintf(name, sizeof name, "x%d.evil.example", i);
+        o = matched(name, "192.0.2.66:40000", 10 + i);
+        report_add(r, &o);
+    }
+    CHECK(listed_under(r, ".evil.example") == 3);
+    CHECK(report_has_trusted(r, "x9.evil.example") &&
+          report_has_trusted(r, "x7.evil.example") &&
+          !report_has_trusted(r, "x6.evil.example")); /* the newest stay */
+    report_retain_stats rs;
+    report_retain_stats_get(r, &rs);
+    CHECK(rs.capped_source == 7 && rs.capped_site == 0);
+    CHECK(rs.evicted[REPORT_EVIDENCE_ADDRESS] == 7 && rs.evicted[REPORT_EVIDENCE_VERIFIED] == 0);
+
+    /* several addresses, many names under one registrable domain: 4 in all */
+    for (int i = 0; i < 12; i++) {
+        char source[32];
+        snprintf(name, sizeof name, "y%d.deep.evil.example", i);
+        snprintf(source, sizeof source, "192.0.2.%d:5269", 67 + i % 4);
+        o = matched(name, source, 30 + i);
+        report_add(r, &o);
+    }
+    CHECK(listed_under(r, ".evil.example") == 4);
+    CHECK(report_has_trusted(r, "y11.deep.evil.example"));
+    report_retain_stats_get(r, &rs);
+    CHECK(rs.capped_site == 12 - 1); /* 3 + 1 made 4; each later one replaced */
+
+    /* one IPv6 /64 is one source, whatever the names' domains */
+    const char *v6[] = {"[2001:db8:1:2::1]:5269", "[2001:db8:1:2::ff]:5269",
+                        "[2001:db8:1:2:8000::1]:1"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "host.site%d.example", i);
+        o = matched(name, v6[i % 3], 50 + i);
+        report_add(r, &o);
+    }
+    CHECK(listed_under(r, ".example") == 1 + 4 + 3);
+    CHECK(report_has_trusted(r, "host.site5.example") &&
+          !report_has_trusted(r, "host.site2.example"));
+    /* another /64 is another source */
+    o = matched("host.other.example", "[2001:db8:1:3::1]:5269", 60);
+    report_add(r, &o);
+    CHECK(report_has_trusted(r, "host.other.example"));
+    CHECK(report_has_trusted(r, "real.example")); /* never touched */
+    report_free(r);
+}
+
+/* Who gives way in a full table: address-matched before verified, least
+ * recent first; a verified peer never gives way to an unverified outcome. */
+static void test_eviction_order(void)
+{
+    report_limits lim = {.max_peers = 3, .max_claims = 2, .history = 4};
+    rs_report *r = report_open(NULL, &lim);
+    if (!r)
+        return;
+    report_outcome o = outcome(REPORT_LEG_IN, "old-verified.example", "valid.r.example", 1);
+    report_add(r, &o);
+    o = matched("m1.example", "192.0.2.1:1", 5);
+    report_add(r, &o);
+    o = matched("m2.example", "192.0.2.2:1", 6);
+    report_add(r, &o);
+    /* a newer verified peer: the least recent address-matched one goes,
+     * although the verified one is older */
+    o = outcome(REPORT_LEG_OUT, "v2.example", "valid.r.example", 10);
+    report_add(r, &o);
+    CHECK(report_has_trusted(r, "old-verified.example") &&
+          !report_has_trusted(r, "m1.example") && report_has_trusted(r, "m2.example"));
+    /* an address-matched peer gaining a verified outcome is verified */
+    o = outcome(REPORT_LEG_OUT, "m2.example", "valid.r.example", 11);
+    report_add(r, &o);
+    /* now all three are verified: a new address-matched domain is dropped */
+    o = matched("m3.example", "192.0.2.3:1", 20);
+    report_add(r, &o);
+    CHECK(!report_has_peer(r, "m3.example"));
+    report_retain_stats rs;
+    report_retain_stats_get(r, &rs);
+    CHECK(rs.refused == 1 && rs.evicted[REPORT_EVIDENCE_ADDRESS] == 1 &&
+          rs.evicted[REPORT_EVIDENCE_VERIFIED] == 0);
+    /* a verified newcomer replaces the least recent verified peer */
+    o = outcome(REPORT_LEG_OUT, "v3.example", "valid.r.example", 30);
+    report_add(r, &o);
+    CHECK(!report_has_trusted(r, "old-verified.example") &&
+          report_has_trusted(r, "v3.example") && report_has_trusted(r, "m2.example"));
+    /* claims replace claims only */
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "c%d.example", i);
+        o = outcome(REPORT_LEG_IN, name, "valid.r.example", 40 + i);
+        o.evidence = REPORT_EVIDENCE_CLAIMED;
+        report_add(r, &o);
+    }
+    report_retain_stats_get(r, &rs);
+    CHECK(rs.evicted[REPORT_EVIDENCE_CLAIMED] == 1 && rs.evicted[REPORT_EVIDENCE_VERIFIED] == 1);
+    CHECK(report_peers(r, NULL, NULL, 0) == 3 && !report_has_peer(r, "c0.example"));
+    report_free(r);
+}
+
+/* Bytes the outcomes take in dir's report.db (pages in use). */
+static long db_used(const char *dir)
+{
+    return (db_count(dir, "PRAGMA page_count") - db_count(dir, "PRAGMA freelist_count")) *
+           db_count(dir, "PRAGMA page_size");
+}
+
+/* report_file_bytes holds as the file fills (not at the next hour), and the
+ * least valuable rows go first: claims before older verified outcomes; the
+ * freed pages go back to the file system. */
+static void test_file_bound(void)
+{
+    const long bound = 64 * 1024;
+    report_limits lim = {.max_peers = 1000, .max_claims = 100000, .history = 32,
+                         .file_bytes = (size_t)bound};
+    const char *dir = subdir("file-bound");
+    rs_report *r = report_open(dir, &lim);
+    if (!r)
+        return;
+    CHECK(db_count(dir, "PRAGMA auto_vacuum") == 2); /* incremental */
+    char name[64];
+    for (int i = 0; i < 15; i++) { /* verified, older than every claim */
+        snprintf(name, sizeof name, "v%d.example", i % 3);
+        report_outcome o = outcome(REPORT_LEG_OUT, name, "valid.r.example", 100 + i);
+        o.stream = 1 + (uint64_t)i;
+        report_add(r, &o);
+    }
+    long most = 0;
+    for (int i = 0; i < 3000; i++) { /* ten streams per claimed name */
+        snprintf(name, sizeof name, "claim%d.example", i / 10);
+        report_outcome o = outcome(REPORT_LEG_IN, name, "valid.r.example", 1000 + i);
+        o.evidence = REPORT_EVIDENCE_CLAIMED;
+        o.stream = 100 + (uint64_t)i;
+        snprintf(o.close, sizeof o.close, "peer closed the stream before authenticating");
+        report_add(r, &o);
+        if (i % 64 == 63) {
+            CHECK(report_flush(r) == 0);
+            long used = db_used(dir);
+            most = used > most ? used : most;
+        }
+    }
+    CHECK(report_flush(r) == 0);
+    report_write_stats ws;
+    report_write_stats_get(r, &ws);
+    CHECK(ws.prunes >= 3 && ws.pruned > 2000 && ws.bytes <= bound);
+    report_free(r);
+    CHECK(most <= bound);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE evidence = 'verified'") == 15);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE remote = 'claim299.example'") == 10);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE remote = 'claim0.example'") == 0);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes") < 1000);
+    struct stat st;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/report.db", dir);
+    CHECK(stat(path, &st) == 0 && st.st_size <= bound + 8192); /* given back */
+}
+
+/* Over the bound without claims: address-matched outcomes go, then verified
+ * history, but each cell's latest verified outcome stays, however old. */
+static void test_file_bound_order(void)
+{
+    const long bound = 48 * 1024;
+    report_limits lim = {.max_peers = 1000, .history = 320, .file_bytes = 1 << 30};
+    const char *dir = subdir("file-order");
+    rs_report *r = report_open(dir, &lim);
+    if (!r)
+        return;
+    report_outcome o = outcome(REPORT_LEG_OUT, "quiet.example", "expired.r.example", 1);
+    report_add(r, &o); /* the oldest row of all: a cell's only outcome */
+    for (int i = 0; i < 300; i++) { /* a busy cell's long history */
+        o = outcome(REPORT_LEG_OUT, "busy.example", "valid.r.example", 100 + i);
+        o.stream = 1 + (uint64_t)i;
+        snprintf(o.close, sizeof o.close, "idle: the stream was quiet for 300 s");
+        report_add(r, &o);
+    }
+    for (int i = 0; i < 300; i++) { /* newer, but only address-matched */
+        char name[64];
+        snprintf(name, sizeof name, "m%d.example", i % 10);
+        o = matched(name, "192.0.2.9:1", 1000 + i);
+        o.stream = 1000 + (uint64_t)i;
+        snprintf(o.close, sizeof o.close, "peer closed the stream before authenticating");
+        report_add(r, &o);
+    }
+    report_free(r);
+    CHECK(db_used(dir) > bound);
+    lim.file_bytes = (size_t)bound; /* the operator lowers the bound */
+    r = report_open(dir, &lim);      /* retention at start */
+    report_free(r);
+    CHECK(db_used(dir) <= bound);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE evidence = 'address-matched'") == 0);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE remote = 'quiet.example'") == 1);
+    long busy = db_count(dir, "SELECT count(*) FROM outcomes WHERE remote = 'busy.example'");
+    CHECK(busy > 0 && busy < 300);
+    CHECK(db_count(dir, "SELECT max(time) FROM outcomes WHERE remote = 'busy.example'") == 399);
+}
+
+/* A file made before auto_vacuum was set is switched once (a VACUUM). */
+static void test_vacuum_switch(void)
+{
+    report_limits lim = {.max_peers = 8, .max_claims = 8, .history = 4};
+    const char *dir = subdir("vacuum-switch");
+    rs_report *r = report_open(dir, &lim);
+    report_outcome o = outcome(REPORT_LEG_OUT, "peer.example", "valid.r.example", 5);
+    report_add(r, &o);
+    report_free(r);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/report.db", dir);
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA auto_vacuum = NONE; VACUUM", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK(db_count(dir, "PRAGMA auto_vacuum") == 0);
+    r = report_open(dir, &lim);
+    CHECK(r && report_has_trusted(r, "peer.example"));
+    report_free(r);
+    CHECK(db_count(dir, "PRAGMA auto_vacuum") == 2);
+    CHECK(db_count(dir, "SELECT count(*) FROM outcomes") == 1);
+}
+
 /* A config with the given profiles as LABEL.r.example. */
 static int load_cfg(rs_config *cfg, const char *const *labels, size_t n)
 {
@@ -777,6 +1026,11 @@ int main(void)
     test_locked();
     test_crowd();
     test_bounds();
+    test_caps();
+    test_eviction_order();
+    test_file_bound();
+    test_file_bound_order();
+    test_vacuum_switch();
     test_verdicts();
     test_evidence();
     char cmd[PATH_MAX + 16];

@@ -9,7 +9,9 @@
   domain exits 3; bad arguments exit 2 with a message;
 - a restart keeps everything and imports nothing twice;
 - a full disk (a file size limit on the running daemon): it keeps running
-  from memory, logs it, counts it in /metrics, writes everything later.
+  from memory, logs it, counts it in /metrics, writes everything later;
+- report_file_bytes holds as the file fills (a crowd of claims): the claims
+  go first, the verified outcomes stay.
 
 Usage: test_report_db.py PATH/TO/xmpp-responder"""
 
@@ -276,5 +278,74 @@ with Daemon(RESPONDER) as d:
         time.sleep(0.1)
     check("room again: every outcome written, a retry later", got == [(5,)]
           and "report: writing again" in d.log(), (got, d.log()[-800:]))
+
+
+# report_file_bytes holds as the file fills, not at the next hourly run of
+# retention: a crowd of 3,000 claims (report_claims raised so that only the
+# size bounds them; tests/load/attack_report.py) on top of verified outcomes
+# imported from an old file. Within seconds the outcomes take no more than
+# the bound, and the claims went first: every verified outcome is still
+# there, although each is older than every claim.
+BOUND = 256 * 1024
+CROWD = 3000
+ATTACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "load", "attack_report.py")
+
+
+def seed_verified(conf):
+    state = os.path.dirname(conf)
+    with open(os.path.join(state, "report.jsonl"), "w") as f:
+        for i in range(20):
+            f.write(line(stream=100 + i, leg="out", remote="real%d.example" % (i % 2),
+                         time=NOW - 7200 + i, auth="ok", auth_used="EXTERNAL",
+                         step="stanzas", stanza="answered ping", stanzas=1, close="idle"))
+
+
+def used_bytes(state):
+    (pages, free, size), = rows(state, "SELECT (SELECT page_count FROM pragma_page_count), "
+                                       "(SELECT freelist_count FROM pragma_freelist_count), "
+                                       "(SELECT page_size FROM pragma_page_size)")
+    return (pages - free) * size
+
+
+def metric(d, name):
+    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.http_port, timeout=5) as r:
+        m = re.search(r"^xmpp_responder_%s (\S+)$" % re.escape(name), r.read().decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+with Daemon(RESPONDER, limits={"report_file_bytes": BOUND, "report_claims": 100000},
+            edit=seed_verified) as d:
+    p = subprocess.run([sys.executable, ATTACK, "--host", "127.0.0.1", "--port", str(d.s2s_port),
+                        "--source", "127.0.0.1", "--to", "no-tls." + BASE, "--suffix",
+                        "crowd.example", "--count", str(CROWD), "--concurrency", "32",
+                        "--duration", "60"], capture_output=True, text=True, timeout=90)
+    print("# " + p.stdout.strip())
+    check("the crowd ran: %d streams refused" % CROWD,
+          "not-authorized:%d" % CROWD in p.stdout, p.stdout + p.stderr)
+    wait = time.time() + 30
+    while time.time() < wait and (metric(d, "report_db_written_total") or 0) < CROWD:
+        time.sleep(0.2)
+    used = used_bytes(d.state)
+    while time.time() < wait and used > BOUND:
+        time.sleep(0.2)
+        used = used_bytes(d.state)
+    check("every outcome was written (%d)" % (metric(d, "report_db_written_total") or 0),
+          (metric(d, "report_db_written_total") or 0) >= CROWD)
+    check("the outcomes take no more than report_file_bytes (%d <= %d) within seconds"
+          % (used, BOUND), used <= BOUND)
+    verified = rows(d.state, "SELECT count(*) FROM outcomes WHERE evidence = 'verified'")
+    claims = rows(d.state, "SELECT count(*) FROM outcomes WHERE evidence = 'claimed'")
+    check("the claims went first: the 20 verified outcomes stay (%r), %r of %d claims"
+          % (verified, claims, CROWD), verified == [(20,)] and claims[0][0] < CROWD, "")
+    check("the newest claim is kept, the oldest went",
+          rows(d.state, "SELECT count(*) FROM outcomes WHERE remote = 'x%d.crowd.example'"
+               % (CROWD - 1)) == [(1,)]
+          and rows(d.state, "SELECT count(*) FROM outcomes WHERE remote = 'x0.crowd.example'")
+          == [(0,)])
+    pruned = metric(d, "report_db_pruned_total")
+    check("/metrics: report_db_pruned_total (%s) and report_db_bytes <= the bound (%s)"
+          % (pruned, metric(d, "report_db_bytes")),
+          pruned and pruned > 0 and 0 < (metric(d, "report_db_bytes") or 0) <= BOUND)
+    check("no write failed", metric(d, "report_db_failures_total") == 0)
 
 sys.exit(T.done())

@@ -183,20 +183,23 @@ _xmpp-server._tcp IN SRV 0 5 5269 victim.example.
 EOF
 }
 
-# extra_zone NAME IP: one more zone for unbound_up (call before it): NAME
-# and its _xmpp-server SRV point at IP, port 5269 (scripted peers).
+# extra_zone NAME IP [RECORD...]: one more zone for unbound_up (call before
+# it): NAME and its _xmpp-server SRV point at IP, port 5269 (scripted
+# peers); each RECORD is one more line of the zone ("* IN A 127.0.0.66").
 EXTRA_ZONES=()
 extra_zone() {
-    cat >"$WORK/$1.zone" <<EOF
-\$ORIGIN $1.
+    local name=$1 ip=$2; shift 2
+    cat >"$WORK/$name.zone" <<EOF
+\$ORIGIN $name.
 \$TTL 60
-@ IN SOA ns.$1. hostmaster.$1. 1 3600 600 86400 60
-@ IN NS ns.$1.
-@ IN A $2
+@ IN SOA ns.$name. hostmaster.$name. 1 3600 600 86400 60
+@ IN NS ns.$name.
+@ IN A $ip
 ns IN A 127.0.0.53
-_xmpp-server._tcp IN SRV 0 5 5269 $1.
+_xmpp-server._tcp IN SRV 0 5 5269 $name.
 EOF
-    EXTRA_ZONES+=("$1:$WORK/$1.zone")
+    printf '%s\n' "$@" >>"$WORK/$name.zone"
+    EXTRA_ZONES+=("$name:$WORK/$name.zone")
 }
 
 # unbound_up BASE_ZONE_FILE: resolver on 127.0.0.53 serving the three zones and extra_zone's.
