@@ -37,6 +37,38 @@ passed=0
 failed=0
 status=0
 
+# Every process the suite starts carries this in its environment, so that
+# what a test leaves running is found at the end, whoever its parent became.
+export RS_TEST_RUN="$$.$(date +%s%N)"
+
+# leftovers: the processes of this run still alive (not this shell), as
+# "PID COMMAND" lines, after giving the last ones a few seconds to exit.
+leftovers() {
+    python3 - "$RS_TEST_RUN" "$$" <<'EOF'
+import os, sys, time
+mark = ("RS_TEST_RUN=" + sys.argv[1]).encode()
+spare = {os.getpid(), os.getppid(), int(sys.argv[2])}  # this, $(...), run.sh
+def alive():
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                if mark not in f.read().split(b"\0") or int(pid) in spare:
+                    continue
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            if cmd:                       # a zombie has none
+                found.append("%s %s" % (pid, cmd[:200]))
+        except OSError:
+            pass                          # gone meanwhile, or not ours to read
+    return found
+end = time.monotonic() + 10
+while alive() and time.monotonic() < end:
+    time.sleep(0.5)
+print("\n".join(alive()))
+EOF
+}
+
 # run_suite DIR [meson setup options...]
 run_suite() {
     local dir=$1; shift
@@ -103,6 +135,19 @@ if command -v clang >/dev/null; then
     done
 else
     echo "=== clang not found: fuzz targets not built"
+fi
+
+# A test that leaves a process running failed, whatever it printed: the
+# processes go now, and the run fails.
+left=$(leftovers)
+if [ -n "$left" ]; then
+    echo "=== processes the suite left running (a test did not stop what it started):"
+    echo "$left"
+    while read -r pid _; do kill -KILL "$pid" 2>/dev/null; done <<<"$left"
+    failed=$((failed + 1))
+    status=1
+else
+    echo "=== no process of the suite is left running"
 fi
 
 echo "tests: $passed passed, $failed failed"
