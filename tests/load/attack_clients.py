@@ -16,8 +16,9 @@ XEP-0368 port with --tls direct), SASL PLAIN as test/test, the restart, and
 with --bind a resource bound. At most --concurrency logins run at once, in the
 order of the sources, one stream of each source in turn.
 
-Prints one line once every login was tried:
-  READY attempted=N logged_in=N bound=N refused=N failed=N seconds=S
+Prints one line once every login was tried (or SIGTERM came first: then
+tried < attempted, a crowd that evicts its own logins may never finish):
+  READY attempted=N tried=N logged_in=N bound=N refused=N failed=N seconds=S
         conditions=COND:N,...   (the stream errors that refused logins)
 then holds the streams for --hold seconds (0: until stdin closes), sending a
 whitespace keepalive every --keepalive seconds and an XMPP ping every --ping
@@ -236,12 +237,19 @@ async def run_async(a):
         for src in sources:
             tasks.append(asyncio.ensure_future(crowd.one(src, n, ready)))
             n += 1
-    for _ in range(n):
-        await ready.acquire()
+    async def all_tried():
+        for _ in range(n):
+            await ready.acquire()
+    tried = asyncio.ensure_future(all_tried())
+    stopped = asyncio.ensure_future(crowd.stop.wait())
+    await asyncio.wait([tried, stopped], return_when=asyncio.FIRST_COMPLETED)
+    tried.cancel()
+    stopped.cancel()
     st = crowd.stats
     st["seconds"] = round(time.monotonic() - t0, 2)
-    print(line("READY", st, ("attempted", "logged_in", "bound", "refused", "failed", "seconds",
-                             "conditions", "errors")), flush=True)
+    st["tried"] = st["logged_in"] + st["refused"] + st["failed"]
+    print(line("READY", st, ("attempted", "tried", "logged_in", "bound", "refused", "failed",
+                             "seconds", "conditions", "errors")), flush=True)
     if a.hold > 0:
         try:
             await asyncio.wait_for(crowd.stop.wait(), a.hold)
