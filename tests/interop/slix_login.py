@@ -8,13 +8,16 @@ no SNI and check no name). --ca is the only trust anchor. After login it
 sends one message to --echo and waits for the same body back.
 
 Prints "RESULT<TAB>connected|refused<TAB>detail"; exit 0 echo received,
-1 logged in without echo, 2 refused.
+1 logged in without echo, 2 refused. With --timing, first a line
+"TIMING<TAB>login=S<TAB>echo=S": seconds from the start to the session
+(DNS, TCP, TLS, SASL, bind) and from there to the echo ("-": none).
 """
 import argparse
 import asyncio
 import logging
 import ssl
 import sys
+import time
 import uuid
 
 import slixmpp
@@ -30,6 +33,8 @@ class Login(slixmpp.ClientXMPP):
         self.echo = slixmpp.JID(args.echo).bare
         self.body = "slix-" + uuid.uuid4().hex
         self.logged_in = False
+        self.t0 = time.monotonic()
+        self.t_login = self.t_echo = None
         self.why = None
         self.verdict = asyncio.get_event_loop().create_future()
         self.ca_certs = args.ca
@@ -56,11 +61,13 @@ class Login(slixmpp.ClientXMPP):
 
     async def on_start(self, _event):
         self.logged_in = True
+        self.t_login = time.monotonic()
         self.send_presence()
         self.send_message(mto=self.echo, mbody=self.body, mtype="chat")
 
     def on_message(self, msg):
         if msg["from"].bare == self.echo and msg["body"] == self.body:
+            self.t_echo = time.monotonic()
             self.finish("login ok, echo received")
 
 
@@ -71,6 +78,7 @@ def main():
     ap.add_argument("--ca", required=True)
     ap.add_argument("--echo", required=True)
     ap.add_argument("--timeout", type=float, default=15.0)
+    ap.add_argument("--timing", action="store_true", help="print the TIMING line")
     args = ap.parse_args()
     logging.basicConfig(level=logging.ERROR, stream=sys.stderr)
 
@@ -84,6 +92,11 @@ def main():
                         else "no session within %gs" % args.timeout)
     echoed = client.why == "login ok, echo received"
     outcome = "connected" if client.logged_in else "refused"
+    if args.timing:
+        def since(t, t0):
+            return "%.3f" % (t - t0) if t is not None else "-"
+        print("TIMING\tlogin=%s\techo=%s" % (since(client.t_login, client.t0),
+                                            since(client.t_echo, client.t_login)))
     print("RESULT\t%s\t%s" % (outcome, " ".join((client.why or "?").split())), flush=True)
     disconnect(loop, client)
     return 0 if echoed else 1 if client.logged_in else 2

@@ -6,17 +6,19 @@ source addresses given (on Linux all of 127.0.0.0/8 is loopback). Bounded in
 count (--sources x --per-source) and time (--login-timeout, --hold).
 
   attack_clients.py --port C2S_PORT --domain valid.BASE --sources 127.0.2.1-17
-                    [--per-source 64] [--bind] [--tls starttls|direct]
+                    [--host6 ADDR] [--per-source 64] [--bind] [--tls starttls|direct]
                     [--concurrency 64] [--hold SECONDS] [--keepalive SECONDS]
                     [--ping SECONDS] [--relogin] [--json FILE]
 
-Each stream: the client header to --domain, TLS (STARTTLS, or direct TLS on a
+IPv6 sources (2001:db8:bad:1::1-40, one address per /64) reach the daemon
+at --host6. Each stream: the client header to --domain, TLS (STARTTLS, or direct TLS on a
 XEP-0368 port with --tls direct), SASL PLAIN as test/test, the restart, and
 with --bind a resource bound. At most --concurrency logins run at once, in the
 order of the sources, one stream of each source in turn.
 
-Prints one line once every login was tried:
-  READY attempted=N logged_in=N bound=N refused=N failed=N seconds=S
+Prints one line once every login was tried (or SIGTERM came first: then
+tried < attempted, a crowd that evicts its own logins may never finish):
+  READY attempted=N tried=N logged_in=N bound=N refused=N failed=N seconds=S
         conditions=COND:N,...   (the stream errors that refused logins)
 then holds the streams for --hold seconds (0: until stdin closes), sending a
 whitespace keepalive every --keepalive seconds and an XMPP ping every --ping
@@ -40,7 +42,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from streamlib import (NS_STREAMS, NS_TLS, PROLOG, XmlStream, address_range, close_writer,  # noqa: E402
-                       connect, count, stream_error_text, tag)
+                       connect, count, daemon_for, stream_error_text, tag)
 
 NS_SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
 NS_BIND = "urn:ietf:params:xml:ns:xmpp-bind"
@@ -107,7 +109,7 @@ class Crowd:
     async def login(self, source):
         """One stream logged in (and bound): (reader stream, writer)."""
         a = self.a
-        reader, writer = await connect(a.host, a.port, source)
+        reader, writer = await connect(daemon_for(source, a.host, a.host6), a.port, source)
         try:
             xs = XmlStream(reader)
             if a.tls == "direct":
@@ -235,12 +237,19 @@ async def run_async(a):
         for src in sources:
             tasks.append(asyncio.ensure_future(crowd.one(src, n, ready)))
             n += 1
-    for _ in range(n):
-        await ready.acquire()
+    async def all_tried():
+        for _ in range(n):
+            await ready.acquire()
+    tried = asyncio.ensure_future(all_tried())
+    stopped = asyncio.ensure_future(crowd.stop.wait())
+    await asyncio.wait([tried, stopped], return_when=asyncio.FIRST_COMPLETED)
+    tried.cancel()
+    stopped.cancel()
     st = crowd.stats
     st["seconds"] = round(time.monotonic() - t0, 2)
-    print(line("READY", st, ("attempted", "logged_in", "bound", "refused", "failed", "seconds",
-                             "conditions", "errors")), flush=True)
+    st["tried"] = st["logged_in"] + st["refused"] + st["failed"]
+    print(line("READY", st, ("attempted", "tried", "logged_in", "bound", "refused", "failed",
+                             "seconds", "conditions", "errors")), flush=True)
     if a.hold > 0:
         try:
             await asyncio.wait_for(crowd.stop.wait(), a.hold)
@@ -261,6 +270,7 @@ async def run_async(a):
 def run(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host6", default="", help="the daemon's IPv6 address, for IPv6 sources")
     p.add_argument("--port", type=int, required=True, help="the client port")
     p.add_argument("--domain", required=True, help="the test domain to log in to")
     p.add_argument("--sources", required=True, help="source addresses: 127.0.2.1-17[,...]")
@@ -282,6 +292,8 @@ def run(argv=None):
     try:
         if a.per_source < 1 or a.concurrency < 1 or a.per_source * len(address_range(a.sources)) > 100000:
             raise ValueError("between 1 and 100,000 streams, concurrency at least 1")
+        for src in address_range(a.sources):
+            daemon_for(src, a.host, a.host6)
     except ValueError as e:
         print("attack_clients.py: %s" % e, file=sys.stderr)
         sys.exit(2)

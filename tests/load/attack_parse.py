@@ -19,7 +19,7 @@ and every phase is bounded by --mib and --seconds.
 
 The daemon's CPU (utime+stime of --pid, /proc) is read before and after each
 shape. Prints one line per shape and, with --json FILE, the figures:
-{"unauth": {"plain": {"bytes":..., "cpu_s":..., "ms_per_mib":..., "x_plain":...,
+{"unauth": {"plain": {"bytes":..., "element_bytes":..., "cpu_s":..., "ms_per_mib":..., "x_plain":...,
 "refused": "policy-violation: ..."}, ...}, "auth": {...}}."""
 import argparse
 import json
@@ -294,7 +294,10 @@ def main():
             cpu = cpu_seconds(a.pid) - before
             ms = cpu * 1000 / (sent / 1048576.0) if sent else 0.0
             base = out[mode].get("plain", {}).get("ms_per_mib") or ms or 1.0
-            out[mode][name] = {"bytes": sent, "cpu_s": round(cpu, 3),
+            # what one element of the shape takes: before authentication an
+            # element-dense shape stops at the limits, far under --unauth-bytes
+            size = len(make(a.unauth_bytes if mode == "unauth" else a.auth_bytes))
+            out[mode][name] = {"bytes": sent, "element_bytes": size, "cpu_s": round(cpu, 3),
                                "ms_per_mib": round(ms, 2), "x_plain": round(ms / base, 2),
                                "refused": refused}
             print("SHAPE mode=%s shape=%s bytes=%d cpu_s=%.2f ms_per_mib=%.2f x_plain=%.2f (%s)"

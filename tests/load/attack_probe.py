@@ -7,15 +7,22 @@ honest probe that must still start.
         [--targets attack%d.example] [--json] [--honest-from 127.0.1.1]
 
 POSTs target=... to /probe (or /api/probe with --json) COUNT times from
-SOURCE, one target each, and prints one JSON line: how many started (303 or
-202), how many were refused (429) and what the first refusal said
-(Retry-After, text), then, with --honest-from, the honest probe's status.
+SOURCE, one target each (SOURCE may be a range, 127.0.64.1-64: the requests
+take its addresses in turn, one requester holding many), and prints one
+JSON line: how many started (303 or 202), how many were refused (429) and
+what the first refusal said (Retry-After, text), then, with --honest-from,
+the honest probe's status.
 Loopback or addresses of a namespace the caller made; bounded in count."""
 
 import argparse
 import http.client
 import json
+import os
 import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streamlib import address_range  # noqa: E402
 
 
 class SourceConnection(http.client.HTTPConnection):
@@ -51,11 +58,23 @@ def get(host, port, path, source=None, headers=None):
     return request(host, port, "GET", path, source, None, headers)
 
 
-def flood(host, port, source, count, targets, json_api=False):
-    """count probes of targets % i from source; the figures."""
-    out = {"started": 0, "refused": 0, "other": 0, "first_refusal": None}
+def flood(host, port, source, count, targets, json_api=False, seconds=0):
+    """count probes of targets % i from source (a range: its addresses in
+    turn), for at most seconds (0: no bound but count); the figures. A
+    request that fails (timeout, reset) counts as an error."""
+    sources = address_range(source) if source else [None]
+    out = {"sources": len(sources), "started": 0, "refused": 0, "other": 0,
+           "errors": 0, "first_refusal": None}
+    end = time.monotonic() + seconds
     for i in range(count):
-        st, h, body = post_probe(host, port, targets % i, source, json_api)
+        if seconds and time.monotonic() >= end:
+            break
+        try:
+            st, h, body = post_probe(host, port, targets % i, sources[i % len(sources)],
+                                     json_api)
+        except (OSError, http.client.HTTPException):
+            out["errors"] += 1
+            continue
         if st in (202, 303):
             out["started"] += 1
         elif st == 429:
@@ -76,12 +95,14 @@ def main():
     ap.add_argument("--count", type=int, default=60)
     ap.add_argument("--targets", default="attack%d.example")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--seconds", type=float, default=0,
+                    help="stop sending after this long (0: only --count bounds it)")
     ap.add_argument("--honest-from", default=None)
     ap.add_argument("--honest-target", default="honest.example")
     a = ap.parse_args()
     if a.count > 10000:
         sys.exit("attack_probe.py: at most 10000 requests")
-    out = flood(a.host, a.port, a.source, a.count, a.targets, a.json)
+    out = flood(a.host, a.port, a.source, a.count, a.targets, a.json, a.seconds)
     if a.honest_from:
         st, _, _ = post_probe(a.host, a.port, a.honest_target, a.honest_from, a.json)
         out["honest_status"] = st

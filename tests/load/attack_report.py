@@ -9,8 +9,9 @@ the attacker's address), each outcome is address-matched: without per-source
 caps, a few hundred of them push every real server out of the report.
 
 Bounded in count (--count) and time (--timeout per stream, --duration in
-all); it connects only to --host and binds only the --source addresses (a
-range such as 127.0.0.66-69 spreads the crowd over several). Run it where
+all); it connects only to --host (--host6 from IPv6 sources) and binds only
+the --source addresses (a range such as 127.0.0.66-69 spreads the crowd over
+several; 2001:db8:bad:1::1-40 over 64 /64s of a /48). Run it where
 the caller chose: a network namespace (tests/interop/test_retention.sh) or
 loopback.
 
@@ -25,18 +26,10 @@ import json
 import sys
 import time
 
-from streamlib import PROLOG, close_writer, condition_of, connect, count, header, read_all
+from streamlib import (PROLOG, address_range, close_writer, condition_of, connect, count, daemon_for,
+                       header, read_all)
 
 READ_LIMIT = 65536
-
-
-def sources(spec):
-    """'127.0.0.66-69' -> 127.0.0.66 .. 127.0.0.69 (the last octet runs)."""
-    first, _, last = spec.partition("-")
-    if not last:
-        return [first]
-    head, _, low = first.rpartition(".")
-    return ["%s.%d" % (head, i) for i in range(int(low), int(last) + 1)]
 
 
 async def one(args, i, source, stats):
@@ -44,7 +37,7 @@ async def one(args, i, source, stats):
     before authenticating, then read until the daemon closes."""
     claim = "%s%d.%s" % (args.label, i, args.suffix)
     try:
-        reader, writer = await connect(args.host, args.port, source)
+        reader, writer = await connect(daemon_for(source, args.host, args.host6), args.port, source)
     except (OSError, asyncio.TimeoutError):
         stats["connect_failed"] += 1
         return
@@ -73,7 +66,7 @@ async def one(args, i, source, stats):
 
 
 async def crowd(args):
-    addrs = sources(args.source)
+    addrs = address_range(args.source)
     stats = {"opened": 0, "features": 0, "connect_failed": 0, "reset": 0,
              "not_closed": 0, "conditions": {}}
     gate = asyncio.Semaphore(args.concurrency)
@@ -93,9 +86,11 @@ async def crowd(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.2", help="the responder")
+    ap.add_argument("--host6", default="", help="the responder's IPv6 address, for IPv6 sources")
     ap.add_argument("--port", type=int, default=5269)
     ap.add_argument("--source", default="127.0.0.66",
-                    help="address(es) to send from: A or A-LAST (last octet)")
+                    help="address(es) to send from: A, A-LAST (last octet; IPv6: the "
+                         "fourth group, one address per /64), comma-separated")
     ap.add_argument("--to", required=True, help="the test domain addressed (plaintext: no-tls.BASE)")
     ap.add_argument("--suffix", default="evil.example", help="claimed names are LABELN.SUFFIX")
     ap.add_argument("--label", default="x", help="first label's stem")
@@ -108,6 +103,12 @@ def main():
     args = ap.parse_args()
     if args.count < 1 or args.concurrency < 1 or args.count > 1000000:
         print("attack_report: --count 1..1000000 and --concurrency >= 1", file=sys.stderr)
+        return 2
+    try:
+        for src in address_range(args.source):
+            daemon_for(src, args.host, args.host6)
+    except ValueError as e:
+        print("attack_report: %s" % e, file=sys.stderr)
         return 2
     stats = asyncio.run(crowd(args))
     conds = ",".join("%s:%d" % kv for kv in sorted(stats["conditions"].items()))

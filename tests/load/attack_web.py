@@ -18,30 +18,26 @@ status and the seconds it took (None and the error when it failed).
         --interval 4 --seconds 20 [--honest-from 127.0.0.20 --path /] [--tls]
 
 prints one JSON line: the crowd's figures and, with --honest-from, the
-honest GETs made every --honest-every seconds while the crowd holds on.
+honest GETs made every --honest-every seconds while the crowd holds on
+(SIGTERM ends the crowd early, and the line is printed).
 Loopback or addresses of a namespace the caller made; bounded in time and
 count."""
 
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from streamlib import address_range  # noqa: E402
 
-def source_range(text):
-    """'127.0.0.11-15' or '127.0.0.11,127.0.0.12' into a list of addresses."""
-    out = []
-    for part in text.split(","):
-        if "-" in part:
-            first, last = part.split("-")
-            prefix, start = first.rsplit(".", 1)
-            out += ["%s.%d" % (prefix, i) for i in range(int(start), int(last) + 1)]
-        elif part:
-            out.append(part)
-    return out
+
+# '127.0.0.11-15' or '127.0.0.11,127.0.0.12' into a list of addresses
+source_range = address_range
 
 
 class Crowd:
@@ -216,16 +212,18 @@ def main():
         sys.exit("attack_web.py: at most 2000 connections")
     crowd = Crowd(a.host, a.port, source_range(a.sources), a.per_source,
                   a.interval, a.seconds, a.reconnects, tls=a.tls).start()
+    signal.signal(signal.SIGTERM, lambda *_: crowd.stop_event.set())
     if a.tls:
         a.honest_from = None
     honest = []
     try:
-        time.sleep(min(2.0, a.seconds / 4))
-        while a.honest_from and time.time() < crowd.deadline - a.honest_timeout:
+        crowd.stop_event.wait(min(2.0, a.seconds / 4))
+        while (a.honest_from and not crowd.stop_event.is_set()
+               and time.time() < crowd.deadline - a.honest_timeout):
             st, took, _ = honest_get(a.host, a.port, a.path, a.honest_from,
                                      a.honest_timeout)
             honest.append({"status": st, "seconds": round(took, 3)})
-            time.sleep(a.honest_every)
+            crowd.stop_event.wait(a.honest_every)
         crowd.stop_event.wait(max(0.0, crowd.deadline - time.time()))
     finally:
         crowd.stop()

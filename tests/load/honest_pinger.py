@@ -9,7 +9,8 @@ streams both ways: a new inbound stream the responder must accept, and a new
 outbound stream it must open for the pong. Such pings are marked fresh.
 
 --phase-file names a file whose first word labels each ping (before, load,
-after...), so a benchmark can ask for the latency under load only.
+after...), so a benchmark can ask for the latency under load only; the word
+"stop" there ends the run before --duration.
 
 Output, one line per ping, then one summary line per phase and for all:
 
@@ -67,6 +68,8 @@ class Honest(Pinger):
             if fresh:
                 await self.reopen()
             phase = self.phase()
+            if phase == "stop":
+                break
             outcome, cond, _text, rtt = await self.ping_one(a.target)
             records.append((phase, fresh, outcome, rtt))
             print("PING %d %s %s %s %s %.1f" % (seq, phase, "fresh" if fresh else "kept",

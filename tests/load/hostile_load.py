@@ -7,7 +7,8 @@ loopback source addresses. Roles, all at once and all bounded in count and
 time (everything stops after --duration seconds, by itself):
 
   slowloris   --slowloris N sockets spread over --sources addresses (a range
-              such as 127.0.1.1-40), each sending a stream header one byte
+              such as 127.0.1.1-40; IPv6 ones, 2001:db8:bad:1::1-40, reach the
+              daemon at --host6), each sending a stream header one byte
               every --slow-interval seconds; when the daemon closes one it
               comes back after about --reconnect seconds, as a real crowd would.
   malformed   --malformed K streams at --malformed-rate per second (at most
@@ -47,8 +48,8 @@ import sys
 import time
 
 from flood import FloodServer, flood
-from streamlib import (PROLOG, address_range, close_writer, condition_of, connect, count, header,
-                       percentile, read_all)
+from streamlib import (PROLOG, address_range, close_writer, condition_of, connect, count,
+                       daemon_for, header, percentile, read_all)
 
 OPEN_TIMEOUT = 10.0     # honest open: seconds to get <stream:features/>
 MALFORMED_WAIT = 5.0    # malformed: seconds to wait for the daemon's close
@@ -92,7 +93,7 @@ async def slowloris_one(run, source):
     await asyncio.sleep(random.uniform(0, a.ramp))
     while not run.stopping():
         try:
-            reader, writer = await connect(a.host, a.port, source)
+            reader, writer = await connect(daemon_for(source, a.host, a.host6), a.port, source)
         except (OSError, asyncio.TimeoutError):
             st["connect_errors"] += 1
             await asyncio.sleep(a.reconnect * random.uniform(0.5, 1.5))
@@ -173,7 +174,7 @@ async def malformed_one(run, i, source, gate):
     parts, port = make(a, random.Random(a.seed * 100003 + i))
     try:
         try:
-            reader, writer = await connect(a.host, port, source)
+            reader, writer = await connect(daemon_for(source, a.host, a.host6), port, source)
         except (OSError, asyncio.TimeoutError):
             st["connect_errors"] += 1
             count(st["outcomes"], "connect-failed")
@@ -467,6 +468,7 @@ def kv(d):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--host", default="127.0.0.2")
+    ap.add_argument("--host6", default="", help="the daemon's IPv6 address, for IPv6 sources")
     ap.add_argument("--port", type=int, default=5269)
     ap.add_argument("--tls-port", type=int, default=5270, help="the direct-TLS listener")
     ap.add_argument("--to", default="valid.responder.example")
@@ -505,6 +507,11 @@ def main():
         args.honest_delay = args.ramp + 2
     if args.malformed_rate <= 0 or args.duration <= 0 or args.workers < 1:
         ap.error("--malformed-rate, --duration and --workers must be positive")
+    try:
+        for src in address_range(args.sources) + address_range(args.malformed_sources):
+            daemon_for(src, args.host, args.host6)
+    except ValueError as e:
+        ap.error(str(e))
 
     stats = run_all(args)
     for role in ROLES:

@@ -52,7 +52,14 @@ flood_setup() {
 
 # load_setup BINARY: namespace, PKI, the flood domain, the responder with the
 # configuration `init` writes (default limits), unbound, strict Prosody.
+# load_prepare and load_start are its two halves, for a caller that adds
+# zones or edits the config in between.
 load_setup() {
+    load_prepare "$1"
+    load_start
+}
+
+load_prepare() {
     need_env
     need_responder "$1"
     need_nofile
@@ -61,6 +68,9 @@ load_setup() {
     flood_setup
     extra_zone "$SHAPES_DOMAIN" "$SHAPES_IP"
     responder_init
+}
+
+load_start() {
     unbound_up "$RZONE"
     wait_for 10 dns_answers SRV "_xmpp-server._tcp.$FLOOD_DOMAIN" || die "no SRV for $FLOOD_DOMAIN"
     responder_up
@@ -118,11 +128,13 @@ shapes_run() {
 # honest_start LOG SECONDS INTERVAL REOPEN_EVERY [PHASE_FILE]: the slixmpp
 # pinger logged in to Prosody, pinging valid.BASE; every REOPEN_EVERY pings
 # it makes Prosody drop its s2s streams with valid.BASE first (0 = never).
+# With PHASE_FILE, "stop" written there ends it before SECONDS.
 honest_start() {
     local reopen="prosodyctl --config $PCONF shell \"s2s:closeall('valid.$BASE')\""
     start_bg "$1" "$PY" "$LOAD_DIR/honest_pinger.py" --jid "user@$PEER" --password secret \
         --host "$PEER_IP" --ca "$STAGING_CA" --target "valid.$BASE" \
         --duration "$2" --interval "$3" --reopen-every "$4" --reopen-cmd "$reopen" \
+        --max-pings "$(awk -v s="$2" -v i="$3" 'BEGIN { printf "%d", s / i + 10 }')" \
         ${5:+--phase-file "$5"}
     HONEST_PID=$LAST_PID
 }
@@ -131,17 +143,32 @@ honest_start() {
 # bounded by its own --duration plus a margin); figures in $WORK/load.json.
 crowd_run() {
     local log=$1; shift
-    ns timeout 300 "$PY" "$LOAD_DIR/hostile_load.py" --host "$RESPONDER_IP" \
-        --to "valid.$BASE" --flood-domain "$FLOOD_DOMAIN" --flood-listen "$FLOOD_IP:5269" \
-        --flood-source "$FLOOD_IP" --flood-cert "$FLOOD_CERT" --flood-key "$FLOOD_KEY" \
-        --honest-source "$HONEST_IP" --honest-from "$PEER" --json "$WORK/load.json" \
-        "$@" 2>&1 | tee "$log"
+    crowd_cmd "$WORK/load.json"
+    ns timeout 300 "${CROWD_CMD[@]}" "$@" 2>&1 | tee "$log"
     return "${PIPESTATUS[0]}"
 }
 
-# load_get PATH: one figure from $WORK/load.json ("honest.ok", "flood.authenticated").
+# crowd_start JSON LOG ARGS...: the same in the background ($CROWD_PID),
+# figures in JSON.
+crowd_start() {
+    local json=$1 log=$2; shift 2
+    crowd_cmd "$json"
+    start_bg "$log" timeout 300 "${CROWD_CMD[@]}" "$@"
+    CROWD_PID=$LAST_PID
+}
+
+# crowd_cmd JSON: hostile_load.py's command line with what both share.
+crowd_cmd() {
+    CROWD_CMD=("$PY" "$LOAD_DIR/hostile_load.py" --host "$RESPONDER_IP"
+        --to "valid.$BASE" --flood-domain "$FLOOD_DOMAIN" --flood-listen "$FLOOD_IP:5269"
+        --flood-source "$FLOOD_IP" --flood-cert "$FLOOD_CERT" --flood-key "$FLOOD_KEY"
+        --honest-source "$HONEST_IP" --honest-from "$PEER" --json "$1")
+}
+
+# load_get PATH [FILE]: one figure from $WORK/load.json (or FILE):
+# "honest.ok", "flood.authenticated".
 load_get() {
-    "$PY" - "$WORK/load.json" "$1" <<'EOF'
+    "$PY" - "${2:-$WORK/load.json}" "$1" <<'EOF'
 import json, sys
 v = json.load(open(sys.argv[1]))
 for k in sys.argv[2].split("."):

@@ -21,18 +21,38 @@ def header(frm, to, extra=""):
 
 
 def address_range(spec):
-    """'127.0.1.1-40' -> 127.0.1.1 .. 127.0.1.40 (the last octet runs); 'A' -> [A];
-    several such, comma-separated, one after the other."""
+    """Source addresses from a spec: '127.0.1.1-40' -> 127.0.1.1 .. 127.0.1.40
+    (the last octet runs); '2001:db8:bad:1::1-40' -> 2001:db8:bad:1::1 ..
+    2001:db8:bad:40::1 (the fourth group runs, in hex as written: one address
+    in each /64 of a /48, which the daemon counts as that many addresses);
+    'A' -> [A]; several such, comma-separated, one after the other."""
     out = []
     for part in spec.split(","):
         first, _, last = part.strip().partition("-")
-        start = ipaddress.IPv4Address(first)
-        low = int(start) & 0xff
-        high = int(last) if last else low
-        if not low <= high <= 255:
+        start = ipaddress.ip_address(first)
+        if start.version == 4:
+            shift, low = 0, int(start) & 0xff
+            high = int(last) if last else low
+            top = 0xff
+        else:
+            shift, low = 64, (int(start) >> 64) & 0xffff
+            high = int(last, 16) if last else low
+            top = 0xffff
+        if not low <= high <= top:
             raise ValueError("bad address range %r" % part)
-        out += [str(ipaddress.IPv4Address(int(start) - low + i)) for i in range(low, high + 1)]
+        base = int(start) - (low << shift)
+        out += [str(ipaddress.ip_address(base + (i << shift))) for i in range(low, high + 1)]
     return out
+
+
+def daemon_for(source, host, host6):
+    """The daemon's address to reach from source: host6 for an IPv6 source
+    (ValueError when there is none), else host."""
+    if source and ":" in source:
+        if not host6:
+            raise ValueError("IPv6 source %s but no IPv6 address of the daemon (--host6)" % source)
+        return host6
+    return host
 
 
 def condition_of(data):
