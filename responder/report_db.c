@@ -539,9 +539,19 @@ int report_db_checkpoint(const char *path, char *err, size_t n)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+    /* a connection that has read nothing has not opened the WAL yet: its
+     * checkpoint copies nothing and says so only by a frame count of -1 */
     if (rc == SQLITE_OK)
-        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-                                       NULL);
+        rc = sqlite3_exec(db, "PRAGMA user_version", NULL, NULL, NULL);
+    int frames = -1, copied = -1;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                       &copied);
+    if (rc == SQLITE_OK && frames < 0) {
+        set_err(err, n, "checkpoint of %s: the WAL was not open", path);
+        sqlite3_close(db);
+        return -1;
+    }
     if (rc != SQLITE_OK)
         set_err(err, n, "checkpoint of %s: %s", path,
                 db ? sqlite3_errmsg(db) : "out of memory");
