@@ -16,11 +16,11 @@
  * Clients: every live client stream takes one of limits.max_client_streams,
  * at most limits.client_streams_per_ip per address (or prefix): the
  * address's excess is refused. When the pool is full a newcomer still gets
- * in: a stream that has not bound a resource gives way (authenticated or
- * not: the account is public), the oldest one of the address holding the
- * most client streams; when every stream is bound, the longest-idle bound
- * session of that address, idle meaning no stanza (whitespace keepalives
- * keep the socket, not the slot).
+ * in: the address holding the most client streams gives way, its oldest
+ * stream that has not bound a resource (authenticated or not: the account
+ * is public), else its longest-idle bound session, idle meaning no stanza
+ * (whitespace keepalives keep the socket, not the slot). So a crowd's
+ * sessions go before an honest client that is still logging in.
  *
  * The sockets of all streams stay under rs_daemon.fd_budget (ulimit -n less
  * a headroom): libuv silently drops what it cannot accept, so room is made

@@ -273,10 +273,10 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
 
 /* The stream eviction closes in pool (admission.h), never except, NULL
  * when there is none: of the address (or prefix) holding the most live
- * inbound streams of the pool, its oldest (lowest id) unsettled stream
- * (servers: not authenticated; clients: not bound); for clients, when no
- * stream is unsettled, the longest-idle bound session of the address
- * holding the most. Kept ready as streams open, authenticate, bind, send
+ * inbound streams of the pool among those with an evictable one, its
+ * oldest (lowest id) unsettled stream (servers: not authenticated;
+ * clients: not bound), else (clients) its longest-idle bound session.
+ * Kept ready as streams open, authenticate, bind, send
  * stanzas and close (conn_count.c): constant time, however many streams
  * are open. */
 rs_conn *conn_eviction_victim(const struct rs_daemon *srv, rs_pool_kind pool,

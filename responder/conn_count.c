@@ -6,12 +6,13 @@
  * addresses.
  *
  * The eviction victim (conn_eviction_victim) is kept ready too. Evictable
- * streams are in ranks, the first to go first: unsettled (servers not
- * authenticated, clients not bound) by id, then bound clients by last
- * activity. Each address lists its streams of each rank in that order, and
- * a binary heap per rank orders the addresses that have any by (most
- * streams, then the lowest key of their first stream), the order in which
- * the walk over all streams used to choose. Counts change by one at a time
+ * streams are in ranks: unsettled (servers not authenticated, clients not
+ * bound) by id, bound clients by last activity. Each address lists its
+ * streams of each rank in that order, and a binary heap per rank orders the
+ * addresses that have any by (most streams, then the lowest key of their
+ * first stream), the order in which the walk over all streams used to
+ * choose; the victim is of the address holding the most, its unsettled
+ * streams first. Counts change by one at a time
  * and activity makes a stream the last of its list, so each change moves
  * one address O(log addresses) in a heap; the choice itself reads a heap's
  * top. */
@@ -371,13 +372,16 @@ unsigned conn_streams_from(const rs_daemon *srv, rs_pool_kind pool,
 }
 
 /* The first of rank r's heap in eviction order, never except; NULL when
- * there is none. */
-static rs_conn *rank_victim(const conn_addrs *t, int r, const rs_conn *except)
+ * there is none. *streams gets its address's streams. */
+static rs_conn *rank_victim(const conn_addrs *t, int r, const rs_conn *except,
+                            unsigned *streams)
 {
     const rank_heap *h = &t->heap[r];
+    *streams = 0;
     if (!h->n)
         return NULL;
     const addr_entry *top = h->at[0];
+    *streams = top->streams;
     if (top->rank[r].first != except)
         return top->rank[r].first;
     /* except is out: the next of top's streams, or the best of the heap's
@@ -391,6 +395,7 @@ static rs_conn *rank_victim(const conn_addrs *t, int r, const rs_conn *except)
             most = e->streams;
         }
     }
+    *streams = best ? most : 0;
     return best;
 }
 
@@ -400,8 +405,15 @@ rs_conn *conn_eviction_victim(const rs_daemon *srv, rs_pool_kind pool,
     const conn_addrs *t = srv->pools[pool].addrs;
     if (!t)
         return NULL;
-    rs_conn *v = rank_victim(t, RANK_UNSETTLED, except);
-    return v ? v : rank_victim(t, RANK_BOUND, except);
+    unsigned nu, nb;
+    rs_conn *u = rank_victim(t, RANK_UNSETTLED, except, &nu);
+    rs_conn *b = rank_victim(t, RANK_BOUND, except, &nb);
+    /* the address holding the most goes first, its unsettled streams
+     * before its sessions: a crowd's bound sessions give way before an
+     * honest client that is still logging in (an address whose bound
+     * sessions hold more than every address with an unsettled stream has
+     * none unsettled itself) */
+    return b && nb > nu ? b : u;
 }
 
 void conn_addrs_free(rs_daemon *srv)

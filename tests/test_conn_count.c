@@ -168,9 +168,9 @@ static uint32_t rnd(uint32_t n)
 static rs_conn *walk_victim(rs_conn **all, const unsigned *addr_of, const unsigned *count,
                            const uint64_t *act, size_t n, const rs_conn *except)
 {
+    rs_conn *victim[2] = {NULL, NULL};  /* unsettled, bound */
+    unsigned most[2] = {0, 0};
     for (int bound = 0; bound < 2; bound++) {
-        rs_conn *victim = NULL;
-        unsigned most = 0;
         uint64_t best = 0;
         for (size_t i = 0; i < n; i++) {
             rs_conn *c = all[i];
@@ -179,16 +179,15 @@ static rs_conn *walk_victim(rs_conn **all, const unsigned *addr_of, const unsign
                 continue;
             unsigned k = count[addr_of[i]];
             uint64_t key = bound ? act[i] : c->id;
-            if (!victim || k > most || (k == most && key < best)) {
-                victim = c;
-                most = k;
+            if (!victim[bound] || k > most[bound] || (k == most[bound] && key < best)) {
+                victim[bound] = c;
+                most[bound] = k;
                 best = key;
             }
         }
-        if (victim)
-            return victim;
     }
-    return NULL;
+    /* the address holding the most, unsettled streams before sessions */
+    return victim[1] && most[1] > most[0] ? victim[1] : victim[0];
 }
 
 /* Random opens, authentications (servers) or binds and stanzas (clients),
@@ -280,15 +279,23 @@ static void test_client_rule(void)
     authenticate(a1);
     CHECK(CLIENTS.unsettled == 5);
     CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == a1);
-    /* bound, it goes after every unbound one, of any address */
+    /* bound, it goes after its address's unbound ones */
     conn_set_bound(a1);
     conn_set_bound(a1);                             /* twice: once */
     CHECK(CLIENTS.unsettled == 4 && CLIENTS.live_in == 5);
     CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == a2);
     conn_set_bound(a2);
     conn_set_bound(a3);
-    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == b4);
+    /* the address holding the most goes first: a's sessions before b's
+     * logins (a crowd's sessions before an honest client logging in) */
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == a1);
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, a1) == a2);
+    close_conn(a3);                                 /* a and b tie at 2 */
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == b4); /* unbound first */
     CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, b4) == b5);
+    drop(a3);
+    a3 = client_from("10.1.0.1");
+    conn_set_bound(a3);
     conn_set_bound(b4);
     conn_set_bound(b5);
     CHECK(CLIENTS.unsettled == 0);
@@ -305,10 +312,15 @@ static void test_client_rule(void)
     conn_set_active(b4);
     conn_set_active(b5);
     CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == a2);
-    /* a newcomer, unbound, goes before them all, but never for itself */
+    /* a newcomer, unbound, alone at its address, goes after the sessions
+     * of addresses holding more; never for itself */
     rs_conn *c7 = client_from("10.1.0.3");
-    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == c7);
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == a2);
     CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, c7) == a2);
+    close_conn(a2);
+    close_conn(b4);                                 /* all at 1: unbound first */
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, NULL) == c7);
+    CHECK(conn_eviction_victim(&srv, RS_POOL_CLIENTS, c7) == a3);
     /* binding never touches the server pool, nor authenticating a server
      * the client pool */
     authenticate(s6);

@@ -17,6 +17,9 @@ on loopback with small limits: servers (max_streams 24) and clients
      means no stanza (a whitespace keepalive does not count).
   e. client_streams_per_ip: the address's own excess is refused, nobody
      else's stream closed for it.
+  f. A crowd whose bound sessions fill the pool logs in again and again
+     while an honest client logs in: the honest login never gives way (the
+     address holding the most does).
 
 Usage: test_pools.py XMPP-RESPONDER"""
 import os
@@ -226,6 +229,44 @@ def t_d_full_pool_the_longest_idle_bound_gives_way(env):
     assert all(alive(s) for s in a + b[1:] + c), "another session went"
     assert metric(env, "client_streams_evicted_total", 'session="bound"') == before + 1
     empty_client_pool(env, a + b + c + [d])
+
+
+def t_f_a_crowd_relogging_in_never_evicts_a_login(env):
+    """The hostile benchmark's case: a crowd's bound sessions fill the pool
+    at the per-address cap (3 x 4), an honest client from another address
+    logs in (a crowd session gives way) and, before it binds, the crowd logs
+    in again and again: the address holding the most gives way each time,
+    never the honest login, which then binds (on the rule before, the
+    oldest unbound stream went, and the only unbound one was the honest
+    client's: the crowd evicted every login)."""
+    crowd = [sessions(env, "127.0.6.%d" % i, 4, bind=True) for i in (1, 2, 3)]
+    honest = Client.to(env, source="127.0.0.5")
+    honest.open_c(VALID)
+    honest.features()
+    honest.starttls(VALID)
+    honest.open_c(VALID)
+    honest.features()
+    assert honest.plain().tag.endswith("}success"), honest.all[-300:]
+    relogins = []
+    for i in range(6):                  # more than the pool has to give
+        # from whichever crowd address lost a session (the others are at
+        # their cap, and refused)
+        for source in ("127.0.6.1", "127.0.6.2", "127.0.6.3"):
+            try:
+                s, _ = logged_in(env, resource="again-%d" % i, source=source)
+                break
+            except AssertionError as e:
+                assert "too many client streams from your address" in str(e), e
+        else:
+            raise AssertionError("no crowd address could log in again")
+        relogins.append(s)
+        assert alive(honest), "the honest login gave way: " + honest.all[-300:].decode(
+            errors="replace")
+    honest.restart()
+    honest.open_c(VALID)
+    honest.features()
+    assert honest.bind("honest").get("type") == "result", honest.all[-300:]
+    empty_client_pool(env, [honest] + relogins + [x for group in crowd for x in group])
 
 
 def t_e_per_address_cap_refuses_the_excess(env):
