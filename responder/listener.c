@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "admission.h"
-#include "c2s.h"
 #include "log.h"
-#include "s2s_in.h"
 
 #define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
 
@@ -60,8 +58,7 @@ static void on_connection(uv_stream_t *listener, int status)
     }
     if (srv->stopping)
         return;
-    int rc = l->clients ? c2s_accept(srv, listener, l->direct_tls)
-                        : s2s_in_accept(srv, listener, l->direct_tls);
+    int rc = l->accept(srv, listener, l->direct_tls);
     if (rc == UV_ENOMEM) {
         accept_failed(l, rc);
         uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
@@ -73,7 +70,8 @@ static void on_connection(uv_stream_t *listener, int status)
     }
 }
 
-int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf)
+int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
+                  listener_accept_fn accept)
 {
     struct sockaddr_storage ss;
     int rc = strchr(conf->address, ':')
@@ -85,6 +83,7 @@ int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf)
     l->port = conf->port;
     l->direct_tls = conf->direct_tls;
     l->clients = conf->clients;
+    l->accept = accept;
     snprintf(l->address, sizeof l->address, "%s", conf->address);
     uv_tcp_init(srv->loop, &l->tcp);
     l->tcp.data = l;

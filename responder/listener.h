@@ -1,7 +1,9 @@
 /* listener.h -- one listening socket: accepts connections and hands them
- * to s2s_in (servers) or c2s (clients), keeps going when an accept fails (no memory: retried
- * shortly; no descriptors: an unauthenticated stream gives way), and logs
- * failures at most once a minute with the count of the others. */
+ * to the accept function it was opened with (s2s_in's for servers, c2s's
+ * for clients: server.c chooses), keeps going when an accept fails (no
+ * memory: retried shortly; no descriptors: an unauthenticated stream gives
+ * way), and logs failures at most once a minute with the count of the
+ * others. */
 #ifndef RS_LISTENER_H
 #define RS_LISTENER_H
 
@@ -12,6 +14,13 @@
 #include "config.h"
 #include "daemon.h"
 
+/* Take a connection waiting on listener (direct_tls: XEP-0368): 0 when it
+ * was taken; UV_ENOMEM when nothing could be allocated (it is still
+ * pending: tried again shortly); another uv error when uv_accept failed.
+ * s2s_in_accept and c2s_accept are the two. */
+typedef int (*listener_accept_fn)(rs_daemon *srv, uv_stream_t *listener,
+                                  bool direct_tls);
+
 /* One listening socket. */
 typedef struct rs_listener {
     uv_tcp_t tcp;      /* the listening socket */
@@ -19,13 +28,16 @@ typedef struct rs_listener {
     char address[64]; /* as configured */
     unsigned port;     /* TCP port */
     bool direct_tls;   /* XEP-0368: TLS starts with the first byte */
-    bool clients;      /* a client port (c2s.h), else servers (s2s_in.h) */
+    bool clients;      /* a client port, else servers: its pool */
+    listener_accept_fn accept; /* who takes its connections */
     uv_timer_t retry;  /* after a failed accept: try again shortly */
 } rs_listener;
 
-/* Bind and listen on conf for srv. 0, or -1 with "CONFIG: cannot listen on
- * ADDRESS port PORT: why" on stderr. The handles need listener_close. */
-int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf);
+/* Bind and listen on conf for srv, handing connections to accept. 0, or -1
+ * with "CONFIG: cannot listen on ADDRESS port PORT: why" on stderr. The
+ * handles need listener_close. */
+int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
+                  listener_accept_fn accept);
 
 /* Stop listening; the handles close through the loop. */
 void listener_close(rs_listener *l);

@@ -223,7 +223,8 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
         return -1;
     for (size_t i = 0; i < cfg->n_listen; i++) {
         srv->n_listeners = i + 1;
-        if (listener_open(&srv->listeners[i], srv, &cfg->listen[i]) < 0)
+        if (listener_open(&srv->listeners[i], srv, &cfg->listen[i],
+                          cfg->listen[i].clients ? c2s_accept : s2s_in_accept) < 0)
             return -1;
         srv->client_ports = srv->client_ports || cfg->listen[i].clients;
     }
