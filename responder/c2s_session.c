@@ -14,7 +14,6 @@
 
 #include "jid.h"
 #include "router.h"
-#include "services.h"
 #include "stanza.h"
 
 /* ---- sending to the client ------------------------------------------------- */
@@ -254,7 +253,7 @@ static void own_presence(c2s_stream *s, xmlNodePtr pres)
     stanza_set(probe, "type", "probe");
     stanza_set(probe, "from", s->jid);
     stanza_set(probe, "to", echo);
-    services_handle_client(s->hub->srv->services, s->dom, s->key, probe);
+    router_deliver_client(s->hub->srv, s->dom, s->key, probe);
     xmlFreeNode(probe);
 }
 
@@ -305,7 +304,7 @@ void c2s_session_stanza(c2s_stream *s, xmlNodePtr el)
         clients_answered(s->rec, false);
     else if (msg && j.local[0])
         clients_answered(s->rec, true);
-    services_handle_client(s->hub->srv->services, s->dom, s->key, el);
+    router_deliver_client(s->hub->srv, s->dom, s->key, el);
 }
 
 /* ---- delivery ------------------------------------------------------------------ */

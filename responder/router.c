@@ -52,6 +52,8 @@ struct rs_router {
     void *flow_ud;
     router_local_fn local;          /* our client sessions */
     void *local_ud;
+    router_client_fn client;        /* what answers their stanzas */
+    void *client_ud;
     ratelimit_table *verify_limits;        /* verification dials per claimed
                                        domain and in all this minute */
     done_event *head, *tail;        /* completions not yet delivered */
@@ -225,6 +227,20 @@ void router_on_local(rs_router *r, router_local_fn fn, void *ud)
 {
     r->local = fn;
     r->local_ud = ud;
+}
+
+void router_on_client(rs_router *r, router_client_fn fn, void *ud)
+{
+    r->client = fn;
+    r->client_ud = ud;
+}
+
+void router_deliver_client(rs_daemon *srv, const rs_domain *dom,
+                           const char *client_key, xmlNodePtr stanza)
+{
+    rs_router *r = srv->router;
+    if (r && r->client)
+        r->client(r->client_ud, dom, client_key, stanza);
 }
 
 void router_send(rs_daemon *srv, const char *local, const char *remote,

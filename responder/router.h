@@ -20,6 +20,10 @@
 
 #include "daemon.h"
 
+/* The echo contact's localpart (echo@DOMAIN): the services answer it;
+ * client sessions may talk to it and to their own domain only. */
+#define ECHO_LOCALPART "echo"
+
 typedef struct rs_router rs_router;
 
 /* A stanza from remote to dom, already authorised: true when the handler
@@ -45,6 +49,12 @@ typedef void (*router_flow_fn)(void *ud, const char *remote, bool cut);
  * domains): el is consumed. */
 typedef void (*router_local_fn)(void *ud, xmlNodePtr el);
 
+/* A stanza a client session on dom sent to its own domain or echo contact
+ * (jabber:server, 'from' stamped); client_key is the client's address, by
+ * which the answering side counts its budgets. It stays the caller's. */
+typedef void (*router_client_fn)(void *ud, const rs_domain *dom,
+                                 const char *client_key, xmlNodePtr stanza);
+
 /* The router of srv, kept in srv->router. NULL on allocation failure. */
 rs_router *router_new(rs_daemon *srv);
 
@@ -64,10 +74,19 @@ void router_on_flow(rs_router *r, router_flow_fn fn, void *ud);
  * (c2s.h). Without one, such stanzas are dropped. */
 void router_on_local(rs_router *r, router_local_fn fn, void *ud);
 
+/* Who answers what client sessions send to their own domain: the services
+ * (services.h). Without one, such stanzas are dropped. */
+void router_on_client(rs_router *r, router_client_fn fn, void *ud);
+
 /* A stanza from remote to one of our domains, already authorised: offered
  * to each handler in order. */
 void router_deliver_local(rs_daemon *srv, const rs_domain *dom,
                           const char *remote, xmlNodePtr stanza);
+
+/* A stanza of a client session (router_client_fn): handed to the one
+ * registered with router_on_client. */
+void router_deliver_client(rs_daemon *srv, const rs_domain *dom,
+                           const char *client_key, xmlNodePtr stanza);
 
 /* Send el (consumed) from our domain local to remote: on our outbound
  * stream, or to our client sessions when remote is one of our domains

@@ -116,6 +116,12 @@ static bool services_stanza(void *ud, const rs_domain *dom, const char *remote,
     return true; /* the services answer everything, if only with an error */
 }
 
+static void services_client_stanza(void *ud, const rs_domain *dom,
+                                   const char *client_key, xmlNodePtr stanza)
+{
+    services_handle_client(ud, dom, client_key, stanza);
+}
+
 static void probe_undeliverable(void *ud, const char *local,
                                 const char *remote, const char *why)
 {
@@ -146,6 +152,7 @@ static int wire_router(rs_daemon *srv)
     router_on_undeliverable(srv->router, probe_undeliverable, srv);
     router_on_verdict(srv->router, in_verdict, srv);
     router_on_flow(srv->router, in_flow, srv);
+    router_on_client(srv->router, services_client_stanza, srv->services);
     if (!(srv->c2s = c2s_new(srv)) || !(srv->clients = clients_new()))
         return -1;
     router_on_local(srv->router, c2s_deliver, srv->c2s);

@@ -10,8 +10,6 @@
 
 #include "daemon.h"
 
-#define ECHO_LOCALPART "echo"
-
 typedef struct rs_services rs_services;
 
 /* The services of srv (their reply budgets). NULL on allocation failure. */
