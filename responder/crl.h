@@ -20,12 +20,11 @@
 #include <time.h>
 
 #include <gnutls/x509.h>
+#include <uv.h>
 
 #define CRL_VALID_SECS (7 * 24 * 60 * 60)    /* nextUpdate - thisUpdate */
 #define CRL_RESIGN_SECS (24 * 60 * 60)       /* re-sign once this old */
 #define CRL_CHECK_SECS (60 * 60)             /* how often the daemon looks */
-
-struct rs_daemon;
 
 /* The CRLs the test PKI publishes. */
 enum { CRL_INTERMEDIATE, CRL_ROOT, CRL_COUNT };
@@ -61,10 +60,10 @@ int crl_refresh(const char *certs_dir, time_t max_age, bool *resigned,
 
 typedef struct rs_crl rs_crl;
 
-/* The CRLs of srv->cfg->state_dir/certs: refreshed now and on an hourly
- * timer. NULL when there is no test intermediate there (nothing to serve:
+/* The CRLs of state_dir/certs: refreshed now and on an hourly timer of
+ * loop. NULL when there is no test intermediate there (nothing to serve:
  * the routes answer 404) or out of memory; logged. */
-rs_crl *crl_start(struct rs_daemon *srv);
+rs_crl *crl_start(uv_loop_t *loop, const char *state_dir);
 
 /* The CRL served at url_path in DER (owned by c) and its thisUpdate and
  * nextUpdate; NULL when url_path is none of crl_specs or it could not be

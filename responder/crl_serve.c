@@ -10,7 +10,6 @@
 #include <gnutls/gnutls.h>
 #include <uv.h>
 
-#include "daemon.h"
 #include "log.h"
 
 #define CRL_DIR_MAX 4096
@@ -79,7 +78,7 @@ static void crl_on_timer(uv_timer_t *t)
     crl_tick(t->data);
 }
 
-rs_crl *crl_start(rs_daemon *srv)
+rs_crl *crl_start(uv_loop_t *loop, const char *state_dir)
 {
     char key[CRL_DIR_MAX + 32];
     rs_crl *c = calloc(1, sizeof *c);
@@ -88,7 +87,7 @@ rs_crl *crl_start(rs_daemon *srv)
         return NULL;
     }
     int n = snprintf(c->certs_dir, sizeof c->certs_dir, "%s/certs",
-                     srv->cfg->state_dir);
+                     state_dir);
     snprintf(key, sizeof key, "%s/intermediate.key", c->certs_dir);
     if (n < 0 || (size_t)n >= sizeof c->certs_dir || access(key, R_OK) != 0) {
         log_msg(RS_LOG_INFO, "crl: no test intermediate in %s: no CRL to serve",
@@ -97,7 +96,7 @@ rs_crl *crl_start(rs_daemon *srv)
         return NULL;
     }
     crl_tick(c);
-    uv_timer_init(srv->loop, &c->timer);
+    uv_timer_init(loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, crl_on_timer, CRL_CHECK_SECS * 1000ull,
                    CRL_CHECK_SECS * 1000ull);

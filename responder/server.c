@@ -260,7 +260,8 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     srv->control = control_open(srv, cfg->state_dir);
     if (!srv->control)
         return -1;
-    srv->crl = crl_start(srv); /* NULL: no test intermediate, nothing served */
+    /* NULL: no test intermediate, nothing served */
+    srv->crl = crl_start(srv->loop, cfg->state_dir);
     if (cfg->http.address) {
         srv->web = web_start(srv, &cfg->http);
         if (!srv->web)
