@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """How the daemon's modules relate, checked from the source:
 
-1. The module include graph of responder/ has no cycle. A module is a header
+1. The layers: responder/ holds one folder per layer, in the order that
+   responder/meson.build's rs_layers lists, bottom to top. A file of folder F
+   includes only headers of F and of the folders before F (the build enforces
+   the same through include paths); an include names a header, not a path.
+2. The module include graph of responder/ has no cycle. A module is a header
    and the .c files named after it (s2s_out_dial.c, conn_flow.c and
    *_internal.h belong to s2s_out, conn, ...). Each strongly connected
    component (modules that include one another, directly or round about) is
    printed, and the test fails.
-2. One prefix per module: every function a header declares starts with the
+3. One prefix per module: every function a header declares starts with the
    module's name (conn_*, s2s_out_*, xmlstream_*, ...).
 
 Usage: test_layers.py SOURCE_ROOT"""
@@ -18,9 +22,54 @@ root = sys.argv[1]
 src = os.path.join(root, "responder")
 failed = False
 
-# ---- 1. no include cycle -------------------------------------------------
-files = [f for f in os.listdir(src) if f.endswith((".c", ".h"))]
-heads = {f[:-2] for f in files if f.endswith(".h") and not f.endswith("_internal.h")}
+
+def fail(message):
+    global failed
+    failed = True
+    print(message)
+
+
+# ---- 1. the layers -------------------------------------------------------
+meson = open(os.path.join(src, "meson.build")).read()
+layers = re.findall(r"'([a-z]+)'", re.search(r"rs_layers = \[(.*?)\]", meson, re.S).group(1))
+rank = {layer: i for i, layer in enumerate(layers)}
+rank[""] = rank["cli"] - 0.5  # files not in a folder yet: just under cli/
+
+where = {}  # file name -> its folder ("" = responder/ itself)
+for folder, dirs, names in os.walk(src):
+    rel = os.path.relpath(folder, src)
+    rel = "" if rel == "." else rel
+    if rel and rel.split(os.sep)[0] not in rank:
+        fail("responder/%s: a folder rs_layers (responder/meson.build) does not list" % rel)
+        continue
+    for name in names:
+        if name.endswith((".c", ".h")):
+            if name in where:
+                fail("responder/%s/%s: the name is taken in responder/%s" % (rel, name, where[name]))
+            where[name] = rel
+for layer in layers:
+    if not os.path.isdir(os.path.join(src, layer)):
+        fail("responder/meson.build lists %s, which is no folder of responder/" % layer)
+
+includes = {}  # file name -> the responder headers it includes
+for name, folder in sorted(where.items()):
+    text = open(os.path.join(src, folder, name)).read()
+    includes[name] = []
+    for inc in re.findall(r'#include "([^"]+)"', text):
+        if "/" in inc:
+            fail("responder/%s/%s includes %s: name the header, not a path" % (folder, name, inc))
+            continue
+        if inc not in where:
+            continue  # certs/, zones/ or a system header
+        includes[name].append(inc)
+        up = where[inc]
+        if rank[up.split(os.sep)[0]] > rank[folder.split(os.sep)[0]]:
+            fail("responder/%s/%s includes %s of responder/%s, a layer above %s/"
+                 % (folder, name, inc, up + "/" if up else "", folder))
+print("%d layers, bottom to top: %s" % (len(layers), " ".join(layers)))
+
+# ---- 2. no include cycle -------------------------------------------------
+heads = {f[:-2] for f in where if f.endswith(".h") and not f.endswith("_internal.h")}
 
 
 def module(f):
@@ -33,11 +82,11 @@ def module(f):
 
 
 graph = {}
-for f in files:
+for f in where:
     m = module(f)
     graph.setdefault(m, set())
-    for inc in re.findall(r'#include "([a-z0-9_]+\.h)"', open(os.path.join(src, f)).read()):
-        if inc in files and module(inc) != m:
+    for inc in includes[f]:
+        if module(inc) != m:
             graph[m].add(module(inc))
 
 index, low, stack, on_stack, cycles = {}, {}, [], set(), []
@@ -71,30 +120,30 @@ for v in sorted(graph):
     if v not in index:
         connect(v)
 for comp in cycles:
-    failed = True
-    print("cycle among:", " ".join(comp))
+    fail("cycle among: " + " ".join(comp))
     for a in comp:
         print("   ", a, "->", " ".join(sorted(b for b in graph[a] if b in comp)))
 print("%d modules, %d include edges, %d cycles"
       % (len(graph), sum(len(e) for e in graph.values()), len(cycles)))
 
-# ---- 2. one prefix per module ------------------------------------------------
+# ---- 3. one prefix per module --------------------------------------------
 declared = 0
-for d in ("responder", "responder/cli", "certs", "zones"):
-    for f in sorted(os.listdir(os.path.join(root, d))):
-        if not f.endswith(".h"):
+headers = [(os.path.join("responder", folder), name) for name, folder in where.items()]
+for d in ("certs", "zones"):
+    headers += [(d, name) for name in os.listdir(os.path.join(root, d))]
+for d, f in sorted(headers):
+    if not f.endswith(".h"):
+        continue
+    m = f[:-2]
+    if m.endswith("_internal"):
+        m = m[:-len("_internal")]
+    text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, d, f)).read(), flags=re.S)
+    for line in text.split("\n"):
+        hit = re.match(r"^(?:static inline\s+)?[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(", line)
+        if not hit or line.startswith(("#", "typedef")) or "(*" in line:
             continue
-        m = f[:-2]
-        if m.endswith("_internal"):
-            m = m[:-len("_internal")]
-        text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, d, f)).read(), flags=re.S)
-        for line in text.split("\n"):
-            hit = re.match(r"^(?:static inline\s+)?[A-Za-z_][\w\s*]*?\b([A-Za-z_]\w*)\s*\(", line)
-            if not hit or line.startswith(("#", "typedef")) or "(*" in line:
-                continue
-            declared += 1
-            if not hit.group(1).startswith(m + "_"):
-                failed = True
-                print("%s/%s: %s does not start with %s_" % (d, f, hit.group(1), m))
+        declared += 1
+        if not hit.group(1).startswith(m + "_"):
+            fail("%s/%s: %s does not start with %s_" % (d, f, hit.group(1), m))
 print("%d functions declared in headers" % declared)
 sys.exit(1 if failed else 0)
