@@ -27,7 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 
 /* Create the roots, the intermediate and their CRLs in certs_dir (created if
  * missing, mode 0700). Existing files are kept unless force (or the

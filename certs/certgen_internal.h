@@ -11,7 +11,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 
 #define DAY_SECS (24 * 60 * 60)
 #define YEAR_SECS (365 * DAY_SECS)

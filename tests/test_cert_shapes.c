@@ -15,7 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 #include "certgen.h"
 #include "check.h"
 #include "certs_testlib.h"

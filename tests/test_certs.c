@@ -13,7 +13,7 @@
 #include <gnutls/x509-ext.h>
 #include <gnutls/x509.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 #include "certgen.h"
 #include "check.h"
 #include "crl.h"

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 #include "check.h"
 #include "zonegen.h"
 

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "../responder/catalog.h"
+#include "catalog.h"
 
 /* One test domain in the zone. */
 typedef struct zone_domain {
