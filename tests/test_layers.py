@@ -33,13 +33,16 @@ def fail(message):
 meson = open(os.path.join(src, "meson.build")).read()
 layers = re.findall(r"'([a-z]+)'", re.search(r"rs_layers = \[(.*?)\]", meson, re.S).group(1))
 rank = {layer: i for i, layer in enumerate(layers)}
-rank[""] = rank["cli"] - 0.5  # files not in a folder yet: just under cli/
 
 where = {}  # file name -> its folder ("" = responder/ itself)
 for folder, dirs, names in os.walk(src):
     rel = os.path.relpath(folder, src)
-    rel = "" if rel == "." else rel
-    if rel and rel.split(os.sep)[0] not in rank:
+    if rel == ".":
+        for name in names:
+            if name.endswith((".c", ".h")):
+                fail("responder/%s: every source belongs to a layer's folder" % name)
+        continue
+    if rel.split(os.sep)[0] not in rank:
         fail("responder/%s: a folder rs_layers (responder/meson.build) does not list" % rel)
         continue
     for name in names:
@@ -64,8 +67,8 @@ for name, folder in sorted(where.items()):
         includes[name].append(inc)
         up = where[inc]
         if rank[up.split(os.sep)[0]] > rank[folder.split(os.sep)[0]]:
-            fail("responder/%s/%s includes %s of responder/%s, a layer above %s/"
-                 % (folder, name, inc, up + "/" if up else "", folder))
+            fail("responder/%s/%s includes %s of responder/%s/, a layer above %s/"
+                 % (folder, name, inc, up, folder))
 print("%d layers, bottom to top: %s" % (len(layers), " ".join(layers)))
 
 # ---- 2. no include cycle -------------------------------------------------
