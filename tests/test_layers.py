@@ -12,6 +12,9 @@
    printed, and the test fails.
 3. One prefix per module: every function a header declares starts with the
    module's name (conn_*, s2s_out_*, xmlstream_*, ...).
+4. File-local functions tell where they are in a backtrace: a handler is
+   MODULE_on_EVENT (conn_on_read, not on_read), and no two files of the
+   daemon's layers define static functions of the same name.
 
 Usage: test_layers.py SOURCE_ROOT"""
 import os
@@ -149,4 +152,21 @@ for d, f in sorted(headers):
         if not hit.group(1).startswith(m + "_"):
             fail("%s/%s: %s does not start with %s_" % (d, f, hit.group(1), m))
 print("%d functions declared in headers" % declared)
+
+# ---- 4. file-local functions named for backtraces ---------------------------
+statics = {}
+for name, folder in sorted(where.items()):
+    if not name.endswith(".c"):
+        continue
+    text = open(os.path.join(src, folder, name)).read()
+    for fn in sorted(set(re.findall(r"^static [\w\s*]+?\b(\w+)\(", text, re.M))):
+        if fn.startswith("on_"):
+            fail("responder/%s/%s: handler %s is not named after its module (%s_%s)"
+                 % (folder, name, fn, module(name), fn))
+        if folder != "cli":
+            statics.setdefault(fn, []).append("%s/%s" % (folder, name))
+for fn, places in sorted(statics.items()):
+    if len(places) > 1:
+        fail("static %s in %s: one name, several files" % (fn, " and ".join(places)))
+print("%d file-local functions" % len(statics))
 sys.exit(1 if failed else 0)

@@ -25,18 +25,18 @@ typedef struct conn_write {
     char data[];
 } conn_write;
 
-static void on_xs_header(void *ud, const xmlstream_header *h);
-static bool on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns);
-static void on_xs_element(void *ud, xmlNodePtr el);
-static void on_xs_close(void *ud);
-static void on_xs_error(void *ud, xmlstream_error err, const char *text);
+static void conn_on_xs_header(void *ud, const xmlstream_header *h);
+static bool conn_on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns);
+static void conn_on_xs_element(void *ud, xmlNodePtr el);
+static void conn_on_xs_close(void *ud);
+static void conn_on_xs_error(void *ud, xmlstream_error err, const char *text);
 
 static const xmlstream_callbacks xs_events = {
-    .on_header = on_xs_header,
-    .on_open = on_xs_open,
-    .on_element = on_xs_element,
-    .on_close = on_xs_close,
-    .on_error = on_xs_error,
+    .on_header = conn_on_xs_header,
+    .on_open = conn_on_xs_open,
+    .on_element = conn_on_xs_element,
+    .on_close = conn_on_xs_close,
+    .on_error = conn_on_xs_error,
 };
 
 void conn_log(const rs_conn *c, rs_log_level level, const char *event,
@@ -122,7 +122,7 @@ static void conn_unlink(rs_conn *c)
     c->srv->n_conns--;
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void conn_on_handle_closed(uv_handle_t *h)
 {
     rs_conn *c = h->data;
     if (--c->open_handles > 0)
@@ -147,13 +147,13 @@ static void conn_teardown(rs_conn *c)
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
-        uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+        uv_close((uv_handle_t *)&c->tcp, conn_on_handle_closed);
         c->srv->pools[conn_pool(c)].sockets--;
     }
     if (!uv_is_closing((uv_handle_t *)&c->timer))
-        uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+        uv_close((uv_handle_t *)&c->timer, conn_on_handle_closed);
     if (!uv_is_closing((uv_handle_t *)&c->stall))
-        uv_close((uv_handle_t *)&c->stall, on_handle_closed);
+        uv_close((uv_handle_t *)&c->stall, conn_on_handle_closed);
 }
 
 static void record_peer(rs_conn *c)
@@ -196,7 +196,7 @@ static void read_last_words(rs_conn *c)
         handshake_step(c);
 }
 
-static void on_written(uv_write_t *req, int status)
+static void conn_on_written(uv_write_t *req, int status)
 {
     conn_write *w = (conn_write *)req;
     rs_conn *c = w->conn;
@@ -227,7 +227,7 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     w->len = len;
     memcpy(w->data, data, len);
     uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0) {
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &buf, 1, conn_on_written) < 0) {
         free(w);
         return -1;
     }
@@ -380,7 +380,7 @@ static void read_records(rs_conn *c)
     }
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void conn_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)h;
     (void)suggested;
@@ -388,7 +388,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(chunk, sizeof chunk);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     rs_conn *c = s->data;
     if (nread == 0)
@@ -427,7 +427,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 void conn_start_reading(rs_conn *c)
 {
-    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read);
 }
 
 int conn_accept(rs_conn *c, uv_stream_t *listener)
@@ -443,7 +443,7 @@ int conn_accept(rs_conn *c, uv_stream_t *listener)
     return 0;
 }
 
-static void on_connected(uv_connect_t *req, int status)
+static void conn_on_connected(uv_connect_t *req, int status)
 {
     rs_conn *c = req->data;
     free(req);
@@ -474,7 +474,7 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr)
     if (!req)
         return UV_ENOMEM;
     req->data = c;
-    int rc = uv_tcp_connect(req, &c->tcp, addr, on_connected);
+    int rc = uv_tcp_connect(req, &c->tcp, addr, conn_on_connected);
     if (rc < 0)
         free(req);
     return rc;
@@ -482,7 +482,7 @@ int conn_connect(rs_conn *c, const struct sockaddr *addr)
 
 /* ---- XML events ---------------------------------------------------------- */
 
-static void on_xs_header(void *ud, const xmlstream_header *h)
+static void conn_on_xs_header(void *ud, const xmlstream_header *h)
 {
     rs_conn *c = ud;
     /* inbound, every header (first or after a restart) opens a stream that
@@ -494,7 +494,7 @@ static void on_xs_header(void *ud, const xmlstream_header *h)
         c->handler->header(c, h);
 }
 
-static bool on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns)
+static bool conn_on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns)
 {
     rs_conn *c = ud;
     if (c->closing)
@@ -503,14 +503,14 @@ static bool on_xs_open(void *ud, const xmlChar *name, const xmlChar *ns)
                                                         (const char *)ns);
 }
 
-static void on_xs_element(void *ud, xmlNodePtr el)
+static void conn_on_xs_element(void *ud, xmlNodePtr el)
 {
     rs_conn *c = ud;
     if (!c->closing && c->handler->element)
         c->handler->element(c, el);
 }
 
-static void on_xs_close(void *ud)
+static void conn_on_xs_close(void *ud)
 {
     rs_conn *c = ud;
     if (c->closing)
@@ -523,7 +523,7 @@ static void on_xs_close(void *ud)
         conn_close(c, "peer closed the stream");
 }
 
-static void on_xs_error(void *ud, xmlstream_error err, const char *text)
+static void conn_on_xs_error(void *ud, xmlstream_error err, const char *text)
 {
     rs_conn *c = ud;
     if (c->closing)
@@ -600,7 +600,7 @@ void conn_set_timeout(rs_conn *c, unsigned seconds)
         uv_timer_start(&c->timer, conn_on_timer, (uint64_t)seconds * 1000, 0);
 }
 
-static void on_shutdown(uv_shutdown_t *req, int status)
+static void conn_on_shutdown(uv_shutdown_t *req, int status)
 {
     rs_conn *c = req->data;
     free(req);
@@ -743,7 +743,7 @@ void conn_close(rs_conn *c, const char *why)
     uv_timer_start(&c->timer, conn_on_timer, CLOSE_GRACE_MS, 0);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || (req->data = c,
-                 uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)) {
+                 uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_on_shutdown) < 0)) {
         free(req);
         conn_teardown(c);
     }

@@ -64,7 +64,7 @@ struct conn_addrs {
     size_t heap_cap;      /* room in each heap; kept >= n so that adding
                              to a heap never allocates */
     uint64_t activity;    /* the last evict_key given for activity: keys
-                             grow, so a list appended to stays in order */
+                             conn_count_grow, so a list appended to stays in order */
 };
 
 static size_t hash_key(const char *s)
@@ -77,7 +77,7 @@ static size_t hash_key(const char *s)
 
 /* Twice the buckets once entries outnumber them; without memory the table
  * stays as it is (longer chains, same answers). */
-static void grow(conn_addrs *t)
+static void conn_count_grow(conn_addrs *t)
 {
     size_t size = t->size ? t->size * 2 : 256;
     addr_entry **b = calloc(size, sizeof *b);
@@ -284,7 +284,7 @@ int conn_count_in(rs_conn *c)
     if (!p->addrs && !(p->addrs = calloc(1, sizeof *p->addrs)))
         return -1;
     if (p->addrs->n >= p->addrs->size)
-        grow(p->addrs);
+        conn_count_grow(p->addrs);
     addr_entry *e = lookup(p->addrs, c->peer_key, true);
     if (!e)
         return -1;

@@ -37,7 +37,7 @@ void conn_resume_reading(rs_conn *c, unsigned reason)
 
 /* The output stayed over the bound for limits.send_stall_timeout: the
  * peer does not read what it asked for. */
-static void on_stall(uv_timer_t *t)
+static void conn_on_stall(uv_timer_t *t)
 {
     rs_conn *c = t->data;
     if (c->closing)
@@ -60,7 +60,7 @@ void conn_output_changed(rs_conn *c)
         c->send_full = true;
         conn_pause_reading(c, CONN_PAUSE_OWN_OUTPUT);
         if (!c->closing)
-            uv_timer_start(&c->stall, on_stall,
+            uv_timer_start(&c->stall, conn_on_stall,
                            (uint64_t)c->srv->cfg->limits.send_stall_timeout * 1000, 0);
     } else if (c->send_full && c->out_pending <= bound / 2) {
         c->send_full = false;
@@ -109,7 +109,7 @@ void conn_flush(rs_conn *c)
 
 /* Before the loop waits for I/O (after the turn's callbacks, timers'
  * included): corked TLS output and buffered log lines go out. */
-static void on_flush_check(uv_prepare_t *h)
+static void conn_on_flush_check(uv_prepare_t *h)
 {
     rs_daemon *srv = h->data;
     while (srv->flush_list)
@@ -123,7 +123,7 @@ static void on_flush_check(uv_prepare_t *h)
  * stream. After many, the heap's free pages go back to the system too
  * (glibc keeps them otherwise, and the parsers of a crowd that went quiet
  * would stay in RSS). */
-static void on_idle_sweep(uv_timer_t *t)
+static void conn_on_idle_sweep(uv_timer_t *t)
 {
     rs_daemon *srv = t->data;
     uint64_t now = uv_now(srv->loop);
@@ -147,12 +147,12 @@ void conn_flush_start(rs_daemon *srv)
 {
     uv_timer_init(srv->loop, &srv->idle_sweep);
     srv->idle_sweep.data = srv;
-    uv_timer_start(&srv->idle_sweep, on_idle_sweep, CONN_PARSER_IDLE_MS,
+    uv_timer_start(&srv->idle_sweep, conn_on_idle_sweep, CONN_PARSER_IDLE_MS,
                    CONN_PARSER_IDLE_MS);
     uv_unref((uv_handle_t *)&srv->idle_sweep);
     uv_prepare_init(srv->loop, &srv->flush_check);
     srv->flush_check.data = srv;
-    uv_prepare_start(&srv->flush_check, on_flush_check);
+    uv_prepare_start(&srv->flush_check, conn_on_flush_check);
     uv_unref((uv_handle_t *)&srv->flush_check); /* never keeps the loop alive */
     srv->flush_on = true;
     log_set_buffered();
@@ -162,7 +162,7 @@ void conn_flush_stop(rs_daemon *srv)
 {
     if (!srv->flush_on)
         return;
-    on_flush_check(&srv->flush_check);
+    conn_on_flush_check(&srv->flush_check);
     srv->flush_on = false;
     setvbuf(stderr, NULL, _IONBF, 0); /* from here to exit, line by line */
     uv_close((uv_handle_t *)&srv->flush_check, NULL);

@@ -22,7 +22,7 @@ static rs_conn **bucket(const conn_ids *t, unsigned id)
 
 /* Twice the buckets; without memory the table stays as it is (longer
  * chains, same answers). */
-static void grow(conn_ids *t)
+static void conn_ids_grow(conn_ids *t)
 {
     size_t size = t->size * 2;
     rs_conn **b = calloc(size, sizeof *b);
@@ -54,7 +54,7 @@ int conn_ids_reserve(rs_daemon *srv)
         srv->ids = t;
     }
     if (t->n >= t->size)
-        grow(t);
+        conn_ids_grow(t);
     return 0;
 }
 

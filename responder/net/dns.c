@@ -56,13 +56,13 @@ const char *dns_status_name(rs_dns_status status)
     return "?";
 }
 
-static void on_timer(uv_timer_t *t)
+static void dns_on_timer(uv_timer_t *t)
 {
     rs_dns *dns = t->data;
     ares_process_fd(dns->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void dns_on_poll(uv_poll_t *h, int status, int events)
 {
     dns_poll *p = h->data;
     ares_socket_t rfd = ARES_SOCKET_BAD, wfd = ARES_SOCKET_BAD;
@@ -73,14 +73,14 @@ static void on_poll(uv_poll_t *h, int status, int events)
     ares_process_fd(p->dns->channel, rfd, wfd);
 }
 
-static void on_poll_closed(uv_handle_t *h)
+static void dns_on_poll_closed(uv_handle_t *h)
 {
     free(h->data);
 }
 
 /* c-ares tells us which sockets to watch for what. */
-static void on_sock_state(void *data, ares_socket_t fd, int readable,
-                          int writable)
+static void dns_on_sock_state(void *data, ares_socket_t fd, int readable,
+                              int writable)
 {
     rs_dns *dns = data;
     dns_poll **pp = &dns->polls;
@@ -92,7 +92,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
         if (p) {
             *pp = p->next;
             uv_poll_stop(&p->handle);
-            uv_close((uv_handle_t *)&p->handle, on_poll_closed);
+            uv_close((uv_handle_t *)&p->handle, dns_on_poll_closed);
         }
         return;
     }
@@ -111,7 +111,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable,
     }
     uv_poll_start(&p->handle,
                   (readable ? UV_READABLE : 0) | (writable ? UV_WRITABLE : 0),
-                  on_poll);
+                  dns_on_poll);
 }
 
 rs_dns *dns_new(uv_loop_t *loop, const char *servers)
@@ -127,7 +127,7 @@ rs_dns *dns_new(uv_loop_t *loop, const char *servers)
         return NULL;
     dns->loop = loop;
     struct ares_options opts = {0};
-    opts.sock_state_cb = on_sock_state;
+    opts.sock_state_cb = dns_on_sock_state;
     opts.sock_state_cb_data = dns;
     opts.timeout = 2000; /* ms per try */
     opts.tries = 2;
@@ -150,7 +150,7 @@ rs_dns *dns_new(uv_loop_t *loop, const char *servers)
     return dns;
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void dns_on_timer_closed(uv_handle_t *h)
 {
     free(h->data);
 }
@@ -165,10 +165,10 @@ void dns_free(rs_dns *dns)
         dns_poll *p = dns->polls;
         dns->polls = p->next;
         uv_poll_stop(&p->handle);
-        uv_close((uv_handle_t *)&p->handle, on_poll_closed);
+        uv_close((uv_handle_t *)&p->handle, dns_on_poll_closed);
     }
     uv_timer_stop(&dns->timer);
-    uv_close((uv_handle_t *)&dns->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&dns->timer, dns_on_timer_closed);
 }
 
 static rs_dns_req *req_start(rs_dns *dns, void *ud)
@@ -180,7 +180,7 @@ static rs_dns_req *req_start(rs_dns *dns, void *ud)
     req->ud = ud;
     req->starting = true;
     if (dns->pending++ == 0)
-        uv_timer_start(&dns->timer, on_timer, 100, 100);
+        uv_timer_start(&dns->timer, dns_on_timer, 100, 100);
     return req;
 }
 
@@ -232,8 +232,8 @@ static int by_priority_weight(const void *a, const void *b)
     return (int)y->weight - (int)x->weight; /* heavier first */
 }
 
-static void on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
-                   int alen)
+static void dns_on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
+                       int alen)
 {
     (void)timeouts;
     rs_dns_req *req = arg;
@@ -295,12 +295,12 @@ rs_dns_req *dns_s2s_targets(rs_dns *dns, const char *domain,
     req->targets_cb = cb;
     snprintf(req->domain, sizeof req->domain, "%s", domain);
     req->port = default_port;
-    ares_query(dns->channel, qname, ns_c_in, ns_t_srv, on_srv, req);
+    ares_query(dns->channel, qname, ns_c_in, ns_t_srv, dns_on_srv, req);
     return req_started(req);
 }
 
-static void on_addrinfo(void *arg, int status, int timeouts,
-                        struct ares_addrinfo *result)
+static void dns_on_addrinfo(void *arg, int status, int timeouts,
+                            struct ares_addrinfo *result)
 {
     (void)timeouts;
     rs_dns_req *req = arg;
@@ -350,7 +350,7 @@ rs_dns_req *dns_addresses(rs_dns *dns, const char *host, unsigned port,
     struct ares_addrinfo_hints hints = {0};
     hints.ai_family = AF_UNSPEC;
     hints.ai_flags = ARES_AI_NOSORT;
-    ares_getaddrinfo(dns->channel, host, NULL, &hints, on_addrinfo, req);
+    ares_getaddrinfo(dns->channel, host, NULL, &hints, dns_on_addrinfo, req);
     return req_started(req);
 }
 

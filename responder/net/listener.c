@@ -9,7 +9,7 @@
 
 #define ACCEPT_RETRY_MS 100 /* after an accept failed for lack of memory */
 
-static void on_connection(uv_stream_t *listener, int status);
+static void listener_on_connection(uv_stream_t *listener, int status);
 
 /* One warning per listener and minute about failed accepts, with the count
  * of those not logged: a flood of them must not fill the disk. */
@@ -34,17 +34,17 @@ static rs_pool_kind listener_pool(const rs_listener *l)
 }
 
 /* Memory came back, perhaps: take the connection still pending. */
-static void on_accept_retry(uv_timer_t *t)
+static void listener_on_accept_retry(uv_timer_t *t)
 {
     rs_listener *l = t->data;
     if (!l->srv->stopping)
-        on_connection((uv_stream_t *)&l->tcp, 0);
+        listener_on_connection((uv_stream_t *)&l->tcp, 0);
 }
 
 /* libuv stops polling a listener while a connection it announced waits for
  * uv_accept, and does not resume it when uv_accept fails: so a connection
  * we could not take is retried, and a failed uv_accept restarts listening. */
-static void on_connection(uv_stream_t *listener, int status)
+static void listener_on_connection(uv_stream_t *listener, int status)
 {
     rs_listener *l = listener->data;
     rs_daemon *srv = l->srv;
@@ -61,12 +61,12 @@ static void on_connection(uv_stream_t *listener, int status)
     int rc = l->accept(srv, listener, l->direct_tls);
     if (rc == UV_ENOMEM) {
         accept_failed(l, rc);
-        uv_timer_start(&l->retry, on_accept_retry, ACCEPT_RETRY_MS, 0);
+        uv_timer_start(&l->retry, listener_on_accept_retry, ACCEPT_RETRY_MS, 0);
     } else if (rc < 0) {
         accept_failed(l, rc);
         if (rc == UV_EMFILE || rc == UV_ENFILE)
             admission_evict_one(srv, listener_pool(l));
-        uv_listen(listener, 128, on_connection);
+        uv_listen(listener, 128, listener_on_connection);
     }
 }
 
@@ -92,7 +92,7 @@ int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
     if (rc == 0)
         rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, 128, on_connection);
+        rc = uv_listen((uv_stream_t *)&l->tcp, 128, listener_on_connection);
     if (rc < 0) {
         fprintf(stderr, "%s: cannot listen on %s port %u: %s\n",
                 srv->config_path ? srv->config_path : "(embedded config)",
@@ -105,13 +105,13 @@ int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
     return 0;
 }
 
-static void on_closed_noop(uv_handle_t *h)
+static void listener_on_closed_noop(uv_handle_t *h)
 {
     (void)h;
 }
 
 void listener_close(rs_listener *l)
 {
-    uv_close((uv_handle_t *)&l->tcp, on_closed_noop);
-    uv_close((uv_handle_t *)&l->retry, on_closed_noop);
+    uv_close((uv_handle_t *)&l->tcp, listener_on_closed_noop);
+    uv_close((uv_handle_t *)&l->retry, listener_on_closed_noop);
 }

@@ -89,8 +89,8 @@ static void subject_cn(gnutls_x509_crt_t crt, bool issuer, char *out, size_t n)
 
 /* ---- the row's recipe ------------------------------------------------------------- */
 
-static void check_names(const catalog_cert_recipe *c, gnutls_x509_crt_t crt,
-                        const char *domain, const char *base, certcheck_result *r)
+static void certcheck_check_names(const catalog_cert_recipe *c, gnutls_x509_crt_t crt,
+                                  const char *domain, const char *base, certcheck_result *r)
 {
     char cn[256], want[300];
     subject_cn(crt, false, cn, sizeof cn);
@@ -284,7 +284,7 @@ void certcheck_domain(const rs_domain *d, const char *base, bool public_instance
                  : c->eku == CATALOG_EKU_SERVER ? "serverAuth only"
                  : c->eku == CATALOG_EKU_CLIENT ? "clientAuth only"
                                                 : "serverAuth clientAuth");
-    check_names(c, crt, d->name, base, out);
+    certcheck_check_names(c, crt, d->name, base, out);
     unsigned char skid[64];
     size_t skid_len = sizeof skid;
     if (c->no_skid && gnutls_x509_crt_get_subject_key_id(crt, skid, &skid_len, NULL) >= 0)

@@ -198,9 +198,9 @@ static int read_server_name(void *ctx, unsigned tls_id, const unsigned char *dat
  * the post-client-hello function would be too late): the domain the peer
  * asks for by SNI, with its whole policy. Unknown or absent SNI keeps the
  * listener's domain. */
-static int on_handshake_message(gnutls_session_t session, unsigned htype,
-                                unsigned when, unsigned incoming,
-                                const gnutls_datum_t *msg)
+static int tls_on_handshake_message(gnutls_session_t session, unsigned htype,
+                                    unsigned when, unsigned incoming,
+                                    const gnutls_datum_t *msg)
 {
     rs_tls *t = gnutls_session_get_ptr(session);
     if (htype != GNUTLS_HANDSHAKE_CLIENT_HELLO || when != GNUTLS_HOOK_PRE ||
@@ -294,7 +294,7 @@ rs_tls *tls_new(bool server, const rs_domains *domains, const rs_domain *dom,
         /* ask for the peer's certificate for SASL EXTERNAL; verify.c judges */
         gnutls_certificate_server_set_request(t->session, GNUTLS_CERT_REQUEST);
         gnutls_handshake_set_hook_function(t->session, GNUTLS_HANDSHAKE_CLIENT_HELLO,
-                                           GNUTLS_HOOK_PRE, on_handshake_message);
+                                           GNUTLS_HOOK_PRE, tls_on_handshake_message);
     } else if (sni && sni[0]) {
         gnutls_server_name_set(t->session, GNUTLS_NAME_DNS, sni, strlen(sni));
     }
@@ -331,7 +331,7 @@ static int plain_alert(const rs_tls *t)
 }
 
 /* Describe why a TLS operation failed, with the alert when there was one. */
-static void failure_text(const rs_tls *t, int rc, char *out, size_t n)
+static void tls_failure_text(const rs_tls *t, int rc, char *out, size_t n)
 {
     if (rc == GNUTLS_E_FATAL_ALERT_RECEIVED || rc == GNUTLS_E_WARNING_ALERT_RECEIVED)
         snprintf(out, n, "alert received: %s",
@@ -392,7 +392,7 @@ rs_tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
             return RS_TLS_AGAIN;
         if (!gnutls_error_is_fatal(rc))
             continue; /* e.g. a warning alert: go on */
-        failure_text(t, rc, why, why_n);
+        tls_failure_text(t, rc, why, why_n);
         failure_alert(t, rc, alert, alert_n);
         return RS_TLS_FAILED;
     }
@@ -418,7 +418,7 @@ ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n)
         if (got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED ||
             !gnutls_error_is_fatal((int)got))
             continue;
-        failure_text(t, (int)got, why, why_n);
+        tls_failure_text(t, (int)got, why, why_n);
         if (got == GNUTLS_E_FATAL_ALERT_RECEIVED)
             alert_name(gnutls_alert_get(t->session), "received", t->alert_in,
                        sizeof t->alert_in);

@@ -39,7 +39,7 @@ static bool check_purpose(gnutls_x509_crt_t leaf, char *eku, size_t n)
 
 /* Does the leaf name domain as DNS-ID (incl. wildcard, CN fallback when no
  * dNSName), SRV-ID (_xmpp-server.domain) or xmppAddr? */
-static bool check_names(gnutls_x509_crt_t leaf, const char *domain)
+static bool verify_check_names(gnutls_x509_crt_t leaf, const char *domain)
 {
     if (gnutls_x509_crt_check_hostname2(leaf, domain, 0))
         return true;
@@ -123,7 +123,7 @@ bool verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
     int rc = gnutls_x509_trust_list_verify_crt2(trust, chain, n, NULL, 0, 0,
                                                 &status, NULL);
     v->trusted = rc == 0 && status == 0;
-    v->name_ok = check_names(chain[0], domain);
+    v->name_ok = verify_check_names(chain[0], domain);
     v->purpose_ok = check_purpose(chain[0], v->eku, sizeof v->eku);
 
     if (!v->trusted) {

@@ -64,7 +64,7 @@ static client_entry *find(const rs_clients *cs, const char *address)
 }
 
 /* The entry for address, taking the least recently seen slot when full. */
-static client_entry *entry_for(rs_clients *cs, const char *address)
+static client_entry *clients_entry_for(rs_clients *cs, const char *address)
 {
     client_entry *e = find(cs, address);
     if (e)
@@ -86,7 +86,7 @@ void clients_add(rs_clients *cs, const clients_outcome *o)
 {
     if (!cs || !o->local[0] || !o->address[0])
         return;
-    client_entry *e = entry_for(cs, o->address);
+    client_entry *e = clients_entry_for(cs, o->address);
     memmove(&e->history[1], &e->history[0],
             sizeof e->history[0] * (CLIENTS_HISTORY - 1));
     e->history[0] = *o;
@@ -107,7 +107,7 @@ size_t clients_count(const rs_clients *cs)
 
 /* ---- the record of one stream ------------------------------------------------------ */
 
-static void on_tls(void *ud, bool ok, const char *alert)
+static void clients_on_tls(void *ud, bool ok, const char *alert)
 {
     clients_record *r = ud;
     const rs_tls *t = r->conn->tls;
@@ -121,14 +121,14 @@ static void on_tls(void *ud, bool ok, const char *alert)
         r->o.refused_by = REPORT_BY_PEER;
 }
 
-static void on_peer_ended(void *ud)
+static void clients_on_peer_ended(void *ud)
 {
     clients_record *r = ud;
     if (!r->o.auth_ok && r->o.refused_by == REPORT_BY_NONE)
         r->o.refused_by = REPORT_BY_PEER;
 }
 
-static void on_error_sent(void *ud, const char *condition)
+static void clients_on_error_sent(void *ud, const char *condition)
 {
     clients_record *r = ud;
     if (r->o.auth_ok || r->o.refused_by != REPORT_BY_NONE)
@@ -138,7 +138,7 @@ static void on_error_sent(void *ud, const char *condition)
                           ? REPORT_BY_NETWORK : REPORT_BY_US;
 }
 
-static void on_closing(void *ud, const char *why)
+static void clients_on_closing(void *ud, const char *why)
 {
     clients_record *r = ud;
     clients_outcome *o = &r->o;
@@ -152,17 +152,17 @@ static void on_closing(void *ud, const char *why)
     clients_add(r->store, o);
 }
 
-static void on_freed(void *ud)
+static void clients_on_freed(void *ud)
 {
     free(ud);
 }
 
 static const rs_conn_observer client_events = {
-    .tls = on_tls,
-    .peer_ended = on_peer_ended,
-    .error_sent = on_error_sent,
-    .closing = on_closing,
-    .freed = on_freed,
+    .tls = clients_on_tls,
+    .peer_ended = clients_on_peer_ended,
+    .error_sent = clients_on_error_sent,
+    .closing = clients_on_closing,
+    .freed = clients_on_freed,
 };
 
 clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls)
@@ -235,7 +235,7 @@ const char *clients_seen_name(report_seen seen)
 
 /* Getting as far as SASL means the client took the TLS (or its absence)
  * and the certificate: that is connecting, whatever the password did. */
-static report_seen seen_of(const clients_outcome *o)
+static report_seen clients_seen_of(const clients_outcome *o)
 {
     if (o->auth[0] || o->password_in_clear)
         return REPORT_SEEN_ACCEPT;
@@ -289,7 +289,7 @@ static void explain(const clients_outcome *o, char *e, size_t n)
         buf_strcatf(e, n, " and the stream ended: %s. ", o->close);
 }
 
-static void fill_cell(const client_entry *e, const rs_domain_conf *d, clients_cell *c)
+static void clients_fill_cell(const client_entry *e, const rs_domain_conf *d, clients_cell *c)
 {
     memset(c, 0, sizeof *c);
     c->domain = d;
@@ -305,7 +305,7 @@ static void fill_cell(const client_entry *e, const rs_domain_conf *d, clients_ce
                  "client should %s: %s.", d->name, should, catalog_client_why(p));
         return;
     }
-    c->seen = seen_of(c->latest);
+    c->seen = clients_seen_of(c->latest);
     explain(c->latest, c->explanation, sizeof c->explanation);
     unsigned n = tries(e, d->name);
     if (c->seen != REPORT_SEEN_ACCEPT && n >= LOOP_TRIES) {
@@ -333,7 +333,7 @@ void clients_matrix(const rs_clients *cs, const char *address,
 {
     const client_entry *e = cs ? find(cs, address) : NULL;
     for (size_t i = 0; i < cfg->n_domains; i++)
-        fill_cell(e, &cfg->domains[i], &cells[i]);
+        clients_fill_cell(e, &cfg->domains[i], &cells[i]);
 }
 
 /* ---- JSON ------------------------------------------------------------------------------ */

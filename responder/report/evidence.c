@@ -108,8 +108,8 @@ static void entry_done(ev_entry *e)
     }
 }
 
-static void on_addresses(void *ud, rs_dns_status status,
-                         const struct sockaddr_storage *addrs, size_t n)
+static void evidence_on_addresses(void *ud, rs_dns_status status,
+                                  const struct sockaddr_storage *addrs, size_t n)
 {
     ev_entry *e = ud;
     e->req = NULL;
@@ -127,13 +127,13 @@ static void next_target(ev_entry *e)
         return;
     }
     /* the callback may run before this returns and start the next lookup */
-    rs_dns_req *r = dns_addresses(e->ev->dns, t->host, t->port, on_addresses, e);
+    rs_dns_req *r = dns_addresses(e->ev->dns, t->host, t->port, evidence_on_addresses, e);
     if (r)
         e->req = r;
 }
 
-static void on_targets(void *ud, rs_dns_status status,
-                       const rs_dns_target *targets, size_t n)
+static void evidence_on_targets(void *ud, rs_dns_status status,
+                                const rs_dns_target *targets, size_t n)
 {
     ev_entry *e = ud;
     e->req = NULL;
@@ -147,7 +147,7 @@ static void on_targets(void *ud, rs_dns_status status,
 
 /* The entry for domain: a fresh or known one, or NULL when every slot is
  * busy resolving. */
-static ev_entry *entry_for(rs_evidence *ev, const char *domain)
+static ev_entry *evidence_entry_for(rs_evidence *ev, const char *domain)
 {
     ev_entry *free_slot = NULL, *oldest = NULL;
     for (unsigned i = 0; i < ev->limits.cache_entries; i++) {
@@ -219,7 +219,7 @@ void evidence_submit(rs_evidence *ev, rs_report *report,
         return;
     }
     time_t now = time(NULL);
-    ev_entry *e = entry_for(ev, o->remote);
+    ev_entry *e = evidence_entry_for(ev, o->remote);
     if (e && e->domain[0] && !e->resolving && e->expires > now) {
         e->last_used = now;
         bool match = evidence_address_in(peer_ip, e->addrs, e->n_addrs);
@@ -247,7 +247,7 @@ void evidence_submit(rs_evidence *ev, rs_report *report,
     e->n_addrs = 0;
     e->targets.n = e->targets.next = 0;
     ev->stats.lookups++;
-    rs_dns_req *r = dns_s2s_targets(ev->dns, e->domain, 5269, on_targets, e);
+    rs_dns_req *r = dns_s2s_targets(ev->dns, e->domain, 5269, evidence_on_targets, e);
     if (r)
         e->req = r;
 }

@@ -73,7 +73,7 @@ static void submit(rs_record *r)
 
 /* A handshake ended: a failure is the peer refusing what the profile
  * presents (or the profile's TLS refusing the peer): the test's answer. */
-static void on_tls(void *ud, bool ok, const char *alert)
+static void record_on_tls(void *ud, bool ok, const char *alert)
 {
     rs_record *r = ud;
     report_outcome *o = outcome(r);
@@ -93,7 +93,7 @@ static void on_tls(void *ud, bool ok, const char *alert)
 }
 
 /* A peer that ends the stream before authentication is done refuses. */
-static void on_peer_ended(void *ud)
+static void record_on_peer_ended(void *ud)
 {
     report_outcome *o = outcome(ud);
     if (o->auth != REPORT_AUTH_OK && o->refused_by == REPORT_BY_NONE)
@@ -103,7 +103,7 @@ static void on_peer_ended(void *ud)
 /* A stream error of ours before authentication is our refusal, except
  * those that say nobody decided: the peer was silent too long, or we are
  * stopping. */
-static void on_error_sent(void *ud, const char *condition)
+static void record_on_error_sent(void *ud, const char *condition)
 {
     report_outcome *o = outcome(ud);
     if (o->auth == REPORT_AUTH_OK || o->refused_by != REPORT_BY_NONE)
@@ -116,7 +116,7 @@ static void on_error_sent(void *ud, const char *condition)
 }
 
 /* The final outcome: who ended it, and how. */
-static void on_closing(void *ud, const char *why)
+static void record_on_closing(void *ud, const char *why)
 {
     rs_record *r = ud;
     report_outcome *o = outcome(r);
@@ -154,7 +154,7 @@ static void on_closing(void *ud, const char *why)
 /* Idle a while (conn_flow.c's sweep): the outcome shrinks to what its
  * texts use until the stream does something again. Memory short: it
  * stays as it is. */
-static void on_idle(void *ud)
+static void record_on_idle(void *ud)
 {
     rs_record *r = ud;
     if (!r->o || r->reported)
@@ -167,7 +167,7 @@ static void on_idle(void *ud)
     r->packed = packed;
 }
 
-static void on_freed(void *ud)
+static void record_on_freed(void *ud)
 {
     rs_record *r = ud;
     free(r->o);
@@ -176,12 +176,12 @@ static void on_freed(void *ud)
 }
 
 static const rs_conn_observer record_events = {
-    .tls = on_tls,
-    .peer_ended = on_peer_ended,
-    .error_sent = on_error_sent,
-    .closing = on_closing,
-    .idle = on_idle,
-    .freed = on_freed,
+    .tls = record_on_tls,
+    .peer_ended = record_on_peer_ended,
+    .error_sent = record_on_error_sent,
+    .closing = record_on_closing,
+    .idle = record_on_idle,
+    .freed = record_on_freed,
 };
 
 /* ---- the owner's side --------------------------------------------------------- */

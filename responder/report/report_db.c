@@ -95,9 +95,9 @@ struct report_db {
     "p.leg = o.leg AND p.evidence != 'claimed' AND (p.time > o.time OR "       \
     "(p.time = o.time AND p.id > o.id))))"
 
-static void set_err(char *err, size_t n, const char *fmt, ...)
+static void report_db_set_err(char *err, size_t n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void set_err(char *err, size_t n, const char *fmt, ...)
+static void report_db_set_err(char *err, size_t n, const char *fmt, ...)
 {
     if (!err || !n)
         return;
@@ -113,7 +113,7 @@ static int exec(report_db *d, const char *sql, char *err, size_t n)
     char *msg = NULL;
     if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) == SQLITE_OK)
         return 0;
-    set_err(err, n, "%s: %s", d->path, msg ? msg : sqlite3_errmsg(d->db));
+    report_db_set_err(err, n, "%s: %s", d->path, msg ? msg : sqlite3_errmsg(d->db));
     sqlite3_free(msg);
     return -1;
 }
@@ -164,14 +164,14 @@ static int user_version(report_db *d, int *v, char *err, size_t n)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(d->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
         return -1;
     }
     int rc = sqlite3_step(st);
     *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW) {
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
         return -1;
     }
     return 0;
@@ -186,8 +186,8 @@ static int migrate(report_db *d, char *err, size_t n)
     if (user_version(d, &v, err, n) < 0)
         goto fail;
     if (v > SCHEMA_VERSION) {
-        set_err(err, n, "%s has schema version %d, newer than this "
-                "xmpp-responder's %d", d->path, v, SCHEMA_VERSION);
+        report_db_set_err(err, n, "%s has schema version %d, newer than this "
+                          "xmpp-responder's %d", d->path, v, SCHEMA_VERSION);
         goto fail;
     }
     for (; v < SCHEMA_VERSION; v++) {
@@ -221,8 +221,8 @@ static int prepare_insert(report_db *d, char *err, size_t n)
     free(update);
     free(sql);
     if (rc != SQLITE_OK) {
-        set_err(err, n, "%s: preparing the insert: %s", d->path,
-                rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: preparing the insert: %s", d->path,
+                          rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(d->db));
         return -1;
     }
     return 0;
@@ -237,13 +237,13 @@ static int read_lines(report_db *d, const char *path, unsigned *skipped,
 {
     FILE *f = fopen(path, "r");
     if (!f) {
-        set_err(err, n, "cannot read %s: %s", path, strerror(errno));
+        report_db_set_err(err, n, "cannot read %s: %s", path, strerror(errno));
         return -1;
     }
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(d->db, "INSERT INTO import_lines (line) VALUES (?)",
                            -1, &st, NULL) != SQLITE_OK) {
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
         fclose(f);
         return -1;
     }
@@ -260,14 +260,14 @@ static int read_lines(report_db *d, const char *path, unsigned *skipped,
         }
         sqlite3_bind_text(st, 1, line, (int)len, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) {
-            set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+            report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
             rc = -1;
             break;
         }
         sqlite3_reset(st);
     }
     if (rc == 0 && ferror(f)) {
-        set_err(err, n, "reading %s: %s", path, strerror(errno));
+        report_db_set_err(err, n, "reading %s: %s", path, strerror(errno));
         rc = -1;
     }
     free(line);
@@ -338,7 +338,7 @@ static int import_old(report_db *d, char *err, size_t n)
     if (!paths[0] || !paths[1]) {
         free(paths[0]);
         free(paths[1]);
-        set_err(err, n, "out of memory");
+        report_db_set_err(err, n, "out of memory");
         return -1;
     }
     struct stat st;
@@ -359,7 +359,7 @@ static int import_old(report_db *d, char *err, size_t n)
                  "WHERE true ORDER BY n ON CONFLICT (stream, leg) WHERE stream "
                  "!= 0 DO UPDATE SET %s", cols, cols, update) < 0) {
         sql = NULL;
-        set_err(err, n, "out of memory");
+        report_db_set_err(err, n, "out of memory");
         goto done;
     }
     if (exec(d, "BEGIN IMMEDIATE", err, n) < 0)
@@ -452,7 +452,7 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
         d->dir = strdup(dir);
     if (!d || !d->dir) {
         report_db_close(d);
-        set_err(err, n, "out of memory");
+        report_db_set_err(err, n, "out of memory");
         return NULL;
     }
     d->limits = *limits;
@@ -460,8 +460,8 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
                           : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     int rc = sqlite3_open_v2(d->path, &d->db, flags, NULL);
     if (rc != SQLITE_OK) {
-        set_err(err, n, "cannot open %s: %s", d->path,
-                d->db ? sqlite3_errmsg(d->db) : "out of memory");
+        report_db_set_err(err, n, "cannot open %s: %s", d->path,
+                          d->db ? sqlite3_errmsg(d->db) : "out of memory");
         report_db_close(d);
         return NULL;
     }
@@ -474,9 +474,9 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
         if (user_version(d, &v, err, n) < 0)
             goto fail;
         if (v != SCHEMA_VERSION) {
-            set_err(err, n, "%s has schema version %d, this xmpp-responder reads "
-                    "version %d%s", d->path, v, SCHEMA_VERSION,
-                    v < SCHEMA_VERSION ? " (the daemon migrates it at start)" : "");
+            report_db_set_err(err, n, "%s has schema version %d, this xmpp-responder reads "
+                              "version %d%s", d->path, v, SCHEMA_VERSION,
+                              v < SCHEMA_VERSION ? " (the daemon migrates it at start)" : "");
             goto fail;
         }
         return d;
@@ -507,7 +507,7 @@ fail:
 }
 
 /* After each commit: how big the WAL has grown. */
-static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+static int report_on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
     (void)db;
     (void)name;
@@ -517,7 +517,7 @@ static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 
 void report_db_defer_checkpoints(report_db *d)
 {
-    sqlite3_wal_hook(d->db, on_wal_commit, d); /* replaces the automatic one */
+    sqlite3_wal_hook(d->db, report_on_wal_commit, d); /* replaces the automatic one */
 }
 
 unsigned report_db_wal_pages(const report_db *d)
@@ -548,13 +548,13 @@ int report_db_checkpoint(const char *path, char *err, size_t n)
         rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
                                        &copied);
     if (rc == SQLITE_OK && frames < 0) {
-        set_err(err, n, "checkpoint of %s: the WAL was not open", path);
+        report_db_set_err(err, n, "checkpoint of %s: the WAL was not open", path);
         sqlite3_close(db);
         return -1;
     }
     if (rc != SQLITE_OK)
-        set_err(err, n, "checkpoint of %s: %s", path,
-                db ? sqlite3_errmsg(db) : "out of memory");
+        report_db_set_err(err, n, "checkpoint of %s: %s", path,
+                          db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return rc == SQLITE_OK ? 0 : -1;
 }
@@ -590,7 +590,7 @@ int report_db_load(report_db *d, const char *remote, int64_t since,
     if (!cols || asprintf(&sql, "SELECT %s FROM outcomes WHERE (?1 IS NULL OR "
                           "remote = ?1) AND time >= ?2 ORDER BY id", cols) < 0) {
         free(cols);
-        set_err(err, n, "out of memory");
+        report_db_set_err(err, n, "out of memory");
         return -1;
     }
     free(cols);
@@ -598,7 +598,7 @@ int report_db_load(report_db *d, const char *remote, int64_t since,
     int rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
     free(sql);
     if (rc != SQLITE_OK) {
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
         return -1;
     }
     if (remote)
@@ -630,7 +630,7 @@ int report_db_load(report_db *d, const char *remote, int64_t since,
         fn(arg, &o);
     }
     if (rc != SQLITE_DONE)
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
     sqlite3_finalize(st);
     if (bad)
         log_msg(RS_LOG_WARN, "report: %u row(s) of %s skipped: not outcomes", bad,
@@ -672,7 +672,7 @@ static int trim_written(report_db *d, const report_outcome *os, size_t count,
         int rc = sqlite3_step(d->trim);
         sqlite3_reset(d->trim);
         if (rc != SQLITE_DONE) {
-            set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+            report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
             return -1;
         }
     }
@@ -697,7 +697,7 @@ int report_db_write(report_db *d, const report_outcome *os, size_t count,
                     os[i].remote, sqlite3_errstr(rc));
             continue;
         }
-        set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
+        report_db_set_err(err, n, "%s: %s", d->path, sqlite3_errmsg(d->db));
         sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }

@@ -60,7 +60,7 @@ static const char *const by_value[] = {
     "time, id LIMIT ?1)",
 };
 
-static void set_err(char *err, size_t n, const char *path, sqlite3 *db)
+static void report_prune_set_err(char *err, size_t n, const char *path, sqlite3 *db)
 {
     if (err && n)
         snprintf(err, n, "%s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
@@ -139,7 +139,7 @@ long report_prune_run(sqlite3 *db, const char *path, const report_limits *l,
                       int64_t now, unsigned what, char *err, size_t n)
 {
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, n, path, db);
+        report_prune_set_err(err, n, path, db);
         return -1;
     }
     int64_t cutoff = l->max_age ? now - (int64_t)l->max_age : INT64_MIN;
@@ -154,14 +154,14 @@ long report_prune_run(sqlite3 *db, const char *path, const report_limits *l,
     long total = 0;
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         if (steps[i] < 0) {
-            set_err(err, n, path, db);
+            report_prune_set_err(err, n, path, db);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
         }
         total += steps[i];
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        set_err(err, n, path, db);
+        report_prune_set_err(err, n, path, db);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;
     }
@@ -174,7 +174,7 @@ long report_prune_run(sqlite3 *db, const char *path, const report_limits *l,
         if (sqlite3_exec(db, "PRAGMA incremental_vacuum", NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
                 SQLITE_OK) {
-            set_err(err, n, path, db);
+            report_prune_set_err(err, n, path, db);
             return -1;
         }
     }
@@ -187,7 +187,7 @@ long report_prune_path(const char *path, const report_limits *l, int64_t now,
     sqlite3 *db = NULL;
     long rc = -1;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-        set_err(err, n, path, db);
+        report_prune_set_err(err, n, path, db);
     else {
         sqlite3_busy_timeout(db, BUSY_MS);
         rc = report_prune_run(db, path, l, now, what, err, n);

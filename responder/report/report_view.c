@@ -36,7 +36,7 @@ static const char *refusal_text(const report_outcome *o)
 }
 
 /* Why a leg ended unauthenticated, in the words of whoever ended it. */
-static const char *failure_text(const report_outcome *o)
+static const char *report_view_failure_text(const report_outcome *o)
 {
     if (o->refused_by == REPORT_BY_PEER)
         return refusal_text(o);
@@ -58,7 +58,7 @@ void report_outcome_brief(const report_outcome *o, char *out, size_t n)
             o->auth == REPORT_AUTH_OK ? "ok" : "failed");
     if (o->refused_by != REPORT_BY_NONE)
         buf_strcatf(out, n, "; %s%s%s: %s", who[o->refused_by],
-            o->step ? " at " : "", report_step_words(o->step), failure_text(o));
+            o->step ? " at " : "", report_step_words(o->step), report_view_failure_text(o));
     else if (o->stanza[0])
         buf_strcatf(out, n, "; %s", o->stanza);
 }
@@ -108,12 +108,12 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
     }
     if (o->refused_by == REPORT_BY_US && o->leg == REPORT_LEG_OUT) {
         buf_strcatf(out, n, " and this profile's rule stopped us at %s: %s. ",
-            o->step ? report_step_words(o->step) : "authentication", failure_text(o));
+            o->step ? report_step_words(o->step) : "authentication", report_view_failure_text(o));
         return;
     }
     if (o->refused_by != REPORT_BY_NONE) {
         buf_strcatf(out, n, "%s%s%s: %s. ", who[o->refused_by], o->step ? " at " : "",
-            report_step_words(o->step), failure_text(o));
+            report_step_words(o->step), report_view_failure_text(o));
         return;
     }
     if (o->auth == REPORT_AUTH_OK) {
@@ -135,7 +135,7 @@ static void explain_leg(const report_outcome *o, char *out, size_t n)
  * rule) leaves the test unfinished, so the other leg alone cannot make it
  * an acceptance: le-tlsserver against a server without SASL EXTERNAL never
  * shows whether it takes the certificate as a client's. */
-static report_seen seen_of(const report_outcome *in, const report_outcome *out)
+static report_seen report_view_seen_of(const report_outcome *in, const report_outcome *out)
 {
     const report_outcome *legs[] = {in, out};
     bool accepted = false, ours = false;
@@ -150,15 +150,15 @@ static report_seen seen_of(const report_outcome *in, const report_outcome *out)
     return accepted && !ours ? REPORT_SEEN_ACCEPT : REPORT_SEEN_NOTHING;
 }
 
-static void fill_cell(const rs_report *r, const char *remote,
-                      const rs_domain_conf *d, report_cell *c)
+static void report_view_fill_cell(const rs_report *r, const char *remote,
+                                  const rs_domain_conf *d, report_cell *c)
 {
     const catalog_profile *p = d->profile;
     memset(c, 0, sizeof *c);
     c->domain = d;
     c->in = report_latest(r, remote, d->name, REPORT_LEG_IN);
     c->out = report_latest(r, remote, d->name, REPORT_LEG_OUT);
-    c->seen = seen_of(c->in, c->out);
+    c->seen = report_view_seen_of(c->in, c->out);
     char *e = c->explanation;
     size_t n = sizeof c->explanation;
     const char *should = p->strict == CATALOG_EXPECT_ACCEPT ? "accept" : "refuse";
@@ -215,7 +215,7 @@ void report_matrix(const rs_report *r, const char *remote,
                    const rs_config *cfg, report_cell *cells)
 {
     for (size_t i = 0; i < cfg->n_domains; i++)
-        fill_cell(r, remote, &cfg->domains[i], &cells[i]);
+        report_view_fill_cell(r, remote, &cfg->domains[i], &cells[i]);
 }
 
 void report_summarize(const report_cell *cells, size_t n, report_summary *s)

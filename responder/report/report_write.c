@@ -32,21 +32,21 @@
 #define QUEUE_MAX 2048        /* outcomes waiting; beyond, new ones are not
                                  written (memory still has them) */
 
-static void on_flush_timer(uv_timer_t *t);
+static void report_on_flush_timer(uv_timer_t *t);
 static void maybe_checkpoint(rs_report *r);
 static void maybe_prune(rs_report *r, bool failed);
 
-static double now_ms(void)
+static double report_write_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void schedule(rs_report *r, uint64_t delay)
+static void report_write_schedule(rs_report *r, uint64_t delay)
 {
     if (r->timer_on && (!uv_is_active((uv_handle_t *)&r->timer) || delay == 0))
-        uv_timer_start(&r->timer, on_flush_timer, delay, 0);
+        uv_timer_start(&r->timer, report_on_flush_timer, delay, 0);
 }
 
 /* Outcomes waiting: queue[head..n_queue). */
@@ -88,7 +88,7 @@ void report_enqueue(rs_report *r, const report_outcome *o)
         r->cap_queue = cap;
     }
     r->queue[r->n_queue++] = *o;
-    schedule(r, waiting(r) == BATCH && !r->failing ? 0 : FLUSH_DELAY_MS);
+    report_write_schedule(r, waiting(r) == BATCH && !r->failing ? 0 : FLUSH_DELAY_MS);
 }
 
 /* Write up to max waiting outcomes in one transaction: 0, or -1 (logged
@@ -132,9 +132,9 @@ static int flush_some(rs_report *r, size_t max)
         return -1;
     if (r->pruning) /* the worker has the database; it flushes when done */
         return 0;
-    double start = now_ms();
+    double start = report_write_now_ms();
     int rc = waiting(r) ? write_queue(r, max) : 0;
-    double took = now_ms() - start;
+    double took = report_write_now_ms() - start;
     if (took > r->stats.longest_ms)
         r->stats.longest_ms = took;
     maybe_prune(r, rc < 0);
@@ -210,7 +210,7 @@ static void prune_done(uv_work_t *w, int status)
     if (status == 0)
         prune_result(r, r->prune_rc, r->prune_err);
     if (waiting(r))
-        schedule(r, 0);
+        report_write_schedule(r, 0);
 }
 
 /* Whether retention is due, and if so run it: in a worker while attached
@@ -249,13 +249,13 @@ static void maybe_prune(rs_report *r, bool failed)
 
 /* ---- the loop --------------------------------------------------------------- */
 
-static void on_flush_timer(uv_timer_t *t)
+static void report_on_flush_timer(uv_timer_t *t)
 {
     rs_report *r = t->data;
     if (flush_some(r, TURN_MAX) < 0)
-        schedule(r, RETRY_DELAY_MS);
+        report_write_schedule(r, RETRY_DELAY_MS);
     else if (waiting(r) && !r->pruning)
-        schedule(r, 0); /* the rest on the next loop turn */
+        report_write_schedule(r, 0); /* the rest on the next loop turn */
 }
 
 void report_attach_loop(rs_report *r, struct uv_loop_s *loop)
@@ -268,10 +268,10 @@ void report_attach_loop(rs_report *r, struct uv_loop_s *loop)
     if (r->db && (r->db_path = strdup(report_db_path(r->db))) != NULL)
         report_db_defer_checkpoints(r->db);
     if (waiting(r))
-        schedule(r, FLUSH_DELAY_MS);
+        report_write_schedule(r, FLUSH_DELAY_MS);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void report_on_timer_closed(uv_handle_t *h)
 {
     (void)h; /* the timer lives in rs_report, freed by report_free */
 }
@@ -281,7 +281,7 @@ void report_detach_loop(rs_report *r)
     if (!r || !r->timer_on)
         return;
     r->timer_on = false;
-    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&r->timer, report_on_timer_closed);
 }
 
 void report_write_stats_get(const rs_report *r, report_write_stats *s)

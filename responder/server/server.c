@@ -61,7 +61,7 @@ static unsigned stream_fd_budget(void)
     return limit > used + FD_HEADROOM ? limit - used - FD_HEADROOM : 1;
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void server_on_signal(uv_signal_t *h, int signum)
 {
     rs_daemon *srv = h->data;
     if (signum == SIGHUP) {
@@ -77,7 +77,7 @@ static void on_signal(uv_signal_t *h, int signum)
 /* glibc keeps what a crowd of streams freed for reuse, so RSS would stay at
  * the crowd's peak for good: once the streams have halved since the high
  * mark, hand the free heap back to the system. */
-static void on_trim(uv_timer_t *t)
+static void server_on_trim(uv_timer_t *t)
 {
     rs_daemon *srv = t->data;
     if (srv->n_conns * 2 < srv->conns_high) {
@@ -161,7 +161,7 @@ static int wire_router(rs_daemon *srv)
 
 /* A domain of a large set was loaded on its first use: judged now, as the
  * others were at start (only the current generation's verdicts read it). */
-static void on_domain_loaded(void *ud, rs_domains *set, size_t index)
+static void server_on_domain_loaded(void *ud, rs_domains *set, size_t index)
 {
     rs_daemon *srv = ud;
     if (set == srv->domains)
@@ -173,7 +173,7 @@ static void on_domain_loaded(void *ud, rs_domains *set, size_t index)
  * none. A large set's domains are judged as they load. */
 static void inspect_certificates(rs_daemon *srv, rs_config *cfg, rs_domains *d)
 {
-    d->on_loaded = on_domain_loaded;
+    d->on_loaded = server_on_domain_loaded;
     d->on_loaded_ud = srv;
     size_t bad = certcheck_mark_config(cfg, d, (int64_t)time(NULL));
     if (bad)
@@ -199,11 +199,11 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     for (size_t i = 0; i < 3; i++) {
         uv_signal_init(loop, sigs[i]);
         sigs[i]->data = srv;
-        uv_signal_start(sigs[i], on_signal, nums[i]);
+        uv_signal_start(sigs[i], server_on_signal, nums[i]);
     }
     uv_timer_init(loop, &srv->trim_timer);
     srv->trim_timer.data = srv;
-    uv_timer_start(&srv->trim_timer, on_trim, TRIM_INTERVAL_MS, TRIM_INTERVAL_MS);
+    uv_timer_start(&srv->trim_timer, server_on_trim, TRIM_INTERVAL_MS, TRIM_INTERVAL_MS);
     uv_unref((uv_handle_t *)&srv->trim_timer); /* never keeps the loop alive */
     conn_flush_start(srv);
     if (dialback_secret_init(srv->db_secret) < 0) {
@@ -368,7 +368,7 @@ void server_reload(rs_daemon *srv)
     log_msg(RS_LOG_INFO, "reloaded: %zu test domains", d->n);
 }
 
-static void on_closed_noop(uv_handle_t *h)
+static void server_on_closed_noop(uv_handle_t *h)
 {
     (void)h;
 }
@@ -380,10 +380,10 @@ void server_stop(rs_daemon *srv)
     srv->stopping = true;
     for (size_t i = 0; i < srv->n_listeners; i++)
         listener_close(&srv->listeners[i]);
-    uv_close((uv_handle_t *)&srv->sig_term, on_closed_noop);
-    uv_close((uv_handle_t *)&srv->sig_int, on_closed_noop);
-    uv_close((uv_handle_t *)&srv->sig_hup, on_closed_noop);
-    uv_close((uv_handle_t *)&srv->trim_timer, on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_term, server_on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_int, server_on_closed_noop);
+    uv_close((uv_handle_t *)&srv->sig_hup, server_on_closed_noop);
+    uv_close((uv_handle_t *)&srv->trim_timer, server_on_closed_noop);
     probe_stop_all(srv);
     posh_stop(srv->posh);
     srv->posh = NULL;

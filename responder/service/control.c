@@ -78,7 +78,7 @@ typedef struct ctl_write {
 
 static void client_close(ctl_client *cl);
 
-static void on_write(uv_write_t *req, int status)
+static void control_on_write(uv_write_t *req, int status)
 {
     (void)status;
     free(req);
@@ -103,7 +103,7 @@ static void client_write(ctl_client *cl, const char *s, size_t len)
     }
     memcpy(w->data, s, len);
     uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &buf, 1, on_write) < 0) {
+    if (uv_write(&w->req, (uv_stream_t *)&cl->pipe, &buf, 1, control_on_write) < 0) {
         free(w);
         client_close(cl);
     }
@@ -147,7 +147,7 @@ static void client_line(ctl_client *cl, size_t nf, const char *const *fields)
 
 static void ctl_maybe_free(rs_control *c);
 
-static void on_client_handle_closed(uv_handle_t *h)
+static void control_on_client_handle_closed(uv_handle_t *h)
 {
     ctl_client *cl = h->data;
     if (--cl->open_handles > 0)
@@ -173,16 +173,16 @@ static void client_close(ctl_client *cl)
         cl->probe = NULL;
     }
     uv_timer_stop(&cl->timer);
-    uv_close((uv_handle_t *)&cl->timer, on_client_handle_closed);
-    uv_close((uv_handle_t *)&cl->pipe, on_client_handle_closed);
+    uv_close((uv_handle_t *)&cl->timer, control_on_client_handle_closed);
+    uv_close((uv_handle_t *)&cl->pipe, control_on_client_handle_closed);
 }
 
-static void on_flush_timeout(uv_timer_t *t)
+static void control_on_flush_timeout(uv_timer_t *t)
 {
     client_close(t->data);
 }
 
-static void on_shutdown(uv_shutdown_t *req, int status)
+static void control_on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;
     ctl_client *cl = req->data;
@@ -197,14 +197,14 @@ static void client_finish(ctl_client *cl)
         return;
     cl->finishing = true;
     uv_read_stop((uv_stream_t *)&cl->pipe);
-    uv_timer_start(&cl->timer, on_flush_timeout, CTL_FLUSH_TIMEOUT_MS, 0);
+    uv_timer_start(&cl->timer, control_on_flush_timeout, CTL_FLUSH_TIMEOUT_MS, 0);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req) {
         client_close(cl);
         return;
     }
     req->data = cl;
-    if (uv_shutdown(req, (uv_stream_t *)&cl->pipe, on_shutdown) < 0) {
+    if (uv_shutdown(req, (uv_stream_t *)&cl->pipe, control_on_shutdown) < 0) {
         free(req);
         client_close(cl);
     }
@@ -259,8 +259,8 @@ static void write_cells(ctl_client *cl, rs_probe *p)
     free(cells);
 }
 
-static void on_progress(void *arg, rs_probe *p, size_t done, size_t total,
-                        size_t just_finished)
+static void control_on_progress(void *arg, rs_probe *p, size_t done, size_t total,
+                                size_t just_finished)
 {
     ctl_client *cl = arg;
     char d[32], t[32];
@@ -329,7 +329,7 @@ static void handle_request(ctl_client *cl, const char *target)
     probe_requester operator;
     probe_budget_local_requester(&operator);
     rs_daemon *srv = cl->ctl->srv;
-    rs_probe *p = probe_start(srv, target, &operator, on_progress, cl, &why);
+    rs_probe *p = probe_start(srv, target, &operator, control_on_progress, cl, &why);
     if (!p) {
         log_msg(RS_LOG_INFO, "control: probe refused: %s", why.text);
         client_error(cl, why.text[0] ? why.text : "the probe could not start");
@@ -347,7 +347,7 @@ static void handle_request(ctl_client *cl, const char *target)
     client_line(cl, 5, f);
 }
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+static void control_on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     ctl_client *cl = h->data;
@@ -359,7 +359,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(cl->line + cl->len, (unsigned)(CTL_LINE_MAX - cl->len));
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+static void control_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     (void)buf;
     ctl_client *cl = s->data;
@@ -385,7 +385,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     handle_request(cl, req.target);
 }
 
-static void on_request_timeout(uv_timer_t *t)
+static void control_on_request_timeout(uv_timer_t *t)
 {
     ctl_client *cl = t->data;
     client_error(cl, "no request within 10 s");
@@ -396,7 +396,7 @@ static void free_handle(uv_handle_t *h)
     free(h);
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static void control_on_connection(uv_stream_t *server, int status)
 {
     rs_control *c = server->data;
     if (status < 0) {
@@ -434,8 +434,8 @@ static void on_connection(uv_stream_t *server, int status)
         client_error(cl, "too many control clients; try again later");
         return;
     }
-    uv_timer_start(&cl->timer, on_request_timeout, CTL_REQUEST_TIMEOUT_MS, 0);
-    if (uv_read_start((uv_stream_t *)&cl->pipe, on_alloc, on_read) < 0)
+    uv_timer_start(&cl->timer, control_on_request_timeout, CTL_REQUEST_TIMEOUT_MS, 0);
+    if (uv_read_start((uv_stream_t *)&cl->pipe, control_on_alloc, control_on_read) < 0)
         client_close(cl);
 }
 
@@ -449,7 +449,7 @@ static void ctl_maybe_free(rs_control *c)
     }
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void control_on_listener_closed(uv_handle_t *h)
 {
     rs_control *c = h->data;
     c->pipe_closed = true;
@@ -505,12 +505,12 @@ rs_control *control_open(rs_daemon *srv, const char *state_dir)
         c->ino = st.st_ino;
     }
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&c->pipe, 16, on_connection);
+        rc = uv_listen((uv_stream_t *)&c->pipe, 16, control_on_connection);
     if (rc < 0) {
         fprintf(stderr, "%s: cannot listen: %s\n", c->path, uv_strerror(rc));
         unlink(c->path);
         c->closing = true;
-        uv_close((uv_handle_t *)&c->pipe, on_listener_closed);
+        uv_close((uv_handle_t *)&c->pipe, control_on_listener_closed);
         return NULL;
     }
     c->listening = true;
@@ -535,5 +535,5 @@ void control_close(rs_control *c)
             client_error(cl, "the responder is stopping");
         client_close(cl);
     }
-    uv_close((uv_handle_t *)&c->pipe, on_listener_closed);
+    uv_close((uv_handle_t *)&c->pipe, control_on_listener_closed);
 }

@@ -10,7 +10,7 @@
  *   probe_on_stanza        the iq result/error from the target (router);
  *   probe_on_undeliverable our stream to the target failed with the ping
  *                          queued (s2s_out bounce);
- *   on_outcome             the target's stream back to that domain ended
+ *   probe_on_outcome       the target's stream back to that domain ended
  *                          unauthenticated (report listener).
  * Who may start one, and when the next may start: probe_budget.h (per
  * target, per requester, per network, in all).
@@ -179,12 +179,12 @@ static void probe_free(rs_probe *p)
     free(p);
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void probe_on_timer_closed(uv_handle_t *h)
 {
     probe_free(h->data);
 }
 
-static void on_outcome(void *arg, const report_outcome *o);
+static void probe_on_outcome(void *arg, const report_outcome *o);
 
 /* Wake the timer now (answers arrive inside stream code: act later). */
 static void kick(rs_probe *p)
@@ -229,7 +229,7 @@ static void end(rs_probe *p)
     p->ended = true;
     p->cb = NULL;
     uv_timer_stop(&p->timer);
-    uv_close((uv_handle_t *)&p->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&p->timer, probe_on_timer_closed);
 }
 
 /* Hand finished domains to the callback; true when p ended (do not touch it
@@ -277,7 +277,7 @@ static void send_ping(rs_probe *p, size_t i)
 }
 
 /* The next wake-up: the nearest deadline of a ping in flight. */
-static void schedule(rs_probe *p)
+static void probe_schedule(rs_probe *p)
 {
     uint64_t now = uv_now(p->srv->loop), next = UINT64_MAX;
     for (size_t i = 0; i < p->next_send; i++) {
@@ -305,7 +305,7 @@ static void tick(uv_timer_t *t)
         send_ping(p, p->next_send++);
     if (deliver(p))
         return;
-    schedule(p);
+    probe_schedule(p);
 }
 
 /* ---- API ------------------------------------------------------------------ */
@@ -414,7 +414,7 @@ rs_probe *probe_start(rs_daemon *srv, const char *target,
     p->next = srv->probes;
     srv->probes = p;
     if (srv->report)
-        report_set_listener(srv->report, on_outcome, srv);
+        report_set_listener(srv->report, probe_on_outcome, srv);
     srv->stats.probes++;
     log_msg(RS_LOG_INFO, "probe target=%s event=start requester=%s domains=%zu "
            "concurrency=%u timeout=%u", p->target, who->key, p->n,
@@ -568,7 +568,7 @@ void probe_on_undeliverable(rs_daemon *srv, const char *local,
 
 /* The report listener: the target's stream back to a domain whose ping is
  * in flight ended without authenticating, so no answer can come. */
-static void on_outcome(void *arg, const report_outcome *o)
+static void probe_on_outcome(void *arg, const report_outcome *o)
 {
     rs_daemon *srv = arg;
     if (o->leg != REPORT_LEG_IN || o->auth == REPORT_AUTH_OK || !o->close[0] ||

@@ -83,7 +83,7 @@ static int pick_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 }
 
 /* Milliseconds of the monotonic clock (libmicrohttpd's thread has no loop). */
-static uint64_t now_ms(void)
+static uint64_t posh_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -103,43 +103,43 @@ static bool log_ok(const char *key)
     return true;
 }
 
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
-                                 socklen_t addrlen)
+static enum MHD_Result posh_on_accept(void *cls, const struct sockaddr *addr,
+                                      socklen_t addrlen)
 {
     (void)addrlen;
     rs_posh *p = cls;
-    return http_guard_admit(p->guard, &p->limits, addr, false, now_ms()) ? MHD_YES
+    return http_guard_admit(p->guard, &p->limits, addr, false, posh_now_ms()) ? MHD_YES
                                                                          : MHD_NO;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn,
-                          void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+static void posh_on_connection(void *cls, struct MHD_Connection *conn,
+                               void **socket_context,
+                               enum MHD_ConnectionNotificationCode code)
 {
     rs_posh *p = cls;
-    http_guard_notify(p->guard, conn, socket_context, code, now_ms());
+    http_guard_notify(p->guard, conn, socket_context, code, posh_now_ms());
 }
 
-static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+static void *posh_on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     rs_posh *p = cls;
     http_guard_request_line(p->guard, conn, uri);
     return NULL;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void posh_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
 {
     (void)con_cls;
     (void)toe;
     rs_posh *p = cls;
-    http_guard_request_done(p->guard, conn, now_ms());
+    http_guard_request_done(p->guard, conn, posh_now_ms());
 }
 
-static enum MHD_Result respond(const rs_posh *p, struct MHD_Connection *conn,
-                               unsigned status, const char *type, const char *body)
+static enum MHD_Result posh_respond(const rs_posh *p, struct MHD_Connection *conn,
+                                    unsigned status, const char *type, const char *body)
 {
-    http_guard_answering(p->guard, conn, now_ms());
+    http_guard_answering(p->guard, conn, posh_now_ms());
     struct MHD_Response *r = MHD_create_response_from_buffer(
         strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -151,10 +151,10 @@ static enum MHD_Result respond(const rs_posh *p, struct MHD_Connection *conn,
     return ret;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result posh_on_request(void *cls, struct MHD_Connection *conn,
+                                       const char *url, const char *method,
+                                       const char *version, const char *upload_data,
+                                       size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     (void)upload_data;
@@ -163,17 +163,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     if (*upload_data_size)
         return MHD_NO; /* nothing here takes a body */
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return respond(p, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
-                       "only GET\n");
+        return posh_respond(p, conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain",
+                            "only GET\n");
     /* the site is the Host header's, without a port */
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                                    MHD_HTTP_HEADER_HOST);
     size_t len = host ? strcspn(host, ":") : 0;
     const posh_site *s = host ? find_site(p, host, len) : NULL;
     if (!s || (strcmp(url, POSH_PATH) != 0 && strcmp(url, POSH_PATH_CLIENT) != 0))
-        return respond(p, conn, MHD_HTTP_NOT_FOUND, "text/plain",
-                       "no POSH document here\n");
-    return respond(p, conn, MHD_HTTP_OK, "application/json", s->json);
+        return posh_respond(p, conn, MHD_HTTP_NOT_FOUND, "text/plain",
+                            "no POSH document here\n");
+    return posh_respond(p, conn, MHD_HTTP_OK, "application/json", s->json);
 }
 
 /* The document: {"fingerprints":[{"sha-256":B64}],"expires":N}, the hash
@@ -270,7 +270,7 @@ void posh_stop(rs_posh *p)
 }
 
 /* libmicrohttpd's messages (from its thread) as our log lines. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void posh_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
     if (!log_ok(NULL))
@@ -331,17 +331,17 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
     unsigned capacity = l->http_connections + POSH_SLACK;
     p->guard = http_guard_new(capacity, "posh", NULL, log_ok);
     p->mhd = !p->guard ? NULL : MHD_start_daemon(
-        flags, (uint16_t)cfg->https.port, on_accept, p, on_request, p,
+        flags, (uint16_t)cfg->https.port, posh_on_accept, p, posh_on_request, p,
         /* first, or libmicrohttpd complains on stderr */
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, p,
+        MHD_OPTION_EXTERNAL_LOGGER, posh_on_mhd_log, p,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_HTTPS_CERT_CALLBACK, pick_cert,
         MHD_OPTION_CONNECTION_LIMIT, capacity,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, p,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, p,
-        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, p,
+        MHD_OPTION_NOTIFY_COMPLETED, posh_on_completed, p,
+        MHD_OPTION_NOTIFY_CONNECTION, posh_on_connection, p,
+        MHD_OPTION_URI_LOG_CALLBACK, posh_on_request_line, p,
         MHD_OPTION_END);
     if (!p->mhd) {
         fprintf(stderr, "%s:%d: cannot serve POSH on %s port %u (in use, or no "

@@ -78,9 +78,9 @@ enum MHD_Result web_respond_with(const req *q, unsigned status,
 }
 
 /* Queue status, never cached; extra_* is one more header (may be NULL). */
-static enum MHD_Result respond(const req *q, unsigned status, const char *type,
-                               const void *body, size_t len,
-                               const char *extra_name, const char *extra_value)
+static enum MHD_Result web_respond(const req *q, unsigned status, const char *type,
+                                   const void *body, size_t len,
+                                   const char *extra_name, const char *extra_value)
 {
     const char *const extra[] = {extra_name, extra_value, NULL};
     return web_respond_with(q, status, type, body, len, "no-store", extra);
@@ -89,9 +89,9 @@ static enum MHD_Result respond(const req *q, unsigned status, const char *type,
 enum MHD_Result web_internal_error(const req *q)
 {
     static const char text[] = "500 internal error (out of memory)\n";
-    return respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                   "text/plain; charset=utf-8", text, sizeof text - 1, NULL,
-                   NULL);
+    return web_respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                       "text/plain; charset=utf-8", text, sizeof text - 1, NULL,
+                       NULL);
 }
 
 /* A rendered page (taken over), or 500 when rendering failed. */
@@ -101,8 +101,8 @@ static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
 {
     if (!page)
         return web_internal_error(q);
-    enum MHD_Result ret = respond(q, status, "text/html; charset=utf-8", page,
-                                  (size_t)len, extra_name, extra_value);
+    enum MHD_Result ret = web_respond(q, status, "text/html; charset=utf-8", page,
+                                      (size_t)len, extra_name, extra_value);
     xmlFree(page);
     return ret;
 }
@@ -124,8 +124,8 @@ enum MHD_Result web_send_json(const req *q, unsigned status, rs_json *j,
     if (j->failed || !j->text)
         ret = web_internal_error(q);
     else
-        ret = respond(q, status, "application/json; charset=utf-8", j->text,
-                      j->len, extra_name, extra_value);
+        ret = web_respond(q, status, "application/json; charset=utf-8", j->text,
+                          j->len, extra_name, extra_value);
     json_free(j);
     return ret;
 }
@@ -310,9 +310,9 @@ static enum MHD_Result get_metrics(const req *q)
     char *text = metrics_render(&snap, &len);
     if (!text)
         return web_internal_error(q);
-    enum MHD_Result ret = respond(q, MHD_HTTP_OK,
-                                  "text/plain; version=0.0.4; charset=utf-8",
-                                  text, len, NULL, NULL);
+    enum MHD_Result ret = web_respond(q, MHD_HTTP_OK,
+                                      "text/plain; version=0.0.4; charset=utf-8",
+                                      text, len, NULL, NULL);
     free(text);
     return ret;
 }
@@ -393,8 +393,8 @@ static void guard_limits(const rs_web *w, http_guard_limits *lim)
 }
 
 /* Accept or refuse a connection (MHD's apply-policy callback). */
-static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
-                                 socklen_t addrlen)
+static enum MHD_Result web_on_accept(void *cls, const struct sockaddr *addr,
+                                     socklen_t addrlen)
 {
     (void)addrlen;
     rs_web *w = cls;
@@ -404,9 +404,9 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
                             uv_now(w->srv->loop)) ? MHD_YES : MHD_NO;
 }
 
-static void on_connection(void *cls, struct MHD_Connection *conn,
-                          void **socket_context,
-                          enum MHD_ConnectionNotificationCode code)
+static void web_on_connection(void *cls, struct MHD_Connection *conn,
+                              void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
 {
     rs_web *w = cls;
     http_guard_notify(w->guard, conn, socket_context, code, uv_now(w->srv->loop));
@@ -414,17 +414,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn,
 
 /* The request line arrived, before its headers: the guard learns its path.
  * What this returns becomes the request's con_cls: nothing yet. */
-static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+static void *web_on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     rs_web *w = cls;
     http_guard_request_line(w->guard, conn, uri);
     return NULL;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
-                                  const char *url, const char *method,
-                                  const char *version, const char *upload_data,
-                                  size_t *upload_data_size, void **con_cls)
+static enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn,
+                                      const char *url, const char *method,
+                                      const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     req q = {.w = cls, .conn = conn, .method = method, .url = url};
@@ -461,8 +461,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
     return route_get(&q);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void web_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                             enum MHD_RequestTerminationCode toe)
 {
     rs_web *w = cls;
     (void)toe;
@@ -472,7 +472,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+static void web_on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     rs_web *w = cls;
     vsnprintf(w->last_error, sizeof w->last_error, fmt, ap);
@@ -489,7 +489,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- the loop ---------------------------------------------------------------------- */
 
-static void on_timer(uv_timer_t *t);
+static void web_on_timer(uv_timer_t *t);
 
 /* Cut requests past their deadline, let MHD do what is due, then arm the
  * timer for the nearer of its next timeout and the next deadline. */
@@ -504,16 +504,16 @@ static void web_run(rs_web *w)
     MHD_UNSIGNED_LONG_LONG ms = 0;
     if (MHD_get_timeout(w->mhd, &ms) == MHD_YES && ms < next)
         next = ms;
-    uv_timer_start(&w->timer, on_timer, next < TIMER_MAX_MS ? next + 1 : TIMER_MAX_MS,
+    uv_timer_start(&w->timer, web_on_timer, next < TIMER_MAX_MS ? next + 1 : TIMER_MAX_MS,
                    0);
 }
 
-static void on_timer(uv_timer_t *t)
+static void web_on_timer(uv_timer_t *t)
 {
     web_run(t->data);
 }
 
-static void on_poll(uv_poll_t *h, int status, int events)
+static void web_on_poll(uv_poll_t *h, int status, int events)
 {
     (void)events;
     if (status < 0)
@@ -521,7 +521,7 @@ static void on_poll(uv_poll_t *h, int status, int events)
     web_run(h->data);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void web_on_handle_closed(uv_handle_t *h)
 {
     rs_web *w = h->data;
     if (--w->open_handles > 0)
@@ -563,18 +563,18 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
     unsigned capacity = l->http_connections + l->http_reserved + MHD_SLACK;
     w->guard = http_guard_new(capacity, "http", &srv->stats, log_peer_allowed);
     w->mhd = !w->guard ? NULL : MHD_start_daemon(
-        flags, (uint16_t)conf->port, on_accept, w, on_request, w,
+        flags, (uint16_t)conf->port, web_on_accept, w, web_on_request, w,
         /* first: libmicrohttpd logs options before it to stderr itself and
            complains when the logger comes later */
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, w,
+        MHD_OPTION_EXTERNAL_LOGGER, web_on_mhd_log, w,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_LIMIT, capacity,
         MHD_OPTION_CONNECTION_TIMEOUT, 10u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, w,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, w,
-        MHD_OPTION_URI_LOG_CALLBACK, on_request_line, w,
+        MHD_OPTION_NOTIFY_COMPLETED, web_on_completed, w,
+        MHD_OPTION_NOTIFY_CONNECTION, web_on_connection, w,
+        MHD_OPTION_URI_LOG_CALLBACK, web_on_request_line, w,
         MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         w->mhd ? MHD_get_daemon_info(w->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
@@ -601,7 +601,7 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
     uv_timer_init(srv->loop, &w->timer);
     w->timer.data = w;
     w->open_handles = 2;
-    uv_poll_start(&w->poll, UV_READABLE, on_poll);
+    uv_poll_start(&w->poll, UV_READABLE, web_on_poll);
     web_run(w);
     log_msg(RS_LOG_INFO, "listening on %s port %u (http: web report, /metrics)",
            conf->address, conf->port);
@@ -613,9 +613,9 @@ void web_close(rs_web *w)
     if (!w)
         return;
     /* stop watching MHD's descriptor before MHD closes it */
-    uv_close((uv_handle_t *)&w->poll, on_handle_closed);
+    uv_close((uv_handle_t *)&w->poll, web_on_handle_closed);
     uv_timer_stop(&w->timer);
-    uv_close((uv_handle_t *)&w->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&w->timer, web_on_handle_closed);
     MHD_stop_daemon(w->mhd);
     w->mhd = NULL;
 }

@@ -21,7 +21,7 @@ static const char *const state_names[] = {"header", "starttls", "tls", "header-t
                                           "auth", "sasl", "header-sasl", "bind",
                                           "ready"};
 
-static const char *state_name(c2s_state st)
+static const char *c2s_state_name(c2s_state st)
 {
     return state_names[st];
 }
@@ -47,7 +47,7 @@ static bool under_tls(const c2s_stream *s)
  * mandatory-to-negotiate, so a client cannot take the features for the end
  * of negotiation (an empty <features/> would say that, RFC 6120 4.3.5) and
  * has no mechanism to pick: one clear failure. */
-static void send_auth_features(c2s_stream *s)
+static void c2s_send_auth_features(c2s_stream *s)
 {
     static const sasl_client_mech order[] = {SASL_CLIENT_SCRAM_SHA256,
                                              SASL_CLIENT_SCRAM_SHA1, SASL_CLIENT_PLAIN};
@@ -65,8 +65,8 @@ static void send_auth_features(c2s_stream *s)
 /* RFC 6120 4.3.3: a restart continues the stream: the same 'to', and after
  * TLS the domain whose certificate and TLS versions the session used.
  * False after sending the stream error. */
-static bool restart_allowed(c2s_stream *s, const xmlstream_header *h,
-                            const rs_domain *dom)
+static bool c2s_restart_allowed(c2s_stream *s, const xmlstream_header *h,
+                                const rs_domain *dom)
 {
     char text[1200];
     if (s->dom && dom != s->dom) {
@@ -141,7 +141,7 @@ static void c2s_open(c2s_stream *s, const xmlstream_header *h)
         conn_stream_error(c, "host-unknown", text);
         return;
     }
-    if (!restart_allowed(s, h, dom))
+    if (!c2s_restart_allowed(s, h, dom))
         return;
     s->dom = dom;
     conn_set_names(c, dom->name, s->jid[0] ? s->jid : "-");
@@ -151,12 +151,12 @@ static void c2s_open(c2s_stream *s, const xmlstream_header *h)
         return;
     }
     conn_send_header(c, dom->name, NULL, s->stream_id);
-    conn_log(c, RS_LOG_DEBUG, "header", "state=%s id=%s", state_name(s->state),
+    conn_log(c, RS_LOG_DEBUG, "header", "state=%s id=%s", c2s_state_name(s->state),
              s->stream_id);
     switch (s->state) {
     case C2S_HEADER:
         if (dom->profile->policy.starttls == CATALOG_TLS_NONE) {
-            send_auth_features(s); /* the plaintext test: no TLS at all */
+            c2s_send_auth_features(s); /* the plaintext test: no TLS at all */
         } else {
             c2s_send(s, "<stream:features><starttls xmlns='" NS_TLS "'><required/>"
                         "</starttls></stream:features>");
@@ -164,7 +164,7 @@ static void c2s_open(c2s_stream *s, const xmlstream_header *h)
         }
         break;
     case C2S_HEADER_TLS:
-        send_auth_features(s);
+        c2s_send_auth_features(s);
         break;
     case C2S_HEADER_SASL:
         c2s_send(s, "<stream:features><bind xmlns='" NS_BIND "'/><session xmlns='"
@@ -313,7 +313,7 @@ static void c2s_sasl(c2s_stream *s, xmlNodePtr el)
 /* ---- the transition function ---------------------------------------------- */
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step step_of(const c2s_stream *s)
+static report_step c2s_step_of(const c2s_stream *s)
 {
     switch (s->state) {
     case C2S_HEADER:
@@ -408,19 +408,19 @@ static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
 static void c2s_step(c2s_stream *s, c2s_event ev, const void *arg)
 {
     c2s_transition(s, ev, arg);
-    clients_set_step(s->rec, step_of(s));
+    clients_set_step(s->rec, c2s_step_of(s));
 }
 
 /* ---- conn events ------------------------------------------------------------ */
 
-static void on_header(rs_conn *c, const xmlstream_header *h)
+static void c2s_on_header(rs_conn *c, const xmlstream_header *h)
 {
     c2s_step(c->owner, C2S_EV_HEADER, h);
 }
 
 /* Before SASL succeeded a stanza is refused at its start tag, unread, as
  * c2s_auth refuses it once read. */
-static bool on_opening(rs_conn *c, const char *name, const char *ns)
+static bool c2s_on_opening(rs_conn *c, const char *name, const char *ns)
 {
     if (c->authenticated || !stanza_name_is_stanza(ns, name, NS_CLIENT))
         return true;
@@ -428,22 +428,22 @@ static bool on_opening(rs_conn *c, const char *name, const char *ns)
     return false;
 }
 
-static void on_element(rs_conn *c, xmlNodePtr el)
+static void c2s_on_element(rs_conn *c, xmlNodePtr el)
 {
     c2s_step(c->owner, C2S_EV_ELEMENT, el);
 }
 
-static void on_tls_done(rs_conn *c, bool ok, const char *why)
+static void c2s_on_tls_done(rs_conn *c, bool ok, const char *why)
 {
     c2s_step(c->owner, ok ? C2S_EV_TLS_OK : C2S_EV_TLS_FAIL, why);
 }
 
-static void on_timeout(rs_conn *c)
+static void c2s_on_timeout(rs_conn *c)
 {
     c2s_step(c->owner, C2S_EV_TIMEOUT, NULL);
 }
 
-static void on_closed(rs_conn *c, const char *why)
+static void c2s_on_closed(rs_conn *c, const char *why)
 {
     (void)why;
     c2s_stream *s = c->owner;
@@ -453,12 +453,12 @@ static void on_closed(rs_conn *c, const char *why)
 }
 
 static const rs_conn_handler c2s_handler = {
-    .header = on_header,
-    .opening = on_opening,
-    .element = on_element,
-    .tls_done = on_tls_done,
-    .timeout = on_timeout,
-    .closed = on_closed,
+    .header = c2s_on_header,
+    .opening = c2s_on_opening,
+    .element = c2s_on_element,
+    .tls_done = c2s_on_tls_done,
+    .timeout = c2s_on_timeout,
+    .closed = c2s_on_closed,
 };
 
 int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
@@ -506,7 +506,7 @@ void c2s_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (c->handler == &c2s_handler && c->owner)
-            fn(arg, "c2s", state_name(((c2s_stream *)c->owner)->state));
+            fn(arg, "c2s", c2s_state_name(((c2s_stream *)c->owner)->state));
 }
 
 /* ---- the hub ------------------------------------------------------------------ */

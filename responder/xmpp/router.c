@@ -86,7 +86,7 @@ static void deliver_one(rs_router *r, const done_event *e)
 
 /* Deliver what is queued now; what these callbacks queue in turn waits for
  * the next loop turn. */
-static void on_done_timer(uv_timer_t *t)
+static void router_on_done_timer(uv_timer_t *t)
 {
     rs_router *r = t->data;
     done_event *batch = r->head;
@@ -124,7 +124,7 @@ static void post(rs_router *r, done_kind kind, unsigned requester, bool flag,
         r->head = e;
     r->tail = e;
     if (!uv_is_active((uv_handle_t *)&r->timer))
-        uv_timer_start(&r->timer, on_done_timer, 0, 0);
+        uv_timer_start(&r->timer, router_on_done_timer, 0, 0);
 }
 
 /* What s2s_out tells us, turned into completions. */
@@ -165,7 +165,7 @@ rs_router *router_new(rs_daemon *srv)
     return r;
 }
 
-static void on_timer_closed(uv_handle_t *h)
+static void router_on_timer_closed(uv_handle_t *h)
 {
     rs_router *r = h->data;
     while (r->head) {
@@ -183,7 +183,7 @@ void router_close(rs_router *r)
         return;
     r->closed = true;
     s2s_out_set_events(r->srv, NULL, NULL);
-    uv_close((uv_handle_t *)&r->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&r->timer, router_on_timer_closed);
 }
 
 int router_add_handler(rs_router *r, router_stanza_fn fn, void *ud)

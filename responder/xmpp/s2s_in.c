@@ -25,7 +25,7 @@
 static const char *const state_names[] = {"header", "starttls", "tls", "header-tls",
                                   "auth", "header-sasl", "ready"};
 
-static const char *state_name(in_state st)
+static const char *s2s_in_state_name(in_state st)
 {
     return state_names[st];
 }
@@ -94,7 +94,7 @@ void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
 
 /* ---- stream header ------------------------------------------------------- */
 
-static void send_auth_features(s2s_in *s)
+static void s2s_in_send_auth_features(s2s_in *s)
 {
     unsigned allowed = s->dom->profile->policy.auth_in;
     if (s->dom->profile->policy.no_sasl) /* no mechanism at all: no EXTERNAL */
@@ -134,7 +134,7 @@ static void send_auth_features(s2s_in *s)
  * the stream was opened for; otherwise a SASL result or a TLS session would
  * move to another test domain and skip that domain's policy (certificate, TLS
  * versions, auth methods). False after sending the stream error. */
-static bool restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domain *dom)
+static bool s2s_in_restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domain *dom)
 {
     rs_conn *c = s->conn;
     char text[1200];
@@ -212,7 +212,7 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
         conn_stream_error(c, "invalid-from", "'from' is not a domain");
         return;
     }
-    if (s->state != IN_HEADER && !restart_allowed(s, h, dom))
+    if (s->state != IN_HEADER && !s2s_in_restart_allowed(s, h, dom))
         return;
     s->dom = dom;
     if (s->state != IN_HEADER_SASL || h->from[0]) { /* else: the SASL identity */
@@ -229,7 +229,7 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
         return;
     }
     conn_send_header(c, dom->name, h->from[0] ? h->from : NULL, s->stream_id);
-    conn_log(c, RS_LOG_DEBUG, "header", "state=%s id=%s", state_name(s->state),
+    conn_log(c, RS_LOG_DEBUG, "header", "state=%s id=%s", s2s_in_state_name(s->state),
              s->stream_id);
 
     switch (s->state) {
@@ -239,11 +239,11 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
                         "'><required/></starttls></stream:features>");
             s->state = IN_STARTTLS;
         } else {
-            send_auth_features(s);
+            s2s_in_send_auth_features(s);
         }
         break;
     case IN_HEADER_TLS:
-        send_auth_features(s);
+        s2s_in_send_auth_features(s);
         break;
     case IN_HEADER_SASL:
         s2s_in_send(s, "<stream:features/>");
@@ -466,7 +466,7 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
 /* ---- the transition function ---------------------------------------------- */
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step step_of(const s2s_in *s)
+static report_step s2s_in_step_of(const s2s_in *s)
 {
     switch (s->state) {
     case IN_HEADER:
@@ -539,32 +539,32 @@ static void in_transition(s2s_in *s, in_event ev, const void *arg)
 static void in_step(s2s_in *s, in_event ev, const void *arg)
 {
     in_transition(s, ev, arg);
-    record_set_step(s->rec, step_of(s));
+    record_set_step(s->rec, s2s_in_step_of(s));
 }
 
 /* ---- conn events ----------------------------------------------------------- */
 
-static void on_header(rs_conn *c, const xmlstream_header *h)
+static void s2s_in_on_header(rs_conn *c, const xmlstream_header *h)
 {
     in_step(c->owner, IN_EV_HEADER, h);
 }
 
-static void on_element(rs_conn *c, xmlNodePtr el)
+static void s2s_in_on_element(rs_conn *c, xmlNodePtr el)
 {
     in_step(c->owner, IN_EV_ELEMENT, el);
 }
 
-static void on_tls_done(rs_conn *c, bool ok, const char *why)
+static void s2s_in_on_tls_done(rs_conn *c, bool ok, const char *why)
 {
     in_step(c->owner, ok ? IN_EV_TLS_OK : IN_EV_TLS_FAIL, why);
 }
 
-static void on_timeout(rs_conn *c)
+static void s2s_in_on_timeout(rs_conn *c)
 {
     in_step(c->owner, IN_EV_TIMEOUT, NULL);
 }
 
-static void on_closed(rs_conn *c, const char *why)
+static void s2s_in_on_closed(rs_conn *c, const char *why)
 {
     (void)why;
     s2s_in *s = c->owner;
@@ -587,7 +587,7 @@ in_pair *s2s_in_pair_add(in_pair **list, size_t *n)
 }
 
 /* Before authentication a stanza is refused at its start tag, unread. */
-static bool on_opening(rs_conn *c, const char *name, const char *ns)
+static bool s2s_in_on_opening(rs_conn *c, const char *name, const char *ns)
 {
     s2s_in *s = c->owner;
     if (s->state == IN_READY || !stanza_name_is_stanza(ns, name, NS_SERVER))
@@ -597,12 +597,12 @@ static bool on_opening(rs_conn *c, const char *name, const char *ns)
 }
 
 static const rs_conn_handler in_handler = {
-    .header = on_header,
-    .opening = on_opening,
-    .element = on_element,
-    .tls_done = on_tls_done,
-    .timeout = on_timeout,
-    .closed = on_closed,
+    .header = s2s_in_on_header,
+    .opening = s2s_in_on_opening,
+    .element = s2s_in_on_element,
+    .tls_done = s2s_in_on_tls_done,
+    .timeout = s2s_in_on_timeout,
+    .closed = s2s_in_on_closed,
 };
 
 void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut)
@@ -677,5 +677,5 @@ void s2s_in_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (c->dir == CONN_IN && c->handler == &in_handler && c->owner)
-            fn(arg, "in", state_name(((s2s_in *)c->owner)->state));
+            fn(arg, "in", s2s_in_state_name(((s2s_in *)c->owner)->state));
 }

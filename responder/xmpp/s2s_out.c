@@ -41,7 +41,7 @@ static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "sasl", "dialback", "verify-only", "ready",
                                   "done"};
 
-static const char *state_name(out_state st)
+static const char *s2s_out_state_name(out_state st)
 {
     return state_names[st];
 }
@@ -69,7 +69,7 @@ void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
 
 /* ---- lifetime ---------------------------------------------------------------- */
 
-static void on_timer_closed(uv_handle_t *h)
+static void s2s_out_on_timer_closed(uv_handle_t *h)
 {
     s2s_out *o = h->data;
     domains_unref(o->domains);
@@ -133,13 +133,13 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
         o->rec = NULL;      /* its record goes with it */
     }
     uv_timer_stop(&o->timer);
-    uv_close((uv_handle_t *)&o->timer, on_timer_closed);
+    uv_close((uv_handle_t *)&o->timer, s2s_out_on_timer_closed);
 }
 
 void s2s_out_fail(s2s_out *o, const char *condition, const char *why)
 {
     s2s_out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
-            state_name(o->state), condition, why);
+            s2s_out_state_name(o->state), condition, why);
     out_finish(o, condition, why);
 }
 
@@ -311,7 +311,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 
 /* ---- stream events ----------------------------------------------------------------- */
 
-static void on_features(s2s_out *o, xmlNodePtr el)
+static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_STREAMS, "features")) {
         s2s_out_fail(o, "remote-server-not-found", "expected stream features");
@@ -344,7 +344,7 @@ static void on_features(s2s_out *o, xmlNodePtr el)
     authenticate(o, el);
 }
 
-static void on_tls_ok(s2s_out *o)
+static void s2s_out_on_tls_ok(s2s_out *o)
 {
     char desc[128];
     rs_peer_verdict v;
@@ -383,7 +383,7 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         free(text);
         if (shutdown) {
             s2s_out_log(o, RS_LOG_INFO, "out-closed", "state=%s reason=\"%s\"",
-                        state_name(o->state), why);
+                        s2s_out_state_name(o->state), why);
             out_finish(o, "remote-server-timeout", why);
         } else {
             s2s_out_fail(o, "remote-server-not-found", why);
@@ -408,7 +408,7 @@ static bool gone_after_our_certificate(const s2s_out *o)
 }
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step step_of(const s2s_out *o)
+static report_step s2s_out_step_of(const s2s_out *o)
 {
     switch (o->state) {
     case OUT_RESOLVE:
@@ -513,7 +513,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
         break;
     case OUT_FEATURES:
         if (ev == OUT_EV_ELEMENT) {
-            on_features(o, (xmlNodePtr)arg);
+            s2s_out_on_features(o, (xmlNodePtr)arg);
             return;
         }
         break;
@@ -532,7 +532,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
         break;
     case OUT_TLS:
         if (ev == OUT_EV_TLS_OK) {
-            on_tls_ok(o);
+            s2s_out_on_tls_ok(o);
             return;
         }
         if (ev == OUT_EV_TLS_FAIL) {
@@ -574,42 +574,42 @@ static void out_step(s2s_out *o, out_event ev, const void *arg)
 {
     out_transition(o, ev, arg);
     if (o->rec)
-        record_set_step(o->rec, step_of(o));
+        record_set_step(o->rec, s2s_out_step_of(o));
 }
 
 /* ---- conn events ------------------------------------------------------------------- */
 
-static void on_connected(rs_conn *c, int status)
+static void s2s_out_on_connected(rs_conn *c, int status)
 {
     if (c->owner)
         out_step(c->owner, OUT_EV_CONNECTED, &status);
 }
 
-static void on_header(rs_conn *c, const xmlstream_header *h)
+static void s2s_out_on_header(rs_conn *c, const xmlstream_header *h)
 {
     if (c->owner)
         out_step(c->owner, OUT_EV_HEADER, h);
 }
 
-static void on_element(rs_conn *c, xmlNodePtr el)
+static void s2s_out_on_element(rs_conn *c, xmlNodePtr el)
 {
     if (c->owner)
         out_step(c->owner, OUT_EV_ELEMENT, el);
 }
 
-static void on_tls_done(rs_conn *c, bool ok, const char *why)
+static void s2s_out_on_tls_done(rs_conn *c, bool ok, const char *why)
 {
     if (c->owner)
         out_step(c->owner, ok ? OUT_EV_TLS_OK : OUT_EV_TLS_FAIL, why);
 }
 
-static void on_conn_timeout(rs_conn *c)
+static void s2s_out_on_conn_timeout(rs_conn *c)
 {
     if (c->owner)
         out_step(c->owner, OUT_EV_TIMEOUT, NULL);
 }
 
-static void on_closed(rs_conn *c, const char *why)
+static void s2s_out_on_closed(rs_conn *c, const char *why)
 {
     s2s_out *o = c->owner;
     if (o && c->stalled) /* the peer did not read our replies: its streams
@@ -619,7 +619,7 @@ static void on_closed(rs_conn *c, const char *why)
         out_step(o, OUT_EV_CLOSED, why);
 }
 
-static void on_drained(rs_conn *c)
+static void s2s_out_on_drained(rs_conn *c)
 {
     s2s_out *o = c->owner;
     if (o)
@@ -642,16 +642,16 @@ rs_conn *s2s_out_conn_new(s2s_out *o)
 }
 
 static const rs_conn_handler out_handler = {
-    .connected = on_connected,
-    .header = on_header,
-    .element = on_element,
-    .tls_done = on_tls_done,
-    .timeout = on_conn_timeout,
-    .drained = on_drained,
-    .closed = on_closed,
+    .connected = s2s_out_on_connected,
+    .header = s2s_out_on_header,
+    .element = s2s_out_on_element,
+    .tls_done = s2s_out_on_tls_done,
+    .timeout = s2s_out_on_conn_timeout,
+    .drained = s2s_out_on_drained,
+    .closed = s2s_out_on_closed,
 };
 
-static void on_deadline(uv_timer_t *t)
+static void s2s_out_on_deadline(uv_timer_t *t)
 {
     s2s_out *o = t->data;
     out_step(o, OUT_EV_TIMEOUT, NULL);
@@ -690,7 +690,7 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
     o->state = OUT_RESOLVE;
     uv_timer_init(srv->loop, &o->timer);
     o->timer.data = o;
-    uv_timer_start(&o->timer, on_deadline,
+    uv_timer_start(&o->timer, s2s_out_on_deadline,
                    (uint64_t)srv->cfg->limits.connect_timeout * 1000, 0);
     o->next = srv->outs;
     srv->outs = o;
@@ -722,5 +722,5 @@ void s2s_out_close_all(rs_daemon *srv)
 void s2s_out_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
 {
     for (s2s_out *o = srv->outs; o; o = o->next)
-        fn(arg, "out", state_name(o->state));
+        fn(arg, "out", s2s_out_state_name(o->state));
 }

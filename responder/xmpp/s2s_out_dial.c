@@ -64,8 +64,8 @@ void s2s_out_dial_next_address(s2s_out *o)
         s2s_out_dial_connect_failed(o, uv_strerror(rc));
 }
 
-static void on_addresses(void *ud, rs_dns_status status,
-                         const struct sockaddr_storage *addrs, size_t n)
+static void s2s_out_on_addresses(void *ud, rs_dns_status status,
+                                 const struct sockaddr_storage *addrs, size_t n)
 {
     s2s_out *o = ud;
     o->dns_req = NULL;
@@ -101,13 +101,13 @@ static void try_next_target(s2s_out *o)
     }
     o->state = OUT_ADDRESSES;
     /* the callback may run before this returns, and start the next lookup */
-    rs_dns_req *r = dns_addresses(o->srv->dns, t->host, t->port, on_addresses, o);
+    rs_dns_req *r = dns_addresses(o->srv->dns, t->host, t->port, s2s_out_on_addresses, o);
     if (r)
         o->dns_req = r;
 }
 
-static void on_targets(void *ud, rs_dns_status status,
-                       const rs_dns_target *targets, size_t n)
+static void s2s_out_on_targets(void *ud, rs_dns_status status,
+                               const rs_dns_target *targets, size_t n)
 {
     s2s_out *o = ud;
     o->dns_req = NULL;
@@ -129,7 +129,7 @@ void s2s_out_dial_start(s2s_out *o)
 {
     o->state = OUT_RESOLVE;
     /* the callback may run before this returns */
-    rs_dns_req *r = dns_s2s_targets(o->srv->dns, o->remote, 5269, on_targets, o);
+    rs_dns_req *r = dns_s2s_targets(o->srv->dns, o->remote, 5269, s2s_out_on_targets, o);
     if (r)
         o->dns_req = r;
 }
