@@ -60,7 +60,7 @@ static rs_conn *open_from(const char *key)
     c->dir = CONN_IN;
     c->id = ++next_id;
     snprintf(c->peer_key, sizeof c->peer_key, "%s", key);
-    CHECK(conn_count_in(c) == 0);
+    CHECK(conn__count_in(c) == 0);
     return c;
 }
 
@@ -75,7 +75,7 @@ static rs_conn *client_from(const char *key)
     c->client = true;
     c->id = ++next_id;
     snprintf(c->peer_key, sizeof c->peer_key, "%s", key);
-    CHECK(conn_count_in(c) == 0);
+    CHECK(conn__count_in(c) == 0);
     return c;
 }
 
@@ -83,7 +83,7 @@ static rs_conn *client_from(const char *key)
 static void close_conn(rs_conn *c)
 {
     c->closing = true;
-    conn_uncount_in(c);
+    conn__uncount_in(c);
 }
 
 
@@ -130,7 +130,7 @@ static void test_rule(void)
         abort();
     *early = (rs_conn){.srv = &srv, .dir = CONN_IN, .id = late->id - 100};
     snprintf(early->peer_key, sizeof early->peer_key, "10.0.0.5");
-    CHECK(conn_count_in(early) == 0);
+    CHECK(conn__count_in(early) == 0);
     CHECK(conn_eviction_victim(&srv, RS_POOL_SERVERS, NULL) == early);
     CHECK(conn_eviction_victim(&srv, RS_POOL_SERVERS, early) == late);
     rs_conn *all[] = {a1, a2, a3, b4, b5, c6, c7, late, early};
@@ -374,7 +374,7 @@ static void figure(void)
         rs_conn *c = open_from(key);
         if (rnd(2)) {
             /* the counts only (no parser for 50,000 streams to raise) */
-            conn_count_authenticated(c);
+            conn__count_authenticated(c);
             c->authenticated = true;
         }
         c->next = list;
@@ -396,8 +396,8 @@ static void figure(void)
     double t3 = now_s();
     int failed = 0;
     for (unsigned i = 0; i < churn; i++) {
-        conn_uncount_in(c);
-        failed |= conn_count_in(c);
+        conn__uncount_in(c);
+        failed |= conn__count_in(c);
     }
     CHECK(failed == 0);
     double t4 = now_s();

@@ -11,7 +11,9 @@
    component (modules that include one another, directly or round about) is
    printed, and the test fails.
 3. One prefix per module: every function a header declares starts with the
-   module's name (conn_*, s2s_out_*, xmlstream_*, ...).
+   module's name (conn_*, s2s_out_*, xmlstream_*, ...); a module's internal
+   functions, shared by its files and declared in MODULE_internal.h, with
+   MODULE__ (conn__cork), and no other function does (responder/ only).
 4. File-local functions tell where they are in a backtrace: a handler is
    MODULE_on_EVENT (conn_on_read, not on_read), and no two files of the
    daemon's layers define static functions of the same name.
@@ -141,7 +143,8 @@ for d, f in sorted(headers):
     if not f.endswith(".h"):
         continue
     m = f[:-2]
-    if m.endswith("_internal"):
+    internal = m.endswith("_internal")
+    if internal:
         m = m[:-len("_internal")]
     text = re.sub(r"/\*.*?\*/", "", open(os.path.join(root, d, f)).read(), flags=re.S)
     for line in text.split("\n"):
@@ -149,8 +152,12 @@ for d, f in sorted(headers):
         if not hit or line.startswith(("#", "typedef")) or "(*" in line:
             continue
         declared += 1
-        if not hit.group(1).startswith(m + "_"):
-            fail("%s/%s: %s does not start with %s_" % (d, f, hit.group(1), m))
+        name = hit.group(1)
+        if not name.startswith(m + "_"):
+            fail("%s/%s: %s does not start with %s_" % (d, f, name, m))
+        elif d.startswith("responder") and internal != name.startswith(m + "__"):
+            fail("%s/%s: %s: %s__ marks the internal functions, those of %s_internal.h alone"
+                 % (d, f, name, m, m))
 print("%d functions declared in headers" % declared)
 
 # ---- 4. file-local functions named for backtraces ---------------------------

@@ -146,9 +146,9 @@ static void test_roundtrip(void)
                         "'address-matched' AND step = 'auth' AND refused_by = "
                         "'peer' AND auth = 'failed' AND leg = 'out'") == 1);
     r = report_open(dir, &lim);
-    const report_outcome *back = r ? report_latest(r, "peer.example",
-                                                   "le-tlsserver.r.example",
-                                                   REPORT_LEG_OUT) : NULL;
+    const report_outcome *back = r ? report__latest(r, "peer.example",
+                                                    "le-tlsserver.r.example",
+                                                    REPORT_LEG_OUT) : NULL;
     CHECK(back != NULL);
     if (back) {
         CHECK(memcmp(&o, back, sizeof o) == 0);
@@ -232,8 +232,8 @@ static void test_persistence(void)
     CHECK(report_has_peer(r, "PEER.example"));
     CHECK(report_history(r, "peer.example", h, 8) == 1);
     CHECK_STR(h[0]->close, "idle");
-    CHECK(report_latest(r, "peer.example", "expired.r.example", REPORT_LEG_IN) != NULL);
-    CHECK(report_latest(r, "peer.example", "expired.r.example", REPORT_LEG_OUT) == NULL);
+    CHECK(report__latest(r, "peer.example", "expired.r.example", REPORT_LEG_IN) != NULL);
+    CHECK(report__latest(r, "peer.example", "expired.r.example", REPORT_LEG_OUT) == NULL);
     report_free(r);
 
     /* a reader sees one remote domain, from a time on */
@@ -288,8 +288,8 @@ static void test_import(void)
                         "AND evidence = 'verified'") == 1);
     CHECK(db_count(dir, "SELECT count(*) FROM outcomes WHERE remote = "
                         "'claimer.example' AND evidence = 'claimed'") == 1);
-    const report_outcome *l = report_latest(r, "peer.example", "expired.r.example",
-                                            REPORT_LEG_IN);
+    const report_outcome *l = report__latest(r, "peer.example", "expired.r.example",
+                                             REPORT_LEG_IN);
     CHECK(l && l->time == 160 && l->step == REPORT_STEP_TLS &&
           l->refused_by == REPORT_BY_PEER);
     if (l)
@@ -661,7 +661,7 @@ static void test_file_bound(void)
     CHECK(stat(path, &st) == 0 && st.st_size <= bound + 8192); /* given back */
 }
 
-/* report_db_checkpoint copies the WAL back into report.db through a
+/* report__db_checkpoint copies the WAL back into report.db through a
  * connection of its own (a worker thread's): on one that had read nothing,
  * SQLite copied nothing and said OK (the hostile benchmark saw a 160 MiB
  * WAL beside a 4 KiB report.db). */
@@ -670,11 +670,11 @@ static void test_checkpoint(void)
     report_limits lim = {.max_peers = 1000, .max_claims = 1000, .history = 4096};
     const char *dir = subdir("checkpoint");
     char err[512] = "", path[PATH_MAX + 32], wal[PATH_MAX + 32];
-    report_db *db = report_db_open(dir, &lim, false, err, sizeof err);
+    report_db *db = report__db_open(dir, &lim, false, err, sizeof err);
     CHECK(db != NULL);
     if (!db)
         return;
-    report_db_defer_checkpoints(db);
+    report__db_defer_checkpoints(db);
     report_outcome batch[100];
     for (int t = 0; t < 20; t++) {
         for (int i = 0; i < 100; i++) {
@@ -683,17 +683,17 @@ static void test_checkpoint(void)
             batch[i] = outcome(REPORT_LEG_OUT, name, "valid.r.example", 100 + t * 100 + i);
             batch[i].stream = 1 + (uint64_t)(t * 100 + i);
         }
-        CHECK(report_db_write(db, batch, 100, err, sizeof err) == 0);
+        CHECK(report__db_write(db, batch, 100, err, sizeof err) == 0);
     }
     snprintf(path, sizeof path, "%s/report.db", dir);
     snprintf(wal, sizeof wal, "%s/report.db-wal", dir);
     struct stat before, after;
-    CHECK(stat(path, &before) == 0 && report_db_wal_pages(db) > 100);
-    CHECK(report_db_checkpoint(path, err, sizeof err) == 0);
+    CHECK(stat(path, &before) == 0 && report__db_wal_pages(db) > 100);
+    CHECK(report__db_checkpoint(path, err, sizeof err) == 0);
     CHECK(stat(path, &after) == 0);
     /* the rows are in report.db now, not only in the WAL */
     CHECK(after.st_size > before.st_size + 100 * 1024);
-    report_db_close(db);
+    report__db_close(db);
 }
 
 /* Over the bound without claims: address-matched outcomes go, then verified

@@ -140,7 +140,7 @@ const limit_def limit_defs[] = {
 const size_t n_limit_defs = sizeof limit_defs / sizeof limit_defs[0];
 
 /* Keys limits no longer has, still accepted so that an older config starts:
- * why each is gone, in a note (config_note). */
+ * why each is gone, in a note (config__note). */
 static const struct obsolete_limit {
     const char *key;
     const char *why;
@@ -216,42 +216,42 @@ const char *config_dns_name_problem(const char *name)
 
 static void parse_base(loader *ld, const config_setting_t *root)
 {
-    const char *base = config_get_string(ld, root, "base_domain", "at top level", true);
+    const char *base = config__get_string(ld, root, "base_domain", "at top level", true);
     if (!base)
         return;
     const config_setting_t *s = config_setting_get_member(root, "base_domain");
     const char *why = config_dns_name_problem(base);
     if (why) {
-        config_report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
+        config__report(ld, s, "base_domain '%s' is not a valid domain name: %s", base, why);
         return;
     }
-    ld->cfg->base_domain = config_lower_dup(ld, base);
+    ld->cfg->base_domain = config__lower_dup(ld, base);
 }
 
 static void parse_state_dir(loader *ld, const config_setting_t *root)
 {
-    const char *dir = config_get_string(ld, root, "state_dir", "at top level", false);
-    ld->cfg->state_dir = config_resolve_path(ld, ld->base_dir, dir ? dir : ".");
+    const char *dir = config__get_string(ld, root, "state_dir", "at top level", false);
+    ld->cfg->state_dir = config__resolve_path(ld, ld->base_dir, dir ? dir : ".");
 }
 
 /* One listen entry, element i of list; earlier entries are in cfg->listen. */
 static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 {
     const config_setting_t *e =
-        config_get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
+        config__get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
     if (!e)
         return;
-    config_check_keys(ld, e, "in listen entry", listen_keys);
-    const char *addr = config_get_string(ld, e, "address", "in listen entry", true);
+    config__check_keys(ld, e, "in listen entry", listen_keys);
+    const char *addr = config__get_string(ld, e, "address", "in listen entry", true);
     bool clients = false;
     const config_setting_t *cl = config_setting_get_member(e, "clients");
     if (cl && config_setting_type(cl) != CONFIG_TYPE_BOOL)
-        config_report_type(ld, cl, "in listen entry", "a boolean (true or false)");
+        config__report_type(ld, cl, "in listen entry", "a boolean (true or false)");
     else if (cl)
         clients = config_setting_get_bool(cl) != 0;
     long long port = clients ? DEFAULT_CLIENT_PORT : DEFAULT_PORT;
     bool port_ok = config_setting_get_member(e, "port") == NULL ||
-                   config_get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
+                   config__get_int(ld, e, "port", "in listen entry", 1, 65535, &port);
     unsigned char bin[16];
     int af = 0;
     if (addr) {
@@ -259,7 +259,7 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
              : inet_pton(AF_INET6, addr, bin) == 1 ? AF_INET6
                                                    : 0;
         if (!af)
-            config_report(ld, config_setting_get_member(e, "address"),
+            config__report(ld, config_setting_get_member(e, "address"),
                    "listen address '%s' is not an IPv4 or IPv6 literal", addr);
     }
     if (!af || !port_ok)
@@ -271,18 +271,18 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
         if (p->address && p->port == port &&
             inet_pton(af, p->address, other) == 1 &&
             memcmp(bin, other, af == AF_INET ? 4 : 16) == 0) {
-            config_report(ld, e, "duplicate listener %s port %lld (first defined at "
-                          "line %d)",
-                   addr, port, config_line(config_setting_get_elem(list, j)));
+            config__report(ld, e, "duplicate listener %s port %lld (first defined at "
+                           "line %d)",
+                   addr, port, config__line(config_setting_get_elem(list, j)));
             return;
         }
     }
-    l->address = config_strdup(ld, addr);
+    l->address = config__strdup(ld, addr);
     l->port = (unsigned)port;
     l->clients = clients;
     const config_setting_t *dt = config_setting_get_member(e, "direct_tls");
     if (dt && config_setting_type(dt) != CONFIG_TYPE_BOOL)
-        config_report_type(ld, dt, "in listen entry", "a boolean (true or false)");
+        config__report_type(ld, dt, "in listen entry", "a boolean (true or false)");
     else if (dt)
         l->direct_tls = config_setting_get_bool(dt) != 0;
 }
@@ -290,13 +290,13 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
 static void parse_listen(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = config_get_list(ld, root, "listen", "a config without a listener "
+    unsigned n = config__get_list(ld, root, "listen", "a config without a listener "
                           "serves nothing", LISTEN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->listen = calloc(n, sizeof *ld->cfg->listen);
     if (!ld->cfg->listen)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     ld->cfg->n_listen = n;
     for (unsigned i = 0; i < n; i++)
         parse_listener(ld, list, i);
@@ -309,19 +309,19 @@ static rs_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n
 {
     rs_cidr *out = calloc(n, sizeof *out);
     if (!out)
-        return config_oom(ld);
+        return config__oom(ld);
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(list, i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            config_report(ld, e, "%s entries must be strings (\"10.0.0.0/8\"), "
-                          "not %s", what, config_type_phrase(config_setting_type(e)));
+            config__report(ld, e, "%s entries must be strings (\"10.0.0.0/8\"), "
+                           "not %s", what, config__type_phrase(config_setting_type(e)));
             continue;
         }
         const char *text = config_setting_get_string(e);
         const char *why = netaddr_cidr_parse(text, &out[*count]);
         if (why)
-            config_report(ld, e, "%s entry '%s' is not a valid CIDR: %s", what,
-                          text, why);
+            config__report(ld, e, "%s entry '%s' is not a valid CIDR: %s", what,
+                           text, why);
         else
             (*count)++;
     }
@@ -334,7 +334,7 @@ static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
                                   rs_http_conf *out)
 {
     const config_setting_t *list;
-    unsigned n = config_get_list(ld, g, "trusted_proxies", NULL, "\"127.0.0.1\"", &list);
+    unsigned n = config__get_list(ld, g, "trusted_proxies", NULL, "\"127.0.0.1\"", &list);
     if (n > 0)
         out->trusted_proxies = parse_cidrs(ld, list, n, "http.trusted_proxies",
                                            &out->n_trusted_proxies);
@@ -351,40 +351,40 @@ static void parse_http(loader *ld, const config_setting_t *root,
     char where[16];
     snprintf(where, sizeof where, "in %s", key);
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        config_report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
+        config__report_type(ld, g, "at top level", "a group " HTTP_SHAPE);
         return;
     }
-    config_check_keys(ld, g, where, out == &ld->cfg->http ? http_keys : https_keys);
-    const char *addr = config_get_string(ld, g, "address", where, true);
+    config__check_keys(ld, g, where, out == &ld->cfg->http ? http_keys : https_keys);
+    const char *addr = config__get_string(ld, g, "address", where, true);
     long long port = def_port;
     if (config_setting_get_member(g, "port") &&
-        !config_get_int(ld, g, "port", where, 1, 65535, &port))
+        !config__get_int(ld, g, "port", where, 1, 65535, &port))
         return;
     unsigned char bin[16];
     if (!addr)
         return;
     if (inet_pton(AF_INET, addr, bin) != 1 && inet_pton(AF_INET6, addr, bin) != 1) {
-        config_report(ld, config_setting_get_member(g, "address"),
+        config__report(ld, config_setting_get_member(g, "address"),
                "%s address '%s' is not an IPv4 or IPv6 literal", key, addr);
         return;
     }
     for (size_t i = 0; i < ld->cfg->n_listen; i++) {
         const rs_listen *l = &ld->cfg->listen[i];
         if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
-            config_report(ld, g, "%s listener %s port %lld is also an s2s listener",
+            config__report(ld, g, "%s listener %s port %lld is also an s2s listener",
                    key, addr, port);
             return;
         }
     }
     const rs_http_conf *h = &ld->cfg->http;
     if (out != h && h->address && h->port == port && strcmp(h->address, addr) == 0) {
-        config_report(ld, g, "%s listener %s port %lld is also the http listener",
+        config__report(ld, g, "%s listener %s port %lld is also the http listener",
                key, addr, port);
         return;
     }
-    out->address = config_strdup(ld, addr);
+    out->address = config__strdup(ld, addr);
     out->port = (unsigned)port;
-    out->line = config_line(g);
+    out->line = config__line(g);
     if (out == &ld->cfg->http)
         parse_trusted_proxies(ld, g, out);
 }
@@ -394,20 +394,20 @@ static void parse_http(loader *ld, const config_setting_t *root,
 static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        config_report(ld, s, "trust entries must be strings (file names), not %s",
-               config_type_phrase(config_setting_type(s)));
+        config__report(ld, s, "trust entries must be strings (file names), not %s",
+               config__type_phrase(config_setting_type(s)));
         return;
     }
-    char *path = config_resolve_path(ld, ld->base_dir, config_setting_get_string(s));
+    char *path = config__resolve_path(ld, ld->base_dir, config_setting_get_string(s));
     if (!path)
         return;
     struct stat st;
     if (stat(path, &st) != 0)
-        config_report(ld, s, "trust file '%s': %s", path, strerror(errno));
+        config__report(ld, s, "trust file '%s': %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        config_report(ld, s, "trust file '%s' is not a regular file", path);
+        config__report(ld, s, "trust file '%s' is not a regular file", path);
     else if (access(path, R_OK) != 0)
-        config_report(ld, s, "trust file '%s' is not readable: %s", path,
+        config__report(ld, s, "trust file '%s' is not readable: %s", path,
                strerror(errno));
     ld->cfg->trust[i] = path;
 }
@@ -415,12 +415,12 @@ static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
 static void parse_trust(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    size_t n = config_get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
+    size_t n = config__get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
     if (n == 0)
         return;
     ld->cfg->trust = calloc(n, sizeof *ld->cfg->trust);
     if (!ld->cfg->trust)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     ld->cfg->n_trust = n;
     for (size_t i = 0; i < n; i++)
         parse_trust_file(ld, config_setting_get_elem(list, (unsigned)i), i);
@@ -435,7 +435,7 @@ static void parse_bool(loader *ld, const config_setting_t *root, const char *key
     if (!s)
         return;
     if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-        config_report_type(ld, s, "at top level", "a boolean (true or false)");
+        config__report_type(ld, s, "at top level", "a boolean (true or false)");
     else
         *out = config_setting_get_bool(s) != 0;
 }
@@ -447,7 +447,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        config_report_type(ld, g, "at top level", "a group { ... }");
+        config__report_type(ld, g, "at top level", "a group { ... }");
         return;
     }
     const char *keys[n_limit_defs + N_OBSOLETE_LIMITS + 1];
@@ -457,15 +457,15 @@ static void parse_limits(loader *ld, const config_setting_t *root)
         keys[n_limit_defs + i] = obsolete_limits[i].key;
         const config_setting_t *old = config_setting_get_member(g, obsolete_limits[i].key);
         if (old)
-            config_note(ld, old, "'%s' in limits is no longer used: %s",
-                        obsolete_limits[i].key, obsolete_limits[i].why);
+            config__note(ld, old, "'%s' in limits is no longer used: %s",
+                         obsolete_limits[i].key, obsolete_limits[i].why);
     }
     keys[n_limit_defs + N_OBSOLETE_LIMITS] = NULL;
-    config_check_keys(ld, g, "in limits", keys);
+    config__check_keys(ld, g, "in limits", keys);
     for (size_t i = 0; i < n_limit_defs; i++) {
         const limit_def *d = &limit_defs[i];
         long long v;
-        if (!config_get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
+        if (!config__get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
             continue;
         char *field = (char *)&ld->cfg->limits + d->offset;
         if (d->is_size)
@@ -479,7 +479,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
         l->max_unauth_stanza_bytes = l->max_stanza_bytes; /* documented: the smaller */
     if (l->send_buffer_bytes < l->max_stanza_bytes) {
         const config_setting_t *s = config_setting_get_member(g, "send_buffer_bytes");
-        config_report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "
+        config__report(ld, s ? s : g, "'send_buffer_bytes' in limits = %zu is smaller "
                   "than max_stanza_bytes = %zu: a reply to a legal stanza would "
                   "not fit", l->send_buffer_bytes, l->max_stanza_bytes);
     }
@@ -495,7 +495,7 @@ static char *known_profiles(loader *ld)
         fprintf(m, "%s%s", i ? ", " : "", catalog_at(i)->label);
     if (!m || fclose(m) != 0) {
         free(out);
-        return config_oom(ld);
+        return config__oom(ld);
     }
     return out;
 }
@@ -505,16 +505,16 @@ static char *known_profiles(loader *ld)
 static char *domain_name(loader *ld, const config_setting_t *e,
                          const rs_domain_conf *d, unsigned i, name_index *seen)
 {
-    const char *raw = config_get_string(ld, e, "name", "in domain entry", true);
+    const char *raw = config__get_string(ld, e, "name", "in domain entry", true);
     if (!raw)
         return NULL;
     const config_setting_t *s = config_setting_get_member(e, "name");
     const char *why = config_dns_name_problem(raw);
     if (why) {
-        config_report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
+        config__report(ld, s, "domain name '%s' is not a valid domain name: %s", raw, why);
         return NULL;
     }
-    char *name = config_lower_dup(ld, raw);
+    char *name = config__lower_dup(ld, raw);
     const char *base = ld->cfg->base_domain;
     if (!name || !base)
         return name; /* no base: its own problem is already reported */
@@ -522,13 +522,13 @@ static char *domain_name(loader *ld, const config_setting_t *e,
     if (strcmp(name, base) != 0 &&
         !(nl > bl + 1 && name[nl - bl - 1] == '.' &&
           strcmp(name + nl - bl, base) == 0))
-        config_report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
-                      "be %s or end in .%s)",
+        config__report(ld, s, "domain '%s' is not under base_domain '%s' (it must "
+                       "be %s or end in .%s)",
                name, base, base, base);
     size_t first = name_index_add(seen, name, i);
     if (first != NAME_INDEX_NONE)
-        config_report(ld, s, "duplicate domain '%s' (first defined at line %d)",
-                      name, d[first].line);
+        config__report(ld, s, "duplicate domain '%s' (first defined at line %d)",
+                       name, d[first].line);
     return name;
 }
 
@@ -539,9 +539,9 @@ static char *domain_name(loader *ld, const config_setting_t *e,
 static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
                          const rs_domain_conf *d, const char *ext)
 {
-    const char *given = config_get_string(ld, e, key, "in domain entry", false);
+    const char *given = config__get_string(ld, e, key, "in domain entry", false);
     if (given)
-        return config_resolve_path(ld, ld->base_dir, given);
+        return config__resolve_path(ld, ld->base_dir, given);
     if (!d->name || !ld->cfg->state_dir)
         return NULL;
     /* state_dir is already canonical and NAME a checked DNS name (no '/'):
@@ -552,13 +552,13 @@ static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
     if (acme) {
         if (asprintf(&path, "%s/" CONFIG_ACME_LIVE_DIR "/%s.%s", ld->cfg->state_dir,
                      d->name, ext) < 0)
-            return config_oom(ld);
+            return config__oom(ld);
         if (access(path, R_OK) == 0)
             return path;
         free(path);
     }
     if (asprintf(&path, "%s/certs/%s.%s", ld->cfg->state_dir, d->name, ext) < 0)
-        return config_oom(ld);
+        return config__oom(ld);
     return path;
 }
 
@@ -566,19 +566,19 @@ static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
                          name_index *seen)
 {
     rs_domain_conf *d = &ld->cfg->domains[i];
-    d->line = config_line(config_setting_get_elem(list, i));
+    d->line = config__line(config_setting_get_elem(list, i));
     const config_setting_t *e =
-        config_get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
+        config__get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
     if (!e)
         return;
-    config_check_keys(ld, e, "in domain entry", domain_keys);
+    config__check_keys(ld, e, "in domain entry", domain_keys);
     d->name = domain_name(ld, e, ld->cfg->domains, i, seen);
-    const char *prof = config_get_string(ld, e, "profile", "in domain entry", true);
+    const char *prof = config__get_string(ld, e, "profile", "in domain entry", true);
     if (prof) {
         d->profile = catalog_find(prof);
         char *known = d->profile ? NULL : known_profiles(ld);
         if (!d->profile)
-            config_report(ld, config_setting_get_member(e, "profile"),
+            config__report(ld, config_setting_get_member(e, "profile"),
                    "unknown profile '%s' (known: %s)", prof,
                    known ? known : "?");
         free(known);
@@ -586,25 +586,25 @@ static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
     d->cert_file = domain_file(ld, e, "cert", d, "pem");
     d->key_file = domain_file(ld, e, "key", d, "key");
     d->cert_given = config_setting_get_member(e, "cert") != NULL;
-    const char *desc = config_get_string(ld, e, "description", "in domain entry", false);
+    const char *desc = config__get_string(ld, e, "description", "in domain entry", false);
     if (desc)
-        d->description = config_strdup(ld, desc);
+        d->description = config__strdup(ld, desc);
 }
 
 static void parse_domains(loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
-    unsigned n = config_get_list(ld, root, "domains", "without test domains there "
+    unsigned n = config__get_list(ld, root, "domains", "without test domains there "
                           "is nothing to serve", DOMAIN_SHAPE, &list);
     if (n == 0)
         return;
     ld->cfg->domains = calloc(n, sizeof *ld->cfg->domains);
     if (!ld->cfg->domains)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     ld->cfg->n_domains = n;
     name_index seen; /* thousands of domains: no comparison of each pair */
     if (name_index_init(&seen, n) < 0)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     for (unsigned i = 0; i < n; i++)
         parse_domain(ld, list, i, &seen);
     name_index_free(&seen);
@@ -618,12 +618,12 @@ static void parse_outbound(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        config_report_type(ld, g, "at top level", "a group " OUTBOUND_SHAPE);
+        config__report_type(ld, g, "at top level", "a group " OUTBOUND_SHAPE);
         return;
     }
-    config_check_keys(ld, g, "in outbound", outbound_keys);
+    config__check_keys(ld, g, "in outbound", outbound_keys);
     const config_setting_t *list;
-    unsigned n = config_get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
+    unsigned n = config__get_list(ld, g, "allow", NULL, "\"10.0.0.0/8\"", &list);
     if (n == 0)
         return;
     ld->cfg->outbound_allow = parse_cidrs(ld, list, n, "outbound.allow",
@@ -684,32 +684,32 @@ static void parse_resolver(loader *ld, const config_setting_t *root)
     if (!g)
         return;
     if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
-        config_report_type(ld, g, "at top level", "a group " RESOLVER_SHAPE);
+        config__report_type(ld, g, "at top level", "a group " RESOLVER_SHAPE);
         return;
     }
-    config_check_keys(ld, g, "in resolver", resolver_keys);
+    config__check_keys(ld, g, "in resolver", resolver_keys);
     const config_setting_t *list;
-    unsigned n = config_get_list(ld, g, "servers", NULL, "\"127.0.0.1:53\"", &list);
+    unsigned n = config__get_list(ld, g, "servers", NULL, "\"127.0.0.1:53\"", &list);
     if (n == 0)
         return;
     size_t cap = (size_t)n * 64;
     char *csv = calloc(1, cap);
     if (!csv)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     size_t used = 0;
     for (unsigned i = 0; i < n; i++) {
         const config_setting_t *e = config_setting_get_elem(list, i);
         if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-            config_report(ld, e, "resolver.servers entries must be strings "
+            config__report(ld, e, "resolver.servers entries must be strings "
                       "(\"127.0.0.1:53\"), not %s",
-                      config_type_phrase(config_setting_type(e)));
+                      config__type_phrase(config_setting_type(e)));
             continue;
         }
         const char *text = config_setting_get_string(e);
         char one[64];
         const char *why = resolver_server_problem(text, one, sizeof one);
         if (why) {
-            config_report(ld, e, "resolver.servers entry '%s': %s", text, why);
+            config__report(ld, e, "resolver.servers entry '%s': %s", text, why);
             continue;
         }
         used += (size_t)snprintf(csv + used, cap - used, "%s%s",
@@ -726,7 +726,7 @@ static void parse_resolver(loader *ld, const config_setting_t *root)
 static void validate(loader *ld, const config_t *lc)
 {
     const config_setting_t *root = config_root_setting(lc);
-    config_check_keys(ld, root, "at top level", top_keys);
+    config__check_keys(ld, root, "at top level", top_keys);
     parse_base(ld, root);
     parse_state_dir(ld, root);
     parse_listen(ld, root);
@@ -746,8 +746,8 @@ static char *absolute_dir(loader *ld, const char *dir)
 {
     char *cwd = getcwd(NULL, 0);
     if (!cwd)
-        return config_oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
-    char *abs = dir ? config_resolve_path(ld, cwd, dir) : cwd;
+        return config__oom(ld); /* ENOMEM, or a deleted cwd: either way, give up */
+    char *abs = dir ? config__resolve_path(ld, cwd, dir) : cwd;
     if (abs != cwd)
         free(cwd);
     return abs;
@@ -764,14 +764,14 @@ static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
         config_set_include_dir(&lc, ld->base_dir);
     int ok = fp ? config_read(&lc, fp) : config_read_string(&lc, text);
     if (!ok) {
-        config_report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
+        config__report_at(ld, config_error_file(&lc), config_error_line(&lc), "%s",
                   config_error_text(&lc));
     } else {
         ld->cfg = out;
-        out->path = config_strdup(ld, ld->name);
+        out->path = config__strdup(ld, ld->name);
         validate(ld, &lc);
     }
-    config_flush(ld, errs); /* before config_destroy frees file names */
+    config__flush(ld, errs); /* before config_destroy frees file names */
     config_destroy(&lc);
     free(ld->base_dir);
     if (ld->count > 0)
@@ -787,7 +787,7 @@ int config_load_string(const char *text, const char *name,
     ld.base_dir = absolute_dir(&ld, base_dir);
     if (ld.base_dir)
         return load(&ld, NULL, text, out, errs);
-    config_flush(&ld, errs);
+    config__flush(&ld, errs);
     return ld.count;
 }
 
@@ -801,13 +801,13 @@ int config_load(const char *path, rs_config *out, FILE *errs)
             fprintf(errs, "%s: cannot open: %s\n", path, strerror(errno));
         return 1;
     }
-    char *copy = config_strdup(&ld, path);
+    char *copy = config__strdup(&ld, path);
     ld.base_dir = copy ? absolute_dir(&ld, dirname(copy)) : NULL;
     free(copy);
     if (ld.base_dir)
         load(&ld, fp, NULL, out, errs);
     else
-        config_flush(&ld, errs);
+        config__flush(&ld, errs);
     fclose(fp);
     return ld.count;
 }

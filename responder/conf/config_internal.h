@@ -59,64 +59,64 @@ typedef struct loader {
 } loader;
 
 /* Notes a failed allocation (reported once at the end); returns NULL. */
-void *config_oom(loader *ld);
+void *config__oom(loader *ld);
 
 /* Line of setting s (the root has none: 1). */
-int config_line(const config_setting_t *s);
+int config__line(const config_setting_t *s);
 
 /* Record a problem at an explicit place, or about setting s. */
-void config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+void config__report_at(loader *ld, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-void config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+void config__report(loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* A note about setting s ("FILE:LINE: note: message"): printed with the
  * problems, not counted as one (an obsolete key, still accepted). */
-void config_note(loader *ld, const config_setting_t *s, const char *fmt, ...)
+void config__note(loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Print the problems in line order to errs (may be NULL) and release them. */
-void config_flush(loader *ld, FILE *errs);
+void config__flush(loader *ld, FILE *errs);
 
 /* strdup / lower-case strdup that note a failed allocation. */
-char *config_strdup(loader *ld, const char *s);
-char *config_lower_dup(loader *ld, const char *s);
+char *config__strdup(loader *ld, const char *s);
+char *config__lower_dup(loader *ld, const char *s);
 
 /* "an integer", "a string", ... for type messages. */
-const char *config_type_phrase(int type);
+const char *config__type_phrase(int type);
 
 /* "'key' WHERE must be WANT, not an integer (42)". */
-void config_report_type(loader *ld, const config_setting_t *s, const char *where,
+void config__report_type(loader *ld, const config_setting_t *s, const char *where,
                     const char *want);
 
 /* Every member of group must be one of allowed (NULL-terminated). */
-void config_check_keys(loader *ld, const config_setting_t *group, const char *where,
+void config__check_keys(loader *ld, const config_setting_t *group, const char *where,
                    const char *const *allowed);
 
 /* Member key of group as a string; NULL when absent (a problem if
  * required) or of another type. */
-const char *config_get_string(loader *ld, const config_setting_t *group,
+const char *config__get_string(loader *ld, const config_setting_t *group,
                           const char *key, const char *where, bool required);
 
 /* Member key of group as an integer in min..max; false when absent or bad
  * (a problem unless simply absent). */
-bool config_get_int(loader *ld, const config_setting_t *group, const char *key,
+bool config__get_int(loader *ld, const config_setting_t *group, const char *key,
                 const char *where, long long min, long long max,
                 long long *out);
 
 /* The list root.key and its length (0: nothing to read); why != NULL makes a
  * missing or empty list a problem. */
-unsigned config_get_list(loader *ld, const config_setting_t *root, const char *key,
+unsigned config__get_list(loader *ld, const config_setting_t *root, const char *key,
                      const char *why, const char *shape,
                      const config_setting_t **out);
 
 /* Element i of list if it is a group, else NULL and a problem. */
-const config_setting_t *config_get_entry(loader *ld, const config_setting_t *list,
+const config_setting_t *config__get_entry(loader *ld, const config_setting_t *list,
                                      unsigned i, const char *what,
                                      const char *shape);
 
 /* path resolved against dir (absolute paths stay), normalized; NULL on
  * allocation failure. */
-char *config_resolve_path(loader *ld, const char *dir, const char *path);
+char *config__resolve_path(loader *ld, const char *dir, const char *path);
 
 #endif

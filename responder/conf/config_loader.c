@@ -16,13 +16,13 @@
 /* ---- problems ---------------------------------------------------------- */
 
 /* Notes a failed allocation (reported once at the end); NULL for callers. */
-void *config_oom(loader *ld)
+void *config__oom(loader *ld)
 {
     ld->oom = true;
     return NULL;
 }
 
-int config_line(const config_setting_t *s)
+int config__line(const config_setting_t *s)
 {
     unsigned line = config_setting_source_line(s);
     return line ? (int)line : 1; /* the root has no line: blame line 1 */
@@ -51,7 +51,7 @@ static char *one_line(const char *text)
     return out;
 }
 
-/* Records one problem (or a note, which is not counted); config_flush
+/* Records one problem (or a note, which is not counted); config__flush
  * prints it. */
 static void vreport(loader *ld, const char *file, int line, bool note,
                     const char *fmt, va_list ap)
@@ -61,17 +61,17 @@ static void vreport(loader *ld, const char *file, int line, bool note,
         size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
         problem *p = realloc(ld->probs, cap * sizeof *p);
         if (!p)
-            return (void)config_oom(ld);
+            return (void)config__oom(ld);
         ld->probs = p;
         ld->cap_probs = cap;
     }
     char *raw, *text;
     if (vasprintf(&raw, fmt, ap) < 0)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     text = one_line(raw);
     free(raw);
     if (!text)
-        return (void)config_oom(ld);
+        return (void)config__oom(ld);
     size_t seq = ld->n_probs++;
     ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
                                .seq = seq, .text = text, .note = note};
@@ -79,7 +79,7 @@ static void vreport(loader *ld, const char *file, int line, bool note,
 
 /* A problem at an explicit place (a syntax error). */
 __attribute__((format(printf, 4, 5))) void
-config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+config__report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -89,21 +89,21 @@ config_report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 
 /* A problem about setting s (its line). */
 __attribute__((format(printf, 3, 4))) void
-config_report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+config__report(loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(ld, config_setting_source_file(s), config_line(s), false, fmt, ap);
+    vreport(ld, config_setting_source_file(s), config__line(s), false, fmt, ap);
     va_end(ap);
 }
 
 /* A note about setting s: printed like a problem, not counted as one. */
 __attribute__((format(printf, 3, 4))) void
-config_note(loader *ld, const config_setting_t *s, const char *fmt, ...)
+config__note(loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vreport(ld, config_setting_source_file(s), config_line(s), true, fmt, ap);
+    vreport(ld, config_setting_source_file(s), config__line(s), true, fmt, ap);
     va_end(ap);
 }
 
@@ -116,7 +116,7 @@ static int problem_cmp(const void *a, const void *b)
 }
 
 /* Print the problems in line order and release them. */
-void config_flush(loader *ld, FILE *errs)
+void config__flush(loader *ld, FILE *errs)
 {
     if (ld->n_probs > 0) /* qsort wants a non-NULL base */
         qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
@@ -139,22 +139,22 @@ void config_flush(loader *ld, FILE *errs)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-char *config_strdup(loader *ld, const char *s)
+char *config__strdup(loader *ld, const char *s)
 {
     char *d = strdup(s);
-    return d ? d : config_oom(ld);
+    return d ? d : config__oom(ld);
 }
 
-char *config_lower_dup(loader *ld, const char *s)
+char *config__lower_dup(loader *ld, const char *s)
 {
-    char *d = config_strdup(ld, s);
+    char *d = config__strdup(ld, s);
     for (char *p = d; p && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return d;
 }
 
 /* "an integer", "a string", ... for type messages. */
-const char *config_type_phrase(int type)
+const char *config__type_phrase(int type)
 {
     static const char *const phrase[] = {
         [CONFIG_TYPE_GROUP] = "a group",     [CONFIG_TYPE_INT] = "an integer",
@@ -181,18 +181,18 @@ static void value_text(const config_setting_t *s, char *buf, size_t len)
         snprintf(buf, len, " (%s)", config_setting_get_bool(s) ? "true" : "false");
 }
 
-void config_report_type(loader *ld, const config_setting_t *s,
-                        const char *where, const char *want)
+void config__report_type(loader *ld, const config_setting_t *s,
+                         const char *where, const char *want)
 {
     char val[160];
     value_text(s, val, sizeof val);
-    config_report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
-           where, want, config_type_phrase(config_setting_type(s)), val);
+    config__report(ld, s, "'%s' %s must be %s, not %s%s", config_setting_name(s),
+           where, want, config__type_phrase(config_setting_type(s)), val);
 }
 
 /* Report every member of group whose name is not in allowed. */
-void config_check_keys(loader *ld, const config_setting_t *group,
-                       const char *where, const char *const *allowed)
+void config__check_keys(loader *ld, const config_setting_t *group,
+                        const char *where, const char *const *allowed)
 {
     char list[256] = "";
     for (size_t i = 0; allowed[i]; i++) {
@@ -207,25 +207,25 @@ void config_check_keys(loader *ld, const config_setting_t *group,
         while (allowed[k] && strcmp(allowed[k], name) != 0)
             k++;
         if (!allowed[k])
-            config_report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
+            config__report(ld, s, "unknown setting '%s' %s (allowed: %s)", name,
                    where, list);
     }
 }
 
 /* Member key of group if it is a string; reports a missing required key or
  * a wrong type and returns NULL then. */
-const char *config_get_string(loader *ld, const config_setting_t *group,
-                              const char *key, const char *where,
-                              bool required)
+const char *config__get_string(loader *ld, const config_setting_t *group,
+                               const char *key, const char *where,
+                               bool required)
 {
     const config_setting_t *s = config_setting_get_member(group, key);
     if (!s) {
         if (required)
-            config_report(ld, group, "missing required setting '%s' %s", key, where);
+            config__report(ld, group, "missing required setting '%s' %s", key, where);
         return NULL;
     }
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
-        config_report_type(ld, s, where, "a string");
+        config__report_type(ld, s, where, "a string");
         return NULL;
     }
     return config_setting_get_string(s);
@@ -233,21 +233,21 @@ const char *config_get_string(loader *ld, const config_setting_t *group,
 
 /* Member key of group as an integer in min..max. Returns false (with a
  * problem reported unless it is simply absent) when there is none. */
-bool config_get_int(loader *ld, const config_setting_t *group,
-                    const char *key, const char *where, long long min,
-                    long long max, long long *out)
+bool config__get_int(loader *ld, const config_setting_t *group,
+                     const char *key, const char *where, long long min,
+                     long long max, long long *out)
 {
     const config_setting_t *s = config_setting_get_member(group, key);
     if (!s)
         return false;
     int type = config_setting_type(s);
     if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
-        config_report_type(ld, s, where, "an integer");
+        config__report_type(ld, s, where, "an integer");
         return false;
     }
     long long v = config_setting_get_int64(s);
     if (v < min || v > max) {
-        config_report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
+        config__report(ld, s, "'%s' %s = %lld is out of range %lld..%lld", key, where,
                v, min, max);
         return false;
     }
@@ -258,15 +258,15 @@ bool config_get_int(loader *ld, const config_setting_t *group,
 /* The list root.key and its length (0: nothing to read). When why says
  * why the list is needed, a missing or empty one is a problem; optional
  * lists of strings may also be arrays. */
-unsigned config_get_list(loader *ld, const config_setting_t *root,
-                         const char *key, const char *why, const char *shape,
-                         const config_setting_t **out)
+unsigned config__get_list(loader *ld, const config_setting_t *root,
+                          const char *key, const char *why, const char *shape,
+                          const config_setting_t **out)
 {
     const config_setting_t *list = config_setting_get_member(root, key);
     *out = list;
     if (!list) {
         if (why)
-            config_report(ld, root, "missing required setting '%s' at top level: %s "
+            config__report(ld, root, "missing required setting '%s' at top level: %s "
                              "(e.g. %s = ( %s );)", key, why, key, shape);
         return 0;
     }
@@ -274,26 +274,26 @@ unsigned config_get_list(loader *ld, const config_setting_t *root,
     if (type != CONFIG_TYPE_LIST && (why || type != CONFIG_TYPE_ARRAY)) {
         char want[160];
         snprintf(want, sizeof want, "a list ( %s, ... )", shape);
-        config_report_type(ld, list, "at top level", want);
+        config__report_type(ld, list, "at top level", want);
         return 0;
     }
     unsigned n = (unsigned)config_setting_length(list);
     if (n == 0 && why)
-        config_report(ld, list, "'%s' is empty: %s", key, why);
+        config__report(ld, list, "'%s' is empty: %s", key, why);
     return n;
 }
 
 /* Element i of list if it is a group, else NULL and a problem. */
-const config_setting_t *config_get_entry(loader *ld,
-                                         const config_setting_t *list,
-                                         unsigned i, const char *what,
-                                         const char *shape)
+const config_setting_t *config__get_entry(loader *ld,
+                                          const config_setting_t *list,
+                                          unsigned i, const char *what,
+                                          const char *shape)
 {
     const config_setting_t *e = config_setting_get_elem(list, i);
     if (config_setting_type(e) == CONFIG_TYPE_GROUP)
         return e;
-    config_report(ld, e, "%s must be a group %s, not %s", what, shape,
-           config_type_phrase(config_setting_type(e)));
+    config__report(ld, e, "%s must be a group %s, not %s", what, shape,
+           config__type_phrase(config_setting_type(e)));
     return NULL;
 }
 
@@ -304,7 +304,7 @@ static char *normalize(loader *ld, const char *abs)
 {
     char *out = malloc(strlen(abs) + 2);
     if (!out)
-        return config_oom(ld);
+        return config__oom(ld);
     size_t o = 0;
     const char *p = abs;
     while (*p) {
@@ -330,13 +330,13 @@ static char *normalize(loader *ld, const char *abs)
 
 /* path made absolute against dir: realpath when it exists (so the daemon
  * sees one canonical name), otherwise a normalized join. */
-char *config_resolve_path(loader *ld, const char *dir, const char *path)
+char *config__resolve_path(loader *ld, const char *dir, const char *path)
 {
     char *joined;
     if (path[0] == '/')
-        joined = config_strdup(ld, path);
+        joined = config__strdup(ld, path);
     else if (asprintf(&joined, "%s/%s", dir, path) < 0)
-        joined = config_oom(ld);
+        joined = config__oom(ld);
     if (!joined)
         return NULL;
     char *real = realpath(joined, NULL);

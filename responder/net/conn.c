@@ -74,7 +74,7 @@ static xmlstream_limits input_limits(const rs_limits *l, conn_dir dir, bool auth
 rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
                   void *owner)
 {
-    rs_conn *c = conn_ids_reserve(srv) == 0 ? calloc(1, sizeof *c) : NULL;
+    rs_conn *c = conn__ids_reserve(srv) == 0 ? calloc(1, sizeof *c) : NULL;
     if (!c)
         return NULL;
     xmlstream_limits lim = input_limits(&srv->cfg->limits, dir, false);
@@ -86,7 +86,7 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
     c->srv = srv;
     c->domains = domains_ref(srv->domains);
     c->id = ++srv->next_id;
-    conn_ids_add(c);
+    conn__ids_add(c);
     c->dir = dir;
     c->handler = handler;
     c->owner = owner;
@@ -111,8 +111,8 @@ rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
 
 static void conn_unlink(rs_conn *c)
 {
-    conn_uncount_in(c);
-    conn_ids_remove(c);
+    conn__uncount_in(c);
+    conn__ids_remove(c);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -143,7 +143,7 @@ static void conn_on_handle_closed(uv_handle_t *h)
 /* Close the handles now; closed() follows from the loop. */
 static void conn_teardown(rs_conn *c)
 {
-    conn_cork_drop(c); /* the socket goes: nothing more will be sent */
+    conn__cork_drop(c); /* the socket goes: nothing more will be sent */
     uv_timer_stop(&c->timer);
     uv_timer_stop(&c->stall);
     if (!uv_is_closing((uv_handle_t *)&c->tcp)) {
@@ -173,8 +173,8 @@ static void record_peer(rs_conn *c)
     } else {
         return;
     }
-    conn_peer_key(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
-                  sizeof c->peer_key);
+    conn__peer_key(&ss, c->srv->cfg->limits.ipv6_prefix, c->peer_key,
+                   sizeof c->peer_key);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -211,8 +211,8 @@ static void conn_on_written(uv_write_t *req, int status)
         return;
     }
     if (status == 0 && c->idle_on_write && !c->closing)
-        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)c->idle_on_write * 1000, 0);
-    conn_output_changed(c);
+        uv_timer_start(&c->timer, conn__on_timer, (uint64_t)c->idle_on_write * 1000, 0);
+    conn__output_changed(c);
 }
 
 /* Put raw bytes on the socket. */
@@ -234,7 +234,7 @@ static int write_raw(rs_conn *c, const void *data, size_t len)
     c->out_pending += len;
     c->bytes_out += len;
     c->srv->stats.bytes_out += len;
-    conn_output_changed(c);
+    conn__output_changed(c);
     return 0;
 }
 
@@ -251,7 +251,7 @@ void conn_send(rs_conn *c, const char *data, size_t len)
     }
     if (c->tls_state != CONN_TLS_ACTIVE)
         return; /* nothing may be sent during the handshake */
-    conn_cork(c);
+    conn__cork(c);
     int rc = tls_send(c->tls, data, len);
     if (rc < 0 && !c->closing)
         conn_close(c, gnutls_strerror(rc));
@@ -410,7 +410,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->closing)
         return; /* draining until the peer closes or the grace ends */
     if (c->idle_on_read)
-        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)c->idle_on_read * 1000, 0);
+        uv_timer_start(&c->timer, conn__on_timer, (uint64_t)c->idle_on_read * 1000, 0);
     if (c->tls_state == CONN_TLS_NONE) {
         feed_xml(c, buf->base, (size_t)nread);
         return;
@@ -425,7 +425,7 @@ static void conn_on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         read_records(c);
 }
 
-void conn_start_reading(rs_conn *c)
+void conn__start_reading(rs_conn *c)
 {
     uv_read_start((uv_stream_t *)&c->tcp, conn_on_alloc, conn_on_read);
 }
@@ -436,10 +436,10 @@ int conn_accept(rs_conn *c, uv_stream_t *listener)
     if (rc < 0)
         return rc;
     record_peer(c);
-    if (c->dir == CONN_IN && conn_count_in(c) < 0)
+    if (c->dir == CONN_IN && conn__count_in(c) < 0)
         return UV_ENOMEM;
     uv_tcp_nodelay(&c->tcp, 1);
-    conn_start_reading(c);
+    conn__start_reading(c);
     return 0;
 }
 
@@ -453,7 +453,7 @@ static void conn_on_connected(uv_connect_t *req, int status)
     if (status == 0) {
         record_peer(c);
         uv_tcp_nodelay(&c->tcp, 1);
-        conn_start_reading(c);
+        conn__start_reading(c);
     } else {
         c->peer_gone = true;
     }
@@ -579,7 +579,7 @@ int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni)
 
 /* ---- timers and closing ------------------------------------------------- */
 
-void conn_on_timer(uv_timer_t *t)
+void conn__on_timer(uv_timer_t *t)
 {
     rs_conn *c = t->data;
     if (c->closing) {
@@ -597,7 +597,7 @@ void conn_set_timeout(rs_conn *c, unsigned seconds)
     if (seconds == 0)
         uv_timer_stop(&c->timer);
     else
-        uv_timer_start(&c->timer, conn_on_timer, (uint64_t)seconds * 1000, 0);
+        uv_timer_start(&c->timer, conn__on_timer, (uint64_t)seconds * 1000, 0);
 }
 
 static void conn_on_shutdown(uv_shutdown_t *req, int status)
@@ -662,7 +662,7 @@ void conn_set_names(rs_conn *c, const char *local, const char *remote)
 
 void conn_set_authenticated(rs_conn *c)
 {
-    conn_count_authenticated(c);
+    conn__count_authenticated(c);
     c->authenticated = true;
     xmlstream_limits lim = input_limits(&c->srv->cfg->limits, c->dir, true);
     xmlstream_set_limits(c->xs, &lim);
@@ -670,13 +670,13 @@ void conn_set_authenticated(rs_conn *c)
 
 void conn_set_bound(rs_conn *c)
 {
-    conn_count_bound(c);
+    conn__count_bound(c);
     c->bound = true;
 }
 
 void conn_set_active(rs_conn *c)
 {
-    conn_count_active(c);
+    conn__count_active(c);
 }
 
 void conn_set_idle_on_write(rs_conn *c, unsigned seconds)
@@ -722,10 +722,10 @@ void conn_close(rs_conn *c, const char *why)
     if (c->header_sent && !c->close_sent && !c->peer_gone)
         conn_send_str(c, "</stream:stream>");
     c->close_sent = true;
-    conn_uncount_in(c);
+    conn__uncount_in(c);
     /* bounded as before: a reason may quote the peer */
     c->close_why = strndup(why ? why : "closed", 255); /* NULL: "closed" */
-    conn_flush(c); /* what is corked goes before close_notify */
+    conn__flush(c); /* what is corked goes before close_notify */
     if (c->tls && c->tls_state == CONN_TLS_ACTIVE && !c->peer_gone)
         tls_bye(c->tls);
     uv_timer_stop(&c->stall);
@@ -740,7 +740,7 @@ void conn_close(rs_conn *c, const char *why)
     }
     /* FIN after our last bytes, then wait briefly for the peer to close so
      * our stream error is read rather than reset away. */
-    uv_timer_start(&c->timer, conn_on_timer, CLOSE_GRACE_MS, 0);
+    uv_timer_start(&c->timer, conn__on_timer, CLOSE_GRACE_MS, 0);
     uv_shutdown_t *req = malloc(sizeof *req);
     if (!req || (req->data = c,
                  uv_shutdown(req, (uv_stream_t *)&c->tcp, conn_on_shutdown) < 0)) {

@@ -276,7 +276,7 @@ rs_pool_kind conn_pool(const rs_conn *c)
     return c->client ? RS_POOL_CLIENTS : RS_POOL_SERVERS;
 }
 
-int conn_count_in(rs_conn *c)
+int conn__count_in(rs_conn *c)
 {
     rs_pool *p = &c->srv->pools[conn_pool(c)];
     if (c->counted_in)
@@ -302,7 +302,7 @@ int conn_count_in(rs_conn *c)
     return 0;
 }
 
-void conn_uncount_in(rs_conn *c)
+void conn__uncount_in(rs_conn *c)
 {
     if (!c->counted_in)
         return;
@@ -343,19 +343,19 @@ static void move_rank(rs_conn *c, int r, uint64_t key)
         settle_rank(p->addrs, e, r);
 }
 
-void conn_count_authenticated(rs_conn *c)
+void conn__count_authenticated(rs_conn *c)
 {
     if (c->counted_in && !c->client && c->evict_rank == RANK_UNSETTLED)
         move_rank(c, -1, 0);
 }
 
-void conn_count_bound(rs_conn *c)
+void conn__count_bound(rs_conn *c)
 {
     if (c->counted_in && c->client && c->evict_rank == RANK_UNSETTLED)
         move_rank(c, RANK_BOUND, ++c->srv->pools[RS_POOL_CLIENTS].addrs->activity);
 }
 
-void conn_count_active(rs_conn *c)
+void conn__count_active(rs_conn *c)
 {
     if (c->counted_in && c->evict_rank == RANK_BOUND)
         move_rank(c, RANK_BOUND, ++c->srv->pools[RS_POOL_CLIENTS].addrs->activity);
@@ -418,7 +418,7 @@ rs_conn *conn_eviction_victim(const rs_daemon *srv, rs_pool_kind pool,
 
 void conn_addrs_free(rs_daemon *srv)
 {
-    conn_ids_free(srv);
+    conn__ids_free(srv);
     for (int k = 0; k < RS_POOLS; k++) {
         conn_addrs *t = srv->pools[k].addrs;
         if (!t)

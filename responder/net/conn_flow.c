@@ -12,8 +12,8 @@
 #include "daemon.h"
 #include "netaddr.h"
 
-void conn_peer_key(const struct sockaddr_storage *ss, unsigned prefix,
-                   char *out, size_t n)
+void conn__peer_key(const struct sockaddr_storage *ss, unsigned prefix,
+                    char *out, size_t n)
 {
     netaddr_prefix_key((const struct sockaddr *)ss, 32, prefix, out, n);
 }
@@ -32,7 +32,7 @@ void conn_resume_reading(rs_conn *c, unsigned reason)
     c->read_paused &= ~reason;
     if (!c->read_paused && !c->closing && !c->peer_gone &&
         !uv_is_closing((uv_handle_t *)&c->tcp))
-        conn_start_reading(c);
+        conn__start_reading(c);
 }
 
 /* The output stayed over the bound for limits.send_stall_timeout: the
@@ -53,7 +53,7 @@ static void conn_on_stall(uv_timer_t *t)
     conn_stream_error(c, "policy-violation", text);
 }
 
-void conn_output_changed(rs_conn *c)
+void conn__output_changed(rs_conn *c)
 {
     size_t bound = c->srv->cfg->limits.send_buffer_bytes;
     if (!c->send_full && c->out_pending > bound) {
@@ -96,7 +96,7 @@ static void flush_unlist(rs_conn *c)
     c->flush_next = c->flush_prev = NULL;
 }
 
-void conn_flush(rs_conn *c)
+void conn__flush(rs_conn *c)
 {
     if (!c->corked)
         return;
@@ -113,7 +113,7 @@ static void conn_on_flush_check(uv_prepare_t *h)
 {
     rs_daemon *srv = h->data;
     while (srv->flush_list)
-        conn_flush(srv->flush_list);
+        conn__flush(srv->flush_list);
     log_flush();
 }
 
@@ -169,7 +169,7 @@ void conn_flush_stop(rs_daemon *srv)
     uv_close((uv_handle_t *)&srv->idle_sweep, NULL);
 }
 
-void conn_cork(rs_conn *c)
+void conn__cork(rs_conn *c)
 {
     if (!c->srv->flush_on || c->corked)
         return;
@@ -181,7 +181,7 @@ void conn_cork(rs_conn *c)
     c->srv->flush_list = c;
 }
 
-void conn_cork_drop(rs_conn *c)
+void conn__cork_drop(rs_conn *c)
 {
     if (!c->corked)
         return;

@@ -39,7 +39,7 @@ static void conn_ids_grow(conn_ids *t)
     t->size = size;
 }
 
-int conn_ids_reserve(rs_daemon *srv)
+int conn__ids_reserve(rs_daemon *srv)
 {
     conn_ids *t = srv->ids;
     if (!t) {
@@ -58,7 +58,7 @@ int conn_ids_reserve(rs_daemon *srv)
     return 0;
 }
 
-void conn_ids_add(rs_conn *c)
+void conn__ids_add(rs_conn *c)
 {
     conn_ids *t = c->srv->ids;
     rs_conn **b = bucket(t, c->id);
@@ -67,7 +67,7 @@ void conn_ids_add(rs_conn *c)
     t->n++;
 }
 
-void conn_ids_remove(rs_conn *c)
+void conn__ids_remove(rs_conn *c)
 {
     conn_ids *t = c->srv->ids;
     if (!t)
@@ -92,7 +92,7 @@ rs_conn *conn_find(const rs_daemon *srv, unsigned id)
     return c;
 }
 
-void conn_ids_free(rs_daemon *srv)
+void conn__ids_free(rs_daemon *srv)
 {
     if (!srv->ids)
         return;

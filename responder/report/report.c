@@ -30,8 +30,8 @@ static bool keep(rs_report *r, const report_outcome *o)
     bool trusted = o->evidence != REPORT_EVIDENCE_CLAIMED;
     report_table *t = trusted ? &r->trusted : &r->claims;
     bool oom;
-    report_peer *p = report_table_admit(t, &r->retain, o, &oom);
-    if (p && report_peer_keep(t, p, o, trusted))
+    report_peer *p = report__table_admit(t, &r->retain, o, &oom);
+    if (p && report__peer_keep(t, p, o, trusted))
         return true;
     if (p || oom)
         log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
@@ -56,8 +56,8 @@ static rs_report *report_new(const report_limits *limits)
     unsigned claim_history = limits->history < CLAIM_HISTORY ? limits->history
                                                              : CLAIM_HISTORY;
     r->retain.limits = *limits;
-    if (report_table_init(&r->trusted, limits->max_peers, limits->history) < 0 ||
-        report_table_init(&r->claims, limits->max_claims, claim_history) < 0) {
+    if (report__table_init(&r->trusted, limits->max_peers, limits->history) < 0 ||
+        report__table_init(&r->claims, limits->max_claims, claim_history) < 0) {
         report_free(r);
         return NULL;
     }
@@ -87,25 +87,25 @@ rs_report *report_open(const char *dir, const report_limits *limits)
     if (!r || !dir)
         return r;
     char err[512];
-    r->db = report_db_open(dir, limits, false, err, sizeof err);
+    r->db = report__db_open(dir, limits, false, err, sizeof err);
     if (!r->db) {
         log_msg(RS_LOG_ERROR, "report: %s; outcomes are kept in memory only and "
                 "will not survive a restart", err);
         return r;
     }
     r->last_prune = (int64_t)time(NULL);
-    long pruned = report_db_prune(r->db, r->last_prune,
-                                  REPORT_PRUNE_HISTORY | REPORT_PRUNE_DOMAINS, err,
-                                  sizeof err);
+    long pruned = report__db_prune(r->db, r->last_prune,
+                                   REPORT_PRUNE_HISTORY | REPORT_PRUNE_DOMAINS, err,
+                                   sizeof err);
     if (pruned < 0)
         log_msg(RS_LOG_ERROR, "report: retention: %s", err);
     else if (pruned > 0)
         log_msg(RS_LOG_INFO, "report: retention removed %ld outcome(s) from %s/report.db",
                 pruned, dir);
-    r->stats.bytes = report_db_used_bytes(r->db);
+    r->stats.bytes = report__db_used_bytes(r->db);
     warn_if_no_room(dir, limits->file_bytes, r->stats.bytes);
     r->retain.quiet = true; /* what gives way here was logged when it came */
-    if (report_db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0)
+    if (report__db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0)
         log_msg(RS_LOG_ERROR, "report: reading back: %s", err);
     r->retain.quiet = false;
     size_t peers = report_peers(r, NULL, NULL, 0);
@@ -124,13 +124,13 @@ rs_report *report_open_reader(const char *dir, const report_limits *limits,
         return NULL;
     }
     r->retain.quiet = true;
-    report_db *db = report_db_open(dir, limits, true, err, n);
-    if (!db || report_db_load(db, remote, since, keep_loaded, r, err, n) < 0) {
-        report_db_close(db);
+    report_db *db = report__db_open(dir, limits, true, err, n);
+    if (!db || report__db_load(db, remote, since, keep_loaded, r, err, n) < 0) {
+        report__db_close(db);
         report_free(r);
         return NULL;
     }
-    report_db_close(db);
+    report__db_close(db);
     return r;
 }
 
@@ -141,11 +141,11 @@ void report_free(rs_report *r)
     if (r->db && r->n_queue > r->q_head && report_flush(r) < 0)
         log_msg(RS_LOG_ERROR, "report: %zu outcome(s) lost at exit",
                 r->n_queue - r->q_head);
-    report_db_close(r->db); /* the last connection: checkpoints what is left */
+    report__db_close(r->db); /* the last connection: checkpoints what is left */
     free(r->db_path);
-    report_table_free(&r->trusted);
-    report_table_free(&r->claims);
-    report_retain_free(&r->retain);
+    report__table_free(&r->trusted);
+    report__table_free(&r->claims);
+    report__retain_free(&r->retain);
     free(r->queue);
     free(r);
 }
@@ -155,7 +155,7 @@ void report_add(rs_report *r, const report_outcome *o)
     if (!r || !o->remote[0] || !o->local[0])
         return;
     if (keep(r, o)) /* an outcome memory has no room for is not stored */
-        report_enqueue(r, o);
+        report__enqueue(r, o);
     if (r->listener) /* a probe hears it either way */
         r->listener(r->listener_arg, o);
 }
@@ -192,19 +192,19 @@ size_t report_peers(const rs_report *r, const char **names, int64_t *last_seen,
 
 bool report_has_peer(const rs_report *r, const char *remote)
 {
-    return report_table_find(&r->trusted, remote) ||
-           report_table_find(&r->claims, remote);
+    return report__table_find(&r->trusted, remote) ||
+           report__table_find(&r->claims, remote);
 }
 
 bool report_has_trusted(const rs_report *r, const char *remote)
 {
-    return report_table_find(&r->trusted, remote) != NULL;
+    return report__table_find(&r->trusted, remote) != NULL;
 }
 
-const report_outcome *report_latest(const rs_report *r, const char *remote,
-                                    const char *local, report_leg leg)
+const report_outcome *report__latest(const rs_report *r, const char *remote,
+                                     const char *local, report_leg leg)
 {
-    const report_peer *p = report_table_find(&r->trusted, remote);
+    const report_peer *p = report__table_find(&r->trusted, remote);
     for (size_t i = 0; p && i < p->n_latest; i++)
         if (p->latest[i].leg == leg && strcasecmp(p->latest[i].local, local) == 0)
             return &p->latest[i];
@@ -214,12 +214,12 @@ const report_outcome *report_latest(const rs_report *r, const char *remote,
 size_t report_history(const rs_report *r, const char *remote,
                       const report_outcome **out, size_t max)
 {
-    const report_peer *tp = report_table_find(&r->trusted, remote);
-    const report_peer *cp = report_table_find(&r->claims, remote);
+    const report_peer *tp = report__table_find(&r->trusted, remote);
+    const report_peer *cp = report__table_find(&r->claims, remote);
     size_t n = 0, ti = 1, ci = 1;
     while (n < max) { /* merge the two rings, newest first */
-        const report_outcome *a = report_peer_nth_newest(&r->trusted, tp, ti);
-        const report_outcome *b = report_peer_nth_newest(&r->claims, cp, ci);
+        const report_outcome *a = report__peer_nth_newest(&r->trusted, tp, ti);
+        const report_outcome *b = report__peer_nth_newest(&r->claims, cp, ci);
         if (!a && !b)
             break;
         if (a && (!b || a->time >= b->time)) {

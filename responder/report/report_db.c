@@ -442,8 +442,8 @@ static int bound_wal(report_db *d, char *err, size_t n)
     return exec(d, pragma, err, n);
 }
 
-report_db *report_db_open(const char *dir, const report_limits *limits,
-                          bool read_only, char *err, size_t n)
+report_db *report__db_open(const char *dir, const report_limits *limits,
+                           bool read_only, char *err, size_t n)
 {
     report_db *d = calloc(1, sizeof *d);
     if (d && asprintf(&d->path, "%s/" DB_FILE, dir) < 0)
@@ -451,7 +451,7 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
     if (d && d->path)
         d->dir = strdup(dir);
     if (!d || !d->dir) {
-        report_db_close(d);
+        report__db_close(d);
         report_db_set_err(err, n, "out of memory");
         return NULL;
     }
@@ -462,7 +462,7 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
     if (rc != SQLITE_OK) {
         report_db_set_err(err, n, "cannot open %s: %s", d->path,
                           d->db ? sqlite3_errmsg(d->db) : "out of memory");
-        report_db_close(d);
+        report__db_close(d);
         return NULL;
     }
     sqlite3_extended_result_codes(d->db, 1);
@@ -502,7 +502,7 @@ report_db *report_db_open(const char *dir, const report_limits *limits,
         log_msg(RS_LOG_ERROR, "report: importing %s/%s: %s", dir, OLD_FILE, ierr);
     return d;
 fail:
-    report_db_close(d);
+    report__db_close(d);
     return NULL;
 }
 
@@ -515,27 +515,27 @@ static int report_on_wal_commit(void *arg, sqlite3 *db, const char *name, int pa
     return SQLITE_OK;
 }
 
-void report_db_defer_checkpoints(report_db *d)
+void report__db_defer_checkpoints(report_db *d)
 {
     sqlite3_wal_hook(d->db, report_on_wal_commit, d); /* replaces the automatic one */
 }
 
-unsigned report_db_wal_pages(const report_db *d)
+unsigned report__db_wal_pages(const report_db *d)
 {
     return d->wal_pages;
 }
 
-unsigned report_db_checkpoint_pages(const report_db *d)
+unsigned report__db_checkpoint_pages(const report_db *d)
 {
     return d->checkpoint_pages;
 }
 
-const char *report_db_path(const report_db *d)
+const char *report__db_path(const report_db *d)
 {
     return d->path;
 }
 
-int report_db_checkpoint(const char *path, char *err, size_t n)
+int report__db_checkpoint(const char *path, char *err, size_t n)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
@@ -559,7 +559,7 @@ int report_db_checkpoint(const char *path, char *err, size_t n)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-void report_db_close(report_db *d)
+void report__db_close(report_db *d)
 {
     if (!d)
         return;
@@ -582,9 +582,9 @@ static void copy_text(char *dst, size_t size, const unsigned char *src)
     dst[len] = '\0';
 }
 
-int report_db_load(report_db *d, const char *remote, int64_t since,
-                   void (*fn)(void *arg, const report_outcome *o), void *arg,
-                   char *err, size_t n)
+int report__db_load(report_db *d, const char *remote, int64_t since,
+                    void (*fn)(void *arg, const report_outcome *o), void *arg,
+                    char *err, size_t n)
 {
     char *cols = column_list("", false), *sql = NULL;
     if (!cols || asprintf(&sql, "SELECT %s FROM outcomes WHERE (?1 IS NULL OR "
@@ -622,7 +622,7 @@ int report_db_load(report_db *d, const char *remote, int64_t since,
         const char *evidence = (const char *)sqlite3_column_text(st, c + 5);
         o.stanzas = stanzas < 0 ? 0 : stanzas > 0xffffffffLL ? 0xffffffffu
                                                             : (unsigned)stanzas;
-        if (!report_outcome_set_enums(&o, leg, auth, by, step, evidence) ||
+        if (!report__outcome_set_enums(&o, leg, auth, by, step, evidence) ||
             !o.remote[0] || !o.local[0]) {
             bad++; /* an operator's hand edit the CHECKs let through */
             continue;
@@ -679,8 +679,8 @@ static int trim_written(report_db *d, const report_outcome *os, size_t count,
     return 0;
 }
 
-int report_db_write(report_db *d, const report_outcome *os, size_t count,
-                    char *err, size_t n)
+int report__db_write(report_db *d, const report_outcome *os, size_t count,
+                     char *err, size_t n)
 {
     if (exec(d, "BEGIN IMMEDIATE", err, n) < 0)
         return -1;
@@ -714,13 +714,13 @@ int report_db_write(report_db *d, const report_outcome *os, size_t count,
 
 /* ---- retention (report_prune.c) ------------------------------------------- */
 
-long report_db_prune(report_db *d, int64_t now, unsigned what, char *err,
-                     size_t n)
+long report__db_prune(report_db *d, int64_t now, unsigned what, char *err,
+                      size_t n)
 {
-    return report_prune_run(d->db, d->path, &d->limits, now, what, err, n);
+    return report__prune_run(d->db, d->path, &d->limits, now, what, err, n);
 }
 
-long long report_db_used_bytes(report_db *d)
+long long report__db_used_bytes(report_db *d)
 {
-    return report_prune_used_bytes(d->db);
+    return report__prune_used_bytes(d->db);
 }

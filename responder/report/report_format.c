@@ -69,9 +69,9 @@ static int name_index(const char *const *names, size_t n, const char *v)
 
 #define N(a) (sizeof a / sizeof a[0])
 
-bool report_outcome_set_enums(report_outcome *o, const char *leg,
-                              const char *auth, const char *refused_by,
-                              const char *step, const char *evidence)
+bool report__outcome_set_enums(report_outcome *o, const char *leg,
+                               const char *auth, const char *refused_by,
+                               const char *step, const char *evidence)
 {
     int l = name_index(leg_names, N(leg_names), leg);
     int a = name_index(auth_names, N(auth_names), auth);

@@ -21,13 +21,13 @@ extern const size_t report_n_text_fields;
 
 /* Set o's leg, auth, refused_by, step and evidence from their names (as
  * report_*_name prints them); false when one is not a known name. */
-bool report_outcome_set_enums(report_outcome *o, const char *leg,
-                              const char *auth, const char *refused_by,
-                              const char *step, const char *evidence);
+bool report__outcome_set_enums(report_outcome *o, const char *leg,
+                               const char *auth, const char *refused_by,
+                               const char *step, const char *evidence);
 
 /* The latest outcome of remote on (local, leg), or NULL. */
-const report_outcome *report_latest(const rs_report *r, const char *remote,
-                                    const char *local, report_leg leg);
+const report_outcome *report__latest(const rs_report *r, const char *remote,
+                                     const char *local, report_leg leg);
 
 /* ---- the tables in memory, and who gives way (report_retain.c) ------------ */
 
@@ -69,11 +69,11 @@ typedef struct report_retain {
 
 /* An empty table of max domains keeping history outcomes each; -1 without
  * memory. */
-int report_table_init(report_table *t, unsigned max, unsigned history);
-void report_table_free(report_table *t);
+int report__table_init(report_table *t, unsigned max, unsigned history);
+void report__table_free(report_table *t);
 
 /* The peer called name, or NULL. */
-report_peer *report_table_find(const report_table *t, const char *name);
+report_peer *report__table_find(const report_table *t, const char *name);
 
 /* The peer o->remote belongs to, made room for when it is new: in a full
  * table, or when o is address-matched and its source address or its
@@ -82,20 +82,20 @@ report_peer *report_table_find(const report_table *t, const char *name);
  * least recent of that source or domain). A verified peer never gives way
  * to an unverified outcome: then o is not kept (NULL, counted). NULL with
  * *oom set when memory ran out. */
-report_peer *report_table_admit(report_table *t, report_retain *ret,
-                                const report_outcome *o, bool *oom);
+report_peer *report__table_admit(report_table *t, report_retain *ret,
+                                 const report_outcome *o, bool *oom);
 
 /* Record o in p: its latest outcome per cell (trusted tables only, with
  * set_latest), its history, its class and last_seen. false without memory. */
-bool report_peer_keep(const report_table *t, report_peer *p,
-                      const report_outcome *o, bool set_latest);
+bool report__peer_keep(const report_table *t, report_peer *p,
+                       const report_outcome *o, bool set_latest);
 
 /* The k-th newest outcome of p's history (k from 1), or NULL. */
-const report_outcome *report_peer_nth_newest(const report_table *t,
-                                             const report_peer *p, size_t k);
+const report_outcome *report__peer_nth_newest(const report_table *t,
+                                              const report_peer *p, size_t k);
 
 /* Free the public suffix list. */
-void report_retain_free(report_retain *ret);
+void report__retain_free(report_retain *ret);
 
 /* ---- the store (report.c) and its writes (report_write.c) ----------------- */
 
@@ -134,7 +134,7 @@ struct rs_report {
 };
 
 /* Queue o for the database (report_write.c). */
-void report_enqueue(rs_report *r, const report_outcome *o);
+void report__enqueue(rs_report *r, const report_outcome *o);
 
 /* ---- STATE/report.db (report_db.c) ---------------------------------------- */
 
@@ -142,46 +142,46 @@ void report_enqueue(rs_report *r, const report_outcome *o);
  * brought to the current version, report.jsonl(.1) imported once and
  * renamed *.imported. Read-only: the schema must be the current one.
  * NULL with a message in err on failure. */
-report_db *report_db_open(const char *dir, const report_limits *limits,
-                          bool read_only, char *err, size_t n);
-void report_db_close(report_db *db);
+report_db *report__db_open(const char *dir, const report_limits *limits,
+                           bool read_only, char *err, size_t n);
+void report__db_close(report_db *db);
 
 /* Every outcome (of remote only, unless NULL) from since on, oldest first,
  * to fn. 0, or -1 after a database error (logged, or in err). */
-int report_db_load(report_db *db, const char *remote, int64_t since,
-                   void (*fn)(void *arg, const report_outcome *o), void *arg,
-                   char *err, size_t n);
+int report__db_load(report_db *db, const char *remote, int64_t since,
+                    void (*fn)(void *arg, const report_outcome *o), void *arg,
+                    char *err, size_t n);
 
 /* os[0..n) in one transaction; the records of one stream replace each
  * other; each remote domain written to keeps its newest outcomes only (the
- * history bound, as report_db_prune). 0, or -1 when nothing was written
+ * history bound, as report__db_prune). 0, or -1 when nothing was written
  * (busy, full disk, I/O: the message in err; the caller keeps the outcomes
  * and retries). */
-int report_db_write(report_db *db, const report_outcome *os, size_t n,
-                    char *err, size_t errn);
+int report__db_write(report_db *db, const report_outcome *os, size_t n,
+                     char *err, size_t errn);
 
 /* From now on the writes leave checkpoints (copying the WAL back into the
- * database, with an fsync or two) to report_db_checkpoint, which the
- * owner runs off the event loop when report_db_wal_pages grows. */
-void report_db_defer_checkpoints(report_db *db);
-unsigned report_db_wal_pages(const report_db *db);
+ * database, with an fsync or two) to report__db_checkpoint, which the
+ * owner runs off the event loop when report__db_wal_pages grows. */
+void report__db_defer_checkpoints(report_db *db);
+unsigned report__db_wal_pages(const report_db *db);
 /* WAL pages that call for a checkpoint: a quarter of report_file_bytes,
  * 16 to 1000 pages. */
-unsigned report_db_checkpoint_pages(const report_db *db);
-const char *report_db_path(const report_db *db);
+unsigned report__db_checkpoint_pages(const report_db *db);
+const char *report__db_path(const report_db *db);
 
 /* A passive checkpoint of the database at path through a connection of its
  * own: safe from another thread while the owner's connection writes. 0, or
  * -1 with the message in err. */
-int report_db_checkpoint(const char *path, char *err, size_t n);
+int report__db_checkpoint(const char *path, char *err, size_t n);
 
-/* Retention on the owner's connection, as report_prune_run. Rows
+/* Retention on the owner's connection, as report__prune_run. Rows
  * deleted, or -1 with the message in err. */
-long report_db_prune(report_db *db, int64_t now, unsigned what, char *err,
-                     size_t n);
+long report__db_prune(report_db *db, int64_t now, unsigned what, char *err,
+                      size_t n);
 
 /* Bytes the outcomes take in the file (pages in use), -1 on an error. */
-long long report_db_used_bytes(report_db *db);
+long long report__db_used_bytes(report_db *db);
 
 /* ---- retention (report_prune.c) ------------------------------------------ */
 
@@ -204,17 +204,17 @@ struct sqlite3;
  * the oldest of the rest) down to three quarters of it. Then the freed
  * pages go back to the file system (incremental vacuum) and the WAL is
  * checkpointed. Never logs. Rows deleted, or -1 with the message in err. */
-long report_prune_run(struct sqlite3 *conn, const char *path,
-                      const report_limits *limits, int64_t now, unsigned what,
-                      char *err, size_t n);
+long report__prune_run(struct sqlite3 *conn, const char *path,
+                       const report_limits *limits, int64_t now, unsigned what,
+                       char *err, size_t n);
 
 /* The same through a connection of its own: safe in a worker thread while
  * the owner's connection stays idle. */
-long report_prune_path(const char *path, const report_limits *limits,
-                       int64_t now, unsigned what, char *err, size_t n);
+long report__prune_path(const char *path, const report_limits *limits,
+                        int64_t now, unsigned what, char *err, size_t n);
 
 /* Bytes the outcomes take through conn: pages in use, free pages not
  * counted. -1 on an error. */
-long long report_prune_used_bytes(struct sqlite3 *conn);
+long long report__prune_used_bytes(struct sqlite3 *conn);
 
 #endif

@@ -92,7 +92,7 @@ static long step(sqlite3 *db, const char *sql, int64_t a, int64_t b)
     return rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
 }
 
-long long report_prune_used_bytes(sqlite3 *db)
+long long report__prune_used_bytes(sqlite3 *db)
 {
     long long pages = number(db, "PRAGMA page_count");
     long long free_pages = number(db, "PRAGMA freelist_count");
@@ -110,7 +110,7 @@ static long shrink(sqlite3 *db, size_t bound)
 {
     if (!bound)
         return 0;
-    long long used = report_prune_used_bytes(db);
+    long long used = report__prune_used_bytes(db);
     if (used < 0)
         return -1;
     if (used <= (long long)bound)
@@ -129,14 +129,14 @@ static long shrink(sqlite3 *db, size_t bound)
             excess -= gone;
             total += gone;
         }
-        if ((used = report_prune_used_bytes(db)) < 0)
+        if ((used = report__prune_used_bytes(db)) < 0)
             return -1;
     }
     return total;
 }
 
-long report_prune_run(sqlite3 *db, const char *path, const report_limits *l,
-                      int64_t now, unsigned what, char *err, size_t n)
+long report__prune_run(sqlite3 *db, const char *path, const report_limits *l,
+                       int64_t now, unsigned what, char *err, size_t n)
 {
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         report_prune_set_err(err, n, path, db);
@@ -181,8 +181,8 @@ long report_prune_run(sqlite3 *db, const char *path, const report_limits *l,
     return total;
 }
 
-long report_prune_path(const char *path, const report_limits *l, int64_t now,
-                       unsigned what, char *err, size_t n)
+long report__prune_path(const char *path, const report_limits *l, int64_t now,
+                        unsigned what, char *err, size_t n)
 {
     sqlite3 *db = NULL;
     long rc = -1;
@@ -190,7 +190,7 @@ long report_prune_path(const char *path, const report_limits *l, int64_t now,
         report_prune_set_err(err, n, path, db);
     else {
         sqlite3_busy_timeout(db, BUSY_MS);
-        rc = report_prune_run(db, path, l, now, what, err, n);
+        rc = report__prune_run(db, path, l, now, what, err, n);
     }
     sqlite3_close(db);
     return rc;

@@ -24,7 +24,7 @@
 
 #define DEFAULT_IPV6_PREFIX 64
 
-int report_table_init(report_table *t, unsigned max, unsigned history)
+int report__table_init(report_table *t, unsigned max, unsigned history)
 {
     t->max = max ? max : 1;
     t->history = history ? history : 1;
@@ -42,7 +42,7 @@ static void peer_free(report_peer *p)
     free(p);
 }
 
-void report_table_free(report_table *t)
+void report__table_free(report_table *t)
 {
     for (size_t i = 0; i < t->n; i++)
         peer_free(t->peers[i]);
@@ -51,7 +51,7 @@ void report_table_free(report_table *t)
     t->n = 0;
 }
 
-report_peer *report_table_find(const report_table *t, const char *name)
+report_peer *report__table_find(const report_table *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++)
         if (strcasecmp(t->peers[i]->name, name) == 0)
@@ -59,7 +59,7 @@ report_peer *report_table_find(const report_table *t, const char *name)
     return NULL;
 }
 
-void report_retain_free(report_retain *ret)
+void report__retain_free(report_retain *ret)
 {
     psl_free(ret->psl);
     ret->psl = NULL;
@@ -227,11 +227,11 @@ static void account(report_retain *ret, const report_outcome *o,
                 source, because[why]);
 }
 
-report_peer *report_table_admit(report_table *t, report_retain *ret,
-                                const report_outcome *o, bool *oom)
+report_peer *report__table_admit(report_table *t, report_retain *ret,
+                                 const report_outcome *o, bool *oom)
 {
     *oom = false;
-    report_peer *p = report_table_find(t, o->remote);
+    report_peer *p = report__table_find(t, o->remote);
     if (p)
         return p;
     char source[sizeof p->source] = "", site[sizeof p->site] = "";
@@ -310,8 +310,8 @@ static void add_history(const report_table *t, report_peer *p,
         p->history_len++;
 }
 
-bool report_peer_keep(const report_table *t, report_peer *p,
-                      const report_outcome *o, bool latest)
+bool report__peer_keep(const report_table *t, report_peer *p,
+                       const report_outcome *o, bool latest)
 {
     if (latest && !set_latest(p, o))
         return false;
@@ -323,8 +323,8 @@ bool report_peer_keep(const report_table *t, report_peer *p,
     return true;
 }
 
-const report_outcome *report_peer_nth_newest(const report_table *t,
-                                             const report_peer *p, size_t k)
+const report_outcome *report__peer_nth_newest(const report_table *t,
+                                              const report_peer *p, size_t k)
 {
     if (!p || k > p->history_len)
         return NULL;

@@ -156,8 +156,8 @@ static void report_view_fill_cell(const rs_report *r, const char *remote,
     const catalog_profile *p = d->profile;
     memset(c, 0, sizeof *c);
     c->domain = d;
-    c->in = report_latest(r, remote, d->name, REPORT_LEG_IN);
-    c->out = report_latest(r, remote, d->name, REPORT_LEG_OUT);
+    c->in = report__latest(r, remote, d->name, REPORT_LEG_IN);
+    c->out = report__latest(r, remote, d->name, REPORT_LEG_OUT);
     c->seen = report_view_seen_of(c->in, c->out);
     char *e = c->explanation;
     size_t n = sizeof c->explanation;

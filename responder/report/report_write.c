@@ -58,7 +58,7 @@ static size_t waiting(const rs_report *r)
 /* A batch is written on the next loop turn, a smaller one shortly after. A
  * full queue is written at once (a crowd of streams closing in one loop
  * turn); while the database fails it takes no more. */
-void report_enqueue(rs_report *r, const report_outcome *o)
+void report__enqueue(rs_report *r, const report_outcome *o)
 {
     if (!r->db)
         return;
@@ -97,7 +97,7 @@ static int write_queue(rs_report *r, size_t max)
 {
     char err[512];
     size_t n = waiting(r) < max ? waiting(r) : max;
-    if (report_db_write(r->db, r->queue + r->q_head, n, err, sizeof err) < 0) {
+    if (report__db_write(r->db, r->queue + r->q_head, n, err, sizeof err) < 0) {
         r->stats.failures++;
         if (!r->failing)
             log_msg(RS_LOG_ERROR, "report: cannot write: %s; %zu outcome(s) kept "
@@ -152,8 +152,8 @@ int report_flush(rs_report *r)
 static void checkpoint_work(uv_work_t *w)
 {
     rs_report *r = w->data;
-    r->checkpoint_rc = report_db_checkpoint(r->db_path, r->checkpoint_err,
-                                            sizeof r->checkpoint_err);
+    r->checkpoint_rc = report__db_checkpoint(r->db_path, r->checkpoint_err,
+                                             sizeof r->checkpoint_err);
 }
 
 static void checkpoint_done(uv_work_t *w, int status)
@@ -169,7 +169,7 @@ static void checkpoint_done(uv_work_t *w, int status)
 static void maybe_checkpoint(rs_report *r)
 {
     if (!r->timer_on || r->checkpointing || !r->db_path ||
-        report_db_wal_pages(r->db) < report_db_checkpoint_pages(r->db))
+        report__db_wal_pages(r->db) < report__db_checkpoint_pages(r->db))
         return;
     r->checkpoint.data = r;
     if (uv_queue_work(r->loop, &r->checkpoint, checkpoint_work, checkpoint_done) == 0)
@@ -191,16 +191,16 @@ static void prune_result(rs_report *r, long rc, const char *err)
     r->prune_failing = false;
     r->stats.prunes++;
     r->stats.pruned += (uint64_t)rc;
-    r->stats.bytes = report_db_used_bytes(r->db);
+    r->stats.bytes = report__db_used_bytes(r->db);
 }
 
 /* In a worker thread, through its own connection. */
 static void prune_work(uv_work_t *w)
 {
     rs_report *r = w->data;
-    r->prune_rc = report_prune_path(r->db_path, &r->limits, r->last_prune,
-                                    r->prune_what, r->prune_err,
-                                    sizeof r->prune_err);
+    r->prune_rc = report__prune_path(r->db_path, &r->limits, r->last_prune,
+                                     r->prune_what, r->prune_err,
+                                     sizeof r->prune_err);
 }
 
 static void prune_done(uv_work_t *w, int status)
@@ -225,7 +225,7 @@ static void maybe_prune(rs_report *r, bool failed)
     if (failed) {
         full = now - r->last_prune >= FAILING_PRUNE_SECONDS;
     } else {
-        long long used = report_db_used_bytes(r->db);
+        long long used = report__db_used_bytes(r->db);
         r->stats.bytes = used;
         full = now - r->last_prune >= PRUNE_SECONDS;
         over = r->limits.file_bytes && used > (long long)r->limits.file_bytes &&
@@ -244,7 +244,7 @@ static void maybe_prune(rs_report *r, bool failed)
         return;
     }
     char err[512];
-    prune_result(r, report_db_prune(r->db, now, r->prune_what, err, sizeof err), err);
+    prune_result(r, report__db_prune(r->db, now, r->prune_what, err, sizeof err), err);
 }
 
 /* ---- the loop --------------------------------------------------------------- */
@@ -265,8 +265,8 @@ void report_attach_loop(rs_report *r, struct uv_loop_s *loop)
     r->timer.data = r;
     r->timer_on = true;
     r->loop = loop;
-    if (r->db && (r->db_path = strdup(report_db_path(r->db))) != NULL)
-        report_db_defer_checkpoints(r->db);
+    if (r->db && (r->db_path = strdup(report__db_path(r->db))) != NULL)
+        report__db_defer_checkpoints(r->db);
     if (waiting(r))
         report_write_schedule(r, FLUSH_DELAY_MS);
 }

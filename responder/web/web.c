@@ -49,10 +49,10 @@ static const char csp[] = "default-src 'none'; style-src 'self'; "
 
 /* ---- responses ------------------------------------------------------------------ */
 
-enum MHD_Result web_respond_with(const req *q, unsigned status,
-                                 const char *type, const void *body,
-                                 size_t len, const char *cache_control,
-                                 const char *const *extra)
+enum MHD_Result web__respond_with(const req *q, unsigned status,
+                                  const char *type, const void *body,
+                                  size_t len, const char *cache_control,
+                                  const char *const *extra)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(
         len, (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -83,10 +83,10 @@ static enum MHD_Result web_respond(const req *q, unsigned status, const char *ty
                                    const char *extra_name, const char *extra_value)
 {
     const char *const extra[] = {extra_name, extra_value, NULL};
-    return web_respond_with(q, status, type, body, len, "no-store", extra);
+    return web__respond_with(q, status, type, body, len, "no-store", extra);
 }
 
-enum MHD_Result web_internal_error(const req *q)
+enum MHD_Result web__internal_error(const req *q)
 {
     static const char text[] = "500 internal error (out of memory)\n";
     return web_respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -100,29 +100,29 @@ static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
                                  const char *extra_value)
 {
     if (!page)
-        return web_internal_error(q);
+        return web__internal_error(q);
     enum MHD_Result ret = web_respond(q, status, "text/html; charset=utf-8", page,
                                       (size_t)len, extra_name, extra_value);
     xmlFree(page);
     return ret;
 }
 
-enum MHD_Result web_send_message(const req *q, unsigned status,
-                                 const char *title, const char *text,
-                                 const char *detail, const char *extra_name,
-                                 const char *extra_value)
+enum MHD_Result web__send_message(const req *q, unsigned status,
+                                  const char *title, const char *text,
+                                  const char *detail, const char *extra_name,
+                                  const char *extra_value)
 {
     int len = 0;
     xmlChar *page = web_pages_message(status, title, text, detail, &len);
     return send_html(q, status, page, len, extra_name, extra_value);
 }
 
-enum MHD_Result web_send_json(const req *q, unsigned status, rs_json *j,
-                              const char *extra_name, const char *extra_value)
+enum MHD_Result web__send_json(const req *q, unsigned status, rs_json *j,
+                               const char *extra_name, const char *extra_value)
 {
     enum MHD_Result ret;
     if (j->failed || !j->text)
-        ret = web_internal_error(q);
+        ret = web__internal_error(q);
     else
         ret = web_respond(q, status, "application/json; charset=utf-8", j->text,
                           j->len, extra_name, extra_value);
@@ -130,19 +130,19 @@ enum MHD_Result web_send_json(const req *q, unsigned status, rs_json *j,
     return ret;
 }
 
-enum MHD_Result web_json_error(const req *q, unsigned status, const char *message)
+enum MHD_Result web__json_error(const req *q, unsigned status, const char *message)
 {
     rs_json j;
     json_init(&j);
     json_obj_begin(&j);
     json_kv_str(&j, "error", message);
     json_obj_end(&j);
-    return web_send_json(q, status, &j, NULL, NULL);
+    return web__send_json(q, status, &j, NULL, NULL);
 }
 
 /* ---- names ----------------------------------------------------------------------- */
 
-bool web_remote_name(const char *in, char *out, size_t n)
+bool web__remote_name(const char *in, char *out, size_t n)
 {
     size_t len = strlen(in);
     if (len == 0 || len > 254 || len + 1 > n)
@@ -168,8 +168,8 @@ static enum MHD_Result get_index(const req *q)
 static enum MHD_Result get_report(const req *q, const char *name)
 {
     char remote[300];
-    if (!web_remote_name(name, remote, sizeof remote))
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+    if (!web__remote_name(name, remote, sizeof remote))
+        return web__send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "That is not a domain name. Give the domain of "
                             "your XMPP server, as in /report/example.org.",
                             name[0] ? name : NULL, NULL, NULL);
@@ -247,18 +247,18 @@ static enum MHD_Result get_api_domains(const req *q)
     }
     json_arr_end(&j);
     json_obj_end(&j);
-    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
+    return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 static enum MHD_Result get_api_report(const req *q, const char *name)
 {
     char remote[300];
-    if (!web_remote_name(name, remote, sizeof remote))
-        return web_json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
+    if (!web__remote_name(name, remote, sizeof remote))
+        return web__json_error(q, MHD_HTTP_BAD_REQUEST, "not a domain name");
     rs_json j;
     json_init(&j);
     report_matrix_json(&j, q->w->srv->report, remote, q->w->srv->cfg);
-    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
+    return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 /* ---- clients ------------------------------------------------------------------------ */
@@ -270,7 +270,7 @@ static bool client_address(const req *q, const char *in, char *out, size_t n,
 {
     *own = !in[0];
     struct sockaddr_storage ss;
-    if (*own ? !web_client_address(q, &ss) : !netaddr_literal(in, 0, &ss))
+    if (*own ? !web__client_address(q, &ss) : !netaddr_literal(in, 0, &ss))
         return false;
     netaddr_text((const struct sockaddr *)&ss, out, n);
     return true;
@@ -281,7 +281,7 @@ static enum MHD_Result get_clients(const req *q, const char *in)
     char address[INET6_ADDRSTRLEN];
     bool own;
     if (!client_address(q, in, address, sizeof address, &own))
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+        return web__send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                             "That is not an IP address. /clients shows the "
                             "address you come from; /clients/ADDRESS another.",
                             in[0] ? in : NULL, NULL, NULL);
@@ -295,11 +295,11 @@ static enum MHD_Result get_api_clients(const req *q, const char *in)
     char address[INET6_ADDRSTRLEN];
     bool own;
     if (!client_address(q, in, address, sizeof address, &own))
-        return web_json_error(q, MHD_HTTP_BAD_REQUEST, "not an IP address");
+        return web__json_error(q, MHD_HTTP_BAD_REQUEST, "not an IP address");
     rs_json j;
     json_init(&j);
     clients_matrix_json(&j, q->w->srv->clients, address, q->w->srv->cfg);
-    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
+    return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 static enum MHD_Result get_metrics(const req *q)
@@ -309,7 +309,7 @@ static enum MHD_Result get_metrics(const req *q)
     q->w->srv->snapshot(q->w->srv, &snap);
     char *text = metrics_render(&snap, &len);
     if (!text)
-        return web_internal_error(q);
+        return web__internal_error(q);
     enum MHD_Result ret = web_respond(q, MHD_HTTP_OK,
                                       "text/plain; version=0.0.4; charset=utf-8",
                                       text, len, NULL, NULL);
@@ -325,14 +325,14 @@ static enum MHD_Result get_acme_challenge(const req *q, const char *token)
     size_t len = 0;
     if (acme_challenge_read(q->w->srv->cfg->state_dir, token, auth, sizeof auth,
                             &len) < 0)
-        return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                                "No such ACME challenge here.", NULL, NULL, NULL);
+        return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                                 "No such ACME challenge here.", NULL, NULL, NULL);
     log_msg(RS_LOG_INFO, "http acme-challenge %s answered", token);
-    return web_respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
-                            "no-store", NULL);
+    return web__respond_with(q, MHD_HTTP_OK, "application/octet-stream", auth, len,
+                             "no-store", NULL);
 }
 
-bool web_has_prefix(const char *s, const char *prefix)
+bool web__has_prefix(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
@@ -342,38 +342,38 @@ static enum MHD_Result route_get(const req *q)
     const char *u = q->url;
     if (strcmp(u, "/") == 0 || strcmp(u, "/index.html") == 0)
         return get_index(q);
-    if (web_has_prefix(u, "/report/"))
+    if (web__has_prefix(u, "/report/"))
         return get_report(q, u + strlen("/report/"));
     if (strcmp(u, "/api/domains") == 0)
         return get_api_domains(q);
-    if (web_has_prefix(u, "/api/report/"))
+    if (web__has_prefix(u, "/api/report/"))
         return get_api_report(q, u + strlen("/api/report/"));
-    if (strcmp(u, "/clients") == 0 || web_has_prefix(u, "/clients/"))
+    if (strcmp(u, "/clients") == 0 || web__has_prefix(u, "/clients/"))
         return get_clients(q, u[8] ? u + 9 : "");
-    if (strcmp(u, "/api/clients") == 0 || web_has_prefix(u, "/api/clients/"))
+    if (strcmp(u, "/api/clients") == 0 || web__has_prefix(u, "/api/clients/"))
         return get_api_clients(q, u[12] ? u + 13 : "");
     if (strcmp(u, "/api/probe") == 0)
-        return web_get_api_probe(q);
-    if (strcmp(u, "/api") == 0 || web_has_prefix(u, "/api/"))
-        return web_json_error(q, MHD_HTTP_NOT_FOUND,
+        return web__get_api_probe(q);
+    if (strcmp(u, "/api") == 0 || web__has_prefix(u, "/api/"))
+        return web__json_error(q, MHD_HTTP_NOT_FOUND,
                           "no such API: /api/domains, /api/report/DOMAIN, "
                           "/api/clients[/ADDRESS] and /api/probe exist");
     if (strcmp(u, "/metrics") == 0)
         return get_metrics(q);
-    if (web_has_prefix(u, "/crl/"))
-        return web_get_crl(q);
+    if (web__has_prefix(u, "/crl/"))
+        return web__get_crl(q);
     if (strcmp(u, "/style.css") == 0)
-        return web_get_style(q);
-    if (web_has_prefix(u, "/badge/"))
-        return web_get_badge(q, u + strlen("/badge/"));
-    if (web_has_prefix(u, "/.well-known/acme-challenge/"))
+        return web__get_style(q);
+    if (web__has_prefix(u, "/badge/"))
+        return web__get_badge(q, u + strlen("/badge/"));
+    if (web__has_prefix(u, "/.well-known/acme-challenge/"))
         return get_acme_challenge(q, u + strlen("/.well-known/acme-challenge/"));
     if (strcmp(u, "/probe") == 0)
-        return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
+        return web__send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED, "Method Not Allowed",
                             "Start a probe with the form on the index page "
                             "(POST /probe).", NULL, MHD_HTTP_HEADER_ALLOW,
                             "POST");
-    return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+    return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                         "There is no page here. The index lists every test "
                         "domain; /report/DOMAIN shows what a server accepted.",
                         NULL, NULL, NULL);
@@ -400,7 +400,7 @@ static enum MHD_Result web_on_accept(void *cls, const struct sockaddr *addr,
     rs_web *w = cls;
     http_guard_limits lim;
     guard_limits(w, &lim);
-    return http_guard_admit(w->guard, &lim, addr, web_peer_trusted(w, addr),
+    return http_guard_admit(w->guard, &lim, addr, web__peer_trusted(w, addr),
                             uv_now(w->srv->loop)) ? MHD_YES : MHD_NO;
 }
 
@@ -431,19 +431,19 @@ static enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn,
     http_guard_limits lim;
     guard_limits(q.w, &lim);
     if (!http_guard_may_serve(q.w->guard, &lim, conn))
-        return web_send_message(&q, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return web__send_message(&q, MHD_HTTP_SERVICE_UNAVAILABLE,
                             "Service Unavailable", "The web server is busy: the "
                             "connections left are kept for the ACME challenge "
                             "and the CRLs. Try again in a moment.", NULL,
                             MHD_HTTP_HEADER_CONNECTION, "close");
     if (strlen(url) > URL_MAX)
-        return web_send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
+        return web__send_message(&q, MHD_HTTP_URI_TOO_LONG, "URI Too Long",
                             "That address is far too long.", NULL, NULL, NULL);
     if (strcmp(method, MHD_HTTP_METHOD_POST) == 0)
-        return web_route_post(&q, upload_data, upload_data_size, con_cls);
+        return web__route_post(&q, upload_data, upload_data_size, con_cls);
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
         strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
-        return web_send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
+        return web__send_message(&q, MHD_HTTP_METHOD_NOT_ALLOWED,
                             "Method Not Allowed", "Only GET, HEAD and (for "
                             "/probe) POST are served.", NULL,
                             MHD_HTTP_HEADER_ALLOW,
@@ -468,7 +468,7 @@ static void web_on_completed(void *cls, struct MHD_Connection *conn, void **con_
     (void)toe;
     http_guard_request_done(w->guard, conn, uv_now(w->srv->loop));
     if (*con_cls && *con_cls != (void *)&get_marker)
-        web_post_free(*con_cls);
+        web__post_free(*con_cls);
     *con_cls = NULL;
 }
 

@@ -19,8 +19,8 @@
 
 #define PEERS_SHOWN 100   /* remote domains listed on the index */
 
-xmlNodePtr web_pages_strict_cell(web_page *pg, xmlNodePtr tr, const char *label,
-                                 const catalog_profile *p)
+xmlNodePtr web_pages__strict_cell(web_page *pg, xmlNodePtr tr, const char *label,
+                                  const catalog_profile *p)
 {
     xmlNodePtr td = web_html_td(pg, tr, label, catalog_expect_name(p->strict));
     if (p->advisory) {
@@ -33,7 +33,7 @@ xmlNodePtr web_pages_strict_cell(web_page *pg, xmlNodePtr tr, const char *label,
     return td;
 }
 
-void web_pages_probe_form(web_page *pg, const rs_config *cfg, const char *target)
+void web_pages__probe_form(web_page *pg, const rs_config *cfg, const char *target)
 {
     xmlNodePtr p = web_html_el(pg, pg->main, "p", NULL);
     web_html_txt(pg, p, "The responder pings your server from every test domain and "
@@ -146,7 +146,7 @@ static void index_table(web_page *pg, const rs_config *cfg)
                                         "certificate differs from the row: ");
             web_html_txt(pg, m, d->cert_mismatch);
         }
-        td = web_pages_strict_cell(pg, tr, "a strict server should", p);
+        td = web_pages__strict_cell(pg, tr, "a strict server should", p);
         web_html_el(pg, td, "small", p->strict_why);
         td = web_html_td(pg, tr, "a strict client should",
                          catalog_client_name(p->client));
@@ -198,7 +198,7 @@ xmlChar *web_pages_index(rs_daemon *srv, int *len)
     index_table(&pg, cfg);
     index_peers(&pg, srv);
     web_html_el(&pg, pg.main, "h2", "Probe your server");
-    web_pages_probe_form(&pg, cfg, NULL);
+    web_pages__probe_form(&pg, cfg, NULL);
     return web_html_end(&pg, len);
 }
 

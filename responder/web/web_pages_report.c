@@ -96,7 +96,7 @@ static void report_table(web_page *pg, const rs_config *cfg, const report_cell *
         web_html_attr(pg, td, "class", "name");
         web_html_code(pg, td, c->domain->name);
         web_html_el(pg, td, "small", p->breaks);
-        web_pages_strict_cell(pg, tr, "a strict server should", p);
+        web_pages__strict_cell(pg, tr, "a strict server should", p);
         web_html_td(pg, tr, "your server", report_seen_name(c->seen));
         td = web_html_td(pg, tr, "verdict", NULL);
         web_html_attr(pg, td, "class", "verdict");
@@ -253,7 +253,7 @@ xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
         badge_embed(&pg, remote);
     if (!probe) {
         web_html_el(&pg, pg.main, "h2", "Probe this server");
-        web_pages_probe_form(&pg, cfg, remote);
+        web_pages__probe_form(&pg, cfg, remote);
     }
     xmlNodePtr p = web_html_el(&pg, pg.main, "p", "The same as JSON: ");
     char href[300];

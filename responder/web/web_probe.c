@@ -1,7 +1,7 @@
 /* web_probe.c -- starting a probe over HTTP: POST /probe (the form; HTML
  * answers) and POST /api/probe (the same field; JSON answers), and GET
  * /api/probe (the requester's budget). Each names the requester as
- * web_client_address resolves it, charges the probe to its budgets
+ * web__client_address resolves it, charges the probe to its budgets
  * (probe_budget.h) and says when its next probe may start: a refusal is
  * 429 with Retry-After and the time in the text. */
 #include "web_internal.h"
@@ -29,7 +29,7 @@ typedef struct post_ctx {
     size_t body;                /* bytes received */
 } post_ctx;
 
-void web_post_free(void *con_cls)
+void web__post_free(void *con_cls)
 {
     post_ctx *ctx = con_cls;
     if (ctx->pp)
@@ -41,7 +41,7 @@ void web_post_free(void *con_cls)
 static bool requester_of(const req *q, probe_requester *who)
 {
     struct sockaddr_storage ss;
-    if (!web_client_address(q, &ss))
+    if (!web__client_address(q, &ss))
         return false;
     probe_budget_web_requester((const struct sockaddr *)&ss,
                                q->w->srv->cfg->limits.ipv6_prefix, who);
@@ -63,11 +63,11 @@ static void json_next(rs_json *j, const rs_daemon *srv, const probe_requester *w
     json_kv_str(j, "next_probe_at", when);
 }
 
-enum MHD_Result web_get_api_probe(const req *q)
+enum MHD_Result web__get_api_probe(const req *q)
 {
     probe_requester who;
     if (!requester_of(q, &who))
-        return web_json_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "no client address");
+        return web__json_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "no client address");
     const rs_limits *lim = &q->w->srv->cfg->limits;
     rs_json j;
     json_init(&j);
@@ -81,7 +81,7 @@ enum MHD_Result web_get_api_probe(const req *q)
     json_kv_int(&j, "probe_per_hour", lim->probe_per_hour);
     json_obj_end(&j);
     json_obj_end(&j);
-    return web_send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
+    return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
 static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
@@ -110,8 +110,8 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind,
  * origin in a Referer ("/..."); HOST compared without regard to case. */
 static bool origin_is_host(const char *url, const char *host, bool referer)
 {
-    const char *rest = web_has_prefix(url, "http://")    ? url + 7
-                       : web_has_prefix(url, "https://") ? url + 8
+    const char *rest = web__has_prefix(url, "http://")    ? url + 7
+                       : web__has_prefix(url, "https://") ? url + 8
                                                      : NULL;
     size_t n = strlen(host);
     if (!rest || n == 0 || strncasecmp(rest, host, n) != 0)
@@ -181,8 +181,8 @@ static enum MHD_Result probe_json(const req *q, const rs_probe *p,
     }
     json_next(&j, srv, who);
     json_obj_end(&j);
-    return web_send_json(q, status, &j, retry[0] ? MHD_HTTP_HEADER_RETRY_AFTER : NULL,
-                         retry[0] ? retry : NULL);
+    return web__send_json(q, status, &j, retry[0] ? MHD_HTTP_HEADER_RETRY_AFTER : NULL,
+                          retry[0] ? retry : NULL);
 }
 
 static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
@@ -194,13 +194,13 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
                                           "the field 'target'."
                                         : NULL;
     if (bad && ctx->json)
-        return web_json_error(q, MHD_HTTP_BAD_REQUEST, bad);
+        return web__json_error(q, MHD_HTTP_BAD_REQUEST, bad);
     if (bad)
-        return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request", bad,
-                                NULL, NULL, NULL);
+        return web__send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request", bad,
+                                 NULL, NULL, NULL);
     probe_requester who;
     if (!requester_of(q, &who))
-        return web_internal_error(q);
+        return web__internal_error(q);
     probe_refusal why;
     rs_probe *p = probe_start(srv, ctx->target, &who, NULL, NULL, &why);
     if (p)
@@ -215,14 +215,14 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
         snprintf(text, sizeof text, "The probe is running: its report follows. "
                  "Your next probe may start %s.", when);
         snprintf(location, sizeof location, "/report/%s", probe_target(p));
-        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other", text,
+        return web__send_message(q, MHD_HTTP_SEE_OTHER, "See Other", text,
                             location, MHD_HTTP_HEADER_LOCATION, location);
     }
     char name[300];
     if (why.kind == PROBE_REFUSED_RUNNING &&
-        web_remote_name(ctx->target, name, sizeof name)) {
+        web__remote_name(ctx->target, name, sizeof name)) {
         snprintf(location, sizeof location, "/report/%s", name);
-        return web_send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
+        return web__send_message(q, MHD_HTTP_SEE_OTHER, "See Other",
                             "A probe of this server is already running.",
                             location, MHD_HTTP_HEADER_LOCATION, location);
     }
@@ -232,40 +232,40 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
         probe_budget_when(why.retry_after, (int64_t)time(NULL), when, sizeof when);
         snprintf(text, sizeof text, "Probes are limited per target, per address, "
                  "per network and in all. Your next probe may start %s.", when);
-        return web_send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
+        return web__send_message(q, MHD_HTTP_TOO_MANY_REQUESTS, "Too Many Requests",
                             text, why.text, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
     if (why.kind == PROBE_REFUSED_UNAVAILABLE)
-        return web_send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
+        return web__send_message(q, MHD_HTTP_SERVICE_UNAVAILABLE,
                             "Service Unavailable",
                             "The probe could not be started.", why.text, NULL, NULL);
-    return web_send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
+    return web__send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request",
                         "The probe could not be started.",
                         why.text[0] ? why.text : "probe refused", NULL, NULL);
 }
 
-enum MHD_Result web_route_post(const req *q, const char *upload_data,
-                               size_t *upload_data_size, void **con_cls)
+enum MHD_Result web__route_post(const req *q, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls)
 {
     post_ctx *ctx = *con_cls;
     if (!ctx) { /* headers only so far */
         bool json = strcmp(q->url, "/api/probe") == 0;
         if (strcmp(q->url, "/probe") != 0 && !json) {
-            if (strcmp(q->url, "/") == 0 || web_has_prefix(q->url, "/report/") ||
-                strcmp(q->url, "/style.css") == 0 || web_has_prefix(q->url, "/badge/") ||
-                web_has_prefix(q->url, "/api/") || strcmp(q->url, "/metrics") == 0)
-                return web_send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
+            if (strcmp(q->url, "/") == 0 || web__has_prefix(q->url, "/report/") ||
+                strcmp(q->url, "/style.css") == 0 || web__has_prefix(q->url, "/badge/") ||
+                web__has_prefix(q->url, "/api/") || strcmp(q->url, "/metrics") == 0)
+                return web__send_message(q, MHD_HTTP_METHOD_NOT_ALLOWED,
                                     "Method Not Allowed", "Only GET here.",
                                     NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-            return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+            return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                                 "There is no page here.", NULL, NULL, NULL);
         }
         const char *foreign = cross_origin(q);
         if (foreign) {
             log_msg(RS_LOG_INFO, "http POST %s refused: %s", q->url, foreign);
             if (json)
-                return web_json_error(q, MHD_HTTP_FORBIDDEN, foreign);
-            return web_send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
+                return web__json_error(q, MHD_HTTP_FORBIDDEN, foreign);
+            return web__send_message(q, MHD_HTTP_FORBIDDEN, "Forbidden",
                                 "Probes start only from this server's own "
                                 "form (cross-origin posts are refused).",
                                 foreign, NULL, NULL);
@@ -273,20 +273,20 @@ enum MHD_Result web_route_post(const req *q, const char *upload_data,
         const char *cl = MHD_lookup_connection_value(
             q->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > BODY_MAX)
-            return web_send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
+            return web__send_message(q, MHD_HTTP_CONTENT_TOO_LARGE,
                                 "Content Too Large",
                                 "The form is far too large.", NULL, NULL, NULL);
         ctx = calloc(1, sizeof *ctx);
         if (!ctx)
-            return web_internal_error(q);
+            return web__internal_error(q);
         ctx->json = json;
         *con_cls = ctx;
         ctx->pp = MHD_create_post_processor(q->conn, 1024, post_field, ctx);
         if (!ctx->pp && json)
-            return web_json_error(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                                  "send the form as application/x-www-form-urlencoded");
+            return web__json_error(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                   "send the form as application/x-www-form-urlencoded");
         if (!ctx->pp)
-            return web_send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+            return web__send_message(q, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                 "Unsupported Media Type",
                                 "Send the form as "
                                 "application/x-www-form-urlencoded.",

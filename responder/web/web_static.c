@@ -35,14 +35,14 @@ static void http_date(time_t t, char *out, size_t n)
 }
 
 /* A test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
-enum MHD_Result web_get_crl(const req *q)
+enum MHD_Result web__get_crl(const req *q)
 {
     size_t len = 0;
     time_t this_update = 0, next_update = 0;
     const unsigned char *der = crl_der(q->w->srv->crl, q->url, &len,
                                        &this_update, &next_update);
     if (!der)
-        return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+        return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                             "No such CRL here: the test CAs publish "
                             "/crl/intermediate.crl and /crl/ca.crl.", NULL,
                             NULL, NULL);
@@ -54,7 +54,7 @@ enum MHD_Result web_get_crl(const req *q)
     http_date(this_update, modified, sizeof modified);
     const char *const extra[] = {MHD_HTTP_HEADER_EXPIRES, expires,
                                  MHD_HTTP_HEADER_LAST_MODIFIED, modified, NULL};
-    return web_respond_with(q, MHD_HTTP_OK, "application/pkix-crl", der, len, cache,
+    return web__respond_with(q, MHD_HTTP_OK, "application/pkix-crl", der, len, cache,
                         extra);
 }
 
@@ -73,12 +73,12 @@ static enum MHD_Result send_cacheable(const req *q, const char *type,
 {
     const char *const extra[] = {MHD_HTTP_HEADER_ETAG, etag, NULL};
     if (client_has(q, etag))
-        return web_respond_with(q, MHD_HTTP_NOT_MODIFIED, type, "", 0,
-                                cache_control, extra);
-    return web_respond_with(q, MHD_HTTP_OK, type, body, len, cache_control, extra);
+        return web__respond_with(q, MHD_HTTP_NOT_MODIFIED, type, "", 0,
+                                 cache_control, extra);
+    return web__respond_with(q, MHD_HTTP_OK, type, body, len, cache_control, extra);
 }
 
-enum MHD_Result web_get_style(const req *q)
+enum MHD_Result web__get_style(const req *q)
 {
     size_t len = 0;
     const char *css = web_style_css(&len);
@@ -86,7 +86,7 @@ enum MHD_Result web_get_style(const req *q)
                           STYLE_MAX_AGE);
 }
 
-enum MHD_Result web_get_badge(const req *q, const char *name)
+enum MHD_Result web__get_badge(const req *q, const char *name)
 {
     char in[300], remote[300];
     size_t n = strlen(name);
@@ -94,21 +94,21 @@ enum MHD_Result web_get_badge(const req *q, const char *name)
     if (svg)
         snprintf(in, sizeof in, "%.*s", (int)(n - 4), name);
     rs_daemon *srv = q->w->srv;
-    if (!svg || !web_remote_name(in, remote, sizeof remote) ||
+    if (!svg || !web__remote_name(in, remote, sizeof remote) ||
         !report_has_trusted(srv->report, remote))
-        return web_send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
-                                "No badge here: /badge/DOMAIN.svg exists once a "
-                                "server's streams have been verified.", NULL,
-                                NULL, NULL);
+        return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
+                                 "No badge here: /badge/DOMAIN.svg exists once a "
+                                 "server's streams have been verified.", NULL,
+                                 NULL, NULL);
     web_badge_counts counts;
     int len = 0;
     xmlChar *body = web_badge_count(srv->report, remote, srv->cfg, &counts)
                         ? web_badge_svg(remote, &counts, &len) : NULL;
     if (!body) {
         static const char text[] = "500 internal error (out of memory)\n";
-        return web_respond_with(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                "text/plain; charset=utf-8", text, sizeof text - 1,
-                                "no-store", NULL);
+        return web__respond_with(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                 "text/plain; charset=utf-8", text, sizeof text - 1,
+                                 "no-store", NULL);
     }
     char etag[40];
     snprintf(etag, sizeof etag, "\"badge-%016llx\"",

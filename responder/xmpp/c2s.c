@@ -389,13 +389,13 @@ static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
         break;
     case C2S_BIND:
         if (ev == C2S_EV_ELEMENT) {
-            c2s_session_bind(s, (xmlNodePtr)arg);
+            c2s__session_bind(s, (xmlNodePtr)arg);
             return;
         }
         break;
     case C2S_READY:
         if (ev == C2S_EV_ELEMENT) {
-            c2s_session_stanza(s, (xmlNodePtr)arg);
+            c2s__session_stanza(s, (xmlNodePtr)arg);
             return;
         }
         break;
@@ -447,7 +447,7 @@ static void c2s_on_closed(rs_conn *c, const char *why)
 {
     (void)why;
     c2s_stream *s = c->owner;
-    c2s_session_end(s);
+    c2s__session_end(s);
     sasl_client_free(s->sasl);
     free(s);
 }

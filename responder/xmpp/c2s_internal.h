@@ -77,12 +77,12 @@ struct rs_c2s {
 /* ---- c2s_session.c ------------------------------------------------------- */
 
 /* The bind request (or anything else) after authentication. */
-void c2s_session_bind(c2s_stream *s, xmlNodePtr el);
+void c2s__session_bind(c2s_stream *s, xmlNodePtr el);
 
 /* A stanza of a bound session. */
-void c2s_session_stanza(c2s_stream *s, xmlNodePtr el);
+void c2s__session_stanza(c2s_stream *s, xmlNodePtr el);
 
 /* Leave the hub's list (the stream is closing). */
-void c2s_session_end(c2s_stream *s);
+void c2s__session_end(c2s_stream *s);
 
 #endif

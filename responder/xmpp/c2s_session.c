@@ -147,7 +147,7 @@ static bool choose_jid(c2s_stream *s, xmlNodePtr bind)
     return true;
 }
 
-void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
+void c2s__session_bind(c2s_stream *s, xmlNodePtr el)
 {
     xmlNodePtr bind = stanza_child(el, NS_BIND, "bind");
     if (!stanza_is(el, NS_CLIENT, "iq") || strcmp(stanza_attr(el, "type"), "set") != 0 ||
@@ -164,7 +164,7 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
     }
     c2s_stream *old = find_session(hub, s->jid);
     if (old) { /* RFC 6120 7.7.2.2: the new session wins */
-        c2s_session_end(old);
+        c2s__session_end(old);
         conn_stream_error(old->conn, "conflict", "replaced by a new session");
     }
     if (by_jid_room(hub) < 0) {
@@ -194,7 +194,7 @@ void c2s_session_bind(c2s_stream *s, xmlNodePtr el)
     clients_bound(s->rec);
 }
 
-void c2s_session_end(c2s_stream *s)
+void c2s__session_end(c2s_stream *s)
 {
     if (!s->hub || !s->pprev)
         return;
@@ -259,7 +259,7 @@ static void own_presence(c2s_stream *s, xmlNodePtr pres)
 
 /* ---- routing ------------------------------------------------------------------ */
 
-void c2s_session_stanza(c2s_stream *s, xmlNodePtr el)
+void c2s__session_stanza(c2s_stream *s, xmlNodePtr el)
 {
     bool iq = stanza_is(el, NS_CLIENT, "iq"), msg = stanza_is(el, NS_CLIENT, "message"),
          pres = stanza_is(el, NS_CLIENT, "presence");

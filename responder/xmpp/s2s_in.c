@@ -45,19 +45,19 @@ static bool authorised(const s2s_in *s, const char *local, const char *remote)
     if (s->sasl_done)
         return strcasecmp(FROM(s), remote) == 0 &&
                strcasecmp(s->dom->name, local) == 0;
-    return s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote);
+    return s2s_in__pair_listed(s->pairs, s->n_pairs, local, remote);
 }
 
 /* ---- shared with s2s_in_dialback.c (s2s_in_internal.h) ----------------- */
 
-char *s2s_in_esc(const char *v)
+char *s2s_in__esc(const char *v)
 {
     char *e = xmlstream_escape(v ? v : "");
     return e ? e : strdup("");
 }
 
-bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,
-                        const char *remote)
+bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
+                         const char *remote)
 {
     for (size_t i = 0; i < n; i++)
         if (strcasecmp(list[i].local, local) == 0 &&
@@ -66,7 +66,7 @@ bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,
     return false;
 }
 
-void s2s_in_become_ready(s2s_in *s)
+void s2s_in__become_ready(s2s_in *s)
 {
     s->state = IN_READY;
     conn_set_timeout(s->conn, s->conn->srv->cfg->limits.idle_timeout);
@@ -74,8 +74,8 @@ void s2s_in_become_ready(s2s_in *s)
 }
 
 /* How the peer's authentication went, for the report; a refusal is ours. */
-void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
-                         const char *condition, const char *text)
+void s2s_in__outcome_auth(s2s_in *s, const char *method, report_auth result,
+                          const char *condition, const char *text)
 {
     report_outcome *r = record_outcome(s->rec);
     if (r->auth == REPORT_AUTH_OK && result != REPORT_AUTH_OK)
@@ -247,7 +247,7 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
         break;
     case IN_HEADER_SASL:
         s2s_in_send(s, "<stream:features/>");
-        s2s_in_become_ready(s);
+        s2s_in__become_ready(s);
         break;
     default:
         break;
@@ -290,12 +290,12 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
 
 static void sasl_fail(s2s_in *s, const char *condition, const char *text)
 {
-    char *t = s2s_in_esc(text);
+    char *t = s2s_in__esc(text);
     s2s_in_send(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
              condition, t);
     free(t);
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
-    s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_FAILED, condition, text);
+    s2s_in__outcome_auth(s, "EXTERNAL", REPORT_AUTH_FAILED, condition, text);
     conn_log(s->conn, RS_LOG_INFO, "auth-fail",
              "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
 }
@@ -323,7 +323,7 @@ static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
     s2s_in_send(s, "<success xmlns='" NS_SASL "'/>");
     s->sasl_done = true; /* identity is peer_from */
     s->conn->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
-    s2s_in_outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
+    s2s_in__outcome_auth(s, "EXTERNAL", REPORT_AUTH_OK, NULL, NULL);
     /* the certificate's EKU went in the peer-cert line */
     conn_log(s->conn, RS_LOG_INFO, "auth-ok", "method=EXTERNAL identity=%s", identity);
     conn_restart_stream(s->conn);
@@ -428,9 +428,9 @@ static void in_element(s2s_in *s, xmlNodePtr el)
     if (stanza_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
         in_sasl_auth(s, el);
     else if (stanza_is(el, NS_DIALBACK, "result") && !stanza_attr(el, "type")[0])
-        s2s_in_db_result(s, el);
+        s2s_in__db_result(s, el);
     else if (stanza_is(el, NS_DIALBACK, "verify") && !stanza_attr(el, "type")[0])
-        s2s_in_db_verify(s, el);
+        s2s_in__db_verify(s, el);
     else if (is_stanza(el))
         in_stanza(s, el);
     else
@@ -577,7 +577,7 @@ static void s2s_in_on_closed(rs_conn *c, const char *why)
     free(s);
 }
 
-in_pair *s2s_in_pair_add(in_pair **list, size_t *n)
+in_pair *s2s_in__pair_add(in_pair **list, size_t *n)
 {
     in_pair *grown = realloc(*list, (*n + 1) * sizeof **list);
     if (!grown)

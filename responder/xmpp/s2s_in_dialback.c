@@ -20,7 +20,7 @@
 static void db_result_error(s2s_in *s, const char *from, const char *to,
                             const char *condition, const char *text)
 {
-    char *f = s2s_in_esc(from), *t = s2s_in_esc(to), *x = s2s_in_esc(text);
+    char *f = s2s_in__esc(from), *t = s2s_in__esc(to), *x = s2s_in__esc(text);
     s2s_in_send(s, "<db:result from='%s' to='%s' type='error'><error type='cancel'>"
                 "<%s xmlns='" NS_STANZAS "'/><text xmlns='" NS_STANZAS "'>%s"
                 "</text></error></db:result>", t, f, condition, x);
@@ -28,7 +28,7 @@ static void db_result_error(s2s_in *s, const char *from, const char *to,
     free(t);
     free(x);
     s->conn->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-    s2s_in_outcome_auth(s, "dialback", REPORT_AUTH_FAILED, condition, text);
+    s2s_in__outcome_auth(s, "dialback", REPORT_AUTH_FAILED, condition, text);
     conn_log(s->conn, RS_LOG_INFO, "auth-fail", "method=dialback local=%s "
              "remote=%s condition=%s reason=\"%s\"", to, from, condition, text);
 }
@@ -74,7 +74,7 @@ static bool name_is_ours(const rs_daemon *srv, const char *name)
 }
 
 /* The peer asks to be authenticated as 'from' for our domain 'to'. */
-void s2s_in_db_result(s2s_in *s, xmlNodePtr el)
+void s2s_in__db_result(s2s_in *s, xmlNodePtr el)
 {
     const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
     const rs_domain *local = domains_find(s->conn->domains, to);
@@ -118,7 +118,7 @@ void s2s_in_db_result(s2s_in *s, xmlNodePtr el)
         conn_close(s->conn, "out of memory");
         return;
     }
-    in_pair *p = s2s_in_pair_add(&s->pending, &s->n_pending);
+    in_pair *p = s2s_in__pair_add(&s->pending, &s->n_pending);
     if (!p) {
         free(key);
         conn_close(s->conn, "out of memory");
@@ -138,7 +138,7 @@ void s2s_in_db_result(s2s_in *s, xmlNodePtr el)
 }
 
 /* The peer, as receiving server, asks whether we issued a key. */
-void s2s_in_db_verify(s2s_in *s, xmlNodePtr el)
+void s2s_in__db_verify(s2s_in *s, xmlNodePtr el)
 {
     const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
     const char *id = stanza_attr(el, "id");
@@ -150,7 +150,7 @@ void s2s_in_db_verify(s2s_in *s, xmlNodePtr el)
     bool ours = domains_find(s->conn->domains, to) != NULL;
     bool valid = ours && dialback_key_valid(s->conn->srv->db_secret, from, to, id, key);
     free(key);
-    char *f = s2s_in_esc(from), *t = s2s_in_esc(to), *i = s2s_in_esc(id);
+    char *f = s2s_in__esc(from), *t = s2s_in__esc(to), *i = s2s_in__esc(id);
     s2s_in_send(s, "<db:verify from='%s' to='%s' id='%s' type='%s'/>", t, f, i,
              valid ? "valid" : "invalid");
     free(f);
@@ -194,21 +194,21 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local
                         S2S_OUT_FAILED_PUBLIC);
         return;
     }
-    char *f = s2s_in_esc(remote), *t = s2s_in_esc(local);
+    char *f = s2s_in__esc(remote), *t = s2s_in__esc(local);
     s2s_in_send(s, "<db:result from='%s' to='%s' type='%s'/>", t, f,
              valid ? "valid" : "invalid");
     free(f);
     free(t);
     if (!valid) {
         srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-        s2s_in_outcome_auth(s, "dialback", REPORT_AUTH_FAILED, "not-authorized",
+        s2s_in__outcome_auth(s, "dialback", REPORT_AUTH_FAILED, "not-authorized",
                      "the authoritative server said the key is invalid");
         conn_log(c, RS_LOG_INFO, "auth-fail", "method=dialback remote=%s "
                  "reason=\"authoritative server said the key is invalid\"", remote);
         return;
     }
-    if (s->n_pairs < MAX_PAIRS && !s2s_in_pair_listed(s->pairs, s->n_pairs, local, remote)) {
-        in_pair *p = s2s_in_pair_add(&s->pairs, &s->n_pairs);
+    if (s->n_pairs < MAX_PAIRS && !s2s_in__pair_listed(s->pairs, s->n_pairs, local, remote)) {
+        in_pair *p = s2s_in__pair_add(&s->pairs, &s->n_pairs);
         if (!p) {
             conn_close(c, "out of memory");
             return;
@@ -217,10 +217,10 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local
         snprintf(p->remote, sizeof p->remote, "%s", remote);
     }
     srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
-    s2s_in_outcome_auth(s, "dialback", REPORT_AUTH_OK, NULL, NULL);
+    s2s_in__outcome_auth(s, "dialback", REPORT_AUTH_OK, NULL, NULL);
     conn_log(c, RS_LOG_INFO, "auth-ok", "method=dialback identity=%s for=%s",
              remote, local);
     if (s->state == IN_AUTH)
-        s2s_in_become_ready(s);
+        s2s_in__become_ready(s);
 }
 

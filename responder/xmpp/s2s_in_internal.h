@@ -74,26 +74,26 @@ typedef struct s2s_in {
 
 /* An escaped copy of a peer-supplied value, for our replies (never NULL
  * unless memory ran out twice; free it). */
-char *s2s_in_esc(const char *v);
+char *s2s_in__esc(const char *v);
 
 /* One more entry at the end of *list (n entries), grown as needed; NULL
  * out of memory. The caller bounds n (MAX_PAIRS, MAX_PENDING). */
-in_pair *s2s_in_pair_add(in_pair **list, size_t *n);
+in_pair *s2s_in__pair_add(in_pair **list, size_t *n);
 
 /* Whether (local, remote) is in list. */
-bool s2s_in_pair_listed(const in_pair *list, size_t n, const char *local,
-                        const char *remote);
+bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
+                         const char *remote);
 
 /* The stream is authenticated: stanzas are accepted, the idle clock runs. */
-void s2s_in_become_ready(s2s_in *s);
+void s2s_in__become_ready(s2s_in *s);
 
 /* How the peer's authentication went, for the report; a refusal is ours. */
-void s2s_in_outcome_auth(s2s_in *s, const char *method, report_auth result,
-                         const char *condition, const char *text);
+void s2s_in__outcome_auth(s2s_in *s, const char *method, report_auth result,
+                          const char *condition, const char *text);
 
 /* The peer's <db:result/> (a claim to be 'from' for our 'to') and
  * <db:verify/> (it asks us, as authoritative server, about a key). */
-void s2s_in_db_result(s2s_in *s, xmlNodePtr el);
-void s2s_in_db_verify(s2s_in *s, xmlNodePtr el);
+void s2s_in__db_result(s2s_in *s, xmlNodePtr el);
+void s2s_in__db_verify(s2s_in *s, xmlNodePtr el);
 
 #endif

@@ -52,7 +52,7 @@ const char *const *s2s_out_state_names(size_t *n)
     return state_names;
 }
 
-void s2s_out_log(const s2s_out *o, rs_log_level level, const char *event,
+void s2s_out__log(const s2s_out *o, rs_log_level level, const char *event,
                     const char *fmt, ...)
 {
     char msg[1200];
@@ -113,17 +113,17 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     o->state = OUT_DONE;
     unlink_out(o);
     if (o->queued)
-        s2s_out_log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
+        s2s_out__log(o, RS_LOG_INFO, "bounce", "%u stanza(s) undeliverable: %s (%s)",
                 o->queued, condition, why);
     if (o->queued && strcmp(condition, "idle") != 0)
-        s2s_out_event_undeliverable(o, shown);
-    s2s_out_drop_queue(o);
+        s2s_out__event_undeliverable(o, shown);
+    s2s_out__drop_queue(o);
     if (!o->connected_once && !o->srv->stopping)
         report_unreached(o, why);
     for (size_t i = 0; i < o->n_verifies; i++)
-        s2s_out_event_verdict(o, o->verifies[i].requester, false, shown);
+        s2s_out__event_verdict(o, o->verifies[i].requester, false, shown);
     o->n_verifies = 0;
-    s2s_out_event_flow(o, false); /* nothing left to wait for */
+    s2s_out__event_flow(o, false); /* nothing left to wait for */
     if (o->dns_req)
         dns_cancel(o->dns_req);
     if (o->conn) {
@@ -136,9 +136,9 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     uv_close((uv_handle_t *)&o->timer, s2s_out_on_timer_closed);
 }
 
-void s2s_out_fail(s2s_out *o, const char *condition, const char *why)
+void s2s_out__fail(s2s_out *o, const char *condition, const char *why)
 {
-    s2s_out_log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
+    s2s_out__log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
             s2s_out_state_name(o->state), condition, why);
     out_finish(o, condition, why);
 }
@@ -165,13 +165,13 @@ static void start_dialback(s2s_out *o)
     char key[DIALBACK_KEY_HEX];
     if (!o->peer_stream_id[0] ||
         dialback_key(o->srv->db_secret, o->remote, o->local, o->peer_stream_id, key) < 0) {
-        s2s_out_fail(o, "remote-server-not-found", "no stream id from the remote: "
+        s2s_out__fail(o, "remote-server-not-found", "no stream id from the remote: "
                                            "cannot do dialback");
         return;
     }
     s2s_out_send_fmt(o, "<db:result from='%s' to='%s'>%s</db:result>", o->local,
              o->remote, key);
-    s2s_out_log(o, RS_LOG_INFO, "auth", "method=dialback sent");
+    s2s_out__log(o, RS_LOG_INFO, "auth", "method=dialback sent");
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->auth_used, sizeof r->auth_used, "dialback");
     o->state = OUT_DIALBACK;
@@ -184,11 +184,11 @@ static void start_dialback(s2s_out *o)
 static void verify_only(s2s_out *o, const char *why)
 {
     o->state = OUT_VERIFY_ONLY;
-    s2s_out_log(o, RS_LOG_INFO, "verify-only", "%zu verification(s) wait; "
-                "stanzas bounce: %s", o->n_verifies, why);
+    s2s_out__log(o, RS_LOG_INFO, "verify-only", "%zu verification(s) wait; "
+                 "stanzas bounce: %s", o->n_verifies, why);
     if (o->queued)
-        s2s_out_event_undeliverable(o, why);
-    s2s_out_drop_queue(o);
+        s2s_out__event_undeliverable(o, why);
+    s2s_out__drop_queue(o);
 }
 
 /* Features after TLS (or without TLS): authenticate as the profile allows. */
@@ -203,16 +203,16 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
              external ? "EXTERNAL" : "", external && dialback ? " " : "",
              dialback ? "dialback" : "");
     o->verify_ok = true;
-    s2s_out_send_verifies(o);
+    s2s_out__send_verifies(o);
     if ((allowed & CATALOG_AUTH_EXTERNAL) && tls && has_mechanism(features, "EXTERNAL")) {
         char *auth = sasl_external_auth(o->local);
         if (!auth) {
-            s2s_out_fail(o, "internal-server-error", "out of memory");
+            s2s_out__fail(o, "internal-server-error", "out of memory");
             return;
         }
         conn_send_str(o->conn, auth);
         free(auth);
-        s2s_out_log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
+        s2s_out__log(o, RS_LOG_INFO, "auth", "method=EXTERNAL sent");
         snprintf(r->auth_used, sizeof r->auth_used, "EXTERNAL");
         o->state = OUT_SASL;
         return;
@@ -234,7 +234,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
         verify_only(o, why);
         return;
     }
-    s2s_out_fail(o, "remote-server-not-found", why);
+    s2s_out__fail(o, "remote-server-not-found", why);
 }
 
 /* The remote's answer to our authentication, for the report. A refusal
@@ -259,7 +259,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
     if (stanza_is(el, NS_SASL, "success")) {
         o->authenticated = true;
         o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_OK]++;
-        s2s_out_log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
+        s2s_out__log(o, RS_LOG_INFO, "auth-ok", "method=EXTERNAL");
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         conn_restart_stream(o->conn);
         conn_send_header(o->conn, o->local, o->remote, NULL);
@@ -274,14 +274,14 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
              text ? text : "", text && text[0] ? ")" : "");
     free(text);
     o->srv->stats.auth[RS_AUTH_EXTERNAL][RS_AUTH_FAILED]++;
-    s2s_out_log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
+    s2s_out__log(o, RS_LOG_INFO, "auth-fail", "method=EXTERNAL reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
     if (o->dom->profile->policy.auth_out & CATALOG_AUTH_DIALBACK) {
-        s2s_out_log(o, RS_LOG_INFO, "auth", "falling back to dialback");
+        s2s_out__log(o, RS_LOG_INFO, "auth", "falling back to dialback");
         start_dialback(o);
         return;
     }
-    s2s_out_fail(o, "remote-server-not-found", why);
+    s2s_out__fail(o, "remote-server-not-found", why);
 }
 
 static void dialback_outcome(s2s_out *o, xmlNodePtr el)
@@ -289,14 +289,14 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
     const char *type = stanza_attr(el, "type");
     if (strcmp(type, "valid") == 0) {
         o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_OK]++;
-        s2s_out_log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
+        s2s_out__log(o, RS_LOG_INFO, "auth-ok", "method=dialback");
         outcome_auth(o, REPORT_AUTH_OK, NULL);
         o->state = OUT_READY;
         conn_set_timeout(o->conn, o->srv->cfg->limits.idle_timeout);
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
         xmlstream_release_soon(o->conn->xs); /* the peer answers on its own stream */
-        s2s_out_flush_queue(o);
+        s2s_out__flush_queue(o);
         return;
     }
     char why[300];
@@ -304,9 +304,9 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
     snprintf(why, sizeof why, "dialback refused: type=%s%s%s", type,
              condition[0] ? " " : "", condition);
     o->srv->stats.auth[RS_AUTH_DIALBACK][RS_AUTH_FAILED]++;
-    s2s_out_log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
+    s2s_out__log(o, RS_LOG_INFO, "auth-fail", "method=dialback reason=\"%s\"", why);
     outcome_auth(o, REPORT_AUTH_FAILED, why);
-    s2s_out_fail(o, "remote-server-not-found", why);
+    s2s_out__fail(o, "remote-server-not-found", why);
 }
 
 /* ---- stream events ----------------------------------------------------------------- */
@@ -314,7 +314,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_STREAMS, "features")) {
-        s2s_out_fail(o, "remote-server-not-found", "expected stream features");
+        s2s_out__fail(o, "remote-server-not-found", "expected stream features");
         return;
     }
     if (o->authenticated) {
@@ -323,14 +323,14 @@ static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
         conn_set_idle_on_write(o->conn, o->srv->cfg->limits.idle_timeout);
         uv_timer_stop(&o->timer);
         xmlstream_release_soon(o->conn->xs); /* the peer answers on its own stream */
-        s2s_out_flush_queue(o);
+        s2s_out__flush_queue(o);
         return;
     }
     xmlNodePtr starttls = stanza_child(el, NS_TLS, "starttls");
     bool plaintext_only = o->dom->profile->policy.starttls == CATALOG_TLS_NONE;
     if (o->conn->tls_state == CONN_TLS_NONE && starttls && plaintext_only &&
         stanza_child(starttls, NS_TLS, "required")) {
-        s2s_out_fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
+        s2s_out__fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
              "this profile speaks plaintext only");
         return;
     }
@@ -340,7 +340,7 @@ static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
         return;
     }
     if (o->conn->tls_state == CONN_TLS_NONE)
-        s2s_out_log(o, RS_LOG_INFO, "tls", "remote offers no STARTTLS: plaintext");
+        s2s_out__log(o, RS_LOG_INFO, "tls", "remote offers no STARTTLS: plaintext");
     authenticate(o, el);
 }
 
@@ -353,7 +353,7 @@ static void s2s_out_on_tls_ok(s2s_out *o)
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");
-    s2s_out_log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
+    s2s_out__log(o, RS_LOG_INFO, "tls-ok", "%s presented=%s remote-cert=%s%s%s", desc,
             o->local, ok ? "valid" : "invalid", v.reason[0] ? " reason=" : "",
             v.reason);
     conn_send_header(o->conn, o->local, o->remote, NULL);
@@ -382,16 +382,16 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
         o->srv->stats.stream_errors_in++;
         free(text);
         if (shutdown) {
-            s2s_out_log(o, RS_LOG_INFO, "out-closed", "state=%s reason=\"%s\"",
-                        s2s_out_state_name(o->state), why);
+            s2s_out__log(o, RS_LOG_INFO, "out-closed", "state=%s reason=\"%s\"",
+                         s2s_out_state_name(o->state), why);
             out_finish(o, "remote-server-timeout", why);
         } else {
-            s2s_out_fail(o, "remote-server-not-found", why);
+            s2s_out__fail(o, "remote-server-not-found", why);
         }
         return true;
     }
     if (stanza_is(el, NS_DIALBACK, "verify") && stanza_attr(el, "type")[0]) {
-        if (s2s_out_verify_answered(o, el) && o->state == OUT_VERIFY_ONLY)
+        if (s2s_out__verify_answered(o, el) && o->state == OUT_VERIFY_ONLY)
             out_finish(o, "verified", "dialback verifications answered");
         return true;
     }
@@ -460,7 +460,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
         }
         if (o->conn && record_outcome(o->rec)->refused_by == REPORT_BY_NONE)
             record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
-        s2s_out_fail(o, "remote-server-timeout", "stream not established in time");
+        s2s_out__fail(o, "remote-server-timeout", "stream not established in time");
         return;
     }
     if (ev == OUT_EV_CLOSED) {
@@ -471,9 +471,9 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
         if (o->state == OUT_CONNECTING) {
             /* we closed it (connect failed): last_error has the detail */
             o->addr_i++;
-            s2s_out_dial_next_address(o);
+            s2s_out__dial_next_address(o);
         } else if (o->state != OUT_READY) {
-            s2s_out_fail(o, "remote-server-not-found", why); /* logs out-fail */
+            s2s_out__fail(o, "remote-server-not-found", why); /* logs out-fail */
         } else {
             out_finish(o, "remote-server-not-found", arg);
         }
@@ -488,7 +488,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
             int status = *(const int *)arg;
             if (status < 0) {
                 record_outcome(o->rec)->refused_by = REPORT_BY_NETWORK;
-                s2s_out_dial_connect_failed(o, uv_strerror(status));
+                s2s_out__dial_connect_failed(o, uv_strerror(status));
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
@@ -522,11 +522,11 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
             conn_restart_stream(o->conn);
             o->state = OUT_TLS;
             if (conn_starttls(o->conn, o->dom, o->remote) < 0)
-                s2s_out_fail(o, "internal-server-error", "cannot set up TLS");
+                s2s_out__fail(o, "internal-server-error", "cannot set up TLS");
             return;
         }
         if (ev == OUT_EV_ELEMENT) {
-            s2s_out_fail(o, "remote-server-not-found", "remote refused STARTTLS");
+            s2s_out__fail(o, "remote-server-not-found", "remote refused STARTTLS");
             return;
         }
         break;
@@ -538,9 +538,9 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_TLS_FAIL) {
             char why[300];
             snprintf(why, sizeof why, "TLS handshake failed: %s", (const char *)arg);
-            s2s_out_log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
+            s2s_out__log(o, RS_LOG_INFO, "tls-fail", "presented=%s reason=\"%s\"",
                     o->local, (const char *)arg);
-            s2s_out_fail(o, "remote-server-not-found", why);
+            s2s_out__fail(o, "remote-server-not-found", why);
             return;
         }
         break;
@@ -559,14 +559,14 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
     case OUT_VERIFY_ONLY: /* db:verify answers go through common_element */
     case OUT_READY:
         if (ev == OUT_EV_ELEMENT) {
-            s2s_out_log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
+            s2s_out__log(o, RS_LOG_DEBUG, "ignored", "element on our outbound stream");
             return;
         }
         break;
     default:
         break;
     }
-    s2s_out_fail(o, "remote-server-not-found", "unexpected in this state of the stream");
+    s2s_out__fail(o, "remote-server-not-found", "unexpected in this state of the stream");
 }
 
 /* One event: the transition, then the record learns the step it led to. */
@@ -614,7 +614,7 @@ static void s2s_out_on_closed(rs_conn *c, const char *why)
     s2s_out *o = c->owner;
     if (o && c->stalled) /* the peer did not read our replies: its streams
                             asking for more are cut off too */
-        s2s_out_event_flow(o, true);
+        s2s_out__event_flow(o, true);
     if (o)
         out_step(o, OUT_EV_CLOSED, why);
 }
@@ -623,12 +623,12 @@ static void s2s_out_on_drained(rs_conn *c)
 {
     s2s_out *o = c->owner;
     if (o)
-        s2s_out_event_flow(o, false);
+        s2s_out__event_flow(o, false);
 }
 
 static const rs_conn_handler out_handler;
 
-rs_conn *s2s_out_conn_new(s2s_out *o)
+rs_conn *s2s_out__conn_new(s2s_out *o)
 {
     rs_conn *c = conn_new(o->srv, CONN_OUT, &out_handler, o);
     if (c && !(o->rec = record_attach(c))) {
@@ -695,7 +695,7 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
     o->next = srv->outs;
     srv->outs = o;
     srv->n_outs++;
-    s2s_out_dial_start(o);
+    s2s_out__dial_start(o);
     return o;
 }
 

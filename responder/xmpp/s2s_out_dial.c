@@ -14,12 +14,12 @@ static void try_next_target(s2s_out *o);
 
 /* The connect to the current address failed: the detail to the log and
  * last_error, the public text to the conn (and so to its outcome record). */
-void s2s_out_dial_connect_failed(s2s_out *o, const char *detail)
+void s2s_out__dial_connect_failed(s2s_out *o, const char *detail)
 {
     char addr[64];
     netaddr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
     snprintf(o->last_error, sizeof o->last_error, "%s: %s", addr, detail);
-    s2s_out_log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
+    s2s_out__log(o, RS_LOG_INFO, "connect-fail", "address=%s reason=\"%s\"", addr,
             detail);
     conn_close(o->conn, S2S_OUT_FAILED_PUBLIC);
 }
@@ -34,13 +34,13 @@ static void skip_refused_addresses(s2s_out *o)
         if (config_outbound_allowed(o->srv->cfg, sa, o->remote, why,
                                        sizeof why))
             return;
-        s2s_out_log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
+        s2s_out__log(o, RS_LOG_WARN, "refused-target", "reason=\"%s\"", why);
         o->srv->stats.targets_refused++;
         snprintf(o->last_error, sizeof o->last_error, "%s", why);
     }
 }
 
-void s2s_out_dial_next_address(s2s_out *o)
+void s2s_out__dial_next_address(s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
@@ -51,9 +51,9 @@ void s2s_out_dial_next_address(s2s_out *o)
         return;
     }
     o->state = OUT_CONNECTING;
-    o->conn = s2s_out_conn_new(o);
+    o->conn = s2s_out__conn_new(o);
     if (!o->conn) {
-        s2s_out_fail(o, "internal-server-error", "out of memory");
+        s2s_out__fail(o, "internal-server-error", "out of memory");
         return;
     }
     o->connected_once = true;
@@ -61,7 +61,7 @@ void s2s_out_dial_next_address(s2s_out *o)
     conn_set_names(o->conn, o->local, o->remote);
     int rc = conn_connect(o->conn, (const struct sockaddr *)&o->addrs[o->addr_i]);
     if (rc < 0)
-        s2s_out_dial_connect_failed(o, uv_strerror(rc));
+        s2s_out__dial_connect_failed(o, uv_strerror(rc));
 }
 
 static void s2s_out_on_addresses(void *ud, rs_dns_status status,
@@ -80,7 +80,7 @@ static void s2s_out_on_addresses(void *ud, rs_dns_status status,
     o->n_addrs = n < MAX_ADDRS ? n : MAX_ADDRS;
     memcpy(o->addrs, addrs, o->n_addrs * sizeof *addrs);
     o->addr_i = 0;
-    s2s_out_dial_next_address(o);
+    s2s_out__dial_next_address(o);
 }
 
 static void try_next_target(s2s_out *o)
@@ -89,14 +89,14 @@ static void try_next_target(s2s_out *o)
         return;
     const rs_dns_target *t = dns_target_list_current(&o->targets);
     if (!t) {
-        s2s_out_fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
+        s2s_out__fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
                                                             : "no address");
         return;
     }
     if (netaddr_literal(t->host, t->port, &o->addrs[0])) { /* no lookup */
         o->n_addrs = 1;
         o->addr_i = 0;
-        s2s_out_dial_next_address(o);
+        s2s_out__dial_next_address(o);
         return;
     }
     o->state = OUT_ADDRESSES;
@@ -115,7 +115,7 @@ static void s2s_out_on_targets(void *ud, rs_dns_status status,
         char why[300];
         snprintf(why, sizeof why, "DNS for %s: %s", o->remote,
                  dns_status_name(status));
-        s2s_out_fail(o, "remote-server-not-found", why);
+        s2s_out__fail(o, "remote-server-not-found", why);
         return;
     }
     dns_target_list_set(&o->targets, targets, n, DNS_TARGETS_MAX);
@@ -125,7 +125,7 @@ static void s2s_out_on_targets(void *ud, rs_dns_status status,
     try_next_target(o);
 }
 
-void s2s_out_dial_start(s2s_out *o)
+void s2s_out__dial_start(s2s_out *o)
 {
     o->state = OUT_RESOLVE;
     /* the callback may run before this returns */

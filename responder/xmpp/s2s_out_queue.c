@@ -14,8 +14,8 @@
 #include "stanza.h"
 #include "xmlstream.h"
 
-void s2s_out_event_verdict(s2s_out *o, unsigned requester, bool valid,
-                           const char *why)
+void s2s_out__event_verdict(s2s_out *o, unsigned requester, bool valid,
+                            const char *why)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->verdict)
@@ -23,14 +23,14 @@ void s2s_out_event_verdict(s2s_out *o, unsigned requester, bool valid,
                     valid, why);
 }
 
-void s2s_out_event_undeliverable(s2s_out *o, const char *why)
+void s2s_out__event_undeliverable(s2s_out *o, const char *why)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->undeliverable)
         ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, why);
 }
 
-void s2s_out_event_flow(s2s_out *o, bool cut)
+void s2s_out__event_flow(s2s_out *o, bool cut)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->replies_flow)
@@ -47,7 +47,7 @@ static void note_sent(s2s_out *o)
         record_update(o->rec);
 }
 
-void s2s_out_drop_queue(s2s_out *o)
+void s2s_out__drop_queue(s2s_out *o)
 {
     while (o->queue) {
         out_item *it = o->queue;
@@ -59,7 +59,7 @@ void s2s_out_drop_queue(s2s_out *o)
     o->queued_bytes = 0;
 }
 
-void s2s_out_flush_queue(s2s_out *o)
+void s2s_out__flush_queue(s2s_out *o)
 {
     while (o->queue && o->conn && o->state == OUT_READY) {
         out_item *it = o->queue;
@@ -74,7 +74,7 @@ void s2s_out_flush_queue(s2s_out *o)
     }
 }
 
-void s2s_out_send_verifies(s2s_out *o)
+void s2s_out__send_verifies(s2s_out *o)
 {
     for (size_t i = 0; i < o->n_verifies && o->conn; i++) {
         out_verify *v = &o->verifies[i];
@@ -90,7 +90,7 @@ void s2s_out_send_verifies(s2s_out *o)
     }
 }
 
-bool s2s_out_verify_answered(s2s_out *o, xmlNodePtr el)
+bool s2s_out__verify_answered(s2s_out *o, xmlNodePtr el)
 {
     const char *id = stanza_attr(el, "id"), *type = stanza_attr(el, "type");
     for (size_t i = 0; i < o->n_verifies; i++) {
@@ -98,9 +98,9 @@ bool s2s_out_verify_answered(s2s_out *o, xmlNodePtr el)
             continue;
         unsigned requester = o->verifies[i].requester;
         o->verifies[i] = o->verifies[--o->n_verifies];
-        s2s_out_log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
+        s2s_out__log(o, RS_LOG_INFO, "dialback", "remote says key for stream %s is %s",
                 id, type);
-        s2s_out_event_verdict(o, requester, strcmp(type, "valid") == 0,
+        s2s_out__event_verdict(o, requester, strcmp(type, "valid") == 0,
                           strcmp(type, "error") == 0
                               ? "the authoritative server answered an error"
                               : NULL);
@@ -122,7 +122,7 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     }
     if (o->queued >= o->srv->cfg->limits.queue_max ||
         o->queued_bytes + len > o->srv->cfg->limits.send_buffer_bytes) {
-        s2s_out_log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
+        s2s_out__log(o, RS_LOG_WARN, "dropped", "queue full (%u stanzas, %zu bytes)",
                 o->queued, o->queued_bytes);
         return false;
     }
@@ -146,8 +146,8 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
         return;
     if (o->n_verifies == MAX_VERIFIES || strlen(stream_id) >= 128 ||
         strlen(key) >= 130) {
-        s2s_out_event_verdict(o, requester_id, false,
-                              "cannot carry this verification");
+        s2s_out__event_verdict(o, requester_id, false,
+                               "cannot carry this verification");
         return;
     }
     out_verify *v = &o->verifies[o->n_verifies++];
@@ -156,6 +156,6 @@ void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
     v->requester = requester_id;
     v->sent = false;
     if (o->verify_ok && o->conn)
-        s2s_out_send_verifies(o);
+        s2s_out__send_verifies(o);
 }
 

@@ -81,10 +81,10 @@ int sasl_client_account_init_salted(sasl_client_account *a, const char *username
     a->iterations = iterations;
     int rc = 0;
     if (gnutls_hash_fast(GNUTLS_DIG_SHA256, pw.data, pw.size, a->plain_digest) < 0 ||
-        sasl_client_scram_derive(SASL_CLIENT_SCRAM_SHA1, pw.data, pw.size, salt, salt_len,
-                                 iterations, &a->sha1) < 0 ||
-        sasl_client_scram_derive(SASL_CLIENT_SCRAM_SHA256, pw.data, pw.size, salt, salt_len,
-                                 iterations, &a->sha256) < 0)
+        sasl_client__scram_derive(SASL_CLIENT_SCRAM_SHA1, pw.data, pw.size, salt, salt_len,
+                                  iterations, &a->sha1) < 0 ||
+        sasl_client__scram_derive(SASL_CLIENT_SCRAM_SHA256, pw.data, pw.size, salt, salt_len,
+                                  iterations, &a->sha256) < 0)
         rc = -1;
     gnutls_memset(pw.data, 0, pw.size);
     gnutls_free(pw.data);
@@ -129,7 +129,7 @@ void sasl_client_free(sasl_client *s)
 int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce)
 {
     size_t n = strlen(server_nonce);
-    if (!sasl_client_scram_nonce_ok(server_nonce, n))
+    if (!sasl_client__scram_nonce_ok(server_nonce, n))
         return -1;
     memcpy(s->fixed_nonce, server_nonce, n + 1);
     return 0;
@@ -145,8 +145,8 @@ const char *sasl_client_authzid(const sasl_client *s)
     return s->authenticated ? s->authzid : NULL;
 }
 
-sasl_client_step_result sasl_client_refuse(sasl_client_reply *r, const char *condition,
-                                           const char *text)
+sasl_client_step_result sasl_client__refuse(sasl_client_reply *r, const char *condition,
+                                            const char *text)
 {
     free(r->raw);
     r->raw = NULL;
@@ -156,7 +156,7 @@ sasl_client_step_result sasl_client_refuse(sasl_client_reply *r, const char *con
     return SASL_CLIENT_FAILURE;
 }
 
-bool sasl_client_authzid_allowed(const sasl_client *s, const char *authzid)
+bool sasl_client__authzid_allowed(const sasl_client *s, const char *authzid)
 {
     const char *user = s->account->username;
     size_t ulen = strlen(user);
@@ -174,14 +174,14 @@ static sasl_client_step_result plain_step(sasl_client *s, const char *msg, size_
     const char *nul1 = memchr(msg, '\0', len);
     const char *nul2 = nul1 ? memchr(nul1 + 1, '\0', len - (size_t)(nul1 + 1 - msg)) : NULL;
     if (!nul2 || memchr(nul2 + 1, '\0', len - (size_t)(nul2 + 1 - msg)))
-        return sasl_client_refuse(r, "malformed-request",
-                                  "PLAIN is authzid, NUL, username, NUL, password");
+        return sasl_client__refuse(r, "malformed-request",
+                                   "PLAIN is authzid, NUL, username, NUL, password");
     const char *authcid = nul1 + 1, *password = nul2 + 1;
     size_t authzid_len = (size_t)(nul1 - msg), password_len = len - (size_t)(password - msg);
     if (authcid[0] == '\0' || password_len == 0)
-        return sasl_client_refuse(r, "malformed-request", "PLAIN without username or password");
+        return sasl_client__refuse(r, "malformed-request", "PLAIN without username or password");
     if (authzid_len > SASL_CLIENT_NAME_MAX)
-        return sasl_client_refuse(r, "invalid-authzid", "authzid too long");
+        return sasl_client__refuse(r, "invalid-authzid", "authzid too long");
     memcpy(s->authzid, msg, authzid_len);
     s->authzid[authzid_len] = '\0';
 
@@ -198,10 +198,10 @@ static sasl_client_step_result plain_step(sasl_client *s, const char *msg, size_
         gnutls_free(pw.data);
     }
     if (!user_ok || !password_ok)
-        return sasl_client_refuse(r, "not-authorized", bad_credentials);
-    if (!sasl_client_authzid_allowed(s, s->authzid))
-        return sasl_client_refuse(r, "invalid-authzid",
-                                  "authzid must be empty, the username or username@domain");
+        return sasl_client__refuse(r, "not-authorized", bad_credentials);
+    if (!sasl_client__authzid_allowed(s, s->authzid))
+        return sasl_client__refuse(r, "invalid-authzid",
+                                   "authzid must be empty, the username or username@domain");
     return SASL_CLIENT_SUCCESS;
 }
 
@@ -266,10 +266,10 @@ static sasl_client_step_result dispatch(sasl_client *s, const char *msg, size_t 
     if (s->mech == SASL_CLIENT_PLAIN)
         return plain_step(s, msg, len, r);
     if (memchr(msg, '\0', len))
-        return sasl_client_refuse(r, "malformed-request", "NUL in a SCRAM message");
+        return sasl_client__refuse(r, "malformed-request", "NUL in a SCRAM message");
     if (s->state == SASL_CLIENT_AWAIT_FINAL)
-        return sasl_client_scram_final(s, msg, len, r);
-    return sasl_client_scram_first(s, msg, len, r);
+        return sasl_client__scram_final(s, msg, len, r);
+    return sasl_client__scram_first(s, msg, len, r);
 }
 
 sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, char **b64_out,
@@ -291,18 +291,18 @@ sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, cha
         return SASL_CLIENT_FAILURE;
     }
     if (s->mech == SASL_CLIENT_PLAIN && !s->encrypted) {
-        res = sasl_client_refuse(&r, "encryption-required", "PLAIN only over TLS");
+        res = sasl_client__refuse(&r, "encryption-required", "PLAIN only over TLS");
     } else if (s->state == SASL_CLIENT_AWAIT_AUTH && (!b64_in || b64_in[0] == '\0')) {
         /* <auth/> without initial response: an empty challenge asks for it. */
         s->state = SASL_CLIENT_AWAIT_FIRST;
         *b64_out = strdup("");
         if (*b64_out)
             return SASL_CLIENT_CHALLENGE;
-        res = sasl_client_refuse(&r, "temporary-auth-failure", "out of memory");
+        res = sasl_client__refuse(&r, "temporary-auth-failure", "out of memory");
     } else if ((bad = decode_input(b64_in ? b64_in : "", &msg, &len, &r.text))) {
-        res = sasl_client_refuse(&r, bad, r.text);
+        res = sasl_client__refuse(&r, bad, r.text);
     } else if (len == 0) {
-        res = sasl_client_refuse(&r, "malformed-request", "empty message");
+        res = sasl_client__refuse(&r, "malformed-request", "empty message");
     } else {
         res = dispatch(s, msg, len, &r);
     }
@@ -312,7 +312,7 @@ sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, cha
     }
 
     if (res != SASL_CLIENT_FAILURE && r.raw && encode_output(r.raw, r.raw_len, b64_out) < 0)
-        res = sasl_client_refuse(&r, "temporary-auth-failure", "out of memory");
+        res = sasl_client__refuse(&r, "temporary-auth-failure", "out of memory");
     free(r.raw);
     if (res == SASL_CLIENT_CHALLENGE) {
         s->state = SASL_CLIENT_AWAIT_FINAL;

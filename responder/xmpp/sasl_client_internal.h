@@ -42,27 +42,27 @@ typedef struct sasl_client_reply {
 } sasl_client_reply;
 
 /* Set r's failure and give SASL_CLIENT_FAILURE. */
-sasl_client_step_result sasl_client_refuse(sasl_client_reply *r, const char *condition,
-                                           const char *text);
+sasl_client_step_result sasl_client__refuse(sasl_client_reply *r, const char *condition,
+                                            const char *text);
 
 /* Whether authzid ("" none) may be asked for by the account's user. */
-bool sasl_client_authzid_allowed(const sasl_client *s, const char *authzid);
+bool sasl_client__authzid_allowed(const sasl_client *s, const char *authzid);
 
 /* SCRAM's keys for the hash of mech from the normalised password pw (RFC
  * 5802 section 3). 0, or -1 on a GnuTLS failure. */
-int sasl_client_scram_derive(sasl_client_mech mech, const unsigned char *pw, size_t pw_len,
-                             const unsigned char *salt, size_t salt_len, unsigned iterations,
-                             sasl_client_scram_keys *out);
+int sasl_client__scram_derive(sasl_client_mech mech, const unsigned char *pw, size_t pw_len,
+                              const unsigned char *salt, size_t salt_len, unsigned iterations,
+                              sasl_client_scram_keys *out);
 
 /* A nonce (either half): printable ASCII but ',' (RFC 5802), 1 to
  * SASL_CLIENT_NONCE_MAX bytes. */
-bool sasl_client_scram_nonce_ok(const char *v, size_t n);
+bool sasl_client__scram_nonce_ok(const char *v, size_t n);
 
 /* The SCRAM rounds, on a decoded payload msg of len bytes (NUL-terminated,
  * without NUL inside). */
-sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg, size_t len,
-                                                sasl_client_reply *r);
-sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg, size_t len,
-                                                sasl_client_reply *r);
+sasl_client_step_result sasl_client__scram_first(sasl_client *s, const char *msg, size_t len,
+                                                 sasl_client_reply *r);
+sasl_client_step_result sasl_client__scram_final(sasl_client *s, const char *msg, size_t len,
+                                                 sasl_client_reply *r);
 
 #endif

@@ -31,9 +31,9 @@ static const sasl_client_scram_keys *keys_of(const sasl_client *s)
     return s->mech == SASL_CLIENT_SCRAM_SHA1 ? &s->account->sha1 : &s->account->sha256;
 }
 
-int sasl_client_scram_derive(sasl_client_mech mech, const unsigned char *pw, size_t pw_len,
-                             const unsigned char *salt, size_t salt_len, unsigned iterations,
-                             sasl_client_scram_keys *out)
+int sasl_client__scram_derive(sasl_client_mech mech, const unsigned char *pw, size_t pw_len,
+                              const unsigned char *salt, size_t salt_len, unsigned iterations,
+                              sasl_client_scram_keys *out)
 {
     scram_hash h = hash_of(mech);
     unsigned char salted[SASL_CLIENT_HASH_MAX], client_key[SASL_CLIENT_HASH_MAX];
@@ -89,7 +89,7 @@ static int unescape_saslname(const char *v, size_t n, char *out)
     return 0;
 }
 
-bool sasl_client_scram_nonce_ok(const char *v, size_t n)
+bool sasl_client__scram_nonce_ok(const char *v, size_t n)
 {
     if (n == 0 || n > SASL_CLIENT_NONCE_MAX)
         return false;
@@ -116,17 +116,17 @@ static int server_nonce(const sasl_client *s, char *out, size_t size)
     return 0;
 }
 
-sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg, size_t len,
-                                                sasl_client_reply *r)
+sasl_client_step_result sasl_client__scram_first(sasl_client *s, const char *msg, size_t len,
+                                                 sasl_client_reply *r)
 {
     (void)len;
     /* gs2 header: "n," or "y," (we never offer -PLUS, so the client that
      * could bind has no downgrade to fear), optional "a=authzid", ','. */
     if (msg[0] == 'p')
-        return sasl_client_refuse(r, "malformed-request",
-                                  "channel binding was not offered (no -PLUS mechanism)");
+        return sasl_client__refuse(r, "malformed-request",
+                                   "channel binding was not offered (no -PLUS mechanism)");
     if ((msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',')
-        return sasl_client_refuse(r, "malformed-request", "bad gs2 header");
+        return sasl_client__refuse(r, "malformed-request", "bad gs2 header");
     const char *p = msg + 2, *v;
     size_t n;
     if (*p == ',') {
@@ -134,22 +134,22 @@ sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg,
         p++;
     } else if (!(v = attribute(&p, 'a', &n)) || p[-1] != ',' ||
                unescape_saslname(v, n, s->authzid) < 0 || !s->authzid[0]) {
-        return sasl_client_refuse(r, "malformed-request", "bad authzid in the gs2 header");
+        return sasl_client__refuse(r, "malformed-request", "bad authzid in the gs2 header");
     }
     size_t gs2_len = (size_t)(p - msg);
     if (gs2_len > SASL_CLIENT_GS2_MAX)
-        return sasl_client_refuse(r, "malformed-request", "gs2 header too long");
+        return sasl_client__refuse(r, "malformed-request", "gs2 header too long");
     memcpy(s->gs2_header, msg, gs2_len);
     s->gs2_header[gs2_len] = '\0';
 
     const char *bare = p;
     if (p[0] == 'm' && p[1] == '=')
-        return sasl_client_refuse(r, "malformed-request", "mandatory extension not supported");
+        return sasl_client__refuse(r, "malformed-request", "mandatory extension not supported");
     char username[SASL_CLIENT_NAME_MAX + 1];
     if (!(v = attribute(&p, 'n', &n)) || n == 0 || unescape_saslname(v, n, username) < 0)
-        return sasl_client_refuse(r, "malformed-request", "bad username");
-    if (!(v = attribute(&p, 'r', &n)) || !sasl_client_scram_nonce_ok(v, n))
-        return sasl_client_refuse(r, "malformed-request", "bad client nonce");
+        return sasl_client__refuse(r, "malformed-request", "bad username");
+    if (!(v = attribute(&p, 'r', &n)) || !sasl_client__scram_nonce_ok(v, n))
+        return sasl_client__refuse(r, "malformed-request", "bad client nonce");
     /* Extensions after the nonce are allowed and ignored. */
 
     /* An unknown username goes on with the account's salt and fails at the
@@ -157,20 +157,20 @@ sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg,
     s->known_user = strcmp(username, s->account->username) == 0;
     char snonce[SASL_CLIENT_NONCE_MAX + 1];
     if (server_nonce(s, snonce, sizeof snonce) < 0)
-        return sasl_client_refuse(r, "temporary-auth-failure", "no random nonce");
+        return sasl_client__refuse(r, "temporary-auth-failure", "no random nonce");
     snprintf(s->nonce, sizeof s->nonce, "%.*s%s", (int)n, v, snonce);
 
     gnutls_datum_t salt = {(unsigned char *)s->account->salt, (unsigned)s->account->salt_len};
     gnutls_datum_t salt_b64 = {NULL, 0};
     if (gnutls_base64_encode2(&salt, &salt_b64) < 0)
-        return sasl_client_refuse(r, "temporary-auth-failure", "out of memory");
+        return sasl_client__refuse(r, "temporary-auth-failure", "out of memory");
     size_t bare_len = strlen(bare);
     size_t first_len = strlen(s->nonce) + salt_b64.size + 32;
     r->raw = malloc(first_len);
     s->auth_message = malloc(bare_len + 1 + first_len);
     if (!r->raw || !s->auth_message) {
         gnutls_free(salt_b64.data);
-        return sasl_client_refuse(r, "temporary-auth-failure", "out of memory");
+        return sasl_client__refuse(r, "temporary-auth-failure", "out of memory");
     }
     int w = snprintf(r->raw, first_len, "r=%s,s=%.*s,i=%u", s->nonce, (int)salt_b64.size,
                      (const char *)salt_b64.data, s->account->iterations);
@@ -180,8 +180,8 @@ sasl_client_step_result sasl_client_scram_first(sasl_client *s, const char *msg,
     return SASL_CLIENT_CHALLENGE;
 }
 
-sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg, size_t len,
-                                                sasl_client_reply *r)
+sasl_client_step_result sasl_client__scram_final(sasl_client *s, const char *msg, size_t len,
+                                                 sasl_client_reply *r)
 {
     scram_hash h = hash_of(s->mech);
     const char *p = msg, *v;
@@ -189,29 +189,29 @@ sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg,
 
     /* c=: base64 of the gs2 header the client sent first ("biws" for "n,,"). */
     if (!(v = attribute(&p, 'c', &n)) || n == 0)
-        return sasl_client_refuse(r, "malformed-request", "client-final without c=");
+        return sasl_client__refuse(r, "malformed-request", "client-final without c=");
     gnutls_datum_t cb_b64 = {(unsigned char *)v, (unsigned)n}, cb = {NULL, 0};
     if (gnutls_base64_decode2(&cb_b64, &cb) < 0)
-        return sasl_client_refuse(r, "incorrect-encoding", "c= is not base64");
+        return sasl_client__refuse(r, "incorrect-encoding", "c= is not base64");
     bool cb_ok = cb.size == strlen(s->gs2_header) && memcmp(cb.data, s->gs2_header, cb.size) == 0;
     gnutls_free(cb.data);
     if (!cb_ok)
-        return sasl_client_refuse(r, "not-authorized",
-                                  "channel binding (c=) does not match the gs2 header");
+        return sasl_client__refuse(r, "not-authorized",
+                                   "channel binding (c=) does not match the gs2 header");
     if (!(v = attribute(&p, 'r', &n)) || n != strlen(s->nonce) || memcmp(v, s->nonce, n) != 0)
-        return sasl_client_refuse(r, "not-authorized", "nonce does not match");
+        return sasl_client__refuse(r, "not-authorized", "nonce does not match");
 
     /* The proof is the last attribute; extensions before it are ignored. */
     const char *proof_at = strstr(p - 1, ",p=");
     if (!proof_at || strchr(proof_at + 3, ','))
-        return sasl_client_refuse(r, "malformed-request", "client-final without p= last");
+        return sasl_client__refuse(r, "malformed-request", "client-final without p= last");
     gnutls_datum_t proof_b64 = {(unsigned char *)proof_at + 3, (unsigned)strlen(proof_at + 3)};
     gnutls_datum_t proof = {NULL, 0};
     if (proof_b64.size == 0 || gnutls_base64_decode2(&proof_b64, &proof) < 0)
-        return sasl_client_refuse(r, "incorrect-encoding", "p= is not base64");
+        return sasl_client__refuse(r, "incorrect-encoding", "p= is not base64");
     if (proof.size != h.len) {
         gnutls_free(proof.data);
-        return sasl_client_refuse(r, "malformed-request", "p= has the wrong length");
+        return sasl_client__refuse(r, "malformed-request", "p= has the wrong length");
     }
 
     /* AuthMessage = client-first-bare "," server-first "," client-final-without-proof */
@@ -219,7 +219,7 @@ sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg,
     char *auth = realloc(s->auth_message, head + 1 + without_proof + 1);
     if (!auth) {
         gnutls_free(proof.data);
-        return sasl_client_refuse(r, "temporary-auth-failure", "out of memory");
+        return sasl_client__refuse(r, "temporary-auth-failure", "out of memory");
     }
     s->auth_message = auth;
     auth[head] = ',';
@@ -242,17 +242,17 @@ sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg,
     gnutls_free(proof.data);
     (void)len;
     if (!proof_ok || !s->known_user)
-        return sasl_client_refuse(r, "not-authorized", "wrong username or password");
-    if (!sasl_client_authzid_allowed(s, s->authzid))
-        return sasl_client_refuse(r, "invalid-authzid",
-                                  "authzid must be empty, the username or username@domain");
+        return sasl_client__refuse(r, "not-authorized", "wrong username or password");
+    if (!sasl_client__authzid_allowed(s, s->authzid))
+        return sasl_client__refuse(r, "invalid-authzid",
+                                   "authzid must be empty, the username or username@domain");
 
     /* server-final: v=base64(HMAC(ServerKey, AuthMessage)). */
     if (gnutls_hmac_fast(h.mac, k->server_key, h.len, auth, auth_len, server_sig) < 0)
-        return sasl_client_refuse(r, "temporary-auth-failure", "HMAC failed");
+        return sasl_client__refuse(r, "temporary-auth-failure", "HMAC failed");
     gnutls_datum_t sig_d = {server_sig, (unsigned)h.len}, sig_b64 = {NULL, 0};
     if (gnutls_base64_encode2(&sig_d, &sig_b64) < 0)
-        return sasl_client_refuse(r, "temporary-auth-failure", "out of memory");
+        return sasl_client__refuse(r, "temporary-auth-failure", "out of memory");
     r->raw = malloc(sig_b64.size + 3);
     if (r->raw) {
         r->raw_len = (size_t)sprintf(r->raw, "v=%.*s", (int)sig_b64.size,
@@ -260,6 +260,6 @@ sasl_client_step_result sasl_client_scram_final(sasl_client *s, const char *msg,
     }
     gnutls_free(sig_b64.data);
     if (!r->raw)
-        return sasl_client_refuse(r, "temporary-auth-failure", "out of memory");
+        return sasl_client__refuse(r, "temporary-auth-failure", "out of memory");
     return SASL_CLIENT_SUCCESS;
 }
