@@ -50,7 +50,7 @@ static int cg_write_atomic(const char *path, const gnutls_datum_t *parts,
                            size_t n_parts, mode_t mode, char *err,
                            size_t errlen)
 {
-    atomic_file a;
+    rs_atomic_file a;
     if (atomic_file_open(&a, path, mode) < 0)
         return errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));
     for (size_t i = 0; i < n_parts; i++)

@@ -157,7 +157,7 @@ static inline void on_connected(rs_conn *c, int status)
         conn_send_header(c, DOMAIN, "peer.example", NULL);
 }
 
-static const rs_conn_handler handler = {
+static const conn_handler handler = {
     .connected = on_connected,
     .header = on_header,
     .element = on_element,

@@ -20,7 +20,7 @@ int main(void)
 {
     static char line[LINE_MAX_BYTES];
     static sasl_client_account account;
-    sasl_client *s = NULL;
+    rs_sasl_client *s = NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
     while (fgets(line, sizeof line, stdin)) {
         line[strcspn(line, "\n")] = '\0';

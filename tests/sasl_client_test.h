@@ -24,7 +24,7 @@ typedef struct step_out {
 } step_out;
 
 /* One step with the text of the element as given (base64 or not). */
-static inline step_out step_b64(sasl_client *s, const char *b64_in)
+static inline step_out step_b64(rs_sasl_client *s, const char *b64_in)
 {
     step_out o = {0};
     char *b64 = NULL;
@@ -50,7 +50,7 @@ static inline step_out step_b64(sasl_client *s, const char *b64_in)
 }
 
 /* One step with raw bytes, base64-encoded here ("=" for none). */
-static inline step_out step_raw(sasl_client *s, const char *raw, size_t len)
+static inline step_out step_raw(rs_sasl_client *s, const char *raw, size_t len)
 {
     gnutls_datum_t in = {(unsigned char *)raw, (unsigned)len}, b64 = {NULL, 0};
     if (len == 0)
@@ -62,7 +62,7 @@ static inline step_out step_raw(sasl_client *s, const char *raw, size_t len)
     return o;
 }
 
-static inline step_out step_str(sasl_client *s, const char *raw)
+static inline step_out step_str(rs_sasl_client *s, const char *raw)
 {
     return step_raw(s, raw, strlen(raw));
 }

@@ -101,7 +101,7 @@ static void expect_problem(const char *text, int count, int line,
 }
 
 /* Field by field: the struct has padding. */
-static bool limits_equal(const rs_limits *a, const rs_limits *b)
+static bool limits_equal(const config_limits *a, const config_limits *b)
 {
     return a->max_stanza_bytes == b->max_stanza_bytes &&
            a->max_depth == b->max_depth && a->unauth_timeout == b->unauth_timeout &&
@@ -123,7 +123,7 @@ static bool limits_equal(const rs_limits *a, const rs_limits *b)
 
 static void test_defaults(void)
 {
-    rs_limits l;
+    config_limits l;
     config_limits_default(&l);
     CHECK(l.max_stanza_bytes == 262144);
     CHECK(l.max_depth == 32);
@@ -496,7 +496,7 @@ static void test_limits_and_trust(void)
  * line, and http.trusted_proxies (addresses or CIDRs, http only). */
 static void test_requester_budgets(void)
 {
-    rs_limits l;
+    config_limits l;
     config_limits_default(&l);
     CHECK(l.probe_per_requester == 6 && l.probe_per_network == 20);
     CHECK(l.http_connections == 64 && l.http_connections_per_ip == 8);
@@ -625,7 +625,7 @@ static void test_write_default(void)
     CHECK(cfg.trust_system == true);
     CHECK(cfg.http.address && strcmp(cfg.http.address, "127.0.0.1") == 0);
     CHECK(cfg.http.port == 5280);
-    rs_limits def;
+    config_limits def;
     config_limits_default(&def);
     CHECK(limits_equal(&cfg.limits, &def));
     CHECK(cfg.n_domains == catalog_count());

@@ -192,7 +192,7 @@ static rs_conn *walk_victim(rs_conn **all, const unsigned *addr_of, const unsign
 
 /* Random opens, authentications (servers) or binds and stanzas (clients),
  * and closes in pool, against the walk. */
-static void test_random(rs_pool_kind pool)
+static void test_random(daemon_pool_kind pool)
 {
     bool clients = pool == RS_POOL_CLIENTS;
     rs_conn **all = calloc(R_SLOTS, sizeof *all);
@@ -429,7 +429,7 @@ static void on_closed(rs_conn *c, const char *why)
     closed++;
 }
 
-static const rs_conn_handler handler = {.closed = on_closed};
+static const conn_handler handler = {.closed = on_closed};
 
 static bool as_clients;          /* accept as c2s_accept does */
 

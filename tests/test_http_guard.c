@@ -18,7 +18,7 @@
 #include "http_guard.h"
 
 static uint64_t clock_ms = 1000;     /* the guard's time, moved by the test */
-static http_guard *guard;
+static rs_http_guard *guard;
 static const http_guard_limits lim = {.total = 2, .per_address = 2, .reserved = 1,
                                       .deadline_s = 10, .ipv6_prefix = 64};
 static char marker;

@@ -14,7 +14,11 @@
    module's name (conn_*, s2s_out_*, xmlstream_*, ...); a module's internal
    functions, shared by its files and declared in MODULE_internal.h, with
    MODULE__ (conn__cork), and no other function does (responder/ only).
-4. File-local functions tell where they are in a backtrace: a handler is
+4. Type names: every type a module's header defines is rs_NAME (an object
+   the module makes and ends: rs_conn, rs_s2s_out) or MODULE_what (a value:
+   conn_dir, config_limits, router_verdict_fn). The prefix is checked here;
+   object or value is for the reader to judge.
+5. File-local functions tell where they are in a backtrace: a handler is
    MODULE_on_EVENT (conn_on_read, not on_read), and no two files of the
    daemon's layers define static functions of the same name.
 
@@ -160,7 +164,24 @@ for d, f in sorted(headers):
                  % (d, f, name, m, m))
 print("%d functions declared in headers" % declared)
 
-# ---- 4. file-local functions named for backtraces ---------------------------
+# ---- 4. type names ------------------------------------------------------------
+types = 0
+for name, folder in sorted(where.items()):
+    if not name.endswith(".h") or name.endswith("_internal.h"):
+        continue
+    m = name[:-2]
+    text = re.sub(r"/\*.*?\*/", "", open(os.path.join(src, folder, name)).read(), flags=re.S)
+    defined = set(re.findall(r"typedef[^;{]*?\b(\w+)\s*;", text))
+    defined |= set(re.findall(r"typedef[^;{]*?\(\s*\*\s*(\w+)\s*\)", text))
+    defined |= set(re.findall(r"^\}\s*(\w+)\s*;", text, re.M))
+    defined |= set(re.findall(r"^(?:typedef\s+)?struct\s+(\w+)\s*\{", text, re.M))
+    for t in sorted(defined):
+        types += 1
+        if not (t.startswith("rs_") or t == m or t.startswith(m + "_")):
+            fail("responder/%s/%s: type %s is neither rs_NAME nor %s_NAME" % (folder, name, t, m))
+print("%d types defined in headers" % types)
+
+# ---- 5. file-local functions named for backtraces ---------------------------
 statics = {}
 for name, folder in sorted(where.items()):
     if not name.endswith(".c"):

@@ -11,8 +11,8 @@
 
 int main(void)
 {
-    name_index x;
-    CHECK(name_index_find(&(name_index){0}, "a.example") == NAME_INDEX_NONE);
+    rs_name_index x;
+    CHECK(name_index_find(&(rs_name_index){0}, "a.example") == NAME_INDEX_NONE);
     CHECK(name_index_init(&x, 3) == 0);
     CHECK(name_index_add(&x, "valid.example", 0) == NAME_INDEX_NONE);
     CHECK(name_index_add(&x, "expired.example", 1) == NAME_INDEX_NONE);

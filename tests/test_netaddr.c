@@ -19,7 +19,7 @@ static struct sockaddr_storage sa(const char *text)
 static const char *class_of(const char *text)
 {
     struct sockaddr_storage ss = sa(text);
-    rs_special s;
+    netaddr_special_range s;
     return netaddr_special((const struct sockaddr *)&ss, &s) ? s.name : "public";
 }
 
@@ -28,7 +28,7 @@ static const char *range_of(const char *text)
 {
     static char buf[RS_CIDR_TEXT_MAX];
     struct sockaddr_storage ss = sa(text);
-    rs_special s;
+    netaddr_special_range s;
     buf[0] = '\0';
     if (netaddr_special((const struct sockaddr *)&ss, &s))
         netaddr_cidr_text(&s.range, buf, sizeof buf);
@@ -37,7 +37,7 @@ static const char *range_of(const char *text)
 
 static bool contains(const char *cidr, const char *addr)
 {
-    rs_cidr c;
+    netaddr_cidr c;
     struct sockaddr_storage ss = sa(addr);
     return netaddr_cidr_parse(cidr, &c) == NULL &&
            netaddr_cidr_contains(&c, (const struct sockaddr *)&ss);
@@ -45,7 +45,7 @@ static bool contains(const char *cidr, const char *addr)
 
 static void test_parse(void)
 {
-    rs_cidr c;
+    netaddr_cidr c;
     char buf[RS_CIDR_TEXT_MAX];
     CHECK(netaddr_cidr_parse("10.0.0.0/8", &c) == NULL);
     CHECK(c.family == AF_INET && c.prefix == 8);
@@ -164,7 +164,7 @@ static void test_ranges(void)
     CHECK_STR(range_of("::ffff:127.0.0.2"), "127.0.0.0/8");
     CHECK_STR(range_of("8.8.8.8"), "");
     struct sockaddr_storage ss = sa("10.1.2.3");
-    rs_special s;
+    netaddr_special_range s;
     CHECK(netaddr_special((const struct sockaddr *)&ss, &s));
     CHECK_STR(s.phrase, "a private address");
 }

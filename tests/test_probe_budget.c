@@ -10,20 +10,20 @@
 
 #define MIN_MS 60000ull
 
-static probe_requester web(const char *address)
+static probe_budget_requester web(const char *address)
 {
     struct sockaddr_storage ss;
-    probe_requester who;
+    probe_budget_requester who;
     if (!netaddr_literal(address, 0, &ss))
         fprintf(stderr, "bad literal in the test: %s\n", address);
     probe_budget_web_requester((const struct sockaddr *)&ss, 64, &who);
     return who;
 }
 
-static rs_limits limits(unsigned per_requester, unsigned per_network,
-                        unsigned per_hour)
+static config_limits limits(unsigned per_requester, unsigned per_network,
+                            unsigned per_hour)
 {
-    rs_limits l;
+    config_limits l;
     config_limits_default(&l);
     l.probe_per_requester = per_requester;
     l.probe_per_network = per_network;
@@ -33,8 +33,8 @@ static rs_limits limits(unsigned per_requester, unsigned per_network,
 }
 
 /* Start a probe of target by who at now if allowed; its verdict. */
-static probe_budget_verdict try(probe_budget *b, const rs_limits *l,
-                                const char *target, const probe_requester *who,
+static probe_budget_verdict try(rs_probe_budget *b, const config_limits *l,
+                                const char *target, const probe_budget_requester *who,
                                 uint64_t now)
 {
     probe_budget_verdict v = probe_budget_check(b, l, target, who, now);
@@ -45,7 +45,7 @@ static probe_budget_verdict try(probe_budget *b, const rs_limits *l,
 
 static void test_keys(void)
 {
-    probe_requester a = web("203.0.113.7"), b = web("2001:db8:1:2::99"), op;
+    probe_budget_requester a = web("203.0.113.7"), b = web("2001:db8:1:2::99"), op;
     CHECK_STR(a.key, "203.0.113.7");
     CHECK_STR(a.network, "203.0.113.0/24");
     CHECK(!a.local);
@@ -60,11 +60,11 @@ static void test_keys(void)
  * it, and someone else still gets a probe. */
 static void test_one_address_cannot_close_the_probe(void)
 {
-    probe_budget *b = probe_budget_new();
+    rs_probe_budget *b = probe_budget_new();
     if (!b)
         return;
-    rs_limits l = limits(6, 20, 60);
-    probe_requester attacker = web("198.51.100.5"), honest = web("192.0.2.80");
+    config_limits l = limits(6, 20, 60);
+    probe_budget_requester attacker = web("198.51.100.5"), honest = web("192.0.2.80");
     unsigned started = 0;
     char target[64];
     probe_budget_verdict last = {0};
@@ -89,20 +89,20 @@ static void test_one_address_cannot_close_the_probe(void)
 /* Many addresses of one /24 (or /48) share the network's budget. */
 static void test_network(void)
 {
-    probe_budget *b = probe_budget_new();
+    rs_probe_budget *b = probe_budget_new();
     if (!b)
         return;
-    rs_limits l = limits(2, 5, 60);
+    config_limits l = limits(2, 5, 60);
     unsigned started = 0;
     char target[64], addr[64];
     for (int i = 0; i < 20; i++) {
         snprintf(target, sizeof target, "n%d.example", i);
         snprintf(addr, sizeof addr, "198.51.100.%d", i + 1);
-        probe_requester who = web(addr);
+        probe_budget_requester who = web(addr);
         started += try(b, &l, target, &who, 1000).limit == PROBE_BUDGET_OK;
     }
     CHECK(started == 5);
-    probe_requester next = web("198.51.100.200"), v6a = web("2001:db8:7:1::1"),
+    probe_budget_requester next = web("198.51.100.200"), v6a = web("2001:db8:7:1::1"),
                     v6b = web("2001:db8:7:2::1"), other = web("192.0.2.1");
     probe_budget_verdict v = try(b, &l, "n99.example", &next, 1000);
     CHECK(v.limit == PROBE_BUDGET_NETWORK && v.network);
@@ -114,7 +114,7 @@ static void test_network(void)
         snprintf(target, sizeof target, "v6b%d.example", i);
         CHECK(try(b, &l, target, &v6b, 1000).limit == PROBE_BUDGET_OK);
     }
-    probe_requester v6c = web("2001:db8:7:3::1");
+    probe_budget_requester v6c = web("2001:db8:7:3::1");
     CHECK(try(b, &l, "v6c.example", &v6c, 1000).limit == PROBE_BUDGET_OK);
     CHECK(try(b, &l, "v6c2.example", &v6c, 1000).limit == PROBE_BUDGET_NETWORK);
     probe_budget_free(b);
@@ -124,11 +124,11 @@ static void test_network(void)
  * half of it; the last tokens go to requesters new this hour. */
 static void test_fair_share(void)
 {
-    probe_budget *b = probe_budget_new();
+    rs_probe_budget *b = probe_budget_new();
     if (!b)
         return;
-    rs_limits l = limits(10, 10, 10);
-    probe_requester greedy = web("198.51.100.5");
+    config_limits l = limits(10, 10, 10);
+    probe_budget_requester greedy = web("198.51.100.5");
     unsigned started = 0;
     char target[64];
     probe_budget_verdict v = {0};
@@ -152,11 +152,11 @@ static void test_fair_share(void)
     char addr[64];
     for (int i = 0; i < 5; i++) {
         snprintf(addr, sizeof addr, "192.0.%d.1", i + 1);
-        probe_requester who = web(addr);
+        probe_budget_requester who = web(addr);
         snprintf(target, sizeof target, "new%d.example", i);
         CHECK(try(b, &l, target, &who, 1000).limit == PROBE_BUDGET_OK);
     }
-    probe_requester late = web("203.0.113.1");
+    probe_budget_requester late = web("203.0.113.1");
     v = try(b, &l, "late.example", &late, 1000);
     CHECK(v.limit == PROBE_BUDGET_TOTAL);
     CHECK(v.wait_s == 360); /* one token of 10 an hour */
@@ -167,11 +167,11 @@ static void test_fair_share(void)
  * own outside the total. */
 static void test_target_and_operator(void)
 {
-    probe_budget *b = probe_budget_new();
+    rs_probe_budget *b = probe_budget_new();
     if (!b)
         return;
-    rs_limits l = limits(6, 20, 2);
-    probe_requester a = web("192.0.2.1"), c = web("192.0.3.1"), op;
+    config_limits l = limits(6, 20, 2);
+    probe_budget_requester a = web("192.0.2.1"), c = web("192.0.3.1"), op;
     probe_budget_local_requester(&op);
     CHECK(try(b, &l, "x.example", &a, 1000).limit == PROBE_BUDGET_OK);
     probe_budget_verdict v = try(b, &l, "x.example", &c, 21000);
@@ -190,7 +190,7 @@ static void test_target_and_operator(void)
     CHECK(strstr(text, "try again in 1800 s (at 00:30:00 UTC)") != NULL);
     /* when may a requester start its next probe, whatever the target */
     CHECK(probe_budget_check(b, &l, NULL, &a, 21000).wait_s > 0);
-    probe_requester fresh = web("203.0.113.9");
+    probe_budget_requester fresh = web("203.0.113.9");
     CHECK(probe_budget_check(b, &l, NULL, &fresh, 21000).limit == PROBE_BUDGET_TOTAL);
     probe_budget_free(b);
 }

@@ -9,7 +9,7 @@
  * once; the next window starts fresh and reports what was refused. */
 static void test_window(void)
 {
-    ratelimit_table *t = ratelimit_new(64);
+    rs_ratelimit_table *t = ratelimit_new(64);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -34,7 +34,7 @@ static void test_window(void)
  * again after being pushed out starts a fresh window (never refused more). */
 static void test_bounded(void)
 {
-    ratelimit_table *t = ratelimit_new(16);
+    rs_ratelimit_table *t = ratelimit_new(16);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -62,7 +62,7 @@ static void test_bounded(void)
  * and never beyond cap; keys are independent and compare without case. */
 static void test_buckets(void)
 {
-    ratelimit_buckets *t = ratelimit_buckets_new(16);
+    rs_ratelimit_buckets *t = ratelimit_buckets_new(16);
     CHECK(t != NULL);
     if (!t)
         return;
@@ -89,7 +89,7 @@ static void test_buckets(void)
  * that each took one token only while full buckets remain to be reused. */
 static void test_buckets_bounded(void)
 {
-    ratelimit_buckets *t = ratelimit_buckets_new(8);
+    rs_ratelimit_buckets *t = ratelimit_buckets_new(8);
     if (!t)
         return;
     for (int i = 0; i < 3; i++)

@@ -21,7 +21,7 @@ static void fixed_exchange(const sasl_client_account *a, sasl_client_mech m, con
                            const char *snonce, const char *first, const char *server_first,
                            const char *final, const char *server_final)
 {
-    sasl_client *s = sasl_client_new(a, m, domain, false);
+    rs_sasl_client *s = sasl_client_new(a, m, domain, false);
     CHECK(s && sasl_client_fix_nonce(s, snonce) == 0);
     step_out o = step_str(s, first);
     CHECK(o.res == SASL_CLIENT_CHALLENGE);
@@ -76,7 +76,7 @@ static void test_independent_vector(void)
 
     /* The same proof on a stream to another domain: right credentials,
      * authzid not ours. */
-    sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, "other.example", false);
+    rs_sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, "other.example", false);
     CHECK(sasl_client_fix_nonce(s, "SrvNonce/+Test") == 0);
     CHECK(step_str(s, first).res == SASL_CLIENT_CHALLENGE);
     step_out o = step_str(s, final);
@@ -92,7 +92,7 @@ static step_out scram_run(const sasl_client_account *a, sasl_client_mech m, cons
                           const char *bare, const char *password,
                           void (*mutate)(char *final), char *server_first_out)
 {
-    sasl_client *s = sasl_client_new(a, m, "valid.example", true);
+    rs_sasl_client *s = sasl_client_new(a, m, "valid.example", true);
     char first[600], final[1400], v[100];
     snprintf(first, sizeof first, "%s%s", gs2, bare);
     step_out o = step_str(s, first);
@@ -218,7 +218,7 @@ static void test_client_first(void)
         "n",                             /* nothing */
     };
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, NULL, true);
+        rs_sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, NULL, true);
         step_out o = step_str(s, refused[i]);
         if (o.res != SASL_CLIENT_FAILURE || strcmp(o.condition, "malformed-request") != 0)
             fprintf(stderr, "not refused as malformed: %s (%s)\n", refused[i], o.condition);
@@ -226,7 +226,7 @@ static void test_client_first(void)
         CHECK_STR(o.condition, "malformed-request");
         sasl_client_free(s);
     }
-    sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA1, NULL, true);
+    rs_sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA1, NULL, true);
     CHECK(strstr(step_str(s, refused[0]).text, "channel binding"));
     sasl_client_free(s);
     /* A nonce of SASL_CLIENT_NONCE_MAX is fine, one more is not. */
@@ -235,7 +235,7 @@ static void test_client_first(void)
         int w = snprintf(first, sizeof first, "n,,n=u,r=");
         memset(first + w, 'N', SASL_CLIENT_NONCE_MAX + extra);
         first[w + SASL_CLIENT_NONCE_MAX + extra] = '\0';
-        sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, NULL, true);
+        rs_sasl_client *s = sasl_client_new(&a, SASL_CLIENT_SCRAM_SHA256, NULL, true);
         CHECK(step_str(s, first).res == (extra ? SASL_CLIENT_FAILURE : SASL_CLIENT_CHALLENGE));
         sasl_client_free(s);
     }

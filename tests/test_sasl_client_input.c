@@ -8,7 +8,7 @@ static sasl_client_account account;
 static step_out plain(const char *raw, size_t len, const char *domain, bool encrypted,
                       const char **authzid)
 {
-    sasl_client *s = sasl_client_new(&account, SASL_CLIENT_PLAIN, domain, encrypted);
+    rs_sasl_client *s = sasl_client_new(&account, SASL_CLIENT_PLAIN, domain, encrypted);
     step_out o = step_raw(s, raw, len);
     CHECK((o.res == SASL_CLIENT_SUCCESS) == (sasl_client_username(s) != NULL));
     if (authzid)
@@ -65,7 +65,7 @@ static void test_plain(void)
      * is the account's precomposed e-acute. */
     sasl_client_account cafe;
     CHECK(sasl_client_account_init(&cafe, "test", "caf\xc3\xa9") == 0);
-    sasl_client *s = sasl_client_new(&cafe, SASL_CLIENT_PLAIN, NULL, true);
+    rs_sasl_client *s = sasl_client_new(&cafe, SASL_CLIENT_PLAIN, NULL, true);
     CHECK(step_raw(s, "\0test\0cafe\xcc\x81", 12).res == SASL_CLIENT_SUCCESS);
     sasl_client_free(s);
 
@@ -91,7 +91,7 @@ static void test_mechanisms(void)
     CHECK(sasl_client_mech_offered(SASL_CLIENT_PLAIN, true));
     CHECK(sasl_client_mech_offered(SASL_CLIENT_SCRAM_SHA1, false));
     CHECK(sasl_client_new(&account, (sasl_client_mech)7, NULL, true) == NULL);
-    sasl_client *s = sasl_client_new(&account, SASL_CLIENT_SCRAM_SHA1, NULL, true);
+    rs_sasl_client *s = sasl_client_new(&account, SASL_CLIENT_SCRAM_SHA1, NULL, true);
     CHECK(sasl_client_fix_nonce(s, "") < 0 && sasl_client_fix_nonce(s, "a,b") < 0 &&
           sasl_client_fix_nonce(s, "a b") < 0 && sasl_client_fix_nonce(s, "a+/=") == 0);
     sasl_client_free(s);
@@ -107,7 +107,7 @@ static void test_hostile_input(void)
 {
     for (unsigned i = 0; i < SASL_CLIENT_MECH_COUNT; i++) {
         sasl_client_mech m = (sasl_client_mech)i;
-        sasl_client *s = sasl_client_new(&account, m, NULL, true);
+        rs_sasl_client *s = sasl_client_new(&account, m, NULL, true);
         CHECK_STR(step_b64(s, "=").condition, "malformed-request"); /* present, empty */
         CHECK_STR(step_b64(s, "dGVzdA==").condition, "malformed-request"); /* over */
         sasl_client_free(s);
@@ -150,7 +150,7 @@ static void test_hostile_input(void)
     }
     /* SCRAM after an empty challenge: client-first, then a client-final
      * that is really a second client-first. */
-    sasl_client *s = sasl_client_new(&account, SASL_CLIENT_SCRAM_SHA1, NULL, false);
+    rs_sasl_client *s = sasl_client_new(&account, SASL_CLIENT_SCRAM_SHA1, NULL, false);
     CHECK(step_b64(s, NULL).res == SASL_CLIENT_CHALLENGE);
     step_out o = step_str(s, "n,,n=test,r=abc");
     CHECK(o.res == SASL_CLIENT_CHALLENGE && strncmp(o.out, "r=abc", 5) == 0);

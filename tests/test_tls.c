@@ -35,7 +35,7 @@ static void wire_note(void *ud, const char *text)
     snprintf(e->note, sizeof e->note, "%s", text);
 }
 
-static const rs_tls_io wire = {.write = wire_write, .note = wire_note};
+static const tls_io wire = {.write = wire_write, .note = wire_note};
 
 /* Profiles: the catalog's own rows for the server, and clients that offer
  * exactly one version. */
@@ -96,7 +96,7 @@ static void domain_init(rs_domain *d, const char *name, const catalog_profile *p
 /* A handshake between a server for domains (default def) and a client
  * offering version (index into client_priority) with sni (NULL: none). */
 typedef struct result {
-    rs_tls_step server, client;     /* where each side ended */
+    tls_step server, client;     /* where each side ended */
     char server_alert[64], client_alert[64];
     char server_why[256], client_why[256];
     char describe[128];             /* the server's description */

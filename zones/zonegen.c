@@ -249,7 +249,7 @@ int zonegen_write(const char *path, const char *base,
         free(addrs);
         return -1;
     }
-    atomic_file a;
+    rs_atomic_file a;
     if (atomic_file_open(&a, path, 0644) < 0) {
         int saved = errno;
         free(addrs);

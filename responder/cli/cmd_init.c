@@ -224,7 +224,7 @@ static int init_add_trust(init_opts *o, const char *arg)
 
 static int init_add_allow(init_opts *o, const char *arg)
 {
-    rs_cidr c;
+    netaddr_cidr c;
     const char *why = netaddr_cidr_parse(arg, &c);
     if (why) {
         fprintf(stderr, "xmpp-responder init: --allow-target '%s': %s\n\n", arg,

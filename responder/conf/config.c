@@ -26,7 +26,7 @@
 
 
 #define LIMIT(field, size, lo, hi, d, text)                                 \
-    {#field, offsetof(rs_limits, field), size, lo, hi, d, text}
+    {#field, offsetof(config_limits, field), size, lo, hi, d, text}
 
 const limit_def limit_defs[] = {
     LIMIT(max_stanza_bytes, true, 1024, 16 << 20, 262144,
@@ -172,7 +172,7 @@ static const char *const resolver_keys[] = {"servers", NULL};
 #define RESOLVER_SHAPE "{ servers = ( \"127.0.0.1:53\" ); }"
 
 
-void config_limits_default(rs_limits *limits)
+void config_limits_default(config_limits *limits)
 {
     for (size_t i = 0; i < n_limit_defs; i++) {
         char *field = (char *)limits + limit_defs[i].offset;
@@ -264,10 +264,10 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
     }
     if (!af || !port_ok)
         return;
-    rs_listen *l = &ld->cfg->listen[i];
+    config_listen *l = &ld->cfg->listen[i];
     for (unsigned j = 0; j < i; j++) {
         unsigned char other[16];
-        const rs_listen *p = &ld->cfg->listen[j];
+        const config_listen *p = &ld->cfg->listen[j];
         if (p->address && p->port == port &&
             inet_pton(af, p->address, other) == 1 &&
             memcmp(bin, other, af == AF_INET ? 4 : 16) == 0) {
@@ -304,10 +304,10 @@ static void parse_listen(loader *ld, const config_setting_t *root)
 
 /* A list of CIDRs (what: "outbound.allow"; a bare address is one host) into
  * a new array and its length in *count; every bad entry is a problem. */
-static rs_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n,
-                            const char *what, size_t *count)
+static netaddr_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n,
+                                 const char *what, size_t *count)
 {
-    rs_cidr *out = calloc(n, sizeof *out);
+    netaddr_cidr *out = calloc(n, sizeof *out);
     if (!out)
         return config__oom(ld);
     for (unsigned i = 0; i < n; i++) {
@@ -331,7 +331,7 @@ static rs_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n
 /* http.trusted_proxies = ( "127.0.0.1", "fd00::/8" ): the reverse proxies
  * whose X-Forwarded-For names the client (addresses or CIDRs). */
 static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
-                                  rs_http_conf *out)
+                                  config_http *out)
 {
     const config_setting_t *list;
     unsigned n = config__get_list(ld, g, "trusted_proxies", NULL, "\"127.0.0.1\"", &list);
@@ -343,7 +343,7 @@ static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
 /* An optional web listener, key "http" (the report) or "https" (POSH): an
  * address and a port that no other listener already uses. */
 static void parse_http(loader *ld, const config_setting_t *root,
-                       const char *key, long long def_port, rs_http_conf *out)
+                       const char *key, long long def_port, config_http *out)
 {
     const config_setting_t *g = config_setting_get_member(root, key);
     if (!g)
@@ -369,14 +369,14 @@ static void parse_http(loader *ld, const config_setting_t *root,
         return;
     }
     for (size_t i = 0; i < ld->cfg->n_listen; i++) {
-        const rs_listen *l = &ld->cfg->listen[i];
+        const config_listen *l = &ld->cfg->listen[i];
         if (l->address && l->port == port && strcmp(l->address, addr) == 0) {
             config__report(ld, g, "%s listener %s port %lld is also an s2s listener",
                    key, addr, port);
             return;
         }
     }
-    const rs_http_conf *h = &ld->cfg->http;
+    const config_http *h = &ld->cfg->http;
     if (out != h && h->address && h->port == port && strcmp(h->address, addr) == 0) {
         config__report(ld, g, "%s listener %s port %lld is also the http listener",
                key, addr, port);
@@ -474,7 +474,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
             *(unsigned *)(void *)field = (unsigned)v;
     }
     /* a legal reply must fit in what we are ready to hold for a peer */
-    rs_limits *l = &ld->cfg->limits;
+    config_limits *l = &ld->cfg->limits;
     if (l->max_unauth_stanza_bytes > l->max_stanza_bytes)
         l->max_unauth_stanza_bytes = l->max_stanza_bytes; /* documented: the smaller */
     if (l->send_buffer_bytes < l->max_stanza_bytes) {
@@ -503,7 +503,7 @@ static char *known_profiles(loader *ld)
 /* The domain's name: valid, under BASE, not seen before in d[0..i) (seen
  * holds those names). */
 static char *domain_name(loader *ld, const config_setting_t *e,
-                         const rs_domain_conf *d, unsigned i, name_index *seen)
+                         const config_domain *d, unsigned i, rs_name_index *seen)
 {
     const char *raw = config__get_string(ld, e, "name", "in domain entry", true);
     if (!raw)
@@ -537,7 +537,7 @@ static char *domain_name(loader *ld, const config_setting_t *e,
  * (STATE/acme/live/NAME.ext, acme.h) once it exists; else the test CA's
  * STATE/certs/NAME.ext. */
 static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
-                         const rs_domain_conf *d, const char *ext)
+                         const config_domain *d, const char *ext)
 {
     const char *given = config__get_string(ld, e, key, "in domain entry", false);
     if (given)
@@ -563,9 +563,9 @@ static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
 }
 
 static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
-                         name_index *seen)
+                         rs_name_index *seen)
 {
-    rs_domain_conf *d = &ld->cfg->domains[i];
+    config_domain *d = &ld->cfg->domains[i];
     d->line = config__line(config_setting_get_elem(list, i));
     const config_setting_t *e =
         config__get_entry(ld, list, i, "domain entry", DOMAIN_SHAPE);
@@ -602,7 +602,7 @@ static void parse_domains(loader *ld, const config_setting_t *root)
     if (!ld->cfg->domains)
         return (void)config__oom(ld);
     ld->cfg->n_domains = n;
-    name_index seen; /* thousands of domains: no comparison of each pair */
+    rs_name_index seen; /* thousands of domains: no comparison of each pair */
     if (name_index_init(&seen, n) < 0)
         return (void)config__oom(ld);
     for (unsigned i = 0; i < n; i++)
@@ -841,7 +841,7 @@ void config_free(rs_config *cfg)
     memset(cfg, 0, sizeof *cfg);
 }
 
-const rs_domain_conf *config_find_domain(const rs_config *cfg,
+const config_domain *config_find_domain(const rs_config *cfg,
                                             const char *name)
 {
     for (size_t i = 0; i < cfg->n_domains; i++)
@@ -853,7 +853,7 @@ const rs_domain_conf *config_find_domain(const rs_config *cfg,
 bool config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
                                 const char *remote, char *why, size_t len)
 {
-    rs_special sp;
+    netaddr_special_range sp;
     if (!netaddr_special(sa, &sp))
         return true;
     for (size_t i = 0; i < cfg->n_outbound_allow; i++)

@@ -66,15 +66,15 @@
 #define CONFIG_ACME_LIVE_DIR "acme/live"
 
 /* One listener. */
-typedef struct rs_listen {
+typedef struct config_listen {
     char *address;   /* IP literal to bind */
     unsigned port;   /* TCP port, default 5269 (5222 for clients) */
     bool direct_tls; /* XEP-0368: TLS from the first byte (e.g. port 5270) */
     bool clients;    /* a client port (c2s.h), else servers (s2s) */
-} rs_listen;
+} config_listen;
 
 /* Bounds on what peers may do. Timeouts in seconds. */
-typedef struct rs_limits {
+typedef struct config_limits {
     size_t max_stanza_bytes;     /* largest top-level element, default 262144 */
     unsigned max_depth;          /* nesting inside a stanza, default 32 */
     size_t max_unauth_stanza_bytes; /* largest top-level element before the
@@ -133,21 +133,21 @@ typedef struct rs_limits {
                                        source address (IPv6: prefix), 16 */
     unsigned report_matched_per_site; /* address-matched remote domains kept per
                                          registrable domain, 16 */
-} rs_limits;
+} config_limits;
 
 /* The HTTP listener of the web report (plain HTTP, meant for loopback or a
  * reverse proxy). */
-typedef struct rs_http_conf {
+typedef struct config_http {
     char *address;   /* IP literal to bind; NULL = no web */
     unsigned port;   /* TCP port, default 5280 */
     int line;        /* where it was defined */
-    rs_cidr *trusted_proxies; /* reverse proxies whose X-Forwarded-For names
+    netaddr_cidr *trusted_proxies; /* reverse proxies whose X-Forwarded-For names
                                  the client (http only), or NULL */
     size_t n_trusted_proxies;
-} rs_http_conf;
+} config_http;
 
 /* One test domain. */
-typedef struct rs_domain_conf {
+typedef struct config_domain {
     char *name;                 /* fully qualified domain, lower case */
     const catalog_profile *profile; /* its catalog row */
     char *cert_file;            /* chain PEM, absolute; default STATE/certs/NAME.pem,
@@ -161,34 +161,34 @@ typedef struct rs_domain_conf {
     char *cert_mismatch;        /* how the loaded certificate differs from
                                    its row (certcheck.h), NULL when it does
                                    not; set by the daemon, not by the file */
-} rs_domain_conf;
+} config_domain;
 
 /* The whole configuration. All paths are absolute after loading. */
 typedef struct rs_config {
     char *path;               /* the file it came from, or "(embedded)" */
     char *base_domain;        /* BASE */
     char *state_dir;          /* certs/, zones/ and runtime state */
-    rs_listen *listen;        /* s2s and c2s listeners */
+    config_listen *listen;        /* s2s and c2s listeners */
     size_t n_listen;
     char **trust;             /* extra trust anchor files (PEM) */
     size_t n_trust;
     bool trust_system;        /* include the system trust store */
     bool public_instance;     /* `public = true`: rows with an ACME source
                                  present ACME certificates (catalog.h) */
-    rs_limits limits;
-    rs_http_conf http;        /* web report listener (address NULL = off) */
-    rs_http_conf https;       /* POSH listener for posh profiles (RFC 7711),
+    config_limits limits;
+    config_http http;        /* web report listener (address NULL = off) */
+    config_http https;       /* POSH listener for posh profiles (RFC 7711),
                                  certificates STATE/certs/NAME.https.pem */
-    rs_domain_conf *domains;  /* test domains */
+    config_domain *domains;  /* test domains */
     size_t n_domains;
-    rs_cidr *outbound_allow;  /* non-public ranges we may dial anyway */
+    netaddr_cidr *outbound_allow;  /* non-public ranges we may dial anyway */
     size_t n_outbound_allow;
     char *resolver_servers;   /* "IP:PORT,..." for c-ares, NULL = the
                                  system's (/etc/resolv.conf); read at start */
 } rs_config;
 
 /* Defaults for limits. */
-void config_limits_default(rs_limits *limits);
+void config_limits_default(config_limits *limits);
 
 /* Load and validate path. Every problem is printed to errs as
  * "PATH:LINE: message". Returns the number of problems; on 0 *out is filled
@@ -239,7 +239,7 @@ bool config_outbound_allowed(const rs_config *cfg, const struct sockaddr *sa,
                                 const char *remote, char *why, size_t len);
 
 /* Domain entry for name, or NULL. */
-const rs_domain_conf *config_find_domain(const rs_config *cfg,
+const config_domain *config_find_domain(const rs_config *cfg,
                                             const char *name);
 
 #endif

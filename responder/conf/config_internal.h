@@ -19,12 +19,12 @@
 #define DNS_NAME_MAX 253
 #define DNS_LABEL_MAX 63
 
-/* One limit: its key, where it lives in rs_limits, its sane range, its
+/* One limit: its key, where it lives in config_limits, its sane range, its
  * default and the comment the default file gives it. One table serves
  * defaults, validation and config_write_default. */
 typedef struct limit_def {
     const char *key;    /* setting name inside limits */
-    size_t offset;      /* offsetof(rs_limits, field) */
+    size_t offset;      /* offsetof(config_limits, field) */
     bool is_size;       /* field is size_t, else unsigned */
     long long min, max; /* accepted range, inclusive */
     long long def;      /* default */

@@ -133,7 +133,7 @@ static void write_outbound(FILE *f, const char *const *addresses,
     size_t n_ranges = 0;
     for (size_t i = 0; n_allow == 0 && i < n_addresses; i++) {
         struct sockaddr_storage ss;
-        rs_special sp;
+        netaddr_special_range sp;
         if (!netaddr_literal(addresses[i], 0, &ss) ||
             !netaddr_special((const struct sockaddr *)&ss, &sp))
             continue;
@@ -205,7 +205,7 @@ int config_write_default(const char *path, const char *base,
     if (!why)
         why = ports_problem(ports);
     for (size_t i = 0; !why && i < n_allow; i++) {
-        rs_cidr c;
+        netaddr_cidr c;
         if (netaddr_cidr_parse(allow[i], &c) != NULL)
             why = "an outbound allow entry is not a valid CIDR";
     }

@@ -37,9 +37,9 @@ static const char *eviction_reason(const rs_conn *victim)
     return victim->bound ? CLIENTS_FULL_BOUND : CLIENTS_FULL_UNBOUND;
 }
 
-unsigned admission_fd_share(const rs_daemon *srv, rs_pool_kind pool)
+unsigned admission_fd_share(const rs_daemon *srv, daemon_pool_kind pool)
 {
-    const rs_limits *l = &srv->cfg->limits;
+    const config_limits *l = &srv->cfg->limits;
     unsigned budget = srv->fd_budget, clients = 0;
     if (srv->client_ports) {
         clients = (unsigned)((uint64_t)budget * l->max_client_streams /
@@ -52,22 +52,22 @@ unsigned admission_fd_share(const rs_daemon *srv, rs_pool_kind pool)
     return budget > clients ? budget - clients : 1;
 }
 
-unsigned admission_pool_streams(const rs_daemon *srv, rs_pool_kind pool)
+unsigned admission_pool_streams(const rs_daemon *srv, daemon_pool_kind pool)
 {
     unsigned n = srv->pools[pool].live_in;
     return pool == RS_POOL_SERVERS ? n + srv->n_outs : n;
 }
 
-unsigned admission_pool_capacity(const rs_daemon *srv, rs_pool_kind pool)
+unsigned admission_pool_capacity(const rs_daemon *srv, daemon_pool_kind pool)
 {
-    const rs_limits *l = &srv->cfg->limits;
+    const config_limits *l = &srv->cfg->limits;
     unsigned max = pool == RS_POOL_SERVERS ? l->max_streams : l->max_client_streams;
     unsigned fds = admission_fd_share(srv, pool);
     return fds < max ? fds : max;
 }
 
 /* At most this many unauthenticated inbound server streams. */
-static unsigned unauth_cap(const rs_limits *l)
+static unsigned unauth_cap(const config_limits *l)
 {
     unsigned reserved = (unsigned)((unsigned long long)l->max_streams *
                                    l->reserved_authenticated / 100);
@@ -75,10 +75,10 @@ static unsigned unauth_cap(const rs_limits *l)
 }
 
 /* Whether pool holds no more than it may, c (already counted) included. */
-static bool within(const rs_daemon *srv, rs_pool_kind pool)
+static bool within(const rs_daemon *srv, daemon_pool_kind pool)
 {
-    const rs_limits *l = &srv->cfg->limits;
-    const rs_pool *p = &srv->pools[pool];
+    const config_limits *l = &srv->cfg->limits;
+    const daemon_pool *p = &srv->pools[pool];
     if (p->sockets > admission_fd_share(srv, pool))
         return false;
     if (pool == RS_POOL_CLIENTS)
@@ -89,8 +89,8 @@ static bool within(const rs_daemon *srv, rs_pool_kind pool)
 
 bool admission_inbound(rs_daemon *srv, rs_conn *c, const char **why)
 {
-    const rs_limits *l = &srv->cfg->limits;
-    rs_pool_kind pool = conn_pool(c);
+    const config_limits *l = &srv->cfg->limits;
+    daemon_pool_kind pool = conn_pool(c);
     unsigned per_ip = pool == RS_POOL_CLIENTS ? l->client_streams_per_ip
                                               : l->max_streams_per_ip;
     if (conn_streams_from(srv, pool, c->peer_key) > per_ip) {
@@ -112,7 +112,7 @@ bool admission_inbound(rs_daemon *srv, rs_conn *c, const char **why)
 
 bool admission_outbound(rs_daemon *srv)
 {
-    const rs_pool *p = &srv->pools[RS_POOL_SERVERS];
+    const daemon_pool *p = &srv->pools[RS_POOL_SERVERS];
     while (admission_pool_streams(srv, RS_POOL_SERVERS) >= srv->cfg->limits.max_streams ||
            p->sockets >= admission_fd_share(srv, RS_POOL_SERVERS)) {
         rs_conn *victim = conn_eviction_victim(srv, RS_POOL_SERVERS, NULL);
@@ -123,7 +123,7 @@ bool admission_outbound(rs_daemon *srv)
     return true;
 }
 
-bool admission_evict_one(rs_daemon *srv, rs_pool_kind pool)
+bool admission_evict_one(rs_daemon *srv, daemon_pool_kind pool)
 {
     rs_conn *victim = conn_eviction_victim(srv, pool, NULL);
     if (!victim)

@@ -47,17 +47,17 @@ bool admission_outbound(rs_daemon *srv);
 /* Close one stream of pool to free its socket (after an accept on one of
  * its listeners failed for lack of file descriptors). false when there is
  * none to close. */
-bool admission_evict_one(rs_daemon *srv, rs_pool_kind pool);
+bool admission_evict_one(rs_daemon *srv, daemon_pool_kind pool);
 
 /* The sockets of fd_budget pool may hold: the client pool's share is in
  * proportion of max_client_streams to both pools' sizes (none without a
  * client listener), the servers' the rest; when the budget covers both
  * sizes, neither share ever binds. */
-unsigned admission_fd_share(const rs_daemon *srv, rs_pool_kind pool);
+unsigned admission_fd_share(const rs_daemon *srv, daemon_pool_kind pool);
 
 /* The streams pool holds now, and how many it may hold (its limit, or its
  * share of the descriptors when that is smaller), for /metrics. */
-unsigned admission_pool_streams(const rs_daemon *srv, rs_pool_kind pool);
-unsigned admission_pool_capacity(const rs_daemon *srv, rs_pool_kind pool);
+unsigned admission_pool_streams(const rs_daemon *srv, daemon_pool_kind pool);
+unsigned admission_pool_capacity(const rs_daemon *srv, daemon_pool_kind pool);
 
 #endif

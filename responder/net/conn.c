@@ -39,7 +39,7 @@ static const xmlstream_callbacks xs_events = {
     .on_error = conn_on_xs_error,
 };
 
-void conn_log(const rs_conn *c, rs_log_level level, const char *event,
+void conn_log(const rs_conn *c, log_level level, const char *event,
               const char *fmt, ...)
 {
     if (!log_enabled(level) ||
@@ -60,7 +60,7 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
 /* What the peer may send: small and flat until it authenticated (an
  * initiating peer's auth nonzas hold no child element; a peer we dialled
  * sends features, which do, but never stanzas on our stream). */
-static xmlstream_limits input_limits(const rs_limits *l, conn_dir dir, bool authenticated)
+static xmlstream_limits input_limits(const config_limits *l, conn_dir dir, bool authenticated)
 {
     return (xmlstream_limits){
         .max_stanza_bytes = authenticated ? l->max_stanza_bytes : l->max_unauth_stanza_bytes,
@@ -71,7 +71,7 @@ static xmlstream_limits input_limits(const rs_limits *l, conn_dir dir, bool auth
     };
 }
 
-rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const rs_conn_handler *handler,
+rs_conn *conn_new(rs_daemon *srv, conn_dir dir, const conn_handler *handler,
                   void *owner)
 {
     rs_conn *c = conn__ids_reserve(srv) == 0 ? calloc(1, sizeof *c) : NULL;
@@ -335,8 +335,8 @@ static void feed_xml(rs_conn *c, const char *data, size_t len)
 static void handshake_step(rs_conn *c)
 {
     char why[256], alert[64] = "";
-    rs_tls_step step = tls_handshake(c->tls, why, sizeof why, alert,
-                                     sizeof alert);
+    tls_step step = tls_handshake(c->tls, why, sizeof why, alert,
+                                  sizeof alert);
     if (step == RS_TLS_AGAIN)
         return;
     if (step == RS_TLS_DONE) {
@@ -565,11 +565,11 @@ static void log_tls_note(void *ud, const char *text)
     conn_log(ud, RS_LOG_INFO, "tls", "%s", text);
 }
 
-static const rs_tls_io tls_io = {.write = write_ciphertext, .note = log_tls_note};
+static const tls_io conn_tls_io = {.write = write_ciphertext, .note = log_tls_note};
 
 int conn_starttls(rs_conn *c, const rs_domain *dom, const char *sni)
 {
-    c->tls = tls_new(c->dir == CONN_IN, c->domains, dom, sni, &tls_io, c);
+    c->tls = tls_new(c->dir == CONN_IN, c->domains, dom, sni, &conn_tls_io, c);
     if (!c->tls)
         return -1;
     c->tls_state = CONN_TLS_HANDSHAKE;
@@ -699,7 +699,7 @@ void conn_restart_stream(rs_conn *c)
     xmlstream_restart(c->xs);
 }
 
-void conn_observe(rs_conn *c, const rs_conn_observer *ob, void *ud)
+void conn_observe(rs_conn *c, const conn_observer *ob, void *ud)
 {
     c->observer = ob;
     c->observer_ud = ud;

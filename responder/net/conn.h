@@ -41,7 +41,7 @@ typedef enum {
 
 /* Events for the owner. Any may be NULL except closed. After conn_close the
  * owner only gets closed. */
-typedef struct rs_conn_handler {
+typedef struct conn_handler {
     void (*connected)(rs_conn *c, int status);   /* outbound: 0 or uv error */
     void (*header)(rs_conn *c, const xmlstream_header *h);
     bool (*opening)(rs_conn *c, const char *name, const char *ns); /* a
@@ -56,11 +56,11 @@ typedef struct rs_conn_handler {
     void (*drained)(rs_conn *c);                 /* output fell back under
                                                     limits.send_buffer_bytes */
     void (*closed)(rs_conn *c, const char *why); /* last call; then freed */
-} rs_conn_handler;
+} conn_handler;
 
 /* What the transport saw, for whoever records the stream (record.h); each
  * call runs before the owner's handler hears of the same thing. */
-typedef struct rs_conn_observer {
+typedef struct conn_observer {
     void (*tls)(void *ud, bool ok, const char *alert); /* handshake ended;
                                      alert "received ..."/"sent ..." or "" */
     void (*peer_ended)(void *ud);                 /* peer sent </stream:stream> */
@@ -70,7 +70,7 @@ typedef struct rs_conn_observer {
     void (*idle)(void *ud);                       /* read nothing for a while
                                                      (its parser went back) */
     void (*freed)(void *ud);                      /* last call */
-} rs_conn_observer;
+} conn_observer;
 
 /* Why reading is paused, as bits of rs_conn.read_paused. */
 enum {
@@ -94,7 +94,7 @@ struct rs_conn {
     rs_tls *tls;                  /* NULL until STARTTLS (tls.h) */
     conn_tls_state tls_state;
     rs_xmlstream *xs;                /* parser of the peer's XML */
-    const rs_conn_handler *handler;
+    const conn_handler *handler;
     void *owner;                  /* s2s_in or s2s_out */
     bool header_sent;             /* our stream header is out */
     bool close_sent;              /* our </stream:stream> is out */
@@ -104,7 +104,7 @@ struct rs_conn {
     char *close_why;              /* reason given to closed (malloc'd at
                                      close; NULL: "closed") */
     uint64_t bytes_in, bytes_out; /* raw bytes on the socket */
-    const struct rs_conn_observer *observer; /* who records this stream's
+    const struct conn_observer *observer; /* who records this stream's
                                      events (record.h), or NULL */
     void *observer_ud;            /* its argument */
     char peer_key[48];            /* peer_ip, or its IPv6 prefix "a:b::/64":
@@ -158,11 +158,11 @@ void conn_flush_stop(struct rs_daemon *srv);
 
 /* Live inbound streams of pool from the address (or IPv6 prefix)
  * peer_key, in constant time (kept as streams open and close: conn_count.c). */
-unsigned conn_streams_from(const struct rs_daemon *srv, rs_pool_kind pool,
+unsigned conn_streams_from(const struct rs_daemon *srv, daemon_pool_kind pool,
                            const char *peer_key);
 
 /* The pool c counts in: clients for client streams, servers otherwise. */
-rs_pool_kind conn_pool(const rs_conn *c);
+daemon_pool_kind conn_pool(const rs_conn *c);
 
 /* Free the per-address counts of both pools (the daemon's end, after the
  * last conn). */
@@ -170,7 +170,7 @@ void conn_addrs_free(struct rs_daemon *srv);
 
 /* A new conn on the server's loop, registered in its list. NULL on failure. */
 rs_conn *conn_new(struct rs_daemon *srv, conn_dir dir,
-                  const rs_conn_handler *handler, void *owner);
+                  const conn_handler *handler, void *owner);
 
 /* Name the stream's ends for logs and records: our domain and theirs
  * ("-" when unknown). NULL leaves one as it is. */
@@ -213,7 +213,7 @@ void conn_detach(rs_conn *c);
 void conn_restart_stream(rs_conn *c);
 
 /* Let ob see c's events from now on (one observer; ob static). */
-void conn_observe(rs_conn *c, const rs_conn_observer *ob, void *ud);
+void conn_observe(rs_conn *c, const conn_observer *ob, void *ud);
 
 /* Accept a pending connection from listener and start reading. */
 int conn_accept(rs_conn *c, uv_stream_t *listener);
@@ -268,7 +268,7 @@ void conn_close(rs_conn *c, const char *why);
 
 /* Log a line about this stream: "DIR#ID IP:PORT local=.. remote=.. event=EV ...".
  * At most limits.log_per_minute lines per peer address (log_peer_allowed). */
-void conn_log(const rs_conn *c, rs_log_level level, const char *event,
+void conn_log(const rs_conn *c, log_level level, const char *event,
               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* The stream eviction closes in pool (admission.h), never except, NULL
@@ -279,7 +279,7 @@ void conn_log(const rs_conn *c, rs_log_level level, const char *event,
  * Kept ready as streams open, authenticate, bind, send
  * stanzas and close (conn_count.c): constant time, however many streams
  * are open. */
-rs_conn *conn_eviction_victim(const struct rs_daemon *srv, rs_pool_kind pool,
+rs_conn *conn_eviction_victim(const struct rs_daemon *srv, daemon_pool_kind pool,
                               const rs_conn *except);
 
 /* The conn with this id, live or closing, or NULL once it is gone:

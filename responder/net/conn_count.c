@@ -271,14 +271,14 @@ static int rank_of(const rs_conn *c)
 
 /* ---- the contract (conn_internal.h, conn.h) ----------------------------- */
 
-rs_pool_kind conn_pool(const rs_conn *c)
+daemon_pool_kind conn_pool(const rs_conn *c)
 {
     return c->client ? RS_POOL_CLIENTS : RS_POOL_SERVERS;
 }
 
 int conn__count_in(rs_conn *c)
 {
-    rs_pool *p = &c->srv->pools[conn_pool(c)];
+    daemon_pool *p = &c->srv->pools[conn_pool(c)];
     if (c->counted_in)
         return 0;
     if (!p->addrs && !(p->addrs = calloc(1, sizeof *p->addrs)))
@@ -306,7 +306,7 @@ void conn__uncount_in(rs_conn *c)
 {
     if (!c->counted_in)
         return;
-    rs_pool *p = &c->srv->pools[conn_pool(c)];
+    daemon_pool *p = &c->srv->pools[conn_pool(c)];
     c->counted_in = false;
     p->live_in--;
     p->unsettled -= c->evict_rank == RANK_UNSETTLED;
@@ -325,7 +325,7 @@ void conn__uncount_in(rs_conn *c)
  * key (the largest yet: the last of its list). */
 static void move_rank(rs_conn *c, int r, uint64_t key)
 {
-    rs_pool *p = &c->srv->pools[conn_pool(c)];
+    daemon_pool *p = &c->srv->pools[conn_pool(c)];
     addr_entry *e = lookup(p->addrs, c->peer_key, false);
     if (!e)
         return;
@@ -361,7 +361,7 @@ void conn__count_active(rs_conn *c)
         move_rank(c, RANK_BOUND, ++c->srv->pools[RS_POOL_CLIENTS].addrs->activity);
 }
 
-unsigned conn_streams_from(const rs_daemon *srv, rs_pool_kind pool,
+unsigned conn_streams_from(const rs_daemon *srv, daemon_pool_kind pool,
                            const char *peer_key)
 {
     conn_addrs *t = srv->pools[pool].addrs;
@@ -399,7 +399,7 @@ static rs_conn *rank_victim(const conn_addrs *t, int r, const rs_conn *except,
     return best;
 }
 
-rs_conn *conn_eviction_victim(const rs_daemon *srv, rs_pool_kind pool,
+rs_conn *conn_eviction_victim(const rs_daemon *srv, daemon_pool_kind pool,
                               const rs_conn *except)
 {
     const conn_addrs *t = srv->pools[pool].addrs;

@@ -19,7 +19,7 @@
 struct rs_daemon;
 struct rs_listener;
 struct rs_conn;
-struct s2s_out;
+struct rs_s2s_out;
 struct s2s_out_events;
 struct rs_router;
 struct rs_services;
@@ -32,7 +32,7 @@ struct rs_crl;
 struct rs_posh;
 struct rs_probe;
 struct rs_control;
-struct s2s_in;
+struct rs_s2s_in;
 
 /* The two pools of stream slots (admission.h): what servers hold (inbound
  * s2s and our outbound streams) and what clients of the test account hold
@@ -41,20 +41,20 @@ typedef enum {
     RS_POOL_SERVERS, /* limits.max_streams, max_streams_per_ip */
     RS_POOL_CLIENTS, /* limits.max_client_streams, client_streams_per_ip */
     RS_POOLS
-} rs_pool_kind;
+} daemon_pool_kind;
 
 /* What one pool holds now, kept by conn.c as streams change state
  * (conn_count.c) so that admission decides in constant time. */
-typedef struct rs_pool {
+typedef struct daemon_pool {
     unsigned sockets;         /* its conns whose socket is not closing */
     unsigned live_in;         /* its inbound conns not closing */
     unsigned unsettled;       /* of them the first to give way: servers
                                  not authenticated, clients not bound */
     struct conn_addrs *addrs; /* its live inbound conns per address */
-} rs_pool;
+} daemon_pool;
 
 /* A copy of the counters and gauges now, for /metrics (server.c). */
-typedef void (*rs_snapshot_fn)(struct rs_daemon *srv, stats_snapshot *snap);
+typedef void (*daemon_snapshot_fn)(struct rs_daemon *srv, stats_snapshot *snap);
 
 /* Every field has one writer, named in brackets: server.c sets up and
  * tears down; the module named keeps its own list or counters. The rest
@@ -70,7 +70,7 @@ typedef struct rs_daemon {
     uv_signal_t sig_term, sig_int, sig_hup; /* stop, stop, reload [server] */
     struct rs_conn *conns;       /* every live connection [conn] */
     unsigned n_conns;            /* how many [conn] */
-    rs_pool pools[RS_POOLS];     /* stream slots, servers' and clients'
+    daemon_pool pools[RS_POOLS];     /* stream slots, servers' and clients'
                                     (admission.h) [conn] */
     uv_prepare_t flush_check;    /* before the loop waits for I/O: send what
                                     conns corked meanwhile [conn] */
@@ -82,7 +82,7 @@ typedef struct rs_daemon {
     unsigned conns_high;         /* most live conns since memory was last
                                     handed back [conn; server resets] */
     uv_timer_t trim_timer;       /* looks at conns_high now and then [server] */
-    struct s2s_out *outs;        /* outbound streams by (local, remote) [s2s_out] */
+    struct rs_s2s_out *outs;        /* outbound streams by (local, remote) [s2s_out] */
     unsigned n_outs;             /* how many; each holds a stream slot
                                     (admission.c counts them) [s2s_out] */
     const struct s2s_out_events *out_events; /* who hears what outbound
@@ -92,7 +92,7 @@ typedef struct rs_daemon {
     unsigned char db_secret[32]; /* dialback key secret, random per start [server] */
     unsigned next_id;            /* ids for logs [conn] */
     bool stopping;               /* server_stop ran [server] */
-    rs_stats stats;              /* counters, each bumped by the module whose
+    stats_counters stats;              /* counters, each bumped by the module whose
                                     work it counts (stats.h) */
     uint64_t start_time;         /* unix seconds at start (stream ids) [server] */
     struct rs_report *report;    /* outcome records (report.h) [server] */
@@ -109,21 +109,21 @@ typedef struct rs_daemon {
                                     sessions (c2s.h) [server] */
     struct rs_clients *clients;  /* what clients did, by address (clients.h);
                                     NULL: not recorded [server] */
-    rs_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
+    daemon_snapshot_fn snapshot;     /* fills a stats_snapshot [server] */
     unsigned fd_budget;          /* sockets streams may hold: RLIMIT_NOFILE
                                     less what the daemon needs besides; the
                                     pools share it (admission.h) [server] */
     bool client_ports;           /* a client listener is open: the client
                                     pool takes its share of fd_budget [server] */
     struct conn_ids *ids;        /* every conn by id (conn_find) [conn] */
-    struct s2s_in *replies_paused; /* inbound streams whose reading waits for
+    struct rs_s2s_in *replies_paused; /* inbound streams whose reading waits for
                                     our stream carrying their replies
                                     (CONN_PAUSE_REPLIES) [s2s_in] */
 } rs_daemon;
 
 /* Called once per live stream: dir "in", "out" or "c2s", state the name of its
  * state machine's state ("tls", "ready", ...). */
-typedef void (*rs_stream_visitor)(void *arg, const char *dir,
-                                  const char *state);
+typedef void (*daemon_stream_visitor)(void *arg, const char *dir,
+                                      const char *state);
 
 #endif

@@ -36,8 +36,8 @@ struct rs_dns {
 struct rs_dns_req {
     rs_dns *dns;
     bool cancelled; /* the owner is gone: do not call back */
-    rs_dns_targets_cb targets_cb;
-    rs_dns_addrs_cb addrs_cb;
+    dns_targets_cb targets_cb;
+    dns_addrs_cb addrs_cb;
     void *ud;
     char domain[256]; /* for the SRV fallback */
     unsigned port;
@@ -45,7 +45,7 @@ struct rs_dns_req {
     bool finished;    /* answered while starting: free it on return */
 };
 
-const char *dns_status_name(rs_dns_status status)
+const char *dns_status_name(dns_status status)
 {
     switch (status) {
     case RS_DNS_OK: return "ok";
@@ -213,7 +213,7 @@ static rs_dns_req *req_started(rs_dns_req *req)
     return req;
 }
 
-static rs_dns_status status_of(int ares_status)
+static dns_status status_of(int ares_status)
 {
     switch (ares_status) {
     case ARES_SUCCESS: return RS_DNS_OK;
@@ -241,9 +241,9 @@ static void dns_on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
         req_release(req);
         return;
     }
-    rs_dns_target targets[MAX_TARGETS];
+    dns_target targets[MAX_TARGETS];
     size_t n = 0;
-    rs_dns_status st = status_of(status);
+    dns_status st = status_of(status);
     struct ares_srv_reply *srv = NULL;
     if (st == RS_DNS_OK && ares_parse_srv_reply(abuf, alen, &srv) != ARES_SUCCESS)
         st = RS_DNS_NOT_FOUND;
@@ -281,7 +281,7 @@ static void dns_on_srv(void *arg, int status, int timeouts, unsigned char *abuf,
 }
 
 rs_dns_req *dns_s2s_targets(rs_dns *dns, const char *domain,
-                               unsigned default_port, rs_dns_targets_cb cb,
+                               unsigned default_port, dns_targets_cb cb,
                                void *ud)
 {
     char qname[300];
@@ -312,7 +312,7 @@ static void dns_on_addrinfo(void *arg, int status, int timeouts,
     }
     struct sockaddr_storage addrs[MAX_ADDRS];
     size_t n = 0;
-    rs_dns_status st = status_of(status);
+    dns_status st = status_of(status);
     if (st == RS_DNS_OK && result) {
         for (struct ares_addrinfo_node *a = result->nodes; a && n < MAX_ADDRS;
              a = a->ai_next) {
@@ -338,7 +338,7 @@ static void dns_on_addrinfo(void *arg, int status, int timeouts,
 }
 
 rs_dns_req *dns_addresses(rs_dns *dns, const char *host, unsigned port,
-                             rs_dns_addrs_cb cb, void *ud)
+                             dns_addrs_cb cb, void *ud)
 {
     rs_dns_req *req = req_start(dns, ud);
     if (!req) {
@@ -360,7 +360,7 @@ void dns_cancel(rs_dns_req *req)
         req->cancelled = true;
 }
 
-void dns_target_list_set(dns_target_list *l, const rs_dns_target *targets,
+void dns_target_list_set(dns_target_list *l, const dns_target *targets,
                          size_t n, size_t max)
 {
     if (max > DNS_TARGETS_MAX)
@@ -370,7 +370,7 @@ void dns_target_list_set(dns_target_list *l, const rs_dns_target *targets,
     l->next = 0;
 }
 
-const rs_dns_target *dns_target_list_current(const dns_target_list *l)
+const dns_target *dns_target_list_current(const dns_target_list *l)
 {
     return l->next < l->n ? &l->items[l->next] : NULL;
 }

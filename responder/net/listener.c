@@ -28,7 +28,7 @@ static void accept_failed(rs_listener *l, int err)
 
 /* The pool this listener's streams take their slots from: out of
  * descriptors, a stream of the same pool gives way for the next. */
-static rs_pool_kind listener_pool(const rs_listener *l)
+static daemon_pool_kind listener_pool(const rs_listener *l)
 {
     return l->clients ? RS_POOL_CLIENTS : RS_POOL_SERVERS;
 }
@@ -70,7 +70,7 @@ static void listener_on_connection(uv_stream_t *listener, int status)
     }
 }
 
-int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
+int listener_open(rs_listener *l, rs_daemon *srv, const config_listen *conf,
                   listener_accept_fn accept)
 {
     struct sockaddr_storage ss;

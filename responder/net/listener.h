@@ -36,7 +36,7 @@ typedef struct rs_listener {
 /* Bind and listen on conf for srv, handing connections to accept. 0, or -1
  * with "CONFIG: cannot listen on ADDRESS port PORT: why" on stderr. The
  * handles need listener_close. */
-int listener_open(rs_listener *l, rs_daemon *srv, const rs_listen *conf,
+int listener_open(rs_listener *l, rs_daemon *srv, const config_listen *conf,
                   listener_accept_fn accept);
 
 /* Stop listening; the handles close through the loop. */

@@ -8,17 +8,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Authentication methods and results, as indexes of rs_stats.auth. */
+/* Authentication methods and results, as indexes of stats_counters.auth. */
 enum { RS_AUTH_EXTERNAL, RS_AUTH_DIALBACK, RS_AUTH_METHODS };
 enum { RS_AUTH_OK, RS_AUTH_FAILED, RS_AUTH_RESULTS };
 
 /* Services with a per-remote-domain reply limit, as indexes of
- * rs_stats.limited (services.c). */
+ * stats_counters.limited (services.c). */
 enum { RS_SVC_PING, RS_SVC_DISCO, RS_SVC_VERSION, RS_SVC_ECHO, RS_SVC_PRESENCE,
        RS_SVC_COUNT };
 
 /* Input limits a peer broke (its stream ended with policy-violation), as
- * indexes of rs_stats.input_limits (conn.c). */
+ * indexes of stats_counters.input_limits (conn.c). */
 enum { RS_INPUT_STANZA_BYTES, RS_INPUT_UNAUTH_STANZA_BYTES, RS_INPUT_DEPTH,
        RS_INPUT_ATTRIBUTES, RS_INPUT_NAMESPACES, RS_INPUT_UNAUTH_CHILDREN,
        RS_INPUT_LIMITS };
@@ -27,7 +27,7 @@ enum { RS_INPUT_STANZA_BYTES, RS_INPUT_UNAUTH_STANZA_BYTES, RS_INPUT_DEPTH,
 #define STATS_PROBE_LIMITS 8
 
 /* Counters since start, for logs and /metrics. */
-typedef struct rs_stats {
+typedef struct stats_counters {
     uint64_t streams_in;      /* inbound streams accepted */
     uint64_t streams_out;     /* outbound streams started */
     uint64_t tls_ok;          /* handshakes completed */
@@ -72,7 +72,7 @@ typedef struct rs_stats {
     uint64_t http_reserve_refused; /* requests on a reserved connection for
                                  another path than the ACME challenge or
                                  the CRLs (answered 503) */
-} rs_stats;
+} stats_counters;
 
 /* "ping", "disco", ...: the name of an RS_SVC_* index, for /metrics. */
 const char *stats_service_name(unsigned svc);
@@ -92,7 +92,7 @@ typedef struct stats_stream_count {
 
 /* Everything /metrics shows, taken at one moment. */
 typedef struct stats_snapshot {
-    rs_stats counters;          /* since start */
+    stats_counters counters;          /* since start */
     uint64_t start_time;        /* unix seconds */
     uint64_t test_domains;      /* domains configured */
     uint64_t report_peers;      /* remote domains the report knows */

@@ -20,7 +20,7 @@
 
 #define ACME_PATH_MAX 4096
 
-bool acme_applies(const rs_config *cfg, const rs_domain_conf *d)
+bool acme_applies(const rs_config *cfg, const config_domain *d)
 {
     return cfg->public_instance && d->profile && !d->cert_given &&
            d->profile->source != CATALOG_SOURCE_TEST_CA;
@@ -63,7 +63,7 @@ int acme_challenge_read(const char *state_dir, const char *token, char *out,
 
 /* uacme's identifier for d: the wildcard row asks for "*.BASE", stored
  * without the "*." (uacme strips it from directory names). */
-static void row_ident(const rs_config *cfg, const rs_domain_conf *d, char *ident,
+static void row_ident(const rs_config *cfg, const config_domain *d, char *ident,
                       size_t n, const char **dir)
 {
     if (d->profile->cert.names == CATALOG_NAMES_WILDCARD) {
@@ -148,7 +148,7 @@ static int pick_newest(const char *dir, pick_kind kind, time_t now, char *path,
     return found ? 0 : -1;
 }
 
-static const char *key_type(const rs_domain_conf *d, unsigned *bits)
+static const char *key_type(const config_domain *d, unsigned *bits)
 {
     if (d->profile->cert.key == CATALOG_KEY_ECDSA_P256) {
         *bits = 256;
@@ -165,7 +165,7 @@ size_t acme_plan(const rs_config *cfg, int64_t now, unsigned days, FILE *out)
     size_t actions = 0;
     fprintf(out, "state\t%s\n", cfg->state_dir);
     for (size_t i = 0; i < cfg->n_domains; i++) {
-        const rs_domain_conf *d = &cfg->domains[i];
+        const config_domain *d = &cfg->domains[i];
         if (!acme_applies(cfg, d))
             continue;
         char ident[300], dir[ACME_PATH_MAX], path[ACME_PATH_MAX];
@@ -229,11 +229,11 @@ static int source_paths(const rs_config *cfg, const char *identdir, const char *
 
 /* The acme domain whose certificate wrong-name presents: valid's when it
  * has one, else the first acme row's that has one. */
-static const rs_domain_conf *other_name_donor(const rs_config *cfg)
+static const config_domain *other_name_donor(const rs_config *cfg)
 {
-    const rs_domain_conf *first = NULL;
+    const config_domain *first = NULL;
     for (size_t i = 0; i < cfg->n_domains; i++) {
-        const rs_domain_conf *d = &cfg->domains[i];
+        const config_domain *d = &cfg->domains[i];
         acme_source s;
         if (!acme_applies(cfg, d) || d->profile->source != CATALOG_SOURCE_ACME ||
             d->profile->cert.names != CATALOG_NAMES_DNS ||
@@ -249,7 +249,7 @@ static const rs_domain_conf *other_name_donor(const rs_config *cfg)
 
 /* Find d's source. 1 found, 0 nothing to derive from yet or a wildcard
  * without dns-01 (not an error), -1 missing (the renewal failed for it). */
-static int find_source(const rs_config *cfg, const rs_domain_conf *d, time_t now,
+static int find_source(const rs_config *cfg, const config_domain *d, time_t now,
                        acme_source *src)
 {
     char ident[300], dir[ACME_PATH_MAX];
@@ -259,7 +259,7 @@ static int find_source(const rs_config *cfg, const rs_domain_conf *d, time_t now
     cert_info info;
     switch (d->profile->derived) {
     case CATALOG_DERIVED_OTHER_NAME: {
-        const rs_domain_conf *donor = other_name_donor(cfg);
+        const config_domain *donor = other_name_donor(cfg);
         if (!donor || source_paths(cfg, donor->name, "cert.pem", src) < 0)
             return 0;
         snprintf(src->what, sizeof src->what, "the acme certificate of %s", donor->name);
@@ -339,7 +339,7 @@ static int source_pem(const acme_source *src, gnutls_datum_t *cert,
 
 static int write_file(const char *path, const gnutls_datum_t *data, mode_t mode)
 {
-    atomic_file a;
+    rs_atomic_file a;
     if (atomic_file_open(&a, path, mode) < 0)
         return -1;
     if (fwrite(data->data, 1, data->size, a.f) != data->size) {
@@ -349,7 +349,7 @@ static int write_file(const char *path, const gnutls_datum_t *data, mode_t mode)
     return atomic_file_commit(&a);
 }
 
-static int live_paths(const rs_config *cfg, const rs_domain_conf *d, char *cert,
+static int live_paths(const rs_config *cfg, const config_domain *d, char *cert,
                       char *key)
 {
     int a = snprintf(cert, ACME_PATH_MAX, "%s/" ACME_LIVE_DIR "/%s.pem",
@@ -360,7 +360,7 @@ static int live_paths(const rs_config *cfg, const rs_domain_conf *d, char *cert,
 }
 
 /* Install d's certificate; 0, or -1 after saying why on out. */
-static int install_one(const rs_config *cfg, const rs_domain_conf *d, time_t now,
+static int install_one(const rs_config *cfg, const config_domain *d, time_t now,
                        FILE *out)
 {
     char live_cert[ACME_PATH_MAX], live_key[ACME_PATH_MAX];

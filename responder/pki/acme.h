@@ -41,7 +41,7 @@
 
 /* Whether domain d's certificate comes from ACME under cfg: a public
  * instance, a row whose source is not the test CA, no cert in the file. */
-bool acme_applies(const rs_config *cfg, const rs_domain_conf *d);
+bool acme_applies(const rs_config *cfg, const config_domain *d);
 
 /* Whether token may name a challenge file: 1..ACME_TOKEN_MAX characters of
  * the base64url alphabet (RFC 8555 8.3), so never a path. */

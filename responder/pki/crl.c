@@ -117,7 +117,7 @@ int crl_sign(const char *path, gnutls_x509_crt_t issuer,
     gnutls_x509_crl_deinit(crl);
     if (ret < 0)
         return crl_gfail(err, errlen, path, ret);
-    atomic_file a;
+    rs_atomic_file a;
     int rc = 0;
     if (atomic_file_open(&a, path, 0644) < 0)
         rc = errmsg_fail(err, errlen, "%s: %s", path, strerror(errno));

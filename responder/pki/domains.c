@@ -91,7 +91,7 @@ rs_domains *domains_load(const rs_config *cfg)
     if (!d->items)
         goto fail;
     for (size_t i = 0; i < cfg->n_domains; i++) {
-        const rs_domain_conf *dc = &cfg->domains[i];
+        const config_domain *dc = &cfg->domains[i];
         rs_domain *dom = &d->items[i];
         d->n = i + 1;
         dom->profile = dc->profile;

@@ -20,7 +20,7 @@ typedef enum {
     DOMAIN_CREDS_UNLOADED, /* a large set: read on first use (domains_creds) */
     DOMAIN_CREDS_LOADED,   /* chain and key below */
     DOMAIN_CREDS_FAILED    /* unreadable: logged once, presents nothing */
-} domain_creds_state;
+} domains_creds_state;
 
 /* One test domain with its credentials. */
 typedef struct rs_domain {
@@ -31,7 +31,7 @@ typedef struct rs_domain {
     unsigned chain_len;
     gnutls_privkey_t key;       /* the leaf's private key */
     char *cert_file, *key_file; /* where they come from */
-    domain_creds_state creds;   /* loaded yet? */
+    domains_creds_state creds;   /* loaded yet? */
 } rs_domain;
 
 /* Up to this many domains, every certificate is loaded (and a bad one
@@ -48,7 +48,7 @@ typedef struct rs_domains {
     int refs;                         /* streams + the server holding it */
     rs_domain *items;
     size_t n;
-    name_index by_name;               /* items by name: constant-time lookups */
+    rs_name_index by_name;               /* items by name: constant-time lookups */
     gnutls_x509_trust_list_t trust;   /* anchors for remote certificates */
     bool lazy;                        /* credentials load on first use */
     domains_loaded_fn on_loaded;      /* who hears of a lazy load, or NULL */

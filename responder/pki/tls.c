@@ -46,7 +46,7 @@ struct rs_tls {
     unsigned char tail[7];      /* the last bytes GnuTLS took from us: a
                                    plaintext alert record is 7 bytes */
     size_t n_tail;              /* how many of them are filled */
-    const rs_tls_io *io;        /* the transport */
+    const tls_io *io;        /* the transport */
     void *ud;                   /* the transport's pointer */
 };
 
@@ -269,7 +269,7 @@ int tls_feed(rs_tls *t, const void *data, size_t len)
 /* ---- sessions ---------------------------------------------------------------- */
 
 rs_tls *tls_new(bool server, const rs_domains *domains, const rs_domain *dom,
-                const char *sni, const rs_tls_io *io, void *ud)
+                const char *sni, const tls_io *io, void *ud)
 {
     gnutls_certificate_credentials_t creds = shared_credentials();
     rs_tls *t = creds && dom ? calloc(1, sizeof *t) : NULL;
@@ -379,8 +379,8 @@ static void failure_alert(rs_tls *t, int rc, char *out, size_t n)
         alert_name((gnutls_alert_description_t)alert, "sent", out, n);
 }
 
-rs_tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
-                          size_t alert_n)
+tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
+                       size_t alert_n)
 {
     for (;;) {
         int rc = gnutls_handshake(t->session);

@@ -25,18 +25,18 @@
 typedef struct rs_tls rs_tls;
 
 /* What the session needs from its transport; ud is given back. */
-typedef struct rs_tls_io {
+typedef struct tls_io {
     int (*write)(void *ud, const void *data, size_t len); /* ciphertext to the
                                                              peer; < 0 = failed */
     void (*note)(void *ud, const char *text); /* a line worth logging */
-} rs_tls_io;
+} tls_io;
 
 /* Where a handshake step left the session. */
 typedef enum {
     RS_TLS_AGAIN, /* waiting for the peer's bytes */
     RS_TLS_DONE,  /* handshake complete: records flow */
     RS_TLS_FAILED /* fatal; why (and the alert) were written */
-} rs_tls_step;
+} tls_step;
 
 /* tls_recv's answers besides a byte count. */
 enum {
@@ -58,7 +58,7 @@ bool tls_priority_check(const catalog_profile *profile, char *err, size_t n);
  * sni (may be NULL) is sent and dom is presented if the peer asks. NULL on
  * failure. domains and dom must outlive the session. */
 rs_tls *tls_new(bool server, const rs_domains *domains, const rs_domain *dom,
-                const char *sni, const rs_tls_io *io, void *ud);
+                const char *sni, const tls_io *io, void *ud);
 
 /* Release the session (NULL is fine). */
 void tls_free(rs_tls *t);
@@ -71,8 +71,8 @@ int tls_feed(rs_tls *t, const void *data, size_t len);
  * why says what went wrong and alert names the alert received or sent
  * ("received certificate_expired", "sent protocol_version"), or is left
  * untouched when there was none. */
-rs_tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
-                          size_t alert_n);
+tls_step tls_handshake(rs_tls *t, char *why, size_t why_n, char *alert,
+                       size_t alert_n);
 
 /* Plaintext of the next record into buf: a byte count or RS_TLS_RECV_*. */
 ssize_t tls_recv(rs_tls *t, void *buf, size_t n, char *why, size_t why_n);

@@ -91,7 +91,7 @@ static void leaf_names(gnutls_x509_crt_t leaf, char *out, size_t n)
 }
 
 bool verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
-                    const char *domain, rs_peer_verdict *v)
+                    const char *domain, verify_verdict *v)
 {
     memset(v, 0, sizeof *v);
     unsigned n_raw = 0;

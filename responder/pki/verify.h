@@ -14,18 +14,18 @@
 #include <gnutls/x509.h>
 
 /* The outcome of one verification, for logs and the report. */
-typedef struct rs_peer_verdict {
+typedef struct verify_verdict {
     bool presented;   /* the peer sent a certificate */
     bool trusted;     /* chain verified: signatures, anchors, dates */
     bool name_ok;     /* the leaf names the domain */
     bool purpose_ok;  /* EKU absent or includes serverAuth/clientAuth */
     char eku[64];     /* "serverAuth+clientAuth", "serverAuth", "none", ... */
     char reason[256]; /* why it is not valid; empty when valid */
-} rs_peer_verdict;
+} verify_verdict;
 
 /* Verify the certificate the peer of session presented for domain. Returns
  * true when all checks pass; v is always filled. */
 bool verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
-                    const char *domain, rs_peer_verdict *v);
+                    const char *domain, verify_verdict *v);
 
 #endif

@@ -28,7 +28,7 @@ struct rs_clients {
     size_t n;              /* in use */
 };
 
-struct clients_record {
+struct rs_clients_record {
     rs_clients *store;   /* where the outcome goes */
     rs_conn *conn;       /* the stream recorded */
     clients_outcome o;   /* built up as the stream goes */
@@ -109,7 +109,7 @@ size_t clients_count(const rs_clients *cs)
 
 static void clients_on_tls(void *ud, bool ok, const char *alert)
 {
-    clients_record *r = ud;
+    rs_clients_record *r = ud;
     const rs_tls *t = r->conn->tls;
     if (t)
         snprintf(r->o.sni, sizeof r->o.sni, "%s", tls_sni(t));
@@ -123,14 +123,14 @@ static void clients_on_tls(void *ud, bool ok, const char *alert)
 
 static void clients_on_peer_ended(void *ud)
 {
-    clients_record *r = ud;
+    rs_clients_record *r = ud;
     if (!r->o.auth_ok && r->o.refused_by == REPORT_BY_NONE)
         r->o.refused_by = REPORT_BY_PEER;
 }
 
 static void clients_on_error_sent(void *ud, const char *condition)
 {
-    clients_record *r = ud;
+    rs_clients_record *r = ud;
     if (r->o.auth_ok || r->o.refused_by != REPORT_BY_NONE)
         return;
     r->o.refused_by = strcmp(condition, "connection-timeout") == 0 ||
@@ -140,7 +140,7 @@ static void clients_on_error_sent(void *ud, const char *condition)
 
 static void clients_on_closing(void *ud, const char *why)
 {
-    clients_record *r = ud;
+    rs_clients_record *r = ud;
     clients_outcome *o = &r->o;
     o->time = (int64_t)time(NULL);
     o->step = r->step;
@@ -157,7 +157,7 @@ static void clients_on_freed(void *ud)
     free(ud);
 }
 
-static const rs_conn_observer client_events = {
+static const conn_observer client_events = {
     .tls = clients_on_tls,
     .peer_ended = clients_on_peer_ended,
     .error_sent = clients_on_error_sent,
@@ -165,9 +165,9 @@ static const rs_conn_observer client_events = {
     .freed = clients_on_freed,
 };
 
-clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls)
+rs_clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls)
 {
-    clients_record *r = calloc(1, sizeof *r);
+    rs_clients_record *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->store = cs;
@@ -179,7 +179,7 @@ clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls)
     return r;
 }
 
-void clients_set_domain(clients_record *r, const char *local, const char *profile)
+void clients_set_domain(rs_clients_record *r, const char *local, const char *profile)
 {
     if (!r)
         return;
@@ -187,7 +187,7 @@ void clients_set_domain(clients_record *r, const char *local, const char *profil
     snprintf(r->o.profile, sizeof r->o.profile, "%s", profile);
 }
 
-void clients_auth(clients_record *r, const char *mechanism, bool ok,
+void clients_auth(rs_clients_record *r, const char *mechanism, bool ok,
                   const char *condition)
 {
     if (!r)
@@ -197,19 +197,19 @@ void clients_auth(clients_record *r, const char *mechanism, bool ok,
     snprintf(r->o.auth_error, sizeof r->o.auth_error, "%s", ok ? "" : condition);
 }
 
-void clients_password_in_clear(clients_record *r)
+void clients_password_in_clear(rs_clients_record *r)
 {
     if (r)
         r->o.password_in_clear = true;
 }
 
-void clients_bound(clients_record *r)
+void clients_bound(rs_clients_record *r)
 {
     if (r)
         r->o.bound = true;
 }
 
-void clients_answered(clients_record *r, bool echo)
+void clients_answered(rs_clients_record *r, bool echo)
 {
     if (!r)
         return;
@@ -219,7 +219,7 @@ void clients_answered(clients_record *r, bool echo)
         r->o.pings++;
 }
 
-void clients_set_step(clients_record *r, report_step step)
+void clients_set_step(rs_clients_record *r, report_step step)
 {
     if (r)
         r->step = step;
@@ -289,7 +289,7 @@ static void explain(const clients_outcome *o, char *e, size_t n)
         buf_strcatf(e, n, " and the stream ended: %s. ", o->close);
 }
 
-static void clients_fill_cell(const client_entry *e, const rs_domain_conf *d, clients_cell *c)
+static void clients_fill_cell(const client_entry *e, const config_domain *d, clients_cell *c)
 {
     memset(c, 0, sizeof *c);
     c->domain = d;

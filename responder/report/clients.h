@@ -49,7 +49,7 @@ typedef struct clients_outcome {
 
 /* One row of a client's matrix. */
 typedef struct clients_cell {
-    const rs_domain_conf *domain;  /* the test domain */
+    const config_domain *domain;  /* the test domain */
     const clients_outcome *latest; /* its latest outcome, or NULL */
     report_seen seen;              /* ACCEPT: connected; REFUSE: the client
                                       refused (alert, or left the handshake
@@ -59,7 +59,7 @@ typedef struct clients_cell {
 } clients_cell;
 
 typedef struct rs_clients rs_clients;
-typedef struct clients_record clients_record;
+typedef struct rs_clients_record rs_clients_record;
 
 /* An empty store. NULL on allocation failure. */
 rs_clients *clients_new(void);
@@ -68,18 +68,18 @@ void clients_free(rs_clients *cs);
 /* A record for the client stream c, fed by c's events (TLS, alerts, the
  * close) and by the owner (below); it goes into cs when c closes, and is
  * freed with c. NULL on allocation failure. */
-clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls);
+rs_clients_record *clients_attach(rs_clients *cs, rs_conn *c, bool direct_tls);
 
 /* The owner's side: the domain the stream is for, a SASL attempt and how it
  * ended, the password sent in the clear, the resource bound, a ping or an
  * echo answered, the step the stream is at. NULL records are ignored. */
-void clients_set_domain(clients_record *r, const char *local, const char *profile);
-void clients_auth(clients_record *r, const char *mechanism, bool ok,
+void clients_set_domain(rs_clients_record *r, const char *local, const char *profile);
+void clients_auth(rs_clients_record *r, const char *mechanism, bool ok,
                   const char *condition);
-void clients_password_in_clear(clients_record *r);
-void clients_bound(clients_record *r);
-void clients_answered(clients_record *r, bool echo);
-void clients_set_step(clients_record *r, report_step step);
+void clients_password_in_clear(rs_clients_record *r);
+void clients_bound(rs_clients_record *r);
+void clients_answered(rs_clients_record *r, bool echo);
+void clients_set_step(rs_clients_record *r, report_step step);
 
 /* Add o (copied). Outcomes without a test domain are dropped. */
 void clients_add(rs_clients *cs, const clients_outcome *o);

@@ -108,7 +108,7 @@ static void entry_done(ev_entry *e)
     }
 }
 
-static void evidence_on_addresses(void *ud, rs_dns_status status,
+static void evidence_on_addresses(void *ud, dns_status status,
                                   const struct sockaddr_storage *addrs, size_t n)
 {
     ev_entry *e = ud;
@@ -121,7 +121,7 @@ static void evidence_on_addresses(void *ud, rs_dns_status status,
 
 static void next_target(ev_entry *e)
 {
-    const rs_dns_target *t = dns_target_list_current(&e->targets);
+    const dns_target *t = dns_target_list_current(&e->targets);
     if (!t) {
         entry_done(e);
         return;
@@ -132,8 +132,8 @@ static void next_target(ev_entry *e)
         e->req = r;
 }
 
-static void evidence_on_targets(void *ud, rs_dns_status status,
-                                const rs_dns_target *targets, size_t n)
+static void evidence_on_targets(void *ud, dns_status status,
+                                const dns_target *targets, size_t n)
 {
     ev_entry *e = ud;
     e->req = NULL;

@@ -175,7 +175,7 @@ static void record_on_freed(void *ud)
     free(r);
 }
 
-static const rs_conn_observer record_events = {
+static const conn_observer record_events = {
     .tls = record_on_tls,
     .peer_ended = record_on_peer_ended,
     .error_sent = record_on_error_sent,

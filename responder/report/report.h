@@ -126,7 +126,7 @@ typedef enum {
 
 /* One row of a peer's matrix: a test domain. */
 typedef struct report_cell {
-    const rs_domain_conf *domain;  /* the test domain (from the config) */
+    const config_domain *domain;  /* the test domain (from the config) */
     const report_outcome *in;      /* latest IN outcome, or NULL */
     const report_outcome *out;     /* latest OUT outcome, or NULL */
     report_seen seen;              /* what the peer did */

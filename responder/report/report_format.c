@@ -59,7 +59,7 @@ void report_outcome_json(rs_json *j, const report_outcome *o)
 
 /* ---- names back ---------------------------------------------------------- */
 
-static int name_index(const char *const *names, size_t n, const char *v)
+static int name_position(const char *const *names, size_t n, const char *v)
 {
     for (size_t i = 0; v && i < n; i++)
         if (strcmp(names[i], v) == 0)
@@ -73,11 +73,11 @@ bool report__outcome_set_enums(report_outcome *o, const char *leg,
                                const char *auth, const char *refused_by,
                                const char *step, const char *evidence)
 {
-    int l = name_index(leg_names, N(leg_names), leg);
-    int a = name_index(auth_names, N(auth_names), auth);
-    int r = name_index(refusal_names, N(refusal_names), refused_by);
-    int s = name_index(step_names, N(step_names), step);
-    int e = name_index(evidence_names, N(evidence_names), evidence);
+    int l = name_position(leg_names, N(leg_names), leg);
+    int a = name_position(auth_names, N(auth_names), auth);
+    int r = name_position(refusal_names, N(refusal_names), refused_by);
+    int s = name_position(step_names, N(step_names), step);
+    int e = name_position(evidence_names, N(evidence_names), evidence);
     if (l < 0 || a < 0 || r < 0 || s < 0 || e < 0)
         return false;
     o->leg = (report_leg)l;

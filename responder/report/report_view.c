@@ -151,7 +151,7 @@ static report_seen report_view_seen_of(const report_outcome *in, const report_ou
 }
 
 static void report_view_fill_cell(const rs_report *r, const char *remote,
-                                  const rs_domain_conf *d, report_cell *c)
+                                  const config_domain *d, report_cell *c)
 {
     const catalog_profile *p = d->profile;
     memset(c, 0, sizeof *c);

@@ -287,7 +287,7 @@ int server_start(rs_daemon *srv, uv_loop_t *loop, rs_config *cfg,
     return 0;
 }
 
-static bool same_web(const rs_http_conf *a, const rs_http_conf *b)
+static bool same_web(const config_http *a, const config_http *b)
 {
     if (!a->address || !b->address)
         return !a->address && !b->address;
@@ -349,13 +349,13 @@ void server_reload(rs_daemon *srv)
     rs_config old = *srv->cfg;
     *srv->cfg = *cfg;
     /* keep the running listeners' description in sync with what is bound */
-    rs_listen *new_listen = srv->cfg->listen;
+    config_listen *new_listen = srv->cfg->listen;
     size_t new_n = srv->cfg->n_listen;
     srv->cfg->listen = old.listen;
     srv->cfg->n_listen = old.n_listen;
     old.listen = new_listen;
     old.n_listen = new_n;
-    rs_http_conf new_http = srv->cfg->http, new_https = srv->cfg->https;
+    config_http new_http = srv->cfg->http, new_https = srv->cfg->https;
     srv->cfg->http = old.http;
     srv->cfg->https = old.https;
     old.http = new_http;
@@ -481,7 +481,7 @@ static void server_snapshot(rs_daemon *srv, stats_snapshot *snap)
     s2s_out_visit(srv, stats_count_stream, snap);
     c2s_visit(srv, stats_count_stream, snap);
     for (int k = 0; k < RS_POOLS; k++) {
-        snap->pool_streams[k] = admission_pool_streams(srv, (rs_pool_kind)k);
-        snap->pool_capacity[k] = srv->cfg ? admission_pool_capacity(srv, (rs_pool_kind)k) : 0;
+        snap->pool_streams[k] = admission_pool_streams(srv, (daemon_pool_kind)k);
+        snap->pool_capacity[k] = srv->cfg ? admission_pool_capacity(srv, (daemon_pool_kind)k) : 0;
     }
 }

@@ -243,7 +243,7 @@ static void write_cells(ctl_client *cl, rs_probe *p)
                 if (strcasecmp(cfg->domains[k].name, name) == 0)
                     cell = &cells[k];
         }
-        const rs_domain_conf *dc = config_find_domain(cfg, name);
+        const config_domain *dc = config_find_domain(cfg, name);
         char in[400] = "", out[400] = "";
         if (cell) {
             report_outcome_brief(cell->in, in, sizeof in);
@@ -326,7 +326,7 @@ void control_parse_request(const char *data, size_t len, control_request *out)
 static void handle_request(ctl_client *cl, const char *target)
 {
     probe_refusal why;
-    probe_requester operator;
+    probe_budget_requester operator;
     probe_budget_local_requester(&operator);
     rs_daemon *srv = cl->ctl->srv;
     rs_probe *p = probe_start(srv, target, &operator, control_on_progress, cl, &why);

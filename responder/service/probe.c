@@ -77,7 +77,7 @@ struct rs_probe {
 
 /* The budgets (probe_budget.h), made at the first probe; one server per
  * process. */
-static probe_budget *budgets;
+static rs_probe_budget *budgets;
 
 _Static_assert(PROBE_BUDGET_LIMITS <= STATS_PROBE_LIMITS,
                "rs_stats.probes_limited has a counter per probe_budget_limit");
@@ -320,7 +320,7 @@ static rs_probe *refuse(probe_refusal *why, probe_refusal_kind kind)
 /* Whether who may start a probe of name now; when not, why says which budget
  * and when (one log line per refusal, within the requester's log budget). */
 static bool within_budget(rs_daemon *srv, const char *name,
-                          const probe_requester *who, uint64_t now,
+                          const probe_budget_requester *who, uint64_t now,
                           probe_refusal *why)
 {
     if (!budgets && !(budgets = probe_budget_new())) {
@@ -328,7 +328,7 @@ static bool within_budget(rs_daemon *srv, const char *name,
         why->kind = PROBE_REFUSED_UNAVAILABLE;
         return false;
     }
-    const rs_limits *lim = &srv->cfg->limits;
+    const config_limits *lim = &srv->cfg->limits;
     probe_budget_verdict v = probe_budget_check(budgets, lim, name, who, now);
     if (v.limit == PROBE_BUDGET_OK)
         return true;
@@ -347,7 +347,7 @@ static bool within_budget(rs_daemon *srv, const char *name,
 }
 
 rs_probe *probe_start(rs_daemon *srv, const char *target,
-                      const probe_requester *who, probe_progress_cb cb,
+                      const probe_budget_requester *who, probe_progress_cb cb,
                       void *arg, probe_refusal *why)
 {
     char name[TARGET_MAX + 2];
@@ -367,7 +367,7 @@ rs_probe *probe_start(rs_daemon *srv, const char *target,
                  running->n);
         return refuse(why, PROBE_REFUSED_RUNNING);
     }
-    const rs_limits *lim = &srv->cfg->limits;
+    const config_limits *lim = &srv->cfg->limits;
     if (srv->cfg->n_domains == 0) {
         snprintf(why->text, sizeof why->text, "the responder has no test domains");
         return refuse(why, PROBE_REFUSED_UNAVAILABLE);
@@ -423,7 +423,7 @@ rs_probe *probe_start(rs_daemon *srv, const char *target,
     return p;
 }
 
-unsigned probe_next_wait(const rs_daemon *srv, const probe_requester *who)
+unsigned probe_next_wait(const rs_daemon *srv, const probe_budget_requester *who)
 {
     if (!budgets)
         return 0;

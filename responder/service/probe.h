@@ -61,12 +61,12 @@ typedef struct probe_refusal {
 /* Start probing target (a domain name, validated here) for who, charged to
  * its budgets. NULL with why filled when refused. cb may be NULL (web). */
 rs_probe *probe_start(rs_daemon *srv, const char *target,
-                      const probe_requester *who, probe_progress_cb cb,
+                      const probe_budget_requester *who, probe_progress_cb cb,
                       void *arg, probe_refusal *why);
 
 /* Seconds until who may start its next probe (of a target not probed
  * lately), if nobody else takes a token meanwhile; 0: now. */
-unsigned probe_next_wait(const rs_daemon *srv, const probe_requester *who);
+unsigned probe_next_wait(const rs_daemon *srv, const probe_budget_requester *who);
 
 /* Detach the callback (the client went away); the probe runs to its end. */
 void probe_detach(rs_probe *p);

@@ -26,15 +26,15 @@ typedef struct target_slot {
     uint64_t last_ms;
 } target_slot;
 
-struct probe_budget {
+struct rs_probe_budget {
     target_slot recent[TARGET_SLOTS];
-    ratelimit_buckets *requesters; /* requester and network keys */
-    ratelimit_buckets *shared;     /* TOTAL_KEY and the operator's */
+    rs_ratelimit_buckets *requesters; /* requester and network keys */
+    rs_ratelimit_buckets *shared;     /* TOTAL_KEY and the operator's */
 };
 
-probe_budget *probe_budget_new(void)
+rs_probe_budget *probe_budget_new(void)
 {
-    probe_budget *b = calloc(1, sizeof *b);
+    rs_probe_budget *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
     b->requesters = ratelimit_buckets_new(REQUESTER_SLOTS);
@@ -46,7 +46,7 @@ probe_budget *probe_budget_new(void)
     return b;
 }
 
-void probe_budget_free(probe_budget *b)
+void probe_budget_free(rs_probe_budget *b)
 {
     if (!b)
         return;
@@ -56,7 +56,7 @@ void probe_budget_free(probe_budget *b)
 }
 
 void probe_budget_web_requester(const struct sockaddr *sa, unsigned ipv6_prefix,
-                                probe_requester *out)
+                                probe_budget_requester *out)
 {
     memset(out, 0, sizeof *out);
     netaddr_prefix_key(sa, 32, ipv6_prefix, out->key, sizeof out->key);
@@ -67,7 +67,7 @@ void probe_budget_web_requester(const struct sockaddr *sa, unsigned ipv6_prefix,
     snprintf(out->network, sizeof out->network, "%s", net);
 }
 
-void probe_budget_local_requester(probe_requester *out)
+void probe_budget_local_requester(probe_budget_requester *out)
 {
     memset(out, 0, sizeof *out);
     out->local = true;
@@ -91,7 +91,7 @@ const char *probe_budget_limit_name(probe_budget_limit limit)
 
 /* ---- the targets ------------------------------------------------------------ */
 
-static const target_slot *recent_find(const probe_budget *b, const char *name)
+static const target_slot *recent_find(const rs_probe_budget *b, const char *name)
 {
     for (size_t i = 0; i < TARGET_SLOTS; i++)
         if (b->recent[i].name[0] && strcmp(b->recent[i].name, name) == 0)
@@ -101,7 +101,7 @@ static const target_slot *recent_find(const probe_budget *b, const char *name)
 
 /* Remember that name starts now: its slot, else a free one, else the one
  * started longest ago. */
-static void recent_note(probe_budget *b, const char *name, uint64_t now)
+static void recent_note(rs_probe_budget *b, const char *name, uint64_t now)
 {
     target_slot *s = (target_slot *)recent_find(b, name);
     for (size_t i = 0; !s && i < TARGET_SLOTS; i++)
@@ -125,7 +125,7 @@ typedef struct level {
     double left;  /* tokens now */
 } level;
 
-static level level_of(const ratelimit_buckets *t, const char *key, unsigned cap,
+static level level_of(const rs_ratelimit_buckets *t, const char *key, unsigned cap,
                       uint64_t now)
 {
     level l = {(double)cap, ratelimit_bucket_level(t, key, cap, HOUR_MS, now)};
@@ -162,14 +162,14 @@ static void consider(probe_budget_verdict *v, double *longest, double ms,
 }
 
 /* requester and network keys of who in the requesters table. */
-static void network_key(const probe_requester *who, char *out, size_t n)
+static void network_key(const probe_budget_requester *who, char *out, size_t n)
 {
     snprintf(out, n, NET_PREFIX "%.*s", PROBE_BUDGET_KEY_MAX - 1, who->network);
 }
 
-probe_budget_verdict probe_budget_check(const probe_budget *b,
-                                        const rs_limits *lim, const char *target,
-                                        const probe_requester *who,
+probe_budget_verdict probe_budget_check(const rs_probe_budget *b,
+                                        const config_limits *lim, const char *target,
+                                        const probe_budget_requester *who,
                                         uint64_t now_ms)
 {
     probe_budget_verdict v = {.limit = PROBE_BUDGET_OK};
@@ -208,8 +208,8 @@ probe_budget_verdict probe_budget_check(const probe_budget *b,
     return v;
 }
 
-void probe_budget_charge(probe_budget *b, const rs_limits *lim,
-                         const char *target, const probe_requester *who,
+void probe_budget_charge(rs_probe_budget *b, const config_limits *lim,
+                         const char *target, const probe_budget_requester *who,
                          uint64_t now_ms)
 {
     recent_note(b, target, now_ms);
@@ -243,8 +243,8 @@ void probe_budget_when(unsigned wait_s, int64_t wall_now, char *out, size_t n)
     snprintf(out, n, "in %u s (at %s UTC)", wait_s, hms);
 }
 
-void probe_budget_explain(const probe_budget_verdict *v, const rs_limits *lim,
-                          const probe_requester *who, const char *target,
+void probe_budget_explain(const probe_budget_verdict *v, const config_limits *lim,
+                          const probe_budget_requester *who, const char *target,
                           int64_t wall_now, char *out, size_t n)
 {
     char when[64];

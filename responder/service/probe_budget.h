@@ -35,13 +35,13 @@
 #define PROBE_BUDGET_KEY_MAX RS_CIDR_TEXT_MAX /* a requester's key */
 
 /* Who asks: the budgets a probe is charged to. */
-typedef struct probe_requester {
+typedef struct probe_budget_requester {
     bool local;                          /* the operator (control socket) */
     char key[PROBE_BUDGET_KEY_MAX];      /* "203.0.113.7", "2001:db8:1:2::/64";
                                             "local" for the operator */
     char network[PROBE_BUDGET_KEY_MAX];  /* "203.0.113.0/24", "2001:db8:1::/48";
                                             "" for the operator */
-} probe_requester;
+} probe_budget_requester;
 
 /* What decided, as it is named in messages and /metrics. */
 typedef enum {
@@ -68,37 +68,37 @@ typedef struct probe_budget_verdict {
     uint64_t last_ago_s; /* TARGET: seconds since the target's last probe */
 } probe_budget_verdict;
 
-typedef struct probe_budget probe_budget;
+typedef struct rs_probe_budget rs_probe_budget;
 
 /* Empty budgets (everyone full). NULL without memory. */
-probe_budget *probe_budget_new(void);
+rs_probe_budget *probe_budget_new(void);
 
-void probe_budget_free(probe_budget *b);
+void probe_budget_free(rs_probe_budget *b);
 
 /* The requester for a web client at sa (its budgets' keys). */
 void probe_budget_web_requester(const struct sockaddr *sa, unsigned ipv6_prefix,
-                                probe_requester *out);
+                                probe_budget_requester *out);
 
 /* The local operator. */
-void probe_budget_local_requester(probe_requester *out);
+void probe_budget_local_requester(probe_budget_requester *out);
 
 /* May who start a probe of target (normalised) at now_ms? target NULL:
  * any target not probed lately (when may who start its next probe). */
-probe_budget_verdict probe_budget_check(const probe_budget *b,
-                                        const rs_limits *lim, const char *target,
-                                        const probe_requester *who,
+probe_budget_verdict probe_budget_check(const rs_probe_budget *b,
+                                        const config_limits *lim, const char *target,
+                                        const probe_budget_requester *who,
                                         uint64_t now_ms);
 
 /* A probe of target by who starts at now_ms: take its tokens. */
-void probe_budget_charge(probe_budget *b, const rs_limits *lim,
-                         const char *target, const probe_requester *who,
+void probe_budget_charge(rs_probe_budget *b, const config_limits *lim,
+                         const char *target, const probe_budget_requester *who,
                          uint64_t now_ms);
 
 /* Why v refused who a probe of target and when it may start, as one
  * sentence for the form, the JSON answer and the command: "rate limited:
  * ...; try again in N s (at HH:MM:SS UTC)". wall_now: unix seconds. */
-void probe_budget_explain(const probe_budget_verdict *v, const rs_limits *lim,
-                          const probe_requester *who, const char *target,
+void probe_budget_explain(const probe_budget_verdict *v, const config_limits *lim,
+                          const probe_budget_requester *who, const char *target,
                           int64_t wall_now, char *out, size_t n);
 
 /* "in N s (at HH:MM:SS UTC)" for a wait of wait_s from wall_now; "now" for

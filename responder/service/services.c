@@ -24,7 +24,7 @@
 
 struct rs_services {
     rs_daemon *srv;       /* limits, counters, report, router */
-    ratelimit_table *limits;     /* replies per (remote domain, service) this minute */
+    rs_ratelimit_table *limits;     /* replies per (remote domain, service) this minute */
 };
 
 /* What one reply needs: who asked whom, on which test domain. */
@@ -176,7 +176,7 @@ static void copy_child_text(xmlNodePtr from, xmlNodePtr to, const char *name)
     free(text);
 }
 
-static unsigned svc_limit(const rs_limits *l, unsigned svc)
+static unsigned svc_limit(const config_limits *l, unsigned svc)
 {
     switch (svc) {
     case RS_SVC_PING: return l->ping_per_minute;

@@ -22,7 +22,7 @@ rs_services *services_new(rs_daemon *srv);
  * service has its own budget per remote domain and minute (ping_per_minute,
  * disco_per_minute, also for error replies, version_per_minute,
  * presence_per_minute); replies over it are dropped, logged once a minute
- * and counted in rs_stats.limited. */
+ * and counted in stats_counters.limited. */
 void services_handle(rs_services *s, const rs_domain *dom,
                      const char *remote, xmlNodePtr stanza);
 

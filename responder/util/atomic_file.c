@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int atomic_file_open(atomic_file *a, const char *path, mode_t mode)
+int atomic_file_open(rs_atomic_file *a, const char *path, mode_t mode)
 {
     a->f = NULL;
     if (snprintf(a->path, sizeof a->path, "%s", path) >= (int)sizeof a->path ||
@@ -28,7 +28,7 @@ int atomic_file_open(atomic_file *a, const char *path, mode_t mode)
     return 0;
 }
 
-int atomic_file_commit(atomic_file *a)
+int atomic_file_commit(rs_atomic_file *a)
 {
     bool ok = fflush(a->f) == 0 && fsync(fileno(a->f)) == 0;
     int saved = errno;
@@ -49,7 +49,7 @@ int atomic_file_commit(atomic_file *a)
     return 0;
 }
 
-void atomic_file_abort(atomic_file *a)
+void atomic_file_abort(rs_atomic_file *a)
 {
     if (a->f)
         fclose(a->f);

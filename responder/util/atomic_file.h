@@ -9,21 +9,21 @@
 #include <sys/types.h>
 
 /* One file being written. */
-typedef struct atomic_file {
+typedef struct rs_atomic_file {
     FILE *f;         /* write the content here */
     char tmp[4096];  /* the temporary file's path */
     char path[4096]; /* the target */
-} atomic_file;
+} rs_atomic_file;
 
 /* Start writing path with permissions mode. 0, or -1 with errno set
  * (ENAMETOOLONG for a path too long). */
-int atomic_file_open(atomic_file *a, const char *path, mode_t mode);
+int atomic_file_open(rs_atomic_file *a, const char *path, mode_t mode);
 
 /* Flush, sync and rename over the target. 0, or -1 with errno set and the
  * temporary file removed. Either way a->f is closed. */
-int atomic_file_commit(atomic_file *a);
+int atomic_file_commit(rs_atomic_file *a);
 
 /* Give up: close and remove the temporary file; the target is untouched. */
-void atomic_file_abort(atomic_file *a);
+void atomic_file_abort(rs_atomic_file *a);
 
 #endif

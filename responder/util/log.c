@@ -11,19 +11,19 @@
 #define BUDGET_PEER 0     /* ratelimit_hit kinds: a peer's lines */
 #define BUDGET_ONCE 1     /*               one line a minute */
 
-static rs_log_level min_level = RS_LOG_INFO;
-static ratelimit_table *budgets;          /* lines per key this minute */
+static log_level min_level = RS_LOG_INFO;
+static rs_ratelimit_table *budgets;          /* lines per key this minute */
 static unsigned peer_per_minute = 1200; /* limits.log_per_minute */
 static uint64_t suppressed;        /* lines the peer budget dropped */
 
 static const char *level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
 
-void log_set_level(rs_log_level level)
+void log_set_level(log_level level)
 {
     min_level = level;
 }
 
-int log_enabled(rs_log_level level)
+int log_enabled(log_level level)
 {
     return level >= min_level;
 }
@@ -39,7 +39,7 @@ void log_flush(void)
     fflush(stderr);
 }
 
-void log_msg(rs_log_level level, const char *fmt, ...)
+void log_msg(log_level level, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -47,7 +47,7 @@ void log_msg(rs_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
-void log_prefixed(rs_log_level level, const char *prefix, const char *fmt,
+void log_prefixed(log_level level, const char *prefix, const char *fmt,
                   va_list ap)
 {
     if (level < min_level)

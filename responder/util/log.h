@@ -13,10 +13,10 @@ typedef enum {
     RS_LOG_INFO,  /* one line per event */
     RS_LOG_WARN,  /* something a peer or the config did wrong */
     RS_LOG_ERROR  /* something we could not do */
-} rs_log_level;
+} log_level;
 
 /* Lines below level are not printed (default RS_LOG_INFO). */
-void log_set_level(rs_log_level level);
+void log_set_level(log_level level);
 
 /* The daemon's lines go to stderr through a buffer that log_flush empties
  * (before the loop waits: conn_flush_start), not one write(2) per line. */
@@ -24,14 +24,14 @@ void log_set_buffered(void);
 void log_flush(void);
 
 /* true when level would be printed. */
-int log_enabled(rs_log_level level);
+int log_enabled(log_level level);
 
-void log_msg(rs_log_level level, const char *fmt, ...)
+void log_msg(log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* The same with a prefix before the formatted text (e.g. a stream's
  * "s2s-in#3 192.0.2.1:5269 local=.. remote=.. event=.. "). */
-void log_prefixed(rs_log_level level, const char *prefix, const char *fmt,
+void log_prefixed(log_level level, const char *prefix, const char *fmt,
                   va_list ap);
 
 /* The budget of lines about one peer (an address, IPv6 prefix or domain)

@@ -17,7 +17,7 @@ static size_t hash_name(const char *s)
     return (size_t)h;
 }
 
-int name_index_init(name_index *x, size_t n)
+int name_index_init(rs_name_index *x, size_t n)
 {
     size_t cap = 16;
     while (cap < 2 * n)
@@ -28,7 +28,7 @@ int name_index_init(name_index *x, size_t n)
 }
 
 /* The slot holding name, or the empty one where it would go. */
-static name_slot *probe(const name_index *x, const char *name)
+static name_index_slot *probe(const rs_name_index *x, const char *name)
 {
     size_t i = hash_name(name) & (x->cap - 1);
     while (x->slots[i].key && strcasecmp(x->slots[i].key, name) != 0)
@@ -36,9 +36,9 @@ static name_slot *probe(const name_index *x, const char *name)
     return &x->slots[i];
 }
 
-size_t name_index_add(name_index *x, const char *key, size_t pos)
+size_t name_index_add(rs_name_index *x, const char *key, size_t pos)
 {
-    name_slot *s = probe(x, key);
+    name_index_slot *s = probe(x, key);
     if (s->key)
         return s->pos;
     s->key = key;
@@ -46,15 +46,15 @@ size_t name_index_add(name_index *x, const char *key, size_t pos)
     return NAME_INDEX_NONE;
 }
 
-size_t name_index_find(const name_index *x, const char *name)
+size_t name_index_find(const rs_name_index *x, const char *name)
 {
     if (!x->cap)
         return NAME_INDEX_NONE;
-    const name_slot *s = probe(x, name);
+    const name_index_slot *s = probe(x, name);
     return s->key ? s->pos : NAME_INDEX_NONE;
 }
 
-void name_index_free(name_index *x)
+void name_index_free(rs_name_index *x)
 {
     free(x->slots);
     x->slots = NULL;

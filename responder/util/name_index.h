@@ -12,28 +12,28 @@
 #define NAME_INDEX_NONE SIZE_MAX /* "not there" */
 
 /* One slot of the open-addressing table. */
-typedef struct name_slot {
+typedef struct name_index_slot {
     const char *key; /* the name, NULL = empty */
     size_t pos;      /* its position in the caller's array */
-} name_slot;
+} name_index_slot;
 
 /* The index: a power-of-two table at most half full. */
-typedef struct name_index {
-    name_slot *slots; /* cap entries */
+typedef struct rs_name_index {
+    name_index_slot *slots; /* cap entries */
     size_t cap;       /* 0 = not initialised */
-} name_index;
+} rs_name_index;
 
 /* Room for n names. 0, or -1 out of memory. */
-int name_index_init(name_index *x, size_t n);
+int name_index_init(rs_name_index *x, size_t n);
 
 /* Add key at pos unless an equal name is there: returns NAME_INDEX_NONE
  * when added, else the position of the name already there. Never more than
  * the n names given to init. */
-size_t name_index_add(name_index *x, const char *key, size_t pos);
+size_t name_index_add(rs_name_index *x, const char *key, size_t pos);
 
 /* The position of name, or NAME_INDEX_NONE. */
-size_t name_index_find(const name_index *x, const char *name);
+size_t name_index_find(const rs_name_index *x, const char *name);
 
-void name_index_free(name_index *x);
+void name_index_free(rs_name_index *x);
 
 #endif

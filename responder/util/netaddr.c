@@ -67,7 +67,7 @@ static const special_row special_v6[] = {
 /* Global unicast is 2000::/3; everything else not named above is reserved. */
 #define GLOBAL_UNICAST_V6 "2000::/3"
 
-const char *netaddr_cidr_parse(const char *text, rs_cidr *out)
+const char *netaddr_cidr_parse(const char *text, netaddr_cidr *out)
 {
     memset(out, 0, sizeof *out);
     char addr[INET6_ADDRSTRLEN + 1];
@@ -109,7 +109,7 @@ const char *netaddr_cidr_parse(const char *text, rs_cidr *out)
     return NULL;
 }
 
-void netaddr_cidr_text(const rs_cidr *c, char *buf, size_t len)
+void netaddr_cidr_text(const netaddr_cidr *c, char *buf, size_t len)
 {
     char a[INET6_ADDRSTRLEN];
     if (!inet_ntop(c->family, c->addr, a, sizeof a))
@@ -148,7 +148,7 @@ static int addr_bytes(const struct sockaddr *sa, const unsigned char **bytes)
 static const unsigned char v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0,
                                                    0, 0, 0, 0, 0xff, 0xff};
 
-bool netaddr_cidr_contains(const rs_cidr *c, const struct sockaddr *sa)
+bool netaddr_cidr_contains(const netaddr_cidr *c, const struct sockaddr *sa)
 {
     const unsigned char *b;
     int family = addr_bytes(sa, &b);
@@ -172,7 +172,7 @@ static struct sockaddr_in v4_of(const unsigned char *b)
 
 /* The first row of table that contains sa, or NULL. */
 static const special_row *find_row(const special_row *table, size_t n,
-                                   const struct sockaddr *sa, rs_cidr *range)
+                                   const struct sockaddr *sa, netaddr_cidr *range)
 {
     for (size_t i = 0; i < n; i++) {
         if (netaddr_cidr_parse(table[i].cidr, range) == NULL &&
@@ -182,7 +182,7 @@ static const special_row *find_row(const special_row *table, size_t n,
     return NULL;
 }
 
-bool netaddr_special(const struct sockaddr *sa, rs_special *out)
+bool netaddr_special(const struct sockaddr *sa, netaddr_special_range *out)
 {
     memset(out, 0, sizeof *out);
     const unsigned char *b;
@@ -208,11 +208,11 @@ bool netaddr_special(const struct sockaddr *sa, rs_special *out)
             out->phrase = r->phrase;
             return true;
         }
-        rs_cidr global;
+        netaddr_cidr global;
         netaddr_cidr_parse(GLOBAL_UNICAST_V6, &global);
         if (netaddr_cidr_contains(&global, sa))
             return false;
-        out->range = (rs_cidr){.family = AF_INET6, .prefix = 128};
+        out->range = (netaddr_cidr){.family = AF_INET6, .prefix = 128};
         memcpy(out->range.addr, b, 16);
     }
     out->name = "reserved";
@@ -265,7 +265,7 @@ void netaddr_prefix_key(const struct sockaddr *sa, unsigned v4_bits,
         snprintf(buf, len, "?");
         return;
     }
-    rs_cidr c = {.family = family, .prefix = family == AF_INET ? v4_bits : v6_bits};
+    netaddr_cidr c = {.family = family, .prefix = family == AF_INET ? v4_bits : v6_bits};
     unsigned max = family == AF_INET ? 32 : 128;
     if (c.prefix > max)
         c.prefix = max;

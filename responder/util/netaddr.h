@@ -17,35 +17,35 @@
 #define RS_CIDR_TEXT_MAX 52
 
 /* An address range. */
-typedef struct rs_cidr {
+typedef struct netaddr_cidr {
     int family;              /* AF_INET or AF_INET6 */
     unsigned char addr[16];  /* network address (4 bytes used for IPv4) */
     unsigned prefix;         /* prefix length, 0..32 or 0..128 */
-} rs_cidr;
+} netaddr_cidr;
 
 /* A non-public range an address falls in. */
-typedef struct rs_special {
+typedef struct netaddr_special_range {
     const char *name;        /* short class name: "loopback", "private", ... */
     const char *phrase;      /* for messages: "a loopback address" */
-    rs_cidr range;           /* the whole special range (127.0.0.0/8, ...) */
-} rs_special;
+    netaddr_cidr range;           /* the whole special range (127.0.0.0/8, ...) */
+} netaddr_special_range;
 
 /* Parse text as "ADDRESS/PREFIX" or a bare address (a single host). NULL on
  * success, else why it is not a valid CIDR (host bits set is an error). */
-const char *netaddr_cidr_parse(const char *text, rs_cidr *out);
+const char *netaddr_cidr_parse(const char *text, netaddr_cidr *out);
 
 /* "10.0.0.0/8" into buf (RS_CIDR_TEXT_MAX bytes suffice). */
-void netaddr_cidr_text(const rs_cidr *c, char *buf, size_t len);
+void netaddr_cidr_text(const netaddr_cidr *c, char *buf, size_t len);
 
 /* Whether address sa (AF_INET or AF_INET6) lies in c. An IPv4-mapped IPv6
  * address also matches IPv4 ranges. */
-bool netaddr_cidr_contains(const rs_cidr *c, const struct sockaddr *sa);
+bool netaddr_cidr_contains(const netaddr_cidr *c, const struct sockaddr *sa);
 
 /* Which non-public range sa lies in: false for public unicast, true with
  * *out filled otherwise. IPv4-mapped (::ffff:0:0/96), NAT64 (64:ff9b::/96)
  * and 6to4 (2002::/16) addresses are judged by the IPv4 address they embed
  * (then *out names the IPv4 range). Unknown families count as reserved. */
-bool netaddr_special(const struct sockaddr *sa, rs_special *out);
+bool netaddr_special(const struct sockaddr *sa, netaddr_special_range *out);
 
 /* host as an IPv4 or IPv6 literal with port into *out; false when host is
  * not a literal. */

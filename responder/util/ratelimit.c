@@ -19,7 +19,7 @@ typedef struct rl_slot {
     uint64_t refused;     /* of them refused */
 } rl_slot;
 
-struct ratelimit_table {
+struct rs_ratelimit_table {
     rl_slot *slots;
     unsigned mask;  /* slots - 1 */
     uint64_t seed;  /* per table, so nobody can aim keys at one slot */
@@ -36,9 +36,9 @@ static void *slots_new(unsigned slots, size_t size, unsigned *mask)
     return calloc(n, size);
 }
 
-ratelimit_table *ratelimit_new(unsigned slots)
+rs_ratelimit_table *ratelimit_new(unsigned slots)
 {
-    ratelimit_table *t = calloc(1, sizeof *t);
+    rs_ratelimit_table *t = calloc(1, sizeof *t);
     if (t && !(t->slots = slots_new(slots, sizeof *t->slots, &t->mask))) {
         free(t);
         return NULL;
@@ -48,7 +48,7 @@ ratelimit_table *ratelimit_new(unsigned slots)
     return t;
 }
 
-void ratelimit_free(ratelimit_table *t)
+void ratelimit_free(rs_ratelimit_table *t)
 {
     if (!t)
         return;
@@ -69,7 +69,7 @@ static uint64_t key_hash(uint64_t seed, const char *key, unsigned kind)
     return h ^ (h >> 29);
 }
 
-ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
+ratelimit_verdict ratelimit_hit(rs_ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
                   int64_t now, unsigned window_seconds)
 {
     ratelimit_verdict v = {.allowed = true};
@@ -112,15 +112,15 @@ typedef struct rl_bucket {
     uint64_t at_ms;       /* the last take */
 } rl_bucket;
 
-struct ratelimit_buckets {
+struct rs_ratelimit_buckets {
     rl_bucket *slots;
     unsigned mask;  /* slots - 1 */
     uint64_t seed;  /* per table */
 };
 
-ratelimit_buckets *ratelimit_buckets_new(unsigned slots)
+rs_ratelimit_buckets *ratelimit_buckets_new(unsigned slots)
 {
-    ratelimit_buckets *t = calloc(1, sizeof *t);
+    rs_ratelimit_buckets *t = calloc(1, sizeof *t);
     if (t && !(t->slots = slots_new(slots, sizeof *t->slots, &t->mask))) {
         free(t);
         return NULL;
@@ -130,7 +130,7 @@ ratelimit_buckets *ratelimit_buckets_new(unsigned slots)
     return t;
 }
 
-void ratelimit_buckets_free(ratelimit_buckets *t)
+void ratelimit_buckets_free(rs_ratelimit_buckets *t)
 {
     if (!t)
         return;
@@ -149,7 +149,7 @@ static double bucket_level(const rl_bucket *b, double cap, uint64_t period_ms,
 }
 
 /* key's slot, or NULL when it has none. */
-static rl_bucket *bucket_find(const ratelimit_buckets *t, const char *key)
+static rl_bucket *bucket_find(const rs_ratelimit_buckets *t, const char *key)
 {
     uint64_t h = key_hash(t->seed, key, 0);
     for (unsigned i = 0; i < PROBE; i++) {
@@ -160,14 +160,14 @@ static rl_bucket *bucket_find(const ratelimit_buckets *t, const char *key)
     return NULL;
 }
 
-double ratelimit_bucket_level(const ratelimit_buckets *t, const char *key,
+double ratelimit_bucket_level(const rs_ratelimit_buckets *t, const char *key,
                               double cap, uint64_t period_ms, uint64_t now_ms)
 {
     const rl_bucket *b = bucket_find(t, key);
     return b ? bucket_level(b, cap, period_ms, now_ms) : cap;
 }
 
-void ratelimit_bucket_take(ratelimit_buckets *t, const char *key, double cap,
+void ratelimit_bucket_take(rs_ratelimit_buckets *t, const char *key, double cap,
                            uint64_t period_ms, uint64_t now_ms)
 {
     rl_bucket *b = bucket_find(t, key);

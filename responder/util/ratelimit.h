@@ -19,12 +19,12 @@
 #define RATELIMIT_KEY_MAX 256 /* longest key kept (a domain name fits) */
 #define RATELIMIT_BUCKET_KEY_MAX 64 /* longest bucket key (an IPv6 prefix fits) */
 
-typedef struct ratelimit_table ratelimit_table;
+typedef struct rs_ratelimit_table rs_ratelimit_table;
 
 /* A table of slots (rounded up to a power of two). NULL without memory. */
-ratelimit_table *ratelimit_new(unsigned slots);
+rs_ratelimit_table *ratelimit_new(unsigned slots);
 
-void ratelimit_free(ratelimit_table *t);
+void ratelimit_free(rs_ratelimit_table *t);
 
 /* What ratelimit_hit decided. */
 typedef struct ratelimit_verdict {
@@ -37,25 +37,25 @@ typedef struct ratelimit_verdict {
 /* Count one event of kind for key in the window now / window_seconds;
  * allowed while the window's count is at most limit. Keys compare without
  * case. */
-ratelimit_verdict ratelimit_hit(ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
+ratelimit_verdict ratelimit_hit(rs_ratelimit_table *t, const char *key, unsigned kind, unsigned limit,
                   int64_t now, unsigned window_seconds);
 
 /* Token buckets: at most slots keys (rounded up to a power of two). NULL
  * without memory. */
-typedef struct ratelimit_buckets ratelimit_buckets;
+typedef struct rs_ratelimit_buckets rs_ratelimit_buckets;
 
-ratelimit_buckets *ratelimit_buckets_new(unsigned slots);
+rs_ratelimit_buckets *ratelimit_buckets_new(unsigned slots);
 
-void ratelimit_buckets_free(ratelimit_buckets *t);
+void ratelimit_buckets_free(rs_ratelimit_buckets *t);
 
 /* The tokens in key's bucket at now_ms: what was left at its last take,
  * refilled at cap per period_ms since, at most cap. */
-double ratelimit_bucket_level(const ratelimit_buckets *t, const char *key,
+double ratelimit_bucket_level(const rs_ratelimit_buckets *t, const char *key,
                               double cap, uint64_t period_ms, uint64_t now_ms);
 
 /* Take one token from key's bucket at now_ms (never below zero: callers
  * look at the level first). */
-void ratelimit_bucket_take(ratelimit_buckets *t, const char *key, double cap,
+void ratelimit_bucket_take(rs_ratelimit_buckets *t, const char *key, double cap,
                            uint64_t period_ms, uint64_t now_ms);
 
 #endif

@@ -43,11 +43,11 @@ typedef struct guard_conn {
     bool cut;                    /* shut down; libmicrohttpd closes it soon */
 } guard_conn;
 
-/* Why a connection was cut or refused (indexes of the rs_stats arrays). */
+/* Why a connection was cut or refused (indexes of the stats_counters arrays). */
 enum { CUT_DEADLINE, CUT_ROOM };
 enum { REFUSED_ADDRESS, REFUSED_FULL };
 
-struct http_guard {
+struct rs_http_guard {
     guard_conn *conns;
     guard_addr *addrs;
     unsigned cap;                /* entries of both tables */
@@ -57,14 +57,14 @@ struct http_guard {
     unsigned pending_addr;       /* its address */
     bool pending_reserved;       /* it takes a reserved slot */
     char name[NAME_MAX_LEN];     /* "http", "posh" */
-    rs_stats *stats;             /* counters, or NULL */
+    stats_counters *stats;             /* counters, or NULL */
     http_guard_log_fn log_ok;    /* per-address log budget, or NULL */
 };
 
-http_guard *http_guard_new(unsigned capacity, const char *name, rs_stats *stats,
-                           http_guard_log_fn log_ok)
+rs_http_guard *http_guard_new(unsigned capacity, const char *name, stats_counters *stats,
+                              http_guard_log_fn log_ok)
 {
-    http_guard *g = calloc(1, sizeof *g);
+    rs_http_guard *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->cap = capacity ? capacity : 1;
@@ -80,7 +80,7 @@ http_guard *http_guard_new(unsigned capacity, const char *name, rs_stats *stats,
     return g;
 }
 
-void http_guard_free(http_guard *g)
+void http_guard_free(rs_http_guard *g)
 {
     if (!g)
         return;
@@ -98,7 +98,7 @@ bool http_guard_priority_path(const char *uri)
 /* ---- tables ------------------------------------------------------------------- */
 
 /* The address entry of key, or -1. */
-static long addr_find(const http_guard *g, const char *key)
+static long addr_find(const rs_http_guard *g, const char *key)
 {
     for (unsigned i = 0; i < g->cap; i++)
         if (g->addrs[i].refs && strcmp(g->addrs[i].key, key) == 0)
@@ -107,7 +107,7 @@ static long addr_find(const http_guard *g, const char *key)
 }
 
 /* The entry of key, made when it has none; -1 when the table is full. */
-static long addr_get(http_guard *g, const char *key)
+static long addr_get(rs_http_guard *g, const char *key)
 {
     long i = addr_find(g, key);
     for (unsigned k = 0; i < 0 && k < g->cap; k++)
@@ -128,7 +128,7 @@ static guard_conn *slot_of(struct MHD_Connection *c)
 }
 
 __attribute__((format(printf, 3, 4))) static void
-log_event(const http_guard *g, const char *key, const char *fmt, ...)
+log_event(const rs_http_guard *g, const char *key, const char *fmt, ...)
 {
     if (g->log_ok && !g->log_ok(key))
         return;
@@ -141,7 +141,7 @@ log_event(const http_guard *g, const char *key, const char *fmt, ...)
 }
 
 /* Shut gc's socket down so that libmicrohttpd ends it; it no longer counts. */
-static void cut(http_guard *g, guard_conn *gc, unsigned reason, uint64_t now_ms)
+static void cut(rs_http_guard *g, guard_conn *gc, unsigned reason, uint64_t now_ms)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(gc->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -176,7 +176,7 @@ static int yield_class(const guard_conn *gc, uint64_t now_ms, uint64_t deadline_
 
 /* Who gives way for a newcomer: the best class, then the address holding
  * the most connections, then the oldest. NULL when nobody may. */
-static guard_conn *pick_victim(http_guard *g, uint64_t now_ms, uint64_t deadline_ms)
+static guard_conn *pick_victim(rs_http_guard *g, uint64_t now_ms, uint64_t deadline_ms)
 {
     guard_conn *best = NULL;
     int best_class = -1;
@@ -199,7 +199,7 @@ static guard_conn *pick_victim(http_guard *g, uint64_t now_ms, uint64_t deadline
 
 /* ---- decisions ------------------------------------------------------------------- */
 
-bool http_guard_admit(http_guard *g, const http_guard_limits *lim,
+bool http_guard_admit(rs_http_guard *g, const http_guard_limits *lim,
                       const struct sockaddr *sa, bool exempt, uint64_t now_ms)
 {
     uint64_t deadline_ms = (uint64_t)lim->deadline_s * 1000;
@@ -243,7 +243,7 @@ bool http_guard_admit(http_guard *g, const http_guard_limits *lim,
     return true;
 }
 
-void http_guard_notify(http_guard *g, struct MHD_Connection *c,
+void http_guard_notify(rs_http_guard *g, struct MHD_Connection *c,
                        void **socket_context,
                        enum MHD_ConnectionNotificationCode code, uint64_t now_ms)
 {
@@ -282,7 +282,7 @@ void http_guard_notify(http_guard *g, struct MHD_Connection *c,
     *socket_context = NULL;
 }
 
-void http_guard_request_line(http_guard *g, struct MHD_Connection *c,
+void http_guard_request_line(rs_http_guard *g, struct MHD_Connection *c,
                              const char *uri)
 {
     (void)g;
@@ -291,7 +291,7 @@ void http_guard_request_line(http_guard *g, struct MHD_Connection *c,
         gc->priority = http_guard_priority_path(uri);
 }
 
-bool http_guard_may_serve(http_guard *g, const http_guard_limits *lim,
+bool http_guard_may_serve(rs_http_guard *g, const http_guard_limits *lim,
                           struct MHD_Connection *c)
 {
     guard_conn *gc = slot_of(c);
@@ -307,7 +307,7 @@ bool http_guard_may_serve(http_guard *g, const http_guard_limits *lim,
     return false;
 }
 
-void http_guard_answering(http_guard *g, struct MHD_Connection *c,
+void http_guard_answering(rs_http_guard *g, struct MHD_Connection *c,
                           uint64_t now_ms)
 {
     (void)g;
@@ -318,7 +318,7 @@ void http_guard_answering(http_guard *g, struct MHD_Connection *c,
     }
 }
 
-void http_guard_request_done(http_guard *g, struct MHD_Connection *c,
+void http_guard_request_done(rs_http_guard *g, struct MHD_Connection *c,
                              uint64_t now_ms)
 {
     (void)g;
@@ -330,7 +330,7 @@ void http_guard_request_done(http_guard *g, struct MHD_Connection *c,
     }
 }
 
-uint64_t http_guard_sweep(http_guard *g, const http_guard_limits *lim,
+uint64_t http_guard_sweep(rs_http_guard *g, const http_guard_limits *lim,
                           uint64_t now_ms)
 {
     uint64_t deadline_ms = (uint64_t)lim->deadline_s * 1000, next = UINT64_MAX;

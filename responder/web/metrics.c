@@ -141,7 +141,7 @@ char *metrics_render(const stats_snapshot *snap, size_t *len)
 {
     mtext m;
     memset(&m, 0, sizeof m);
-    const rs_stats *s = &snap->counters;
+    const stats_counters *s = &snap->counters;
 
     put(&m, "# HELP " PREFIX "build_info The running version (always 1).\n"
             "# TYPE " PREFIX "build_info gauge\n");

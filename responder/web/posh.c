@@ -39,7 +39,7 @@ struct rs_posh {
     struct MHD_Daemon *mhd;
     posh_site *sites;
     size_t n_sites;
-    http_guard *guard;          /* who holds the connections */
+    rs_http_guard *guard;          /* who holds the connections */
     http_guard_limits limits;   /* the http_* limits at start */
 };
 
@@ -322,7 +322,7 @@ rs_posh *posh_start(const rs_config *cfg, const rs_domains *doms)
         flags |= MHD_USE_IPv6;
     }
     the_posh = p;
-    const rs_limits *l = &cfg->limits;
+    const config_limits *l = &cfg->limits;
     p->limits = (http_guard_limits){.total = l->http_connections,
                                     .per_address = l->http_connections_per_ip,
                                     .reserved = 0, /* no path has priority */

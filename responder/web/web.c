@@ -179,7 +179,7 @@ static enum MHD_Result get_report(const req *q, const char *name)
 }
 
 /* What d presents now and how that differs from its row (certcheck.h). */
-static void certificate_json(rs_json *j, const rs_domains *ds, const rs_domain_conf *d,
+static void certificate_json(rs_json *j, const rs_domains *ds, const config_domain *d,
                              const rs_config *cfg)
 {
     const rs_domain *dom = domains_find(ds, d->name);
@@ -226,7 +226,7 @@ static enum MHD_Result get_api_domains(const req *q)
     json_key(&j, "domains");
     json_arr_begin(&j);
     for (size_t i = 0; i < cfg->n_domains; i++) {
-        const rs_domain_conf *d = &cfg->domains[i];
+        const config_domain *d = &cfg->domains[i];
         const catalog_profile *p = d->profile;
         char echo[300];
         snprintf(echo, sizeof echo, "echo@%s", d->name);
@@ -384,7 +384,7 @@ static enum MHD_Result route_get(const req *q)
 /* The guard's bounds from the running configuration. */
 static void guard_limits(const rs_web *w, http_guard_limits *lim)
 {
-    const rs_limits *l = &w->srv->cfg->limits;
+    const config_limits *l = &w->srv->cfg->limits;
     *lim = (http_guard_limits){.total = l->http_connections,
                                .per_address = l->http_connections_per_ip,
                                .reserved = l->http_reserved,
@@ -530,7 +530,7 @@ static void web_on_handle_closed(uv_handle_t *h)
     free(w);
 }
 
-rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
+rs_web *web_start(rs_daemon *srv, const config_http *conf)
 {
     const char *where = srv->config_path ? srv->config_path : "(embedded config)";
     struct sockaddr_storage ss;
@@ -559,7 +559,7 @@ rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf)
     /* the guard decides who holds a connection (http_guard.h); MHD's own
        limit only bounds what is cut and not closed yet, and it has no
        per-IP limit: a trusted proxy carries everyone */
-    const rs_limits *l = &srv->cfg->limits;
+    const config_limits *l = &srv->cfg->limits;
     unsigned capacity = l->http_connections + l->http_reserved + MHD_SLACK;
     w->guard = http_guard_new(capacity, "http", &srv->stats, log_peer_allowed);
     w->mhd = !w->guard ? NULL : MHD_start_daemon(

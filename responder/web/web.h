@@ -37,7 +37,7 @@
 typedef struct rs_web rs_web;
 
 /* Listen on conf and serve from srv. NULL after a message on stderr. */
-rs_web *web_start(rs_daemon *srv, const rs_http_conf *conf);
+rs_web *web_start(rs_daemon *srv, const config_http *conf);
 
 /* Stop listening and release (handles close through the loop). */
 void web_close(rs_web *w);

@@ -89,7 +89,7 @@ static bool entry_address(const char *s, size_t len, struct sockaddr_storage *ou
     return true;
 }
 
-static bool trusted(const rs_http_conf *http, const struct sockaddr *sa)
+static bool trusted(const config_http *http, const struct sockaddr *sa)
 {
     for (size_t i = 0; i < http->n_trusted_proxies; i++)
         if (netaddr_cidr_contains(&http->trusted_proxies[i], sa))
@@ -113,7 +113,7 @@ bool web__client_address(const req *q, struct sockaddr_storage *out)
     memcpy(out, sa, sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
                                              : sizeof(struct sockaddr_in6));
     unmap(out);
-    const rs_http_conf *http = &q->w->srv->cfg->http;
+    const config_http *http = &q->w->srv->cfg->http;
     if (!http->n_trusted_proxies || !trusted(http, (const struct sockaddr *)out))
         return true; /* X-Forwarded-For from anyone else is ignored */
     xff_lines x = {.n = 0};

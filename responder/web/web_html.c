@@ -50,7 +50,7 @@ static xmlChar *clean(const char *s)
     return out;
 }
 
-void web_html_txt(web_page *pg, xmlNodePtr parent, const char *s)
+void web_html_txt(rs_web_page *pg, xmlNodePtr parent, const char *s)
 {
     if (pg->failed || !parent) {
         pg->failed = true;
@@ -70,7 +70,7 @@ void web_html_txt(web_page *pg, xmlNodePtr parent, const char *s)
     }
 }
 
-void web_html_txtf(web_page *pg, xmlNodePtr parent, const char *fmt, ...)
+void web_html_txtf(rs_web_page *pg, xmlNodePtr parent, const char *fmt, ...)
 {
     char buf[2048];
     va_list ap;
@@ -80,7 +80,7 @@ void web_html_txtf(web_page *pg, xmlNodePtr parent, const char *fmt, ...)
     web_html_txt(pg, parent, buf);
 }
 
-xmlNodePtr web_html_el(web_page *pg, xmlNodePtr parent, const char *name,
+xmlNodePtr web_html_el(rs_web_page *pg, xmlNodePtr parent, const char *name,
                        const char *text)
 {
     if (pg->failed || !parent) {
@@ -97,7 +97,7 @@ xmlNodePtr web_html_el(web_page *pg, xmlNodePtr parent, const char *name,
     return n;
 }
 
-void web_html_attr(web_page *pg, xmlNodePtr n, const char *name, const char *value)
+void web_html_attr(rs_web_page *pg, xmlNodePtr n, const char *name, const char *value)
 {
     if (pg->failed || !n) {
         pg->failed = true;
@@ -109,7 +109,7 @@ void web_html_attr(web_page *pg, xmlNodePtr n, const char *name, const char *val
     xmlFree(c);
 }
 
-xmlNodePtr web_html_elc(web_page *pg, xmlNodePtr parent, const char *name,
+xmlNodePtr web_html_elc(rs_web_page *pg, xmlNodePtr parent, const char *name,
                         const char *cls, const char *text)
 {
     xmlNodePtr n = web_html_el(pg, parent, name, text);
@@ -117,7 +117,7 @@ xmlNodePtr web_html_elc(web_page *pg, xmlNodePtr parent, const char *name,
     return n;
 }
 
-xmlNodePtr web_html_link(web_page *pg, xmlNodePtr parent, const char *href,
+xmlNodePtr web_html_link(rs_web_page *pg, xmlNodePtr parent, const char *href,
                          const char *text)
 {
     xmlNodePtr a = web_html_el(pg, parent, "a", text);
@@ -125,12 +125,12 @@ xmlNodePtr web_html_link(web_page *pg, xmlNodePtr parent, const char *href,
     return a;
 }
 
-void web_html_code(web_page *pg, xmlNodePtr parent, const char *text)
+void web_html_code(rs_web_page *pg, xmlNodePtr parent, const char *text)
 {
     web_html_el(pg, parent, "code", text);
 }
 
-void web_html_header_row(web_page *pg, xmlNodePtr table, const char *const *names,
+void web_html_header_row(rs_web_page *pg, xmlNodePtr table, const char *const *names,
                          size_t n)
 {
     xmlNodePtr tr = web_html_el(pg, web_html_el(pg, table, "thead", NULL), "tr", NULL);
@@ -138,7 +138,7 @@ void web_html_header_row(web_page *pg, xmlNodePtr table, const char *const *name
         web_html_el(pg, tr, "th", names[i]);
 }
 
-xmlNodePtr web_html_td(web_page *pg, xmlNodePtr tr, const char *label,
+xmlNodePtr web_html_td(rs_web_page *pg, xmlNodePtr tr, const char *label,
                        const char *text)
 {
     xmlNodePtr td = web_html_el(pg, tr, "td", text);
@@ -155,7 +155,7 @@ void web_html_utc(int64_t t, char *out, size_t n)
         snprintf(out, n, "-");
 }
 
-void web_html_new(web_page *pg, const char *title, unsigned refresh)
+void web_html_new(rs_web_page *pg, const char *title, unsigned refresh)
 {
     memset(pg, 0, sizeof *pg);
     pg->doc = htmlNewDocNoDtD(NULL, NULL);
@@ -201,7 +201,7 @@ void web_html_new(web_page *pg, const char *title, unsigned refresh)
     pg->main = web_html_el(pg, pg->body, "main", NULL);
 }
 
-xmlChar *web_html_end(web_page *pg, int *len)
+xmlChar *web_html_end(rs_web_page *pg, int *len)
 {
     xmlChar *mem = NULL;
     int size = 0;
@@ -231,14 +231,14 @@ const char *web_html_badge_text(report_verdict v)
     return "? unknown";
 }
 
-xmlNodePtr web_html_badge(web_page *pg, xmlNodePtr parent, report_verdict v)
+xmlNodePtr web_html_badge(rs_web_page *pg, xmlNodePtr parent, report_verdict v)
 {
     char cls[48];
     snprintf(cls, sizeof cls, "badge v-%s", report_verdict_name(v));
     return web_html_elc(pg, parent, "span", cls, web_html_badge_text(v));
 }
 
-void web_html_summary(web_page *pg, xmlNodePtr parent, const report_summary *s)
+void web_html_summary(rs_web_page *pg, xmlNodePtr parent, const report_summary *s)
 {
     xmlNodePtr bar = web_html_elc(pg, parent, "div", "summary", NULL);
     web_html_attr(pg, bar, "id", "summary");

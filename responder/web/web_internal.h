@@ -20,7 +20,7 @@
 struct rs_web {
     rs_daemon *srv;
     struct MHD_Daemon *mhd;
-    struct http_guard *guard;   /* who holds the connections (http_guard.h) */
+    struct rs_http_guard *guard;   /* who holds the connections (http_guard.h) */
     uv_poll_t poll;             /* readable when MHD's epoll set has events */
     uv_timer_t timer;           /* MHD's next timeout */
     int open_handles;           /* poll + timer not yet closed */

@@ -19,7 +19,7 @@
 
 #define PEERS_SHOWN 100   /* remote domains listed on the index */
 
-xmlNodePtr web_pages__strict_cell(web_page *pg, xmlNodePtr tr, const char *label,
+xmlNodePtr web_pages__strict_cell(rs_web_page *pg, xmlNodePtr tr, const char *label,
                                   const catalog_profile *p)
 {
     xmlNodePtr td = web_html_td(pg, tr, label, catalog_expect_name(p->strict));
@@ -33,7 +33,7 @@ xmlNodePtr web_pages__strict_cell(web_page *pg, xmlNodePtr tr, const char *label
     return td;
 }
 
-void web_pages__probe_form(web_page *pg, const rs_config *cfg, const char *target)
+void web_pages__probe_form(rs_web_page *pg, const rs_config *cfg, const char *target)
 {
     xmlNodePtr p = web_html_el(pg, pg->main, "p", NULL);
     web_html_txt(pg, p, "The responder pings your server from every test domain and "
@@ -71,7 +71,7 @@ void web_pages__probe_form(web_page *pg, const rs_config *cfg, const char *targe
 
 /* ---- GET / ------------------------------------------------------------------------ */
 
-static void index_intro(web_page *pg, const rs_config *cfg)
+static void index_intro(rs_web_page *pg, const rs_config *cfg)
 {
     xmlNodePtr p = web_html_el(pg, pg->main, "p", NULL);
     web_html_txt(pg, p, "Every domain below is hosted here and bound to one "
@@ -105,7 +105,7 @@ static bool serves_clients(const rs_config *cfg)
     return false;
 }
 
-static void index_table(web_page *pg, const rs_config *cfg)
+static void index_table(rs_web_page *pg, const rs_config *cfg)
 {
     bool clients = serves_clients(cfg);
     xmlNodePtr table = web_html_elc(pg, pg->main, "table", "grid cards stack", NULL);
@@ -116,7 +116,7 @@ static void index_table(web_page *pg, const rs_config *cfg)
     web_html_header_row(pg, table, cols, sizeof cols / sizeof cols[0]);
     xmlNodePtr tbody = web_html_el(pg, table, "tbody", NULL);
     for (size_t i = 0; i < cfg->n_domains; i++) {
-        const rs_domain_conf *d = &cfg->domains[i];
+        const config_domain *d = &cfg->domains[i];
         const catalog_profile *p = d->profile;
         xmlNodePtr tr = web_html_elc(pg, tbody, "tr", "domain", NULL);
         web_html_attr(pg, tr, "data-domain", d->name);
@@ -156,7 +156,7 @@ static void index_table(web_page *pg, const rs_config *cfg)
     }
 }
 
-static void index_peers(web_page *pg, rs_daemon *srv)
+static void index_peers(rs_web_page *pg, rs_daemon *srv)
 {
     web_html_el(pg, pg->main, "h2", "Servers seen recently");
     const char *names[PEERS_SHOWN];
@@ -185,7 +185,7 @@ static void index_peers(web_page *pg, rs_daemon *srv)
 xmlChar *web_pages_index(rs_daemon *srv, int *len)
 {
     const rs_config *cfg = srv->cfg;
-    web_page pg;
+    rs_web_page pg;
     char title[300];
     snprintf(title, sizeof title, "XMPP test domains under %s", cfg->base_domain);
     web_html_new(&pg, title, 0);
@@ -211,7 +211,7 @@ xmlChar *web_pages_clients(rs_daemon *srv, const char *address, bool own, int *l
     if (!cells)
         return NULL;
     clients_matrix(srv->clients, address, cfg, cells);
-    web_page pg;
+    rs_web_page pg;
     char title[120];
     snprintf(title, sizeof title, "What the client at %s accepts", address);
     web_html_new(&pg, title, 0);
@@ -277,7 +277,7 @@ xmlChar *web_pages_clients(rs_daemon *srv, const char *address, bool own, int *l
 xmlChar *web_pages_message(unsigned status, const char *title, const char *text,
                           const char *detail, int *len)
 {
-    web_page pg;
+    rs_web_page pg;
     char heading[200];
     snprintf(heading, sizeof heading, "%u %s", status, title);
     web_html_new(&pg, heading, 0);

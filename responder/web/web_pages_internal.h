@@ -9,10 +9,10 @@
 
 /* A <td> (data-label label): "accept" / "refuse", and "(advisory)" when
  * the specs leave room. Returns the cell. */
-xmlNodePtr web_pages__strict_cell(web_page *pg, xmlNodePtr tr, const char *label,
+xmlNodePtr web_pages__strict_cell(rs_web_page *pg, xmlNodePtr tr, const char *label,
                                   const catalog_profile *p);
 
 /* The probe form, prefilled with target when not NULL. */
-void web_pages__probe_form(web_page *pg, const rs_config *cfg, const char *target);
+void web_pages__probe_form(rs_web_page *pg, const rs_config *cfg, const char *target);
 
 #endif

@@ -34,7 +34,7 @@ static const char *probe_result_of(const rs_probe *p, size_t total,
 }
 
 /* One leg's brief under the explanation: "in: TLS1.3; dialback ok ...". */
-static void leg_line(web_page *pg, xmlNodePtr td, const char *leg,
+static void leg_line(rs_web_page *pg, xmlNodePtr td, const char *leg,
                      const report_outcome *o)
 {
     xmlNodePtr div = web_html_elc(pg, td, "div", "legs", NULL);
@@ -52,7 +52,7 @@ static void leg_line(web_page *pg, xmlNodePtr td, const char *leg,
 /* The explanation folded to its first sentence, so that the grid of every
  * domain fits a screen; open where the verdict is wrong (what the reader
  * came for). The whole text and both legs are inside. */
-static void explanation(web_page *pg, xmlNodePtr td, const report_cell *c)
+static void explanation(rs_web_page *pg, xmlNodePtr td, const report_cell *c)
 {
     const char *text = c->explanation;
     const char *stop = strstr(text, ". ");
@@ -72,7 +72,7 @@ static void explanation(web_page *pg, xmlNodePtr td, const report_cell *c)
     leg_line(pg, details, "out:", c->out);
 }
 
-static void report_table(web_page *pg, const rs_config *cfg, const report_cell *cells,
+static void report_table(rs_web_page *pg, const rs_config *cfg, const report_cell *cells,
                          const rs_probe *probe, size_t probe_total)
 {
     xmlNodePtr table = web_html_elc(pg, pg->main, "table", "grid cards", NULL);
@@ -118,7 +118,7 @@ static void report_table(web_page *pg, const rs_config *cfg, const report_cell *
 }
 
 /* Every recorded stream, in a box that scrolls sideways on its own. */
-static void history_table(web_page *pg, const report_outcome *const *hist, size_t n)
+static void history_table(rs_web_page *pg, const report_outcome *const *hist, size_t n)
 {
     xmlNodePtr details = web_html_el(pg, pg->main, "details", NULL);
     xmlNodePtr sum = web_html_el(pg, details, "summary", NULL);
@@ -170,7 +170,7 @@ static void history_table(web_page *pg, const report_outcome *const *hist, size_
 }
 
 /* A notice paragraph (id): before, name as code, after. */
-static xmlNodePtr notice(web_page *pg, const char *id, const char *before,
+static xmlNodePtr notice(rs_web_page *pg, const char *id, const char *before,
                          const char *name, const char *after)
 {
     xmlNodePtr p = web_html_elc(pg, pg->main, "p", "notice", NULL);
@@ -182,7 +182,7 @@ static xmlNodePtr notice(web_page *pg, const char *id, const char *before,
 }
 
 /* What is known (nothing, claims only) and the probe's progress. */
-static void report_notices(web_page *pg, rs_daemon *srv, const char *remote,
+static void report_notices(rs_web_page *pg, rs_daemon *srv, const char *remote,
                            const rs_probe *probe, size_t done, size_t total)
 {
     if (probe) {
@@ -207,7 +207,7 @@ static void report_notices(web_page *pg, rs_daemon *srv, const char *remote,
 }
 
 /* How to embed the badge of remote (shown once something is verified). */
-static void badge_embed(web_page *pg, const char *remote)
+static void badge_embed(rs_web_page *pg, const char *remote)
 {
     web_html_el(pg, pg->main, "h2", "Badge");
     xmlNodePtr p = web_html_el(pg, pg->main, "p", "A badge of the verified results, "
@@ -235,7 +235,7 @@ xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
     if (probe)
         probe_counts(probe, &done, &total);
 
-    web_page pg;
+    rs_web_page pg;
     char title[320];
     snprintf(title, sizeof title, "What %s accepts", remote);
     web_html_new(&pg, title, probe ? 5 : 0);

@@ -38,7 +38,7 @@ void web__post_free(void *con_cls)
 }
 
 /* The requester of q: its budgets' keys. false when MHD knows no address. */
-static bool requester_of(const req *q, probe_requester *who)
+static bool requester_of(const req *q, probe_budget_requester *who)
 {
     struct sockaddr_storage ss;
     if (!web__client_address(q, &ss))
@@ -49,7 +49,7 @@ static bool requester_of(const req *q, probe_requester *who)
 }
 
 /* "requester", "next_probe_in" and "next_probe_at" of who into j. */
-static void json_next(rs_json *j, const rs_daemon *srv, const probe_requester *who)
+static void json_next(rs_json *j, const rs_daemon *srv, const probe_budget_requester *who)
 {
     unsigned wait = probe_next_wait(srv, who);
     char when[64] = "";
@@ -65,10 +65,10 @@ static void json_next(rs_json *j, const rs_daemon *srv, const probe_requester *w
 
 enum MHD_Result web__get_api_probe(const req *q)
 {
-    probe_requester who;
+    probe_budget_requester who;
     if (!requester_of(q, &who))
         return web__json_error(q, MHD_HTTP_INTERNAL_SERVER_ERROR, "no client address");
-    const rs_limits *lim = &q->w->srv->cfg->limits;
+    const config_limits *lim = &q->w->srv->cfg->limits;
     rs_json j;
     json_init(&j);
     json_obj_begin(&j);
@@ -153,7 +153,7 @@ static const char *cross_origin(const req *q)
 /* The answer to a refused or started probe, as JSON (/api/probe). */
 static enum MHD_Result probe_json(const req *q, const rs_probe *p,
                                   const probe_refusal *why,
-                                  const probe_requester *who)
+                                  const probe_budget_requester *who)
 {
     rs_daemon *srv = q->w->srv;
     char report[320], retry[24] = "";
@@ -198,7 +198,7 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
     if (bad)
         return web__send_message(q, MHD_HTTP_BAD_REQUEST, "Bad Request", bad,
                                  NULL, NULL, NULL);
-    probe_requester who;
+    probe_budget_requester who;
     if (!requester_of(q, &who))
         return web__internal_error(q);
     probe_refusal why;

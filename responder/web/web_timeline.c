@@ -76,7 +76,7 @@ report_verdict web_timeline_verdict(const char *profile, web_timeline_result r)
     return p->advisory ? REPORT_VERDICT_ADVISORY : REPORT_VERDICT_WRONG;
 }
 
-void web_timeline_render(web_page *pg, xmlNodePtr parent,
+void web_timeline_render(rs_web_page *pg, xmlNodePtr parent,
                          const report_outcome *const *hist, size_t n)
 {
     static const char *const words[] = {"accepted", "refused",

@@ -40,7 +40,7 @@ report_verdict web_timeline_verdict(const char *profile, web_timeline_result r);
 
 /* <ol class="timeline" id="timeline"> of hist's periods into parent, or a
  * paragraph saying there is nothing trusted yet. */
-void web_timeline_render(web_page *pg, xmlNodePtr parent,
+void web_timeline_render(rs_web_page *pg, xmlNodePtr parent,
                          const report_outcome *const *hist, size_t n);
 
 #endif

@@ -50,7 +50,7 @@ struct rs_xmlstream {
     unsigned ns_in_scope;    /* namespace declarations of the open elements
                                 of the stanza (each keeps its own count in
                                 node->extra) */
-    xmlstream_guard guard;          /* counts each start tag's values first */
+    rs_xmlstream_guard guard;          /* counts each start tag's values first */
     xmlstream_limit broken;  /* the limit the reported error broke */
     uint64_t fed;            /* bytes given to this parser instance */
     uint64_t boundary;       /* input offset where the current item began */

@@ -6,13 +6,13 @@
 #include <stdbool.h>
 #include <string.h>
 
-void xmlstream_guard_reset(xmlstream_guard *g)
+void xmlstream_guard_reset(rs_xmlstream_guard *g)
 {
     memset(g, 0, sizeof *g);
     g->state = GUARD_TEXT;
 }
 
-static void skip_until(xmlstream_guard *g, const char *until)
+static void skip_until(rs_xmlstream_guard *g, const char *until)
 {
     g->state = GUARD_SKIP;
     g->until = until;
@@ -35,7 +35,7 @@ static unsigned next_match(const char *until, unsigned matched, char c)
 
 /* After "<!": "--" opens a comment, "[CDATA[" a CDATA section, anything
  * else a declaration (a DTD, which libxml2 then refuses). */
-static void bang(xmlstream_guard *g, char c)
+static void bang(rs_xmlstream_guard *g, char c)
 {
     if (g->matched == 0) {
         g->until = c == '-' ? "--" : c == '[' ? "[CDATA[" : NULL;
@@ -57,7 +57,7 @@ static void bang(xmlstream_guard *g, char c)
         skip_until(g, g->until[0] == '-' ? "-->" : "]]>");
 }
 
-size_t xmlstream_guard_scan(xmlstream_guard *g, const char *p, size_t len, unsigned max_values)
+size_t xmlstream_guard_scan(rs_xmlstream_guard *g, const char *p, size_t len, unsigned max_values)
 {
     size_t i = 0;
     while (i < len) {

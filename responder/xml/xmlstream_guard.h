@@ -24,7 +24,7 @@ typedef enum {
     GUARD_SKIP     /* inside markup that ends with 'until' */
 } xmlstream_guard_state;
 
-typedef struct xmlstream_guard {
+typedef struct rs_xmlstream_guard {
     xmlstream_guard_state state;
     char quote;            /* the quote ending the value (GUARD_VALUE) */
     const char *until;     /* GUARD_SKIP: its terminator ("-->", "]]>", "?>", ">");
@@ -32,14 +32,14 @@ typedef struct xmlstream_guard {
     unsigned matched;      /* bytes of until matched so far */
     unsigned values;       /* quoted values (attributes and namespace
                               declarations) in the current start tag */
-} xmlstream_guard;
+} rs_xmlstream_guard;
 
 /* Back to the start of a document. */
-void xmlstream_guard_reset(xmlstream_guard *g);
+void xmlstream_guard_reset(rs_xmlstream_guard *g);
 
 /* Read len bytes. Returns len when every start tag so far holds at most
  * max_values quoted values; otherwise the offset of the quote that went
  * over, and the guard stays there. Linear in len. */
-size_t xmlstream_guard_scan(xmlstream_guard *g, const char *p, size_t len, unsigned max_values);
+size_t xmlstream_guard_scan(rs_xmlstream_guard *g, const char *p, size_t len, unsigned max_values);
 
 #endif

@@ -33,7 +33,7 @@ const char *const *c2s_state_names(size_t *n)
 }
 
 /* Whether the stream is encrypted now. */
-static bool under_tls(const c2s_stream *s)
+static bool under_tls(const rs_c2s_stream *s)
 {
     return s->conn->tls_state == CONN_TLS_ACTIVE;
 }
@@ -47,7 +47,7 @@ static bool under_tls(const c2s_stream *s)
  * mandatory-to-negotiate, so a client cannot take the features for the end
  * of negotiation (an empty <features/> would say that, RFC 6120 4.3.5) and
  * has no mechanism to pick: one clear failure. */
-static void c2s_send_auth_features(c2s_stream *s)
+static void c2s_send_auth_features(rs_c2s_stream *s)
 {
     static const sasl_client_mech order[] = {SASL_CLIENT_SCRAM_SHA256,
                                              SASL_CLIENT_SCRAM_SHA1, SASL_CLIENT_PLAIN};
@@ -65,7 +65,7 @@ static void c2s_send_auth_features(c2s_stream *s)
 /* RFC 6120 4.3.3: a restart continues the stream: the same 'to', and after
  * TLS the domain whose certificate and TLS versions the session used.
  * False after sending the stream error. */
-static bool c2s_restart_allowed(c2s_stream *s, const xmlstream_header *h,
+static bool c2s_restart_allowed(rs_c2s_stream *s, const xmlstream_header *h,
                                 const rs_domain *dom)
 {
     char text[1200];
@@ -104,7 +104,7 @@ static bool by_address(const char *to)
     return !to[0] || netaddr_literal(to, 0, &ss);
 }
 
-static void c2s_open(c2s_stream *s, const xmlstream_header *h)
+static void c2s_open(rs_c2s_stream *s, const xmlstream_header *h)
 {
     rs_conn *c = s->conn;
     if (strcmp(h->default_ns, NS_CLIENT) != 0) {
@@ -178,7 +178,7 @@ static void c2s_open(c2s_stream *s, const xmlstream_header *h)
 
 /* ---- STARTTLS ------------------------------------------------------------ */
 
-static void c2s_starttls(c2s_stream *s, xmlNodePtr el)
+static void c2s_starttls(rs_c2s_stream *s, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_TLS, "starttls")) {
         conn_stream_error(s->conn, "policy-violation",
@@ -193,7 +193,7 @@ static void c2s_starttls(c2s_stream *s, xmlNodePtr el)
         conn_close(s->conn, "cannot set up TLS");
 }
 
-static void c2s_tls_done(c2s_stream *s, bool ok, const char *why)
+static void c2s_tls_done(rs_c2s_stream *s, bool ok, const char *why)
 {
     rs_conn *c = s->conn;
     if (!ok) {
@@ -211,7 +211,7 @@ static void c2s_tls_done(c2s_stream *s, bool ok, const char *why)
 
 /* ---- SASL ------------------------------------------------------------------ */
 
-static void sasl_failure(c2s_stream *s, const char *condition, const char *text)
+static void sasl_failure(rs_c2s_stream *s, const char *condition, const char *text)
 {
     char *t = xmlstream_escape(text ? text : "");
     c2s_send(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
@@ -229,7 +229,7 @@ static void sasl_failure(c2s_stream *s, const char *condition, const char *text)
                           "too many failed authentication attempts");
 }
 
-static void sasl_success(c2s_stream *s, const char *final)
+static void sasl_success(rs_c2s_stream *s, const char *final)
 {
     rs_conn *c = s->conn;
     if (final && final[0])
@@ -248,7 +248,7 @@ static void sasl_success(c2s_stream *s, const char *final)
 }
 
 /* Run one step of the exchange with the element's text (base64). */
-static void sasl_step(c2s_stream *s, xmlNodePtr el)
+static void sasl_step(rs_c2s_stream *s, xmlNodePtr el)
 {
     char *in = stanza_text(el);
     char *out = NULL;
@@ -267,7 +267,7 @@ static void sasl_step(c2s_stream *s, xmlNodePtr el)
     free(out);
 }
 
-static void c2s_auth(c2s_stream *s, xmlNodePtr el)
+static void c2s_auth(rs_c2s_stream *s, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_SASL, "auth")) {
         conn_stream_error(s->conn, "not-authorized", "authenticate first");
@@ -299,7 +299,7 @@ static void c2s_auth(c2s_stream *s, xmlNodePtr el)
     sasl_step(s, el);
 }
 
-static void c2s_sasl(c2s_stream *s, xmlNodePtr el)
+static void c2s_sasl(rs_c2s_stream *s, xmlNodePtr el)
 {
     if (stanza_is(el, NS_SASL, "response"))
         sasl_step(s, el);
@@ -313,7 +313,7 @@ static void c2s_sasl(c2s_stream *s, xmlNodePtr el)
 /* ---- the transition function ---------------------------------------------- */
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step c2s_step_of(const c2s_stream *s)
+static report_step c2s_step_of(const rs_c2s_stream *s)
 {
     switch (s->state) {
     case C2S_HEADER:
@@ -334,7 +334,7 @@ static report_step c2s_step_of(const c2s_stream *s)
     return REPORT_STEP_STANZAS;
 }
 
-static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
+static void c2s_transition(rs_c2s_stream *s, c2s_event ev, const void *arg)
 {
     rs_conn *c = s->conn;
     if (ev == C2S_EV_TIMEOUT) {
@@ -405,7 +405,7 @@ static void c2s_transition(c2s_stream *s, c2s_event ev, const void *arg)
 }
 
 /* One event: the transition, then the record learns the step it led to. */
-static void c2s_step(c2s_stream *s, c2s_event ev, const void *arg)
+static void c2s_step(rs_c2s_stream *s, c2s_event ev, const void *arg)
 {
     c2s_transition(s, ev, arg);
     clients_set_step(s->rec, c2s_step_of(s));
@@ -446,13 +446,13 @@ static void c2s_on_timeout(rs_conn *c)
 static void c2s_on_closed(rs_conn *c, const char *why)
 {
     (void)why;
-    c2s_stream *s = c->owner;
+    rs_c2s_stream *s = c->owner;
     c2s__session_end(s);
     sasl_client_free(s->sasl);
     free(s);
 }
 
-static const rs_conn_handler c2s_handler = {
+static const conn_handler c2s_handler = {
     .header = c2s_on_header,
     .opening = c2s_on_opening,
     .element = c2s_on_element,
@@ -463,7 +463,7 @@ static const rs_conn_handler c2s_handler = {
 
 int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
 {
-    c2s_stream *s = calloc(1, sizeof *s);
+    rs_c2s_stream *s = calloc(1, sizeof *s);
     rs_conn *c = s ? conn_new(srv, CONN_IN, &c2s_handler, s) : NULL;
     if (!c) {
         free(s);
@@ -502,11 +502,11 @@ int c2s_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
     return 0;
 }
 
-void c2s_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
+void c2s_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (c->handler == &c2s_handler && c->owner)
-            fn(arg, "c2s", c2s_state_name(((c2s_stream *)c->owner)->state));
+            fn(arg, "c2s", c2s_state_name(((rs_c2s_stream *)c->owner)->state));
 }
 
 /* ---- the hub ------------------------------------------------------------------ */

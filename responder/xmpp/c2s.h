@@ -44,6 +44,6 @@ void c2s_deliver(void *hub, xmlNodePtr el);
 const char *const *c2s_state_names(size_t *n);
 
 /* Call fn for every client stream with its state name. */
-void c2s_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg);
+void c2s_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg);
 
 #endif

@@ -37,33 +37,33 @@ typedef enum {
     C2S_EV_TIMEOUT   /* arg: NULL */
 } c2s_event;
 
-typedef struct c2s_stream {
+typedef struct rs_c2s_stream {
     rs_conn *conn;                /* its transport */
     rs_c2s *hub;                  /* the daemon's client side */
-    clients_record *rec;          /* what it did, for the client report
+    rs_clients_record *rec;          /* what it did, for the client report
                                      (clients.h); NULL without memory */
     c2s_state state;
     const rs_domain *dom;         /* the test domain it is for */
     bool direct_tls;              /* came in on the XEP-0368 port */
     char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
-    sasl_client *sasl;            /* the exchange running, or NULL */
+    rs_sasl_client *sasl;            /* the exchange running, or NULL */
     sasl_client_mech mech;        /* its mechanism */
     unsigned auth_failures;       /* SASL attempts refused so far */
     char jid[3072];               /* the bound full JID, "" before binding */
     char key[80];                 /* "c2s IP": rate budgets and sessions per
                                      address count by it */
-    struct c2s_stream *next;      /* in hub->sessions once bound */
-    struct c2s_stream **pprev;    /* what points at it there, NULL while
+    struct rs_c2s_stream *next;      /* in hub->sessions once bound */
+    struct rs_c2s_stream **pprev;    /* what points at it there, NULL while
                                      not listed: leaving takes constant time */
-    struct c2s_stream *jid_next;  /* in its hub->by_jid bucket once bound */
-} c2s_stream;
+    struct rs_c2s_stream *jid_next;  /* in its hub->by_jid bucket once bound */
+} rs_c2s_stream;
 
 struct rs_c2s {
     rs_daemon *srv;               /* the daemon */
     sasl_client_account account;  /* test/test, salted at start */
-    c2s_stream *sessions;         /* bound sessions */
+    rs_c2s_stream *sessions;         /* bound sessions */
     unsigned n_sessions;
-    c2s_stream **by_jid;          /* bound sessions by full JID (ASCII case
+    rs_c2s_stream **by_jid;          /* bound sessions by full JID (ASCII case
                                      ignored), chained through jid_next:
                                      a delivery or a bind finds its session
                                      without a walk over all of them */
@@ -77,12 +77,12 @@ struct rs_c2s {
 /* ---- c2s_session.c ------------------------------------------------------- */
 
 /* The bind request (or anything else) after authentication. */
-void c2s__session_bind(c2s_stream *s, xmlNodePtr el);
+void c2s__session_bind(rs_c2s_stream *s, xmlNodePtr el);
 
 /* A stanza of a bound session. */
-void c2s__session_stanza(c2s_stream *s, xmlNodePtr el);
+void c2s__session_stanza(rs_c2s_stream *s, xmlNodePtr el);
 
 /* Leave the hub's list (the stream is closing). */
-void c2s__session_end(c2s_stream *s);
+void c2s__session_end(rs_c2s_stream *s);
 
 #endif

@@ -19,7 +19,7 @@
 /* ---- sending to the client ------------------------------------------------- */
 
 /* el (consumed, built in jabber:server) goes to s in jabber:client. */
-static void session_send(c2s_stream *s, xmlNodePtr el)
+static void session_send(rs_c2s_stream *s, xmlNodePtr el)
 {
     if (!el || !stanza_rename_ns(el, NS_SERVER, NS_CLIENT)) {
         xmlFreeNode(el);
@@ -32,7 +32,7 @@ static void session_send(c2s_stream *s, xmlNodePtr el)
 
 /* A reply to stanza in from the account's point of view: from 'from' (NULL:
  * none, for what the client sent without 'to'), to the session. */
-static xmlNodePtr session_reply(const c2s_stream *s, xmlNodePtr stanza,
+static xmlNodePtr session_reply(const rs_c2s_stream *s, xmlNodePtr stanza,
                                 const char *type, const char *from)
 {
     xmlNodePtr el = stanza_new(NS_SERVER, (const char *)stanza->name);
@@ -46,7 +46,7 @@ static xmlNodePtr session_reply(const c2s_stream *s, xmlNodePtr stanza,
 }
 
 /* An error reply (never to an error or an iq result). */
-static void session_error(c2s_stream *s, xmlNodePtr stanza, const char *from,
+static void session_error(rs_c2s_stream *s, xmlNodePtr stanza, const char *from,
                           const char *type, const char *condition, const char *text)
 {
     const char *t = stanza_attr(stanza, "type");
@@ -77,11 +77,11 @@ static size_t jid_hash(const char *s)
     return h;
 }
 
-static c2s_stream *find_session(rs_c2s *hub, const char *full)
+static rs_c2s_stream *find_session(rs_c2s *hub, const char *full)
 {
     if (!hub->by_jid_size)
         return NULL;
-    for (c2s_stream *o = hub->by_jid[jid_hash(full) & (hub->by_jid_size - 1)]; o;
+    for (rs_c2s_stream *o = hub->by_jid[jid_hash(full) & (hub->by_jid_size - 1)]; o;
          o = o->jid_next)
         if (strcasecmp(o->jid, full) == 0)
             return o;
@@ -96,11 +96,11 @@ static int by_jid_room(rs_c2s *hub)
     if (hub->n_sessions < hub->by_jid_size)
         return 0;
     size_t size = hub->by_jid_size ? hub->by_jid_size * 2 : BY_JID_FIRST;
-    c2s_stream **b = calloc(size, sizeof *b);
+    rs_c2s_stream **b = calloc(size, sizeof *b);
     if (!b)
         return hub->by_jid_size ? 0 : -1;
     for (size_t i = 0; i < hub->by_jid_size; i++)
-        for (c2s_stream *o = hub->by_jid[i], *next; o; o = next) {
+        for (rs_c2s_stream *o = hub->by_jid[i], *next; o; o = next) {
             next = o->jid_next;
             size_t j = jid_hash(o->jid) & (size - 1);
             o->jid_next = b[j];
@@ -112,9 +112,9 @@ static int by_jid_room(rs_c2s *hub)
     return 0;
 }
 
-static void by_jid_remove(rs_c2s *hub, c2s_stream *s)
+static void by_jid_remove(rs_c2s *hub, rs_c2s_stream *s)
 {
-    c2s_stream **pp = &hub->by_jid[jid_hash(s->jid) & (hub->by_jid_size - 1)];
+    rs_c2s_stream **pp = &hub->by_jid[jid_hash(s->jid) & (hub->by_jid_size - 1)];
     for (; *pp; pp = &(*pp)->jid_next)
         if (*pp == s) {
             *pp = s->jid_next;
@@ -124,7 +124,7 @@ static void by_jid_remove(rs_c2s *hub, c2s_stream *s)
 }
 
 /* The resource asked for, if it makes a valid JID, else a random one. */
-static bool choose_jid(c2s_stream *s, xmlNodePtr bind)
+static bool choose_jid(rs_c2s_stream *s, xmlNodePtr bind)
 {
     xmlNodePtr r = stanza_child(bind, NS_BIND, "resource");
     char *asked = r ? stanza_text(r) : NULL;
@@ -147,7 +147,7 @@ static bool choose_jid(c2s_stream *s, xmlNodePtr bind)
     return true;
 }
 
-void c2s__session_bind(c2s_stream *s, xmlNodePtr el)
+void c2s__session_bind(rs_c2s_stream *s, xmlNodePtr el)
 {
     xmlNodePtr bind = stanza_child(el, NS_BIND, "bind");
     if (!stanza_is(el, NS_CLIENT, "iq") || strcmp(stanza_attr(el, "type"), "set") != 0 ||
@@ -162,7 +162,7 @@ void c2s__session_bind(c2s_stream *s, xmlNodePtr el)
         conn_stream_error(s->conn, "internal-server-error", "no randomness");
         return;
     }
-    c2s_stream *old = find_session(hub, s->jid);
+    rs_c2s_stream *old = find_session(hub, s->jid);
     if (old) { /* RFC 6120 7.7.2.2: the new session wins */
         c2s__session_end(old);
         conn_stream_error(old->conn, "conflict", "replaced by a new session");
@@ -194,7 +194,7 @@ void c2s__session_bind(c2s_stream *s, xmlNodePtr el)
     clients_bound(s->rec);
 }
 
-void c2s__session_end(c2s_stream *s)
+void c2s__session_end(rs_c2s_stream *s)
 {
     if (!s->hub || !s->pprev)
         return;
@@ -209,7 +209,7 @@ void c2s__session_end(c2s_stream *s)
 
 /* ---- the account's own stanzas (no 'to', or its bare JID) ---------------------- */
 
-static void own_iq(c2s_stream *s, xmlNodePtr iq)
+static void own_iq(rs_c2s_stream *s, xmlNodePtr iq)
 {
     const char *type = stanza_attr(iq, "type");
     xmlNodePtr q = stanza_first_child(iq);
@@ -241,7 +241,7 @@ static void own_iq(c2s_stream *s, xmlNodePtr iq)
 
 /* Initial presence: the echo contact answers as if probed, through the
  * services (their presence budget counts it). */
-static void own_presence(c2s_stream *s, xmlNodePtr pres)
+static void own_presence(rs_c2s_stream *s, xmlNodePtr pres)
 {
     if (stanza_attr(pres, "type")[0])
         return; /* unavailable and the rest: nothing to do */
@@ -259,7 +259,7 @@ static void own_presence(c2s_stream *s, xmlNodePtr pres)
 
 /* ---- routing ------------------------------------------------------------------ */
 
-void c2s__session_stanza(c2s_stream *s, xmlNodePtr el)
+void c2s__session_stanza(rs_c2s_stream *s, xmlNodePtr el)
 {
     bool iq = stanza_is(el, NS_CLIENT, "iq"), msg = stanza_is(el, NS_CLIENT, "message"),
          pres = stanza_is(el, NS_CLIENT, "presence");
@@ -319,7 +319,7 @@ void c2s_deliver(void *ud, xmlNodePtr el)
         return;
     }
     if (j.resource[0]) { /* the usual case: one session, by its full JID */
-        c2s_stream *s = find_session(hub, stanza_attr(el, "to"));
+        rs_c2s_stream *s = find_session(hub, stanza_attr(el, "to"));
         if (s)
             session_send(s, el);
         else
@@ -330,9 +330,9 @@ void c2s_deliver(void *ud, xmlNodePtr el)
      * walk over the bound sessions; our services answer full JIDs, so this
      * is rare */
     snprintf(bare, sizeof bare, "%s@%s", j.local, j.domain);
-    c2s_stream *to[64];
+    rs_c2s_stream *to[64];
     size_t n = 0;
-    for (c2s_stream *s = hub->sessions; s && n < 64; s = s->next) {
+    for (rs_c2s_stream *s = hub->sessions; s && n < 64; s = s->next) {
         const char *slash = strchr(s->jid, '/');
         if (slash && (size_t)(slash - s->jid) == strlen(bare) &&
             strncasecmp(s->jid, bare, strlen(bare)) == 0)

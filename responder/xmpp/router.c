@@ -54,7 +54,7 @@ struct rs_router {
     void *local_ud;
     router_client_fn client;        /* what answers their stanzas */
     void *client_ud;
-    ratelimit_table *verify_limits;        /* verification dials per claimed
+    rs_ratelimit_table *verify_limits;        /* verification dials per claimed
                                        domain and in all this minute */
     done_event *head, *tail;        /* completions not yet delivered */
     uv_timer_t timer;               /* delivers them on the next loop turn */
@@ -260,7 +260,7 @@ void router_send(rs_daemon *srv, const char *local, const char *remote,
         log_msg(RS_LOG_ERROR, "router: out of memory serializing a stanza");
         return;
     }
-    s2s_out *o = s2s_out_get(srv, local, remote);
+    rs_s2s_out *o = s2s_out_get(srv, local, remote);
     if (!o || !s2s_out_send(o, xml, len)) {
         log_msg(RS_LOG_WARN, "router: %s from %s to %s; stanza dropped",
                o ? "queue full" : "no stream (limits or memory)", local, remote);
@@ -276,7 +276,7 @@ void router_send(rs_daemon *srv, const char *local, const char *remote,
 
 /* Count one verification dial of kind for key this minute; false past
  * limit, logged once a minute. */
-static bool verify_count_one(ratelimit_table *t, const char *key, unsigned kind,
+static bool verify_count_one(rs_ratelimit_table *t, const char *key, unsigned kind,
                              unsigned limit, const char *what)
 {
     ratelimit_verdict v = ratelimit_hit(t, key, kind, limit, (int64_t)time(NULL), 60);
@@ -294,7 +294,7 @@ bool router_verify_dial_allowed(rs_daemon *srv, const char *local,
     rs_router *r = srv->router;
     if (!r || (!r->verify_limits && !(r->verify_limits = ratelimit_new(VERIFY_SLOTS))))
         return false;
-    const rs_limits *lim = &srv->cfg->limits;
+    const config_limits *lim = &srv->cfg->limits;
     char what[300];
     snprintf(what, sizeof what, "remote=%s", remote);
     /* the total only counts dials the per-domain limit let through */
@@ -311,7 +311,7 @@ void router_verify_dialback(rs_daemon *srv, const char *local,
                             const char *remote, const char *stream_id,
                             const char *key, unsigned requester_id)
 {
-    s2s_out *o = s2s_out_get(srv, local, remote);
+    rs_s2s_out *o = s2s_out_get(srv, local, remote);
     if (o)
         s2s_out_verify(o, stream_id, key, requester_id);
     else if (srv->router)

@@ -36,11 +36,11 @@ const char *const *s2s_in_state_names(size_t *n)
     return state_names;
 }
 
-static void in_step(s2s_in *s, in_event ev, const void *arg);
+static void in_step(rs_s2s_in *s, in_event ev, const void *arg);
 
 /* ---- authorisation state -------------------------------------------------- */
 
-static bool authorised(const s2s_in *s, const char *local, const char *remote)
+static bool authorised(const rs_s2s_in *s, const char *local, const char *remote)
 {
     if (s->sasl_done)
         return strcasecmp(FROM(s), remote) == 0 &&
@@ -66,7 +66,7 @@ bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
     return false;
 }
 
-void s2s_in__become_ready(s2s_in *s)
+void s2s_in__become_ready(rs_s2s_in *s)
 {
     s->state = IN_READY;
     conn_set_timeout(s->conn, s->conn->srv->cfg->limits.idle_timeout);
@@ -74,7 +74,7 @@ void s2s_in__become_ready(s2s_in *s)
 }
 
 /* How the peer's authentication went, for the report; a refusal is ours. */
-void s2s_in__outcome_auth(s2s_in *s, const char *method, report_auth result,
+void s2s_in__outcome_auth(rs_s2s_in *s, const char *method, report_auth result,
                           const char *condition, const char *text)
 {
     report_outcome *r = record_outcome(s->rec);
@@ -94,13 +94,13 @@ void s2s_in__outcome_auth(s2s_in *s, const char *method, report_auth result,
 
 /* ---- stream header ------------------------------------------------------- */
 
-static void s2s_in_send_auth_features(s2s_in *s)
+static void s2s_in_send_auth_features(rs_s2s_in *s)
 {
     unsigned allowed = s->dom->profile->policy.auth_in;
     if (s->dom->profile->policy.no_sasl) /* no mechanism at all: no EXTERNAL */
         allowed &= ~(unsigned)CATALOG_AUTH_EXTERNAL;
     bool tls = s->conn->tls_state == CONN_TLS_ACTIVE;
-    rs_peer_verdict cert = {0};
+    verify_verdict cert = {0};
     s->external_offered = (allowed & CATALOG_AUTH_EXTERNAL) && tls &&
                           FROM(s)[0] &&
                           verify_peer(tls_session(s->conn->tls), s->conn->domains->trust,
@@ -134,7 +134,7 @@ static void s2s_in_send_auth_features(s2s_in *s)
  * the stream was opened for; otherwise a SASL result or a TLS session would
  * move to another test domain and skip that domain's policy (certificate, TLS
  * versions, auth methods). False after sending the stream error. */
-static bool s2s_in_restart_allowed(s2s_in *s, const xmlstream_header *h, const rs_domain *dom)
+static bool s2s_in_restart_allowed(rs_s2s_in *s, const xmlstream_header *h, const rs_domain *dom)
 {
     rs_conn *c = s->conn;
     char text[1200];
@@ -173,13 +173,13 @@ static bool s2s_in_restart_allowed(s2s_in *s, const xmlstream_header *h, const r
 /* A stream we refuse at its header still belongs to the test domain it
  * asked for (by SNI or 'to'): the report's cell shows that the peer tried,
  * and how. The 'from' is a claim; evidence.c decides what it proves. */
-static void attribute_refusal(s2s_in *s, const rs_domain *dom, const char *from)
+static void attribute_refusal(rs_s2s_in *s, const rs_domain *dom, const char *from)
 {
     if (dom && !s->dom && from[0] && jid_domain_valid(from))
         conn_set_names(s->conn, dom->name, from);
 }
 
-static void in_open(s2s_in *s, const xmlstream_header *h)
+static void in_open(rs_s2s_in *s, const xmlstream_header *h)
 {
     rs_conn *c = s->conn;
     if (strcmp(h->default_ns, NS_SERVER) != 0) {
@@ -256,7 +256,7 @@ static void in_open(s2s_in *s, const xmlstream_header *h)
 
 /* ---- STARTTLS ------------------------------------------------------------ */
 
-static void in_starttls(s2s_in *s, xmlNodePtr el)
+static void in_starttls(rs_s2s_in *s, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_TLS, "starttls")) {
         conn_stream_error(s->conn, "policy-violation",
@@ -270,7 +270,7 @@ static void in_starttls(s2s_in *s, xmlNodePtr el)
         conn_close(s->conn, "cannot set up TLS");
 }
 
-static void in_tls_done(s2s_in *s, bool ok, const char *why)
+static void in_tls_done(rs_s2s_in *s, bool ok, const char *why)
 {
     rs_conn *c = s->conn;
     if (!ok) {
@@ -288,7 +288,7 @@ static void in_tls_done(s2s_in *s, bool ok, const char *why)
 
 /* ---- SASL EXTERNAL --------------------------------------------------------- */
 
-static void sasl_fail(s2s_in *s, const char *condition, const char *text)
+static void sasl_fail(rs_s2s_in *s, const char *condition, const char *text)
 {
     char *t = s2s_in__esc(text);
     s2s_in_send(s, "<failure xmlns='" NS_SASL "'><%s/><text>%s</text></failure>",
@@ -300,7 +300,7 @@ static void sasl_fail(s2s_in *s, const char *condition, const char *text)
              "method=EXTERNAL condition=%s reason=\"%s\"", condition, text);
 }
 
-static void in_sasl_auth(s2s_in *s, xmlNodePtr el)
+static void in_sasl_auth(rs_s2s_in *s, xmlNodePtr el)
 {
     if (strcmp(stanza_attr(el, "mechanism"), "EXTERNAL") != 0 || !s->external_offered) {
         sasl_fail(s, "invalid-mechanism", "only EXTERNAL is offered, and only "
@@ -339,7 +339,7 @@ static bool is_stanza(xmlNodePtr el)
 }
 
 /* "received iq get ping": what the last stanza was, for the report. */
-static void note_stanza(s2s_in *s, xmlNodePtr el)
+static void note_stanza(rs_s2s_in *s, xmlNodePtr el)
 {
     report_outcome *r = record_outcome(s->rec);
     xmlNodePtr child = stanza_first_child(el);
@@ -354,7 +354,7 @@ static void note_stanza(s2s_in *s, xmlNodePtr el)
 
 /* s in or out of the daemon's list of streams paused for their replies
  * (CONN_PAUSE_REPLIES), so that s2s_in_replies_flow visits only those. */
-static void replies_listed(s2s_in *s, bool listed)
+static void replies_listed(rs_s2s_in *s, bool listed)
 {
     rs_daemon *srv = s->conn->srv;
     if (listed == s->replies_listed)
@@ -378,14 +378,14 @@ static void replies_listed(s2s_in *s, bool listed)
 }
 
 /* A stanza on a stream not authenticated yet ends it, unanswered. */
-static void refuse_unauthenticated(s2s_in *s, const char *claimed_from)
+static void refuse_unauthenticated(rs_s2s_in *s, const char *claimed_from)
 {
     conn_log(s->conn, RS_LOG_WARN, "refused", "stanza before authentication "
              "(claimed from=%s); not answered", claimed_from);
     conn_stream_error(s->conn, "not-authorized", "authenticate before sending stanzas");
 }
 
-static void in_stanza(s2s_in *s, xmlNodePtr el)
+static void in_stanza(rs_s2s_in *s, xmlNodePtr el)
 {
     rs_conn *c = s->conn;
     if (s->state != IN_READY) {
@@ -423,7 +423,7 @@ static void in_stanza(s2s_in *s, xmlNodePtr el)
     free(to);
 }
 
-static void in_element(s2s_in *s, xmlNodePtr el)
+static void in_element(rs_s2s_in *s, xmlNodePtr el)
 {
     if (stanza_is(el, NS_SASL, "auth") && s->state == IN_AUTH)
         in_sasl_auth(s, el);
@@ -439,7 +439,7 @@ static void in_element(s2s_in *s, xmlNodePtr el)
 }
 
 /* The peer gave up on the stream and says why: that is the operator's answer. */
-static void in_peer_error(s2s_in *s, xmlNodePtr el)
+static void in_peer_error(rs_s2s_in *s, xmlNodePtr el)
 {
     xmlNodePtr t = stanza_child(el, NS_STREAM_ERRORS, "text");
     char *text = t ? stanza_text(t) : NULL;
@@ -466,7 +466,7 @@ static void in_peer_error(s2s_in *s, xmlNodePtr el)
 /* ---- the transition function ---------------------------------------------- */
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step s2s_in_step_of(const s2s_in *s)
+static report_step s2s_in_step_of(const rs_s2s_in *s)
 {
     switch (s->state) {
     case IN_HEADER:
@@ -487,7 +487,7 @@ static report_step s2s_in_step_of(const s2s_in *s)
     return REPORT_STEP_NONE;
 }
 
-static void in_transition(s2s_in *s, in_event ev, const void *arg)
+static void in_transition(rs_s2s_in *s, in_event ev, const void *arg)
 {
     rs_conn *c = s->conn;
     if (ev == IN_EV_TIMEOUT) {
@@ -536,7 +536,7 @@ static void in_transition(s2s_in *s, in_event ev, const void *arg)
 }
 
 /* One event: the transition, then the record learns the step it led to. */
-static void in_step(s2s_in *s, in_event ev, const void *arg)
+static void in_step(rs_s2s_in *s, in_event ev, const void *arg)
 {
     in_transition(s, ev, arg);
     record_set_step(s->rec, s2s_in_step_of(s));
@@ -567,7 +567,7 @@ static void s2s_in_on_timeout(rs_conn *c)
 static void s2s_in_on_closed(rs_conn *c, const char *why)
 {
     (void)why;
-    s2s_in *s = c->owner;
+    rs_s2s_in *s = c->owner;
     if (s) {
         replies_listed(s, false);
         free(s->pairs);
@@ -589,14 +589,14 @@ in_pair *s2s_in__pair_add(in_pair **list, size_t *n)
 /* Before authentication a stanza is refused at its start tag, unread. */
 static bool s2s_in_on_opening(rs_conn *c, const char *name, const char *ns)
 {
-    s2s_in *s = c->owner;
+    rs_s2s_in *s = c->owner;
     if (s->state == IN_READY || !stanza_name_is_stanza(ns, name, NS_SERVER))
         return true;
     refuse_unauthenticated(s, "-");
     return false;
 }
 
-static const rs_conn_handler in_handler = {
+static const conn_handler in_handler = {
     .header = s2s_in_on_header,
     .opening = s2s_in_on_opening,
     .element = s2s_in_on_element,
@@ -607,7 +607,7 @@ static const rs_conn_handler in_handler = {
 
 void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut)
 {
-    for (s2s_in *s = srv->replies_paused, *next; s; s = next) {
+    for (rs_s2s_in *s = srv->replies_paused, *next; s; s = next) {
         next = s->paused_next;
         rs_conn *c = s->conn;
         if (c->closing || !(c->read_paused & CONN_PAUSE_REPLIES)) {
@@ -627,7 +627,7 @@ void s2s_in_replies_flow(rs_daemon *srv, const char *remote, bool cut)
 
 int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
 {
-    s2s_in *s = calloc(1, sizeof *s);
+    rs_s2s_in *s = calloc(1, sizeof *s);
     rs_conn *c = s ? conn_new(srv, CONN_IN, &in_handler, s) : NULL;
     if (!c) {
         free(s);
@@ -654,7 +654,7 @@ int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
                          : ((struct sockaddr_in *)&here)->sin_port);
     conn_log(c, RS_LOG_INFO, "accept", "port=%u%s streams=%u", port,
              direct_tls ? " direct-tls" : "", srv->n_conns);
-    const rs_limits *lim = &srv->cfg->limits;
+    const config_limits *lim = &srv->cfg->limits;
     const char *why = NULL;
     if (!admission_inbound(srv, c, &why)) {
         srv->stats.refused++;
@@ -673,9 +673,9 @@ int s2s_in_accept(rs_daemon *srv, uv_stream_t *listener, bool direct_tls)
     return 0;
 }
 
-void s2s_in_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
+void s2s_in_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg)
 {
     for (rs_conn *c = srv->conns; c; c = c->next)
         if (c->dir == CONN_IN && c->handler == &in_handler && c->owner)
-            fn(arg, "in", s2s_in_state_name(((s2s_in *)c->owner)->state));
+            fn(arg, "in", s2s_in_state_name(((rs_s2s_in *)c->owner)->state));
 }

@@ -35,6 +35,6 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id,
 const char *const *s2s_in_state_names(size_t *n);
 
 /* Call fn for every inbound stream with its state name. */
-void s2s_in_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg);
+void s2s_in_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg);
 
 #endif

@@ -17,7 +17,7 @@
 #include "s2s_out.h"
 #include "stanza.h"
 
-static void db_result_error(s2s_in *s, const char *from, const char *to,
+static void db_result_error(rs_s2s_in *s, const char *from, const char *to,
                             const char *condition, const char *text)
 {
     char *f = s2s_in__esc(from), *t = s2s_in__esc(to), *x = s2s_in__esc(text);
@@ -37,7 +37,7 @@ static void db_result_error(s2s_in *s, const char *from, const char *to,
  * local domain's test must still run as its own profile says, or a plaintext
  * stream to no-tls would authenticate a pair for valid. NULL when this stream
  * can carry dialback for local, else why not (written to why). */
-static const char *dialback_refusal(const s2s_in *s, const rs_domain *local,
+static const char *dialback_refusal(const rs_s2s_in *s, const rs_domain *local,
                                     char *why, size_t n)
 {
     const rs_conn *c = s->conn;
@@ -74,7 +74,7 @@ static bool name_is_ours(const rs_daemon *srv, const char *name)
 }
 
 /* The peer asks to be authenticated as 'from' for our domain 'to'. */
-void s2s_in__db_result(s2s_in *s, xmlNodePtr el)
+void s2s_in__db_result(rs_s2s_in *s, xmlNodePtr el)
 {
     const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
     const rs_domain *local = domains_find(s->conn->domains, to);
@@ -138,7 +138,7 @@ void s2s_in__db_result(s2s_in *s, xmlNodePtr el)
 }
 
 /* The peer, as receiving server, asks whether we issued a key. */
-void s2s_in__db_verify(s2s_in *s, xmlNodePtr el)
+void s2s_in__db_verify(rs_s2s_in *s, xmlNodePtr el)
 {
     const char *from = stanza_attr(el, "from"), *to = stanza_attr(el, "to");
     const char *id = stanza_attr(el, "id");
@@ -177,7 +177,7 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local
     rs_conn *c = conn_find(srv, conn_id);
     if (!c || c->dir != CONN_IN || c->closing)
         return;
-    s2s_in *s = c->owner;
+    rs_s2s_in *s = c->owner;
     size_t i = 0;
     while (i < s->n_pending && !(strcasecmp(s->pending[i].local, local) == 0 &&
                                  strcasecmp(s->pending[i].remote, remote) == 0))

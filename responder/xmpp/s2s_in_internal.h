@@ -42,7 +42,7 @@ typedef struct in_pair {
     char remote[256];
 } in_pair;
 
-typedef struct s2s_in {
+typedef struct rs_s2s_in {
     rs_conn *conn;
     rs_record *rec;               /* its outcome record (record.h) */
     in_state state;
@@ -63,8 +63,8 @@ typedef struct s2s_in {
     char replies_to[256];         /* reading paused until our stream to
                                      this domain drains (CONN_PAUSE_REPLIES) */
     bool replies_listed;          /* in rs_daemon.replies_paused */
-    struct s2s_in *paused_prev, *paused_next; /* in that list */
-} s2s_in;
+    struct rs_s2s_in *paused_prev, *paused_next; /* in that list */
+} rs_s2s_in;
 
 /* The peer's 'from', "" before its header or without one. */
 #define FROM(s) ((s)->peer_from ? (s)->peer_from : "")
@@ -85,15 +85,15 @@ bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
                          const char *remote);
 
 /* The stream is authenticated: stanzas are accepted, the idle clock runs. */
-void s2s_in__become_ready(s2s_in *s);
+void s2s_in__become_ready(rs_s2s_in *s);
 
 /* How the peer's authentication went, for the report; a refusal is ours. */
-void s2s_in__outcome_auth(s2s_in *s, const char *method, report_auth result,
+void s2s_in__outcome_auth(rs_s2s_in *s, const char *method, report_auth result,
                           const char *condition, const char *text);
 
 /* The peer's <db:result/> (a claim to be 'from' for our 'to') and
  * <db:verify/> (it asks us, as authoritative server, about a key). */
-void s2s_in__db_result(s2s_in *s, xmlNodePtr el);
-void s2s_in__db_verify(s2s_in *s, xmlNodePtr el);
+void s2s_in__db_result(rs_s2s_in *s, xmlNodePtr el);
+void s2s_in__db_verify(rs_s2s_in *s, xmlNodePtr el);
 
 #endif

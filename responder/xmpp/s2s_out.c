@@ -34,7 +34,7 @@ typedef enum {
     OUT_EV_CLOSED     /* arg: const char *why; the conn is gone */
 } out_event;
 
-static void out_step(s2s_out *o, out_event ev, const void *arg);
+static void out_step(rs_s2s_out *o, out_event ev, const void *arg);
 
 static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "header", "features", "starttls", "tls",
@@ -52,7 +52,7 @@ const char *const *s2s_out_state_names(size_t *n)
     return state_names;
 }
 
-void s2s_out__log(const s2s_out *o, rs_log_level level, const char *event,
+void s2s_out__log(const rs_s2s_out *o, log_level level, const char *event,
                     const char *fmt, ...)
 {
     char msg[1200];
@@ -71,14 +71,14 @@ void s2s_out__log(const s2s_out *o, rs_log_level level, const char *event,
 
 static void s2s_out_on_timer_closed(uv_handle_t *h)
 {
-    s2s_out *o = h->data;
+    rs_s2s_out *o = h->data;
     domains_unref(o->domains);
     free(o);
 }
 
-static void unlink_out(s2s_out *o)
+static void unlink_out(rs_s2s_out *o)
 {
-    for (s2s_out **pp = &o->srv->outs; *pp; pp = &(*pp)->next)
+    for (rs_s2s_out **pp = &o->srv->outs; *pp; pp = &(*pp)->next)
         if (*pp == o) {
             *pp = o->next;
             o->srv->n_outs--;
@@ -88,7 +88,7 @@ static void unlink_out(s2s_out *o)
 
 /* We never got a connection to the remote (DNS, every address refused):
  * still an outcome, so the report says why nothing arrived. */
-static void report_unreached(const s2s_out *o, const char *why)
+static void report_unreached(const rs_s2s_out *o, const char *why)
 {
     report_outcome r = {.leg = REPORT_LEG_OUT, .refused_by = REPORT_BY_NETWORK};
     r.time = (int64_t)time(NULL);
@@ -104,7 +104,7 @@ static void report_unreached(const s2s_out *o, const char *why)
  * others see is S2S_OUT_FAILED_PUBLIC; why (logged by the callers) stays
  * here, except in the unreached record, whose reasons are DNS answers and
  * our own allow-list, not what listens. */
-static void out_finish(s2s_out *o, const char *condition, const char *why)
+static void out_finish(rs_s2s_out *o, const char *condition, const char *why)
 {
     if (o->state == OUT_DONE)
         return;
@@ -136,7 +136,7 @@ static void out_finish(s2s_out *o, const char *condition, const char *why)
     uv_close((uv_handle_t *)&o->timer, s2s_out_on_timer_closed);
 }
 
-void s2s_out__fail(s2s_out *o, const char *condition, const char *why)
+void s2s_out__fail(rs_s2s_out *o, const char *condition, const char *why)
 {
     s2s_out__log(o, RS_LOG_INFO, "out-fail", "state=%s condition=%s reason=\"%s\"",
             s2s_out_state_name(o->state), condition, why);
@@ -160,7 +160,7 @@ static bool has_mechanism(xmlNodePtr features, const char *name)
     return false;
 }
 
-static void start_dialback(s2s_out *o)
+static void start_dialback(rs_s2s_out *o)
 {
     char key[DIALBACK_KEY_HEX];
     if (!o->peer_stream_id[0] ||
@@ -181,7 +181,7 @@ static void start_dialback(s2s_out *o)
  * verifications ride it, and they need no authentication of ours
  * (XEP-0220): it stays until they are answered, within the connect
  * deadline, then closes. Stanzas cannot go this way: they bounce now. */
-static void verify_only(s2s_out *o, const char *why)
+static void verify_only(rs_s2s_out *o, const char *why)
 {
     o->state = OUT_VERIFY_ONLY;
     s2s_out__log(o, RS_LOG_INFO, "verify-only", "%zu verification(s) wait; "
@@ -192,7 +192,7 @@ static void verify_only(s2s_out *o, const char *why)
 }
 
 /* Features after TLS (or without TLS): authenticate as the profile allows. */
-static void authenticate(s2s_out *o, xmlNodePtr features)
+static void authenticate(rs_s2s_out *o, xmlNodePtr features)
 {
     unsigned allowed = o->dom->profile->policy.auth_out;
     bool tls = o->conn->tls_state == CONN_TLS_ACTIVE;
@@ -239,7 +239,7 @@ static void authenticate(s2s_out *o, xmlNodePtr features)
 
 /* The remote's answer to our authentication, for the report. A refusal
  * stays in auth_error even when dialback then succeeds. */
-static void outcome_auth(s2s_out *o, report_auth result, const char *why)
+static void outcome_auth(rs_s2s_out *o, report_auth result, const char *why)
 {
     report_outcome *r = record_outcome(o->rec);
     r->auth = result;
@@ -254,7 +254,7 @@ static void outcome_auth(s2s_out *o, report_auth result, const char *why)
     }
 }
 
-static void sasl_outcome(s2s_out *o, xmlNodePtr el)
+static void sasl_outcome(rs_s2s_out *o, xmlNodePtr el)
 {
     if (stanza_is(el, NS_SASL, "success")) {
         o->authenticated = true;
@@ -284,7 +284,7 @@ static void sasl_outcome(s2s_out *o, xmlNodePtr el)
     s2s_out__fail(o, "remote-server-not-found", why);
 }
 
-static void dialback_outcome(s2s_out *o, xmlNodePtr el)
+static void dialback_outcome(rs_s2s_out *o, xmlNodePtr el)
 {
     const char *type = stanza_attr(el, "type");
     if (strcmp(type, "valid") == 0) {
@@ -311,7 +311,7 @@ static void dialback_outcome(s2s_out *o, xmlNodePtr el)
 
 /* ---- stream events ----------------------------------------------------------------- */
 
-static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
+static void s2s_out_on_features(rs_s2s_out *o, xmlNodePtr el)
 {
     if (!stanza_is(el, NS_STREAMS, "features")) {
         s2s_out__fail(o, "remote-server-not-found", "expected stream features");
@@ -344,10 +344,10 @@ static void s2s_out_on_features(s2s_out *o, xmlNodePtr el)
     authenticate(o, el);
 }
 
-static void s2s_out_on_tls_ok(s2s_out *o)
+static void s2s_out_on_tls_ok(rs_s2s_out *o)
 {
     char desc[128];
-    rs_peer_verdict v;
+    verify_verdict v;
     tls_describe(o->conn->tls, desc, sizeof desc);
     bool ok = verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
     report_outcome *r = record_outcome(o->rec);
@@ -361,7 +361,7 @@ static void s2s_out_on_tls_ok(s2s_out *o)
 }
 
 /* Elements any state after the header may see. true when handled. */
-static bool common_element(s2s_out *o, xmlNodePtr el)
+static bool common_element(rs_s2s_out *o, xmlNodePtr el)
 {
     if (stanza_is(el, NS_STREAMS, "error")) {
         xmlNodePtr t = stanza_child(el, NS_STREAM_ERRORS, "text");
@@ -401,14 +401,14 @@ static bool common_element(s2s_out *o, xmlNodePtr el)
 /* The remote ended our stream after TLS, before its header: with our
  * client certificate sent, that is how a TLS 1.3 server refuses it (it
  * judges the certificate after the handshake is over for us). */
-static bool gone_after_our_certificate(const s2s_out *o)
+static bool gone_after_our_certificate(const rs_s2s_out *o)
 {
     return o->state == OUT_HEADER && !o->authenticated && o->conn &&
            o->conn->tls_state == CONN_TLS_ACTIVE && tls_sent_certificate(o->conn->tls);
 }
 
 /* The step of the stream in the report's terms (report_step). */
-static report_step s2s_out_step_of(const s2s_out *o)
+static report_step s2s_out_step_of(const rs_s2s_out *o)
 {
     switch (o->state) {
     case OUT_RESOLVE:
@@ -435,7 +435,7 @@ static report_step s2s_out_step_of(const s2s_out *o)
 
 /* Why the stream closed, for the log: the transport's words, or what they
  * mean right after TLS. */
-static void closed_why(const s2s_out *o, const char *how, char *out, size_t n)
+static void closed_why(const rs_s2s_out *o, const char *how, char *out, size_t n)
 {
     if (!gone_after_our_certificate(o)) {
         snprintf(out, n, "%s", how);
@@ -451,7 +451,7 @@ static void closed_why(const s2s_out *o, const char *how, char *out, size_t n)
                  "refuses a client certificate (ours: %s)", how, o->local);
 }
 
-static void out_transition(s2s_out *o, out_event ev, const void *arg)
+static void out_transition(rs_s2s_out *o, out_event ev, const void *arg)
 {
     if (ev == OUT_EV_TIMEOUT) {
         if (o->state == OUT_READY) {
@@ -492,7 +492,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
                 return; /* OUT_EV_CLOSED moves on */
             }
             o->srv->stats.streams_out++;
-            const rs_dns_target *t = dns_target_list_current(&o->targets);
+            const dns_target *t = dns_target_list_current(&o->targets);
             conn_log(o->conn, RS_LOG_INFO, "connect", "target=%s:%u",
                      t ? t->host : "?", t ? t->port : 0);
             conn_set_timeout(o->conn, 0);
@@ -570,7 +570,7 @@ static void out_transition(s2s_out *o, out_event ev, const void *arg)
 }
 
 /* One event: the transition, then the record learns the step it led to. */
-static void out_step(s2s_out *o, out_event ev, const void *arg)
+static void out_step(rs_s2s_out *o, out_event ev, const void *arg)
 {
     out_transition(o, ev, arg);
     if (o->rec)
@@ -611,7 +611,7 @@ static void s2s_out_on_conn_timeout(rs_conn *c)
 
 static void s2s_out_on_closed(rs_conn *c, const char *why)
 {
-    s2s_out *o = c->owner;
+    rs_s2s_out *o = c->owner;
     if (o && c->stalled) /* the peer did not read our replies: its streams
                             asking for more are cut off too */
         s2s_out__event_flow(o, true);
@@ -621,14 +621,14 @@ static void s2s_out_on_closed(rs_conn *c, const char *why)
 
 static void s2s_out_on_drained(rs_conn *c)
 {
-    s2s_out *o = c->owner;
+    rs_s2s_out *o = c->owner;
     if (o)
         s2s_out__event_flow(o, false);
 }
 
-static const rs_conn_handler out_handler;
+static const conn_handler out_handler;
 
-rs_conn *s2s_out__conn_new(s2s_out *o)
+rs_conn *s2s_out__conn_new(rs_s2s_out *o)
 {
     rs_conn *c = conn_new(o->srv, CONN_OUT, &out_handler, o);
     if (c && !(o->rec = record_attach(c))) {
@@ -641,7 +641,7 @@ rs_conn *s2s_out__conn_new(s2s_out *o)
     return c;
 }
 
-static const rs_conn_handler out_handler = {
+static const conn_handler out_handler = {
     .connected = s2s_out_on_connected,
     .header = s2s_out_on_header,
     .element = s2s_out_on_element,
@@ -653,21 +653,21 @@ static const rs_conn_handler out_handler = {
 
 static void s2s_out_on_deadline(uv_timer_t *t)
 {
-    s2s_out *o = t->data;
+    rs_s2s_out *o = t->data;
     out_step(o, OUT_EV_TIMEOUT, NULL);
 }
 
-s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote)
+rs_s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote)
 {
-    for (s2s_out *o = srv->outs; o; o = o->next)
+    for (rs_s2s_out *o = srv->outs; o; o = o->next)
         if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
             return o;
     return NULL;
 }
 
-s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
+rs_s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
 {
-    s2s_out *found = s2s_out_find(srv, local, remote);
+    rs_s2s_out *found = s2s_out_find(srv, local, remote);
     if (found)
         return found;
     const rs_domain *dom = domains_find(srv->domains, local);
@@ -678,7 +678,7 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
                "streams", local, remote);
         return NULL;
     }
-    s2s_out *o = calloc(1, sizeof *o);
+    rs_s2s_out *o = calloc(1, sizeof *o);
     if (!o)
         return NULL;
     o->srv = srv;
@@ -701,7 +701,7 @@ s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote)
 
 bool s2s_out_congested(rs_daemon *srv, const char *local, const char *remote)
 {
-    for (s2s_out *o = srv->outs; o; o = o->next)
+    for (rs_s2s_out *o = srv->outs; o; o = o->next)
         if (strcasecmp(o->local, local) == 0 && strcasecmp(o->remote, remote) == 0)
             return o->conn && o->conn->send_full;
     return false;
@@ -719,8 +719,8 @@ void s2s_out_close_all(rs_daemon *srv)
         out_finish(srv->outs, "system-shutdown", "shutting down");
 }
 
-void s2s_out_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg)
+void s2s_out_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg)
 {
-    for (s2s_out *o = srv->outs; o; o = o->next)
+    for (rs_s2s_out *o = srv->outs; o; o = o->next)
         fn(arg, "out", s2s_out_state_name(o->state));
 }

@@ -12,7 +12,7 @@
 
 #include "daemon.h"
 
-typedef struct s2s_out s2s_out;
+typedef struct rs_s2s_out rs_s2s_out;
 
 /* What peers, probe callers and the report are told when one of our streams
  * failed before the remote sent a stream header: one text whether the
@@ -41,19 +41,19 @@ typedef struct s2s_out_events {
 void s2s_out_set_events(rs_daemon *srv, const s2s_out_events *ev, void *ud);
 
 /* The stream for (local, remote) if there is one, else NULL. */
-s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote);
+rs_s2s_out *s2s_out_find(rs_daemon *srv, const char *local, const char *remote);
 
 /* The stream for (local, remote), created and started when absent. NULL when
  * it cannot be created (limits, memory). */
-s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote);
+rs_s2s_out *s2s_out_get(rs_daemon *srv, const char *local, const char *remote);
 
 /* Queue or send a serialized stanza (copied). false when it was dropped
  * (queue full, stream finished, memory). */
-bool s2s_out_send(s2s_out *o, const char *xml, size_t len);
+bool s2s_out_send(rs_s2s_out *o, const char *xml, size_t len);
 
 /* Send <db:verify/> for a key the remote gave to our inbound stream
  * requester_id; the answer goes to the verdict event. */
-void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
+void s2s_out_verify(rs_s2s_out *o, const char *stream_id, const char *key,
                     unsigned requester_id);
 
 /* true when the stream for (local, remote) holds more unread output than
@@ -67,6 +67,6 @@ void s2s_out_close_all(rs_daemon *srv);
 const char *const *s2s_out_state_names(size_t *n);
 
 /* Call fn for every outbound stream with its state name. */
-void s2s_out_visit(rs_daemon *srv, rs_stream_visitor fn, void *arg);
+void s2s_out_visit(rs_daemon *srv, daemon_stream_visitor fn, void *arg);
 
 #endif

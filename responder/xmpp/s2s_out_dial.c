@@ -10,11 +10,11 @@
 #include "config.h"
 #include "netaddr.h"
 
-static void try_next_target(s2s_out *o);
+static void try_next_target(rs_s2s_out *o);
 
 /* The connect to the current address failed: the detail to the log and
  * last_error, the public text to the conn (and so to its outcome record). */
-void s2s_out__dial_connect_failed(s2s_out *o, const char *detail)
+void s2s_out__dial_connect_failed(rs_s2s_out *o, const char *detail)
 {
     char addr[64];
     netaddr_text((const struct sockaddr *)&o->addrs[o->addr_i], addr, sizeof addr);
@@ -26,7 +26,7 @@ void s2s_out__dial_connect_failed(s2s_out *o, const char *detail)
 
 /* Skip addresses outbound.allow does not let us dial, logging each; the
  * reason of the last one stays in last_error for the unreached record. */
-static void skip_refused_addresses(s2s_out *o)
+static void skip_refused_addresses(rs_s2s_out *o)
 {
     for (; o->addr_i < o->n_addrs; o->addr_i++) {
         char why[sizeof o->last_error];
@@ -40,7 +40,7 @@ static void skip_refused_addresses(s2s_out *o)
     }
 }
 
-void s2s_out__dial_next_address(s2s_out *o)
+void s2s_out__dial_next_address(rs_s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
@@ -64,10 +64,10 @@ void s2s_out__dial_next_address(s2s_out *o)
         s2s_out__dial_connect_failed(o, uv_strerror(rc));
 }
 
-static void s2s_out_on_addresses(void *ud, rs_dns_status status,
+static void s2s_out_on_addresses(void *ud, dns_status status,
                                  const struct sockaddr_storage *addrs, size_t n)
 {
-    s2s_out *o = ud;
+    rs_s2s_out *o = ud;
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
         snprintf(o->last_error, sizeof o->last_error, "%s: %s",
@@ -83,11 +83,11 @@ static void s2s_out_on_addresses(void *ud, rs_dns_status status,
     s2s_out__dial_next_address(o);
 }
 
-static void try_next_target(s2s_out *o)
+static void try_next_target(rs_s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
-    const rs_dns_target *t = dns_target_list_current(&o->targets);
+    const dns_target *t = dns_target_list_current(&o->targets);
     if (!t) {
         s2s_out__fail(o, "remote-server-not-found", o->last_error[0] ? o->last_error
                                                             : "no address");
@@ -106,10 +106,10 @@ static void try_next_target(s2s_out *o)
         o->dns_req = r;
 }
 
-static void s2s_out_on_targets(void *ud, rs_dns_status status,
-                               const rs_dns_target *targets, size_t n)
+static void s2s_out_on_targets(void *ud, dns_status status,
+                               const dns_target *targets, size_t n)
 {
-    s2s_out *o = ud;
+    rs_s2s_out *o = ud;
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
         char why[300];
@@ -125,7 +125,7 @@ static void s2s_out_on_targets(void *ud, rs_dns_status status,
     try_next_target(o);
 }
 
-void s2s_out__dial_start(s2s_out *o)
+void s2s_out__dial_start(rs_s2s_out *o)
 {
     o->state = OUT_RESOLVE;
     /* the callback may run before this returns */

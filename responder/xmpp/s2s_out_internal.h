@@ -50,7 +50,7 @@ typedef struct out_verify {
     bool sent;
 } out_verify;
 
-struct s2s_out {
+struct rs_s2s_out {
     rs_daemon *srv;
     rs_domains *domains;            /* generation at creation (referenced) */
     const rs_domain *dom;           /* our test domain */
@@ -77,16 +77,16 @@ struct s2s_out {
     size_t n_verifies;
     bool connected_once;            /* some attempt got a conn (it reports) */
     bool heard_peer;                /* this attempt got the remote's header */
-    struct s2s_out *next;           /* in srv->outs */
+    struct rs_s2s_out *next;           /* in srv->outs */
 };
 
 /* Log a line about the stream (through its conn when it has one). */
-void s2s_out__log(const s2s_out *o, rs_log_level level, const char *event,
+void s2s_out__log(const rs_s2s_out *o, log_level level, const char *event,
              const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Give up: log, bounce what is queued, answer pending verifications,
  * release. */
-void s2s_out__fail(s2s_out *o, const char *condition, const char *why);
+void s2s_out__fail(rs_s2s_out *o, const char *condition, const char *why);
 
 /* Formatted output of any length on the current attempt, if any. */
 #define s2s_out_send_fmt(o, ...)                                            \
@@ -98,36 +98,36 @@ void s2s_out__fail(s2s_out *o, const char *condition, const char *why);
 /* Tell the registered listener (s2s_out_events): a verification's answer,
  * stanzas dropped (why is public), our stream to the remote drained or
  * cut. */
-void s2s_out__event_verdict(s2s_out *o, unsigned requester, bool valid,
+void s2s_out__event_verdict(rs_s2s_out *o, unsigned requester, bool valid,
                             const char *why);
-void s2s_out__event_undeliverable(s2s_out *o, const char *why);
-void s2s_out__event_flow(s2s_out *o, bool cut);
+void s2s_out__event_undeliverable(rs_s2s_out *o, const char *why);
+void s2s_out__event_flow(rs_s2s_out *o, bool cut);
 
 /* Free every queued stanza (the caller has reported them). */
-void s2s_out__drop_queue(s2s_out *o);
+void s2s_out__drop_queue(rs_s2s_out *o);
 
 /* Send what is queued, now that the stream is ready. */
-void s2s_out__flush_queue(s2s_out *o);
+void s2s_out__flush_queue(rs_s2s_out *o);
 
 /* Send the verifications not sent yet (once the remote spoke). */
-void s2s_out__send_verifies(s2s_out *o);
+void s2s_out__send_verifies(rs_s2s_out *o);
 
 /* The remote answered one of our <db:verify/>: its verdict goes to the
  * listener. true when that was the last one waiting. */
-bool s2s_out__verify_answered(s2s_out *o, xmlNodePtr el);
+bool s2s_out__verify_answered(rs_s2s_out *o, xmlNodePtr el);
 
 /* A new outbound conn whose events drive o. NULL on allocation failure. */
-rs_conn *s2s_out__conn_new(s2s_out *o);
+rs_conn *s2s_out__conn_new(rs_s2s_out *o);
 
 /* Look the remote up and connect to its first allowed address. */
-void s2s_out__dial_start(s2s_out *o);
+void s2s_out__dial_start(rs_s2s_out *o);
 
 /* The current address is done with (or there is none yet): connect to the
  * next allowed one, or fail when none is left. */
-void s2s_out__dial_next_address(s2s_out *o);
+void s2s_out__dial_next_address(rs_s2s_out *o);
 
 /* The connect to the current address failed: the detail to the log, the
  * public text to the conn; its close moves on to the next address. */
-void s2s_out__dial_connect_failed(s2s_out *o, const char *detail);
+void s2s_out__dial_connect_failed(rs_s2s_out *o, const char *detail);
 
 #endif

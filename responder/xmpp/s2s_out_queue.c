@@ -14,7 +14,7 @@
 #include "stanza.h"
 #include "xmlstream.h"
 
-void s2s_out__event_verdict(s2s_out *o, unsigned requester, bool valid,
+void s2s_out__event_verdict(rs_s2s_out *o, unsigned requester, bool valid,
                             const char *why)
 {
     const s2s_out_events *ev = o->srv->out_events;
@@ -23,14 +23,14 @@ void s2s_out__event_verdict(s2s_out *o, unsigned requester, bool valid,
                     valid, why);
 }
 
-void s2s_out__event_undeliverable(s2s_out *o, const char *why)
+void s2s_out__event_undeliverable(rs_s2s_out *o, const char *why)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->undeliverable)
         ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, why);
 }
 
-void s2s_out__event_flow(s2s_out *o, bool cut)
+void s2s_out__event_flow(rs_s2s_out *o, bool cut)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->replies_flow)
@@ -38,7 +38,7 @@ void s2s_out__event_flow(s2s_out *o, bool cut)
 }
 
 /* One more stanza out on the stream, for the report. */
-static void note_sent(s2s_out *o)
+static void note_sent(rs_s2s_out *o)
 {
     report_outcome *r = record_outcome(o->rec);
     r->stanzas++;
@@ -47,7 +47,7 @@ static void note_sent(s2s_out *o)
         record_update(o->rec);
 }
 
-void s2s_out__drop_queue(s2s_out *o)
+void s2s_out__drop_queue(rs_s2s_out *o)
 {
     while (o->queue) {
         out_item *it = o->queue;
@@ -59,7 +59,7 @@ void s2s_out__drop_queue(s2s_out *o)
     o->queued_bytes = 0;
 }
 
-void s2s_out__flush_queue(s2s_out *o)
+void s2s_out__flush_queue(rs_s2s_out *o)
 {
     while (o->queue && o->conn && o->state == OUT_READY) {
         out_item *it = o->queue;
@@ -74,7 +74,7 @@ void s2s_out__flush_queue(s2s_out *o)
     }
 }
 
-void s2s_out__send_verifies(s2s_out *o)
+void s2s_out__send_verifies(rs_s2s_out *o)
 {
     for (size_t i = 0; i < o->n_verifies && o->conn; i++) {
         out_verify *v = &o->verifies[i];
@@ -90,7 +90,7 @@ void s2s_out__send_verifies(s2s_out *o)
     }
 }
 
-bool s2s_out__verify_answered(s2s_out *o, xmlNodePtr el)
+bool s2s_out__verify_answered(rs_s2s_out *o, xmlNodePtr el)
 {
     const char *id = stanza_attr(el, "id"), *type = stanza_attr(el, "type");
     for (size_t i = 0; i < o->n_verifies; i++) {
@@ -109,7 +109,7 @@ bool s2s_out__verify_answered(s2s_out *o, xmlNodePtr el)
     return false;
 }
 
-bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
+bool s2s_out_send(rs_s2s_out *o, const char *xml, size_t len)
 {
     if (o->state == OUT_DONE || o->state == OUT_VERIFY_ONLY)
         return false;
@@ -139,7 +139,7 @@ bool s2s_out_send(s2s_out *o, const char *xml, size_t len)
     return true;
 }
 
-void s2s_out_verify(s2s_out *o, const char *stream_id, const char *key,
+void s2s_out_verify(rs_s2s_out *o, const char *stream_id, const char *key,
                     unsigned requester_id)
 {
     if (o->state == OUT_DONE)

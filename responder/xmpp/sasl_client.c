@@ -100,12 +100,12 @@ int sasl_client_account_init(sasl_client_account *a, const char *username, const
                                            SASL_CLIENT_ITERATIONS);
 }
 
-sasl_client *sasl_client_new(const sasl_client_account *a, sasl_client_mech m,
-                             const char *domain, bool encrypted)
+rs_sasl_client *sasl_client_new(const sasl_client_account *a, sasl_client_mech m,
+                                const char *domain, bool encrypted)
 {
     if ((unsigned)m >= SASL_CLIENT_MECH_COUNT)
         return NULL;
-    sasl_client *s = calloc(1, sizeof *s);
+    rs_sasl_client *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->account = a;
@@ -118,7 +118,7 @@ sasl_client *sasl_client_new(const sasl_client_account *a, sasl_client_mech m,
     return s;
 }
 
-void sasl_client_free(sasl_client *s)
+void sasl_client_free(rs_sasl_client *s)
 {
     if (!s)
         return;
@@ -126,7 +126,7 @@ void sasl_client_free(sasl_client *s)
     free(s);
 }
 
-int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce)
+int sasl_client_fix_nonce(rs_sasl_client *s, const char *server_nonce)
 {
     size_t n = strlen(server_nonce);
     if (!sasl_client__scram_nonce_ok(server_nonce, n))
@@ -135,12 +135,12 @@ int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce)
     return 0;
 }
 
-const char *sasl_client_username(const sasl_client *s)
+const char *sasl_client_username(const rs_sasl_client *s)
 {
     return s->authenticated ? s->account->username : NULL;
 }
 
-const char *sasl_client_authzid(const sasl_client *s)
+const char *sasl_client_authzid(const rs_sasl_client *s)
 {
     return s->authenticated ? s->authzid : NULL;
 }
@@ -156,7 +156,7 @@ sasl_client_step_result sasl_client__refuse(sasl_client_reply *r, const char *co
     return SASL_CLIENT_FAILURE;
 }
 
-bool sasl_client__authzid_allowed(const sasl_client *s, const char *authzid)
+bool sasl_client__authzid_allowed(const rs_sasl_client *s, const char *authzid)
 {
     const char *user = s->account->username;
     size_t ulen = strlen(user);
@@ -168,7 +168,7 @@ bool sasl_client__authzid_allowed(const sasl_client *s, const char *authzid)
 }
 
 /* PLAIN (RFC 4616): authzid NUL authcid NUL password. */
-static sasl_client_step_result plain_step(sasl_client *s, const char *msg, size_t len,
+static sasl_client_step_result plain_step(rs_sasl_client *s, const char *msg, size_t len,
                                           sasl_client_reply *r)
 {
     const char *nul1 = memchr(msg, '\0', len);
@@ -260,7 +260,7 @@ static int encode_output(const char *raw, size_t len, char **out)
 }
 
 /* The mechanism's step on a decoded payload, by state. */
-static sasl_client_step_result dispatch(sasl_client *s, const char *msg, size_t len,
+static sasl_client_step_result dispatch(rs_sasl_client *s, const char *msg, size_t len,
                                         sasl_client_reply *r)
 {
     if (s->mech == SASL_CLIENT_PLAIN)
@@ -272,7 +272,7 @@ static sasl_client_step_result dispatch(sasl_client *s, const char *msg, size_t 
     return sasl_client__scram_first(s, msg, len, r);
 }
 
-sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, char **b64_out,
+sasl_client_step_result sasl_client_step(rs_sasl_client *s, const char *b64_in, char **b64_out,
                                          const char **condition, const char **text)
 {
     *b64_out = NULL;

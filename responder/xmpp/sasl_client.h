@@ -58,7 +58,7 @@ typedef struct sasl_client_account {
 } sasl_client_account;
 
 /* One exchange, from <auth/> to <success/> or <failure/>. */
-typedef struct sasl_client sasl_client;
+typedef struct rs_sasl_client rs_sasl_client;
 
 /* What one step decided. */
 typedef enum sasl_client_step_result {
@@ -91,14 +91,14 @@ int sasl_client_account_init_salted(sasl_client_account *a, const char *username
 /* A new exchange for mechanism m against a (which must outlive it), on a
  * stream to domain (NULL: no username@domain authzid) that is encrypted or
  * not. NULL without memory. */
-sasl_client *sasl_client_new(const sasl_client_account *a, sasl_client_mech m,
-                             const char *domain, bool encrypted);
+rs_sasl_client *sasl_client_new(const sasl_client_account *a, sasl_client_mech m,
+                                const char *domain, bool encrypted);
 
-void sasl_client_free(sasl_client *s);
+void sasl_client_free(rs_sasl_client *s);
 
 /* For tests: use server_nonce (printable ASCII without ',') instead of a
  * random one. 0, or -1 when it is not acceptable. */
-int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce);
+int sasl_client_fix_nonce(rs_sasl_client *s, const char *server_nonce);
 
 /* One step: b64_in is the text of <auth/> (first call) or <response/>:
  * base64, "=" for present but empty, "" or NULL for none (an <auth/> without
@@ -106,14 +106,14 @@ int sasl_client_fix_nonce(sasl_client *s, const char *server_nonce);
  * base64 string or NULL; *condition (an RFC 6120 6.5 element name such as
  * "not-authorized") and *text (a short reason) are set on failure, NULL
  * otherwise. A failure without memory is temporary-auth-failure. */
-sasl_client_step_result sasl_client_step(sasl_client *s, const char *b64_in, char **b64_out,
+sasl_client_step_result sasl_client_step(rs_sasl_client *s, const char *b64_in, char **b64_out,
                                          const char **condition, const char **text);
 
 /* After SASL_CLIENT_SUCCESS: the authenticated username; NULL before. */
-const char *sasl_client_username(const sasl_client *s);
+const char *sasl_client_username(const rs_sasl_client *s);
 
 /* After SASL_CLIENT_SUCCESS: the authzid the client asked for, "" for none;
  * NULL before. */
-const char *sasl_client_authzid(const sasl_client *s);
+const char *sasl_client_authzid(const rs_sasl_client *s);
 
 #endif

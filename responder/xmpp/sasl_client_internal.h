@@ -17,7 +17,7 @@ typedef enum sasl_client_state {
 /* The gs2 header is "n," or "y," then "a=" and the escaped authzid, then ",". */
 #define SASL_CLIENT_GS2_MAX (3 * SASL_CLIENT_NAME_MAX + 8)
 
-struct sasl_client {
+struct rs_sasl_client {
     const sasl_client_account *account;        /* the account (not owned) */
     sasl_client_mech mech;                     /* the mechanism of <auth/> */
     bool encrypted;                            /* the stream is under TLS */
@@ -46,7 +46,7 @@ sasl_client_step_result sasl_client__refuse(sasl_client_reply *r, const char *co
                                             const char *text);
 
 /* Whether authzid ("" none) may be asked for by the account's user. */
-bool sasl_client__authzid_allowed(const sasl_client *s, const char *authzid);
+bool sasl_client__authzid_allowed(const rs_sasl_client *s, const char *authzid);
 
 /* SCRAM's keys for the hash of mech from the normalised password pw (RFC
  * 5802 section 3). 0, or -1 on a GnuTLS failure. */
@@ -60,9 +60,9 @@ bool sasl_client__scram_nonce_ok(const char *v, size_t n);
 
 /* The SCRAM rounds, on a decoded payload msg of len bytes (NUL-terminated,
  * without NUL inside). */
-sasl_client_step_result sasl_client__scram_first(sasl_client *s, const char *msg, size_t len,
+sasl_client_step_result sasl_client__scram_first(rs_sasl_client *s, const char *msg, size_t len,
                                                  sasl_client_reply *r);
-sasl_client_step_result sasl_client__scram_final(sasl_client *s, const char *msg, size_t len,
+sasl_client_step_result sasl_client__scram_final(rs_sasl_client *s, const char *msg, size_t len,
                                                  sasl_client_reply *r);
 
 #endif

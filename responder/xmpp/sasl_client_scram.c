@@ -26,7 +26,7 @@ static scram_hash hash_of(sasl_client_mech mech)
     return (scram_hash){GNUTLS_MAC_SHA256, GNUTLS_DIG_SHA256, 32};
 }
 
-static const sasl_client_scram_keys *keys_of(const sasl_client *s)
+static const sasl_client_scram_keys *keys_of(const rs_sasl_client *s)
 {
     return s->mech == SASL_CLIENT_SCRAM_SHA1 ? &s->account->sha1 : &s->account->sha256;
 }
@@ -100,7 +100,7 @@ bool sasl_client__scram_nonce_ok(const char *v, size_t n)
 }
 
 /* The server's half of the nonce: the test hook's, or random in base64. */
-static int server_nonce(const sasl_client *s, char *out, size_t size)
+static int server_nonce(const rs_sasl_client *s, char *out, size_t size)
 {
     if (s->fixed_nonce[0]) {
         snprintf(out, size, "%s", s->fixed_nonce);
@@ -116,7 +116,7 @@ static int server_nonce(const sasl_client *s, char *out, size_t size)
     return 0;
 }
 
-sasl_client_step_result sasl_client__scram_first(sasl_client *s, const char *msg, size_t len,
+sasl_client_step_result sasl_client__scram_first(rs_sasl_client *s, const char *msg, size_t len,
                                                  sasl_client_reply *r)
 {
     (void)len;
@@ -180,7 +180,7 @@ sasl_client_step_result sasl_client__scram_first(sasl_client *s, const char *msg
     return SASL_CLIENT_CHALLENGE;
 }
 
-sasl_client_step_result sasl_client__scram_final(sasl_client *s, const char *msg, size_t len,
+sasl_client_step_result sasl_client__scram_final(rs_sasl_client *s, const char *msg, size_t len,
                                                  sasl_client_reply *r)
 {
     scram_hash h = hash_of(s->mech);

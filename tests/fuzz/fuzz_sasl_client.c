@@ -74,8 +74,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t steer = data[0];
     sasl_client_mech m = (steer & 3) == 3 ? SASL_CLIENT_SCRAM_SHA256 : (sasl_client_mech)(steer & 3);
     int raw_mode = (steer >> 3) & 1;
-    sasl_client *s = sasl_client_new(&account, m, (steer & 16) ? "valid.example" : NULL,
-                                     (steer >> 2) & 1);
+    rs_sasl_client *s = sasl_client_new(&account, m, (steer & 16) ? "valid.example" : NULL,
+                                        (steer >> 2) & 1);
     if (!s)
         abort();
     if (sasl_client_fix_nonce(s, "N") < 0)
