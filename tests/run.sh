@@ -1,11 +1,13 @@
 #!/bin/bash
 # tests/run.sh -- install what is missing, build with -Werror, run every test
-# (unit + interop against real Prosody/unbound in network namespaces), then
-# build again with AddressSanitizer + UndefinedBehaviorSanitizer and run the
-# suite once more, then (when clang is there) build every tests/fuzz target
+# (the suites unit, daemon, cli, interop against real Prosody/unbound in
+# network namespaces, and bench: tests/README.md), then build again with
+# AddressSanitizer + UndefinedBehaviorSanitizer and run them once more, but
+# the catalog matrix, then (when clang is there) build every tests/fuzz target
 # with libFuzzer and run each for a few seconds (tests/fuzz/README.md).
-# Prints "tests: N passed, N failed" and exits non-zero on any failure. Run as
-# root on Debian 12 (interop tests need root for netns).
+# Prints "tests: N passed, N failed" and exits non-zero on any failure, a
+# process the suite started and left running included. Run as root on
+# Debian 12 (interop tests need root for netns).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -114,10 +116,11 @@ EOF
 
 run_suite build
 show_figures build
-# Under the sanitizers everything runs but the catalog matrix (four real peers
-# against every profile: what it proves is the catalog, which the first pass
-# checked; its code paths run under ASan in the other interop tests), to keep
-# a whole run well under 20 minutes.
+# Under the sanitizers everything runs but the catalog matrix (the interop
+# tests tagged with suite 'matrix': real peers and clients against every
+# profile; what they prove is the catalog, which the first pass checked;
+# their code paths run under ASan in the other interop tests), to keep a
+# whole run well under 20 minutes.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TEST_ARGS="--no-suite matrix" \
     run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false

@@ -1,5 +1,5 @@
 """s2sconn.py -- what the scripted s2s peers share (peer.py, dialback_peer.py,
-../unit_net/netlib.py): the stream header, an incremental reader of the other
+../daemon/netlib.py): the stream header, an incremental reader of the other
 side's stream over a plain or TLS socket, and the stream error it sent."""
 import re
 import select

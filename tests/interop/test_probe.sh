@@ -146,7 +146,8 @@ check "probing one of our own domains: says why" grep -q "one of our own test do
 
 # Hostile control clients (nine at once, an idle one, long, unknown, NUL
 # and two-target lines, bad names, a flood, a client gone mid-probe) need
-# no peer and no root: tests/test_control_socket.py (suite unit) runs them.
+# no peer and no root: tests/daemon/test_control_socket.py (suite daemon)
+# runs them.
 
 note "Prosody lenient (s2s_secure_auth = false, dialback)"
 prosody_up false yes

@@ -37,7 +37,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "load"))
+sys.path.insert(0, os.path.join(HERE, "..", "load"))
 from daemonlib import Checks, Daemon, read_all, set_limit  # noqa: E402
 from attack_web import Crowd, honest_get, source_range  # noqa: E402
 from attack_probe import get, post_probe  # noqa: E402

@@ -81,7 +81,7 @@ check "POST gets 405 (got $code)" test "$code" = 405
 # a slowloris crowd on 443 (tests/load/attack_web.py --tls: 8 addresses x 16
 # connections trickling a ClientHello) holds every slot it can; the document
 # is still served to another address, three times over, within 3 s each
-"$PY" - "$HTTPS" "$T/s/certs/ca.pem" "posh.$BASE" "$(dirname "$(realpath "$0")")/load" \
+"$PY" - "$HTTPS" "$T/s/certs/ca.pem" "posh.$BASE" "$(dirname "$(realpath "$0")")/../load" \
     >"$T/crowd.out" 2>&1 <<'PYEOF'
 import socket, ssl, sys, time
 sys.path.insert(0, sys.argv[4] if len(sys.argv) > 4 else ".")

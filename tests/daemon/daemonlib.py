@@ -1,4 +1,4 @@
-"""daemonlib.py -- an unprivileged xmpp-responder for the unit suite's daemon
+"""daemonlib.py -- an unprivileged xmpp-responder for the daemon suite's
 tests: `init` into a temporary directory with ephemeral loopback ports, the
 limits a test asks for, DNS sent to a loopback port nothing answers (so no
 lookup leaves the machine), `run`, and a bounded stop. No root, no network

@@ -288,7 +288,8 @@ with Daemon(RESPONDER) as d:
 # there, although each is older than every claim.
 BOUND = 256 * 1024
 CROWD = 3000
-ATTACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "load", "attack_report.py")
+ATTACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "load",
+                      "attack_report.py")
 
 
 def seed_verified(conf):

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_outbound.sh -- no dialling on command (issue 8, item 2).
+# test_no_dial.sh -- no dialling on command (issue 8, item 2).
 #
 # The responder is initialised with --address 127.0.0.2 --allow-target
 # 127.0.0.1/32: outbound streams may reach the staging Prosody at 127.0.0.1
@@ -16,7 +16,7 @@
 #   (e) POST /probe: a foreign Origin / Referer / Sec-Fetch-Site gets 403;
 #       the web form has the command's rate limits (per target and per hour).
 #
-# Usage: test_outbound.sh PATH/TO/xmpp-responder   (meson passes it)
+# Usage: test_no_dial.sh PATH/TO/xmpp-responder   (meson passes it)
 
 . "$(dirname "$0")/lib.sh"
 

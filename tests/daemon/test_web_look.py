@@ -2,7 +2,7 @@
 """test_web_look.py -- how the pages look and the badge, with real outcomes.
 
 A real daemon, a real unbound and a scripted authoritative server
-(unit_net/netlib.py): the daemon probes web-peer (its dials are verified and
+(netlib.py): the daemon probes web-peer (its dials are verified and
 accepted by the script), then the peer dials in twice with SASL EXTERNAL
 (verified, accepted) and twice more ending the stream with a stream error
 after TLS (address-matched, refused), so the report has verdicts of every
@@ -14,7 +14,7 @@ colour, a history with changes and evidence of two levels. Then:
   ratio of at least 4.5:1.
 - A scripted client logs in (valid: ok; expired without checking: wrong)
   and refuses two certificates by verifying them (ok), for /clients.
-- One headless Chromium (DevTools over a pipe, tests/web/browser.py) opens
+- One headless Chromium (DevTools over a pipe, browser.py) opens
   every page at 1280 and 390 px: no CSP violation, the stylesheet applied,
   the page no wider than the window (no sideways scroll on a phone), badges
   with a symbol and a word, the summary bar's counts equal to /api's, the
@@ -37,8 +37,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "unit_net"))
-sys.path.insert(0, os.path.join(HERE, "web"))
+sys.path.insert(0, HERE)
 import netlib  # noqa: E402
 from browser import CHROMIUM, Browser  # noqa: E402
 from daemonlib import Checks  # noqa: E402

@@ -1,9 +1,9 @@
 #!/bin/bash
-# test_outbound.sh -- outbound.allow as an operator meets it: what init
+# test_outbound_allow.sh -- outbound.allow as an operator meets it: what init
 # writes for loopback, private and public --address values and for
 # --allow-target, bad ranges refused by init (exit 2) and by check
 # (FILE:LINE), and the embedded default allowing its own loopback range.
-# Usage: test_outbound.sh PATH/TO/xmpp-responder
+# Usage: test_outbound_allow.sh PATH/TO/xmpp-responder
 set -u
 RS=$(realpath "$1")
 T=$(mktemp -d)

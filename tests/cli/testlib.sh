@@ -1,4 +1,4 @@
-# testlib.sh -- what the shell tests outside tests/interop share: TAP-like
+# testlib.sh -- what the shell tests of tests/cli share: TAP-like
 # "ok -" / "not ok -" lines with counters, and a free loopback port.
 # Source it after `set -u`; end the test with `summary`.
 

@@ -5,8 +5,8 @@
 # peer's stream error text and a hostile domain name shown escaped in HTML
 # and JSON, the probe form and its bounds, 404/400/405, and SIGTERM.
 # Usage: test_web.sh PATH/TO/xmpp-responder
-# Screenshots go to $WEB_SCREENSHOT_DIR (tests/meson.build points it into the
-# build dir), else to a temporary directory that is removed at the end.
+# Screenshots go to $WEB_SCREENSHOT_DIR (tests/cli/meson.build points it
+# into the build dir), else to a temporary directory removed at the end.
 # Without chromium the test fails unless ALLOW_SKIP=1.
 set -u
 RS=$(realpath "$1")
@@ -71,7 +71,7 @@ for d in "${DOMAINS[@]}"; do grep -q "$d" "$T/index" || { missing=$((missing + 1
 check "GET /: names every one of the $N domains (missing $missing)" test "$missing" -eq 0
 check "GET /: has the probe form" grep -q '<form method="post" action="/probe"' "$T/index"
 check "GET /: no script anywhere" test "$(grep -ci '<script' "$T/index")" -eq 0
-check_out "GET /: the domain table has $N rows" "$PY" "$HERE/web/check_dom.py" "$T/index" "$N"
+check_out "GET /: the domain table has $N rows" "$PY" "$HERE/check_dom.py" "$T/index" "$N"
 r=$(fetch / head -I)
 check "HEAD /: 200 (got $r)" test "${r%% *}" = 200
 
@@ -102,7 +102,7 @@ check "GET /api/nope: 404 JSON error (got $r)" test "${r%%;*}" = "404 applicatio
 check "GET /api/nope: body has an error member" "$PY" -c 'import json,sys; assert json.load(open(sys.argv[1]))["error"]' "$T/nope.json"
 
 # --- 5. hostile input ---------------------------------------------------------------
-"$PY" "$HERE/web/hostile_peer.py" "$S2S" evil.example "valid.$BASE" >"$T/hostile.out" 2>&1
+"$PY" "$HERE/hostile_peer.py" "$S2S" evil.example "valid.$BASE" >"$T/hostile.out" 2>&1
 check "hostile peer: opened a stream and sent its stream error" grep -q "</stream:features>" "$T/hostile.out"
 for _ in $(seq 50); do
     fetch /api/report/evil.example evil.json >/dev/null
@@ -126,10 +126,10 @@ check "GET /report/evil.example: 200 (got $r)" test "${r%% *}" = 200
 check "HTML: the peer's text appears escaped" grep -qF '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quoted" &lt;img src=x onerror=alert(2)&gt;' "$T/evil.html"
 check "HTML: no raw <script from the peer" test "$(grep -ci '<script' "$T/evil.html")" -eq 0
 check "HTML: no raw <img from the peer" test "$(grep -ci '<img' "$T/evil.html")" -eq 0
-check_out "HTML: the peer's text is text, not markup; $N rows" "$PY" "$HERE/web/check_dom.py" "$T/evil.html" "$N" "$RAW"
+check_out "HTML: the peer's text is text, not markup; $N rows" "$PY" "$HERE/check_dom.py" "$T/evil.html" "$N" "$RAW"
 
 # a hostile remote domain name: the daemon refuses it at the stream header
-"$PY" "$HERE/web/hostile_peer.py" "$S2S" 'x"><b>bold.example' "valid.$BASE" >"$T/hostile2.out" 2>&1
+"$PY" "$HERE/hostile_peer.py" "$S2S" 'x"><b>bold.example' "valid.$BASE" >"$T/hostile2.out" 2>&1
 check "hostile name: the daemon refuses the stream header" grep -q "invalid-from\|improper-addressing" "$T/hostile2.out"
 r=$(fetch '/report/x%22%3E%3Cb%3Ebold.example' bold.html)
 check "GET /report/<hostile name>: 400 or 404 (got $r)" test "${r%% *}" = 400 -o "${r%% *}" = 404
@@ -158,10 +158,10 @@ else
         chrome --dump-dom "$U$1" >"$T/$2.dom"
         if [ "$2" = report-evil ]; then
             check_out "chromium $1: $3 rows, the peer's text rendered as text, no script/img" \
-                "$PY" "$HERE/web/check_dom.py" "$T/$2.dom" "$3" "$RAW"
+                "$PY" "$HERE/check_dom.py" "$T/$2.dom" "$3" "$RAW"
         else
             check_out "chromium $1: the domain table has $3 rows" \
-                "$PY" "$HERE/web/check_dom.py" "$T/$2.dom" "$3"
+                "$PY" "$HERE/check_dom.py" "$T/$2.dom" "$3"
         fi
         rm -f "$SHOTS/$2.png"
         chrome --screenshot="$SHOTS/$2.png" --window-size=1280,2000 "$U$1" >/dev/null
@@ -182,7 +182,7 @@ else
     echo "SKIP: promtool not installed"
     [ "${ALLOW_SKIP:-0}" = 1 ] || fail "promtool is needed (ALLOW_SKIP=1 to skip)"
 fi
-check_out "/metrics: every family, numbers as values" "$PY" "$HERE/web/check_metrics.py" "$T/metrics"
+check_out "/metrics: every family, numbers as values" "$PY" "$HERE/check_metrics.py" "$T/metrics"
 check "/metrics: $N test domains" grep -qx "xmpp_responder_test_domains $N" "$T/metrics"
 check "/metrics: the hostile peer's stream counted" grep -Eq '^xmpp_responder_streams_total\{direction="in"\} [1-9]' "$T/metrics"
 check "/metrics: the hostile peer's outcome counted as a claim" grep -Eq '^xmpp_responder_outcomes_total\{evidence="claimed"\} [1-9]' "$T/metrics"

@@ -11,7 +11,7 @@
 # Usage: test_units.sh PATH/TO/xmpp-responder
 set -u
 RS=$(realpath "$1")
-DEPLOY=$(realpath "$(dirname "$(realpath "$0")")/../deploy")
+DEPLOY=$(realpath "$(dirname "$(realpath "$0")")/../../deploy")
 T=$(mktemp -d)
 PID=""
 . "$(dirname "$(realpath "$0")")/testlib.sh"

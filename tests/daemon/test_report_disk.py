@@ -34,7 +34,8 @@ from daemonlib import BASE, Checks, Daemon  # noqa: E402
 
 T = Checks()
 RESPONDER = sys.argv[1]
-ATTACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "load", "attack_report.py")
+ATTACK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "load",
+                      "attack_report.py")
 BOUND = 256 * 1024
 SIZE = "2m"
 mounted = []

@@ -1,4 +1,4 @@
-"""netlib.py -- what the unit_net tests share: the real daemon run unprivileged
+"""netlib.py -- what the daemon tests share: the real daemon run unprivileged
 on 127.0.0.1 with ephemeral ports, a real unbound on a free loopback port
 serving the scripted peers' domains, a small PKI made with certtool, client
 streams to the daemon and a scripted authoritative server for the daemon's
@@ -114,7 +114,7 @@ class Pki:
     def __init__(self, d):
         self.d = d
         os.makedirs(d, exist_ok=True)
-        self._tmpl("ca", 'cn = "unit_net peer CA"\nca\ncert_signing_key\nexpiration_days = 30\n')
+        self._tmpl("ca", 'cn = "netlib peer CA"\nca\ncert_signing_key\nexpiration_days = 30\n')
         _certtool("--generate-privkey", "--key-type=ecdsa", "--outfile", self.path("ca.key"))
         _certtool("--generate-self-signed", "--load-privkey", self.path("ca.key"),
                   "--template", self.path("ca.tmpl"), "--outfile", self.path("ca.pem"))
@@ -586,7 +586,7 @@ class Env:
                 print("SKIP: %s not installed" % tool)
                 sys.exit(SKIP)
         os.environ["PATH"] += ":/usr/sbin"
-        self.d = tempfile.mkdtemp(prefix="unit_net.")
+        self.d = tempfile.mkdtemp(prefix="netlib.")
         self.pki = Pki(os.path.join(self.d, "pki"))
         self.peer_cert = self.pki.leaf("peer", ["peer.example", "*.peer.example",
                                                 "*.refused.example", "*.nx.example"])

@@ -30,7 +30,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "load"))
+sys.path.insert(0, os.path.join(HERE, "..", "load"))
 from daemonlib import Checks, Daemon, read_all, set_limit  # noqa: E402
 from attack_probe import flood, get, post_probe  # noqa: E402
 

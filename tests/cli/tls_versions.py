@@ -19,7 +19,7 @@ import ssl
 import sys
 import warnings
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop"))
 from binding import header, step  # noqa: E402  (the scripted s2s peer)
 from hostile import PROLOG, Stream  # noqa: E402
 
