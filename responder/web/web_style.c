@@ -2,7 +2,7 @@
  *
  * Colours: verdict badges carry a symbol and a word as well (colour-blind
  * safe), and every text/background pair has a contrast ratio of at least
- * 4.5:1 (tests/test_web_look.py computes them from this text):
+ * 4.5:1 (tests/daemon/test_web_look.py computes them from this text):
  *   ok        #ffffff on #1a7f37  5.1      chip #116329 on #dafbe1  6.6
  *   advisory  #1f2328 on #e3b341  8.1      chip #7d4e00 on #fff8c5  6.6
  *   wrong     #ffffff on #cf222e  5.4      chip #82071e on #ffebe9  9.2

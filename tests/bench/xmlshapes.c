@@ -1,5 +1,5 @@
 /* xmlshapes.c -- CPU per MiB of each input shape through the XML stream layer
- * (responder/xmlstream.c: libxml2's push parser and the stanza trees built
+ * (responder/xml/xmlstream.c: libxml2's push parser and the stanza trees built
  * from it), beside plain text. A hostile peer picks the shape that costs the
  * most per byte; every shape must stay within a small factor of plain text.
  *

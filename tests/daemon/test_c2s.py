@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_c2s.py -- the client ports (responder/c2s.c, c2s_session.c) driven by
+"""test_c2s.py -- the client ports (responder/xmpp/c2s.c, c2s_session.c) driven by
 a scripted client over loopback: STARTTLS and direct TLS with the test
 domain's certificate (by 'to' or SNI), the published account test/test
 (PLAIN only under TLS), binding, what a session may reach (its domain, its

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """test_certcheck.py -- what each test domain really presents, against its
-catalog row (responder/certcheck.c): a fresh `init` matches every row; a
+catalog row (responder/pki/certcheck.c): a fresh `init` matches every row; a
 le-tlsserver that presents valid's certificate (both EKUs, another name: what
 a public CA's certificate with clientAuth would do to the row) is flagged by
 `check` (a warning, exit 0), in the daemon's log, on the index, in

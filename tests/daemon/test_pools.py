@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_pools.py -- the two pools of stream slots (responder/admission.h),
+"""test_pools.py -- the two pools of stream slots (responder/net/admission.h),
 issue 21's "the test account takes no scarce slot", against the real daemon
 on loopback with small limits: servers (max_streams 24) and clients
 (max_client_streams 12, client_streams_per_ip 4) each have their own.

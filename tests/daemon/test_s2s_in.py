@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_s2s_in.py -- the inbound stream machine (responder/s2s_in.c) driven
+"""test_s2s_in.py -- the inbound stream machine (responder/xmpp/s2s_in.c) driven
 by scripted peers over loopback: every state (header, starttls, tls,
 header-tls, auth, header-sasl, ready), every stream error it sends, the
 restart rules and the rules that keep it from answering unauthenticated

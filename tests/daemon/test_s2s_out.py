@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_s2s_out.py -- the outbound stream machine (responder/s2s_out.c,
+"""test_s2s_out.py -- the outbound stream machine (responder/xmpp/s2s_out.c,
 s2s_out_dial.c): the daemon dials our scripted Authority (found by SRV
 through unbound) to answer a peer that authenticated by SASL EXTERNAL. Its
 header, STARTTLS, SASL EXTERNAL or dialback as initiator as the profile

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_sasl.py -- SASL EXTERNAL (XEP-0178, responder/sasl.c and its use in
+"""test_sasl.py -- SASL EXTERNAL (XEP-0178, responder/xmpp/sasl.c and its use in
 s2s_in.c) as the daemon receives it: success with a trusted certificate
 naming the peer, the exact <failure/> for an untrusted or wrongly named one
 and for bad payloads, and what follows a failure (the stream stays; dialback

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_services.py -- what the daemon answers an authenticated peer
-(responder/services.c through the router): ping from the exact JID
+(responder/service/services.c through the router): ping from the exact JID
 addressed, disco#info, version, echo and commands, presence, errors for
 what it does not serve, silence for results and errors, and the per-domain
 rate limit. Replies arrive on the daemon's own stream to the peer (our

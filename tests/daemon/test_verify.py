@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """test_verify.py -- certificate verification of remote servers
-(responder/verify.c) as the daemon applies it: on inbound streams it
+(responder/pki/verify.c) as the daemon applies it: on inbound streams it
 decides whether SASL EXTERNAL is offered, on its own outbound streams it is
 recorded; both show in the report's peer_cert. Trusted, expired, wrong
 name, self-signed, none. Usage: test_verify.py XMPP-RESPONDER."""
