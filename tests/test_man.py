@@ -156,8 +156,9 @@ def check_limits(text, tmp):
         span = limits_block(text)
     have = text[span[0]:span[1]]
     diff = "\n".join(sorted(set(r.stdout.splitlines()) ^ set(have.splitlines())))
+    update_cmd = " ".join(os.path.abspath(a) for a in (sys.argv[0], root, binary, generator))
     check("xmpp-responder.conf.5 lists the limits as the table says "
-          "(else: %s %s %s %s --update)" % (sys.argv[0], root, binary, generator),
+          "(else: python3 %s --update)" % update_cmd,
           have == r.stdout, "lines that differ:\n" + diff)
     # the same table as `init` renders it: key = default; # text (min..max)
     r = run(binary, "init", "-b", "responder.example", "-d", tmp)
