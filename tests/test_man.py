@@ -11,8 +11,9 @@ does, so that an option, a command or a key cannot be added without them:
   agrees with the limits `init` writes (key, default, range); every key
   `check` allows, at top level and in each group, has an item that gives
   its default or says it is required; `check` passes its example.
-- `mandoc -T lint -W warning` finds nothing in either page and `man -l`
-  renders both without a message (each part skipped, and said so, when
+- `mandoc -T lint` finds nothing in either page, style included (but for
+  what the machine's page database lacks), and `man -l` renders both
+  without a message (each part skipped, and said so, when
   the tool is missing).
 Usage: test_man.py SOURCE_ROOT XMPP-RESPONDER LIMITS_MDOC [--update]"""
 import os
@@ -167,9 +168,13 @@ def check_limits(text, tmp):
     written = re.findall(r"^  (\w+) = (\d+);.*\((\d+)\.\.(\d+)\)$",
                          group.group(1) if group else "", re.M)
     check("init writes the limits (%d)" % len(written), len(written) > 30, r.stderr)
+    listed = {}
+    for item in have.split(".It Ic ")[1:]:
+        key, _, body = item.partition("\n")
+        listed[key] = " ".join(body.split())
     for key, default, low, high in written:
-        m = re.search(r"^\.It Ic %s\n.*?\nDefault %s\b.*\bfrom %s\b.* to %s\b" % (key, default, low, high),
-                      have, re.M)
+        m = re.search(r"\bDefault %s\b.*\bfrom %s\b.* to %s\b" % (default, low, high),
+                      listed.get(key, ""))
         check("xmpp-responder.conf.5: %s, default %s, %s to %s" % (key, default, low, high),
               m is not None)
     # the page's example, in the directory init made
@@ -242,9 +247,12 @@ def check_render():
     for page in (page8, page5):
         name = os.path.basename(page)
         if shutil.which("mandoc"):
-            r = run("mandoc", "-T", "lint", "-W", "warning", page)
-            check("mandoc -T lint -W warning %s: nothing" % name,
-                  r.returncode == 0 and not (r.stdout + r.stderr).strip(), r.stdout + r.stderr)
+            # what this machine's page database lacks is not the page's fault
+            r = run("mandoc", "-T", "lint", "-W", "style", page)
+            said = [m for m in (r.stdout + r.stderr).splitlines()
+                    if "mandoc.db" not in m and "referenced manual not found" not in m]
+            check("mandoc -T lint %s: nothing, style included" % name,
+                  r.returncode in (0, 1) and not said, "\n".join(said))
         else:
             print("# mandoc not installed (apt-get install mandoc): %s not linted" % name)
         if shutil.which("man"):

@@ -5,28 +5,63 @@
  * --update, writes it in; nobody edits that part by hand. */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 
-/* text as one mdoc sentence: capitalised, ended with a full stop, a
- * backslash written \e, a leading dot or quote kept from being a request. */
-static void put_sentence(const char *text)
+#define LINE_BYTES 80 /* longer input lines are a style problem to mandoc */
+
+/* text, mdoc running text without a newline, in lines of at most LINE_BYTES
+ * broken at spaces; a line that would start with a dot or a quote starts
+ * with \& so that it is not a request. */
+static void put_wrapped(const char *text)
 {
-    if (text[0] == '.' || text[0] == '\'')
-        fputs("\\&", stdout);
-    for (const char *p = text; *p; p++)
-        if (*p == '\\')
-            fputs("\\e", stdout);
-        else
-            putchar(p == text ? toupper((unsigned char)*p) : *p);
-    puts(".");
+    size_t col = 0;
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, " ");
+        if (col > 0 && col + 1 + n > LINE_BYTES) {
+            putchar('\n');
+            col = 0;
+        } else if (col > 0) {
+            putchar(' ');
+            col++;
+        }
+        if (col == 0 && (*p == '.' || *p == '\'')) {
+            fputs("\\&", stdout);
+            col += 2;
+        }
+        fwrite(p, 1, n, stdout);
+        col += n;
+        p += n + strspn(p + n, " ");
+    }
+    putchar('\n');
 }
 
-/* v, and for a size that is a whole number of KiB, MiB, ... that too. */
-static void put_value(long long v, int is_size)
+/* why as one sentence: capitalised, ended with a full stop, a backslash
+ * written \e. NULL when out of memory. */
+static char *sentence(const char *why)
+{
+    char *out = malloc(2 * strlen(why) + 2);
+    if (!out)
+        return NULL;
+    char *o = out;
+    for (const char *p = why; *p; p++) {
+        if (*p == '\\')
+            *o++ = '\\', *o++ = 'e';
+        else
+            *o++ = p == why ? (char)toupper((unsigned char)*p) : *p;
+    }
+    strcpy(o, ".");
+    return out;
+}
+
+/* v into out, and for a size that is a whole number of KiB, MiB, ... that
+ * too, joined by \~ so that no line break splits it. */
+static void value_text(long long v, int is_size, char *out, size_t len)
 {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
-    printf("%lld", v);
+    int n = snprintf(out, len, "%lld", v);
     if (!is_size || v < 1024 || v % 1024)
         return;
     size_t u = 0;
@@ -35,22 +70,26 @@ static void put_value(long long v, int is_size)
         v /= 1024;
         u++;
     }
-    printf(" (%lld\\~%s)", v, units[u]); /* \~: not broken across lines */
+    snprintf(out + n, len - (size_t)n, " (%lld\\~%s)", v, units[u]);
 }
 
 int main(void)
 {
     config_limit_doc d;
     for (size_t i = 0; config_limit_at(i, &d); i++) {
+        char *why = sentence(d.why);
+        if (!why)
+            return 1;
+        char def[64], min[64], max[64], range[256];
+        value_text(d.def, d.is_size, def, sizeof def);
+        value_text(d.min, d.is_size, min, sizeof min);
+        value_text(d.max, d.is_size, max, sizeof max);
+        snprintf(range, sizeof range, "Default %s, accepted from %s to %s.", def, min,
+                 max);
         printf(".It Ic %s\n", d.key);
-        put_sentence(d.why);
-        fputs("Default ", stdout);
-        put_value(d.def, d.is_size);
-        fputs(", accepted from ", stdout);
-        put_value(d.min, d.is_size);
-        fputs(" to ", stdout);
-        put_value(d.max, d.is_size);
-        puts(".");
+        put_wrapped(why);
+        put_wrapped(range);
+        free(why);
     }
     return ferror(stdout) ? 1 : 0;
 }
