@@ -17,7 +17,7 @@ PACKAGES=(meson ninja-build gcc pkg-config
           python3-slixmpp iproute2 procps curl chromium prometheus
           clang libclang-rt-14-dev
           libstrophe-dev go-sendxmpp sendxmpp python3-aiodns systemd
-          pebble uacme libxml2-utils libsqlite3-dev libpsl-dev sqlite3 jq)
+          pebble uacme libxml2-utils libsqlite3-dev libpsl-dev sqlite3 jq mandoc man-db)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

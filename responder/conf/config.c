@@ -183,6 +183,16 @@ void config_limits_default(config_limits *limits)
     }
 }
 
+bool config_limit_at(size_t i, config_limit_doc *out)
+{
+    if (i >= n_limit_defs)
+        return false;
+    const limit_def *d = &limit_defs[i];
+    *out = (config_limit_doc){.key = d->key, .is_size = d->is_size, .min = d->min,
+                              .max = d->max, .def = d->def, .why = d->why};
+    return true;
+}
+
 /* Why name is not a syntactically valid domain name, or NULL if it is. */
 const char *config_dns_name_problem(const char *name)
 {

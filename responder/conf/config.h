@@ -190,6 +190,20 @@ typedef struct rs_config {
 /* Defaults for limits. */
 void config_limits_default(config_limits *limits);
 
+/* One key of `limits` as the table in config.c has it: what the manual
+ * xmpp-responder.conf(5) lists (responder/cli/man/limits_mdoc.c). */
+typedef struct config_limit_doc {
+    const char *key;    /* setting name inside limits */
+    bool is_size;       /* a size in bytes, else a count, seconds or percent */
+    long long min, max; /* accepted range, inclusive */
+    long long def;      /* default */
+    const char *why;    /* one-line meaning */
+} config_limit_doc;
+
+/* Key i of limits, in the order the written config lists them; false past
+ * the last one. */
+bool config_limit_at(size_t i, config_limit_doc *out);
+
 /* Load and validate path. Every problem is printed to errs as
  * "PATH:LINE: message". Returns the number of problems; on 0 *out is filled
  * and must be released with config_free, otherwise *out is left zeroed. */

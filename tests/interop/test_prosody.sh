@@ -7,8 +7,9 @@
 # only correctly certified domains answer, and the responder logs why the
 # others failed. Lenient (secure auth off, dialback on): a self-signed domain
 # answers too. Then a real client (slixmpp) talks to the echo contact. Last,
-# the README's queries run with sqlite3 on STATE/report.db, `xmpp-responder
-# report` prints the matrix (and --json through jq), and a restart keeps it.
+# the queries of responder/report/README.md run with sqlite3 on
+# STATE/report.db, `xmpp-responder report` prints the matrix (and --json
+# through jq), and a restart keeps it.
 #
 # Usage: test_prosody.sh PATH/TO/xmpp-responder   (meson passes it)
 
@@ -65,8 +66,8 @@ note "scenario strict: s2s_secure_auth = true, no dialback"
 prosody_up true no
 scenario strict
 
-# a second apart at least: the README's "since when" query orders the
-# lenient acceptance after the strict refusal by their unix seconds
+# a second apart at least: the "since when" query of responder/report/README.md
+# orders the lenient acceptance after the strict refusal by their unix seconds
 sleep 1
 note "scenario lenient: s2s_secure_auth = false, dialback enabled"
 prosody_up false yes
@@ -102,12 +103,12 @@ for label in $LABELS; do
     grep -q "^$label " <<<"$EXPECT" || note "no expectation yet for $label (not tested)"
 done
 
-note "report.db: the README's queries with sqlite3, while the daemon runs"
-README=$(dirname "$0")/../../README.md
+note "report.db: the queries of responder/report/README.md with sqlite3, while the daemon runs"
+README=$(dirname "$0")/../../responder/report/README.md
 DB=$RDIR/report.db
-# readme_sql N: the Nth sql block of the README's section on the database.
+# readme_sql N: the Nth sql block of that README's section on the database.
 readme_sql() {
-    awk -v want="$1" '/^### The report database/ { on = 1; next }
+    awk -v want="$1" '/^## The report database/ { on = 1; next }
         on && /^## / { exit }
         on && /^```sql$/ { n++; inside = n == want; next }
         inside && /^```$/ { inside = 0; next }
@@ -118,7 +119,7 @@ sql() {
     readme_sql "$1" | sqlite3 -readonly -cmd ".parameter set :remote $2" \
         -cmd ".parameter set :profile $3" "$DB"
 }
-check "the README has three queries" test -n "$(readme_sql 3)" -a -z "$(readme_sql 4)"
+check "responder/report/README.md has three queries" test -n "$(readme_sql 3)" -a -z "$(readme_sql 4)"
 wait_for 5 test "$(sqlite3 -readonly "$DB" 'SELECT count(*) FROM outcomes')" -gt 0 ||
     fail "nothing in $DB"
 out=$(sql 1 "$PEER" self-signed)
