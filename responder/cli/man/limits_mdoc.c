@@ -58,7 +58,7 @@ static char *sentence(const char *why)
 
 /* v into out, and for a size that is a whole number of KiB, MiB, ... that
  * too, joined by \~ so that no line break splits it. */
-static void value_text(long long v, int is_size, char *out, size_t len)
+static void limits_value_text(long long v, int is_size, char *out, size_t len)
 {
     static const char *const units[] = {"KiB", "MiB", "GiB", "TiB"};
     int n = snprintf(out, len, "%lld", v);
@@ -81,9 +81,9 @@ int main(void)
         if (!why)
             return 1;
         char def[64], min[64], max[64], range[256];
-        value_text(d.def, d.is_size, def, sizeof def);
-        value_text(d.min, d.is_size, min, sizeof min);
-        value_text(d.max, d.is_size, max, sizeof max);
+        limits_value_text(d.def, d.is_size, def, sizeof def);
+        limits_value_text(d.min, d.is_size, min, sizeof min);
+        limits_value_text(d.max, d.is_size, max, sizeof max);
         snprintf(range, sizeof range, "Default %s, accepted from %s to %s.", def, min,
                  max);
         printf(".It Ic %s\n", d.key);
