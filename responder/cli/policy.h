@@ -1,20 +1,9 @@
-/* policy.h -- what `xmpp-responder probe` expects of a target, and whether
- * a probe's results meet it. Pure functions over the catalog (no I/O except
- * policy_load reading a file), so they are unit-tested on their own.
- *
- * Policies:
- *   strict    every row must match the catalog's 'strict' answer, except
- *             advisory rows (the specs leave room): those that differ are
- *             listed as advisories and do not fail;
- *   pedantic  every row must match 'strict', advisory rows too;
- *   lenient   every row must match what a dialback-accepting server does
- *             (the catalog's prosody-lenient column);
- *   FILE      the operator's own table: one "LABEL accept|refuse" per line,
- *             '#' starts a comment, blank lines are fine; unknown labels,
- *             other words and duplicates are errors ("FILE:LINE: message");
- *             rows not listed are not checked.
- * Rows whose profile the catalog does not know are never checked.
- */
+/* policy.h -- what `xmpp-responder probe` expects of a target (strict,
+ * pedantic, lenient or the operator's file: xmpp-responder(8), --policy)
+ * and whether a probe's results meet it. Pure functions over the catalog
+ * (no I/O except policy_load reading a file), so they are unit-tested on
+ * their own. Rows whose profile the catalog does not know are never
+ * checked. */
 #ifndef RS_POLICY_H
 #define RS_POLICY_H
 

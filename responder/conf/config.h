@@ -1,55 +1,7 @@
 /* config.h -- the daemon's configuration (libconfig), validated strictly:
  * unknown keys, wrong types, bad values, unknown profiles and duplicate
- * domains are errors reported as "FILE:LINE: message".
- *
- * Example:
- *   base_domain = "responder.example";
- *   state_dir = ".";                 # relative paths: to the config file's dir
- *   listen = ( { address = "127.0.0.1"; port = 5269; },
- *              { address = "127.0.0.1"; port = 5270; direct_tls = true; },
- *              { address = "127.0.0.1"; port = 5222; clients = true; },
- *              { address = "127.0.0.1"; port = 5223; clients = true;
- *                direct_tls = true; } );
- *   trust = ( "certs/ca.pem" );      # extra trust anchors for remote servers
- *   trust_system = true;             # also the system bundle (default true)
- *   public = false;                  # true: a public instance, whose rows with
- *                                    # an ACME source present ACME certificates
- *   http = { address = "127.0.0.1"; port = 5280; };  # web report, optional
- *   # behind a reverse proxy: trust its X-Forwarded-For (addresses, CIDRs)
- *   # http = { address = "127.0.0.1"; port = 5280;
- *   #          trusted_proxies = ( "127.0.0.1" ); };
- *   https = { address = "127.0.0.1"; port = 443; };  # POSH, optional
- *   limits = { max_stanza_bytes = 262144; max_depth = 32;
- *              max_unauth_stanza_bytes = 16384; max_attributes = 64;
- *              max_namespaces = 32; unauth_timeout = 30;
- *              idle_timeout = 300; connect_timeout = 15;
- *              max_streams_per_ip = 64; max_streams = 1024; queue_max = 64;
- *              report_peers = 256; report_history = 32; report_claims = 64;
- *              report_file_bytes = 67108864; echo_per_minute = 20;
- *              probe_concurrency = 16; probe_timeout = 20;
- *              probe_target_interval = 60; probe_per_hour = 60;
- *              verify_dials_per_domain = 6; verify_dials_total = 60;
- *              send_buffer_bytes = 1048576; send_stall_timeout = 10;
- *              ping_per_minute = 600; disco_per_minute = 120;
- *              version_per_minute = 60; presence_per_minute = 60;
- *              ipv6_prefix = 64; reserved_authenticated = 25;
- *              log_per_minute = 1200; report_max_days = 365;
- *              max_client_streams = 512; client_streams_per_ip = 8;
- *              probe_per_requester = 6; probe_per_network = 20;
- *              http_connections = 64; http_connections_per_ip = 8;
- *              http_header_timeout = 10; http_reserved = 8;
- *              report_matched_per_ip = 16; report_matched_per_site = 16; };
- *   # Outbound streams (replies, dialback verification, probes) go only to
- *   # public unicast addresses; these ranges are allowed besides:
- *   outbound = { allow = ( "127.0.0.0/8", "fc00::/7" ); };
- *   # DNS servers for outbound lookups instead of /etc/resolv.conf
- *   # (a staging resolver; read at start, not on SIGHUP):
- *   resolver = { servers = ( "127.0.0.1:5353", "[::1]:53" ); };
- *   domains = ( { name = "valid.responder.example"; profile = "valid"; },
- *               { name = "x.responder.example"; profile = "expired";
- *                 cert = "certs/x.pem"; key = "certs/x.key";
- *                 description = "..."; } );
- */
+ * domains are errors reported as "FILE:LINE: message". Every key, its
+ * default and an example file: xmpp-responder.conf(5). */
 #ifndef RS_CONFIG_H
 #define RS_CONFIG_H
 

@@ -1,32 +1,10 @@
-/* admission.h -- who gets a stream slot. Two pools (rs_daemon.pools), so
- * that whoever can log in for free (the public test account) never competes
- * with those who cannot (servers that dial us):
- *
- * Servers: every live inbound s2s stream and every outbound stream (from the
- * moment it is created, while it still resolves) takes one of
- * limits.max_streams. Inbound streams from one IPv4 address or one IPv6
- * prefix (limits.ipv6_prefix) are capped at limits.max_streams_per_ip.
- * Unauthenticated inbound streams may take at most
- * (100 - limits.reserved_authenticated)% of the slots; the rest stays for
- * authenticated and outbound streams. When a new stream finds no room, an
- * unauthenticated inbound stream gives way: the oldest one of the address
- * (or prefix) holding the most streams, so a crowd can delay an honest peer
- * but never lock it out.
- *
- * Clients: every live client stream takes one of limits.max_client_streams,
- * at most limits.client_streams_per_ip per address (or prefix): the
- * address's excess is refused. When the pool is full a newcomer still gets
- * in: the address holding the most client streams gives way, its oldest
- * stream that has not bound a resource (authenticated or not: the account
- * is public), else its longest-idle bound session, idle meaning no stanza
- * (whitespace keepalives keep the socket, not the slot). So a crowd's
- * sessions go before an honest client that is still logging in.
- *
- * The sockets of all streams stay under rs_daemon.fd_budget (ulimit -n less
- * a headroom): libuv silently drops what it cannot accept, so room is made
- * before, each pool within its share (admission_fd_share). Evicted and
- * refused streams get their stream error and lose their socket at once,
- * without the close grace period. */
+/* admission.h -- who gets a stream slot. Two pools (rs_daemon.pools):
+ * servers (inbound s2s and outbound streams) and clients, so that whoever
+ * can log in for free never competes with servers. Each pool caps streams
+ * per address; when one is full, a stream of the address holding the most
+ * gives way, unsettled ones first. Sockets stay under rs_daemon.fd_budget,
+ * each pool in its share. The rules: xmpp-responder.conf(5), "Stream
+ * pools"; the design: README.md. */
 #ifndef RS_ADMISSION_H
 #define RS_ADMISSION_H
 

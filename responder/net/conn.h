@@ -1,13 +1,8 @@
-/* conn.h -- the transport of one XMPP stream: a libuv TCP socket, an optional
- * TLS session over it (tls.h: STARTTLS or direct TLS), and the XML parser fed
- * with the plaintext. The owner (an inbound or outbound s2s stream) gets
- * events through a handler table and drives the protocol; the conn only
- * moves bytes.
- *
- * Lifetime: conn_close() starts an orderly close (our </stream:stream>, TLS
- * close_notify, TCP FIN, wait briefly for the peer); when the handles are
- * closed, handler->closed runs and the conn is freed. Never free it otherwise.
- */
+/* conn.h -- the transport of one XMPP stream: a libuv TCP socket, an
+ * optional TLS session (tls.h) and the XML parser fed with the plaintext.
+ * The owner gets events through a handler table and drives the protocol;
+ * the conn only moves bytes. conn_close() closes in order (README.md); then
+ * handler->closed runs and the conn is freed. Never free it otherwise. */
 #ifndef RS_CONN_H
 #define RS_CONN_H
 

@@ -1,4 +1,5 @@
-/* conn_internal.h -- what conn.c and conn_flow.c share; not for owners. */
+/* conn_internal.h -- what conn.c, conn_flow.c, conn_count.c and conn_ids.c
+ * share; not for owners. */
 #ifndef RS_CONN_INTERNAL_H
 #define RS_CONN_INTERNAL_H
 

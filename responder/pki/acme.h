@@ -1,27 +1,9 @@
 /* acme.h -- what the daemon and the CLI know of a public instance's ACME
- * certificates. deploy/acme-renew speaks ACME through uacme; the files it
- * and this module share, all under the state directory:
- *
- *   acme/uacme/                  uacme's confdir: the account key,
- *                                IDENT/cert.pem and its backups
- *                                cert-TIMESTAMP.pem, revoked-TIMESTAMP.pem,
- *                                private/IDENT/key.pem
- *   acme/challenges/TOKEN        http-01 key authorizations, written by the
- *                                renewal's hook, served by the daemon at
- *                                /.well-known/acme-challenge/TOKEN
- *   acme/live/NAME.pem, .key     what domain NAME presents: written by
- *                                `xmpp-responder acme install`, preferred by
- *                                the config loader over STATE/certs/NAME.*
- *                                for rows whose source is acme or
- *                                acme-derived (catalog.h)
- *
- * acme_plan says what uacme must do for each row; acme_install makes each
- * row's certificate from uacme's files as its catalog source says: the
- * domain's own (acme), another acme domain's (wrong-name), the leaf alone
- * (missing-chain), the newest expired one (expired), the newest revoked one
- * still within its validity (revoked). A derived row with nothing to derive
- * from yet loses its live files and falls back to the test CA's, which
- * `check` and the index then flag. */
+ * certificates, kept in STATE/acme/ with deploy/acme-renew (which runs
+ * uacme): the http-01 tokens the daemon serves, acme_plan (what uacme must
+ * do for each row) and acme_install (each row's certificate from uacme's
+ * files, as its catalog source says). The files: xmpp-responder(8), FILES,
+ * and README.md. */
 #ifndef RS_ACME_H
 #define RS_ACME_H
 

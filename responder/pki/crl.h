@@ -1,17 +1,8 @@
 /* crl.h -- the test PKI's CRLs: the intermediate's (STATE/certs/crl.pem,
- * listing revoked leaves) and the root's (ca-crl.pem, listing nothing),
- * signed by `init` (certgen adds revoked serials) and kept current by the
- * daemon, which serves them over its HTTP listener under /crl/ so that the
- * CRL Distribution Point in every test-CA leaf (and in the intermediate)
- * leads a checking server to the CRL of the CA that signed it.
- *
- * Why the daemon re-signs: the test CAs' keys are in STATE/certs already
- * (init made them there, the daemon owns the directory), they are a private
- * test PKI that no public trust store holds, and a CRL that must be re-signed
- * every few days is kept fresh most simply by the one process that serves
- * it: no second timer can be forgotten. Every hour it checks; once a CRL is
- * older than CRL_RESIGN_SECS it is re-signed, CRL_VALID_SECS ahead.
- * Uses the GnuTLS x509 API only. */
+ * the revoked leaves) and the root's (ca-crl.pem, empty), signed by `init`
+ * and kept current by the daemon, which serves them under /crl/, where the
+ * CRL Distribution Point of every test-CA certificate leads. GnuTLS's x509
+ * API only. Why the daemon re-signs them: README.md. */
 #ifndef RS_CRL_H
 #define RS_CRL_H
 

@@ -1,15 +1,9 @@
-/* tls.h -- the TLS layer of one stream: a GnuTLS session that presents a
- * test domain's certificate with that domain's TLS policy (versions and
- * ciphers from its profile), fed with ciphertext by the transport and
- * writing ciphertext through it, so it never blocks.
- *
- * As server, the session starts with the listener's domain; a ClientHello
- * whose SNI names another of our domains switches to that domain's whole
- * policy (certificate, versions, ciphers) before GnuTLS reads the hello, so
- * direct TLS (XEP-0368) and STARTTLS negotiate alike.
- *
- * The certificates come from domains.c; verifying the peer's is verify.c's
- * (with tls_session). */
+/* tls.h -- the TLS layer of one stream: a GnuTLS session presenting a test
+ * domain's certificate with that domain's TLS policy, fed ciphertext by the
+ * transport and writing through it, so it never blocks. As server, SNI
+ * naming another of our domains switches to that domain's whole policy
+ * before GnuTLS reads the hello. Certificates: domains.h; verifying the
+ * peer's: verify.h. */
 #ifndef RS_TLS_H
 #define RS_TLS_H
 

@@ -1,14 +1,8 @@
 /* clients.h -- what clients did with the test domains, keyed by the
- * client's address: completed TLS or sent an alert (which), authenticated
- * (how), bound, pinged, echoed; and a verdict per test domain from the
- * catalog's client column (what a strict, correct client does).
- *
- * A client's address is what the TCP connection shows, so these outcomes
- * are attributable without a claim to check (unlike a server's 'from').
- * The store is in memory and bounded: at most CLIENTS_MAX_ADDRESSES
- * addresses (the least recently seen goes first), the latest outcome per
- * test domain and the last CLIENTS_HISTORY outcomes each. Addresses are not
- * listed for strangers: pages ask for one address (their own). */
+ * client's address (what TCP shows: no claim to check): TLS or the alert it
+ * sent, authentication, binding, pings, echoes; and a verdict per test
+ * domain from the catalog's client column. In memory and bounded
+ * (README.md); addresses are never listed for strangers. */
 #ifndef RS_CLIENTS_H
 #define RS_CLIENTS_H
 

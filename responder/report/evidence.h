@@ -1,21 +1,8 @@
 /* evidence.h -- how sure we are that an outcome came from the domain it
- * names, decided before the outcome enters the report.
- *
- * A stream's 'from' is a claim until it authenticates, and anyone can open a
- * stream claiming any domain. So an outcome is:
- *   verified         the stream authenticated as that domain (SASL EXTERNAL,
- *                    dialback, or a db:verify carrying a key only that
- *                    domain's server was given), or we dialled the domain
- *                    through its own DNS;
- *   address-matched  unauthenticated, but its source address is one that
- *                    the domain's own SRV (else A/AAAA) records resolve to,
- *                    by a lookup we make;
- *   claimed          neither: shown as a claim, never judged.
- *
- * Outcomes that need a lookup wait here (a bounded number); answers are
- * cached per domain for a while, so a crowd claiming one name costs one
- * lookup, and a crowd claiming many names costs at most max_pending
- * lookups at a time: the rest are recorded as claims at once. */
+ * names (verified, address-matched or claimed: report_evidence), decided
+ * before the outcome enters the report. Outcomes that need a lookup of the
+ * domain's addresses wait here, bounded in number, answers cached per
+ * domain. The levels: xmpp-responder(8), "Reports"; the bounds: README.md. */
 #ifndef RS_EVIDENCE_H
 #define RS_EVIDENCE_H
 

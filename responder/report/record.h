@@ -1,12 +1,8 @@
-/* record.h -- the outcome record of one stream, built from events. The
- * transport reports what it saw through a conn observer (TLS done or
- * failed with its alert, the peer ending the stream, the stream closing);
- * the stream machine that owns the conn adds what it decided (who
- * authenticated how, what stanza came). The record goes to the report
- * through evidence.h when the owner says it is worth showing
- * (record_update: after authentication, after the first stanza) and
- * finally when the stream closes. So conn.c moves bytes and knows nothing
- * of the report's data model. */
+/* record.h -- the outcome record of one stream: what the transport saw
+ * (through a conn observer) and what the owning stream machine decided. It
+ * goes to the report through evidence.h when the owner says it is worth
+ * showing and when the stream closes, so conn.c knows nothing of the
+ * report's data model. */
 #ifndef RS_RECORD_H
 #define RS_RECORD_H
 

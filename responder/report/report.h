@@ -1,29 +1,9 @@
-/* report.h -- what happened between each remote server and each test domain,
- * and what it means.
- *
- * Every stream we see (a peer dialling one of our domains: leg IN; one of our
- * domains dialling a peer: leg OUT) leaves one outcome record when it ends:
- * address, TLS, the certificate we presented, alerts, their certificate's
- * verification, authentication, stanzas, and how it closed. The store keeps,
- * per remote domain, the latest outcome per (test domain, leg) and a bounded
- * history, in memory with a bound on the number of remote domains. The
- * store of record is STATE/report.db (SQLite, WAL; schema in the README):
- * outcomes are queued and written in one transaction per flush (on the
- * next loop turn when a batch is waiting, else shortly after; never waiting
- * for a lock; checkpoints in a worker thread), pruned by age, count per
- * remote domain and size (in a worker thread: whenever a write leaves the
- * file over its bound, the least valuable rows first, freed pages given
- * back; the bounds on remote domains hourly), and read back at start so
- * history survives restarts.
- * When the database cannot be written (locked, disk full) the daemon logs
- * it once, keeps running from memory and retries, retention included, until
- * a write goes through again.
- *
- * From the latest outcomes, report_matrix() derives one cell per test domain:
- * what the peer did (accepted, refused, nothing seen), whether that is what a
- * strict correct server does (catalog 'strict' / 'advisory'), and a sentence
- * or two of explanation for the operator.
- */
+/* report.h -- what happened between each remote server and each test
+ * domain, and what it means. Every stream leaves an outcome per leg; the
+ * store keeps per remote domain the latest outcome per (test domain, leg)
+ * and a bounded history, in memory and in STATE/report.db, read back at
+ * start; report_matrix() derives a verdict and an explanation per test
+ * domain against the catalog. Storage and retention: README.md. */
 #ifndef RS_REPORT_H
 #define RS_REPORT_H
 

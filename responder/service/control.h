@@ -1,23 +1,7 @@
-/* control.h -- the local control socket (a Unix stream socket, mode 0600, in
- * the state dir) through which `xmpp-responder probe` asks the running
- * daemon to probe a target and reads progress and results.
- *
- * Protocol: the client sends one line "probe TARGET\n" (at most 1 KiB,
- * within 10 s); the daemon answers with tab-separated lines (fields never
- * contain tabs, newlines or other control characters):
- *   start    TARGET TOTAL MAX_SECONDS   the probe runs (normalised target,
- *                                       domains, an upper bound of its time)
- *   progress DONE TOTAL DOMAIN RESULT   after every finished domain
- *   cell     DOMAIN PROFILE RESULT DETAIL SEEN IN OUT
- *            one per test domain at the end: the probe's result
- *            (probe_result_name) and detail, what the report saw of the
- *            target for it (report_seen_name) and the briefs of the latest
- *            inbound and outbound streams (report_outcome_brief, "" = none)
- *   end      finished; the daemon closes
- *   error    TEXT   refused (rate limit, bad target, ...) or aborted, then
- *            close
- * Clients should ignore lines of other types. At most 8 clients at once.
- */
+/* control.h -- the local control socket (STATE/control.sock, a Unix stream
+ * socket, mode 0600) through which `xmpp-responder probe` asks the running
+ * daemon to probe a target and reads progress and results: one request
+ * line, then tab-separated answer lines (the protocol: README.md). */
 #ifndef RS_CONTROL_H
 #define RS_CONTROL_H
 

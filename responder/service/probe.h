@@ -1,19 +1,9 @@
-/* probe.h -- active probing: ping a target server from every test domain and
- * collect what happened on both legs.
- *
- * A probe sends <iq type='get'><ping xmlns='urn:xmpp:ping'/></iq> from
- * LOCAL (every test domain in the config, at most limits.probe_concurrency in
- * flight) to the target domain and waits up to limits.probe_timeout seconds
- * for each answer. A domain's result is
- *   pong     an iq result came back: the target accepted us both ways;
- *   error    an iq error came back (its condition is kept);
- *   refused  our stream to the target failed (bounce) or the target's stream
- *            back to us ended unauthenticated (fast failure);
- *   timeout  nothing came back in time.
- * Probes are limited per target, per requester, per network and in all
- * (probe_budget.h). Their streams leave outcome records in the report like
- * any other, so the matrix of the target fills in too.
- */
+/* probe.h -- active probing: ping a target server from every test domain
+ * (limits.probe_concurrency in flight, limits.probe_timeout each) and
+ * collect what happened on both legs; each domain's result is pong, error,
+ * refused or timeout (xmpp-responder(8), "probe"). Probes are charged to
+ * budgets (probe_budget.h); their streams leave outcomes in the report like
+ * any other, so the target's matrix fills in too. */
 #ifndef RS_PROBE_H
 #define RS_PROBE_H
 

@@ -1,26 +1,9 @@
-/* probe_budget.h -- who may start a probe now, and when the next may start.
- *
- * A probe makes every test domain dial the target: a cost that whoever asks
- * chooses for us. Budgets, each a token bucket refilled continuously over an
- * hour (ratelimit.h), except the first:
- *   target     one probe per target every probe_target_interval seconds;
- *   requester  probe_per_requester an hour for one requesting address
- *              (IPv4) or IPv6 prefix of ipv6_prefix bits;
- *   network    probe_per_network an hour for one IPv4 /24 or IPv6 /48 (or
- *              the requester's prefix if shorter): one attacker's many
- *              addresses count together;
- *   total      probe_per_hour an hour for the web in all, shared: a
- *              requester, or a network, that has used u tokens of its own
- *              budget (its bucket's deficit) takes one from the total only
- *              while the total holds at least u + 1. So one requester never
- *              takes more than about half of what is left, and the last
- *              tokens go to requesters that have not probed lately.
- * The local operator (the control socket: `xmpp-responder probe`) is one
- * requester with a bucket of its own, probe_per_hour an hour, outside the
- * total: the web crowd cannot empty it and it never empties the web's. The
- * per-target interval holds for everyone.
- *
- * Everything runs on the loop's thread; times are uv_now milliseconds. */
+/* probe_budget.h -- who may start a probe now, and when the next may start:
+ * one probe per target per interval, and token buckets refilled over the
+ * hour per requester, per network and in all (shared so that nobody takes
+ * more than about half of what is left), the local operator apart. The
+ * rules: xmpp-responder.conf(5), "Probes"; why: README.md. Everything runs
+ * on the loop's thread; times are uv_now milliseconds. */
 #ifndef RS_PROBE_BUDGET_H
 #define RS_PROBE_BUDGET_H
 

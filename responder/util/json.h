@@ -1,17 +1,8 @@
-/* json.h -- writing JSON text into a growing string. Only output: the daemon
- * never parses JSON. Every string is escaped (quotes, backslash, control
- * characters, and '<' '>' '&' as \u00XX so a JSON document is also safe to
- * embed in HTML); invalid UTF-8 bytes become U+FFFD.
- *
- * Usage:
- *   rs_json j; json_init(&j);
- *   json_obj_begin(&j);
- *   json_key(&j, "name"); json_str(&j, peer_name);
- *   json_obj_end(&j);
- *   if (j.failed) ... else use j.text (j.len bytes, NUL-terminated);
- *   json_free(&j);
- * Commas between members and elements are inserted automatically.
- */
+/* json.h -- writing JSON text into a growing string; only output, the daemon
+ * never parses JSON. Every string is escaped ('<' '>' '&' as \u00XX too, so
+ * a document is safe inside HTML; invalid UTF-8 becomes U+FFFD), commas
+ * between members are inserted automatically, and j.failed says an
+ * allocation failed. Usage: README.md. */
 #ifndef RS_JSON_H
 #define RS_JSON_H
 

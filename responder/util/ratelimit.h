@@ -1,15 +1,8 @@
-/* ratelimit.h -- fixed-window counters keyed by (name, kind), in a bounded
- * table: per remote domain and service for replies (services.c), per peer
- * address for log lines (conn.c). A full table reuses the stalest slot of a
- * key's neighbourhood, so memory never grows with the number of peers; a
- * peer whose slot was reused starts a fresh window, which only ever lets
- * through at most one more window's worth.
- *
- * And token buckets keyed by name, in a bounded table too (probe budgets per
- * requester, probe_budget.h): a bucket holds up to cap tokens and refills
- * continuously at cap per period; a key not in the table has a full bucket.
- * A full table reuses the fullest bucket of a key's neighbourhood, which
- * gives its owner back at most what that bucket lacked. */
+/* ratelimit.h -- bounded tables of fixed-window counters keyed by (name,
+ * kind) (replies, dialback dials, log lines) and of token buckets keyed by
+ * name (probe budgets). A full table reuses a slot of the key's
+ * neighbourhood, so memory never grows with the number of peers; what a
+ * reused slot gives away: README.md. */
 #ifndef RS_RATELIMIT_H
 #define RS_RATELIMIT_H
 

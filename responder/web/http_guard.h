@@ -1,30 +1,10 @@
-/* http_guard.h -- who holds the connections of a libmicrohttpd daemon, and
+/* http_guard.h -- who holds the connections of a libmicrohttpd daemon and
  * who gives way, so that a crowd that trickles its requests cannot hold
- * every slot.
- *
- * libmicrohttpd's own connection timeout is an inactivity timer: a byte
- * every few seconds keeps a connection forever, and its per-IP limit would
- * count a reverse proxy as one client. So the guard tracks every connection
- * itself (MHD_OPTION_NOTIFY_CONNECTION, MHD_OPTION_URI_LOG_CALLBACK, the
- * apply-policy callback) and decides at accept:
- *   - an address (IPv4, or IPv6 prefix) holds at most per_address
- *     connections; one more is refused (trusted proxies are exempt: they
- *     carry everyone);
- *   - at most total connections; when full, a connection still waiting for
- *     its request gives way: one whose request line did not name a priority
- *     path first, from the address holding the most connections, the oldest
- *     of them; when none waits, one whose answer has been going out for
- *     longer than the deadline (a client that does not read), alike;
- *   - when nothing can give way, up to reserved more are let in, which answer
- *     only the priority paths (the ACME challenge, the CRLs): anything else
- *     gets 503 there, unless room opened meanwhile;
- *   - a request must arrive whole within deadline_s of its connection (or of
- *     the previous answer on a kept-alive connection), however slowly it
- *     trickles: past that the connection is cut (the sweep).
- * Cutting is shutdown(2) of the connection's socket: libmicrohttpd then sees
- * the end of the stream and closes it itself. Every call comes from the
- * thread that runs the daemon (the loop for the web report, libmicrohttpd's
- * own for POSH), so nothing races. No allocation after http_guard_new. */
+ * every slot: a cap per address, a total with a reserve for the priority
+ * paths (the ACME challenge, the CRLs), a deadline for each whole request.
+ * Calls come from the one thread that runs that daemon; no allocation
+ * after http_guard_new. The rules: xmpp-responder.conf(5), "The web
+ * listener"; why and how: README.md. */
 #ifndef RS_HTTP_GUARD_H
 #define RS_HTTP_GUARD_H
 

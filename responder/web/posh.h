@@ -1,15 +1,9 @@
-/* posh.h -- POSH (RFC 7711, for XMPP RFC 7712) for the domains whose profile
- * sets `posh`: an HTTPS listener that answers
- *   GET /.well-known/posh/xmpp-server.json   (RFC 7712, for servers)
- *   GET /.well-known/posh/xmpp-client.json   (service xmpp-client, for clients)
- * for such a domain (chosen by SNI and Host) with the SHA-256 fingerprint of
- * the certificate its XMPP service presents (the same on s2s and c2s ports,
- * so the two documents are the same), over a normal certificate for
- * the domain (STATE/certs/NAME.https.pem and .key, written by `init`).
- *
- * The documents are computed once at start and never change, so
- * libmicrohttpd serves them from its own thread; nothing else is shared.
- * A reload does not change them: restart to pick up new certificates. */
+/* posh.h -- POSH (RFC 7711, for XMPP RFC 7712) for the domains whose
+ * profile sets `posh`: an HTTPS listener answering POSH_PATH and
+ * POSH_PATH_CLIENT with the SHA-256 fingerprint of the certificate the
+ * domain's XMPP service presents, over STATE/certs/NAME.https.pem. The
+ * documents are computed at start and served from libmicrohttpd's own
+ * thread (README.md). */
 #ifndef RS_POSH_H
 #define RS_POSH_H
 

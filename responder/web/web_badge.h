@@ -1,14 +1,8 @@
 /* web_badge.h -- GET /badge/DOMAIN.svg: a shields-style badge of what a
- * remote server does with the test domains, for operators to embed
- * ("xmpp strict | 27/34 ok"). Only verified evidence counts: a cell counts
- * when it has a verdict and every outcome it rests on is verified (the
- * stream authenticated as the domain, or we dialled it through its DNS);
- * address-matched outcomes, which the report page does count, are left out
- * here, since a badge travels where nobody reads the evidence note.
- *
- * The SVG is built as a libxml2 tree, so the domain (in the title and the
- * accessible label only, cut to WEB_BADGE_NAME_MAX bytes) is escaped by the
- * serializer. */
+ * remote server does with the test domains ("xmpp strict | 27/34 ok"), for
+ * operators to embed; only verdicts resting on verified outcomes count
+ * (README.md). Built as a libxml2 tree, so the domain (cut to
+ * WEB_BADGE_NAME_MAX bytes) is escaped by the serializer. */
 #ifndef RS_WEB_BADGE_H
 #define RS_WEB_BADGE_H
 

@@ -1,14 +1,8 @@
 /* web_pages.h -- the HTML pages of the web report, built as libxml2 HTML
- * trees and serialized by libxml2: every string, above all the text that
- * came from the network (remote domain names, SASL failure text, stream
- * errors, close reasons), is escaped by the serializer, never by hand.
- * Invalid UTF-8 becomes U+FFFD and control characters '?', before the text
- * enters the tree (web_html.h). No JavaScript; every page links the one
- * stylesheet, /style.css (web_style.h).
- *
- * Every builder returns the page (xmlFree it) and its length in *len, or
- * NULL when an allocation failed.
- */
+ * trees and serialized by libxml2: every string, above all network text, is
+ * escaped by the serializer, never by hand (web_html.h cleans it first).
+ * No JavaScript; every page links /style.css. Each builder returns the page
+ * (xmlFree it) and its length in *len, or NULL when an allocation failed. */
 #ifndef RS_WEB_PAGES_H
 #define RS_WEB_PAGES_H
 

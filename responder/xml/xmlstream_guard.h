@@ -1,14 +1,9 @@
-/* xmlstream_guard.h -- counts what each start tag holds before libxml2 reads
- * it (xmlstream.c's own; not part of the XML layer's contract).
- *
- * libxml2 2.9 parses a start tag once its '>' has arrived and then compares
- * each attribute and namespace declaration with every other one of the tag
- * (duplicates): time quadratic in their number, 1 s of CPU for one tag of
- * 24,000 attributes. So the bytes pass this guard first, which stops a
- * stream at the first tag holding more than the limit, before libxml2 has
- * its '>'. It only finds where start tags, their quoted values, end tags,
- * comments, CDATA sections, declarations and processing instructions begin
- * and end; libxml2 still parses, and judges, everything. */
+/* xmlstream_guard.h -- counts what each start tag holds before libxml2
+ * reads it, so that a tag with more attributes and namespace declarations
+ * than the limit ends the stream before libxml2 compares them pairwise
+ * (xmlstream.c's own; not part of the XML layer's contract). It only finds
+ * where markup begins and ends; libxml2 still parses and judges it all.
+ * Why: README.md. */
 #ifndef RS_XMLSTREAM_GUARD_H
 #define RS_XMLSTREAM_GUARD_H
 

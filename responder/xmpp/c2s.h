@@ -1,13 +1,8 @@
-/* c2s.h -- streams clients open to our test domains (RFC 6120): STARTTLS on
- * the client port or direct TLS (XEP-0368) with the test domain's
- * certificate, SASL for the published test account (test@DOMAIN, password
- * "test": SCRAM-SHA-256, SCRAM-SHA-1, and PLAIN only under TLS), resource
- * binding, then a session that may talk to its own domain and its echo
- * contact only: anything addressed elsewhere is answered
- * service-unavailable and never routed out (no open relay).
- *
- * The stream machine is c2s.c; what a bound session handles is
- * c2s_session.c. */
+/* c2s.h -- streams clients open to our test domains (RFC 6120): STARTTLS or
+ * direct TLS (XEP-0368) with the domain's certificate, SASL for the test
+ * account (sasl_client.h), resource binding, then a session that may talk
+ * to its own domain and echo contact only (no open relay). The stream
+ * machine is c2s.c; what a bound session handles, c2s_session.c. */
 #ifndef RS_C2S_H
 #define RS_C2S_H
 

@@ -1,16 +1,9 @@
-/* router.h -- the hub between streams and what answers on them.
- *
- * Inbound stanzas from an authenticated peer go through the stanza handlers
- * registered at start-up (probe first, then the services), in order, until
- * one takes them. What handlers produce goes out on our own outbound stream
- * for (our domain, their domain), created on demand (s2s_out.h). Dialback
- * verification requests travel the same outbound streams.
- *
- * What the router asks of streams completes through callbacks that always
- * run from the loop, never inside the call that asked: a verdict cannot
- * re-enter the inbound stream whose handler asked for it while that handler
- * is still on the stack. Modules register; the router includes none of them.
- */
+/* router.h -- the hub between streams and what answers on them: inbound
+ * stanzas of an authenticated peer go through the handlers registered at
+ * start-up until one takes them; what they produce, and dialback
+ * verifications, go out on our stream for (our domain, their domain).
+ * Completions always run from the loop, never inside the call that asked
+ * (why: README.md). Modules register; the router includes none of them. */
 #ifndef RS_ROUTER_H
 #define RS_ROUTER_H
 

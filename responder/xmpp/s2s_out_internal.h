@@ -1,6 +1,6 @@
-/* s2s_out_internal.h -- what the outbound stream (s2s_out.c) and its
- * dialling (s2s_out_dial.c) share: the stream's state and a few functions.
- * Nothing else includes this. */
+/* s2s_out_internal.h -- what the outbound stream (s2s_out.c), its dialling
+ * (s2s_out_dial.c) and what rides it (s2s_out_queue.c) share: the stream's
+ * state and a few functions. Nothing else includes this. */
 #ifndef RS_S2S_OUT_INTERNAL_H
 #define RS_S2S_OUT_INTERNAL_H
 

@@ -2,21 +2,8 @@
  * the published test account: PLAIN (RFC 4616), SCRAM-SHA-1 (RFC 5802) and
  * SCRAM-SHA-256 (RFC 7677), never the -PLUS variants. No sockets: the c2s
  * stream machine feeds the text of <auth/> and <response/> and sends what
- * comes back in <challenge/>, <success/> or <failure/>. Every primitive
- * (PBKDF2, HMAC, hashes, randomness, base64, password normalisation) is
- * GnuTLS's.
- *
- * Identities: the username (authcid) the client sends is compared byte for
- * byte with the account's. The authzid may be absent, equal to the username,
- * or username@domain for the domain given to sasl_client_new; anything else
- * is invalid-authzid, decided only once the credentials are right. A wrong
- * password and an unknown username give the same not-authorized failure, and
- * SCRAM goes through both rounds for an unknown username (with the account's
- * salt) so that the first round tells nothing either.
- *
- * Every input is bounded (SASL_CLIENT_PAYLOAD_MAX decoded bytes). A success
- * or a failure ends the exchange: later steps fail (malformed-request) and
- * change nothing. */
+ * comes back. Every primitive is GnuTLS's. Identities, what a failure tells
+ * and the bounds: README.md. */
 #ifndef RS_SASL_CLIENT_H
 #define RS_SASL_CLIENT_H
 
