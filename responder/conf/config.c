@@ -28,7 +28,7 @@
 #define LIMIT(field, size, lo, hi, d, text)                                 \
     {#field, offsetof(config_limits, field), size, lo, hi, d, text}
 
-const limit_def limit_defs[] = {
+const config_limit_def limit_defs[] = {
     LIMIT(max_stanza_bytes, true, 1024, 16 << 20, 262144,
           "largest top-level element a peer may send, in bytes"),
     LIMIT(max_depth, false, 4, 256, 32, "element nesting inside one stanza"),
@@ -187,7 +187,7 @@ bool config_limit_at(size_t i, config_limit_doc *out)
 {
     if (i >= n_limit_defs)
         return false;
-    const limit_def *d = &limit_defs[i];
+    const config_limit_def *d = &limit_defs[i];
     *out = (config_limit_doc){.key = d->key, .is_size = d->is_size, .min = d->min,
                               .max = d->max, .def = d->def, .why = d->why};
     return true;
@@ -224,7 +224,7 @@ const char *config_dns_name_problem(const char *name)
 
 /* ---- sections ---------------------------------------------------------- */
 
-static void parse_base(loader *ld, const config_setting_t *root)
+static void parse_base(config_loader *ld, const config_setting_t *root)
 {
     const char *base = config__get_string(ld, root, "base_domain", "at top level", true);
     if (!base)
@@ -238,14 +238,14 @@ static void parse_base(loader *ld, const config_setting_t *root)
     ld->cfg->base_domain = config__lower_dup(ld, base);
 }
 
-static void parse_state_dir(loader *ld, const config_setting_t *root)
+static void parse_state_dir(config_loader *ld, const config_setting_t *root)
 {
     const char *dir = config__get_string(ld, root, "state_dir", "at top level", false);
     ld->cfg->state_dir = config__resolve_path(ld, ld->base_dir, dir ? dir : ".");
 }
 
 /* One listen entry, element i of list; earlier entries are in cfg->listen. */
-static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
+static void parse_listener(config_loader *ld, const config_setting_t *list, unsigned i)
 {
     const config_setting_t *e =
         config__get_entry(ld, list, i, "listen entry", LISTEN_SHAPE);
@@ -297,7 +297,7 @@ static void parse_listener(loader *ld, const config_setting_t *list, unsigned i)
         l->direct_tls = config_setting_get_bool(dt) != 0;
 }
 
-static void parse_listen(loader *ld, const config_setting_t *root)
+static void parse_listen(config_loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
     unsigned n = config__get_list(ld, root, "listen", "a config without a listener "
@@ -314,7 +314,7 @@ static void parse_listen(loader *ld, const config_setting_t *root)
 
 /* A list of CIDRs (what: "outbound.allow"; a bare address is one host) into
  * a new array and its length in *count; every bad entry is a problem. */
-static netaddr_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsigned n,
+static netaddr_cidr *parse_cidrs(config_loader *ld, const config_setting_t *list, unsigned n,
                                  const char *what, size_t *count)
 {
     netaddr_cidr *out = calloc(n, sizeof *out);
@@ -340,7 +340,7 @@ static netaddr_cidr *parse_cidrs(loader *ld, const config_setting_t *list, unsig
 
 /* http.trusted_proxies = ( "127.0.0.1", "fd00::/8" ): the reverse proxies
  * whose X-Forwarded-For names the client (addresses or CIDRs). */
-static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
+static void parse_trusted_proxies(config_loader *ld, const config_setting_t *g,
                                   config_http *out)
 {
     const config_setting_t *list;
@@ -352,7 +352,7 @@ static void parse_trusted_proxies(loader *ld, const config_setting_t *g,
 
 /* An optional web listener, key "http" (the report) or "https" (POSH): an
  * address and a port that no other listener already uses. */
-static void parse_http(loader *ld, const config_setting_t *root,
+static void parse_http(config_loader *ld, const config_setting_t *root,
                        const char *key, long long def_port, config_http *out)
 {
     const config_setting_t *g = config_setting_get_member(root, key);
@@ -401,7 +401,7 @@ static void parse_http(loader *ld, const config_setting_t *root,
 
 /* One trust anchor file: it must exist and be readable now, not at the
  * first handshake hours later. */
-static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
+static void parse_trust_file(config_loader *ld, const config_setting_t *s, size_t i)
 {
     if (config_setting_type(s) != CONFIG_TYPE_STRING) {
         config__report(ld, s, "trust entries must be strings (file names), not %s",
@@ -422,7 +422,7 @@ static void parse_trust_file(loader *ld, const config_setting_t *s, size_t i)
     ld->cfg->trust[i] = path;
 }
 
-static void parse_trust(loader *ld, const config_setting_t *root)
+static void parse_trust(config_loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
     size_t n = config__get_list(ld, root, "trust", NULL, "\"ca.pem\"", &list);
@@ -437,7 +437,7 @@ static void parse_trust(loader *ld, const config_setting_t *root)
 }
 
 /* A top-level boolean key into *out (def when absent). */
-static void parse_bool(loader *ld, const config_setting_t *root, const char *key,
+static void parse_bool(config_loader *ld, const config_setting_t *root, const char *key,
                        bool def, bool *out)
 {
     const config_setting_t *s = config_setting_get_member(root, key);
@@ -450,7 +450,7 @@ static void parse_bool(loader *ld, const config_setting_t *root, const char *key
         *out = config_setting_get_bool(s) != 0;
 }
 
-static void parse_limits(loader *ld, const config_setting_t *root)
+static void parse_limits(config_loader *ld, const config_setting_t *root)
 {
     config_limits_default(&ld->cfg->limits);
     const config_setting_t *g = config_setting_get_member(root, "limits");
@@ -473,7 +473,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
     keys[n_limit_defs + N_OBSOLETE_LIMITS] = NULL;
     config__check_keys(ld, g, "in limits", keys);
     for (size_t i = 0; i < n_limit_defs; i++) {
-        const limit_def *d = &limit_defs[i];
+        const config_limit_def *d = &limit_defs[i];
         long long v;
         if (!config__get_int(ld, g, d->key, "in limits", d->min, d->max, &v))
             continue;
@@ -496,7 +496,7 @@ static void parse_limits(loader *ld, const config_setting_t *root)
 }
 
 /* "valid, le-tlsserver, ..." for the unknown-profile message. */
-static char *known_profiles(loader *ld)
+static char *known_profiles(config_loader *ld)
 {
     char *out = NULL;
     size_t len;
@@ -512,7 +512,7 @@ static char *known_profiles(loader *ld)
 
 /* The domain's name: valid, under BASE, not seen before in d[0..i) (seen
  * holds those names). */
-static char *domain_name(loader *ld, const config_setting_t *e,
+static char *domain_name(config_loader *ld, const config_setting_t *e,
                          const config_domain *d, unsigned i, rs_name_index *seen)
 {
     const char *raw = config__get_string(ld, e, "name", "in domain entry", true);
@@ -546,7 +546,7 @@ static char *domain_name(loader *ld, const config_setting_t *e,
  * instance, for a row with an ACME source, what deploy/acme-renew installed
  * (STATE/acme/live/NAME.ext, acme.h) once it exists; else the test CA's
  * STATE/certs/NAME.ext. */
-static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
+static char *domain_file(config_loader *ld, const config_setting_t *e, const char *key,
                          const config_domain *d, const char *ext)
 {
     const char *given = config__get_string(ld, e, key, "in domain entry", false);
@@ -572,7 +572,7 @@ static char *domain_file(loader *ld, const config_setting_t *e, const char *key,
     return path;
 }
 
-static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
+static void parse_domain(config_loader *ld, const config_setting_t *list, unsigned i,
                          rs_name_index *seen)
 {
     config_domain *d = &ld->cfg->domains[i];
@@ -601,7 +601,7 @@ static void parse_domain(loader *ld, const config_setting_t *list, unsigned i,
         d->description = config__strdup(ld, desc);
 }
 
-static void parse_domains(loader *ld, const config_setting_t *root)
+static void parse_domains(config_loader *ld, const config_setting_t *root)
 {
     const config_setting_t *list;
     unsigned n = config__get_list(ld, root, "domains", "without test domains there "
@@ -622,7 +622,7 @@ static void parse_domains(loader *ld, const config_setting_t *root)
 
 /* outbound = { allow = ( "CIDR", ... ); }: the non-public ranges outbound
  * streams may reach besides public unicast addresses. */
-static void parse_outbound(loader *ld, const config_setting_t *root)
+static void parse_outbound(config_loader *ld, const config_setting_t *root)
 {
     const config_setting_t *g = config_setting_get_member(root, "outbound");
     if (!g)
@@ -688,7 +688,7 @@ static const char *resolver_server_problem(const char *text, char *out,
 
 /* resolver = { servers = ( "IP[:PORT]", ... ); }: where outbound lookups go
  * instead of /etc/resolv.conf, as the comma list c-ares takes. */
-static void parse_resolver(loader *ld, const config_setting_t *root)
+static void parse_resolver(config_loader *ld, const config_setting_t *root)
 {
     const config_setting_t *g = config_setting_get_member(root, "resolver");
     if (!g)
@@ -733,7 +733,7 @@ static void parse_resolver(loader *ld, const config_setting_t *root)
 /* Validate a parsed tree into ld->cfg. Order matters only for values other
  * sections need (base before domains, state_dir before default certs);
  * messages are sorted by line anyway. */
-static void validate(loader *ld, const config_t *lc)
+static void validate(config_loader *ld, const config_t *lc)
 {
     const config_setting_t *root = config_root_setting(lc);
     config__check_keys(ld, root, "at top level", top_keys);
@@ -752,7 +752,7 @@ static void validate(loader *ld, const config_t *lc)
 }
 
 /* Absolute, canonical form of dir (cwd when NULL). */
-static char *absolute_dir(loader *ld, const char *dir)
+static char *absolute_dir(config_loader *ld, const char *dir)
 {
     char *cwd = getcwd(NULL, 0);
     if (!cwd)
@@ -764,7 +764,7 @@ static char *absolute_dir(loader *ld, const char *dir)
 }
 
 /* Shared tail of both loaders: fp or text is read, then validated. */
-static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
+static int load(config_loader *ld, FILE *fp, const char *text, rs_config *out,
                 FILE *errs)
 {
     memset(out, 0, sizeof *out);
@@ -792,7 +792,7 @@ static int load(loader *ld, FILE *fp, const char *text, rs_config *out,
 int config_load_string(const char *text, const char *name,
                           const char *base_dir, rs_config *out, FILE *errs)
 {
-    loader ld = {.name = name ? name : "(embedded)"};
+    config_loader ld = {.name = name ? name : "(embedded)"};
     memset(out, 0, sizeof *out);
     ld.base_dir = absolute_dir(&ld, base_dir);
     if (ld.base_dir)
@@ -803,7 +803,7 @@ int config_load_string(const char *text, const char *name,
 
 int config_load(const char *path, rs_config *out, FILE *errs)
 {
-    loader ld = {.name = path};
+    config_loader ld = {.name = path};
     memset(out, 0, sizeof *out);
     FILE *fp = fopen(path, "r");
     if (!fp) {

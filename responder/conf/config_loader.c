@@ -16,7 +16,7 @@
 /* ---- problems ---------------------------------------------------------- */
 
 /* Notes a failed allocation (reported once at the end); NULL for callers. */
-void *config__oom(loader *ld)
+void *config__oom(config_loader *ld)
 {
     ld->oom = true;
     return NULL;
@@ -53,13 +53,13 @@ static char *one_line(const char *text)
 
 /* Records one problem (or a note, which is not counted); config__flush
  * prints it. */
-static void vreport(loader *ld, const char *file, int line, bool note,
+static void vreport(config_loader *ld, const char *file, int line, bool note,
                     const char *fmt, va_list ap)
 {
     ld->count += !note;
     if (ld->n_probs == ld->cap_probs) {
         size_t cap = ld->cap_probs ? ld->cap_probs * 2 : 8;
-        problem *p = realloc(ld->probs, cap * sizeof *p);
+        config_problem *p = realloc(ld->probs, cap * sizeof *p);
         if (!p)
             return (void)config__oom(ld);
         ld->probs = p;
@@ -73,13 +73,13 @@ static void vreport(loader *ld, const char *file, int line, bool note,
     if (!text)
         return (void)config__oom(ld);
     size_t seq = ld->n_probs++;
-    ld->probs[seq] = (problem){.file = file ? file : ld->name, .line = line,
+    ld->probs[seq] = (config_problem){.file = file ? file : ld->name, .line = line,
                                .seq = seq, .text = text, .note = note};
 }
 
 /* A problem at an explicit place (a syntax error). */
 __attribute__((format(printf, 4, 5))) void
-config__report_at(loader *ld, const char *file, int line, const char *fmt, ...)
+config__report_at(config_loader *ld, const char *file, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -89,7 +89,7 @@ config__report_at(loader *ld, const char *file, int line, const char *fmt, ...)
 
 /* A problem about setting s (its line). */
 __attribute__((format(printf, 3, 4))) void
-config__report(loader *ld, const config_setting_t *s, const char *fmt, ...)
+config__report(config_loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,7 +99,7 @@ config__report(loader *ld, const config_setting_t *s, const char *fmt, ...)
 
 /* A note about setting s: printed like a problem, not counted as one. */
 __attribute__((format(printf, 3, 4))) void
-config__note(loader *ld, const config_setting_t *s, const char *fmt, ...)
+config__note(config_loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -109,14 +109,14 @@ config__note(loader *ld, const config_setting_t *s, const char *fmt, ...)
 
 static int problem_cmp(const void *a, const void *b)
 {
-    const problem *x = a, *y = b;
+    const config_problem *x = a, *y = b;
     if (x->line != y->line)
         return x->line < y->line ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Print the problems in line order and release them. */
-void config__flush(loader *ld, FILE *errs)
+void config__flush(config_loader *ld, FILE *errs)
 {
     if (ld->n_probs > 0) /* qsort wants a non-NULL base */
         qsort(ld->probs, ld->n_probs, sizeof *ld->probs, problem_cmp);
@@ -139,13 +139,13 @@ void config__flush(loader *ld, FILE *errs)
 
 /* ---- small helpers ----------------------------------------------------- */
 
-char *config__strdup(loader *ld, const char *s)
+char *config__strdup(config_loader *ld, const char *s)
 {
     char *d = strdup(s);
     return d ? d : config__oom(ld);
 }
 
-char *config__lower_dup(loader *ld, const char *s)
+char *config__lower_dup(config_loader *ld, const char *s)
 {
     char *d = config__strdup(ld, s);
     for (char *p = d; p && *p; p++)
@@ -181,7 +181,7 @@ static void value_text(const config_setting_t *s, char *buf, size_t len)
         snprintf(buf, len, " (%s)", config_setting_get_bool(s) ? "true" : "false");
 }
 
-void config__report_type(loader *ld, const config_setting_t *s,
+void config__report_type(config_loader *ld, const config_setting_t *s,
                          const char *where, const char *want)
 {
     char val[160];
@@ -191,7 +191,7 @@ void config__report_type(loader *ld, const config_setting_t *s,
 }
 
 /* Report every member of group whose name is not in allowed. */
-void config__check_keys(loader *ld, const config_setting_t *group,
+void config__check_keys(config_loader *ld, const config_setting_t *group,
                         const char *where, const char *const *allowed)
 {
     char list[256] = "";
@@ -214,7 +214,7 @@ void config__check_keys(loader *ld, const config_setting_t *group,
 
 /* Member key of group if it is a string; reports a missing required key or
  * a wrong type and returns NULL then. */
-const char *config__get_string(loader *ld, const config_setting_t *group,
+const char *config__get_string(config_loader *ld, const config_setting_t *group,
                                const char *key, const char *where,
                                bool required)
 {
@@ -233,7 +233,7 @@ const char *config__get_string(loader *ld, const config_setting_t *group,
 
 /* Member key of group as an integer in min..max. Returns false (with a
  * problem reported unless it is simply absent) when there is none. */
-bool config__get_int(loader *ld, const config_setting_t *group,
+bool config__get_int(config_loader *ld, const config_setting_t *group,
                      const char *key, const char *where, long long min,
                      long long max, long long *out)
 {
@@ -258,7 +258,7 @@ bool config__get_int(loader *ld, const config_setting_t *group,
 /* The list root.key and its length (0: nothing to read). When why says
  * why the list is needed, a missing or empty one is a problem; optional
  * lists of strings may also be arrays. */
-unsigned config__get_list(loader *ld, const config_setting_t *root,
+unsigned config__get_list(config_loader *ld, const config_setting_t *root,
                           const char *key, const char *why, const char *shape,
                           const config_setting_t **out)
 {
@@ -284,7 +284,7 @@ unsigned config__get_list(loader *ld, const config_setting_t *root,
 }
 
 /* Element i of list if it is a group, else NULL and a problem. */
-const config_setting_t *config__get_entry(loader *ld,
+const config_setting_t *config__get_entry(config_loader *ld,
                                           const config_setting_t *list,
                                           unsigned i, const char *what,
                                           const char *shape)
@@ -300,7 +300,7 @@ const config_setting_t *config__get_entry(loader *ld,
 /* ---- paths ------------------------------------------------------------- */
 
 /* Lexically normalized copy of an absolute path: no "//", "." or "..". */
-static char *normalize(loader *ld, const char *abs)
+static char *normalize(config_loader *ld, const char *abs)
 {
     char *out = malloc(strlen(abs) + 2);
     if (!out)
@@ -330,7 +330,7 @@ static char *normalize(loader *ld, const char *abs)
 
 /* path made absolute against dir: realpath when it exists (so the daemon
  * sees one canonical name), otherwise a normalized join. */
-char *config__resolve_path(loader *ld, const char *dir, const char *path)
+char *config__resolve_path(config_loader *ld, const char *dir, const char *path)
 {
     char *joined;
     if (path[0] == '/')

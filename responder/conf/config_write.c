@@ -112,7 +112,7 @@ static void write_limits(FILE *f)
     fputs("# Bounds on what peers may do. Timeouts are in seconds.\n"
           "limits = {\n", f);
     for (size_t i = 0; i < n_limit_defs; i++) {
-        const limit_def *d = &limit_defs[i];
+        const config_limit_def *d = &limit_defs[i];
         int w = (int)strlen(d->key) + 3 + snprintf(NULL, 0, "%lld;", d->def);
         fprintf(f, "  %s = %lld;%*s# %s (%lld..%lld)\n", d->key, d->def,
                 w < 34 ? 34 - w : 1, "", d->why, d->min, d->max);

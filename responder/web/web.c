@@ -49,7 +49,7 @@ static const char csp[] = "default-src 'none'; style-src 'self'; "
 
 /* ---- responses ------------------------------------------------------------------ */
 
-enum MHD_Result web__respond_with(const req *q, unsigned status,
+enum MHD_Result web__respond_with(const web_req *q, unsigned status,
                                   const char *type, const void *body,
                                   size_t len, const char *cache_control,
                                   const char *const *extra)
@@ -78,7 +78,7 @@ enum MHD_Result web__respond_with(const req *q, unsigned status,
 }
 
 /* Queue status, never cached; extra_* is one more header (may be NULL). */
-static enum MHD_Result web_respond(const req *q, unsigned status, const char *type,
+static enum MHD_Result web_respond(const web_req *q, unsigned status, const char *type,
                                    const void *body, size_t len,
                                    const char *extra_name, const char *extra_value)
 {
@@ -86,7 +86,7 @@ static enum MHD_Result web_respond(const req *q, unsigned status, const char *ty
     return web__respond_with(q, status, type, body, len, "no-store", extra);
 }
 
-enum MHD_Result web__internal_error(const req *q)
+enum MHD_Result web__internal_error(const web_req *q)
 {
     static const char text[] = "500 internal error (out of memory)\n";
     return web_respond(q, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -95,7 +95,7 @@ enum MHD_Result web__internal_error(const req *q)
 }
 
 /* A rendered page (taken over), or 500 when rendering failed. */
-static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
+static enum MHD_Result send_html(const web_req *q, unsigned status, xmlChar *page,
                                  int len, const char *extra_name,
                                  const char *extra_value)
 {
@@ -107,7 +107,7 @@ static enum MHD_Result send_html(const req *q, unsigned status, xmlChar *page,
     return ret;
 }
 
-enum MHD_Result web__send_message(const req *q, unsigned status,
+enum MHD_Result web__send_message(const web_req *q, unsigned status,
                                   const char *title, const char *text,
                                   const char *detail, const char *extra_name,
                                   const char *extra_value)
@@ -117,7 +117,7 @@ enum MHD_Result web__send_message(const req *q, unsigned status,
     return send_html(q, status, page, len, extra_name, extra_value);
 }
 
-enum MHD_Result web__send_json(const req *q, unsigned status, rs_json *j,
+enum MHD_Result web__send_json(const web_req *q, unsigned status, rs_json *j,
                                const char *extra_name, const char *extra_value)
 {
     enum MHD_Result ret;
@@ -130,7 +130,7 @@ enum MHD_Result web__send_json(const req *q, unsigned status, rs_json *j,
     return ret;
 }
 
-enum MHD_Result web__json_error(const req *q, unsigned status, const char *message)
+enum MHD_Result web__json_error(const web_req *q, unsigned status, const char *message)
 {
     rs_json j;
     json_init(&j);
@@ -158,14 +158,14 @@ bool web__remote_name(const char *in, char *out, size_t n)
 
 /* ---- GET ------------------------------------------------------------------------- */
 
-static enum MHD_Result get_index(const req *q)
+static enum MHD_Result get_index(const web_req *q)
 {
     int len = 0;
     xmlChar *page = web_pages_index(q->w->srv, &len);
     return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
 }
 
-static enum MHD_Result get_report(const req *q, const char *name)
+static enum MHD_Result get_report(const web_req *q, const char *name)
 {
     char remote[300];
     if (!web__remote_name(name, remote, sizeof remote))
@@ -216,7 +216,7 @@ static void certificate_json(rs_json *j, const rs_domains *ds, const config_doma
     json_obj_end(j);
 }
 
-static enum MHD_Result get_api_domains(const req *q)
+static enum MHD_Result get_api_domains(const web_req *q)
 {
     const rs_config *cfg = q->w->srv->cfg;
     rs_json j;
@@ -250,7 +250,7 @@ static enum MHD_Result get_api_domains(const req *q)
     return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
-static enum MHD_Result get_api_report(const req *q, const char *name)
+static enum MHD_Result get_api_report(const web_req *q, const char *name)
 {
     char remote[300];
     if (!web__remote_name(name, remote, sizeof remote))
@@ -265,7 +265,7 @@ static enum MHD_Result get_api_report(const req *q, const char *name)
 
 /* A client address from a URL ("" = the requester's own, web_client.c):
  * an IP literal, canonical as libuv prints it. false for anything else. */
-static bool client_address(const req *q, const char *in, char *out, size_t n,
+static bool client_address(const web_req *q, const char *in, char *out, size_t n,
                            bool *own)
 {
     *own = !in[0];
@@ -276,7 +276,7 @@ static bool client_address(const req *q, const char *in, char *out, size_t n,
     return true;
 }
 
-static enum MHD_Result get_clients(const req *q, const char *in)
+static enum MHD_Result get_clients(const web_req *q, const char *in)
 {
     char address[INET6_ADDRSTRLEN];
     bool own;
@@ -290,7 +290,7 @@ static enum MHD_Result get_clients(const req *q, const char *in)
     return send_html(q, MHD_HTTP_OK, page, len, NULL, NULL);
 }
 
-static enum MHD_Result get_api_clients(const req *q, const char *in)
+static enum MHD_Result get_api_clients(const web_req *q, const char *in)
 {
     char address[INET6_ADDRSTRLEN];
     bool own;
@@ -302,7 +302,7 @@ static enum MHD_Result get_api_clients(const req *q, const char *in)
     return web__send_json(q, MHD_HTTP_OK, &j, NULL, NULL);
 }
 
-static enum MHD_Result get_metrics(const req *q)
+static enum MHD_Result get_metrics(const web_req *q)
 {
     size_t len = 0;
     stats_snapshot snap;
@@ -319,7 +319,7 @@ static enum MHD_Result get_metrics(const req *q)
 
 /* An ACME http-01 key authorization (acme.h) that the renewal's hook wrote,
  * for whichever of our names the CA asks under (RFC 8555 8.3). */
-static enum MHD_Result get_acme_challenge(const req *q, const char *token)
+static enum MHD_Result get_acme_challenge(const web_req *q, const char *token)
 {
     char auth[ACME_KEYAUTH_MAX];
     size_t len = 0;
@@ -337,7 +337,7 @@ bool web__has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-static enum MHD_Result route_get(const req *q)
+static enum MHD_Result route_get(const web_req *q)
 {
     const char *u = q->url;
     if (strcmp(u, "/") == 0 || strcmp(u, "/index.html") == 0)
@@ -427,7 +427,7 @@ static enum MHD_Result web_on_request(void *cls, struct MHD_Connection *conn,
                                       size_t *upload_data_size, void **con_cls)
 {
     (void)version;
-    req q = {.w = cls, .conn = conn, .method = method, .url = url};
+    web_req q = {.w = cls, .conn = conn, .method = method, .url = url};
     http_guard_limits lim;
     guard_limits(q.w, &lim);
     if (!http_guard_may_serve(q.w->guard, &lim, conn))

@@ -102,7 +102,7 @@ bool web__peer_trusted(const rs_web *w, const struct sockaddr *sa)
     return trusted(&w->srv->cfg->http, sa);
 }
 
-bool web__client_address(const req *q, struct sockaddr_storage *out)
+bool web__client_address(const web_req *q, struct sockaddr_storage *out)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(q->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);

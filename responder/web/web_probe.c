@@ -38,7 +38,7 @@ void web__post_free(void *con_cls)
 }
 
 /* The requester of q: its budgets' keys. false when MHD knows no address. */
-static bool requester_of(const req *q, probe_budget_requester *who)
+static bool requester_of(const web_req *q, probe_budget_requester *who)
 {
     struct sockaddr_storage ss;
     if (!web__client_address(q, &ss))
@@ -63,7 +63,7 @@ static void json_next(rs_json *j, const rs_daemon *srv, const probe_budget_reque
     json_kv_str(j, "next_probe_at", when);
 }
 
-enum MHD_Result web__get_api_probe(const req *q)
+enum MHD_Result web__get_api_probe(const web_req *q)
 {
     probe_budget_requester who;
     if (!requester_of(q, &who))
@@ -126,7 +126,7 @@ static bool origin_is_host(const char *url, const char *host, bool referer)
  * (curl, scripts) is no cross-site forgery and may post. Our pages send
  * Referrer-Policy same-origin: a no-referrer policy would turn the Origin
  * of our own form's POST into "null". */
-static const char *cross_origin(const req *q)
+static const char *cross_origin(const web_req *q)
 {
     const char *site = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
                                                    "Sec-Fetch-Site");
@@ -151,7 +151,7 @@ static const char *cross_origin(const req *q)
 }
 
 /* The answer to a refused or started probe, as JSON (/api/probe). */
-static enum MHD_Result probe_json(const req *q, const rs_probe *p,
+static enum MHD_Result probe_json(const web_req *q, const rs_probe *p,
                                   const probe_refusal *why,
                                   const probe_budget_requester *who)
 {
@@ -185,7 +185,7 @@ static enum MHD_Result probe_json(const req *q, const rs_probe *p,
                           retry[0] ? retry : NULL);
 }
 
-static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
+static enum MHD_Result post_probe_done(const web_req *q, post_ctx *ctx)
 {
     rs_daemon *srv = q->w->srv;
     const char *bad = ctx->bad ? "The form could not be read."
@@ -244,7 +244,7 @@ static enum MHD_Result post_probe_done(const req *q, post_ctx *ctx)
                         why.text[0] ? why.text : "probe refused", NULL, NULL);
 }
 
-enum MHD_Result web__route_post(const req *q, const char *upload_data,
+enum MHD_Result web__route_post(const web_req *q, const char *upload_data,
                                 size_t *upload_data_size, void **con_cls)
 {
     post_ctx *ctx = *con_cls;

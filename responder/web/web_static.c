@@ -35,7 +35,7 @@ static void http_date(time_t t, char *out, size_t n)
 }
 
 /* A test CA's CRL in DER (crl.h), cacheable until its nextUpdate. */
-enum MHD_Result web__get_crl(const req *q)
+enum MHD_Result web__get_crl(const web_req *q)
 {
     size_t len = 0;
     time_t this_update = 0, next_update = 0;
@@ -59,7 +59,7 @@ enum MHD_Result web__get_crl(const req *q)
 }
 
 /* Whether the request's If-None-Match names etag (or is "*"). */
-static bool client_has(const req *q, const char *etag)
+static bool client_has(const web_req *q, const char *etag)
 {
     const char *inm = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND,
                                                   MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -67,7 +67,7 @@ static bool client_has(const req *q, const char *etag)
 }
 
 /* body with its ETag and cache_control, or 304 when the client has it. */
-static enum MHD_Result send_cacheable(const req *q, const char *type,
+static enum MHD_Result send_cacheable(const web_req *q, const char *type,
                                       const void *body, size_t len,
                                       const char *etag, const char *cache_control)
 {
@@ -78,7 +78,7 @@ static enum MHD_Result send_cacheable(const req *q, const char *type,
     return web__respond_with(q, MHD_HTTP_OK, type, body, len, cache_control, extra);
 }
 
-enum MHD_Result web__get_style(const req *q)
+enum MHD_Result web__get_style(const web_req *q)
 {
     size_t len = 0;
     const char *css = web_style_css(&len);
@@ -86,7 +86,7 @@ enum MHD_Result web__get_style(const req *q)
                           STYLE_MAX_AGE);
 }
 
-enum MHD_Result web__get_badge(const req *q, const char *name)
+enum MHD_Result web__get_badge(const web_req *q, const char *name)
 {
     char in[300], remote[300];
     size_t n = strlen(name);

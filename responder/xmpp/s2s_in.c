@@ -25,7 +25,7 @@
 static const char *const state_names[] = {"header", "starttls", "tls", "header-tls",
                                   "auth", "header-sasl", "ready"};
 
-static const char *s2s_in_state_name(in_state st)
+static const char *s2s_in_state_name(s2s_in_state st)
 {
     return state_names[st];
 }
@@ -36,7 +36,7 @@ const char *const *s2s_in_state_names(size_t *n)
     return state_names;
 }
 
-static void in_step(rs_s2s_in *s, in_event ev, const void *arg);
+static void in_step(rs_s2s_in *s, s2s_in_event ev, const void *arg);
 
 /* ---- authorisation state -------------------------------------------------- */
 
@@ -56,7 +56,7 @@ char *s2s_in__esc(const char *v)
     return e ? e : strdup("");
 }
 
-bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
+bool s2s_in__pair_listed(const s2s_in_pair *list, size_t n, const char *local,
                          const char *remote)
 {
     for (size_t i = 0; i < n; i++)
@@ -487,7 +487,7 @@ static report_step s2s_in_step_of(const rs_s2s_in *s)
     return REPORT_STEP_NONE;
 }
 
-static void in_transition(rs_s2s_in *s, in_event ev, const void *arg)
+static void in_transition(rs_s2s_in *s, s2s_in_event ev, const void *arg)
 {
     rs_conn *c = s->conn;
     if (ev == IN_EV_TIMEOUT) {
@@ -536,7 +536,7 @@ static void in_transition(rs_s2s_in *s, in_event ev, const void *arg)
 }
 
 /* One event: the transition, then the record learns the step it led to. */
-static void in_step(rs_s2s_in *s, in_event ev, const void *arg)
+static void in_step(rs_s2s_in *s, s2s_in_event ev, const void *arg)
 {
     in_transition(s, ev, arg);
     record_set_step(s->rec, s2s_in_step_of(s));
@@ -577,9 +577,9 @@ static void s2s_in_on_closed(rs_conn *c, const char *why)
     free(s);
 }
 
-in_pair *s2s_in__pair_add(in_pair **list, size_t *n)
+s2s_in_pair *s2s_in__pair_add(s2s_in_pair **list, size_t *n)
 {
-    in_pair *grown = realloc(*list, (*n + 1) * sizeof **list);
+    s2s_in_pair *grown = realloc(*list, (*n + 1) * sizeof **list);
     if (!grown)
         return NULL;
     *list = grown;

@@ -118,7 +118,7 @@ void s2s_in__db_result(rs_s2s_in *s, xmlNodePtr el)
         conn_close(s->conn, "out of memory");
         return;
     }
-    in_pair *p = s2s_in__pair_add(&s->pending, &s->n_pending);
+    s2s_in_pair *p = s2s_in__pair_add(&s->pending, &s->n_pending);
     if (!p) {
         free(key);
         conn_close(s->conn, "out of memory");
@@ -208,7 +208,7 @@ void s2s_in_dialback_verdict(rs_daemon *srv, unsigned conn_id, const char *local
         return;
     }
     if (s->n_pairs < MAX_PAIRS && !s2s_in__pair_listed(s->pairs, s->n_pairs, local, remote)) {
-        in_pair *p = s2s_in__pair_add(&s->pairs, &s->n_pairs);
+        s2s_in_pair *p = s2s_in__pair_add(&s->pairs, &s->n_pairs);
         if (!p) {
             conn_close(c, "out of memory");
             return;

@@ -26,7 +26,7 @@ typedef enum {
     IN_AUTH,        /* offered SASL EXTERNAL and/or dialback */
     IN_HEADER_SASL, /* SASL succeeded; waiting for the restart header */
     IN_READY        /* authenticated: stanzas are accepted */
-} in_state;
+} s2s_in_state;
 
 typedef enum {
     IN_EV_HEADER,   /* arg: const xmlstream_header * */
@@ -34,18 +34,18 @@ typedef enum {
     IN_EV_TLS_OK,   /* arg: NULL */
     IN_EV_TLS_FAIL, /* arg: const char *why */
     IN_EV_TIMEOUT   /* arg: NULL */
-} in_event;
+} s2s_in_event;
 
 /* A (our domain, their domain) pair. */
-typedef struct in_pair {
+typedef struct s2s_in_pair {
     char local[256];
     char remote[256];
-} in_pair;
+} s2s_in_pair;
 
 typedef struct rs_s2s_in {
     rs_conn *conn;
     rs_record *rec;               /* its outcome record (record.h) */
-    in_state state;
+    s2s_in_state state;
     const rs_domain *dom;         /* the test domain this stream is for */
     char stream_id[DIALBACK_STREAM_ID]; /* our id for the current stream */
     char *peer_from;              /* 'from' of the peer's header (malloc'd;
@@ -54,11 +54,11 @@ typedef struct rs_s2s_in {
     bool direct_tls;              /* came in on the XEP-0368 port */
     bool sasl_done;               /* authenticated by SASL as peer_from
                                      (a later header may only repeat it) */
-    in_pair *pairs;               /* authenticated by dialback (n_pairs,
+    s2s_in_pair *pairs;               /* authenticated by dialback (n_pairs,
                                      allocated as they come: most streams
                                      have none or one) */
     size_t n_pairs;
-    in_pair *pending;             /* dialback verifications in flight */
+    s2s_in_pair *pending;             /* dialback verifications in flight */
     size_t n_pending;
     char replies_to[256];         /* reading paused until our stream to
                                      this domain drains (CONN_PAUSE_REPLIES) */
@@ -78,10 +78,10 @@ char *s2s_in__esc(const char *v);
 
 /* One more entry at the end of *list (n entries), grown as needed; NULL
  * out of memory. The caller bounds n (MAX_PAIRS, MAX_PENDING). */
-in_pair *s2s_in__pair_add(in_pair **list, size_t *n);
+s2s_in_pair *s2s_in__pair_add(s2s_in_pair **list, size_t *n);
 
 /* Whether (local, remote) is in list. */
-bool s2s_in__pair_listed(const in_pair *list, size_t n, const char *local,
+bool s2s_in__pair_listed(const s2s_in_pair *list, size_t n, const char *local,
                          const char *remote);
 
 /* The stream is authenticated: stanzas are accepted, the idle clock runs. */

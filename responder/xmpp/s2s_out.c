@@ -41,7 +41,7 @@ static const char *const state_names[] = {"resolve", "addresses", "connecting",
                                   "sasl", "dialback", "verify-only", "ready",
                                   "done"};
 
-static const char *s2s_out_state_name(out_state st)
+static const char *s2s_out_state_name(s2s_out_state st)
 {
     return state_names[st];
 }

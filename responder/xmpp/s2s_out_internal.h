@@ -32,23 +32,23 @@ typedef enum {
                         for their answers, then closing */
     OUT_READY,      /* authenticated: stanzas flow */
     OUT_DONE        /* finished; being released */
-} out_state;
+} s2s_out_state;
 
 
 /* A stanza waiting for the stream. */
-typedef struct out_item {
-    struct out_item *next;
+typedef struct s2s_out_item {
+    struct s2s_out_item *next;
     size_t len;
     char data[];
-} out_item;
+} s2s_out_item;
 
 /* A dialback verification we carry for one of our inbound streams. */
-typedef struct out_verify {
+typedef struct s2s_out_pending_verify {
     char id[128];        /* the stream id the key was made for */
     char key[130];       /* the key to check */
     unsigned requester;  /* inbound conn id that waits for the answer */
     bool sent;
-} out_verify;
+} s2s_out_pending_verify;
 
 struct rs_s2s_out {
     rs_daemon *srv;
@@ -56,7 +56,7 @@ struct rs_s2s_out {
     const rs_domain *dom;           /* our test domain */
     char local[256];
     char remote[256];
-    out_state state;
+    s2s_out_state state;
     uv_timer_t timer;               /* setup deadline, then idle */
     rs_conn *conn;                  /* current attempt, or NULL */
     struct rs_record *rec;          /* its outcome record (record.h); NULL
@@ -70,10 +70,10 @@ struct rs_s2s_out {
     bool authenticated;             /* SASL succeeded: next features = ready */
     bool verify_ok;                 /* db:verify may be sent now */
     char last_error[420];           /* why the last attempt failed */
-    out_item *queue, **queue_tail;
+    s2s_out_item *queue, **queue_tail;
     unsigned queued;
     size_t queued_bytes;            /* bytes of the queued stanzas */
-    out_verify verifies[MAX_VERIFIES];
+    s2s_out_pending_verify verifies[MAX_VERIFIES];
     size_t n_verifies;
     bool connected_once;            /* some attempt got a conn (it reports) */
     bool heard_peer;                /* this attempt got the remote's header */

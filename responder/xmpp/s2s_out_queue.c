@@ -50,7 +50,7 @@ static void note_sent(rs_s2s_out *o)
 void s2s_out__drop_queue(rs_s2s_out *o)
 {
     while (o->queue) {
-        out_item *it = o->queue;
+        s2s_out_item *it = o->queue;
         o->queue = it->next;
         free(it);
     }
@@ -62,7 +62,7 @@ void s2s_out__drop_queue(rs_s2s_out *o)
 void s2s_out__flush_queue(rs_s2s_out *o)
 {
     while (o->queue && o->conn && o->state == OUT_READY) {
-        out_item *it = o->queue;
+        s2s_out_item *it = o->queue;
         o->queue = it->next;
         if (!o->queue)
             o->queue_tail = &o->queue;
@@ -77,7 +77,7 @@ void s2s_out__flush_queue(rs_s2s_out *o)
 void s2s_out__send_verifies(rs_s2s_out *o)
 {
     for (size_t i = 0; i < o->n_verifies && o->conn; i++) {
-        out_verify *v = &o->verifies[i];
+        s2s_out_pending_verify *v = &o->verifies[i];
         if (v->sent)
             continue;
         char *id = xmlstream_escape(v->id), *key = xmlstream_escape(v->key);
@@ -126,7 +126,7 @@ bool s2s_out_send(rs_s2s_out *o, const char *xml, size_t len)
                 o->queued, o->queued_bytes);
         return false;
     }
-    out_item *it = malloc(sizeof *it + len);
+    s2s_out_item *it = malloc(sizeof *it + len);
     if (!it)
         return false;
     it->next = NULL;
@@ -150,7 +150,7 @@ void s2s_out_verify(rs_s2s_out *o, const char *stream_id, const char *key,
                                "cannot carry this verification");
         return;
     }
-    out_verify *v = &o->verifies[o->n_verifies++];
+    s2s_out_pending_verify *v = &o->verifies[o->n_verifies++];
     snprintf(v->id, sizeof v->id, "%s", stream_id);
     snprintf(v->key, sizeof v->key, "%s", key);
     v->requester = requester_id;

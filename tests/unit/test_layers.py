@@ -167,9 +167,9 @@ print("%d functions declared in headers" % declared)
 # ---- 4. type names ------------------------------------------------------------
 types = 0
 for name, folder in sorted(where.items()):
-    if not name.endswith(".h") or name.endswith("_internal.h"):
+    if not name.endswith(".h"):
         continue
-    m = name[:-2]
+    m = name[:-len("_internal.h")] if name.endswith("_internal.h") else name[:-2]
     text = re.sub(r"/\*.*?\*/", "", open(os.path.join(src, folder, name)).read(), flags=re.S)
     defined = set(re.findall(r"typedef[^;{]*?\b(\w+)\s*;", text))
     defined |= set(re.findall(r"typedef[^;{]*?\(\s*\*\s*(\w+)\s*\)", text))
