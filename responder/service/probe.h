@@ -7,9 +7,13 @@
  * for each answer. A domain's result is
  *   pong     an iq result came back: the target accepted us both ways;
  *   error    an iq error came back (its condition is kept);
- *   refused  our stream to the target failed (bounce) or the target's stream
- *            back to us ended unauthenticated (fast failure);
- *   timeout  nothing came back in time.
+ *   refused  the target refused our stream or its stream back to us ended
+ *            unauthenticated (fast failure);
+ *   unknown  the network or our own side stopped it: the target was never
+ *            reached, nobody decided anything;
+ *   timeout  nothing came back in time (probe_timeout, or sooner once the
+ *            target has answered other rows: PROBE_WAIT_FACTOR times its
+ *            slowest answer, at least PROBE_WAIT_FLOOR_S).
  * Probes are limited per target, per requester, per network and in all
  * (probe_budget.h). Their streams leave outcome records in the report like
  * any other, so the matrix of the target fills in too.
@@ -24,14 +28,19 @@
 
 #include "daemon.h"
 #include "probe_budget.h"
+#include "s2s_out.h"
+
+#define PROBE_WAIT_FACTOR 4   /* a row waits this many times the slowest answer */
+#define PROBE_WAIT_FLOOR_S 5  /* ... but at least this long */
 
 /* Result of one test domain in a probe. */
 typedef enum {
     PROBE_PENDING,  /* not sent or no answer yet */
     PROBE_PONG,     /* iq result received */
     PROBE_ERROR,    /* iq error received */
-    PROBE_REFUSED,  /* a stream failed for good */
-    PROBE_TIMEOUT   /* no answer within probe_timeout */
+    PROBE_REFUSED,  /* the target refused a stream */
+    PROBE_TIMEOUT,  /* no answer in time */
+    PROBE_UNKNOWN   /* the target was not reached: network or our side */
 } probe_result;
 
 typedef struct rs_probe rs_probe;
@@ -84,6 +93,11 @@ const char *probe_domain(const rs_probe *p, size_t i, probe_result *result,
 
 const char *probe_result_name(probe_result r); /* "pong", "refused", ... */
 
+/* true when no stream of a finished p reached the target, with one
+ * sentence in why saying why (our resolver did not answer, the name does
+ * not exist, nothing answered at its addresses, ...). */
+bool probe_unreached(const rs_probe *p, char *why, size_t n);
+
 /* The target of p (lower case). */
 const char *probe_target(const rs_probe *p);
 
@@ -102,7 +116,8 @@ bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
 
 /* A stanza we queued from local to remote could not be delivered. */
 void probe_on_undeliverable(rs_daemon *srv, const char *local,
-                            const char *remote, const char *why);
+                            const char *remote, s2s_out_reach reach,
+                            const char *why);
 
 /* Stop every probe (shutdown): callbacks get a final call; the budgets are
  * released. */
