@@ -43,7 +43,8 @@ static void probe_usage(FILE *out)
             "Asks the running daemon (through STATE/%s) to ping the XMPP\n"
             "server of TARGET from every test domain, waits for the pongs and\n"
             "for TARGET's connections back, and prints one row per domain:\n"
-            "what TARGET did (accepted = the ping was answered, refused),\n"
+            "what TARGET did (accepted = the ping was answered, refused,\n"
+            "unknown = the network or our side stopped it: never a verdict),\n"
             "what the policy expects, and both streams (in: TARGET dialled\n"
             "us, out: we dialled TARGET). Progress goes to stderr.\n"
             "\n"
@@ -62,7 +63,8 @@ static void probe_usage(FILE *out)
             "  -h, --help         this text\n"
             "\n"
             "exit status: 0 as the policy says, 1 differences found, 2 usage,\n"
-            "policy or connection errors, or the daemon refused the probe\n",
+            "policy or connection errors, the daemon refused the probe, or no\n"
+            "stream reached TARGET (the reason is printed)\n",
             RS_CONTROL_SOCKET, RS_DEFAULT_STATE, SLACK_S);
 }
 
@@ -86,7 +88,9 @@ typedef struct run {
     size_t total;         /* domains, from "start" */
     unsigned max_seconds; /* the daemon's bound, from "start" */
     bool started, ended;
-    size_t done, pong, error, refused; /* progress counts */
+    size_t done, pong, error, refused, unknown; /* progress counts */
+    char unreached[512];  /* why no stream reached the target, or "" */
+    double seconds;       /* the whole run's wall time */
     cell *cells;
     size_t n_cells, cap_cells;
     bool tty;             /* stderr is a terminal: rewrite one line */
@@ -107,7 +111,10 @@ static void progress_print(run *r)
                      r->target, r->done, r->total, r->pong);
     if (r->error)
         n += snprintf(line + n, sizeof line - (size_t)n, "%zu error, ", r->error);
-    snprintf(line + n, sizeof line - (size_t)n, "%zu refused)", r->refused);
+    n += snprintf(line + n, sizeof line - (size_t)n, "%zu refused", r->refused);
+    if (r->unknown)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %zu unknown", r->unknown);
+    snprintf(line + n, sizeof line - (size_t)n, ")");
     if (r->tty) {
         fprintf(stderr, "\r%s\033[K", line);
         r->progress_open = true;
@@ -209,6 +216,8 @@ static int handle_line(run *r, char *line)
             r->pong++;
         else if (strcmp(f[4], "error") == 0)
             r->error++;
+        else if (strcmp(f[4], "unknown") == 0)
+            r->unknown++;
         else
             r->refused++;
         progress_print(r);
@@ -236,6 +245,10 @@ static int handle_line(run *r, char *line)
             fprintf(stderr, "xmpp-responder probe: out of memory\n");
             return -1;
         }
+        return 0;
+    }
+    if (strcmp(f[0], "unreached") == 0 && n >= 2) {
+        snprintf(r->unreached, sizeof r->unreached, "%s", f[1]);
         return 0;
     }
     if (strcmp(f[0], "end") == 0) {
@@ -361,8 +374,20 @@ static int talk(run *r, const char *sock_path, int timeout_s)
 typedef struct judged {
     const catalog_profile *prof;
     bool accepted;
+    bool unknown;      /* no verdict: the network or our side stopped it */
     policy_verdict v;
 } judged;
+
+/* The row's mark as printed: the policy's, or "unknown". */
+static const char *mark_name(const judged *x)
+{
+    return x->unknown ? "unknown" : policy_mark_name(x->v.mark);
+}
+
+static const char *result_word(const judged *x)
+{
+    return x->unknown ? "unknown" : x->accepted ? "accepted" : "refused";
+}
 
 static bool answered(const char *result)
 {
@@ -386,11 +411,12 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
            r->n_cells, pol->name);
     printf("%-8s  %-*s  %-*s  %-8s  %-8s  %s\n", "MARK", (int)dw, "DOMAIN",
            (int)pw, "PROFILE", "RESULT", "EXPECTED", "DETAIL");
-    size_t acc = 0, ok = 0, diff = 0, adv = 0, unchecked = 0;
+    size_t acc = 0, ok = 0, diff = 0, adv = 0, unchecked = 0, unknown = 0;
     for (size_t i = 0; i < r->n_cells; i++) {
         const cell *c = &r->cells[i];
         const judged *x = &j[i];
         acc += x->accepted;
+        unknown += x->unknown;
         ok += x->v.mark == POLICY_OK;
         diff += x->v.mark == POLICY_DIFF;
         adv += x->v.mark == POLICY_ADVISORY;
@@ -398,18 +424,18 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
         /* "pong in 0.12 s" says it already; "timeout: no answer ..." */
         bool says = strncmp(c->detail, c->result, strlen(c->result)) == 0;
         printf("%-8s  %-*s  %-*s  %-8s  %-8s  %s%s%s\n",
-               policy_mark_name(x->v.mark), (int)dw, c->domain, (int)pw,
-               c->profile[0] ? c->profile : "?",
-               x->accepted ? "accepted" : "refused",
+               mark_name(x), (int)dw, c->domain, (int)pw,
+               c->profile[0] ? c->profile : "?", result_word(x),
                x->v.checked ? catalog_expect_name(x->v.expect) : "-",
                says ? "" : c->result, c->detail[0] && !says ? ": " : "",
                c->detail);
         printf("          in:  %s\n", c->in[0] ? c->in : "(no stream from the target seen)");
         printf("          out: %s\n", c->out[0] ? c->out : "(no stream to the target seen)");
     }
-    printf("\nsummary: %zu domains, %zu accepted, %zu refused; policy %s: %zu OK, "
-           "%zu differences, %zu advisories, %zu not checked\n", r->n_cells, acc,
-           r->n_cells - acc, pol->name, ok, diff, adv, unchecked);
+    printf("\nsummary: %zu domains, %zu accepted, %zu refused, %zu unknown; policy "
+           "%s: %zu OK, %zu differences, %zu advisories, %zu not checked\n",
+           r->n_cells, acc, r->n_cells - acc - unknown, unknown, pol->name, ok,
+           diff, adv, unchecked);
     char why[1200];
     if (diff) {
         printf("\ndifferences (%zu):\n", diff);
@@ -430,17 +456,29 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
                        r->cells[i].profile, why);
             }
     }
+    if (r->unreached[0]) {
+        printf("\nresult: no stream reached %s, so nothing was tested: %s\n",
+               r->target, r->unreached);
+        printf("time: %.1f s\n", r->seconds);
+        return;
+    }
     if (acc == 0 && r->n_cells > 0)
         printf("\nnote: %s answered none of our domains, not even the "
                "controls; check that its XMPP server is reachable from the "
                "responder (DNS, port 5269) before reading the matrix\n",
                r->target);
+    if (unknown)
+        printf("\nnote: %zu row%s unknown: the network or the responder's own "
+               "side stopped %s, not %s; probe again to test %s\n", unknown,
+               unknown == 1 ? " is" : "s are", unknown == 1 ? "it" : "them",
+               r->target, unknown == 1 ? "it" : "them");
     if (diff)
         printf("\nresult: %s differs from the %s policy on %zu domain%s\n",
                r->target, pol->name, diff, diff == 1 ? "" : "s");
     else
         printf("\nresult: %s behaves as the %s policy says\n", r->target,
                pol->name);
+    printf("time: %.1f s\n", r->seconds);
 }
 
 /* key: [the domains whose verdict carries mark]. */
@@ -464,9 +502,17 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
     json_kv_str(&js, "target", r->target);
     json_kv_str(&js, "policy", pol->name);
     json_kv_bool(&js, "passed", passed);
-    size_t acc = 0, ok = 0, diff = 0, adv = 0, unchecked = 0;
+    json_kv_bool(&js, "reached", !r->unreached[0]);
+    json_key(&js, "unreached");
+    if (r->unreached[0])
+        json_str(&js, r->unreached);
+    else
+        json_null(&js);
+    json_kv_int(&js, "milliseconds", (int64_t)(r->seconds * 1000));
+    size_t acc = 0, ok = 0, diff = 0, adv = 0, unchecked = 0, unknown = 0;
     for (size_t i = 0; i < r->n_cells; i++) {
         acc += j[i].accepted;
+        unknown += j[i].unknown;
         ok += j[i].v.mark == POLICY_OK;
         diff += j[i].v.mark == POLICY_DIFF;
         adv += j[i].v.mark == POLICY_ADVISORY;
@@ -476,7 +522,8 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
     json_obj_begin(&js);
     json_kv_int(&js, "domains", (int64_t)r->n_cells);
     json_kv_int(&js, "accepted", (int64_t)acc);
-    json_kv_int(&js, "refused", (int64_t)(r->n_cells - acc));
+    json_kv_int(&js, "refused", (int64_t)(r->n_cells - acc - unknown));
+    json_kv_int(&js, "unknown", (int64_t)unknown);
     json_kv_int(&js, "ok", (int64_t)ok);
     json_kv_int(&js, "differences", (int64_t)diff);
     json_kv_int(&js, "advisories", (int64_t)adv);
@@ -495,7 +542,8 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
         json_kv_str(&js, "detail", c->detail);
         json_key(&js, "expected");
         json_str(&js, j[i].v.checked ? catalog_expect_name(j[i].v.expect) : NULL);
-        json_kv_str(&js, "mark", j[i].v.mark == POLICY_OK ? "ok"
+        json_kv_str(&js, "mark", j[i].unknown ? "unknown"
+                                    : j[i].v.mark == POLICY_OK ? "ok"
                                     : j[i].v.mark == POLICY_DIFF ? "difference"
                                     : j[i].v.mark == POLICY_ADVISORY ? "advisory"
                                                                       : "unchecked");
@@ -621,7 +669,9 @@ int cmd_probe(int argc, char **argv)
     run r = {.target_arg = target};
     snprintf(r.target, sizeof r.target, "%s", target);
     r.tty = isatty(STDERR_FILENO);
+    double t0 = now_s();
     int rc = talk(&r, sock_path, timeout_s);
+    r.seconds = now_s() - t0;
     if (rc != 0 || !r.ended) {
         cells_free(&r);
         policy_free(&pol);
@@ -638,10 +688,15 @@ int cmd_probe(int argc, char **argv)
     for (size_t i = 0; i < r.n_cells; i++) {
         j[i].prof = catalog_find(r.cells[i].profile);
         j[i].accepted = answered(r.cells[i].result);
+        j[i].unknown = strcmp(r.cells[i].result, "unknown") == 0;
         j[i].v = policy_judge(&pol, j[i].prof, j[i].accepted);
+        if (j[i].unknown)
+            j[i].v = (policy_verdict){.mark = POLICY_UNCHECKED};
         if (j[i].v.mark == POLICY_DIFF)
             passed = false;
     }
+    if (r.unreached[0])
+        passed = false; /* nothing was tested */
     if (json) {
         if (print_json(&r, &pol, j, passed) < 0)
             rc = 2;
@@ -649,7 +704,7 @@ int cmd_probe(int argc, char **argv)
         print_text(&r, &pol, j);
     }
     if (rc == 0)
-        rc = passed ? 0 : 1;
+        rc = r.unreached[0] ? 2 : passed ? 0 : 1;
     fflush(stdout);
     free(j);
     cells_free(&r);

@@ -123,9 +123,10 @@ static void services_client_stanza(void *ud, const rs_domain *dom,
 }
 
 static void probe_undeliverable(void *ud, const char *local,
-                                const char *remote, const char *why)
+                                const char *remote, s2s_out_reach reach,
+                                const char *why)
 {
-    probe_on_undeliverable(ud, local, remote, why);
+    probe_on_undeliverable(ud, local, remote, reach, why);
 }
 
 static void in_verdict(void *ud, unsigned requester, const char *local,

@@ -11,6 +11,8 @@
  *            one per test domain when finished: the probe's result and its
  *            detail, then the report's view of the target: what it saw
  *            (report_seen_name) and both legs' briefs ("" when none)
+ *   unreached TEXT                         after the cells when no stream
+ *            reached the target: why, in one sentence
  *   end                                    finished, then the daemon closes
  *   error    TEXT                          refused or aborted, then closes
  * A client that goes away mid-probe is detached; the probe runs on.
@@ -279,6 +281,11 @@ static void control_on_progress(void *arg, rs_probe *p, size_t done, size_t tota
         return;
     }
     write_cells(cl, p);
+    char why[400];
+    if (probe_unreached(p, why, sizeof why)) {
+        const char *u[] = {"unreached", why};
+        client_line(cl, 2, u);
+    }
     const char *e[] = {"end"};
     client_line(cl, 1, e);
     client_finish(cl);

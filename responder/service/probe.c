@@ -50,7 +50,6 @@ typedef struct probe_dom {
     char detail[PROBE_DETAIL_MAX]; /* error condition, bounce reason, ... */
     bool sent;                    /* the ping went to the router */
     uint64_t sent_ms;             /* uv_now at sending */
-    uint64_t deadline;            /* uv_now after which it times out */
     int64_t sent_wall;            /* unix seconds at sending (outcomes) */
 } probe_dom;
 
@@ -70,6 +69,10 @@ struct rs_probe {
     uv_timer_t timer;
     unsigned concurrency;         /* limits at the start */
     unsigned timeout_s;
+    uint64_t slowest_ms;          /* the slowest answer (pong or iq error) */
+    bool answered;                /* slowest_ms is set */
+    s2s_out_reach furthest;       /* the furthest an unreached row got */
+    size_t n_unreached;           /* rows whose stream never reached it */
     uint64_t started_ms;
     bool stopped;                 /* ended by probe_stop_all */
     bool ended;                   /* unlinked; freed when the timer closes */
@@ -94,6 +97,7 @@ const char *probe_result_name(probe_result r)
     case PROBE_ERROR: return "error";
     case PROBE_REFUSED: return "refused";
     case PROBE_TIMEOUT: return "timeout";
+    case PROBE_UNKNOWN: return "unknown";
     }
     return "pending";
 }
@@ -210,14 +214,15 @@ static void finish(rs_probe *p, size_t i, probe_result r, const char *detail)
 static void end(rs_probe *p)
 {
     rs_daemon *srv = p->srv;
-    unsigned counts[PROBE_TIMEOUT + 1] = {0};
+    unsigned counts[PROBE_UNKNOWN + 1] = {0};
     for (size_t i = 0; i < p->n; i++)
         counts[p->doms[i].result]++;
     uint64_t ms = uv_now(srv->loop) - p->started_ms;
     log_msg(RS_LOG_INFO, "probe target=%s event=end%s domains=%zu pong=%u "
-           "error=%u refused=%u timeout=%u seconds=%llu.%01llu", p->target,
-           p->stopped ? " stopped=yes" : "", p->n, counts[PROBE_PONG],
+           "error=%u refused=%u timeout=%u unknown=%u seconds=%llu.%01llu",
+           p->target, p->stopped ? " stopped=yes" : "", p->n, counts[PROBE_PONG],
            counts[PROBE_ERROR], counts[PROBE_REFUSED], counts[PROBE_TIMEOUT],
+           counts[PROBE_UNKNOWN],
            (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
     for (rs_probe **pp = &srv->probes; *pp; pp = &(*pp)->next)
         if (*pp == p) {
@@ -254,7 +259,6 @@ static void send_ping(rs_probe *p, size_t i)
     probe_dom *d = &p->doms[i];
     d->sent = true;
     d->sent_ms = uv_now(srv->loop);
-    d->deadline = d->sent_ms + (uint64_t)p->timeout_s * 1000;
     d->sent_wall = (int64_t)time(NULL);
     p->in_flight++;
     xmlNodePtr iq = stanza_new(NS_SERVER, "iq");
@@ -264,7 +268,7 @@ static void send_ping(rs_probe *p, size_t i)
             xmlFreeNode(iq);
         log_msg(RS_LOG_ERROR, "probe target=%s local=%s: out of memory "
                "building the ping", p->target, d->name);
-        finish(p, i, PROBE_REFUSED, "the responder ran out of memory "
+        finish(p, i, PROBE_UNKNOWN, "the responder ran out of memory "
                "building the ping");
         return;
     }
@@ -276,14 +280,45 @@ static void send_ping(rs_probe *p, size_t i)
     router_send(srv, d->name, p->target, iq);
 }
 
+/* How long a ping waits for its answer, in ms: probe_timeout, or once the
+ * target has answered others, a few times its slowest answer (a server
+ * that answers in 0.2 s does not answer in 20: the rows it never answers,
+ * such as the DNS rows for a correct server, need not wait that long). */
+static uint64_t probe_wait_ms(const rs_probe *p)
+{
+    uint64_t limit = (uint64_t)p->timeout_s * 1000;
+    if (!p->answered)
+        return limit;
+    uint64_t w = p->slowest_ms * PROBE_WAIT_FACTOR;
+    if (w < (uint64_t)PROBE_WAIT_FLOOR_S * 1000)
+        w = (uint64_t)PROBE_WAIT_FLOOR_S * 1000;
+    return w < limit ? w : limit;
+}
+
+/* The timeout's detail: how long, and why that long. */
+static void probe_timeout_text(const rs_probe *p, char *out, size_t n)
+{
+    uint64_t w = probe_wait_ms(p);
+    if (w >= (uint64_t)p->timeout_s * 1000)
+        snprintf(out, n, "no answer within %u s (probe_timeout)", p->timeout_s);
+    else
+        snprintf(out, n, "no answer within %llu.%01llu s: %d times the target's "
+                 "slowest answer on other rows (%llu.%02llu s), at least %d s",
+                 (unsigned long long)(w / 1000),
+                 (unsigned long long)(w % 1000 / 100), PROBE_WAIT_FACTOR,
+                 (unsigned long long)(p->slowest_ms / 1000),
+                 (unsigned long long)(p->slowest_ms % 1000 / 10),
+                 PROBE_WAIT_FLOOR_S);
+}
+
 /* The next wake-up: the nearest deadline of a ping in flight. */
 static void probe_schedule(rs_probe *p)
 {
-    uint64_t now = uv_now(p->srv->loop), next = UINT64_MAX;
+    uint64_t now = uv_now(p->srv->loop), next = UINT64_MAX, wait = probe_wait_ms(p);
     for (size_t i = 0; i < p->next_send; i++) {
         const probe_dom *d = &p->doms[i];
-        if (d->sent && d->result == PROBE_PENDING && d->deadline < next)
-            next = d->deadline;
+        if (d->sent && d->result == PROBE_PENDING && d->sent_ms + wait < next)
+            next = d->sent_ms + wait;
     }
     uint64_t delay = next == UINT64_MAX ? 1000 : next > now ? next - now + 1 : 0;
     uv_timer_start(&p->timer, tick, delay, 0);
@@ -292,12 +327,12 @@ static void probe_schedule(rs_probe *p)
 static void tick(uv_timer_t *t)
 {
     rs_probe *p = t->data;
-    uint64_t now = uv_now(p->srv->loop);
-    char why[64];
-    snprintf(why, sizeof why, "no answer within %u s", p->timeout_s);
+    uint64_t now = uv_now(p->srv->loop), wait = probe_wait_ms(p);
+    char why[PROBE_DETAIL_MAX];
+    probe_timeout_text(p, why, sizeof why);
     for (size_t i = 0; i < p->next_send; i++) {
         probe_dom *d = &p->doms[i];
-        if (d->sent && d->result == PROBE_PENDING && now >= d->deadline)
+        if (d->sent && d->result == PROBE_PENDING && now >= d->sent_ms + wait)
             finish(p, i, PROBE_TIMEOUT, why);
     }
     while (!p->stopped && !p->srv->stopping && p->in_flight < p->concurrency &&
@@ -526,6 +561,9 @@ bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
     if (d->result != PROBE_PENDING)
         return true; /* a late or repeated answer: ours, but decided */
     uint64_t ms = uv_now(srv->loop) - d->sent_ms;
+    if (!p->answered || ms > p->slowest_ms)
+        p->slowest_ms = ms;
+    p->answered = true;
     char detail[PROBE_DETAIL_MAX];
     if (is_result) {
         snprintf(detail, sizeof detail, "pong in %llu.%02llu s",
@@ -548,22 +586,68 @@ bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
     return true;
 }
 
+/* Why a stream did not reach target, in one sentence. */
+static void unreached_text(s2s_out_reach reach, const char *target, char *out,
+                           size_t n)
+{
+    switch (reach) {
+    case S2S_OUT_UNREACHED_RESOLVER:
+        snprintf(out, n, "our resolver did not answer for %s "
+                 "(resolver.servers, or /etc/resolv.conf)", target);
+        return;
+    case S2S_OUT_UNREACHED_NAME:
+        snprintf(out, n, "%s does not exist in DNS: no _xmpp-server SRV "
+                 "record and no address", target);
+        return;
+    case S2S_OUT_UNREACHED_NO_SERVICE:
+        snprintf(out, n, "%s's _xmpp-server SRV record says it runs no "
+                 "XMPP server (target \".\")", target);
+        return;
+    case S2S_OUT_UNREACHED_ADDRESS:
+        snprintf(out, n, "nothing answered where %s's DNS points: %s "
+                 "(the responder's log says why)", target, S2S_OUT_FAILED_PUBLIC);
+        return;
+    case S2S_OUT_UNREACHED_LOCAL:
+    case S2S_OUT_REACHED:
+        break;
+    }
+    snprintf(out, n, "the responder could not set up its own side of the "
+             "stream to %s (its log says why)", target);
+}
+
 void probe_on_undeliverable(rs_daemon *srv, const char *local,
-                            const char *remote, const char *why)
+                            const char *remote, s2s_out_reach reach,
+                            const char *why)
 {
     for (rs_probe *p = srv->probes; p; p = p->next) {
         if (strcasecmp(p->target, remote) != 0)
             continue;
         for (size_t i = 0; i < p->next_send; i++) {
             probe_dom *d = &p->doms[i];
-            if (d->result == PROBE_PENDING && strcasecmp(d->name, local) == 0) {
-                char detail[PROBE_DETAIL_MAX];
+            if (d->result != PROBE_PENDING || strcasecmp(d->name, local) != 0)
+                continue;
+            char detail[PROBE_DETAIL_MAX];
+            if (reach == S2S_OUT_REACHED) {
                 snprintf(detail, sizeof detail, "our stream to %s failed: %.260s",
                          p->target, why ? why : "");
                 finish(p, i, PROBE_REFUSED, detail);
+                continue;
             }
+            if (reach > p->furthest)
+                p->furthest = reach;
+            p->n_unreached++;
+            unreached_text(reach, p->target, detail, sizeof detail);
+            finish(p, i, PROBE_UNKNOWN, detail);
         }
     }
+}
+
+bool probe_unreached(const rs_probe *p, char *why, size_t n)
+{
+    if (p->n == 0 || p->n_unreached < p->n)
+        return false;
+    unreached_text(p->furthest, p->target, why, n);
+    return true;
 }
 
 /* The report listener: the target's stream back to a domain whose ping is
@@ -589,7 +673,10 @@ static void probe_on_outcome(void *arg, const report_outcome *o)
             report_outcome_brief(o, brief, sizeof brief);
             snprintf(detail, sizeof detail, "its stream to %s failed: %.260s",
                      d->name, brief);
-            finish(p, i, PROBE_REFUSED, detail);
+            /* a stream nobody refused (it timed out, the network cut it)
+             * says nothing of what the target accepts */
+            finish(p, i, o->refused_by == REPORT_BY_NETWORK ? PROBE_UNKNOWN
+                                                            : PROBE_REFUSED, detail);
         }
     }
 }

@@ -1,9 +1,9 @@
 /* probe.h -- active probing: ping a target server from every test domain
- * (limits.probe_concurrency in flight, limits.probe_timeout each) and
- * collect what happened on both legs; each domain's result is pong, error,
- * refused or timeout (xmpp-responder(8), "probe"). Probes are charged to
- * budgets (probe_budget.h); their streams leave outcomes in the report like
- * any other, so the target's matrix fills in too. */
+ * (limits.probe_concurrency in flight) and collect what happened on both
+ * legs; each domain's result is pong, error, refused, timeout or unknown
+ * (the target was never reached: xmpp-responder(8), "probe"). Probes are
+ * charged to budgets (probe_budget.h); their streams leave outcomes in the
+ * report like any other, so the target's matrix fills in too. */
 #ifndef RS_PROBE_H
 #define RS_PROBE_H
 
@@ -14,14 +14,19 @@
 
 #include "daemon.h"
 #include "probe_budget.h"
+#include "s2s_out.h"
+
+#define PROBE_WAIT_FACTOR 4   /* a row waits this many times the slowest answer */
+#define PROBE_WAIT_FLOOR_S 5  /* ... but at least this long */
 
 /* Result of one test domain in a probe. */
 typedef enum {
     PROBE_PENDING,  /* not sent or no answer yet */
     PROBE_PONG,     /* iq result received */
     PROBE_ERROR,    /* iq error received */
-    PROBE_REFUSED,  /* a stream failed for good */
-    PROBE_TIMEOUT   /* no answer within probe_timeout */
+    PROBE_REFUSED,  /* the target refused a stream */
+    PROBE_TIMEOUT,  /* no answer in time */
+    PROBE_UNKNOWN   /* the target was not reached: network or our side */
 } probe_result;
 
 typedef struct rs_probe rs_probe;
@@ -74,6 +79,11 @@ const char *probe_domain(const rs_probe *p, size_t i, probe_result *result,
 
 const char *probe_result_name(probe_result r); /* "pong", "refused", ... */
 
+/* true when no stream of a finished p reached the target, with one
+ * sentence in why saying why (our resolver did not answer, the name does
+ * not exist, nothing answered at its addresses, ...). */
+bool probe_unreached(const rs_probe *p, char *why, size_t n);
+
 /* The target of p (lower case). */
 const char *probe_target(const rs_probe *p);
 
@@ -92,7 +102,8 @@ bool probe_on_stanza(rs_daemon *srv, const rs_domain *dom, const char *remote,
 
 /* A stanza we queued from local to remote could not be delivered. */
 void probe_on_undeliverable(rs_daemon *srv, const char *local,
-                            const char *remote, const char *why);
+                            const char *remote, s2s_out_reach reach,
+                            const char *why);
 
 /* Stop every probe (shutdown): callbacks get a final call; the budgets are
  * released. */

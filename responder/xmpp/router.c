@@ -28,6 +28,7 @@ typedef struct done_event {
     done_kind kind;
     unsigned requester;     /* DONE_VERDICT: the asking inbound stream */
     bool flag;              /* DONE_VERDICT: valid; DONE_FLOW: cut */
+    s2s_out_reach reach;    /* DONE_UNDELIVERABLE: how far the stream got */
     char local[256];        /* our domain ("" for DONE_FLOW) */
     char remote[256];       /* their domain */
     char why[256];          /* reason, "" when none */
@@ -75,7 +76,7 @@ static void deliver_one(rs_router *r, const done_event *e)
     case DONE_UNDELIVERABLE:
         if (r->undeliverable)
             r->undeliverable(r->undeliverable_ud, e->local, e->remote,
-                             why ? why : "");
+                             e->reach, why ? why : "");
         break;
     case DONE_FLOW:
         if (r->flow)
@@ -101,7 +102,8 @@ static void router_on_done_timer(uv_timer_t *t)
 }
 
 static void post(rs_router *r, done_kind kind, unsigned requester, bool flag,
-                 const char *local, const char *remote, const char *why)
+                 s2s_out_reach reach, const char *local, const char *remote,
+                 const char *why)
 {
     if (r->closed)
         return;
@@ -115,6 +117,7 @@ static void post(rs_router *r, done_kind kind, unsigned requester, bool flag,
     e->kind = kind;
     e->requester = requester;
     e->flag = flag;
+    e->reach = reach;
     snprintf(e->local, sizeof e->local, "%s", local ? local : "");
     snprintf(e->remote, sizeof e->remote, "%s", remote);
     snprintf(e->why, sizeof e->why, "%s", why ? why : "");
@@ -131,18 +134,18 @@ static void post(rs_router *r, done_kind kind, unsigned requester, bool flag,
 static void out_verdict(void *ud, unsigned requester, const char *local,
                         const char *remote, bool valid, const char *why)
 {
-    post(ud, DONE_VERDICT, requester, valid, local, remote, why);
+    post(ud, DONE_VERDICT, requester, valid, S2S_OUT_REACHED, local, remote, why);
 }
 
 static void out_undeliverable(void *ud, const char *local, const char *remote,
-                              const char *why)
+                              s2s_out_reach reach, const char *why)
 {
-    post(ud, DONE_UNDELIVERABLE, 0, false, local, remote, why);
+    post(ud, DONE_UNDELIVERABLE, 0, false, reach, local, remote, why);
 }
 
 static void out_flow(void *ud, const char *remote, bool cut)
 {
-    post(ud, DONE_FLOW, 0, cut, NULL, remote, NULL);
+    post(ud, DONE_FLOW, 0, cut, S2S_OUT_REACHED, NULL, remote, NULL);
 }
 
 static const s2s_out_events out_events = {
@@ -265,8 +268,8 @@ void router_send(rs_daemon *srv, const char *local, const char *remote,
         log_msg(RS_LOG_WARN, "router: %s from %s to %s; stanza dropped",
                o ? "queue full" : "no stream (limits or memory)", local, remote);
         if (srv->router)
-            post(srv->router, DONE_UNDELIVERABLE, 0, false, local, remote,
-                 o ? "our queue to the target is full"
+            post(srv->router, DONE_UNDELIVERABLE, 0, false,
+                 S2S_OUT_UNREACHED_LOCAL, local, remote, o ? "our queue to the target is full"
                    : "no stream to the target (limits)");
     }
     free(xml);
@@ -315,6 +318,6 @@ void router_verify_dialback(rs_daemon *srv, const char *local,
     if (o)
         s2s_out_verify(o, stream_id, key, requester_id);
     else if (srv->router)
-        post(srv->router, DONE_VERDICT, requester_id, false, local, remote,
-             "no outbound stream (limits or memory)");
+        post(srv->router, DONE_VERDICT, requester_id, false, S2S_OUT_REACHED,
+             local, remote, "no outbound stream (limits or memory)");
 }

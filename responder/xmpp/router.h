@@ -12,6 +12,7 @@
 #include <libxml/tree.h>
 
 #include "daemon.h"
+#include "s2s_out.h"
 
 /* The echo contact's localpart (echo@DOMAIN): the services answer it;
  * client sessions may talk to it and to their own domain only. */
@@ -24,9 +25,11 @@ typedef struct rs_router rs_router;
 typedef bool (*router_stanza_fn)(void *ud, const rs_domain *dom,
                                  const char *remote, xmlNodePtr stanza);
 
-/* Stanzas from local to remote could not be delivered; why is public. */
+/* Stanzas from local to remote could not be delivered; why is public,
+ * reach says whether the remote server was reached at all. */
 typedef void (*router_undeliverable_fn)(void *ud, const char *local,
-                                        const char *remote, const char *why);
+                                        const char *remote, s2s_out_reach reach,
+                                        const char *why);
 
 /* The answer to router_verify_dialback for the inbound stream requester_id
  * (which may be gone). valid false with why set: it could not be done. */

@@ -505,6 +505,7 @@ static void out_transition(rs_s2s_out *o, out_event ev, const void *arg)
         if (ev == OUT_EV_HEADER) {
             const xmlstream_header *h = arg;
             o->heard_peer = true;
+            s2s_out__reached(o, S2S_OUT_REACHED);
             record_set_public_close(o->rec, NULL);
             snprintf(o->peer_stream_id, sizeof o->peer_stream_id, "%s", h->id);
             o->state = OUT_FEATURES;

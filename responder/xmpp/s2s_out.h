@@ -22,6 +22,18 @@ typedef struct rs_s2s_out rs_s2s_out;
 #define S2S_OUT_FAILED_PUBLIC "no stream could be established with the " \
                               "remote server"
 
+/* How far a failed stream got towards the remote server, in the same
+ * spirit: DNS answers are public, what listens at an address is not. A
+ * stream that tried several targets keeps the furthest. */
+typedef enum {
+    S2S_OUT_UNREACHED_LOCAL,      /* our own side failed before DNS answered */
+    S2S_OUT_UNREACHED_RESOLVER,   /* our resolver gave no answer */
+    S2S_OUT_UNREACHED_NAME,       /* no SRV and no address for the name */
+    S2S_OUT_UNREACHED_NO_SERVICE, /* its SRV says "no service" (target ".") */
+    S2S_OUT_UNREACHED_ADDRESS,    /* no stream at any address DNS gave */
+    S2S_OUT_REACHED               /* the remote sent a stream header */
+} s2s_out_reach;
+
 /* What outbound streams report to whoever registered (the router). The
  * callbacks may run inside any s2s_out call: the listener must defer work
  * that could re-enter a stream. */
@@ -29,9 +41,10 @@ typedef struct s2s_out_events {
     /* the answer to s2s_out_verify for requester_id */
     void (*verdict)(void *ud, unsigned requester_id, const char *local,
                     const char *remote, bool valid, const char *why);
-    /* stanzas from local to remote were dropped; why is public */
+    /* stanzas from local to remote were dropped; why is public, reach says
+     * whether the remote server was reached at all */
     void (*undeliverable)(void *ud, const char *local, const char *remote,
-                          const char *why);
+                          s2s_out_reach reach, const char *why);
     /* our stream to remote drained (cut false) or was closed because remote
      * did not read it (cut true) */
     void (*replies_flow)(void *ud, const char *remote, bool cut);

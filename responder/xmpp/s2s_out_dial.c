@@ -40,10 +40,23 @@ static void skip_refused_addresses(rs_s2s_out *o)
     }
 }
 
+/* How far a lookup that did not give answers got. */
+static s2s_out_reach reach_of_dns(dns_status status)
+{
+    switch (status) {
+    case RS_DNS_NO_SERVICE: return S2S_OUT_UNREACHED_NO_SERVICE;
+    case RS_DNS_NOT_FOUND: return S2S_OUT_UNREACHED_NAME;
+    case RS_DNS_OK:
+    case RS_DNS_FAILED: break;
+    }
+    return S2S_OUT_UNREACHED_RESOLVER;
+}
+
 void s2s_out__dial_next_address(rs_s2s_out *o)
 {
     if (o->state == OUT_DONE)
         return;
+    s2s_out__reached(o, S2S_OUT_UNREACHED_ADDRESS); /* DNS gave addresses */
     skip_refused_addresses(o);
     if (o->addr_i >= o->n_addrs) {
         dns_target_list_advance(&o->targets);
@@ -70,6 +83,7 @@ static void s2s_out_on_addresses(void *ud, dns_status status,
     rs_s2s_out *o = ud;
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
+        s2s_out__reached(o, reach_of_dns(status));
         snprintf(o->last_error, sizeof o->last_error, "%s: %s",
                  dns_target_list_current(&o->targets)->host,
                  dns_status_name(status));
@@ -112,6 +126,7 @@ static void s2s_out_on_targets(void *ud, dns_status status,
     rs_s2s_out *o = ud;
     o->dns_req = NULL;
     if (status != RS_DNS_OK) {
+        s2s_out__reached(o, reach_of_dns(status));
         char why[300];
         snprintf(why, sizeof why, "DNS for %s: %s", o->remote,
                  dns_status_name(status));

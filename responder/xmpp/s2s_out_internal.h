@@ -77,6 +77,7 @@ struct rs_s2s_out {
     size_t n_verifies;
     bool connected_once;            /* some attempt got a conn (it reports) */
     bool heard_peer;                /* this attempt got the remote's header */
+    s2s_out_reach reach;            /* the furthest any attempt got */
     struct rs_s2s_out *next;           /* in srv->outs */
 };
 
@@ -101,6 +102,9 @@ void s2s_out__fail(rs_s2s_out *o, const char *condition, const char *why);
 void s2s_out__event_verdict(rs_s2s_out *o, unsigned requester, bool valid,
                             const char *why);
 void s2s_out__event_undeliverable(rs_s2s_out *o, const char *why);
+
+/* Note how far an attempt got; o->reach keeps the furthest. */
+void s2s_out__reached(rs_s2s_out *o, s2s_out_reach reach);
 void s2s_out__event_flow(rs_s2s_out *o, bool cut);
 
 /* Free every queued stanza (the caller has reported them). */

@@ -27,7 +27,14 @@ void s2s_out__event_undeliverable(rs_s2s_out *o, const char *why)
 {
     const s2s_out_events *ev = o->srv->out_events;
     if (ev && ev->undeliverable)
-        ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, why);
+        ev->undeliverable(o->srv->out_events_ud, o->local, o->remote, o->reach,
+                          why);
+}
+
+void s2s_out__reached(rs_s2s_out *o, s2s_out_reach reach)
+{
+    if (reach > o->reach)
+        o->reach = reach;
 }
 
 void s2s_out__event_flow(rs_s2s_out *o, bool cut)

@@ -202,7 +202,7 @@ remote-control:
 
 class Responder:
     def __init__(self, binary, d, ports, resolver_port, trust, limits):
-        self.d = d
+        self.d, self.binary = d, binary
         self.port, self.direct_port, self.http_port, self.c2s_port, self.c2s_direct_port = ports
         st = os.path.join(d, "state")
         subprocess.run([binary, "init", "--base-domain", BASE, "--dir", st,

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """test_control_socket.py -- the control socket (control.c) of a real daemon
 run unprivileged (daemonlib.py: ephemeral loopback ports, DNS to a dead
-loopback port, so every probe ends 'refused' within milliseconds):
+loopback port, so no probe reaches its target: every row ends 'unknown'
+within milliseconds, never 'refused', and the probe says why):
 
   the socket file       a socket, mode 0600, ours; removed on SIGTERM; a
                         regular file in its place stops the start
@@ -87,17 +88,22 @@ def check_probe_answer(text, target, domains):
             and st[3].isdigit() and int(st[3]) > 0 and st[4].isdigit(), repr(st))
     prog = [ln for ln in ls if ln[0] == "progress"]
     T.check("one progress line per domain (%d)" % n, len(prog) == n, str(len(prog)))
-    T.check("progress counts 1..N of N, each naming a domain and 'refused'",
+    T.check("progress counts 1..N of N, each naming a domain and 'unknown'",
             [p[1] for p in prog] == [str(i) for i in range(1, n + 1)]
             and all(len(p) == 5 and p[2] == str(n) and p[3] in domains
-                    and p[4] == "refused" for p in prog), repr(prog[:2]))
+                    and p[4] == "unknown" for p in prog), repr(prog[:2]))
     cells = [ln for ln in ls if ln[0] == "cell"]
     T.check("one cell per domain, in config order",
             [c[1] for c in cells] == domains, repr([c[1] for c in cells][:3]))
-    T.check("cells: 8 fields, profile = the domain's label, result refused, "
+    T.check("cells: 8 fields, profile = the domain's label, result unknown, "
             "a detail naming the target",
-            all(len(c) == 8 and c[2] == c[1].split(".")[0] and c[3] == "refused"
+            all(len(c) == 8 and c[2] == c[1].split(".")[0] and c[3] == "unknown"
                 and target in c[4] for c in cells), repr(cells[:1]))
+    unreached = [ln for ln in ls if ln[0] == "unreached"]
+    T.check("one unreached line after the cells: our resolver did not answer",
+            len(unreached) == 1 and len(unreached[0]) == 2
+            and unreached[0][1].startswith("our resolver did not answer for " + target)
+            and ls.index(unreached[0]) == len(ls) - 2, repr(unreached))
     T.check("cells: the report's view is named (SEEN)",
             all(c[5] for c in cells), repr(cells[:1]))
     T.check("the last line is end, after the cells",
@@ -212,17 +218,18 @@ def main():
         r = subprocess.run([d.responder, "probe", "-c", d.conf, "--json",
                             "cli.example"], capture_output=True, text=True,
                            timeout=60)
-        ok = r.returncode == 1
+        ok = r.returncode == 2
         try:
             doc = json.loads(r.stdout)
             ok = ok and doc["target"] == "cli.example" and \
                 [x["domain"] for x in doc["domains"]] == domains and \
-                all(x["result"] == "refused" for x in doc["domains"]) and \
-                "valid." + BASE in doc["differences"]
+                all(x["result"] == "unknown" for x in doc["domains"]) and \
+                doc["differences"] == [] and doc["reached"] is False and \
+                doc["unreached"].startswith("our resolver did not answer")
         except (ValueError, KeyError, TypeError):
             ok = False
-        T.check("`probe --json` through the socket: exit 1, every domain refused, "
-                "valid listed as a difference", ok,
+        T.check("`probe --json` with our resolver down: exit 2, every domain "
+                "unknown, no difference, the reason", ok,
                 "rc=%d %s %s" % (r.returncode, r.stdout[:200], r.stderr[:200]))
 
         # --- the idle client's 10 s request timeout -------------------------------------

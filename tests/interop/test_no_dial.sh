@@ -94,12 +94,16 @@ check "(a) /metrics: outbound_targets_refused_total counts the victim" \
 # --- (c): a probe of victim.example -----------------------------------------
 note "(c) probe victim.example"
 timeout 120 "$RESPONDER" probe -c "$RCONF" victim.example >"$WORK/probe.out" 2>"$WORK/probe.err"
-note "probe exit $? ($WORK/probe.out)"
+NRC=$?
+note "probe exit $NRC ($WORK/probe.out)"
+check "(c) nothing reached victim.example: exit 2, every row unknown (got $NRC)" \
+    bash -c "[ $NRC -eq 2 ] && ! grep -Eq '^(OK|DIFF|advisory) ' '$WORK/probe.out' &&
+             grep -q '^result: no stream reached victim.example' '$WORK/probe.out'"
 check "(c) the probe ran: refused-target logged for victim.example's domains" \
     test "$(grep 'event=refused-target' "$WORK/responder.log" | grep -c 'remote=victim.example')" -ge 10
 check "(c) the probe's DETAIL column is the generic text, not the address" \
-    bash -c "grep -E '^(OK|DIFF|advisory|-) ' '$WORK/probe.out' | grep -q 'no stream could be established' &&
-             ! grep -E '^(OK|DIFF|advisory|-) ' '$WORK/probe.out' | grep -q '127.0.0.9'"
+    bash -c "grep -E '^(OK|DIFF|advisory|-|unknown) ' '$WORK/probe.out' | grep -q 'no stream could be established' &&
+             ! grep -E '^(OK|DIFF|advisory|-|unknown) ' '$WORK/probe.out' | grep -q '127.0.0.9'"
 check "(c) the unreached record (out: line) gives the allow-list reason" \
     grep -q "out: .*target 127.0.0.9 of victim.example is a loopback address; outbound.allow does not include it" "$WORK/probe.out"
 

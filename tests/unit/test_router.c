@@ -64,10 +64,11 @@ static void on_verdict(void *ud, unsigned requester, const char *local,
 }
 
 static void on_undeliverable(void *ud, const char *local, const char *remote,
-                             const char *why)
+                             s2s_out_reach reach, const char *why)
 {
     (void)ud, (void)local;
-    saw("undeliverable:%s(%s);", remote, why);
+    saw(reach == S2S_OUT_REACHED ? "undeliverable:%s(%s);"
+                                 : "undeliverable:%s:unreached(%s);", remote, why);
 }
 
 static void on_flow(void *ud, const char *remote, bool cut)
@@ -151,8 +152,8 @@ static void test_completions_from_the_loop(void)
     CHECK_STR(seen, "");
     uv_run(&f.loop, UV_RUN_NOWAIT);
     CHECK_STR(seen, "verdict#5:invalid:claimed.example(no outbound stream "
-                    "(limits or memory));undeliverable:peer.example(no stream "
-                    "to the target (limits));flow:slow.example:cut;"
+                    "(limits or memory));undeliverable:peer.example:unreached(no "
+                    "stream to the target (limits));flow:slow.example:cut;"
                     "verdict#6:valid:auth.example(-);");
     /* a completion that asks again: its answer comes after it returned */
     seen[0] = '\0';
