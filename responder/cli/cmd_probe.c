@@ -26,6 +26,7 @@
 #include "control.h"
 #include "json.h"
 #include "policy.h"
+#include "report.h"
 #include "probe_budget.h"
 
 #define LINE_MAX_BYTES 65536     /* one line from the daemon */
@@ -395,7 +396,8 @@ static bool answered(const char *result)
     return strcmp(result, "pong") == 0 || strcmp(result, "error") == 0;
 }
 
-static void print_text(const run *r, const rs_policy *pol, const judged *j)
+static void print_text(const run *r, const rs_policy *pol, const judged *j,
+                       const rs_report *rep)
 {
     size_t dw = 6, pw = 7;
     for (size_t i = 0; i < r->n_cells; i++) {
@@ -478,6 +480,8 @@ static void print_text(const run *r, const rs_policy *pol, const judged *j)
     else
         printf("\nresult: %s behaves as the %s policy says\n", r->target,
                pol->name);
+    if (rep)
+        report_presented_print(stdout, rep, r->target);
     printf("time: %.1f s\n", r->seconds);
 }
 
@@ -494,7 +498,7 @@ static void json_domains_marked(rs_json *js, const char *key, const run *r,
 }
 
 static int print_json(const run *r, const rs_policy *pol, const judged *j,
-                      bool passed)
+                      bool passed, const rs_report *rep)
 {
     rs_json js;
     json_init(&js);
@@ -562,6 +566,8 @@ static int print_json(const run *r, const rs_policy *pol, const judged *j,
     json_arr_end(&js);
     json_domains_marked(&js, "differences", r, j, POLICY_DIFF);
     json_domains_marked(&js, "advisories", r, j, POLICY_ADVISORY);
+    if (rep)
+        report_presented_json(&js, rep, r->target);
     json_obj_end(&js);
     int rc = 0;
     if (js.failed) {
@@ -661,9 +667,11 @@ int cmd_probe(int argc, char **argv)
         policy_free(&pol);
         return 2;
     }
-    char sock_path[4200];
+    char sock_path[4200], state_dir[4096];
     snprintf(sock_path, sizeof sock_path, "%s/%s", cfg.state_dir,
              RS_CONTROL_SOCKET);
+    snprintf(state_dir, sizeof state_dir, "%s", cfg.state_dir);
+    unsigned history = cfg.limits.report_history;
     config_free(&cfg);
 
     run r = {.target_arg = target};
@@ -697,12 +705,19 @@ int cmd_probe(int argc, char **argv)
     }
     if (r.unreached[0])
         passed = false; /* nothing was tested */
+    /* what the target presented on the probe's streams: the report's
+     * database has it (a daemon without one: the grade is not shown) */
+    report_limits rl = {.max_peers = 1, .max_claims = 1, .history = history};
+    char err[600];
+    rs_report *rep = r.unreached[0] ? NULL
+                     : report_open_reader(state_dir, &rl, r.target, 0, err, sizeof err);
     if (json) {
-        if (print_json(&r, &pol, j, passed) < 0)
+        if (print_json(&r, &pol, j, passed, rep) < 0)
             rc = 2;
     } else {
-        print_text(&r, &pol, j);
+        print_text(&r, &pol, j, rep);
     }
+    report_free(rep);
     if (rc == 0)
         rc = r.unreached[0] ? 2 : passed ? 0 : 1;
     fflush(stdout);

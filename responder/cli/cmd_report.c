@@ -129,10 +129,12 @@ static int print_report(rs_config *cfg, const char *remote, bool json,
         json_free(&j);
     } else {
         char *text = report_matrix_text(r, remote, cfg);
-        if (text)
+        if (text) {
             fputs(text, stdout);
-        else
+            report_presented_print(stdout, r, remote);
+        } else {
             rc = 1;
+        }
         free(text);
     }
     if (rc)

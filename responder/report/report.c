@@ -31,8 +31,11 @@ static bool keep(rs_report *r, const report_outcome *o)
     report_table *t = trusted ? &r->trusted : &r->claims;
     bool oom;
     report_peer *p = report__table_admit(t, &r->retain, o, &oom);
-    if (p && report__peer_keep(t, p, o, trusted))
+    if (p && report__peer_keep(t, p, o, trusted)) {
+        if (trusted && r->aside)
+            report__shown_adopt(r, p); /* what it presented came first */
         return true;
+    }
     if (p || oom)
         log_msg(RS_LOG_ERROR, "report: out of memory; outcome for %s dropped",
                 o->remote);
@@ -105,7 +108,8 @@ rs_report *report_open(const char *dir, const report_limits *limits)
     r->stats.bytes = report__db_used_bytes(r->db);
     warn_if_no_room(dir, limits->file_bytes, r->stats.bytes);
     r->retain.quiet = true; /* what gives way here was logged when it came */
-    if (report__db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0)
+    if (report__db_load(r->db, NULL, 0, keep_loaded, r, err, sizeof err) < 0 ||
+        report__shown_load(r, r->db, err, sizeof err) < 0)
         log_msg(RS_LOG_ERROR, "report: reading back: %s", err);
     r->retain.quiet = false;
     size_t peers = report_peers(r, NULL, NULL, 0);
@@ -125,7 +129,8 @@ rs_report *report_open_reader(const char *dir, const report_limits *limits,
     }
     r->retain.quiet = true;
     report_db *db = report__db_open(dir, limits, true, err, n);
-    if (!db || report__db_load(db, remote, since, keep_loaded, r, err, n) < 0) {
+    if (!db || report__db_load(db, remote, since, keep_loaded, r, err, n) < 0 ||
+        report__shown_load(r, db, err, n) < 0) {
         report__db_close(db);
         report_free(r);
         return NULL;
@@ -147,6 +152,7 @@ void report_free(rs_report *r)
     report__table_free(&r->claims);
     report__retain_free(&r->retain);
     free(r->queue);
+    free(r->aside);
     free(r);
 }
 

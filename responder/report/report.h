@@ -10,10 +10,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "catalog.h"
 #include "config.h"
+#include "grade.h"
 #include "json.h"
+#include "peercert.h"
 
 /* Which side opened the stream. */
 typedef enum {
@@ -274,6 +277,59 @@ void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
  * NULL on allocation failure. */
 char *report_matrix_text(const rs_report *r, const char *remote,
                          const rs_config *cfg);
+
+/* ---- what a remote server presents (report_shown.c) ---------------------- */
+
+/* What a remote server showed of itself on one stream we trust: one we
+ * dialled through its own DNS (its server side) or one that authenticated
+ * to us (its client side). */
+typedef struct report_presented {
+    int64_t time;              /* unix seconds */
+    report_leg leg;            /* OUT: its server side; IN: its client side */
+    peercert_findings cert;    /* its certificate */
+    unsigned tls;              /* GRADE_TLS* bit negotiated, 0: no TLS */
+    grade_flag tls_required;   /* OUT: whether its features required STARTTLS */
+    grade_flag sasl_external;  /* OUT: SASL EXTERNAL offered after TLS */
+    grade_flag dialback;       /* OUT: dialback offered */
+} report_presented;
+
+/* One grade a remote server had, from when. */
+typedef struct report_grade_entry {
+    int64_t time;              /* when it took this grade */
+    grade_letter letter;
+    bool partial;              /* from streams only */
+} report_grade_entry;
+
+#define REPORT_GRADES_KEPT 32  /* grade changes kept per remote server */
+
+/* The GRADE_TLS* bit of an outcome's tls text ("TLS1.3 AES-256-GCM"), 0
+ * when it names none. */
+unsigned report_tls_bit(const char *tls);
+
+/* Keep what remote presented (copied): in memory with its trusted peer,
+ * and in report.db; a change of its grade goes to its grade history. A
+ * remote not in the report yet is kept aside until its first outcome. */
+void report_add_presented(rs_report *r, const char *remote,
+                          const report_presented *p);
+
+/* What is known of remote (f) and its grade (g); false when nothing was
+ * presented yet (f and g then say so: GRADE_NONE). Whether it accepts
+ * serverAuth-only peers comes from its latest le-tlsserver outcome. */
+bool report_grade(const rs_report *r, const char *remote, grade_findings *f,
+                  grade_result *g);
+
+/* remote's grades, newest first, up to max; returns the count. */
+size_t report_grade_history(const rs_report *r, const char *remote,
+                            report_grade_entry *out, size_t max);
+
+/* The findings, grade and grade history of remote as members of the open
+ * JSON object j: "presented": {grade_json's members, "seen_server",
+ * "seen_client", "history": [{"time","grade","partial"}]} or null. */
+void report_presented_json(rs_json *j, const rs_report *r, const char *remote);
+
+/* The same as text for the terminal: the grade, its rules, the readiness
+ * line, when each side was seen and the grade history. */
+void report_presented_print(FILE *out, const rs_report *r, const char *remote);
 
 /* A one-line summary of an outcome for tables, e.g.
  * "TLS1.3, EXTERNAL ok, answered ping" or "closed: peer sent stream error

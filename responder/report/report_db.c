@@ -68,6 +68,42 @@ static const char *const migrations[] = {
     "  WHERE stream != 0;\n"
     "CREATE INDEX outcomes_by_remote ON outcomes (remote, time);\n"
     "CREATE INDEX outcomes_by_time ON outcomes (time);\n",
+    /* 1 -> 2: what each remote server presented (its server side, dialled
+     * by us; its client side, authenticated to us) and its grades */
+    "CREATE TABLE presented (\n"
+    "  remote TEXT NOT NULL,\n"
+    "  side TEXT NOT NULL CHECK (side = 'server' OR side = 'client'),\n"
+    "  time INTEGER NOT NULL,\n"
+    "  present INTEGER NOT NULL DEFAULT 0,\n"
+    "  chain TEXT NOT NULL DEFAULT '',\n"
+    "  chain_problem TEXT NOT NULL DEFAULT '',\n"
+    "  chain_len INTEGER NOT NULL DEFAULT 0,\n"
+    "  name_ok INTEGER NOT NULL DEFAULT 0,\n"
+    "  name_how TEXT NOT NULL DEFAULT '',\n"
+    "  names TEXT NOT NULL DEFAULT '',\n"
+    "  issuer TEXT NOT NULL DEFAULT '',\n"
+    "  not_before INTEGER NOT NULL DEFAULT 0,\n"
+    "  not_after INTEGER NOT NULL DEFAULT 0,\n"
+    "  key TEXT NOT NULL DEFAULT '',\n"
+    "  key_weak INTEGER NOT NULL DEFAULT 0,\n"
+    "  signature TEXT NOT NULL DEFAULT '',\n"
+    "  signature_weak INTEGER NOT NULL DEFAULT 0,\n"
+    "  eku TEXT NOT NULL DEFAULT '',\n"
+    "  tls TEXT NOT NULL DEFAULT '',\n"
+    "  tls_seen TEXT NOT NULL DEFAULT '',\n"
+    "  tls_required TEXT NOT NULL DEFAULT '',\n"
+    "  sasl_external TEXT NOT NULL DEFAULT '',\n"
+    "  dialback TEXT NOT NULL DEFAULT '',\n"
+    "  PRIMARY KEY (remote, side)\n"
+    ");\n"
+    "CREATE TABLE grades (\n"
+    "  id INTEGER PRIMARY KEY,\n"
+    "  remote TEXT NOT NULL,\n"
+    "  time INTEGER NOT NULL,\n"
+    "  grade TEXT NOT NULL,\n"
+    "  partial INTEGER NOT NULL DEFAULT 1\n"
+    ");\n"
+    "CREATE INDEX grades_by_remote ON grades (remote, time);\n",
 };
 #define SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -557,6 +593,11 @@ int report__db_checkpoint(const char *path, char *err, size_t n)
                           db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_close(db);
     return rc == SQLITE_OK ? 0 : -1;
+}
+
+struct sqlite3 *report__db_conn(report_db *d)
+{
+    return d ? d->db : NULL;
 }
 
 void report__db_close(report_db *d)

@@ -8,6 +8,8 @@
 
 #include "report.h"
 
+typedef struct report_db report_db;
+
 /* One text member of an outcome: its JSON key and column name, and where it
  * lives in report_outcome. */
 typedef struct report_text_field {
@@ -45,7 +47,29 @@ typedef struct report_peer {
     report_outcome *history;   /* ring of the newest outcomes */
     size_t history_head;       /* index of the next slot to write */
     size_t history_len;        /* slots in use */
+    struct report_shown *shown; /* what it presented (report_shown.c), or NULL */
 } report_peer;
+
+/* What one remote server presented, and its grades. */
+typedef struct report_shown {
+    report_presented server;   /* its server side (time 0: not seen) */
+    report_presented client;   /* its client side (time 0: not seen) */
+    unsigned tls_seen;         /* every TLS version negotiated with it */
+    report_grade_entry grades[REPORT_GRADES_KEPT]; /* ring, oldest first from
+                                                      grades_head */
+    size_t grades_head, n_grades;
+    int64_t written;           /* when the database last took it */
+    bool dirty;                /* changed since */
+} report_shown;
+
+/* Free what p presented (with p). */
+void report__shown_free(struct report_shown *s);
+
+/* Attach presented records kept aside for p (it was just admitted). */
+void report__shown_adopt(rs_report *r, report_peer *p);
+
+/* Read back presented rows and grades from the database into the peers. */
+int report__shown_load(rs_report *r, report_db *db, char *err, size_t n);
 
 /* A bounded set of remote domains. */
 typedef struct report_table {
@@ -99,7 +123,7 @@ void report__retain_free(report_retain *ret);
 
 /* ---- the store (report.c) and its writes (report_write.c) ----------------- */
 
-typedef struct report_db report_db;
+
 
 struct rs_report {
     report_limits limits;
@@ -131,6 +155,8 @@ struct rs_report {
     report_write_stats stats;  /* written, batches, failures, ... */
     report_listener listener;
     void *listener_arg;
+    struct report_aside *aside; /* presented records whose remote has no
+                                   outcome yet (report_shown.c), a few */
 };
 
 /* Queue o for the database (report_write.c). */
@@ -179,6 +205,9 @@ int report__db_checkpoint(const char *path, char *err, size_t n);
  * deleted, or -1 with the message in err. */
 long report__db_prune(report_db *db, int64_t now, unsigned what, char *err,
                       size_t n);
+
+/* The owner's connection, for report_shown.c's table (NULL: none). */
+struct sqlite3 *report__db_conn(report_db *db);
 
 /* Bytes the outcomes take in the file (pages in use), -1 on an error. */
 long long report__db_used_bytes(report_db *db);

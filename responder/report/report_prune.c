@@ -135,6 +135,16 @@ static long shrink(sqlite3 *db, size_t bound)
     return total;
 }
 
+/* What remote servers presented, and their grades, go with their last
+ * outcome: a remote domain the outcomes no longer name leaves nothing. */
+static int drop_orphans(sqlite3 *db)
+{
+    return sqlite3_exec(db, "DELETE FROM presented WHERE remote NOT IN "
+                        "(SELECT remote FROM outcomes); DELETE FROM grades WHERE "
+                        "remote NOT IN (SELECT remote FROM outcomes)", NULL, NULL,
+                        NULL) == SQLITE_OK ? 0 : -1;
+}
+
 long report__prune_run(sqlite3 *db, const char *path, const report_limits *l,
                        int64_t now, unsigned what, char *err, size_t n)
 {
@@ -159,6 +169,11 @@ long report__prune_run(sqlite3 *db, const char *path, const report_limits *l,
             return -1;
         }
         total += steps[i];
+    }
+    if (total > 0 && drop_orphans(db) < 0) {
+        report_prune_set_err(err, n, path, db);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
     }
     if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
         report_prune_set_err(err, n, path, db);

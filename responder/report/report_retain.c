@@ -39,6 +39,7 @@ static void peer_free(report_peer *p)
         return;
     free(p->latest);
     free(p->history);
+    report__shown_free(p->shown);
     free(p);
 }
 

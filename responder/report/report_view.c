@@ -286,6 +286,7 @@ void report_matrix_json(rs_json *j, const rs_report *r, const char *remote,
     }
     json_arr_end(j);
     free(cells);
+    report_presented_json(j, r, remote);
     const report_outcome *hist[64];
     size_t n = report_history(r, remote, hist, sizeof hist / sizeof hist[0]);
     json_key(j, "history");

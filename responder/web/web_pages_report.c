@@ -220,6 +220,127 @@ static void badge_embed(rs_web_page *pg, const char *remote)
     web_html_el(pg, web_html_el(pg, pg->main, "pre", NULL), "code", md);
 }
 
+/* The grade's badge class: its letter's verdict colour. */
+static report_verdict grade_verdict(grade_letter g)
+{
+    return g <= GRADE_A ? REPORT_VERDICT_OK : g <= GRADE_C ? REPORT_VERDICT_ADVISORY
+           : g == GRADE_NONE ? REPORT_VERDICT_UNKNOWN : REPORT_VERDICT_WRONG;
+}
+
+static const char *flag_words(grade_flag f)
+{
+    return f == GRADE_YES ? "yes" : f == GRADE_NO ? "no" : "not seen yet";
+}
+
+/* One row of the findings table. */
+static void finding_row(rs_web_page *pg, xmlNodePtr table, const char *what,
+                        const char *value)
+{
+    xmlNodePtr tr = web_html_el(pg, table, "tr", NULL);
+    web_html_td(pg, tr, "Finding", what);
+    web_html_td(pg, tr, "Seen", value);
+}
+
+static void cert_rows(rs_web_page *pg, xmlNodePtr table, const char *side,
+                      const peercert_findings *c, int64_t seen)
+{
+    char what[64], v[1400], when[40];
+    web_html_utc(seen, when, sizeof when);
+    snprintf(what, sizeof what, "Certificate as a %s", side);
+    if (!c->present) {
+        snprintf(v, sizeof v, "none sent (seen %s)", when);
+        finding_row(pg, table, what, v);
+        return;
+    }
+    snprintf(v, sizeof v, "chain %s%s%s (%u sent); names %s %s%s; issuer %s; "
+             "%d days left; %s%s; %s%s; purpose: %s; seen %s",
+             peercert_chain_name(c->chain), c->chain_problem[0] ? ": " : "",
+             c->chain_problem, c->chain_len, c->names,
+             c->name_ok ? "match by " : "do not name the domain",
+             c->name_ok ? c->name_how : "", c->issuer, c->days_left, c->key,
+             c->key_weak ? " (weak)" : "", c->signature,
+             c->signature_weak ? " (weak)" : "", peercert_eku_name(c->eku), when);
+    finding_row(pg, table, what, v);
+}
+
+/* What the remote presents and its grade, with the rules that set it and
+ * every rule of the table folded below. */
+static void presented_section(rs_web_page *pg, const rs_report *rep, const char *remote)
+{
+    grade_findings f;
+    grade_result g;
+    web_html_el(pg, pg->main, "h2", "What it presents");
+    if (!report_grade(rep, remote, &f, &g)) {
+        web_html_el(pg, pg->main, "p", "Nothing seen yet: no stream we trust (one we "
+                    "dialled through its DNS, or one that authenticated to us) has "
+                    "shown its certificate.");
+        return;
+    }
+    xmlNodePtr p = web_html_el(pg, pg->main, "p", "Grade ");
+    char cls[48];
+    snprintf(cls, sizeof cls, "badge v-%s", report_verdict_name(grade_verdict(g.letter)));
+    web_html_elc(pg, p, "span", cls, grade_letter_name(g.letter));
+    if (g.partial)
+        web_html_txt(pg, p, " (partial: from the streams seen so far; a probe "
+                     "also tries the TLS versions one by one)");
+    web_html_el(pg, pg->main, "p", g.readiness);
+    if (g.n_applied) {
+        xmlNodePtr t = web_html_el(pg, pg->main, "table", NULL);
+        static const char *const cols[] = {"Rule", "Caps at", "Why"};
+        web_html_header_row(pg, t, cols, 3);
+        for (size_t i = 0; i < g.n_applied; i++) {
+            xmlNodePtr tr = web_html_el(pg, t, "tr", NULL);
+            web_html_td(pg, tr, "Rule", g.applied[i]->when);
+            web_html_td(pg, tr, "Caps at", grade_letter_name(g.applied[i]->cap));
+            web_html_td(pg, tr, "Why", g.applied[i]->why);
+        }
+    }
+    xmlNodePtr t = web_html_el(pg, pg->main, "table", NULL);
+    static const char *const cols[] = {"Finding", "Seen"};
+    web_html_header_row(pg, t, cols, 2);
+    if (f.server_cert_time)
+        cert_rows(pg, t, "server", &f.server_cert, f.server_cert_time);
+    if (f.client_cert_time)
+        cert_rows(pg, t, "client", &f.client_cert, f.client_cert_time);
+    char v[80] = "";
+    static const char *const names[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+    for (unsigned i = 0; i < 4; i++)
+        if (f.tls_seen & (1u << i))
+            snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", v[0] ? " " : "", names[i]);
+    finding_row(pg, t, "TLS versions negotiated", v[0] ? v : "none yet");
+    finding_row(pg, t, "STARTTLS required", flag_words(f.tls_required));
+    finding_row(pg, t, "SASL EXTERNAL offered to a valid certificate", flag_words(f.sasl_external));
+    finding_row(pg, t, "Dialback offered", flag_words(f.dialback));
+    finding_row(pg, t, "Accepts peers whose certificate is serverAuth only",
+                flag_words(f.accepts_server_only));
+    report_grade_entry h[REPORT_GRADES_KEPT];
+    size_t nh = report_grade_history(rep, remote, h, REPORT_GRADES_KEPT);
+    if (nh) {
+        xmlNodePtr ul = web_html_el(pg, pg->main, "ul", NULL);
+        for (size_t i = 0; i < nh; i++) {
+            char when[40];
+            web_html_utc(h[i].time, when, sizeof when);
+            web_html_txtf(pg, web_html_el(pg, ul, "li", NULL), "%s%s since %s",
+                          grade_letter_name(h[i].letter), h[i].partial ? " (partial)" : "",
+                          when);
+        }
+    }
+    xmlNodePtr d = web_html_el(pg, pg->main, "details", NULL);
+    web_html_el(pg, d, "summary", "How grades are given");
+    size_t n;
+    const grade_rule *rules = grade_rules(&n);
+    xmlNodePtr rt = web_html_el(pg, d, "table", NULL);
+    static const char *const rcols[] = {"When", "Caps at", "Why"};
+    web_html_header_row(pg, rt, rcols, 3);
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr tr = web_html_el(pg, rt, "tr", NULL);
+        web_html_td(pg, tr, "When", rules[i].when);
+        web_html_td(pg, tr, "Caps at", rules[i].cap == GRADE_A_PLUS ? "lifts to A+"
+                                                     : grade_letter_name(rules[i].cap));
+        web_html_td(pg, tr, "Why", rules[i].why);
+    }
+}
+
 xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
 {
     const rs_config *cfg = srv->cfg;
@@ -244,6 +365,7 @@ xmlChar *web_pages_report(rs_daemon *srv, const char *remote, int *len)
     report_notices(&pg, srv, remote, probe, done, total);
     web_html_summary(&pg, pg.main, &s);
     report_table(&pg, cfg, cells, probe, total);
+    presented_section(&pg, srv->report, remote);
     web_html_el(&pg, pg.main, "h2", "Timeline of changes");
     const report_outcome *hist[HISTORY_SHOWN];
     size_t n = report_history(srv->report, remote, hist, HISTORY_SHOWN);

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "admission.h"
 #include "conn.h"
+#include "peercert.h"
 #include "record.h"
 #include "dialback.h"
 #include "jid.h"
@@ -73,6 +75,19 @@ void s2s_in__become_ready(rs_s2s_in *s)
     xmlstream_release_soon(s->conn->xs); /* re-created if stanzas follow */
 }
 
+/* What an authenticated peer presented of its client side in TLS, to the
+ * report (its server side is what our own dials see). */
+static void s2s_in_present(rs_s2s_in *s, const report_outcome *r)
+{
+    if (!s->conn->srv->report || s->conn->tls_state != CONN_TLS_ACTIVE || !FROM(s)[0])
+        return;
+    report_presented p = {.time = (int64_t)time(NULL), .leg = REPORT_LEG_IN,
+                          .tls = report_tls_bit(r->tls)};
+    peercert_from_session(tls_session(s->conn->tls), s->conn->domains->trust,
+                          FROM(s), p.time, &p.cert);
+    report_add_presented(s->conn->srv->report, FROM(s), &p);
+}
+
 /* How the peer's authentication went, for the report; a refusal is ours. */
 void s2s_in__outcome_auth(rs_s2s_in *s, const char *method, report_auth result,
                           const char *condition, const char *text)
@@ -86,6 +101,7 @@ void s2s_in__outcome_auth(rs_s2s_in *s, const char *method, report_auth result,
         r->refused_by = REPORT_BY_NONE;
         conn_set_authenticated(s->conn);
         record_update(s->rec);
+        s2s_in_present(s, r);
         return;
     }
     snprintf(r->auth_error, sizeof r->auth_error, "%s: %s", condition, text);

@@ -17,6 +17,7 @@
 #include "record.h"
 #include "dialback.h"
 #include "dns.h"
+#include "peercert.h"
 #include "evidence.h"
 #include "report.h"
 #include "sasl.h"
@@ -73,6 +74,7 @@ static void s2s_out_on_timer_closed(uv_handle_t *h)
 {
     rs_s2s_out *o = h->data;
     domains_unref(o->domains);
+    free(o->shown);
     free(o);
 }
 
@@ -191,6 +193,28 @@ static void verify_only(rs_s2s_out *o, const char *why)
     s2s_out__drop_queue(o);
 }
 
+/* What the remote showed of its server side, to the report: its
+ * certificate from the TLS handshake and what its features offer. A
+ * plaintext profile that left an offered STARTTLS aside saw no certificate
+ * and says nothing. */
+static void s2s_out_present(rs_s2s_out *o, bool tls, bool external, bool dialback)
+{
+    if (!o->srv->report || (!tls && o->starttls_offered))
+        return;
+    report_presented p = {.time = (int64_t)time(NULL), .leg = REPORT_LEG_OUT};
+    if (tls && o->shown)
+        p.cert = o->shown->cert;
+    else
+        p.cert.chain = PEERCERT_CHAIN_NONE;
+    p.tls = tls ? report_tls_bit(record_outcome(o->rec)->tls) : 0;
+    p.tls_required = o->tls_required;
+    p.sasl_external = tls ? (external ? GRADE_YES : GRADE_NO) : GRADE_UNSEEN;
+    p.dialback = dialback ? GRADE_YES : GRADE_NO;
+    report_add_presented(o->srv->report, o->remote, &p);
+    free(o->shown);
+    o->shown = NULL;
+}
+
 /* Features after TLS (or without TLS): authenticate as the profile allows. */
 static void authenticate(rs_s2s_out *o, xmlNodePtr features)
 {
@@ -199,6 +223,7 @@ static void authenticate(rs_s2s_out *o, xmlNodePtr features)
     bool dialback = stanza_child(features, NS_DIALBACK_FEATURE, "dialback") != NULL;
     report_outcome *r = record_outcome(o->rec);
     bool external = has_mechanism(features, "EXTERNAL");
+    s2s_out_present(o, tls, external, dialback);
     snprintf(r->auth_offered, sizeof r->auth_offered, "%s%s%s",
              external ? "EXTERNAL" : "", external && dialback ? " " : "",
              dialback ? "dialback" : "");
@@ -328,6 +353,11 @@ static void s2s_out_on_features(rs_s2s_out *o, xmlNodePtr el)
     }
     xmlNodePtr starttls = stanza_child(el, NS_TLS, "starttls");
     bool plaintext_only = o->dom->profile->policy.starttls == CATALOG_TLS_NONE;
+    if (o->conn->tls_state == CONN_TLS_NONE) {
+        o->starttls_offered = starttls != NULL;
+        o->tls_required = starttls && stanza_child(starttls, NS_TLS, "required")
+                              ? GRADE_YES : GRADE_NO;
+    }
     if (o->conn->tls_state == CONN_TLS_NONE && starttls && plaintext_only &&
         stanza_child(starttls, NS_TLS, "required")) {
         s2s_out__fail(o, "remote-server-not-found", "the remote requires STARTTLS; "
@@ -350,6 +380,9 @@ static void s2s_out_on_tls_ok(rs_s2s_out *o)
     verify_verdict v;
     tls_describe(o->conn->tls, desc, sizeof desc);
     bool ok = verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
+    if (o->shown || (o->shown = malloc(sizeof *o->shown)))
+        peercert_from_session(tls_session(o->conn->tls), o->conn->domains->trust,
+                              o->remote, (int64_t)time(NULL), &o->shown->cert);
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");

@@ -11,6 +11,7 @@
 
 #include "conn.h"
 #include "dns.h"
+#include "report.h"
 #include "s2s_out.h"
 #include "daemon.h"
 
@@ -78,6 +79,10 @@ struct rs_s2s_out {
     bool connected_once;            /* some attempt got a conn (it reports) */
     bool heard_peer;                /* this attempt got the remote's header */
     s2s_out_reach reach;            /* the furthest any attempt got */
+    bool starttls_offered;          /* its first features offered STARTTLS */
+    grade_flag tls_required;        /* ... marked <required/> */
+    report_presented *shown;        /* what it presented in TLS, until the
+                                       features after it say the rest */
     struct rs_s2s_out *next;           /* in srv->outs */
 };
 

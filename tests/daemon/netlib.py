@@ -127,12 +127,14 @@ class Pki:
         with open(self.path(name + ".tmpl"), "w") as f:
             f.write(text)
 
-    def leaf(self, name, dns_names, dates=None, self_signed=False):
-        """(cert chain file, key file) for a leaf with both EKUs; dates =
-        (activation, expiration) as 'YYYY-MM-DD hh:mm:ss UTC'."""
+    def leaf(self, name, dns_names, dates=None, self_signed=False, server_only=False):
+        """(cert chain file, key file) for a leaf with both EKUs (serverAuth
+        alone with server_only); dates = (activation, expiration) as
+        'YYYY-MM-DD hh:mm:ss UTC'."""
         text = 'cn = "%s"\n' % dns_names[0]
         text += "".join('dns_name = "%s"\n' % n for n in dns_names)
-        text += "tls_www_server\ntls_www_client\nsigning_key\n"
+        text += "tls_www_server\n" if server_only else "tls_www_server\ntls_www_client\n"
+        text += "signing_key\n"
         if dates:
             text += 'activation_date = "%s"\nexpiration_date = "%s"\n' % dates
         else:
