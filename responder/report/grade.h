@@ -75,6 +75,8 @@ typedef struct grade_result {
     const grade_rule *applied[GRADE_APPLIED_MAX]; /* rules that held, the
                                                      decisive one first */
     size_t n_applied;
+    bool graded_client_cert;   /* the rules judged client_cert: it was
+                                  never dialled, only dialled us */
     bool ready;                /* the 2026 readiness line is all good */
     char readiness[512];       /* that line, one or two sentences */
 } grade_result;
@@ -86,6 +88,12 @@ const grade_rule *grade_rules(size_t *n);
 void grade_compute(const grade_findings *f, grade_result *out);
 
 const char *grade_letter_name(grade_letter g); /* "A+", "A", ..., "-" */
+
+/* Why r is partial, in words; NULL when it is not. */
+const char *grade_partial_reason(const grade_result *r);
+
+/* Which certificate r's rules judged, in words. */
+const char *grade_cert_words(const grade_result *r);
 
 /* f and r as JSON members of the open object js: "grade", "partial",
  * "rules" (applied, with when/why), "readiness", "findings". */

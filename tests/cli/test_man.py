@@ -5,7 +5,9 @@ does, so that an option, a command or a key cannot be added without them:
 - xmpp-responder.8: every command `xmpp-responder --help` lists has an item
   in COMMANDS, and every option, subcommand and value word its own --help
   prints is in that item; every exit status a --help lists is in EXIT
-  STATUS under the command.
+  STATUS under the command; its list of grade rules in GRADES is what
+  grades_mdoc makes of the table the grade is computed with (`--update`
+  writes it in).
 - xmpp-responder.conf.5: its list of limits is what limits_mdoc makes of
   the table the daemon reads them with (`--update` writes it in), and
   agrees with the limits `init` writes (key, default, range); every key
@@ -15,7 +17,7 @@ does, so that an option, a command or a key cannot be added without them:
   what the machine's page database lacks), and `man -l` renders both
   without a message (each part skipped, and said so, when
   the tool is missing).
-Usage: test_man.py SOURCE_ROOT XMPP-RESPONDER LIMITS_MDOC [--update]"""
+Usage: test_man.py SOURCE_ROOT XMPP-RESPONDER LIMITS_MDOC GRADES_MDOC [--update]"""
 import os
 import re
 import shutil
@@ -23,12 +25,11 @@ import subprocess
 import sys
 import tempfile
 
-root, binary, generator = sys.argv[1:4]
-update = sys.argv[4:] == ["--update"]
+root, binary, limits_mdoc, grades_mdoc = sys.argv[1:5]
+update = sys.argv[5:] == ["--update"]
 man_dir = os.path.join(root, "responder", "cli", "man")
 page8 = os.path.join(man_dir, "xmpp-responder.8")
 page5 = os.path.join(man_dir, "xmpp-responder.conf.5")
-BEGIN, END = ".\\\" limits:begin", ".\\\" limits:end"
 failed = 0
 
 
@@ -132,35 +133,48 @@ def check_page8():
                   codes and codes <= have, "the page has %s" % ", ".join(sorted(have)))
 
 
-# ---- xmpp-responder.conf.5 against the limit table and check ---------------
+# ---- the generated parts of both pages --------------------------------------
 
-def limits_block(text):
-    start, end = text.find(BEGIN), text.find(END)
+def generated_block(text, mark):
+    """(start, end) of the lines between the page's MARK:begin and MARK:end."""
+    start, end = text.find(".\\\" %s:begin" % mark), text.find(".\\\" %s:end" % mark)
     if start < 0 or end < start:
         return None
     start = text.index("\n", start) + 1
     return start, end
 
 
-def check_limits(text, tmp):
+def check_generated(text, page, mark, generator):
+    """The part of page (its text) between the MARK marks is what generator
+    prints; --update writes it in. Returns the text and that part."""
+    name, what = os.path.basename(page), os.path.basename(generator)
     r = run(generator)
-    check("limits_mdoc runs", r.returncode == 0 and r.stdout, r.stderr)
-    span = limits_block(text)
-    check("xmpp-responder.conf.5 has the marks of the limits' list", span is not None)
+    check("%s runs" % what, r.returncode == 0 and r.stdout, r.stderr)
+    span = generated_block(text, mark)
+    check("%s has the marks %s:begin and %s:end" % (name, mark, mark), span is not None)
     if span is None or r.returncode != 0:
-        return text
+        return text, None
     if update:
         text = text[:span[0]] + r.stdout + text[span[1]:]
-        with open(page5, "w", encoding="utf-8") as f:
+        with open(page, "w", encoding="utf-8") as f:
             f.write(text)
-        print("# the list of limits in %s is rewritten" % page5)
-        span = limits_block(text)
+        print("# the %s part of %s is rewritten" % (mark, page))
+        span = generated_block(text, mark)
     have = text[span[0]:span[1]]
     diff = "\n".join(sorted(set(r.stdout.splitlines()) ^ set(have.splitlines())))
-    update_cmd = " ".join(os.path.abspath(a) for a in (sys.argv[0], root, binary, generator))
-    check("xmpp-responder.conf.5 lists the limits as the table says "
-          "(else: python3 %s --update)" % update_cmd,
+    update_cmd = " ".join(os.path.abspath(a) for a in [sys.argv[0]] + sys.argv[1:5])
+    check("%s says what %s prints between its %s marks "
+          "(else: python3 %s --update)" % (name, what, mark, update_cmd),
           have == r.stdout, "lines that differ:\n" + diff)
+    return text, have
+
+
+# ---- xmpp-responder.conf.5 against the limit table and check ---------------
+
+def check_limits(text, tmp):
+    text, have = check_generated(text, page5, "limits", limits_mdoc)
+    if have is None:
+        return text
     # the same table as `init` renders it: key = default; # text (min..max)
     r = run(binary, "init", "-b", "responder.example", "-d", tmp)
     conf = open(os.path.join(tmp, "responder.conf")).read() if r.returncode == 0 else ""
@@ -266,6 +280,7 @@ def check_render():
 
 with tempfile.TemporaryDirectory() as tmp:
     check_page8()
+    check_generated(open(page8, encoding="utf-8").read(), page8, "grades", grades_mdoc)
     text = open(page5, encoding="utf-8").read()
     text = check_limits(text, os.path.join(tmp, "init"))
     check_keys(text, tmp)
