@@ -1,5 +1,6 @@
 /* verify.c -- remote certificate verification for s2s. */
 #include "verify.h"
+#include "verify_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,26 +8,35 @@
 
 #define MAX_CHAIN 16
 
-/* Describe the leaf's EKU and decide whether s2s may use it. */
-static bool check_purpose(gnutls_x509_crt_t leaf, char *eku, size_t n)
+/* The VERIFY_EKU_* bits of leaf's EKU (verify_internal.h). */
+unsigned verify__eku_bits(gnutls_x509_crt_t leaf)
 {
-    bool server = false, client = false, any = false, other = false;
-    for (unsigned i = 0;; i++) {
+    unsigned bits = 0;
+    for (unsigned i = 0; i < VERIFY_ENTRIES_MAX; i++) {
         char oid[128];
         size_t len = sizeof oid;
         int rc = gnutls_x509_crt_get_key_purpose_oid(leaf, i, oid, &len, NULL);
         if (rc < 0)
             break;
         if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0)
-            server = true;
+            bits |= VERIFY_EKU_SERVER;
         else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
-            client = true;
+            bits |= VERIFY_EKU_CLIENT;
         else if (strcmp(oid, GNUTLS_KP_ANY) == 0)
-            any = true;
+            bits |= VERIFY_EKU_ANY;
         else
-            other = true;
+            bits |= VERIFY_EKU_OTHER;
     }
-    if (!server && !client && !any && !other) {
+    return bits;
+}
+
+/* Describe the leaf's EKU and decide whether s2s may use it. */
+static bool check_purpose(gnutls_x509_crt_t leaf, char *eku, size_t n)
+{
+    unsigned bits = verify__eku_bits(leaf);
+    bool server = bits & VERIFY_EKU_SERVER, client = bits & VERIFY_EKU_CLIENT;
+    bool any = bits & VERIFY_EKU_ANY, other = bits & VERIFY_EKU_OTHER;
+    if (!bits) {
         snprintf(eku, n, "none");
         return true; /* no EKU extension: any purpose */
     }
@@ -37,31 +47,53 @@ static bool check_purpose(gnutls_x509_crt_t leaf, char *eku, size_t n)
     return server || client || any;
 }
 
-/* Does the leaf name domain as DNS-ID (incl. wildcard, CN fallback when no
- * dNSName), SRV-ID (_xmpp-server.domain) or xmppAddr? */
-static bool verify_check_names(gnutls_x509_crt_t leaf, const char *domain)
+/* Whether leaf carries a dNSName: then its CN is no name (RFC 6125 6.4.4).
+ * An entry too long for the buffer is no DNS name (253 bytes at most). */
+static bool verify_has_dnsname(gnutls_x509_crt_t leaf)
 {
-    if (gnutls_x509_crt_check_hostname2(leaf, domain, 0))
-        return true;
-    for (unsigned i = 0;; i++) {
+    for (unsigned i = 0; i < VERIFY_ENTRIES_MAX; i++) {
+        char name[1024];
+        size_t len = sizeof name;
+        int rc = gnutls_x509_crt_get_subject_alt_name(leaf, i, name, &len, NULL);
+        if (rc == GNUTLS_SAN_DNSNAME)
+            return true;
+        if (rc < 0 && rc != GNUTLS_E_SHORT_MEMORY_BUFFER)
+            return false;
+    }
+    return false;
+}
+
+/* How the leaf names domain (verify_internal.h). GnuTLS's own check covers
+ * dNSNames (wildcards included) and, without any, the CN; the XMPP
+ * otherNames are ours. */
+const char *verify__name_how(gnutls_x509_crt_t leaf, const char *domain)
+{
+    if (!domain || !domain[0])
+        return NULL;
+    bool host = gnutls_x509_crt_check_hostname2(leaf, domain, 0);
+    if (host && verify_has_dnsname(leaf))
+        return "DNS-ID";
+    for (unsigned i = 0; i < VERIFY_ENTRIES_MAX; i++) {
         char name[1024];
         size_t len = sizeof name - 1;
         unsigned type = 0;
         int rc = gnutls_x509_crt_get_subject_alt_name2(leaf, i, name, &len,
                                                        &type, NULL);
-        if (rc == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
-            break;
+        if (rc == GNUTLS_E_SHORT_MEMORY_BUFFER)
+            continue; /* longer than any name of ours */
         if (rc < 0)
-            continue;
-        name[len < sizeof name ? len : sizeof name - 1] = '\0';
-        if (rc == GNUTLS_SAN_OTHERNAME_XMPP && strcasecmp(name, domain) == 0)
-            return true;
+            break; /* the end, or a malformed extension: every index fails */
+        if (len >= sizeof name || memchr(name, '\0', len))
+            continue; /* "domain\0evil" names nobody */
+        name[len] = '\0';
         if (rc == GNUTLS_SAN_OTHERNAME_SRV &&
             strncasecmp(name, "_xmpp-server.", 13) == 0 &&
             strcasecmp(name + 13, domain) == 0)
-            return true;
+            return "SRV-ID";
+        if (rc == GNUTLS_SAN_OTHERNAME_XMPP && strcasecmp(name, domain) == 0)
+            return "xmppAddr";
     }
-    return false;
+    return host ? "CN" : NULL;
 }
 
 static void leaf_names(gnutls_x509_crt_t leaf, char *out, size_t n)
@@ -123,7 +155,7 @@ bool verify_peer(gnutls_session_t session, gnutls_x509_trust_list_t trust,
     int rc = gnutls_x509_trust_list_verify_crt2(trust, chain, n, NULL, 0, 0,
                                                 &status, NULL);
     v->trusted = rc == 0 && status == 0;
-    v->name_ok = verify_check_names(chain[0], domain);
+    v->name_ok = verify__name_how(chain[0], domain) != NULL;
     v->purpose_ok = check_purpose(chain[0], v->eku, sizeof v->eku);
 
     if (!v->trusted) {

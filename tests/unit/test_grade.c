@@ -11,18 +11,6 @@
 #include "grade.h"
 #include "json.h"
 
-/* ---- STAND-IN until peercert.c merges: delete this block then ------------
- * grade_json.c calls peercert_json, which peercert.c (written in parallel)
- * defines; until it exists this writes a small object in its place. */
-void peercert_json(rs_json *js, const peercert_findings *f)
-{
-    json_obj_begin(js);
-    json_kv_bool(js, "present", f->present);
-    json_kv_bool(js, "name_ok", f->name_ok);
-    json_kv_int(js, "days_left", f->days_left);
-    json_obj_end(js);
-}
-/* ---- end of the stand-in ------------------------------------------------- */
 
 /* A server that does everything right, seen by a probe: grade A. */
 static grade_findings good(void)
