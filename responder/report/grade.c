@@ -384,7 +384,7 @@ void grade_compute(const grade_findings *f, grade_result *out)
 
 const char *grade_partial_reason(const grade_result *r)
 {
-    return r->partial ? "no probe has tried the TLS versions yet" : NULL;
+    return r->partial ? "the TLS versions have not been tried one by one yet" : NULL;
 }
 
 const char *grade_cert_words(const grade_result *r)

@@ -278,7 +278,7 @@ static void presented_section(rs_web_page *pg, const rs_report *rep, const char 
     }
     xmlNodePtr p = web_html_el(pg, pg->main, "p", "Grade ");
     char cls[48];
-    snprintf(cls, sizeof cls, "badge v-%s", report_verdict_name(grade_verdict(g.letter)));
+    snprintf(cls, sizeof cls, "grade v-%s", report_verdict_name(grade_verdict(g.letter)));
     web_html_elc(pg, p, "span", cls, grade_letter_name(g.letter));
     if (g.partial)
         web_html_txt(pg, p, " (partial: from the streams seen so far; a probe "

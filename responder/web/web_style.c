@@ -66,6 +66,13 @@ static const char css[] =
     ".badge.v-advisory{background:#e3b341;color:#1f2328}\n"
     ".badge.v-wrong{background:#cf222e;color:#fff}\n"
     ".badge.v-unknown{background:#57606a;color:#fff}\n"
+    /* a server's grade: the verdict colours, a bigger letter */
+    ".grade{display:inline-block;padding:.05rem .6rem;border-radius:.4rem;"
+    "font-weight:700;font-size:1.2rem}\n"
+    ".grade.v-ok{background:#1a7f37;color:#fff}\n"
+    ".grade.v-advisory{background:#e3b341;color:#1f2328}\n"
+    ".grade.v-wrong{background:#cf222e;color:#fff}\n"
+    ".grade.v-unknown{background:#57606a;color:#fff}\n"
     ".advisory{font-style:italic;color:var(--muted)}\n"
     ".notseen{color:var(--muted)}\n"
     /* the summary bar */

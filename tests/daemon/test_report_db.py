@@ -129,8 +129,8 @@ with Daemon(RESPONDER, edit=write_old) as d:
             == ["report.db", "report.db-shm", "report.db-wal",
                 "report.jsonl.1.imported", "report.jsonl.imported"],
             os.listdir(d.state))
-    check("schema version 1 (PRAGMA user_version)",
-            rows(d.state, "PRAGMA user_version") == [(1,)])
+    check("schema version 2 (PRAGMA user_version)",
+            rows(d.state, "PRAGMA user_version") == [(2,)])
     check("WAL journal", rows(d.state, "PRAGMA journal_mode") == [("wal",)])
     check("indexed by remote domain and time",
             {r[0] for r in rows(d.state, "SELECT name FROM sqlite_master WHERE "
@@ -159,8 +159,10 @@ with Daemon(RESPONDER, edit=write_old) as d:
     check("report: [ok] expired refused at the TLS handshake",
             "[ok] expired: refused (strict: refuse)" in out
             and "received certificate_expired" in out, out)
-    check("report: one line per test domain plus the summary",
-            len(out.splitlines()) == len(d.domains()) + 1, len(out.splitlines()))
+    matrix = out.split("\n\n")[0]
+    check("report: one line per test domain plus the summary, then what it presents",
+            len(matrix.splitlines()) == len(d.domains()) + 1
+            and "\nwhat %s presents:\n" % PEER in out, out[-400:])
     rc, out, err = report(d, "--json", "-c", d.conf, PEER.upper())
     check("report --json (DOMAIN after the options, any case): exit 0",
             rc == 0, err)

@@ -134,6 +134,9 @@ for label in no-service no-target no-address; do
     check "strict Prosody: $label waited a few times the slowest answer, not 20 s" \
         grep -Eq "^OK +$label\.$BASE +$label +refused +refuse +timeout: no answer within [0-9.]+ s: 4 times the target's slowest answer" "$WORK/probe-strict.out"
 done
+check "strict Prosody: the probe says what it presents: grade A (partial)" \
+    grep -Eq "^  grade: A " "$WORK/probe-strict.out"
+note "strict Prosody: $(grep -E '^  (grade|2026 readiness):' "$WORK/probe-strict.out" | tr '\n' ' ')"
 note "strict Prosody: the whole probe took $(sed -n 's/^time: //p' "$WORK/probe-strict.out") (figure for the README; under 10 s expected)"
 check "strict Prosody: one row per domain ($N_DOMAINS)" \
     test "$(grep -Ec "^(OK|DIFF|advisory|-) +[a-z0-9.-]+\.$BASE " "$WORK/probe-strict.out")" -eq "$N_DOMAINS"
