@@ -312,6 +312,15 @@ unsigned report_tls_bit(const char *tls);
 void report_add_presented(rs_report *r, const char *remote,
                           const report_presented *p);
 
+#define REPORT_CERT_FRESH_S 600 /* a side's certificate is analysed again
+                                   after this long, not on every stream */
+
+/* The certificate remote presented on leg, when it was analysed less than
+ * REPORT_CERT_FRESH_S before now: true with it in cert (a stream then need
+ * not verify it again). */
+bool report_cert_recent(const rs_report *r, const char *remote, report_leg leg,
+                        int64_t now, peercert_findings *cert);
+
 /* What is known of remote (f) and its grade (g); false when nothing was
  * presented yet (f and g then say so: GRADE_NONE). Whether it accepts
  * serverAuth-only peers comes from its latest le-tlsserver outcome. */

@@ -145,6 +145,20 @@ bool report_grade(const rs_report *r, const char *remote, grade_findings *f,
     return p && p->shown;
 }
 
+bool report_cert_recent(const rs_report *r, const char *remote, report_leg leg,
+                        int64_t now, peercert_findings *cert)
+{
+    const report_peer *p = trusted_peer(r, remote);
+    if (!p || !p->shown)
+        return false;
+    const report_presented *x = leg == REPORT_LEG_OUT ? &p->shown->server
+                                                      : &p->shown->client;
+    if (!x->time || now - x->time >= REPORT_CERT_FRESH_S || now < x->time)
+        return false;
+    *cert = x->cert;
+    return true;
+}
+
 size_t report_grade_history(const rs_report *r, const char *remote,
                             report_grade_entry *out, size_t max)
 {

@@ -83,8 +83,10 @@ static void s2s_in_present(rs_s2s_in *s, const report_outcome *r)
         return;
     report_presented p = {.time = (int64_t)time(NULL), .leg = REPORT_LEG_IN,
                           .tls = report_tls_bit(r->tls)};
-    peercert_from_session(tls_session(s->conn->tls), s->conn->domains->trust,
-                          FROM(s), p.time, &p.cert);
+    rs_report *rep = s->conn->srv->report;
+    if (!report_cert_recent(rep, FROM(s), REPORT_LEG_IN, p.time, &p.cert))
+        peercert_from_session(tls_session(s->conn->tls), s->conn->domains->trust,
+                              FROM(s), p.time, &p.cert);
     report_add_presented(s->conn->srv->report, FROM(s), &p);
 }
 

@@ -380,9 +380,12 @@ static void s2s_out_on_tls_ok(rs_s2s_out *o)
     verify_verdict v;
     tls_describe(o->conn->tls, desc, sizeof desc);
     bool ok = verify_peer(tls_session(o->conn->tls), o->conn->domains->trust, o->remote, &v);
-    if (o->shown || (o->shown = malloc(sizeof *o->shown)))
+    int64_t now = (int64_t)time(NULL);
+    if ((o->shown || (o->shown = malloc(sizeof *o->shown))) &&
+        !report_cert_recent(o->srv->report, o->remote, REPORT_LEG_OUT, now,
+                            &o->shown->cert))
         peercert_from_session(tls_session(o->conn->tls), o->conn->domains->trust,
-                              o->remote, (int64_t)time(NULL), &o->shown->cert);
+                              o->remote, now, &o->shown->cert);
     report_outcome *r = record_outcome(o->rec);
     snprintf(r->peer_cert, sizeof r->peer_cert, "%s",
              ok ? "valid" : v.reason[0] ? v.reason : "invalid");
