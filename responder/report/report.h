@@ -96,7 +96,10 @@ typedef struct report_outcome {
 typedef enum {
     REPORT_SEEN_NOTHING, /* no stream recorded for this domain */
     REPORT_SEEN_ACCEPT,  /* a stream got authenticated */
-    REPORT_SEEN_REFUSE   /* streams were seen, none got authenticated */
+    REPORT_SEEN_REFUSE,  /* streams were seen, none got authenticated */
+    REPORT_SEEN_UNDECIDED /* streams were seen, none decides the test: we
+                             refused by the profile's rule, or the network
+                             ended them */
 } report_seen;
 
 /* What that means. */

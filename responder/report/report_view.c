@@ -13,7 +13,8 @@
 
 const char *report_seen_name(report_seen seen)
 {
-    static const char *const names[] = {"nothing seen", "accepted", "refused"};
+    static const char *const names[] = {"nothing seen", "accepted", "refused",
+                                        "seen, no verdict"};
     return names[seen];
 }
 
@@ -147,7 +148,9 @@ static report_seen report_view_seen_of(const report_outcome *in, const report_ou
         accepted |= legs[i]->auth == REPORT_AUTH_OK;
         ours |= legs[i]->refused_by == REPORT_BY_US;
     }
-    return accepted && !ours ? REPORT_SEEN_ACCEPT : REPORT_SEEN_NOTHING;
+    if (accepted && !ours)
+        return REPORT_SEEN_ACCEPT;
+    return in || out ? REPORT_SEEN_UNDECIDED : REPORT_SEEN_NOTHING;
 }
 
 static void report_view_fill_cell(const rs_report *r, const char *remote,
@@ -162,7 +165,7 @@ static void report_view_fill_cell(const rs_report *r, const char *remote,
     char *e = c->explanation;
     size_t n = sizeof c->explanation;
     const char *should = p->strict == CATALOG_EXPECT_ACCEPT ? "accept" : "refuse";
-    if (c->seen == REPORT_SEEN_NOTHING) {
+    if (c->seen == REPORT_SEEN_NOTHING || c->seen == REPORT_SEEN_UNDECIDED) {
         c->verdict = REPORT_VERDICT_UNKNOWN;
         if (c->in)
             explain_leg(c->in, e, n);

@@ -435,7 +435,7 @@ def t_refused_at_header_is_attributed(env):
     assert rec["close"].startswith("stream error sent: host-unknown"), rec
     assert "we refused your server at the stream header: stream error sent: " \
            "host-unknown" in cell["explanation"], cell
-    assert cell["seen"] == "nothing seen", cell
+    assert cell["seen"] == "seen, no verdict", cell
 
 
 def t_refused_by_sni_is_attributed(env):

@@ -887,8 +887,9 @@ static void test_verdicts(void)
     CHECK(cells[1].seen == REPORT_SEEN_REFUSE && cells[1].verdict == REPORT_VERDICT_WRONG);
     CHECK(strstr(cells[1].explanation, "unsupported certificate purpose") != NULL);
     /* the latest IN was refused by us: no verdict about the profile */
-    CHECK(cells[2].seen == REPORT_SEEN_NOTHING &&
+    CHECK(cells[2].seen == REPORT_SEEN_UNDECIDED &&
           cells[2].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK_STR(report_seen_name(cells[2].seen), "seen, no verdict");
     CHECK(strstr(cells[2].explanation, "we refused your server: invalid-mechanism") != NULL);
     CHECK(cells[3].seen == REPORT_SEEN_ACCEPT &&
           cells[3].verdict == REPORT_VERDICT_ADVISORY);
@@ -955,7 +956,7 @@ static void test_verdicts(void)
     in.auth = REPORT_AUTH_OK;
     report_add(r, &in);
     report_matrix(r, "peer.example", &cfg, cells);
-    CHECK(cells[1].seen == REPORT_SEEN_NOTHING && cells[1].verdict == REPORT_VERDICT_UNKNOWN);
+    CHECK(cells[1].seen == REPORT_SEEN_UNDECIDED && cells[1].verdict == REPORT_VERDICT_UNKNOWN);
     CHECK(strstr(cells[1].explanation, "our refusal is this profile's rule") != NULL);
     report_outcome_brief(cells[1].out, brief, sizeof brief);
     CHECK_STR(brief, "TLS1.3 AES-256-GCM; refused by us at the stream features: the "
