@@ -11,6 +11,7 @@
 #include "utf8.h"
 
 #define LABEL "xmpp strict"
+#define GRADE_LABEL "xmpp grade"
 #define CHAR_PX 7     /* average advance of the 11 px sans-serif, rounded up */
 #define PAD_PX 6      /* space left and right of each half's text */
 #define HEIGHT_PX 20
@@ -63,6 +64,23 @@ static const char *colour(const report_summary *s)
     return "#57606a";
 }
 
+void web_badge_of_counts(const web_badge_counts *c, web_badge *b)
+{
+    b->label = LABEL;
+    web_badge_message(c, b->message, sizeof b->message);
+    b->colour = colour(&c->verified);
+}
+
+void web_badge_of_grade(const grade_result *g, web_badge *b)
+{
+    b->label = GRADE_LABEL;
+    snprintf(b->message, sizeof b->message, "%s%s", grade_letter_name(g->letter),
+             g->letter != GRADE_NONE && g->partial ? " (partial)" : "");
+    b->colour = g->letter <= GRADE_A ? "#1a7f37"
+                : g->letter <= GRADE_C ? "#9a6700"
+                : g->letter == GRADE_NONE ? "#57606a" : "#cf222e";
+}
+
 /* A child element of parent in the SVG namespace; NULL on failure. */
 static xmlNodePtr node(xmlNodePtr parent, const char *name, const char *text)
 {
@@ -97,15 +115,15 @@ static bool half_text(xmlNodePtr g, unsigned x, const char *text)
            attrs(node(g, "text", text), "x", cx, "y", "14", (char *)NULL);
 }
 
-xmlChar *web_badge_svg(const char *remote, const web_badge_counts *c, int *len)
+xmlChar *web_badge_svg(const char *remote, const web_badge *b, int *len)
 {
-    char message[64], title[160], name[WEB_BADGE_NAME_MAX + 4];
-    web_badge_message(c, message, sizeof message);
+    char title[160], name[WEB_BADGE_NAME_MAX + 4];
+    const char *message = b->message;
     size_t cut = utf8_cut(remote, WEB_BADGE_NAME_MAX);
     snprintf(name, sizeof name, "%.*s%s", (int)cut, remote,
              remote[cut] ? "\xE2\x80\xA6" : ""); /* … */
-    snprintf(title, sizeof title, "%s: %s for %s", LABEL, message, name);
-    unsigned lw = 2 * PAD_PX + CHAR_PX * (unsigned)strlen(LABEL);
+    snprintf(title, sizeof title, "%s: %s for %s", b->label, message, name);
+    unsigned lw = 2 * PAD_PX + CHAR_PX * (unsigned)strlen(b->label);
     unsigned mw = 2 * PAD_PX + CHAR_PX * (unsigned)strlen(message);
     char w[16], lws[16], mws[16];
     snprintf(w, sizeof w, "%u", lw + mw);
@@ -139,14 +157,14 @@ xmlChar *web_badge_svg(const char *remote, const web_badge_counts *c, int *len)
          attrs(node(g, "rect", NULL), "width", lws, "height", "20", "fill",
                "#555", (char *)NULL) &&
          attrs(node(g, "rect", NULL), "x", lws, "width", mws, "height", "20",
-               "fill", colour(&c->verified), (char *)NULL) &&
+               "fill", b->colour, (char *)NULL) &&
          attrs(node(g, "rect", NULL), "width", w, "height", "20", "fill",
                "url(#s)", (char *)NULL);
     xmlNodePtr t = node(svg, "g", NULL);
     ok = ok && attrs(t, "fill", "#fff", "text-anchor", "middle", "font-family",
                      "Verdana,Geneva,DejaVu Sans,sans-serif", "font-size", "11",
                      (char *)NULL) &&
-         half_text(t, lw / 2, LABEL) && half_text(t, lw + mw / 2, message);
+         half_text(t, lw / 2, b->label) && half_text(t, lw + mw / 2, message);
     xmlChar *mem = NULL;
     int size = 0;
     if (ok)

@@ -89,21 +89,35 @@ enum MHD_Result web__get_style(const web_req *q)
 enum MHD_Result web__get_badge(const web_req *q, const char *name)
 {
     char in[300], remote[300];
+    bool grade = strncmp(name, "grade/", 6) == 0;
+    if (grade)
+        name += 6;
     size_t n = strlen(name);
     bool svg = n > 4 && n < sizeof in && strcmp(name + n - 4, ".svg") == 0;
     if (svg)
         snprintf(in, sizeof in, "%.*s", (int)(n - 4), name);
     rs_daemon *srv = q->w->srv;
+    grade_findings f;
+    grade_result g;
     if (!svg || !web__remote_name(in, remote, sizeof remote) ||
-        !report_has_trusted(srv->report, remote))
+        !report_has_trusted(srv->report, remote) ||
+        (grade && !report_grade(srv->report, remote, &f, &g)))
         return web__send_message(q, MHD_HTTP_NOT_FOUND, "Not Found",
                                  "No badge here: /badge/DOMAIN.svg exists once a "
-                                 "server's streams have been verified.", NULL,
-                                 NULL, NULL);
+                                 "server's streams have been verified, "
+                                 "/badge/grade/DOMAIN.svg once one has shown its "
+                                 "certificate.", NULL, NULL, NULL);
     web_badge_counts counts;
+    web_badge b;
     int len = 0;
-    xmlChar *body = web_badge_count(srv->report, remote, srv->cfg, &counts)
-                        ? web_badge_svg(remote, &counts, &len) : NULL;
+    xmlChar *body = NULL;
+    if (grade) {
+        web_badge_of_grade(&g, &b);
+        body = web_badge_svg(remote, &b, &len);
+    } else if (web_badge_count(srv->report, remote, srv->cfg, &counts)) {
+        web_badge_of_counts(&counts, &b);
+        body = web_badge_svg(remote, &b, &len);
+    }
     if (!body) {
         static const char text[] = "500 internal error (out of memory)\n";
         return web__respond_with(q, MHD_HTTP_INTERNAL_SERVER_ERROR,

@@ -9,6 +9,7 @@ partial grade with the findings, in /api/report, on the report page and in
   a. a correct server: both purposes, STARTTLS required, EXTERNAL: A, partial
   b. a serverAuth-only certificate: the readiness line names it, B
   c. no STARTTLS at all: no certificate, F
+and the grade's badge, /badge/grade/DOMAIN.svg.
 Usage: test_presented.py XMPP-RESPONDER."""
 import http.client
 import subprocess
@@ -75,6 +76,11 @@ def t_a_a_correct_server(env):
     assert status == 200 and "What it presents" in body and "How grades are given" in body, \
         body[:300]
     assert "partial" in body, "the page does not mark the grade partial"
+    status, svg = page(env, "/badge/grade/%s.svg" % peer)
+    assert status == 200 and "<title>xmpp grade: A (partial) for %s</title>" % peer in svg, \
+        (status, svg[:300])
+    status, _ = page(env, "/badge/grade/nobody.peer.example.svg")
+    assert status == 404, status
     # the command reads the same from report.db (once the outcomes' batch
     # is written: they come on a timer)
     last = []

@@ -119,7 +119,7 @@ sql() {
     readme_sql "$1" | sqlite3 -readonly -cmd ".parameter set :remote $2" \
         -cmd ".parameter set :profile $3" "$DB"
 }
-check "responder/report/README.md has three queries" test -n "$(readme_sql 3)" -a -z "$(readme_sql 4)"
+check "responder/report/README.md has four queries" test -n "$(readme_sql 4)" -a -z "$(readme_sql 5)"
 wait_for 5 test "$(sqlite3 -readonly "$DB" 'SELECT count(*) FROM outcomes')" -gt 0 ||
     fail "nothing in $DB"
 out=$(sql 1 "$PEER" self-signed)
@@ -141,6 +141,9 @@ note "latest per test domain:"; sed 's/^/#   /' <<<"$latest"
 check "latest: expired refused" grep -q "^expired|in|refused|" <<<"$latest"
 check "latest: self-signed accepted" grep -q "^self-signed|[a-z]*|accepted|" <<<"$latest"
 check "latest: le-tlsserver accepted" grep -q "^le-tlsserver|[a-z]*|accepted|" <<<"$latest"
+grades=$(sql 4 "$PEER" -)
+note "grades: $grades"
+check "grades: $PEER has one, partial (README query 4)" grep -Eq "^$PEER\|[A-F]\+?\|1\|" <<<"$grades"
 
 note "xmpp-responder report $PEER, while the daemon runs"
 out=$("$RESPONDER" report "$PEER" -c "$RCONF"); rc=$?

@@ -95,7 +95,9 @@ static void test_badge(void)
     memcpy(name + 63, "\xC3\xBC", 2); /* ü at bytes 63..64 */
     snprintf(name + 65, sizeof name - 65, ".example");
     int len = 0;
-    xmlChar *svg = web_badge_svg(name, &c, &len);
+    web_badge b;
+    web_badge_of_counts(&c, &b);
+    xmlChar *svg = web_badge_svg(name, &b, &len);
     CHECK(svg && len > 100);
     xmlDocPtr doc = svg ? xmlReadMemory((const char *)svg, len, "badge.svg", NULL,
                                         XML_PARSE_NONET) : NULL;
@@ -114,13 +116,31 @@ static void test_badge(void)
     }
     xmlFree(svg);
     c.verified = (report_summary){.ok = 30, .advisory = 2, .unknown = 2};
-    svg = web_badge_svg("x.example", &c, &len);
+    web_badge_of_counts(&c, &b);
+    svg = web_badge_svg("x.example", &b, &len);
     CHECK(svg && strstr((const char *)svg, "#9a6700") && !strstr((const char *)svg, "#cf222e"));
     xmlFree(svg);
     c.verified = (report_summary){.unknown = 34};
-    svg = web_badge_svg("x.example", &c, &len);
+    web_badge_of_counts(&c, &b);
+    svg = web_badge_svg("x.example", &b, &len);
     CHECK(svg && strstr((const char *)svg, ">0/34 ok<") && strstr((const char *)svg, "#57606a"));
     xmlFree(svg);
+    /* the grade's badge: its letter, partial, the colour of its band */
+    grade_result g = {.letter = GRADE_B, .partial = true};
+    web_badge_of_grade(&g, &b);
+    CHECK_STR(b.message, "B (partial)");
+    svg = web_badge_svg("x.example", &b, &len);
+    CHECK(svg && strstr((const char *)svg, "<title>xmpp grade: B (partial) for x.example</title>")
+          && strstr((const char *)svg, "#9a6700"));
+    xmlFree(svg);
+    g = (grade_result){.letter = GRADE_F};
+    web_badge_of_grade(&g, &b);
+    CHECK_STR(b.message, "F");
+    CHECK_STR(b.colour, "#cf222e");
+    g.letter = GRADE_A_PLUS;
+    web_badge_of_grade(&g, &b);
+    CHECK_STR(b.message, "A+");
+    CHECK_STR(b.colour, "#1a7f37");
 }
 
 int main(void)
