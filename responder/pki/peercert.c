@@ -230,7 +230,7 @@ static peercert_eku peercert_eku_of(gnutls_x509_crt_t leaf)
 }
 
 /* Whole days from now to t, rounded down (-1 one second after). */
-static int peercert_days(int64_t t, int64_t now)
+int peercert_days_left(int64_t t, int64_t now)
 {
     int64_t d = t - now;
     int64_t days = d >= 0 ? d / PEERCERT_DAY
@@ -407,7 +407,7 @@ static void peercert_leaf(gnutls_x509_crt_t leaf, const char *domain,
     gnutls_free(issuer.data);
     f->not_before = gnutls_x509_crt_get_activation_time(leaf);
     f->not_after = gnutls_x509_crt_get_expiration_time(leaf);
-    f->days_left = peercert_days(f->not_after, now);
+    f->days_left = peercert_days_left(f->not_after, now);
     peercert_key(leaf, f);
     peercert_signature(leaf, f);
     f->eku = peercert_eku_of(leaf);

@@ -69,6 +69,9 @@ void peercert_from_session(gnutls_session_t session,
                            gnutls_x509_trust_list_t trust, const char *domain,
                            int64_t now, peercert_findings *out);
 
+/* Whole days from now to not_after, rounded down (< 0: expired). */
+int peercert_days_left(int64_t not_after, int64_t now);
+
 const char *peercert_eku_name(peercert_eku e);     /* "serverAuth only", ... */
 const char *peercert_chain_name(peercert_chain c); /* "ok", "incomplete", ... */
 

@@ -107,7 +107,15 @@ static grade_flag accepts_server_only(const report_peer *p)
     return GRADE_UNSEEN;
 }
 
-static void findings_of(const report_peer *p, grade_findings *f)
+/* A certificate's days left as of now, not as of when it was seen: the
+ * grade shown is today's (one that expired since is F now). */
+static void days_from_now(peercert_findings *c, int64_t now)
+{
+    if (c->present && c->not_after)
+        c->days_left = peercert_days_left(c->not_after, now);
+}
+
+static void findings_of(const report_peer *p, grade_findings *f, int64_t now)
 {
     memset(f, 0, sizeof *f);
     const report_shown *s = p->shown;
@@ -125,6 +133,8 @@ static void findings_of(const report_peer *p, grade_findings *f)
         f->client_cert = s->client.cert;
         f->client_cert_time = s->client.time;
     }
+    days_from_now(&f->server_cert, now);
+    days_from_now(&f->client_cert, now);
     f->tls_seen = s->tls_seen;
 }
 
@@ -138,7 +148,7 @@ bool report_grade(const rs_report *r, const char *remote, grade_findings *f,
 {
     const report_peer *p = trusted_peer(r, remote);
     if (p)
-        findings_of(p, f);
+        findings_of(p, f, (int64_t)time(NULL));
     else
         memset(f, 0, sizeof *f);
     grade_compute(f, g);
@@ -310,11 +320,10 @@ static void apply(rs_report *r, report_peer *p, const report_presented *in)
         in->time - s->written >= REWRITE_AFTER_S)
         s->dirty = true;
     *slot = *in;
-    /* days_left counts from the time it was seen: the grade is of then */
     s->tls_seen |= in->tls;
     grade_findings f;
     grade_result g;
-    findings_of(p, &f);
+    findings_of(p, &f, in->time); /* the grade as of this stream */
     grade_compute(&f, &g);
     report_grade_entry e = {.time = in->time, .letter = g.letter, .partial = g.partial};
     bool changed = push_grade(s, &e);
@@ -414,7 +423,7 @@ int report__shown_load(rs_report *r, report_db *db, char *err, size_t n)
         copy_column(c->issuer, sizeof c->issuer, st, 10);
         c->not_before = sqlite3_column_int64(st, 11);
         c->not_after = sqlite3_column_int64(st, 12);
-        c->days_left = (int)((c->not_after - x->time) / 86400);
+        c->days_left = peercert_days_left(c->not_after, x->time);
         copy_column(c->key, sizeof c->key, st, 13);
         c->key_weak = sqlite3_column_int(st, 14) != 0;
         copy_column(c->signature, sizeof c->signature, st, 15);

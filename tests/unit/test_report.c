@@ -217,6 +217,21 @@ static void test_presented(void)
     json_obj_end(&j);
     CHECK(strstr(j.text, "\"grade\":\"B\"") != NULL);
     json_free(&j);
+    /* a certificate that was fine when seen and has expired since: the
+     * history keeps the A of then, the grade shown is today's F */
+    int64_t now = (int64_t)time(NULL);
+    report_outcome aged = outcome(REPORT_LEG_OUT, "aged.example", "valid.r.example",
+                                  now - 20 * 86400);
+    aged.evidence = REPORT_EVIDENCE_VERIFIED;
+    aged.auth = REPORT_AUTH_OK;
+    report_add(r, &aged);
+    p.time = now - 20 * 86400;
+    p.cert.eku = PEERCERT_EKU_BOTH;
+    p.cert.not_after = now - 86400;
+    report_add_presented(r, "aged.example", &p);
+    CHECK(report_grade(r, "aged.example", &f, &g) && g.letter == GRADE_F);
+    CHECK(f.server_cert.days_left == -1);
+    CHECK(report_grade_history(r, "aged.example", h, 4) == 1 && h[0].letter == GRADE_A);
     report_free(r);
 }
 
