@@ -262,6 +262,48 @@ const grade_rule *grade_rules(size_t *n)
     return grade_table;
 }
 
+static const char *const grade_tls_names[GRADE_TLS_VERSIONS] = {
+    "TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
+
+const char *grade_tls_name(unsigned i)
+{
+    return i < GRADE_TLS_VERSIONS ? grade_tls_names[i] : "";
+}
+
+void grade_tls_text(unsigned mask, char *out, size_t n)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (unsigned i = 0; i < GRADE_TLS_VERSIONS; i++)
+        if (mask & (1u << i)) {
+            int w = snprintf(out + used, n - used, "%s%s", used ? " " : "",
+                             grade_tls_names[i]);
+            if (w < 0 || (size_t)w >= n - used)
+                break;
+            used += (size_t)w;
+        }
+}
+
+unsigned grade_tls_mask(const char *text)
+{
+    unsigned mask = 0;
+    for (unsigned i = 0; text && i < GRADE_TLS_VERSIONS; i++)
+        if (strstr(text, grade_tls_names[i]))
+            mask |= 1u << i;
+    return mask;
+}
+
+const char *grade_flag_name(grade_flag f)
+{
+    return f == GRADE_YES ? "yes" : f == GRADE_NO ? "no" : "";
+}
+
+grade_flag grade_flag_of(const char *name)
+{
+    return !name ? GRADE_UNSEEN : strcmp(name, "yes") == 0 ? GRADE_YES
+           : strcmp(name, "no") == 0 ? GRADE_NO : GRADE_UNSEEN;
+}
+
 const char *grade_letter_name(grade_letter g)
 {
     static const char *const names[] = {"A+", "A", "B", "C", "D", "F", "-"};

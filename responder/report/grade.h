@@ -25,6 +25,7 @@ typedef enum {
 #define GRADE_TLS11 (1u << 1)
 #define GRADE_TLS12 (1u << 2)
 #define GRADE_TLS13 (1u << 3)
+#define GRADE_TLS_VERSIONS 4
 
 /* Everything known of one remote server. */
 typedef struct grade_findings {
@@ -88,6 +89,18 @@ const grade_rule *grade_rules(size_t *n);
 void grade_compute(const grade_findings *f, grade_result *out);
 
 const char *grade_letter_name(grade_letter g); /* "A+", "A", ..., "-" */
+
+/* "TLS1.0" ... "TLS1.3": the version of bit i of a GRADE_TLS* mask. */
+const char *grade_tls_name(unsigned i);
+
+/* A mask as "TLS1.2 TLS1.3" ("" for none), and every version a text
+ * names as a mask ("TLS1.3 AES-256-GCM" -> GRADE_TLS13). */
+void grade_tls_text(unsigned mask, char *out, size_t n);
+unsigned grade_tls_mask(const char *text);
+
+/* A flag as "yes", "no" or "" (unseen), and back. */
+const char *grade_flag_name(grade_flag f);
+grade_flag grade_flag_of(const char *name);
 
 /* Why r is partial, in words; NULL when it is not. */
 const char *grade_partial_reason(const grade_result *r);

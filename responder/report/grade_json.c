@@ -11,18 +11,17 @@ static void grade_json_flag(rs_json *js, const char *key, grade_flag v)
     if (v == GRADE_UNSEEN)
         json_null(js);
     else
-        json_str(js, v == GRADE_YES ? "yes" : "no");
+        json_str(js, grade_flag_name(v));
 }
 
 /* A mask of GRADE_TLS* bits as ["TLS1.0", ...]. */
 static void grade_json_versions(rs_json *js, const char *key, unsigned mask)
 {
-    static const char *const names[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
     json_key(js, key);
     json_arr_begin(js);
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+    for (unsigned i = 0; i < GRADE_TLS_VERSIONS; i++)
         if (mask & (1u << i))
-            json_str(js, names[i]);
+            json_str(js, grade_tls_name(i));
     json_arr_end(js);
 }
 

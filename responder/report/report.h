@@ -305,9 +305,6 @@ typedef struct report_grade_entry {
 
 #define REPORT_GRADES_KEPT 32  /* grade changes kept per remote server */
 
-/* The GRADE_TLS* bit of an outcome's tls text ("TLS1.3 AES-256-GCM"), 0
- * when it names none. */
-unsigned report_tls_bit(const char *tls);
 
 /* Keep what remote presented (copied): in memory with its trusted peer,
  * and in report.db; a change of its grade goes to its grade history. A

@@ -28,51 +28,6 @@ typedef struct report_aside {
     size_t n;
 } report_aside;
 
-static const char *const tls_names[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
-
-/* ---- names both ways ------------------------------------------------------ */
-
-static void tls_text(unsigned mask, char *out, size_t n)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (unsigned i = 0; i < 4; i++)
-        if (mask & (1u << i)) {
-            int w = snprintf(out + used, n - used, "%s%s", used ? " " : "", tls_names[i]);
-            if (w < 0 || (size_t)w >= n - used)
-                break;
-            used += (size_t)w;
-        }
-}
-
-unsigned report_tls_bit(const char *tls)
-{
-    for (unsigned i = 0; i < 4; i++)
-        if (tls && strncmp(tls, tls_names[i], strlen(tls_names[i])) == 0)
-            return 1u << i;
-    return 0;
-}
-
-static unsigned tls_mask(const char *text)
-{
-    unsigned mask = 0;
-    for (unsigned i = 0; i < 4; i++)
-        if (text && strstr(text, tls_names[i]))
-            mask |= 1u << i;
-    return mask;
-}
-
-static const char *flag_text(grade_flag f)
-{
-    return f == GRADE_YES ? "yes" : f == GRADE_NO ? "no" : "";
-}
-
-static grade_flag flag_of(const char *s)
-{
-    return !s ? GRADE_UNSEEN : strcmp(s, "yes") == 0 ? GRADE_YES
-           : strcmp(s, "no") == 0 ? GRADE_NO : GRADE_UNSEEN;
-}
-
 static peercert_chain chain_of(const char *s)
 {
     for (int c = PEERCERT_CHAIN_OK; c <= PEERCERT_CHAIN_NONE; c++)
@@ -219,8 +174,8 @@ static int write_side(sqlite3 *db, const char *remote, const char *side,
         return -1;
     const peercert_findings *c = &p->cert;
     char tls[32], seen[40];
-    tls_text(p->tls, tls, sizeof tls);
-    tls_text(tls_seen, seen, sizeof seen);
+    grade_tls_text(p->tls, tls, sizeof tls);
+    grade_tls_text(tls_seen, seen, sizeof seen);
     int i = 1;
     sqlite3_bind_text(st, i++, remote, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, side, -1, SQLITE_STATIC);
@@ -242,9 +197,9 @@ static int write_side(sqlite3 *db, const char *remote, const char *side,
     sqlite3_bind_text(st, i++, peercert_eku_name(c->eku), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, tls, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, i++, seen, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, flag_text(p->tls_required), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i++, flag_text(p->sasl_external), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, i, flag_text(p->dialback), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, grade_flag_name(p->tls_required), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i++, grade_flag_name(p->sasl_external), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, i, grade_flag_name(p->dialback), -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
@@ -431,15 +386,15 @@ int report__shown_load(rs_report *r, report_db *db, char *err, size_t n)
         copy_column(text, sizeof text, st, 17);
         c->eku = eku_of(text);
         copy_column(text, sizeof text, st, 18);
-        x->tls = tls_mask(text);
+        x->tls = grade_tls_mask(text);
         copy_column(text, sizeof text, st, 19);
-        p->shown->tls_seen |= tls_mask(text);
+        p->shown->tls_seen |= grade_tls_mask(text);
         copy_column(text, sizeof text, st, 20);
-        x->tls_required = flag_of(text);
+        x->tls_required = grade_flag_of(text);
         copy_column(text, sizeof text, st, 21);
-        x->sasl_external = flag_of(text);
+        x->sasl_external = grade_flag_of(text);
         copy_column(text, sizeof text, st, 22);
-        x->dialback = flag_of(text);
+        x->dialback = grade_flag_of(text);
         p->shown->written = x->time > p->shown->written ? x->time : p->shown->written;
     }
     sqlite3_finalize(st);

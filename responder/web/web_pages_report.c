@@ -229,7 +229,7 @@ static report_verdict grade_verdict(grade_letter g)
 
 static const char *flag_words(grade_flag f)
 {
-    return f == GRADE_YES ? "yes" : f == GRADE_NO ? "no" : "not seen yet";
+    return f == GRADE_UNSEEN ? "not seen yet" : grade_flag_name(f);
 }
 
 /* One row of the findings table. */
@@ -302,11 +302,8 @@ static void presented_section(rs_web_page *pg, const rs_report *rep, const char 
         cert_rows(pg, t, "server", &f.server_cert, f.server_cert_time);
     if (f.client_cert_time)
         cert_rows(pg, t, "client", &f.client_cert, f.client_cert_time);
-    char v[80] = "";
-    static const char *const names[] = {"TLS1.0", "TLS1.1", "TLS1.2", "TLS1.3"};
-    for (unsigned i = 0; i < 4; i++)
-        if (f.tls_seen & (1u << i))
-            snprintf(v + strlen(v), sizeof v - strlen(v), "%s%s", v[0] ? " " : "", names[i]);
+    char v[80];
+    grade_tls_text(f.tls_seen, v, sizeof v);
     finding_row(pg, t, "TLS versions negotiated", v[0] ? v : "none yet");
     finding_row(pg, t, "STARTTLS required", flag_words(f.tls_required));
     finding_row(pg, t, "SASL EXTERNAL offered to a valid certificate", flag_words(f.sasl_external));

@@ -82,7 +82,7 @@ static void s2s_in_present(rs_s2s_in *s, const report_outcome *r)
     if (!s->conn->srv->report || s->conn->tls_state != CONN_TLS_ACTIVE || !FROM(s)[0])
         return;
     report_presented p = {.time = (int64_t)time(NULL), .leg = REPORT_LEG_IN,
-                          .tls = report_tls_bit(r->tls)};
+                          .tls = grade_tls_mask(r->tls)};
     rs_report *rep = s->conn->srv->report;
     if (!report_cert_recent(rep, FROM(s), REPORT_LEG_IN, p.time, &p.cert))
         peercert_from_session(tls_session(s->conn->tls), s->conn->domains->trust,

@@ -206,7 +206,7 @@ static void s2s_out_present(rs_s2s_out *o, bool tls, bool external, bool dialbac
         p.cert = o->shown->cert;
     else
         p.cert.chain = PEERCERT_CHAIN_NONE;
-    p.tls = tls ? report_tls_bit(record_outcome(o->rec)->tls) : 0;
+    p.tls = tls ? grade_tls_mask(record_outcome(o->rec)->tls) : 0;
     p.tls_required = o->tls_required;
     p.sasl_external = tls ? (external ? GRADE_YES : GRADE_NO) : GRADE_UNSEEN;
     p.dialback = dialback ? GRADE_YES : GRADE_NO;
